@@ -1,0 +1,46 @@
+// npm skips optional dependencies whose `engines` exclude the running Node. EDR's native package
+// requires Node >= 22, so an `npm install` started from Node 20 leaves Hardhat without its runtime.
+// This script runs after every install and fetches the missing platform package from the registry.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = process.cwd();
+
+function edrPlatformPackage() {
+  const { platform, arch } = process;
+  if (platform === "linux") {
+    const report = process.report?.getReport?.();
+    const glibc = report?.header?.glibcVersionRuntime;
+    return `@nomicfoundation/edr-linux-${arch}-${glibc ? "gnu" : "musl"}`;
+  }
+  if (platform === "darwin") return `@nomicfoundation/edr-darwin-${arch}`;
+  if (platform === "win32") return `@nomicfoundation/edr-win32-${arch}-msvc`;
+  return undefined;
+}
+
+function installMissing(name, version) {
+  const target = join(root, "node_modules", ...name.split("/"));
+  if (existsSync(join(target, "package.json"))) return false;
+  const work = mkdtempSync(join(tmpdir(), "aivm-postinstall-"));
+  try {
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    const out = execFileSync(npm, ["pack", `${name}@${version}`, "--silent"], { cwd: work, encoding: "utf8" });
+    const tarball = out.trim().split("\n").pop();
+    execFileSync("tar", ["-xzf", tarball], { cwd: work });
+    mkdirSync(join(target, ".."), { recursive: true });
+    renameSync(join(work, "package"), target);
+    return true;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const edrManifest = join(root, "node_modules", "@nomicfoundation", "edr", "package.json");
+if (!existsSync(edrManifest)) process.exit(0); // dev dependencies not installed: nothing to repair
+const edrVersion = JSON.parse(readFileSync(edrManifest, "utf8")).version;
+const pkg = edrPlatformPackage();
+if (pkg && installMissing(pkg, edrVersion)) {
+  console.log(`aivm postinstall: installed ${pkg}@${edrVersion} (skipped by npm under Node ${process.versions.node})`);
+}

@@ -1,0 +1,27 @@
+// The contract every engine op fulfils. Gas, TGRAPH programs and the ONNX importer all go through
+// this one interface: `infer` and `flops` look at shapes only, so gas is known before `run`.
+import type { Tensor, TensorMeta } from "./tensor.ts";
+
+/** Attributes are integers or integer lists — never floats. */
+export type AttrValue = number | readonly number[];
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export interface OpDef {
+  /** Stable name, e.g. "matmul". */
+  readonly name: string;
+  /** Stable numeric id used in the program wire format (see OP_CODES in registry.ts). */
+  readonly code: number;
+  /** Input names in order; a trailing "?" marks an optional input. */
+  readonly inputs: readonly string[];
+  /** Attribute names this op accepts (all others are rejected). */
+  readonly attrs: readonly string[];
+  /**
+   * Output dtypes and shapes from input dtypes and shapes and the attributes. Throws a typed
+   * AivmError for any invalid combination — this is the only validation `run` can rely on.
+   */
+  infer(inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta[];
+  /** FLOPs from shapes alone (a multiply-add counts as 2). Never negative. */
+  flops(inputs: readonly TensorMeta[], attrs: Attrs): bigint;
+  /** Executes. Inputs have already passed `infer`. */
+  run(inputs: readonly Tensor[], attrs: Attrs): Tensor[];
+}

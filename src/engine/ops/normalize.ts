@@ -1,0 +1,3 @@
+import type { OpDef } from "../op.ts";
+
+export const normalizeOps: readonly OpDef[] = [];

@@ -1,0 +1,65 @@
+// The engine's op table. Codes are part of the program wire format: never renumber, only append.
+import { UnsupportedOpError } from "./errors.ts";
+import type { OpDef } from "./op.ts";
+import { linearOps } from "./ops/linear.ts";
+import { elementwiseOps } from "./ops/elementwise.ts";
+import { normalizeOps } from "./ops/normalize.ts";
+import { reduceOps } from "./ops/reduce.ts";
+import { poolOps } from "./ops/pool.ts";
+import { movementOps } from "./ops/movement.ts";
+import { attentionOps } from "./ops/attention.ts";
+
+export const OP_CODES = {
+  matmul: 1,
+  conv2d: 2,
+  add: 3,
+  sub: 4,
+  mul: 5,
+  relu: 6,
+  relu6: 7,
+  leaky_relu: 8,
+  clip: 9,
+  lut: 10,
+  requantize: 11,
+  softmax: 12,
+  log_softmax: 13,
+  layer_norm: 14,
+  rms_norm: 15,
+  reduce_sum: 16,
+  reduce_mean: 17,
+  reduce_max: 18,
+  argmax: 19,
+  max_pool: 20,
+  avg_pool: 21,
+  global_avg_pool: 22,
+  reshape: 23,
+  transpose: 24,
+  concat: 25,
+  slice: 26,
+  gather: 27,
+  flatten: 28,
+  squeeze: 29,
+  unsqueeze: 30,
+  where: 31,
+  attention: 32,
+} as const;
+export type OpName = keyof typeof OP_CODES;
+
+const ALL: readonly OpDef[] = [
+  ...linearOps,
+  ...elementwiseOps,
+  ...normalizeOps,
+  ...reduceOps,
+  ...poolOps,
+  ...movementOps,
+  ...attentionOps,
+];
+
+export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));
+export const OPS_BY_CODE: ReadonlyMap<number, OpDef> = new Map(ALL.map((op) => [op.code, op]));
+
+export function getOp(nameOrCode: string | number): OpDef {
+  const op = typeof nameOrCode === "number" ? OPS_BY_CODE.get(nameOrCode) : OPS_BY_NAME.get(nameOrCode);
+  if (!op) throw new UnsupportedOpError(String(nameOrCode), [...OPS_BY_NAME.keys()]);
+  return op;
+}
