@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IAIVMErrors} from "./interfaces/IAIVMErrors.sol";
+import {IBlockAnchor} from "./interfaces/IBlockAnchor.sol";
+import {ICongestion} from "./interfaces/ICongestion.sol";
+
+/// @title AIVM
+/// @notice Typed wrappers over the AIVM tensor precompiles (0x…A101–0x…A108), tensor builders and
+///         readers for the wire format (docs/spec.md#tensor-wire-format), handle builders and quotes.
+///         Calling convention: docs/precompiles.md. A failing precompile reverts with an IAIVMErrors
+///         custom error; every wrapper bubbles that revert data up unchanged.
+library AIVM {
+    // ───────────────────────────── addresses ─────────────────────────────
+    address internal constant TMATMUL = address(0xA101);
+    address internal constant TEWOP = address(0xA102);
+    address internal constant TCUSTOM = address(0xA103);
+    address internal constant TLOAD = address(0xA104);
+    address internal constant TSTORE = address(0xA105);
+    address internal constant TCOMMIT = address(0xA106);
+    address internal constant TSTREAM = address(0xA107);
+    address internal constant TGRAPH = address(0xA108);
+    address internal constant BLOCK_ANCHOR = address(0xA110);
+    address internal constant CONGESTION = address(0xA111);
+    address internal constant AGENT_NAMESPACES = address(0xA112);
+
+    // ───────────────────────────── constants ─────────────────────────────
+    /// @notice Wire-format dtype codes.
+    uint8 internal constant INT8 = 1;
+    uint8 internal constant INT16 = 2;
+    uint8 internal constant INT32 = 3;
+
+    /// @notice flags bit 0: keep outputs in the transaction's scratch memory and return handles.
+    uint8 internal constant OUT_SCRATCH = 1;
+    /// @notice flags bit 1: do not execute; return the exact gas the call would be charged.
+    uint8 internal constant QUOTE_ONLY = 2;
+
+    /// @notice TSTORE targets.
+    uint8 internal constant TARGET_SCRATCH = 0;
+    uint8 internal constant TARGET_PERSISTENT = 1;
+    uint8 internal constant TARGET_PROGRAM = 2;
+    uint8 internal constant TARGET_NAMESPACE = 3;
+    uint8 internal constant TARGET_SHARDED = 4;
+
+    /// @notice Handle kinds (byte 4 of a handle).
+    uint8 internal constant REF_SCRATCH = 1;
+    uint8 internal constant REF_PERSISTENT = 2;
+    uint8 internal constant REF_NAMESPACE = 3;
+
+    /// @notice TCOMMIT modes.
+    uint8 internal constant COMMIT_TENSOR = 0;
+    uint8 internal constant COMMIT_TRACE = 1;
+
+    /// @notice Engine op codes accepted by TEWOP (src/engine/registry.ts OP_CODES).
+    uint16 internal constant OP_ADD = 3;
+    uint16 internal constant OP_SUB = 4;
+    uint16 internal constant OP_MUL = 5;
+    uint16 internal constant OP_RELU = 6;
+    uint16 internal constant OP_RELU6 = 7;
+    uint16 internal constant OP_LEAKY_RELU = 8;
+    uint16 internal constant OP_CLIP = 9;
+    uint16 internal constant OP_LUT = 10;
+    uint16 internal constant OP_REQUANTIZE = 11;
+    uint16 internal constant OP_SOFTMAX = 12;
+    uint16 internal constant OP_LOG_SOFTMAX = 13;
+    uint16 internal constant OP_LAYER_NORM = 14;
+    uint16 internal constant OP_RMS_NORM = 15;
+
+    /// @dev "AIVT", the tensor wire-format magic.
+    uint32 private constant TENSOR_MAGIC = 0x41495654;
+    /// @dev "AREF", the handle magic.
+    uint32 private constant REF_MAGIC = 0x41524546;
+    uint256 private constant HEADER_BYTES = 12;
+    uint256 private constant REF_BYTES = 57;
+
+    /// @notice A tensor argument was not a wire-format tensor where one was required.
+    error NotATensor();
+
+    // ───────────────────────────── op wrappers ─────────────────────────────
+
+    /// @notice C = A·B with int32 accumulation (engine op "matmul", no attributes).
+    /// @param a Tensor or handle, int8/int16 [..., M, K].
+    /// @param b Tensor or handle, int8/int16 [..., K, N].
+    /// @return c The result tensor (inline).
+    function matmul(bytes memory a, bytes memory b) internal view returns (bytes memory c) {
+        bytes[] memory inputs = new bytes[](2);
+        inputs[0] = a;
+        inputs[1] = b;
+        return abi.decode(_static(TMATMUL, abi.encode(inputs, new string[](0), new int64[][](0), uint8(0))), (bytes));
+    }
+
+    /// @notice The general TMATMUL call: inputs (a, b[, bias]), engine attributes, flags.
+    /// @param inputs Tensors or handles: a, b and optionally an int32 bias.
+    /// @param attrNames Attribute names of the engine's matmul op (e.g. requantization).
+    /// @param attrValues One integer list per attribute (a single integer is a list of one).
+    /// @param flags OUT_SCRATCH and/or QUOTE_ONLY.
+    /// @return out A tensor, or a scratch handle with OUT_SCRATCH.
+    function matmulWith(bytes[] memory inputs, string[] memory attrNames, int64[][] memory attrValues, uint8 flags)
+        internal
+        view
+        returns (bytes memory out)
+    {
+        return abi.decode(_static(TMATMUL, abi.encode(inputs, attrNames, attrValues, flags)), (bytes));
+    }
+
+    /// @notice An element-wise / normalisation op through TEWOP.
+    /// @param opCode One of the OP_* constants.
+    /// @param inputs Tensors or handles.
+    /// @param attrNames Engine attribute names.
+    /// @param attrValues One integer list per attribute.
+    /// @param flags OUT_SCRATCH and/or QUOTE_ONLY.
+    /// @return out A tensor, or a scratch handle with OUT_SCRATCH.
+    function ewop(uint16 opCode, bytes[] memory inputs, string[] memory attrNames, int64[][] memory attrValues, uint8 flags)
+        internal
+        view
+        returns (bytes memory out)
+    {
+        return abi.decode(_static(TEWOP, abi.encode(opCode, inputs, attrNames, attrValues, flags)), (bytes));
+    }
+
+    /// @notice ReLU of one tensor.
+    function relu(bytes memory x) internal view returns (bytes memory) {
+        bytes[] memory inputs = new bytes[](1);
+        inputs[0] = x;
+        return ewop(OP_RELU, inputs, new string[](0), new int64[][](0), 0);
+    }
+
+    /// @notice Saturating element-wise a + b with broadcasting.
+    function add(bytes memory a, bytes memory b) internal view returns (bytes memory) {
+        bytes[] memory inputs = new bytes[](2);
+        inputs[0] = a;
+        inputs[1] = b;
+        return ewop(OP_ADD, inputs, new string[](0), new int64[][](0), 0);
+    }
+
+    /// @notice Runs a program previously stored with TSTORE(TARGET_PROGRAM), by its id.
+    /// @param programId keccak256 of the program bytes.
+    /// @param inputs Tensors or handles, in the program's input order.
+    /// @param flags OUT_SCRATCH and/or QUOTE_ONLY.
+    /// @return outputs Tensors (or handles), in the program's output order.
+    function custom(bytes32 programId, bytes[] memory inputs, uint8 flags) internal view returns (bytes[] memory outputs) {
+        return abi.decode(_static(TCUSTOM, abi.encode(programId, inputs, flags)), (bytes[]));
+    }
+
+    /// @notice Runs a whole program (op-graph) in one call; intermediates stay in VM memory.
+    /// @param program The program, in the format of docs/spec.md#program-format.
+    /// @param inputs Tensors or handles, in the program's input order.
+    /// @param flags OUT_SCRATCH and/or QUOTE_ONLY.
+    /// @return outputs Tensors (or handles), in the program's output order.
+    function graph(bytes memory program, bytes[] memory inputs, uint8 flags) internal view returns (bytes[] memory outputs) {
+        return abi.decode(_static(TGRAPH, abi.encode(program, inputs, flags)), (bytes[]));
+    }
+
+    /// @notice Runs a stored step program `steps` times, threading the state tensors.
+    /// @param programId Id of a stored program taking (state..., x) and returning (state..., y).
+    /// @param state Initial state tensors or handles.
+    /// @param xs Per-step inputs stacked on dimension 0 (length `steps`), or empty for none.
+    /// @param steps Number of steps.
+    /// @param flags OUT_SCRATCH and/or QUOTE_ONLY.
+    /// @return finalState The state after the last step.
+    /// @return lastOutput The last step's output y.
+    /// @return stepCommits The tensor commit of every step's output y.
+    function stream(bytes32 programId, bytes[] memory state, bytes memory xs, uint32 steps, uint8 flags)
+        internal
+        view
+        returns (bytes[] memory finalState, bytes memory lastOutput, bytes32[] memory stepCommits)
+    {
+        return abi.decode(_static(TSTREAM, abi.encode(programId, state, xs, steps, flags)), (bytes[], bytes, bytes32[]));
+    }
+
+    /// @notice Loads a tensor by handle.
+    /// @param ref A handle (scratchRef, persistentRef or namespaceRef).
+    /// @param flags OUT_SCRATCH to copy it into scratch and get a scratch handle back.
+    function load(bytes memory ref, uint8 flags) internal view returns (bytes memory) {
+        return abi.decode(_static(TLOAD, abi.encode(ref, flags)), (bytes));
+    }
+
+    /// @notice Stores a tensor (or program) and returns its handle. Refused inside static calls
+    ///         for every target except TARGET_SCRATCH.
+    /// @param target TARGET_SCRATCH, TARGET_PERSISTENT, TARGET_PROGRAM, TARGET_NAMESPACE or TARGET_SHARDED.
+    /// @param key Namespace key (TARGET_NAMESPACE only; zero otherwise).
+    /// @param data A tensor or handle (program bytes for TARGET_PROGRAM, a manifest for TARGET_SHARDED).
+    /// @return ref The handle of the stored value.
+    function store(uint8 target, bytes32 key, bytes memory data) internal returns (bytes memory ref) {
+        (bool ok, bytes memory ret) = TSTORE.call(abi.encode(target, key, data));
+        if (!ok) _bubble(ret);
+        return abi.decode(ret, (bytes));
+    }
+
+    /// @notice The Tensor Commit (Merkle root over chunks) of a tensor or handle.
+    function commitOf(bytes memory t) internal view returns (bytes32) {
+        return abi.decode(_static(TCOMMIT, abi.encode(COMMIT_TENSOR, t)), (bytes32));
+    }
+
+    /// @notice The current transaction's trace root over its AIVM receipts so far.
+    function traceRoot() internal view returns (bytes32 root, uint256 receiptCount) {
+        return abi.decode(_static(TCOMMIT, abi.encode(COMMIT_TRACE, bytes(""))), (bytes32, uint256));
+    }
+
+    // ───────────────────────────── quotes ─────────────────────────────
+
+    /// @notice The exact gas a precompile call would be charged, without executing it. `input`
+    ///         is the call's ABI input with QUOTE_ONLY set in its flags (see docs/precompiles.md).
+    function quote(address precompile, bytes memory input) internal view returns (uint256 gas) {
+        return abi.decode(_static(precompile, input), (uint256));
+    }
+
+    /// @notice Exact gas of `matmul(a, b)`.
+    function quoteMatmul(bytes memory a, bytes memory b) internal view returns (uint256) {
+        bytes[] memory inputs = new bytes[](2);
+        inputs[0] = a;
+        inputs[1] = b;
+        return quote(TMATMUL, abi.encode(inputs, new string[](0), new int64[][](0), QUOTE_ONLY));
+    }
+
+    /// @notice Exact gas of `graph(program, inputs, 0)`.
+    function quoteGraph(bytes memory program, bytes[] memory inputs) internal view returns (uint256) {
+        return quote(TGRAPH, abi.encode(program, inputs, QUOTE_ONLY));
+    }
+
+    /// @notice The congestion multiplier in force (fixed point) and its unit.
+    function congestion() internal view returns (uint256 multiplier, uint256 one) {
+        return (ICongestion(CONGESTION).multiplier(), ICongestion(CONGESTION).one());
+    }
+
+    /// @notice The anchor root of a sealed block.
+    function anchorOf(uint256 blockNumber) internal view returns (bytes32 root, uint256 receiptCount, uint256 flops) {
+        return IBlockAnchor(BLOCK_ANCHOR).anchorOf(blockNumber);
+    }
+
+    // ───────────────────────────── handles ─────────────────────────────
+
+    /// @notice A handle to scratch slot `handle` of the current transaction.
+    function scratchRef(uint256 handle) internal pure returns (bytes memory) {
+        return abi.encodePacked(REF_MAGIC, REF_SCRATCH, address(0), bytes32(handle));
+    }
+
+    /// @notice A handle to a persistent tensor or program by content id.
+    function persistentRef(bytes32 id) internal pure returns (bytes memory) {
+        return abi.encodePacked(REF_MAGIC, REF_PERSISTENT, address(0), id);
+    }
+
+    /// @notice A handle to `key` in `owner`'s agent namespace.
+    function namespaceRef(address owner, bytes32 key) internal pure returns (bytes memory) {
+        return abi.encodePacked(REF_MAGIC, REF_NAMESPACE, owner, key);
+    }
+
+    /// @notice Whether `b` is a handle rather than an inline tensor.
+    function isRef(bytes memory b) internal pure returns (bool) {
+        return b.length == REF_BYTES && _u32(b, 0) == REF_MAGIC;
+    }
+
+    /// @notice The id field of a handle (scratch slot, content id or namespace key).
+    function refId(bytes memory ref) internal pure returns (bytes32 id) {
+        if (!isRef(ref)) revert NotATensor();
+        assembly {
+            id := mload(add(ref, 57))
+        }
+    }
+
+    // ───────────────────────────── tensor builders ─────────────────────────────
+
+    /// @notice Encodes a tensor (no quantization parameters) from integers.
+    /// @param dtype INT8, INT16 or INT32.
+    /// @param shape Dimensions, row-major.
+    /// @param values Elements; each must fit the dtype (checked).
+    function fromInts(uint8 dtype, uint32[] memory shape, int256[] memory values) internal pure returns (bytes memory t) {
+        uint256 width = dtype == INT8 ? 1 : dtype == INT16 ? 2 : dtype == INT32 ? 4 : 0;
+        if (width == 0) revert IAIVMErrors.InvalidArgument("fromInts", "dtype", "must be INT8, INT16 or INT32");
+        uint256 count = 1;
+        for (uint256 i = 0; i < shape.length; i++) count *= shape[i];
+        if (count != values.length) revert IAIVMErrors.ElementCount(shape, count, values.length);
+        int256 lo = -(int256(1) << (8 * width - 1));
+        int256 hi = (int256(1) << (8 * width - 1)) - 1;
+        bytes memory dims = new bytes(4 * shape.length);
+        for (uint256 i = 0; i < shape.length; i++) {
+            uint32 d = shape[i];
+            dims[4 * i] = bytes1(uint8(d >> 24));
+            dims[4 * i + 1] = bytes1(uint8(d >> 16));
+            dims[4 * i + 2] = bytes1(uint8(d >> 8));
+            dims[4 * i + 3] = bytes1(uint8(d));
+        }
+        bytes memory data = new bytes(count * width);
+        for (uint256 i = 0; i < count; i++) {
+            int256 v = values[i];
+            if (v < lo || v > hi) revert IAIVMErrors.InvalidArgument("fromInts", "value", "out of the dtype range");
+            uint256 u = uint256(v) & ((uint256(1) << (8 * width)) - 1);
+            for (uint256 j = 0; j < width; j++) data[i * width + j] = bytes1(uint8(u >> (8 * j))); // little-endian
+        }
+        return abi.encodePacked(TENSOR_MAGIC, uint8(1), dtype, uint8(shape.length), uint8(0), uint32(data.length), dims, data);
+    }
+
+    /// @notice A 2-D int8 tensor from a flat row-major int8 array.
+    function int8Matrix(uint32 rows, uint32 cols, int8[] memory values) internal pure returns (bytes memory) {
+        uint32[] memory shape = new uint32[](2);
+        shape[0] = rows;
+        shape[1] = cols;
+        int256[] memory v = new int256[](values.length);
+        for (uint256 i = 0; i < values.length; i++) v[i] = values[i];
+        return fromInts(INT8, shape, v);
+    }
+
+    // ───────────────────────────── tensor readers ─────────────────────────────
+
+    /// @notice The dtype code of an inline tensor.
+    function dtypeOf(bytes memory t) internal pure returns (uint8) {
+        _checkTensor(t);
+        return uint8(t[5]);
+    }
+
+    /// @notice The shape of an inline tensor.
+    function shapeOf(bytes memory t) internal pure returns (uint32[] memory shape) {
+        _checkTensor(t);
+        uint256 rank = uint8(t[6]);
+        shape = new uint32[](rank);
+        for (uint256 i = 0; i < rank; i++) shape[i] = _u32(t, HEADER_BYTES + 4 * i);
+    }
+
+    /// @notice The number of elements of an inline tensor.
+    function numElements(bytes memory t) internal pure returns (uint256 n) {
+        uint32[] memory shape = shapeOf(t);
+        n = 1;
+        for (uint256 i = 0; i < shape.length; i++) n *= shape[i];
+    }
+
+    /// @notice Element `i` (flat, row-major) of an inline tensor, sign-extended.
+    function elementAt(bytes memory t, uint256 i) internal pure returns (int256) {
+        _checkTensor(t);
+        uint256 width = uint8(t[5]) == INT8 ? 1 : uint8(t[5]) == INT16 ? 2 : 4;
+        uint256 off = _dataOffset(t) + i * width;
+        if (off + width > t.length) revert IAIVMErrors.InvalidArgument("elementAt", "index", "out of range");
+        uint256 u = 0;
+        for (uint256 j = 0; j < width; j++) u |= uint256(uint8(t[off + j])) << (8 * j);
+        uint256 signBit = uint256(1) << (8 * width - 1);
+        return u >= signBit ? int256(u) - int256(signBit << 1) : int256(u);
+    }
+
+    /// @notice Every element of an inline tensor, sign-extended.
+    function toInts(bytes memory t) internal pure returns (int256[] memory values) {
+        uint256 n = numElements(t);
+        values = new int256[](n);
+        for (uint256 i = 0; i < n; i++) values[i] = elementAt(t, i);
+    }
+
+    // ───────────────────────────── internals ─────────────────────────────
+
+    function _static(address precompile, bytes memory input) private view returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = precompile.staticcall(input);
+        if (!ok) _bubble(ret);
+    }
+
+    function _bubble(bytes memory ret) private pure {
+        assembly {
+            revert(add(ret, 32), mload(ret))
+        }
+    }
+
+    function _u32(bytes memory b, uint256 off) private pure returns (uint32 v) {
+        if (off + 4 > b.length) return 0;
+        v = (uint32(uint8(b[off])) << 24) | (uint32(uint8(b[off + 1])) << 16) | (uint32(uint8(b[off + 2])) << 8)
+            | uint32(uint8(b[off + 3]));
+    }
+
+    function _checkTensor(bytes memory t) private pure {
+        if (t.length < HEADER_BYTES || _u32(t, 0) != TENSOR_MAGIC) revert NotATensor();
+    }
+
+    function _dataOffset(bytes memory t) private pure returns (uint256 off) {
+        uint256 rank = uint8(t[6]);
+        uint8 quantMode = uint8(t[7]);
+        off = HEADER_BYTES + 4 * rank;
+        if (quantMode == 1) {
+            off += 12;
+        } else if (quantMode == 2) {
+            uint256 axis = _u32(t, off);
+            off += 4 + 12 * uint256(_u32(t, HEADER_BYTES + 4 * axis));
+        }
+    }
+}

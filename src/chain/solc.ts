@@ -1,0 +1,135 @@
+// Compiles contracts/**.sol with the npm solc package (soljson), standard JSON, optimizer on. The
+// output is cached on disk under cache/solc, keyed by a hash of every source and the settings, so
+// the many tests and tools that need bytecode pay the (slow) wasm compile once.
+import { createRequire } from "node:module";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { Abi, Hex } from "viem";
+import { AivmError } from "../engine/errors.ts";
+
+const require = createRequire(import.meta.url);
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const CONTRACTS_DIR = join(REPO_ROOT, "contracts");
+const CACHE_DIR = join(REPO_ROOT, "cache", "solc");
+
+/** One compiled contract: what deployment and calls need. */
+export interface CompiledContract {
+  /** Source path relative to contracts/, e.g. "AIVM.sol". */
+  source: string;
+  name: string;
+  abi: Abi;
+  /** Creation bytecode. */
+  bytecode: Hex;
+  /** Runtime bytecode (what genesis predeploys use). */
+  deployedBytecode: Hex;
+}
+
+/** The compiler reported errors (warnings are ignored). */
+export class SolidityCompileError extends AivmError {
+  override name = "SolidityCompileError";
+  override readonly code = "SOLIDITY_COMPILE";
+  constructor(readonly errors: string[]) {
+    super(`Solidity compilation failed with ${errors.length} error(s).`, {
+      details: errors.join("\n").slice(0, 4000),
+      docsPath: "precompiles.md#contracts",
+    });
+  }
+}
+
+/** The requested contract is not in the compiled output. */
+export class ContractNotFoundError extends AivmError {
+  override name = "ContractNotFoundError";
+  override readonly code = "CONTRACT_NOT_FOUND";
+  constructor(readonly contract: string) {
+    super(`Contract "${contract}" was not found in contracts/.`, { docsPath: "precompiles.md#contracts" });
+  }
+}
+
+export const SOLC_SETTINGS = {
+  optimizer: { enabled: true, runs: 200 },
+  evmVersion: "prague",
+  viaIR: false,
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+} as const;
+
+function listSolidity(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) out.push(...listSolidity(full));
+    else if (entry.endsWith(".sol")) out.push(full);
+  }
+  return out;
+}
+
+type SolcOutput = {
+  errors?: { severity: string; formattedMessage: string }[];
+  contracts?: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+};
+
+const memo = new Map<string, Map<string, CompiledContract>>();
+
+/**
+ * Compiles .sol files under `dir` (default contracts/) in one standard-JSON run and returns the
+ * contracts by name (and by "path:Name"). `files` (paths relative to `dir`) limits the entry points;
+ * their imports are resolved from `dir`. Cached on disk by the hash of every source under `dir`.
+ */
+export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly string[]): Map<string, CompiledContract> {
+  const all = listSolidity(dir).map((f) => relative(dir, f).split(sep).join("/"));
+  const contents = new Map(all.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+  const sources: Record<string, { content: string }> = {};
+  for (const f of files ?? all) sources[f] = { content: contents.get(f) ?? readFileSync(join(dir, f), "utf8") };
+  const solc = require("solc") as { version(): string; compile(input: string, callbacks?: object): string };
+  const input = JSON.stringify({ language: "Solidity", sources, settings: SOLC_SETTINGS });
+  const everySource = [...contents].map(([f, c]) => `${f}\n${c}`).join("\n");
+  const key = bytesToHex(keccak_256(utf8ToBytes(`${solc.version()}\n${input}\n${everySource}`)));
+  const memoized = memo.get(key);
+  if (memoized) return memoized;
+  // Imports outside the entry points come from the same directory.
+  const findImports = (path: string) =>
+    contents.has(path) ? { contents: contents.get(path)! } : { error: `File not found: ${path}` };
+
+  const cacheFile = join(CACHE_DIR, `${key}.json`);
+  let output: SolcOutput;
+  if (existsSync(cacheFile)) {
+    output = JSON.parse(readFileSync(cacheFile, "utf8")) as SolcOutput;
+  } else {
+    output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
+    const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
+    if (errors.length) throw new SolidityCompileError(errors);
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Write then rename, so a concurrent reader never sees a half-written cache file.
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(output));
+    renameSync(tmp, cacheFile);
+  }
+
+  const contracts = new Map<string, CompiledContract>();
+  for (const [source, byName] of Object.entries(output.contracts ?? {})) {
+    for (const [name, c] of Object.entries(byName)) {
+      const compiled: CompiledContract = {
+        source,
+        name,
+        abi: c.abi,
+        bytecode: `0x${c.evm.bytecode.object}`,
+        deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
+      };
+      contracts.set(`${source}:${name}`, compiled);
+      if (!contracts.has(name)) contracts.set(name, compiled);
+    }
+  }
+  memo.set(key, contracts);
+  return contracts;
+}
+
+/** One contract by name ("AIVM") or qualified name ("examples/Foo.sol:Foo"). */
+export function getContract(name: string, dir?: string, files?: readonly string[]): CompiledContract {
+  const c = compileContracts(dir, files).get(name);
+  if (!c) throw new ContractNotFoundError(name);
+  return c;
+}
