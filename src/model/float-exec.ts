@@ -1,0 +1,608 @@
+// Float reference executor for the imported graph (ONNX semantics, computed in double precision).
+// Offline only: it gives shapes for compilation, ranges for calibration, and the float baseline the
+// quantization report compares against.
+import { formatShape } from "../engine/errors.ts";
+import type { FloatGraph, FloatNode } from "./graph.ts";
+import { nodeLabel } from "./graph.ts";
+import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export function broadcastShapes(a: readonly number[], b: readonly number[], where: string): number[] {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1;
+    const db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new OnnxFormatError(where, `shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Index map from an output of shape `out` into a broadcast input of shape `inp`. */
+export function broadcastIndex(inp: readonly number[], out: readonly number[]): Int32Array {
+  const n = sizeOf(out);
+  const idx = new Int32Array(n);
+  const r = out.length;
+  const is = stridesOf(inp);
+  const pad = r - inp.length;
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < n; k++) {
+    let off = 0;
+    for (let d = pad; d < r; d++) if (inp[d - pad] !== 1) off += coord[d]! * is[d - pad]!;
+    idx[k] = off;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < out[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  return idx;
+}
+
+function ints(v: OnnxAttr | undefined, fallback: number[]): number[] {
+  if (v === undefined) return fallback;
+  if (typeof v === "number") return [v];
+  if (Array.isArray(v)) return v;
+  if (typeof v === "object") return [...v.data];
+  return fallback;
+}
+function num(v: OnnxAttr | undefined, fallback: number): number {
+  return typeof v === "number" ? v : fallback;
+}
+function str(v: OnnxAttr | undefined, fallback: string): string {
+  return typeof v === "string" ? v : fallback;
+}
+
+function erf(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is 1.5e-7 accurate; enough for a float reference of an int8 model.
+  const s = x < 0 ? -1 : 1;
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+/** The scalar functions the engine evaluates through 256-entry lookup tables. */
+export const UNARY_FUNCTIONS: Record<string, (x: number) => number> = {
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  Tanh: (x) => Math.tanh(x),
+  Exp: (x) => Math.exp(x),
+  Erf: erf,
+  Sqrt: (x) => Math.sqrt(x),
+  Reciprocal: (x) => 1 / x,
+  Gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  GeluTanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+  Silu: (x) => x / (1 + Math.exp(-x)),
+};
+
+function map(x: HostTensor, f: (v: number) => number, dtype: HostDType = x.dtype): HostTensor {
+  const out = hostTensor(dtype, x.shape);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = f(x.data[i]!);
+  return out;
+}
+
+function binary(a: HostTensor, b: HostTensor, f: (x: number, y: number) => number, where: string, dtype: HostDType = a.dtype): HostTensor {
+  const shape = broadcastShapes(a.shape, b.shape, where);
+  const ia = broadcastIndex(a.shape, shape);
+  const ib = broadcastIndex(b.shape, shape);
+  const out = hostTensor(dtype, shape);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = f(a.data[ia[i]!]!, b.data[ib[i]!]!);
+  return out;
+}
+
+export function normAxis(axis: number, rank: number, where: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= Math.max(rank, 1)) throw new OnnxFormatError(where, `axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+export function transpose(x: HostTensor, perm: readonly number[]): HostTensor {
+  const shape = perm.map((p) => x.shape[p]!);
+  const xs = stridesOf(x.shape);
+  const out = hostTensor(x.dtype, shape);
+  const r = shape.length;
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < out.data.length; k++) {
+    let off = 0;
+    for (let d = 0; d < r; d++) off += coord[d]! * xs[perm[d]!]!;
+    out.data[k] = x.data[off]!;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Batched matmul with numpy semantics (1-D operands promoted and the added axis removed). */
+export function matmul(a: HostTensor, b: HostTensor, where: string): HostTensor {
+  const a2 = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
+  const b2 = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
+  const M = a2[a2.length - 2]!, K = a2[a2.length - 1]!, N = b2[b2.length - 1]!;
+  if (b2[b2.length - 2] !== K) throw new OnnxFormatError(where, `MatMul of ${formatShape(a.shape)} and ${formatShape(b.shape)}: inner dimensions differ`);
+  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), where);
+  const ia = broadcastIndex(a2.slice(0, -2), batch);
+  const ib = broadcastIndex(b2.slice(0, -2), batch);
+  const nb = sizeOf(batch);
+  const out = hostTensor("float32", [...batch, M, N]);
+  for (let p = 0; p < nb; p++) {
+    const ao = ia[p]! * M * K, bo = ib[p]! * K * N, oo = p * M * N;
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a.data[ao + i * K + k]! * b.data[bo + k * N + j]!;
+        out.data[oo + i * N + j] = s;
+      }
+  }
+  let shape = out.shape;
+  if (a.shape.length === 1) shape = [...shape.slice(0, -2), shape[shape.length - 1]!];
+  if (b.shape.length === 1) shape = shape.slice(0, -1);
+  return { ...out, shape };
+}
+
+export interface PoolGeometry {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** begin pads then end pads, as ONNX. */
+  pads: number[];
+  outShape: number[];
+}
+
+/** Output size and explicit pads of a pool/conv window, resolving auto_pad and ceil_mode as ONNX does. */
+export function poolGeometry(inSpatial: readonly number[], attrs: Record<string, OnnxAttr>, kernel: number[], where: string): PoolGeometry {
+  const r = inSpatial.length;
+  const strides = ints(attrs.strides, new Array<number>(r).fill(1));
+  const dilations = ints(attrs.dilations, new Array<number>(r).fill(1));
+  let pads = ints(attrs.pads, new Array<number>(2 * r).fill(0));
+  const autoPad = str(attrs.auto_pad, "NOTSET");
+  const ceil = num(attrs.ceil_mode, 0) === 1;
+  const outShape: number[] = [];
+  if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+    pads = new Array<number>(2 * r).fill(0);
+    for (let d = 0; d < r; d++) {
+      const o = Math.ceil(inSpatial[d]! / strides[d]!);
+      const ek = (kernel[d]! - 1) * dilations[d]! + 1;
+      const total = Math.max(0, (o - 1) * strides[d]! + ek - inSpatial[d]!);
+      const small = Math.floor(total / 2);
+      pads[d] = autoPad === "SAME_UPPER" ? small : total - small;
+      pads[d + r] = total - pads[d]!;
+      outShape.push(o);
+    }
+  } else if (autoPad === "VALID") {
+    for (let d = 0; d < r; d++) {
+      const ek = (kernel[d]! - 1) * dilations[d]! + 1;
+      outShape.push(Math.floor((inSpatial[d]! - ek) / strides[d]!) + 1);
+    }
+  } else {
+    if (pads.length !== 2 * r) throw new OnnxFormatError(where, `pads has ${pads.length} entries, expected ${2 * r}`);
+    for (let d = 0; d < r; d++) {
+      const ek = (kernel[d]! - 1) * dilations[d]! + 1;
+      const span = inSpatial[d]! + pads[d]! + pads[d + r]! - ek;
+      let o = (ceil ? Math.ceil(span / strides[d]!) : Math.floor(span / strides[d]!)) + 1;
+      // ONNX (like PyTorch) drops a last window that would start inside the end padding.
+      if (ceil && (o - 1) * strides[d]! >= inSpatial[d]! + pads[d]!) o--;
+      outShape.push(o);
+    }
+  }
+  return { kernel, strides, dilations, pads, outShape };
+}
+
+function pool(x: HostTensor, attrs: Record<string, OnnxAttr>, kind: "max" | "avg", where: string): HostTensor {
+  const spatial = x.shape.slice(2);
+  const r = spatial.length;
+  const kernel = ints(attrs.kernel_shape, []);
+  if (kernel.length !== r) throw new OnnxFormatError(where, `kernel_shape has ${kernel.length} entries for ${r} spatial dims`);
+  const g = poolGeometry(spatial, attrs, kernel, where);
+  const includePad = num(attrs.count_include_pad, 0) === 1;
+  const [N, C] = [x.shape[0]!, x.shape[1]!];
+  const out = hostTensor("float32", [N, C, ...g.outShape]);
+  const inSize = sizeOf(spatial);
+  const outSize = sizeOf(g.outShape);
+  const is = stridesOf(spatial);
+  const kSize = sizeOf(kernel);
+  const oc = new Array<number>(r).fill(0);
+  for (let o = 0; o < outSize; o++) {
+    for (let nc = 0; nc < N * C; nc++) {
+      let acc = kind === "max" ? -Infinity : 0;
+      let count = 0;
+      for (let k = 0; k < kSize; k++) {
+        let rem = k, off = 0, inside = true, inPadded = true;
+        for (let d = r - 1; d >= 0; d--) {
+          const kd = rem % kernel[d]!;
+          rem = Math.floor(rem / kernel[d]!);
+          const pos = oc[d]! * g.strides[d]! - g.pads[d]! + kd * g.dilations[d]!;
+          if (pos < 0 || pos >= spatial[d]!) inside = false;
+          if (pos < -g.pads[d]! || pos >= spatial[d]! + g.pads[d + r]!) inPadded = false;
+          off += pos * is[d]!;
+        }
+        if (inside) {
+          const v = x.data[nc * inSize + off]!;
+          if (kind === "max") acc = Math.max(acc, v);
+          else acc += v;
+          count++;
+        } else if (includePad && inPadded) count++;
+      }
+      out.data[nc * outSize + o] = kind === "max" ? acc : acc / count;
+    }
+    for (let d = r - 1; d >= 0; d--) {
+      if (++oc[d]! < g.outShape[d]!) break;
+      oc[d] = 0;
+    }
+  }
+  return out;
+}
+
+function conv(x: HostTensor, w: HostTensor, b: HostTensor | undefined, attrs: Record<string, OnnxAttr>, where: string): HostTensor {
+  if (x.shape.length !== 4) throw new OnnxFormatError(where, `only 2-D convolution (NCHW) is supported, input is ${formatShape(x.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [Co, Cg, kh, kw] = w.shape as [number, number, number, number];
+  const group = num(attrs.group, 1);
+  const g = poolGeometry([H, W], attrs, ints(attrs.kernel_shape, [kh, kw]), where);
+  const [Ho, Wo] = g.outShape as [number, number];
+  const out = hostTensor("float32", [N, Co, Ho, Wo]);
+  const coPerG = Co / group;
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < Co; co++) {
+      const gi = Math.floor(co / coPerG);
+      for (let oy = 0; oy < Ho; oy++)
+        for (let ox = 0; ox < Wo; ox++) {
+          let s = b ? b.data[co]! : 0;
+          for (let ci = 0; ci < Cg; ci++)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * g.strides[0]! - g.pads[0]! + ky * g.dilations[0]!;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * g.strides[1]! - g.pads[1]! + kx * g.dilations[1]!;
+                if (ix < 0 || ix >= W) continue;
+                s += x.data[((n * C + gi * Cg + ci) * H + iy) * W + ix]! * w.data[((co * Cg + ci) * kh + ky) * kw + kx]!;
+              }
+            }
+          out.data[((n * Co + co) * Ho + oy) * Wo + ox] = s;
+        }
+    }
+  return out;
+}
+
+/** Reduces over `axes` (sorted, normalized); returns the reduced tensor with keepdims shape. */
+function reduce(x: HostTensor, axes: number[], keepdims: boolean, kind: "sum" | "mean" | "max" | "min"): HostTensor {
+  const r = x.shape.length;
+  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = hostTensor(x.dtype, keptShape);
+  out.data.fill(kind === "max" ? -Infinity : kind === "min" ? Infinity : 0);
+  const os = stridesOf(keptShape);
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < x.data.length; k++) {
+    let off = 0;
+    for (let d = 0; d < r; d++) if (!axes.includes(d)) off += coord[d]! * os[d]!;
+    const v = x.data[k]!;
+    if (kind === "max") out.data[off] = Math.max(out.data[off]!, v);
+    else if (kind === "min") out.data[off] = Math.min(out.data[off]!, v);
+    else out.data[off] = out.data[off]! + v;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < x.shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  if (kind === "mean") {
+    const count = axes.reduce((a, d) => a * x.shape[d]!, 1);
+    for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i]! / count;
+  }
+  return keepdims ? out : { ...out, shape: x.shape.filter((_, i) => !axes.includes(i)) };
+}
+
+function softmax(x: HostTensor, axis: number, log: boolean): HostTensor {
+  const mx = reduce(x, [axis], true, "max");
+  const e = binary(x, mx, (a, b) => Math.exp(a - b), "softmax");
+  const s = reduce(e, [axis], true, "sum");
+  if (!log) return binary(e, s, (a, b) => a / b, "softmax");
+  return binary(binary(x, mx, (a, b) => a - b, "softmax"), s, (a, b) => a - Math.log(b), "softmax");
+}
+
+/** LayerNorm over the trailing axes from `axis` on; returns Y, Mean and InvStdDev. */
+export function layerNorm(x: HostTensor, scale: HostTensor | undefined, bias: HostTensor | undefined, axis: number, eps: number): HostTensor[] {
+  const axes: number[] = [];
+  for (let d = axis; d < x.shape.length; d++) axes.push(d);
+  const mean = reduce(x, axes, true, "mean");
+  const centered = binary(x, mean, (a, b) => a - b, "layer_norm");
+  const v = reduce(map(centered, (c) => c * c), axes, true, "mean");
+  const inv = map(v, (q) => 1 / Math.sqrt(q + eps));
+  let y = binary(centered, inv, (a, b) => a * b, "layer_norm");
+  if (scale) y = binary(y, scale, (a, b) => a * b, "layer_norm");
+  if (bias) y = binary(y, bias, (a, b) => a + b, "layer_norm");
+  return [y, mean, inv];
+}
+
+function slice(x: HostTensor, starts: number[], ends: number[], axes: number[], steps: number[]): HostTensor {
+  const r = x.shape.length;
+  const st = new Array<number>(r).fill(0);
+  const sp = new Array<number>(r).fill(1);
+  const len = [...x.shape];
+  axes.forEach((a0, i) => {
+    const a = a0 < 0 ? a0 + r : a0;
+    const dim = x.shape[a]!;
+    const step = steps[i] ?? 1;
+    let s = starts[i]!, e = ends[i]!;
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), dim);
+      e = Math.min(Math.max(e, 0), dim);
+      len[a] = Math.max(0, Math.ceil((e - s) / step));
+    } else {
+      s = Math.min(Math.max(s, 0), dim - 1);
+      e = Math.min(Math.max(e, -1), dim - 1);
+      len[a] = Math.max(0, Math.ceil((s - e) / -step));
+    }
+    st[a] = s;
+    sp[a] = step;
+  });
+  const xs = stridesOf(x.shape);
+  const out = hostTensor(x.dtype, len);
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < out.data.length; k++) {
+    let off = 0;
+    for (let d = 0; d < r; d++) off += (st[d]! + coord[d]! * sp[d]!) * xs[d]!;
+    out.data[k] = x.data[off]!;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < len[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  return out;
+}
+
+function concat(xs: HostTensor[], axis: number): HostTensor {
+  const shape = [...xs[0]!.shape];
+  shape[axis] = xs.reduce((a, t) => a + t.shape[axis]!, 0);
+  const out = hostTensor(xs[0]!.dtype, shape);
+  const outer = sizeOf(shape.slice(0, axis));
+  let o = 0;
+  for (let i = 0; i < outer; i++)
+    for (const t of xs) {
+      const chunk = sizeOf(t.shape.slice(axis));
+      out.data.set(t.data.subarray(i * chunk, (i + 1) * chunk), o);
+      o += chunk;
+    }
+  return out;
+}
+
+export function reshapeTarget(inShape: readonly number[], spec: readonly number[], allowZero: boolean, where: string): number[] {
+  const shape = spec.map((d, i) => (d === 0 && !allowZero ? inShape[i]! : d));
+  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const total = sizeOf(inShape);
+  const out = shape.map((d) => (d === -1 ? total / known : d));
+  if (sizeOf(out) !== total || out.some((d) => !Number.isInteger(d))) {
+    throw new OnnxFormatError(where, `cannot reshape ${formatShape(inShape)} to ${formatShape(spec)}`);
+  }
+  return out;
+}
+
+/** Attribute-or-input integer list (opsets moved axes/shape from attributes to inputs). */
+function intList(node: FloatNode, env: Map<string, HostTensor>, attr: string, inputIndex: number): number[] | undefined {
+  const name = node.inputs[inputIndex];
+  if (name) {
+    const t = env.get(name);
+    if (t) return [...t.data];
+  }
+  const a = node.attrs[attr];
+  return a === undefined ? undefined : ints(a, []);
+}
+
+/** Runs one node on concrete tensors. `env` resolves input names. */
+export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): HostTensor[] {
+  const where = nodeLabel(node);
+  const input = (i: number): HostTensor => {
+    const nm = node.inputs[i];
+    const t = nm ? env.get(nm) : undefined;
+    if (!t) throw new OnnxFormatError(where, `input ${i} ("${nm ?? ""}") is missing`);
+    return t;
+  };
+  const opt = (i: number): HostTensor | undefined => (node.inputs[i] ? env.get(node.inputs[i]!) : undefined);
+  const a = node.attrs;
+  switch (node.op) {
+    case "Identity": case "Dropout":
+      return [input(0)];
+    case "Add": return [binary(input(0), input(1), (x, y) => x + y, where)];
+    case "Sub": return [binary(input(0), input(1), (x, y) => x - y, where)];
+    case "Mul": return [binary(input(0), input(1), (x, y) => x * y, where)];
+    case "Div": return [binary(input(0), input(1), (x, y) => (input(0).dtype === "float32" ? x / y : Math.trunc(x / y)), where)];
+    case "Pow": return [binary(input(0), input(1), (x, y) => x ** y, where)];
+    case "Neg": return [map(input(0), (x) => -x)];
+    case "Relu": return [map(input(0), (x) => Math.max(0, x))];
+    case "LeakyRelu": {
+      const alpha = num(a.alpha, 0.01);
+      return [map(input(0), (x) => (x < 0 ? alpha * x : x))];
+    }
+    case "Clip": {
+      const lo = opt(1)?.data[0] ?? num(a.min, -Infinity);
+      const hi = opt(2)?.data[0] ?? num(a.max, Infinity);
+      return [map(input(0), (x) => Math.min(hi, Math.max(lo, x)))];
+    }
+    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal":
+      return [map(input(0), UNARY_FUNCTIONS[node.op]!)];
+    case "Gelu": case "aivm.Gelu":
+      return [map(input(0), UNARY_FUNCTIONS[str(a.approximate, "none") === "tanh" ? "GeluTanh" : "Gelu"]!)];
+    case "MatMul": return [matmul(input(0), input(1), where)];
+    case "Gemm": case "aivm.Linear": {
+      let A = input(0), B = input(1);
+      if (num(a.transA, 0)) A = transpose(A, [1, 0]);
+      if (num(a.transB, 0)) B = transpose(B, [1, 0]);
+      let y = matmul(A, B, where);
+      const alpha = num(a.alpha, 1), beta = num(a.beta, 1);
+      if (alpha !== 1) y = map(y, (v) => v * alpha);
+      const C = opt(2);
+      if (C) y = binary(y, C, (v, c) => v + beta * c, where);
+      return [y];
+    }
+    case "Conv": return [conv(input(0), input(1), opt(2), a, where)];
+    case "BatchNormalization": {
+      const x = input(0), s = input(1), b = input(2), m = input(3), v = input(4);
+      const eps = num(a.epsilon, 1e-5);
+      const shape = [x.shape[1]!, ...new Array<number>(x.shape.length - 2).fill(1)];
+      const scale = hostTensor("float32", shape, s.data.map((g, c) => g / Math.sqrt(v.data[c]! + eps)));
+      const shift = hostTensor("float32", shape, b.data.map((bb, c) => bb - m.data[c]! * scale.data[c]!));
+      return [binary(binary(x, scale, (p, q) => p * q, where), shift, (p, q) => p + q, where)];
+    }
+    case "MaxPool": return [pool(input(0), a, "max", where)];
+    case "AveragePool": return [pool(input(0), a, "avg", where)];
+    case "GlobalAveragePool": {
+      const x = input(0);
+      return [reduce(x, x.shape.map((_, i) => i).slice(2), true, "mean")];
+    }
+    case "Softmax": case "LogSoftmax": {
+      const x = input(0);
+      return [softmax(x, normAxis(num(a.axis, -1), x.shape.length, where), node.op === "LogSoftmax")];
+    }
+    case "LayerNormalization": case "aivm.LayerNorm": {
+      const x = input(0);
+      return layerNorm(x, opt(1), opt(2), normAxis(num(a.axis, -1), x.shape.length, where), num(a.epsilon, 1e-5)).slice(0, node.outputs.length);
+    }
+    case "ReduceSum": case "ReduceMean": case "ReduceMax": case "ReduceMin": {
+      const x = input(0);
+      let axes = intList(node, env, "axes", 1);
+      if (axes === undefined || axes.length === 0) {
+        if (num(a.noop_with_empty_axes, 0) === 1) return [x];
+        axes = x.shape.map((_, i) => i);
+      }
+      const norm = [...new Set(axes.map((d) => normAxis(d, x.shape.length, where)))].sort((p, q) => p - q);
+      const kind = ({ ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max", ReduceMin: "min" } as const)[node.op];
+      return [reduce(x, norm, num(a.keepdims, 1) === 1, kind)];
+    }
+    case "ArgMax": {
+      const x = input(0);
+      const axis = normAxis(num(a.axis, 0), x.shape.length, where);
+      const last = num(a.select_last_index, 0) === 1;
+      const keptShape = x.shape.map((d, i) => (i === axis ? 1 : d));
+      const out = hostTensor("int64", keptShape);
+      const inner = sizeOf(x.shape.slice(axis + 1));
+      const outer = sizeOf(x.shape.slice(0, axis));
+      const n = x.shape[axis]!;
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          let best = 0;
+          for (let k = 1; k < n; k++) {
+            const v = x.data[(o * n + k) * inner + i]!, bv = x.data[(o * n + best) * inner + i]!;
+            if (v > bv || (last && v === bv)) best = k;
+          }
+          out.data[o * inner + i] = best;
+        }
+      return [num(a.keepdims, 1) === 1 ? out : { ...out, shape: x.shape.filter((_, i) => i !== axis) }];
+    }
+    case "Reshape": {
+      const x = input(0);
+      const spec = intList(node, env, "shape", 1) ?? [];
+      return [{ ...x, shape: reshapeTarget(x.shape, spec, num(a.allowzero, 0) === 1, where) }];
+    }
+    case "Flatten": {
+      const x = input(0);
+      const axis = num(a.axis, 1) < 0 ? num(a.axis, 1) + x.shape.length : num(a.axis, 1);
+      return [{ ...x, shape: [sizeOf(x.shape.slice(0, axis)), sizeOf(x.shape.slice(axis))] }];
+    }
+    case "Squeeze": {
+      const x = input(0);
+      const axes = (intList(node, env, "axes", 1) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((d) => normAxis(d, x.shape.length, where));
+      return [{ ...x, shape: x.shape.filter((_, i) => !axes.includes(i)) }];
+    }
+    case "Unsqueeze": {
+      const x = input(0);
+      const raw = intList(node, env, "axes", 1) ?? [];
+      const r = x.shape.length + raw.length;
+      const axes = raw.map((d) => normAxis(d, r, where));
+      const shape: number[] = [];
+      let j = 0;
+      for (let i = 0; i < r; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]!);
+      return [{ ...x, shape }];
+    }
+    case "Transpose": {
+      const x = input(0);
+      const perm = ints(a.perm, x.shape.map((_, i) => x.shape.length - 1 - i));
+      return [transpose(x, perm)];
+    }
+    case "Concat": {
+      const xs = node.inputs.map((_, i) => input(i));
+      return [concat(xs, normAxis(num(a.axis, 0), xs[0]!.shape.length, where))];
+    }
+    case "Slice": {
+      const x = input(0);
+      const starts = intList(node, env, "starts", 1) ?? [];
+      const ends = intList(node, env, "ends", 2) ?? [];
+      const axes = intList(node, env, "axes", 3) ?? starts.map((_, i) => i);
+      const steps = intList(node, env, "steps", 4) ?? starts.map(() => 1);
+      return [slice(x, starts, ends, axes, steps)];
+    }
+    case "Gather": {
+      const x = input(0), idx = input(1);
+      const axis = normAxis(num(a.axis, 0), x.shape.length, where);
+      const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis]!;
+      const out = hostTensor(x.dtype, [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)]);
+      let o = 0;
+      for (let p = 0; p < outer; p++)
+        for (const i0 of idx.data) {
+          const i = i0 < 0 ? i0 + n : i0;
+          if (i < 0 || i >= n) throw new OnnxFormatError(where, `index out of range for axis of size ${n}`);
+          out.data.set(x.data.subarray((p * n + i) * inner, (p * n + i + 1) * inner), o);
+          o += inner;
+        }
+      return [out];
+    }
+    case "Where": {
+      const c = input(0), x = input(1), y = input(2);
+      const shape = broadcastShapes(broadcastShapes(c.shape, x.shape, where), y.shape, where);
+      const ic = broadcastIndex(c.shape, shape), ix = broadcastIndex(x.shape, shape), iy = broadcastIndex(y.shape, shape);
+      const out = hostTensor(x.dtype, shape);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = c.data[ic[i]!] ? x.data[ix[i]!]! : y.data[iy[i]!]!;
+      return [out];
+    }
+    case "Shape": {
+      const x = input(0);
+      return [hostTensor("int64", [x.shape.length], x.shape)];
+    }
+    case "Cast": {
+      const to = num(a.to, 1);
+      const dtype: HostDType = to === 7 ? "int64" : to === 9 ? "bool" : to === 6 ? "int32" : "float32";
+      return [map(input(0), dtype === "float32" ? (v) => v : dtype === "bool" ? (v) => (v ? 1 : 0) : Math.trunc, dtype)];
+    }
+    case "Constant": {
+      const v = a.value;
+      if (v && typeof v === "object" && !Array.isArray(v)) return [v];
+      if (typeof a.value_float === "number") return [hostTensor("float32", [], [a.value_float])];
+      if (typeof a.value_int === "number") return [hostTensor("int64", [], [a.value_int])];
+      if (Array.isArray(a.value_ints)) return [hostTensor("int64", [a.value_ints.length], a.value_ints)];
+      if (Array.isArray(a.value_floats)) return [hostTensor("float32", [a.value_floats.length], a.value_floats)];
+      throw new OnnxFormatError(where, "Constant without a supported value attribute");
+    }
+    default:
+      throw new OnnxFormatError(where, `no float reference for op ${node.op}`);
+  }
+}
+
+/** Runs the whole float graph; returns every value (inputs, constants and intermediates) by name. */
+export function runFloatGraph(graph: FloatGraph, inputs: readonly HostTensor[]): Map<string, HostTensor> {
+  const env = new Map<string, HostTensor>(graph.constants);
+  graph.inputs.forEach((inp, i) => {
+    const t = inputs[i];
+    if (!t) throw new OnnxFormatError("run", `input "${inp.name}" is missing`);
+    env.set(inp.name, t);
+  });
+  for (const node of graph.nodes) {
+    const outs = runFloatNode(node, env);
+    node.outputs.forEach((o, i) => {
+      if (o && outs[i]) env.set(o, outs[i]!);
+    });
+  }
+  return env;
+}

@@ -1,0 +1,433 @@
+// ONNX → float graph: read the model, fix static shapes, fold constants, and recognise the
+// decompositions exporters produce (LayerNorm, GELU via Erf, Gemm/MatMul+Add, BatchNorm) so the
+// quantizer sees the small op set the engine implements.
+import { UnsupportedOpError } from "../engine/errors.ts";
+import { runFloatGraph, runFloatNode } from "./float-exec.ts";
+import type { FloatGraph, FloatNode } from "./graph.ts";
+import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
+
+/** ONNX ops the importer accepts (some only in the forms listed in docs/onnx-ops.md). */
+export const SUPPORTED_ONNX_OPS = [
+  "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
+  "Erf", "Exp", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu",
+  "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape",
+  "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where",
+] as const;
+
+export interface ImportOptions {
+  /** Values for graph inputs that are to be frozen into the model as constants (e.g. weights fed as inputs). */
+  freeze?: ReadonlyMap<string, HostTensor>;
+  /** Concrete shapes for inputs whose declared shape has symbolic dimensions (default: each symbolic dim = 1). */
+  inputShapes?: ReadonlyMap<string, number[]>;
+}
+
+/** Inputs of these (op, input index) pairs must be known at compile time: they shape the program or are weights. */
+const STATIC_INPUTS: Record<string, readonly number[]> = {
+  Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
+  Clip: [1, 2], Conv: [1, 2], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
+};
+
+/** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
+export function staticInputNames(bytes: Uint8Array): string[] {
+  const model = decodeModel(bytes);
+  const g = model.graph;
+  if (!g) return [];
+  const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
+  const inputs = new Set((g.input ?? []).map((v) => v.name ?? "").filter((n) => !inits.has(n)));
+  const out = new Set<string>();
+  for (const n of g.node ?? []) {
+    const idx = STATIC_INPUTS[n.opType ?? ""] ?? [];
+    (n.input ?? []).forEach((name, i) => {
+      if (idx.includes(i) && inputs.has(name)) out.add(name);
+    });
+    // Integer and boolean inputs are indices or masks: the engine takes them as compile-time constants.
+  }
+  for (const v of g.input ?? []) {
+    const d = declaredShape(v);
+    if (inputs.has(v.name ?? "") && d.dtype !== "float32") out.add(v.name ?? "");
+  }
+  return [...out];
+}
+
+function opsetOf(bytes: ReturnType<typeof decodeModel>): number {
+  for (const o of bytes.opsetImport ?? []) {
+    if (!o.domain || o.domain === "ai.onnx") return typeof o.version === "number" ? o.version : Number(o.version ?? 0);
+  }
+  return 0;
+}
+
+/** Reads an ONNX model into a float graph with static shapes, folded constants and fused patterns. */
+export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): FloatGraph {
+  const model = decodeModel(bytes);
+  const g = model.graph;
+  if (!g) throw new OnnxFormatError("model", "has no graph");
+  const constants = new Map<string, HostTensor>();
+  for (const t of g.initializer ?? []) constants.set(t.name ?? "", readTensor(t));
+  const inputs: FloatGraph["inputs"] = [];
+  for (const v of g.input ?? []) {
+    const name = v.name ?? "";
+    if (constants.has(name)) continue;
+    const frozen = options.freeze?.get(name);
+    if (frozen) {
+      constants.set(name, frozen);
+      continue;
+    }
+    const d = declaredShape(v);
+    if (!d.dtype) throw new OnnxFormatError(`input "${name}"`, "has an unsupported element type");
+    const shape = options.inputShapes?.get(name) ?? d.shape.map((x) => (x < 0 ? 1 : x));
+    inputs.push({ name, dtype: d.dtype, shape });
+  }
+  const nodes: FloatNode[] = (g.node ?? []).map((n, i) => {
+    const op = n.opType ?? "";
+    const name = n.name || `${op}_${i}`;
+    if (n.domain && n.domain !== "ai.onnx") throw new UnsupportedOpError(`${n.domain}.${op}`, SUPPORTED_ONNX_OPS, `node "${name}"`);
+    if (!(SUPPORTED_ONNX_OPS as readonly string[]).includes(op)) throw new UnsupportedOpError(op, SUPPORTED_ONNX_OPS, `node "${name}"`);
+    return { op, name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: readAttributes(n) };
+  });
+  const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
+  foldConstants(graph);
+  fusePatterns(graph);
+  removeDeadNodes(graph);
+  return graph;
+}
+
+/** Evaluates every node whose inputs are all constant (and Shape of any static value). */
+export function foldConstants(graph: FloatGraph): void {
+  const shapes = valueShapes(graph);
+  const kept: FloatNode[] = [];
+  for (const node of graph.nodes) {
+    const allConst = node.inputs.every((i) => !i || graph.constants.has(i));
+    if (node.op === "Shape") {
+      const s = shapes.get(node.inputs[0]!)!;
+      graph.constants.set(node.outputs[0]!, hostTensor("int64", [s.length], s));
+      continue;
+    }
+    if (allConst && !graph.outputs.some((o) => node.outputs.includes(o))) {
+      const outs = runFloatNode(node, graph.constants);
+      node.outputs.forEach((o, i) => {
+        if (o && outs[i]) graph.constants.set(o, outs[i]!);
+      });
+      continue;
+    }
+    kept.push(node);
+  }
+  graph.nodes = kept;
+}
+
+/** Shapes of every value, from one float run on zero inputs of the static input shapes. */
+export function valueShapes(graph: FloatGraph): Map<string, number[]> {
+  const zeros = graph.inputs.map((i) => hostTensor(i.dtype, i.shape));
+  const env = runFloatGraph(graph, zeros);
+  return new Map([...env].map(([k, v]) => [k, v.shape]));
+}
+
+function consumers(graph: FloatGraph, value: string): FloatNode[] {
+  return graph.nodes.filter((n) => n.inputs.includes(value));
+}
+
+/** The single node reading `value`, when exactly one does and it is not a graph output. */
+function soleConsumer(graph: FloatGraph, value: string, op?: string): FloatNode | undefined {
+  if (graph.outputs.includes(value)) return undefined;
+  const c = consumers(graph, value);
+  if (c.length !== 1) return undefined;
+  return op === undefined || c[0]!.op === op ? c[0] : undefined;
+}
+
+function producer(graph: FloatGraph, value: string): FloatNode | undefined {
+  return graph.nodes.find((n) => n.outputs.includes(value));
+}
+
+function scalarConst(graph: FloatGraph, name: string | undefined): number | undefined {
+  if (!name) return undefined;
+  const t = graph.constants.get(name);
+  if (!t || t.data.length !== 1) return undefined;
+  return t.data[0];
+}
+
+/** The other operand of a binary node, given one of them. */
+function otherInput(node: FloatNode, value: string): string | undefined {
+  if (node.inputs[0] === value) return node.inputs[1];
+  if (node.inputs[1] === value) return node.inputs[0];
+  return undefined;
+}
+
+function near(a: number | undefined, b: number, tol = 1e-3): boolean {
+  return a !== undefined && Math.abs(a - b) <= tol * Math.abs(b);
+}
+
+let fusedCounter = 0;
+function freshName(graph: FloatGraph, base: string): string {
+  let n: string;
+  do n = `${base}__aivm${fusedCounter++}`;
+  while (graph.constants.has(n) || graph.nodes.some((x) => x.outputs.includes(n)));
+  return n;
+}
+
+function replaceNodes(graph: FloatGraph, remove: readonly FloatNode[], insert: FloatNode, at: FloatNode): void {
+  const idx = graph.nodes.indexOf(at);
+  graph.nodes.splice(idx, 0, insert);
+  graph.nodes = graph.nodes.filter((n) => !remove.includes(n));
+}
+
+/** Rewrites exporter decompositions into fused ops. Each rule keeps the final ONNX value name. */
+export function fusePatterns(graph: FloatGraph): void {
+  // Identity and Dropout are aliases in inference.
+  for (const n of [...graph.nodes]) {
+    if (n.op !== "Identity" && n.op !== "Dropout") continue;
+    const src = n.inputs[0]!, dst = n.outputs[0]!;
+    graph.nodes = graph.nodes.filter((x) => x !== n);
+    if (graph.outputs.includes(dst)) {
+      const p = producer(graph, src);
+      if (p && !graph.outputs.includes(src)) renameValue(graph, src, dst);
+      else graph.nodes.push({ op: "Reshape", name: n.name, inputs: [src], outputs: [dst], attrs: { shape: [] } });
+    } else renameValue(graph, dst, src);
+  }
+  fuseLayerNorm(graph);
+  fuseGelu(graph);
+  // Div by a constant is a Mul by its reciprocal; Pow(x, 2) is x·x.
+  for (const n of graph.nodes) {
+    const c = n.inputs[1] ? graph.constants.get(n.inputs[1]) : undefined;
+    if (n.op === "Div" && c) {
+      const name = freshName(graph, `${n.inputs[1]}_reciprocal`);
+      graph.constants.set(name, { ...c, data: c.data.map((v) => 1 / v) });
+      n.op = "Mul";
+      n.inputs = [n.inputs[0]!, name];
+    } else if (n.op === "Pow") {
+      if (scalarConst(graph, n.inputs[1]) !== 2) throw new UnsupportedOpError("Pow (exponent other than the constant 2)", SUPPORTED_ONNX_OPS, `node "${n.name}"`);
+      n.op = "Mul";
+      n.inputs = [n.inputs[0]!, n.inputs[0]!];
+    }
+  }
+  fuseBatchNorm(graph);
+  fuseLinear(graph);
+}
+
+function renameValue(graph: FloatGraph, from: string, to: string): void {
+  for (const n of graph.nodes) {
+    n.inputs = n.inputs.map((v) => (v === from ? to : v));
+    n.outputs = n.outputs.map((v) => (v === from ? to : v));
+  }
+  graph.outputs = graph.outputs.map((v) => (v === from ? to : v));
+}
+
+/** ReduceMean → Sub → Pow/Mul → ReduceMean → Add(eps) → Sqrt → Div [→ Mul(γ)] [→ Add(β)]. */
+function fuseLayerNorm(graph: FloatGraph): void {
+  const shapes = valueShapes(graph);
+  for (const mean of [...graph.nodes]) {
+    if (mean.op !== "ReduceMean" || !graph.nodes.includes(mean)) continue;
+    const x = mean.inputs[0]!;
+    const rank = shapes.get(x)?.length ?? 0;
+    const axes = axesOf(graph, mean);
+    if (!axes || !isTrailing(axes, rank)) continue;
+    const subs = consumers(graph, mean.outputs[0]!).filter((n) => n.op === "Sub" && n.inputs[0] === x && n.inputs[1] === mean.outputs[0]);
+    if (subs.length !== 1 || consumers(graph, mean.outputs[0]!).length !== 1) continue;
+    const sub = subs[0]!;
+    const d = sub.outputs[0]!;
+    const dUsers = consumers(graph, d);
+    const sq = dUsers.find((n) => (n.op === "Pow" && n.inputs[0] === d && scalarConst(graph, n.inputs[1]) === 2) || (n.op === "Mul" && n.inputs[0] === d && n.inputs[1] === d));
+    const div = dUsers.find((n) => n.op === "Div" && n.inputs[0] === d);
+    if (!sq || !div || dUsers.length !== 2) continue;
+    const varMean = soleConsumer(graph, sq.outputs[0]!, "ReduceMean");
+    if (!varMean) continue;
+    const axes2 = axesOf(graph, varMean);
+    if (!axes2 || axes2.join() !== axes.join()) continue;
+    const addEps = soleConsumer(graph, varMean.outputs[0]!, "Add");
+    const epsName = addEps && otherInput(addEps, varMean.outputs[0]!);
+    const eps = scalarConst(graph, epsName);
+    const sqrt = addEps && soleConsumer(graph, addEps.outputs[0]!, "Sqrt");
+    if (eps === undefined || !sqrt || div.inputs[1] !== sqrt.outputs[0] || consumers(graph, sqrt.outputs[0]!).length !== 1) continue;
+    const chain = [mean, sub, sq, varMean, addEps!, sqrt, div];
+    let out = div.outputs[0]!;
+    let gamma = "", beta = "";
+    const mulG = soleConsumer(graph, out, "Mul");
+    const gName = mulG && otherInput(mulG, out);
+    if (mulG && gName && graph.constants.has(gName)) {
+      gamma = gName;
+      chain.push(mulG);
+      out = mulG.outputs[0]!;
+    }
+    const addB = soleConsumer(graph, out, "Add");
+    const bName = addB && otherInput(addB, out);
+    if (addB && bName && graph.constants.has(bName)) {
+      beta = bName;
+      chain.push(addB);
+      out = addB.outputs[0]!;
+    }
+    const fused: FloatNode = {
+      op: "aivm.LayerNorm",
+      name: `${mean.name}+LayerNorm`,
+      inputs: [x, gamma, beta],
+      outputs: [out],
+      attrs: { axis: axes[0]! - rank, epsilon: eps },
+    };
+    replaceNodes(graph, chain, fused, chain[chain.length - 1]!);
+  }
+}
+
+function axesOf(graph: FloatGraph, n: FloatNode): number[] | undefined {
+  const a = n.inputs[1] ? graph.constants.get(n.inputs[1])?.data : undefined;
+  const list = a ? [...a] : Array.isArray(n.attrs.axes) ? n.attrs.axes : undefined;
+  return list;
+}
+
+function isTrailing(axes: number[], rank: number): boolean {
+  const norm = axes.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
+  return norm.length > 0 && norm.every((a, i) => a === rank - norm.length + i);
+}
+
+/** x · 0.5 · (1 + erf(x / √2)) in any of the orders exporters write it. */
+function fuseGelu(graph: FloatGraph): void {
+  for (const erf of [...graph.nodes]) {
+    if (erf.op !== "Erf" || !graph.nodes.includes(erf)) continue;
+    const scale = producer(graph, erf.inputs[0]!);
+    if (!scale || consumers(graph, scale.outputs[0]!).length !== 1) continue;
+    const x = scale.inputs[0]!;
+    const c = scalarConst(graph, scale.inputs[1]);
+    const okScale = (scale.op === "Div" && near(c, Math.SQRT2)) || (scale.op === "Mul" && near(c, Math.SQRT1_2));
+    if (!okScale) continue;
+    const add1 = soleConsumer(graph, erf.outputs[0]!, "Add");
+    if (!add1 || !near(scalarConst(graph, otherInput(add1, erf.outputs[0]!)), 1)) continue;
+    const m1 = soleConsumer(graph, add1.outputs[0]!, "Mul");
+    if (!m1) continue;
+    const other = otherInput(m1, add1.outputs[0]!);
+    const chain = [scale, erf, add1, m1];
+    let out: string;
+    if (other === x) {
+      // (x · (1 + erf)) · 0.5
+      const m2 = soleConsumer(graph, m1.outputs[0]!, "Mul");
+      if (!m2 || !near(scalarConst(graph, otherInput(m2, m1.outputs[0]!)), 0.5)) continue;
+      chain.push(m2);
+      out = m2.outputs[0]!;
+    } else {
+      // (x · 0.5) · (1 + erf)
+      const half = other ? producer(graph, other) : undefined;
+      if (!half || half.op !== "Mul" || !half.inputs.includes(x) || !near(scalarConst(graph, otherInput(half, x)), 0.5)) continue;
+      if (consumers(graph, half.outputs[0]!).length !== 1) continue;
+      chain.push(half);
+      out = m1.outputs[0]!;
+    }
+    replaceNodes(graph, chain, { op: "aivm.Gelu", name: `${erf.name}+Gelu`, inputs: [x], outputs: [out], attrs: {} }, chain[chain.length - 1]!);
+  }
+  for (const n of graph.nodes) if (n.op === "Gelu") n.op = "aivm.Gelu";
+}
+
+/** Conv → BatchNormalization folds into the conv's weights and bias; a lone BatchNorm becomes Mul + Add. */
+function fuseBatchNorm(graph: FloatGraph): void {
+  for (const bn of [...graph.nodes]) {
+    if (bn.op !== "BatchNormalization") continue;
+    if (bn.outputs.filter(Boolean).length > 1 || bn.attrs.training_mode === 1) {
+      throw new UnsupportedOpError("BatchNormalization (training_mode=1)", SUPPORTED_ONNX_OPS, `node "${bn.name}"`);
+    }
+    const [s, b, m, v] = [1, 2, 3, 4].map((i) => graph.constants.get(bn.inputs[i]!)!);
+    const eps = typeof bn.attrs.epsilon === "number" ? bn.attrs.epsilon : 1e-5;
+    const C = s!.data.length;
+    const scale = Array.from({ length: C }, (_, c) => s!.data[c]! / Math.sqrt(v!.data[c]! + eps));
+    const shift = Array.from({ length: C }, (_, c) => b!.data[c]! - m!.data[c]! * scale[c]!);
+    const conv = producer(graph, bn.inputs[0]!);
+    if (conv && conv.op === "Conv" && consumers(graph, conv.outputs[0]!).length === 1 && graph.constants.has(conv.inputs[1]!)) {
+      const w = graph.constants.get(conv.inputs[1]!)!;
+      const per = w.data.length / C;
+      const wName = freshName(graph, `${conv.inputs[1]}_bnfold`);
+      graph.constants.set(wName, { ...w, data: w.data.map((x, i) => x * scale[Math.floor(i / per)]!) });
+      const oldBias = conv.inputs[2] ? graph.constants.get(conv.inputs[2]) : undefined;
+      const bName = freshName(graph, `${bn.name}_bias`);
+      graph.constants.set(bName, hostTensor("float32", [C], shift.map((sh, c) => sh + (oldBias ? oldBias.data[c]! * scale[c]! : 0))));
+      conv.inputs = [conv.inputs[0]!, wName, bName];
+      conv.outputs = [bn.outputs[0]!];
+      graph.nodes = graph.nodes.filter((n) => n !== bn);
+      continue;
+    }
+    const rank = valueShapes(graph).get(bn.inputs[0]!)!.length;
+    const cshape = [C, ...new Array<number>(rank - 2).fill(1)];
+    const sName = freshName(graph, `${bn.name}_scale`), hName = freshName(graph, `${bn.name}_shift`), mid = freshName(graph, `${bn.name}_scaled`);
+    graph.constants.set(sName, hostTensor("float32", cshape, scale));
+    graph.constants.set(hName, hostTensor("float32", cshape, shift));
+    const mul: FloatNode = { op: "Mul", name: `${bn.name}/scale`, inputs: [bn.inputs[0]!, sName], outputs: [mid], attrs: {} };
+    const add: FloatNode = { op: "Add", name: `${bn.name}/shift`, inputs: [mid, hName], outputs: [bn.outputs[0]!], attrs: {} };
+    const idx = graph.nodes.indexOf(bn);
+    graph.nodes.splice(idx, 1, mul, add);
+  }
+}
+
+/** Gemm (any transposes, α, β) and MatMul(+Add bias) with a constant weight become aivm.Linear: y = x·W (+ b), W as [K,N]. */
+function fuseLinear(graph: FloatGraph): void {
+  const shapes = valueShapes(graph);
+  for (const n of [...graph.nodes]) {
+    if (n.op === "Gemm") {
+      const alpha = typeof n.attrs.alpha === "number" ? n.attrs.alpha : 1;
+      const beta = typeof n.attrs.beta === "number" ? n.attrs.beta : 1;
+      let a = n.inputs[0]!;
+      const B = graph.constants.get(n.inputs[1]!);
+      if (n.attrs.transA === 1) {
+        const t = freshName(graph, `${a}_T`);
+        graph.nodes.splice(graph.nodes.indexOf(n), 0, { op: "Transpose", name: `${n.name}/transA`, inputs: [a], outputs: [t], attrs: { perm: [1, 0] } });
+        a = t;
+      }
+      const C = n.inputs[2] ? graph.constants.get(n.inputs[2]) : undefined;
+      if (!B || (n.inputs[2] && !C)) {
+        // Runtime B or C: keep Gemm semantics through MatMul (+ Mul/Add), lowered later.
+        n.op = "aivm.Linear";
+        n.inputs = [a, ...n.inputs.slice(1)];
+        n.attrs = { transB: n.attrs.transB === 1 ? 1 : 0, alpha, beta };
+        continue;
+      }
+      const W = n.attrs.transB === 1 ? transpose2d(B) : B;
+      const wName = freshName(graph, `${n.inputs[1]}_w`);
+      graph.constants.set(wName, { ...W, data: W.data.map((x) => x * alpha) });
+      const N = W.shape[1]!;
+      let bName = "";
+      if (C) {
+        bName = freshName(graph, `${n.inputs[2]}_b`);
+        const full = Array.from({ length: N }, (_, j) => beta * C.data[C.data.length === 1 ? 0 : C.data.length === N ? j : j]!);
+        if (C.data.length !== 1 && C.data.length !== N) {
+          // A full [M,N] C is a per-output-row addend, not a bias: add it as a constant after the matmul.
+          const mid = freshName(graph, `${n.outputs[0]}_mm`);
+          const cName = freshName(graph, `${n.inputs[2]}_c`);
+          graph.constants.set(cName, { ...C, data: C.data.map((x) => beta * x) });
+          graph.nodes.splice(graph.nodes.indexOf(n) + 1, 0, { op: "Add", name: `${n.name}/C`, inputs: [mid, cName], outputs: [n.outputs[0]!], attrs: {} });
+          n.outputs = [mid];
+          bName = "";
+        } else graph.constants.set(bName, hostTensor("float32", [N], full));
+      }
+      n.op = "aivm.Linear";
+      n.inputs = [a, wName, bName];
+      n.attrs = {};
+      continue;
+    }
+    if (n.op !== "MatMul" || !graph.nodes.includes(n)) continue;
+    const W = graph.constants.get(n.inputs[1]!);
+    if (!W || W.shape.length !== 2 || (shapes.get(n.inputs[0]!)?.length ?? 0) < 2) continue;
+    n.op = "aivm.Linear";
+    n.inputs = [n.inputs[0]!, n.inputs[1]!, ""];
+    const add = soleConsumer(graph, n.outputs[0]!, "Add");
+    const bias = add && otherInput(add, n.outputs[0]!);
+    const bt = bias ? graph.constants.get(bias) : undefined;
+    if (add && bt && bt.data.length === W.shape[1] && (bt.shape.length === 1 || bt.shape.slice(0, -1).every((d) => d === 1))) {
+      const bName = freshName(graph, `${bias}_b`);
+      graph.constants.set(bName, hostTensor("float32", [W.shape[1]!], bt.data));
+      n.inputs[2] = bName;
+      n.outputs = [add.outputs[0]!];
+      graph.nodes = graph.nodes.filter((x) => x !== add);
+    }
+  }
+}
+
+function transpose2d(t: HostTensor): HostTensor {
+  const [r, c] = t.shape as [number, number];
+  const out = hostTensor(t.dtype, [c, r]);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.data[j * r + i] = t.data[i * c + j]!;
+  return out;
+}
+
+function removeDeadNodes(graph: FloatGraph): void {
+  const live = new Set(graph.outputs);
+  const kept: FloatNode[] = [];
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i]!;
+    if (!n.outputs.some((o) => live.has(o))) continue;
+    for (const v of n.inputs) if (v) live.add(v);
+    kept.push(n);
+  }
+  graph.nodes = kept.reverse();
+  for (const k of [...graph.constants.keys()]) if (!live.has(k)) graph.constants.delete(k);
+}
