@@ -1,3 +1,219 @@
-import type { OpDef } from "../op.ts";
+// matmul (code 1) and conv2d (code 2): int8/int16 × int8 with exact int32 accumulation, optional
+// int32 bias, then the shared output stage (int32 as is, or requantized per tensor / per channel).
+// Semantics, FLOPs and errors: docs/ops.md.
+import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
+import { broadcastIndex, broadcastShapes } from "../broadcast.ts";
+import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
+import type { Attrs, OpDef } from "../op.ts";
+import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
+import { conv2dIm2col } from "../kernels/conv2d-im2col.ts";
+import type { Conv2dGeometry, Conv2dKernel } from "../kernels/conv2d-reference.ts";
+import { matmulFast } from "../kernels/matmul-fast.ts";
+import type { MatmulKernel } from "../kernels/matmul-reference.ts";
+import { applyOutputStage, parseOutputStage, type OutputStage } from "../kernels/output-stage.ts";
 
-export const linearOps: readonly OpDef[] = [];
+const OUTPUT_ATTRS = ["outDtype", "multiplier", "shift", "zeroPoint"] as const;
+
+function checkArity(op: string, inputs: readonly TensorMeta[], min: number, max: number): void {
+  if (inputs.length < min || inputs.length > max) {
+    throw new InvalidArgumentError(op, "inputs", `expected ${min === max ? min : `${min} or ${max}`} tensors, got ${inputs.length}`);
+  }
+}
+
+function checkDType(op: string, name: string, t: TensorMeta, allowed: readonly DType[]): void {
+  if (!allowed.includes(t.dtype)) throw new DTypeMismatchError(op, name, allowed, t.dtype);
+}
+
+function checkZeroPoint(op: string, name: string, z: number, dtype: DType): void {
+  if (z < DTYPE_MIN[dtype] || z > DTYPE_MAX[dtype]) {
+    throw new InvalidArgumentError(op, `attribute "${name}"`, `must lie in the ${dtype} range of the input`);
+  }
+}
+
+function checkBias(op: string, bias: TensorMeta | undefined, channels: number): void {
+  if (!bias) return;
+  checkDType(op, "bias", bias, ["int32"]);
+  if (bias.shape.length !== 1 || bias.shape[0] !== channels) throw new ShapeMismatchError(op, "bias", [channels], bias.shape);
+}
+
+// ---------------------------------------------------------------- matmul
+
+interface MatmulPlan {
+  m: number;
+  k: number;
+  n: number;
+  transB: boolean;
+  aZero: number;
+  batchShape: number[];
+  batch: number;
+  outShape: number[];
+  stage: OutputStage;
+}
+
+const MATMUL = "matmul";
+
+function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
+  checkArity(MATMUL, inputs, 2, 3);
+  checkAttrNames(MATMUL, attrs, ["transB", "aZero", ...OUTPUT_ATTRS]);
+  const [a, b, bias] = inputs as [TensorMeta, TensorMeta, TensorMeta | undefined];
+  checkDType(MATMUL, "a", a, ["int8", "int16"]);
+  checkDType(MATMUL, "b", b, ["int8"]);
+  if (a.shape.length < 2) throw new ShapeMismatchError(MATMUL, "a", "rank ≥ 2 ([...,M,K])", a.shape);
+  if (b.shape.length < 2) throw new ShapeMismatchError(MATMUL, "b", "rank ≥ 2 ([...,K,N])", b.shape);
+  const transB = attrInt(MATMUL, attrs, "transB", 0);
+  if (transB !== 0 && transB !== 1) throw new InvalidArgumentError(MATMUL, 'attribute "transB"', "must be 0 or 1");
+  const aZero = attrInt(MATMUL, attrs, "aZero", 0);
+  checkZeroPoint(MATMUL, "aZero", aZero, a.dtype);
+  const m = a.shape[a.shape.length - 2]!;
+  const k = a.shape[a.shape.length - 1]!;
+  const kb = b.shape[b.shape.length - (transB ? 1 : 2)]!;
+  const n = b.shape[b.shape.length - (transB ? 2 : 1)]!;
+  if (kb !== k) {
+    const want = transB ? `[...,N,${k}] (transB: K last)` : `[...,${k},N] (K = last dim of "a")`;
+    throw new ShapeMismatchError(MATMUL, "b", want, b.shape, `inner dimensions differ: a has K=${k}, b has K=${kb}`);
+  }
+  const batchShape = broadcastShapes(MATMUL, ["a", "b"], a.shape.slice(0, -2), b.shape.slice(0, -2));
+  checkBias(MATMUL, bias, n);
+  const stage = parseOutputStage(MATMUL, attrs, n);
+  const outShape = [...batchShape, m, n];
+  checkShape(outShape);
+  return { m, k, n, transB: transB === 1, aZero, batchShape, batch: numElements(batchShape), outShape, stage };
+}
+
+/** Runs matmul with a chosen kernel (the op uses the fast one; tests compare it with the reference). */
+export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: MatmulKernel): Tensor {
+  const p = planMatmul(inputs, attrs);
+  const [a, b, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
+  const acc = new Int32Array(p.batch * p.m * p.n);
+  const aIndex = broadcastIndex(a.shape.slice(0, -2), p.batchShape);
+  const bIndex = broadcastIndex(b.shape.slice(0, -2), p.batchShape);
+  for (let i = 0; i < p.batch; i++) {
+    kernel({
+      a: a.data, aOffset: aIndex[i]! * p.m * p.k, aZero: p.aZero,
+      b: b.data as Int8Array, bOffset: bIndex[i]! * p.k * p.n, transB: p.transB,
+      bias: bias ? (bias.data as Int32Array) : null,
+      m: p.m, k: p.k, n: p.n, out: acc, outOffset: i * p.m * p.n,
+    });
+  }
+  const y = zeros(p.stage.out, p.outShape);
+  applyOutputStage(acc, p.stage, p.n, 1, y.data);
+  return y;
+}
+
+/** Elementwise extra work per output: +1 for the bias add, +1 for requantization. */
+function epilogueFlops(outputs: number, hasBias: boolean, stage: OutputStage): bigint {
+  return BigInt(outputs) * BigInt((hasBias ? 1 : 0) + (stage.multiplier ? 1 : 0));
+}
+
+const matmul: OpDef = {
+  name: MATMUL,
+  code: 1, // OP_CODES.matmul; registry.ts imports this file, so the code is spelled out
+  inputs: ["a", "b", "bias?"],
+  attrs: ["transB", "aZero", ...OUTPUT_ATTRS],
+  infer(inputs, attrs) {
+    const p = planMatmul(inputs, attrs);
+    return [{ dtype: p.stage.out, shape: p.outShape }];
+  },
+  flops(inputs, attrs) {
+    const p = planMatmul(inputs, attrs);
+    const outputs = p.batch * p.m * p.n;
+    return 2n * BigInt(outputs) * BigInt(p.k) + epilogueFlops(outputs, inputs.length === 3, p.stage);
+  },
+  run(inputs, attrs) {
+    return [runMatmul(inputs, attrs, matmulFast)];
+  },
+};
+
+// ---------------------------------------------------------------- conv2d
+
+const CONV = "conv2d";
+/** Bound on strides, dilations and pads: keeps every index computation far inside exact range. */
+const MAX_CONV_ATTR = 65535;
+
+interface ConvPlan {
+  geometry: Conv2dGeometry;
+  xZero: number;
+  outShape: number[];
+  stage: OutputStage;
+}
+
+function convPair(attrs: Attrs, name: string, fallback: readonly number[], min: number, length: number): readonly number[] {
+  const v = attrInts(CONV, attrs, name, fallback);
+  if (v.length !== length || v.some((e) => e < min || e > MAX_CONV_ATTR)) {
+    throw new InvalidArgumentError(CONV, `attribute "${name}"`, `must hold ${length} integers in [${min}, ${MAX_CONV_ATTR}]`);
+  }
+  return v;
+}
+
+function planConv(inputs: readonly TensorMeta[], attrs: Attrs): ConvPlan {
+  checkArity(CONV, inputs, 2, 3);
+  checkAttrNames(CONV, attrs, ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS]);
+  const [x, w, bias] = inputs as [TensorMeta, TensorMeta, TensorMeta | undefined];
+  checkDType(CONV, "x", x, ["int8", "int16"]);
+  checkDType(CONV, "weight", w, ["int8"]);
+  if (x.shape.length !== 4) throw new ShapeMismatchError(CONV, "x", "[N,Cin,H,W]", x.shape);
+  if (w.shape.length !== 4) throw new ShapeMismatchError(CONV, "weight", "[Cout,Cin/groups,kH,kW]", w.shape);
+  const [batch, cin, h, wd] = x.shape as [number, number, number, number];
+  const [cout, cinG, kh, kw] = w.shape as [number, number, number, number];
+  const groups = attrInt(CONV, attrs, "groups", 1);
+  if (groups < 1 || cin % groups !== 0 || cout % groups !== 0) {
+    throw new InvalidArgumentError(CONV, 'attribute "groups"', `${groups} must be ≥ 1 and divide Cin=${cin} and Cout=${cout}`);
+  }
+  if (cinG !== cin / groups || kh < 1 || kw < 1) {
+    throw new ShapeMismatchError(CONV, "weight", `[${cout},${cin / groups},kH≥1,kW≥1]`, w.shape, `Cin=${cin}, groups=${groups}`);
+  }
+  const [strideH, strideW] = convPair(attrs, "strides", [1, 1], 1, 2) as [number, number];
+  const [dilationH, dilationW] = convPair(attrs, "dilations", [1, 1], 1, 2) as [number, number];
+  const [padTop, padLeft, padBottom, padRight] = convPair(attrs, "pads", [0, 0, 0, 0], 0, 4) as [number, number, number, number];
+  const xZero = attrInt(CONV, attrs, "xZero", 0);
+  checkZeroPoint(CONV, "xZero", xZero, x.dtype);
+  const spanH = dilationH * (kh - 1) + 1;
+  const spanW = dilationW * (kw - 1) + 1;
+  if (h + padTop + padBottom < spanH || wd + padLeft + padRight < spanW) {
+    throw new ShapeMismatchError(CONV, "x", `padded H ≥ ${spanH} and W ≥ ${spanW} (dilated kernel)`, x.shape);
+  }
+  const hout = Math.floor((h + padTop + padBottom - spanH) / strideH) + 1;
+  const wout = Math.floor((wd + padLeft + padRight - spanW) / strideW) + 1;
+  checkBias(CONV, bias, cout);
+  const stage = parseOutputStage(CONV, attrs, cout);
+  const outShape = [batch, cout, hout, wout];
+  checkShape(outShape);
+  const geometry: Conv2dGeometry = {
+    batch, cin, h, w: wd, cout, kh, kw, groups, strideH, strideW, padTop, padLeft, dilationH, dilationW, hout, wout,
+  };
+  return { geometry, xZero, outShape, stage };
+}
+
+/** Runs conv2d with a chosen kernel (the op uses im2col; tests compare it with the reference). */
+export function runConv2d(inputs: readonly Tensor[], attrs: Attrs, kernel: Conv2dKernel): Tensor {
+  const p = planConv(inputs, attrs);
+  const [x, w, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
+  const acc = new Int32Array(numElements(p.outShape));
+  kernel({ x: x.data, xZero: p.xZero, weight: w.data as Int8Array, bias: bias ? (bias.data as Int32Array) : null, g: p.geometry, out: acc });
+  const y = zeros(p.stage.out, p.outShape);
+  applyOutputStage(acc, p.stage, p.geometry.cout, p.geometry.hout * p.geometry.wout, y.data);
+  return y;
+}
+
+const conv2d: OpDef = {
+  name: CONV,
+  code: 2, // OP_CODES.conv2d
+  inputs: ["x", "weight", "bias?"],
+  attrs: ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS],
+  infer(inputs, attrs) {
+    const p = planConv(inputs, attrs);
+    return [{ dtype: p.stage.out, shape: p.outShape }];
+  },
+  flops(inputs, attrs) {
+    const p = planConv(inputs, attrs);
+    const g = p.geometry;
+    const outputs = numElements(p.outShape);
+    const macsPerOutput = (g.cin / g.groups) * g.kh * g.kw;
+    return 2n * BigInt(outputs) * BigInt(macsPerOutput) + epilogueFlops(outputs, inputs.length === 3, p.stage);
+  },
+  run(inputs, attrs) {
+    return [runConv2d(inputs, attrs, conv2dIm2col)];
+  },
+};
+
+export const linearOps: readonly OpDef[] = [matmul, conv2d];

@@ -1,0 +1,72 @@
+// The output stage shared by matmul and conv2d: the int32 accumulator either leaves as is or is
+// requantized per tensor or per output channel (y = rms(acc, M_c, t_c) + z, clamped to outDtype).
+import { attrInt, attrInts } from "../attrs.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import type { Attrs } from "../op.ts";
+import { checkRequant, requantize } from "../requant.ts";
+import type { DType, IntArray } from "../tensor.ts";
+
+/** `outDtype` attribute codes. */
+export const OUT_DTYPE_CODES: readonly DType[] = ["int8", "int16", "int32"];
+
+export interface OutputStage {
+  out: DType;
+  /** null: the saturated int32 accumulator is the output. Otherwise length 1 (per tensor) or `channels`. */
+  multiplier: readonly number[] | null;
+  shift: readonly number[];
+  zeroPoint: number;
+}
+
+/** Reads `outDtype`, `multiplier`, `shift`, `zeroPoint` and validates them against the channel count. */
+export function parseOutputStage(op: string, attrs: Attrs, channels: number): OutputStage {
+  const code = attrInt(op, attrs, "outDtype", 2);
+  const out = OUT_DTYPE_CODES[code];
+  if (out === undefined) throw new InvalidArgumentError(op, 'attribute "outDtype"', "must be 0 (int8), 1 (int16) or 2 (int32)");
+  const hasM = attrs["multiplier"] !== undefined;
+  if (!hasM) {
+    if (out !== "int32") throw new InvalidArgumentError(op, 'attribute "multiplier"', `is required when outDtype is ${out}`);
+    if (attrs["shift"] !== undefined || attrs["zeroPoint"] !== undefined) {
+      throw new InvalidArgumentError(op, 'attributes "shift"/"zeroPoint"', 'need "multiplier"');
+    }
+    return { out, multiplier: null, shift: [], zeroPoint: 0 };
+  }
+  const multiplier = attrInts(op, attrs, "multiplier");
+  const shift = attrInts(op, attrs, "shift");
+  const zeroPoint = attrInt(op, attrs, "zeroPoint", 0);
+  if (multiplier.length !== 1 && multiplier.length !== channels) {
+    throw new InvalidArgumentError(op, 'attribute "multiplier"', `has ${multiplier.length} entries, expected 1 or ${channels} (output channels)`);
+  }
+  if (shift.length !== multiplier.length) {
+    throw new InvalidArgumentError(op, 'attribute "shift"', `has ${shift.length} entries, expected ${multiplier.length} (like "multiplier")`);
+  }
+  for (let c = 0; c < multiplier.length; c++) checkRequant(op, multiplier[c]!, shift[c]!, zeroPoint, out);
+  return { out, multiplier, shift, zeroPoint };
+}
+
+/**
+ * Writes the output: element i belongs to channel floor(i / inner) mod channels.
+ * `acc` already holds saturated int32 accumulators (bias included).
+ */
+export function applyOutputStage(acc: Int32Array, stage: OutputStage, channels: number, inner: number, out: IntArray): void {
+  const m = stage.multiplier;
+  if (m === null) {
+    out.set(acc);
+    return;
+  }
+  const n = acc.length;
+  const z = stage.zeroPoint;
+  const dt = stage.out;
+  if (m.length === 1) {
+    const mul = m[0]!;
+    const sh = stage.shift[0]!;
+    for (let i = 0; i < n; i++) out[i] = requantize(acc[i]!, mul, sh, z, dt);
+    return;
+  }
+  for (let start = 0, c = 0; start < n; start += inner) {
+    const mul = m[c]!;
+    const sh = stage.shift[c]!;
+    const end = start + inner;
+    for (let i = start; i < end; i++) out[i] = requantize(acc[i]!, mul, sh, z, dt);
+    if (++c === channels) c = 0;
+  }
+}
