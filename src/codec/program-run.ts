@@ -1,0 +1,152 @@
+// Executes a program node by node with the engine. Pure: the precompile layers gas, the memory
+// budget and receipts on top through the hooks, which see every node before and after it runs.
+import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../engine/errors.ts";
+import { sameShape, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { getOp } from "../engine/registry.ts";
+import { MAX_STREAM_STEPS, declaredMeta, programInputIds, type HandleDecl, type Program } from "./program.ts";
+import { inferProgram, releasedAfter, type NodeInfo, type OpLookup, type ProgramInfo } from "./program-infer.ts";
+
+/** Loads a stored tensor by content id. The runtime checks it against the declared meta. */
+export type HandleResolver = (id: Uint8Array, declared: TensorMeta) => Tensor;
+
+export interface NodeStartEvent {
+  /** TSTREAM step (0 for single runs). */
+  step: number;
+  node: NodeInfo;
+}
+export interface NodeEndEvent extends NodeStartEvent {
+  inputs: readonly Tensor[];
+  outputs: readonly Tensor[];
+}
+
+export interface ProgramHooks {
+  /** Before the node allocates anything: charge gas or memory here; throwing aborts the run. */
+  beforeNode?(e: NodeStartEvent): void;
+  /** After the node ran: record a receipt here. */
+  afterNode?(e: NodeEndEvent): void;
+  /** A node output is dead and has been dropped: return its bytes to the memory budget. */
+  release?(valueId: number, t: Tensor): void;
+}
+
+export interface RunOptions {
+  hooks?: ProgramHooks;
+  /** Op lookup; the engine registry by default. */
+  lookup?: OpLookup;
+  /** Precomputed inference for these inputs (the caller usually has it from quoting). */
+  info?: ProgramInfo;
+  step?: number;
+}
+
+function checkAgainst(what: string, declared: TensorMeta, actual: TensorMeta): void {
+  if (actual.dtype !== declared.dtype) throw new DTypeMismatchError("program", what, [declared.dtype], actual.dtype);
+  if (!sameShape(actual.shape, declared.shape)) throw new ShapeMismatchError("program", what, declared.shape, actual.shape);
+}
+
+/** Resolves every handle of a program once, checking each loaded tensor against its declaration. */
+export function resolveHandles(program: Program, resolve: HandleResolver): Map<number, Tensor> {
+  const out = new Map<number, Tensor>();
+  program.values.forEach((v, id) => {
+    if (v.kind !== "handle") return;
+    const decl: HandleDecl = v;
+    const t = resolve(decl.id, declaredMeta(decl));
+    checkAgainst(`handle value ${id}`, declaredMeta(decl), t);
+    out.set(id, t);
+  });
+  return out;
+}
+
+/**
+ * Runs a program on `inputs` (one tensor per declared input, in order) and returns its outputs.
+ * Shapes are inferred first, so every error that shapes can reveal is thrown before any compute.
+ */
+export function runProgram(
+  program: Program,
+  inputs: readonly Tensor[],
+  resolveHandle: HandleResolver | Map<number, Tensor>,
+  options: RunOptions = {},
+): Tensor[] {
+  const lookup = options.lookup ?? getOp;
+  const info = options.info ?? inferProgram(program, inputs, lookup);
+  const handles = resolveHandle instanceof Map ? resolveHandle : resolveHandles(program, resolveHandle);
+  const step = options.step ?? 0;
+  const hooks = options.hooks ?? {};
+
+  const env: (Tensor | undefined)[] = new Array(info.values.length);
+  const inputIds = programInputIds(program);
+  if (inputs.length !== inputIds.length) {
+    throw new InvalidArgumentError("program", "inputs", `${inputs.length} given, the program declares ${inputIds.length}`);
+  }
+  inputIds.forEach((id, k) => {
+    checkAgainst(`input ${k}`, info.values[id]!, inputs[k]!);
+    env[id] = inputs[k];
+  });
+  program.values.forEach((v, id) => {
+    if (v.kind === "const") env[id] = v.tensor;
+    else if (v.kind === "handle") {
+      const t = handles.get(id);
+      if (!t) throw new InvalidArgumentError("program", `handle value ${id}`, "was not resolved");
+      env[id] = t;
+    }
+  });
+
+  const isOutput = new Set(program.outputs);
+  for (const node of info.nodes) {
+    hooks.beforeNode?.({ step, node });
+    const def = program.nodes[node.index]!;
+    const ins = def.inputs.map((id) => env[id]!);
+    const outs = node.op.run(ins, def.attrs);
+    // The kernel must produce what infer promised: gas and memory were charged on that promise.
+    if (outs.length !== node.outputs.length) {
+      throw new InvalidArgumentError(node.op.name, "outputs", `kernel produced ${outs.length}, infer declared ${node.outputs.length}`);
+    }
+    outs.forEach((t, j) => checkAgainst(`${node.op.name} output ${j}`, node.outputs[j]!, t));
+    node.outputIds.forEach((id, j) => (env[id] = outs[j]));
+    hooks.afterNode?.({ step, node, inputs: ins, outputs: outs });
+    for (const id of releasedAfter(program, node.index, node.outputIds, info.lastUse, isOutput)) {
+      const t = env[id]!;
+      env[id] = undefined;
+      hooks.release?.(id, t);
+    }
+  }
+  return program.outputs.map((id) => env[id]!);
+}
+
+export interface StreamResult {
+  /** The state after the last step. */
+  state: Tensor[];
+  /** Per step, the non-state outputs (program outputs stateCount…end). */
+  outputs: Tensor[][];
+}
+
+/**
+ * TSTREAM: runs a step program once per entry of `stepInputs`. At each step the inputs are the
+ * current state followed by that step's inputs; the first `stateCount` outputs become the next
+ * state. Shapes are inferred once: a step program's state keeps its shape, so every step costs
+ * the same and the whole stream is quoted before the first step runs.
+ */
+export function runStream(
+  program: Program,
+  initialState: readonly Tensor[],
+  stepInputs: readonly (readonly Tensor[])[],
+  resolveHandle: HandleResolver,
+  options: Omit<RunOptions, "step" | "info"> = {},
+): StreamResult {
+  if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "a step program declares at least one state input");
+  if (initialState.length !== program.stateCount) {
+    throw new InvalidArgumentError("TSTREAM", "state", `${initialState.length} tensors given, the program threads ${program.stateCount}`);
+  }
+  if (stepInputs.length < 1 || stepInputs.length > MAX_STREAM_STEPS) {
+    throw new InvalidArgumentError("TSTREAM", "steps", `${stepInputs.length} must be 1 … ${MAX_STREAM_STEPS}`);
+  }
+  const lookup = options.lookup ?? getOp;
+  const info = inferProgram(program, [...initialState, ...stepInputs[0]!], lookup);
+  const handles = resolveHandles(program, resolveHandle);
+  let state = [...initialState];
+  const outputs: Tensor[][] = [];
+  stepInputs.forEach((xs, step) => {
+    const outs = runProgram(program, [...state, ...xs], handles, { ...options, info, step, lookup });
+    state = outs.slice(0, program.stateCount);
+    outputs.push(outs.slice(program.stateCount));
+  });
+  return { state, outputs };
+}
