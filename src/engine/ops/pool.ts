@@ -1,3 +1,264 @@
-import type { OpDef } from "../op.ts";
+// max_pool, avg_pool and global_avg_pool over N-d spatial dimensions ([N, C, D1..Dk], NCHW for k = 2).
+// Attributes mirror ONNX MaxPool/AveragePool so imported models and conformance cases map 1:1;
+// auto_pad is an integer code because attributes are integers.
+import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
+import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
+import { floorDiv, roundDivAway, roundDivAwayBig } from "../intmath.ts";
+import type { Attrs, OpDef } from "../op.ts";
+import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type TensorMeta } from "../tensor.ts";
+import { expectDType, expectInputCount } from "./normalize.ts";
 
-export const poolOps: readonly OpDef[] = [];
+const INT_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
+const MAX_ABS: Readonly<Record<DType, number>> = { int8: 128, int16: 32768, int32: 2 ** 31 };
+
+/** auto_pad codes: 0 NOTSET (explicit pads), 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID. */
+export const AUTO_PAD = { NOTSET: 0, SAME_UPPER: 1, SAME_LOWER: 2, VALID: 3 } as const;
+
+interface PoolPlan {
+  x: TensorMeta;
+  outShape: number[];
+  kernel: readonly number[];
+  strides: readonly number[];
+  dilations: readonly number[];
+  padBegin: number[];
+  padEnd: number[];
+  countIncludePad: boolean;
+  kernelSize: number;
+}
+
+function planPool(op: "max_pool" | "avg_pool", metas: readonly TensorMeta[], attrs: Attrs): PoolPlan {
+  const names = ["kernel_shape", "strides", "pads", "dilations", "ceil_mode", "auto_pad"];
+  if (op === "avg_pool") names.push("count_include_pad");
+  checkAttrNames(op, attrs, names);
+  expectInputCount(op, metas, 1, 1);
+  const x = metas[0]!;
+  expectDType(op, "x", x, INT_DTYPES);
+  checkShape(x.shape);
+  const k = x.shape.length - 2;
+  if (k < 1) throw new ShapeMismatchError(op, "x", "[N, C, D1, ...] (rank ≥ 3)", x.shape);
+  const kernel = attrInts(op, attrs, "kernel_shape");
+  const strides = attrInts(op, attrs, "strides", new Array<number>(k).fill(1));
+  const dilations = attrInts(op, attrs, "dilations", new Array<number>(k).fill(1));
+  const pads = attrInts(op, attrs, "pads", new Array<number>(2 * k).fill(0));
+  const lengths: [string, readonly number[], number][] = [["kernel_shape", kernel, k], ["strides", strides, k], ["dilations", dilations, k], ["pads", pads, 2 * k]];
+  for (const [n, v, want] of lengths) {
+    if (v.length !== want) throw new InvalidArgumentError(op, `attribute "${n}"`, `has ${v.length} entries, expected ${want} for ${k} spatial dimensions`);
+  }
+  const positive: [string, readonly number[]][] = [["kernel_shape", kernel], ["strides", strides], ["dilations", dilations]];
+  for (const [n, v] of positive) {
+    if (v.some((e) => e < 1 || e > 0x7fffffff)) throw new InvalidArgumentError(op, `attribute "${n}"`, "entries must be in [1, 2^31)");
+  }
+  if (pads.some((p) => p < 0 || p > 0x7fffffff)) throw new InvalidArgumentError(op, 'attribute "pads"', "entries must be in [0, 2^31)");
+  const ceil = attrInt(op, attrs, "ceil_mode", 0);
+  if (ceil !== 0 && ceil !== 1) throw new InvalidArgumentError(op, 'attribute "ceil_mode"', "must be 0 or 1");
+  const autoPad = attrInt(op, attrs, "auto_pad", AUTO_PAD.NOTSET);
+  if (autoPad < 0 || autoPad > 3) throw new InvalidArgumentError(op, 'attribute "auto_pad"', "must be 0 (NOTSET), 1 (SAME_UPPER), 2 (SAME_LOWER) or 3 (VALID)");
+  if (autoPad !== AUTO_PAD.NOTSET && attrs["pads"] !== undefined) throw new InvalidArgumentError(op, 'attribute "pads"', "cannot be combined with auto_pad");
+  const cip = attrInt(op, attrs, "count_include_pad", 0);
+  if (cip !== 0 && cip !== 1) throw new InvalidArgumentError(op, 'attribute "count_include_pad"', "must be 0 or 1");
+
+  const outShape = [x.shape[0]!, x.shape[1]!];
+  const padBegin: number[] = [];
+  const padEnd: number[] = [];
+  let kernelSize = 1;
+  for (let i = 0; i < k; i++) {
+    const size = x.shape[i + 2]!;
+    const eff = (kernel[i]! - 1) * dilations[i]! + 1;
+    const s = strides[i]!;
+    kernelSize *= kernel[i]!;
+    let out: number;
+    let pb = pads[i]!;
+    let pe = pads[i + k]!;
+    if (autoPad === AUTO_PAD.SAME_UPPER || autoPad === AUTO_PAD.SAME_LOWER) {
+      out = floorDiv(size + s - 1, s);
+      const total = Math.max(0, (out - 1) * s + eff - size);
+      pb = autoPad === AUTO_PAD.SAME_UPPER ? Math.floor(total / 2) : total - Math.floor(total / 2);
+      pe = total - pb;
+    } else {
+      if (autoPad === AUTO_PAD.VALID) pb = pe = 0;
+      const span = size + pb + pe - eff;
+      if (span < 0) {
+        throw new ShapeMismatchError(op, "x", `spatial dimension ${i} of at least ${eff - pb - pe} (dilated kernel minus pads)`, x.shape);
+      }
+      if (ceil && autoPad === AUTO_PAD.NOTSET) {
+        out = floorDiv(span + s - 1, s) + 1;
+        // The last window must start inside the input or the leading pad (PyTorch/ONNX rule).
+        if ((out - 1) * s >= size + pb) out -= 1;
+      } else out = floorDiv(span, s) + 1;
+    }
+    padBegin.push(pb);
+    padEnd.push(pe);
+    outShape.push(out);
+  }
+  checkShape(outShape);
+  // The window table holds one offset per (output position, kernel tap): bound it like a tensor.
+  const taps = numElements(outShape.slice(2)) * kernelSize;
+  if (taps > MAX_ELEMENTS) throw new ElementLimitError([...outShape.slice(2), ...kernel], MAX_ELEMENTS);
+  return { x, outShape, kernel, strides, dilations, padBegin, padEnd, countIncludePad: cip === 1, kernelSize };
+}
+
+/**
+ * For every output spatial position: the flat input offsets its window reads (inside the input)
+ * and the number of window positions inside the padded extent [−padBegin, size + padEnd).
+ */
+function windows(p: PoolPlan): { offsets: Int32Array[]; padded: Int32Array } {
+  const k = p.kernel.length;
+  const spatial = p.x.shape.slice(2);
+  const outSpatial = p.outShape.slice(2);
+  // Per dimension and output index: valid input positions, and the padded-extent count.
+  const valid: number[][][] = [];
+  const paddedCount: number[][] = [];
+  for (let i = 0; i < k; i++) {
+    const v: number[][] = [];
+    const c: number[] = [];
+    for (let o = 0; o < outSpatial[i]!; o++) {
+      const start = o * p.strides[i]! - p.padBegin[i]!;
+      const pos: number[] = [];
+      let inPad = 0;
+      for (let j = 0; j < p.kernel[i]!; j++) {
+        const q = start + j * p.dilations[i]!;
+        if (q >= 0 && q < spatial[i]!) pos.push(q);
+        if (q < spatial[i]! + p.padEnd[i]!) inPad++;
+      }
+      v.push(pos);
+      c.push(inPad);
+    }
+    valid.push(v);
+    paddedCount.push(c);
+  }
+  const strides = new Array<number>(k);
+  let acc = 1;
+  for (let i = k - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= spatial[i]!;
+  }
+  const total = numElements(outSpatial);
+  const offsets: Int32Array[] = new Array(total);
+  const padded = new Int32Array(total);
+  const idx = new Array<number>(k).fill(0);
+  for (let t = 0; t < total; t++) {
+    let list = [0];
+    let count = 1;
+    for (let i = 0; i < k; i++) {
+      const pos = valid[i]![idx[i]!]!;
+      const next: number[] = [];
+      for (const base of list) for (const q of pos) next.push(base + q * strides[i]!);
+      list = next;
+      count *= paddedCount[i]![idx[i]!]!;
+    }
+    offsets[t] = Int32Array.from(list);
+    padded[t] = count;
+    for (let i = k - 1; i >= 0; i--) {
+      if (++idx[i]! < outSpatial[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return { offsets, padded };
+}
+
+function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
+  const attrs = ["kernel_shape", "strides", "pads", "dilations", "ceil_mode", "auto_pad"];
+  if (name === "avg_pool") attrs.push("count_include_pad");
+  return {
+    name,
+    code,
+    inputs: ["x"],
+    attrs,
+    infer(inputs, a) {
+      const p = planPool(name, inputs, a);
+      return [{ dtype: p.x.dtype, shape: p.outShape }];
+    },
+    flops(inputs, a) {
+      const p = planPool(name, inputs, a);
+      const out = BigInt(numElements(p.outShape));
+      return out * BigInt(p.kernelSize) + (name === "avg_pool" ? out : 0n);
+    },
+    run(inputs, a) {
+      const p = planPool(name, inputs, a);
+      const data = inputs[0]!.data;
+      const y = allocate(p.x.dtype, numElements(p.outShape));
+      const planes = p.x.shape[0]! * p.x.shape[1]!;
+      const inPlane = numElements(p.x.shape.slice(2));
+      const { offsets, padded } = windows(p);
+      const outPlane = offsets.length;
+      const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
+      for (let c = 0; c < planes; c++) {
+        const ib = c * inPlane;
+        for (let t = 0; t < outPlane; t++) {
+          const win = offsets[t]!;
+          let v: number;
+          if (name === "max_pool") {
+            // A window that lies wholly in the padding (possible with dilation) yields the dtype minimum.
+            v = DTYPE_MIN[p.x.dtype];
+            for (let j = 0; j < win.length; j++) if (data[ib + win[j]!]! > v) v = data[ib + win[j]!]!;
+          } else {
+            const divisor = p.countIncludePad ? padded[t]! : win.length;
+            if (divisor === 0) v = 0;
+            else if (exact) {
+              let s = 0;
+              for (let j = 0; j < win.length; j++) s += data[ib + win[j]!]!;
+              v = roundDivAway(s, divisor);
+            } else {
+              let s = 0n;
+              for (let j = 0; j < win.length; j++) s += BigInt(data[ib + win[j]!]!);
+              v = Number(roundDivAwayBig(s, BigInt(divisor)));
+            }
+          }
+          y[c * outPlane + t] = v;
+        }
+      }
+      return [{ dtype: p.x.dtype, shape: p.outShape, data: y }];
+    },
+  };
+}
+
+function planGlobal(metas: readonly TensorMeta[], attrs: Attrs) {
+  const op = "global_avg_pool";
+  checkAttrNames(op, attrs, []);
+  expectInputCount(op, metas, 1, 1);
+  const x = metas[0]!;
+  expectDType(op, "x", x, INT_DTYPES);
+  checkShape(x.shape);
+  if (x.shape.length < 3) throw new ShapeMismatchError(op, "x", "[N, C, D1, ...] (rank ≥ 3)", x.shape);
+  const count = numElements(x.shape.slice(2));
+  const outShape = [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
+  if (count === 0 && numElements(outShape) > 0) throw new ShapeMismatchError(op, "x", "non-empty spatial dimensions", x.shape);
+  return { x, count, outShape };
+}
+
+const globalAvgPoolOp: OpDef = {
+  name: "global_avg_pool",
+  code: 22,
+  inputs: ["x"],
+  attrs: [],
+  infer(inputs, a) {
+    const { x, outShape } = planGlobal(inputs, a);
+    return [{ dtype: x.dtype, shape: outShape }];
+  },
+  flops(inputs, a) {
+    const { x, outShape } = planGlobal(inputs, a);
+    return BigInt(numElements(x.shape)) + BigInt(numElements(outShape));
+  },
+  run(inputs, a) {
+    const { x, count, outShape } = planGlobal(inputs, a);
+    const data = inputs[0]!.data;
+    const planes = numElements(outShape);
+    const y = allocate(x.dtype, planes);
+    const exact = count * MAX_ABS[x.dtype] < 2 ** 53;
+    for (let c = 0; c < planes; c++) {
+      const b = c * count;
+      if (exact) {
+        let s = 0;
+        for (let j = 0; j < count; j++) s += data[b + j]!;
+        y[c] = roundDivAway(s, count);
+      } else {
+        let s = 0n;
+        for (let j = 0; j < count; j++) s += BigInt(data[b + j]!);
+        y[c] = Number(roundDivAwayBig(s, BigInt(count)));
+      }
+    }
+    return [{ dtype: x.dtype, shape: outShape, data: y }];
+  },
+};
+
+export const poolOps: readonly OpDef[] = [poolOp("max_pool", 20), poolOp("avg_pool", 21), globalAvgPoolOp];

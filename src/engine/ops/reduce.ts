@@ -1,3 +1,192 @@
-import type { OpDef } from "../op.ts";
+// reduce_sum, reduce_mean, reduce_max and argmax over axes (ONNX ReduceSum/Mean/Max, ArgMax).
+// Sums are exact (BigInt when a double could not hold them); mean rounds half away from zero.
+import { attrInt, attrInts, checkAttrNames, normAxis } from "../attrs.ts";
+import { InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
+import { roundDivAway, roundDivAwayBig } from "../intmath.ts";
+import type { Attrs, OpDef } from "../op.ts";
+import { saturateInt32 } from "../requant.ts";
+import { allocate, checkShape, DTYPE_MIN, numElements, stridesOf, type DType, type IntArray, type TensorMeta } from "../tensor.ts";
+import { expectDType, expectInputCount, splitAt } from "./normalize.ts";
 
-export const reduceOps: readonly OpDef[] = [];
+const INT_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
+const MAX_ABS: Readonly<Record<DType, number>> = { int8: 128, int16: 32768, int32: 2 ** 31 };
+
+interface ReducePlan {
+  x: TensorMeta;
+  /** reduced[d] is true when axis d is reduced. */
+  reduced: boolean[];
+  outShape: number[];
+  /** Elements folded into each output element. */
+  count: number;
+}
+
+function planReduce(op: string, metas: readonly TensorMeta[], attrs: Attrs, allowEmpty: boolean): ReducePlan {
+  checkAttrNames(op, attrs, ["axes", "keepdims"]);
+  expectInputCount(op, metas, 1, 1);
+  const x = metas[0]!;
+  expectDType(op, "x", x, INT_DTYPES);
+  checkShape(x.shape);
+  const rank = x.shape.length;
+  const axesAttr = attrInts(op, attrs, "axes", []);
+  const reduced = new Array<boolean>(rank).fill(axesAttr.length === 0);
+  const seen = new Set<number>();
+  for (const a of axesAttr) {
+    const ax = normAxis(op, a, rank);
+    if (seen.has(ax)) throw new InvalidArgumentError(op, 'attribute "axes"', `axis ${a} is listed twice`);
+    seen.add(ax);
+    reduced[ax] = true;
+  }
+  const keepdims = attrInt(op, attrs, "keepdims", 1);
+  if (keepdims !== 0 && keepdims !== 1) throw new InvalidArgumentError(op, 'attribute "keepdims"', "must be 0 or 1");
+  const outShape: number[] = [];
+  let count = 1;
+  for (let d = 0; d < rank; d++) {
+    if (reduced[d]) {
+      count *= x.shape[d]!;
+      if (keepdims) outShape.push(1);
+    } else outShape.push(x.shape[d]!);
+  }
+  if (!allowEmpty && count === 0 && numElements(outShape) > 0) {
+    throw new ShapeMismatchError(op, "x", "non-empty reduced dimensions", x.shape, `${op} of zero elements is undefined`);
+  }
+  return { x, reduced, outShape, count };
+}
+
+/** For each input element in row-major order, the flat index of the output element it folds into. */
+function outputIndexOf(x: readonly number[], reduced: readonly boolean[]): Int32Array {
+  const rank = x.length;
+  const keptShape = x.map((d, i) => (reduced[i] ? 1 : d));
+  const keptStrides = stridesOf(keptShape).map((s, i) => (reduced[i] ? 0 : s));
+  const total = numElements(x);
+  const map = new Int32Array(total);
+  const idx = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let e = 0; e < total; e++) {
+    map[e] = off;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += keptStrides[d]!;
+      if (idx[d]! < x[d]!) break;
+      off -= keptStrides[d]! * x[d]!;
+      idx[d] = 0;
+    }
+  }
+  return map;
+}
+
+/** Exact sums per output element: doubles when count·max|x| < 2^53, BigInt otherwise. */
+function exactSums(data: IntArray, dtype: DType, map: Int32Array, outCount: number, count: number): number[] | bigint[] {
+  if (count * MAX_ABS[dtype] < 2 ** 53) {
+    const s = new Array<number>(outCount).fill(0);
+    for (let e = 0; e < data.length; e++) s[map[e]!]! += data[e]!;
+    return s;
+  }
+  const s = new Array<bigint>(outCount).fill(0n);
+  for (let e = 0; e < data.length; e++) s[map[e]!]! += BigInt(data[e]!);
+  return s;
+}
+
+function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max", code: number): OpDef {
+  const outDType = (x: TensorMeta): DType => (name === "reduce_sum" ? "int32" : x.dtype);
+  return {
+    name,
+    code,
+    inputs: ["x"],
+    attrs: ["axes", "keepdims"],
+    infer(inputs, a) {
+      const p = planReduce(name, inputs, a, name === "reduce_sum");
+      return [{ dtype: outDType(p.x), shape: p.outShape }];
+    },
+    flops(inputs, a) {
+      const p = planReduce(name, inputs, a, name === "reduce_sum");
+      const extra = name === "reduce_mean" ? BigInt(numElements(p.outShape)) : 0n;
+      return BigInt(numElements(p.x.shape)) + extra;
+    },
+    run(inputs, a) {
+      const p = planReduce(name, inputs, a, name === "reduce_sum");
+      const data = inputs[0]!.data;
+      const outCount = numElements(p.outShape);
+      const dtype = outDType(p.x);
+      const y = allocate(dtype, outCount);
+      const map = outputIndexOf(p.x.shape, p.reduced);
+      if (name === "reduce_max") {
+        y.fill(DTYPE_MIN[dtype]);
+        for (let e = 0; e < data.length; e++) if (data[e]! > y[map[e]!]!) y[map[e]!] = data[e]!;
+      } else {
+        const sums = exactSums(data, p.x.dtype, map, outCount, p.count);
+        for (let o = 0; o < outCount; o++) {
+          const s = sums[o]!;
+          if (name === "reduce_sum") {
+            y[o] = typeof s === "bigint" ? (s > 2147483647n ? 2147483647 : s < -2147483648n ? -2147483648 : Number(s)) : saturateInt32(s);
+          } else {
+            // Mean of values of one dtype stays inside that dtype.
+            y[o] = typeof s === "bigint" ? Number(roundDivAwayBig(s, BigInt(p.count))) : roundDivAway(s, p.count);
+          }
+        }
+      }
+      return [{ dtype, shape: p.outShape, data: y }];
+    },
+  };
+}
+
+function planArgmax(metas: readonly TensorMeta[], attrs: Attrs) {
+  const op = "argmax";
+  checkAttrNames(op, attrs, ["axis", "keepdims", "select_last_index"]);
+  expectInputCount(op, metas, 1, 1);
+  const x = metas[0]!;
+  expectDType(op, "x", x, INT_DTYPES);
+  checkShape(x.shape);
+  if (x.shape.length === 0) throw new ShapeMismatchError(op, "x", "rank ≥ 1", x.shape);
+  const axis = normAxis(op, attrInt(op, attrs, "axis", 0), x.shape.length);
+  const keepdims = attrInt(op, attrs, "keepdims", 1);
+  const last = attrInt(op, attrs, "select_last_index", 0);
+  if (keepdims !== 0 && keepdims !== 1) throw new InvalidArgumentError(op, 'attribute "keepdims"', "must be 0 or 1");
+  if (last !== 0 && last !== 1) throw new InvalidArgumentError(op, 'attribute "select_last_index"', "must be 0 or 1");
+  const outShape = x.shape.flatMap((d, i) => (i === axis ? (keepdims ? [1] : []) : [d]));
+  if (x.shape[axis] === 0 && numElements(outShape) > 0) {
+    throw new ShapeMismatchError(op, "x", `a non-empty axis ${axis}`, x.shape, "argmax of zero elements is undefined");
+  }
+  return { x, axis, outShape, last: last === 1 };
+}
+
+const argmaxOp: OpDef = {
+  name: "argmax",
+  code: 19,
+  inputs: ["x"],
+  attrs: ["axis", "keepdims", "select_last_index"],
+  infer(inputs, a) {
+    return [{ dtype: "int32", shape: planArgmax(inputs, a).outShape }];
+  },
+  flops(inputs, a) {
+    return BigInt(numElements(planArgmax(inputs, a).x.shape));
+  },
+  run(inputs, a) {
+    const { x, axis, outShape, last } = planArgmax(inputs, a);
+    const data = inputs[0]!.data;
+    const { outer, n, inner } = splitAt(x.shape, axis);
+    const y = new Int32Array(outer * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < inner; k++) {
+        const base = o * n * inner + k;
+        let best = 0;
+        let bestV = data[base]!;
+        for (let i = 1; i < n; i++) {
+          const v = data[base + i * inner]!;
+          if (v > bestV || (last && v === bestV)) {
+            best = i;
+            bestV = v;
+          }
+        }
+        y[o * inner + k] = best;
+      }
+    }
+    return [{ dtype: "int32", shape: outShape, data: y }];
+  },
+};
+
+export const reduceOps: readonly OpDef[] = [
+  reduceOp("reduce_sum", 16),
+  reduceOp("reduce_mean", 17),
+  reduceOp("reduce_max", 18),
+  argmaxOp,
+];
