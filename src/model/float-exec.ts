@@ -83,6 +83,7 @@ export const UNARY_FUNCTIONS: Record<string, (x: number) => number> = {
   Erf: erf,
   Sqrt: (x) => Math.sqrt(x),
   Reciprocal: (x) => 1 / x,
+  Rsqrt: (x) => 1 / Math.sqrt(x),
   Gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   GeluTanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
   Silu: (x) => x / (1 + Math.exp(-x)),
@@ -432,7 +433,7 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       const hi = opt(2)?.data[0] ?? num(a.max, Infinity);
       return [map(input(0), (x) => Math.min(hi, Math.max(lo, x)))];
     }
-    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal":
+    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal": case "Rsqrt":
       return [map(input(0), UNARY_FUNCTIONS[node.op]!)];
     case "Gelu": case "aivm.Gelu":
       return [map(input(0), UNARY_FUNCTIONS[str(a.approximate, "none") === "tanh" ? "GeluTanh" : "Gelu"]!)];

@@ -24,7 +24,7 @@ export interface ImportOptions {
 /** Inputs of these (op, input index) pairs must be known at compile time: they shape the program or are weights. */
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
-  Clip: [1, 2], Conv: [1, 2], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
+  Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
 };
 
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
@@ -82,6 +82,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
     const name = n.name || `${op}_${i}`;
     if (n.domain && n.domain !== "ai.onnx") throw new UnsupportedOpError(`${n.domain}.${op}`, SUPPORTED_ONNX_OPS, `node "${name}"`);
     if (!(SUPPORTED_ONNX_OPS as readonly string[]).includes(op)) throw new UnsupportedOpError(op, SUPPORTED_ONNX_OPS, `node "${name}"`);
+    if (op === "MaxPool" && n.output?.[1]) throw new UnsupportedOpError("MaxPool (Indices output)", SUPPORTED_ONNX_OPS, `node "${name}"`);
     return { op, name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: readAttributes(n) };
   });
   const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
@@ -183,15 +184,22 @@ export function fusePatterns(graph: FloatGraph): void {
     } else renameValue(graph, dst, src);
   }
   fuseLayerNorm(graph);
+  splitLayerNormStats(graph);
   fuseGelu(graph);
   // Div by a constant is a Mul by its reciprocal; Pow(x, 2) is x·x.
-  for (const n of graph.nodes) {
+  for (const n of [...graph.nodes]) {
     const c = n.inputs[1] ? graph.constants.get(n.inputs[1]) : undefined;
     if (n.op === "Div" && c) {
       const name = freshName(graph, `${n.inputs[1]}_reciprocal`);
       graph.constants.set(name, { ...c, data: c.data.map((v) => 1 / v) });
       n.op = "Mul";
       n.inputs = [n.inputs[0]!, name];
+    } else if (n.op === "Div" && inputDType(graph, n.inputs[1]!) === "float32") {
+      // x / y = x · (1/y): the reciprocal is a lookup table, calibrated like any other tensor.
+      const r = freshName(graph, `${n.inputs[1]}_reciprocal`);
+      graph.nodes.splice(graph.nodes.indexOf(n), 0, { op: "Reciprocal", name: `${n.name}/reciprocal`, inputs: [n.inputs[1]!], outputs: [r], attrs: {} });
+      n.op = "Mul";
+      n.inputs = [n.inputs[0]!, r];
     } else if (n.op === "Pow") {
       if (scalarConst(graph, n.inputs[1]) !== 2) throw new UnsupportedOpError("Pow (exponent other than the constant 2)", SUPPORTED_ONNX_OPS, `node "${n.name}"`);
       n.op = "Mul";
@@ -200,6 +208,10 @@ export function fusePatterns(graph: FloatGraph): void {
   }
   fuseBatchNorm(graph);
   fuseLinear(graph);
+}
+
+function inputDType(graph: FloatGraph, value: string): string | undefined {
+  return graph.inputs.find((i) => i.name === value)?.dtype ?? (producer(graph, value) ? "float32" : graph.constants.get(value)?.dtype);
 }
 
 function renameValue(graph: FloatGraph, from: string, to: string): void {
@@ -273,6 +285,41 @@ function axesOf(graph: FloatGraph, n: FloatNode): number[] | undefined {
 function isTrailing(axes: number[], rank: number): boolean {
   const norm = axes.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
   return norm.length > 0 && norm.every((a, i) => a === rank - norm.length + i);
+}
+
+/** LayerNormalization → aivm.LayerNorm; its optional Mean and InvStdDev outputs become reductions and a 1/√x table. */
+function splitLayerNormStats(graph: FloatGraph): void {
+  const shapes = valueShapes(graph);
+  for (const n of [...graph.nodes]) {
+    if (n.op !== "LayerNormalization") continue;
+    const x = n.inputs[0]!;
+    const rank = shapes.get(x)!.length;
+    const axis = typeof n.attrs.axis === "number" ? n.attrs.axis : -1;
+    const a0 = axis < 0 ? axis + rank : axis;
+    const eps = typeof n.attrs.epsilon === "number" ? n.attrs.epsilon : 1e-5;
+    const [y, mean, inv] = n.outputs;
+    n.op = "aivm.LayerNorm";
+    n.outputs = [y!];
+    n.attrs = { axis: a0 - rank, epsilon: eps };
+    if (!mean && !inv) continue;
+    const axesName = freshName(graph, `${n.name}_axes`);
+    graph.constants.set(axesName, hostTensor("int64", [rank - a0], Array.from({ length: rank - a0 }, (_, i) => a0 + i)));
+    const m = mean || freshName(graph, `${n.name}_mean`);
+    const extra: FloatNode[] = [{ op: "ReduceMean", name: `${n.name}/mean`, inputs: [x, axesName], outputs: [m], attrs: { keepdims: 1 } }];
+    if (inv) {
+      const d = freshName(graph, `${n.name}_centred`), sq = freshName(graph, `${n.name}_sq`), v = freshName(graph, `${n.name}_var`);
+      const ve = freshName(graph, `${n.name}_var_eps`), epsName = freshName(graph, `${n.name}_eps`);
+      graph.constants.set(epsName, hostTensor("float32", [], [eps]));
+      extra.push(
+        { op: "Sub", name: `${n.name}/centre`, inputs: [x, m], outputs: [d], attrs: {} },
+        { op: "Mul", name: `${n.name}/square`, inputs: [d, d], outputs: [sq], attrs: {} },
+        { op: "ReduceMean", name: `${n.name}/variance`, inputs: [sq, axesName], outputs: [v], attrs: { keepdims: 1 } },
+        { op: "Add", name: `${n.name}/epsilon`, inputs: [v, epsName], outputs: [ve], attrs: {} },
+        { op: "Rsqrt", name: `${n.name}/inv_std`, inputs: [ve], outputs: [inv], attrs: {} },
+      );
+    }
+    graph.nodes.splice(graph.nodes.indexOf(n) + 1, 0, ...extra);
+  }
 }
 
 /** x · 0.5 · (1 + erf(x / √2)) in any of the orders exporters write it. */

@@ -1,0 +1,146 @@
+// Calibration: run the float graph on sample inputs for per-tensor ranges, quantize, run the integer
+// program on the same samples, and widen to int16 the tensors whose error needs it. The result
+// carries a per-layer quantization report (integer error against float).
+import { runProgram } from "../codec/program-run.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import { tensor } from "../engine/tensor.ts";
+import { runFloatGraph } from "./float-exec.ts";
+import type { FloatGraph } from "./graph.ts";
+import { hostTensor, type HostTensor } from "./onnx.ts";
+import { quantizeGraph, type IoSpec, type QuantSpec, type QuantizedModel, type ValueStats } from "./quantize.ts";
+
+export interface LayerReport {
+  /** Float-graph tensor name. */
+  tensor: string;
+  /** Node that produces it ("" for graph inputs). */
+  node: string;
+  dtype: string;
+  scale: number;
+  /** max |float| over the calibration set. */
+  maxAbs: number;
+  /** max |dequantized − float| over the calibration set. */
+  maxError: number;
+  /** maxError / maxAbs (0 when maxAbs is 0). */
+  relError: number;
+}
+
+export interface CalibrationResult {
+  model: QuantizedModel;
+  stats: Map<string, ValueStats>;
+  /** Tensors carried as int16. */
+  wide: Set<string>;
+  report: LayerReport[];
+}
+
+export interface CalibrateOptions {
+  /** Relative error (vs max |float|) above which a tensor is widened to int16. Default 0.01. */
+  widenAbove?: number;
+  /** Widening rounds. Default 3; 0 keeps every activation int8. */
+  rounds?: number;
+  /** Force every activation to int16. */
+  allWide?: boolean;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Ranges (max |v|) and shapes of every float-graph value over the calibration inputs. */
+export function collectStats(graph: FloatGraph, samples: readonly HostTensor[][], onSample?: (i: number) => void): Map<string, ValueStats> {
+  const stats = new Map<string, ValueStats>();
+  samples.forEach((inputs, i) => {
+    const env = runFloatGraph(graph, inputs);
+    for (const [name, t] of env) {
+      let m = 0;
+      for (const v of t.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+      const s = stats.get(name);
+      if (s) s.maxAbs = Math.max(s.maxAbs, m);
+      else stats.set(name, { shape: [...t.shape], dtype: t.dtype, maxAbs: m });
+    }
+    onSample?.(i);
+  });
+  return stats;
+}
+
+/** Float (or integer) host tensor → the program's integer input. */
+export function quantizeInput(t: HostTensor, spec: IoSpec): Tensor {
+  const q = spec.quant;
+  const lo = q.dtype === "int8" ? -128 : q.dtype === "int16" ? -32768 : -2147483648;
+  const hi = -lo - 1;
+  const data = Array.from(t.data, (v) => Math.min(hi, Math.max(lo, q.integer ? Math.trunc(v) : Math.round(v / q.scale) + q.zeroPoint)));
+  return tensor(q.dtype, spec.shape, data);
+}
+
+/** Program output → host tensor in the ONNX element type (float32 dequantized, integers as is). */
+export function dequantize(t: Tensor, quant: QuantSpec, hostDtype: HostTensor["dtype"]): HostTensor {
+  const isFloat = hostDtype === "float32" || hostDtype === "float64";
+  const out = hostTensor(isFloat ? "float32" : hostDtype, t.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    const v = t.data[i]!;
+    out.data[i] = isFloat ? (v - quant.zeroPoint) * quant.scale : v;
+  }
+  return out;
+}
+
+/** Runs the integer program in process (engine only, no chain) and captures every value by id. */
+export function runQuantized(model: QuantizedModel, inputs: readonly HostTensor[], capture?: Map<number, Tensor>): HostTensor[] {
+  const ins = model.inputs.map((spec, i) => quantizeInput(inputs[i]!, spec));
+  if (capture) ins.forEach((t, i) => capture.set(i, t));
+  const hooks = capture ? { afterNode: (e: { node: { outputIds: number[] }; outputs: readonly Tensor[] }) => e.node.outputIds.forEach((id, j) => capture.set(id, e.outputs[j]!)) } : {};
+  const outs = runProgram(model.program, ins, new Map(), { hooks });
+  return outs.map((t, i) => dequantize(t, model.outputs[i]!.quant, model.outputs[i]!.hostDtype));
+}
+
+/** Per-tensor error of the integer program against the float graph over the samples. */
+export function quantizationReport(graph: FloatGraph, model: QuantizedModel, stats: Map<string, ValueStats>, samples: readonly HostTensor[][]): LayerReport[] {
+  const producers = new Map<string, string>();
+  for (const n of graph.nodes) for (const o of n.outputs) producers.set(o, n.name);
+  const errors = new Map<string, number>();
+  for (const inputs of samples) {
+    const env = runFloatGraph(graph, inputs);
+    const capture = new Map<number, Tensor>();
+    runQuantized(model, inputs, capture);
+    for (const [name, { id, quant }] of model.tensors) {
+      const ref = env.get(name);
+      const got = capture.get(id);
+      if (!ref || !got || graph.constants.has(name)) continue;
+      let e = 0;
+      for (let i = 0; i < ref.data.length; i++) {
+        const r = ref.data[i]!;
+        if (!Number.isFinite(r)) continue;
+        const v = quant.integer ? got.data[i]! : (got.data[i]! - quant.zeroPoint) * quant.scale;
+        e = Math.max(e, Math.abs(v - r));
+      }
+      errors.set(name, Math.max(errors.get(name) ?? 0, e));
+    }
+  }
+  const report: LayerReport[] = [];
+  for (const [name, { quant }] of model.tensors) {
+    if (!errors.has(name)) continue;
+    const maxAbs = stats.get(name)?.maxAbs ?? 0;
+    const maxError = errors.get(name)!;
+    report.push({ tensor: name, node: producers.get(name) ?? "", dtype: quant.dtype, scale: quant.scale, maxAbs, maxError, relError: maxAbs > 0 ? maxError / maxAbs : 0 });
+  }
+  return report;
+}
+
+/** Full calibration: ranges, quantization, and int16 widening where the error needs it. */
+export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], options: CalibrateOptions = {}): CalibrationResult {
+  const progress = options.onProgress;
+  const stats = collectStats(graph, samples, (i) => progress?.("ranges", i + 1, samples.length));
+  const activations = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.nodes.flatMap((n) => n.outputs)]);
+  const wide = new Set<string>(options.allWide ? activations : []);
+  const threshold = options.widenAbove ?? 0.01;
+  const rounds = options.allWide ? 0 : (options.rounds ?? 3);
+  let model = quantizeGraph(graph, stats, { wide });
+  let report = quantizationReport(graph, model, stats, samples);
+  for (let r = 0; r < rounds; r++) {
+    progress?.("widening", r + 1, rounds);
+    const add = report.filter((l) => l.relError > threshold && l.dtype === "int8" && activations.has(l.tensor) && !wide.has(l.tensor));
+    if (add.length === 0) break;
+    // Widen the earliest offenders first: later errors often only inherit theirs.
+    const order = [...activations];
+    add.sort((p, q) => order.indexOf(p.tensor) - order.indexOf(q.tensor));
+    for (const l of add.slice(0, Math.max(1, Math.ceil(add.length / 2)))) wide.add(l.tensor);
+    model = quantizeGraph(graph, stats, { wide });
+    report = quantizationReport(graph, model, stats, samples);
+  }
+  return { model, stats, wide, report };
+}

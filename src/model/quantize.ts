@@ -1,0 +1,392 @@
+// Lowers the float graph onto the integer engine ops: per-channel int8 weights, int8/int16
+// activations with one scale per tensor, int32 bias, integer requantization (M, t), lookup
+// tables for non-linear unary functions. Floats are used here only to choose those integers.
+import { InvalidArgumentError, UnsupportedOpError } from "../engine/errors.ts";
+import { DTYPE_MAX, tensor, type DType, type Tensor } from "../engine/tensor.ts";
+import { MAX_ATTR_INTS, type Program } from "../codec/program.ts";
+import { ProgramBuilder, type ValueRef } from "./compile.ts";
+import { UNARY_FUNCTIONS, poolGeometry, sizeOf } from "./float-exec.ts";
+import type { FloatGraph, FloatNode } from "./graph.ts";
+import { nodeLabel } from "./graph.ts";
+import type { HostDType, HostTensor, OnnxAttr } from "./onnx.ts";
+
+/** real = (q − zeroPoint) · scale. `integer` marks index/mask tensors carried exactly (scale 1). */
+export interface QuantSpec {
+  dtype: DType;
+  scale: number;
+  zeroPoint: number;
+  integer?: boolean;
+}
+
+export interface ValueStats {
+  shape: number[];
+  dtype: HostDType;
+  /** max |v| over the calibration set (0 for an all-zero tensor). */
+  maxAbs: number;
+}
+
+export interface QuantizeOptions {
+  /** Tensors to carry as int16 rather than int8 (chosen by calibrate.ts where accuracy needs it). */
+  wide?: ReadonlySet<string>;
+}
+
+export interface IoSpec {
+  name: string;
+  shape: number[];
+  /** The ONNX element type at the model boundary. */
+  hostDtype: HostDType;
+  quant: QuantSpec;
+}
+
+export interface QuantizedModel {
+  program: Program;
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+  /** For every float-graph tensor that has an integer counterpart: its program value id and quantization. */
+  tensors: Map<string, { id: number; quant: QuantSpec }>;
+  /** The float-graph node each program node was emitted for. */
+  labels: string[];
+}
+
+const OUT_DTYPE_CODE: Record<DType, number> = { int8: 0, int16: 1, int32: 2 };
+const AUTO_PAD_CODE: Record<string, number> = { NOTSET: 0, SAME_UPPER: 1, SAME_LOWER: 2, VALID: 3 };
+
+/** Integer multiplier and shift with M/2^t ≈ r, M < 2^31, 0 ≤ t ≤ 62 (requant.ts semantics). */
+export function requantParams(r: number): { multiplier: number; shift: number } {
+  if (!(r > 0) || !Number.isFinite(r)) return { multiplier: 0, shift: 0 };
+  let shift = Math.min(62, Math.max(0, Math.floor(Math.log2((2 ** 31 - 1) / r))));
+  let multiplier = Math.round(r * 2 ** shift);
+  while (multiplier > 0x7fffffff && shift > 0) {
+    shift--;
+    multiplier = Math.round(r * 2 ** shift);
+  }
+  return { multiplier: Math.min(multiplier, 0x7fffffff), shift };
+}
+
+function qmax(d: DType): number {
+  return DTYPE_MAX[d];
+}
+
+function scaleFor(maxAbs: number, d: DType): number {
+  return maxAbs > 0 && Number.isFinite(maxAbs) ? maxAbs / qmax(d) : 1 / qmax(d);
+}
+
+function quantizeValues(data: ArrayLike<number>, scale: number, d: DType): number[] {
+  const hi = qmax(d), lo = -hi - 1;
+  return Array.from(data, (v) => Math.min(hi, Math.max(lo, Math.round(v / scale))));
+}
+
+function num(v: OnnxAttr | undefined, fallback: number): number {
+  return typeof v === "number" ? v : fallback;
+}
+function ints(v: OnnxAttr | undefined, fallback: number[]): number[] {
+  return Array.isArray(v) ? v : typeof v === "number" ? [v] : fallback;
+}
+
+interface Lowered {
+  ref: ValueRef;
+  q: QuantSpec;
+}
+
+/** Lowers a float graph with calibration statistics to an integer tensor program. */
+export function quantizeGraph(graph: FloatGraph, stats: ReadonlyMap<string, ValueStats>, options: QuantizeOptions = {}): QuantizedModel {
+  const b = new ProgramBuilder();
+  const env = new Map<string, Lowered>();
+  const wide = options.wide ?? new Set<string>();
+  const stat = (name: string): ValueStats => {
+    const s = stats.get(name);
+    if (!s) throw new InvalidArgumentError("quantize", `tensor "${name}"`, "has no calibration statistics");
+    return s;
+  };
+  const actDType = (name: string): DType => (wide.has(name) ? "int16" : "int8");
+  const actSpec = (name: string, d: DType = actDType(name)): QuantSpec => ({ dtype: d, scale: scaleFor(stat(name).maxAbs, d), zeroPoint: 0 });
+
+  const inputs: IoSpec[] = graph.inputs.map((inp) => {
+    const isFloat = inp.dtype === "float32" || inp.dtype === "float64";
+    const quant: QuantSpec = isFloat ? actSpec(inp.name) : { dtype: inp.dtype === "bool" || inp.dtype === "int8" || inp.dtype === "uint8" ? "int8" : "int32", scale: 1, zeroPoint: 0, integer: true };
+    env.set(inp.name, { ref: b.input(quant.dtype, inp.shape), q: quant });
+    return { name: inp.name, shape: inp.shape, hostDtype: inp.dtype, quant };
+  });
+
+  const constRef = (name: string, d?: DType): Lowered => {
+    const c = graph.constants.get(name)!;
+    if (c.dtype !== "float32" && c.dtype !== "float64") {
+      const q: QuantSpec = { dtype: "int32", scale: 1, zeroPoint: 0, integer: true };
+      return { ref: b.constant(tensor("int32", c.shape, Array.from(c.data))), q };
+    }
+    let maxAbs = 0;
+    for (const v of c.data) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const dt = d ?? "int16";
+    const q: QuantSpec = { dtype: dt, scale: scaleFor(maxAbs, dt), zeroPoint: 0 };
+    return { ref: b.constant(tensor(dt, c.shape, quantizeValues(c.data, q.scale, dt))), q };
+  };
+  const get = (name: string, d?: DType): Lowered => {
+    const v = env.get(name);
+    if (v) return v;
+    if (graph.constants.has(name)) {
+      const c = constRef(name, d);
+      env.set(name, c);
+      return c;
+    }
+    throw new InvalidArgumentError("quantize", `tensor "${name}"`, "is used before it is defined");
+  };
+
+  /** Rescales a value to another quantization (identity when they already agree). */
+  const requant = (v: Lowered, to: QuantSpec, label: string): Lowered => {
+    if (v.q.dtype === to.dtype && v.q.scale === to.scale && v.q.zeroPoint === to.zeroPoint) return v;
+    const { multiplier, shift } = requantParams(v.q.scale / to.scale);
+    const ref = b.one("requantize", [v.ref], { outDtype: OUT_DTYPE_CODE[to.dtype], multiplier: [multiplier], shift: [shift], zeroPoint: to.zeroPoint, inZero: v.q.zeroPoint }, label);
+    return { ref, q: to };
+  };
+  const reshape = (v: Lowered, shape: readonly number[], label: string): Lowered => {
+    const m = b.meta(v.ref);
+    if (m.shape.length === shape.length && m.shape.every((d, i) => d === shape[i])) return v;
+    return { ref: b.one("reshape", [v.ref], { shape: [...shape] }, label), q: v.q };
+  };
+
+  for (const node of graph.nodes) {
+    const label = nodeLabel(node);
+    const out = node.outputs[0]!;
+    const set = (v: Lowered, name = out) => env.set(name, v);
+    lowerNode(node, { b, graph, label, out, set, get, stat, actSpec, actDType, requant, reshape, constRef });
+  }
+
+  const outputs: IoSpec[] = [];
+  const outRefs: ValueRef[] = [];
+  for (const name of graph.outputs) {
+    let v = env.get(name);
+    if (!v && graph.constants.has(name)) v = get(name);
+    if (!v) throw new InvalidArgumentError("quantize", `output "${name}"`, "was not produced");
+    outRefs.push(v.ref);
+    const s = stat(name);
+    outputs.push({ name, shape: s.shape, hostDtype: s.dtype, quant: v.q });
+  }
+  const built = b.build(outRefs);
+  const tensors = new Map<string, { id: number; quant: QuantSpec }>();
+  for (const [name, v] of env) tensors.set(name, { id: built.ids(v.ref), quant: v.q });
+  return { program: built.program, inputs, outputs, tensors, labels: built.labels };
+}
+
+interface LowerContext {
+  b: ProgramBuilder;
+  graph: FloatGraph;
+  label: string;
+  out: string;
+  set(v: Lowered, name?: string): void;
+  get(name: string, d?: DType): Lowered;
+  stat(name: string): ValueStats;
+  actSpec(name: string, d?: DType): QuantSpec;
+  actDType(name: string): DType;
+  requant(v: Lowered, to: QuantSpec, label: string): Lowered;
+  reshape(v: Lowered, shape: readonly number[], label: string): Lowered;
+  constRef(name: string, d?: DType): Lowered;
+}
+
+/** Per-channel (or, above the program's attribute limit, per-tensor) symmetric int8 weights. */
+function quantizeWeights(w: HostTensor, channelAxis: number): { data: number[]; scales: number[]; perChannel: boolean } {
+  const C = w.shape[channelAxis]!;
+  const inner = sizeOf(w.shape.slice(channelAxis + 1));
+  const chanOf = (i: number) => Math.floor(i / inner) % C;
+  const perChannel = C <= MAX_ATTR_INTS;
+  const maxAbs = new Array<number>(perChannel ? C : 1).fill(0);
+  w.data.forEach((v, i) => {
+    const c = perChannel ? chanOf(i) : 0;
+    maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(v));
+  });
+  const scales = maxAbs.map((m) => scaleFor(m, "int8"));
+  const data = Array.from(w.data, (v, i) => Math.min(127, Math.max(-127, Math.round(v / scales[perChannel ? chanOf(i) : 0]!))));
+  return { data, scales, perChannel };
+}
+
+function outputStage(accScales: readonly number[], q: QuantSpec): Record<string, number | number[]> {
+  const ps = accScales.map((s) => requantParams(s / q.scale));
+  return { outDtype: OUT_DTYPE_CODE[q.dtype], multiplier: ps.map((p) => p.multiplier), shift: ps.map((p) => p.shift), zeroPoint: q.zeroPoint };
+}
+
+function biasTensor(bias: HostTensor | undefined, accScales: readonly number[], n: number): Tensor | undefined {
+  if (!bias) return undefined;
+  const data = Array.from({ length: n }, (_, j) => {
+    const v = Math.round(bias.data[bias.data.length === 1 ? 0 : j]! / accScales[accScales.length === 1 ? 0 : j]!);
+    return Math.min(2147483647, Math.max(-2147483648, v));
+  });
+  return tensor("int32", [n], data);
+}
+
+/** 256-entry table for f on an int8 input of scale sIn: entry i holds round(f((i − 128)·sIn)/sOut). */
+export function buildTable(f: (x: number) => number, sIn: number, sOut: number, d: DType): number[] {
+  const hi = qmax(d), lo = -hi - 1;
+  return Array.from({ length: 256 }, (_, i) => {
+    const y = f((i - 128) * sIn);
+    const q = Number.isFinite(y) ? Math.round(y / sOut) : y > 0 ? hi : Number.isNaN(y) ? 0 : lo;
+    return Math.min(hi, Math.max(lo, q));
+  });
+}
+
+function lowerNode(node: FloatNode, c: LowerContext): void {
+  const { b, label, out } = c;
+  const a = node.attrs;
+  const outShape = () => c.stat(out).shape;
+  const floatIn = (i: number) => c.get(node.inputs[i]!);
+  switch (node.op) {
+    case "aivm.Linear": {
+      const x0 = floatIn(0);
+      const W = c.graph.constants.get(node.inputs[1]!);
+      const q = c.actSpec(out);
+      const xm = b.meta(x0.ref);
+      const x = xm.shape.length === 1 ? c.reshape(x0, [1, xm.shape[0]!], label) : x0;
+      const xa = x.q.dtype === "int32" ? c.requant(x, c.actSpec(node.inputs[0]!, "int16"), label) : x;
+      if (W && W.shape.length === 2) {
+        const N = W.shape[1]!;
+        const wq = quantizeWeights(W, 1);
+        const accScales = wq.scales.map((s) => s * xa.q.scale);
+        const wRef = b.constant(tensor("int8", W.shape, wq.data));
+        const bias = biasTensor(node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined, accScales, N);
+        const ins = [xa.ref, wRef, ...(bias ? [b.constant(bias)] : [])];
+        const attrs: Record<string, number | number[]> = { ...outputStage(accScales, q) };
+        if (xa.q.zeroPoint) attrs.aZero = xa.q.zeroPoint;
+        const y = b.one("matmul", ins, attrs, label);
+        c.set(c.reshape({ ref: y, q }, outShape(), label));
+        return;
+      }
+      // Both operands at run time: B is requantized to int8 per tensor.
+      const B = c.requant(c.get(node.inputs[1]!), c.actSpec(node.inputs[1]!, "int8"), label);
+      const alpha = num(a.alpha, 1);
+      if (node.inputs[2]) throw new UnsupportedOpError("Gemm (C given at run time)", ["Gemm with a constant C"], `node "${node.name}"`);
+      const y = b.one("matmul", [xa.ref, B.ref], { transB: num(a.transB, 0), ...outputStage([alpha * xa.q.scale * B.q.scale], q) }, label);
+      c.set(c.reshape({ ref: y, q }, outShape(), label));
+      return;
+    }
+    case "MatMul": {
+      const A0 = floatIn(0), B0 = floatIn(1);
+      const q = c.actSpec(out);
+      const am = b.meta(A0.ref).shape, bm = b.meta(B0.ref).shape;
+      let A = am.length === 1 ? c.reshape(A0, [1, am[0]!], label) : A0;
+      if (A.q.dtype === "int32") A = c.requant(A, c.actSpec(node.inputs[0]!, "int16"), label);
+      let B = c.requant(B0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[1]!).maxAbs, "int8"), zeroPoint: 0 }, label);
+      if (bm.length === 1) B = c.reshape(B, [bm[0]!, 1], label);
+      const y = b.one("matmul", [A.ref, B.ref], outputStage([A.q.scale * B.q.scale], q), label);
+      c.set(c.reshape({ ref: y, q }, outShape(), label));
+      return;
+    }
+    case "Conv": {
+      const x0 = floatIn(0);
+      const x = x0.q.dtype === "int32" ? c.requant(x0, c.actSpec(node.inputs[0]!, "int16"), label) : x0;
+      const W = c.graph.constants.get(node.inputs[1]!);
+      if (!W || W.shape.length !== 4) throw new UnsupportedOpError("Conv (other than 2-D with constant weights)", ["Conv 2-D"], `node "${node.name}"`);
+      const q = c.actSpec(out);
+      const xm = b.meta(x.ref).shape;
+      const g = poolGeometry(xm.slice(2), a, ints(a.kernel_shape, W.shape.slice(2)), label);
+      const wq = quantizeWeights(W, 0);
+      const accScales = wq.scales.map((s) => s * x.q.scale);
+      const Co = W.shape[0]!;
+      const bias = biasTensor(node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined, accScales, Co);
+      const ins = [x.ref, b.constant(tensor("int8", W.shape, wq.data)), ...(bias ? [b.constant(bias)] : [])];
+      const attrs: Record<string, number | number[]> = {
+        strides: g.strides, pads: [g.pads[0]!, g.pads[1]!, g.pads[2]!, g.pads[3]!], dilations: g.dilations, groups: num(a.group, 1), ...outputStage(accScales, q),
+      };
+      c.set({ ref: b.one("conv2d", ins, attrs, label), q });
+      return;
+    }
+    case "Relu": {
+      const x = floatIn(0);
+      c.set({ ref: b.one("relu", [x.ref], {}, label), q: x.q });
+      return;
+    }
+    case "Softmax": case "LogSoftmax": {
+      const x = floatIn(0);
+      const { multiplier, shift } = requantParams(x.q.scale);
+      const isLog = node.op === "LogSoftmax";
+      const dt: DType = isLog ? "int32" : "int16";
+      const q: QuantSpec = isLog ? { dtype: "int32", scale: 2 ** -16, zeroPoint: 0 } : { dtype: "int16", scale: 2 ** -15, zeroPoint: 0 };
+      const ref = b.one(isLog ? "log_softmax" : "softmax", [x.ref], { axis: num(a.axis, -1), multiplier, shift, outDtype: OUT_DTYPE_CODE[dt] }, label);
+      c.set({ ref, q });
+      return;
+    }
+    case "aivm.LayerNorm": {
+      const x = floatIn(0);
+      const xs = b.meta(x.ref).shape;
+      const axis = num(a.axis, -1) < 0 ? num(a.axis, -1) + xs.length : num(a.axis, -1);
+      const normShape = xs.slice(axis);
+      const n = sizeOf(normShape);
+      const expand = (t: HostTensor | undefined, fill: number) => {
+        const base = t ? t.data : [fill];
+        const k = base.length;
+        return Array.from({ length: n }, (_, i) => base[k === 1 ? 0 : i % k]!);
+      };
+      const gammaF = expand(node.inputs[1] ? c.graph.constants.get(node.inputs[1]) : undefined, 1);
+      const betaF = node.inputs[2] ? expand(c.graph.constants.get(node.inputs[2]), 0) : undefined;
+      const gMax = gammaF.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const sg = scaleFor(gMax, "int8");
+      const q = c.actSpec(out);
+      const accScale = sg / 2 ** 12;
+      const eps = Math.min(0x7fffffff, Math.round(num(a.epsilon, 1e-5) / (x.q.scale * x.q.scale)));
+      const ins = [x.ref, b.constant(tensor("int8", normShape, quantizeValues(gammaF, sg, "int8")))];
+      if (betaF) ins.push(b.constant(tensor("int32", normShape, betaF.map((v) => Math.min(2147483647, Math.max(-2147483648, Math.round(v / accScale)))))));
+      const { multiplier, shift } = requantParams(accScale / q.scale);
+      const ref = b.one("layer_norm", ins, { axis, epsilon: eps, multiplier, shift, zeroPoint: 0, outDtype: OUT_DTYPE_CODE[q.dtype] }, label);
+      c.set({ ref, q });
+      return;
+    }
+    case "MaxPool": case "AveragePool": {
+      const x = floatIn(0);
+      const attrs: Record<string, number | number[]> = { kernel_shape: ints(a.kernel_shape, []) };
+      if (a.strides !== undefined) attrs.strides = ints(a.strides, []);
+      if (a.dilations !== undefined) attrs.dilations = ints(a.dilations, []);
+      if (a.pads !== undefined) attrs.pads = ints(a.pads, []);
+      if (a.ceil_mode !== undefined) attrs.ceil_mode = num(a.ceil_mode, 0);
+      if (typeof a.auto_pad === "string" && a.auto_pad !== "NOTSET") {
+        attrs.auto_pad = AUTO_PAD_CODE[a.auto_pad] ?? 0;
+        delete attrs.pads;
+      }
+      if (node.op === "AveragePool" && a.count_include_pad !== undefined) attrs.count_include_pad = num(a.count_include_pad, 0);
+      c.set({ ref: b.one(node.op === "MaxPool" ? "max_pool" : "avg_pool", [x.ref], attrs, label), q: x.q });
+      return;
+    }
+    case "GlobalAveragePool": {
+      const x = floatIn(0);
+      c.set({ ref: b.one("global_avg_pool", [x.ref], {}, label), q: x.q });
+      return;
+    }
+    case "ReduceMean": case "ReduceMax": case "ReduceSum": {
+      const x = floatIn(0);
+      const xs = b.meta(x.ref).shape;
+      const axesT = node.inputs[1] ? c.graph.constants.get(node.inputs[1]) : undefined;
+      let axes = axesT ? [...axesT.data] : ints(a.axes, []);
+      if (axes.length === 0 && num(a.noop_with_empty_axes, 0) === 1) {
+        c.set(x);
+        return;
+      }
+      if (axes.length === 0) axes = xs.map((_, i) => i);
+      const attrs = { axes, keepdims: num(a.keepdims, 1) };
+      if (node.op === "ReduceSum") {
+        // The sum leaves as int32 at the input's scale; the next consumer rescales it.
+        const ref = b.one("reduce_sum", [x.ref], attrs, label);
+        const y = { ref, q: { dtype: "int32" as DType, scale: x.q.scale, zeroPoint: 0, integer: x.q.integer } };
+        c.set(x.q.integer ? y : c.requant(y, c.actSpec(out, "int16"), label));
+        return;
+      }
+      c.set({ ref: b.one(node.op === "ReduceMean" ? "reduce_mean" : "reduce_max", [x.ref], attrs, label), q: x.q });
+      return;
+    }
+    case "ArgMax": {
+      const x = floatIn(0);
+      const ref = b.one("argmax", [x.ref], { axis: num(a.axis, 0), keepdims: num(a.keepdims, 1), select_last_index: num(a.select_last_index, 0) }, label);
+      c.set({ ref, q: { dtype: "int32", scale: 1, zeroPoint: 0, integer: true } });
+      return;
+    }
+    case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": {
+      c.set(c.reshape(floatIn(0), outShape(), label));
+      return;
+    }
+    default:
+      throw new UnsupportedOpError(node.op, SUPPORTED_LOWERINGS, `node "${node.name}"`);
+  }
+}
+
+/** Float-graph ops quantize.ts lowers (after the importer's rewrites). */
+export const SUPPORTED_LOWERINGS = [
+  "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
+  "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+];
+
+export { UNARY_FUNCTIONS };
