@@ -47,7 +47,8 @@ export function outputAttrs(r: Rand, channels: number): Attrs {
   const shift: number[] = [];
   for (let c = 0; c < count; c++) {
     const u = r();
-    multiplier.push(u < 0.1 ? 0 : u < 0.2 ? 2147483647 : int(r, 1 << 30, 2147483647));
+    // Small multipliers make exact rounding ties common.
+    multiplier.push(u < 0.1 ? 0 : u < 0.2 ? 2147483647 : u < 0.3 ? int(r, 1, 8) : int(r, 1 << 30, 2147483647));
     const v = r();
     shift.push(v < 0.1 ? int(r, 0, 16) : v < 0.2 ? int(r, 50, 62) : int(r, 30, 46));
   }
