@@ -138,7 +138,13 @@ export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], o
     // Widen the earliest offenders first: later errors often only inherit theirs.
     const order = [...activations];
     add.sort((p, q) => order.indexOf(p.tensor) - order.indexOf(q.tensor));
-    for (const l of add.slice(0, Math.max(1, Math.ceil(add.length / 2)))) wide.add(l.tensor);
+    const producerOf = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+    for (const l of add.slice(0, Math.max(1, Math.ceil(add.length / 2)))) {
+      wide.add(l.tensor);
+      // The error of an output is often set by the resolution of what feeds it (pools and
+      // movements keep their input's scale; small dot products inherit their operands' error).
+      for (const i of producerOf.get(l.tensor)?.inputs ?? []) if (activations.has(i)) wide.add(i);
+    }
     model = quantizeGraph(graph, stats, { wide });
     report = quantizationReport(graph, model, stats, samples);
   }

@@ -40,11 +40,6 @@ export function staticInputNames(bytes: Uint8Array): string[] {
     (n.input ?? []).forEach((name, i) => {
       if (idx.includes(i) && inputs.has(name)) out.add(name);
     });
-    // Integer and boolean inputs are indices or masks: the engine takes them as compile-time constants.
-  }
-  for (const v of g.input ?? []) {
-    const d = declaredShape(v);
-    if (inputs.has(v.name ?? "") && d.dtype !== "float32") out.add(v.name ?? "");
   }
   return [...out];
 }

@@ -378,6 +378,109 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       c.set(c.reshape(floatIn(0), outShape(), label));
       return;
     }
+    case "Add": case "Sub": {
+      const x = floatIn(0), y = floatIn(1);
+      const q = c.actSpec(out);
+      // TFLite-style: lift both inputs into a common int32 domain, add, requantize once.
+      const lift = (d: DType) => (d === "int8" ? 20 : d === "int16" ? 15 : 0);
+      const leftShift = Math.min(lift(x.q.dtype), lift(y.q.dtype));
+      const common = (2 * Math.max(x.q.scale, y.q.scale)) / 2 ** leftShift;
+      const sa = requantParams(x.q.scale / (common * 2 ** leftShift));
+      const sb = requantParams(y.q.scale / (common * 2 ** leftShift));
+      const so = requantParams(common / q.scale);
+      const attrs = {
+        leftShift, aMultiplier: sa.multiplier, aShift: sa.shift, bMultiplier: sb.multiplier, bShift: sb.shift,
+        outMultiplier: so.multiplier, outShift: so.shift, outDtype: OUT_DTYPE_CODE[q.dtype], zeroPoint: q.zeroPoint,
+        ...(x.q.zeroPoint ? { aZero: x.q.zeroPoint } : {}), ...(y.q.zeroPoint ? { bZero: y.q.zeroPoint } : {}),
+      };
+      c.set({ ref: b.one(node.op === "Add" ? "add" : "sub", [x.ref, y.ref], attrs, label), q });
+      return;
+    }
+    case "Mul": {
+      const x = floatIn(0), y = node.inputs[1] === node.inputs[0] ? floatIn(0) : floatIn(1);
+      const q = c.actSpec(out);
+      const { multiplier, shift } = requantParams((x.q.scale * y.q.scale) / q.scale);
+      const attrs = { multiplier, shift, outDtype: OUT_DTYPE_CODE[q.dtype], zeroPoint: q.zeroPoint, ...(x.q.zeroPoint ? { aZero: x.q.zeroPoint } : {}), ...(y.q.zeroPoint ? { bZero: y.q.zeroPoint } : {}) };
+      c.set({ ref: b.one("mul", [x.ref, y.ref], attrs, label), q });
+      return;
+    }
+    case "LeakyRelu": {
+      const x = floatIn(0);
+      const alpha = num(a.alpha, 0.01);
+      if (alpha < 0) throw new UnsupportedOpError("LeakyRelu (negative alpha)", ["LeakyRelu with alpha ≥ 0"], `node "${node.name}"`);
+      const { multiplier, shift } = requantParams(alpha);
+      c.set({ ref: b.one("leaky_relu", [x.ref], { alphaMultiplier: multiplier, alphaShift: shift }, label), q: x.q });
+      return;
+    }
+    case "Clip": {
+      const x = floatIn(0);
+      const bound = (i: number, attr: string, fallback: number) => {
+        const t = node.inputs[i] ? c.graph.constants.get(node.inputs[i]!) : undefined;
+        return t ? t.data[0]! : num(a[attr], fallback);
+      };
+      const lo = bound(1, "min", -Infinity), hi = bound(2, "max", Infinity);
+      const qlo = -qmax(x.q.dtype) - 1, qhi = qmax(x.q.dtype);
+      const toQ = (v: number) => Math.min(qhi, Math.max(qlo, Math.round(v / x.q.scale) + x.q.zeroPoint));
+      const min = toQ(lo);
+      // ONNX: min > max yields max everywhere.
+      const max = Math.max(min, toQ(hi));
+      const attrs = lo > hi ? { min: toQ(hi), max: toQ(hi) } : { min, max };
+      c.set({ ref: b.one("clip", [x.ref], attrs, label), q: x.q });
+      return;
+    }
+    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal": case "Rsqrt": case "aivm.Gelu": {
+      const x0 = floatIn(0);
+      // Tables index int8 inputs: bring the input to int8 at its calibrated range first.
+      const x = c.requant(x0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[0]!).maxAbs, "int8"), zeroPoint: 0 }, label);
+      const fn = node.op === "aivm.Gelu" ? (a.approximate === "tanh" ? "GeluTanh" : "Gelu") : node.op;
+      const q = c.actSpec(out, "int16");
+      const table = buildTable(UNARY_FUNCTIONS[fn]!, x.q.scale, q.scale, "int16");
+      c.set({ ref: b.one("lut", [x.ref, b.constant(tensor("int16", [256], table))], {}, label), q });
+      return;
+    }
+    case "Transpose": {
+      const x = floatIn(0);
+      const rank = b.meta(x.ref).shape.length;
+      const perm = ints(a.perm, Array.from({ length: rank }, (_, i) => rank - 1 - i));
+      c.set({ ref: b.one("transpose", [x.ref], { perm }, label), q: x.q });
+      return;
+    }
+    case "Slice": {
+      const x = floatIn(0);
+      const list = (i: number) => (node.inputs[i] ? [...c.graph.constants.get(node.inputs[i]!)!.data] : undefined);
+      const starts = list(1) ?? ints(a.starts, []);
+      const ends = (list(2) ?? ints(a.ends, [])).map((e) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, e)));
+      const attrs: Record<string, number[]> = { starts: starts.map((e) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, e))), ends };
+      const axes = list(3) ?? (Array.isArray(a.axes) ? a.axes : undefined);
+      if (axes) attrs.axes = axes;
+      const steps = list(4);
+      if (steps) attrs.steps = steps;
+      c.set({ ref: b.one("slice", [x.ref], attrs, label), q: x.q });
+      return;
+    }
+    case "Gather": {
+      const x = floatIn(0);
+      const idx = c.graph.constants.get(node.inputs[1]!);
+      const ind = idx ? { ref: b.constant(tensor("int32", idx.shape, Array.from(idx.data))) } : floatIn(1);
+      c.set({ ref: b.one("gather", [x.ref, ind.ref], { axis: num(a.axis, 0) }, label), q: x.q });
+      return;
+    }
+    case "Concat": {
+      const parts = node.inputs.map((_, i) => floatIn(i));
+      const q = parts.every((p) => p.q.integer) ? parts[0]!.q : c.actSpec(out, parts.some((p) => p.q.dtype !== "int8") ? "int16" : c.actDType(out));
+      const ins = parts.map((p) => c.requant(p, q, label).ref);
+      c.set({ ref: b.one("concat", ins, { axis: num(a.axis, 0) }, label), q });
+      return;
+    }
+    case "Where": {
+      const cond0 = floatIn(0);
+      const cond = cond0.q.dtype === "int8" ? cond0 : c.requant(cond0, { dtype: "int8", scale: 1, zeroPoint: 0, integer: true }, label);
+      const x = floatIn(1), y = floatIn(2);
+      const q = x.q.integer && y.q.integer ? x.q : c.actSpec(out, x.q.dtype === "int8" && y.q.dtype === "int8" ? c.actDType(out) : "int16");
+      const ref = b.one("where", [cond.ref, c.requant(x, q, label).ref, c.requant(y, q, label).ref], {}, label);
+      c.set({ ref, q });
+      return;
+    }
     default:
       throw new UnsupportedOpError(node.op, SUPPORTED_LOWERINGS, `node "${node.name}"`);
   }
@@ -386,7 +489,9 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
 /** Float-graph ops quantize.ts lowers (after the importer's rewrites). */
 export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
-  "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+  "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
+  "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
+  "Gather", "Concat", "Where",
 ];
 
 export { UNARY_FUNCTIONS };
