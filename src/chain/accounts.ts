@@ -1,0 +1,25 @@
+// Dev accounts: derived from a BIP-39 mnemonic along m/44'/60'/0'/0/i, the same path Hardhat and
+// anvil use, so the usual "test test … junk" keys work in wallets and scripts unchanged.
+import { mnemonicToAccount } from "viem/accounts";
+import { bytesToHex, type Hex } from "viem";
+
+export const DEFAULT_MNEMONIC = "test test test test test test test test test test test junk";
+export const DEFAULT_ACCOUNT_COUNT = 10;
+/** 10,000 ETH per dev account. */
+export const DEFAULT_ACCOUNT_BALANCE = 10_000n * 10n ** 18n;
+
+export interface DevAccount {
+  address: Hex;
+  privateKey: Hex;
+}
+
+export function deriveDevAccounts(mnemonic = DEFAULT_MNEMONIC, count = DEFAULT_ACCOUNT_COUNT): DevAccount[] {
+  const accounts: DevAccount[] = [];
+  for (let addressIndex = 0; addressIndex < count; addressIndex++) {
+    const account = mnemonicToAccount(mnemonic, { addressIndex });
+    const key = account.getHdKey().privateKey;
+    if (!key) throw new Error(`No private key derived for account ${addressIndex}`);
+    accounts.push({ address: account.address.toLowerCase() as Hex, privateKey: bytesToHex(key) });
+  }
+  return accounts;
+}

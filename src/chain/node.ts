@@ -1,0 +1,773 @@
+// The AIVM dev node: one chain, one VM, one serial queue. It owns block production (automine or
+// interval mining), the transaction pool, every index the JSON-RPC layer reads (blocks, txs,
+// receipts, logs, AIVM traces and anchors), snapshots, time control and persistence. It drives the
+// AIVM runtime only through the AivmRuntime seam in types.ts.
+import { EventEmitter } from "node:events";
+import { createBlock, createBlockFromRLP, type Block } from "@ethereumjs/block";
+import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/common";
+import { MerklePatriciaTrie } from "@ethereumjs/mpt";
+import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
+import { createTx, createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
+import {
+  Account,
+  Address,
+  ValueEncoding,
+  bytesToHex,
+  createAddressFromString,
+  hexToBytes,
+  setLengthLeft,
+  type PrefixedHexString,
+} from "@ethereumjs/util";
+import { buildBlock, createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
+import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
+import { SerialQueue } from "./queue.ts";
+import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
+import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
+
+type Hex = `0x${string}`;
+
+export const DEFAULT_CHAIN_ID = 31337;
+export const DEFAULT_BLOCK_GAS_LIMIT = 60_000_000n;
+export const INITIAL_BASE_FEE = 1_000_000_000n;
+/** Suggested priority fee (eth_maxPriorityFeePerGas). */
+export const DEFAULT_PRIORITY_FEE = 1_000_000_000n;
+const ZERO_TRACE_ROOT = `0x${"00".repeat(32)}` as Hex;
+
+export interface DevNodeOptions {
+  chainId?: number;
+  mnemonic?: string;
+  accountCount?: number;
+  accountBalance?: bigint;
+  /** Seconds between blocks for interval mining. 0 or undefined: automine. */
+  blockTime?: number;
+  /** Mine a block per transaction. Defaults to true when blockTime is not set. */
+  automine?: boolean;
+  /** LevelDB directory. Undefined: in memory. */
+  dbPath?: string;
+  /** The AIVM runtime. undefined: load src/chain/runtime.ts if present; null: a plain EVM. */
+  runtime?: AivmRuntime | null;
+  blockGasLimit?: bigint;
+  /** Extra genesis accounts, beside the runtime's and the dev accounts. */
+  genesisAccounts?: GenesisAccount[];
+}
+
+export interface LogRecord {
+  address: Hex;
+  topics: Hex[];
+  data: Hex;
+  /** Index of the log within its block. */
+  logIndex: number;
+}
+
+export interface TxRecord {
+  hash: Hex;
+  from: Hex;
+  to: Hex | null;
+  contractAddress: Hex | null;
+  index: number;
+  type: number;
+  status: 0 | 1;
+  gasUsed: bigint;
+  cumulativeGasUsed: bigint;
+  effectiveGasPrice: bigint;
+  logsBloom: Hex;
+  logs: LogRecord[];
+  trace: AivmTxTrace;
+}
+
+export interface BlockRecord {
+  txs: TxRecord[];
+  anchor: AivmBlockAnchor | null;
+}
+
+export interface MinedBlock {
+  block: Block;
+  record: BlockRecord;
+}
+
+/** An eth_call / eth_estimateGas / eth_sendTransaction request, already parsed. */
+export interface CallRequest {
+  from?: Hex;
+  to?: Hex | null;
+  data?: Hex;
+  value?: bigint;
+  gas?: bigint;
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+  nonce?: bigint;
+  accessList?: { address: Hex; storageKeys: Hex[] }[];
+}
+
+export interface CallResult {
+  returnData: Hex;
+  gasUsed: bigint;
+  trace: AivmTxTrace;
+}
+
+/** A block reference already resolved by the RPC layer: a number, or latest / pending. */
+export type BlockRef = bigint | "latest" | "pending";
+
+interface Snapshot {
+  headNumber: bigint;
+  stateRoot: Uint8Array;
+  timeOffset: bigint;
+  nextTimestamp: bigint | undefined;
+  pool: PooledTx[];
+}
+
+interface PooledTx {
+  tx: TypedTransaction;
+  from: Hex;
+  hash: Hex;
+}
+
+export interface DevNodeEvents {
+  block: [MinedBlock];
+  error: [unknown];
+}
+
+export class DevNode extends EventEmitter<DevNodeEvents> {
+  readonly chainId: number;
+  readonly accounts: DevAccount[];
+  readonly mnemonic: string;
+  readonly queue = new SerialQueue();
+  readonly blocks: Block[] = [];
+  readonly records: BlockRecord[] = [];
+  readonly blockGasLimit: bigint;
+  automine: boolean;
+  private readonly blockByHash = new Map<string, number>();
+  private readonly txIndex = new Map<string, { block: number; index: number }>();
+  private readonly keys = new Map<string, Uint8Array>();
+  private readonly impersonated = new Set<string>();
+  private readonly snapshots = new Map<number, Snapshot>();
+  private nextSnapshotId = 1;
+  private pool: PooledTx[] = [];
+  private timeOffset = 0n;
+  private nextTimestamp: bigint | undefined;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly vm: VM,
+    readonly common: Common,
+    readonly stateManager: MerkleStateManager,
+    readonly runtime: AivmRuntime | null,
+    readonly store: ChainStore,
+    options: DevNodeOptions,
+  ) {
+    super();
+    this.chainId = options.chainId ?? DEFAULT_CHAIN_ID;
+    this.mnemonic = options.mnemonic ?? DEFAULT_MNEMONIC;
+    this.accounts = deriveDevAccounts(this.mnemonic, options.accountCount ?? DEFAULT_ACCOUNT_COUNT);
+    for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
+    this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
+    this.automine = options.automine ?? !options.blockTime;
+  }
+
+  /** Creates (or, with `dbPath`, reopens) a chain. */
+  static async create(options: DevNodeOptions = {}): Promise<DevNode> {
+    const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
+    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
+    const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
+    const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
+    const stateManager = new MerkleStateManager({ common, trie, caches: new Caches() });
+    let nodeRef: DevNode | undefined;
+    // BLOCKHASH reads our block list; unknown numbers hash to zero like the EVM's own mock.
+    const blockchain = {
+      getBlock: async (n: number) => nodeRef?.blocks[n] ?? { hash: () => new Uint8Array(32) },
+      putBlock: async () => {},
+      shallowCopy() {
+        return blockchain;
+      },
+    };
+    const vm = await createVM({
+      common,
+      stateManager,
+      blockchain: blockchain as never,
+      evmOpts: runtime ? { customPrecompiles: runtime.customPrecompiles as never } : {},
+    });
+    runtime?.attach(vm);
+    const node = new DevNode(vm, common, stateManager, runtime, store, options);
+    nodeRef = node;
+    const meta = await store.readMeta();
+    if (meta) await node.resume(meta);
+    else await node.createGenesis(options);
+    if (options.blockTime && options.blockTime > 0) node.startIntervalMining(options.blockTime);
+    return node;
+  }
+
+  // ---------------------------------------------------------------- genesis and restart
+
+  private async createGenesis(options: DevNodeOptions): Promise<void> {
+    const balance = options.accountBalance ?? DEFAULT_ACCOUNT_BALANCE;
+    const genesis: GenesisAccount[] = [
+      ...(this.runtime?.genesisAccounts() ?? []),
+      ...(options.genesisAccounts ?? []),
+      ...this.accounts.map((a) => ({ address: a.address, balance })),
+    ];
+    for (const g of genesis) {
+      const address = createAddressFromString(g.address);
+      await this.stateManager.putAccount(address, new Account(0n, g.balance ?? 0n));
+      if (g.code) await this.stateManager.putCode(address, hexToBytes(g.code));
+      for (const [slot, value] of Object.entries(g.storage ?? {})) {
+        await this.stateManager.putStorage(address, setLengthLeft(hexToBytes(slot as Hex), 32), hexToBytes(value as Hex));
+      }
+    }
+    const stateRoot = await this.stateManager.getStateRoot();
+    const block = createBlock(
+      {
+        header: {
+          number: 0n,
+          gasLimit: this.blockGasLimit,
+          baseFeePerGas: INITIAL_BASE_FEE,
+          timestamp: this.wallClock(),
+          stateRoot,
+        },
+      },
+      { common: this.common },
+    );
+    const record: BlockRecord = { txs: [], anchor: null };
+    this.indexBlock(block, record);
+    await this.store.putBlock({ number: 0n, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));
+  }
+
+  private async resume(meta: ChainMeta): Promise<void> {
+    if (meta.chainId !== this.chainId) {
+      throw new NodeError(`The database holds chain ${meta.chainId}, not ${this.chainId}.`);
+    }
+    for (const stored of await this.store.readBlocks(meta.headNumber)) {
+      const block = createBlockFromRLP(stored.rlp, { common: this.common });
+      this.indexBlock(block, decodeRecord(stored.record));
+    }
+    this.timeOffset = meta.timeOffset;
+    await this.stateManager.setStateRoot(hexToBytes(meta.stateRoot as Hex));
+  }
+
+  private meta(stateRoot: Uint8Array): ChainMeta {
+    return {
+      headNumber: BigInt(this.blocks.length - 1),
+      stateRoot: bytesToHex(stateRoot),
+      timeOffset: this.timeOffset,
+      chainId: this.chainId,
+    };
+  }
+
+  private indexBlock(block: Block, record: BlockRecord): void {
+    const n = Number(block.header.number);
+    this.blocks[n] = block;
+    this.records[n] = record;
+    this.blockByHash.set(bytesToHex(block.hash()), n);
+    for (const tx of record.txs) this.txIndex.set(tx.hash, { block: n, index: tx.index });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get head(): Block {
+    return this.blocks[this.blocks.length - 1]!;
+  }
+
+  get headNumber(): bigint {
+    return BigInt(this.blocks.length - 1);
+  }
+
+  blockByNumber(n: bigint): MinedBlock | undefined {
+    const block = this.blocks[Number(n)];
+    return block && n >= 0n ? { block, record: this.records[Number(n)]! } : undefined;
+  }
+
+  blockByHashHex(hash: string): MinedBlock | undefined {
+    const n = this.blockByHash.get(hash.toLowerCase());
+    return n === undefined ? undefined : this.blockByNumber(BigInt(n));
+  }
+
+  transaction(hash: string): { block: Block; tx: TypedTransaction; record: TxRecord } | undefined {
+    const at = this.txIndex.get(hash.toLowerCase());
+    if (!at) return undefined;
+    const block = this.blocks[at.block]!;
+    return { block, tx: block.transactions[at.index]!, record: this.records[at.block]!.txs[at.index]! };
+  }
+
+  pendingTransaction(hash: string): PooledTx | undefined {
+    return this.pool.find((p) => p.hash === hash.toLowerCase());
+  }
+
+  get pendingCount(): number {
+    return this.pool.length;
+  }
+
+  /** The base fee the next block will charge. */
+  nextBaseFee(): bigint {
+    return this.head.header.calcNextBaseFee();
+  }
+
+  /** Reads state at a block (latest/pending: the current state). Serialized with mining. */
+  async readState<T>(ref: BlockRef, read: (sm: MerkleStateManager) => Promise<T>): Promise<T> {
+    return this.queue.run(() => this.withStateAt(ref, () => read(this.stateManager)));
+  }
+
+  async getBalance(address: Hex, ref: BlockRef = "latest"): Promise<bigint> {
+    return this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.balance ?? 0n);
+  }
+
+  async getNonce(address: Hex, ref: BlockRef = "latest"): Promise<bigint> {
+    const nonce = await this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.nonce ?? 0n);
+    if (ref !== "pending") return nonce;
+    return nonce + BigInt(this.pool.filter((p) => p.from === address.toLowerCase()).length);
+  }
+
+  async getCode(address: Hex, ref: BlockRef = "latest"): Promise<Hex> {
+    return this.readState(ref, async (sm) => bytesToHex(await sm.getCode(createAddressFromString(address))));
+  }
+
+  async getStorageAt(address: Hex, slot: Hex, ref: BlockRef = "latest"): Promise<Hex> {
+    return this.readState(ref, async (sm) => {
+      const value = await sm.getStorage(createAddressFromString(address), setLengthLeft(hexToBytes(slot), 32));
+      return bytesToHex(setLengthLeft(value, 32));
+    });
+  }
+
+  private async withStateAt<T>(ref: BlockRef, run: () => Promise<T>): Promise<T> {
+    if (ref === "latest" || ref === "pending" || ref === this.headNumber) return run();
+    const block = this.blocks[Number(ref)];
+    if (!block || ref < 0n) throw new NodeError(`Block ${ref} does not exist (head is ${this.headNumber}).`);
+    const current = await this.stateManager.getStateRoot();
+    await this.stateManager.setStateRoot(block.header.stateRoot);
+    try {
+      return await run();
+    } finally {
+      await this.stateManager.setStateRoot(current);
+    }
+  }
+
+  // ---------------------------------------------------------------- calls and estimates
+
+  /** eth_call: runs the request on the current (or a past) state and discards every effect. */
+  async call(request: CallRequest, ref: BlockRef = "latest"): Promise<CallResult> {
+    return this.queue.run(() => this.withStateAt(ref, () => this.simulate(request, request.gas ?? this.blockGasLimit)));
+  }
+
+  /** eth_estimateGas: the smallest gas limit (within 1/64) at which the request succeeds. */
+  async estimateGas(request: CallRequest, ref: BlockRef = "pending"): Promise<bigint> {
+    return this.queue.run(() => this.withStateAt(ref, () => this.estimateUnqueued(request)));
+  }
+
+  private async estimateUnqueued(request: CallRequest): Promise<bigint> {
+    const cap = request.gas ?? this.blockGasLimit;
+    const first = await this.simulate(request, cap);
+    // Refunds and the 63/64 rule mean the limit needed can exceed the gas finally used.
+    let lo = first.gasUsed - 1n;
+    let hi = cap;
+    const succeeds = async (gas: bigint) => {
+      try {
+        await this.simulate(request, gas);
+        return true;
+      } catch (error) {
+        if (error instanceof ExecutionRevertedError || error instanceof ExecutionFailedError) return false;
+        throw error;
+      }
+    };
+    if (await succeeds(first.gasUsed)) return first.gasUsed;
+    lo = first.gasUsed;
+    const guess = (first.gasUsed * 65n) / 64n + 5_000n;
+    if (guess < hi && (await succeeds(guess))) hi = guess;
+    else lo = guess < hi ? guess : lo;
+    while (hi - lo > 1n + hi / 1000n) {
+      const mid = (lo + hi) / 2n;
+      if (await succeeds(mid)) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  /** Runs a transaction-shaped request on a checkpoint and reverts it. Must run inside the queue. */
+  private async simulate(request: CallRequest, gasLimit: bigint): Promise<CallResult> {
+    const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex;
+    const priced = request.gasPrice !== undefined || request.maxFeePerGas !== undefined;
+    const baseFee = priced ? this.nextBaseFee() : 0n;
+    const tx = this.buildTx(
+      {
+        ...request,
+        gas: gasLimit,
+        nonce: (await this.stateManager.getAccount(createAddressFromString(from)))?.nonce ?? 0n,
+        maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? baseFee,
+        maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
+      },
+      from,
+    );
+    const block = this.pendingHeaderBlock(baseFee);
+    await this.stateManager.checkpoint();
+    this.runtime?.startTx(this.vm.evm);
+    let result: RunTxResult;
+    let trace: AivmTxTrace;
+    try {
+      result = await runTx(this.vm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+    } catch (error) {
+      throw new TransactionRejectedError(errorMessage(error));
+    } finally {
+      trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
+      await this.stateManager.revert();
+    }
+    const returnData = bytesToHex(result.execResult.returnValue);
+    const failure = result.execResult.exceptionError;
+    if (failure) {
+      if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
+      throw new ExecutionFailedError(String(failure.error));
+    }
+    return { returnData, gasUsed: result.totalGasSpent, trace };
+  }
+
+  private pendingHeaderBlock(baseFeePerGas: bigint): Block {
+    return createBlock(
+      {
+        header: {
+          number: this.headNumber + 1n,
+          parentHash: this.head.hash(),
+          gasLimit: this.blockGasLimit,
+          timestamp: this.peekTimestamp(),
+          baseFeePerGas,
+        },
+      },
+      { common: this.common, freeze: false },
+    );
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Builds an EIP-1559 transaction, signed with the dev key of `from` or marked as sent by it. */
+  private buildTx(request: CallRequest & { nonce: bigint; gas: bigint }, from: Hex): TypedTransaction {
+    const data = {
+      type: 2,
+      chainId: BigInt(this.chainId),
+      nonce: request.nonce,
+      to: request.to ?? undefined,
+      data: request.data ?? "0x",
+      value: request.value ?? 0n,
+      gasLimit: request.gas,
+      maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? 0n,
+      maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
+      accessList: request.accessList ?? [],
+    };
+    const key = this.keys.get(from);
+    if (key) return createTx(data as never, { common: this.common }).sign(key);
+    // Impersonated (or eth_call) sender: a placeholder signature, with the sender pinned on the object.
+    const tx = createTx({ ...data, v: 0n, r: 1n, s: 1n } as never, { common: this.common, freeze: false });
+    const sender = createAddressFromString(from);
+    (tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
+    return tx;
+  }
+
+  isImpersonated(address: Hex): boolean {
+    return this.impersonated.has(address.toLowerCase());
+  }
+
+  impersonate(address: Hex): void {
+    this.impersonated.add(address.toLowerCase());
+  }
+
+  stopImpersonating(address: Hex): boolean {
+    return this.impersonated.delete(address.toLowerCase());
+  }
+
+  /** eth_sendTransaction: fills nonce, gas and fees, signs with a dev key (or impersonates), submits. */
+  async sendTransaction(request: CallRequest): Promise<Hex> {
+    const from = request.from?.toLowerCase() as Hex | undefined;
+    if (!from) throw new TransactionRejectedError("eth_sendTransaction needs a `from` address.");
+    if (!this.keys.has(from) && !this.impersonated.has(from)) {
+      throw new TransactionRejectedError(`Unknown account ${from}: not a dev account and not impersonated.`);
+    }
+    const nonce = request.nonce ?? (await this.getNonce(from, "pending"));
+    const gas = request.gas ?? (await this.estimateGas({ ...request, from }));
+    const maxFeePerGas = request.maxFeePerGas ?? request.gasPrice ?? this.nextBaseFee() * 2n + DEFAULT_PRIORITY_FEE;
+    const maxPriorityFeePerGas = request.maxPriorityFeePerGas ?? (DEFAULT_PRIORITY_FEE < maxFeePerGas ? DEFAULT_PRIORITY_FEE : maxFeePerGas);
+    const tx = this.buildTx({ ...request, nonce, gas, maxFeePerGas, maxPriorityFeePerGas }, from);
+    return this.submit(tx, from);
+  }
+
+  /** eth_sendRawTransaction. */
+  async sendRawTransaction(raw: Uint8Array): Promise<Hex> {
+    let tx: TypedTransaction;
+    let from: Hex;
+    try {
+      tx = createTxFromRLP(raw, { common: this.common });
+      from = tx.getSenderAddress().toString() as Hex;
+    } catch (error) {
+      throw new TransactionRejectedError(`Invalid raw transaction: ${errorMessage(error)}`);
+    }
+    if (tx.common.chainId() !== BigInt(this.chainId)) {
+      throw new TransactionRejectedError(`Transaction is for chain ${tx.common.chainId()}, this node is chain ${this.chainId}.`);
+    }
+    return this.submit(tx, from);
+  }
+
+  private async submit(tx: TypedTransaction, from: Hex): Promise<Hex> {
+    const hash = bytesToHex(tx.hash()) as Hex;
+    await this.queue.run(async () => {
+      if (this.closed) throw new NodeError("The node is shutting down.");
+      if (this.txIndex.has(hash) || this.pool.some((p) => p.hash === hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
+      const account = await this.stateManager.getAccount(createAddressFromString(from));
+      const expected = (account?.nonce ?? 0n) + BigInt(this.pool.filter((p) => p.from === from).length);
+      if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
+      if (tx.nonce > expected) throw new TransactionRejectedError(`Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
+      if (tx.gasLimit > this.blockGasLimit) throw new TransactionRejectedError(`Gas limit ${tx.gasLimit} exceeds the block gas limit ${this.blockGasLimit}.`);
+      const cost = tx.getUpfrontCost(this.nextBaseFee());
+      if ((account?.balance ?? 0n) < cost) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot pay ${cost} wei up front.`);
+      if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
+        throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
+      }
+      this.pool.push({ tx, from, hash });
+      if (this.automine) {
+        const { rejected } = await this.mineUnqueued();
+        const own = rejected.find((r) => r.hash === hash);
+        if (own) throw new TransactionRejectedError(own.reason);
+      }
+    });
+    return hash;
+  }
+
+  // ---------------------------------------------------------------- mining
+
+  /** Mines one block with every pending transaction. */
+  async mine(timestamp?: bigint): Promise<MinedBlock> {
+    return this.queue.run(async () => {
+      if (timestamp !== undefined) this.setNextTimestampUnchecked(timestamp);
+      return (await this.mineUnqueued()).mined;
+    });
+  }
+
+  private async mineUnqueued(): Promise<{ mined: MinedBlock; rejected: { hash: Hex; reason: string }[] }> {
+    const parent = this.head;
+    const number = parent.header.number + 1n;
+    const timestamp = this.takeTimestamp();
+    const baseFeePerGas = parent.header.calcNextBaseFee();
+    const batch = this.pool;
+    this.pool = [];
+    await this.runtime?.startBlock(this.vm, number, timestamp);
+    const builder = await buildBlock(this.vm, {
+      parentBlock: parent,
+      headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: new Address(new Uint8Array(20)) },
+      blockOpts: { putBlockIntoBlockchain: false, freeze: false },
+    });
+    const rejected: { hash: Hex; reason: string }[] = [];
+    const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
+    for (const pooled of batch) {
+      if (builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
+        this.pool.push(pooled); // next block
+        continue;
+      }
+      this.runtime?.startTx(this.vm.evm);
+      try {
+        const result = await builder.addTransaction(pooled.tx, { skipHardForkValidation: true });
+        const trace = this.runtime?.endTx(pooled.hash, false) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
+        included.push({ pooled, result, trace });
+      } catch (error) {
+        this.runtime?.endTx(pooled.hash, true);
+        rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
+      }
+    }
+    const anchor = (await this.runtime?.endBlock(this.vm, number)) ?? null;
+    const { block } = await builder.build();
+    const record = this.blockRecord(block, included, anchor);
+    this.indexBlock(block, record);
+    const stateRoot = await this.stateManager.getStateRoot();
+    await this.store.putBlock({ number, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));
+    const mined = { block, record };
+    this.emit("block", mined);
+    return { mined, rejected };
+  }
+
+  private blockRecord(block: Block, included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[], anchor: AivmBlockAnchor | null): BlockRecord {
+    const baseFee = block.header.baseFeePerGas ?? 0n;
+    let logIndex = 0;
+    const txs = included.map(({ pooled, result, trace }, index): TxRecord => {
+      const tx = pooled.tx;
+      const receipt = result.receipt as RunTxResult["receipt"] & { status?: 0 | 1 };
+      const effectiveGasPrice =
+        "maxFeePerGas" in tx
+          ? baseFee + minBig((tx as { maxPriorityFeePerGas: bigint }).maxPriorityFeePerGas, (tx as { maxFeePerGas: bigint }).maxFeePerGas - baseFee)
+          : (tx as { gasPrice: bigint }).gasPrice;
+      return {
+        hash: pooled.hash,
+        from: pooled.from,
+        to: tx.to ? (tx.to.toString() as Hex) : null,
+        contractAddress: result.createdAddress ? (result.createdAddress.toString() as Hex) : null,
+        index,
+        type: tx.type,
+        status: receipt.status ?? (result.execResult.exceptionError ? 0 : 1),
+        gasUsed: result.totalGasSpent,
+        cumulativeGasUsed: receipt.cumulativeBlockGasUsed,
+        effectiveGasPrice,
+        logsBloom: bytesToHex(result.bloom.bitvector),
+        logs: receipt.logs.map(([address, topics, data]) => ({
+          address: bytesToHex(address) as Hex,
+          topics: topics.map((t) => bytesToHex(t) as Hex),
+          data: bytesToHex(data) as Hex,
+          logIndex: logIndex++,
+        })),
+        trace,
+      };
+    });
+    return { txs, anchor };
+  }
+
+  setAutomine(enabled: boolean): void {
+    this.automine = enabled;
+  }
+
+  startIntervalMining(seconds: number): void {
+    this.stopIntervalMining();
+    this.intervalTimer = setInterval(() => {
+      this.mine().catch((error) => this.emit("error", error));
+    }, seconds * 1000);
+    this.intervalTimer.unref();
+  }
+
+  stopIntervalMining(): void {
+    if (this.intervalTimer) clearInterval(this.intervalTimer);
+    this.intervalTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- time
+
+  private wallClock(): bigint {
+    return BigInt(Math.floor(Date.now() / 1000));
+  }
+
+  /** The timestamp the next block would get, without consuming a pinned one. */
+  peekTimestamp(): bigint {
+    if (this.nextTimestamp !== undefined) return this.nextTimestamp;
+    const now = this.wallClock() + this.timeOffset;
+    const min = this.head.header.timestamp + 1n;
+    return now > min ? now : min;
+  }
+
+  private takeTimestamp(): bigint {
+    const ts = this.peekTimestamp();
+    if (this.nextTimestamp !== undefined) {
+      // Later blocks continue from the pinned time, as Hardhat does.
+      this.timeOffset = this.nextTimestamp - this.wallClock();
+      this.nextTimestamp = undefined;
+    }
+    return ts;
+  }
+
+  /** evm_increaseTime: returns the total offset in seconds. */
+  increaseTime(seconds: bigint): bigint {
+    this.timeOffset += seconds;
+    return this.timeOffset;
+  }
+
+  /** evm_setNextBlockTimestamp. */
+  async setNextBlockTimestamp(timestamp: bigint): Promise<void> {
+    await this.queue.run(async () => this.setNextTimestampUnchecked(timestamp));
+  }
+
+  private setNextTimestampUnchecked(timestamp: bigint): void {
+    if (timestamp <= this.head.header.timestamp) {
+      throw new NodeError(`Timestamp ${timestamp} is not after the head block's ${this.head.header.timestamp}.`);
+    }
+    this.nextTimestamp = timestamp;
+  }
+
+  // ---------------------------------------------------------------- state edits and snapshots
+
+  /** hardhat_setBalance. */
+  async setBalance(address: Hex, balance: bigint): Promise<void> {
+    await this.queue.run(async () => {
+      const addr = createAddressFromString(address);
+      const account = (await this.stateManager.getAccount(addr)) ?? new Account();
+      account.balance = balance;
+      await this.stateManager.putAccount(addr, account);
+      await this.store.putMeta(this.meta(await this.stateManager.getStateRoot()));
+    });
+  }
+
+  /** evm_snapshot: returns the snapshot id. */
+  async snapshot(): Promise<number> {
+    return this.queue.run(async () => {
+      const id = this.nextSnapshotId++;
+      this.snapshots.set(id, {
+        headNumber: this.headNumber,
+        stateRoot: await this.stateManager.getStateRoot(),
+        timeOffset: this.timeOffset,
+        nextTimestamp: this.nextTimestamp,
+        pool: [...this.pool],
+      });
+      return id;
+    });
+  }
+
+  /** evm_revert: restores a snapshot; it and every later snapshot are consumed. */
+  async revert(id: number): Promise<boolean> {
+    return this.queue.run(async () => {
+      const snap = this.snapshots.get(id);
+      if (!snap) return false;
+      for (const key of [...this.snapshots.keys()]) if (key >= id) this.snapshots.delete(key);
+      const oldHead = this.headNumber;
+      for (let n = Number(snap.headNumber) + 1; n <= Number(oldHead); n++) {
+        this.blockByHash.delete(bytesToHex(this.blocks[n]!.hash()));
+        for (const tx of this.records[n]!.txs) this.txIndex.delete(tx.hash);
+      }
+      this.blocks.length = Number(snap.headNumber) + 1;
+      this.records.length = Number(snap.headNumber) + 1;
+      await this.stateManager.setStateRoot(snap.stateRoot);
+      this.timeOffset = snap.timeOffset;
+      this.nextTimestamp = snap.nextTimestamp;
+      this.pool = [...snap.pool];
+      const drop = oldHead > snap.headNumber ? { from: snap.headNumber + 1n, to: oldHead } : undefined;
+      await this.store.putMeta(this.meta(snap.stateRoot), drop);
+      return true;
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Stops mining, waits for queued work, closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopIntervalMining();
+    await this.queue.run(async () => {
+      this.closed = true;
+    });
+    await this.store.close();
+  }
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+export function errorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // EthereumJS appends a block/tx dump after " -> "; keep the reason only.
+  return message.split(" -> ")[0]!.trim();
+}
+
+// Records hold bigints; tag them so the JSON round-trips exactly.
+export function encodeRecord(record: BlockRecord): string {
+  return JSON.stringify(record, (_key, value) => (typeof value === "bigint" ? { $big: value.toString() } : value));
+}
+
+export function decodeRecord(json: string): BlockRecord {
+  return JSON.parse(json, (_key, value) =>
+    value !== null && typeof value === "object" && typeof value.$big === "string" && Object.keys(value).length === 1 ? BigInt(value.$big) : value,
+  ) as BlockRecord;
+}
+
+/** The AIVM runtime from src/chain/runtime.ts, when that module exists and exports a factory. */
+async function loadDefaultRuntime(): Promise<AivmRuntime | null> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(new URL("./runtime.ts", import.meta.url).href)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return null;
+    throw error;
+  }
+  const factory = mod.createAivmRuntime;
+  if (typeof factory !== "function") return null;
+  return (await (factory as () => AivmRuntime | Promise<AivmRuntime>)()) ?? null;
+}
+
+export type { PrefixedHexString };

@@ -1,0 +1,376 @@
+// The JSON-RPC method table: eth_*, net_*, web3_*, evm_*, hardhat_* and aivm_*. Each entry parses
+// its params (bad params → -32602), calls the node, and formats the result. Transport-free: the
+// HTTP/WebSocket server and the in-process EIP-1193 provider both dispatch through it.
+import { bytesToHex, hexToBytes } from "@ethereumjs/util";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { DevNode } from "../chain/node.ts";
+import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
+import { getBlob } from "../chain/memory.ts";
+import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from "./errors.ts";
+import { FilterRegistry } from "./filters.ts";
+import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
+import { queryLogs } from "./logs.ts";
+import { address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity } from "./params.ts";
+import { receiptProof } from "./receipt-proof.ts";
+
+export const CLIENT_VERSION = "aivm/0.1.0";
+
+export type MethodHandler = (params: unknown[]) => Promise<unknown> | unknown;
+export type MethodTable = Record<string, MethodHandler>;
+
+const FEE_HISTORY_MAX_BLOCKS = 1024n;
+
+export function createMethodTable(node: DevNode): MethodTable {
+  const filters = new FilterRegistry(node);
+  const p = (params: unknown[], min: number, max: number, method: string) => paramList(params, min, max, method);
+
+  const blockByRef = (value: unknown) => node.blockByNumber(blockNumberOf(blockRef(value, node), node));
+
+  const table: MethodTable = {
+    // ---------------------------------------------------------------- chain info
+    eth_chainId: () => q(node.chainId),
+    net_version: () => String(node.chainId),
+    net_listening: () => true,
+    net_peerCount: () => "0x0",
+    web3_clientVersion: () => CLIENT_VERSION,
+    web3_sha3: (params) => {
+      const [input] = p(params, 1, 1, "web3_sha3");
+      return bytesToHex(keccak_256(hexToBytes(data(input, "data"))));
+    },
+    eth_syncing: () => false,
+    eth_mining: () => true,
+    eth_hashrate: () => "0x0",
+    eth_coinbase: () => "0x0000000000000000000000000000000000000000",
+    eth_accounts: () => node.accounts.map((a) => a.address),
+    eth_requestAccounts: () => node.accounts.map((a) => a.address),
+    eth_blockNumber: () => q(node.headNumber),
+    eth_gasPrice: () => q(node.nextBaseFee() + 1_000_000_000n),
+    eth_maxPriorityFeePerGas: () => q(1_000_000_000n),
+    eth_blobBaseFee: () => "0x1",
+    eth_feeHistory: (params) => {
+      const [countRaw, newestRaw, percentilesRaw] = p(params, 2, 3, "eth_feeHistory");
+      let count = quantity(countRaw, "blockCount");
+      if (count > FEE_HISTORY_MAX_BLOCKS) count = FEE_HISTORY_MAX_BLOCKS;
+      const newest = blockNumberOf(blockRef(newestRaw, node, "newestBlock"), node);
+      const percentiles = percentilesRaw === undefined || percentilesRaw === null ? [] : percentilesRaw;
+      if (!Array.isArray(percentiles) || percentiles.length > 100 || percentiles.some((x) => typeof x !== "number" || x < 0 || x > 100)) {
+        throw new InvalidParamsError("Invalid rewardPercentiles: expected up to 100 numbers in [0, 100].");
+      }
+      const oldest = newest + 1n > count ? newest + 1n - count : 0n;
+      const baseFeePerGas: string[] = [];
+      const gasUsedRatio: number[] = [];
+      const reward: string[][] = [];
+      for (let n = oldest; n <= newest; n++) {
+        const h = node.blockByNumber(n)!.block.header;
+        baseFeePerGas.push(q(h.baseFeePerGas ?? 0n));
+        gasUsedRatio.push(Number(h.gasUsed) / Number(h.gasLimit));
+        reward.push(percentiles.map(() => q(1_000_000_000n)));
+      }
+      const next = node.blockByNumber(newest)!.block.header.calcNextBaseFee();
+      baseFeePerGas.push(q(next));
+      return { oldestBlock: q(oldest), baseFeePerGas, gasUsedRatio, ...(percentiles.length ? { reward } : {}) };
+    },
+
+    // ---------------------------------------------------------------- state
+    eth_getBalance: async (params) => {
+      const [who, tag] = p(params, 1, 2, "eth_getBalance");
+      return q(await node.getBalance(address(who, "address"), blockRef(tag, node)));
+    },
+    eth_getTransactionCount: async (params) => {
+      const [who, tag] = p(params, 1, 2, "eth_getTransactionCount");
+      return q(await node.getNonce(address(who, "address"), blockRef(tag, node)));
+    },
+    eth_getCode: async (params) => {
+      const [who, tag] = p(params, 1, 2, "eth_getCode");
+      return node.getCode(address(who, "address"), blockRef(tag, node));
+    },
+    eth_getStorageAt: async (params) => {
+      const [who, slot, tag] = p(params, 2, 3, "eth_getStorageAt");
+      const key = typeof slot === "string" && slot.length === 66 ? hash(slot, "slot") : q(quantity(slot, "slot"));
+      return node.getStorageAt(address(who, "address"), key as `0x${string}`, blockRef(tag, node));
+    },
+
+    // ---------------------------------------------------------------- execution
+    eth_call: async (params) => {
+      const [req, tag] = p(params, 1, 3, "eth_call");
+      return (await node.call(callRequest(req), blockRef(tag, node))).returnData;
+    },
+    eth_estimateGas: async (params) => {
+      const [req, tag] = p(params, 1, 3, "eth_estimateGas");
+      return q(await node.estimateGas(callRequest(req), tag === undefined ? "pending" : blockRef(tag, node)));
+    },
+    eth_sendTransaction: async (params) => {
+      const [req] = p(params, 1, 1, "eth_sendTransaction");
+      const parsed = callRequest(req);
+      if (!parsed.from) throw new InvalidParamsError("Invalid transaction.from: required by eth_sendTransaction.");
+      return node.sendTransaction(parsed);
+    },
+    eth_sendRawTransaction: async (params) => {
+      const [raw] = p(params, 1, 1, "eth_sendRawTransaction");
+      return node.sendRawTransaction(hexToBytes(data(raw, "transaction")));
+    },
+
+    // ---------------------------------------------------------------- blocks and transactions
+    eth_getBlockByNumber: (params) => {
+      const [tag, full] = p(params, 1, 2, "eth_getBlockByNumber");
+      if (tag === "pending") return formatPendingBlock(node);
+      const mined = blockByRef(tag);
+      return mined ? formatBlock(mined, full === undefined ? false : bool(full, "fullTransactions")) : null;
+    },
+    eth_getBlockByHash: (params) => {
+      const [h, full] = p(params, 1, 2, "eth_getBlockByHash");
+      const mined = node.blockByHashHex(hash(h, "blockHash"));
+      return mined ? formatBlock(mined, full === undefined ? false : bool(full, "fullTransactions")) : null;
+    },
+    eth_getBlockTransactionCountByNumber: (params) => {
+      const [tag] = p(params, 1, 1, "eth_getBlockTransactionCountByNumber");
+      const mined = blockByRef(tag);
+      return mined ? q(mined.block.transactions.length) : null;
+    },
+    eth_getBlockTransactionCountByHash: (params) => {
+      const [h] = p(params, 1, 1, "eth_getBlockTransactionCountByHash");
+      const mined = node.blockByHashHex(hash(h, "blockHash"));
+      return mined ? q(mined.block.transactions.length) : null;
+    },
+    eth_getUncleCountByBlockNumber: () => "0x0",
+    eth_getUncleCountByBlockHash: () => "0x0",
+    eth_getTransactionByHash: (params) => {
+      const [h] = p(params, 1, 1, "eth_getTransactionByHash");
+      const txHash = hash(h, "transactionHash");
+      const found = node.transaction(txHash);
+      if (found) return formatTransaction(found.tx, found.record, found.block);
+      const pending = node.pendingTransaction(txHash);
+      return pending ? formatTransaction(pending.tx, pending, undefined) : null;
+    },
+    eth_getTransactionByBlockNumberAndIndex: (params) => {
+      const [tag, index] = p(params, 2, 2, "eth_getTransactionByBlockNumberAndIndex");
+      const mined = blockByRef(tag);
+      const i = Number(quantity(index, "index"));
+      const record = mined?.record.txs[i];
+      return mined && record ? formatTransaction(mined.block.transactions[i]!, record, mined.block) : null;
+    },
+    eth_getTransactionByBlockHashAndIndex: (params) => {
+      const [h, index] = p(params, 2, 2, "eth_getTransactionByBlockHashAndIndex");
+      const mined = node.blockByHashHex(hash(h, "blockHash"));
+      const i = Number(quantity(index, "index"));
+      const record = mined?.record.txs[i];
+      return mined && record ? formatTransaction(mined.block.transactions[i]!, record, mined.block) : null;
+    },
+    eth_getTransactionReceipt: (params) => {
+      const [h] = p(params, 1, 1, "eth_getTransactionReceipt");
+      const found = node.transaction(hash(h, "transactionHash"));
+      return found ? formatReceipt(found.record, found.block) : null;
+    },
+    eth_getBlockReceipts: (params) => {
+      const [tag] = p(params, 1, 1, "eth_getBlockReceipts");
+      const mined = blockByRef(tag);
+      return mined ? mined.record.txs.map((r) => formatReceipt(r, mined.block)) : null;
+    },
+
+    // ---------------------------------------------------------------- logs and filters
+    eth_getLogs: (params) => {
+      const [filter] = p(params, 1, 1, "eth_getLogs");
+      return queryLogs(node, logFilter(filter, node));
+    },
+    eth_newFilter: (params) => {
+      const [raw] = p(params, 1, 1, "eth_newFilter");
+      const criteria = logFilter(raw, node);
+      const toRaw = (raw as Record<string, unknown> | null)?.toBlock;
+      // An open-ended filter keeps following the chain.
+      if (toRaw === undefined || toRaw === null || toRaw === "latest" || toRaw === "pending") criteria.toBlock = 2n ** 63n;
+      return filters.newFilter("logs", criteria);
+    },
+    eth_newBlockFilter: () => filters.newFilter("blocks"),
+    eth_newPendingTransactionFilter: () => filters.newFilter("pending"),
+    eth_getFilterChanges: (params) => {
+      const [id] = p(params, 1, 1, "eth_getFilterChanges");
+      return filters.changes(String(quantityString(id)));
+    },
+    eth_getFilterLogs: (params) => {
+      const [id] = p(params, 1, 1, "eth_getFilterLogs");
+      return filters.logs(quantityString(id));
+    },
+    eth_uninstallFilter: (params) => {
+      const [id] = p(params, 1, 1, "eth_uninstallFilter");
+      return filters.uninstall(quantityString(id));
+    },
+
+    // ---------------------------------------------------------------- evm_* and hardhat_*
+    evm_snapshot: async () => q(await node.snapshot()),
+    evm_revert: async (params) => {
+      const [id] = p(params, 1, 1, "evm_revert");
+      return node.revert(Number(quantity(id, "snapshotId")));
+    },
+    evm_mine: async (params) => {
+      const [ts] = p(params, 0, 1, "evm_mine");
+      // Hardhat takes a timestamp; some tools pass { timestamp, blocks }.
+      if (ts !== null && typeof ts === "object") {
+        const opts = ts as Record<string, unknown>;
+        const blocks = opts.blocks === undefined ? 1n : quantity(opts.blocks, "blocks");
+        if (blocks > 10_000n) throw new InvalidParamsError("evm_mine: at most 10000 blocks per call.");
+        for (let i = 0n; i < blocks; i++) await node.mine(i === 0n && opts.timestamp !== undefined ? quantity(opts.timestamp, "timestamp") : undefined);
+        return "0x0";
+      }
+      await node.mine(ts === undefined || ts === null ? undefined : quantity(ts, "timestamp"));
+      return "0x0";
+    },
+    evm_increaseTime: (params) => {
+      const [secs] = p(params, 1, 1, "evm_increaseTime");
+      const seconds = typeof secs === "number" && Number.isSafeInteger(secs) ? BigInt(secs) : quantity(secs, "seconds");
+      return Number(node.increaseTime(seconds));
+    },
+    evm_setNextBlockTimestamp: async (params) => {
+      const [ts] = p(params, 1, 1, "evm_setNextBlockTimestamp");
+      await node.setNextBlockTimestamp(quantity(ts, "timestamp"));
+      return null;
+    },
+    evm_setAutomine: (params) => {
+      const [on] = p(params, 1, 1, "evm_setAutomine");
+      node.setAutomine(bool(on, "enabled"));
+      return true;
+    },
+    evm_setIntervalMining: (params) => {
+      const [ms] = p(params, 1, 1, "evm_setIntervalMining");
+      const interval = Number(quantity(ms, "interval"));
+      if (interval === 0) node.stopIntervalMining();
+      else node.startIntervalMining(interval / 1000);
+      return true;
+    },
+    hardhat_metadata: () => ({
+      clientVersion: CLIENT_VERSION,
+      chainId: node.chainId,
+      instanceId: bytesToHex(node.blocks[0]!.hash()),
+      latestBlockNumber: Number(node.headNumber),
+      latestBlockHash: bytesToHex(node.head.hash()),
+    }),
+    hardhat_setBalance: async (params) => {
+      const [who, balance] = p(params, 2, 2, "hardhat_setBalance");
+      await node.setBalance(address(who, "address"), quantity(balance, "balance"));
+      return true;
+    },
+    hardhat_impersonateAccount: (params) => {
+      const [who] = p(params, 1, 1, "hardhat_impersonateAccount");
+      node.impersonate(address(who, "address"));
+      return true;
+    },
+    hardhat_stopImpersonatingAccount: (params) => {
+      const [who] = p(params, 1, 1, "hardhat_stopImpersonatingAccount");
+      return node.stopImpersonating(address(who, "address"));
+    },
+    hardhat_mine: async (params) => {
+      const [count] = p(params, 0, 2, "hardhat_mine");
+      const blocks = count === undefined ? 1n : quantity(count, "blocks");
+      if (blocks > 10_000n) throw new InvalidParamsError("hardhat_mine: at most 10000 blocks per call.");
+      for (let i = 0n; i < blocks; i++) await node.mine();
+      return true;
+    },
+
+    // ---------------------------------------------------------------- aivm_*
+    aivm_quote: async (params) => {
+      const [req, tag] = p(params, 1, 2, "aivm_quote");
+      const obj = (req ?? {}) as Record<string, unknown>;
+      if (typeof obj === "object" && obj !== null && "program" in obj) return quoteProgram(obj.program);
+      const call = callRequest(typeof obj === "object" && obj !== null && "call" in obj ? obj.call : obj, "call");
+      const result = await node.call({ ...call, gas: call.gas }, blockRef(tag, node));
+      const aivmGas = result.trace.receipts.reduce((sum, r) => sum + r.gasUsed, 0n);
+      const flops = result.trace.receipts.reduce((sum, r) => sum + r.flops, 0n);
+      return {
+        gas: q(result.gasUsed),
+        aivmGas: q(aivmGas),
+        flops: q(flops),
+        returnData: result.returnData,
+        ...formatTrace(result.trace),
+      };
+    },
+    aivm_getReceipts: (params) => {
+      const [h] = p(params, 1, 1, "aivm_getReceipts");
+      const found = node.transaction(hash(h, "transactionHash"));
+      if (!found) return null;
+      return { transactionHash: found.record.hash, blockNumber: q(found.block.header.number), ...formatTrace(found.record.trace) };
+    },
+    aivm_getAnchor: (params) => {
+      const [tag] = p(params, 0, 1, "aivm_getAnchor");
+      const mined = blockByRef(tag);
+      if (!mined || !mined.record.anchor) return null;
+      return formatAnchor(mined.record.anchor, bytesToHex(mined.block.hash()) as `0x${string}`);
+    },
+    aivm_getReceiptProof: (params) => {
+      const [h, indexRaw] = p(params, 1, 2, "aivm_getReceiptProof");
+      const found = node.transaction(hash(h, "transactionHash"));
+      if (!found) return null;
+      const index = indexRaw === undefined ? 0 : Number(quantity(indexRaw, "receiptIndex"));
+      const receipt = found.record.trace.receipts[index];
+      if (!receipt) throw new InvalidParamsError(`Transaction has ${found.record.trace.receipts.length} AIVM receipts; index ${index} is out of range.`);
+      const mined = node.blockByNumber(found.block.header.number)!;
+      // The anchor commits to every receipt leaf of the block, in transaction order.
+      const leaves = mined.record.txs.flatMap((t) => t.trace.receipts.map((r) => r.leaf));
+      const offset = mined.record.txs.slice(0, found.record.index).reduce((n, t) => n + t.trace.receipts.length, 0);
+      const proof = receiptProof(leaves, offset + index);
+      const anchorRoot = mined.record.anchor?.anchorRoot ?? null;
+      return {
+        transactionHash: found.record.hash,
+        blockNumber: q(found.block.header.number),
+        receipt: formatTrace({ traceRoot: found.record.trace.traceRoot, receipts: [receipt] }).receipts,
+        leaf: proof.leaf,
+        leafIndex: proof.leafIndex,
+        siblings: proof.siblings,
+        anchorRoot,
+        verified: anchorRoot !== null && proof.root === anchorRoot,
+      };
+    },
+    aivm_getTensor: async (params) => {
+      const [handleRaw, tag] = p(params, 1, 2, "aivm_getTensor");
+      const bytes = hexToBytes(data(handleRaw, "handle"));
+      // A 57-byte AREF handle carries the content id in its last 32 bytes; a bare id is accepted too.
+      let id: Uint8Array;
+      if (bytes.length === 32) id = bytes;
+      else if (bytes.length === 57 && bytes[0] === 0x41 && bytes[4] === 2) id = bytes.subarray(25);
+      else throw new InvalidParamsError("Invalid handle: expected a 32-byte content id or a 57-byte persistent AREF handle.");
+      const blob = await node.readState(blockRef(tag, node), (sm) => getBlob(sm, id));
+      return blob === undefined ? null : { id: bytesToHex(id), size: blob.length, data: bytesToHex(blob) };
+    },
+    aivm_congestion: async () => {
+      const next = BigInt(await node.getStorageAt(CONGESTION_ADDRESS, "0x0"));
+      const anchor = node.blockByNumber(node.headNumber)?.record.anchor ?? null;
+      return {
+        blockNumber: q(node.headNumber),
+        multiplier: anchor ? q(anchor.multiplier) : null,
+        nextMultiplier: next === 0n ? null : q(next),
+        lastBlockFlops: anchor ? q(anchor.flops) : "0x0",
+      };
+    },
+  };
+  return table;
+
+  async function quoteProgram(program: unknown): Promise<unknown> {
+    const bytes = hexToBytes(data(program, "program"));
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(new URL("../gas/index.ts", import.meta.url).href)) as Record<string, unknown>;
+    } catch {
+      throw new RpcError(SERVER_ERROR, "Program quotes are not available in this build (src/gas is missing).");
+    }
+    const quote = mod.quoteProgramBytes ?? mod.quoteProgram;
+    if (typeof quote !== "function") throw new RpcError(SERVER_ERROR, "Program quotes are not available in this build.");
+    const congestion = BigInt(await node.getStorageAt(CONGESTION_ADDRESS, "0x0"));
+    const result = (await (quote as (b: Uint8Array, m?: bigint) => unknown)(bytes, congestion === 0n ? undefined : congestion)) as unknown;
+    return typeof result === "bigint" ? { gas: q(result) } : JSON.parse(JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? q(v) : v)));
+  }
+}
+
+function quantityString(id: unknown): string {
+  return q(quantity(id, "filterId"));
+}
+
+function formatPendingBlock(node: DevNode): Record<string, unknown> {
+  const mined = node.blockByNumber(node.headNumber)!;
+  const base = formatBlock(mined, false);
+  return { ...base, number: q(node.headNumber + 1n), hash: null, nonce: null, baseFeePerGas: q(node.nextBaseFee()), transactions: [], timestamp: q(node.peekTimestamp()) };
+}
+
+/** Dispatches one call: unknown method → -32601; everything else through the table. */
+export async function dispatch(table: MethodTable, method: string, params: unknown[]): Promise<unknown> {
+  const handler = Object.hasOwn(table, method) ? table[method] : undefined;
+  if (!handler) throw new MethodNotFoundError(method);
+  return handler(params);
+}

@@ -1,0 +1,157 @@
+// Parameter parsing for the method table. Every parser throws InvalidParamsError (-32602) with the
+// parameter's name and what was expected, never echoing large input back.
+import type { BlockRef, CallRequest, DevNode } from "../chain/node.ts";
+import { InvalidParamsError } from "./errors.ts";
+
+type Hex = `0x${string}`;
+
+const HEX_RE = /^0x[0-9a-fA-F]*$/;
+const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return value.length > 20 ? `a string of length ${value.length}` : JSON.stringify(value);
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : typeof value;
+}
+
+export function paramList(params: unknown, min: number, max: number, method: string): unknown[] {
+  const list = params === undefined || params === null ? [] : params;
+  if (!Array.isArray(list)) throw new InvalidParamsError(`${method}: params must be an array.`);
+  if (list.length < min || list.length > max) {
+    throw new InvalidParamsError(`${method}: expected ${min === max ? min : `${min} to ${max}`} params, got ${list.length}.`);
+  }
+  return list;
+}
+
+export function quantity(value: unknown, name: string): bigint {
+  // Hardhat and some clients send plain numbers for small quantities; accept safe integers.
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value !== "string" || !QUANTITY_RE.test(value) || value.length > 66) {
+    throw new InvalidParamsError(`Invalid ${name}: expected a hex quantity, got ${describe(value)}.`);
+  }
+  return BigInt(value);
+}
+
+export function data(value: unknown, name: string): Hex {
+  if (typeof value !== "string" || !HEX_RE.test(value) || value.length % 2 !== 0) {
+    throw new InvalidParamsError(`Invalid ${name}: expected even-length 0x-prefixed hex data, got ${describe(value)}.`);
+  }
+  return value.toLowerCase() as Hex;
+}
+
+export function address(value: unknown, name: string): Hex {
+  if (typeof value !== "string" || !ADDRESS_RE.test(value)) {
+    throw new InvalidParamsError(`Invalid ${name}: expected a 20-byte hex address, got ${describe(value)}.`);
+  }
+  return value.toLowerCase() as Hex;
+}
+
+export function hash(value: unknown, name: string): Hex {
+  if (typeof value !== "string" || !HASH_RE.test(value)) {
+    throw new InvalidParamsError(`Invalid ${name}: expected a 32-byte hex hash, got ${describe(value)}.`);
+  }
+  return value.toLowerCase() as Hex;
+}
+
+export function bool(value: unknown, name: string): boolean {
+  if (typeof value !== "boolean") throw new InvalidParamsError(`Invalid ${name}: expected a boolean, got ${describe(value)}.`);
+  return value;
+}
+
+/** A block tag or number; also accepts EIP-1898 `{ blockNumber }` / `{ blockHash }`. */
+export function blockRef(value: unknown, node: DevNode, name = "block"): BlockRef {
+  if (value === undefined || value === null || value === "latest" || value === "safe" || value === "finalized") return "latest";
+  if (value === "pending") return "pending";
+  if (value === "earliest") return 0n;
+  if (typeof value === "object" && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    if (obj.blockHash !== undefined) {
+      const found = node.blockByHashHex(hash(obj.blockHash, `${name}.blockHash`));
+      if (!found) throw new InvalidParamsError(`Unknown ${name}.blockHash.`);
+      return found.block.header.number;
+    }
+    if (obj.blockNumber !== undefined) return blockRef(obj.blockNumber, node, name);
+  }
+  const n = quantity(value, name);
+  if (n > node.headNumber) throw new InvalidParamsError(`Invalid ${name}: block ${n} is after the head block ${node.headNumber}.`);
+  return n;
+}
+
+/** Resolves latest/pending to the head number (for block lookups and log ranges). */
+export function blockNumberOf(ref: BlockRef, node: DevNode): bigint {
+  return typeof ref === "bigint" ? ref : node.headNumber;
+}
+
+export function callRequest(value: unknown, name = "transaction"): CallRequest {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidParamsError(`Invalid ${name}: expected an object, got ${describe(value)}.`);
+  }
+  const obj = value as Record<string, unknown>;
+  const req: CallRequest = {};
+  if (obj.from !== undefined && obj.from !== null) req.from = address(obj.from, `${name}.from`);
+  if (obj.to !== undefined && obj.to !== null) req.to = address(obj.to, `${name}.to`);
+  const input = obj.input ?? obj.data;
+  if (input !== undefined && input !== null) req.data = data(input, `${name}.input`);
+  if (obj.value !== undefined && obj.value !== null) req.value = quantity(obj.value, `${name}.value`);
+  if (obj.gas !== undefined && obj.gas !== null) req.gas = quantity(obj.gas, `${name}.gas`);
+  if (obj.gasPrice !== undefined && obj.gasPrice !== null) req.gasPrice = quantity(obj.gasPrice, `${name}.gasPrice`);
+  if (obj.maxFeePerGas !== undefined && obj.maxFeePerGas !== null) req.maxFeePerGas = quantity(obj.maxFeePerGas, `${name}.maxFeePerGas`);
+  if (obj.maxPriorityFeePerGas !== undefined && obj.maxPriorityFeePerGas !== null) {
+    req.maxPriorityFeePerGas = quantity(obj.maxPriorityFeePerGas, `${name}.maxPriorityFeePerGas`);
+  }
+  if (obj.nonce !== undefined && obj.nonce !== null) req.nonce = quantity(obj.nonce, `${name}.nonce`);
+  if (Array.isArray(obj.accessList)) {
+    req.accessList = obj.accessList.map((item: unknown, i) => {
+      const entry = item as Record<string, unknown>;
+      if (!entry || typeof entry !== "object" || !Array.isArray(entry.storageKeys)) throw new InvalidParamsError(`Invalid ${name}.accessList[${i}].`);
+      return { address: address(entry.address, `${name}.accessList[${i}].address`), storageKeys: entry.storageKeys.map((k: unknown) => hash(k, "storage key")) };
+    });
+  }
+  return req;
+}
+
+export interface LogFilter {
+  fromBlock: bigint;
+  toBlock: bigint;
+  addresses: Hex[] | undefined;
+  /** Per position: undefined = any; otherwise one of the listed topics. */
+  topics: (Hex[] | undefined)[];
+  blockHash?: Hex;
+}
+
+/** Upper bound on the number of blocks one eth_getLogs may scan. */
+export const MAX_LOG_RANGE = 100_000n;
+
+export function logFilter(value: unknown, node: DevNode, name = "filter"): LogFilter {
+  if (value === undefined || value === null) value = {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new InvalidParamsError(`Invalid ${name}: expected an object.`);
+  const obj = value as Record<string, unknown>;
+  let fromBlock: bigint;
+  let toBlock: bigint;
+  let blockHashValue: Hex | undefined;
+  if (obj.blockHash !== undefined && obj.blockHash !== null) {
+    blockHashValue = hash(obj.blockHash, `${name}.blockHash`);
+    const found = node.blockByHashHex(blockHashValue);
+    if (!found) throw new InvalidParamsError(`Unknown ${name}.blockHash.`);
+    fromBlock = toBlock = found.block.header.number;
+  } else {
+    fromBlock = blockNumberOf(blockRef(obj.fromBlock, node, `${name}.fromBlock`), node);
+    toBlock = blockNumberOf(blockRef(obj.toBlock, node, `${name}.toBlock`), node);
+  }
+  if (toBlock - fromBlock > MAX_LOG_RANGE) throw new InvalidParamsError(`Invalid ${name}: at most ${MAX_LOG_RANGE} blocks per query.`);
+  let addresses: Hex[] | undefined;
+  if (Array.isArray(obj.address)) addresses = obj.address.map((a: unknown) => address(a, `${name}.address`));
+  else if (obj.address !== undefined && obj.address !== null) addresses = [address(obj.address, `${name}.address`)];
+  const topics: (Hex[] | undefined)[] = [];
+  if (obj.topics !== undefined && obj.topics !== null) {
+    if (!Array.isArray(obj.topics) || obj.topics.length > 4) throw new InvalidParamsError(`Invalid ${name}.topics: expected up to 4 entries.`);
+    for (const t of obj.topics) {
+      if (t === null || t === undefined) topics.push(undefined);
+      else if (Array.isArray(t)) topics.push(t.map((x: unknown) => hash(x, `${name}.topics`)));
+      else topics.push([hash(t, `${name}.topics`)]);
+    }
+  }
+  return { fromBlock, toBlock, addresses, topics, ...(blockHashValue ? { blockHash: blockHashValue } : {}) };
+}
