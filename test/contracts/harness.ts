@@ -160,13 +160,15 @@ export class Chain {
   async read(target: Deployed, fn: string, args: unknown[] = [], from: Hex = this.accounts[0]!.address): Promise<any> {
     const data = encodeFunctionData({ abi: target.abi, functionName: fn, args });
     this.runtime?.startTx(this.vm.evm);
+    // runCall bumps the caller's nonce and may touch state: a read must leave no trace.
+    await this.vm.stateManager.checkpoint();
     const res = await this.vm.evm.runCall({
       to: new Address(hexToBytes(target.address)),
       caller: new Address(hexToBytes(from)),
       data: hexToBytes(data),
       gasLimit: 100_000_000n,
       block: this.block(),
-    });
+    }).finally(() => this.vm.stateManager.revert());
     this.runtime?.endTx(undefined, true);
     const ret = bytesToHex(res.execResult.returnValue) as Hex;
     if (res.execResult.exceptionError) {

@@ -1,0 +1,116 @@
+// Shared fixtures for the registry and scheduler tests: version specs, deployments, a seeded PRNG.
+import { encodeAbiParameters, keccak256, type Hex } from "viem";
+import { createChain, type Chain, type Deployed } from "./harness.ts";
+
+export const ZERO32 = `0x${"00".repeat(32)}` as Hex;
+
+/** Packed tensor spec: dtype, rank, big-endian uint32 dims (docs/registry.md#schemas). */
+export function packSchema(tensors: { dtype: number; shape: number[] }[]): Hex {
+  let hex = "0x";
+  for (const t of tensors) {
+    hex += t.dtype.toString(16).padStart(2, "0") + t.shape.length.toString(16).padStart(2, "0");
+    for (const d of t.shape) hex += d.toString(16).padStart(8, "0");
+  }
+  return hex as Hex;
+}
+
+export interface VersionSpec {
+  weightsRoot: Hex;
+  shardHandles: Hex[];
+  programHash: Hex;
+  programHandle: Hex;
+  inputSchema: Hex;
+  outputSchema: Hex;
+  engineVersion: number;
+  quantization: number;
+  aggregation: number;
+  gasQuote: bigint;
+  fee: bigint;
+  revenueShareBps: number;
+}
+
+const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+
+export function makeSpec(seed: number, overrides: Partial<VersionSpec> = {}): VersionSpec {
+  return {
+    weightsRoot: word(0x1000 + seed),
+    shardHandles: [word(0x2000 + seed), word(0x3000 + seed)],
+    programHash: word(0x4000 + seed),
+    programHandle: word(0x4000 + seed),
+    inputSchema: packSchema([{ dtype: 1, shape: [1, 16] }]),
+    outputSchema: packSchema([{ dtype: 1, shape: [1, 4] }]),
+    engineVersion: 1,
+    quantization: 0,
+    aggregation: 0,
+    gasQuote: 50_000n,
+    fee: 1_000_000n,
+    revenueShareBps: 7_000,
+    ...overrides,
+  };
+}
+
+const SPEC_ABI = [
+  {
+    type: "tuple",
+    components: [
+      { name: "weightsRoot", type: "bytes32" },
+      { name: "shardHandles", type: "bytes32[]" },
+      { name: "programHash", type: "bytes32" },
+      { name: "programHandle", type: "bytes32" },
+      { name: "inputSchema", type: "bytes" },
+      { name: "outputSchema", type: "bytes" },
+      { name: "engineVersion", type: "uint32" },
+      { name: "quantization", type: "uint8" },
+      { name: "aggregation", type: "uint8" },
+      { name: "gasQuote", type: "uint64" },
+      { name: "fee", type: "uint128" },
+      { name: "revenueShareBps", type: "uint16" },
+    ],
+  },
+] as const;
+
+/** keccak256(abi.encode(spec)): the content hash the registry pins. */
+export function contentHashOf(spec: VersionSpec): Hex {
+  return keccak256(encodeAbiParameters(SPEC_ABI, [spec]));
+}
+
+/** Mulberry32: a small seeded PRNG so workloads are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RegistryFixture {
+  chain: Chain;
+  registry: Deployed;
+}
+
+/** A chain with an initialized registry: governor = accounts[0], approvers = accounts[1..3], threshold 2. */
+export async function registryFixture(timelock = 0n): Promise<RegistryFixture> {
+  const chain = await createChain();
+  const a = chain.accounts;
+  const registry = await chain.deploy("ModelRegistry");
+  await chain.sendOk(a[0]!, registry, "initialize", [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, timelock]);
+  return { chain, registry };
+}
+
+/** Creates a model owned by accounts[4] and returns its id. */
+export async function createModel(f: RegistryFixture, kind = 0): Promise<bigint> {
+  const r = await f.chain.sendOk(f.chain.accounts[4]!, f.registry, "createModel", [word(0xabc), kind]);
+  return r.result as bigint;
+}
+
+/** Proposes `spec` for `modelId` and gets it approved by two approvers (activates when timelock is 0). */
+export async function proposeAndApprove(f: RegistryFixture, modelId: bigint, spec: VersionSpec): Promise<number> {
+  const a = f.chain.accounts;
+  const v = (await f.chain.sendOk(a[4]!, f.registry, "proposeVersion", [modelId, spec])).result as number;
+  await f.chain.sendOk(a[1]!, f.registry, "approveVersion", [modelId, v]);
+  await f.chain.sendOk(a[2]!, f.registry, "approveVersion", [modelId, v]);
+  return v;
+}
