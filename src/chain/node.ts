@@ -23,6 +23,7 @@ import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriv
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
 import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
+import { applyGenesis } from "./vm.ts";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
 
 type Hex = `0x${string}`;
@@ -174,10 +175,10 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
     const stateManager = new MerkleStateManager({ common, trie, caches: new Caches() });
-    let nodeRef: DevNode | undefined;
+    const holder: { node?: DevNode } = {};
     // BLOCKHASH reads our block list; unknown numbers hash to zero like the EVM's own mock.
     const blockchain = {
-      getBlock: async (n: number) => nodeRef?.blocks[n] ?? { hash: () => new Uint8Array(32) },
+      getBlock: async (n: number) => holder.node?.blocks[n] ?? { hash: () => new Uint8Array(32) },
       putBlock: async () => {},
       shallowCopy() {
         return blockchain;
@@ -191,7 +192,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
     runtime?.attach(vm);
     const node = new DevNode(vm, common, stateManager, runtime, store, options);
-    nodeRef = node;
+    holder.node = node;
     const meta = await store.readMeta();
     if (meta) await node.resume(meta);
     else await node.createGenesis(options);
@@ -208,14 +209,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       ...(options.genesisAccounts ?? []),
       ...this.accounts.map((a) => ({ address: a.address, balance })),
     ];
-    for (const g of genesis) {
-      const address = createAddressFromString(g.address);
-      await this.stateManager.putAccount(address, new Account(0n, g.balance ?? 0n));
-      if (g.code) await this.stateManager.putCode(address, hexToBytes(g.code));
-      for (const [slot, value] of Object.entries(g.storage ?? {})) {
-        await this.stateManager.putStorage(address, setLengthLeft(hexToBytes(slot as Hex), 32), hexToBytes(value as Hex));
-      }
-    }
+    await applyGenesis(this.vm, genesis);
     const stateRoot = await this.stateManager.getStateRoot();
     const block = createBlock(
       {
