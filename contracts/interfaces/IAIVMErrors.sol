@@ -32,8 +32,6 @@ interface IAIVMErrors {
     error UnsupportedOp(string op);
     /// @notice A write (TSTORE to any target) was attempted inside a STATICCALL frame.
     error WriteInStaticCall(address precompile);
-    /// @notice A contract tried to write another contract's agent namespace.
-    error NamespaceNotOwned(address owner, address caller);
     /// @notice A handle does not name a tensor (unknown scratch slot, missing persistent id).
     /// @param kind 1 scratch, 2 persistent, 3 agent namespace.
     error UnknownHandle(uint8 kind, address owner, bytes32 id);

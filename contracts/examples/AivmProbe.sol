@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AIVM} from "../AIVM.sol";
+
+/// @title AivmProbe
+/// @notice Test contract: calls any AIVM precompile with raw ABI input and reports what happened,
+///         including the gas the call consumed as seen from Solidity (gasleft() around the CALL).
+contract AivmProbe {
+    /// @notice Emitted by `probe` so a transaction's outcome can be read from its receipt.
+    event Probed(address indexed precompile, bool ok, uint256 gasUsed, bytes ret);
+    /// @notice Emitted by `chainEncoderDecoder`.
+    event Chained(bytes32 traceRoot, uint256 receiptCount, bytes output);
+
+    /// @dev Reverts with whatever the inner call returned, to test frame-revert semantics.
+    error InnerReverted(bytes ret);
+
+    /// @notice CALLs `precompile` with `input` and emits the outcome.
+    function probe(address precompile, bytes calldata input) external returns (bool ok, bytes memory ret, uint256 gasUsed) {
+        uint256 g = gasleft();
+        (ok, ret) = precompile.call(input);
+        gasUsed = g - gasleft();
+        emit Probed(precompile, ok, gasUsed, ret);
+    }
+
+    /// @notice CALLs `precompile` forwarding at most `gasCap` gas.
+    function probeWithGas(address precompile, bytes calldata input, uint256 gasCap)
+        external
+        returns (bool ok, bytes memory ret, uint256 gasUsed)
+    {
+        uint256 g = gasleft();
+        (ok, ret) = precompile.call{gas: gasCap}(input);
+        gasUsed = g - gasleft();
+        emit Probed(precompile, ok, gasUsed, ret);
+    }
+
+    /// @notice STATICCALLs `precompile` with `input`.
+    function probeStatic(address precompile, bytes calldata input) external view returns (bool ok, bytes memory ret) {
+        return precompile.staticcall(input);
+    }
+
+    /// @notice Calls each (precompile, input) pair in order inside one frame; stops at the first failure.
+    function sequence(address[] calldata precompiles, bytes[] calldata inputs) external returns (bytes[] memory rets) {
+        rets = new bytes[](inputs.length);
+        for (uint256 i = 0; i < inputs.length; i++) {
+            (bool ok, bytes memory ret) = precompiles[i].call(inputs[i]);
+            if (!ok) revert InnerReverted(ret);
+            rets[i] = ret;
+        }
+    }
+
+    /// @notice Runs `sequence` in a sub-frame that then reverts, and afterwards runs `after` in this
+    ///         frame: shows what a reverted frame leaves behind (scratch, receipts, state).
+    function revertThen(address[] calldata precompiles, bytes[] calldata inputs, address afterPrecompile, bytes calldata afterInput)
+        external
+        returns (bool innerOk, bool afterOk, bytes memory afterRet)
+    {
+        try this.sequenceAndRevert(precompiles, inputs) {
+            innerOk = true;
+        } catch {
+            innerOk = false;
+        }
+        (afterOk, afterRet) = afterPrecompile.call(afterInput);
+        emit Probed(afterPrecompile, afterOk, 0, afterRet);
+    }
+
+    /// @notice `sequence`, then revert whatever happened.
+    function sequenceAndRevert(address[] calldata precompiles, bytes[] calldata inputs) external {
+        bytes[] memory rets = this.sequence(precompiles, inputs);
+        revert InnerReverted(rets.length > 0 ? rets[rets.length - 1] : bytes(""));
+    }
+
+    /// @notice Writes `tensor` under `key` in this contract's agent namespace.
+    function remember(bytes32 key, bytes calldata tensor) external returns (bytes memory ref) {
+        return AIVM.store(AIVM.TARGET_NAMESPACE, key, tensor);
+    }
+
+    /// @notice TLOAD(encoder) → TMATMUL → TCUSTOM → TLOAD(decoder) → TMATMUL → TCOMMIT(trace) in one
+    ///         transaction, passing every intermediate by scratch handle.
+    /// @param x Input activations (int8 [1, D]).
+    /// @param encoderId Persistent id of the encoder weight (int8 [D, H]).
+    /// @param programId Stored program: one int32 [1, H] input → int8 [1, H] output.
+    /// @param decoderId Persistent id of the decoder weight (int8 [H, O]).
+    /// @param names Requantization attribute names for the encoder TMATMUL.
+    /// @param values Requantization attribute values for the encoder TMATMUL.
+    function chainEncoderDecoder(
+        bytes calldata x,
+        bytes32 encoderId,
+        bytes32 programId,
+        bytes32 decoderId,
+        string[] calldata names,
+        int64[][] calldata values
+    ) external returns (bytes32 root, uint256 count, bytes memory output) {
+        bytes memory enc = AIVM.load(AIVM.persistentRef(encoderId), AIVM.OUT_SCRATCH);
+        bytes[] memory ins = new bytes[](2);
+        ins[0] = x;
+        ins[1] = enc;
+        bytes memory h = AIVM.matmulWith(ins, new string[](0), new int64[][](0), AIVM.OUT_SCRATCH);
+        bytes[] memory one = new bytes[](1);
+        one[0] = h;
+        bytes memory hq = AIVM.custom(programId, one, AIVM.OUT_SCRATCH)[0];
+        bytes memory dec = AIVM.load(AIVM.persistentRef(decoderId), AIVM.OUT_SCRATCH);
+        ins[0] = hq;
+        ins[1] = dec;
+        output = AIVM.matmulWith(ins, names, values, 0);
+        (root, count) = AIVM.traceRoot();
+        emit Chained(root, count, output);
+    }
+}

@@ -1,0 +1,102 @@
+// 0x…A105 TSTORE: store a tensor in scratch, or in state — the persistent content-addressed store,
+// a program, the caller's agent namespace, or a shard manifest. State targets are refused inside a
+// static call, are charged per byte, and are undone with the state journal if the frame reverts.
+// input  abi.encode(uint8 target, bytes32 key, bytes data)
+// output abi.encode(bytes ref)
+import { hexToBytes } from "@ethereumjs/util";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { parseAbiParameters } from "viem";
+import { InvalidArgumentError } from "../src/engine/errors.ts";
+import { decodeProgram } from "../src/codec/program.ts";
+import { encodeTensor } from "../src/codec/tensor.ts";
+import { putBlob, putNamespaceEntry } from "../src/chain/memory.ts";
+import { encodeBytes } from "./abi.ts";
+import type { Plan, PrecompileCall } from "./call.ts";
+import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
+import { encodeHandle, scratchHandle } from "./handles.ts";
+import { storeGas, tensorMoveGas } from "./gas.ts";
+import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
+
+export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
+export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
+export const TARGET = { scratch: 0, persistent: 1, program: 2, namespace: 3, sharded: 4 } as const;
+
+const ZERO_KEY = `0x${"00".repeat(32)}`;
+
+export async function planTstore(call: PrecompileCall): Promise<Plan> {
+  const [target, key, data] = call.decode(TSTORE_INPUT);
+  if (target > TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
+  if (target !== TARGET.namespace && key !== ZERO_KEY) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
+  if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(TSTORE_ADDRESS);
+  const bytes = hexToBytes(data);
+
+  if (target === TARGET.program) {
+    decodeProgram(bytes); // validates the whole program before it is stored
+    const id = keccak_256(bytes);
+    const gas = storeGas(bytes.length);
+    return {
+      gas,
+      flops: 0n,
+      workingBytes: 0,
+      async execute() {
+        await putBlob(call.state, id, bytes);
+        call.record(call.data, [], [id], gas, 0n);
+        return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
+      },
+    };
+  }
+
+  if (target === TARGET.sharded) {
+    const manifest = decodeShardManifestData(bytes);
+    const shards = [];
+    for (const s of manifest.shards) shards.push(await call.persistentArg(s));
+    manifest.assemble(shards); // checks dtypes and sizes against the manifest
+    const id = shardManifestId(bytes);
+    const gas = storeGas(bytes.length + 4);
+    return {
+      gas,
+      flops: 0n,
+      workingBytes: 0,
+      async execute() {
+        await putBlob(call.state, id, shardManifestBlob(bytes));
+        call.record(call.data, [], [id], gas, 0n);
+        return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
+      },
+    };
+  }
+
+  const arg = await call.tensorArg(bytes);
+  if (target === TARGET.scratch) {
+    const gas = tensorMoveGas([arg.meta]);
+    return {
+      gas,
+      flops: 0n,
+      workingBytes: 0,
+      async execute() {
+        const t = await arg.load();
+        const handle = scratchHandle(call.tx.scratch.put(t));
+        call.record(call.data, [t], [call.commit(t)], gas, 0n);
+        return encodeBytes(handle);
+      },
+    };
+  }
+
+  // Persistent tensor, or a namespace entry pointing at one: content id = the tensor's commit.
+  const gas = storeGas(arg.encodedBytes) + (target === TARGET.namespace ? storeGas(32) : 0n);
+  const owner = call.frame.caller.bytes;
+  return {
+    gas,
+    flops: 0n,
+    workingBytes: arg.transientBytes + arg.encodedBytes,
+    async execute() {
+      const t = await arg.load();
+      const id = call.commit(t);
+      await putBlob(call.state, id, encodeTensor(t));
+      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, hexToBytes(key), id);
+      call.record(call.data, [t], [id], gas, 0n);
+      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, hexToBytes(key), owner) : encodeHandle(HANDLE_KIND.persistent, id);
+      return encodeBytes(ref);
+    },
+  };
+}
+

@@ -1,0 +1,79 @@
+// 0x…A107 TSTREAM: stateful streaming inference. Runs a stored step program `steps` times, threading
+// its state tensors (KV cache, hidden state); step t gets slice t of `xs` and yields y_t, whose
+// Tensor Commit is returned per step. Every step has the same shapes, so gas = steps × one step.
+// input  abi.encode(bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags)
+// output abi.encode(bytes[] finalState, bytes lastOutput, bytes32[] stepCommits)
+import { hexToBytes } from "@ethereumjs/util";
+import { parseAbiParameters } from "viem";
+import { InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
+import { byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
+import { MAX_STREAM_STEPS } from "../src/codec/program.ts";
+import { inferProgram } from "../src/codec/program-infer.ts";
+import { runProgram } from "../src/codec/program-run.ts";
+import { encodeStreamOutput } from "./abi.ts";
+import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { quoteProgram } from "./gas.ts";
+import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
+
+export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
+
+/** Slice t of a tensor stacked on dimension 0, sharing its data. */
+function sliceStep(xs: Tensor, t: number): Tensor {
+  const shape = xs.shape.slice(1);
+  const n = numElements(shape);
+  return { dtype: xs.dtype, shape, data: xs.data.subarray(t * n, (t + 1) * n) as Tensor["data"] };
+}
+
+export async function planTstream(call: PrecompileCall): Promise<Plan> {
+  const [programId, stateAbi, xsAbi, steps, flagsRaw] = call.decode(TSTREAM_INPUT);
+  const flags = call.checkFlags(flagsRaw);
+  if (steps < 1 || steps > MAX_STREAM_STEPS) throw new InvalidArgumentError("TSTREAM", "steps", `must be 1 … ${MAX_STREAM_STEPS}`);
+  const { program } = await loadStoredProgram(call, hexToBytes(programId));
+  if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "declares no state inputs");
+  if (stateAbi.length !== program.stateCount) {
+    throw new InvalidArgumentError("TSTREAM", "state", `${stateAbi.length} tensors given, the program threads ${program.stateCount}`);
+  }
+  const stateArgs = await call.tensorArgs(stateAbi);
+  let xsArg: TensorArg | undefined;
+  const stepMetas: TensorMeta[] = stateArgs.map((a) => a.meta);
+  if (xsAbi !== "0x") {
+    xsArg = await call.tensorArg(xsAbi);
+    if (xsArg.meta.shape.length < 1 || xsArg.meta.shape[0] !== steps) {
+      throw new ShapeMismatchError("TSTREAM", "xs", `[${steps}, ...] (steps on dimension 0)`, xsArg.meta.shape);
+    }
+    stepMetas.push({ dtype: xsArg.meta.dtype, shape: xsArg.meta.shape.slice(1) });
+  }
+  const handleArgs = await programHandleArgs(call, program);
+  const info = inferProgram(program, stepMetas);
+  if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
+  const gasPerStep = quoteProgram(info, call.multiplier);
+  const gas = gasPerStep * BigInt(steps);
+  const flops = info.flops * BigInt(steps);
+  return {
+    gas,
+    flops,
+    workingBytes: info.peakBytes + (xsArg ? xsArg.transientBytes : 0) + byteSize(info.outputs[program.stateCount]!),
+    quoteOnly: (flags & QUOTE_ONLY) !== 0,
+    async execute() {
+      const initial = await loadAll(stateArgs);
+      const xs = xsArg ? await xsArg.load() : undefined;
+      const handles = await loadHandles(handleArgs);
+      let state = initial;
+      let last: Tensor | undefined;
+      const commits: Uint8Array[] = [];
+      for (let t = 0; t < steps; t++) {
+        const outs = runProgram(program, xs ? [...state, sliceStep(xs, t)] : state, handles, { info, step: t });
+        state = outs.slice(0, program.stateCount);
+        last = outs[program.stateCount]!;
+        commits.push(call.commit(last));
+      }
+      const stateCommits = state.map((s) => call.commit(s));
+      call.record(call.data, xs ? [...initial, xs] : initial, [...stateCommits, ...commits], gas, flops);
+      return encodeStreamOutput(
+        state.map((s) => call.emit(s, flags)),
+        call.emit(last!, flags),
+        commits,
+      );
+    },
+  };
+}

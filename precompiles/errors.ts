@@ -1,0 +1,109 @@
+// The ONE place that maps AIVM error codes to Solidity custom errors (contracts/interfaces/IAIVMErrors.sol)
+// and encodes them as revert data. Error data carries dtypes, shapes, ops and limits — never values.
+import { encodeErrorResult, parseAbi, type Hex } from "viem";
+import {
+  AivmError,
+  DTypeMismatchError,
+  ElementCountError,
+  ElementLimitError,
+  InvalidArgumentError,
+  InvalidDimensionError,
+  MalformedEncodingError,
+  MemoryLimitError,
+  RankLimitError,
+  ShapeMismatchError,
+  UnsupportedOpError,
+  formatShape,
+} from "../src/engine/errors.ts";
+
+/** The IAIVMErrors ABI, kept equal to the Solidity interface (a test compiles both and compares). */
+export const AIVM_ERRORS_ABI = parseAbi([
+  "error ShapeMismatch(string op, string input, string expected, uint32[] actual)",
+  "error DTypeMismatch(string op, string input, string expected, string actual)",
+  "error RankLimit(uint256 rank, uint256 maxRank)",
+  "error ElementLimit(uint32[] shape, uint256 maxElements)",
+  "error InvalidDimension(string shape)",
+  "error ElementCount(uint32[] shape, uint256 expected, uint256 actual)",
+  "error MalformedEncoding(string what, string reason)",
+  "error MemoryLimit(uint256 requestedBytes, uint256 limitBytes, uint256 usedBytes)",
+  "error InvalidArgument(string op, string argument, string reason)",
+  "error UnsupportedOp(string op)",
+  "error WriteInStaticCall(address precompile)",
+  "error UnknownHandle(uint8 kind, address owner, bytes32 id)",
+  "error AivmFailure(string code, string message)",
+]);
+
+/** TSTORE to a state target inside a STATICCALL frame. */
+export class WriteInStaticCallError extends AivmError {
+  override name = "WriteInStaticCallError";
+  override readonly code = "WRITE_IN_STATIC_CALL";
+  constructor(readonly precompile: Hex) {
+    super(`${precompile}: state writes are not allowed inside a static call.`, { docsPath: "precompiles.md#memory" });
+  }
+}
+
+export const HANDLE_KIND = { scratch: 1, persistent: 2, namespace: 3 } as const;
+export type HandleKind = (typeof HANDLE_KIND)[keyof typeof HANDLE_KIND];
+
+/** A handle that names nothing: unknown scratch slot, missing content id or empty namespace key. */
+export class UnknownHandleError extends AivmError {
+  override name = "UnknownHandleError";
+  override readonly code = "UNKNOWN_HANDLE";
+  constructor(
+    readonly kind: number,
+    readonly owner: Hex,
+    readonly id: Hex,
+  ) {
+    super(`No tensor behind handle kind ${kind} owner ${owner} id ${id}.`, { docsPath: "precompiles.md#calling-convention" });
+  }
+}
+
+const u32s = (shape: readonly number[]) => shape.map((d) => (Number.isInteger(d) && d >= 0 && d <= 0xffffffff ? d : 0));
+
+/** ABI-encoded revert data for an error thrown by a precompile. */
+export function revertDataOf(err: AivmError): Hex {
+  const abi = AIVM_ERRORS_ABI;
+  if (err instanceof ShapeMismatchError) {
+    const expected = typeof err.expected === "string" ? err.expected : formatShape(err.expected);
+    return encodeErrorResult({ abi, errorName: "ShapeMismatch", args: [err.op, err.input, expected, u32s(err.actual)] });
+  }
+  if (err instanceof DTypeMismatchError) {
+    return encodeErrorResult({ abi, errorName: "DTypeMismatch", args: [err.op, err.input, err.expected.join("|"), err.actual] });
+  }
+  if (err instanceof RankLimitError) {
+    return encodeErrorResult({ abi, errorName: "RankLimit", args: [BigInt(err.rank), BigInt(err.maxRank)] });
+  }
+  if (err instanceof ElementLimitError) {
+    return encodeErrorResult({ abi, errorName: "ElementLimit", args: [u32s(err.shape), BigInt(err.maxElements)] });
+  }
+  if (err instanceof InvalidDimensionError) {
+    const shape = typeof err.shape === "string" ? err.shape : formatShape(err.shape);
+    return encodeErrorResult({ abi, errorName: "InvalidDimension", args: [shape] });
+  }
+  if (err instanceof ElementCountError) {
+    return encodeErrorResult({ abi, errorName: "ElementCount", args: [u32s(err.shape), BigInt(err.expected), BigInt(err.actual)] });
+  }
+  if (err instanceof MalformedEncodingError) {
+    return encodeErrorResult({ abi, errorName: "MalformedEncoding", args: [err.what, err.shortMessage] });
+  }
+  if (err instanceof MemoryLimitError) {
+    return encodeErrorResult({
+      abi,
+      errorName: "MemoryLimit",
+      args: [BigInt(err.requestedBytes), BigInt(err.limitBytes), BigInt(err.usedBytes)],
+    });
+  }
+  if (err instanceof InvalidArgumentError) {
+    return encodeErrorResult({ abi, errorName: "InvalidArgument", args: [err.op, err.argument, err.shortMessage] });
+  }
+  if (err instanceof UnsupportedOpError) {
+    return encodeErrorResult({ abi, errorName: "UnsupportedOp", args: [err.op] });
+  }
+  if (err instanceof WriteInStaticCallError) {
+    return encodeErrorResult({ abi, errorName: "WriteInStaticCall", args: [err.precompile] });
+  }
+  if (err instanceof UnknownHandleError) {
+    return encodeErrorResult({ abi, errorName: "UnknownHandle", args: [err.kind, err.owner, err.id] });
+  }
+  return encodeErrorResult({ abi, errorName: "AivmFailure", args: [err.code, err.shortMessage] });
+}

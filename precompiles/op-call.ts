@@ -1,0 +1,51 @@
+// The single-op calls shared by TMATMUL and TEWOP: inputs, engine attributes as two parallel ABI
+// arrays, flags. Priced with quoteOp on the declared metas before any tensor data is decoded.
+import { InvalidArgumentError } from "../src/engine/errors.ts";
+import type { AttrValue, Attrs, OpDef } from "../src/engine/op.ts";
+import { byteSize, type Tensor } from "../src/engine/tensor.ts";
+import { encodeBytes } from "./abi.ts";
+import { QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
+import { quoteOp } from "./gas.ts";
+
+/** Engine attributes from `string[] names, int64[][] values`; a list of one is a single integer. */
+export function attrsFromAbi(op: string, names: readonly string[], values: readonly (readonly bigint[])[]): Attrs {
+  if (names.length !== values.length) {
+    throw new InvalidArgumentError(op, "attributes", `${names.length} names but ${values.length} value lists`);
+  }
+  const attrs: Record<string, AttrValue> = {};
+  names.forEach((name, i) => {
+    if (Object.hasOwn(attrs, name)) throw new InvalidArgumentError(op, `attribute "${name}"`, "given twice");
+    const list = values[i]!.map((v) => {
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new InvalidArgumentError(op, `attribute "${name}"`, "beyond the safe integer range");
+      }
+      return Number(v);
+    });
+    attrs[name] = list.length === 1 ? list[0]! : list;
+  });
+  return attrs;
+}
+
+/** Plans one engine op over tensor arguments. */
+export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: readonly `0x${string}`[], attrs: Attrs, flags: number): Promise<Plan> {
+  const args = await call.tensorArgs(inputsAbi);
+  const metas = args.map((a) => a.meta);
+  // infer validates every shape, dtype and attribute before any data is touched.
+  const outMetas = op.infer(metas, attrs);
+  const { gas, flops } = quoteOp(op, metas, attrs, call.multiplier);
+  const workingBytes = args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0);
+  return {
+    gas,
+    flops,
+    workingBytes,
+    quoteOnly: (flags & QUOTE_ONLY) !== 0,
+    async execute() {
+      const inputs: Tensor[] = [];
+      for (const a of args) inputs.push(await a.load());
+      const [out] = op.run(inputs, attrs);
+      const result = call.emit(out!, flags);
+      call.record(call.data, inputs, [call.commit(out!)], gas, flops);
+      return encodeBytes(result);
+    },
+  };
+}

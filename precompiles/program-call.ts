@@ -1,0 +1,71 @@
+// Shared by TGRAPH, TCUSTOM and TSTREAM: resolve a program's inputs and stored constants, infer every
+// shape, price it with quoteProgram, then run it with the engine keeping intermediates in VM memory.
+import { bytesToHex } from "@ethereumjs/util";
+import { InvalidArgumentError } from "../src/engine/errors.ts";
+import type { Tensor } from "../src/engine/tensor.ts";
+import { decodeProgram, type Program } from "../src/codec/program.ts";
+import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
+import { runProgram } from "../src/codec/program-run.ts";
+import { getBlob } from "../src/chain/memory.ts";
+import { encodeBytesArray } from "./abi.ts";
+import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { HANDLE_KIND, UnknownHandleError } from "./errors.ts";
+import { quoteProgram } from "./gas.ts";
+
+/** A stored program by id (TSTORE target 2), decoded and validated. */
+export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
+  const bytes = await getBlob(call.state, id);
+  if (!bytes) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, bytesToHex(id) as `0x${string}`);
+  return { program: decodeProgram(bytes), bytes };
+}
+
+/** The program's stored constants (handle values), resolved by content id. */
+export async function programHandleArgs(call: PrecompileCall, program: Program): Promise<Map<number, TensorArg>> {
+  const out = new Map<number, TensorArg>();
+  for (let id = 0; id < program.values.length; id++) {
+    const v = program.values[id]!;
+    if (v.kind === "handle") out.set(id, await call.persistentArg(v.id));
+  }
+  return out;
+}
+
+export async function loadAll(args: Iterable<TensorArg>): Promise<Tensor[]> {
+  const out: Tensor[] = [];
+  for (const a of args) out.push(await a.load());
+  return out;
+}
+
+/** Loads the stored constants into the id → tensor map runProgram takes. */
+export async function loadHandles(args: Map<number, TensorArg>): Promise<Map<number, Tensor>> {
+  const out = new Map<number, Tensor>();
+  for (const [id, a] of args) out.set(id, await a.load());
+  return out;
+}
+
+/** Plans a single run of `program` on ABI tensor arguments (TGRAPH, TCUSTOM). */
+export async function planProgramRun(
+  call: PrecompileCall,
+  program: Program,
+  inputsAbi: readonly `0x${string}`[],
+  flags: number,
+  params: Uint8Array,
+): Promise<Plan> {
+  if (program.stateCount !== 0) throw new InvalidArgumentError(call.opcode, "program", "is a step program; run it with TSTREAM");
+  const args = await call.tensorArgs(inputsAbi);
+  const handleArgs = await programHandleArgs(call, program);
+  const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
+  const gas = quoteProgram(info, call.multiplier);
+  return {
+    gas,
+    flops: info.flops,
+    workingBytes: info.peakBytes,
+    quoteOnly: (flags & QUOTE_ONLY) !== 0,
+    async execute() {
+      const inputs = await loadAll(args);
+      const outputs = runProgram(program, inputs, await loadHandles(handleArgs), { info });
+      const encoded = outputs.map((t) => call.emit(t, flags));
+      call.record(params, inputs, outputs.map((t) => call.commit(t)), gas, info.flops);
+      return encodeBytesArray(encoded);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Sharded persistent tensors: large weights are uploaded as several 1-D shard tensors (one TSTORE
+// each, so no single transaction has to carry them) and joined by a manifest stored with TSTORE
+// target 4. Loading the manifest's id assembles the full tensor.
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@ethereumjs/util";
+import { decodeAbiParameters, parseAbiParameters } from "viem";
+import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
+import { allocate, byteSize, checkShape, type DType, type TensorMeta } from "../src/engine/tensor.ts";
+import { DTYPE_CODES, encodedTensorLength } from "../src/codec/tensor.ts";
+import type { TensorArg } from "./call.ts";
+
+/** "AISH": the first bytes of a stored manifest blob. */
+const MANIFEST_MAGIC = Uint8Array.of(0x41, 0x49, 0x53, 0x48);
+const MANIFEST_PARAMS = parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds");
+const DTYPE_BY_CODE = new Map((Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]));
+export const MAX_SHARDS = 4096;
+
+export interface ShardManifest {
+  meta: TensorMeta;
+  shards: Uint8Array[];
+  /** Joins the shards (already resolved) into one tensor argument, checking dtypes and sizes. */
+  assemble(shards: readonly TensorArg[]): TensorArg;
+}
+
+export function isShardManifest(blob: Uint8Array): boolean {
+  return blob.length >= 4 && MANIFEST_MAGIC.every((b, i) => blob[i] === b);
+}
+
+/** Content id of a manifest (its ABI data, domain-separated). */
+export function shardManifestId(data: Uint8Array): Uint8Array {
+  return keccak_256(concatBytes(utf8ToBytes("AIVM.shards"), data));
+}
+
+/** The stored form of a manifest. */
+export function shardManifestBlob(data: Uint8Array): Uint8Array {
+  return concatBytes(MANIFEST_MAGIC, data);
+}
+
+/** Decodes manifest ABI data (without the magic), validating dtype, shape and shard count. */
+export function decodeShardManifestData(data: Uint8Array): ShardManifest {
+  let dtypeCode: number, shape: readonly number[], ids: readonly `0x${string}`[];
+  try {
+    [dtypeCode, shape, ids] = decodeAbiParameters(MANIFEST_PARAMS, bytesToHex(data) as `0x${string}`);
+  } catch {
+    throw new MalformedEncodingError("shard manifest", "not abi.encode(uint8 dtype, uint32[] shape, bytes32[] shardIds)");
+  }
+  const dtype = DTYPE_BY_CODE.get(dtypeCode);
+  if (!dtype) throw new MalformedEncodingError("shard manifest", `unknown dtype code ${dtypeCode}`);
+  if (ids.length < 1 || ids.length > MAX_SHARDS) throw new MalformedEncodingError("shard manifest", `needs 1 … ${MAX_SHARDS} shards`);
+  const count = checkShape(shape);
+  const meta: TensorMeta = { dtype, shape: [...shape] };
+  return {
+    meta,
+    shards: ids.map((h) => hexToBytes(h)),
+    assemble(shards) {
+      let total = 0;
+      shards.forEach((s, i) => {
+        if (s.meta.dtype !== dtype) throw new DTypeMismatchError("shards", `shard ${i}`, [dtype], s.meta.dtype);
+        if (s.meta.shape.length !== 1) throw new ShapeMismatchError("shards", `shard ${i}`, "rank 1", s.meta.shape);
+        total += s.meta.shape[0]!;
+      });
+      if (total !== count) throw new ShapeMismatchError("shards", "shards", `${count} elements in total`, [total]);
+      return {
+        meta,
+        transientBytes: byteSize(meta),
+        encodedBytes: encodedTensorLength(meta),
+        async load() {
+          const data = allocate(dtype, count);
+          let o = 0;
+          for (const s of shards) {
+            const t = await s.load();
+            data.set(t.data, o);
+            o += t.data.length;
+          }
+          return { dtype, shape: meta.shape, data };
+        },
+      };
+    },
+  };
+}
+
+export function decodeShardManifest(blob: Uint8Array): ShardManifest {
+  return decodeShardManifestData(blob.subarray(4));
+}

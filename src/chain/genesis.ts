@@ -1,0 +1,33 @@
+// Genesis for an AIVM chain: the system contracts at fixed addresses inside 0x…A109–0x…A1FF, with
+// runtime bytecode compiled from contracts/system by npm solc, and their initial storage.
+import { setLengthLeft, bigIntToBytes, bytesToHex } from "@ethereumjs/util";
+import type { GenesisAccount } from "./types.ts";
+import { getContract } from "./solc.ts";
+import { AGENT_NAMESPACES_ADDRESS } from "./memory.ts";
+import { MULTIPLIER_ONE, initialMultiplier } from "../../precompiles/gas.ts";
+
+/** Block anchor system contract (contracts/system/BlockAnchor.sol). */
+export const BLOCK_ANCHOR_ADDRESS = "0x000000000000000000000000000000000000a110" as const;
+/** Congestion multiplier system contract (contracts/system/Congestion.sol). */
+export const CONGESTION_ADDRESS = "0x000000000000000000000000000000000000a111" as const;
+export { AGENT_NAMESPACES_ADDRESS };
+
+const SYSTEM_SOURCES = ["system/BlockAnchor.sol", "system/Congestion.sol", "system/AgentNamespaces.sol"] as const;
+
+const slot = (n: number) => bytesToHex(setLengthLeft(Uint8Array.of(n), 32)) as `0x${string}`;
+const value = (v: bigint) => bytesToHex(setLengthLeft(bigIntToBytes(v), 32)) as `0x${string}`;
+
+/** The system accounts every AIVM genesis contains. */
+export function aivmGenesisAccounts(): GenesisAccount[] {
+  const code = (name: string) => getContract(name, undefined, SYSTEM_SOURCES).deployedBytecode;
+  return [
+    { address: BLOCK_ANCHOR_ADDRESS, code: code("BlockAnchor") },
+    {
+      address: CONGESTION_ADDRESS,
+      code: code("Congestion"),
+      storage: { [slot(0)]: value(initialMultiplier()), [slot(1)]: value(MULTIPLIER_ONE) },
+    },
+    { address: AGENT_NAMESPACES_ADDRESS, code: code("AgentNamespaces") },
+  ];
+}
+

@@ -1,0 +1,208 @@
+// The AIVM runtime: one per chain. Owns the per-transaction tensor scratch memory and trace, learns
+// each precompile call's caller and static flag from the EVM's message events, journals scratch and
+// receipts with the call frames, and writes the block anchor and next multiplier at the end of a block.
+import { Address, bytesToBigInt, bigIntToBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import type { VM } from "@ethereumjs/vm";
+import type { EVMInterface, EVMResult, Message } from "@ethereumjs/evm";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { concatBytes } from "@noble/hashes/utils.js";
+import type { AivmBlockAnchor, AivmOpReceipt, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
+import { ScratchMemory, type ScratchCheckpoint } from "./memory.ts";
+import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS, aivmGenesisAccounts } from "./genesis.ts";
+import { createAivmPrecompiles, isAivmPrecompile } from "../../precompiles/index.ts";
+import { receiptLeafOf, rootOfLeaves, type ReceiptInput } from "../../precompiles/commit.ts";
+import { MULTIPLIER_ONE, initialMultiplier, nextMultiplier } from "../../precompiles/gas.ts";
+
+/** What a precompile learns about the frame that called it. */
+export interface PrecompileCallFrame {
+  caller: Address;
+  isStatic: boolean;
+  depth: number;
+}
+
+interface Frame extends PrecompileCallFrame {
+  to: Address | undefined;
+  scratch: ScratchCheckpoint;
+  receipts: number;
+}
+
+/** The state of the transaction (or eth_call) being executed. */
+export class TxContext {
+  readonly scratch: ScratchMemory;
+  readonly receipts: AivmOpReceipt[] = [];
+  constructor(limitBytes?: number) {
+    this.scratch = new ScratchMemory(limitBytes);
+  }
+}
+
+export interface AivmRuntimeOptions {
+  /** Per-transaction tensor memory budget; 512 MiB by default (tests lower it to exercise the cap). */
+  txMemoryLimitBytes?: number;
+}
+
+/** A sealed block's AIVM record: its anchor plus every transaction's trace, for proofs. */
+export interface AivmBlockRecord {
+  anchor: AivmBlockAnchor;
+  leaves: `0x${string}`[];
+  traces: { txHash: `0x${string}` | undefined; trace: AivmTxTrace }[];
+}
+
+// BlockAnchor storage: slot 0 latestBlock; slot 1 mapping(uint256 => {root, receiptCount, flops}).
+function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] {
+  const base = bytesToBigInt(keccak_256(concatBytes(setLengthLeft(bigIntToBytes(blockNumber), 32), setLengthLeft(Uint8Array.of(1), 32))));
+  const slot = (i: bigint) => setLengthLeft(bigIntToBytes((base + i) % 2n ** 256n), 32);
+  return [slot(0n), slot(1n), slot(2n)];
+}
+const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
+const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
+
+export class AivmRuntimeImpl implements AivmRuntime {
+  readonly customPrecompiles: { address: string; function: (input: never) => unknown }[];
+  private readonly txMemoryLimitBytes: number | undefined;
+  private frames: Frame[] = [];
+  private tx: TxContext | undefined;
+  private blockLeaves: `0x${string}`[] = [];
+  private blockTraces: AivmBlockRecord["traces"] = [];
+  private blockFlops = 0n;
+  private blockNumber = 0n;
+  /** Multiplier in force (fixed point, MULTIPLIER_ONE = 1.0). */
+  multiplier: bigint = initialMultiplier();
+  readonly blocks = new Map<bigint, AivmBlockRecord>();
+
+  constructor(options: AivmRuntimeOptions = {}) {
+    this.txMemoryLimitBytes = options.txMemoryLimitBytes;
+    this.customPrecompiles = createAivmPrecompiles(this) as AivmRuntimeImpl["customPrecompiles"];
+  }
+
+  genesisAccounts(): GenesisAccount[] {
+    return aivmGenesisAccounts();
+  }
+
+  attach(vm: VM): void {
+    this.attachEvm(vm.evm);
+  }
+
+  /** Subscribes to an EVM's message events (also used for standalone EVMs in tools). */
+  attachEvm(evm: EVMInterface): void {
+    const events = evm.events!;
+    // One-argument listeners: the EVM calls them synchronously, in message order.
+    events.on("beforeMessage", (message: Message) => this.onBeforeMessage(message));
+    events.on("afterMessage", (result: EVMResult) => this.onAfterMessage(result.execResult.exceptionError !== undefined));
+  }
+
+  private onBeforeMessage(message: Message): void {
+    // A depth-0 message starts a fresh frame stack (a previous run may have thrown mid-way).
+    if (message.depth === 0) this.frames = [];
+    const tx = this.currentTx();
+    this.frames.push({
+      caller: message.caller,
+      to: message.to,
+      isStatic: message.isStatic,
+      depth: message.depth,
+      scratch: tx.scratch.checkpoint(),
+      receipts: tx.receipts.length,
+    });
+  }
+
+  private onAfterMessage(failed: boolean): void {
+    const frame = this.frames.pop();
+    if (!frame || !failed || !this.tx) return;
+    // A reverted frame takes its scratch slots and receipts with it, like the state journal.
+    this.tx.scratch.rollback(frame.scratch);
+    this.tx.receipts.length = frame.receipts;
+  }
+
+  /** The frame of the precompile call being executed (the top of the stack). */
+  currentFrame(): PrecompileCallFrame {
+    const top = this.frames[this.frames.length - 1];
+    if (top === undefined) return { caller: new Address(new Uint8Array(20)), isStatic: false, depth: 0 };
+    return top;
+  }
+
+  currentTx(): TxContext {
+    if (!this.tx) this.tx = new TxContext(this.txMemoryLimitBytes);
+    return this.tx;
+  }
+
+  /** Appends a receipt to the current transaction's trace and returns it. */
+  recordReceipt(input: ReceiptInput): AivmOpReceipt {
+    const tx = this.currentTx();
+    const receipt = receiptLeafOf(tx.receipts.length, input);
+    tx.receipts.push(receipt);
+    return receipt;
+  }
+
+  traceRoot(): { root: `0x${string}`; count: number } {
+    const receipts = this.currentTx().receipts;
+    return { root: rootOfLeaves(receipts.map((r) => r.leaf)), count: receipts.length };
+  }
+
+  async startBlock(vm: VM, blockNumber: bigint, _timestamp: bigint): Promise<void> {
+    this.blockNumber = blockNumber;
+    this.blockLeaves = [];
+    this.blockTraces = [];
+    this.blockFlops = 0n;
+    const stored = bytesToBigInt(await vm.stateManager.getStorage(new Address(hexToBytes(CONGESTION_ADDRESS)), slotN(0)));
+    this.multiplier = stored === 0n ? initialMultiplier() : stored;
+  }
+
+  startTx(_evm?: EVMInterface): void {
+    this.tx = new TxContext(this.txMemoryLimitBytes);
+    this.frames = [];
+  }
+
+  endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace {
+    const receipts = this.tx?.receipts ?? [];
+    const trace: AivmTxTrace = { receipts, traceRoot: rootOfLeaves(receipts.map((r) => r.leaf)) };
+    this.tx = undefined;
+    this.frames = [];
+    if (!discard) {
+      for (const r of receipts) {
+        this.blockLeaves.push(r.leaf);
+        this.blockFlops += r.flops;
+      }
+      this.blockTraces.push({ txHash, trace });
+    }
+    return trace;
+  }
+
+  async endBlock(vm: VM, blockNumber: bigint): Promise<AivmBlockAnchor> {
+    const anchor: AivmBlockAnchor = {
+      blockNumber,
+      anchorRoot: rootOfLeaves(this.blockLeaves),
+      receiptCount: this.blockLeaves.length,
+      flops: this.blockFlops,
+      multiplier: this.multiplier,
+    };
+    const state = vm.stateManager;
+    const anchorAddr = new Address(hexToBytes(BLOCK_ANCHOR_ADDRESS));
+    const [rootSlot, countSlot, flopsSlot] = anchorSlots(blockNumber);
+    await state.putStorage(anchorAddr, slotN(0), word(blockNumber));
+    await state.putStorage(anchorAddr, rootSlot, hexToBytes(anchor.anchorRoot));
+    await state.putStorage(anchorAddr, countSlot, word(BigInt(anchor.receiptCount)));
+    await state.putStorage(anchorAddr, flopsSlot, word(anchor.flops));
+    const next = nextMultiplier(this.multiplier, this.blockFlops);
+    const congestion = new Address(hexToBytes(CONGESTION_ADDRESS));
+    await state.putStorage(congestion, slotN(0), word(next));
+    await state.putStorage(congestion, slotN(1), word(MULTIPLIER_ONE));
+    await state.putStorage(congestion, slotN(2), word(blockNumber));
+    this.blocks.set(blockNumber, { anchor, leaves: this.blockLeaves, traces: this.blockTraces });
+    this.multiplier = next;
+    this.blockLeaves = [];
+    this.blockTraces = [];
+    this.blockFlops = 0n;
+    return anchor;
+  }
+
+  /** The block number being built (for precompiles that need it). */
+  get currentBlockNumber(): bigint {
+    return this.blockNumber;
+  }
+}
+
+/** One runtime per chain. */
+export function createAivmRuntime(options?: AivmRuntimeOptions): AivmRuntimeImpl {
+  return new AivmRuntimeImpl(options);
+}
+
+export { isAivmPrecompile };
