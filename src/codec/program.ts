@@ -234,21 +234,41 @@ export function encodeProgram(p: Program): Uint8Array {
     w.u8(n.outputs);
     w.u8(names.length);
     for (const id of n.inputs) w.u32(id);
-    for (const name of names) {
-      const v = n.attrs[name]!;
-      w.u8(name.length);
-      for (let i = 0; i < name.length; i++) w.u8(name.charCodeAt(i));
-      if (typeof v === "number") {
-        w.u8(ATTR_INT);
-        w.i64(v);
-      } else {
-        w.u8(ATTR_INTS);
-        w.u8(v.length);
-        for (const x of v) w.i64(x);
-      }
-    }
+    writeAttrs(w, n.attrs, names);
   }
   for (const id of p.outputs) w.u32(id);
+  return w.result();
+}
+
+function writeAttrs(w: Writer, attrs: Attrs, sortedNames: readonly string[]): void {
+  for (const name of sortedNames) {
+    const v = attrs[name]!;
+    w.u8(name.length);
+    for (let i = 0; i < name.length; i++) w.u8(name.charCodeAt(i));
+    if (typeof v === "number") {
+      w.u8(ATTR_INT);
+      w.i64(v);
+    } else {
+      w.u8(ATTR_INTS);
+      w.u8(v.length);
+      for (const x of v) w.i64(x);
+    }
+  }
+}
+
+/**
+ * Canonical bytes of one op call's parameters: `op u16 ‖ attrCount u8 ‖ attrs` exactly as a program
+ * node writes them (names ascending). What a receipt's paramsHash is computed over for single ops.
+ */
+export function encodeOpParams(op: number, attrs: Attrs): Uint8Array {
+  const names = Object.keys(attrs).sort();
+  if (!Number.isInteger(op) || op < 0 || op > 0xffff) throw invalid("op", "must be a u16 op code");
+  if (names.length > MAX_NODE_ATTRS) throw invalid("attrs", `more than ${MAX_NODE_ATTRS}`);
+  for (const name of names) checkAttr(0, name, attrs[name]!);
+  const w = new Writer();
+  w.u16(op);
+  w.u8(names.length);
+  writeAttrs(w, attrs, names);
   return w.result();
 }
 

@@ -30,6 +30,9 @@ export const TENSOR_FIXED_HEADER_BYTES = 12;
 /** multiplier u32, shift u32, zeroPoint i32 */
 export const QUANT_ENTRY_BYTES = 12;
 
+/** Typed arrays use the host byte order; on a little-endian host the wire bytes can be copied as is. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export const DTYPE_CODES: Readonly<Record<DType, number>> = { int8: 1, int16: 2, int32: 3 };
 const DTYPE_BY_CODE: ReadonlyMap<number, DType> = new Map(
   (Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]),
@@ -104,14 +107,45 @@ export function encodedTensorLength(meta: TensorMeta, quant?: QuantParams): numb
   return TENSOR_FIXED_HEADER_BYTES + 4 * meta.shape.length + quantBytes + count * DTYPE_BYTES[meta.dtype];
 }
 
-/** Encodes a tensor; validates shape, data length and quantization parameters first. */
-export function encodeTensor(t: Tensor): Uint8Array {
+function checkTensor(t: Tensor): number {
   const count = checkShape(t.shape);
   if (dtypeOf(t.data) !== t.dtype) throw new DTypeMismatchError("encodeTensor", "data", [t.dtype], dtypeOf(t.data));
   if (t.data.length !== count) throw new ElementCountError(t.shape, count, t.data.length);
   if (t.quant) checkQuant(t.dtype, t.shape, t.quant);
+  return count;
+}
 
+/** Encodes a tensor; validates shape, data length and quantization parameters first. */
+export function encodeTensor(t: Tensor): Uint8Array {
+  checkTensor(t);
   const out = new Uint8Array(encodedTensorLength(t, t.quant));
+  writeData(viewOf(out), writeHeader(out, t), t.data, t.dtype);
+  return out;
+}
+
+/** Only the header bytes of `encodeTensor(t)` (everything before the element data). */
+export function encodeTensorHeader(t: Tensor): Uint8Array {
+  checkTensor(t);
+  const out = new Uint8Array(encodedTensorLength(t, t.quant) - t.data.byteLength);
+  writeHeader(out, t);
+  return out;
+}
+
+/**
+ * The element data exactly as it appears on the wire (little-endian). On a little-endian host this
+ * is a view of the tensor's own buffer, not a copy: callers must not write to it.
+ */
+export function tensorDataBytes(t: Tensor): Uint8Array {
+  checkTensor(t);
+  if (HOST_LITTLE_ENDIAN || t.dtype === "int8") return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const out = new Uint8Array(t.data.byteLength);
+  writeData(viewOf(out), 0, t.data, t.dtype);
+  return out;
+}
+
+/** Writes the header of `t` at the start of `out`; returns the offset of the data. */
+function writeHeader(out: Uint8Array, t: Tensor): number {
+  const count = t.data.length;
   const view = viewOf(out);
   const dataLength = count * DTYPE_BYTES[t.dtype];
   view.setUint32(0, TENSOR_MAGIC);
@@ -137,12 +171,9 @@ export function encodeTensor(t: Tensor): Uint8Array {
       o += QUANT_ENTRY_BYTES;
     }
   }
-  writeData(view, o, t.data, t.dtype);
-  return out;
+  return o;
 }
 
-/** Typed arrays use the host byte order; on a little-endian host the wire bytes can be copied as is. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function readData(bytes: Uint8Array, start: number, dtype: DType, elements: number): Tensor["data"] {
   const byteLength = elements * DTYPE_BYTES[dtype];

@@ -1,0 +1,63 @@
+// keccak256 and the one-byte domain tags that keep every kind of preimage distinct, so no leaf can
+// be passed off as an internal node, a chunk as a receipt, or a header as a commitment.
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+
+export type Hex = `0x${string}`;
+
+/** First byte of every hashed preimage (docs/spec.md#commitments). */
+export const DOMAIN = {
+  chunkLeaf: 0x00,
+  node: 0x01,
+  receiptLeaf: 0x02,
+  tensorCommit: 0x03,
+  tensorHeader: 0x04,
+  opParams: 0x05,
+} as const;
+
+export const ZERO_HASH: Uint8Array = new Uint8Array(32);
+
+export function keccak(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return keccak_256(parts[0]!);
+  const h = keccak_256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** keccak256(tag ‖ parts…) */
+export function taggedHash(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  return keccak(Uint8Array.of(tag), ...parts);
+}
+
+export function toHex(b: Uint8Array): Hex {
+  return `0x${bytesToHex(b)}`;
+}
+
+export function fromHex(h: string): Uint8Array {
+  return hexToBytes(h.startsWith("0x") ? h.slice(2) : h);
+}
+
+export function u32be(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v);
+  return b;
+}
+
+/** uint256 big-endian, as abi.encodePacked(uint256) writes it. */
+export function u256be(v: bigint): Uint8Array {
+  if (v < 0n || v >= 1n << 256n) throw new RangeError("uint256 out of range");
+  const b = new Uint8Array(32);
+  let x = v;
+  for (let i = 31; i >= 0 && x > 0n; i--) {
+    b[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return b;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}

@@ -1,0 +1,68 @@
+// Trace roots (one transaction's receipts), block anchors (all of a block's receipts, in
+// transaction order) and receipt verification against an anchor (docs/spec.md#anchors).
+import type { AivmBlockAnchor, AivmOpReceipt } from "../chain/types.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import { equalBytes, fromHex, toHex, type Hex } from "./hash.ts";
+import { merkleProof, merkleRoot, verifyMerkleProof } from "./merkle.ts";
+import { receiptLeaf } from "./receipt.ts";
+import { commitTensor } from "./tensor-commit.ts";
+
+/** Merkle root over receipt leaves, in order; the zero hash when there are none. */
+export function leavesRoot(leaves: readonly Hex[]): Hex {
+  return toHex(merkleRoot(leaves.map(fromHex)));
+}
+
+/** A transaction's trace root (what TCOMMIT mode 1 returns). */
+export function traceRoot(receipts: readonly Pick<AivmOpReceipt, "leaf">[]): Hex {
+  return leavesRoot(receipts.map((r) => r.leaf));
+}
+
+/** A block's anchor root over every receipt leaf of the block, transactions in block order. */
+export function anchorRoot(blockLeaves: readonly Hex[]): Hex {
+  return leavesRoot(blockLeaves);
+}
+
+/** Inclusion proof of leaf `index` among `leaves` (a trace or a whole block). */
+export function receiptProof(leaves: readonly Hex[], index: number): Hex[] {
+  return merkleProof(leaves.map(fromHex), index).map(toHex);
+}
+
+export interface ReceiptCheck {
+  ok: boolean;
+  /** Which step failed: "malformed", "leaf", "inclusion", "output count" or "output <i>". */
+  failed?: string;
+}
+
+/**
+ * Checks a receipt against a block anchor in three steps:
+ *   1. its leaf is the hash of its fields;
+ *   2. the leaf is at `position` among the anchor's `receiptCount` leaves (Merkle proof);
+ *   3. when `outputs` are given, each one's Tensor Commit equals the receipt's output commit.
+ * Correctness of the outputs themselves is a separate re-execution or spot check.
+ */
+export function verifyReceipt(
+  receipt: AivmOpReceipt,
+  anchor: Pick<AivmBlockAnchor, "anchorRoot" | "receiptCount">,
+  position: number,
+  proof: readonly Hex[],
+  outputs?: readonly Tensor[],
+): ReceiptCheck {
+  let leaf: Hex;
+  let included: boolean;
+  try {
+    leaf = receiptLeaf(receipt);
+    included = verifyMerkleProof(fromHex(anchor.anchorRoot), fromHex(leaf), position, anchor.receiptCount, proof.map(fromHex));
+  } catch {
+    // Malformed hex or field widths: not a receipt that can verify.
+    return { ok: false, failed: "malformed" };
+  }
+  if (leaf !== receipt.leaf.toLowerCase()) return { ok: false, failed: "leaf" };
+  if (!included) return { ok: false, failed: "inclusion" };
+  if (outputs) {
+    if (outputs.length !== receipt.outputCommits.length) return { ok: false, failed: "output count" };
+    for (let i = 0; i < outputs.length; i++) {
+      if (!equalBytes(commitTensor(outputs[i]!), fromHex(receipt.outputCommits[i]!))) return { ok: false, failed: `output ${i}` };
+    }
+  }
+  return { ok: true };
+}
