@@ -7,6 +7,7 @@ import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/
 import { createLegacyTx } from "@ethereumjs/tx";
 import { Account, Address, createAddressFromPrivateKey, hexToBytes, bytesToHex } from "@ethereumjs/util";
 import { createVM, runTx, type VM } from "@ethereumjs/vm";
+import { SimpleStateManager } from "@ethereumjs/statemanager";
 import {
   decodeErrorResult,
   decodeEventLog,
@@ -256,7 +257,7 @@ export async function createChain(accountCount = 8): Promise<Chain> {
     ({ vm, common } = loaded);
   } else {
     common = createCustomCommon({ chainId: 31337, name: "aivm-test" }, Mainnet, { hardfork: Hardfork.Prague });
-    vm = await createVM({ common });
+    vm = await createVM({ common, stateManager: new SimpleStateManager({ common }) });
   }
   for (const a of accounts) {
     await vm.stateManager.putAccount(new Address(hexToBytes(a.address)), new Account(0n, 10n ** 30n));

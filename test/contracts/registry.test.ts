@@ -235,7 +235,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
     const approvals: Set<number>[] = [new Set()];
     let active = 0;
     const eta: bigint[] = [0n];
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 60; step++) {
       const op = Math.floor(rand() * 5);
       const v = 1 + Math.floor(rand() * Math.max(1, status.length - 1));
       if (op === 0 || status.length === 1) {
