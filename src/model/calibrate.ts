@@ -43,10 +43,13 @@ export interface CalibrateOptions {
 }
 
 /** Ranges (max |v|) and shapes of every float-graph value over the calibration inputs. */
-export function collectStats(graph: FloatGraph, samples: readonly HostTensor[][], onSample?: (i: number) => void): Map<string, ValueStats> {
+export function collectStats(graph: FloatGraph, samples: readonly HostTensor[][]): Map<string, ValueStats> {
+  return statsOf(samples.map((s) => runFloatGraph(graph, s)));
+}
+
+function statsOf(runs: readonly Map<string, HostTensor>[]): Map<string, ValueStats> {
   const stats = new Map<string, ValueStats>();
-  samples.forEach((inputs, i) => {
-    const env = runFloatGraph(graph, inputs);
+  runs.forEach((env) => {
     for (const [name, t] of env) {
       let m = 0;
       for (const v of t.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
@@ -54,7 +57,6 @@ export function collectStats(graph: FloatGraph, samples: readonly HostTensor[][]
       if (s) s.maxAbs = Math.max(s.maxAbs, m);
       else stats.set(name, { shape: [...t.shape], dtype: t.dtype, maxAbs: m });
     }
-    onSample?.(i);
   });
   return stats;
 }
@@ -89,12 +91,19 @@ export function runQuantized(model: QuantizedModel, inputs: readonly HostTensor[
 }
 
 /** Per-tensor error of the integer program against the float graph over the samples. */
-export function quantizationReport(graph: FloatGraph, model: QuantizedModel, stats: Map<string, ValueStats>, samples: readonly HostTensor[][]): LayerReport[] {
+export function quantizationReport(
+  graph: FloatGraph,
+  model: QuantizedModel,
+  stats: Map<string, ValueStats>,
+  samples: readonly HostTensor[][],
+  floatRuns: readonly Map<string, HostTensor>[] = samples.map((s) => runFloatGraph(graph, s)),
+): LayerReport[] {
   const producers = new Map<string, string>();
   for (const n of graph.nodes) for (const o of n.outputs) producers.set(o, n.name);
   const errors = new Map<string, number>();
-  for (const inputs of samples) {
-    const env = runFloatGraph(graph, inputs);
+  for (let k = 0; k < samples.length; k++) {
+    const inputs = samples[k]!;
+    const env = floatRuns[k]!;
     const capture = new Map<number, Tensor>();
     runQuantized(model, inputs, capture);
     for (const [name, { id, quant }] of model.tensors) {
@@ -124,13 +133,17 @@ export function quantizationReport(graph: FloatGraph, model: QuantizedModel, sta
 /** Full calibration: ranges, quantization, and int16 widening where the error needs it. */
 export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], options: CalibrateOptions = {}): CalibrationResult {
   const progress = options.onProgress;
-  const stats = collectStats(graph, samples, (i) => progress?.("ranges", i + 1, samples.length));
+  const floatRuns = samples.map((s, i) => {
+    progress?.("float reference", i + 1, samples.length);
+    return runFloatGraph(graph, s);
+  });
+  const stats = statsOf(floatRuns);
   const activations = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.nodes.flatMap((n) => n.outputs)]);
   const wide = new Set<string>(options.allWide ? activations : []);
   const threshold = options.widenAbove ?? 0.01;
   const rounds = options.allWide ? 0 : (options.rounds ?? 3);
   let model = quantizeGraph(graph, stats, { wide });
-  let report = quantizationReport(graph, model, stats, samples);
+  let report = quantizationReport(graph, model, stats, samples, floatRuns);
   for (let r = 0; r < rounds; r++) {
     progress?.("widening", r + 1, rounds);
     const add = report.filter((l) => l.relError > threshold && l.dtype === "int8" && activations.has(l.tensor) && !wide.has(l.tensor));
@@ -146,7 +159,7 @@ export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], o
       for (const i of producerOf.get(l.tensor)?.inputs ?? []) if (activations.has(i)) wide.add(i);
     }
     model = quantizeGraph(graph, stats, { wide });
-    report = quantizationReport(graph, model, stats, samples);
+    report = quantizationReport(graph, model, stats, samples, floatRuns);
   }
   return { model, stats, wide, report };
 }
