@@ -1,22 +1,21 @@
-// The precompiles' one door to src/commit: tensor commitments, receipt leaves and Merkle roots.
-// TEMPORARY: until src/commit lands, keccak-based stand-ins with the same roles.
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { encodeTensor } from "../src/codec/tensor.ts";
+// The precompiles' one door to src/commit: tensor commitments, receipt leaves and Merkle roots
+// (formats in docs/spec.md#commitments).
+import { commitTensor, leavesRoot, makeReceipt, paramsHash, toHex } from "../src/commit/index.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
 import type { AivmOpReceipt } from "../src/chain/types.ts";
 
 type Hex = `0x${string}`;
-const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as Hex;
-const unhex = (h: Hex) => Uint8Array.from(Buffer.from(h.slice(2), "hex"));
 
+/** The Tensor Commit (chunk Merkle root bound to the header); also a persistent tensor's content id. */
 export function tensorCommit(t: Tensor): Uint8Array {
-  return keccak_256(concatBytes(utf8ToBytes("AIVM.tensor"), encodeTensor(t)));
+  return commitTensor(t);
 }
 
+/** What a precompile reports for one executed op. */
 export interface ReceiptInput {
   precompile: Hex;
   opcode: string;
+  /** The call's parameters; the receipt commits to their hash. */
   params: Uint8Array;
   inputCommits: Uint8Array[];
   outputCommits: Uint8Array[];
@@ -25,30 +24,18 @@ export interface ReceiptInput {
 }
 
 export function receiptLeafOf(index: number, r: ReceiptInput): AivmOpReceipt {
-  const paramsHash = hex(keccak_256(r.params));
-  const leaf = keccak_256(
-    concatBytes(utf8ToBytes("AIVM.receipt" + r.opcode), unhex(paramsHash), ...r.inputCommits, ...r.outputCommits, utf8ToBytes(`${r.gasUsed}:${r.flops}`)),
-  );
-  return {
-    index,
+  return makeReceipt(index, r.opcode, {
     precompile: r.precompile,
-    opcode: r.opcode,
-    paramsHash,
-    inputCommits: r.inputCommits.map(hex),
-    outputCommits: r.outputCommits.map(hex),
+    paramsHash: paramsHash(r.params),
+    inputCommits: r.inputCommits.map(toHex),
+    outputCommits: r.outputCommits.map(toHex),
     gasUsed: r.gasUsed,
     flops: r.flops,
-    leaf: hex(leaf),
-  };
+  });
 }
 
+/** Merkle root over receipt leaves (zero hash when empty): trace roots and block anchors. */
 export function rootOfLeaves(leaves: readonly Hex[]): Hex {
-  if (leaves.length === 0) return hex(new Uint8Array(32));
-  let level: Uint8Array[] = leaves.map(unhex);
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(keccak_256(concatBytes(level[i]!, level[i + 1] ?? level[i]!)));
-    level = next;
-  }
-  return hex(level[0]!);
+  return leavesRoot(leaves);
 }
+
