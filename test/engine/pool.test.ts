@@ -1,0 +1,160 @@
+// max_pool, avg_pool, global_avg_pool: goldens, a direct 2-D reference over random attributes, the
+// ONNX backend node cases (inputs scaled to integers), FLOPs and bad input.
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { AivmError, ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
+import type { Attrs } from "../../src/engine/op.ts";
+import { getOp } from "../../src/engine/registry.ts";
+import { numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
+import { decodeModel, decodeTensorFile, readAttributes } from "../../src/model/onnx.ts";
+import { AUTO_PAD } from "../../src/engine/ops/pool.ts";
+import { checkGolden } from "../golden/nonlinear/golden.ts";
+import { prng } from "../golden/nonlinear/prng.ts";
+
+const run = (op: string, inputs: Tensor[], attrs: Attrs) => getOp(op).run(inputs, attrs)[0]!;
+
+test("golden vectors: max_pool, avg_pool, global_avg_pool", () => {
+  for (const op of ["max_pool", "avg_pool", "global_avg_pool"]) assert.ok(checkGolden(op) >= 2);
+});
+
+/** Direct 2-D pooling: explicit loops over output rows/cols and kernel taps, no precomputed windows. */
+function reference2d(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: number[], outH: number, outW: number, cip: boolean): number[] {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const out: number[] = [];
+  for (let p = 0; p < n * c; p++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        let best = -Infinity;
+        let sum = 0n;
+        let valid = 0;
+        let inPad = 0;
+        for (let ky = 0; ky < k[0]!; ky++) {
+          for (let kx = 0; kx < k[1]!; kx++) {
+            const iy = oy * s[0]! - pads[0]! + ky * d[0]!;
+            const ix = ox * s[1]! - pads[1]! + kx * d[1]!;
+            if (iy < h + pads[2]! && ix < w + pads[3]!) inPad++;
+            if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
+            const v = x.data[p * h * w + iy * w + ix]!;
+            best = Math.max(best, v);
+            sum += BigInt(v);
+            valid++;
+          }
+        }
+        if (op === "max_pool") out.push(best === -Infinity ? -128 : best);
+        else {
+          const div = BigInt(cip ? inPad : valid);
+          if (div === 0n) {
+            out.push(0); // a window wholly in the padding (documented)
+            continue;
+          }
+          const q = (2n * (sum < 0n ? -sum : sum) + div) / (2n * div);
+          out.push(Number(sum < 0n ? -q : q));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+test("max_pool/avg_pool match a direct 2-D reference over random kernels, strides, dilations, pads, ceil_mode", () => {
+  const r = prng(31);
+  let checked = 0;
+  for (let c = 0; c < 400; c++) {
+    const h = r.int(1, 9);
+    const w = r.int(1, 9);
+    const x = zeros("int8", [r.int(1, 2), r.int(1, 2), h, w]);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = r.int(-128, 127);
+    const k = [r.int(1, 4), r.int(1, 4)];
+    const s = [r.int(1, 3), r.int(1, 3)];
+    const d = [r.int(1, 2), r.int(1, 2)];
+    const pads = [r.int(0, 2), r.int(0, 2), r.int(0, 2), r.int(0, 2)];
+    const ceil = r.int(0, 1);
+    const cip = r.int(0, 1);
+    const op = r.pick(["max_pool", "avg_pool"]);
+    const attrs: Attrs = { kernel_shape: k, strides: s, dilations: d, pads, ceil_mode: ceil, ...(op === "avg_pool" ? { count_include_pad: cip } : {}) };
+    let y: Tensor;
+    try {
+      y = run(op, [x], attrs);
+    } catch (e) {
+      // Only a kernel that does not fit the padded input may be rejected.
+      assert.ok(e instanceof ShapeMismatchError, String(e));
+      assert.ok((k[0]! - 1) * d[0]! + 1 > h + pads[0]! + pads[2]! || (k[1]! - 1) * d[1]! + 1 > w + pads[1]! + pads[3]!);
+      continue;
+    }
+    const [outH, outW] = [y.shape[2]!, y.shape[3]!];
+    // Output size: floor/ceil formula, minus the window that would start in the end padding.
+    for (const [i, size] of [h, w].entries()) {
+      const span = size + pads[i]! + pads[i + 2]! - ((k[i]! - 1) * d[i]! + 1);
+      let want = (ceil ? Math.ceil(span / s[i]!) : Math.floor(span / s[i]!)) + 1;
+      if (ceil && (want - 1) * s[i]! >= size + pads[i]!) want--;
+      assert.equal(y.shape[2 + i], want);
+    }
+    assert.deepEqual(Array.from(y.data), reference2d(op, x, k, s, d, pads, outH, outW, cip === 1), `${op} ${JSON.stringify(attrs)} on ${x.shape}`);
+    checked++;
+  }
+  assert.ok(checked > 300);
+});
+
+const CONFORMANCE = path.resolve(import.meta.dirname, "../../../shared/conformance/onnx-node");
+const SCALE = 1024;
+
+test("ONNX backend pooling cases: max_pool exact and avg_pool within 1/1024 on inputs scaled by 1024", { skip: !existsSync(CONFORMANCE) }, () => {
+  const cases = readdirSync(CONFORMANCE).filter((d) => /^test_(maxpool|averagepool|globalaveragepool)/.test(d) && !d.includes("with_argmax"));
+  assert.ok(cases.length >= 20, `found ${cases.length} cases`);
+  for (const name of cases) {
+    const dir = path.join(CONFORMANCE, name);
+    const model = decodeModel(readFileSync(path.join(dir, "model.onnx")));
+    const node = model.graph!.node![0]!;
+    const onnxAttrs = readAttributes(node);
+    const attrs: Record<string, number | number[]> = {};
+    for (const [k, v] of Object.entries(onnxAttrs)) {
+      if (k === "auto_pad") attrs[k] = AUTO_PAD[v as keyof typeof AUTO_PAD];
+      else if (k !== "storage_order") attrs[k] = v as number | number[];
+    }
+    const input = decodeTensorFile(readFileSync(path.join(dir, "test_data_set_0", "input_0.pb"))).tensor;
+    const ref = decodeTensorFile(readFileSync(path.join(dir, "test_data_set_0", "output_0.pb"))).tensor;
+    const x = tensor("int32", input.shape, Array.from(input.data, (v) => Math.round(v * SCALE)));
+    const op = node.opType === "MaxPool" ? "max_pool" : node.opType === "AveragePool" ? "avg_pool" : "global_avg_pool";
+    const y = run(op, [x], attrs);
+    assert.deepEqual(y.shape, ref.shape, `${name}: shape`);
+    for (let i = 0; i < numElements(ref.shape); i++) {
+      if (op === "max_pool") assert.equal(y.data[i], Math.round(ref.data[i]! * SCALE) + 0, `${name}[${i}]`); // + 0 turns −0 into 0
+      else assert.ok(Math.abs(y.data[i]! / SCALE - ref.data[i]!) <= 1 / SCALE + 1e-6, `${name}[${i}]: ${y.data[i]! / SCALE} vs ${ref.data[i]}`);
+    }
+  }
+});
+
+test("FLOPs: output elements × kernel taps (+1 per output for the average's division)", () => {
+  const x = { dtype: "int8" as const, shape: [2, 3, 8, 8] };
+  assert.equal(getOp("max_pool").flops([x], { kernel_shape: [2, 2], strides: [2, 2] }), 2n * 3n * 16n * 4n);
+  assert.equal(getOp("avg_pool").flops([x], { kernel_shape: [2, 2], strides: [2, 2] }), 2n * 3n * 16n * 5n);
+  assert.equal(getOp("global_avg_pool").flops([x], {}), 2n * 3n * 64n + 6n);
+});
+
+test("bad input: typed errors naming the op", () => {
+  const x = tensor("int8", [1, 1, 4, 4], new Array<number>(16).fill(1));
+  const cases: [string, Tensor[], Attrs, new (...a: any[]) => AivmError][] = [
+    ["max_pool", [x], {}, InvalidArgumentError], // kernel_shape required
+    ["max_pool", [x], { kernel_shape: [2] }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], strides: [0, 1] }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], pads: [1, 1, 1] }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], pads: [-1, 0, 0, 0] }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], auto_pad: 4 }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], auto_pad: 1, pads: [0, 0, 0, 0] }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [2, 2], count_include_pad: 1 }, InvalidArgumentError],
+    ["max_pool", [x], { kernel_shape: [6, 6] }, ShapeMismatchError],
+    ["max_pool", [tensor("int8", [4, 4], new Array<number>(16).fill(1))], { kernel_shape: [2, 2] }, ShapeMismatchError],
+    ["avg_pool", [x], { kernel_shape: [2, 2], ceil_mode: 2 }, InvalidArgumentError],
+    ["global_avg_pool", [tensor("int8", [2, 2], [1, 2, 3, 4])], {}, ShapeMismatchError],
+    ["global_avg_pool", [x], { axis: 1 }, InvalidArgumentError],
+  ];
+  for (const [op, inputs, attrs, cls] of cases) {
+    assert.throws(() => getOp(op).infer(inputs, attrs), (e: unknown) => e instanceof cls && (e as AivmError).message.includes(op), `${op} ${JSON.stringify(attrs)}`);
+    assert.throws(() => getOp(op).run(inputs, attrs), cls);
+  }
+  // A window table beyond the element limit is refused before it is built.
+  const big = { dtype: "int8" as const, shape: [1, 1, 4096, 4096] };
+  assert.throws(() => getOp("max_pool").flops([big], { kernel_shape: [64, 64], pads: [32, 32, 32, 32] }), ElementLimitError);
+});
