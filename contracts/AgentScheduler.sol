@@ -460,12 +460,13 @@ contract AgentScheduler is IAgentScheduler {
         inputs[0] = AIVM.persistentRef(input);
         bytes memory ret;
         (ok, ret) = AIVM.TCUSTOM.call{gas: gasLimit}(abi.encode(programId, inputs, uint8(0)));
-        if (!ok) return (false, bytes32(0), ret);
+        // An empty return means no precompile answered (a chain without AIVM): fail, do not decode.
+        if (!ok || ret.length < 64) return (false, bytes32(0), ret);
         bytes[] memory outputs = abi.decode(ret, (bytes[]));
         if (outputs.length == 0) return (false, bytes32(0), ret);
         output = outputs[0];
         (ok, ret) = AIVM.TCOMMIT.staticcall(abi.encode(AIVM.COMMIT_TENSOR, output));
-        if (!ok) return (false, bytes32(0), ret);
+        if (!ok || ret.length < 32) return (false, bytes32(0), ret);
         commit = abi.decode(ret, (bytes32));
     }
 

@@ -114,3 +114,58 @@ export async function proposeAndApprove(f: RegistryFixture, modelId: bigint, spe
   await f.chain.sendOk(a[2]!, f.registry, "approveVersion", [modelId, v]);
   return v;
 }
+
+export const CONGESTION = "0x000000000000000000000000000000000000a111" as Hex;
+export const Class = { RT: 0, Interactive: 1, Bulk: 2 } as const;
+
+export interface SchedulerConfig {
+  epochLength: number;
+  capacity: bigint;
+  guaranteedCapacity: bigint;
+  maxCallbackGas: number;
+  stakeUnit: bigint;
+  unitPrice: bigint;
+}
+
+export const UNIT_CONFIG: SchedulerConfig = {
+  epochLength: 10,
+  capacity: 1_000_000n,
+  guaranteedCapacity: 600_000n,
+  maxCallbackGas: 800_000,
+  stakeUnit: 1_000n,
+  unitPrice: 1n,
+};
+
+export interface SchedulerFixture extends RegistryFixture {
+  scheduler: Deployed;
+  modelId: bigint;
+}
+
+/**
+ * Registry (with model 1, version 1 active) and an initialized scheduler whose congestion source is
+ * the Congestion system contract at 0x…A111 (placed there when the runtime has not already).
+ */
+export async function schedulerFixture(config: SchedulerConfig = UNIT_CONFIG): Promise<SchedulerFixture> {
+  const f = await registryFixture();
+  const a = f.chain.accounts;
+  const modelId = await createModel(f);
+  await proposeAndApprove(f, modelId, makeSpec(1));
+  const scheduler = await f.chain.deploy("AgentScheduler");
+  f.chain.registerAbi((await import("../../src/chain/solc.ts")).getContract("TestAgent").abi);
+  if (!f.chain.aivm) {
+    const { getContract } = await import("../../src/chain/solc.ts");
+    await f.chain.putCode(CONGESTION, getContract("Congestion").deployedBytecode);
+    await setMultiplier(f.chain, 1_000_000n, 1_000_000n);
+  }
+  await f.chain.sendOk(a[0]!, scheduler, "initialize", [f.registry.address, CONGESTION, a[7]!.address, config]);
+  return { ...f, scheduler, modelId };
+}
+
+/** Writes the Congestion contract's storage (slot 0 multiplier, slot 1 one), as the node's hook does. */
+export async function setMultiplier(chain: Chain, multiplier: bigint, one: bigint): Promise<void> {
+  const { Address, hexToBytes, setLengthLeft, bigIntToBytes } = await import("@ethereumjs/util");
+  const addr = new Address(hexToBytes(CONGESTION));
+  const w = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
+  await chain.vm.stateManager.putStorage(addr, w(0n), w(multiplier));
+  await chain.vm.stateManager.putStorage(addr, w(1n), w(one));
+}
