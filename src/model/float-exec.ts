@@ -4,6 +4,7 @@
 import { formatShape } from "../engine/errors.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
+import { erf } from "./lut.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -64,15 +65,6 @@ function num(v: OnnxAttr | undefined, fallback: number): number {
 }
 function str(v: OnnxAttr | undefined, fallback: string): string {
   return typeof v === "string" ? v : fallback;
-}
-
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is 1.5e-7 accurate; enough for a float reference of an int8 model.
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
 }
 
 /** The scalar functions the engine evaluates through 256-entry lookup tables. */

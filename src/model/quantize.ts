@@ -9,6 +9,9 @@ import { UNARY_FUNCTIONS, poolGeometry, sizeOf } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import type { HostDType, HostTensor, OnnxAttr } from "./onnx.ts";
+import { buildLut, type LutFunction } from "./lut.ts";
+
+const LUT_NAMES: Record<string, LutFunction | undefined> = { Sigmoid: "sigmoid", Tanh: "tanh", Exp: "exp", Erf: "erf", Gelu: "gelu", Silu: "silu" };
 
 /** real = (q − zeroPoint) · scale. `integer` marks index/mask tensors carried exactly (scale 1). */
 export interface QuantSpec {
@@ -434,7 +437,9 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const x = c.requant(x0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[0]!).maxAbs, "int8"), zeroPoint: 0 }, label);
       const fn = node.op === "aivm.Gelu" ? (a.approximate === "tanh" ? "GeluTanh" : "Gelu") : node.op;
       const q = c.actSpec(out, "int16");
-      const table = buildTable(UNARY_FUNCTIONS[fn]!, x.q.scale, q.scale, "int16");
+      const shared = LUT_NAMES[fn];
+      // H1's offline LUT builder covers the common activations; the rest use the same formula here.
+      const table = shared ? buildLut({ fn: shared, inScale: x.q.scale, outScale: q.scale, outDtype: "int16" }) : buildTable(UNARY_FUNCTIONS[fn]!, x.q.scale, q.scale, "int16");
       c.set({ ref: b.one("lut", [x.ref, b.constant(tensor("int16", [256], table))], {}, label), q });
       return;
     }
