@@ -7,6 +7,7 @@ import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { DTYPE_MAX, DTYPE_MIN, numElements, stridesOf, tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
+import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
 
 const run = (op: string, inputs: Tensor[], attrs: Attrs) => getOp(op).run(inputs, attrs)[0]!;
@@ -120,5 +121,28 @@ test("bad input: typed errors naming the op", () => {
   for (const [op, inputs, attrs, cls] of cases) {
     assert.throws(() => getOp(op).infer(inputs, attrs), (e: unknown) => e instanceof cls && (e as AivmError).message.includes(op), `${op} ${JSON.stringify(attrs)}`);
     assert.throws(() => getOp(op).run(inputs, attrs), cls);
+  }
+});
+
+test("ONNX backend ReduceSum/ReduceMean/ArgMax cases agree on inputs scaled to integers", { skip: listOnnxCases(/^test_reduce_/).length === 0 }, () => {
+  const names = listOnnxCases(/^test_(reduce_sum|reduce_mean|argmax)_/);
+  assert.ok(names.length >= 20, `found ${names.length}`);
+  for (const name of names) {
+    const c = loadOnnxCase(name);
+    const op = c.opType === "ReduceSum" ? "reduce_sum" : c.opType === "ReduceMean" ? "reduce_mean" : "argmax";
+    // Argmax needs a fine scale so distinct floats stay distinct; sums need headroom in int32.
+    const scale = op === "argmax" ? 2 ** 20 : 2 ** 16;
+    const data = c.inputs[0]!;
+    const x = tensor("int32", data.shape, Array.from(data.data, (v) => Math.round(v * scale)));
+    const attrs: Record<string, number | number[]> = { ...(c.attrs as Record<string, number>) };
+    if (c.inputs[1]) attrs["axes"] = Array.from(c.inputs[1].data);
+    const y = run(op, [x], attrs);
+    const ref = c.outputs[0]!;
+    assert.deepEqual(y.shape, ref.shape, `${name}: shape`);
+    const n = numElements(data.shape) / Math.max(1, numElements(ref.shape));
+    for (let i = 0; i < y.data.length; i++) {
+      if (op === "argmax") assert.equal(y.data[i], ref.data[i], `${name}[${i}]`);
+      else assert.ok(Math.abs(y.data[i]! / scale - ref.data[i]!) <= (n / 2 + 1) / scale + 1e-5 * Math.abs(ref.data[i]!), `${name}[${i}]`);
+    }
   }
 });

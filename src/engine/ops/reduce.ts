@@ -21,14 +21,17 @@ interface ReducePlan {
 }
 
 function planReduce(op: string, metas: readonly TensorMeta[], attrs: Attrs, allowEmpty: boolean): ReducePlan {
-  checkAttrNames(op, attrs, ["axes", "keepdims"]);
+  checkAttrNames(op, attrs, ["axes", "keepdims", "noop_with_empty_axes"]);
   expectInputCount(op, metas, 1, 1);
   const x = metas[0]!;
   expectDType(op, "x", x, INT_DTYPES);
   checkShape(x.shape);
   const rank = x.shape.length;
   const axesAttr = attrInts(op, attrs, "axes", []);
-  const reduced = new Array<boolean>(rank).fill(axesAttr.length === 0);
+  const noop = attrInt(op, attrs, "noop_with_empty_axes", 0);
+  if (noop !== 0 && noop !== 1) throw new InvalidArgumentError(op, 'attribute "noop_with_empty_axes"', "must be 0 or 1");
+  // ONNX: empty axes reduce everything, unless noop_with_empty_axes makes the op an identity.
+  const reduced = new Array<boolean>(rank).fill(axesAttr.length === 0 && noop === 0);
   const seen = new Set<number>();
   for (const a of axesAttr) {
     const ax = normAxis(op, a, rank);
@@ -92,7 +95,7 @@ function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max", code: numbe
     name,
     code,
     inputs: ["x"],
-    attrs: ["axes", "keepdims"],
+    attrs: ["axes", "keepdims", "noop_with_empty_axes"],
     infer(inputs, a) {
       const p = planReduce(name, inputs, a, name === "reduce_sum");
       return [{ dtype: outDType(p.x), shape: p.outShape }];
