@@ -1,11 +1,12 @@
 // Issue 2: matmul (with requantization) and conv2d against the BigInt oracle over ≥ 6,000 seeded
-// random cases, extremes included — zero mismatches allowed, for both the fast and reference kernels.
+// random cases, extremes included — zero mismatches allowed, for the dispatching fast kernel (WASM SIMD), the JS kernel and the reference.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { runConv2d, runMatmul } from "../../src/engine/ops/linear.ts";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
+import { matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
 import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
 import { conv2dCase, matmulCase, rng, type LinearCase } from "../golden/linear/cases.ts";
 import { conv2dOracle, matmulOracle, type PlainTensor } from "../golden/linear/oracle.ts";
@@ -18,7 +19,8 @@ function check(c: LinearCase, label: string): void {
   const ts = c.inputs.map(toTensor);
   const fast = getOp(c.op).run(ts, c.attrs)[0]!;
   const ref = c.op === "matmul" ? runMatmul(ts, c.attrs, matmulReference) : runConv2d(ts, c.attrs, conv2dReference);
-  for (const [kernel, got] of [["fast", fast], ["reference", ref]] as const) {
+  const js = c.op === "matmul" ? runMatmul(ts, c.attrs, matmulFastJs) : ref;
+  for (const [kernel, got] of [["fast", fast], ["reference", ref], ["js", js]] as const) {
     const ctx = `${label} ${kernel} ${c.op} ${JSON.stringify(c.inputs.map((t) => [t.dtype, t.shape]))} ${JSON.stringify(c.attrs)}`;
     assert.equal(got.dtype, want.dtype, ctx);
     assert.deepEqual(got.shape, want.shape, ctx);

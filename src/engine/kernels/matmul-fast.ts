@@ -1,9 +1,10 @@
-// The fast matmul kernel: A rows (zero point removed) against rows of Bᵀ, 4×2 register-blocked.
+// The fast matmul kernels (WASM SIMD dispatch in matmulFast; JS below): A rows (zero point removed) against rows of Bᵀ, 4×2 register-blocked.
 // When dtype bounds prove |Σ| < 2^31 the accumulators use `| 0` (V8 keeps them int32);
 // otherwise the same loop runs in plain doubles, exact because every sum stays below 2^53.
 import { DTYPE_MAX, DTYPE_MIN, dtypeOf } from "../tensor.ts";
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
+import { matmulWasmInto } from "./matmul-wasm.ts";
 
 /** Largest |A − aZero| allowed by A's dtype. */
 function maxAbsCentered(x: MatmulKernelArgs): number {
@@ -41,7 +42,28 @@ function packBt(x: MatmulKernelArgs): Int8Array {
   return bt;
 }
 
+/** Centred A values fit int16 lanes (int8 input, or int16 with zero point 0). */
+function fitsInt16Lanes(x: MatmulKernelArgs): boolean {
+  const dt = dtypeOf(x.a);
+  return DTYPE_MIN[dt] - x.aZero >= -32768 && DTYPE_MAX[dt] - x.aZero <= 32767;
+}
+
+/** Dispatch: WASM SIMD when available and provably overflow-free, else the JS int32 or exact-double loop. */
 export function matmulFast(x: MatmulKernelArgs): void {
+  if (x.m === 0 || x.n === 0) return;
+  const pa = packA(x);
+  const bt = packBt(x);
+  if (fitsInt32Accumulation(x)) {
+    if (fitsInt16Lanes(x) && x.k > 0 && matmulWasmInto(pa, bt, x.m, x.k, x.n, x.bias, x.out, x.outOffset)) return;
+    matmulInt32(pa, bt, x);
+  } else {
+    matmulExactDouble(pa, bt, x);
+  }
+}
+
+/** The JS-only kernel (no WASM), exported so tests pin it against the reference too. */
+export function matmulFastJs(x: MatmulKernelArgs): void {
+  if (x.m === 0 || x.n === 0) return;
   const pa = packA(x);
   const bt = packBt(x);
   if (fitsInt32Accumulation(x)) matmulInt32(pa, bt, x);
