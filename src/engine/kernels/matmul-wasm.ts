@@ -116,8 +116,20 @@ export function matmulWasmBytes(): Uint8Array {
   ]);
 }
 
+/** The slice of the WebAssembly global used here (tsconfig's lib has no DOM/WebAssembly types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
 interface WasmMatmul {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   matmul: (aPtr: number, bPtr: number, outPtr: number, m: number, n: number, kPad: number) => void;
 }
 
@@ -127,7 +139,8 @@ let instance: WasmMatmul | null | undefined;
 export function wasmMatmul(): WasmMatmul | null {
   if (instance !== undefined) return instance;
   try {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(matmulWasmBytes()));
+    if (!wasmApi) throw new Error("no WebAssembly");
+    const inst = new wasmApi.Instance(new wasmApi.Module(matmulWasmBytes()));
     instance = inst.exports as unknown as WasmMatmul;
   } catch {
     instance = null;
