@@ -1,0 +1,44 @@
+// npm run conformance:onnx — every ONNX backend node case in ../shared/conformance/onnx-node through
+// the `aivm onnx run` pipeline (import → calibrate on the case's inputs → quantize → integer run),
+// judged by the AIVM tolerance rule. Prints JSON (default) or a table (--table).
+// --write regenerates docs/conformance.md, docs/onnx-ops.md and test/conformance/pass-set.json.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { conformanceRoot, listCases, runCase, summarize, type CaseResult } from "../src/model/conformance.ts";
+import { renderConformanceDoc, renderOnnxOpsDoc } from "../src/model/conformance-docs.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+const program = new Command()
+  .option("--filter <substring>", "only cases whose name contains this")
+  .option("--table", "print a per-op table instead of JSON")
+  .option("--write", "regenerate docs/conformance.md, docs/onnx-ops.md and test/conformance/pass-set.json")
+  .parse();
+const opts = program.opts<{ filter?: string; table?: boolean; write?: boolean }>();
+
+const root = conformanceRoot(repoRoot);
+const cases = listCases(root).filter((c) => !opts.filter || c.includes(opts.filter));
+const results: CaseResult[] = [];
+const started = Date.now();
+for (const c of cases) results.push(await runCase(root, c));
+const seconds = (Date.now() - started) / 1000;
+const perOp = summarize(results);
+const passed = results.filter((r) => r.status === "pass").length;
+
+if (opts.table) {
+  console.log("op".padEnd(22) + "pass/cases");
+  for (const s of perOp) console.log(s.op.padEnd(22) + `${s.pass}/${s.cases}`);
+  console.log(`total`.padEnd(22) + `${passed}/${results.length}  (${seconds.toFixed(1)} s)`);
+  for (const r of results.filter((x) => x.status !== "pass")) console.log(`  ${r.status.padEnd(11)} ${r.case}: ${r.reason}`);
+} else {
+  console.log(JSON.stringify({ total: results.length, passed, passRate: passed / Math.max(1, results.length), seconds, perOp, cases: results }, null, 2));
+}
+
+if (opts.write) {
+  writeFileSync(path.join(repoRoot, "docs/conformance.md"), renderConformanceDoc(results, seconds));
+  writeFileSync(path.join(repoRoot, "docs/onnx-ops.md"), renderOnnxOpsDoc(results));
+  const passSet = results.filter((r) => r.status === "pass").map((r) => r.case);
+  writeFileSync(path.join(repoRoot, "test/conformance/pass-set.json"), JSON.stringify(passSet, null, 1) + "\n");
+}
