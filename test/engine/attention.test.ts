@@ -1,0 +1,230 @@
+// attention: goldens, bit-exact agreement with a loop reference built on the BigInt softmax oracle,
+// head grouping / packing / mask equivalences, accuracy against float attention, FLOPs, bad input.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AivmError, DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
+import type { Attrs } from "../../src/engine/op.ts";
+import { getOp } from "../../src/engine/registry.ts";
+import { requantizeBig } from "../../src/engine/requant.ts";
+import { numElements, stridesOf, tensor, type Tensor } from "../../src/engine/tensor.ts";
+import { checkGolden } from "../golden/nonlinear/golden.ts";
+import { oracleSoftmaxRow } from "../golden/nonlinear/oracle.ts";
+import { prng, type Prng } from "../golden/nonlinear/prng.ts";
+
+const att = getOp("attention");
+const run = (inputs: Tensor[], attrs: Attrs) => att.run(inputs, attrs)[0]!;
+const randInt8 = (r: Prng, shape: number[], lim = 127) => tensor("int8", shape, Array.from({ length: numElements(shape) }, () => r.int(-lim, lim)));
+
+test("golden vectors: attention", () => {
+  assert.ok(checkGolden("attention") >= 4);
+});
+
+interface RefArgs {
+  q: Tensor; // [B, Hq, S, D]
+  k: Tensor; // [B, Hkv, T, D]
+  v: Tensor; // [B, Hkv, T, Dv]
+  mask?: Tensor;
+  causal: boolean;
+  scoreMultiplier: number;
+  scoreShift: number;
+  multiplier: number;
+  shift: number;
+  zeroPoint: number;
+}
+
+/** Loop reference on 4-D inputs: exact scores, mask, BigInt softmax oracle (Q15), P·V, requantize. */
+function reference(a: RefArgs): number[] {
+  const [b, hq, s, d] = a.q.shape as number[] as [number, number, number, number];
+  const [, hkv, t] = a.k.shape as number[] as [number, number, number];
+  const dv = a.v.shape[3]!;
+  const g = hq / hkv;
+  const at = (x: Tensor, idx: number[]) => x.data[idx.reduce((acc, v, i) => acc + v * stridesOf(x.shape)[i]!, 0)]!;
+  const maskAt = (bi: number, h: number, i: number, j: number) => {
+    const m = a.mask!;
+    const full = [bi, h, i, j].slice(4 - m.shape.length);
+    return at(m, full.map((v, k) => (m.shape[k] === 1 ? 0 : v)));
+  };
+  const out: number[] = [];
+  for (let bi = 0; bi < b; bi++) {
+    for (let h = 0; h < hq; h++) {
+      const kh = Math.floor(h / g);
+      for (let i = 0; i < s; i++) {
+        const scores: number[] = [];
+        const allowed: boolean[] = [];
+        for (let j = 0; j < t; j++) {
+          let acc = 0;
+          for (let c = 0; c < d; c++) acc += at(a.q, [bi, h, i, c]) * at(a.k, [bi, kh, j, c]);
+          let ok = !a.causal || j <= i + t - s;
+          if (a.mask) {
+            const m = maskAt(bi, h, i, j);
+            if (a.mask.dtype === "int8") ok &&= m !== 0;
+            else acc = Math.max(-2147483648, Math.min(2147483647, acc + m));
+          }
+          scores.push(acc);
+          allowed.push(ok);
+        }
+        const p = oracleSoftmaxRow(scores, { multiplier: a.scoreMultiplier, shift: a.scoreShift }, "int16", allowed);
+        for (let c = 0; c < dv; c++) {
+          let acc = 0n;
+          for (let j = 0; j < t; j++) acc += BigInt(p[j]!) * BigInt(at(a.v, [bi, kh, j, c]));
+          out.push(Number(requantizeBig(acc, BigInt(a.multiplier), BigInt(a.shift), BigInt(a.zeroPoint), "int8")));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+test("attention matches the loop reference bit for bit over 150 random configurations", () => {
+  const r = prng(41);
+  for (let c = 0; c < 150; c++) {
+    const b = r.int(1, 2);
+    const hkv = r.int(1, 2);
+    const hq = hkv * r.int(1, 3);
+    const s = r.int(1, 5);
+    const t = r.int(1, 6);
+    const d = r.pick([1, 4, 8, 16]);
+    const dv = r.pick([1, 3, 8]);
+    const q = randInt8(r, [b, hq, s, d]);
+    const k = randInt8(r, [b, hkv, t, d]);
+    const v = randInt8(r, [b, hkv, t, dv]);
+    const causal = r.int(0, 1) === 1;
+    let mask: Tensor | undefined;
+    const mk = r.int(0, 2);
+    if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
+    if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(30, 45), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 48), zeroPoint: r.int(-5, 5) };
+    const attrs = { ...scale, causal: causal ? 1 : 0 };
+    const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
+    assert.deepEqual(y.shape, [b, hq, s, dv]);
+    const want = reference({ q, k, v, mask, causal, ...scale });
+    assert.deepEqual(Array.from(y.data), want, `case ${c}: B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
+  }
+});
+
+test("grouped-query heads equal the same attention with K/V heads repeated", () => {
+  const r = prng(42);
+  const q = randInt8(r, [1, 4, 3, 8]);
+  const k = randInt8(r, [1, 2, 5, 8]);
+  const v = randInt8(r, [1, 2, 5, 4]);
+  const repeat = (x: Tensor) => getOp("gather").run([x, tensor("int32", [4], [0, 0, 1, 1])], { axis: 1 })[0]!;
+  const a = { scoreMultiplier: 1 << 30, scoreShift: 38, multiplier: 1 << 30, shift: 45 };
+  assert.deepEqual(run([q, k, v], a), run([q, repeat(k), repeat(v)], a));
+});
+
+test("3-D packed inputs equal 4-D inputs after splitting heads", () => {
+  const r = prng(43);
+  const q3 = randInt8(r, [2, 3, 2 * 4]);
+  const k3 = randInt8(r, [2, 5, 4]);
+  const v3 = randInt8(r, [2, 5, 6]);
+  const a = { scoreMultiplier: 1 << 30, scoreShift: 36, multiplier: 1 << 30, shift: 45, causal: 1 };
+  const split = (x: Tensor, h: number) => {
+    const [b, n, hd] = x.shape as [number, number, number];
+    return getOp("transpose").run([getOp("reshape").run([x], { shape: [b, n, h, hd / h] })[0]!], { perm: [0, 2, 1, 3] })[0]!;
+  };
+  const y3 = run([q3, k3, v3], { ...a, q_num_heads: 2, kv_num_heads: 1 });
+  const y4 = run([split(q3, 2), split(k3, 1), split(v3, 1)], a);
+  assert.deepEqual(y3.shape, [2, 3, 2 * 6]);
+  const back = getOp("reshape").run([getOp("transpose").run([y4], { perm: [0, 2, 1, 3] })[0]!], { shape: [2, 3, 12] })[0]!;
+  assert.deepEqual(y3, back);
+});
+
+test("a boolean mask equals an additive mask of -2^31 on the same positions", () => {
+  const r = prng(44);
+  const q = randInt8(r, [1, 2, 4, 8], 20);
+  const k = randInt8(r, [1, 2, 6, 8], 20);
+  const v = randInt8(r, [1, 2, 6, 8]);
+  const bits = Array.from({ length: 24 }, (_, i) => (i % 6 === 0 || r.int(0, 1) ? 1 : 0));
+  const a = { scoreMultiplier: 1 << 30, scoreShift: 36, multiplier: 1 << 30, shift: 45 };
+  const yb = run([q, k, v, tensor("int8", [4, 6], bits)], a);
+  const ya = run([q, k, v, tensor("int32", [4, 6], bits.map((m) => (m ? 0 : -2147483648)))], a);
+  assert.deepEqual(yb, ya);
+});
+
+test("causal masking is bottom-right aligned: a single decode step attends to every key", () => {
+  const r = prng(45);
+  const q = randInt8(r, [1, 1, 1, 8]);
+  const k = randInt8(r, [1, 1, 7, 8]);
+  const v = randInt8(r, [1, 1, 7, 8]);
+  const a = { scoreMultiplier: 1 << 30, scoreShift: 36, multiplier: 1 << 30, shift: 45 };
+  assert.deepEqual(run([q, k, v], { ...a, causal: 1 }), run([q, k, v], a));
+  // With S = T the first query sees only the first key: the output is that key's value row.
+  const qs = randInt8(r, [1, 1, 7, 8]);
+  const y = run([qs, k, v], { ...a, causal: 1 });
+  assert.deepEqual(Array.from(y.data.subarray(0, 8)), Array.from(v.data.subarray(0, 8)));
+});
+
+test("attention is within 1.5 output steps of float attention on the dequantized inputs", (tc) => {
+  const r = prng(46);
+  let worst = 0;
+  for (let c = 0; c < 40; c++) {
+    const [s, t, d] = [r.int(1, 8), r.int(1, 64), r.pick([8, 32, 64])];
+    const q = randInt8(r, [1, 1, s, d]);
+    const k = randInt8(r, [1, 1, t, d]);
+    const v = randInt8(r, [1, 1, t, d]);
+    const [sq, sk, sv] = [0.02, 0.02, 0.05];
+    // Real score = acc·sq·sk/√d; output scale sOut chosen for the value range.
+    const realScale = (sq * sk) / Math.sqrt(d);
+    const scoreShift = 40;
+    const scoreMultiplier = Math.round(realScale * 2 ** scoreShift);
+    const sOut = sv; // same scale as V: y_q ≈ Σ p·v_q
+    const outShift = 45;
+    const multiplier = Math.round((sv / (2 ** 15 * sOut)) * 2 ** outShift);
+    const y = run([q, k, v], { scoreMultiplier, scoreShift, multiplier, shift: outShift });
+    for (let i = 0; i < s; i++) {
+      const sc = Array.from({ length: t }, (_, j) => {
+        let acc = 0;
+        for (let e = 0; e < d; e++) acc += q.data[i * d + e]! * k.data[j * d + e]!;
+        return acc * realScale;
+      });
+      const m = Math.max(...sc);
+      const w = sc.map((x) => Math.exp(x - m));
+      const z = w.reduce((a2, b2) => a2 + b2, 0);
+      for (let e = 0; e < d; e++) {
+        const real = w.reduce((acc, wj, j) => acc + (wj / z) * v.data[j * d + e]! * sv, 0);
+        worst = Math.max(worst, Math.abs(y.data[i * d + e]! * sOut - real) / sOut);
+      }
+    }
+  }
+  tc.diagnostic(`attention worst |error| ${worst.toFixed(3)} output steps`);
+  assert.ok(worst <= 1.5, `worst error ${worst} output steps`);
+  assert.ok(worst > 0);
+});
+
+test("FLOPs are the sum of the parts: QKᵀ, mask add, softmax, P·V with requantization", () => {
+  const q = { dtype: "int8" as const, shape: [2, 4, 3, 8] };
+  const k = { dtype: "int8" as const, shape: [2, 2, 5, 8] };
+  const v = { dtype: "int8" as const, shape: [2, 2, 5, 6] };
+  const a = { scoreMultiplier: 1, scoreShift: 20, multiplier: 1, shift: 20 };
+  const scores = 2n * 4n * 3n * 5n;
+  const qk = 2n * scores * 8n;
+  const pv = 2n * (2n * 4n * 3n * 6n) * 5n + 2n * 4n * 3n * 6n;
+  assert.equal(att.flops([q, k, v], a), qk + 12n * scores + pv);
+  assert.equal(att.flops([q, k, v, { dtype: "int32", shape: [3, 5] }], a), qk + scores + 12n * scores + pv);
+});
+
+test("bad input: typed errors naming the op", () => {
+  const q = tensor("int8", [1, 2, 3, 4], new Array<number>(24).fill(1));
+  const k = tensor("int8", [1, 1, 5, 4], new Array<number>(20).fill(1));
+  const v = tensor("int8", [1, 1, 5, 2], new Array<number>(10).fill(1));
+  const a = { scoreMultiplier: 1, scoreShift: 20, multiplier: 1, shift: 20 };
+  const cases: [Tensor[], Attrs, new (...x: any[]) => AivmError][] = [
+    [[q, k], a, InvalidArgumentError],
+    [[tensor("int16", [1, 2, 3, 4], new Array<number>(24).fill(1)), k, v], a, DTypeMismatchError],
+    [[q, tensor("int8", [1, 1, 5, 3], new Array<number>(15).fill(1)), v], a, ShapeMismatchError],
+    [[q, k, tensor("int8", [1, 1, 4, 2], new Array<number>(8).fill(1))], a, ShapeMismatchError],
+    [[q, tensor("int8", [1, 3, 5, 4], new Array<number>(60).fill(1)), tensor("int8", [1, 3, 5, 2], new Array<number>(30).fill(1))], a, InvalidArgumentError],
+    [[q, k, v, tensor("int8", [4, 5], new Array<number>(20).fill(1))], a, ShapeMismatchError],
+    [[q, k, v, tensor("int16", [3, 5], new Array<number>(15).fill(1))], a, DTypeMismatchError],
+    [[q, k, v], { ...a, causal: 2 }, InvalidArgumentError],
+    [[q, k, v], { ...a, scoreShift: 70 }, InvalidArgumentError],
+    [[q, k, v], { multiplier: 1, shift: 20 }, InvalidArgumentError],
+    [[q, k, v], { ...a, window: 3 }, InvalidArgumentError],
+    [[tensor("int8", [1, 3, 8], new Array<number>(24).fill(1)), tensor("int8", [1, 5, 4], new Array<number>(20).fill(1)), tensor("int8", [1, 5, 4], new Array<number>(20).fill(1))], a, InvalidArgumentError],
+    [[tensor("int8", [1, 3, 9], new Array<number>(27).fill(1)), tensor("int8", [1, 5, 4], new Array<number>(20).fill(1)), tensor("int8", [1, 5, 4], new Array<number>(20).fill(1))], { ...a, q_num_heads: 2, kv_num_heads: 1 }, ShapeMismatchError],
+  ];
+  for (const [inputs, attrs, cls] of cases) {
+    assert.throws(() => att.infer(inputs, attrs), (e: unknown) => e instanceof cls && (e as AivmError).message.includes("attention"), JSON.stringify({ shapes: inputs.map((t) => t.shape), attrs }));
+    assert.throws(() => att.run(inputs, attrs), cls);
+  }
+});
