@@ -152,7 +152,10 @@ function planConcat(metas: readonly TensorMeta[], a: Attrs) {
   return { out: { dtype: first.dtype, shape }, axis };
 }
 
-const concat = movementOp("concat", 25, ["x..."], ["axis"], planConcat, (ins, p) => {
+/** Up to 16 inputs (the program format's MAX_NODE_INPUTS), declared as optionals so arity checks need no variadic rule. */
+export const CONCAT_INPUTS: readonly string[] = ["x0", ...Array.from({ length: 15 }, (_, i) => `x${i + 1}?`)];
+
+const concat = movementOp("concat", 25, CONCAT_INPUTS, ["axis"], planConcat, (ins, p) => {
   const { out, axis } = p;
   const y = allocate(out.dtype, numElements(out.shape));
   const outer = numElements(out.shape.slice(0, axis));
