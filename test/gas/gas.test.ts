@@ -1,0 +1,189 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  CHUNK_HASH_GAS,
+  COPY_GAS_PER_WORD,
+  GAMMA_DEN,
+  GAMMA_NUM,
+  HASH_GAS_PER_WORD,
+  MULTIPLIER_MAX,
+  MULTIPLIER_MIN,
+  MULTIPLIER_ONE,
+  OP_BASE_GAS,
+  PROGRAM_BASE_GAS,
+  STORE_BASE_GAS,
+  STORE_GAS_PER_BYTE,
+  TARGET_BLOCK_FLOPS,
+  TENSOR_HASH_GAS,
+  computeGas,
+  decodeGas,
+  initialMultiplier,
+  nextMultiplier,
+  programOverheadGas,
+  quoteOp,
+  quoteProgram,
+  quoteProgramBytes,
+  quoteStream,
+  storeGas,
+  tensorBytesGas,
+} from "../../src/gas/index.ts";
+import { encodeProgram, encodedProgramLength, type Program } from "../../src/codec/program.ts";
+import { encodeTensor } from "../../src/codec/tensor.ts";
+import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
+import { getOp } from "../../src/engine/registry.ts";
+import { tensor, type TensorMeta } from "../../src/engine/tensor.ts";
+import { addConst, testOps } from "../codec/test-ops.ts";
+
+/** Independent ceiling for non-negative rationals: truncate, then bump when a remainder is left. */
+const ceilRef = (a: bigint, b: bigint) => (a % b === 0n ? a / b : a / b + 1n);
+
+test("compute gas is ceil(γ·FLOPs·m) exactly, including the rounding edge", () => {
+  assert.equal(computeGas(0n, MULTIPLIER_ONE), 0n);
+  assert.equal(computeGas(1n, MULTIPLIER_ONE), 1n, "any work costs at least 1 gas");
+  assert.equal(computeGas(GAMMA_DEN, MULTIPLIER_ONE), GAMMA_NUM);
+  assert.equal(computeGas(GAMMA_DEN + 1n, MULTIPLIER_ONE), GAMMA_NUM + 1n);
+  for (const [f, m] of [[1000n, MULTIPLIER_ONE], [12345678901n, (MULTIPLIER_ONE * 9n) / 8n], [2n ** 60n, MULTIPLIER_MAX], [7n, 1_000_001n]] as const) {
+    assert.equal(computeGas(f, m), ceilRef(GAMMA_NUM * f * m, GAMMA_DEN * MULTIPLIER_ONE));
+  }
+  assert.throws(() => computeGas(-1n, MULTIPLIER_ONE), RangeError);
+});
+
+test("congestion: on target holds, ±12.5% per block at most, clamped to [MIN, MAX]", () => {
+  const m = 2n * MULTIPLIER_ONE;
+  const T = TARGET_BLOCK_FLOPS;
+  assert.equal(initialMultiplier(), MULTIPLIER_ONE);
+  assert.equal(nextMultiplier(m, T), m);
+  assert.equal(nextMultiplier(m, 2n * T), m + m / 8n, "double the target: +12.5%");
+  assert.equal(nextMultiplier(m, 100n * T), m + m / 8n, "capped at +12.5%");
+  assert.equal(nextMultiplier(m, 0n), m - m / 8n, "empty block: −12.5%");
+  assert.equal(nextMultiplier(m, (3n * T) / 2n), m + m / 16n, "1.5× target: +6.25%");
+  assert.equal(nextMultiplier(m, T + 1n), m, "a deviation below the resolution rounds to no change");
+  assert.equal(nextMultiplier(MULTIPLIER_MIN, 0n), MULTIPLIER_MIN);
+  assert.equal(nextMultiplier(MULTIPLIER_MAX, 10n * T), MULTIPLIER_MAX);
+  assert.equal(nextMultiplier(MULTIPLIER_ONE / 10n, T), MULTIPLIER_MIN, "an out-of-range input is clamped first");
+  assert.throws(() => nextMultiplier(m, -1n), RangeError);
+  // Fully congested from MIN: reaches MAX in the documented 36 blocks, never more than 12.5% per step.
+  let x = MULTIPLIER_MIN;
+  let blocks = 0;
+  while (x < MULTIPLIER_MAX) {
+    const next = nextMultiplier(x, 10n * T);
+    assert.ok(next - x <= x / 8n);
+    x = next;
+    blocks++;
+  }
+  assert.equal(blocks, 36);
+});
+
+test("bytes gas of a tensor: copy + hash per word of its encoding, per chunk, per commit", () => {
+  // int8 [4096]: encoding 12 + 4 + 4096 = 4112 bytes = 129 words, one chunk
+  assert.equal(encodeTensor(tensor("int8", [4096], new Int8Array(4096))).length, 4112);
+  assert.equal(tensorBytesGas({ dtype: "int8", shape: [4096] }), (COPY_GAS_PER_WORD + HASH_GAS_PER_WORD) * 129n + CHUNK_HASH_GAS + TENSOR_HASH_GAS);
+  // int32 [1025]: 4100 data bytes → 2 chunks; encoding 4116 bytes = 129 words
+  assert.equal(tensorBytesGas({ dtype: "int32", shape: [1025] }), 9n * 129n + 2n * CHUNK_HASH_GAS + TENSOR_HASH_GAS);
+  // empty tensor: header only
+  assert.equal(tensorBytesGas({ dtype: "int8", shape: [0] }), 9n * 1n + TENSOR_HASH_GAS);
+  // per-channel quantization lengthens the header that is copied and hashed
+  const q = { axis: 0, multiplier: new Array(64).fill(1), shift: new Array(64).fill(0), zeroPoint: new Array(64).fill(0) };
+  const withQuant = encodeTensor(tensor("int8", [64], new Int8Array(64), q)).length;
+  assert.equal(tensorBytesGas({ dtype: "int8", shape: [64], quant: q }), 9n * BigInt(Math.ceil(withQuant / 32)) + CHUNK_HASH_GAS + TENSOR_HASH_GAS);
+});
+
+test("quoteOp = ceil(γ·FLOPs·m) + base + bytes of inputs and outputs (engine matmul)", () => {
+  const a: TensorMeta = { dtype: "int8", shape: [4, 64] };
+  const b: TensorMeta = { dtype: "int8", shape: [64, 32] };
+  const m = (MULTIPLIER_ONE * 3n) / 2n;
+  const q = quoteOp("matmul", [a, b], {}, m);
+  const flops = 2n * 4n * 64n * 32n;
+  assert.equal(q.flops, flops);
+  assert.deepEqual(q.outputs, [{ dtype: "int32", shape: [4, 32] }]);
+  const expected = ceilRef(flops * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE) + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + tensorBytesGas(q.outputs[0]!);
+  assert.equal(q.gas, expected);
+  assert.equal(q.gas, q.compute + q.base + q.bytes);
+  assert.equal(quoteOp(getOp("matmul").code, [a, b], {}, m).gas, q.gas, "by code or by name: same quote");
+});
+
+test("quotes validate shapes with typed errors and never allocate the declared data", () => {
+  assert.throws(() => quoteOp("matmul", [{ dtype: "int8", shape: [4, 8] }, { dtype: "int8", shape: [9, 2] }], {}, MULTIPLIER_ONE), ShapeMismatchError);
+  assert.throws(() => quoteOp("matmul", [{ dtype: "int8", shape: [1 << 20, 1 << 20] }, { dtype: "int8", shape: [1 << 20, 1] }], {}, MULTIPLIER_ONE), ElementLimitError);
+  // The largest legal square-ish matmul quotes instantly: 8192×8192 int8 = 64 MiB never allocated.
+  const before = process.memoryUsage().arrayBuffers;
+  const big = quoteOp("matmul", [{ dtype: "int8", shape: [8192, 8192] }, { dtype: "int8", shape: [8192, 8192] }], {}, MULTIPLIER_ONE);
+  assert.equal(big.flops, 2n * 8192n ** 3n);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024);
+});
+
+function sample(): Program {
+  return {
+    stateCount: 0,
+    values: [
+      { kind: "input", dtype: "int32", shape: [8, 300] },
+      { kind: "const", tensor: tensor("int32", [8, 300], new Int32Array(2400).fill(1)) },
+    ],
+    nodes: [
+      { op: addConst.code, inputs: [0, 1], outputs: 1, attrs: { c: 1 } },
+      { op: 1002, inputs: [2], outputs: 2, attrs: {} },
+      { op: addConst.code, inputs: [3, 4], outputs: 1, attrs: {} },
+    ],
+    outputs: [5],
+  };
+}
+
+test("quoteProgram = Σ quoteOp over nodes + program base + copy/hash of the program bytes", () => {
+  const p = sample();
+  const m = 3n * MULTIPLIER_ONE;
+  const q = quoteProgram(p, undefined, m, testOps);
+  const meta: TensorMeta = { dtype: "int32", shape: [8, 300] };
+  const perNode = [
+    quoteOp(testOps(1001), [meta, meta], { c: 1 }, m),
+    quoteOp(testOps(1002), [meta], {}, m),
+    quoteOp(testOps(1001), [meta, meta], {}, m),
+  ];
+  assert.deepEqual(q.nodes.map((n) => n.gas), perNode.map((n) => n.gas));
+  const len = encodedProgramLength(p);
+  assert.equal(len, encodeProgram(p).length);
+  assert.equal(q.programGas, PROGRAM_BASE_GAS + 9n * BigInt(Math.ceil(len / 32)));
+  assert.equal(q.programGas, programOverheadGas(len));
+  assert.equal(q.gas, perNode.reduce((s, n) => s + n.gas, 0n) + q.programGas);
+  assert.equal(q.flops, perNode.reduce((s, n) => s + n.flops, 0n));
+});
+
+test("quoteProgramBytes on the encoding equals quoteProgram on the program (engine ops)", () => {
+  const p: Program = {
+    stateCount: 0,
+    values: [
+      { kind: "input", dtype: "int8", shape: [2, 16] },
+      { kind: "const", tensor: tensor("int8", [16, 4], new Int8Array(64).fill(1)) },
+    ],
+    nodes: [{ op: getOp("matmul").code, inputs: [0, 1], outputs: 1, attrs: {} }],
+    outputs: [2],
+  };
+  const bytes = encodeProgram(p);
+  assert.equal(quoteProgramBytes(bytes).gas, quoteProgram(p, undefined, MULTIPLIER_ONE).gas);
+  assert.equal(quoteProgramBytes(bytes, 2n * MULTIPLIER_ONE).gas, quoteProgram(p, undefined, 2n * MULTIPLIER_ONE).gas);
+});
+
+test("quoteStream = program overhead once + steps × the per-step node gas", () => {
+  const p: Program = {
+    stateCount: 1,
+    values: [
+      { kind: "input", dtype: "int32", shape: [16] },
+      { kind: "input", dtype: "int32", shape: [16] },
+    ],
+    nodes: [{ op: addConst.code, inputs: [0, 1], outputs: 1, attrs: {} }],
+    outputs: [2],
+  };
+  const one = quoteProgram(p, undefined, MULTIPLIER_ONE, testOps);
+  const s = quoteStream(p, undefined, 10, MULTIPLIER_ONE, testOps);
+  assert.equal(s.stepGas, one.gas - one.programGas);
+  assert.equal(s.gas, one.programGas + 10n * s.stepGas);
+  assert.equal(s.flops, 10n * one.flops);
+  assert.throws(() => quoteStream(p, undefined, 0, MULTIPLIER_ONE, testOps), InvalidArgumentError);
+  assert.throws(() => quoteStream({ ...p, stateCount: 0 }, undefined, 2, MULTIPLIER_ONE, testOps), InvalidArgumentError);
+});
+
+test("store and decode pricing", () => {
+  assert.equal(storeGas(0), STORE_BASE_GAS);
+  assert.equal(storeGas(33), STORE_BASE_GAS + 33n * STORE_GAS_PER_BYTE + 2n * HASH_GAS_PER_WORD);
+  assert.equal(decodeGas(64), OP_BASE_GAS + 2n * COPY_GAS_PER_WORD);
+  assert.equal(decodeGas(65), OP_BASE_GAS + 3n * COPY_GAS_PER_WORD);
+});
