@@ -1,5 +1,5 @@
 // WASM SIMD128 matmul kernel, assembled here byte by byte (no external compiler): int16 rows of A
-// and Bᵀ, 2×2 output blocks, i32x4.dot_i16x8_s over 8 k-values per step. Integer SIMD (not the
+// and Bᵀ, 4×2 output blocks, i32x4.dot_i16x8_s over 8 k-values per step. Integer SIMD (not the
 // relaxed set) is bit-exact on every engine. Used only when dtype bounds prove no int32 overflow.
 import { saturateInt32 } from "../requant.ts";
 
@@ -41,7 +41,6 @@ const set = (i: number) => [0x21, i];
 const i32 = (v: number) => [0x41, ...sleb(v)];
 const ADD = [0x6a];
 const MUL = [0x6c];
-const SHL = [0x74];
 const LT_U = [0x49];
 const GE_U = [0x4f];
 const BLOCK = [0x02, 0x40];
@@ -49,66 +48,81 @@ const LOOP = [0x03, 0x40];
 const END = [0x0b];
 const br = (d: number) => [0x0c, d];
 const brIf = (d: number) => [0x0d, d];
-const I32_STORE = [0x36, 0x02, 0x00];
-const V128_LOAD = [0xfd, 0x00, 0x04, 0x00];
 const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 const I32X4_ADD = [0xfd, ...uleb(0xae)];
 const I32X4_DOT_I16X8_S = [0xfd, ...uleb(0xba)];
 const lane = (l: number) => [0xfd, 0x1b, l];
 
-// Parameters: 0 aPtr, 1 bPtr, 2 outPtr, 3 m (even), 4 n (even), 5 kPad (multiple of 8).
-// Locals: 6 i, 7 j, 8 p, 9 rowBytes, 10 a0, 11 a1, 12 b0, 13 b1, 14 o; 15–18 acc00, acc01, acc10, acc11.
-const [A_PTR, B_PTR, OUT_PTR, M, N, K] = [0, 1, 2, 3, 4, 5];
-const [I, J, P, ROW, A0, A1, B0, B1, O] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
-const ACC = [15, 16, 17, 18];
+// Operands are packed block-interleaved so the inner loop walks two pointers with constant load
+// offsets: A as [m/R][k/8][R][8] int16, Bᵀ as [n/C][k/8][C][8] int16 (zero padded).
+// Parameters: 0 aPtr, 1 bPtr, 2 outPtr, 3 mBlocks, 4 nBlocks, 5 kSteps (k/8), 6 outRowBytes.
+const R = 4;
+const C = 2;
+const [A_PTR, B_PTR, OUT_PTR, M_BLOCKS, N_BLOCKS, K_STEPS, OUT_ROW] = [0, 1, 2, 3, 4, 5, 6];
+// i32 locals: 7 ib, 8 jb, 9 pa, 10 pb, 11 end, 12 o, 13 aBlockBytes, 14 bBlockBytes.
+const [IB, JB, PA, PB, END_PTR, O, A_BLOCK, B_BLOCK] = [7, 8, 9, 10, 11, 12, 13, 14];
+const I32_LOCALS = 8;
+// v128 locals: accumulators (R·C), then the R rows of A and the C columns of B for one k-step.
+const ACC0 = 15;
+const VA0 = ACC0 + R * C;
+const VB0 = VA0 + R;
+const V128_LOCALS = R * C + R + C;
+const acc = (r: number, c: number) => ACC0 + r * C + c;
+const load = (ptr: number, offset: number) => [...get(ptr), 0xfd, 0x00, 0x04, ...uleb(offset)];
+const storeAt = (offset: number) => [0x36, 0x02, ...uleb(offset)];
 
-function horizontalSum(acc: number): number[] {
-  return [...get(acc), ...lane(0), ...get(acc), ...lane(1), ...ADD, ...get(acc), ...lane(2), ...ADD, ...get(acc), ...lane(3), ...ADD];
+function horizontalSum(a: number): number[] {
+  return [...get(a), ...lane(0), ...get(a), ...lane(1), ...ADD, ...get(a), ...lane(2), ...ADD, ...get(a), ...lane(3), ...ADD];
 }
 
 function body(): number[] {
-  const dotInto = (acc: number, a: number, b: number) => [
-    ...get(acc), ...get(a), ...get(P), ...ADD, ...V128_LOAD, ...get(b), ...get(P), ...ADD, ...V128_LOAD,
-    ...I32X4_DOT_I16X8_S, ...I32X4_ADD, ...set(acc),
-  ];
-  const store = (offsetExpr: number[], acc: number) => [...get(O), ...offsetExpr, ...ADD, ...horizontalSum(acc), ...I32_STORE];
+  const step: number[] = [];
+  for (let r = 0; r < R; r++) step.push(...load(PA, r * 16), ...set(VA0 + r));
+  for (let c = 0; c < C; c++) step.push(...load(PB, c * 16), ...set(VB0 + c));
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) step.push(...get(acc(r, c)), ...get(VA0 + r), ...get(VB0 + c), ...I32X4_DOT_I16X8_S, ...I32X4_ADD, ...set(acc(r, c)));
+  }
+  const stores: number[] = [];
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) stores.push(...get(O), ...horizontalSum(acc(r, c)), ...storeAt(c * 4));
+    stores.push(...get(O), ...get(OUT_ROW), ...ADD, ...set(O));
+  }
   const code = [
-    ...get(K), ...i32(1), ...SHL, ...set(ROW),
-    ...i32(0), ...set(I),
-    ...LOOP, // rows, two at a time
-    ...get(A_PTR), ...get(I), ...get(ROW), ...MUL, ...ADD, ...set(A0),
-    ...get(A0), ...get(ROW), ...ADD, ...set(A1),
-    ...i32(0), ...set(J),
-    ...LOOP, // columns, two at a time
-    ...get(B_PTR), ...get(J), ...get(ROW), ...MUL, ...ADD, ...set(B0),
-    ...get(B0), ...get(ROW), ...ADD, ...set(B1),
-    ...ACC.flatMap((a) => [...V128_ZERO, ...set(a)]),
-    ...i32(0), ...set(P),
-    ...BLOCK, ...LOOP, // k, 8 values (16 bytes) per step
-    ...get(P), ...get(ROW), ...GE_U, ...brIf(1),
-    ...dotInto(ACC[0]!, A0, B0), ...dotInto(ACC[1]!, A0, B1), ...dotInto(ACC[2]!, A1, B0), ...dotInto(ACC[3]!, A1, B1),
-    ...get(P), ...i32(16), ...ADD, ...set(P),
+    ...get(K_STEPS), ...i32(R * 16), ...MUL, ...set(A_BLOCK),
+    ...get(K_STEPS), ...i32(C * 16), ...MUL, ...set(B_BLOCK),
+    ...i32(0), ...set(IB),
+    ...LOOP, // blocks of R rows
+    ...i32(0), ...set(JB),
+    ...LOOP, // blocks of C columns
+    ...get(A_PTR), ...get(IB), ...get(A_BLOCK), ...MUL, ...ADD, ...set(PA),
+    ...get(B_PTR), ...get(JB), ...get(B_BLOCK), ...MUL, ...ADD, ...set(PB),
+    ...get(PA), ...get(A_BLOCK), ...ADD, ...set(END_PTR),
+    ...Array.from({ length: R * C }, (_, x) => [...V128_ZERO, ...set(ACC0 + x)]).flat(),
+    ...BLOCK, ...LOOP, // one k-step: 8 values of every row and column
+    ...get(PA), ...get(END_PTR), ...GE_U, ...brIf(1),
+    ...step,
+    ...get(PA), ...i32(R * 16), ...ADD, ...set(PA),
+    ...get(PB), ...i32(C * 16), ...ADD, ...set(PB),
     ...br(0), ...END, ...END,
-    // o = outPtr + (i·n + j)·4
-    ...get(OUT_PTR), ...get(I), ...get(N), ...MUL, ...get(J), ...ADD, ...i32(2), ...SHL, ...ADD, ...set(O),
-    ...store(i32(0), ACC[0]!), ...store(i32(4), ACC[1]!),
-    ...store([...get(N), ...i32(2), ...SHL], ACC[2]!), ...store([...get(N), ...i32(2), ...SHL, ...i32(4), ...ADD], ACC[3]!),
-    ...get(J), ...i32(2), ...ADD, ...set(J),
-    ...get(J), ...get(N), ...LT_U, ...brIf(0), ...END,
-    ...get(I), ...i32(2), ...ADD, ...set(I),
-    ...get(I), ...get(M), ...LT_U, ...brIf(0), ...END,
+    // o = outPtr + ib·R·outRowBytes + jb·C·4
+    ...get(OUT_PTR), ...get(IB), ...i32(R), ...MUL, ...get(OUT_ROW), ...MUL, ...ADD, ...get(JB), ...i32(C * 4), ...MUL, ...ADD, ...set(O),
+    ...stores,
+    ...get(JB), ...i32(1), ...ADD, ...set(JB),
+    ...get(JB), ...get(N_BLOCKS), ...LT_U, ...brIf(0), ...END,
+    ...get(IB), ...i32(1), ...ADD, ...set(IB),
+    ...get(IB), ...get(M_BLOCKS), ...LT_U, ...brIf(0), ...END,
     ...END,
   ];
-  const locals = vec([[...uleb(9), I32], [...uleb(4), V128]]);
+  const locals = vec([[...uleb(I32_LOCALS), I32], [...uleb(V128_LOCALS), V128]]);
   const fn = [...locals, ...code];
   return [...uleb(fn.length), ...fn];
 }
 
-/** The module's bytes: one memory (exported) and `matmul(aPtr, bPtr, outPtr, m, n, kPad)`. */
+/** The module's bytes: one memory (exported) and `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`. */
 export function matmulWasmBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0x00]])),
+    ...section(1, vec([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, I32, 0x00]])),
     ...section(3, vec([[0x00]])),
     ...section(5, vec([[0x00, 0x01]])),
     ...section(7, vec([[...name("memory"), 0x02, 0x00], [...name("matmul"), 0x00, 0x00]])),
@@ -130,7 +144,7 @@ export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmA
 
 interface WasmMatmul {
   memory: WasmMemory;
-  matmul: (aPtr: number, bPtr: number, outPtr: number, m: number, n: number, kPad: number) => void;
+  matmul: (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 }
 
 let instance: WasmMatmul | null | undefined;
@@ -163,25 +177,22 @@ export function matmulWasmInto(
 ): boolean {
   const w = wasmMatmul();
   if (!w) return false;
-  const mPad = m + (m & 1);
-  const nPad = n + (n & 1);
-  const kPad = (k + 7) & ~7;
-  const aBytes = mPad * kPad * 2;
-  const bBytes = nPad * kPad * 2;
-  const total = aBytes + bBytes + mPad * nPad * 4;
+  const mBlocks = Math.ceil(m / R);
+  const nBlocks = Math.ceil(n / C);
+  const kSteps = Math.ceil(k / 8);
+  const nPad = nBlocks * C;
+  const aBytes = mBlocks * kSteps * R * 16;
+  const bBytes = nBlocks * kSteps * C * 16;
+  const total = aBytes + bBytes + mBlocks * R * nPad * 4;
   if (total > WASM_MAX_BYTES) return false;
   const have = w.memory.buffer.byteLength;
   if (total > have) w.memory.grow(Math.ceil((total - have) / PAGE));
   const buf = w.memory.buffer;
-  const a16 = new Int16Array(buf, 0, mPad * kPad);
-  const b16 = new Int16Array(buf, aBytes, nPad * kPad);
-  // Padding rows and k-columns must read as 0 so they add nothing.
-  a16.fill(0);
-  b16.fill(0);
-  for (let i = 0; i < m; i++) a16.set(pa.subarray(i * k, i * k + k), i * kPad);
-  for (let j = 0; j < n; j++) b16.set(bt.subarray(j * k, j * k + k), j * kPad);
-  w.matmul(0, aBytes, aBytes + bBytes, mPad, nPad, kPad);
-  const acc = new Int32Array(buf, aBytes + bBytes, mPad * nPad);
+  // Padding rows, columns and k-values must read as 0 so they add nothing.
+  packInterleaved(new Int16Array(buf, 0, aBytes / 2), pa, m, k, R);
+  packInterleaved(new Int16Array(buf, aBytes, bBytes / 2), bt, n, k, C);
+  w.matmul(0, aBytes, aBytes + bBytes, mBlocks, nBlocks, kSteps, nPad * 4);
+  const acc = new Int32Array(buf, aBytes + bBytes, mBlocks * R * nPad);
   for (let i = 0; i < m; i++) {
     const src = i * nPad;
     const dst = outOffset + i * n;
@@ -189,4 +200,15 @@ export function matmulWasmInto(
     else out.set(acc.subarray(src, src + n), dst);
   }
   return true;
+}
+
+/** rows×k row-major → [rows/B][k/8][B][8], zero padded. */
+function packInterleaved(dst: Int16Array, src: Int32Array | Int8Array, rows: number, k: number, block: number): void {
+  dst.fill(0);
+  const kSteps = Math.ceil(k / 8);
+  for (let row = 0; row < rows; row++) {
+    const base = Math.floor(row / block) * kSteps * block * 8 + (row % block) * 8;
+    const s = row * k;
+    for (let p = 0; p < k; p++) dst[base + (p >> 3) * block * 8 + (p & 7)] = src[s + p]!;
+  }
 }
