@@ -1,0 +1,84 @@
+// The model toolchain's view of a chain: run a program through the TGRAPH precompile with eth_call,
+// quote it, and store tensors and programs with TSTORE — over any EIP-1193 provider or JSON-RPC URL.
+import { createPublicClient, createWalletClient, custom, decodeAbiParameters, encodeAbiParameters, http, parseAbiParameters, type Hex, type PublicClient, type WalletClient, type Transport } from "viem";
+import { bytesToHex, hexToBytes } from "viem";
+import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
+import { encodeProgram, type Program } from "../codec/program.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import type { ProgramExecutor } from "./onnx-run.ts";
+
+export const TGRAPH_ADDRESS = "0x000000000000000000000000000000000000a108" as const;
+export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
+export const TCUSTOM_ADDRESS = "0x000000000000000000000000000000000000a103" as const;
+/** TGRAPH/TCUSTOM flag bit 1: return the exact gas instead of running (docs/precompiles.md). */
+export const QUOTE_ONLY = 2;
+
+const TGRAPH_ARGS = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
+const TCUSTOM_ARGS = parseAbiParameters("bytes32 programId, bytes[] inputs, uint8 flags");
+const TSTORE_ARGS = parseAbiParameters("uint8 target, bytes32 key, bytes data");
+const OUTPUTS = parseAbiParameters("bytes[] outputs");
+
+export interface ChainConnection {
+  public: PublicClient;
+  wallet: WalletClient;
+  account: Hex;
+}
+
+/** Connects viem clients to a JSON-RPC URL or an in-process EIP-1193 provider; uses the node's first account. */
+export async function connect(target: string | { request(args: { method: string; params?: unknown }): Promise<unknown> }): Promise<ChainConnection> {
+  const transport: Transport = typeof target === "string" ? http(target, { timeout: 600_000 }) : custom(target);
+  const pub = createPublicClient({ transport }) as PublicClient;
+  const accounts = (await pub.request({ method: "eth_accounts" } as never)) as Hex[];
+  if (!accounts.length) throw new Error("the node has no unlocked accounts (eth_accounts is empty)");
+  const wallet = createWalletClient({ transport, account: accounts[0]! });
+  return { public: pub, wallet, account: accounts[0]! };
+}
+
+export function tgraphCalldata(program: Program | Uint8Array, inputs: readonly Tensor[], flags = 0): Hex {
+  const bytes = program instanceof Uint8Array ? program : encodeProgram(program);
+  return encodeAbiParameters(TGRAPH_ARGS, [bytesToHex(bytes), inputs.map((t) => bytesToHex(encodeTensor(t))), flags]);
+}
+
+export function tcustomCalldata(programId: Hex, inputs: readonly Tensor[], flags = 0): Hex {
+  return encodeAbiParameters(TCUSTOM_ARGS, [programId, inputs.map((t) => bytesToHex(encodeTensor(t))), flags]);
+}
+
+export function decodeOutputs(data: Hex): Tensor[] {
+  const [outs] = decodeAbiParameters(OUTPUTS, data);
+  return outs.map((h) => decodeTensor(hexToBytes(h)));
+}
+
+/** Runs programs through TGRAPH with eth_call (the precompile path: decode, charge, run, commit, encode). */
+export function chainExecutor(conn: ChainConnection): ProgramExecutor {
+  return async (program, inputs) => {
+    const { data } = await conn.public.call({ to: TGRAPH_ADDRESS, data: tgraphCalldata(program, inputs), account: conn.account });
+    return decodeOutputs(data ?? "0x");
+  };
+}
+
+/** Runs a stored program (TSTORE target 2) through TCUSTOM with eth_call. */
+export async function callStoredProgram(conn: ChainConnection, programId: Hex, inputs: readonly Tensor[]): Promise<Tensor[]> {
+  const { data } = await conn.public.call({ to: TCUSTOM_ADDRESS, data: tcustomCalldata(programId, inputs), account: conn.account });
+  return decodeOutputs(data ?? "0x");
+}
+
+/** The precompile's own exact quote for a TGRAPH run (QUOTE_ONLY flag). */
+export async function quoteOnChain(conn: ChainConnection, program: Program | Uint8Array, inputs: readonly Tensor[]): Promise<bigint> {
+  const { data } = await conn.public.call({ to: TGRAPH_ADDRESS, data: tgraphCalldata(program, inputs, QUOTE_ONLY), account: conn.account });
+  const [gas] = decodeAbiParameters(parseAbiParameters("uint256 gas"), data ?? "0x");
+  return gas;
+}
+
+/** Sends a TSTORE transaction and returns the id the store assigned (the 32-byte id inside the returned handle). */
+export async function tstore(conn: ChainConnection, target: number, data: Uint8Array, key: Hex = `0x${"00".repeat(32)}`): Promise<{ id: Hex; txHash: Hex; gasUsed: bigint }> {
+  const calldata = encodeAbiParameters(TSTORE_ARGS, [target, key, bytesToHex(data)]);
+  // Simulate first: the return value carries the handle (AREF ‖ kind ‖ owner ‖ id).
+  const { data: ret } = await conn.public.call({ to: TSTORE_ADDRESS, data: calldata, account: conn.account });
+  const [ref] = decodeAbiParameters(parseAbiParameters("bytes ref"), ret ?? "0x");
+  const handle = hexToBytes(ref);
+  const id = bytesToHex(handle.subarray(handle.length - 32));
+  const txHash = await conn.wallet.sendTransaction({ to: TSTORE_ADDRESS, data: calldata, account: conn.account, chain: null });
+  const receipt = await conn.public.waitForTransactionReceipt({ hash: txHash });
+  if (receipt.status !== "success") throw new Error(`TSTORE transaction ${txHash} reverted`);
+  return { id, txHash, gasUsed: receipt.gasUsed };
+}

@@ -1,0 +1,153 @@
+// The AIVM model package (docs/models.md): the compiled program with its weights split out as
+// content-addressed shards, the I/O schema with quantization, the build config and the
+// quantization report. `pack` builds it from an ONNX file and calibration inputs.
+import { bytesToHex, hexToBytes, type Hex } from "viem";
+import { decodeProgram, encodeProgram, type Program, type ValueDecl } from "../codec/program.ts";
+import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
+import { commitTensor } from "../commit/tensor-commit.ts";
+import { merkleRoot } from "../commit/merkle.ts";
+import { AivmError, ShapeMismatchError } from "../engine/errors.ts";
+import { byteSize, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { MULTIPLIER_ONE } from "../gas/constants.ts";
+import { quoteProgram } from "../gas/quote.ts";
+import { keccak256 } from "viem";
+import { dequantize, quantizeInput, type LayerReport } from "./calibrate.ts";
+import { prepareOnnx, type OnnxRunOptions } from "./onnx-run.ts";
+import type { HostTensor } from "./onnx.ts";
+import type { IoSpec } from "./quantize.ts";
+
+export const PACKAGE_FORMAT = "aivm-model/1";
+/** Constants at least this large leave the program and become stored weight shards. */
+export const SHARD_MIN_BYTES = 1024;
+
+export interface WeightShard {
+  /** Program value id the shard replaces. */
+  value: number;
+  /** Content id in the persistent store (the tensor's Tensor Commit; TSTORE target 1 returns it). */
+  id: Hex;
+  dtype: string;
+  shape: number[];
+  /** The tensor in the wire format (docs/spec.md#tensor-wire-format). */
+  tensor: Hex;
+}
+
+export interface ModelPackage {
+  format: typeof PACKAGE_FORMAT;
+  name: string;
+  source: { file: string; keccak256: Hex };
+  /** The program with weights referenced by handle (what is deployed). */
+  program: Hex;
+  /** keccak256 of `program` (TSTORE target 2 stores it under this id). */
+  programId: Hex;
+  shards: WeightShard[];
+  /** Merkle root over the shard ids, in order (ModelRegistry weightsRoot). */
+  weightsRoot: Hex;
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+  config: { calibrationSamples: number; widenAbove: number; wide: string[]; engineVersion: number };
+  quantReport: LayerReport[];
+  /** Exact AIVM gas of one inference at multiplier 1.0 (quoteProgram on the deployed program). */
+  quote: { gas: string; flops: string; multiplier: string; programGas: string };
+}
+
+export class ModelPackageError extends AivmError {
+  override name = "ModelPackageError";
+  override readonly code = "MODEL_PACKAGE";
+  constructor(reason: string) {
+    super(`Invalid AIVM model package: ${reason}.`, { docsPath: "models.md" });
+  }
+}
+
+/** Moves large constants out of the program into shards referenced by content id. */
+export function shardProgram(program: Program): { program: Program; shards: WeightShard[] } {
+  const shards: WeightShard[] = [];
+  const values: ValueDecl[] = program.values.map((v, i) => {
+    if (v.kind !== "const" || byteSize(v.tensor) < SHARD_MIN_BYTES) return v;
+    const id = bytesToHex(commitTensor(v.tensor));
+    shards.push({ value: i, id, dtype: v.tensor.dtype, shape: [...v.tensor.shape], tensor: bytesToHex(encodeTensor(v.tensor)) });
+    return { kind: "handle", id: hexToBytes(id), dtype: v.tensor.dtype, shape: [...v.tensor.shape] };
+  });
+  return { program: { ...program, values }, shards };
+}
+
+/** Puts the shards back inline (for running without a chain). */
+export function inlineProgram(pkg: ModelPackage): Program {
+  const program = decodeProgram(hexToBytes(pkg.program));
+  const byValue = new Map(pkg.shards.map((s) => [s.value, decodeTensor(hexToBytes(s.tensor))]));
+  return { ...program, values: program.values.map((v, i) => (byValue.has(i) ? { kind: "const", tensor: byValue.get(i)! } : v)) };
+}
+
+export function inputMetas(pkg: Pick<ModelPackage, "inputs">): TensorMeta[] {
+  return pkg.inputs.map((i) => ({ dtype: i.quant.dtype, shape: i.shape }));
+}
+
+/** Exact gas of one inference of a program at a congestion multiplier (fixed point, MULTIPLIER_ONE = 1.0). */
+export function quoteModel(pkg: ModelPackage, multiplier: bigint = MULTIPLIER_ONE): { gas: bigint; flops: bigint; programGas: bigint } {
+  const q = quoteProgram(decodeProgram(hexToBytes(pkg.program)), inputMetas(pkg), multiplier);
+  return { gas: q.gas, flops: q.flops, programGas: q.programGas };
+}
+
+export interface PackOptions extends OnnxRunOptions {
+  name?: string;
+  file?: string;
+}
+
+/** Imports, calibrates on `samples` (each one value per ONNX input), quantizes and packages a model. */
+export function packModel(onnxBytes: Uint8Array, samples: HostTensor[][], options: PackOptions = {}): ModelPackage {
+  if (samples.length === 0) throw new ModelPackageError("at least one calibration sample is needed");
+  const prepared = prepareOnnx(onnxBytes, samples[0]!, { ...options, calibration: samples });
+  const { model, wide, report } = prepared.calibration;
+  const { program, shards } = shardProgram(model.program);
+  const bytes = encodeProgram(program);
+  const pkg: ModelPackage = {
+    format: PACKAGE_FORMAT,
+    name: options.name ?? "model",
+    source: { file: options.file ?? "", keccak256: keccak256(onnxBytes) },
+    program: bytesToHex(bytes),
+    programId: keccak256(bytes),
+    shards,
+    weightsRoot: bytesToHex(merkleRoot(shards.map((s) => hexToBytes(s.id)))),
+    inputs: model.inputs,
+    outputs: model.outputs,
+    config: { calibrationSamples: samples.length, widenAbove: options.widenAbove ?? 0.01, wide: [...wide], engineVersion: 1 },
+    quantReport: report,
+    quote: { gas: "0", flops: "0", multiplier: MULTIPLIER_ONE.toString(), programGas: "0" },
+  };
+  const q = quoteModel(pkg);
+  pkg.quote = { gas: q.gas.toString(), flops: q.flops.toString(), multiplier: MULTIPLIER_ONE.toString(), programGas: q.programGas.toString() };
+  return pkg;
+}
+
+export function serializePackage(pkg: ModelPackage): string {
+  return JSON.stringify(pkg, null, 1);
+}
+
+export function parsePackage(text: string): ModelPackage {
+  let pkg: ModelPackage;
+  try {
+    pkg = JSON.parse(text) as ModelPackage;
+  } catch (e) {
+    throw new ModelPackageError(`not JSON (${(e as Error).message})`);
+  }
+  if (pkg.format !== PACKAGE_FORMAT) throw new ModelPackageError(`format is "${String(pkg.format)}", expected "${PACKAGE_FORMAT}"`);
+  if (keccak256(pkg.program) !== pkg.programId) throw new ModelPackageError("programId does not match the program bytes");
+  for (const s of pkg.shards) {
+    if (bytesToHex(commitTensor(decodeTensor(hexToBytes(s.tensor)))) !== s.id) throw new ModelPackageError(`shard for value ${s.value} does not match its content id`);
+  }
+  return pkg;
+}
+
+/** Float host inputs (ONNX input order) → the program's integer inputs, checking shapes first. */
+export function encodeInputs(pkg: ModelPackage, inputs: readonly HostTensor[]): Tensor[] {
+  if (inputs.length !== pkg.inputs.length) throw new ModelPackageError(`the model takes ${pkg.inputs.length} inputs, ${inputs.length} given`);
+  return pkg.inputs.map((spec, i) => {
+    const t = inputs[i]!;
+    const same = t.shape.length === spec.shape.length && t.shape.every((d, k) => d === spec.shape[k]);
+    if (!same) throw new ShapeMismatchError("model", spec.name, spec.shape, t.shape);
+    return quantizeInput(t, spec);
+  });
+}
+
+export function decodeOutputs(pkg: ModelPackage, outputs: readonly Tensor[]): HostTensor[] {
+  return outputs.map((t, i) => dequantize(t, pkg.outputs[i]!.quant, pkg.outputs[i]!.hostDtype));
+}
