@@ -1,11 +1,13 @@
-// bench:engine — int8 matmul throughput of the engine's `matmul` op (fast kernel, int32 output)
-// against onnxruntime-node's fp32 MatMul on one thread, measured in the same run. Prints JSON.
+// bench:engine — int8 matmul throughput of the engine's `matmul` op (int32 output; WASM SIMD
+// kernel, plus the JS-only and reference kernels for context) against onnxruntime-node's fp32
+// MatMul on one thread, measured in the same run. Prints JSON.
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { getOp } from "../src/engine/registry.ts";
 import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
+import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
 
 const { onnx } = onnxProto;
 const SIZES = [128, 256, 512];
@@ -57,6 +59,7 @@ for (const n of SIZES) {
   const b = int8Square(n, 2);
   const op = getOp("matmul");
   const aivmMs = await medianMs(() => op.run([a, b], {}), 1500);
+  const jsMs = await medianMs(() => runMatmul([a, b], {}, matmulFastJs), 1000);
   const refMs = n <= 256 ? await medianMs(() => runMatmul([a, b], {}, matmulReference), 1000) : null;
 
   const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential" });
@@ -70,6 +73,7 @@ for (const n of SIZES) {
   results.push({
     n,
     aivmInt8: { ms: round(aivmMs), gops: round(gops(n, aivmMs)) },
+    aivmInt8JsKernel: { ms: round(jsMs), gops: round(gops(n, jsMs)) },
     aivmInt8ReferenceKernel: refMs === null ? null : { ms: round(refMs), gops: round(gops(n, refMs)) },
     onnxruntimeFp32SingleThread: { ms: round(ortMs), gops: round(gops(n, ortMs)) },
     ratioAivmOverOnnxruntime: round(ortMs / aivmMs),
@@ -78,7 +82,8 @@ for (const n of SIZES) {
 
 console.log(JSON.stringify({
   bench: "engine.matmul",
-  what: "square n×n×n matmul; int8×int8→int32 via the engine op vs onnxruntime-node fp32 MatMul, 1 thread; GOP/s = 2n³/time; median",
+  what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread; GOP/s = 2n³/time; median; ratio = aivm GOP/s ÷ onnxruntime GOP/s",
+  loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   results,
 }, null, 2));
