@@ -11,7 +11,7 @@ import { broadcastAll, broadcastStridesOf, movementOps } from "./movement.ts";
 import { attrScale, expectDType, expectInputCount, expRow, probability, SOFTMAX_FLOPS_PER_ELEMENT } from "./normalize.ts";
 
 const NAME = "attention";
-const ATTRS = ["q_num_heads", "kv_num_heads", "causal", "scoreMultiplier", "scoreShift", "outDtype", "multiplier", "shift", "zeroPoint"];
+const ATTRS = ["q_num_heads", "kv_num_heads", "causal", "causal_offset", "scoreMultiplier", "scoreShift", "outDtype", "multiplier", "shift", "zeroPoint"];
 /** The output stage attributes handed to the P·V matmul unchanged. */
 const OUTPUT_ATTRS = ["outDtype", "multiplier", "shift", "zeroPoint"];
 
@@ -34,7 +34,9 @@ interface AttentionPlan {
   dh: number;
   dv: number;
   packed: boolean; // 3-D [B, S, H·D] inputs
-  causal: boolean;
+  /** 0 none, 1 upper-left (ONNX is_causal: key j ≤ query i + causal_offset), 2 bottom-right (j ≤ i + T − S, for KV caches). */
+  causal: number;
+  causalOffset: number;
   mask: TensorMeta | undefined;
   outShape: number[];
   pvAttrs: Attrs;
@@ -98,7 +100,12 @@ function planAttention(metas: readonly TensorMeta[], a: Attrs): AttentionPlan {
     if (b.length !== 4 || !b.every((d, i) => d === full[i])) throw new ShapeMismatchError(NAME, "mask", `broadcastable to [${full.join(",")}]`, mask.shape);
   }
   const causal = attrInt(NAME, a, "causal", 0);
-  if (causal !== 0 && causal !== 1) throw new InvalidArgumentError(NAME, 'attribute "causal"', "must be 0 or 1");
+  if (causal !== 0 && causal !== 1 && causal !== 2) {
+    throw new InvalidArgumentError(NAME, 'attribute "causal"', "must be 0 (none), 1 (upper-left, as ONNX is_causal) or 2 (bottom-right)");
+  }
+  const causalOffset = attrInt(NAME, a, "causal_offset", 0);
+  if (causalOffset < 0 || causalOffset > 0x7fffffff) throw new InvalidArgumentError(NAME, 'attribute "causal_offset"', "must be in [0, 2^31)");
+  if (causalOffset !== 0 && causal !== 1) throw new InvalidArgumentError(NAME, 'attribute "causal_offset"', "applies only with causal = 1");
   attrScale(NAME, a, "scoreMultiplier", "scoreShift");
   const pvAttrs: Record<string, number | readonly number[]> = {};
   for (const n of OUTPUT_ATTRS) if (a[n] !== undefined) pvAttrs[n] = a[n]!;
@@ -106,7 +113,7 @@ function planAttention(metas: readonly TensorMeta[], a: Attrs): AttentionPlan {
   const outShape = packed ? [batch, s, qHeads * dv] : [batch, qHeads, s, dv];
   checkShape([batch, qHeads, s, t]);
   checkShape(outShape);
-  return { batch, qHeads, kvHeads, s, t, dh, dv, packed, causal: causal === 1, mask, outShape, pvAttrs };
+  return { batch, qHeads, kvHeads, s, t, dh, dv, packed, causal, causalOffset, mask, outShape, pvAttrs };
 }
 
 /** Shapes of the two matmuls: heads grouped as [B, Hkv, G, ·, ·] so K and V broadcast over G. */
@@ -161,14 +168,15 @@ const attention: OpDef = {
     const dist = new Int32Array(t);
     const exps = new Int32Array(t);
     const ms = mask ? broadcastStridesOf(mask.shape, [p.batch, p.qHeads, s, t]) : null;
-    const useAllowed = p.causal || mask?.dtype === "int8";
+    const useAllowed = p.causal !== 0 || mask?.dtype === "int8";
+    // Key positions past `i + causalOffset` are hidden from query i.
+    const causalOffset = p.causal === 2 ? t - s : p.causalOffset;
     for (let b = 0; b < p.batch; b++) {
       for (let h = 0; h < p.qHeads; h++) {
         for (let i = 0; i < s; i++) {
           const base = ((b * p.qHeads + h) * s + i) * t;
           allowed.fill(1);
-          // Causal alignment is bottom-right: query i sees keys j ≤ i + (T − S), so a decode step (S = 1) sees all keys.
-          if (p.causal) for (let j = Math.max(0, i + t - s + 1); j < t; j++) allowed[j] = 0;
+          if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
           for (let j = 0; j < t; j++) row[j] = scores[base + j]!;
           if (mask && ms) {
             const mb = b * ms[0]! + h * ms[1]! + i * ms[2]!;
