@@ -1,0 +1,96 @@
+// `aivm node`: starts the dev node (HTTP + WebSocket JSON-RPC), prints the accounts, the system
+// addresses and a ready-to-run example, and shuts down cleanly on SIGINT/SIGTERM.
+import { Command, InvalidArgumentError } from "commander";
+import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
+import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../chain/genesis.ts";
+import { deployDemo, demoInferCalldata, type DeployedDemo } from "../chain/demo.ts";
+import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";
+
+export interface NodeCommandOptions {
+  port: number;
+  host: string;
+  blockTime?: number;
+  db?: string;
+  mnemonic: string;
+  demo: boolean;
+  quiet?: boolean;
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}].`);
+    return n;
+  };
+}
+
+export function nodeCommand(): Command {
+  return new Command("node")
+    .description("Start the AIVM dev node: JSON-RPC over HTTP and WebSocket, 10 funded accounts, AIVM precompiles")
+    .option("-p, --port <port>", "port to listen on (0 = any free port)", integer("port", 0, 65535), DEFAULT_PORT)
+    .option("--host <host>", "interface to bind", DEFAULT_HOST)
+    .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
+    .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
+    .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
+    .option("--demo", "deploy the demo model (InferenceDemo) on a fresh chain", false)
+    .option("-q, --quiet", "print only the listening line", false)
+    .action(async (options: NodeCommandOptions) => {
+      await runNode(options);
+    });
+}
+
+export async function runNode(options: NodeCommandOptions): Promise<NodeServer> {
+  const server = await startNodeServer({
+    port: options.port,
+    host: options.host,
+    blockTime: options.blockTime,
+    dbPath: options.db,
+    mnemonic: options.mnemonic,
+  });
+  const { node } = server;
+  let demo: DeployedDemo | undefined;
+  if (options.demo && node.headNumber === 0n) demo = await deployDemo(node);
+  if (!options.quiet) printBanner(server, options, demo);
+  // The last line: scripts and tests wait for it.
+  console.log(`Listening on ${server.url} (WebSocket ${server.wsUrl}), chain id ${node.chainId}, head block ${node.headNumber}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+  return server;
+}
+
+function printBanner(server: NodeServer, options: NodeCommandOptions, demo: DeployedDemo | undefined): void {
+  const { node } = server;
+  const lines: string[] = [];
+  lines.push("AIVM dev node", "");
+  lines.push(`Mining:   ${options.blockTime ? `a block every ${options.blockTime} s` : "automine (one block per transaction)"}`);
+  lines.push(`Storage:  ${options.db ? `LevelDB at ${options.db}` : "in memory"}`, "");
+  lines.push("Accounts (10,000 ETH each)", "==========================");
+  node.accounts.forEach((a, i) => lines.push(`(${i}) ${a.address}`, `    private key: ${a.privateKey}`));
+  lines.push("", `Mnemonic: ${node.mnemonic}`, "Path:     m/44'/60'/0'/0/{i}", "");
+  lines.push("AIVM precompiles", "================");
+  for (const [name, address] of Object.entries(PRECOMPILE_ADDRESSES)) lines.push(`${name.padEnd(9)} ${address}`);
+  lines.push("", "System contracts", "================");
+  lines.push(`BlockAnchor      ${BLOCK_ANCHOR_ADDRESS}`, `Congestion       ${CONGESTION_ADDRESS}`, `AgentNamespaces  ${AGENT_NAMESPACES_ADDRESS}`);
+  if (demo) {
+    lines.push("", "Demo model", "==========");
+    lines.push(`${demo.name} at ${demo.address} (weights int8[4,3] in the persistent tensor store)`);
+    lines.push("", "Try it:", `  npx tsx examples/viem-inference.ts ${server.url}`, `  npx tsx examples/ethers-inference.ts ${server.url}`, "");
+    lines.push(
+      "  curl -s -X POST -H 'content-type: application/json' \\",
+      `    --data '{"jsonrpc":"2.0","id":1,"method":"aivm_quote","params":[{"to":"${demo.address}","data":"${demoInferCalldata(demo)}"}]}' \\`,
+      `    ${server.url}`,
+    );
+  } else {
+    lines.push("", "Try it:", `  curl -s -X POST -H 'content-type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' ${server.url}`);
+  }
+  lines.push("");
+  console.log(lines.join("\n"));
+}
