@@ -10,7 +10,7 @@ import { sign } from "viem/accounts";
 import { getOp } from "../src/engine/registry.ts";
 import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { commitTensor, makeReceipt, opParamsHash, anchorRoot, receiptProof, verifyReceipt, toHex } from "../src/commit/index.ts";
-import { GAMMA_DEN, GAMMA_NUM, quoteOp, MULTIPLIER_ONE } from "../src/gas/index.ts";
+import { GAMMA_DEN, GAMMA_NUM, HASH_GAS_PER_WORD, quoteOp, MULTIPLIER_ONE } from "../src/gas/index.ts";
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
 
@@ -93,7 +93,15 @@ async function main() {
   for (const bytes of [4096, 1 << 20]) {
     const t = tensor("int8", [bytes], new Int8Array(bytes).fill(3));
     const r = timeIt(() => commitTensor(t));
-    commits.push({ bytes, msPerCommit: +(r.nsPerCall / 1e6).toFixed(3), mbPerSecond: +((bytes / r.nsPerCall) * 1e3).toFixed(1) });
+    const nsPerWord = r.nsPerCall / (bytes / 32);
+    commits.push({
+      bytes,
+      msPerCommit: +(r.nsPerCall / 1e6).toFixed(3),
+      mbPerSecond: +((bytes / r.nsPerCall) * 1e3).toFixed(1),
+      chargedHashGasPerWord: Number(HASH_GAS_PER_WORD),
+      // What a hashed word would cost at the same CPU-per-gas as sha256: compare with HASH_GAS_PER_WORD.
+      hashGasPerWordAtSha256Parity: +(nsPerWord / shaMedian).toFixed(1),
+    });
   }
   const outputs = Array.from({ length: 1024 }, (_, i) => tensor("int8", [64], seeded(64, i + 5, -128, 256)));
   const receipts = outputs.map((o, i) =>
