@@ -10,7 +10,7 @@ export const TCUSTOM_INPUT = parseAbiParameters("bytes32 programId, bytes[] inpu
 
 export async function planTcustom(call: PrecompileCall): Promise<Plan> {
   const [programId, inputs, flags] = call.decode(TCUSTOM_INPUT);
-  const { program } = await loadStoredProgram(call, hexToBytes(programId));
+  const { program, bytes } = await loadStoredProgram(call, hexToBytes(programId));
   // The receipt's params are the program id: the program itself is in state under that id.
-  return planProgramRun(call, program, inputs, call.checkFlags(flags), hexToBytes(programId));
+  return planProgramRun(call, program, inputs, call.checkFlags(flags), hexToBytes(programId), bytes.length);
 }

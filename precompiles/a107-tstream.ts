@@ -1,6 +1,6 @@
 // 0x…A107 TSTREAM: stateful streaming inference. Runs a stored step program `steps` times, threading
 // its state tensors (KV cache, hidden state); step t gets slice t of `xs` and yields y_t, whose
-// Tensor Commit is returned per step. Every step has the same shapes, so gas = steps × one step.
+// Tensor Commit is returned per step. Every step has the same shapes, so gas = overhead + steps × one step.
 // input  abi.encode(bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags)
 // output abi.encode(bytes[] finalState, bytes lastOutput, bytes32[] stepCommits)
 import { hexToBytes } from "@ethereumjs/util";
@@ -12,7 +12,7 @@ import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteProgram } from "./gas.ts";
+import { quoteStreamRun } from "./gas.ts";
 import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
@@ -28,7 +28,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const [programId, stateAbi, xsAbi, steps, flagsRaw] = call.decode(TSTREAM_INPUT);
   const flags = call.checkFlags(flagsRaw);
   if (steps < 1 || steps > MAX_STREAM_STEPS) throw new InvalidArgumentError("TSTREAM", "steps", `must be 1 … ${MAX_STREAM_STEPS}`);
-  const { program } = await loadStoredProgram(call, hexToBytes(programId));
+  const { program, bytes: programBytes } = await loadStoredProgram(call, hexToBytes(programId));
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "declares no state inputs");
   if (stateAbi.length !== program.stateCount) {
     throw new InvalidArgumentError("TSTREAM", "state", `${stateAbi.length} tensors given, the program threads ${program.stateCount}`);
@@ -46,9 +46,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const handleArgs = await programHandleArgs(call, program);
   const info = inferProgram(program, stepMetas);
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
-  const gasPerStep = quoteProgram(info, call.multiplier);
-  const gas = gasPerStep * BigInt(steps);
-  const flops = info.flops * BigInt(steps);
+  const { gas, flops } = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
   return {
     gas,
     flops,

@@ -13,5 +13,5 @@ export const TGRAPH_INPUT = parseAbiParameters("bytes program, bytes[] inputs, u
 export async function planTgraph(call: PrecompileCall): Promise<Plan> {
   const [programHex, inputs, flags] = call.decode(TGRAPH_INPUT);
   const bytes = hexToBytes(programHex);
-  return planProgramRun(call, decodeProgram(bytes), inputs, call.checkFlags(flags), bytes);
+  return planProgramRun(call, decodeProgram(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
 }

@@ -6,13 +6,13 @@ import type { StateManagerInterface } from "@ethereumjs/common";
 import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { decodeAbiParameters, type AbiParameter, type DecodeAbiParametersReturnType } from "viem";
 import { AivmError, InvalidArgumentError, MalformedEncodingError } from "../src/engine/errors.ts";
-import { byteSize, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
+import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } from "../src/codec/tensor.ts";
 import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
 import { getBlob, getNamespaceEntry } from "../src/chain/memory.ts";
 import { HANDLE_KIND, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
-import { decodeGas } from "./gas.ts";
+import { decodeGas, type GasTensor } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
 import { tensorCommit, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest } from "./shards.ts";
@@ -33,9 +33,9 @@ export interface RuntimeAccess {
   traceRoot(): { root: Hex; count: number };
 }
 
-/** A tensor argument whose meta is known and whose data is loaded only on demand. */
+/** A tensor argument whose meta (with quantization, which its encoded size depends on) is known and whose data is loaded only on demand. */
 export interface TensorArg {
-  meta: TensorMeta;
+  meta: GasTensor;
   /** Bytes this argument adds to the memory budget while the op runs (0 for scratch slots). */
   transientBytes: number;
   /** Length of the tensor's wire encoding (what a persistent write stores). */
@@ -169,7 +169,7 @@ function inlineArg(bytes: Uint8Array): TensorArg {
   if (header.encodedLength !== bytes.length) {
     throw new MalformedEncodingError("tensor encoding", `${bytes.length - header.encodedLength} trailing bytes`);
   }
-  const meta: TensorMeta = { dtype: header.dtype, shape: header.shape };
+  const meta: GasTensor = header.quant ? { dtype: header.dtype, shape: header.shape, quant: header.quant } : { dtype: header.dtype, shape: header.shape };
   return { meta, transientBytes: byteSize(meta), encodedBytes: bytes.length, load: async () => decodeTensor(bytes) };
 }
 

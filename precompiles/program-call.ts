@@ -1,5 +1,5 @@
 // Shared by TGRAPH, TCUSTOM and TSTREAM: resolve a program's inputs and stored constants, infer every
-// shape, price it with quoteProgram, then run it with the engine keeping intermediates in VM memory.
+// shape, price it with src/gas, then run it with the engine keeping intermediates in VM memory.
 import { bytesToHex } from "@ethereumjs/util";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
@@ -10,7 +10,7 @@ import { getBlob } from "../src/chain/memory.ts";
 import { encodeBytesArray } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { HANDLE_KIND, UnknownHandleError } from "./errors.ts";
-import { quoteProgram } from "./gas.ts";
+import { quoteProgramRun } from "./gas.ts";
 
 /** A stored program by id (TSTORE target 2), decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
@@ -49,12 +49,13 @@ export async function planProgramRun(
   inputsAbi: readonly `0x${string}`[],
   flags: number,
   params: Uint8Array,
+  programBytes: number,
 ): Promise<Plan> {
   if (program.stateCount !== 0) throw new InvalidArgumentError(call.opcode, "program", "is a step program; run it with TSTREAM");
   const args = await call.tensorArgs(inputsAbi);
   const handleArgs = await programHandleArgs(call, program);
   const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
-  const gas = quoteProgram(info, call.multiplier);
+  const gas = quoteProgramRun(info, programBytes, call.multiplier).gas;
   return {
     gas,
     flops: info.flops,

@@ -24,7 +24,7 @@ import { OP_CODES, getOp } from "../../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { decodeGas, quoteOp, quoteProgram } from "../../precompiles/gas.ts";
+import { decodeGas, quoteOp, quoteProgramRun } from "../../precompiles/gas.ts";
 import { commitTensor } from "../../src/commit/index.ts";
 
 const OP_INPUT = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
@@ -217,14 +217,15 @@ describe("TGRAPH", () => {
   test("a two-node program equals runProgram and is charged quoteProgram exactly, with one receipt", async () => {
     const x = rand("int8", [3, 6], 18);
     const m = chain.runtime.multiplier;
-    const input = encodeAbiParameters(GRAPH_INPUT, [bytesToHex(encodeProgram(program)), [wire(x)], 0]);
+    const programBytes = encodeProgram(program);
+    const input = encodeAbiParameters(GRAPH_INPUT, [bytesToHex(programBytes), [wire(x)], 0]);
     const { ok, ret, charge, trace } = await viaProbe(A.TGRAPH, input);
     assert.equal(ok, true);
     const [outs] = decodeAbiParameters(parseAbiParameters("bytes[]"), ret);
     const expected = runProgram(program, [x], new Map());
     assert.equal(outs.length, 2);
     outs.forEach((o, i) => assert.deepEqual([...decodeTensor(hexToBytes(o)).data], [...expected[i]!.data]));
-    const gas = quoteProgram(inferProgram(program, [x]), m);
+    const gas = quoteProgramRun(inferProgram(program, [x]), programBytes.length, m).gas;
     assert.equal(charge.gasUsed, gas);
     assert.equal(trace.receipts.length, 1);
     assert.deepEqual(trace.receipts[0]!.outputCommits, expected.map((t) => bytesToHex(commitTensor(t))));
