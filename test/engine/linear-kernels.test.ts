@@ -6,6 +6,8 @@ import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels
 import { fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
 import { matmulWasmBytes, matmulWasmInto, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
+import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
+import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../../src/engine/kernels/conv2d-im2col.ts";
 
 test("the hand-assembled WASM module validates and instantiates (SIMD128 available in this Node)", () => {
   assert.ok(wasmApi?.validate(matmulWasmBytes()));
@@ -56,4 +58,19 @@ test("the WASM kernel alone matches the reference on padded shapes (odd m, n; k 
     matmulReference({ a: pa, aOffset: 0, aZero: 0, b: bt, bOffset: 0, transB: true, bias: null, m, k, n, out: want, outOffset: 0 });
     assert.deepEqual(out, want, `${m}x${k}x${n}`);
   }
+});
+
+test("conv2d im2col matches the reference when output positions are unfolded in several chunks", () => {
+  const r = rng(79);
+  // kc = 2·3·3 = 18, so a 700×700-position image needs ceil(490,000·18 / 2^22) = 3 chunks.
+  const g = { batch: 1, cin: 2, h: 700, w: 700, cout: 3, kh: 3, kw: 3, groups: 1, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1, hout: 700, wout: 700 };
+  assert.ok(g.hout * g.wout * 18 > 2 * IM2COL_CHUNK_ELEMENTS);
+  const x = Int8Array.from({ length: 2 * 700 * 700 }, () => int(r, -128, 127));
+  const weight = Int8Array.from({ length: 3 * 2 * 9 }, () => int(r, -128, 127));
+  const bias = Int32Array.from([5, -7, 1 << 20]);
+  const want = new Int32Array(3 * 700 * 700);
+  const got = new Int32Array(3 * 700 * 700);
+  conv2dReference({ x, xZero: 3, weight, bias, g, out: want });
+  conv2dIm2col({ x, xZero: 3, weight, bias, g, out: got });
+  assert.deepEqual(got, want);
 });

@@ -1,9 +1,13 @@
-// Fast conv2d: unfold each (image, group) into an im2col matrix [Hout·Wout, Cin_g·kH·kW] and run
+// Fast conv2d: unfold each (image, group) into an im2col matrix [positions, Cin_g·kH·kW] and run
 // the fast matmul against the group's weights (already [Cout_g, Cin_g·kH·kW], i.e. transposed B).
 // Padding cells hold the zero point, so they add exactly 0 — the same sum as the reference.
-import { allocate, dtypeOf, MAX_ELEMENTS } from "../tensor.ts";
-import { conv2dReference, type Conv2dKernelArgs } from "./conv2d-reference.ts";
+// Output positions are unfolded in chunks so the scratch stays small whatever the input size.
+import { allocate, dtypeOf } from "../tensor.ts";
+import type { Conv2dKernelArgs } from "./conv2d-reference.ts";
 import { matmulFast } from "./matmul-fast.ts";
+
+/** Upper bound on im2col elements per chunk (8 MiB as int16). */
+export const IM2COL_CHUNK_ELEMENTS = 1 << 22;
 
 export function conv2dIm2col(args: Conv2dKernelArgs): void {
   const { x, xZero, weight, bias, g, out } = args;
@@ -11,18 +15,20 @@ export function conv2dIm2col(args: Conv2dKernelArgs): void {
   const coutG = g.cout / g.groups;
   const kc = cinG * g.kh * g.kw;
   const positions = g.hout * g.wout;
-  // The unfolded matrix can be kh·kw times the input; beyond the element cap, fall back to direct loops.
-  if (positions * kc > MAX_ELEMENTS || positions * coutG > MAX_ELEMENTS) {
-    conv2dReference(args);
-    return;
-  }
-  const col = allocate(dtypeOf(x), positions * kc);
-  const tmp = new Int32Array(positions * coutG);
+  if (positions === 0 || coutG === 0) return;
+  const chunk = Math.max(1, Math.min(positions, Math.floor(IM2COL_CHUNK_ELEMENTS / Math.max(1, kc))));
+  const col = allocate(dtypeOf(x), chunk * kc);
+  const tmp = new Int32Array(chunk * coutG);
   for (let n = 0; n < g.batch; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
-      let o = 0;
-      for (let oh = 0; oh < g.hout; oh++) {
-        for (let ow = 0; ow < g.wout; ow++) {
+      const groupBias = bias ? bias.subarray(grp * coutG, (grp + 1) * coutG) : null;
+      const base = (n * g.cout + grp * coutG) * positions;
+      for (let first = 0; first < positions; first += chunk) {
+        const rows = Math.min(chunk, positions - first);
+        let o = 0;
+        for (let pos = first; pos < first + rows; pos++) {
+          const oh = Math.floor(pos / g.wout);
+          const ow = pos - oh * g.wout;
           for (let ic = 0; ic < cinG; ic++) {
             const plane = (n * g.cin + grp * cinG + ic) * g.h;
             for (let ky = 0; ky < g.kh; ky++) {
@@ -36,17 +42,15 @@ export function conv2dIm2col(args: Conv2dKernelArgs): void {
             }
           }
         }
-      }
-      matmulFast({
-        a: col, aOffset: 0, aZero: xZero,
-        b: weight, bOffset: grp * coutG * kc, transB: true,
-        bias: bias ? bias.subarray(grp * coutG, (grp + 1) * coutG) : null,
-        m: positions, k: kc, n: coutG, out: tmp, outOffset: 0,
-      });
-      // tmp is [position, channel]; the output is NCHW.
-      const base = (n * g.cout + grp * coutG) * positions;
-      for (let p = 0; p < positions; p++) {
-        for (let c = 0; c < coutG; c++) out[base + c * positions + p] = tmp[p * coutG + c]!;
+        matmulFast({
+          a: col, aOffset: 0, aZero: xZero,
+          b: weight, bOffset: grp * coutG * kc, transB: true,
+          bias: groupBias, m: rows, k: kc, n: coutG, out: tmp, outOffset: 0,
+        });
+        // tmp is [position, channel]; the output is NCHW.
+        for (let p = 0; p < rows; p++) {
+          for (let c = 0; c < coutG; c++) out[base + c * positions + first + p] = tmp[p * coutG + c]!;
+        }
       }
     }
   }
