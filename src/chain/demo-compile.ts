@@ -35,9 +35,10 @@ export function compileDemoContract(file: string, name: string): CompiledContrac
     }
   };
   visit("", source);
-  const solc = require("solc") as { version(): string; compile(input: string, callbacks?: object): string };
+  // The package version names the compiler without loading soljson (seconds) on a cache hit.
+  const solcVersion = (require("solc/package.json") as { version: string }).version;
   const input = JSON.stringify({ language: "Solidity", sources: { [file]: { content: source } }, settings: SOLC_SETTINGS });
-  const key = bytesToHex(keccak_256(utf8ToBytes(`${solc.version()}\n${input}\n${[...seen].sort().join("\n")}`)));
+  const key = bytesToHex(keccak_256(utf8ToBytes(`${solcVersion}\n${input}\n${[...seen].sort().join("\n")}`)));
   const cacheFile = join(CACHE_DIR, `${key}.json`);
   let output: SolcOutput;
   if (existsSync(cacheFile)) {
@@ -50,6 +51,7 @@ export function compileDemoContract(file: string, name: string): CompiledContrac
         return { error: `File not found: ${path}` };
       }
     };
+    const solc = require("solc") as { compile(input: string, callbacks?: object): string };
     output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
     const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
     if (errors.length) throw new SolidityCompileError(errors);
