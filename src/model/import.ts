@@ -265,7 +265,7 @@ function fuseLayerNorm(graph: FloatGraph): void {
       name: `${mean.name}+LayerNorm`,
       inputs: [x, gamma, beta],
       outputs: [out],
-      attrs: { axis: axes[0]! - rank, epsilon: eps },
+      attrs: { axis: Math.min(...axes.map((a) => (a < 0 ? a + rank : a))) - rank, epsilon: eps },
     };
     replaceNodes(graph, chain, fused, chain[chain.length - 1]!);
   }
