@@ -36,14 +36,21 @@ function priceOp(flops: bigint, inputs: readonly GasTensor[], outputs: TensorMet
   return { gas: compute + OP_BASE_GAS + bytes, flops, compute, base: OP_BASE_GAS, bytes, outputs };
 }
 
+export interface NodeQuote extends OpQuote {
+  /** Engine op name, e.g. "matmul". */
+  op: string;
+}
+
+/** Plain data (JSON-friendly once bigints are hex-encoded): what aivm_quote returns. */
 export interface ProgramQuote {
   gas: bigint;
   flops: bigint;
   /** One quote per node, in order; their gas sums with `programGas` to `gas`. */
-  nodes: OpQuote[];
+  nodes: NodeQuote[];
   /** PROGRAM_BASE_GAS + copying and hashing the program's encoding. */
   programGas: bigint;
-  info: ProgramInfo;
+  /** Peak live tensor bytes of the run (checked against the transaction memory budget). */
+  peakBytes: number;
 }
 
 /** Program-level part: its base, plus copy and hash (for its content id / params hash) of its bytes. */
@@ -53,11 +60,11 @@ export function programOverheadGas(programBytes: number): bigint {
 
 /** Quote from an existing inference (the precompile has one already). */
 export function quoteInferred(info: ProgramInfo, programBytes: number, multiplier: bigint): ProgramQuote {
-  const nodes = info.nodes.map((n) => priceOp(n.flops, n.inputs, n.outputs, multiplier));
+  const nodes = info.nodes.map((n) => ({ op: n.op.name, ...priceOp(n.flops, n.inputs, n.outputs, multiplier) }));
   const programGas = programOverheadGas(programBytes);
   let gas = programGas;
   for (const q of nodes) gas += q.gas;
-  return { gas, flops: info.flops, nodes, programGas, info };
+  return { gas, flops: info.flops, nodes, programGas, peakBytes: info.peakBytes };
 }
 
 /** Gas of a program run (TGRAPH, TCUSTOM): Σ over nodes of the op gas, plus the program overhead. */
@@ -77,17 +84,22 @@ export interface StreamQuote extends ProgramQuote {
   stepGas: bigint;
 }
 
+/** TSTREAM from an existing inference of the step program (the precompile has one already). */
+export function quoteStreamInferred(info: ProgramInfo, programBytes: number, steps: number, multiplier: bigint): StreamQuote {
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STREAM_STEPS) {
+    throw new InvalidArgumentError("TSTREAM", "steps", `${steps} must be 1 … ${MAX_STREAM_STEPS}`);
+  }
+  const one = quoteInferred(info, programBytes, multiplier);
+  const stepGas = one.gas - one.programGas;
+  const n = BigInt(steps);
+  return { ...one, steps, stepGas, gas: one.programGas + n * stepGas, flops: n * one.flops };
+}
+
 /**
  * Gas of a TSTREAM run: steps · Σ node gas, plus the program overhead once. `inputMetas` are the
  * step program's inputs (state first, then one step's inputs).
  */
 export function quoteStream(program: Program, inputMetas: readonly TensorMeta[] | undefined, steps: number, multiplier: bigint, lookup?: OpLookup): StreamQuote {
-  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STREAM_STEPS) {
-    throw new InvalidArgumentError("TSTREAM", "steps", `${steps} must be 1 … ${MAX_STREAM_STEPS}`);
-  }
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "a step program declares at least one state input");
-  const one = quoteProgram(program, inputMetas, multiplier, lookup);
-  const stepGas = one.gas - one.programGas;
-  const n = BigInt(steps);
-  return { ...one, steps, stepGas, gas: one.programGas + n * stepGas, flops: n * one.flops };
+  return quoteStreamInferred(inferProgram(program, inputMetas, lookup), encodedProgramLength(program), steps, multiplier);
 }
