@@ -5,7 +5,7 @@ import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
 import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import { floorDiv, roundDivAway, roundDivAwayBig } from "../intmath.ts";
 import type { Attrs, OpDef } from "../op.ts";
-import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type TensorMeta } from "../tensor.ts";
+import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type IntArray, type TensorMeta } from "../tensor.ts";
 import { expectDType, expectInputCount } from "./normalize.ts";
 
 const INT_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
@@ -91,69 +91,89 @@ function planPool(op: "max_pool" | "avg_pool", metas: readonly TensorMeta[], att
     outShape.push(out);
   }
   checkShape(outShape);
-  // The window table holds one offset per (output position, kernel tap): bound it like a tensor.
-  const taps = numElements(outShape.slice(2)) * kernelSize;
-  if (taps > MAX_ELEMENTS) throw new ElementLimitError([...outShape.slice(2), ...kernel], MAX_ELEMENTS);
+  // A window is bounded like a tensor, so per-window work and the per-dimension tap lists stay finite.
+  if (kernelSize > MAX_ELEMENTS) throw new ElementLimitError([...kernel], MAX_ELEMENTS);
   return { x, outShape, kernel, strides, dilations, padBegin, padEnd, countIncludePad: cip === 1, kernelSize };
 }
 
 /**
- * For every output spatial position: the flat input offsets its window reads (inside the input)
- * and the number of window positions inside the padded extent [−padBegin, size + padEnd).
+ * Per spatial dimension and output index: the input offsets (position × stride) of the taps that
+ * fall inside the input, and how many taps fall inside the padded extent [−padBegin, size + padEnd).
+ * Memory is Σ_d out_d·kernel_d; windows are enumerated from these lists on the fly.
  */
-function windows(p: PoolPlan): { offsets: Int32Array[]; padded: Int32Array } {
+function tapLists(p: PoolPlan): { valid: Int32Array[][]; padded: number[][] } {
   const k = p.kernel.length;
   const spatial = p.x.shape.slice(2);
-  const outSpatial = p.outShape.slice(2);
-  // Per dimension and output index: valid input positions, and the padded-extent count.
-  const valid: number[][][] = [];
-  const paddedCount: number[][] = [];
-  for (let i = 0; i < k; i++) {
-    const v: number[][] = [];
-    const c: number[] = [];
-    for (let o = 0; o < outSpatial[i]!; o++) {
-      const start = o * p.strides[i]! - p.padBegin[i]!;
-      const pos: number[] = [];
-      let inPad = 0;
-      for (let j = 0; j < p.kernel[i]!; j++) {
-        const q = start + j * p.dilations[i]!;
-        if (q >= 0 && q < spatial[i]!) pos.push(q);
-        if (q < spatial[i]! + p.padEnd[i]!) inPad++;
-      }
-      v.push(pos);
-      c.push(inPad);
-    }
-    valid.push(v);
-    paddedCount.push(c);
-  }
   const strides = new Array<number>(k);
   let acc = 1;
   for (let i = k - 1; i >= 0; i--) {
     strides[i] = acc;
     acc *= spatial[i]!;
   }
-  const total = numElements(outSpatial);
-  const offsets: Int32Array[] = new Array(total);
-  const padded = new Int32Array(total);
-  const idx = new Array<number>(k).fill(0);
-  for (let t = 0; t < total; t++) {
-    let list = [0];
-    let count = 1;
-    for (let i = 0; i < k; i++) {
-      const pos = valid[i]![idx[i]!]!;
-      const next: number[] = [];
-      for (const base of list) for (const q of pos) next.push(base + q * strides[i]!);
-      list = next;
-      count *= paddedCount[i]![idx[i]!]!;
+  const valid: Int32Array[][] = [];
+  const padded: number[][] = [];
+  for (let i = 0; i < k; i++) {
+    const v: Int32Array[] = [];
+    const c: number[] = [];
+    for (let o = 0; o < p.outShape[i + 2]!; o++) {
+      const start = o * p.strides[i]! - p.padBegin[i]!;
+      const pos: number[] = [];
+      let inPad = 0;
+      for (let j = 0; j < p.kernel[i]!; j++) {
+        const q = start + j * p.dilations[i]!;
+        if (q >= 0 && q < spatial[i]!) pos.push(q * strides[i]!);
+        if (q < spatial[i]! + p.padEnd[i]!) inPad++;
+      }
+      v.push(Int32Array.from(pos));
+      c.push(inPad);
     }
-    offsets[t] = Int32Array.from(list);
-    padded[t] = count;
-    for (let i = k - 1; i >= 0; i--) {
-      if (++idx[i]! < outSpatial[i]!) break;
-      idx[i] = 0;
-    }
+    valid.push(v);
+    padded.push(c);
   }
-  return { offsets, padded };
+  return { valid, padded };
+}
+
+/** Max over the window's in-input taps (`lists`: per-dimension offsets); `lo` when there are none. */
+function windowMax(data: IntArray, base: number, lists: readonly Int32Array[], lo: number): number {
+  const k = lists.length;
+  let v = lo;
+  if (k === 2) {
+    const l0 = lists[0]!;
+    const l1 = lists[1]!;
+    for (let i = 0; i < l0.length; i++) {
+      const row = base + l0[i]!;
+      for (let j = 0; j < l1.length; j++) if (data[row + l1[j]!]! > v) v = data[row + l1[j]!]!;
+    }
+    return v;
+  }
+  for (const l of lists) if (l.length === 0) return v;
+  const idx = new Array<number>(k).fill(0);
+  for (;;) {
+    let off = base;
+    for (let i = 0; i < k; i++) off += lists[i]![idx[i]!]!;
+    if (data[off]! > v) v = data[off]!;
+    let d = k - 1;
+    while (d >= 0 && ++idx[d]! === lists[d]!.length) idx[d--] = 0;
+    if (d < 0) return v;
+  }
+}
+
+/** Exact sum over the window's in-input taps: a number when `exact` (no overflow possible), else a BigInt. */
+function windowSum(data: IntArray, base: number, lists: readonly Int32Array[], exact: boolean): number | bigint {
+  const k = lists.length;
+  let sum = 0;
+  let big = 0n;
+  for (const l of lists) if (l.length === 0) return 0;
+  const idx = new Array<number>(k).fill(0);
+  for (;;) {
+    let off = base;
+    for (let i = 0; i < k; i++) off += lists[i]![idx[i]!]!;
+    if (exact) sum += data[off]!;
+    else big += BigInt(data[off]!);
+    let d = k - 1;
+    while (d >= 0 && ++idx[d]! === lists[d]!.length) idx[d--] = 0;
+    if (d < 0) return exact ? sum : big;
+  }
 }
 
 function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
@@ -179,32 +199,39 @@ function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
       const y = allocate(p.x.dtype, numElements(p.outShape));
       const planes = p.x.shape[0]! * p.x.shape[1]!;
       const inPlane = numElements(p.x.shape.slice(2));
-      const { offsets, padded } = windows(p);
-      const outPlane = offsets.length;
+      const { valid, padded } = tapLists(p);
+      const outSpatial = p.outShape.slice(2);
+      const outPlane = numElements(outSpatial);
+      const k = outSpatial.length;
       const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
-      for (let c = 0; c < planes; c++) {
-        const ib = c * inPlane;
-        for (let t = 0; t < outPlane; t++) {
-          const win = offsets[t]!;
+      const lo = DTYPE_MIN[p.x.dtype];
+      const idx = new Array<number>(k).fill(0);
+      const lists = new Array<Int32Array>(k);
+      for (let t = 0; t < outPlane; t++) {
+        let padCount = 1;
+        for (let i = 0; i < k; i++) {
+          lists[i] = valid[i]![idx[i]!]!;
+          padCount *= padded[i]![idx[i]!]!;
+        }
+        for (let c = 0; c < planes; c++) {
+          const ib = c * inPlane;
           let v: number;
           if (name === "max_pool") {
             // A window that lies wholly in the padding (possible with dilation) yields the dtype minimum.
-            v = DTYPE_MIN[p.x.dtype];
-            for (let j = 0; j < win.length; j++) if (data[ib + win[j]!]! > v) v = data[ib + win[j]!]!;
+            v = windowMax(data, ib, lists, lo);
           } else {
-            const divisor = p.countIncludePad ? padded[t]! : win.length;
+            let count = 1;
+            for (let i = 0; i < k; i++) count *= lists[i]!.length;
+            const divisor = p.countIncludePad ? padCount : count;
+            const sum = windowSum(data, ib, lists, exact);
             if (divisor === 0) v = 0;
-            else if (exact) {
-              let s = 0;
-              for (let j = 0; j < win.length; j++) s += data[ib + win[j]!]!;
-              v = roundDivAway(s, divisor);
-            } else {
-              let s = 0n;
-              for (let j = 0; j < win.length; j++) s += BigInt(data[ib + win[j]!]!);
-              v = Number(roundDivAwayBig(s, BigInt(divisor)));
-            }
+            else v = typeof sum === "number" ? roundDivAway(sum, divisor) : Number(roundDivAwayBig(sum, BigInt(divisor)));
           }
           y[c * outPlane + t] = v;
+        }
+        for (let i = k - 1; i >= 0; i--) {
+          if (++idx[i]! < outSpatial[i]!) break;
+          idx[i] = 0;
         }
       }
       return [{ dtype: p.x.dtype, shape: p.outShape, data: y }];
