@@ -73,6 +73,24 @@ type SolcOutput = {
 };
 
 const memo = new Map<string, Map<string, CompiledContract>>();
+const SOLC_VERSION = (require("solc/package.json") as { version: string }).version;
+const IMPORT_RE = /import\s+(?:[^"']*\sfrom\s+)?["']([^"']+)["']/g;
+
+/** Every source reachable from `entries` through relative imports. */
+function importClosure(entries: readonly string[], contents: ReadonlyMap<string, string>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...entries];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    for (const m of (contents.get(f) ?? "").matchAll(IMPORT_RE)) {
+      const target = m[1]!.startsWith(".") ? join(dirname(f), m[1]!).split(sep).join("/") : m[1]!;
+      stack.push(target);
+    }
+  }
+  return seen;
+}
 
 /**
  * Compiles .sol files under `dir` (default contracts/) in one standard-JSON run and returns the
@@ -82,12 +100,13 @@ const memo = new Map<string, Map<string, CompiledContract>>();
 export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly string[]): Map<string, CompiledContract> {
   const all = listSolidity(dir).map((f) => relative(dir, f).split(sep).join("/"));
   const contents = new Map(all.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+  const entries = files ?? all;
   const sources: Record<string, { content: string }> = {};
-  for (const f of files ?? all) sources[f] = { content: contents.get(f) ?? readFileSync(join(dir, f), "utf8") };
-  const solc = require("solc") as { version(): string; compile(input: string, callbacks?: object): string };
+  for (const f of entries) sources[f] = { content: contents.get(f) ?? readFileSync(join(dir, f), "utf8") };
   const input = JSON.stringify({ language: "Solidity", sources, settings: SOLC_SETTINGS });
-  const everySource = [...contents].map(([f, c]) => `${f}\n${c}`).join("\n");
-  const key = bytesToHex(keccak_256(utf8ToBytes(`${solc.version()}\n${input}\n${everySource}`)));
+  // The key covers the entry points and everything they import, so edits elsewhere keep the cache.
+  const reachable = [...importClosure(entries, contents)].sort().map((f) => `${f}\n${contents.get(f) ?? ""}`).join("\n");
+  const key = bytesToHex(keccak_256(utf8ToBytes(`${SOLC_VERSION}\n${input}\n${reachable}`)));
   const memoized = memo.get(key);
   if (memoized) return memoized;
   // Imports outside the entry points come from the same directory.
@@ -99,6 +118,8 @@ export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly s
   if (existsSync(cacheFile)) {
     output = JSON.parse(readFileSync(cacheFile, "utf8")) as SolcOutput;
   } else {
+    // Loading soljson takes seconds: only on a cache miss.
+    const solc = require("solc") as { compile(input: string, callbacks?: object): string };
     output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
     const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
     if (errors.length) throw new SolidityCompileError(errors);

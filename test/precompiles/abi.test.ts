@@ -1,0 +1,103 @@
+// Pure pieces of the precompile layer: the hand-laid ABI output encoders agree with viem byte for
+// byte, the TypeScript error ABI equals the compiled IAIVMErrors interface, every AIVM error maps to
+// the right custom error, handles round-trip, and the scratch budget refuses before allocating.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { bytesToHex, decodeErrorResult, encodeAbiParameters, parseAbiParameters, toFunctionSignature, type AbiItem } from "viem";
+import { encodeBytes, encodeBytesArray, encodeStreamOutput, encodeUint } from "../../precompiles/abi.ts";
+import { AIVM_ERRORS_ABI, UnknownHandleError, WriteInStaticCallError, revertDataOf } from "../../precompiles/errors.ts";
+import { decodeHandle, encodeHandle, isHandle, scratchHandle, scratchSlotOf } from "../../precompiles/handles.ts";
+import { contract } from "./chain.ts";
+import {
+  DTypeMismatchError,
+  ElementCountError,
+  ElementLimitError,
+  InvalidArgumentError,
+  InvalidDimensionError,
+  MalformedEncodingError,
+  MemoryLimitError,
+  RankLimitError,
+  ShapeMismatchError,
+  UnsupportedOpError,
+  AivmError,
+} from "../../src/engine/errors.ts";
+import { ScratchMemory } from "../../src/chain/memory.ts";
+import { TX_MEMORY_LIMIT_BYTES, tensor } from "../../src/engine/tensor.ts";
+
+const rnd = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 17) & 0xff);
+
+test("encodeBytes / encodeBytesArray / encodeStreamOutput / encodeUint equal viem's encodeAbiParameters", () => {
+  for (const n of [0, 1, 31, 32, 33, 64, 1000]) {
+    const b = rnd(n, n);
+    assert.equal(bytesToHex(encodeBytes(b)), encodeAbiParameters(parseAbiParameters("bytes"), [bytesToHex(b)]), `bytes ${n}`);
+  }
+  const items = [rnd(0, 1), rnd(5, 2), rnd(32, 3), rnd(77, 4)];
+  assert.equal(bytesToHex(encodeBytesArray(items)), encodeAbiParameters(parseAbiParameters("bytes[]"), [items.map((b) => bytesToHex(b))]));
+  assert.equal(bytesToHex(encodeBytesArray([])), encodeAbiParameters(parseAbiParameters("bytes[]"), [[]]));
+  const commits = [rnd(32, 5), rnd(32, 6), rnd(32, 7)];
+  assert.equal(
+    bytesToHex(encodeStreamOutput(items.slice(1, 3), rnd(40, 8), commits)),
+    encodeAbiParameters(parseAbiParameters("bytes[], bytes, bytes32[]"), [items.slice(1, 3).map((b) => bytesToHex(b)), bytesToHex(rnd(40, 8)), commits.map((c) => bytesToHex(c))]),
+  );
+  assert.equal(bytesToHex(encodeUint(123456789012345678901234567890n)), encodeAbiParameters(parseAbiParameters("uint256"), [123456789012345678901234567890n]));
+});
+
+test("the error ABI in precompiles/errors.ts is exactly the compiled IAIVMErrors interface", () => {
+  const sig = (abi: readonly AbiItem[]) => abi.filter((x) => x.type === "error").map((x) => toFunctionSignature(x as never)).sort();
+  assert.deepEqual(sig(AIVM_ERRORS_ABI), sig(contract("IAIVMErrors").abi));
+});
+
+test("every AIVM error becomes its own custom error with shapes and limits, never values", () => {
+  const cases: [AivmError, string][] = [
+    [new ShapeMismatchError("matmul", "b", [4, 2], [3, 2]), "ShapeMismatch"],
+    [new DTypeMismatchError("matmul", "b", ["int8"], "int16"), "DTypeMismatch"],
+    [new RankLimitError(9, 8), "RankLimit"],
+    [new ElementLimitError([1 << 20, 1 << 20], 2 ** 27), "ElementLimit"],
+    [new InvalidDimensionError([-1]), "InvalidDimension"],
+    [new ElementCountError([2, 2], 4, 3), "ElementCount"],
+    [new MalformedEncodingError("tensor encoding", "bad magic"), "MalformedEncoding"],
+    [new MemoryLimitError(100, 50, 10), "MemoryLimit"],
+    [new InvalidArgumentError("softmax", "axis", "out of range"), "InvalidArgument"],
+    [new UnsupportedOpError("conv3d", ["matmul"]), "UnsupportedOp"],
+    [new WriteInStaticCallError("0x000000000000000000000000000000000000a105"), "WriteInStaticCall"],
+    [new UnknownHandleError(1, "0x0000000000000000000000000000000000000000", `0x${"00".repeat(31)}07`), "UnknownHandle"],
+    [new AivmError("something else"), "AivmFailure"],
+  ];
+  for (const [err, name] of cases) {
+    const decoded = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(err) });
+    assert.equal(decoded.errorName, name);
+  }
+  const shape = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(cases[0]![0]) });
+  assert.deepEqual(shape.args, ["matmul", "b", "[4,2]", [3, 2]]);
+  const mem = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(cases[7]![0]) });
+  assert.deepEqual(mem.args, [100n, 50n, 10n]);
+});
+
+test("handles: 57 bytes, AREF magic, kind, owner and id round-trip; scratch slots are small integers", () => {
+  const owner = rnd(20, 9);
+  const id = rnd(32, 10);
+  const h = encodeHandle(3, id, owner);
+  assert.equal(h.length, 57);
+  assert.equal(new TextDecoder().decode(h.slice(0, 4)), "AREF");
+  assert.ok(isHandle(h));
+  const d = decodeHandle(h);
+  assert.deepEqual([d.kind, [...d.owner], [...d.id]], [3, [...owner], [...id]]);
+  assert.equal(scratchSlotOf(decodeHandle(scratchHandle(70000))), 70000);
+  assert.equal(scratchSlotOf(decodeHandle(encodeHandle(1, Uint8Array.of(1, ...new Array(31).fill(0))))), -1, "ids past 2^32 name no slot");
+  assert.throws(() => decodeHandle(Uint8Array.of(...h.slice(0, 4), 9, ...h.slice(5))), MalformedEncodingError);
+});
+
+test("scratch memory: the 512 MiB budget refuses before allocating, and a frame rollback frees its slots", () => {
+  const s = new ScratchMemory();
+  assert.equal(s.limitBytes, TX_MEMORY_LIMIT_BYTES);
+  assert.throws(() => s.ensure(TX_MEMORY_LIMIT_BYTES + 1), MemoryLimitError);
+  s.ensure(TX_MEMORY_LIMIT_BYTES);
+  const cp = s.checkpoint();
+  const slot = s.put(tensor("int32", [4], [1, 2, 3, 4]));
+  assert.equal(slot, 0);
+  assert.equal(s.usedBytes, 16);
+  assert.throws(() => s.ensure(TX_MEMORY_LIMIT_BYTES - 15), MemoryLimitError, "what is in scratch counts against the budget");
+  s.rollback(cp);
+  assert.equal(s.usedBytes, 0);
+  assert.equal(s.get(0), undefined);
+});
