@@ -1,6 +1,6 @@
 // The AIVM memory layer: per-transaction scratch tensors (journaled with the call frames), the
 // persistent content-addressed store in state, and per-contract agent namespaces.
-import { Address, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { Address, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { StateManagerInterface } from "@ethereumjs/common";
