@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels/matmul-reference.ts";
-import { fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
+import { A_CHUNK_ELEMENTS, fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
 import { matmulWasmBytes, matmulWasmInto, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
@@ -73,4 +73,20 @@ test("conv2d im2col matches the reference when output positions are unfolded in 
   conv2dReference({ x, xZero: 3, weight, bias, g, out: want });
   conv2dIm2col({ x, xZero: 3, weight, bias, g, out: got });
   assert.deepEqual(got, want);
+});
+
+test("matmul kernels match the reference when A is packed in several row chunks", () => {
+  const r = rng(80);
+  const [m, k, n] = [2100, 2048, 3];
+  assert.ok(m * k > A_CHUNK_ELEMENTS);
+  const a = Int8Array.from({ length: m * k }, () => int(r, -128, 127));
+  const b = Int8Array.from({ length: k * n }, () => int(r, -128, 127));
+  const args = { a, aOffset: 0, aZero: -3, b, bOffset: 0, transB: false, bias: Int32Array.from([1, 2, 3]), m, k, n, outOffset: 0 };
+  const want = new Int32Array(m * n);
+  matmulReference({ ...args, out: want });
+  for (const kernel of [matmulFast, matmulFastJs]) {
+    const got = new Int32Array(m * n);
+    kernel({ ...args, out: got });
+    assert.deepEqual(got, want, kernel.name);
+  }
 });

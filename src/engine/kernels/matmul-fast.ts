@@ -48,26 +48,34 @@ function fitsInt16Lanes(x: MatmulKernelArgs): boolean {
   return DTYPE_MIN[dt] - x.aZero >= -32768 && DTYPE_MAX[dt] - x.aZero <= 32767;
 }
 
+/** Rows of A packed at a time: bounds the Int32 copy of A to 16 MiB whatever the operand size. */
+export const A_CHUNK_ELEMENTS = 1 << 22;
+
 /** Dispatch: WASM SIMD when available and provably overflow-free, else the JS int32 or exact-double loop. */
 export function matmulFast(x: MatmulKernelArgs): void {
-  if (x.m === 0 || x.n === 0) return;
-  const pa = packA(x);
-  const bt = packBt(x);
-  if (fitsInt32Accumulation(x)) {
-    if (fitsInt16Lanes(x) && x.k > 0 && matmulWasmInto(pa, bt, x.m, x.k, x.n, x.bias, x.out, x.outOffset)) return;
-    matmulInt32(pa, bt, x);
-  } else {
-    matmulExactDouble(pa, bt, x);
-  }
+  runInRowChunks(x, true);
 }
 
 /** The JS-only kernel (no WASM), exported so tests pin it against the reference too. */
 export function matmulFastJs(x: MatmulKernelArgs): void {
+  runInRowChunks(x, false);
+}
+
+function runInRowChunks(x: MatmulKernelArgs, allowWasm: boolean): void {
   if (x.m === 0 || x.n === 0) return;
-  const pa = packA(x);
   const bt = packBt(x);
-  if (fitsInt32Accumulation(x)) matmulInt32(pa, bt, x);
-  else matmulExactDouble(pa, bt, x);
+  const int32 = fitsInt32Accumulation(x);
+  const wasm = allowWasm && int32 && fitsInt16Lanes(x) && x.k > 0;
+  const chunk = Math.max(1, Math.min(x.m, Math.floor(A_CHUNK_ELEMENTS / Math.max(1, x.k))));
+  for (let first = 0; first < x.m; first += chunk) {
+    const part: MatmulKernelArgs = {
+      ...x, aOffset: x.aOffset + first * x.k, m: Math.min(chunk, x.m - first), outOffset: x.outOffset + first * x.n,
+    };
+    const pa = packA(part);
+    if (wasm && matmulWasmInto(pa, bt, part.m, part.k, part.n, part.bias, part.out, part.outOffset)) continue;
+    if (int32) matmulInt32(pa, bt, part);
+    else matmulExactDouble(pa, bt, part);
+  }
 }
 
 function matmulInt32(pa: Int32Array, bt: Int8Array, x: MatmulKernelArgs): void {

@@ -84,7 +84,10 @@ function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
 export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: MatmulKernel): Tensor {
   const p = planMatmul(inputs, attrs);
   const [a, b, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
-  const acc = new Int32Array(p.batch * p.m * p.n);
+  const y = zeros(p.stage.out, p.outShape);
+  // One accumulator matrix, reused per batch entry: scratch stays M·N whatever the batch.
+  const size = p.m * p.n;
+  const acc = new Int32Array(size);
   const aIndex = broadcastIndex(a.shape.slice(0, -2), p.batchShape);
   const bIndex = broadcastIndex(b.shape.slice(0, -2), p.batchShape);
   for (let i = 0; i < p.batch; i++) {
@@ -92,11 +95,10 @@ export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: Matmu
       a: a.data, aOffset: aIndex[i]! * p.m * p.k, aZero: p.aZero,
       b: b.data as Int8Array, bOffset: bIndex[i]! * p.k * p.n, transB: p.transB,
       bias: bias ? (bias.data as Int32Array) : null,
-      m: p.m, k: p.k, n: p.n, out: acc, outOffset: i * p.m * p.n,
+      m: p.m, k: p.k, n: p.n, out: acc, outOffset: 0,
     });
+    applyOutputStage(acc, p.stage, p.n, 1, y.data.subarray(i * size, (i + 1) * size));
   }
-  const y = zeros(p.stage.out, p.outShape);
-  applyOutputStage(acc, p.stage, p.n, 1, y.data);
   return y;
 }
 
