@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getOp, OP_CODES } from "../../src/engine/registry.ts";
-import { DTypeMismatchError, ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
+import { DTypeMismatchError, ElementLimitError, InvalidArgumentError, InvalidDimensionError, RankLimitError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { tensor, type DType, type TensorMeta } from "../../src/engine/tensor.ts";
 
@@ -94,4 +94,11 @@ test("run() rejects a bad call too, and its message names shapes but never tenso
   const a = tensor("int8", [2, 3], new Array(6).fill(-99));
   const b = tensor("int8", [4, 5], new Array(20).fill(-99));
   assert.throws(() => mm.run([a, b], {}), (e: Error) => e instanceof ShapeMismatchError && /\[2,3\]|\[4,5\]/.test(e.message) && !e.message.includes("99"));
+});
+
+test("matmul and conv2d reject malformed declared input shapes (negative, fractional, rank > 8)", () => {
+  assert.throws(() => mm.infer([m("int8", [2, -3]), m("int8", [-3, 2])], {}), InvalidDimensionError);
+  assert.throws(() => mm.infer([m("int8", [2, 1.5]), m("int8", [1.5, 2])], {}), InvalidDimensionError);
+  assert.throws(() => mm.infer([m("int8", [1, 1, 1, 1, 1, 1, 1, 2, 3]), m("int8", [3, 2])], {}), RankLimitError);
+  assert.throws(() => conv.infer([m("int8", [1, 1, -4, 4]), m("int8", [1, 1, 1, 1])], {}), InvalidDimensionError);
 });

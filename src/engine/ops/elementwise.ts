@@ -20,8 +20,10 @@ function checkArity(op: string, inputs: readonly TensorMeta[], count: number): v
   if (inputs.length !== count) throw new InvalidArgumentError(op, "inputs", `expected ${count} tensors, got ${inputs.length}`);
 }
 
+/** Dtype check plus the shape limits, so a malformed declared shape never reaches the arithmetic. */
 function checkDType(op: string, name: string, t: TensorMeta, allowed: readonly DType[]): void {
   if (!allowed.includes(t.dtype)) throw new DTypeMismatchError(op, name, allowed, t.dtype);
+  checkShape(t.shape);
 }
 
 /** An integer attribute that must be a value of `dtype` (zero points, clip bounds). */

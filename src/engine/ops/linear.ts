@@ -20,8 +20,10 @@ function checkArity(op: string, inputs: readonly TensorMeta[], min: number, max:
   }
 }
 
+/** Dtype check plus the shape limits, so a malformed declared shape never reaches the arithmetic. */
 function checkDType(op: string, name: string, t: TensorMeta, allowed: readonly DType[]): void {
   if (!allowed.includes(t.dtype)) throw new DTypeMismatchError(op, name, allowed, t.dtype);
+  checkShape(t.shape);
 }
 
 function checkZeroPoint(op: string, name: string, z: number, dtype: DType): void {
