@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AivmError, DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
+import { attentionScratchBytes } from "../../src/engine/ops/attention.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { requantizeBig } from "../../src/engine/requant.ts";
 import { numElements, stridesOf, tensor, type Tensor } from "../../src/engine/tensor.ts";
@@ -300,4 +301,13 @@ test("ONNX backend Attention cases pass the AIVM rule (max error ≤ 2% of max |
     assert.ok(err <= 0.02 * maxRef, `${name}: max error ${err} vs 2% of ${maxRef}`);
   }
   tc.diagnostic(`${names.length} ONNX attention cases; worst max|error| / max|y_ref| = ${worst.toFixed(4)}`);
+});
+
+test("attentionScratchBytes counts the score and probability matrices from shapes", () => {
+  const q = { dtype: "int8" as const, shape: [2, 4, 3, 8] };
+  const k = { dtype: "int8" as const, shape: [2, 2, 5, 8] };
+  const v = { dtype: "int8" as const, shape: [2, 2, 5, 6] };
+  const a = { scoreMultiplier: 1, scoreShift: 20, multiplier: 1, shift: 20 };
+  const heads = 2 * (4 * 3 * 8 + 2 * 5 * (8 + 6));
+  assert.equal(attentionScratchBytes([q, k, v], a), heads + 2 * 4 * 3 * 5 * 6 + 2 * 4 * 3 * 6);
 });

@@ -5,7 +5,7 @@ import { attrInt, checkAttrNames } from "../attrs.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
 import { saturateInt32 } from "../requant.ts";
-import { checkShape, type Tensor, type TensorMeta } from "../tensor.ts";
+import { checkShape, DTYPE_BYTES, numElements, type Tensor, type TensorMeta } from "../tensor.ts";
 import { linearOps } from "./linear.ts";
 import { broadcastAll, broadcastStridesOf, movementOps } from "./movement.ts";
 import { attrScale, expectDType, expectInputCount, expRow, probability, SOFTMAX_FLOPS_PER_ELEMENT } from "./normalize.ts";
@@ -200,3 +200,18 @@ const attention: OpDef = {
 };
 
 export const attentionOps: readonly OpDef[] = [attention];
+
+/**
+ * Bytes of intermediate tensors attention allocates beyond its output (head-split copies of Q/K/V,
+ * int32 scores, int16 probabilities, the P·V result before re-packing), from shapes alone, so the
+ * memory budget can be charged before the op runs.
+ */
+export function attentionScratchBytes(inputs: readonly TensorMeta[], attrs: Attrs): number {
+  const p = planAttention(inputs, attrs);
+  const scores = p.batch * p.qHeads * p.s * p.t;
+  const headCopies = p.batch * (p.qHeads * p.s * p.dh + p.kvHeads * p.t * (p.dh + p.dv)) * (p.packed ? 2 : 1);
+  const out = attention.infer(inputs, attrs)[0]!;
+  const outBytes = numElements(out.shape) * DTYPE_BYTES[out.dtype];
+  return headCopies + scores * (4 + 2) + outBytes * (p.packed ? 2 : 1);
+}
+

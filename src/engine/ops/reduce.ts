@@ -55,18 +55,27 @@ function planReduce(op: string, metas: readonly TensorMeta[], attrs: Attrs, allo
   return { x, reduced, outShape, count };
 }
 
-/** For each input element in row-major order, the flat index of the output element it folds into. */
-function outputIndexOf(x: readonly number[], reduced: readonly boolean[]): Int32Array {
+/**
+ * Walks the input one innermost row at a time: `visit(inStart, outStart, outStep, length)` where
+ * input elements inStart … inStart+length−1 fold into outputs outStart + i·outStep (outStep is 0
+ * when the innermost axis is reduced). No per-element index table is allocated.
+ */
+function forEachRow(x: readonly number[], reduced: readonly boolean[], visit: (inStart: number, outStart: number, outStep: number, length: number) => void): void {
   const rank = x.length;
+  if (rank === 0) {
+    visit(0, 0, 0, 1);
+    return;
+  }
   const keptShape = x.map((d, i) => (reduced[i] ? 1 : d));
-  const keptStrides = stridesOf(keptShape).map((s, i) => (reduced[i] ? 0 : s));
+  const keptStrides = stridesOf(keptShape).map((st, i) => (reduced[i] ? 0 : st));
+  const len = x[rank - 1]!;
   const total = numElements(x);
-  const map = new Int32Array(total);
-  const idx = new Array<number>(rank).fill(0);
+  if (total === 0) return;
+  const idx = new Array<number>(rank - 1).fill(0);
   let off = 0;
-  for (let e = 0; e < total; e++) {
-    map[e] = off;
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let start = 0; start < total; start += len) {
+    visit(start, off, keptStrides[rank - 1]!, len);
+    for (let d = rank - 2; d >= 0; d--) {
       idx[d]!++;
       off += keptStrides[d]!;
       if (idx[d]! < x[d]!) break;
@@ -74,18 +83,21 @@ function outputIndexOf(x: readonly number[], reduced: readonly boolean[]): Int32
       idx[d] = 0;
     }
   }
-  return map;
 }
 
 /** Exact sums per output element: doubles when count·max|x| < 2^53, BigInt otherwise. */
-function exactSums(data: IntArray, dtype: DType, map: Int32Array, outCount: number, count: number): number[] | bigint[] {
-  if (count * MAX_ABS[dtype] < 2 ** 53) {
+function exactSums(data: IntArray, p: ReducePlan, outCount: number): number[] | bigint[] {
+  if (p.count * MAX_ABS[p.x.dtype] < 2 ** 53) {
     const s = new Array<number>(outCount).fill(0);
-    for (let e = 0; e < data.length; e++) s[map[e]!]! += data[e]!;
+    forEachRow(p.x.shape, p.reduced, (i0, o0, step, len) => {
+      for (let j = 0; j < len; j++) s[o0 + j * step]! += data[i0 + j]!;
+    });
     return s;
   }
   const s = new Array<bigint>(outCount).fill(0n);
-  for (let e = 0; e < data.length; e++) s[map[e]!]! += BigInt(data[e]!);
+  forEachRow(p.x.shape, p.reduced, (i0, o0, step, len) => {
+    for (let j = 0; j < len; j++) s[o0 + j * step]! += BigInt(data[i0 + j]!);
+  });
   return s;
 }
 
@@ -111,12 +123,13 @@ function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max", code: numbe
       const outCount = numElements(p.outShape);
       const dtype = outDType(p.x);
       const y = allocate(dtype, outCount);
-      const map = outputIndexOf(p.x.shape, p.reduced);
       if (name === "reduce_max") {
         y.fill(DTYPE_MIN[dtype]);
-        for (let e = 0; e < data.length; e++) if (data[e]! > y[map[e]!]!) y[map[e]!] = data[e]!;
+        forEachRow(p.x.shape, p.reduced, (i0, o0, step, len) => {
+          for (let j = 0; j < len; j++) if (data[i0 + j]! > y[o0 + j * step]!) y[o0 + j * step] = data[i0 + j]!;
+        });
       } else {
-        const sums = exactSums(data, p.x.dtype, map, outCount, p.count);
+        const sums = exactSums(data, p, outCount);
         for (let o = 0; o < outCount; o++) {
           const s = sums[o]!;
           if (name === "reduce_sum") {
