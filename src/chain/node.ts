@@ -392,6 +392,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       from,
     );
     const block = this.pendingHeaderBlock(baseFee);
+    const balance = (await this.stateManager.getAccount(createAddressFromString(from)))?.balance ?? 0n;
+    if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot send ${request.value} wei.`);
     await this.stateManager.checkpoint();
     this.runtime?.startTx(this.vm.evm);
     let result: RunTxResult;
@@ -472,12 +474,20 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     if (!this.keys.has(from) && !this.impersonated.has(from)) {
       throw new TransactionRejectedError(`Unknown account ${from}: not a dev account and not impersonated.`);
     }
-    const nonce = request.nonce ?? (await this.getNonce(from, "pending"));
     const gas = request.gas ?? (await this.estimateGas({ ...request, from }));
-    const maxFeePerGas = request.maxFeePerGas ?? request.gasPrice ?? this.nextBaseFee() * 2n + DEFAULT_PRIORITY_FEE;
-    const maxPriorityFeePerGas = request.maxPriorityFeePerGas ?? (DEFAULT_PRIORITY_FEE < maxFeePerGas ? DEFAULT_PRIORITY_FEE : maxFeePerGas);
-    const tx = this.buildTx({ ...request, nonce, gas, maxFeePerGas, maxPriorityFeePerGas }, from);
-    return this.submit(tx, from);
+    // Nonce, signature and admission in one queued step, so concurrent sends get distinct nonces.
+    return this.queue.run(async () => {
+      const maxFeePerGas = request.maxFeePerGas ?? request.gasPrice ?? this.nextBaseFee() * 2n + DEFAULT_PRIORITY_FEE;
+      const maxPriorityFeePerGas = request.maxPriorityFeePerGas ?? (DEFAULT_PRIORITY_FEE < maxFeePerGas ? DEFAULT_PRIORITY_FEE : maxFeePerGas);
+      const nonce = request.nonce ?? (await this.expectedNonce(from));
+      const tx = this.buildTx({ ...request, nonce, gas, maxFeePerGas, maxPriorityFeePerGas }, from);
+      return this.admit(tx, from);
+    });
+  }
+
+  private async expectedNonce(from: Hex): Promise<bigint> {
+    const account = await this.stateManager.getAccount(createAddressFromString(from));
+    return (account?.nonce ?? 0n) + BigInt(this.pool.filter((p) => p.from === from).length);
   }
 
   /** eth_sendRawTransaction. */
@@ -497,27 +507,30 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   private async submit(tx: TypedTransaction, from: Hex): Promise<Hex> {
+    return this.queue.run(() => this.admit(tx, from));
+  }
+
+  /** Validates a transaction against the pending state, pools it, and mines it under automine. Queued. */
+  private async admit(tx: TypedTransaction, from: Hex): Promise<Hex> {
     const hash = bytesToHex(tx.hash()) as Hex;
-    await this.queue.run(async () => {
-      if (this.closed) throw new NodeError("The node is shutting down.");
-      if (this.txIndex.has(hash) || this.pool.some((p) => p.hash === hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
-      const account = await this.stateManager.getAccount(createAddressFromString(from));
-      const expected = (account?.nonce ?? 0n) + BigInt(this.pool.filter((p) => p.from === from).length);
-      if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
-      if (tx.nonce > expected) throw new TransactionRejectedError(`Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
-      if (tx.gasLimit > this.blockGasLimit) throw new TransactionRejectedError(`Gas limit ${tx.gasLimit} exceeds the block gas limit ${this.blockGasLimit}.`);
-      const cost = tx.getUpfrontCost(this.nextBaseFee());
-      if ((account?.balance ?? 0n) < cost) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot pay ${cost} wei up front.`);
-      if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
-        throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
-      }
-      this.pool.push({ tx, from, hash });
-      if (this.automine) {
-        const { rejected } = await this.mineUnqueued();
-        const own = rejected.find((r) => r.hash === hash);
-        if (own) throw new TransactionRejectedError(own.reason);
-      }
-    });
+    if (this.closed) throw new NodeError("The node is shutting down.");
+    if (this.txIndex.has(hash) || this.pool.some((p) => p.hash === hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
+    const account = await this.stateManager.getAccount(createAddressFromString(from));
+    const expected = await this.expectedNonce(from);
+    if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
+    if (tx.nonce > expected) throw new TransactionRejectedError(`Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
+    if (tx.gasLimit > this.blockGasLimit) throw new TransactionRejectedError(`Gas limit ${tx.gasLimit} exceeds the block gas limit ${this.blockGasLimit}.`);
+    const cost = tx.getUpfrontCost(this.nextBaseFee());
+    if ((account?.balance ?? 0n) < cost) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot pay ${cost} wei up front.`);
+    if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
+      throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
+    }
+    this.pool.push({ tx, from, hash });
+    if (this.automine) {
+      const { rejected } = await this.mineUnqueued();
+      const own = rejected.find((r) => r.hash === hash);
+      if (own) throw new TransactionRejectedError(own.reason);
+    }
     return hash;
   }
 

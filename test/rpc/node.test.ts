@@ -1,0 +1,117 @@
+// DevNode behaviour through the in-process EIP-1193 provider: snapshots, time control, mining
+// modes, hardhat_* state edits, impersonation, historical state and the serial queue.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createAivmProvider, type AivmProvider } from "../../src/rpc/provider.ts";
+
+const ALICE_TO = "0x00000000000000000000000000000000000000aa";
+
+async function withProvider(run: (p: AivmProvider, req: (method: string, params?: unknown[]) => Promise<any>) => Promise<void>, options = {}) {
+  const provider = await createAivmProvider({ runtime: null, ...options });
+  try {
+    await run(provider, (method, params = []) => provider.request({ method, params }));
+  } finally {
+    await provider.close();
+  }
+}
+
+describe("DevNode behaviour via the EIP-1193 provider", () => {
+  it("evm_snapshot / evm_revert restore blocks, balances and receipts", async () => {
+    await withProvider(async (provider, req) => {
+      const [from] = await req("eth_accounts");
+      const snap = await req("evm_snapshot");
+      const hash = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x64" }]);
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), "0x64");
+      assert.equal(await req("eth_blockNumber"), "0x1");
+      assert.equal(await req("evm_revert", [snap]), true);
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), "0x0");
+      assert.equal(await req("eth_blockNumber"), "0x0");
+      assert.equal(await req("eth_getTransactionReceipt", [hash]), null);
+      assert.equal(await req("evm_revert", [snap]), false, "a snapshot is consumed by revert");
+      assert.equal(provider.node.headNumber, 0n);
+    });
+  });
+
+  it("evm_setNextBlockTimestamp and evm_increaseTime move block time", async () => {
+    await withProvider(async (_p, req) => {
+      const t0 = BigInt((await req("eth_getBlockByNumber", ["latest", false])).timestamp);
+      await req("evm_setNextBlockTimestamp", [`0x${(t0 + 1000n).toString(16)}`]);
+      await req("evm_mine");
+      assert.equal(BigInt((await req("eth_getBlockByNumber", ["latest", false])).timestamp), t0 + 1000n);
+      await req("evm_increaseTime", [3600]);
+      await req("evm_mine");
+      const t2 = BigInt((await req("eth_getBlockByNumber", ["latest", false])).timestamp);
+      assert.ok(t2 >= t0 + 1000n + 3600n, `${t2} >= ${t0 + 4600n}`);
+      await assert.rejects(req("evm_setNextBlockTimestamp", [`0x${t0.toString(16)}`]), (e: any) => e.code === -32000);
+    });
+  });
+
+  it("with automine off, transactions wait in the pool until evm_mine puts them in one block", async () => {
+    await withProvider(async (_p, req) => {
+      const [from] = await req("eth_accounts");
+      await req("evm_setAutomine", [false]);
+      const hashes = [];
+      for (let i = 0; i < 5; i++) hashes.push(await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]));
+      assert.equal(await req("eth_blockNumber"), "0x0");
+      assert.equal(await req("eth_getTransactionCount", [from, "pending"]), "0x5");
+      const pending = await req("eth_getTransactionByHash", [hashes[0]]);
+      assert.equal(pending.blockNumber, null);
+      await req("evm_mine");
+      const block = await req("eth_getBlockByNumber", ["0x1", false]);
+      assert.deepEqual(block.transactions, hashes);
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), "0x5");
+    });
+  });
+
+  it("interval mining produces blocks without transactions", async () => {
+    await withProvider(
+      async (provider) => {
+        const start = Date.now();
+        while (provider.node.headNumber < 2n && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(provider.node.headNumber >= 2n);
+      },
+      { blockTime: 1 },
+    );
+  });
+
+  it("hardhat_setBalance, hardhat_impersonateAccount and reads at past blocks", async () => {
+    await withProvider(async (_p, req) => {
+      const whale = "0x00000000000000000000000000000000000000bb";
+      await req("hardhat_setBalance", [whale, "0xde0b6b3a7640000"]);
+      await assert.rejects(req("eth_sendTransaction", [{ from: whale, to: ALICE_TO, value: "0x7" }]), (e: any) => e.code === -32000);
+      await req("hardhat_impersonateAccount", [whale]);
+      const hash = await req("eth_sendTransaction", [{ from: whale, to: ALICE_TO, value: "0x7" }]);
+      const receipt = await req("eth_getTransactionReceipt", [hash]);
+      assert.equal(receipt.status, "0x1");
+      assert.equal(receipt.from, whale);
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), "0x7");
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "0x0"]), "0x0", "state at block 0");
+      const meta = await req("hardhat_metadata");
+      assert.equal(meta.chainId, 31337);
+      assert.equal(meta.latestBlockNumber, 1);
+    });
+  });
+
+  it("runs calls and sends from many concurrent callers through one queue without losing any", async () => {
+    await withProvider(async (_p, req) => {
+      const accounts: string[] = await req("eth_accounts");
+      const work = accounts.flatMap((from) => [
+        req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]),
+        req("eth_getBalance", [ALICE_TO, "latest"]),
+        req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]),
+      ]);
+      await Promise.all(work);
+      assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), `0x${(accounts.length * 2).toString(16)}`);
+      assert.equal(BigInt(await req("eth_blockNumber")), BigInt(accounts.length * 2));
+    });
+  });
+
+  it("estimates a plain transfer at 21000 and refuses to estimate a transfer the sender cannot fund", async () => {
+    await withProvider(async (_p, req) => {
+      const [from] = await req("eth_accounts");
+      const estimate = BigInt(await req("eth_estimateGas", [{ from, to: ALICE_TO, value: "0x1" }]));
+      assert.equal(estimate, 21_000n);
+      await assert.rejects(req("eth_estimateGas", [{ from: ALICE_TO, to: from, value: "0xffffffffffffffffffffffffff" }]), (e: any) => e.code === -32000);
+    });
+  });
+});
