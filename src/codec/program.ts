@@ -18,7 +18,8 @@ export const MAX_NODE_INPUTS = 16;
 export const MAX_NODE_OUTPUTS = 8;
 export const MAX_NODE_ATTRS = 16;
 export const MAX_ATTR_NAME_BYTES = 32;
-export const MAX_ATTR_INTS = 64;
+/** Per-channel requantization lists hold one entry per output channel: room for wide layers. */
+export const MAX_ATTR_INTS = 4096;
 export const MAX_STREAM_STEPS = 4096;
 /** A declared input dimension that takes its size from the actual input (wire value 0xFFFFFFFF). */
 export const DYNAMIC_DIM = -1;
@@ -250,7 +251,7 @@ function writeAttrs(w: Writer, attrs: Attrs, sortedNames: readonly string[]): vo
       w.i64(v);
     } else {
       w.u8(ATTR_INTS);
-      w.u8(v.length);
+      w.u16(v.length);
       for (const x of v) w.i64(x);
     }
   }
@@ -383,7 +384,7 @@ export function decodeProgram(bytes: Uint8Array): Program {
       const tag = r.u8("attr tag");
       if (tag === ATTR_INT) attrs[name] = r.i64("attr value");
       else if (tag === ATTR_INTS) {
-        const n = r.u8("attr length");
+        const n = r.u16("attr length");
         if (n > MAX_ATTR_INTS) throw malformed(`node ${i} attribute "${name}" has more than ${MAX_ATTR_INTS} integers`);
         const list: number[] = [];
         for (let k = 0; k < n; k++) list.push(r.i64("attr value"));
@@ -415,7 +416,7 @@ export function encodedProgramLength(p: Program): number {
   }
   for (const node of p.nodes) {
     n += 5 + 4 * node.inputs.length;
-    for (const [name, v] of Object.entries(node.attrs)) n += 2 + name.length + (typeof v === "number" ? 8 : 1 + 8 * v.length);
+    for (const [name, v] of Object.entries(node.attrs)) n += 2 + name.length + (typeof v === "number" ? 8 : 2 + 8 * v.length);
   }
   return n + 4 * p.outputs.length;
 }

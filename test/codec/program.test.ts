@@ -78,7 +78,7 @@ test("the program byte layout is the one docs/spec.md describes (rebuilt with en
     encodePacked(["uint16", "uint8", "uint8", "uint8", "uint32", "uint32", "uint32"], [1, 3, 1, 2, 0, 1, 2]).slice(2) +
     // attributes sorted by name: "alpha" (single int) then "zeta" (list)
     encodePacked(["uint8", "string", "uint8", "int64"], [5, "alpha", 0, 7n]).slice(2) +
-    encodePacked(["uint8", "string", "uint8", "uint8", "int64", "int64"], [4, "zeta", 1, 2, 1n, -2n]).slice(2) +
+    encodePacked(["uint8", "string", "uint8", "uint16", "int64", "int64"], [4, "zeta", 1, 2, 1n, -2n]).slice(2) +
     encodePacked(["uint32"], [3]).slice(2);
   assert.equal(hex(encodeProgram(p)), expected);
   // A program's content id (TSTORE target 2) is keccak256 of exactly these bytes.

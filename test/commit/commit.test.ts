@@ -77,7 +77,7 @@ test("golden receipt leaf and paramsHash match the vectors and the documented by
   assert.equal(leaf, vectors.receipt.leaf);
   // paramsHash = keccak256(0x05 ‖ op u16 ‖ attrCount u8 ‖ attrs sorted by name)
   const params = encodePacked(
-    ["uint8", "uint16", "uint8", "uint8", "string", "uint8", "uint8", "int64", "uint8", "string", "uint8", "int64"],
+    ["uint8", "uint16", "uint8", "uint8", "string", "uint8", "uint16", "int64", "uint8", "string", "uint8", "int64"],
     [5, 1, 2, 5, "shift", 1, 1, 12n, 6, "transB", 0, 1n],
   );
   assert.equal(keccak256(params), RECEIPT_CASE.paramsHash);
