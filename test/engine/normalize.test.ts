@@ -6,6 +6,7 @@ import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor, type Tensor, type TensorMeta } from "../../src/engine/tensor.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
+import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
 
 const run = (op: string, inputs: Tensor[], attrs: Attrs) => getOp(op).run(inputs, attrs)[0]!;
@@ -108,4 +109,50 @@ test("bad input: typed errors that name the op and input, never values", () => {
   // Shape limits are checked on declared metadata, before anything is allocated.
   assert.throws(() => getOp("softmax").infer([{ dtype: "int32", shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] }], S), RankLimitError);
   assert.throws(() => getOp("layer_norm").flops([{ dtype: "int32", shape: [2 ** 20, 2 ** 20] }, { dtype: "int8", shape: [2 ** 20] }], S), AivmError);
+});
+
+test("ONNX backend Softmax/LogSoftmax/LayerNormalization cases agree after integer quantization", { skip: listOnnxCases(/^test_softmax/).length === 0 }, (tc) => {
+  const names = listOnnxCases(/^test_(softmax|logsoftmax|layer_normalization)_/);
+  assert.ok(names.length >= 20, `found ${names.length}`);
+  const worst: Record<string, number> = {};
+  for (const name of names) {
+    const c = loadOnnxCase(name);
+    const x = c.inputs[0]!;
+    const ref = c.outputs[0]!;
+    const axis = (c.attrs["axis"] as number | undefined) ?? -1;
+    let got: number[];
+    let tol: number;
+    if (c.opType !== "LayerNormalization") {
+      // Scores in Q16: one unit is 2^-16 = 2^30 / 2^46.
+      const xs = tensor("int32", x.shape, Array.from(x.data, (v) => Math.round(v * 65536)));
+      if (c.opType === "Softmax") {
+        got = Array.from(run("softmax", [xs], { axis, multiplier: 2 ** 30, shift: 46 }).data, (q) => q / 2 ** 15);
+        tol = 2 / 2 ** 15;
+      } else {
+        got = Array.from(run("log_softmax", [xs], { axis, multiplier: 2 ** 30, shift: 46 }).data, (q) => q / 2 ** 16);
+        tol = 1 / 2 ** 13;
+      }
+    } else {
+      const [w, b] = [c.inputs[1]!, c.inputs[2]!];
+      const sx = Math.max(...Array.from(x.data, Math.abs)) / 32767;
+      const sg = Math.max(...Array.from(w.data, Math.abs)) / 127;
+      const eps = (c.attrs["epsilon"] as number | undefined) ?? 1e-5;
+      const inputs = [
+        tensor("int16", x.shape, Array.from(x.data, (v) => Math.round(v / sx))),
+        tensor("int8", w.shape, Array.from(w.data, (v) => Math.round(v / sg))),
+        tensor("int32", b.shape, Array.from(b.data, (v) => Math.round((v * 4096) / sg))),
+      ];
+      // int32 output with M/2^t = 1: the real value is acc·s_γ/2^12.
+      const y = run("layer_norm", inputs, { axis, epsilon: Math.round(eps / (sx * sx)), multiplier: 1, shift: 0, outDtype: 2 });
+      got = Array.from(y.data, (q) => (q * sg) / 4096);
+      tol = 0.02 * Math.max(...Array.from(ref.data, Math.abs));
+    }
+    let err = 0;
+    got.forEach((g, i) => (err = Math.max(err, Math.abs(g - ref.data[i]!))));
+    // Softmax/LogSoftmax: absolute error; LayerNormalization: relative to max|y_ref| (the AIVM rule).
+    const rel = c.opType === "LayerNormalization" ? err / (tol / 0.02) : err;
+    worst[c.opType] = Math.max(worst[c.opType] ?? 0, rel);
+    assert.ok(err <= tol, `${name}: max error ${err} > ${tol}`);
+  }
+  tc.diagnostic(`${names.length} cases; worst max|error|: ${JSON.stringify(worst)}`);
 });
