@@ -88,7 +88,7 @@ async function main() {
   // Rounded to the nearest power of two (in log scale) so γ = 1 / 2^k is exact and easy to reason about.
   const k = Math.round(-Math.log2(gammaSha));
 
-  // Tensor Commit throughput and receipt verification (steps 1–2 and 2–3 of docs/spec.md#verifying-a-receipt).
+  // Tensor Commit throughput and receipt verification (docs/spec.md#verifying-a-receipt).
   const commits: Record<string, unknown>[] = [];
   for (const bytes of [4096, 1 << 20]) {
     const t = tensor("int8", [bytes], new Int8Array(bytes).fill(3));

@@ -1,5 +1,5 @@
 // Trace roots (one transaction's receipts), block anchors (all of a block's receipts, in
-// transaction order) and receipt verification against an anchor (docs/spec.md#anchors).
+// transaction order) and receipt verification against an anchor (docs/spec.md#trace-roots-and-block-anchors).
 import type { AivmBlockAnchor, AivmOpReceipt } from "../chain/types.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { equalBytes, fromHex, toHex, type Hex } from "./hash.ts";

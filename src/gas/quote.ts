@@ -1,5 +1,5 @@
 // Exact quotes: what a precompile charges, computed from declared shapes before anything runs.
-// The precompiles call these same functions, so a quote IS the charge (docs/gas.md#quotes).
+// The precompiles call these same functions, so a quote IS the charge (docs/gas.md#programs-and-streams).
 import { decodeProgram, encodedProgramLength, MAX_STREAM_STEPS, type Program } from "../codec/program.ts";
 import { inferProgram, type OpLookup, type ProgramInfo } from "../codec/program-infer.ts";
 import { InvalidArgumentError } from "../engine/errors.ts";
