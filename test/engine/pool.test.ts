@@ -1,16 +1,14 @@
 // max_pool, avg_pool, global_avg_pool: goldens, a direct 2-D reference over random attributes, the
 // ONNX backend node cases (inputs scaled to integers), FLOPs and bad input.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
 import { AivmError, ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
-import { decodeModel, decodeTensorFile, readAttributes } from "../../src/model/onnx.ts";
 import { AUTO_PAD } from "../../src/engine/ops/pool.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
+import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
 
 const run = (op: string, inputs: Tensor[], attrs: Attrs) => getOp(op).run(inputs, attrs)[0]!;
@@ -97,26 +95,22 @@ test("max_pool/avg_pool match a direct 2-D reference over random kernels, stride
   assert.ok(checked > 300);
 });
 
-const CONFORMANCE = path.resolve(import.meta.dirname, "../../../shared/conformance/onnx-node");
 const SCALE = 1024;
 
-test("ONNX backend pooling cases: max_pool exact and avg_pool within 1/1024 on inputs scaled by 1024", { skip: !existsSync(CONFORMANCE) }, () => {
-  const cases = readdirSync(CONFORMANCE).filter((d) => /^test_(maxpool|averagepool|globalaveragepool)/.test(d) && !d.includes("with_argmax"));
-  assert.ok(cases.length >= 20, `found ${cases.length} cases`);
-  for (const name of cases) {
-    const dir = path.join(CONFORMANCE, name);
-    const model = decodeModel(readFileSync(path.join(dir, "model.onnx")));
-    const node = model.graph!.node![0]!;
-    const onnxAttrs = readAttributes(node);
+test("ONNX backend pooling cases: max_pool exact and avg_pool within 1/1024 on inputs scaled by 1024", { skip: listOnnxCases(/^test_maxpool/).length === 0 }, () => {
+  const names = listOnnxCases(/^test_(maxpool|averagepool|globalaveragepool)/).filter((d) => !d.includes("with_argmax"));
+  assert.ok(names.length >= 20, `found ${names.length} cases`);
+  for (const name of names) {
+    const c = loadOnnxCase(name);
     const attrs: Record<string, number | number[]> = {};
-    for (const [k, v] of Object.entries(onnxAttrs)) {
+    for (const [k, v] of Object.entries(c.attrs)) {
       if (k === "auto_pad") attrs[k] = AUTO_PAD[v as keyof typeof AUTO_PAD];
       else if (k !== "storage_order") attrs[k] = v as number | number[];
     }
-    const input = decodeTensorFile(readFileSync(path.join(dir, "test_data_set_0", "input_0.pb"))).tensor;
-    const ref = decodeTensorFile(readFileSync(path.join(dir, "test_data_set_0", "output_0.pb"))).tensor;
+    const input = c.inputs[0]!;
+    const ref = c.outputs[0]!;
     const x = tensor("int32", input.shape, Array.from(input.data, (v) => Math.round(v * SCALE)));
-    const op = node.opType === "MaxPool" ? "max_pool" : node.opType === "AveragePool" ? "avg_pool" : "global_avg_pool";
+    const op = c.opType === "MaxPool" ? "max_pool" : c.opType === "AveragePool" ? "avg_pool" : "global_avg_pool";
     const y = run(op, [x], attrs);
     assert.deepEqual(y.shape, ref.shape, `${name}: shape`);
     for (let i = 0; i < numElements(ref.shape); i++) {
