@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Deployed, Event } from "./harness.ts";
 import { prng, schedulerFixture, type SchedulerConfig } from "./fixtures.ts";
 import { BULK, INTERACTIVE, REQUEST_OVERHEAD, RT, SchedulerModel } from "./scheduler-model.ts";
+import { BULK_SHARE, MODEL_CFG, measureShare, runMixed } from "./workloads.ts";
 
 const CALLBACK_GAS = 30_000n;
 const UNITS = CALLBACK_GAS + REQUEST_OVERHEAD;
@@ -46,7 +47,7 @@ function workload(seed: number, epochs: number, perEpoch: number, mix: [number, 
 describe("scheduler properties on the EVM, checked against the reference model", () => {
   // AIVM_LONG=1 runs the 1,200-request version (about 2 CPU-minutes); the default is ~300 requests.
   const LONG = process.env.AIVM_LONG === "1";
-  it(`${LONG ? "1,200" : "300"} mixed requests: contract == model; admitted RT/Interactive meet deadlines; capacity holds; Bulk waits are bounded", async () => {
+  it(`${LONG ? "1,200" : "300"} mixed requests: contract == model; admitted RT/Interactive meet deadlines; capacity holds; Bulk waits are bounded`, async () => {
     const f = await schedulerFixture(CFG);
     const a = f.chain.accounts;
     const driver: Deployed = await f.chain.deploy("LoadDriver", a[0]!, [f.scheduler.address]);
@@ -114,5 +115,35 @@ describe("scheduler properties on the EVM, checked against the reference model",
     assert.ok(admitted < submitted, "the workload must exceed the guarantee at peaks so admission control refuses some");
     // Bulk load here averages ~8 requests per epoch against a Bulk share of ≥ 8 per slot.
     assert.ok(maxBulkWait <= 8n, `max Bulk wait ${maxBulkWait}`);
+  });
+});
+
+describe("scheduler properties at scale, on the cross-checked reference model", () => {
+  const stakes = [1n, 1n, 2n, 4n, 9n, 25n, 100n, 100n];
+
+  it("overload (~45k requests, RT/Interactive demand at the guarantee): admission refuses some, no admitted request misses its deadline, no slot exceeds capacity", () => {
+    const r = runMixed(1, 2_500, 12, 6, stakes);
+    assert.ok(r.submitted > 40_000, `submitted ${r.submitted}`);
+    assert.ok(r.refusedReserved > 0, "the overload must trigger admission control");
+    assert.equal(r.missedDeadlines, 0);
+    assert.ok(r.maxSlotUnits <= MODEL_CFG.capacity);
+  });
+
+  it("stated load (Bulk ≤ 80% of the Bulk share, reserved ≤ 2/3 of the guarantee): every Bulk request runs within 4 epochs", () => {
+    const r = runMixed(2, 2_500, 8, 0.8 * BULK_SHARE, stakes);
+    assert.ok(r.bulkCount > 15_000, `bulk ${r.bulkCount}`);
+    assert.equal(r.missedDeadlines, 0);
+    assert.ok(r.maxBulkWait <= 4n, `max Bulk wait ${r.maxBulkWait} epochs`);
+  });
+
+  it("an agent with 100× the stake gets at most the promised (4·10+4)/4 = 11× Bulk share, and the small agent is never starved", () => {
+    const s = measureShare(100n, 1n);
+    assert.equal(s.promised, 11);
+    assert.ok(s.ratio <= s.promised, `ratio ${s.ratio}`);
+    assert.ok(s.ratio > 1, "stake must still buy priority");
+    assert.ok(s.small > 0);
+    // The stake weight is capped: 10,000× the stake is worth at most (4·32+4)/4 = 33×.
+    const whale = measureShare(10_000n, 1n);
+    assert.ok(whale.ratio <= whale.promised && whale.promised === 33, `ratio ${whale.ratio}`);
   });
 });
