@@ -48,7 +48,7 @@ export async function packCli(modelPath: string, opts: { calibration: string; ou
 
 async function loadRegistryAbi(): Promise<Abi> {
   const { getContract } = await import("../chain/solc.ts");
-  return getContract("ModelRegistry").abi as Abi;
+  return getContract("ModelRegistry", undefined, ["ModelRegistry.sol"]).abi as Abi;
 }
 
 export function modelCommand(): Command {

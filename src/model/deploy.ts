@@ -9,6 +9,8 @@ import type { IoSpec } from "./quantize.ts";
 
 export const TSTORE_PERSISTENT = 1;
 export const TSTORE_PROGRAM = 2;
+/** IModelRegistry.Status.Active */
+const STATUS_ACTIVE = 3;
 
 export interface DeployResult {
   shards: { id: Hex; txHash: Hex; gasUsed: string }[];
@@ -93,10 +95,12 @@ export async function registerPackage(conn: ChainConnection, registry: Hex, abi:
     }
   }
   if (version === undefined) throw new ModelPackageError("ModelRegistry.proposeVersion emitted no VersionProposed event");
+  const status = async () => ((await conn.public.readContract({ address: registry, abi, functionName: "getVersion", args: [modelId, version] })) as { status: number }).status;
   try {
     await send(conn, registry, abi, "approveVersion", [modelId, version]);
-    await send(conn, registry, abi, "activateVersion", [modelId, version]);
-    return { address: registry, modelId: modelId.toString(), version, active: true };
+    // With a threshold of one and no timelock the approval may already activate the version.
+    if ((await status()) !== STATUS_ACTIVE) await send(conn, registry, abi, "activateVersion", [modelId, version]);
+    return { address: registry, modelId: modelId.toString(), version, active: (await status()) === STATUS_ACTIVE };
   } catch (e) {
     return { address: registry, modelId: modelId.toString(), version, active: false, note: `proposed; governance must approve and activate it (${(e as Error).message.split("\n")[0]})` };
   }
