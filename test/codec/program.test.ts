@@ -272,6 +272,22 @@ test("fuzz: mutated and truncated program encodings fail only with AivmErrors", 
   }
 });
 
+test("fuzz: random bytes behind a valid magic and version fail only with AivmErrors", () => {
+  const rng = new Rng(12);
+  for (let i = 0; i < 3000; i++) {
+    const b = new Uint8Array(20 + rng.int(120));
+    for (let j = 0; j < b.length; j++) b[j] = rng.int(256);
+    b.set([0x41, 0x49, 0x56, 0x50, 1, rng.int(2), 0, 0]);
+    // Small counts so the value/node loops are actually entered.
+    if (i % 2 === 0) b.set([0, 0, 0, rng.int(3), 0, 0, 0, rng.int(3), 0, 0, 0, 1 + rng.int(2)], 8);
+    try {
+      inferProgram(decodeProgram(b), undefined, testOps);
+    } catch (e) {
+      if (!(e instanceof AivmError)) throw e;
+    }
+  }
+});
+
 test("a program over the engine's real matmul infers FLOPs from the op definition", () => {
   const matmul = getOp("matmul");
   const p: Program = {
