@@ -51,6 +51,7 @@ export class TestChain {
     readonly runtime: AivmRuntimeImpl,
   ) {
     this.head = createBlock({ header: { gasLimit: 100_000_000n, baseFeePerGas: 7n, timestamp: 1n } }, { common: vm.common });
+    this.blocks.push(this.head);
   }
 
   /** Builds one block holding `txs`, in order. */
@@ -61,24 +62,25 @@ export class TestChain {
       blockOpts: { putBlockIntoBlockchain: false },
     });
     const results: RunTxResult[] = [];
-    for (const t of txs) {
-      const tx = createFeeMarket1559Tx(
-        {
-          nonce: this.nonce++,
-          to: t.to,
-          data: t.data,
-          gasLimit: t.gasLimit ?? 30_000_000n,
-          maxFeePerGas: 1_000_000_000n,
-          maxPriorityFeePerGas: 1n,
-        },
-        { common: this.vm.common },
-      ).sign(KEY);
-      results.push(await builder.addTransaction(tx));
-    }
+    for (const t of txs) results.push(await builder.addTransaction(this.signTx(t)));
+    const block = await this.adopt(builder);
+    return { block, results, builder };
+  }
+
+  /** Signs the next transaction from SENDER. */
+  signTx(t: TxRequest) {
+    return createFeeMarket1559Tx(
+      { nonce: this.nonce++, to: t.to, data: t.data, gasLimit: t.gasLimit ?? 30_000_000n, maxFeePerGas: 1_000_000_000n, maxPriorityFeePerGas: 1n },
+      { common: this.vm.common },
+    ).sign(KEY);
+  }
+
+  /** Seals a builder's block and makes it the head. */
+  async adopt(builder: AivmBlockBuilder): Promise<Block> {
     const { block } = await builder.build();
     this.head = block;
     this.blocks.push(block);
-    return { block, results, builder };
+    return block;
   }
 
   /** Sends one transaction in its own block. */
