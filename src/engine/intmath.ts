@@ -2,7 +2,6 @@
 // arguments and log2, all in fixed point. Every intermediate is an exact integer below 2^53 (or a
 // BigInt), so results are bit-identical on every machine. Formulas are documented in
 // docs/ops-nonlinear.md and re-implemented in BigInt by test/engine/oracle-nonlinear.test.ts.
-import { roundingMultiplyShift } from "./requant.ts";
 
 const TWO16 = 65536;
 const TWO30 = 2 ** 30;
@@ -61,22 +60,33 @@ export const EXP2_FINE_Q30: readonly number[] = [
   1047892626, 1045059183, 1042233401, 1039415261, 1036604740, 1033801819, 1031006477,
 ];
 
-/** round(a·b / 2^30) for 0 ≤ a, b ≤ 2^30 (exact; the product is split by roundingMultiplyShift). */
+/** POW2[k] = 2^k and INV_POW2[k] = 2^−k for k = 0..63: multiplying by them is exact, unlike a division. */
+const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
+const INV_POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** -k);
+
+/**
+ * round(a·b / 2^30) = floor((a·b + 2^29) / 2^30) for 0 ≤ a, b < 2^32, exact: b = bh·2^15 + bl keeps
+ * both partial products below 2^49, and floor((X·2^15 + W)/2^30) = floor((X + floor(W/2^15))/2^15).
+ */
 function mulQ30(a: number, b: number): number {
-  return roundingMultiplyShift(a, b, 30);
+  const bh = b >>> 15;
+  const bl = b & 0x7fff;
+  return Math.floor((a * bh + Math.floor((a * bl + 2 ** 29) * INV_POW2[15]!)) * INV_POW2[15]!);
 }
+
+/** EXP2_TABLE_Q30[16·i + j] = mulQ30(EXP2_COARSE_Q30[i], EXP2_FINE_Q30[j]): the two table factors, pre-multiplied. */
+const EXP2_TABLE_Q30: readonly number[] = Array.from({ length: 256 }, (_, ij) => mulQ30(EXP2_COARSE_Q30[ij >>> 4]!, EXP2_FINE_Q30[ij & 15]!));
 
 /**
  * 2^(−r/2^16) in Q30 for 0 ≤ r < 2^16: r = 4096·i + 256·j + l splits into two table factors and a
- * second-order Taylor term e^(−y) ≈ 1 − y + y²/2 with y = l·ln2/2^16 < ln2/256 (error < 2^−28).
+ * second-order Taylor term e^(−y) ≈ 1 − y + y²/2 with y = l·ln2/2^16 < ln2/256 (error < 2^−28):
+ * mulQ30(mulQ30(EXP2_COARSE_Q30[i], EXP2_FINE_Q30[j]), poly).
  */
 export function exp2FracQ30(r: number): number {
-  const i = r >>> 12;
-  const j = (r >>> 8) & 15;
   const l = r & 255;
-  const y = floorDiv(l * LN2_Q30 + 32768, TWO16); // Q30, < 2^22
-  const poly = TWO30 - y + floorDiv(y * y + TWO30, 2 * TWO30);
-  return mulQ30(mulQ30(EXP2_COARSE_Q30[i]!, EXP2_FINE_Q30[j]!), poly);
+  const y = Math.floor((l * LN2_Q30 + 32768) * INV_POW2[16]!); // Q30, < 2^22
+  const poly = TWO30 - y + Math.floor((y * y + TWO30) * INV_POW2[31]!);
+  return mulQ30(EXP2_TABLE_Q30[r >>> 8]!, poly);
 }
 
 /** Natural-log distances are capped here (Q16, i.e. 64.0): e^−64 is far below every output's resolution. */
@@ -91,11 +101,11 @@ export const EXP_FRAC_BITS = 24;
  *   e = floor((exp2FracQ30(r) + 2^(5+k)) / 2^(6+k)) (0 once k ≥ 37)
  */
 export function expNegQ24(rQ16: number): number {
-  const u = floorDiv(rQ16 * LOG2E_Q30 + 2 ** 29, TWO30);
-  const k = floorDiv(u, TWO16);
+  const u = Math.floor((rQ16 * LOG2E_Q30 + 2 ** 29) * INV_POW2[30]!); // < 2^23
+  const k = u >>> 16;
   if (k >= 37) return 0;
-  const v = exp2FracQ30(u - k * TWO16);
-  return floorDiv(v + 2 ** (5 + k), 2 ** (6 + k));
+  const v = exp2FracQ30(u & 0xffff);
+  return Math.floor((v + POW2[5 + k]!) * INV_POW2[6 + k]!);
 }
 
 /**
@@ -106,20 +116,20 @@ export function expNegQ24(rQ16: number): number {
 export function scaledDistanceQ16(d: number, multiplier: number, shift: number): number {
   const cap = EXP_ARG_CAP_Q16;
   if (shift <= 16) {
-    const v = d * multiplier * 2 ** (16 - shift); // exact whenever it is below the cap
+    const v = d * multiplier * POW2[16 - shift]!; // exact whenever it is below the cap
     return v >= cap ? cap : v;
   }
-  const dh = Math.floor(d / TWO16);
+  const dh = Math.floor(d * INV_POW2[16]!);
   const dl = d - dh * TWO16;
   const x = dh * multiplier; // < 2^47
   const y = dl * multiplier; // < 2^47
   let r: number;
   if (shift >= 32) {
     // floor((x·2^32 + y·2^16 + 2^(t−1)) / 2^t) = floor((x + floor((y + 2^(t−17)) / 2^16)) / 2^(t−32))
-    r = Math.floor((x + Math.floor((y + 2 ** (shift - 17)) / TWO16)) / 2 ** (shift - 32));
+    r = Math.floor((x + Math.floor((y + POW2[shift - 17]!) * INV_POW2[16]!)) * INV_POW2[shift - 32]!);
   } else {
-    if (x * 2 ** (32 - shift) >= cap) return cap;
-    r = Math.floor((x * TWO16 + y + 2 ** (shift - 17)) / 2 ** (shift - 16)); // x < 2^22 here: < 2^48
+    if (x * POW2[32 - shift]! >= cap) return cap;
+    r = Math.floor((x * TWO16 + y + POW2[shift - 17]!) * INV_POW2[shift - 16]!); // x < 2^22 here: < 2^48
   }
   return r >= cap ? cap : r;
 }
