@@ -208,8 +208,8 @@ export class Chain {
       const t = topics.map((x) => bytesToHex(x) as Hex) as [Hex, ...Hex[]];
       for (const abi of this.abis) {
         try {
-          const d = decodeEventLog({ abi, topics: t, data: bytesToHex(data) as Hex });
-          out.push({ address: bytesToHex(addr) as Hex, eventName: d.eventName as string, args: d.args as Record<string, unknown> });
+          const d = decodeEventLog({ abi, topics: t, data: bytesToHex(data) as Hex }) as unknown as { eventName: string; args: Record<string, unknown> };
+          out.push({ address: bytesToHex(addr) as Hex, eventName: d.eventName, args: d.args });
           break;
         } catch {
           // not this ABI
