@@ -106,4 +106,29 @@ contract AivmProbe {
         (root, count) = AIVM.traceRoot();
         emit Chained(root, count, output);
     }
+
+    /// @notice AIVM.fromInts, exposed for testing the Solidity tensor builder against the TS codec.
+    function encodeInts(uint8 dtype, uint32[] calldata shape, int256[] calldata values) external pure returns (bytes memory) {
+        return AIVM.fromInts(dtype, shape, values);
+    }
+
+    /// @notice Builds two int8 matrices in Solidity, quotes and runs their product through the
+    ///         library, and reads the result back with the library's readers.
+    /// @param mkn The dimensions M, K, N.
+    function libraryMatmul(int256[] memory a, int256[] memory b, uint32[3] memory mkn)
+        external
+        returns (int256[] memory c, uint32[] memory shape, uint8 dtype, uint256 quoted)
+    {
+        bytes memory ta = _int8Matrix(mkn[0], mkn[1], a);
+        bytes memory tb = _int8Matrix(mkn[1], mkn[2], b);
+        quoted = AIVM.quoteMatmul(ta, tb);
+        bytes memory tc = AIVM.matmul(ta, tb);
+        return (AIVM.toInts(tc), AIVM.shapeOf(tc), AIVM.dtypeOf(tc), quoted);
+    }
+
+    function _int8Matrix(uint32 rows, uint32 cols, int256[] memory values) private pure returns (bytes memory) {
+        uint32[] memory shape = new uint32[](2);
+        (shape[0], shape[1]) = (rows, cols);
+        return AIVM.fromInts(AIVM.INT8, shape, values);
+    }
 }
