@@ -11,6 +11,7 @@ import {
   log2Q16OfQ24,
   roundDivAway,
   roundDivAwayBig,
+  requantizer,
   scaledDistanceQ16,
 } from "../intmath.ts";
 import type { Attrs, OpDef } from "../op.ts";
@@ -246,9 +247,9 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
       // Both paths compute the same integers; the bounds only decide whether doubles hold them exactly.
       const sumsFit = n * A * A < TWO52;
       const N = BigInt(n);
+      const rq = requantizer(scale.multiplier, scale.shift, zeroPoint, DTYPE_MIN[out], DTYPE_MAX[out], (acc) => requantize(acc, scale.multiplier, scale.shift, zeroPoint, out));
       const emit = (idx: number, i: number, nq: number) => {
-        const acc = saturateInt32(nq * gamma[i]! + (beta === null ? 0 : beta[i]!));
-        y[idx] = requantize(acc, scale.multiplier, scale.shift, zeroPoint, out);
+        y[idx] = rq(saturateInt32(nq * gamma[i]! + (beta === null ? 0 : beta[i]!)));
       };
       for (let r = 0; r < rows; r++) {
         const base = r * n;
