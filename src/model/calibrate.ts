@@ -5,6 +5,7 @@ import { runProgram } from "../codec/program-run.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { tensor } from "../engine/tensor.ts";
 import { runFloatGraph } from "./float-exec.ts";
+import { valueShapes } from "./import.ts";
 import type { FloatGraph } from "./graph.ts";
 import { hostTensor, type HostTensor } from "./onnx.ts";
 import { quantizeGraph, type IoSpec, type QuantSpec, type QuantizedModel, type ValueStats } from "./quantize.ts";
@@ -162,4 +163,16 @@ export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], o
     report = quantizationReport(graph, model, stats, samples, floatRuns);
   }
   return { model, stats, wide, report };
+}
+
+/**
+ * Quantizes another instance of the same model (e.g. the graph imported with a larger batch) with
+ * an existing calibration: same scales, same int16 choices, so each batch row computes exactly
+ * what the calibrated program computes.
+ */
+export function quantizeLike(graph: FloatGraph, calibration: CalibrationResult): QuantizedModel {
+  const shapes = valueShapes(graph);
+  const stats = new Map<string, ValueStats>();
+  for (const [name, s] of calibration.stats) stats.set(name, { ...s, shape: shapes.get(name) ?? s.shape });
+  return quantizeGraph(graph, stats, { wide: calibration.wide });
 }
