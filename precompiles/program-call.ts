@@ -1,8 +1,8 @@
 // Shared by TGRAPH, TCUSTOM and TSTREAM: resolve a program's inputs and stored constants, infer every
 // shape, price it with src/gas, then run it with the engine keeping intermediates in VM memory.
 import { bytesToHex } from "@ethereumjs/util";
-import { InvalidArgumentError } from "../src/engine/errors.ts";
-import type { Tensor } from "../src/engine/tensor.ts";
+import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
+import { sameShape, type Tensor } from "../src/engine/tensor.ts";
 import { decodeProgram, type Program } from "../src/codec/program.ts";
 import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
@@ -24,7 +24,12 @@ export async function programHandleArgs(call: PrecompileCall, program: Program):
   const out = new Map<number, TensorArg>();
   for (let id = 0; id < program.values.length; id++) {
     const v = program.values[id]!;
-    if (v.kind === "handle") out.set(id, await call.persistentArg(v.id));
+    if (v.kind !== "handle") continue;
+    const arg = await call.persistentArg(v.id);
+    // Gas was priced on the declared meta: the stored tensor must be exactly that.
+    if (arg.meta.dtype !== v.dtype) throw new DTypeMismatchError("program", `handle value ${id}`, [v.dtype], arg.meta.dtype);
+    if (!sameShape(arg.meta.shape, v.shape)) throw new ShapeMismatchError("program", `handle value ${id}`, v.shape, arg.meta.shape);
+    out.set(id, arg);
   }
   return out;
 }

@@ -248,6 +248,35 @@ describe("stored programs", () => {
     assert.equal(decodeErrorResult({ abi: errorsAbi(), data: wrongSteps.ret }).errorName, "ShapeMismatch");
   });
 
+  test("TGRAPH resolves a program's handle constants from the persistent store; a missing one is UnknownHandle", async () => {
+    const weight = tensor("int8", [4, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]);
+    await viaProbe(A.TSTORE, store(1, wire(weight)));
+    const byHandle: Program = {
+      stateCount: 0,
+      values: [
+        { kind: "input", dtype: "int8", shape: [2, 4] },
+        { kind: "handle", id: commitTensor(weight), dtype: "int8", shape: [4, 3] },
+      ],
+      nodes: [{ op: OP_CODES.matmul, inputs: [0, 1], outputs: 1, attrs: {} }],
+      outputs: [2],
+    };
+    const x = tensor("int8", [2, 4], [1, 2, 3, 4, -1, -2, -3, -4]);
+    const graphIn = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
+    const r = await viaProbe(A.TGRAPH, encodeAbiParameters(graphIn, [bytesToHex(encodeProgram(byHandle)), [wire(x)], 0]));
+    assert.equal(r.ok, true);
+    const [outs] = decodeAbiParameters(parseAbiParameters("bytes[]"), r.ret);
+    assert.deepEqual([...decodeTensor(hexToBytes(outs[0]!)).data], [...runProgram(byHandle, [x], () => weight)[0]!.data]);
+
+    const missing: Program = { ...byHandle, values: [byHandle.values[0]!, { kind: "handle", id: new Uint8Array(32).fill(7), dtype: "int8", shape: [4, 3] }] };
+    const bad = await viaProbe(A.TGRAPH, encodeAbiParameters(graphIn, [bytesToHex(encodeProgram(missing)), [wire(x)], 0]));
+    assert.equal(decodeErrorResult({ abi: errorsAbi(), data: bad.ret }).errorName, "UnknownHandle");
+
+    const misdeclared: Program = { ...byHandle, values: [byHandle.values[0]!, { kind: "handle", id: commitTensor(weight), dtype: "int8", shape: [4, 2] }] };
+    const wrong = await viaProbe(A.TGRAPH, encodeAbiParameters(graphIn, [bytesToHex(encodeProgram(misdeclared)), [wire(x)], 0]));
+    const err = decodeErrorResult({ abi: errorsAbi(), data: wrong.ret });
+    assert.equal(err.errorName, "ShapeMismatch", "a stored tensor must match the meta the gas was priced on");
+  });
+
   test("OUT_SCRATCH outputs of TCUSTOM feed the next call by handle", async () => {
     const stored = await viaProbe(A.TSTORE, store(2, bytesToHex(encodeProgram(program))));
     const id = bytesToHex(hexToBytes(unwrapBytes(stored.ret)).slice(25));
