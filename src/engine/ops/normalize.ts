@@ -1,9 +1,9 @@
 // softmax, log_softmax, layer_norm and rms_norm: integer exp, integer sums, exact floor square root,
-// one rounding per division. Exact semantics and accuracy bounds: docs/ops-nonlinear.md.
+// one rounding per division. Exact semantics and accuracy bounds: docs/ops-nonlinear.md. The small
+// input/attribute checks at the top are shared with reduce, pool, movement and attention.
 import { attrInt, checkAttrNames, normAxis } from "../attrs.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import {
-  EXP_FRAC_BITS,
   expNegQ24,
   floorDiv,
   isqrtBig,
@@ -44,7 +44,7 @@ export function expectInputCount(op: string, inputs: readonly unknown[], min: nu
   }
 }
 
-/** Reads a real scale M/2^t given as `multiplier` and `shift` attributes (prefix for e.g. "score"). */
+/** Reads a real scale M/2^t from two integer attributes (e.g. "multiplier"/"shift" or "scoreMultiplier"/"scoreShift"). */
 export function attrScale(op: string, attrs: Attrs, multiplierName: string, shiftName: string): { multiplier: number; shift: number } {
   const multiplier = attrInt(op, attrs, multiplierName);
   const shift = attrInt(op, attrs, shiftName);
@@ -298,8 +298,5 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
     },
   };
 }
-
-/** Scale of the exp values softmax divides (exported for docs and tests). */
-export const SOFTMAX_EXP_ONE = 2 ** EXP_FRAC_BITS;
 
 export const normalizeOps: readonly OpDef[] = [softmaxLike("softmax"), softmaxLike("log_softmax"), normOp("layer_norm"), normOp("rms_norm")];
