@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IAgentCallback} from "../interfaces/IAgentCallback.sol";
 import {IAgentScheduler} from "../interfaces/IAgentScheduler.sol";
+import {AIVM} from "../AIVM.sol";
 
 /// @title TestAgent
 /// @notice Test-only agent: owns its scheduler registration, records callbacks, and can misbehave on
@@ -78,6 +79,18 @@ contract TestAgent is IAgentCallback {
     /// @notice Unstakes from this contract's agent.
     function unstakeFromScheduler(uint256 amount) external {
         scheduler.unstake(agentId, amount);
+    }
+
+    /// @notice Stores a tensor (target 1) or program (target 2) through TSTORE and returns its content id.
+    function storeTensor(uint8 target, bytes calldata data) external returns (bytes32) {
+        return AIVM.refId(AIVM.store(target, bytes32(0), data));
+    }
+
+    /// @notice Exact gas of running stored program `programId` on stored tensor `input` (TCUSTOM QUOTE_ONLY).
+    function quoteCustom(bytes32 programId, bytes32 input) external view returns (uint256) {
+        bytes[] memory inputs = new bytes[](1);
+        inputs[0] = AIVM.persistentRef(input);
+        return AIVM.quote(AIVM.TCUSTOM, abi.encode(programId, inputs, AIVM.QUOTE_ONLY));
     }
 
     /// @inheritdoc IAgentCallback

@@ -155,8 +155,10 @@ export async function schedulerFixture(config: SchedulerConfig = UNIT_CONFIG): P
   if (!f.chain.aivm) {
     const { getContract } = await import("../../src/chain/solc.ts");
     await f.chain.putCode(CONGESTION, getContract("Congestion").deployedBytecode);
-    await setMultiplier(f.chain, 1_000_000n, 1_000_000n);
   }
+  // Multiplier 1.0 (MULTIPLIER_ONE = 10^6, src/gas/constants.ts) unless a test says otherwise.
+  await setMultiplier(f.chain, 1_000_000n, 1_000_000n);
+  await f.chain.setBlock(f.chain.blockNumber);
   await f.chain.sendOk(a[0]!, scheduler, "initialize", [f.registry.address, CONGESTION, a[7]!.address, config]);
   return { ...f, scheduler, modelId };
 }
