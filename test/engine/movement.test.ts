@@ -120,6 +120,7 @@ test("bad input: typed errors naming the op", () => {
     ["reshape", [x], { shape: [7] }, ShapeMismatchError],
     ["reshape", [x], { shape: [2, 3, 0] }, InvalidArgumentError],
     ["reshape", [x], {}, InvalidArgumentError],
+    ["reshape", [x], { shape: [6], allowzero: 2 }, InvalidArgumentError],
     ["transpose", [x], { perm: [0, 0] }, InvalidArgumentError],
     ["transpose", [x], { perm: [0] }, InvalidArgumentError],
     ["concat", [x, iota("int8", [3, 3])], { axis: 1 }, ShapeMismatchError],

@@ -79,7 +79,9 @@ const reshape = movementOp(
     expectInputCount("reshape", metas, 1, 1);
     const x = metas[0]!;
     const spec = attrInts("reshape", a, "shape");
-    const allowZero = attrInt("reshape", a, "allowzero", 0) === 1;
+    const allowZeroAttr = attrInt("reshape", a, "allowzero", 0);
+    if (allowZeroAttr !== 0 && allowZeroAttr !== 1) throw new InvalidArgumentError("reshape", 'attribute "allowzero"', "must be 0 or 1");
+    const allowZero = allowZeroAttr === 1;
     const shape: number[] = [];
     let infer = -1;
     let known = 1;
