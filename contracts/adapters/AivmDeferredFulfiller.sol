@@ -22,6 +22,8 @@ abstract contract AivmDeferredFulfiller is IAgentCallback {
     error NoScheduler();
     /// @notice This adapter does not submit MODEL_INFER requests to the scheduler.
     error UnsupportedCallback();
+    /// @notice Too little gas left to give the consumer's callback its full gas limit.
+    error InsufficientCallbackGas(uint256 needed, uint256 available);
 
     /// @notice Emitted when the adapter registers with a scheduler.
     event SchedulerAttached(address indexed scheduler, uint256 agentId);
@@ -102,6 +104,13 @@ abstract contract AivmDeferredFulfiller is IAgentCallback {
     function _enqueue(uint256 id) internal {
         pending[id] = true;
         queue.push(id);
+    }
+
+    /// @dev Reverts unless a CALL can still forward `callbackGas` in full (EIP-150 keeps 1/64 back).
+    ///      Without it a short gas limit (or a tight eth_estimateGas) would starve the callback.
+    function _requireCallbackGas(uint256 callbackGas) internal view {
+        uint256 needed = callbackGas + callbackGas / 63 + 10_000;
+        if (gasleft() < needed) revert InsufficientCallbackGas(needed, gasleft());
     }
 
     /// @dev Runs the model for request `id` and delivers the result; must not revert on a consumer failure.

@@ -60,6 +60,7 @@ contract AivmFunctionsRouter is IFunctionsRouter, AivmDeferredFulfiller {
         } catch (bytes memory reason) {
             err = reason;
         }
+        _requireCallbackGas(r.callbackGasLimit);
         (bool ok, bytes memory ret) = r.client.call{gas: r.callbackGasLimit}(
             abi.encodeCall(IFunctionsClient.handleOracleFulfillment, (requestId, response, err))
         );

@@ -76,6 +76,7 @@ contract AivmAIOracle is IAIOracle, AivmDeferredFulfiller {
             emit AICallbackError(id, reason);
             return;
         }
+        _requireCallbackGas(r.gasLimit);
         (bool ok, bytes memory ret) = r.callbackContract.call{gas: r.gasLimit}(
             abi.encodeCall(AIOracleCallbackReceiver.aiOracleCallback, (id, output, r.callbackData))
         );

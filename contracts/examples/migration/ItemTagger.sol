@@ -23,7 +23,8 @@ contract ItemTagger is FunctionsClient {
     /// @notice Category of the item (class index + 1; 0 = unknown).
     uint256 public category;
 
-    uint32 public constant GAS_LIMIT = 300_000;
+    /// @dev Room to store an AIVM error (ShapeMismatch carries shape strings) as s_lastError.
+    uint32 public constant GAS_LIMIT = 500_000;
     /// @notice The model key (an AIVM model in place of a DON).
     bytes32 public immutable donID;
 
