@@ -1,0 +1,111 @@
+// Measures the gas of every ModelRegistry and AgentScheduler entry point with real transactions and
+// writes docs/contracts-gas.md. Run: npm run gas:contracts
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../src/chain/solc.ts";
+import type { Deployed, TxResult } from "./harness.ts";
+import { Class, makeSpec, schedulerFixture } from "./fixtures.ts";
+
+const rows: { contract: string; entry: string; scenario: string; gas: bigint }[] = [];
+function record(contract: string, entry: string, scenario: string, r: TxResult): TxResult {
+  if (r.error) throw new Error(`${entry} (${scenario}) reverted with ${r.error.errorName}`);
+  rows.push({ contract, entry, scenario, gas: r.gasUsed });
+  return r;
+}
+
+async function main(): Promise<void> {
+  const f = await schedulerFixture();
+  const c = f.chain;
+  const a = c.accounts;
+  const R = (entry: string, scenario: string, r: TxResult) => record("ModelRegistry", entry, scenario, r);
+  const S = (entry: string, scenario: string, r: TxResult) => record("AgentScheduler", entry, scenario, r);
+
+  // ── ModelRegistry ──
+  const fresh = await c.deploy("ModelRegistry");
+  R("initialize", "3 approvers, threshold 2", await c.send(a[0]!, fresh, "initialize", [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, 0n]));
+  R("setApprovers", "3 approvers", await c.send(a[0]!, fresh, "setApprovers", [[a[1]!.address, a[2]!.address, a[3]!.address], 2]));
+  R("setTimelock", "", await c.send(a[0]!, fresh, "setTimelock", [0n]));
+  R("createModel", "", await c.send(a[4]!, fresh, "createModel", [`0x${"ab".repeat(32)}`, 0]));
+  R("proposeVersion", "2 shards, 1-in/1-out schema", await c.send(a[4]!, fresh, "proposeVersion", [1n, makeSpec(1)]));
+  R("approveVersion", "below threshold", await c.send(a[1]!, fresh, "approveVersion", [1n, 1]));
+  R("approveVersion", "reaches threshold, timelock 0 (queues and activates)", await c.send(a[2]!, fresh, "approveVersion", [1n, 1]));
+  await c.sendOk(a[0]!, fresh, "setTimelock", [60n]);
+  await c.sendOk(a[4]!, fresh, "proposeVersion", [1n, makeSpec(2)]);
+  await c.sendOk(a[1]!, fresh, "approveVersion", [1n, 2]);
+  R("approveVersion", "reaches threshold, timelock > 0 (queues)", await c.send(a[2]!, fresh, "approveVersion", [1n, 2]));
+  await c.advanceTime(60n);
+  R("activateVersion", "after the timelock", await c.send(a[5]!, fresh, "activateVersion", [1n, 2]));
+  R("revokeVersion", "the active version", await c.send(a[0]!, fresh, "revokeVersion", [1n, 2]));
+  R("transferModelOwnership", "", await c.send(a[4]!, fresh, "transferModelOwnership", [1n, a[5]!.address]));
+  R("transferGovernor", "", await c.send(a[0]!, fresh, "transferGovernor", [a[6]!.address]));
+
+  // ── AgentScheduler ──
+  const s = f.scheduler;
+  const fresh2 = await c.deploy("AgentScheduler");
+  S("initialize", "", await c.send(a[0]!, fresh2, "initialize", [f.registry.address, "0x000000000000000000000000000000000000a111", a[7]!.address, {
+    epochLength: 10, capacity: 1_000_000n, guaranteedCapacity: 600_000n, maxCallbackGas: 800_000, stakeUnit: 1_000n, unitPrice: 1n,
+  }]));
+  // Agents whose callback is an EOA: the call costs no callback gas, so processEpoch gas is the scheduler's own.
+  S("registerAgent", "", await c.send(a[1]!, s, "registerAgent", [a[1]!.address], { value: 1_000n }));
+  S("addStake", "", await c.send(a[1]!, s, "addStake", [1n], { value: 1_000n }));
+  S("setCallback", "", await c.send(a[1]!, s, "setCallback", [1n, a[2]!.address]));
+  S("unstake", "no pending requests", await c.send(a[1]!, s, "unstake", [1n, 1_000n]));
+  S("withdraw", "", await c.send(a[1]!, s, "withdraw", []));
+  const tick = (cls: number) => c.send(a[1]!, s, "submitTick", [1n, cls, 0], { value: 200_000n });
+  S("submitTick", "RT (reserves next slot)", await tick(Class.RT));
+  S("submitTick", "Interactive", await tick(Class.Interactive));
+  S("submitTick", "Bulk, empty queue", await tick(Class.Bulk));
+  for (let i = 0; i < 62; i++) await tick(Class.Bulk);
+  S("submitTick", "Bulk, 63 queued", await tick(Class.Bulk));
+  S("submitInfer", "Bulk, follows the active version", await c.send(a[1]!, s, "submitInfer", [1n, f.modelId, 0, `0x${"11".repeat(32)}`, Class.Bulk, 0], { value: 10n ** 7n }));
+
+  await c.setBlock(10n);
+  // Slot 1: 1 RT + 1 Interactive reserved, then Bulk fills 1M units at 100k per tick (infer: 150k).
+  const p1 = S("processEpoch", "2 reserved + 8 Bulk ticks (EOA callbacks)", await c.send(a[6]!, s, "processEpoch", []));
+  await c.setBlock(20n);
+  const p2 = S("processEpoch", "10 Bulk ticks from a 55-deep queue (EOA callbacks)", await c.send(a[6]!, s, "processEpoch", []));
+  const perRequest = [p1, p2].map((p) => {
+    const n = p.events.filter((e) => e.eventName === "RequestExecuted").length;
+    return { n, perRequest: (p.gasUsed - 21_000n) / BigInt(n) };
+  });
+  // Drain the queue, then an epoch with nothing to run.
+  for (let block = 30n; (await c.read(s, "bulkBacklog")) > 0n; block += 10n) {
+    await c.setBlock(block);
+    await c.sendOk(a[6]!, s, "processEpoch", []);
+  }
+  await c.setBlock(c.blockNumber + 10n);
+  S("processEpoch", "empty slot, empty queue", await c.send(a[6]!, s, "processEpoch", []));
+
+  const md = [
+    "# Contract gas",
+    "",
+    "Gas of every ModelRegistry and AgentScheduler entry point, measured with real transactions on the",
+    "EthereumJS v10 VM (Prague) by `npm run gas:contracts` (test/contracts/gas-report.ts), which rewrites",
+    "this file. Figures are whole-transaction `gasUsed` (21,000 intrinsic + calldata included), with",
+    "the optimizer at 200 runs (src/chain/solc.ts). First-time storage writes dominate: a request",
+    "occupies four fresh slots.",
+    "",
+    "| contract | entry point | scenario | gas |",
+    "|---|---|---|---:|",
+    ...rows.map((r) => `| ${r.contract} | \`${r.entry}\` | ${r.scenario} | ${r.gas.toLocaleString("en-US")} |`),
+    "",
+    "## Scheduler overhead per request",
+    "",
+    "`REQUEST_OVERHEAD` (100,000 units) is charged per request on top of the model's gas quote and the",
+    "callback gas, and must cover the scheduler's own work in `processEpoch`. Measured (processEpoch",
+    "gas − 21,000, divided by the requests run, EOA callbacks so no callback gas is spent):",
+    "",
+    "| epoch | requests run | gas per request |",
+    "|---|---:|---:|",
+    ...perRequest.map((p, i) => `| ${i === 0 ? "2 reserved + Bulk" : "Bulk from a 55-deep heap"} | ${p.n} | ${p.perRequest.toLocaleString("en-US")} |`),
+    "",
+    "Both stay well under 100,000, so a slot's executed gas is bounded by its capacity (in units) plus",
+    "the callback gas actually forwarded, and the per-request charge covers the heap work even for deep",
+    "queues (each pop is O(log n) storage writes).",
+    "",
+  ].join("\n");
+  writeFileSync(join(REPO_ROOT, "docs", "contracts-gas.md"), md);
+  console.log(JSON.stringify({ rows: rows.map((r) => ({ ...r, gas: Number(r.gas) })), perRequest: perRequest.map((p) => ({ n: p.n, gas: Number(p.perRequest) })) }, null, 1));
+}
+
+await main();
