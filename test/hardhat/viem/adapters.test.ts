@@ -93,7 +93,7 @@ describe("oracle adapters on AIVM", () => {
     const seen: string[] = [];
     // Play the node's part: process every slot as soon as its epoch starts (deadlines are strict).
     for (let i = 0; i < 8 && !(await oracle.read.isFinalized([0n])); i++) {
-      if ((await scheduler.read.nextSlot()) > (await scheduler.read.currentEpoch())) {
+      if (((await scheduler.read.nextSlot()) as bigint) > ((await scheduler.read.currentEpoch()) as bigint)) {
         await networkHelpers.mine(10 - Number((await client.getBlockNumber()) % 10n));
         continue;
       }
