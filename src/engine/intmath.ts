@@ -25,12 +25,16 @@ export function roundDivAwayBig(a: bigint, b: bigint): bigint {
   return a < 0n ? -((-2n * a + b) / (2n * b)) : (2n * a + b) / (2n * b);
 }
 
-/** floor(sqrt(n)) for a safe integer n ≥ 0. The float root is a guess; the integer checks make it exact. */
+/** floor(sqrt(n)) for a safe integer n ≥ 0: integer Newton steps from a power of two above the root. */
 export function isqrt(n: number): number {
-  let r = Math.floor(Math.sqrt(n));
-  while (r * r > n) r -= 1;
-  while ((r + 1) * (r + 1) <= n) r += 1;
-  return r;
+  if (n < 2) return n;
+  let x = 2;
+  while (x * x <= n) x *= 2; // x ≤ 2^27, so x² stays exact
+  for (;;) {
+    const y = Math.floor((x + floorDiv(n, x)) / 2);
+    if (y >= x) return x;
+    x = y;
+  }
 }
 
 /** floor(sqrt(n)) for a BigInt n ≥ 0 (Newton's method from above). */
@@ -60,9 +64,8 @@ export const EXP2_FINE_Q30: readonly number[] = [
   1047892626, 1045059183, 1042233401, 1039415261, 1036604740, 1033801819, 1031006477,
 ];
 
-/** POW2[k] = 2^k and INV_POW2[k] = 2^−k for k = 0..63: multiplying by them is exact, unlike a division. */
+/** POW2[k] = 2^k for k = 0..63; dividing a safe integer by it is exact, so floor(x / POW2[k]) = x >> k. */
 const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
-const INV_POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** -k);
 
 /**
  * round(a·b / 2^30) = floor((a·b + 2^29) / 2^30) for 0 ≤ a, b < 2^32, exact: b = bh·2^15 + bl keeps
@@ -71,7 +74,7 @@ const INV_POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** -k
 function mulQ30(a: number, b: number): number {
   const bh = b >>> 15;
   const bl = b & 0x7fff;
-  return Math.floor((a * bh + Math.floor((a * bl + 2 ** 29) * INV_POW2[15]!)) * INV_POW2[15]!);
+  return Math.floor((a * bh + Math.floor((a * bl + 2 ** 29) / POW2[15]!)) / POW2[15]!);
 }
 
 /** EXP2_TABLE_Q30[16·i + j] = mulQ30(EXP2_COARSE_Q30[i], EXP2_FINE_Q30[j]): the two table factors, pre-multiplied. */
@@ -84,8 +87,8 @@ const EXP2_TABLE_Q30: readonly number[] = Array.from({ length: 256 }, (_, ij) =>
  */
 export function exp2FracQ30(r: number): number {
   const l = r & 255;
-  const y = Math.floor((l * LN2_Q30 + 32768) * INV_POW2[16]!); // Q30, < 2^22
-  const poly = TWO30 - y + Math.floor((y * y + TWO30) * INV_POW2[31]!);
+  const y = Math.floor((l * LN2_Q30 + 32768) / POW2[16]!); // Q30, < 2^22
+  const poly = TWO30 - y + Math.floor((y * y + TWO30) / POW2[31]!);
   return mulQ30(EXP2_TABLE_Q30[r >>> 8]!, poly);
 }
 
@@ -101,11 +104,11 @@ export const EXP_FRAC_BITS = 24;
  *   e = floor((exp2FracQ30(r) + 2^(5+k)) / 2^(6+k)) (0 once k ≥ 37)
  */
 export function expNegQ24(rQ16: number): number {
-  const u = Math.floor((rQ16 * LOG2E_Q30 + 2 ** 29) * INV_POW2[30]!); // < 2^23
+  const u = Math.floor((rQ16 * LOG2E_Q30 + 2 ** 29) / POW2[30]!); // < 2^23
   const k = u >>> 16;
   if (k >= 37) return 0;
   const v = exp2FracQ30(u & 0xffff);
-  return Math.floor((v + POW2[5 + k]!) * INV_POW2[6 + k]!);
+  return Math.floor((v + POW2[5 + k]!) / POW2[6 + k]!);
 }
 
 /**
@@ -119,17 +122,17 @@ export function scaledDistanceQ16(d: number, multiplier: number, shift: number):
     const v = d * multiplier * POW2[16 - shift]!; // exact whenever it is below the cap
     return v >= cap ? cap : v;
   }
-  const dh = Math.floor(d * INV_POW2[16]!);
+  const dh = Math.floor(d / POW2[16]!);
   const dl = d - dh * TWO16;
   const x = dh * multiplier; // < 2^47
   const y = dl * multiplier; // < 2^47
   let r: number;
   if (shift >= 32) {
     // floor((x·2^32 + y·2^16 + 2^(t−1)) / 2^t) = floor((x + floor((y + 2^(t−17)) / 2^16)) / 2^(t−32))
-    r = Math.floor((x + Math.floor((y + POW2[shift - 17]!) * INV_POW2[16]!)) * INV_POW2[shift - 32]!);
+    r = Math.floor((x + Math.floor((y + POW2[shift - 17]!) / POW2[16]!)) / POW2[shift - 32]!);
   } else {
     if (x * POW2[32 - shift]! >= cap) return cap;
-    r = Math.floor((x * TWO16 + y + POW2[shift - 17]!) * INV_POW2[shift - 16]!); // x < 2^22 here: < 2^48
+    r = Math.floor((x * TWO16 + y + POW2[shift - 17]!) / POW2[shift - 16]!); // x < 2^22 here: < 2^48
   }
   return r >= cap ? cap : r;
 }
@@ -159,12 +162,12 @@ export function log2Q16OfQ24(s: number): number {
  */
 export function requantizer(multiplier: number, shift: number, zeroPoint: number, lo: number, hi: number, general: (acc: number) => number): (acc: number) => number {
   if (shift < 17) return general;
-  const mh = Math.floor(multiplier * INV_POW2[16]!);
+  const mh = Math.floor(multiplier / POW2[16]!);
   const ml = multiplier - mh * TWO16;
   const half = POW2[shift - 17]!;
-  const inv = INV_POW2[shift - 16]!;
+  const div = POW2[shift - 16]!;
   return (acc: number) => {
-    const v = Math.floor((acc * mh + half + Math.floor(acc * ml * INV_POW2[16]!)) * inv) + zeroPoint;
+    const v = Math.floor((acc * mh + half + Math.floor(acc * ml / POW2[16]!)) / div) + zeroPoint;
     return v < lo ? lo : v > hi ? hi : v;
   };
 }
