@@ -11,7 +11,7 @@ import { byteSize, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { quoteProgram } from "../gas/quote.ts";
 import { keccak256 } from "viem";
-import { dequantize, quantizeInput, type LayerReport } from "./calibrate.ts";
+import { dequantize, quantizeInput, type CalibrationResult, type LayerReport } from "./calibrate.ts";
 import { prepareOnnx, type OnnxRunOptions } from "./onnx-run.ts";
 import type { HostTensor } from "./onnx.ts";
 import type { IoSpec } from "./quantize.ts";
@@ -96,7 +96,12 @@ export interface PackOptions extends OnnxRunOptions {
 export function packModel(onnxBytes: Uint8Array, samples: HostTensor[][], options: PackOptions = {}): ModelPackage {
   if (samples.length === 0) throw new ModelPackageError("at least one calibration sample is needed");
   const prepared = prepareOnnx(onnxBytes, samples[0]!, { ...options, calibration: samples });
-  const { model, wide, report } = prepared.calibration;
+  return packCalibrated(onnxBytes, prepared.calibration, samples.length, options);
+}
+
+/** Packages an already calibrated model (same result as packModel on the same samples). */
+export function packCalibrated(onnxBytes: Uint8Array, calibration: CalibrationResult, sampleCount: number, options: PackOptions = {}): ModelPackage {
+  const { model, wide, report } = calibration;
   const { program, shards } = shardProgram(model.program);
   const bytes = encodeProgram(program);
   const pkg: ModelPackage = {
@@ -109,7 +114,7 @@ export function packModel(onnxBytes: Uint8Array, samples: HostTensor[][], option
     weightsRoot: bytesToHex(merkleRoot(shards.map((s) => hexToBytes(s.id)))),
     inputs: model.inputs,
     outputs: model.outputs,
-    config: { calibrationSamples: samples.length, widenAbove: options.widenAbove ?? 0.01, wide: [...wide], engineVersion: 1 },
+    config: { calibrationSamples: sampleCount, widenAbove: options.widenAbove ?? 0.01, wide: [...wide], engineVersion: 1 },
     quantReport: report,
     quote: { gas: "0", flops: "0", multiplier: MULTIPLIER_ONE.toString(), programGas: "0" },
   };

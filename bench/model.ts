@@ -1,0 +1,102 @@
+// npm run bench:model — for the Fashion-MNIST MLP and CNN: latency per inference through eth_call
+// (TGRAPH on an in-process dev node, weights in the persistent store) against onnxruntime-node fp32
+// on the same input, exact gas per inference (quote and charge), AIVM vs fp32 top-1 accuracy, and
+// the same MLP in plain Solidity (contracts/examples/PlainMLP.sol), gas only. Prints JSON.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { bytesToHex, encodeFunctionData, hexToBytes, type Abi, type Hex } from "viem";
+import { compileContracts } from "../src/chain/solc.ts";
+import { connect, tgraphCalldata, TGRAPH_ADDRESS, type ChainConnection } from "../src/model/chain.ts";
+import { uploadPackage } from "../src/model/deploy.ts";
+import { calibrateFashion, fashionAccuracy, fashionBatch, type FashionModel } from "../src/model/evaluate.ts";
+import { loadFashionMnist } from "../src/model/fashion-mnist.ts";
+import { encodeInputs, packCalibrated, quoteModel } from "../src/model/package.ts";
+import { decodeProgram } from "../src/codec/program.ts";
+import { createAivmProvider } from "../src/rpc/provider.ts";
+import { plainMlpReference, quantizeFashionMlp, weightChunks } from "../test/fixtures/plain-mlp.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const opts = new Command()
+  .option("--images <n>", "test images for the accuracy figures", (v) => Number(v), 10_000)
+  .option("--runs <n>", "timed inferences per path", (v) => Number(v), 30)
+  .option("--calibration <n>", "calibration images", (v) => Number(v), 64)
+  .parse()
+  .opts<{ images: number; runs: number; calibration: number }>();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(runs: number, f: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await f();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    await f();
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(ms);
+}
+
+async function sendTx(conn: ChainConnection, to: Hex, data: Hex): Promise<{ hash: Hex; gasUsed: bigint }> {
+  const hash = await conn.wallet.sendTransaction({ to, data, account: conn.account, chain: null, gas: 55_000_000n });
+  const r = await conn.public.waitForTransactionReceipt({ hash });
+  if (r.status !== "success") throw new Error(`transaction to ${to} reverted`);
+  return { hash, gasUsed: r.gasUsed };
+}
+
+const train = loadFashionMnist("train");
+const test = loadFashionMnist("test");
+const ort = await import("onnxruntime-node");
+const provider = await createAivmProvider({ blockGasLimit: 60_000_000n });
+const conn = await connect(provider);
+const results: Record<string, unknown>[] = [];
+
+for (const which of ["mlp", "cnn"] as FashionModel[]) {
+  const model = calibrateFashion(repoRoot, which, opts.calibration, 100, train);
+  const accuracy = await fashionAccuracy(which, model, test, Math.floor(opts.images / 100) * 100);
+  const pkg = packCalibrated(model.bytes, model.calibration, opts.calibration, { name: `fashion_${which}` });
+  await uploadPackage(conn, pkg);
+  const program = hexToBytes(pkg.program);
+  const x = fashionBatch(which, test, 0, 1);
+  const ins = encodeInputs(pkg, [x]);
+  const calldata = tgraphCalldata(program, ins);
+  const ethCallMs = await timeIt(opts.runs, () => conn.public.call({ to: TGRAPH_ADDRESS, data: calldata, account: conn.account }));
+  const session = await ort.InferenceSession.create(model.bytes, { intraOpNumThreads: 1 });
+  const feeds = { input: new ort.Tensor("float32", Float32Array.from(x.data), x.shape) };
+  const ortMs = await timeIt(opts.runs * 10, () => session.run(feeds));
+  const tx = await sendTx(conn, TGRAPH_ADDRESS, calldata);
+  const receipts = (await provider.request({ method: "aivm_getReceipts", params: [tx.hash] })) as { receipts: { gasUsed: Hex }[] };
+  const charged = receipts.receipts.reduce((s, r) => s + BigInt(r.gasUsed), 0n);
+  const quote = quoteModel(pkg);
+  results.push({
+    model: which,
+    programNodes: decodeProgram(program).nodes.length,
+    int16Tensors: pkg.config.wide.length,
+    latencyMs: { ethCallTgraph: ethCallMs, onnxruntimeFp32: ortMs, ratio: ethCallMs / ortMs },
+    gasPerInference: { quote: quote.gas.toString(), charged: charged.toString(), quoteEqualsCharge: quote.gas === charged, flops: quote.flops.toString(), txGasUsed: tx.gasUsed.toString() },
+    accuracy: { images: accuracy.images, aivmPercent: accuracy.aivmAccuracy, fp32Percent: accuracy.floatAccuracy, differencePoints: accuracy.aivmAccuracy - accuracy.floatAccuracy, agreement: accuracy.agreement },
+  });
+}
+
+// The same MLP in plain Solidity (H8's contracts/examples/PlainMLP.sol), gas only.
+let plain: Record<string, unknown>;
+try {
+  const compiled = compileContracts(path.join(repoRoot, "contracts"), ["examples/PlainMLP.sol"]).get("PlainMLP")!;
+  const abi = compiled.abi as Abi;
+  const p = quantizeFashionMlp(train.images.slice(0, 500));
+  const hash = await conn.wallet.deployContract({ abi, bytecode: compiled.bytecode as Hex, args: [BigInt(p.inputSize), BigInt(p.hiddenSize), BigInt(p.outputSize)], account: conn.account, chain: null, gas: 55_000_000n });
+  const address = (await conn.public.waitForTransactionReceipt({ hash })).contractAddress!;
+  await sendTx(conn, address, encodeFunctionData({ abi, functionName: "loadWeights", args: [weightChunks(p).map((c) => bytesToHex(c)), p.b1, p.m1, p.t1, p.b2] }));
+  const tx = await sendTx(conn, address, encodeFunctionData({ abi, functionName: "infer", args: [bytesToHex(test.images[0]!)] }));
+  plain = { contract: "contracts/examples/PlainMLP.sol", inferTxGasUsed: tx.gasUsed.toString(), referenceLabel: plainMlpReference(p, test.images[0]!).label };
+} catch (e) {
+  plain = { contract: "contracts/examples/PlainMLP.sol", error: (e as Error).message.split("\n")[0] };
+}
+const mlp = results[0]!.gasPerInference as { charged: string; txGasUsed: string };
+if (plain.inferTxGasUsed) plain.ratioPlainToAivmTx = Number(plain.inferTxGasUsed) / Number(mlp.txGasUsed);
+
+console.log(JSON.stringify({ bench: "model", node: process.version, models: results, plainSolidityMlp: plain }, null, 2));
+await provider.close();
