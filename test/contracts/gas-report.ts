@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../src/chain/solc.ts";
-import type { Deployed, TxResult } from "./harness.ts";
+import type { TxResult } from "./harness.ts";
 import { Class, makeSpec, schedulerFixture } from "./fixtures.ts";
 
 const rows: { contract: string; entry: string; scenario: string; gas: bigint }[] = [];
