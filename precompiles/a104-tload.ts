@@ -29,7 +29,7 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
     async execute() {
       const t = await arg.load();
       const out = call.emit(t, flags);
-      call.record(call.data, [t], [call.commit(t)], gas, 0n);
+      call.record(hexToBytes(ref), [t], [call.commit(t)], gas, 0n);
       return encodeBytes(out);
     },
   };

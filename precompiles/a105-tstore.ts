@@ -29,6 +29,10 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   if (target !== TARGET.namespace && key !== ZERO_KEY) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
   if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(TSTORE_ADDRESS);
   const bytes = hexToBytes(data);
+  // The receipt's params: target and key; what was stored is the output commit.
+  const params = new Uint8Array(33);
+  params[0] = target;
+  params.set(hexToBytes(key), 1);
 
   if (target === TARGET.program) {
     decodeProgram(bytes); // validates the whole program before it is stored
@@ -40,7 +44,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       workingBytes: 0,
       async execute() {
         await putBlob(call.state, id, bytes);
-        call.record(call.data, [], [id], gas, 0n);
+        call.record(params, [], [id], gas, 0n);
         return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
       },
     };
@@ -59,7 +63,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       workingBytes: 0,
       async execute() {
         await putBlob(call.state, id, shardManifestBlob(bytes));
-        call.record(call.data, [], [id], gas, 0n);
+        call.record(params, [], [id], gas, 0n);
         return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
       },
     };
@@ -75,7 +79,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       async execute() {
         const t = await arg.load();
         const handle = scratchHandle(call.tx.scratch.put(t));
-        call.record(call.data, [t], [call.commit(t)], gas, 0n);
+        call.record(params, [t], [call.commit(t)], gas, 0n);
         return encodeBytes(handle);
       },
     };
@@ -93,7 +97,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       const id = call.commit(t);
       await putBlob(call.state, id, encodeTensor(t));
       if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, hexToBytes(key), id);
-      call.record(call.data, [t], [id], gas, 0n);
+      call.record(params, [t], [id], gas, 0n);
       const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, hexToBytes(key), owner) : encodeHandle(HANDLE_KIND.persistent, id);
       return encodeBytes(ref);
     },

@@ -46,6 +46,10 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const handleArgs = await programHandleArgs(call, program);
   const info = inferProgram(program, stepMetas);
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
+  // The receipt's params: the step program's id and the step count.
+  const params = new Uint8Array(36);
+  params.set(hexToBytes(programId), 0);
+  new DataView(params.buffer).setUint32(32, steps);
   const { gas, flops } = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
   return {
     gas,
@@ -66,7 +70,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
         commits.push(call.commit(last));
       }
       const stateCommits = state.map((s) => call.commit(s));
-      call.record(call.data, xs ? [...initial, xs] : initial, [...stateCommits, ...commits], gas, flops);
+      call.record(params, xs ? [...initial, xs] : initial, [...stateCommits, ...commits], gas, flops);
       return encodeStreamOutput(
         state.map((s) => call.emit(s, flags)),
         call.emit(last!, flags),

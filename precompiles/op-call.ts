@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import type { AttrValue, Attrs, OpDef } from "../src/engine/op.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
+import { encodeOpParams } from "../src/codec/program.ts";
 import { encodeBytes } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
 import { quoteOp } from "./gas.ts";
@@ -33,6 +34,8 @@ export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: r
   // infer validates every shape, dtype and attribute before any data is touched.
   const outMetas = op.infer(metas, attrs);
   const { gas, flops } = quoteOp(op, metas, attrs, call.multiplier);
+  // The receipt's params: the op and its attributes, canonically encoded (not the tensors, which have commits).
+  const params = encodeOpParams(op.code, attrs);
   const workingBytes = args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0);
   return {
     gas,
@@ -44,7 +47,7 @@ export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: r
       for (const a of args) inputs.push(await a.load());
       const [out] = op.run(inputs, attrs);
       const result = call.emit(out!, flags);
-      call.record(call.data, inputs, [call.commit(out!)], gas, flops);
+      call.record(params, inputs, [call.commit(out!)], gas, flops);
       return encodeBytes(result);
     },
   };

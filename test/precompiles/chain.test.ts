@@ -15,7 +15,7 @@ import {
 } from "viem";
 import { createTestChain, contract, type TestChain } from "./chain.ts";
 import { decodeTensor, encodeTensor } from "../../src/codec/tensor.ts";
-import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { encodeOpParams, encodeProgram, type Program } from "../../src/codec/program.ts";
 import { inferProgram } from "../../src/codec/program-infer.ts";
 import { runProgram } from "../../src/codec/program-run.ts";
 import { commitTensor, makeReceipt, paramsHash, receiptProof, traceRoot, verifyReceipt } from "../../src/commit/index.ts";
@@ -27,11 +27,9 @@ import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../../src/chain/genesi
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
 import { MULTIPLIER_ONE, quoteOp, quoteProgramRun, tensorMoveGas } from "../../precompiles/gas.ts";
 import { TARGET_BLOCK_FLOPS } from "../../src/gas/index.ts";
-import { encodeHandle, scratchHandle } from "../../precompiles/handles.ts";
+import { encodeHandle } from "../../precompiles/handles.ts";
 
 const STORE_IN = parseAbiParameters("uint8 target, bytes32 key, bytes data");
-const LOAD_IN = parseAbiParameters("bytes ref, uint8 flags");
-const OP_IN = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
 const GRAPH_IN = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 const ZERO32 = `0x${"00".repeat(32)}` as Hex;
 const wire = (t: Tensor) => bytesToHex(encodeTensor(t));
@@ -98,16 +96,16 @@ describe("op-graph chaining in one transaction", () => {
     const c = (t: Tensor) => bytesToHex(commitTensor(t));
     const rec = (i: number, opcode: keyof typeof A, params: Uint8Array, ins: Tensor[], outs: Tensor[], gasUsed: bigint, flops: bigint): AivmOpReceipt =>
       makeReceipt(i, opcode, { precompile: A[opcode], paramsHash: paramsHash(params), inputCommits: ins.map(c), outputCommits: outs.map(c), gasUsed, flops });
-    const loadParams = (id: Hex) => hexToBytes(encodeAbiParameters(LOAD_IN, [bytesToHex(encodeHandle(2, hexToBytes(id))), 1]));
+    const loadParams = (id: Hex) => encodeHandle(2, hexToBytes(id));
     const mm1 = quoteOp(getOp("matmul"), [x, encoder], {}, m);
     const run = quoteProgramRun(inferProgram(squeeze, [h]), programBytes.length, m);
     const mm2 = quoteOp(getOp("matmul"), [hq, decoder], decAttrs, m);
     const expected = [
       rec(0, "TLOAD", loadParams(encId), [encoder], [encoder], tensorMoveGas([encoder]), 0n),
-      rec(1, "TMATMUL", hexToBytes(encodeAbiParameters(OP_IN, [[wire(x), bytesToHex(scratchHandle(0))], [], [], 1])), [x, encoder], [h], mm1.gas, mm1.flops),
+      rec(1, "TMATMUL", encodeOpParams(OP_CODES.matmul, {}), [x, encoder], [h], mm1.gas, mm1.flops),
       rec(2, "TCUSTOM", hexToBytes(progId), [h], [hq], run.gas, run.flops),
       rec(3, "TLOAD", loadParams(decId), [decoder], [decoder], tensorMoveGas([decoder]), 0n),
-      rec(4, "TMATMUL", hexToBytes(encodeAbiParameters(OP_IN, [[bytesToHex(scratchHandle(2)), bytesToHex(scratchHandle(3))], names, values, 0])), [hq, decoder], [y], mm2.gas, mm2.flops),
+      rec(4, "TMATMUL", encodeOpParams(OP_CODES.matmul, decAttrs), [hq, decoder], [y], mm2.gas, mm2.flops),
     ];
     assert.equal(count, 5n);
     assert.deepEqual(sent.trace.receipts.map((r) => r.leaf), expected.map((r) => r.leaf), "every receipt leaf recomputes off-chain");
