@@ -52,9 +52,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
 
   if (target === TARGET.sharded) {
     const manifest = decodeShardManifestData(bytes);
-    const shards = [];
-    for (const s of manifest.shards) shards.push(await call.persistentArg(s));
-    manifest.assemble(shards); // checks dtypes and sizes against the manifest
+    manifest.assemble(await call.shardArgs(manifest.shards)); // checks dtypes and sizes against the manifest
     const id = shardManifestId(bytes);
     const gas = storeGas(bytes.length + 4);
     return {

@@ -116,9 +116,19 @@ export class PrecompileCall {
     if (!blob) throw new UnknownHandleError(kind, bytesToHex(owner) as Hex, bytesToHex(id) as Hex);
     if (!isShardManifest(blob)) return inlineArg(blob);
     const manifest = decodeShardManifest(blob);
+    return manifest.assemble(await this.shardArgs(manifest.shards));
+  }
+
+  /** A manifest's shards: plain stored tensors (a manifest is never a shard, so loading is one level deep). */
+  async shardArgs(ids: readonly Uint8Array[]): Promise<TensorArg[]> {
     const shards: TensorArg[] = [];
-    for (const shardId of manifest.shards) shards.push(await this.persistentArg(shardId));
-    return manifest.assemble(shards);
+    for (const id of ids) {
+      const blob = await getBlob(this.state, id);
+      if (!blob) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, bytesToHex(id) as Hex);
+      if (isShardManifest(blob)) throw new InvalidArgumentError("shards", "shard", "a manifest cannot be a shard of another");
+      shards.push(inlineArg(blob));
+    }
+    return shards;
   }
 
   /** Tensor args for a list of ABI `bytes` values. */
