@@ -3,6 +3,7 @@
 // receipts, logs, AIVM traces and anchors), snapshots, time control and persistence. It drives the
 // AIVM runtime only through the AivmRuntime seam in types.ts.
 import { EventEmitter } from "node:events";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, type Block } from "@ethereumjs/block";
 import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
@@ -18,7 +19,8 @@ import {
   setLengthLeft,
   type PrefixedHexString,
 } from "@ethereumjs/util";
-import { buildBlock, createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { buildAivmBlock } from "./builder.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
 import { SerialQueue } from "./queue.ts";
@@ -149,6 +151,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private nextTimestamp: bigint | undefined;
   private intervalTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private callBlock: { key: string; block: Block } | undefined;
 
   private constructor(
     readonly vm: VM,
@@ -416,6 +419,15 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   private pendingHeaderBlock(baseFeePerGas: bigint): Block {
+    // Calls between two blocks share one header: building a Block copies Common (costly per call).
+    const key = `${this.headNumber}:${this.peekTimestamp()}:${baseFeePerGas}`;
+    if (this.callBlock?.key === key) return this.callBlock.block;
+    const block = this.createPendingHeaderBlock(baseFeePerGas);
+    this.callBlock = { key, block };
+    return block;
+  }
+
+  private createPendingHeaderBlock(baseFeePerGas: bigint): Block {
     return createBlock(
       {
         header: {
@@ -447,12 +459,28 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       accessList: request.accessList ?? [],
     };
     const key = this.keys.get(from);
-    if (key) return createTx(data as never, { common: this.common }).sign(key);
+    if (key) {
+      const signed = createTx(data as never, { common: this.common }).sign(key);
+      // We signed it, so we know the sender: seed the tx's cache instead of recovering it (ms each).
+      (signed as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = this.publicKeyOf(from, key);
+      return signed;
+    }
     // Impersonated (or eth_call) sender: a placeholder signature, with the sender pinned on the object.
     const tx = createTx({ ...data, v: 0n, r: 1n, s: 1n } as never, { common: this.common, freeze: false });
     const sender = createAddressFromString(from);
     (tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     return tx;
+  }
+
+  private readonly publicKeys = new Map<string, Uint8Array>();
+
+  private publicKeyOf(address: Hex, key: Uint8Array): Uint8Array {
+    let pub = this.publicKeys.get(address);
+    if (!pub) {
+      pub = secp256k1.getPublicKey(key, false).subarray(1);
+      this.publicKeys.set(address, pub);
+    }
+    return pub;
   }
 
   isImpersonated(address: Hex): boolean {
@@ -551,31 +579,31 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const baseFeePerGas = parent.header.calcNextBaseFee();
     const batch = this.pool;
     this.pool = [];
-    await this.runtime?.startBlock(this.vm, number, timestamp);
-    const builder = await buildBlock(this.vm, {
+    // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
+    const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
       parentBlock: parent,
       headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: new Address(new Uint8Array(20)) },
       blockOpts: { putBlockIntoBlockchain: false, freeze: false },
     });
     const rejected: { hash: Hex; reason: string }[] = [];
     const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
+    const deferred = new Set<Hex>();
     for (const pooled of batch) {
-      if (builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
-        this.pool.push(pooled); // next block
+      // A sender's later transactions follow its deferred one, so nonces stay in order.
+      if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
+        deferred.add(pooled.from);
+        this.pool.push(pooled);
         continue;
       }
-      this.runtime?.startTx(this.vm.evm);
       try {
         const result = await builder.addTransaction(pooled.tx, { skipHardForkValidation: true });
-        const trace = this.runtime?.endTx(pooled.hash, false) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
-        included.push({ pooled, result, trace });
+        included.push({ pooled, result, trace: builder.traces[builder.traces.length - 1]! });
       } catch (error) {
-        this.runtime?.endTx(pooled.hash, true);
         rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
       }
     }
-    const anchor = (await this.runtime?.endBlock(this.vm, number)) ?? null;
     const { block } = await builder.build();
+    const anchor = this.runtime ? (builder.anchor ?? null) : null;
     const record = this.blockRecord(block, included, anchor);
     this.indexBlock(block, record);
     const stateRoot = await this.stateManager.getStateRoot();
@@ -741,6 +769,17 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     await this.store.close();
   }
 }
+
+/** Hooks for a chain without the AIVM runtime (runtime: null): no receipts, an empty anchor. */
+const PLAIN_EVM_RUNTIME: AivmRuntime = {
+  customPrecompiles: [],
+  genesisAccounts: () => [],
+  attach: () => {},
+  startBlock: async () => {},
+  startTx: () => {},
+  endTx: () => ({ receipts: [], traceRoot: ZERO_TRACE_ROOT }),
+  endBlock: async (_vm, blockNumber) => ({ blockNumber, anchorRoot: ZERO_TRACE_ROOT, receiptCount: 0, flops: 0n, multiplier: 0n }),
+};
 
 function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
