@@ -195,6 +195,17 @@ const reverted = (data: Uint8Array, gasUsed: bigint): ExecResult => ({
   exceptionError: new EVMError(EVMError.errorMessages.REVERT),
 });
 
+/** A failure that is not an AivmError (a bug) still reverts deterministically instead of aborting the block. */
+class InternalPrecompileError extends AivmError {
+  override name = "InternalPrecompileError";
+  override readonly code = "INTERNAL_ERROR";
+}
+
+function asAivmError(err: unknown): AivmError {
+  if (err instanceof AivmError) return err;
+  return new InternalPrecompileError(err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown failure");
+}
+
 /** A precompile's opcode-specific part. */
 export type PlanFn = (call: PrecompileCall) => Promise<Plan>;
 
@@ -216,15 +227,13 @@ export function definePrecompile(runtime: RuntimeAccess, address: Hex, opcode: s
       if (input.gasLimit < p.gas) return outOfGas(input.gasLimit);
       call.tx.scratch.ensure(p.workingBytes);
     } catch (err) {
-      if (err instanceof AivmError) return reverted(hexToBytes(revertDataOf(err)), rejectGas);
-      throw err;
+      return reverted(hexToBytes(revertDataOf(asAivmError(err))), rejectGas);
     }
     try {
       return { returnValue: await p.execute(), executionGasUsed: p.gas };
     } catch (err) {
-      // Shapes were validated by plan; what remains (e.g. a stored tensor not matching its declared meta) still reverts.
-      if (err instanceof AivmError) return reverted(hexToBytes(revertDataOf(err)), rejectGas);
-      throw err;
+      // plan validated everything shapes can reveal; anything left is charged as if rejected at decode.
+      return reverted(hexToBytes(revertDataOf(asAivmError(err))), rejectGas);
     }
   };
 }
