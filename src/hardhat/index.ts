@@ -7,6 +7,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from "../rpc/server.ts";
 
 export { AIVM_IN_PROCESS_URL, AIVM_NETWORK, AIVM_NETWORK_NAME } from "./in-process.ts";
 export { pinnedSolc, type PinnedSolc } from "./solc.ts";
+export { deployModelPackage, encodeModelInput, predictLocally, parsePackage, int8Tensor, encodeTensor, decodeTensor, hasFashionMnist, loadFashionMnist, FASHION_MNIST_CLASSES, type ModelPackage, type DeployModelOptions, type Eip1193Like } from "./model.ts";
 
 const aivmPlugin: HardhatPlugin = {
   id: "aivm",
