@@ -4,10 +4,9 @@ pragma solidity ^0.8.24;
 import {FunctionsClient} from "../../adapters/chainlink/FunctionsClient.sol";
 
 /// @title ItemTagger
-/// @notice The migrated sample dApp (docs/migrating.md shows the diff): a marketplace listing whose
-///         category is set by an AI model. It was a Chainlink Functions consumer calling an off-chain
-///         image API; on AIVM it keeps the FunctionsClient shape and the request id check, and the
-///         DON id names an AIVM model whose input is the image tensor.
+/// @notice A marketplace listing whose category is set by an AI model: a Chainlink Functions
+///         consumer migrated to AIVM (docs/migrating.md): the DON id names an AIVM model and the
+///         request carries the image tensor instead of JavaScript.
 contract ItemTagger is FunctionsClient {
     /// @notice The fulfilment is not for the last request (the Chainlink pattern).
     error UnexpectedRequestID(bytes32 requestId);
@@ -45,7 +44,7 @@ contract ItemTagger is FunctionsClient {
         s_lastResponse = response;
         s_lastError = err;
         if (response.length >= 32) {
-            (uint256 label,) = abi.decode(response, (uint256, bytes32));
+            uint256 label = abi.decode(response, (uint256));
             category = label + 1;
         }
         emit Response(requestId, category, response, err);
