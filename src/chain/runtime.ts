@@ -3,7 +3,7 @@
 // receipts with the call frames, and writes the block anchor and next multiplier at the end of a block.
 import { Address, bytesToBigInt, bigIntToBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { VM } from "@ethereumjs/vm";
-import type { EVMInterface, EVMResult, Message } from "@ethereumjs/evm";
+import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereumjs/evm";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import type { AivmBlockAnchor, AivmOpReceipt, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
@@ -57,7 +57,7 @@ const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
 
 export class AivmRuntimeImpl implements AivmRuntime {
-  readonly customPrecompiles: { address: string; function: (input: never) => unknown }[];
+  readonly customPrecompiles: { address: string; function: PrecompileFunc }[];
   private readonly txMemoryLimitBytes: number | undefined;
   private frames: Frame[] = [];
   private tx: TxContext | undefined;
@@ -71,7 +71,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
 
   constructor(options: AivmRuntimeOptions = {}) {
     this.txMemoryLimitBytes = options.txMemoryLimitBytes;
-    this.customPrecompiles = createAivmPrecompiles(this) as AivmRuntimeImpl["customPrecompiles"];
+    this.customPrecompiles = createAivmPrecompiles(this);
   }
 
   genesisAccounts(): GenesisAccount[] {
