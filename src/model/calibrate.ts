@@ -77,7 +77,8 @@ export function dequantize(t: Tensor, quant: QuantSpec, hostDtype: HostTensor["d
   const out = hostTensor(isFloat ? "float32" : hostDtype, t.shape);
   for (let i = 0; i < out.data.length; i++) {
     const v = t.data[i]!;
-    out.data[i] = isFloat ? (v - quant.zeroPoint) * quant.scale : v;
+    // The int32 minimum stands for −∞ (masked attention scores).
+    out.data[i] = !isFloat ? v : quant.dtype === "int32" && v === -2147483648 ? -Infinity : (v - quant.zeroPoint) * quant.scale;
   }
   return out;
 }

@@ -433,7 +433,8 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
     case "Gemm": case "aivm.Linear": {
       let A = input(0), B = input(1);
       if (num(a.transA, 0)) A = transpose(A, [1, 0]);
-      if (num(a.transB, 0)) B = transpose(B, [1, 0]);
+      // transB swaps the last two axes (batched operands in attention).
+      if (num(a.transB, 0)) B = transpose(B, B.shape.map((_, i) => (i < B.shape.length - 2 ? i : i === B.shape.length - 2 ? i + 1 : i - 1)));
       let y = matmul(A, B, where);
       const alpha = num(a.alpha, 1), beta = num(a.beta, 1);
       if (alpha !== 1) y = map(y, (v) => v * alpha);

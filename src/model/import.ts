@@ -11,7 +11,7 @@ export const SUPPORTED_ONNX_OPS = [
   "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
   "Erf", "Exp", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu",
   "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape",
-  "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where",
+  "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where", "Attention",
 ] as const;
 
 export interface ImportOptions {
@@ -24,7 +24,7 @@ export interface ImportOptions {
 /** Inputs of these (op, input index) pairs must be known at compile time: they shape the program or are weights. */
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
-  Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
+  Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
 };
 
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
@@ -81,6 +81,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
     return { op, name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: readAttributes(n) };
   });
   const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
+  expandAttention(graph);
   foldConstants(graph);
   fusePatterns(graph);
   removeDeadNodes(graph);
@@ -472,4 +473,113 @@ function removeDeadNodes(graph: FloatGraph): void {
   }
   graph.nodes = kept.reverse();
   for (const k of [...graph.constants.keys()]) if (!live.has(k)) graph.constants.delete(k);
+}
+
+/**
+ * ONNX Attention (opset 23) as matmul → scale → (softcap) → mask → softmax → matmul over the
+ * small op set. The mask and causal structure must be constant: they become a finite additive
+ * bias and an "allowed" condition; masked scores go to the int32 minimum, which the integer
+ * softmax turns into probability 0.
+ */
+function expandAttention(graph: FloatGraph): void {
+  for (const n of [...graph.nodes]) {
+    if (n.op !== "Attention") continue;
+    // Shapes of everything computed before this node (later nodes may still be unexpanded).
+    const shapes = valueShapes({ ...graph, nodes: graph.nodes.slice(0, graph.nodes.indexOf(n)), outputs: [] });
+    const where = `node "${n.name}"`;
+    const [q0, k0, v0, maskName, pastK, pastV, nonpadName] = [0, 1, 2, 3, 4, 5, 6].map((i) => n.inputs[i] ?? "");
+    const [yName, presentK, presentV, qkOut] = [0, 1, 2, 3].map((i) => n.outputs[i] ?? "");
+    const num = (k: string, d: number) => (typeof n.attrs[k] === "number" ? (n.attrs[k] as number) : d);
+    const rank3 = shapes.get(q0!)!.length === 3;
+    const nodes: FloatNode[] = [];
+    const fresh = (b: string) => freshName(graph, `${n.name}_${b}`);
+    const konst = (b: string, t: HostTensor) => {
+      const name = fresh(b);
+      graph.constants.set(name, t);
+      return name;
+    };
+    const add = (op: string, inputs: string[], attrs: FloatNode["attrs"] = {}, out = fresh(op)) => {
+      nodes.push({ op, name: `${n.name}/${op}${nodes.length}`, inputs, outputs: [out], attrs });
+      return out;
+    };
+    const toHeads = (x: string, heads: number) => {
+      if (!rank3) return x;
+      const [B, S, HD] = shapes.get(x)!;
+      const r = add("Reshape", [x, konst("shape", hostTensor("int64", [4], [B!, S!, heads, HD! / heads]))]);
+      return add("Transpose", [r], { perm: [0, 2, 1, 3] });
+    };
+    const qH = num("q_num_heads", rank3 ? 0 : shapes.get(q0!)![1]!);
+    const kvH = num("kv_num_heads", rank3 ? 0 : shapes.get(k0!)![1]!);
+    if (rank3 && (!qH || !kvH)) throw new UnsupportedOpError("Attention (3-D inputs without q_num_heads/kv_num_heads)", SUPPORTED_ONNX_OPS, where);
+    const Q = toHeads(q0!, qH);
+    let K = toHeads(k0!, kvH);
+    let V = toHeads(v0!, kvH);
+    if (pastK) K = add("Concat", [pastK, K], { axis: 2 }, presentK || fresh("present_key"));
+    else if (presentK) K = add("Reshape", [K, konst("shape", hostTensor("int64", [4], shapes.get(k0!)!.length === 4 ? shapes.get(k0!)! : [0, 0, 0, 0]))], {}, presentK);
+    if (pastV) V = add("Concat", [pastV, V], { axis: 2 }, presentV || fresh("present_value"));
+    else if (presentV) V = add("Reshape", [V, konst("shape", hostTensor("int64", [4], shapes.get(v0!)!.length === 4 ? shapes.get(v0!)! : [0, 0, 0, 0]))], {}, presentV);
+    // Static shapes after the cache concat.
+    const B = shapes.get(q0!)![0]!;
+    const S = rank3 ? shapes.get(q0!)![1]! : shapes.get(q0!)![2]!;
+    const D = rank3 ? shapes.get(q0!)![2]! / qH : shapes.get(q0!)![3]!;
+    const past = pastK ? shapes.get(pastK)![2]! : 0;
+    const T = (rank3 ? shapes.get(k0!)![1]! : shapes.get(k0!)![2]!) + past;
+    if (qH !== kvH) {
+      const idx = konst("heads", hostTensor("int64", [qH], Array.from({ length: qH }, (_, h) => Math.floor(h / (qH / kvH)))));
+      K = add("Gather", [K, idx], { axis: 1 });
+      V = add("Gather", [V, idx], { axis: 1 });
+    }
+    const scale = typeof n.attrs.scale === "number" ? n.attrs.scale : 1 / Math.sqrt(D);
+    let scores = add("aivm.Linear", [Q, K], { transB: 1, alpha: scale });
+    const softcap = num("softcap", 0);
+    if (softcap > 0) {
+      const t = add("Tanh", [add("Mul", [scores, konst("inv_cap", hostTensor("float32", [], [1 / softcap]))])]);
+      scores = add("Mul", [t, konst("cap", hostTensor("float32", [], [softcap]))]);
+    }
+    const mode = num("qk_matmul_output_mode", 0);
+    // Additive finite bias and the allowed positions, over [B, 1 or H, S, T].
+    const mask = maskName ? graph.constants.get(maskName) : undefined;
+    if (maskName && !mask) throw new UnsupportedOpError("Attention (attn_mask given at run time)", SUPPORTED_ONNX_OPS, where);
+    const nonpad = nonpadName ? graph.constants.get(nonpadName) : undefined;
+    const ms = mask ? [1, 1, 1, 1].slice(mask.shape.length).concat(mask.shape) : [1, 1, 1, 1];
+    const Bm = Math.max(ms[0]!, nonpad ? B : 1), Hm = ms[1]!;
+    const bias = hostTensor("float32", [Bm, Hm, S, T]);
+    const allowed = hostTensor("bool", [Bm, Hm, S, T]);
+    let anyMasked = false, anyBias = false;
+    for (let b = 0; b < Bm; b++)
+      for (let h = 0; h < Hm; h++)
+        for (let i = 0; i < S; i++)
+          for (let j = 0; j < T; j++) {
+            let ok = true, v = 0;
+            if (mask) {
+              const mj = ms[3]!;
+              if (j >= mj) ok = false;
+              else {
+                const off = ((ms[0] === 1 ? 0 : b) * ms[1]! + (ms[1] === 1 ? 0 : h)) * ms[2]! * mj + (ms[2] === 1 ? 0 : i) * mj + j;
+                const m = mask.data[off]!;
+                if (mask.dtype === "bool") ok = m !== 0;
+                else if (m === -Infinity) ok = false;
+                else v = m;
+              }
+            }
+            if (num("is_causal", 0) === 1) {
+              const offset = !pastK && nonpad ? nonpad.data[b]! - S : past;
+              if (j > i + offset) ok = false;
+            }
+            if (nonpad && j >= nonpad.data[b]!) ok = false;
+            const k = ((b * Hm + h) * S + i) * T + j;
+            bias.data[k] = v;
+            allowed.data[k] = ok ? 1 : 0;
+            if (!ok) anyMasked = true;
+            if (v !== 0) anyBias = true;
+          }
+    if (qkOut && mode <= 1) add("Reshape", [scores, konst("shape", hostTensor("int64", [4], [B, qH, S, T]))], {}, qkOut);
+    let withBias = anyBias ? add("Add", [scores, konst("bias", bias)]) : scores;
+    if (anyMasked) withBias = add("Where", [konst("allowed", allowed), withBias, konst("neg_inf", hostTensor("float32", [1], [-Infinity]))]);
+    if (qkOut && mode === 2) add("Reshape", [withBias, konst("shape", hostTensor("int64", [4], [B, qH, S, T]))], {}, qkOut);
+    const probs = add("Softmax", [withBias], { axis: -1 }, qkOut && mode === 3 ? qkOut : fresh("probs"));
+    const y = add("MatMul", [probs, V], {}, rank3 ? fresh("y4") : yName);
+    if (rank3) add("Reshape", [add("Transpose", [y], { perm: [0, 2, 1, 3] }), konst("shape", hostTensor("int64", [3], [B, S, -1]))], {}, yName);
+    graph.nodes.splice(graph.nodes.indexOf(n), 1, ...nodes);
+  }
 }

@@ -479,7 +479,20 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     }
     case "Where": {
       const cond0 = floatIn(0);
-      const cond = cond0.q.dtype === "int8" ? cond0 : c.requant(cond0, { dtype: "int8", scale: 1, zeroPoint: 0, integer: true }, label);
+      const condConst = c.graph.constants.get(node.inputs[0]!);
+      const cond = condConst
+        ? { ref: b.constant(tensor("int8", condConst.shape, Array.from(condConst.data, (v) => (v ? 1 : 0)))), q: { dtype: "int8" as DType, scale: 1, zeroPoint: 0, integer: true } }
+        : cond0.q.dtype === "int8" ? cond0 : c.requant(cond0, { dtype: "int8", scale: 1, zeroPoint: 0, integer: true }, label);
+      const yConst = c.graph.constants.get(node.inputs[2]!);
+      if (yConst && yConst.data.every((v) => v === -Infinity)) {
+        // Masking with −∞ (attention): carry the scores in int32 and put masked positions at the
+        // int32 minimum; the integer softmax gives them probability 0.
+        const x = floatIn(1);
+        const x32 = c.requant(x, { dtype: "int32", scale: x.q.scale, zeroPoint: 0 }, label);
+        const low = b.constant(tensor("int32", yConst.shape, yConst.data.length === 1 ? [-2147483648] : Array.from(yConst.data, () => -2147483648)));
+        c.set({ ref: b.one("where", [cond.ref, x32.ref, low], {}, label), q: x32.q });
+        return;
+      }
       const x = floatIn(1), y = floatIn(2);
       const q = x.q.integer && y.q.integer ? x.q : c.actSpec(out, x.q.dtype === "int8" && y.q.dtype === "int8" ? c.actDType(out) : "int16");
       const ref = b.one("where", [cond.ref, c.requant(x, q, label).ref, c.requant(y, q, label).ref], {}, label);
