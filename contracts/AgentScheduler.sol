@@ -108,6 +108,7 @@ contract AgentScheduler is IAgentScheduler {
         if (callback == address(0)) revert ZeroAddress();
         if (_epochLength == 0) revert NotInitialized();
         if (msg.value < _stakeUnit) revert StakeTooLow(msg.value, _stakeUnit);
+        if (msg.value > type(uint96).max) revert StakeOverflow(msg.value);
         agentId = ++_agentCount;
         Agent storage a = _agents[agentId];
         a.owner = msg.sender;
@@ -119,8 +120,9 @@ contract AgentScheduler is IAgentScheduler {
     /// @inheritdoc IAgentScheduler
     function addStake(uint256 agentId) external payable nonReentrant {
         Agent storage a = _agent(agentId);
-        uint96 stake = a.stake + uint96(msg.value);
-        a.stake = stake;
+        uint256 stake = uint256(a.stake) + msg.value;
+        if (stake > type(uint96).max) revert StakeOverflow(stake);
+        a.stake = uint96(stake);
         emit StakeChanged(agentId, stake);
     }
 
@@ -182,7 +184,10 @@ contract AgentScheduler is IAgentScheduler {
         r.kind = RequestKind.Infer;
         r.class_ = class_;
         r.callbackGas = callbackGas;
-        r.units = m.gasQuote + callbackGas + REQUEST_OVERHEAD;
+        // Summed in 256 bits: a huge declared quote is refused as too large, not by an overflow panic.
+        uint256 units = uint256(m.gasQuote) + callbackGas + REQUEST_OVERHEAD;
+        if (units > _capacity) revert RequestTooLarge(units, _capacity);
+        r.units = uint64(units);
         r.input = input;
         requestId = _submit(r, m.fee);
     }
@@ -198,6 +203,7 @@ contract AgentScheduler is IAgentScheduler {
         (uint256 mult, uint256 one) = _multiplier();
         (uint256 used, uint256 reservedRun) = _runReserved(slot, current, mult, one);
         (uint256 bulkUsed, uint256 bulkRun) = _runBulk(slot, _capacity - used, mult, one);
+        delete _slots[slot];
         emit EpochProcessed(slot, reservedRun, bulkRun, used + bulkUsed);
     }
 
@@ -344,6 +350,7 @@ contract AgentScheduler is IAgentScheduler {
         if (a.stake < _stakeUnit) revert StakeTooLow(a.stake, _stakeUnit);
         if (r.callbackGas > _maxCallbackGas) revert CallbackGasTooHigh(r.callbackGas, _maxCallbackGas);
         uint256 fee = _gasFee(r.units) + modelFee;
+        if (fee > type(uint96).max) revert FeeTooLarge(fee);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
 
         r.submitEpoch = _epoch();

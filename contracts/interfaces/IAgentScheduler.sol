@@ -40,6 +40,7 @@ interface IAgentScheduler {
         uint64 unitPrice; // wei per gas unit at multiplier 1.0
     }
 
+    /// @notice An agent: owner, stake, where results go, open requests, and its fair-queuing state.
     struct Agent {
         address owner;
         uint96 stake;
@@ -49,6 +50,7 @@ interface IAgentScheduler {
         uint128 lastFinish;
     }
 
+    /// @notice A request as stored (4 slots).
     struct Request {
         uint64 agentId;
         uint64 modelId;
@@ -66,31 +68,58 @@ interface IAgentScheduler {
         bytes32 input;
     }
 
+    /// @notice `initialize` was already called.
     error AlreadyInitialized();
+    /// @notice The scheduler has not been initialised.
     error NotInitialized();
+    /// @notice A config parameter is out of range (see `initialize`).
     error InvalidConfig();
+    /// @notice A required address is zero.
     error ZeroAddress();
+    /// @notice A state-changing entry point was re-entered (e.g. from a callback).
     error Reentrancy();
-    error NotGovernor(address caller);
+    /// @notice No agent has this id.
     error UnknownAgent(uint256 agentId);
+    /// @notice Only the agent's owner may do this.
     error NotAgentOwner(uint256 agentId, address caller);
+    /// @notice Only the agent's owner or callback contract may submit for it.
     error NotAgentSubmitter(uint256 agentId, address caller);
+    /// @notice The stake is below the minimum.
     error StakeTooLow(uint256 stake, uint256 minimum);
+    /// @notice The stake would not fit in 96 bits.
+    error StakeOverflow(uint256 stake);
+    /// @notice Unstaking needs no pending requests.
     error RequestsPending(uint256 agentId, uint256 pending);
+    /// @notice The amount is zero, above the stake, or would leave a stake below the minimum.
     error InvalidUnstake(uint256 amount, uint256 stake);
+    /// @notice The callback gas exceeds the configured maximum.
     error CallbackGasTooHigh(uint256 callbackGas, uint256 maximum);
+    /// @notice `msg.value` is below the request's fee.
     error InsufficientFee(uint256 sent, uint256 fee);
+    /// @notice The fee would not fit in 96 bits.
+    error FeeTooLarge(uint256 fee);
+    /// @notice No slot up to the class's deadline has room: the request cannot be guaranteed.
     error CapacityExhausted(LatencyClass class_, uint64 firstSlot, uint64 lastSlot);
+    /// @notice The request needs more units than its class can ever get in one slot.
     error RequestTooLarge(uint256 units, uint256 maximum);
+    /// @notice The next slot's epoch has not started yet.
     error EpochNotReached(uint64 slot, uint64 currentEpoch);
+    /// @notice Not enough gas left to give a callback its full gas limit.
     error InsufficientGas(uint256 needed, uint256 available);
+    /// @notice The caller's balance is zero.
     error NothingToWithdraw(address account);
+    /// @notice Sending the balance failed.
     error TransferFailed(address account, uint256 amount);
 
+    /// @notice Emitted once, by `initialize`.
     event Initialized(address indexed registry, address indexed congestion, address indexed governor, Config config);
+    /// @notice An agent was registered.
     event AgentRegistered(uint256 indexed agentId, address indexed owner, address callback, uint256 stake);
+    /// @notice An agent's stake changed (top-up or unstake).
     event StakeChanged(uint256 indexed agentId, uint256 stake);
+    /// @notice An agent's callback changed.
     event CallbackChanged(uint256 indexed agentId, address callback);
+    /// @notice A request was admitted (`slot` and `deadline` are 0 for Bulk).
     event RequestSubmitted(
         uint256 indexed requestId,
         uint256 indexed agentId,
@@ -101,11 +130,17 @@ interface IAgentScheduler {
         uint256 units,
         uint256 fee
     );
+    /// @notice A request ran; `callbackOk` is false when the callback reverted or ran out of gas.
     event RequestExecuted(uint256 indexed requestId, uint64 indexed slot, bool callbackOk, bytes32 outputCommit);
+    /// @notice An inference could not run (version revoked, or the precompile failed); `reason` is its revert data.
     event ExecutionFailed(uint256 indexed requestId, uint64 indexed slot, bytes reason);
+    /// @notice A reserved request's slot was processed after its deadline; it is refunded instead of run.
     event DeadlineMissed(uint256 indexed requestId, uint64 deadline, uint64 executedIn);
+    /// @notice A request's fee was credited back to its requester.
     event Refunded(uint256 indexed requestId, address indexed requester, uint256 amount);
+    /// @notice A slot was processed: reserved requests handled, Bulk requests run, units executed.
     event EpochProcessed(uint64 indexed slot, uint256 reservedRun, uint256 bulkRun, uint256 unitsUsed);
+    /// @notice A balance was paid out.
     event Withdrawn(address indexed account, uint256 amount);
 
     /// @notice One-time setup (predeployed with empty storage).

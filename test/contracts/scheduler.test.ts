@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { toFunctionSelector, type Hex } from "viem";
 import type { Deployed } from "./harness.ts";
-import { Class, UNIT_CONFIG, makeSpec, schedulerFixture, setMultiplier, type SchedulerFixture } from "./fixtures.ts";
+import { Class, UNIT_CONFIG, makeSpec, proposeAndApprove, schedulerFixture, setMultiplier, type SchedulerFixture } from "./fixtures.ts";
 
 const OVERHEAD = 100_000n;
 const ZERO = `0x${"00".repeat(20)}` as Hex;
@@ -50,6 +50,7 @@ describe("AgentScheduler setup and agents", () => {
       await expectError(f, 0, fresh, "initialize", [f.registry.address, ZERO, a[0]!.address, { ...UNIT_CONFIG, ...bad }], "InvalidConfig");
     }
     await expectError(f, 0, f.scheduler, "initialize", [f.registry.address, ZERO, a[0]!.address, UNIT_CONFIG], "AlreadyInitialized");
+
     const [cfg, registry] = await f.chain.read(f.scheduler, "config");
     assert.equal(cfg.capacity, UNIT_CONFIG.capacity);
     assert.equal(String(registry).toLowerCase(), f.registry.address.toLowerCase());
@@ -62,12 +63,14 @@ describe("AgentScheduler setup and agents", () => {
     const s = f.scheduler;
     await expectError(f, 1, s, "registerAgent", [ZERO], "ZeroAddress", 1_000n);
     await expectError(f, 1, s, "registerAgent", [a[1]!.address], "StakeTooLow", 999n);
+    await expectError(f, 1, s, "registerAgent", [a[1]!.address], "StakeOverflow", 2n ** 96n);
     const reg = await f.chain.sendOk(a[1]!, s, "registerAgent", [a[1]!.address], { value: 4_000n });
     assert.equal(reg.result, 1n);
     assert.equal(reg.events[0]!.eventName, "AgentRegistered");
     await expectError(f, 2, s, "addStake", [9n], "UnknownAgent", 1n);
     const top = await f.chain.sendOk(a[2]!, s, "addStake", [1n], { value: 5_000n });
     assert.equal(top.events[0]!.args.stake, 9_000n);
+    await expectError(f, 2, s, "addStake", [1n], "StakeOverflow", 2n ** 96n - 9_000n);
     assert.equal(await f.chain.read(s, "weightOf", [1n]), 12n); // 4·isqrt(9) + 0
     await expectError(f, 2, s, "setCallback", [1n, a[2]!.address], "NotAgentOwner");
     await expectError(f, 1, s, "setCallback", [1n, ZERO], "ZeroAddress");
@@ -259,6 +262,18 @@ describe("AgentScheduler fees and models", () => {
     const [iu, ifee] = await f.chain.read(f.scheduler, "quoteInfer", [f.modelId, 0, 0]);
     assert.equal(iu, 50_000n + OVERHEAD);
     assert.equal(ifee, ((iu * 3n + 1n) / 2n) + 1_000_000n);
+  });
+
+  it("refuses a fee that does not fit the request record, and a version quote larger than a slot", async () => {
+    const f = await schedulerFixture();
+    const a = f.chain.accounts;
+    await f.chain.sendOk(a[1]!, f.scheduler, "registerAgent", [a[1]!.address], { value: 1_000n });
+    const dear = await proposeAndApprove(f, f.modelId, makeSpec(3, { fee: 2n ** 100n }));
+    const e = await expectError(f, 1, f.scheduler, "submitInfer", [1n, f.modelId, dear, INPUT, Class.Bulk, 0], "FeeTooLarge", 10n ** 6n);
+    assert.equal(e.args[0], 2n ** 100n + 150_000n);
+    const huge = await proposeAndApprove(f, f.modelId, makeSpec(4, { gasQuote: 2n ** 64n - 1n }));
+    const big = await expectError(f, 1, f.scheduler, "submitInfer", [1n, f.modelId, huge, INPUT, Class.Bulk, 0], "RequestTooLarge", 10n ** 6n);
+    assert.deepEqual(big.args, [2n ** 64n - 1n + OVERHEAD, UNIT_CONFIG.capacity]);
   });
 
   it("never admits an unapproved version; followers get the active version at submission", async () => {
