@@ -80,22 +80,39 @@ interface IModelRegistry {
         bytes32 name;
     }
 
+    /// @notice `initialize` was already called.
     error AlreadyInitialized();
+    /// @notice Only the governor may do this.
     error NotGovernor(address caller);
+    /// @notice The caller is not in the current approver set.
     error NotApprover(address caller);
+    /// @notice Only the model's owner may do this.
     error NotModelOwner(uint256 modelId, address caller);
+    /// @notice A required address is zero.
     error ZeroAddress();
+    /// @notice The threshold must be in 1..approvers.length.
     error InvalidThreshold(uint256 threshold, uint256 approverCount);
+    /// @notice An approver appears twice in the set.
     error DuplicateApprover(address approver);
+    /// @notice No model has this id.
     error UnknownModel(uint256 modelId);
+    /// @notice The model has no such version.
     error UnknownVersion(uint256 modelId, uint32 version);
+    /// @notice The version is not in a status that allows this action.
     error InvalidStatus(uint256 modelId, uint32 version, Status status);
+    /// @notice This approver already approved the version under the current approver set.
     error AlreadyApproved(uint256 modelId, uint32 version, address approver);
+    /// @notice The version cannot be activated before `eta`.
     error TimelockNotElapsed(uint256 modelId, uint32 version, uint64 eta);
+    /// @notice Only Active versions resolve: unapproved and revoked versions never execute.
     error VersionNotExecutable(uint256 modelId, uint32 version, Status status);
+    /// @notice The model has no active version to follow.
     error NoActiveVersion(uint256 modelId);
+    /// @notice A packed schema is malformed at this byte offset.
     error InvalidSchema(uint256 offset);
+    /// @notice A spec field is out of range.
     error InvalidSpec(string field);
+    /// @notice The same content is already registered as a version of this model.
     error DuplicateContent(uint256 modelId, bytes32 contentHash);
 
     /// @notice Emitted once, by `initialize`.
