@@ -2,7 +2,6 @@
 // or agent namespace entry — into EVM memory, or (OUT_SCRATCH) into a scratch slot for chaining.
 // input  abi.encode(bytes ref, uint8 flags)
 // output abi.encode(bytes out)       (QUOTE_ONLY: abi.encode(uint256 gas))
-import { hexToBytes } from "@ethereumjs/util";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { byteSize } from "../src/engine/tensor.ts";
@@ -10,13 +9,14 @@ import { encodeBytes } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
 import { isHandle } from "./handles.ts";
 import { tensorMoveGas } from "./gas.ts";
+import { fromHex } from "./hex.ts";
 
 export const TLOAD_INPUT = parseAbiParameters("bytes ref, uint8 flags");
 
 export async function planTload(call: PrecompileCall): Promise<Plan> {
   const [ref, flagsRaw] = call.decode(TLOAD_INPUT);
   const flags = call.checkFlags(flagsRaw);
-  if (!isHandle(hexToBytes(ref))) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
+  if (!isHandle(fromHex(ref))) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
   const arg = await call.tensorArg(ref);
   const gas = tensorMoveGas([arg.meta]);
   // A scratch-to-scratch load shares the tensor; anything else materialises it once.
@@ -29,7 +29,7 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
     async execute() {
       const t = await arg.load();
       const out = call.emit(t, flags);
-      call.record(hexToBytes(ref), [t], [call.commit(t)], gas, 0n);
+      call.record(fromHex(ref), [t], [call.commit(t)], gas, 0n);
       return encodeBytes(out);
     },
   };

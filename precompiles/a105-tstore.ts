@@ -3,7 +3,6 @@
 // static call, are charged per byte, and are undone with the state journal if the frame reverts.
 // input  abi.encode(uint8 target, bytes32 key, bytes data)
 // output abi.encode(bytes ref)
-import { hexToBytes } from "@ethereumjs/util";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
@@ -16,6 +15,7 @@ import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
 import { storeGas, tensorMoveGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
+import { fromHex } from "./hex.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
 export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
@@ -28,11 +28,11 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   if (target > TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
   if (target !== TARGET.namespace && key !== ZERO_KEY) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
   if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(TSTORE_ADDRESS);
-  const bytes = hexToBytes(data);
+  const bytes = fromHex(data);
   // The receipt's params: target and key; what was stored is the output commit.
   const params = new Uint8Array(33);
   params[0] = target;
-  params.set(hexToBytes(key), 1);
+  params.set(fromHex(key), 1);
 
   if (target === TARGET.program) {
     decodeProgram(bytes); // validates the whole program before it is stored
@@ -94,9 +94,9 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       const t = await arg.load();
       const id = call.commit(t);
       await putBlob(call.state, id, encodeTensor(t));
-      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, hexToBytes(key), id);
+      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, fromHex(key), id);
       call.record(params, [t], [id], gas, 0n);
-      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, hexToBytes(key), owner) : encodeHandle(HANDLE_KIND.persistent, id);
+      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, fromHex(key), owner) : encodeHandle(HANDLE_KIND.persistent, id);
       return encodeBytes(ref);
     },
   };

@@ -2,12 +2,12 @@
 // trace root over its receipts so far. A view: it records no receipt of its own.
 // input  abi.encode(uint8 mode, bytes tensor)   mode 0 tensor commit, mode 1 trace root
 // output mode 0: abi.encode(bytes32 commit); mode 1: abi.encode(bytes32 traceRoot, uint256 receiptCount)
-import { hexToBytes } from "@ethereumjs/util";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { encodeUint } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { tensorMoveGas } from "./gas.ts";
+import { fromHex } from "./hex.ts";
 
 export const TCOMMIT_INPUT = parseAbiParameters("uint8 mode, bytes tensor");
 export const COMMIT_TENSOR = 0;
@@ -24,7 +24,7 @@ export async function planTcommit(call: PrecompileCall): Promise<Plan> {
       async execute() {
         const { root, count } = call.runtime.traceRoot();
         const out = new Uint8Array(64);
-        out.set(hexToBytes(root), 0);
+        out.set(fromHex(root), 0);
         out.set(encodeUint(BigInt(count)), 32);
         return out;
       },

@@ -3,7 +3,6 @@
 // Tensor Commit is returned per step. Every step has the same shapes, so gas = overhead + steps × one step.
 // input  abi.encode(bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags)
 // output abi.encode(bytes[] finalState, bytes lastOutput, bytes32[] stepCommits)
-import { hexToBytes } from "@ethereumjs/util";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
@@ -14,6 +13,7 @@ import { encodeStreamOutput } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { quoteStreamRun } from "./gas.ts";
 import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
+import { fromHex } from "./hex.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 
@@ -28,7 +28,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const [programId, stateAbi, xsAbi, steps, flagsRaw] = call.decode(TSTREAM_INPUT);
   const flags = call.checkFlags(flagsRaw);
   if (steps < 1 || steps > MAX_STREAM_STEPS) throw new InvalidArgumentError("TSTREAM", "steps", `must be 1 … ${MAX_STREAM_STEPS}`);
-  const { program, bytes: programBytes } = await loadStoredProgram(call, hexToBytes(programId));
+  const { program, bytes: programBytes } = await loadStoredProgram(call, fromHex(programId));
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "declares no state inputs");
   if (stateAbi.length !== program.stateCount) {
     throw new InvalidArgumentError("TSTREAM", "state", `${stateAbi.length} tensors given, the program threads ${program.stateCount}`);
@@ -48,7 +48,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
   // The receipt's params: the step program's id and the step count.
   const params = new Uint8Array(36);
-  params.set(hexToBytes(programId), 0);
+  params.set(fromHex(programId), 0);
   new DataView(params.buffer).setUint32(32, steps);
   const { gas, flops } = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
   return {

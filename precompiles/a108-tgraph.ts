@@ -2,16 +2,16 @@
 // intermediates stay in VM memory and only the outputs come back (or go to scratch).
 // input  abi.encode(bytes program, bytes[] inputs, uint8 flags)
 // output abi.encode(bytes[] outputs)  (QUOTE_ONLY: abi.encode(uint256 gas))
-import { hexToBytes } from "@ethereumjs/util";
 import { parseAbiParameters } from "viem";
 import { decodeProgram } from "../src/codec/program.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { planProgramRun } from "./program-call.ts";
+import { fromHex } from "./hex.ts";
 
 export const TGRAPH_INPUT = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 
 export async function planTgraph(call: PrecompileCall): Promise<Plan> {
   const [programHex, inputs, flags] = call.decode(TGRAPH_INPUT);
-  const bytes = hexToBytes(programHex);
+  const bytes = fromHex(programHex);
   return planProgramRun(call, decodeProgram(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
 }

@@ -3,7 +3,6 @@
 // price, no allocation) and the plan's `execute`; this file owns OOG, reverts and the receipt.
 import { EVMError, type ExecResult, type PrecompileInput } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
-import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { decodeAbiParameters, type AbiParameter, type DecodeAbiParametersReturnType } from "viem";
 import { AivmError, InvalidArgumentError, MalformedEncodingError } from "../src/engine/errors.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
@@ -16,6 +15,7 @@ import { decodeGas, type GasTensor } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
 import { tensorCommit, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest } from "./shards.ts";
+import { fromHex, toHex } from "./hex.ts";
 
 type Hex = `0x${string}`;
 
@@ -85,7 +85,7 @@ export class PrecompileCall {
   /** ABI-decodes the call input; a malformed input is a MalformedEncoding revert. */
   decode<const T extends readonly AbiParameter[]>(params: T): DecodeAbiParametersReturnType<T> {
     try {
-      return decodeAbiParameters(params, bytesToHex(this.data) as Hex);
+      return decodeAbiParameters(params, toHex(this.data));
     } catch {
       throw new MalformedEncodingError(`${this.opcode} input`, `not an ABI encoding of (${params.map((p) => p.type).join(",")})`);
     }
@@ -93,18 +93,18 @@ export class PrecompileCall {
 
   /** Resolves a tensor argument (inline or handle) to its meta, without decoding its data. */
   async tensorArg(arg: Hex | Uint8Array): Promise<TensorArg> {
-    const bytes = typeof arg === "string" ? hexToBytes(arg) : arg;
+    const bytes = typeof arg === "string" ? fromHex(arg) : arg;
     if (!isHandle(bytes)) return inlineArg(bytes);
     const h = decodeHandle(bytes);
     if (h.kind === HANDLE_KIND.scratch) {
       const t = this.tx.scratch.get(scratchSlotOf(h));
-      if (!t) throw new UnknownHandleError(h.kind, bytesToHex(h.owner) as Hex, bytesToHex(h.id) as Hex);
+      if (!t) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));
       return { meta: t, transientBytes: 0, encodedBytes: encodedTensorLength(t, t.quant), load: async () => t };
     }
     let id = h.id;
     if (h.kind === HANDLE_KIND.namespace) {
       const entry = await getNamespaceEntry(this.state, h.owner, h.id);
-      if (!entry) throw new UnknownHandleError(h.kind, bytesToHex(h.owner) as Hex, bytesToHex(h.id) as Hex);
+      if (!entry) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));
       id = entry;
     }
     return this.persistentArg(id, h.kind, h.owner);
@@ -113,7 +113,7 @@ export class PrecompileCall {
   /** A tensor in the persistent store by content id (a plain tensor or a shard manifest). */
   async persistentArg(id: Uint8Array, kind: number = HANDLE_KIND.persistent, owner: Uint8Array = new Uint8Array(20)): Promise<TensorArg> {
     const blob = await getBlob(this.state, id);
-    if (!blob) throw new UnknownHandleError(kind, bytesToHex(owner) as Hex, bytesToHex(id) as Hex);
+    if (!blob) throw new UnknownHandleError(kind, toHex(owner), toHex(id));
     if (!isShardManifest(blob)) return inlineArg(blob);
     const manifest = decodeShardManifest(blob);
     return manifest.assemble(await this.shardArgs(manifest.shards));
@@ -124,7 +124,7 @@ export class PrecompileCall {
     const shards: TensorArg[] = [];
     for (const id of ids) {
       const blob = await getBlob(this.state, id);
-      if (!blob) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, bytesToHex(id) as Hex);
+      if (!blob) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, toHex(id));
       if (isShardManifest(blob)) throw new InvalidArgumentError("shards", "shard", "a manifest cannot be a shard of another");
       shards.push(inlineArg(blob));
     }
@@ -227,13 +227,13 @@ export function definePrecompile(runtime: RuntimeAccess, address: Hex, opcode: s
       if (input.gasLimit < p.gas) return outOfGas(input.gasLimit);
       call.tx.scratch.ensure(p.workingBytes);
     } catch (err) {
-      return reverted(hexToBytes(revertDataOf(asAivmError(err))), rejectGas);
+      return reverted(fromHex(revertDataOf(asAivmError(err))), rejectGas);
     }
     try {
       return { returnValue: await p.execute(), executionGasUsed: p.gas };
     } catch (err) {
       // plan validated everything shapes can reveal; anything left is charged as if rejected at decode.
-      return reverted(hexToBytes(revertDataOf(asAivmError(err))), rejectGas);
+      return reverted(fromHex(revertDataOf(asAivmError(err))), rejectGas);
     }
   };
 }

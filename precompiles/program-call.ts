@@ -1,6 +1,5 @@
 // Shared by TGRAPH, TCUSTOM and TSTREAM: resolve a program's inputs and stored constants, infer every
 // shape, price it with src/gas, then run it with the engine keeping intermediates in VM memory.
-import { bytesToHex } from "@ethereumjs/util";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { sameShape, type Tensor } from "../src/engine/tensor.ts";
 import { decodeProgram, type Program } from "../src/codec/program.ts";
@@ -11,11 +10,12 @@ import { encodeBytesArray } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { HANDLE_KIND, UnknownHandleError } from "./errors.ts";
 import { quoteProgramRun } from "./gas.ts";
+import { toHex } from "./hex.ts";
 
 /** A stored program by id (TSTORE target 2), decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
   const bytes = await getBlob(call.state, id);
-  if (!bytes) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, bytesToHex(id) as `0x${string}`);
+  if (!bytes) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, toHex(id));
   return { program: decodeProgram(bytes), bytes };
 }
 

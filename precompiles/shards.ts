@@ -3,12 +3,12 @@
 // target 4. Loading the manifest's id assembles the full tensor.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { decodeAbiParameters, parseAbiParameters } from "viem";
 import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { allocate, byteSize, checkShape, type DType, type TensorMeta } from "../src/engine/tensor.ts";
 import { DTYPE_CODES, encodedTensorLength } from "../src/codec/tensor.ts";
 import type { TensorArg } from "./call.ts";
+import { fromHex, toHex } from "./hex.ts";
 
 /** "AISH": the first bytes of a stored manifest blob. */
 const MANIFEST_MAGIC = Uint8Array.of(0x41, 0x49, 0x53, 0x48);
@@ -41,7 +41,7 @@ export function shardManifestBlob(data: Uint8Array): Uint8Array {
 export function decodeShardManifestData(data: Uint8Array): ShardManifest {
   let dtypeCode: number, shape: readonly number[], ids: readonly `0x${string}`[];
   try {
-    [dtypeCode, shape, ids] = decodeAbiParameters(MANIFEST_PARAMS, bytesToHex(data) as `0x${string}`);
+    [dtypeCode, shape, ids] = decodeAbiParameters(MANIFEST_PARAMS, toHex(data));
   } catch {
     throw new MalformedEncodingError("shard manifest", "not abi.encode(uint8 dtype, uint32[] shape, bytes32[] shardIds)");
   }
@@ -52,7 +52,7 @@ export function decodeShardManifestData(data: Uint8Array): ShardManifest {
   const meta: TensorMeta = { dtype, shape: [...shape] };
   return {
     meta,
-    shards: ids.map((h) => hexToBytes(h)),
+    shards: ids.map((h) => fromHex(h)),
     assemble(shards) {
       let total = 0;
       shards.forEach((s, i) => {

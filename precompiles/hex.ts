@@ -1,0 +1,14 @@
+// Hex conversion for megabyte-sized tensor payloads: Node's Buffer codec is ~100× faster than the
+// per-byte loops in viem and @ethereumjs/util (measured: 0.3 ms vs 30 ms for 128 KiB), and precompile
+// inputs round-trip through hex once because viem's ABI decoder works on hex strings.
+type Hex = `0x${string}`;
+
+export function toHex(bytes: Uint8Array): Hex {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
+}
+
+/** Bytes of a 0x-prefixed hex string produced by an ABI decoder (even length, valid digits). */
+export function fromHex(hex: Hex | string): Uint8Array {
+  const b = Buffer.from(hex.slice(2), "hex");
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
