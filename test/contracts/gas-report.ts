@@ -38,6 +38,9 @@ async function main(): Promise<void> {
   R("revokeVersion", "the active version", await c.send(a[0]!, fresh, "revokeVersion", [1n, 2]));
   R("transferModelOwnership", "", await c.send(a[4]!, fresh, "transferModelOwnership", [1n, a[5]!.address]));
   R("transferGovernor", "", await c.send(a[0]!, fresh, "transferGovernor", [a[6]!.address]));
+  const views: { contract: string; entry: string; gas: bigint }[] = [];
+  views.push({ contract: "ModelRegistry", entry: "resolve (follow active)", gas: await c.callGas(f.registry, "resolve", [f.modelId, 0]) });
+  views.push({ contract: "ModelRegistry", entry: "getVersion", gas: await c.callGas(f.registry, "getVersion", [f.modelId, 1]) });
 
   // ── AgentScheduler ──
   const s = f.scheduler;
@@ -59,6 +62,10 @@ async function main(): Promise<void> {
   S("submitTick", "Bulk, 63 queued", await tick(Class.Bulk));
   S("submitInfer", "Bulk, follows the active version", await c.send(a[1]!, s, "submitInfer", [1n, f.modelId, 0, `0x${"11".repeat(32)}`, Class.Bulk, 0], { value: 10n ** 7n }));
 
+  views.push({ contract: "AgentScheduler", entry: "quoteTick", gas: await c.callGas(s, "quoteTick", [0]) });
+  views.push({ contract: "AgentScheduler", entry: "quoteInfer", gas: await c.callGas(s, "quoteInfer", [f.modelId, 0, 0]) });
+  views.push({ contract: "AgentScheduler", entry: "getRequest", gas: await c.callGas(s, "getRequest", [1n]) });
+  views.push({ contract: "AgentScheduler", entry: "weightOf", gas: await c.callGas(s, "weightOf", [1n]) });
   await c.setBlock(10n);
   // Slot 1: 1 RT + 1 Interactive reserved, then Bulk fills 1M units at 100k per tick (infer: 150k).
   const p1 = S("processEpoch", "2 reserved + 8 Bulk ticks (EOA callbacks)", await c.send(a[6]!, s, "processEpoch", []));
@@ -88,6 +95,12 @@ async function main(): Promise<void> {
     "| contract | entry point | scenario | gas |",
     "|---|---|---|---:|",
     ...rows.map((r) => `| ${r.contract} | \`${r.entry}\` | ${r.scenario} | ${r.gas.toLocaleString("en-US")} |`),
+    "",
+    "Views, as the execution gas of a top-level call with cold storage (no intrinsic gas; free through `eth_call`):",
+    "",
+    "| contract | view | gas |",
+    "|---|---|---:|",
+    ...views.map((v) => `| ${v.contract} | \`${v.entry}\` | ${v.gas.toLocaleString("en-US")} |`),
     "",
     "## Scheduler overhead per request",
     "",

@@ -179,6 +179,25 @@ export class Chain {
     return decodeFunctionResult({ abi: target.abi, functionName: fn, data: ret });
   }
 
+  /** Execution gas of a read-only call (what it costs when another contract makes it), excluding the 21,000 intrinsic. */
+  async callGas(target: Deployed, fn: string, args: unknown[] = []): Promise<bigint> {
+    const data = encodeFunctionData({ abi: target.abi, functionName: fn, args });
+    this.runtime?.startTx(this.vm.evm);
+    await this.vm.stateManager.checkpoint();
+    const res = await this.vm.evm
+      .runCall({
+        to: new Address(hexToBytes(target.address)),
+        caller: new Address(hexToBytes(this.accounts[0]!.address)),
+        data: hexToBytes(data),
+        gasLimit: 100_000_000n,
+        block: this.block(),
+      })
+      .finally(() => this.vm.stateManager.revert());
+    this.runtime?.endTx(undefined, true);
+    if (res.execResult.exceptionError) throw new Error(`${fn} reverted`);
+    return res.execResult.executionGasUsed;
+  }
+
   async balance(address: Hex): Promise<bigint> {
     const acc = await this.vm.stateManager.getAccount(new Address(hexToBytes(address)));
     return acc?.balance ?? 0n;
