@@ -6,6 +6,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { conformanceRoot, listCases, runCase, compareOutput } from "../../src/model/conformance.ts";
+import { chainExecutor, connect } from "../../src/model/chain.ts";
+import { createAivmProvider } from "../../src/rpc/provider.ts";
 import { hostTensor } from "../../src/model/onnx.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -20,13 +22,19 @@ test("the tolerance rule: float within 2% of max|y_ref| passes, beyond fails; in
   assert.equal(compareOutput(hostTensor("int64", [2], [1, 2]), hostTensor("int64", [2], [1, 3])).ok, false);
 });
 
-test("every case recorded in pass-set.json still passes under the AIVM tolerance rule", async () => {
+test("every case recorded in pass-set.json still passes, executed through TGRAPH eth_call as `aivm onnx run` does", async () => {
   const all = new Set(listCases(root));
   const regressions: string[] = [];
-  for (const name of passSet) {
-    assert.ok(all.has(name), `${name} is no longer in the conformance folder`);
-    const r = await runCase(root, name);
-    if (r.status !== "pass") regressions.push(`${name}: ${r.reason}`);
+  const provider = await createAivmProvider();
+  try {
+    const executor = chainExecutor(await connect(provider));
+    for (const name of passSet) {
+      assert.ok(all.has(name), `${name} is no longer in the conformance folder`);
+      const r = await runCase(root, name, executor);
+      if (r.status !== "pass") regressions.push(`${name}: ${r.reason}`);
+    }
+  } finally {
+    await provider.close();
   }
   assert.deepEqual(regressions, []);
   assert.ok(passSet.length >= 185, `pass set has ${passSet.length} cases`);
