@@ -23,7 +23,8 @@ import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { storeAddressOf } from "../../src/chain/memory.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { storeGas } from "../../precompiles/gas.ts";
+import { storeGas, tensorMoveGas } from "../../precompiles/gas.ts";
+import { quoteStream } from "../../src/gas/index.ts";
 import { encodeHandle, scratchHandle } from "../../precompiles/handles.ts";
 import { AGENT_NAMESPACES_ADDRESS } from "../../src/chain/genesis.ts";
 
@@ -88,6 +89,7 @@ describe("TSTORE / TLOAD", () => {
 
     const loaded = await viaProbe(A.TLOAD, load(persistentRef(id)));
     assert.equal(loaded.ok, true);
+    assert.equal(loaded.charge.gasUsed, tensorMoveGas([t]));
     assert.deepEqual([...decodeTensor(hexToBytes(unwrapBytes(loaded.ret))).data], [...t.data]);
   });
 
@@ -231,8 +233,11 @@ describe("stored programs", () => {
     const id = bytesToHex(hexToBytes(unwrapBytes(stored.ret)).slice(25));
     const s0 = tensor("int8", [1, 4], [-5, 0, 5, 10]);
     const xs = tensor("int8", [3, 1, 4], [1, 2, 3, 4, -10, -10, -10, -10, 7, 0, -7, 1]);
+    const m = chain.runtime.multiplier;
     const r = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 3, 0]));
     assert.equal(r.ok, true);
+    const stepMetas = [{ dtype: "int8" as const, shape: [1, 4] }, { dtype: "int8" as const, shape: [1, 4] }];
+    assert.equal(r.charge.gasUsed, quoteStream(step, stepMetas, 3, m).gas, "charged exactly src/gas quoteStream");
     const [finalState, last, commits] = decodeAbiParameters(STREAM_OUT, r.ret);
     const slices = [0, 1, 2].map((t) => [tensor("int8", [1, 4], [...xs.data.subarray(4 * t, 4 * t + 4)])]);
     const expected = runStream(step, [s0], slices, () => {
