@@ -313,6 +313,7 @@ export function createMethodTable(node: DevNode): MethodTable {
         receipt: formatTrace({ traceRoot: found.record.trace.traceRoot, receipts: [receipt] }).receipts,
         leaf: proof.leaf,
         leafIndex: proof.leafIndex,
+        leafCount: proof.leafCount,
         siblings: proof.siblings,
         anchorRoot,
         verified: anchorRoot !== null && proof.root === anchorRoot,

@@ -1,5 +1,5 @@
 // `client.extend(aivmActions())`: the AIVM actions on any viem client.
-import type { Client, Hash, Hex } from "viem";
+import type { Account, Chain, Client, Hash, Hex, Transport } from "viem";
 import { getAnchor } from "./actions/getAnchor.ts";
 import { getCongestion } from "./actions/getCongestion.ts";
 import { getReceiptProof } from "./actions/getReceiptProof.ts";
@@ -8,7 +8,8 @@ import { getTensor } from "./actions/getTensor.ts";
 import { quote } from "./actions/quote.ts";
 import type { BlockAnchor, Congestion, QuoteCallParameters, QuoteProgramParameters, QuoteResult, ReceiptProof, StoredTensor, TxReceipts } from "./types.ts";
 
-export interface AivmActions {
+// A type alias (not an interface) so it has the implicit index signature client.extend() requires.
+export type AivmActions = {
   /** Exact gas of a call (on the current state) or of a tensor program, before running it. */
   quote(parameters: QuoteCallParameters | QuoteProgramParameters): Promise<QuoteResult>;
   /** AIVM op receipts of a mined transaction. */
@@ -21,10 +22,12 @@ export interface AivmActions {
   getTensor(parameters: { handle: Hex }): Promise<StoredTensor | null>;
   /** The congestion multiplier. */
   getCongestion(): Promise<Congestion>;
-}
+};
 
 export function aivmActions() {
-  return (client: Client): AivmActions => ({
+  return <transport extends Transport, chain extends Chain | undefined, account extends Account | undefined>(
+    client: Client<transport, chain, account>,
+  ): AivmActions => ({
     quote: (parameters) => quote(client, parameters),
     getReceipts: (parameters) => getReceipts(client, parameters),
     getAnchor: (parameters) => getAnchor(client, parameters),

@@ -71,6 +71,7 @@ export interface ReceiptProof {
   receipt: OpReceipt;
   leaf: Hex;
   leafIndex: number;
+  leafCount: number;
   siblings: Hex[];
   anchorRoot: Hex | null;
   verified: boolean;
@@ -102,7 +103,7 @@ export type AivmRpcSchema = [
   {
     Method: "aivm_getReceiptProof";
     Parameters: [Hex, Hex];
-    ReturnType: { transactionHash: Hex; blockNumber: Hex; receipt: RpcOpReceipt[]; leaf: Hex; leafIndex: number; siblings: Hex[]; anchorRoot: Hex | null; verified: boolean } | null;
+    ReturnType: { transactionHash: Hex; blockNumber: Hex; receipt: RpcOpReceipt[]; leaf: Hex; leafIndex: number; leafCount: number; siblings: Hex[]; anchorRoot: Hex | null; verified: boolean } | null;
   },
   { Method: "aivm_getTensor"; Parameters: [Hex]; ReturnType: StoredTensor | null },
   { Method: "aivm_congestion"; Parameters: []; ReturnType: { blockNumber: Hex; multiplier: Hex | null; nextMultiplier: Hex | null; lastBlockFlops: Hex } },

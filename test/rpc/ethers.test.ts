@@ -40,7 +40,7 @@ describe("ethers v6 against the AIVM dev node over HTTP", () => {
     assert.ok(estimate >= receipt!.gasUsed);
     const events = await contract.queryFilter(contract.filters.Inferred!(), 0, "latest");
     assert.equal(events.length, 1);
-    assert.equal((events[0] as { args: { argmax: bigint } }).args.argmax, 0n);
+    assert.equal((events[0] as unknown as { args: { argmax: bigint } }).args.argmax, 0n);
   });
 
   it("sends through a JsonRpcSigner (eth_accounts + eth_sendTransaction)", async () => {
