@@ -111,6 +111,11 @@ export function onnxCommand(): Command {
 export function reportError(e: unknown, json?: boolean): void {
   const err = e as Error;
   if (json) console.log(JSON.stringify({ error: { name: err.name, code: (e as AivmError).code, message: (e as AivmError).shortMessage ?? err.message } }));
-  else console.error(e instanceof AivmError ? e.message : err.stack ?? String(e));
+  // viem errors carry the whole calldata in `message`: print their short message and details only.
+  else if (e instanceof AivmError) console.error(e.message);
+  else {
+    const v = e as { shortMessage?: string; details?: string };
+    console.error(v.shortMessage ? `${v.shortMessage}${v.details ? `\nDetails: ${v.details}` : ""}` : err.stack ?? String(e));
+  }
   process.exitCode = 1;
 }
