@@ -28,6 +28,8 @@ contract AgentScheduler is IAgentScheduler {
     uint256 private constant TAG_SCALE = 1 << 20;
     /// @dev Gas kept back after a callback so the scheduler can finish its bookkeeping.
     uint256 private constant CALLBACK_RESERVE = 20_000;
+    /// @dev Gas kept for the registry read and the commit at execution (resolve costs ~11k cold).
+    uint256 private constant RESOLVE_RESERVE = 100_000;
     /// @dev Transient slot of the reentrancy lock: keccak256("aivm.AgentScheduler.lock").
     bytes32 private constant LOCK_SLOT = 0x090b1b9f4e1e7780b9eb99590b6fdb258088ab4ead06359d7353cb43ffb06816;
 
@@ -412,9 +414,7 @@ contract AgentScheduler is IAgentScheduler {
     function _execute(uint256 id, Request storage r, uint64 slot, uint256 mult, uint256 one) private {
         r.status = RequestStatus.Executed;
         r.slot = slot;
-        Agent storage a = _agents[r.agentId];
-        a.pending -= 1;
-        address callback = a.callback;
+        _agents[r.agentId].pending -= 1;
 
         bytes memory data;
         bytes32 commit;
@@ -422,30 +422,13 @@ contract AgentScheduler is IAgentScheduler {
             _balances[_governor] += r.fee;
             data = abi.encodeCall(IAgentCallback.onAgentTick, (id, slot));
         } else {
-            IModelRegistry.Resolved memory m;
-            try _registry.resolve(r.modelId, r.version) returns (IModelRegistry.Resolved memory resolved) {
-                m = resolved;
-            } catch (bytes memory reason) {
-                // Revoked after submission: an unapproved version never runs, and the requester is refunded.
-                emit ExecutionFailed(id, slot, reason);
-                a.pending += 1; // undo the decrement above: _refund makes it
-                _refund(id, r);
-                return;
-            }
-            uint256 ownerShare = (uint256(m.fee) * m.revenueShareBps) / 10_000;
-            _balances[m.owner] += ownerShare;
-            _balances[_governor] += r.fee - ownerShare;
-            uint256 modelGas = (uint256(m.gasQuote) * (mult > one ? mult : one) + one - 1) / one;
-            (bool ok, bytes32 outputCommit, bytes memory output) = _runModel(m.programHandle, r.input, modelGas);
-            if (!ok) {
-                emit ExecutionFailed(id, slot, output);
-                return;
-            }
-            commit = outputCommit;
-            data = abi.encodeCall(IAgentCallback.onInferenceResult, (id, commit, output));
+            bool ok;
+            (ok, commit, data) = _infer(id, r, slot, mult, one);
+            if (!ok) return;
         }
 
         uint256 callbackGas = r.callbackGas;
+        address callback = _agents[r.agentId].callback;
         // EIP-150 forwards at most 63/64 of what is left: make sure the callback really gets `gas`.
         uint256 needed = callbackGas + callbackGas / 63 + CALLBACK_RESERVE;
         if (gasleft() < needed) revert InsufficientGas(needed, gasleft());
@@ -454,6 +437,44 @@ contract AgentScheduler is IAgentScheduler {
             callbackOk := call(callbackGas, callback, 0, add(data, 32), mload(data), 0, 0)
         }
         emit RequestExecuted(id, slot, callbackOk, commit);
+    }
+
+    /// @dev Resolves the request's version again, runs it, settles the fee. Returns the callback data
+    ///      on success; on failure it has already refunded what is due and emitted the events.
+    function _infer(uint256 id, Request storage r, uint64 slot, uint256 mult, uint256 one)
+        private
+        returns (bool ok, bytes32 commit, bytes memory data)
+    {
+        // Enough gas for the registry read, so a keeper cannot turn a short gas supply into a refund.
+        if (gasleft() < RESOLVE_RESERVE) revert InsufficientGas(RESOLVE_RESERVE, gasleft());
+        IModelRegistry.Resolved memory m;
+        try _registry.resolve(r.modelId, r.version) returns (IModelRegistry.Resolved memory resolved) {
+            m = resolved;
+        } catch (bytes memory reason) {
+            // Revoked after submission: an unapproved version never runs, and the requester is refunded.
+            emit ExecutionFailed(id, slot, reason);
+            _agents[r.agentId].pending += 1; // undo the caller's decrement: _refund makes it
+            _refund(id, r);
+            return (false, bytes32(0), reason);
+        }
+        uint256 modelGas = (uint256(m.gasQuote) * (mult > one ? mult : one) + one - 1) / one;
+        // The model must get its full quoted gas: then an out-of-gas is the version's fault, not the caller's.
+        uint256 needed = modelGas + modelGas / 63 + uint256(r.callbackGas) + RESOLVE_RESERVE;
+        if (gasleft() < needed) revert InsufficientGas(needed, gasleft());
+        bytes memory output;
+        (ok, commit, output) = _runModel(m.programHandle, r.input, modelGas);
+        if (!ok) {
+            // The gas was spent (gas fee kept); the model fee goes back to the requester.
+            emit ExecutionFailed(id, slot, output);
+            _balances[_governor] += r.fee - m.fee;
+            _balances[r.requester] += m.fee;
+            emit Refunded(id, r.requester, m.fee);
+            return (false, bytes32(0), output);
+        }
+        uint256 ownerShare = (uint256(m.fee) * m.revenueShareBps) / 10_000;
+        _balances[m.owner] += ownerShare;
+        _balances[_governor] += r.fee - ownerShare;
+        data = abi.encodeCall(IAgentCallback.onInferenceResult, (id, commit, output));
     }
 
     /// @dev Runs the stored program on the stored input through TCUSTOM (0x…A103) with at most
@@ -473,6 +494,8 @@ contract AgentScheduler is IAgentScheduler {
         if (outputs.length == 0) return (false, bytes32(0), ret);
         output = outputs[0];
         (ok, ret) = AIVM.TCOMMIT.staticcall(abi.encode(AIVM.COMMIT_TENSOR, output));
+        // TCOMMIT of a tensor TCUSTOM just produced fails only for lack of gas: the caller's fault.
+        if (!ok && ret.length == 0) revert InsufficientGas(0, gasleft());
         if (!ok || ret.length < 32) return (false, bytes32(0), ret);
         commit = abi.decode(ret, (bytes32));
     }

@@ -78,7 +78,21 @@ describe("MODEL_INFER through the AIVM precompiles", () => {
     assert.equal(await f.chain.read(f.scheduler, "balanceOf", [f.chain.accounts[7]!.address]), fee - 700_000n);
   });
 
-  it("a version whose declared gas quote is below the real cost fails execution instead of overrunning its reservation", async (t) => {
+  it("a keeper cannot make an inference fail by under-supplying gas: the whole call reverts", async (t) => {
+    const s = await setup();
+    if (!s) return t.skip("AIVM runtime not available");
+    const { f, agent, inputId, quote } = s;
+    const modelId = await relu(s, quote);
+    await f.chain.sendOk(f.chain.accounts[0]!, agent, "submitInfer", [modelId, 0, inputId, Class.RT, 300_000], { value: 10n ** 8n });
+    await f.chain.setBlock(10n);
+    const short = await f.chain.send(f.chain.accounts[6]!, f.scheduler, "processEpoch", [], { gas: 150_000n });
+    assert.equal(short.error?.errorName, "InsufficientGas");
+    assert.equal(await f.chain.read(f.scheduler, "nextSlot"), 1n);
+    const ok = await f.chain.sendOk(f.chain.accounts[6]!, f.scheduler, "processEpoch", []);
+    assert.equal(ok.events.find((e) => e.eventName === "RequestExecuted")!.args.callbackOk, true);
+  });
+
+  it("a version whose declared gas quote is below the real cost fails execution instead of overrunning its reservation; the model fee is returned", async (t) => {
     const s = await setup();
     if (!s) return t.skip("AIVM runtime not available");
     const { f, agent, inputId, quote } = s;
@@ -86,7 +100,10 @@ describe("MODEL_INFER through the AIVM precompiles", () => {
     await f.chain.sendOk(f.chain.accounts[0]!, agent, "submitInfer", [modelId, 0, inputId, Class.RT, 300_000], { value: 10n ** 8n });
     await f.chain.setBlock(10n);
     const r = await f.chain.sendOk(f.chain.accounts[6]!, f.scheduler, "processEpoch", []);
-    assert.deepEqual(r.events.map((e) => e.eventName), ["ExecutionFailed", "EpochProcessed"]);
+    assert.deepEqual(r.events.map((e) => e.eventName), ["ExecutionFailed", "Refunded", "EpochProcessed"]);
+    // The model fee goes back; the gas fee pays for the gas the failed run burned.
+    assert.equal(r.events[1]!.args.amount, 1_000_000n);
     assert.equal(await f.chain.read(agent, "results"), 0n);
+    assert.equal(await f.chain.read(f.scheduler, "balanceOf", [f.chain.accounts[4]!.address]), 0n);
   });
 });
