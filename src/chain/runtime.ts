@@ -30,6 +30,8 @@ interface Frame extends PrecompileCallFrame {
 export class TxContext {
   readonly scratch: ScratchMemory;
   readonly receipts: AivmOpReceipt[] = [];
+  /** A top-level (depth 0) message has run in this context. */
+  started = false;
   constructor(limitBytes?: number) {
     this.scratch = new ScratchMemory(limitBytes);
   }
@@ -91,8 +93,13 @@ export class AivmRuntimeImpl implements AivmRuntime {
   }
 
   private onBeforeMessage(message: Message): void {
-    // A depth-0 message starts a fresh frame stack (a previous run may have thrown mid-way).
-    if (message.depth === 0) this.frames = [];
+    if (message.depth === 0) {
+      // A fresh frame stack (a previous run may have thrown mid-way), and a fresh context if this is a
+      // second top-level message without startTx in between (e.g. runBlock replaying transactions).
+      this.frames = [];
+      if (this.tx?.started) this.tx = undefined;
+      this.currentTx().started = true;
+    }
     const tx = this.currentTx();
     this.frames.push({
       caller: message.caller,

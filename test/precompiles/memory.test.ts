@@ -14,6 +14,7 @@ import {
   parseAbiParameters,
   type Hex,
 } from "viem";
+import { Address } from "@ethereumjs/util";
 import { createTestChain, contract, watchPrecompiles, type PrecompileCharge, type TestChain } from "./chain.ts";
 import { decodeTensor, encodeTensor } from "../../src/codec/tensor.ts";
 import { encodeProgram, type Program } from "../../src/codec/program.ts";
@@ -293,5 +294,23 @@ describe("stored programs", () => {
     const [handles] = decodeAbiParameters(parseAbiParameters("bytes[]"), rets[0]!);
     assert.equal(handles[0], bytesToHex(scratchHandle(0)));
     assert.deepEqual([...decodeTensor(hexToBytes(unwrapBytes(rets[1]!))).data], [...runProgram(program, [x], new Map())[0]!.data]);
+  });
+});
+
+describe("transaction boundaries", () => {
+  test("scratch is per top-level message even when the node skips startTx (e.g. runBlock replays)", async () => {
+    const run = (to: Hex, data: Hex) =>
+      chain.vm.evm.runCall({ to: new Address(hexToBytes(to)), caller: new Address(new Uint8Array(20).fill(1)), data: hexToBytes(data), gasLimit: 1_000_000n });
+    await chain.vm.stateManager.checkpoint();
+    try {
+      const first = await run(A.TSTORE, store(0, wire(tensor("int8", [1], [5]))));
+      assert.equal(first.execResult.exceptionError, undefined);
+      const second = await run(A.TLOAD, load(scratchHandle(0)));
+      assert.equal(second.execResult.exceptionError?.error, "revert");
+      assert.equal(decodeErrorResult({ abi: errorsAbi(), data: bytesToHex(second.execResult.returnValue) }).errorName, "UnknownHandle");
+    } finally {
+      await chain.vm.stateManager.revert();
+      chain.runtime.endTx(undefined, true);
+    }
   });
 });
