@@ -59,10 +59,6 @@ function opTable(results: readonly CaseResult[]): string {
 
 /** Why the cases that do not pass cannot (yet) pass: the measured reason is in the table, this is the cause. */
 export const KNOWN_CAUSES: Record<string, string> = {
-  test_attention_4d_softcap_neginf_mask_poison:
-    "V holds 1000 at the masked key positions (poison the mask must hide); one per-tensor int8 scale for V then has a step of ~7.9 and rounds the real values (≤ 1) to 0. Needs a per-row or masked-aware V range.",
-  test_matmul_1d_3d:
-    "Length-4 dot products cancel to outputs much smaller than the operands; the run-time B operand must be int8 (engine matmul), and its rounding error exceeds 2 % of max|y|. Fix: int16 B as two int8 passes.",
   test_batchnorm_example_training_mode: "Training mode (updates and outputs running mean/variance) is not inference.",
   test_maxpool_with_argmax_2d_precomputed_pads: "The engine's max_pool has no Indices output.",
   test_maxpool_with_argmax_2d_precomputed_strides: "The engine's max_pool has no Indices output.",

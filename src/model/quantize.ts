@@ -225,6 +225,38 @@ export function buildTable(f: (x: number) => number, sIn: number, sOut: number, 
   });
 }
 
+/**
+ * A·B with B known only at run time. The engine's B operand is int8; when calibration widened B to
+ * int16, B = 256·hi + lo with int8 hi and lo, and A·B = 256·(A·hi) + A·lo from two int8 passes.
+ */
+function runtimeMatmul(c: LowerContext, A: Lowered, B0: Lowered, bName: string, alpha: number, transB: number, q: QuantSpec, label: string): ValueRef {
+  const { b } = c;
+  const am = b.meta(A.ref).shape;
+  const K = am[am.length - 1]!;
+  const maxA = A.q.dtype === "int8" ? 128 : 32768;
+  // Both partial products must stay exact in int32: |A|·128·K < 2^31.
+  const split = c.actDType(bName) === "int16" && maxA * 128 * K < 2 ** 31;
+  const tb: Record<string, number> = transB ? { transB } : {};
+  if (!split) {
+    const B = c.requant(B0, { dtype: "int8", scale: scaleFor(c.stat(bName).maxAbs, "int8"), zeroPoint: 0 }, label);
+    return b.one("matmul", [A.ref, B.ref], { ...tb, ...outputStage([alpha * A.q.scale * B.q.scale], q) }, label);
+  }
+  const B16 = c.requant(B0, { dtype: "int16", scale: scaleFor(c.stat(bName).maxAbs, "int16"), zeroPoint: 0 }, label);
+  // hi = round(B/256) (M/2^t = 1/256); lo = B − 256·hi ∈ [−128, 127].
+  const hi = b.one("requantize", [B16.ref], { outDtype: OUT_DTYPE_CODE.int8, multiplier: [1], shift: [8], zeroPoint: 0 }, label);
+  const lo = b.one("sub", [B16.ref, hi], { bMultiplier: 256, bShift: 0, outDtype: OUT_DTYPE_CODE.int8 }, label);
+  const accHi = b.one("matmul", [A.ref, hi], { ...tb, outDtype: OUT_DTYPE_CODE.int32 }, label);
+  const accLo = b.one("matmul", [A.ref, lo], { ...tb, outDtype: OUT_DTYPE_CODE.int32 }, label);
+  const unit = alpha * A.q.scale * B16.q.scale;
+  // A common int32 domain 2^14 finer than the output keeps the sum's rounding far below one output step.
+  const common = q.scale / 2 ** 14;
+  const sa = requantParams((256 * unit) / common), sb = requantParams(unit / common), so = requantParams(common / q.scale);
+  return b.one("add", [accHi, accLo], {
+    aMultiplier: sa.multiplier, aShift: sa.shift, bMultiplier: sb.multiplier, bShift: sb.shift,
+    outMultiplier: so.multiplier, outShift: so.shift, outDtype: OUT_DTYPE_CODE[q.dtype], zeroPoint: q.zeroPoint,
+  }, label);
+}
+
 function lowerNode(node: FloatNode, c: LowerContext): void {
   const { b, label, out } = c;
   const a = node.attrs;
@@ -251,11 +283,9 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
         c.set(c.reshape({ ref: y, q }, outShape(), label));
         return;
       }
-      // Both operands at run time: B is requantized to int8 per tensor.
-      const B = c.requant(c.get(node.inputs[1]!), c.actSpec(node.inputs[1]!, "int8"), label);
-      const alpha = num(a.alpha, 1);
+      // Both operands at run time.
       if (node.inputs[2]) throw new UnsupportedOpError("Gemm (C given at run time)", ["Gemm with a constant C"], `node "${node.name}"`);
-      const y = b.one("matmul", [xa.ref, B.ref], { transB: num(a.transB, 0), ...outputStage([alpha * xa.q.scale * B.q.scale], q) }, label);
+      const y = runtimeMatmul(c, xa, c.get(node.inputs[1]!), node.inputs[1]!, num(a.alpha, 1), num(a.transB, 0), q, label);
       c.set(c.reshape({ ref: y, q }, outShape(), label));
       return;
     }
@@ -265,9 +295,8 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const am = b.meta(A0.ref).shape, bm = b.meta(B0.ref).shape;
       let A = am.length === 1 ? c.reshape(A0, [1, am[0]!], label) : A0;
       if (A.q.dtype === "int32") A = c.requant(A, c.actSpec(node.inputs[0]!, "int16"), label);
-      let B = c.requant(B0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[1]!).maxAbs, "int8"), zeroPoint: 0 }, label);
-      if (bm.length === 1) B = c.reshape(B, [bm[0]!, 1], label);
-      const y = b.one("matmul", [A.ref, B.ref], outputStage([A.q.scale * B.q.scale], q), label);
+      const B = bm.length === 1 ? c.reshape(B0, [bm[0]!, 1], label) : B0;
+      const y = runtimeMatmul(c, A, B, node.inputs[1]!, 1, 0, q, label);
       c.set(c.reshape({ ref: y, q }, outShape(), label));
       return;
     }
