@@ -19,8 +19,8 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
   if (!isHandle(fromHex(ref))) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
   const arg = await call.tensorArg(ref);
   const gas = tensorMoveGas([arg.meta]);
-  // A scratch-to-scratch load shares the tensor; anything else materialises it once.
-  const workingBytes = arg.transientBytes + (flags & OUT_SCRATCH || arg.transientBytes === 0 ? 0 : byteSize(arg.meta));
+  // The decoded tensor (unless it already sits in scratch), plus its encoding when returned inline.
+  const workingBytes = arg.transientBytes + ((flags & OUT_SCRATCH) !== 0 ? 0 : byteSize(arg.meta));
   return {
     gas,
     flops: 0n,

@@ -8,6 +8,7 @@ import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
+import { byteSize } from "../src/engine/tensor.ts";
 import { putBlob, putNamespaceEntry } from "../src/chain/memory.ts";
 import { encodeBytes } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
@@ -73,7 +74,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
     return {
       gas,
       flops: 0n,
-      workingBytes: 0,
+      workingBytes: byteSize(arg.meta),
       async execute() {
         const t = await arg.load();
         const handle = scratchHandle(call.tx.scratch.put(t));
