@@ -171,3 +171,27 @@ export async function setMultiplier(chain: Chain, multiplier: bigint, one: bigin
   await chain.vm.stateManager.putStorage(addr, w(0n), w(multiplier));
   await chain.vm.stateManager.putStorage(addr, w(1n), w(one));
 }
+
+const reusable = new Map<string, { fixture: SchedulerFixture | RegistryFixture; restore: () => Promise<void> }>();
+
+async function reuse<T extends RegistryFixture>(key: string, build: () => Promise<T>): Promise<T> {
+  const hit = reusable.get(key);
+  if (hit) {
+    await hit.restore();
+    hit.restore = await hit.fixture.chain.snapshot();
+    return hit.fixture as T;
+  }
+  const fixture = await build();
+  reusable.set(key, { fixture, restore: await fixture.chain.snapshot() });
+  return fixture;
+}
+
+/** `schedulerFixture(UNIT_CONFIG)`, built once per test file and rolled back before each reuse. */
+export function freshScheduler(): Promise<SchedulerFixture> {
+  return reuse("scheduler", () => schedulerFixture());
+}
+
+/** `registryFixture(timelock)`, built once per test file and timelock, rolled back before each reuse. */
+export function freshRegistry(timelock = 0n): Promise<RegistryFixture> {
+  return reuse(`registry:${timelock}`, () => registryFixture(timelock));
+}

@@ -89,6 +89,24 @@ export class Chain {
     this.timestamp += seconds;
   }
 
+  /**
+   * Checkpoints the state and the harness's own counters; the returned function rolls both back, so
+   * one fixture can serve many tests.
+   */
+  async snapshot(): Promise<() => Promise<void>> {
+    await this.vm.stateManager.checkpoint();
+    const nonces = new Map(this.nonces);
+    const { blockNumber, timestamp } = this;
+    return async () => {
+      await this.vm.stateManager.revert();
+      this.nonces.clear();
+      for (const [k, v] of nonces) this.nonces.set(k, v);
+      this.timestamp = timestamp;
+      this.blockNumber = blockNumber;
+      await this.runtime?.startBlock(this.vm, blockNumber, timestamp);
+    };
+  }
+
   registerAbi(abi: Abi): void {
     this.abis.push(abi);
   }

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bytesToHex, keccak256, type Hex } from "viem";
 import type { Deployed } from "./harness.ts";
-import { Class, makeSpec, packSchema, proposeAndApprove, schedulerFixture, type SchedulerFixture } from "./fixtures.ts";
+import { Class, freshScheduler, makeSpec, packSchema, proposeAndApprove, type SchedulerFixture } from "./fixtures.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { encodeProgram, type Program } from "../../src/codec/program.ts";
 import { commitTensor } from "../../src/commit/index.ts";
@@ -30,7 +30,7 @@ interface Setup {
 
 /** Undefined when the VM has no AIVM runtime (the precompiles are not in the tree yet). */
 async function setup(): Promise<Setup | undefined> {
-  const f = await schedulerFixture();
+  const f = await freshScheduler();
   if (!f.chain.aivm) return undefined;
   const agent = await f.chain.deploy("TestAgent", f.chain.accounts[0]!, [f.scheduler.address]);
   await f.chain.sendOk(f.chain.accounts[0]!, agent, "register", [], { value: 1_000n });

@@ -11,7 +11,7 @@ import {
   packSchema,
   prng,
   proposeAndApprove,
-  registryFixture,
+  freshRegistry,
   type RegistryFixture,
 } from "./fixtures.ts";
 
@@ -36,7 +36,7 @@ async function expectError(f: RegistryFixture, from: number, fn: string, args: u
 
 describe("ModelRegistry initialisation and governance settings", () => {
   it("initialises once, with a valid approver set", async () => {
-    const { chain } = await registryFixture();
+    const { chain } = await freshRegistry();
     const a = chain.accounts;
     const fresh = await chain.deploy("ModelRegistry");
     const f = { chain, registry: fresh };
@@ -54,7 +54,7 @@ describe("ModelRegistry initialisation and governance settings", () => {
   });
 
   it("lets only the governor change approvers, timelock and governor", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const a = f.chain.accounts;
     await expectError(f, 1, "setApprovers", [[a[5]!.address], 1], "NotGovernor");
     await expectError(f, 1, "setTimelock", [10n], "NotGovernor");
@@ -76,7 +76,7 @@ describe("ModelRegistry initialisation and governance settings", () => {
 
 describe("ModelRegistry models and versions", () => {
   it("creates models with sequential ids and transfers ownership only by the owner", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const a = f.chain.accounts;
     const m1 = await createModel(f);
     const m2 = await createModel(f, 1);
@@ -93,7 +93,7 @@ describe("ModelRegistry models and versions", () => {
   });
 
   it("pins a version's content: the stored hash is keccak256(abi.encode(spec)) and content registers once", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const m = await createModel(f);
     const spec = makeSpec(7);
     const r = await f.chain.sendOk(f.chain.accounts[4]!, f.registry, "proposeVersion", [m, spec]);
@@ -110,7 +110,7 @@ describe("ModelRegistry models and versions", () => {
   });
 
   it("rejects malformed specs and schemas with the field or byte offset at fault", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const m = await createModel(f);
     const zero = `0x${"00".repeat(32)}` as Hex;
     const bad: [Partial<ReturnType<typeof makeSpec>>, string, unknown][] = [
@@ -138,7 +138,7 @@ describe("ModelRegistry models and versions", () => {
 
 describe("ModelRegistry approval, timelock, activation and revocation", () => {
   it("queues at the threshold, enforces the timelock, then activates", async () => {
-    const f = await registryFixture(3600n);
+    const f = await freshRegistry(3600n);
     const a = f.chain.accounts;
     const m = await createModel(f);
     await f.chain.sendOk(a[4]!, f.registry, "proposeVersion", [m, makeSpec(1)]);
@@ -165,7 +165,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
   });
 
   it("drops approvals given under a replaced approver set", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const a = f.chain.accounts;
     const m = await createModel(f);
     await f.chain.sendOk(a[4]!, f.registry, "proposeVersion", [m, makeSpec(1)]);
@@ -180,7 +180,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
   });
 
   it("approving a new version switches followers and not pinners", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const m = await createModel(f);
     await rejects(f.chain.read(f.registry, "resolve", [m, 0]), "NoActiveVersion");
     await rejects(f.chain.read(f.registry, "resolve", [m, 1]), "UnknownVersion");
@@ -199,7 +199,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
   });
 
   it("a late activation of an older version keeps it pinnable without displacing the newer active one", async () => {
-    const f = await registryFixture(100n);
+    const f = await freshRegistry(100n);
     const a = f.chain.accounts;
     const m = await createModel(f);
     await proposeAndApprove(f, m, makeSpec(1));
@@ -213,7 +213,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
   });
 
   it("revocation by the governor makes a version unresolvable and clears it as active", async () => {
-    const f = await registryFixture();
+    const f = await freshRegistry();
     const m = await createModel(f);
     await proposeAndApprove(f, m, makeSpec(1));
     await expectError(f, 1, "revokeVersion", [m, 1], "NotGovernor");
@@ -226,7 +226,7 @@ describe("ModelRegistry approval, timelock, activation and revocation", () => {
   });
 
   it("property: over random governance histories, resolve succeeds exactly for activated, unrevoked versions", async () => {
-    const f = await registryFixture(50n);
+    const f = await freshRegistry(50n);
     const a = f.chain.accounts;
     const rand = prng(6);
     const m = await createModel(f);

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { toFunctionSelector, type Hex } from "viem";
 import type { Deployed } from "./harness.ts";
-import { Class, UNIT_CONFIG, makeSpec, proposeAndApprove, schedulerFixture, setMultiplier, type SchedulerFixture } from "./fixtures.ts";
+import { Class, UNIT_CONFIG, freshScheduler, makeSpec, proposeAndApprove, setMultiplier, type SchedulerFixture } from "./fixtures.ts";
 
 const OVERHEAD = 100_000n;
 const ZERO = `0x${"00".repeat(20)}` as Hex;
@@ -34,7 +34,7 @@ async function process(f: SchedulerFixture, gas?: bigint) {
 
 describe("AgentScheduler setup and agents", () => {
   it("initialises once with a valid config", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const a = f.chain.accounts;
     const fresh = await f.chain.deploy("AgentScheduler");
     await expectError(f, 0, fresh, "registerAgent", [a[1]!.address], "NotInitialized", 1_000n);
@@ -58,7 +58,7 @@ describe("AgentScheduler setup and agents", () => {
   });
 
   it("registers, tops up, re-points and unstakes agents with owner-only access", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const a = f.chain.accounts;
     const s = f.scheduler;
     await expectError(f, 1, s, "registerAgent", [ZERO], "ZeroAddress", 1_000n);
@@ -91,7 +91,7 @@ describe("AgentScheduler setup and agents", () => {
   });
 
   it("refuses unstaking with pending requests and reports a failed withdrawal transfer", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f, 2_000n);
     assert.equal((await tick(f, agent, Class.Bulk)).error, undefined);
     const r = await f.chain.send(f.chain.accounts[0]!, agent, "unstakeFromScheduler", [1_000n]);
@@ -107,7 +107,7 @@ describe("AgentScheduler setup and agents", () => {
 
 describe("AgentScheduler submission and admission control", () => {
   it("checks submitter, callback gas, fee and size, and credits overpayment", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const a = f.chain.accounts;
     const s = f.scheduler;
     await f.chain.sendOk(a[1]!, s, "registerAgent", [a[3]!.address], { value: 1_000n });
@@ -128,7 +128,7 @@ describe("AgentScheduler submission and admission control", () => {
   });
 
   it("admits RT only into the next slot and refuses it once the guaranteed capacity is reserved", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     for (let i = 0; i < 3; i++) assert.equal((await tick(f, agent, Class.RT)).error, undefined); // 3 × 200k = 600k
     const refused = await tick(f, agent, Class.RT);
@@ -138,7 +138,7 @@ describe("AgentScheduler submission and admission control", () => {
   });
 
   it("places Interactive in the earliest of the next three slots within 3/4 of the guarantee, keeping RT room", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     const slots: bigint[] = [];
     for (let i = 0; i < 6; i++) {
@@ -156,7 +156,7 @@ describe("AgentScheduler submission and admission control", () => {
 
 describe("AgentScheduler epoch processing", () => {
   it("runs reserved requests by their deadline, then Bulk in the leftover capacity", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     await tick(f, agent, Class.RT);
     await tick(f, agent, Class.Interactive);
@@ -184,7 +184,7 @@ describe("AgentScheduler epoch processing", () => {
   });
 
   it("refunds and reports a reserved request whose slot is processed after its deadline", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     await tick(f, agent, Class.RT);
     await f.chain.setBlock(25n); // epoch 2: slot 1 is late
@@ -198,7 +198,7 @@ describe("AgentScheduler epoch processing", () => {
   });
 
   it("limits callbacks to their gas and records failures without undoing the bookkeeping", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const burner = await testAgent(f);
     const reverter = await testAgent(f);
     const good = await testAgent(f);
@@ -218,7 +218,7 @@ describe("AgentScheduler epoch processing", () => {
   });
 
   it("reverts when the caller gives too little gas to honour a callback's gas limit", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     await tick(f, agent, Class.RT, 500_000);
     await f.chain.setBlock(10n);
@@ -230,7 +230,7 @@ describe("AgentScheduler epoch processing", () => {
   });
 
   it("blocks re-entry from callbacks into every state-changing entry point", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const reentrancy = toFunctionSelector("Reentrancy()");
     for (const mode of [3, 4, 5, 6]) {
       const agent = await testAgent(f, 5_000n);
@@ -255,7 +255,7 @@ describe("AgentScheduler epoch processing", () => {
 
 describe("AgentScheduler fees and models", () => {
   it("charges the exact gas units times the congestion multiplier, plus the model fee", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     await setMultiplier(f.chain, 1_500_000n, 1_000_000n);
     const [units, fee] = await f.chain.read(f.scheduler, "quoteTick", [1]);
     assert.deepEqual([units, fee], [100_001n, 150_002n]); // ceil(100001 · 1.5)
@@ -265,7 +265,7 @@ describe("AgentScheduler fees and models", () => {
   });
 
   it("refuses a fee that does not fit the request record, and a version quote larger than a slot", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const a = f.chain.accounts;
     await f.chain.sendOk(a[1]!, f.scheduler, "registerAgent", [a[1]!.address], { value: 1_000n });
     const dear = await proposeAndApprove(f, f.modelId, makeSpec(3, { fee: 2n ** 100n }));
@@ -277,7 +277,7 @@ describe("AgentScheduler fees and models", () => {
   });
 
   it("never admits an unapproved version; followers get the active version at submission", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const a = f.chain.accounts;
     const agent = await testAgent(f);
     const v2 = (await f.chain.sendOk(a[4]!, f.registry, "proposeVersion", [f.modelId, makeSpec(2, { gasQuote: 70_000n })])).result;
@@ -298,7 +298,7 @@ describe("AgentScheduler fees and models", () => {
   });
 
   it("refunds a request whose version is revoked before it runs, and never runs it", async () => {
-    const f = await schedulerFixture();
+    const f = await freshScheduler();
     const agent = await testAgent(f);
     const sub = await f.chain.sendOk(f.chain.accounts[0]!, agent, "submitInfer", [f.modelId, 1, INPUT, Class.RT, 0], { value: 10n ** 7n });
     const fee = sub.events.find((e) => e.eventName === "RequestSubmitted")!.args.fee as bigint;
