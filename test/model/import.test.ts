@@ -1,7 +1,10 @@
 // Importer: exporter decompositions are recognised, the float graph matches ONNX semantics, the
 // integer program tracks the float graph, and bad models/inputs fail with typed, value-free errors.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { ShapeMismatchError, UnsupportedOpError } from "../../src/engine/errors.ts";
 import { runFloatGraph } from "../../src/model/float-exec.ts";
 import { importOnnx } from "../../src/model/import.ts";
@@ -185,4 +188,17 @@ test("TensorProto files round-trip through encodeTensorFile/decodeTensorFile", (
   const i = decodeTensorFile(encodeTensorFile("k", hostTensor("int64", [2], [5, -3]))).tensor;
   assert.equal(i.dtype, "int64");
   assert.deepEqual([...i.data], [5, -3]);
+});
+
+test("a run-time B operand widened to int16 runs as two exact int8 matmul passes and meets 2 % where int8 B does not", async () => {
+  // ONNX's test_matmul_1d_3d: length-4 dot products with cancellation, where int8 B alone misses the tolerance.
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/conformance/onnx-node/test_matmul_1d_3d");
+  const bytes = readFileSync(path.join(dir, "model.onnx"));
+  const [a, bIn, ref] = ["input_0", "input_1", "output_0"].map((f) => decodeTensorFile(readFileSync(path.join(dir, "test_data_set_0", `${f}.pb`))).tensor);
+  const int8Only = await runOnnx(bytes, [a!, bIn!], { rounds: 0 });
+  const widened = await runOnnx(bytes, [a!, bIn!]);
+  const ops = widened.prepared.calibration.model.program.nodes.map((n) => n.op);
+  assert.equal(ops.filter((o) => o === 1).length, 2, "two matmul passes");
+  assert.ok(maxRelError(widened.outputs[0]!, ref!) < 0.02, `widened error ${maxRelError(widened.outputs[0]!, ref!)}`);
+  assert.ok(maxRelError(int8Only.outputs[0]!, ref!) > 0.02, `int8-only error ${maxRelError(int8Only.outputs[0]!, ref!)}`);
 });
