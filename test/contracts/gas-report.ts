@@ -112,9 +112,10 @@ async function main(): Promise<void> {
     "|---|---:|---:|",
     ...perRequest.map((p, i) => `| ${i === 0 ? "2 reserved + Bulk" : "Bulk from a 55-deep heap"} | ${p.n} | ${p.perRequest.toLocaleString("en-US")} |`),
     "",
-    "Both stay well under 100,000, so a slot's executed gas is bounded by its capacity (in units) plus",
-    "the callback gas actually forwarded, and the per-request charge covers the heap work even for deep",
-    "queues (each pop is O(log n) storage writes).",
+    "Both stay well under 100,000. Since a request's units already include its model quote and callback",
+    "gas, a slot's executed gas stays within its capacity (model gas scaled by the multiplier) plus a",
+    "fixed per-call overhead (the empty-slot figure above), and the per-request charge covers the heap",
+    "work even for deep queues (each pop is O(log n) storage writes).",
     "",
   ].join("\n");
   writeFileSync(join(REPO_ROOT, "docs", "contracts-gas.md"), md);
