@@ -31,9 +31,8 @@ export function attrsFromAbi(op: string, names: readonly string[], values: reado
 export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: readonly `0x${string}`[], attrs: Attrs, flags: number): Promise<Plan> {
   const args = await call.tensorArgs(inputsAbi);
   const metas = args.map((a) => a.meta);
-  // infer validates every shape, dtype and attribute before any data is touched.
-  const outMetas = op.infer(metas, attrs);
-  const { gas, flops } = quoteOp(op, metas, attrs, call.multiplier);
+  // quoteOp runs the op's infer: every shape, dtype and attribute is validated before any data is touched.
+  const { gas, flops, outputs: outMetas } = quoteOp(op, metas, attrs, call.multiplier);
   // The receipt's params: the op and its attributes, canonically encoded (not the tensors, which have commits).
   const params = encodeOpParams(op.code, attrs);
   const workingBytes = args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0);

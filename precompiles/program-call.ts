@@ -1,13 +1,13 @@
 // Shared by TGRAPH, TCUSTOM and TSTREAM: resolve a program's inputs and stored constants, infer every
 // shape, price it with src/gas, then run it with the engine keeping intermediates in VM memory.
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
-import { sameShape, type Tensor } from "../src/engine/tensor.ts";
+import { byteSize, sameShape, type Tensor } from "../src/engine/tensor.ts";
 import { decodeProgram, type Program } from "../src/codec/program.ts";
 import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { getBlob } from "../src/chain/memory.ts";
 import { encodeBytesArray } from "./abi.ts";
-import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { HANDLE_KIND, UnknownHandleError } from "./errors.ts";
 import { quoteProgramRun } from "./gas.ts";
 import { toHex } from "./hex.ts";
@@ -64,7 +64,8 @@ export async function planProgramRun(
   return {
     gas,
     flops: info.flops,
-    workingBytes: info.peakBytes,
+    // Live tensors at the schedule's peak, plus the outputs' encodings when they are returned inline.
+    workingBytes: info.peakBytes + ((flags & OUT_SCRATCH) !== 0 ? 0 : info.outputs.reduce((s, m) => s + byteSize(m), 0)),
     quoteOnly: (flags & QUOTE_ONLY) !== 0,
     async execute() {
       const inputs = await loadAll(args);
