@@ -5,7 +5,7 @@
 // and an eth_call of a storage read on the same contract); ratios are inference / reference.
 import { encodeFunctionData, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { deployDemo } from "../src/chain/demo.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
 
@@ -57,19 +57,27 @@ async function sign(count: number, kind: "transfer" | "inference"): Promise<Hex[
   return perSender;
 }
 
-async function automineTps(kind: "transfer" | "inference"): Promise<number> {
+/** CPU milliseconds this process spent (node and client share it) since `from`. */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+}
+
+async function automineTps(kind: "transfer" | "inference"): Promise<{ txPerSec: number; cpuMsPerTx: number }> {
   const signed = (await sign(N_AUTOMINE, kind)).flat();
-  // Interleave senders in nonce order: signed[] is grouped per sender, each group in nonce order.
+  // signed[] is grouped per sender, each group in nonce order.
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   for (const raw of signed) await request("eth_sendRawTransaction", [raw]);
   const seconds = (performance.now() - t0) / 1000;
-  return N_AUTOMINE / seconds;
+  return { txPerSec: N_AUTOMINE / seconds, cpuMsPerTx: cpuMsSince(cpu) / N_AUTOMINE };
 }
 
-async function batchedTps(kind: "transfer" | "inference"): Promise<{ txPerSec: number; blocks: number }> {
+async function batchedTps(kind: "transfer" | "inference"): Promise<{ txPerSec: number; blocks: number; cpuMsPerTx: number }> {
   const signed = await sign(N_BATCHED, kind);
   await request("evm_setAutomine", [false]);
   const head0 = node.headNumber;
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   // Each sender submits its transactions as JSON-RPC batches of 100 (kept in nonce order).
   await Promise.all(
@@ -83,15 +91,17 @@ async function batchedTps(kind: "transfer" | "inference"): Promise<{ txPerSec: n
   );
   while (node.pendingCount > 0) await request("evm_mine");
   const seconds = (performance.now() - t0) / 1000;
+  const cpuMsPerTx = cpuMsSince(cpu) / N_BATCHED;
   await request("evm_setAutomine", [true]);
   const mined = Number(node.headNumber - head0);
   const included = node.blocks.slice(Number(head0) + 1).reduce((n, b) => n + b.transactions.length, 0);
   if (included !== N_BATCHED) throw new Error(`only ${included} of ${N_BATCHED} transactions were mined`);
-  return { txPerSec: N_BATCHED / seconds, blocks: mined };
+  return { txPerSec: N_BATCHED / seconds, blocks: mined, cpuMsPerTx };
 }
 
-async function callLatency(data: Hex): Promise<{ p50Ms: number; p99Ms: number; callsPerSec: number }> {
+async function callLatency(data: Hex): Promise<{ p50Ms: number; p99Ms: number; callsPerSec: number; cpuMsPerCall: number }> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -105,7 +115,7 @@ async function callLatency(data: Hex): Promise<{ p50Ms: number; p99Ms: number; c
   const seconds = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  return { p50Ms: round(pct(50)), p99Ms: round(pct(99)), callsPerSec: round(latencies.length / seconds) };
+  return { p50Ms: round(pct(50)), p99Ms: round(pct(99)), callsPerSec: round(latencies.length / seconds), cpuMsPerCall: round(cpuMsSince(cpu) / latencies.length) };
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -129,10 +139,17 @@ console.log(
       bench: "node",
       transport: "HTTP JSON-RPC, 127.0.0.1",
       txPerSec: {
-        automine: { inference: round(automineInference), referenceTransfer: round(automineTransfer), txs: N_AUTOMINE, ratio: round(automineInference / automineTransfer) },
+        automine: {
+          inference: round(automineInference.txPerSec),
+          referenceTransfer: round(automineTransfer.txPerSec),
+          cpuMsPerTx: { inference: round(automineInference.cpuMsPerTx), referenceTransfer: round(automineTransfer.cpuMsPerTx) },
+          txs: N_AUTOMINE,
+          ratio: round(automineInference.txPerSec / automineTransfer.txPerSec),
+        },
         batched: {
           inference: round(batchedInference.txPerSec),
           referenceTransfer: round(batchedTransfer.txPerSec),
+          cpuMsPerTx: { inference: round(batchedInference.cpuMsPerTx), referenceTransfer: round(batchedTransfer.cpuMsPerTx) },
           txs: N_BATCHED,
           blocks: { inference: batchedInference.blocks, transfer: batchedTransfer.blocks },
           ratio: round(batchedInference.txPerSec / batchedTransfer.txPerSec),
@@ -145,7 +162,9 @@ console.log(
         reference: { what: "InferenceDemo.inferences(): one SLOAD, no AIVM work", ...referenceCall },
         ratioP50: round(inferenceCall.p50Ms / referenceCall.p50Ms),
       },
+      // The machine is shared: wall-clock figures scale with load; cpuMs* are this process's CPU time.
       loadAverage1m: round(loadavg()[0]!),
+      cpus: availableParallelism(),
     },
     null,
     2,
