@@ -5,7 +5,17 @@ import { bytesToHex, hexToBytes } from "viem";
 import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
 import { encodeProgram, type Program } from "../codec/program.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { AivmError } from "../engine/errors.ts";
 import type { ProgramExecutor } from "./onnx-run.ts";
+
+/** The node cannot be used for the requested step (no accounts, a reverted store transaction). */
+export class ChainAccessError extends AivmError {
+  override name = "ChainAccessError";
+  override readonly code = "CHAIN_ACCESS";
+  constructor(reason: string) {
+    super(`Chain access failed: ${reason}.`, { docsPath: "models.md" });
+  }
+}
 
 export const TGRAPH_ADDRESS = "0x000000000000000000000000000000000000a108" as const;
 export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
@@ -29,7 +39,7 @@ export async function connect(target: string | { request(args: { method: string;
   const transport: Transport = typeof target === "string" ? http(target, { timeout: 600_000 }) : custom(target);
   const pub = createPublicClient({ transport }) as PublicClient;
   const accounts = (await pub.request({ method: "eth_accounts" } as never)) as Hex[];
-  if (!accounts.length) throw new Error("the node has no unlocked accounts (eth_accounts is empty)");
+  if (!accounts.length) throw new ChainAccessError("the node has no unlocked accounts (eth_accounts is empty)");
   const wallet = createWalletClient({ transport, account: accounts[0]! });
   return { public: pub, wallet, account: accounts[0]! };
 }
@@ -79,6 +89,6 @@ export async function tstore(conn: ChainConnection, target: number, data: Uint8A
   const id = bytesToHex(handle.subarray(handle.length - 32));
   const txHash = await conn.wallet.sendTransaction({ to: TSTORE_ADDRESS, data: calldata, account: conn.account, chain: null });
   const receipt = await conn.public.waitForTransactionReceipt({ hash: txHash });
-  if (receipt.status !== "success") throw new Error(`TSTORE transaction ${txHash} reverted`);
+  if (receipt.status !== "success") throw new ChainAccessError(`TSTORE transaction ${txHash} reverted`);
   return { id, txHash, gasUsed: receipt.gasUsed };
 }
