@@ -3,11 +3,29 @@
 import type { HardhatPlugin } from "hardhat/types/plugins";
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../rpc/server.ts";
 
 export { AIVM_IN_PROCESS_URL, AIVM_NETWORK, AIVM_NETWORK_NAME } from "./in-process.ts";
 export { pinnedSolc, type PinnedSolc } from "./solc.ts";
-export { deployModelPackage, encodeModelInput, predictLocally, parsePackage, int8Tensor, encodeTensor, decodeTensor, hasFashionMnist, loadFashionMnist, FASHION_MNIST_CLASSES, type ModelPackage, type DeployModelOptions, type Eip1193Like } from "./model.ts";
+export {
+  deployModelPackage,
+  loadModelPackage,
+  encodeModelInput,
+  predictLocally,
+  int8Tensor,
+  encodeTensor,
+  decodeTensor,
+  hasFashionMnist,
+  loadFashionMnist,
+  FASHION_MNIST_CLASSES,
+  type ModelPackage,
+  type DeployResult,
+  type DeployModelOptions,
+  type Eip1193Like,
+} from "./model.ts";
+
+// The node's defaults (src/rpc/server.ts), repeated so loading the plugin does not load the node.
+const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_PORT = 8545;
 
 const aivmPlugin: HardhatPlugin = {
   id: "aivm",

@@ -1,6 +1,6 @@
 // Between Hardhat's JSON-RPC objects and the AIVM EIP-1193 provider (src/rpc/provider.ts).
 import type { JsonRpcRequest, JsonRpcResponse } from "hardhat/types/providers";
-import { createAivmProvider, type AivmProvider, type AivmProviderOptions } from "../rpc/provider.ts";
+import type { AivmProvider, AivmProviderOptions } from "../rpc/provider.ts";
 
 /** A provider created on first use, so connections that never send a request cost nothing. */
 export interface LazyAivmProvider {
@@ -14,7 +14,8 @@ export function lazyAivmProvider(options: AivmProviderOptions = {}): LazyAivmPro
   return {
     get() {
       if (closed) return Promise.reject(new Error("The AIVM in-process network connection is closed."));
-      pending ??= createAivmProvider(options);
+      // The node (EthereumJS, precompiles) loads on first use, not with the plugin.
+      pending ??= import("../rpc/provider.ts").then(({ createAivmProvider }) => createAivmProvider(options));
       return pending;
     },
     async close() {

@@ -7,12 +7,12 @@ import {
   encodeModelInput,
   hasFashionMnist,
   loadFashionMnist,
-  parsePackage,
+  loadModelPackage,
   predictLocally,
 } from "aivm/hardhat";
 
 // Built with: npx aivm model pack fashion_mlp.onnx --calibration /usr/share/datasets/fashion-mnist --samples 64
-const pkg = parsePackage(readFileSync(new URL("../models/fashion_mlp.aivm.json", import.meta.url), "utf8"));
+const pkg = await loadModelPackage(readFileSync(new URL("../models/fashion_mlp.aivm.json", import.meta.url), "utf8"));
 
 /** Real test images when the Debian dataset is installed, else deterministic synthetic ones. */
 function images(n: number): { pixels: number[]; label?: number }[] {
@@ -42,9 +42,9 @@ describe("FashionClassifier (a model deployed through the ModelRegistry)", async
     let agree = 0;
     const sample = images(8);
     for (const { pixels, label } of sample) {
-      const input = encodeModelInput(pkg, [1, 784], pixels);
+      const input = await encodeModelInput(pkg, [1, 784], pixels);
       const onChain = Number(await classifier.read.classify([input]));
-      assert.equal(onChain, predictLocally(pkg, [1, 784], pixels));
+      assert.equal(onChain, await predictLocally(pkg, [1, 784], pixels));
       if (onChain === label) agree++;
     }
     if (sample[0]!.label !== undefined) assert.ok(agree >= 6, `${agree}/8 agree with the dataset labels`);
@@ -52,8 +52,9 @@ describe("FashionClassifier (a model deployed through the ModelRegistry)", async
 
   it("records a classification in a transaction", async function () {
     const [{ pixels }] = images(1);
-    const expected = BigInt(predictLocally(pkg, [1, 784], pixels!));
-    await viem.assertions.emit(classifier.write.classifyAndCount([encodeModelInput(pkg, [1, 784], pixels!)]), classifier, "Classified");
+    const expected = BigInt(await predictLocally(pkg, [1, 784], pixels!));
+    const input = await encodeModelInput(pkg, [1, 784], pixels!);
+    await viem.assertions.emit(classifier.write.classifyAndCount([input]), classifier, "Classified");
     assert.equal(await classifier.read.countOf([expected]), 1n);
   });
 });
