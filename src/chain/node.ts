@@ -710,11 +710,46 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** hardhat_setBalance. */
   async setBalance(address: Hex, balance: bigint): Promise<void> {
-    await this.queue.run(async () => {
+    await this.editState(async (sm) => {
       const addr = createAddressFromString(address);
-      const account = (await this.stateManager.getAccount(addr)) ?? new Account();
+      const account = (await sm.getAccount(addr)) ?? new Account();
       account.balance = balance;
-      await this.stateManager.putAccount(addr, account);
+      await sm.putAccount(addr, account);
+    });
+  }
+
+  /** hardhat_setNonce. */
+  async setNonce(address: Hex, nonce: bigint): Promise<void> {
+    await this.editState(async (sm) => {
+      const addr = createAddressFromString(address);
+      const account = (await sm.getAccount(addr)) ?? new Account();
+      account.nonce = nonce;
+      await sm.putAccount(addr, account);
+    });
+  }
+
+  /** hardhat_setCode. */
+  async setCode(address: Hex, code: Hex): Promise<void> {
+    await this.editState(async (sm) => {
+      const addr = createAddressFromString(address);
+      if (!(await sm.getAccount(addr))) await sm.putAccount(addr, new Account());
+      await sm.putCode(addr, hexToBytes(code));
+    });
+  }
+
+  /** hardhat_setStorageAt: `value` is a 32-byte word. */
+  async setStorageAt(address: Hex, slot: Hex, value: Hex): Promise<void> {
+    await this.editState(async (sm) => {
+      const addr = createAddressFromString(address);
+      if (!(await sm.getAccount(addr))) await sm.putAccount(addr, new Account());
+      await sm.putStorage(addr, setLengthLeft(hexToBytes(slot), 32), hexToBytes(value));
+    });
+  }
+
+  /** A state edit outside any block: applied, flushed into the trie, and the new root persisted. */
+  private async editState(edit: (sm: MerkleStateManager) => Promise<void>): Promise<void> {
+    await this.queue.run(async () => {
+      await edit(this.stateManager);
       await this.store.putMeta(this.meta(await this.stateManager.getStateRoot()));
     });
   }

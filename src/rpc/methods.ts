@@ -248,6 +248,24 @@ export function createMethodTable(node: DevNode): MethodTable {
       await node.setBalance(address(who, "address"), quantity(balance, "balance"));
       return true;
     },
+    hardhat_setNonce: async (params) => {
+      const [who, nonce] = p(params, 2, 2, "hardhat_setNonce");
+      await node.setNonce(address(who, "address"), quantity(nonce, "nonce"));
+      return true;
+    },
+    hardhat_setCode: async (params) => {
+      const [who, code] = p(params, 2, 2, "hardhat_setCode");
+      await node.setCode(address(who, "address"), data(code, "code"));
+      return true;
+    },
+    hardhat_setStorageAt: async (params) => {
+      const [who, slot, value] = p(params, 3, 3, "hardhat_setStorageAt");
+      const word = data(value, "value");
+      if (word.length !== 66) throw new InvalidParamsError("Invalid value: expected a 32-byte word.");
+      await node.setStorageAt(address(who, "address"), q(quantity(slot, "slot")) as `0x${string}`, word);
+      return true;
+    },
+    hardhat_getAutomine: () => node.automine,
     hardhat_impersonateAccount: (params) => {
       const [who] = p(params, 1, 1, "hardhat_impersonateAccount");
       node.impersonate(address(who, "address"));

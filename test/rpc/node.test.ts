@@ -86,6 +86,12 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
       assert.equal(receipt.from, whale);
       assert.equal(await req("eth_getBalance", [ALICE_TO, "latest"]), "0x7");
       assert.equal(await req("eth_getBalance", [ALICE_TO, "0x0"]), "0x0", "state at block 0");
+      await req("hardhat_setCode", [whale.replace("bb", "cc"), "0x602a60005260206000f3"]);
+      assert.equal(await req("eth_call", [{ to: whale.replace("bb", "cc") }]), `0x${"00".repeat(31)}2a`, "code set by hardhat_setCode runs");
+      await req("hardhat_setStorageAt", [ALICE_TO, "0x1", `0x${"00".repeat(31)}07`]);
+      assert.equal(await req("eth_getStorageAt", [ALICE_TO, "0x1", "latest"]), `0x${"00".repeat(31)}07`);
+      await req("hardhat_setNonce", [ALICE_TO, "0x9"]);
+      assert.equal(await req("eth_getTransactionCount", [ALICE_TO, "latest"]), "0x9");
       const meta = await req("hardhat_metadata");
       assert.equal(meta.chainId, 31337);
       assert.equal(meta.latestBlockNumber, 1);
