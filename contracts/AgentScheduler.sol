@@ -19,6 +19,9 @@ contract AgentScheduler is IAgentScheduler {
     /// @dev Units charged per request on top of model and callback gas: covers the scheduler's own
     ///      bookkeeping and heap work (measured bound in docs/contracts-gas.md).
     uint64 public constant REQUEST_OVERHEAD = 100_000;
+    /// @dev The same for inference requests, which also resolve the version, call TCUSTOM and TCOMMIT
+    ///      and copy the output into the callback (measured in docs/contracts-gas.md).
+    uint64 public constant INFER_OVERHEAD = 150_000;
     /// @dev The stake weight is min(isqrt(stake / stakeUnit), MAX_STAKE_STEPS).
     uint256 public constant MAX_STAKE_STEPS = 32;
     /// @dev Stake steps are worth this many weight points; the latency credit adds at most MAX_LATENCY_CREDIT.
@@ -187,7 +190,7 @@ contract AgentScheduler is IAgentScheduler {
         r.class_ = class_;
         r.callbackGas = callbackGas;
         // Summed in 256 bits: a huge declared quote is refused as too large, not by an overflow panic.
-        uint256 units = uint256(m.gasQuote) + callbackGas + REQUEST_OVERHEAD;
+        uint256 units = uint256(m.gasQuote) + callbackGas + INFER_OVERHEAD;
         if (units > _capacity) revert RequestTooLarge(units, _capacity);
         r.units = uint64(units);
         r.input = input;
@@ -285,7 +288,7 @@ contract AgentScheduler is IAgentScheduler {
         returns (uint256 units, uint256 fee)
     {
         IModelRegistry.Resolved memory m = _registry.resolve(modelId, pinnedVersion);
-        units = uint256(m.gasQuote) + callbackGas + REQUEST_OVERHEAD;
+        units = uint256(m.gasQuote) + callbackGas + INFER_OVERHEAD;
         fee = _gasFee(units) + m.fee;
     }
 

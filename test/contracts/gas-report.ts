@@ -4,7 +4,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../src/chain/solc.ts";
 import type { TxResult } from "./harness.ts";
-import { Class, makeSpec, schedulerFixture } from "./fixtures.ts";
+import { bytesToHex, type Hex } from "viem";
+import { Class, makeSpec, proposeAndApprove, schedulerFixture } from "./fixtures.ts";
+import { encodeTensor } from "../../src/codec/tensor.ts";
+import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { OP_CODES } from "../../src/engine/registry.ts";
+import { tensor } from "../../src/engine/tensor.ts";
 
 const rows: { contract: string; entry: string; scenario: string; gas: bigint }[] = [];
 function record(contract: string, entry: string, scenario: string, r: TxResult): TxResult {
@@ -12,6 +17,14 @@ function record(contract: string, entry: string, scenario: string, r: TxResult):
   rows.push({ contract, entry, scenario, gas: r.gasUsed });
   return r;
 }
+
+const RELU: Program = {
+  stateCount: 0,
+  values: [{ kind: "input", dtype: "int8", shape: [1, 8] }],
+  nodes: [{ op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} }],
+  outputs: [1],
+};
+let perInfer = 0;
 
 async function main(): Promise<void> {
   const f = await schedulerFixture();
@@ -81,7 +94,29 @@ async function main(): Promise<void> {
     await c.sendOk(a[6]!, s, "processEpoch", []);
   }
   await c.setBlock(c.blockNumber + 10n);
-  S("processEpoch", "empty slot, empty queue", await c.send(a[6]!, s, "processEpoch", []));
+  const emptySlotGas = S("processEpoch", "empty slot, empty queue", await c.send(a[6]!, s, "processEpoch", [])).gasUsed;
+
+  // An inference on the real precompiles (relu over int8[1,8]) with an EOA callback: what the
+  // scheduler spends beyond the model's own quoted gas.
+  let inferRow = "";
+  if (c.aivm) {
+    const agent = await c.deploy("TestAgent", a[0]!, [s.address]);
+    const programBytes = bytesToHex(encodeProgram(RELU));
+    const programId = (await c.sendOk(a[0]!, agent, "storeTensor", [2, programBytes])).result as Hex;
+    const inputId = (await c.sendOk(a[0]!, agent, "storeTensor", [1, bytesToHex(encodeTensor(tensor("int8", [1, 8], [-5, 3, 0, 127, -128, 9, -1, 42])))])).result as Hex;
+    const quote = (await c.read(agent, "quoteCustom", [programId, inputId])) as bigint;
+    const modelId = (await c.sendOk(a[4]!, f.registry, "createModel", [programId, 0])).result as bigint;
+    await proposeAndApprove(f, modelId, makeSpec(77, { programHash: programId, programHandle: programId, gasQuote: quote }));
+    await c.sendOk(a[2]!, s, "registerAgent", [a[2]!.address], { value: 1_000n });
+    const agentId = 2n; // agent 1 was registered above
+    await c.sendOk(a[2]!, s, "submitInfer", [agentId, modelId, 0, inputId, Class.RT, 0], { value: 10n ** 8n });
+    await c.setBlock(c.blockNumber + 10n);
+    const p = S("processEpoch", "1 RT inference on the real precompiles (EOA callback)", await c.send(a[6]!, s, "processEpoch", []));
+    // Subtract the fixed per-call cost measured on the empty slot, as for the tick rows.
+    const overhead = p.gasUsed - emptySlotGas - quote;
+    inferRow = `| 1 RT inference (relu on int8[1,8], quote ${quote.toLocaleString("en-US")} gas), vs INFER_OVERHEAD 150,000 | 1 | ${overhead.toLocaleString("en-US")} beyond the quote and the empty-slot cost |`;
+    perInfer = Number(overhead);
+  }
 
   const md = [
     "# Contract gas",
@@ -104,13 +139,15 @@ async function main(): Promise<void> {
     "",
     "## Scheduler overhead per request",
     "",
-    "`REQUEST_OVERHEAD` (100,000 units) is charged per request on top of the model's gas quote and the",
-    "callback gas, and must cover the scheduler's own work in `processEpoch`. Measured (processEpoch",
-    "gas − 21,000, divided by the requests run, EOA callbacks so no callback gas is spent):",
+    "`REQUEST_OVERHEAD` (100,000 units per tick) and `INFER_OVERHEAD` (150,000 units per inference) are",
+    "charged on top of the model's gas quote and the callback gas, and must cover the scheduler's own",
+    "work in `processEpoch`. Measured with EOA callbacks, so no callback gas is spent (ticks: processEpoch",
+    "gas − 21,000 divided by the requests run; inference: processEpoch gas − the empty-slot gas − the quote):",
     "",
     "| epoch | requests run | gas per request |",
     "|---|---:|---:|",
     ...perRequest.map((p, i) => `| ${i === 0 ? "2 reserved + Bulk" : "Bulk from a 55-deep heap"} | ${p.n} | ${p.perRequest.toLocaleString("en-US")} |`),
+    ...(inferRow ? [inferRow] : []),
     "",
     "Both stay well under 100,000. Since a request's units already include its model quote and callback",
     "gas, a slot's executed gas stays within its capacity (model gas scaled by the multiplier) plus a",
@@ -119,7 +156,7 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   writeFileSync(join(REPO_ROOT, "docs", "contracts-gas.md"), md);
-  console.log(JSON.stringify({ rows: rows.map((r) => ({ ...r, gas: Number(r.gas) })), perRequest: perRequest.map((p) => ({ n: p.n, gas: Number(p.perRequest) })) }, null, 1));
+  console.log(JSON.stringify({ inferOverhead: perInfer, rows: rows.map((r) => ({ ...r, gas: Number(r.gas) })), perRequest: perRequest.map((p) => ({ n: p.n, gas: Number(p.perRequest) })) }, null, 1));
 }
 
 await main();

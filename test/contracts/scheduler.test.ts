@@ -8,6 +8,7 @@ import type { Deployed } from "./harness.ts";
 import { Class, UNIT_CONFIG, freshScheduler, makeSpec, proposeAndApprove, setMultiplier, type SchedulerFixture } from "./fixtures.ts";
 
 const OVERHEAD = 100_000n;
+const INFER_OVERHEAD = 150_000n;
 const ZERO = `0x${"00".repeat(20)}` as Hex;
 const INPUT = `0x${"11".repeat(32)}` as Hex;
 
@@ -260,7 +261,7 @@ describe("AgentScheduler fees and models", () => {
     const [units, fee] = await f.chain.read(f.scheduler, "quoteTick", [1]);
     assert.deepEqual([units, fee], [100_001n, 150_002n]); // ceil(100001 · 1.5)
     const [iu, ifee] = await f.chain.read(f.scheduler, "quoteInfer", [f.modelId, 0, 0]);
-    assert.equal(iu, 50_000n + OVERHEAD);
+    assert.equal(iu, 50_000n + INFER_OVERHEAD);
     assert.equal(ifee, ((iu * 3n + 1n) / 2n) + 1_000_000n);
   });
 
@@ -270,10 +271,10 @@ describe("AgentScheduler fees and models", () => {
     await f.chain.sendOk(a[1]!, f.scheduler, "registerAgent", [a[1]!.address], { value: 1_000n });
     const dear = await proposeAndApprove(f, f.modelId, makeSpec(3, { fee: 2n ** 100n }));
     const e = await expectError(f, 1, f.scheduler, "submitInfer", [1n, f.modelId, dear, INPUT, Class.Bulk, 0], "FeeTooLarge", 10n ** 6n);
-    assert.equal(e.args[0], 2n ** 100n + 150_000n);
+    assert.equal(e.args[0], 2n ** 100n + 50_000n + INFER_OVERHEAD);
     const huge = await proposeAndApprove(f, f.modelId, makeSpec(4, { gasQuote: 2n ** 64n - 1n }));
     const big = await expectError(f, 1, f.scheduler, "submitInfer", [1n, f.modelId, huge, INPUT, Class.Bulk, 0], "RequestTooLarge", 10n ** 6n);
-    assert.deepEqual(big.args, [2n ** 64n - 1n + OVERHEAD, UNIT_CONFIG.capacity]);
+    assert.deepEqual(big.args, [2n ** 64n - 1n + INFER_OVERHEAD, UNIT_CONFIG.capacity]);
   });
 
   it("never admits an unapproved version; followers get the active version at submission", async () => {
@@ -293,8 +294,8 @@ describe("AgentScheduler fees and models", () => {
     const pinned = await f.chain.sendOk(a[0]!, agent, "submitInfer", [f.modelId, 1, INPUT, Class.Bulk, 0], { value: 10n ** 7n });
     const r2 = await f.chain.read(f.scheduler, "getRequest", [follow2.result]);
     const r3 = await f.chain.read(f.scheduler, "getRequest", [pinned.result]);
-    assert.deepEqual([r2.version, r2.units], [2, 70_000n + OVERHEAD]);
-    assert.deepEqual([r3.version, r3.units], [1, 50_000n + OVERHEAD]);
+    assert.deepEqual([r2.version, r2.units], [2, 70_000n + INFER_OVERHEAD]);
+    assert.deepEqual([r3.version, r3.units], [1, 50_000n + INFER_OVERHEAD]);
   });
 
   it("refunds a request whose version is revoked before it runs, and never runs it", async () => {
