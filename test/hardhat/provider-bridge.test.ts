@@ -49,3 +49,14 @@ test("the in-process marker URL is recognised with or without its trailing slash
   assert.ok(isInProcessUrl(AIVM_IN_PROCESS_URL.slice(0, -1)));
   assert.ok(!isInProcessUrl("http://127.0.0.1:8545"));
 });
+
+test("the config hook adds the aivm network, but never over a user's own `aivm` entry", async () => {
+  const { default: factory } = await import("../../src/hardhat/hook-handlers/config.ts");
+  const hooks = await factory();
+  const identity = async (c: object) => c;
+  const added = (await hooks.extendUserConfig!({ networks: { other: { type: "http", url: "http://x" } } }, identity)) as { networks: Record<string, { url?: string }> };
+  assert.equal(added.networks.aivm?.url, AIVM_IN_PROCESS_URL);
+  assert.equal(added.networks.other?.url, "http://x");
+  const own = { networks: { aivm: { type: "http" as const, url: "http://127.0.0.1:9999" } } };
+  assert.deepEqual(await hooks.extendUserConfig!(own, identity), own);
+});
