@@ -31,6 +31,7 @@ import { encodeHandle } from "../../precompiles/handles.ts";
 
 const STORE_IN = parseAbiParameters("uint8 target, bytes32 key, bytes data");
 const GRAPH_IN = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
+const OP_IN = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
 const ZERO32 = `0x${"00".repeat(32)}` as Hex;
 const wire = (t: Tensor) => bytesToHex(encodeTensor(t));
 const probeAbi = () => contract("AivmProbe").abi;
@@ -156,12 +157,27 @@ describe("congestion multiplier", () => {
     const heavy = encodeAbiParameters(GRAPH_IN, [bytesToHex(encodeProgram(burn)), [wire(a), wire(b)], 1]);
     const call = encodeFunctionData({ abi: probeAbi(), functionName: "probe", args: [A.TGRAPH, heavy] });
 
+    // A contract-side measurement: AivmProbe.probe takes gasleft() around the CALL. The same call at
+    // two multipliers has the same EVM overhead, so the difference it sees is the formula's difference.
+    const x64 = tensor("int8", [64, 64], ints(64 * 64, 6));
+    const small = encodeAbiParameters(OP_IN, [[wire(x64), wire(x64)], [], [], 0]);
+    const measure = async () => {
+      const m = chain.runtime.multiplier;
+      const sent = await chain.sendCall(probeAbi(), probe, "probe", [A.TMATMUL, small]);
+      return { m, solidityGas: (sent.ret as [boolean, Hex, bigint])[2] };
+    };
+    const atStart = await measure();
+
     const seen: bigint[] = [await read()];
     for (let i = 0; i < 3; i++) {
       const { block } = await chain.mine([{ to: probe, data: call, gasLimit: 45_000_000n }, { to: probe, data: call, gasLimit: 45_000_000n }]);
       assert.ok(chain.runtime.blocks.get(block.header.number)!.anchor.flops > TARGET_BLOCK_FLOPS);
       seen.push(await read());
     }
+    const atPeak = await measure();
+    assert.ok(atPeak.m > atStart.m);
+    const quote = (m: bigint) => quoteOp(getOp("matmul"), [x64, x64], {}, m).gas;
+    assert.equal(atPeak.solidityGas - atStart.solidityGas, quote(atPeak.m) - quote(atStart.m), "gasleft() in Solidity moves exactly as the formula");
     for (let i = 0; i < 3; i++) {
       await chain.mine([]);
       seen.push(await read());
