@@ -114,6 +114,12 @@ contract TestAgent is IAgentCallback {
 
     receive() external payable {
         if (!acceptEth) revert RefusedEth();
+        // Re-entering withdraw from the ETH transfer must fail too.
+        if (mode == Mode.ReenterWithdraw) {
+            (bool ok, bytes memory ret) = address(scheduler).call(abi.encodeCall(IAgentScheduler.withdraw, ()));
+            if (ok) reentrySucceeded += 1;
+            else lastReentryError = ret.length >= 4 ? bytes4(ret) : bytes4(0);
+        }
     }
 
     function _behave() private {

@@ -252,6 +252,19 @@ describe("AgentScheduler epoch processing", () => {
     }
     assert.equal(await f.chain.read(f.scheduler, "nextSlot"), 2n);
   });
+
+  it("blocks re-entry into withdraw from the ETH transfer, and pays exactly once", async () => {
+    const f = await freshScheduler();
+    const agent = await testAgent(f, 3_000n);
+    await f.chain.sendOk(f.chain.accounts[0]!, agent, "unstakeFromScheduler", [2_000n]);
+    await f.chain.sendOk(f.chain.accounts[0]!, agent, "setMode", [4]);
+    const before = await f.chain.balance(agent.address);
+    const w = await f.chain.sendOk(f.chain.accounts[0]!, agent, "withdrawFromScheduler", []);
+    assert.equal(w.events.filter((e) => e.eventName === "Withdrawn").length, 1);
+    assert.equal(await f.chain.balance(agent.address), before + 2_000n);
+    assert.equal(await f.chain.read(agent, "lastReentryError"), toFunctionSelector("Reentrancy()"));
+    assert.equal(await f.chain.read(agent, "reentrySucceeded"), 0n);
+  });
 });
 
 describe("AgentScheduler fees and models", () => {
