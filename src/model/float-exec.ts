@@ -407,7 +407,7 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
   const opt = (i: number): HostTensor | undefined => (node.inputs[i] ? env.get(node.inputs[i]!) : undefined);
   const a = node.attrs;
   switch (node.op) {
-    case "Identity": case "Dropout":
+    case "Identity": case "Dropout": case "aivm.Copy":
       return [input(0)];
     case "Add": return [binary(input(0), input(1), (x, y) => x + y, where)];
     case "Sub": return [binary(input(0), input(1), (x, y) => x - y, where)];

@@ -176,7 +176,7 @@ export function fusePatterns(graph: FloatGraph): void {
     if (graph.outputs.includes(dst)) {
       const p = producer(graph, src);
       if (p && !graph.outputs.includes(src)) renameValue(graph, src, dst);
-      else graph.nodes.push({ op: "Reshape", name: n.name, inputs: [src], outputs: [dst], attrs: { shape: [] } });
+      else graph.nodes.push({ op: "aivm.Copy", name: n.name, inputs: [src], outputs: [dst], attrs: {} });
     } else renameValue(graph, dst, src);
   }
   fuseLayerNorm(graph);

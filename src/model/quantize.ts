@@ -406,7 +406,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       c.set({ ref, q: { dtype: "int32", scale: 1, zeroPoint: 0, integer: true } });
       return;
     }
-    case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": {
+    case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": case "aivm.Copy": {
       c.set(c.reshape(floatIn(0), outShape(), label));
       return;
     }

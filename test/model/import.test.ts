@@ -202,3 +202,20 @@ test("a run-time B operand widened to int16 runs as two exact int8 matmul passes
   assert.ok(maxRelError(widened.outputs[0]!, ref!) < 0.02, `widened error ${maxRelError(widened.outputs[0]!, ref!)}`);
   assert.ok(maxRelError(int8Only.outputs[0]!, ref!) > 0.02, `int8-only error ${maxRelError(int8Only.outputs[0]!, ref!)}`);
 });
+
+test("Identity and Dropout are removed, also when they feed a graph output straight from an input", async () => {
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [2, 3] }],
+    outputs: [{ name: "y", shape: [2, 3] }, { name: "z", shape: [2, 3] }],
+    nodes: [
+      { op: "Identity", inputs: ["x"], outputs: ["y"] },
+      { op: "Relu", inputs: ["x"], outputs: ["r"] },
+      { op: "Dropout", inputs: ["r"], outputs: ["z"] },
+    ],
+  });
+  const x = hostTensor("float32", [2, 3], [1, -2, 3, -4, 5, -6]);
+  const { outputs, prepared } = await runOnnx(bytes, [x]);
+  assert.deepEqual(prepared.calibration.model.program.nodes.map((n) => n.op), [6]);
+  assert.ok(maxRelError(outputs[0]!, x) < 0.01);
+  assert.ok(maxRelError(outputs[1]!, hostTensor("float32", [2, 3], [1, 0, 3, 0, 5, 0])) < 0.01);
+});
