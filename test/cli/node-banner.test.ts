@@ -1,0 +1,41 @@
+// `aivm node --demo` (what npm start runs): the banner lists accounts, keys, precompile and system
+// addresses and the demo model, and the printed aivm_quote example works as printed.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { REPO, call, spawnAivmNode, waitForExit } from "./helpers.ts";
+
+const run = promisify(execFile);
+
+describe("aivm node --demo", () => {
+  it("prints accounts, addresses, the demo and a working example", async () => {
+    const node = await spawnAivmNode(["--demo"]);
+    try {
+      const out = node.output();
+      assert.match(out, /\(0\) 0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\n {4}private key: 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80/);
+      assert.match(out, /\(9\) 0x[0-9a-f]{40}/);
+      assert.match(out, /Mnemonic: test test test test test test test test test test test junk/);
+      assert.match(out, /TMATMUL {3}0x000000000000000000000000000000000000a101/);
+      assert.match(out, /BlockAnchor {6}0x000000000000000000000000000000000000a110/);
+      assert.match(out, /InferenceDemo at 0x5fbdb2315678afecb367f032d93f642f64180aa3/);
+      const body = /--data '([^']+)'/.exec(out)?.[1];
+      assert.ok(body, "the banner prints a JSON-RPC request");
+      const response = (await (await fetch(node.url, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as any;
+      assert.ok(BigInt(response.result.aivmGas) > 0n, "the printed aivm_quote example charges AIVM gas");
+      assert.equal(response.result.receipts[0].opcode, "TMATMUL");
+      assert.equal(await call(node.url, "eth_chainId"), "0x7a69");
+    } finally {
+      node.child.kill("SIGTERM");
+      await waitForExit(node.child);
+    }
+    assert.equal(node.child.exitCode, 0, "SIGTERM shuts down cleanly");
+  });
+
+  it("rejects a bad --port with a usage error", async () => {
+    const error = await run(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--port", "http"], { cwd: REPO }).catch((e: unknown) => e as { code: number; stderr: string });
+    assert.equal((error as { code: number }).code, 1);
+    assert.match((error as { stderr: string }).stderr, /port must be an integer/);
+  });
+});
