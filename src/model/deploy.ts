@@ -9,6 +9,7 @@ import type { IoSpec } from "./quantize.ts";
 
 export const TSTORE_PERSISTENT = 1;
 export const TSTORE_PROGRAM = 2;
+export const TSTORE_SHARDED = 4;
 /** IModelRegistry.Status.Active */
 const STATUS_ACTIVE = 3;
 
@@ -30,13 +31,19 @@ export function packSchema(specs: readonly IoSpec[]): Hex {
 }
 
 export async function uploadPackage(conn: ChainConnection, pkg: ModelPackage, onProgress?: (done: number, total: number) => void): Promise<DeployResult> {
-  const total = pkg.shards.length + 1;
+  const manifests = pkg.manifests ?? [];
+  const total = pkg.shards.length + manifests.length + 1;
   const shards: DeployResult["shards"] = [];
   for (const s of pkg.shards) {
     const r = await tstore(conn, TSTORE_PERSISTENT, hexToBytes(s.tensor));
-    if (r.id.toLowerCase() !== s.id.toLowerCase()) throw new ModelPackageError(`the store assigned ${r.id} to shard ${s.value}, the package expects ${s.id}`);
+    if (r.id.toLowerCase() !== s.id.toLowerCase()) throw new ModelPackageError(`the store assigned ${r.id} to a shard the package calls ${s.id}`);
     shards.push({ id: r.id, txHash: r.txHash, gasUsed: r.gasUsed.toString() });
     onProgress?.(shards.length, total);
+  }
+  for (const m of manifests) {
+    const r = await tstore(conn, TSTORE_SHARDED, hexToBytes(m.data));
+    if (r.id.toLowerCase() !== m.id.toLowerCase()) throw new ModelPackageError(`the store assigned ${r.id} to the manifest of value ${m.value}, the package expects ${m.id}`);
+    onProgress?.(shards.length + manifests.indexOf(m) + 1, total);
   }
   const p = await tstore(conn, TSTORE_PROGRAM, hexToBytes(pkg.program));
   if (p.id.toLowerCase() !== pkg.programId.toLowerCase()) throw new ModelPackageError(`the store assigned program id ${p.id}, the package expects ${pkg.programId}`);

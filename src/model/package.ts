@@ -2,12 +2,13 @@
 // content-addressed shards, the I/O schema with quantization, the build config and the
 // quantization report. `pack` builds it from an ONNX file and calibration inputs.
 import { bytesToHex, hexToBytes, type Hex } from "viem";
-import { decodeProgram, encodeProgram, type Program, type ValueDecl } from "../codec/program.ts";
-import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
+import { concatHex, encodeAbiParameters, parseAbiParameters, stringToHex } from "viem";
+import { declaredMeta, decodeProgram, encodeProgram, type Program, type ValueDecl } from "../codec/program.ts";
+import { DTYPE_CODES, decodeTensor, encodeTensor } from "../codec/tensor.ts";
 import { commitTensor } from "../commit/tensor-commit.ts";
 import { merkleRoot } from "../commit/merkle.ts";
 import { AivmError, ShapeMismatchError } from "../engine/errors.ts";
-import { byteSize, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { DTYPE_BYTES, allocate, byteSize, tensor, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { quoteProgram } from "../gas/quote.ts";
 import { keccak256 } from "viem";
@@ -20,8 +21,11 @@ export const PACKAGE_FORMAT = "aivm-model/1";
 /** Constants at least this large leave the program and become stored weight shards. */
 export const SHARD_MIN_BYTES = 1024;
 
+/** Weights above this size are split into 1-D shards joined by a manifest (TSTORE target 4). */
+export const SHARD_MAX_BYTES = 24 * 1024;
+
 export interface WeightShard {
-  /** Program value id the shard replaces. */
+  /** Program value id the shard stands for, or −1 when it is a piece of a sharded weight (see `manifests`). */
   value: number;
   /** Content id in the persistent store (the tensor's Tensor Commit; TSTORE target 1 returns it). */
   id: Hex;
@@ -29,6 +33,16 @@ export interface WeightShard {
   shape: number[];
   /** The tensor in the wire format (docs/spec.md#tensor-wire-format). */
   tensor: Hex;
+}
+
+/** A weight stored as several shards: the program's handle is the manifest id. */
+export interface ShardManifestEntry {
+  value: number;
+  /** keccak256("AIVM.shards" ‖ data): the id TSTORE target 4 assigns. */
+  id: Hex;
+  /** abi.encode(uint8 dtype, uint32[] shape, bytes32[] shardIds) — the TSTORE target 4 payload. */
+  data: Hex;
+  shardIds: Hex[];
 }
 
 export interface ModelPackage {
@@ -40,6 +54,8 @@ export interface ModelPackage {
   /** keccak256 of `program` (TSTORE target 2 stores it under this id). */
   programId: Hex;
   shards: WeightShard[];
+  /** Weights split into several shards (stored after their shards). */
+  manifests: ShardManifestEntry[];
   /** Merkle root over the shard ids, in order (ModelRegistry weightsRoot). */
   weightsRoot: Hex;
   inputs: IoSpec[];
@@ -58,22 +74,62 @@ export class ModelPackageError extends AivmError {
   }
 }
 
-/** Moves large constants out of the program into shards referenced by content id. */
-export function shardProgram(program: Program): { program: Program; shards: WeightShard[] } {
+function shardOf(t: Tensor, value: number): WeightShard {
+  return { value, id: bytesToHex(commitTensor(t)), dtype: t.dtype, shape: [...t.shape], tensor: bytesToHex(encodeTensor(t)) };
+}
+
+/**
+ * Moves large constants out of the program into shards referenced by content id; a weight above
+ * SHARD_MAX_BYTES becomes 1-D pieces of at most that size joined by a manifest, so no single
+ * store transaction carries a whole large tensor.
+ */
+export function shardProgram(program: Program): { program: Program; shards: WeightShard[]; manifests: ShardManifestEntry[] } {
   const shards: WeightShard[] = [];
+  const manifests: ShardManifestEntry[] = [];
   const values: ValueDecl[] = program.values.map((v, i) => {
     if (v.kind !== "const" || byteSize(v.tensor) < SHARD_MIN_BYTES) return v;
-    const id = bytesToHex(commitTensor(v.tensor));
-    shards.push({ value: i, id, dtype: v.tensor.dtype, shape: [...v.tensor.shape], tensor: bytesToHex(encodeTensor(v.tensor)) });
-    return { kind: "handle", id: hexToBytes(id), dtype: v.tensor.dtype, shape: [...v.tensor.shape] };
+    const t = v.tensor;
+    let id: Hex;
+    if (byteSize(t) <= SHARD_MAX_BYTES) {
+      const s = shardOf(t, i);
+      shards.push(s);
+      id = s.id;
+    } else {
+      const per = Math.floor(SHARD_MAX_BYTES / DTYPE_BYTES[t.dtype]);
+      const pieces: WeightShard[] = [];
+      for (let o = 0; o < t.data.length; o += per) {
+        const part = t.data.slice(o, Math.min(t.data.length, o + per));
+        pieces.push(shardOf(tensor(t.dtype, [part.length], part), -1));
+      }
+      shards.push(...pieces);
+      const shardIds = pieces.map((p) => p.id);
+      const data = encodeAbiParameters(parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds"), [DTYPE_CODES[t.dtype], [...t.shape], shardIds]);
+      id = keccak256(concatHex([stringToHex("AIVM.shards"), data]));
+      manifests.push({ value: i, id, data, shardIds });
+    }
+    return { kind: "handle", id: hexToBytes(id), dtype: t.dtype, shape: [...t.shape] };
   });
-  return { program: { ...program, values }, shards };
+  return { program: { ...program, values }, shards, manifests };
 }
 
 /** Puts the shards back inline (for running without a chain). */
 export function inlineProgram(pkg: ModelPackage): Program {
   const program = decodeProgram(hexToBytes(pkg.program));
-  const byValue = new Map(pkg.shards.map((s) => [s.value, decodeTensor(hexToBytes(s.tensor))]));
+  const byId = new Map(pkg.shards.map((s) => [s.id.toLowerCase(), decodeTensor(hexToBytes(s.tensor))]));
+  const byValue = new Map<number, Tensor>();
+  for (const s of pkg.shards) if (s.value >= 0) byValue.set(s.value, byId.get(s.id.toLowerCase())!);
+  for (const m of pkg.manifests ?? []) {
+    const parts = m.shardIds.map((id) => byId.get(id.toLowerCase())!);
+    const decl = program.values[m.value]!;
+    const meta = declaredMeta(decl);
+    const data = allocate(meta.dtype, parts.reduce((n, p) => n + p.data.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      data.set(p.data, o);
+      o += p.data.length;
+    }
+    byValue.set(m.value, tensor(meta.dtype, meta.shape, data));
+  }
   return { ...program, values: program.values.map((v, i) => (byValue.has(i) ? { kind: "const", tensor: byValue.get(i)! } : v)) };
 }
 
@@ -102,7 +158,7 @@ export function packModel(onnxBytes: Uint8Array, samples: HostTensor[][], option
 /** Packages an already calibrated model (same result as packModel on the same samples). */
 export function packCalibrated(onnxBytes: Uint8Array, calibration: CalibrationResult, sampleCount: number, options: PackOptions = {}): ModelPackage {
   const { model, wide, report } = calibration;
-  const { program, shards } = shardProgram(model.program);
+  const { program, shards, manifests } = shardProgram(model.program);
   const bytes = encodeProgram(program);
   const pkg: ModelPackage = {
     format: PACKAGE_FORMAT,
@@ -111,6 +167,7 @@ export function packCalibrated(onnxBytes: Uint8Array, calibration: CalibrationRe
     program: bytesToHex(bytes),
     programId: keccak256(bytes),
     shards,
+    manifests,
     weightsRoot: bytesToHex(merkleRoot(shards.map((s) => hexToBytes(s.id)))),
     inputs: model.inputs,
     outputs: model.outputs,
@@ -137,7 +194,11 @@ export function parsePackage(text: string): ModelPackage {
   if (pkg.format !== PACKAGE_FORMAT) throw new ModelPackageError(`format is "${String(pkg.format)}", expected "${PACKAGE_FORMAT}"`);
   if (keccak256(pkg.program) !== pkg.programId) throw new ModelPackageError("programId does not match the program bytes");
   for (const s of pkg.shards) {
-    if (bytesToHex(commitTensor(decodeTensor(hexToBytes(s.tensor)))) !== s.id) throw new ModelPackageError(`shard for value ${s.value} does not match its content id`);
+    if (bytesToHex(commitTensor(decodeTensor(hexToBytes(s.tensor)))) !== s.id) throw new ModelPackageError(`shard ${s.id} does not match its content id`);
+  }
+  pkg.manifests ??= [];
+  for (const m of pkg.manifests) {
+    if (keccak256(concatHex([stringToHex("AIVM.shards"), m.data])) !== m.id) throw new ModelPackageError(`manifest for value ${m.value} does not match its id`);
   }
   return pkg;
 }

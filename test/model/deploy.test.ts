@@ -65,6 +65,9 @@ after(async () => {
 });
 
 test("deploy stores every shard and the program under the package's content ids and activates the version", { skip }, async () => {
+  // The 784×128 int8 weight (98 KiB) is split into ≤ 24 KiB pieces joined by a manifest.
+  assert.ok(pkg.manifests.length >= 1);
+  assert.ok(pkg.shards.every((s) => (s.tensor.length - 2) / 2 <= 24 * 1024 + 64), "every shard fits one small store transaction");
   assert.equal(deployed.shards.length, pkg.shards.length);
   assert.deepEqual(deployed.shards.map((s) => s.id.toLowerCase()), pkg.shards.map((s) => s.id.toLowerCase()));
   assert.equal(deployed.programId.toLowerCase(), pkg.programId.toLowerCase());
