@@ -3,10 +3,13 @@
 //     (contracts/examples/PlainMatmul.sol), both measured in real transactions of the same chain.
 // (b) wall time of a 256×256×256 TMATMUL inside a transaction (runTx through the block builder)
 //     against the engine's matmul alone, same process, same inputs.
+// (c) addTransaction cost at the start and the end of a 300-transaction block: upstream BlockBuilder
+//     (O(n) per transaction) against AivmBlockBuilder (O(1)).
 import { performance } from "node:perf_hooks";
 import type { Log } from "@ethereumjs/evm";
 import { bytesToHex, decodeEventLog, encodeAbiParameters, encodeFunctionData, parseAbiParameters, type Hex } from "viem";
 import { createTestChain, contract, watchPrecompiles } from "../test/precompiles/chain.ts";
+import { buildBlock } from "@ethereumjs/vm";
 import { buildAivmBlock } from "../src/chain/builder.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { getOp } from "../src/engine/registry.ts";
@@ -104,6 +107,26 @@ for (let i = 0; i < warmup + runs; i++) {
   await chain.adopt(builder);
 }
 
+// ── (c) block building: per-transaction cost early vs late in a block, upstream BlockBuilder vs AivmBlockBuilder ──
+const blockTxs = 300;
+async function perTxMs(kind: "upstream" | "aivm") {
+  const c = await createTestChain();
+  const parent = c.blocks.at(-1)!;
+  const opts = { parentBlock: parent, headerData: { timestamp: parent.header.timestamp + 12n, gasLimit: 30_000_000_000n }, blockOpts: { putBlockIntoBlockchain: false } };
+  const builder = kind === "aivm" ? await buildAivmBlock(c.vm, c.runtime, opts) : await buildBlock(c.vm, opts);
+  const txs = Array.from({ length: blockTxs }, () => c.signTx({ to: "0x00000000000000000000000000000000000000aa", data: "0x", gasLimit: 21_000n }));
+  const times: number[] = [];
+  for (const tx of txs) {
+    const t0 = performance.now();
+    await builder.addTransaction(tx);
+    times.push(performance.now() - t0);
+  }
+  const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  return { first50AvgMs: avg(times.slice(0, 50)), last50AvgMs: avg(times.slice(-50)) };
+}
+const upstreamBuild = await perTxMs("upstream");
+const aivmBuild = await perTxMs("aivm");
+
 console.log(
   JSON.stringify(
     {
@@ -126,6 +149,14 @@ console.log(
         commitsMedianMs: median(commitMs),
         commitShareOfTransaction: median(commitMs) / median(txMs),
         note: "in-transaction = AivmBlockBuilder.addTransaction (runTx: calldata, ABI decode, gas, engine, commits, receipt) with the output kept in scratch",
+      },
+      c_block_builder_addTransaction: {
+        transactionsPerBlock: blockTxs,
+        upstream: upstreamBuild,
+        aivm: aivmBuild,
+        upstreamGrowthLastOverFirst: upstreamBuild.last50AvgMs / upstreamBuild.first50AvgMs,
+        aivmGrowthLastOverFirst: aivmBuild.last50AvgMs / aivmBuild.first50AvgMs,
+        note: "value transfers; upstream rebuilds a Block of all transactions so far before each runTx",
       },
     },
     null,
