@@ -13,7 +13,13 @@ export interface DevAccount {
   privateKey: Hex;
 }
 
+// BIP-39 seed derivation is PBKDF2 with 2048 rounds (~0.5 s); nodes created per test reuse it.
+const derived = new Map<string, DevAccount[]>();
+
 export function deriveDevAccounts(mnemonic = DEFAULT_MNEMONIC, count = DEFAULT_ACCOUNT_COUNT): DevAccount[] {
+  const memoKey = `${count}:${mnemonic}`;
+  const cached = derived.get(memoKey);
+  if (cached) return cached.map((a) => ({ ...a }));
   const accounts: DevAccount[] = [];
   for (let addressIndex = 0; addressIndex < count; addressIndex++) {
     const account = mnemonicToAccount(mnemonic, { addressIndex });
@@ -21,5 +27,6 @@ export function deriveDevAccounts(mnemonic = DEFAULT_MNEMONIC, count = DEFAULT_A
     if (!key) throw new Error(`No private key derived for account ${addressIndex}`);
     accounts.push({ address: account.address.toLowerCase() as Hex, privateKey: bytesToHex(key) });
   }
-  return accounts;
+  derived.set(memoKey, accounts);
+  return accounts.map((a) => ({ ...a }));
 }

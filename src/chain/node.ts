@@ -17,7 +17,6 @@ import {
   createAddressFromString,
   hexToBytes,
   setLengthLeft,
-  type PrefixedHexString,
 } from "@ethereumjs/util";
 import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
@@ -851,4 +850,3 @@ async function loadDefaultRuntime(): Promise<AivmRuntime | null> {
   return (await (factory as () => AivmRuntime | Promise<AivmRuntime>)()) ?? null;
 }
 
-export type { PrefixedHexString };
