@@ -653,7 +653,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   startIntervalMining(seconds: number): void {
     this.stopIntervalMining();
     this.intervalTimer = setInterval(() => {
-      this.mine().catch((error) => this.emit("error", error));
+      this.mine().catch((error: unknown) => {
+        // An unhandled "error" event would throw; a failed interval block must not kill the node.
+        if (this.listenerCount("error") > 0) this.emit("error", error);
+        else console.error(`aivm node: interval mining failed: ${errorMessage(error)}`);
+      });
     }, seconds * 1000);
     this.intervalTimer.unref();
   }
