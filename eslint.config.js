@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 const floatCalls = ["exp", "log", "log2", "log10", "pow", "tanh", "sinh", "cosh", "sin", "cos", "tan", "atan", "random", "expm1", "log1p", "cbrt", "hypot", "fround"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "artifacts/**", "cache/**", "examples/**/node_modules/**", "examples/hardhat-project/artifacts/**", "**/*.cjs", "scripts/**/*.py"] },
+  { ignores: ["node_modules/**", "artifacts/**", "cache/**", "examples/**/node_modules/**", "examples/*/artifacts/**", "examples/*/cache/**", "**/*.cjs", "scripts/**/*.py"] },
   ...tseslint.configs.recommended,
   {
     rules: {
