@@ -586,22 +586,30 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
     const rejected: { hash: Hex; reason: string }[] = [];
     const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
-    const deferred = new Set<Hex>();
-    for (const pooled of batch) {
-      // A sender's later transactions follow its deferred one, so nonces stay in order.
-      if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
-        deferred.add(pooled.from);
-        this.pool.push(pooled);
-        continue;
+    let block: Block;
+    try {
+      const deferred = new Set<Hex>();
+      for (const pooled of batch) {
+        // A sender's later transactions follow its deferred one, so nonces stay in order.
+        if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
+          deferred.add(pooled.from);
+          this.pool.push(pooled);
+          continue;
+        }
+        try {
+          const result = await builder.addTransaction(pooled.tx, { skipHardForkValidation: true });
+          included.push({ pooled, result, trace: builder.traces[builder.traces.length - 1]! });
+        } catch (error) {
+          rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
+        }
       }
-      try {
-        const result = await builder.addTransaction(pooled.tx, { skipHardForkValidation: true });
-        included.push({ pooled, result, trace: builder.traces[builder.traces.length - 1]! });
-      } catch (error) {
-        rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
-      }
+      ({ block } = await builder.build());
+    } catch (error) {
+      // Leave the chain as it was: undo the block's state changes and keep its transactions pending.
+      await builder.revert();
+      this.pool = [...batch, ...this.pool.filter((p) => !batch.includes(p))];
+      throw error;
     }
-    const { block } = await builder.build();
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
     const record = this.blockRecord(block, included, anchor);
     this.indexBlock(block, record);
