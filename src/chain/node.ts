@@ -5,7 +5,7 @@
 import { EventEmitter } from "node:events";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, type Block } from "@ethereumjs/block";
-import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/common";
+import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
@@ -52,6 +52,11 @@ export interface DevNodeOptions {
   blockGasLimit?: bigint;
   /** Extra genesis accounts, beside the runtime's and the dev accounts. */
   genesisAccounts?: GenesisAccount[];
+  /**
+   * Faster signature primitives (e.g. a native or WASM secp256k1 ecrecover/ecsign). The default
+   * pure-JS secp256k1 bounds throughput: recovering a raw transaction's sender costs milliseconds.
+   */
+  customCrypto?: CustomCrypto;
 }
 
 export interface LogRecord {
@@ -172,7 +177,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Creates (or, with `dbPath`, reopens) a chain. */
   static async create(options: DevNodeOptions = {}): Promise<DevNode> {
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
-    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague, ...(options.customCrypto ? { customCrypto: options.customCrypto } : {}) });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
     const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
