@@ -1,14 +1,35 @@
 // A block builder for AIVM chains. Upstream BlockBuilder.addTransaction rebuilds a Block holding
 // every transaction so far before each runTx (O(n) per tx, O(n²) per block); this one builds the
 // header-only block once and passes the running gas to runTx, so each addTransaction is O(1) in
-// the block's size. It also drives the runtime hooks: startBlock → (startTx → runTx → endTx)* →
-// endBlock (anchor + next multiplier, inside the block's state) → build.
+// the block's size. It also drives the runtime hooks: startBlock → [epoch system call] →
+// (startTx → runTx → endTx)* → endBlock (anchor + next multiplier, inside the block's state) → build.
 import { createBlock, type Block, type HeaderData } from "@ethereumjs/block";
 import { Blob4844Tx, type TypedTransaction } from "@ethereumjs/tx";
 import { BlockBuilder, runTx, type BuildBlockOpts, type RunTxResult, type VM } from "@ethereumjs/vm";
-import { bytesToHex } from "@ethereumjs/util";
+import { Address, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace } from "./types.ts";
 import { AivmError } from "../engine/errors.ts";
+import { CONGESTION_ADDRESS } from "./genesis.ts";
+import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
+import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
+import { toFunctionSelector } from "viem";
+
+const PROCESS_EPOCH = hexToBytes(toFunctionSelector("processEpoch()"));
+/** At most this many pending slots are run by one block's system call (the rest wait for the next boundary or a keeper). */
+const MAX_EPOCH_CALLS_PER_BLOCK = 4;
+
+/** One scheduler system call made while building a block. */
+export interface EpochSystemCall {
+  /** Scheduler slot the call ran (nextSlot before the call). */
+  slot: bigint;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  ok: boolean;
+  /** The EVM error, when the call reverted or ran out of gas. */
+  error?: string;
+  /** Its AIVM op receipts (model runs inside processEpoch), anchored with the block's. */
+  trace: AivmTxTrace;
+}
 
 /** The transaction's gas limit exceeds what is left in the block. */
 export class BlockGasExceededError extends AivmError {
@@ -39,6 +60,8 @@ export class AivmBlockBuilder extends BlockBuilder {
   readonly traces: AivmTxTrace[] = [];
   /** Set by build(): what endBlock wrote. */
   anchor: AivmBlockAnchor | undefined;
+  /** The scheduler epoch system calls this block made (before its transactions). */
+  readonly epochCalls: EpochSystemCall[] = [];
   private headerBlock: Block | undefined;
 
   constructor(
@@ -100,6 +123,62 @@ export class AivmBlockBuilder extends BlockBuilder {
     return result;
   }
 
+  /**
+   * In the first block of each epoch (number % epochLength == 0) and before any transaction, calls
+   * AgentScheduler.processEpoch() at 0x…A121 from 0xff…fe (docs/scheduler.md): not counted against
+   * the block gas, state changes kept, a revert logged and ignored. Pending slots left by an earlier
+   * failed call are caught up (up to MAX_EPOCH_CALLS_PER_BLOCK). No-op without the predeploy.
+   */
+  async runEpochSystemCalls(): Promise<void> {
+    const self = this.internals;
+    const vm = self.vm;
+    const state = vm.stateManager;
+    const scheduler = new Address(hexToBytes(AGENT_SCHEDULER_ADDRESS));
+    if ((await state.getCode(scheduler)).length === 0) return;
+    const slotWord = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
+    const read = async (a: Address, n: number) => bytesToBigInt(await state.getStorage(a, slotWord(n)));
+    const { epochLength } = decodeSchedulerSlots(await read(scheduler, 0), 0n);
+    if (epochLength === 0n || this.number % epochLength !== 0n) return;
+    const epoch = this.number / epochLength;
+    // The whole call is inside the block's journal checkpoint, so revert() undoes it with the block.
+    if (!self.checkpointed) {
+      await vm.evm.journal.checkpoint();
+      self.checkpointed = true;
+    }
+    this.headerBlock ??= createBlock({ header: { ...self.headerData, gasUsed: 0n } }, self.blockOpts);
+    const congestion = new Address(hexToBytes(CONGESTION_ADDRESS));
+    const stored = await read(congestion, 0);
+    const storedOne = await read(congestion, 1);
+    const one = storedOne === 0n ? MULTIPLIER_ONE : storedOne;
+    const multiplier = stored === 0n ? one : stored;
+    const caller = new Address(hexToBytes(SYSTEM_CALLER_ADDRESS));
+    for (let i = 0; i < MAX_EPOCH_CALLS_PER_BLOCK; i++) {
+      const { nextSlot, capacity } = decodeSchedulerSlots(await read(scheduler, 0), await read(scheduler, 3));
+      if (nextSlot > epoch) break;
+      const gasLimit = epochCallGas(capacity, multiplier, one);
+      // Like EIP-4788/2935 system calls: the system account is left exactly as it was.
+      const callerAccount = await state.getAccount(caller);
+      this.runtime.startTx(vm.evm);
+      let call: EpochSystemCall;
+      try {
+        const result = await vm.evm.runCall({ caller, to: scheduler, data: PROCESS_EPOCH, gasLimit, gasPrice: 0n, block: this.headerBlock });
+        const error = result.execResult.exceptionError?.error;
+        call = { slot: nextSlot, gasLimit, gasUsed: result.execResult.executionGasUsed, ok: error === undefined, trace: this.runtime.endTx(undefined, false) };
+        if (error !== undefined) call.error = error;
+      } catch (err) {
+        this.runtime.endTx(undefined, true);
+        call = { slot: nextSlot, gasLimit, gasUsed: 0n, ok: false, error: err instanceof Error ? err.message : String(err), trace: { receipts: [], traceRoot: `0x${"0".repeat(64)}` } };
+      }
+      if (callerAccount === undefined) await state.deleteAccount(caller);
+      else await state.putAccount(caller, callerAccount);
+      this.epochCalls.push(call);
+      if (!call.ok) {
+        console.warn(`aivm: block ${this.number}: AgentScheduler.processEpoch (slot ${nextSlot}) failed: ${call.error}; the slot stays pending`);
+        break;
+      }
+    }
+  }
+
   /** Writes the anchor and next multiplier into the block's state, then seals. */
   override async build(sealOpts?: Parameters<BlockBuilder["build"]>[0]): ReturnType<BlockBuilder["build"]> {
     this.internals.checkStatus();
@@ -110,12 +189,13 @@ export class AivmBlockBuilder extends BlockBuilder {
 
 /**
  * Starts a block on `vm`: like upstream `buildBlock`, plus `runtime.startBlock` (which reads the
- * multiplier in force from state).
+ * multiplier in force from state) and, at an epoch boundary, the scheduler's system call.
  */
 export async function buildAivmBlock(vm: VM, runtime: AivmRuntime, opts: BuildBlockOpts): Promise<AivmBlockBuilder> {
   const builder = new AivmBlockBuilder(vm, opts, runtime);
   await builder.initState();
   const header = (builder as unknown as BuilderInternals).headerData;
   await runtime.startBlock(vm, BigInt(header.number), BigInt((header.timestamp as bigint | undefined) ?? 0n));
+  await builder.runEpochSystemCalls();
   return builder;
 }

@@ -1,10 +1,12 @@
 // Genesis for an AIVM chain: the system contracts at fixed addresses inside 0x…A109–0x…A1FF, with
-// runtime bytecode compiled from contracts/system by npm solc, and their initial storage.
+// runtime bytecode compiled from contracts/system by npm solc, and their initial storage; plus the
+// ModelRegistry and AgentScheduler predeploys (src/chain/predeploys.ts).
 import { setLengthLeft, bigIntToBytes, bytesToHex } from "@ethereumjs/util";
 import type { GenesisAccount } from "./types.ts";
 import { getContract } from "./solc.ts";
 import { AGENT_NAMESPACES_ADDRESS } from "./memory.ts";
 import { MULTIPLIER_ONE, initialMultiplier } from "../../precompiles/gas.ts";
+import { DEV_REGISTRY_GENESIS, DEV_SCHEDULER_GENESIS, registrySchedulerGenesis } from "./predeploys.ts";
 
 /** Block anchor system contract (contracts/system/BlockAnchor.sol). */
 export const BLOCK_ANCHOR_ADDRESS = "0x000000000000000000000000000000000000a110" as const;
@@ -28,6 +30,8 @@ export function aivmGenesisAccounts(): GenesisAccount[] {
       storage: { [slot(0)]: value(initialMultiplier()), [slot(1)]: value(MULTIPLIER_ONE) },
     },
     { address: AGENT_NAMESPACES_ADDRESS, code: code("AgentNamespaces") },
+    // ModelRegistry (0x…A120) and AgentScheduler (0x…A121), initialised with the dev config.
+    ...registrySchedulerGenesis(DEV_REGISTRY_GENESIS, { ...DEV_SCHEDULER_GENESIS, congestion: CONGESTION_ADDRESS }),
   ];
 }
 
