@@ -37,10 +37,17 @@ function installMissing(name, version) {
   }
 }
 
+/** The Node that ran npm itself (npm's user agent names it), which decided what to skip. */
+function npmNode() {
+  const agent = process.env.npm_config_user_agent ?? "";
+  const match = /node\/(v[\d.]+)/.exec(agent);
+  return match ? `npm ran under Node ${match[1]}` : "package missing";
+}
+
 const edrManifest = join(root, "node_modules", "@nomicfoundation", "edr", "package.json");
 if (!existsSync(edrManifest)) process.exit(0); // dev dependencies not installed: nothing to repair
 const edrVersion = JSON.parse(readFileSync(edrManifest, "utf8")).version;
 const pkg = edrPlatformPackage();
 if (pkg && installMissing(pkg, edrVersion)) {
-  console.log(`aivm postinstall: installed ${pkg}@${edrVersion} (skipped by npm under Node ${process.versions.node})`);
+  console.log(`aivm postinstall: installed ${pkg}@${edrVersion} (npm skipped it: ${npmNode()})`);
 }
