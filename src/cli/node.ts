@@ -82,6 +82,10 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   if (demo) {
     lines.push("", "Demo model", "==========");
     lines.push(`${demo.name} at ${demo.address} (weights int8[4,3] in the persistent tensor store)`);
+    if (demo.fashion) {
+      const f = demo.fashion;
+      lines.push(`Fashion-MNIST MLP: model id ${f.modelId} in ModelRegistry ${f.registry}, classifier at ${f.address} (${f.quoteGas} AIVM gas per image), try: npx tsx examples/fashion-classify.ts ${server.url}`);
+    }
     lines.push("", "Try it:", `  npx tsx examples/viem-inference.ts ${server.url}`, `  npx tsx examples/ethers-inference.ts ${server.url}`, "");
     lines.push(
       "  curl -s -X POST -H 'content-type: application/json' \\",
