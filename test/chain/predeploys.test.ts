@@ -2,11 +2,19 @@
 // system call made by the block builder: nobody calls processEpoch, yet requests run at the boundary.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { decodeEventLog, decodeFunctionResult, encodeDeployData, encodeFunctionData, type Abi, type Hex } from "viem";
+import { bytesToHex, decodeEventLog, decodeFunctionResult, encodeDeployData, encodeFunctionData, keccak256, type Abi, type Hex } from "viem";
 import { DevNode } from "../../src/chain/node.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { CONGESTION_ADDRESS } from "../../src/chain/genesis.ts";
 import { AGENT_SCHEDULER_ADDRESS, DEV_GOVERNOR, MODEL_REGISTRY_ADDRESS, epochCallGas } from "../../src/chain/predeploys.ts";
+import type { AivmRuntimeImpl } from "../../src/chain/runtime.ts";
+import { rootOfLeaves } from "../../precompiles/commit.ts";
+import { encodeTensor } from "../../src/codec/tensor.ts";
+import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { commitTensor } from "../../src/commit/index.ts";
+import { OP_CODES, getOp } from "../../src/engine/registry.ts";
+import { tensor } from "../../src/engine/tensor.ts";
+import { makeSpec, packSchema } from "../contracts/fixtures.ts";
 
 const registryAbi = getContract("ModelRegistry", undefined, ["ModelRegistry.sol"]).abi;
 const schedulerAbi = getContract("AgentScheduler", undefined, ["AgentScheduler.sol"]).abi;
@@ -117,6 +125,48 @@ describe("ModelRegistry and AgentScheduler predeploys", () => {
     assert.equal(await read(AGENT_SCHEDULER_ADDRESS, schedulerAbi, "nextSlot"), 4n);
     assert.equal(((await read(AGENT_SCHEDULER_ADDRESS, schedulerAbi, "getRequest", [requestId])) as { status: number }).status, STATUS.Refunded);
     assert.equal(await read(agent, agentContract.abi, "ticks"), 0n);
+  });
+
+  it("an inference run by the system call delivers its output, and its AIVM receipts are anchored in the boundary block", async () => {
+    const { agent } = await agentWithTick(); // also queues a tick; the inference joins it in the next slot
+    const abi = agentContract.abi;
+    const relu: Program = { stateCount: 0, values: [{ kind: "input", dtype: "int8", shape: [1, 8] }], nodes: [{ op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} }], outputs: [1] };
+    const x = tensor("int8", [1, 8], [-5, 3, 0, 127, -128, 9, -1, 42]);
+    const program = bytesToHex(encodeProgram(relu));
+    const programId = keccak256(program);
+    assert.equal((await send(agent, encodeFunctionData({ abi, functionName: "storeTensor", args: [2, program] }))).status, 1);
+    const storeInput = encodeFunctionData({ abi, functionName: "storeTensor", args: [1, bytesToHex(encodeTensor(x))] });
+    const inputId = decodeFunctionResult({ abi, functionName: "storeTensor", data: (await node.call({ from, to: agent, data: storeInput })).returnData }) as Hex;
+    assert.equal((await send(agent, storeInput)).status, 1);
+    const quote = (await read(agent, abi, "quoteCustom", [programId, inputId])) as bigint;
+    // Dev account 0 governs the predeployed registry alone: create, propose, approve, activate.
+    const reg = (fn: string, args: readonly unknown[]) => send(MODEL_REGISTRY_ADDRESS, encodeFunctionData({ abi: registryAbi, functionName: fn, args } as never));
+    const created = await reg("createModel", [programId, 0]);
+    const modelId = (decodeEventLog({ abi: registryAbi, ...created.logs[0]!, topics: created.logs[0]!.topics as [Hex, ...Hex[]] }) as unknown as { args: { modelId: bigint } }).args.modelId;
+    const spec = makeSpec(1, { programHash: programId, programHandle: programId, inputSchema: packSchema([{ dtype: 1, shape: [1, 8] }]), outputSchema: packSchema([{ dtype: 1, shape: [1, 8] }]), gasQuote: quote, fee: 0n });
+    assert.equal((await reg("proposeVersion", [modelId, spec])).status, 1);
+    assert.equal((await reg("approveVersion", [modelId, 1])).status, 1);
+    // Status 3 = Active (an approval at threshold 1 with no timelock may activate at once).
+    if (((await read(MODEL_REGISTRY_ADDRESS, registryAbi, "getVersion", [modelId, 1])) as { status: number }).status !== 3) {
+      assert.equal((await reg("activateVersion", [modelId, 1])).status, 1);
+    }
+    const [, fee] = (await read(AGENT_SCHEDULER_ADDRESS, schedulerAbi, "quoteInfer", [modelId, 0, 300_000])) as [bigint, bigint];
+    assert.equal((await send(agent, encodeFunctionData({ abi, functionName: "submitInfer", args: [modelId, 0, inputId, RT, 300_000] }), fee)).status, 1);
+    const boundary = (node.headNumber / 10n + 1n) * 10n;
+    await mineTo(boundary);
+    const y = getOp("relu").run([x], {})[0]!;
+    assert.equal(await read(agent, abi, "results"), 1n, "the inference callback fired at the boundary");
+    assert.equal(await read(agent, abi, "lastCommit"), bytesToHex(commitTensor(y)));
+    // The boundary block has no transactions; its anchor commits to the system call's receipts.
+    const mined = node.blockByNumber(boundary)!;
+    assert.equal(mined.record.txs.length, 0);
+    const system = (node.runtime as AivmRuntimeImpl).blocks.get(boundary)!.traces;
+    assert.equal(system.length, 1);
+    assert.equal(system[0]!.txHash, undefined);
+    const leaves = system[0]!.trace.receipts.map((r) => r.leaf);
+    assert.ok(system[0]!.trace.receipts.some((r) => r.opcode === "TCUSTOM"), "the model run left a TCUSTOM receipt");
+    assert.equal(mined.record.anchor!.receiptCount, leaves.length);
+    assert.equal(mined.record.anchor!.anchorRoot, rootOfLeaves(leaves));
   });
 
   it("epoch call gas is capacity · max(m, 1) · 64/63 + 200,000", () => {
