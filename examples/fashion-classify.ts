@@ -6,20 +6,10 @@
 // classification as a transaction and prints its gas, its AIVM receipts and the logits' Tensor
 // Commit with its Merkle proof against the block anchor.
 import { readFileSync } from "node:fs";
-import { createPublicClient, createWalletClient, decodeEventLog, encodeFunctionData, http, parseAbi, type Hex } from "viem";
+import { createPublicClient, createWalletClient, decodeEventLog, encodeFunctionData, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { aivmActions, aivmChainAt } from "../src/viem/index.ts";
-
-/** Where `npm start` deploys FashionDemo on a fresh chain (dev account 0, after InferenceDemo and the model's store/registry transactions). */
-export const FASHION_DEMO_ADDRESS = "0xA51c1fc2f0D1a1b8494Ed1FE312d7C3a78Ed91C0";
-
-export const fashionDemoAbi = parseAbi([
-  "function classify(bytes image) view returns (uint256 label, string name)",
-  "function classifyAndRecord(bytes image) returns (uint256 label, bytes32 logitsCommit)",
-  "function modelId() view returns (uint256)",
-  "function registry() view returns (address)",
-  "event Classified(address indexed caller, uint256 label, bytes32 indexed logitsCommit, bytes32 programHandle)",
-]);
+import { FASHION_DEMO_ADDRESS, fashionDemoAbi } from "./fashion-abi.ts";
 
 interface Sample {
   index: number;
