@@ -86,6 +86,8 @@ export interface TxRecord {
 export interface BlockRecord {
   txs: TxRecord[];
   anchor: AivmBlockAnchor | null;
+  /** AIVM traces of the block's system calls (the scheduler's epoch processing), anchored before the transactions'. */
+  systemTraces?: AivmTxTrace[];
 }
 
 export interface MinedBlock {
@@ -617,6 +619,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     }
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
     const record = this.blockRecord(block, included, anchor);
+    const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
+    if (systemTraces.length > 0) record.systemTraces = systemTraces;
     this.indexBlock(block, record);
     const stateRoot = await this.stateManager.getStateRoot();
     await this.store.putBlock({ number, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));

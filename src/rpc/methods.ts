@@ -320,9 +320,10 @@ export function createMethodTable(node: DevNode): MethodTable {
       const receipt = found.record.trace.receipts[index];
       if (!receipt) throw new InvalidParamsError(`Transaction has ${found.record.trace.receipts.length} AIVM receipts; index ${index} is out of range.`);
       const mined = node.blockByNumber(found.block.header.number)!;
-      // The anchor commits to every receipt leaf of the block, in transaction order.
-      const leaves = mined.record.txs.flatMap((t) => t.trace.receipts.map((r) => r.leaf));
-      const offset = mined.record.txs.slice(0, found.record.index).reduce((n, t) => n + t.trace.receipts.length, 0);
+      // The anchor commits to every receipt leaf of the block: system calls first, then transactions in order.
+      const systemLeaves = (mined.record.systemTraces ?? []).flatMap((t) => t.receipts.map((r) => r.leaf));
+      const leaves = [...systemLeaves, ...mined.record.txs.flatMap((t) => t.trace.receipts.map((r) => r.leaf))];
+      const offset = systemLeaves.length + mined.record.txs.slice(0, found.record.index).reduce((n, t) => n + t.trace.receipts.length, 0);
       const proof = receiptProof(leaves, offset + index);
       const anchorRoot = mined.record.anchor?.anchorRoot ?? null;
       return {

@@ -167,6 +167,8 @@ describe("ModelRegistry and AgentScheduler predeploys", () => {
     assert.ok(system[0]!.trace.receipts.some((r) => r.opcode === "TCUSTOM"), "the model run left a TCUSTOM receipt");
     assert.equal(mined.record.anchor!.receiptCount, leaves.length);
     assert.equal(mined.record.anchor!.anchorRoot, rootOfLeaves(leaves));
+    // The node keeps them in the block record, so receipt proofs count them before the transactions'.
+    assert.deepEqual((mined.record.systemTraces ?? []).flatMap((t) => t.receipts.map((r) => r.leaf)), leaves);
   });
 
   it("epoch call gas is capacity · max(m, 1) · 64/63 + 200,000", () => {
