@@ -6,11 +6,11 @@
 import { createBlock, type Block, type HeaderData } from "@ethereumjs/block";
 import { Blob4844Tx, type TypedTransaction } from "@ethereumjs/tx";
 import { BlockBuilder, runTx, type BuildBlockOpts, type RunTxResult, type VM } from "@ethereumjs/vm";
-import { Address, bigIntToBytes, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { Address, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace } from "./types.ts";
 import { AivmError } from "../engine/errors.ts";
 import { CONGESTION_ADDRESS } from "./genesis.ts";
-import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas, schedulerSlotKeys, withNextSlot } from "./predeploys.ts";
+import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
 import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
 import { toFunctionSelector } from "viem";
 
@@ -26,8 +26,6 @@ export interface EpochSystemCall {
   gasLimit: bigint;
   gasUsed: bigint;
   ok: boolean;
-  /** The slot had no work: nextSlot was advanced without an EVM call. */
-  idle?: boolean;
   /** The EVM error, when the call reverted or ran out of gas. */
   error?: string;
   /** Its AIVM op receipts (model runs inside processEpoch), anchored with the block's. */
@@ -130,8 +128,7 @@ export class AivmBlockBuilder extends BlockBuilder {
    * In the first block of each epoch (number % epochLength == 0) and before any transaction, calls
    * AgentScheduler.processEpoch() at 0x…A121 from 0xff…fe (docs/scheduler.md): not counted against
    * the block gas, state changes kept, a revert logged and ignored. Pending slots left by an earlier
-   * failed call are caught up (up to MAX_EPOCH_CALLS_PER_BLOCK). An idle slot only has its nextSlot
-   * advanced (no EVM call). No-op without the predeploy.
+   * failed call are caught up (up to MAX_EPOCH_CALLS_PER_BLOCK). No-op without the predeploy.
    */
   async runEpochSystemCalls(): Promise<void> {
     const self = this.internals;
@@ -159,18 +156,6 @@ export class AivmBlockBuilder extends BlockBuilder {
     for (let i = 0; i < MAX_EPOCH_CALLS_PER_BLOCK; i++) {
       const { nextSlot, capacity } = decodeSchedulerSlots(await read(scheduler, 0), await read(scheduler, 3));
       if (nextSlot > epoch) break;
-      // An idle slot (nothing reserved or queued in it, Bulk heap empty): processEpoch would only
-      // advance nextSlot and emit EpochProcessed, which no receipt would surface; advance it directly.
-      const keys = schedulerSlotKeys(nextSlot);
-      const idle =
-        (await read(scheduler, 4)) >> 128n === 0n &&
-        bytesToBigInt(await state.getStorage(scheduler, hexToBytes(keys.queueLength))) === 0n &&
-        bytesToBigInt(await state.getStorage(scheduler, hexToBytes(keys.reservation))) === 0n;
-      if (idle) {
-        await state.putStorage(scheduler, slotWord(0), setLengthLeft(bigIntToBytes(withNextSlot(await read(scheduler, 0), nextSlot + 1n)), 32));
-        this.epochCalls.push({ slot: nextSlot, gasLimit: 0n, gasUsed: 0n, ok: true, idle: true, trace: { receipts: [], traceRoot: ZERO_ROOT } });
-        continue;
-      }
       const gasLimit = epochCallGas(capacity, multiplier, one);
       // Like EIP-4788/2935 system calls: the system account is left exactly as it was.
       const callerAccount = await state.getAccount(caller);

@@ -109,21 +109,6 @@ export function decodeSchedulerSlots(slot0: bigint, slot3: bigint): { epochLengt
   return { epochLength: (slot0 >> 160n) & 0xffffffffn, nextSlot: (slot0 >> 192n) & mask64, capacity: slot3 & mask64 };
 }
 
-/** AgentScheduler mapping slots (docs/scheduler.md "Storage and genesis"): _slots and _slotQueue. */
-const SCHEDULER_SLOTS_MAPPING = 7n;
-const SCHEDULER_SLOT_QUEUE_MAPPING = 8n;
-
-/** Storage keys of slot `s`'s reservation word (_slots[s]) and request-queue length (_slotQueue[s].length). */
-export function schedulerSlotKeys(s: bigint): { reservation: Hex; queueLength: Hex } {
-  return { reservation: word(mapSlot(s, SCHEDULER_SLOTS_MAPPING)), queueLength: word(mapSlot(s, SCHEDULER_SLOT_QUEUE_MAPPING)) };
-}
-
-/** Slot 0 with nextSlot (bits 192–255) replaced. */
-export function withNextSlot(slot0: bigint, nextSlot: bigint): bigint {
-  const mask = ((1n << 64n) - 1n) << 192n;
-  return (slot0 & ~mask) | (nextSlot << 192n);
-}
-
 /**
  * Gas for one processEpoch system call (docs/scheduler.md): capacity · max(m, ONE) / ONE · 64/63 +
  * 200,000, rounded up — every request's units plus the 63/64-rule margin and the registry reserve.

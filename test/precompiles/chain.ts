@@ -141,7 +141,7 @@ export function watchPrecompiles(vm: VM): PrecompileCharge[] {
   vm.evm.events!.on("beforeMessage", (m) => stack.push(m.to?.toString() ?? ""));
   vm.evm.events!.on("afterMessage", (r: EVMResult) => {
     const to = stack.pop() ?? "";
-    if (/^0x0{36}a1/.test(to)) {
+    if (/^0x0{36}a10[1-8]$/.test(to)) {
       seen.push({ to, gasUsed: r.execResult.executionGasUsed, error: r.execResult.exceptionError?.error, returnValue: r.execResult.returnValue });
     }
   });
