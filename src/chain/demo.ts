@@ -107,7 +107,15 @@ export async function deployFashionDemo(node: DevNode): Promise<DeployedFashionD
   if ((await node.getCode(MODEL_REGISTRY_ADDRESS)) === "0x") return undefined;
   const pkg = fashionPackage();
   // The model toolchain talks EIP-1193; wrap this node (closing the wrapper would close the node).
-  const conn = await connect(await createAivmProvider({ node }));
+  // Without automine each transaction is mined at once, so startup never waits for the block timer.
+  const provider = await createAivmProvider({ node });
+  const conn = await connect({
+    async request(args: { method: string; params?: unknown }) {
+      const result = await provider.request(args as Parameters<typeof provider.request>[0]);
+      if (args.method === "eth_sendTransaction" && !node.automine) await node.mine();
+      return result;
+    },
+  });
   const uploaded = await uploadPackage(conn, pkg);
   const registryAbi = getContract("ModelRegistry", undefined, ["ModelRegistry.sol", "AgentScheduler.sol"]).abi as Abi;
   const registered = await registerPackage(conn, MODEL_REGISTRY_ADDRESS, registryAbi, pkg, uploaded);

@@ -33,7 +33,7 @@ export function nodeCommand(): Command {
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
     .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
     .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
-    .option("--demo", "deploy the demo model (InferenceDemo) on a fresh chain", false)
+    .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
     .option("-q, --quiet", "print only the listening line", false)
     .action(async (options: NodeCommandOptions) => {
       await runNode(options);

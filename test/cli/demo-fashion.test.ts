@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { createPublicClient, decodeFunctionResult, encodeFunctionData, hexToBytes, http, type Abi, type Hex } from "viem";
 import { deployDemo, fashionPackage, fashionSamples, type DeployedFashionDemo } from "../../src/chain/demo.ts";
+import { DevNode } from "../../src/chain/node.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { runProgram } from "../../src/codec/program-run.ts";
 import { decodeTensor } from "../../src/codec/tensor.ts";
@@ -73,5 +74,16 @@ describe("npm start's Fashion-MNIST demo", () => {
     assert.ok(commit, "the Classified event carries the logits' Tensor Commit");
     assert.match(stdout, new RegExp(`output commit ${commit}`), "the event's commit is the receipt's output commit");
     assert.match(stdout, /receipt proof verified/);
+  });
+
+  it("with interval mining (--block-time) deploys the same contracts without waiting for the block timer", { timeout: 60_000 }, async () => {
+    const node = await DevNode.create({ blockTime: 3600 });
+    try {
+      const demo = await deployDemo(node);
+      assert.equal(demo.fashion?.address, FASHION_DEMO_ADDRESS.toLowerCase());
+      assert.equal(demo.fashion?.modelId, fashion.modelId);
+    } finally {
+      await node.close();
+    }
   });
 });
