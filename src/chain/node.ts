@@ -22,6 +22,7 @@ import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
+import { defaultCustomCrypto } from "./crypto.ts";
 import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
@@ -53,8 +54,8 @@ export interface DevNodeOptions {
   /** Extra genesis accounts, beside the runtime's and the dev accounts. */
   genesisAccounts?: GenesisAccount[];
   /**
-   * Faster signature primitives (e.g. a native or WASM secp256k1 ecrecover/ecsign). The default
-   * pure-JS secp256k1 bounds throughput: recovering a raw transaction's sender costs milliseconds.
+   * Signature primitives for Common. Default: native libsecp256k1 ecrecover/ecsign (crypto.ts),
+   * or EthereumJS's pure-JS ones when the binding cannot load; `{}` forces the JS ones.
    */
   customCrypto?: CustomCrypto;
 }
@@ -179,7 +180,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Creates (or, with `dbPath`, reopens) a chain. */
   static async create(options: DevNodeOptions = {}): Promise<DevNode> {
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
-    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague, ...(options.customCrypto ? { customCrypto: options.customCrypto } : {}) });
+    const customCrypto = options.customCrypto ?? defaultCustomCrypto();
+    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague, customCrypto });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
     const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
