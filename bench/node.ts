@@ -8,6 +8,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { availableParallelism, loadavg } from "node:os";
 import { deployDemo } from "../src/chain/demo.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
+import { nativeSecp256k1Loaded } from "../src/chain/crypto.ts";
 
 const N_AUTOMINE = Number(process.env.BENCH_AUTOMINE_TXS ?? 200);
 const N_BATCHED = Number(process.env.BENCH_BATCHED_TXS ?? 2000);
@@ -15,7 +16,9 @@ const CLIENTS = 16;
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 50);
 const SENDERS = 8;
 
-const server = await startNodeServer({ port: 0 });
+// BENCH_JS_CRYPTO=1: EthereumJS's pure-JS secp256k1 instead of the native default (src/chain/crypto.ts).
+const JS_CRYPTO = process.env.BENCH_JS_CRYPTO === "1";
+const server = await startNodeServer({ port: 0, ...(JS_CRYPTO ? { customCrypto: {} } : {}) });
 const { node, url } = server;
 const demo = await deployDemo(node);
 let id = 0;
@@ -138,6 +141,7 @@ console.log(
     {
       bench: "node",
       transport: "HTTP JSON-RPC, 127.0.0.1",
+      secp256k1: JS_CRYPTO ? "EthereumJS pure JS" : nativeSecp256k1Loaded ? "native (libsecp256k1)" : "EthereumJS pure JS (native binding failed to load)",
       txPerSec: {
         automine: {
           inference: round(automineInference.txPerSec),
