@@ -121,6 +121,14 @@ async function callLatency(data: Hex): Promise<{ p50Ms: number; p99Ms: number; c
   return { p50Ms: round(pct(50)), p99Ms: round(pct(99)), callsPerSec: round(latencies.length / seconds), cpuMsPerCall: round(cpuMsSince(cpu) / latencies.length) };
 }
 
+/** Serial node.call without HTTP or a client: the node's own cost of one eth_call. */
+async function inProcessCallMs(data: Hex): Promise<number> {
+  const calls = CALLS_PER_CLIENT * 4;
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) await node.call({ to: demo.address, data }, "latest");
+  return round((performance.now() - t0) / calls);
+}
+
 const round = (x: number) => Math.round(x * 100) / 100;
 
 // Warm up the JIT and the caches on both paths before measuring.
@@ -133,6 +141,8 @@ const batchedTransfer = await batchedTps("transfer");
 const batchedInference = await batchedTps("inference");
 const inferenceCall = await callLatency(encodeFunctionData({ abi: demo.abi, functionName: "infer", args: [demo.sampleInput] }));
 const referenceCall = await callLatency(encodeFunctionData({ abi: demo.abi, functionName: "inferences" }));
+const inferenceInProcess = await inProcessCallMs(encodeFunctionData({ abi: demo.abi, functionName: "infer", args: [demo.sampleInput] }));
+const referenceInProcess = await inProcessCallMs(encodeFunctionData({ abi: demo.abi, functionName: "inferences" }));
 
 await server.close();
 
@@ -165,6 +175,8 @@ console.log(
         inference: { what: "InferenceDemo.infer: TMATMUL int8[1,4]x[4,3]", ...inferenceCall },
         reference: { what: "InferenceDemo.inferences(): one SLOAD, no AIVM work", ...referenceCall },
         ratioP50: round(inferenceCall.p50Ms / referenceCall.p50Ms),
+        // The same calls made serially in process (no HTTP, no client): what the node itself costs.
+        inProcessMsPerCall: { inference: inferenceInProcess, reference: referenceInProcess },
       },
       // The machine is shared: wall-clock figures scale with load; cpuMs* are this process's CPU time.
       loadAverage1m: round(loadavg()[0]!),
