@@ -622,6 +622,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.pool = [...batch, ...this.pool.filter((p) => !batch.includes(p))];
       throw error;
     }
+    // The block is final: a frozen header caches its hash (else every block.hash() re-encodes and hashes it).
+    Object.freeze(block.header);
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
     const record = this.blockRecord(block, included, anchor);
     const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
