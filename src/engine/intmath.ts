@@ -53,7 +53,7 @@ export function isqrtBig(n: bigint): bigint {
 export const LOG2E_Q30 = 1549082005;
 /** round(ln(2) · 2^30). */
 export const LN2_Q30 = 744261118;
-/** EXP2_COARSE_Q30[i] = round(2^30 · 2^(−i/16)), i = 0..15. Checked against Math.pow in the tests. */
+/** EXP2_COARSE_Q30[i] = round(2^30 · 2^(−i/16)), i = 0..15. Checked against exact BigInt roots in the tests. */
 export const EXP2_COARSE_Q30: readonly number[] = [
   1073741824, 1028218693, 984625594, 942880699, 902905651, 864625413, 827968132, 792865000, 759250125, 727060411,
   696235434, 666717336, 638450708, 611382493, 585461881, 560640218,
