@@ -11,7 +11,6 @@ import { connect } from "../model/chain.ts";
 import { registerPackage, uploadPackage } from "../model/deploy.ts";
 import { parsePackage, type ModelPackage } from "../model/package.ts";
 import { createAivmProvider } from "../rpc/provider.ts";
-import { compileDemoContract } from "./demo-compile.ts";
 import type { DevNode } from "./node.ts";
 import { TransactionRejectedError } from "./node-errors.ts";
 import { MODEL_REGISTRY_ADDRESS } from "./predeploys.ts";
@@ -59,7 +58,7 @@ export interface DeployedFashionDemo {
 }
 
 export function demoContract() {
-  return compileDemoContract("InferenceDemo.sol", "InferenceDemo");
+  return getContract("InferenceDemo", undefined, ["examples/demo/InferenceDemo.sol"]);
 }
 
 /** Deploys InferenceDemo from the first dev account and returns its address and ABI. */
@@ -96,7 +95,7 @@ export function fashionSamples(): FashionSample[] {
 }
 
 export function fashionDemoContract() {
-  return compileDemoContract("FashionDemo.sol", "FashionDemo");
+  return getContract("FashionDemo", undefined, ["examples/demo/FashionDemo.sol"]);
 }
 
 /**

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AIVM} from "AIVM.sol";
-import {IAIVMErrors} from "interfaces/IAIVMErrors.sol";
-import {IModelRegistry} from "interfaces/IModelRegistry.sol";
+import {AIVM} from "../../AIVM.sol";
+import {IAIVMErrors} from "../../interfaces/IAIVMErrors.sol";
+import {IModelRegistry} from "../../interfaces/IModelRegistry.sol";
 
 /// @title FashionDemo
 /// @notice The dev node's Fashion-MNIST classifier: ModelRegistry resolves the MLP to its stored

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AIVM} from "AIVM.sol";
-import {IAIVMErrors} from "interfaces/IAIVMErrors.sol";
+import {AIVM} from "../../AIVM.sol";
+import {IAIVMErrors} from "../../interfaces/IAIVMErrors.sol";
 
 /// @title InferenceDemo
 /// @notice The dev node's demo model: a one-layer int8 classifier y = x·W, with W stored once in the
