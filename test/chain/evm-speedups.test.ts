@@ -1,0 +1,124 @@
+// The EVM speed-ups (src/chain/evm-speedups.ts) change nothing observable: the same bytecode gives
+// the same return data, gas and exceptions with and without them. The programs run first on a
+// stock EVM, then the speed-ups are installed (the jump cache patches the Interpreter prototype,
+// and node:test runs each file in its own process) and the same programs run again.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createEVM, type EVM } from "@ethereumjs/evm";
+import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
+import { bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { installEvmSpeedups, wordToBytes } from "../../src/chain/evm-speedups.ts";
+
+/** xorshift64: a fixed-seed stream of 64-bit words, for reproducible random 256-bit values. */
+function* words(seed: bigint): Generator<bigint> {
+  let x = seed;
+  const mask = (1n << 64n) - 1n;
+  for (;;) {
+    let w = 0n;
+    for (let limb = 0; limb < 4; limb++) {
+      x ^= (x << 13n) & mask;
+      x ^= x >> 7n;
+      x ^= (x << 17n) & mask;
+      w = (w << 64n) | x;
+    }
+    // Vary the size: keep 8..256 bits.
+    const bits = BigInt(8 + Number(x % 249n));
+    yield w & ((1n << bits) - 1n);
+  }
+}
+
+const EDGE_WORDS = [0n, 1n, 15n, 16n, 255n, 256n, (1n << 64n) - 1n, 1n << 64n, (1n << 128n) + 1n, 1n << 255n, (1n << 256n) - 1n];
+
+const push32 = (w: bigint) => "7f" + bytesToHex(setLengthLeft(bigIntToBytes(w), 32)).slice(2);
+const push2 = (v: number) => "61" + v.toString(16).padStart(4, "0");
+
+/** MSTOREs every word at consecutive (and one unaligned) offsets, then returns the memory. */
+function mstoreProgram(ws: readonly bigint[]): Uint8Array {
+  let code = "";
+  ws.forEach((w, i) => (code += push32(w) + push2(i * 32 + (i % 3)) + "52"));
+  const size = ws.length * 32 + 2;
+  code += push2(size) + "6000" + "f3"; // RETURN(0, size)
+  return hexToBytes(`0x${code}`);
+}
+
+/**
+ * A loop with JUMP/JUMPI and PUSHes whose immediates contain 0x5b bytes (not jump destinations):
+ * sums i*0x5b5b for i < n, storing partial sums with MSTORE, and returns the sum.
+ */
+function loopProgram(n: number): Uint8Array {
+  const parts = [
+    "6000", // acc = 0              [acc]
+    "6000", // i = 0                [i, acc]
+    "5b", // loop: (pc 4)           JUMPDEST
+    "80", push2(n), "11", // n > i ?  DUP1 PUSH2 n GT → [n>i, i, acc]
+    "15", "601d", "57", // ISZERO, PUSH1 end, JUMPI
+    "80", push2(0x5b5b), "02", // DUP1 PUSH2 0x5b5b MUL → [i*k, i, acc]
+    "82", "01", // DUP3 ADD → [acc+i*k, i, acc]
+    "91", "50", // SWAP2 POP → [i, acc']
+    "6001", "01", // PUSH1 1 ADD → [i+1, acc']
+    "6004", "56", // PUSH1 loop JUMP
+    "5b", // end: (pc 0x1d)
+    "50", // POP i → [acc]
+    "6000", "52", // MSTORE(0, acc)
+    "6020", "6000", "f3",
+  ];
+  return hexToBytes(`0x${parts.join("")}`);
+}
+
+async function newEvm(): Promise<EVM> {
+  const common = createCustomCommon({ chainId: 31337 }, Mainnet, { hardfork: Hardfork.Prague });
+  return createEVM({ common });
+}
+
+interface Outcome {
+  returnValue: string;
+  gasUsed: bigint;
+  error: string | undefined;
+}
+
+async function run(evm: EVM, code: Uint8Array, gasLimit = 10_000_000n): Promise<Outcome> {
+  const r = await evm.runCode({ code, gasLimit });
+  return { returnValue: bytesToHex(r.returnValue), gasUsed: r.executionGasUsed, error: r.exceptionError?.error };
+}
+
+describe("EVM speed-ups", () => {
+  it("wordToBytes equals setLengthLeft(bigIntToBytes(w), 32) on edges and 5,000 random words", () => {
+    const gen = words(0x9e3779b97f4a7c15n);
+    const all = [...EDGE_WORDS, ...Array.from({ length: 5000 }, () => gen.next().value as bigint)];
+    for (const w of all) assert.deepEqual(wordToBytes(w), setLengthLeft(bigIntToBytes(w), 32), `word ${w.toString(16)}`);
+  });
+
+  it("programs give identical results, gas and errors before and after the speed-ups", async () => {
+    const gen = words(42n);
+    const programs: [string, Uint8Array, bigint?][] = [
+      ["edge words", mstoreProgram(EDGE_WORDS)],
+      ["random words", mstoreProgram(Array.from({ length: 64 }, () => gen.next().value as bigint))],
+      ["loop 200", loopProgram(200)],
+      ["loop 0", loopProgram(0)],
+      ["loop out of gas", loopProgram(5000), 20_000n],
+      // A JUMP into PUSH data must stay invalid: PUSH2 0x5b5b then JUMP to offset 1.
+      ["jump into push data", hexToBytes("0x615b5b600156")],
+    ];
+    const stock = await newEvm();
+    const before: Outcome[] = [];
+    for (const [, code, gas] of programs) before.push(await run(stock, code, gas));
+
+    const fast = await newEvm();
+    await installEvmSpeedups(fast);
+    for (let round = 0; round < 2; round++) {
+      // Twice, so the second round runs on cached jump analyses.
+      for (const [i, [name, code, gas]] of programs.entries()) {
+        assert.deepEqual(await run(fast, code, gas), before[i], `${name} (round ${round})`);
+      }
+    }
+    // The programs exercise what they claim to.
+    assert.equal(before[2]!.returnValue, bytesToHex(setLengthLeft(bigIntToBytes(0x5b5bn * ((199n * 200n) / 2n)), 32)));
+    assert.equal(before[4]!.error, "out of gas");
+    assert.match(before[5]!.error ?? "", /^invalid JUMP/);
+    const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
+    EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
+    assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
+  });
+});
+
+
