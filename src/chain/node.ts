@@ -20,6 +20,8 @@ import {
 } from "@ethereumjs/util";
 import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
+import { CallStateManager } from "./call-state.ts";
+import { installEvmSpeedups } from "./evm-speedups.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
 import { defaultCustomCrypto } from "./crypto.ts";
@@ -161,11 +163,18 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private callBlock: { key: string; block: Block } | undefined;
   /** The Common every transaction the node builds or decodes shares (see sharedTxCommon). */
   private readonly txCommon: Common;
+  /** Bumped by every change of the head state (a block, a state edit, a revert). */
+  private stateVersion = 0;
+  /** Which state the call VM is pinned to: `head:<stateVersion>` or `block:<n>`. */
+  private callStateKey: string | undefined;
 
   private constructor(
     readonly vm: VM,
     readonly common: Common,
     readonly stateManager: MerkleStateManager,
+    /** eth_call and eth_estimateGas run here: a VM of its own over the same trie (call-state.ts). */
+    private readonly callVm: VM,
+    private readonly callState: CallStateManager,
     readonly runtime: AivmRuntime | null,
     readonly store: ChainStore,
     options: DevNodeOptions,
@@ -198,14 +207,15 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         return blockchain;
       },
     };
-    const vm = await createVM({
-      common,
-      stateManager,
-      blockchain: blockchain as never,
-      evmOpts: runtime ? { customPrecompiles: runtime.customPrecompiles as never } : {},
-    });
+    const evmOpts = runtime ? { customPrecompiles: runtime.customPrecompiles as never } : {};
+    const vm = await createVM({ common, stateManager, blockchain: blockchain as never, evmOpts });
     runtime?.attach(vm);
-    const node = new DevNode(vm, common, stateManager, runtime, store, options);
+    await installEvmSpeedups(vm.evm);
+    const callState = new CallStateManager({ common, trie: trie.shallowCopy(false), caches: new Caches() });
+    const callVm = await createVM({ common, stateManager: callState, blockchain: blockchain as never, evmOpts });
+    runtime?.attach(callVm);
+    await installEvmSpeedups(callVm.evm);
+    const node = new DevNode(vm, common, stateManager, callVm, callState, runtime, store, options);
     holder.node = node;
     const meta = await store.readMeta();
     if (meta) await node.resume(meta);
@@ -252,6 +262,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     }
     this.timeOffset = meta.timeOffset;
     await this.stateManager.setStateRoot(hexToBytes(meta.stateRoot as Hex));
+    this.stateVersion++;
   }
 
   private meta(stateRoot: Uint8Array): ChainMeta {
@@ -264,6 +275,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   private indexBlock(block: Block, record: BlockRecord): void {
+    this.stateVersion++;
     const n = Number(block.header.number);
     this.blocks[n] = block;
     this.records[n] = record;
@@ -354,12 +366,18 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** eth_call: runs the request on the current (or a past) state and discards every effect. */
   async call(request: CallRequest, ref: BlockRef = "latest"): Promise<CallResult> {
-    return this.queue.run(() => this.withStateAt(ref, () => this.simulate(request, request.gas ?? this.blockGasLimit)));
+    return this.queue.run(async () => {
+      await this.pinCallState(ref);
+      return this.simulate(request, request.gas ?? this.blockGasLimit);
+    });
   }
 
   /** eth_estimateGas: the smallest gas limit (within 1/64) at which the request succeeds. */
   async estimateGas(request: CallRequest, ref: BlockRef = "pending"): Promise<bigint> {
-    return this.queue.run(() => this.withStateAt(ref, () => this.estimateUnqueued(request)));
+    return this.queue.run(async () => {
+      await this.pinCallState(ref);
+      return this.estimateUnqueued(request);
+    });
   }
 
   private async estimateUnqueued(request: CallRequest): Promise<bigint> {
@@ -390,7 +408,18 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return hi;
   }
 
-  /** Runs a transaction-shaped request on a checkpoint and reverts it. Must run inside the queue. */
+  /** Points the call VM at the state of `ref` (a no-op when it is already there). Inside the queue. */
+  private async pinCallState(ref: BlockRef): Promise<void> {
+    const atHead = ref === "latest" || ref === "pending" || ref === this.headNumber;
+    if (!atHead && (ref < 0n || this.blocks[Number(ref)] === undefined)) throw new NodeError(`Block ${ref} does not exist (head is ${this.headNumber}).`);
+    const key = atHead ? `head:${this.stateVersion}` : `block:${ref}`;
+    if (key === this.callStateKey) return;
+    const root = atHead ? await this.stateManager.getStateRoot() : this.blocks[Number(ref)]!.header.stateRoot;
+    await this.callState.setStateRoot(root);
+    this.callStateKey = key;
+  }
+
+  /** Runs a transaction-shaped request on the call VM, on a checkpoint it reverts. Inside the queue, after pinCallState. */
   private async simulate(request: CallRequest, gasLimit: bigint): Promise<CallResult> {
     const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex;
     const priced = request.gasPrice !== undefined || request.maxFeePerGas !== undefined;
@@ -399,26 +428,26 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       {
         ...request,
         gas: gasLimit,
-        nonce: (await this.stateManager.getAccount(createAddressFromString(from)))?.nonce ?? 0n,
+        nonce: (await this.callState.getAccount(createAddressFromString(from)))?.nonce ?? 0n,
         maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? baseFee,
         maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
       },
       from,
     );
     const block = this.pendingHeaderBlock(baseFee);
-    const balance = (await this.stateManager.getAccount(createAddressFromString(from)))?.balance ?? 0n;
+    const balance = (await this.callState.getAccount(createAddressFromString(from)))?.balance ?? 0n;
     if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot send ${request.value} wei.`);
-    await this.stateManager.checkpoint();
-    this.runtime?.startTx(this.vm.evm);
+    await this.callState.checkpoint();
+    this.runtime?.startTx(this.callVm.evm);
     let result: RunTxResult;
     let trace: AivmTxTrace;
     try {
-      result = await runTx(this.vm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      result = await runTx(this.callVm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
     } catch (error) {
       throw new TransactionRejectedError(errorMessage(error));
     } finally {
       trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
-      await this.stateManager.revert();
+      await this.callState.revert();
     }
     const returnData = bytesToHex(result.execResult.returnValue);
     const failure = result.execResult.exceptionError;
@@ -777,6 +806,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async editState(edit: (sm: MerkleStateManager) => Promise<void>): Promise<void> {
     await this.queue.run(async () => {
       await edit(this.stateManager);
+      this.stateVersion++;
       await this.store.putMeta(this.meta(await this.stateManager.getStateRoot()));
     });
   }
@@ -810,6 +840,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.blocks.length = Number(snap.headNumber) + 1;
       this.records.length = Number(snap.headNumber) + 1;
       await this.stateManager.setStateRoot(snap.stateRoot);
+      this.stateVersion++;
       this.timeOffset = snap.timeOffset;
       this.nextTimestamp = snap.nextTimestamp;
       this.pool = [...snap.pool];
