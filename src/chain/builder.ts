@@ -1,11 +1,13 @@
 // A block builder for AIVM chains. Upstream BlockBuilder.addTransaction rebuilds a Block holding
 // every transaction so far before each runTx (O(n) per tx, O(n²) per block); this one builds the
 // header-only block once and passes the running gas to runTx, so each addTransaction is O(1) in
-// the block's size. It also drives the runtime hooks: startBlock → [epoch system call] →
+// the block's size. build() computes the transactions and receipts roots in one pass over the
+// items (trie-root.ts) instead of 2n trie inserts, and seals the block with the transaction objects
+// already built instead of re-creating each one from its fields. It also drives the runtime hooks: startBlock → [epoch system call] →
 // (startTx → runTx → endTx)* → endBlock (anchor + next multiplier, inside the block's state) → build.
-import { createBlock, type Block, type HeaderData } from "@ethereumjs/block";
+import { Block, createBlock, type HeaderData } from "@ethereumjs/block";
 import { Blob4844Tx, type TypedTransaction } from "@ethereumjs/tx";
-import { BlockBuilder, runTx, type BuildBlockOpts, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { BlockBuilder, encodeReceipt, runTx, type BuildBlockOpts, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { Address, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace } from "./types.ts";
 import { AivmError } from "../engine/errors.ts";
@@ -13,6 +15,7 @@ import { CONGESTION_ADDRESS } from "./genesis.ts";
 import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
 import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
 import { toFunctionSelector } from "viem";
+import { orderedTrieRoot } from "./trie-root.ts";
 
 const PROCESS_EPOCH = hexToBytes(toFunctionSelector("processEpoch()"));
 const ZERO_ROOT = `0x${"0".repeat(64)}` as const;
@@ -64,6 +67,8 @@ export class AivmBlockBuilder extends BlockBuilder {
   /** The scheduler epoch system calls this block made (before its transactions). */
   readonly epochCalls: EpochSystemCall[] = [];
   private headerBlock: Block | undefined;
+  /** Set by build() for the upstream build it wraps. */
+  private roots: { transactions: Uint8Array; receipts: Uint8Array } | undefined;
 
   constructor(
     vm: VM,
@@ -182,9 +187,41 @@ export class AivmBlockBuilder extends BlockBuilder {
 
   /** Writes the anchor and next multiplier into the block's state, then seals. */
   override async build(sealOpts?: Parameters<BlockBuilder["build"]>[0]): ReturnType<BlockBuilder["build"]> {
-    this.internals.checkStatus();
-    this.anchor = await this.runtime.endBlock(this.internals.vm, this.number);
-    return super.build(sealOpts);
+    const self = this.internals;
+    self.checkStatus();
+    this.anchor = await this.runtime.endBlock(self.vm, this.number);
+    const transactions = self.transactions;
+    const keccak = self.vm.common.customCrypto.keccak256;
+    this.roots = {
+      transactions: orderedTrieRoot(
+        transactions.map((tx) => tx.serialize()),
+        keccak,
+      ),
+      receipts: orderedTrieRoot(
+        self.transactionResults.map((result, i) => encodeReceipt(result.receipt, transactions[i]!.type)),
+        keccak,
+      ),
+    };
+    // Upstream seals with createBlock({ transactions }), which re-creates every transaction from its
+    // fields (a Common copy and params merge each). Seal an empty body, then attach ours.
+    self.transactions = [];
+    let built: Awaited<ReturnType<BlockBuilder["build"]>>;
+    try {
+      built = await super.build(sealOpts);
+    } finally {
+      self.transactions = transactions;
+      this.roots = undefined;
+    }
+    const block = new Block(built.block.header, transactions, [], built.block.withdrawals, self.blockOpts);
+    return { ...built, block };
+  }
+
+  override async transactionsTrie(): Promise<Uint8Array> {
+    return this.roots?.transactions ?? super.transactionsTrie();
+  }
+
+  override async receiptTrie(): Promise<Uint8Array> {
+    return this.roots?.receipts ?? super.receiptTrie();
   }
 }
 
