@@ -156,6 +156,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private readonly snapshots = new Map<number, Snapshot>();
   private nextSnapshotId = 1;
   private pool: PooledTx[] = [];
+  /** Indexes of `pool` (rebuilt by setPool, extended by admit): hash → entry, sender → count. */
+  private poolByHash = new Map<string, PooledTx>();
+  private poolCountBySender = new Map<string, number>();
   private timeOffset = 0n;
   private nextTimestamp: bigint | undefined;
   private intervalTimer: NodeJS.Timeout | undefined;
@@ -311,7 +314,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   pendingTransaction(hash: string): PooledTx | undefined {
-    return this.pool.find((p) => p.hash === hash.toLowerCase());
+    return this.poolByHash.get(hash.toLowerCase());
   }
 
   get pendingCount(): number {
@@ -335,7 +338,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   async getNonce(address: Hex, ref: BlockRef = "latest"): Promise<bigint> {
     const nonce = await this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.nonce ?? 0n);
     if (ref !== "pending") return nonce;
-    return nonce + BigInt(this.pool.filter((p) => p.from === address.toLowerCase()).length);
+    return nonce + BigInt(this.poolCountBySender.get(address.toLowerCase()) ?? 0);
   }
 
   async getCode(address: Hex, ref: BlockRef = "latest"): Promise<Hex> {
@@ -555,7 +558,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   private async expectedNonce(from: Hex): Promise<bigint> {
     const account = await this.stateManager.getAccount(createAddressFromString(from));
-    return (account?.nonce ?? 0n) + BigInt(this.pool.filter((p) => p.from === from).length);
+    return (account?.nonce ?? 0n) + BigInt(this.poolCountBySender.get(from) ?? 0);
   }
 
   /** eth_sendRawTransaction. */
@@ -582,7 +585,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async admit(tx: TypedTransaction, from: Hex): Promise<Hex> {
     const hash = bytesToHex(tx.hash()) as Hex;
     if (this.closed) throw new NodeError("The node is shutting down.");
-    if (this.txIndex.has(hash) || this.pool.some((p) => p.hash === hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
+    if (this.txIndex.has(hash) || this.poolByHash.has(hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
     const account = await this.stateManager.getAccount(createAddressFromString(from));
     const expected = await this.expectedNonce(from);
     if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
@@ -593,13 +596,26 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
       throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
     }
-    this.pool.push({ tx, from, hash });
+    this.addToPool({ tx, from, hash });
     if (this.automine) {
       const { rejected } = await this.mineUnqueued();
       const own = rejected.find((r) => r.hash === hash);
       if (own) throw new TransactionRejectedError(own.reason);
     }
     return hash;
+  }
+
+  private addToPool(pooled: PooledTx): void {
+    this.pool.push(pooled);
+    this.poolByHash.set(pooled.hash, pooled);
+    this.poolCountBySender.set(pooled.from, (this.poolCountBySender.get(pooled.from) ?? 0) + 1);
+  }
+
+  private setPool(list: PooledTx[]): void {
+    this.pool = [];
+    this.poolByHash = new Map();
+    this.poolCountBySender = new Map();
+    for (const pooled of list) this.addToPool(pooled);
   }
 
   // ---------------------------------------------------------------- mining
@@ -618,7 +634,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const timestamp = this.takeTimestamp();
     const baseFeePerGas = parent.header.calcNextBaseFee();
     const batch = this.pool;
-    this.pool = [];
+    this.setPool([]);
     // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
     const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
       parentBlock: parent,
@@ -634,7 +650,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         // A sender's later transactions follow its deferred one, so nonces stay in order.
         if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
           deferred.add(pooled.from);
-          this.pool.push(pooled);
+          this.addToPool(pooled);
           continue;
         }
         try {
@@ -648,7 +664,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     } catch (error) {
       // Leave the chain as it was: undo the block's state changes and keep its transactions pending.
       await builder.revert();
-      this.pool = [...batch, ...this.pool.filter((p) => !batch.includes(p))];
+      const batched = new Set(batch);
+      this.setPool([...batch, ...this.pool.filter((p) => !batched.has(p))]);
       throw error;
     }
     // The block is final: a frozen header caches its hash (else every block.hash() re-encodes and hashes it).
@@ -843,7 +860,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.stateVersion++;
       this.timeOffset = snap.timeOffset;
       this.nextTimestamp = snap.nextTimestamp;
-      this.pool = [...snap.pool];
+      this.setPool([...snap.pool]);
       const drop = oldHead > snap.headNumber ? { from: snap.headNumber + 1n, to: oldHead } : undefined;
       await this.store.putMeta(this.meta(snap.stateRoot), drop);
       return true;
