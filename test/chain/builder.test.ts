@@ -23,7 +23,7 @@ async function receiptsRoot(record: BlockRecord, types: number[]): Promise<Uint8
       bitvector: hexToBytes(tx.logsBloom),
       logs: tx.logs.map((l) => [hexToBytes(l.address), l.topics.map((t) => hexToBytes(t)), hexToBytes(l.data)]),
     };
-    await trie.put(RLP.encode(i), encodeReceipt(receipt as never, types[i]!));
+    await trie.put(RLP.encode(i), encodeReceipt(receipt as never, types[i] as Parameters<typeof encodeReceipt>[1]));
   }
   return trie.root();
 }
