@@ -76,6 +76,8 @@ export class AivmBlockBuilder extends BlockBuilder {
     readonly runtime: AivmRuntime,
   ) {
     super(vm, opts);
+    // Upstream always seals with vm.common (copied per header); honour a Common the caller shares.
+    if (opts.blockOpts?.common) this.internals.blockOpts = { ...this.internals.blockOpts, common: opts.blockOpts.common };
   }
 
   private get internals(): BuilderInternals {

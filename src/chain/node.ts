@@ -4,7 +4,7 @@
 // AIVM runtime only through the AivmRuntime seam in types.ts.
 import { EventEmitter } from "node:events";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { createBlock, createBlockFromRLP, type Block } from "@ethereumjs/block";
+import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ethereumjs/block";
 import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
@@ -21,6 +21,7 @@ import {
 import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "./call-state.ts";
+import { sharedCommon } from "./shared-common.ts";
 import { installEvmSpeedups } from "./evm-speedups.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
@@ -164,8 +165,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private intervalTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private callBlock: { key: string; block: Block } | undefined;
-  /** The Common every transaction the node builds or decodes shares (see sharedTxCommon). */
+  /** The Commons every transaction, and every block, the node builds or decodes share (shared-common.ts). */
   private readonly txCommon: Common;
+  private readonly blockCommon: Common;
   /** Bumped by every change of the head state (a block, a state edit, a revert). */
   private stateVersion = 0;
   /** Which state the call VM is pinned to: `head:<stateVersion>` or `block:<n>`. */
@@ -189,7 +191,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
     this.automine = options.automine ?? !options.blockTime;
-    this.txCommon = sharedTxCommon(common);
+    this.txCommon = sharedCommon(common, paramsTx);
+    this.blockCommon = sharedCommon(common, paramsBlock);
   }
 
   /** Creates (or, with `dbPath`, reopens) a chain. */
@@ -248,7 +251,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           stateRoot,
         },
       },
-      { common: this.common },
+      { common: this.blockCommon },
     );
     const record: BlockRecord = { txs: [], anchor: null };
     this.indexBlock(block, record);
@@ -260,7 +263,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       throw new NodeError(`The database holds chain ${meta.chainId}, not ${this.chainId}.`);
     }
     for (const stored of await this.store.readBlocks(meta.headNumber)) {
-      const block = createBlockFromRLP(stored.rlp, { common: this.common });
+      const block = createBlockFromRLP(stored.rlp, { common: this.blockCommon });
       this.indexBlock(block, decodeRecord(stored.record));
     }
     this.timeOffset = meta.timeOffset;
@@ -481,7 +484,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           baseFeePerGas,
         },
       },
-      { common: this.common, freeze: false },
+      { common: this.blockCommon, freeze: false },
     );
   }
 
@@ -639,7 +642,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
       parentBlock: parent,
       headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: new Address(new Uint8Array(20)) },
-      blockOpts: { putBlockIntoBlockchain: false, freeze: false },
+      blockOpts: { putBlockIntoBlockchain: false, freeze: false, common: this.blockCommon },
     });
     const rejected: { hash: Hex; reason: string }[] = [];
     const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
@@ -890,22 +893,6 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
   endTx: () => ({ receipts: [], traceRoot: ZERO_TRACE_ROOT }),
   endBlock: async (_vm, blockNumber) => ({ blockNumber, anchorRoot: ZERO_TRACE_ROOT, receiptCount: 0, flops: 0n, multiplier: 0n }),
 };
-
-/**
- * A copy of `common` with the transaction params merged once, whose copy() returns itself. Every
- * tx constructor copies its Common and re-merges those params (a JSON round trip of the params,
- * about 0.2 ms per tx, a fifth of a plain eth_call); the params and hardfork are the same for all.
- */
-function sharedTxCommon(common: Common): Common {
-  const shared = common.copy();
-  shared.updateParams(paramsTx);
-  const update = shared.updateParams.bind(shared);
-  shared.copy = () => shared;
-  shared.updateParams = (params) => {
-    if (params !== paramsTx) update(params);
-  };
-  return shared;
-}
 
 function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
