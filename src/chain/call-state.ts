@@ -1,4 +1,4 @@
-// The state that eth_call and eth_estimateGas run on: a second MerkleStateManager over the same
+// The state that eth_call and eth_estimateGas run on: a second state manager over the same
 // trie database, pinned to one state root (the head's, or a past block's), that is never written
 // outside a checkpoint and is reverted after every call.
 //
@@ -12,11 +12,12 @@
 // Correctness rule: a committed value is used only when the journaled cache has nothing for that
 // key (the call has not written it) and the call has not deleted the account or cleared its
 // storage. Anything else takes upstream's path.
-import { MerkleStateManager, type MerkleStateManagerOpts } from "@ethereumjs/statemanager";
+import type { MerkleStateManagerOpts } from "@ethereumjs/statemanager";
 import { RLP } from "@ethereumjs/rlp";
 import { type Account, type Address, bytesToHex, createAccountFromRLP } from "@ethereumjs/util";
+import { AivmStateManager } from "./state-manager.ts";
 
-export class CallStateManager extends MerkleStateManager {
+export class CallStateManager extends AivmStateManager {
   /** address → account RLP as committed (null: no account). */
   private readonly committedAccounts = new Map<string, Uint8Array | null>();
   /** address → committed code. */

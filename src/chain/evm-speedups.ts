@@ -91,7 +91,7 @@ export async function patchInterpreter(): Promise<void> {
     const pc = opts.pc ?? state.programCounter;
     const eof = this.common.isActivatedEIP(3540) && code[0] === EOF_FORMAT;
     const profiling = this.profilerOpts?.enabled === true && this.performanceLogger.hasTimer();
-    if (eof || profiling || this._env.chargeCodeAccesses === true || (pc !== 0 && (pc < 0 || pc >= code.length))) return run.call(this, code, opts);
+    if (eof || profiling || chargesCodeChunks(this) || (pc !== 0 && (pc < 0 || pc >= code.length))) return run.call(this, code, opts);
     state.code = code;
     state.programCounter = pc;
     let err: unknown;
@@ -143,7 +143,7 @@ export async function patchInterpreter(): Promise<void> {
       this.profilerOpts?.enabled === true ||
       this._evm.DEBUG ||
       this._evm.events.listenerCount("step") > 0 ||
-      this._env.chargeCodeAccesses === true ||
+      chargesCodeChunks(this) ||
       this._runState.eip7928PostTargetCallOog !== undefined
     ) {
       return runStep.call(this, opcodeObj);
@@ -179,6 +179,20 @@ export async function patchInterpreter(): Promise<void> {
 const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
+
+/** Per Common: is code-chunk charging (EIP-6800 / EIP-7864) active? Not on this chain's Prague rules. */
+const chunkRules = new WeakMap<object, boolean>();
+
+/** Does this frame pay for code chunks? (The EVM marks every loaded contract's frame; only these EIPs charge.) */
+function chargesCodeChunks(interpreter: InterpreterLike): boolean {
+  if (interpreter._env.chargeCodeAccesses !== true) return false;
+  let active = chunkRules.get(interpreter.common);
+  if (active === undefined) {
+    active = interpreter.common.isActivatedEIP(6800) || interpreter.common.isActivatedEIP(7864);
+    chunkRules.set(interpreter.common, active);
+  }
+  return active;
+}
 
 /** A stack word (0 ≤ word < 2^256) as 32 big-endian bytes. One hex conversion, no padding copies. */
 export function wordToBytes(word: bigint): Uint8Array {

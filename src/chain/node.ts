@@ -21,6 +21,7 @@ import {
 import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "./call-state.ts";
+import { AivmStateManager } from "./state-manager.ts";
 import { sharedCommon } from "./shared-common.ts";
 import { installEvmSpeedups } from "./evm-speedups.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
@@ -203,7 +204,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
     const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
-    const stateManager = new MerkleStateManager({ common, trie, caches: new Caches() });
+    const stateManager = new AivmStateManager({ common, trie, caches: new Caches() });
     const holder: { node?: DevNode } = {};
     // BLOCKHASH reads our block list; unknown numbers hash to zero like the EVM's own mock.
     const blockchain = {
