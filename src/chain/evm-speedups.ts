@@ -75,6 +75,9 @@ const MSTORE = 0x52;
 const EOF_FORMAT = 0xef;
 let interpreterPatched = false;
 
+/** How many interpreter runs took the fast loop (tests check the fast path is really used). */
+export const speedupStats = { fastRuns: 0 };
+
 /** Wraps the Interpreter's jump analysis (cache) and runStep (synchronous steps), once per process. */
 export async function patchInterpreter(): Promise<void> {
   if (interpreterPatched) return;
@@ -92,6 +95,7 @@ export async function patchInterpreter(): Promise<void> {
     const eof = this.common.isActivatedEIP(3540) && code[0] === EOF_FORMAT;
     const profiling = this.profilerOpts?.enabled === true && this.performanceLogger.hasTimer();
     if (eof || profiling || chargesCodeChunks(this) || (pc !== 0 && (pc < 0 || pc >= code.length))) return run.call(this, code, opts);
+    speedupStats.fastRuns++;
     state.code = code;
     state.programCounter = pc;
     let err: unknown;
