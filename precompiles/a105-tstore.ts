@@ -3,7 +3,7 @@
 // static call, are charged per byte, and are undone with the state journal if the frame reverts.
 // input  abi.encode(uint8 target, bytes32 key, bytes data)
 // output abi.encode(bytes ref)
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../src/commit/keccak.ts";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { decodeProgram } from "../src/codec/program.ts";
@@ -37,7 +37,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
 
   if (target === TARGET.program) {
     decodeProgram(bytes); // validates the whole program before it is stored
-    const id = keccak_256(bytes);
+    const id = keccak256One(bytes);
     const gas = storeGas(bytes.length);
     return {
       gas,

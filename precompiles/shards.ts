@@ -1,7 +1,7 @@
 // Sharded persistent tensors: large weights are uploaded as several 1-D shard tensors (one TSTORE
 // each, so no single transaction has to carry them) and joined by a manifest stored with TSTORE
 // target 4. Loading the manifest's id assembles the full tensor.
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeAbiParameters, parseAbiParameters } from "viem";
 import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
@@ -29,7 +29,7 @@ export function isShardManifest(blob: Uint8Array): boolean {
 
 /** Content id of a manifest (its ABI data, domain-separated). */
 export function shardManifestId(data: Uint8Array): Uint8Array {
-  return keccak_256(concatBytes(utf8ToBytes("AIVM.shards"), data));
+  return keccak256One(concatBytes(utf8ToBytes("AIVM.shards"), data));
 }
 
 /** The stored form of a manifest. */

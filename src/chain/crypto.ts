@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import type { CustomCrypto } from "@ethereumjs/common";
 import { calculateSigRecovery, concatBytes, setLengthLeft } from "@ethereumjs/util";
+import { keccak256One } from "../commit/keccak.ts";
 
 /** The part of the `secp256k1` package's native binding this module uses. */
 interface NativeSecp256k1 {
@@ -59,13 +60,13 @@ export function nativeEcsign(native: NativeSecp256k1): EcSign {
 
 const native = loadNative();
 
-/** True when the native binding loaded (else `defaultCustomCrypto()` is empty: EthereumJS's JS crypto). */
+/** True when the native binding loaded (else `defaultCustomCrypto()` has no signature functions: EthereumJS's JS ones). */
 export const nativeSecp256k1Loaded = native !== undefined;
 
-/** The dev node's default Common crypto: native ecrecover/ecsign, or {} to keep EthereumJS's JS ones. */
+/** The dev node's default Common crypto: WASM keccak256 and native ecrecover/ecsign (EthereumJS's JS ones when the binding cannot load). */
 export function defaultCustomCrypto(): CustomCrypto {
-  if (!native) return {};
-  return { ecrecover: nativeEcrecover(native), ecsign: nativeEcsign(native) };
+  if (!native) return { keccak256: keccak256One };
+  return { keccak256: keccak256One, ecrecover: nativeEcrecover(native), ecsign: nativeEcsign(native) };
 }
 
 /** The native binding, for tests comparing it with the JS implementation. */

@@ -1,7 +1,7 @@
 // The AIVM memory layer: per-transaction scratch tensors (journaled with the call frames), the
 // persistent content-addressed store in state, and per-contract agent namespaces.
 import { Address, hexToBytes, setLengthLeft } from "@ethereumjs/util";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { MemoryLimitError } from "../engine/errors.ts";
@@ -68,7 +68,7 @@ const STORE_DOMAIN = utf8ToBytes("AIVM.store");
 
 /** The derived account whose code holds the blob with content id `id`. */
 export function storeAddressOf(id: Uint8Array): Address {
-  return new Address(keccak_256(concatBytes(STORE_DOMAIN, id)).subarray(12));
+  return new Address(keccak256One(concatBytes(STORE_DOMAIN, id)).subarray(12));
 }
 
 /** Writes a content-addressed blob into state (journaled with the current frame). */
@@ -99,8 +99,8 @@ export const AGENT_NAMESPACES_ADDRESS = "0x000000000000000000000000000000000000a
 
 /** Storage slot of `_entries[owner][key]`: Solidity's layout for a nested mapping at slot 0. */
 export function namespaceSlot(owner: Uint8Array, key: Uint8Array): Uint8Array {
-  const inner = keccak_256(concatBytes(setLengthLeft(owner, 32), new Uint8Array(32)));
-  return keccak_256(concatBytes(setLengthLeft(key, 32), inner));
+  const inner = keccak256One(concatBytes(setLengthLeft(owner, 32), new Uint8Array(32)));
+  return keccak256One(concatBytes(setLengthLeft(key, 32), inner));
 }
 
 export async function getNamespaceEntry(state: StateManagerInterface, owner: Uint8Array, key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -4,7 +4,7 @@
 import { Address, bytesToBigInt, bigIntToBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereumjs/evm";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../commit/keccak.ts";
 import { concatBytes } from "@noble/hashes/utils.js";
 import type { AivmBlockAnchor, AivmOpReceipt, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
 import { ScratchMemory, type ScratchCheckpoint } from "./memory.ts";
@@ -51,7 +51,7 @@ export interface AivmBlockRecord {
 
 // BlockAnchor storage: slot 0 latestBlock; slot 1 mapping(uint256 => {root, receiptCount, flops}).
 function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] {
-  const base = bytesToBigInt(keccak_256(concatBytes(setLengthLeft(bigIntToBytes(blockNumber), 32), setLengthLeft(Uint8Array.of(1), 32))));
+  const base = bytesToBigInt(keccak256One(concatBytes(setLengthLeft(bigIntToBytes(blockNumber), 32), setLengthLeft(Uint8Array.of(1), 32))));
   const slot = (i: bigint) => setLengthLeft(bigIntToBytes((base + i) % 2n ** 256n), 32);
   return [slot(0n), slot(1n), slot(2n)];
 }

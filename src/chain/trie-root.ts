@@ -7,7 +7,7 @@
 // The trie is the one @ethereumjs/mpt builds without key hashing: keys are used as given, split
 // into nibbles. Like MerklePatriciaTrie.put, an empty value means "absent". Integer-only code.
 import { RLP, type NestedUint8Array } from "@ethereumjs/rlp";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../commit/keccak.ts";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
 export type Keccak = (bytes: Uint8Array) => Uint8Array;
@@ -30,7 +30,7 @@ interface SortedEntries {
  * Root of the trie mapping RLP(i) → values[i] for i = 0..n-1: the transactions root and the
  * receipts root of a block (what genTransactionsTrieRoot and BlockBuilder.receiptTrie compute).
  */
-export function orderedTrieRoot(values: readonly Uint8Array[], keccak: Keccak = keccak_256): Uint8Array {
+export function orderedTrieRoot(values: readonly Uint8Array[], keccak: Keccak = keccak256One): Uint8Array {
   const entries = values.map((value, index): [Uint8Array, Uint8Array] => [RLP.encode(index), value]);
   return trieRoot(entries, keccak);
 }
@@ -40,7 +40,7 @@ export function orderedTrieRoot(values: readonly Uint8Array[], keccak: Keccak = 
  * value are left out, as MerklePatriciaTrie.put treats them as deletes. No entries gives the
  * empty-trie root keccak(RLP("")), which is KECCAK256_RLP for the default keccak. Throws on a repeated key.
  */
-export function trieRoot(entries: readonly [Uint8Array, Uint8Array][], keccak: Keccak = keccak_256): Uint8Array {
+export function trieRoot(entries: readonly [Uint8Array, Uint8Array][], keccak: Keccak = keccak256One): Uint8Array {
   const present = entries.filter(([, value]) => value.length > 0);
   if (present.length === 0) return keccak(RLP_EMPTY_STRING);
   present.sort(([a], [b]) => compareBytes(a, b));

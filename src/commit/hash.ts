@@ -1,6 +1,6 @@
 // keccak256 and the one-byte domain tags that keep every kind of preimage distinct, so no leaf can
 // be passed off as an internal node, a chunk as a receipt, or a header as a commitment.
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak.ts";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 
 export type Hex = `0x${string}`;
@@ -18,10 +18,7 @@ export const DOMAIN = {
 export const ZERO_HASH: Uint8Array = new Uint8Array(32);
 
 export function keccak(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return keccak_256(parts[0]!);
-  const h = keccak_256.create();
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return keccak256(...parts);
 }
 
 /** keccak256(tag ‖ parts…) */

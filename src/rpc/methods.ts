@@ -2,7 +2,7 @@
 // its params (bad params → -32602), calls the node, and formats the result. Transport-free: the
 // HTTP/WebSocket server and the in-process EIP-1193 provider both dispatch through it.
 import { bytesToHex, hexToBytes } from "@ethereumjs/util";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256One } from "../commit/keccak.ts";
 import type { DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { getBlob } from "../chain/memory.ts";
@@ -35,7 +35,7 @@ export function createMethodTable(node: DevNode): MethodTable {
     web3_clientVersion: () => CLIENT_VERSION,
     web3_sha3: (params) => {
       const [input] = p(params, 1, 1, "web3_sha3");
-      return bytesToHex(keccak_256(hexToBytes(data(input, "data"))));
+      return bytesToHex(keccak256One(hexToBytes(data(input, "data"))));
     },
     eth_syncing: () => false,
     eth_mining: () => true,
