@@ -139,6 +139,8 @@ interface PooledTx {
 
 export interface DevNodeEvents {
   block: [MinedBlock];
+  /** A new transaction entered the pool (before automine mines it). */
+  pendingTransaction: [Hex];
   error: [unknown];
 }
 
@@ -601,6 +603,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
     }
     this.addToPool({ tx, from, hash });
+    this.emit("pendingTransaction", hash);
     if (this.automine) {
       const { rejected } = await this.mineUnqueued();
       const own = rejected.find((r) => r.hash === hash);

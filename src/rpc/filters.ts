@@ -1,5 +1,6 @@
 // Polling filters (eth_newFilter, eth_newBlockFilter, eth_getFilterChanges...). Each filter
-// remembers the last block it reported; changes are read from the node's indexes on demand.
+// remembers the last block it reported; changes are read from the node's indexes on demand. A
+// pending-transaction filter collects the hashes of transactions entering the pool until polled.
 import type { DevNode } from "../chain/node.ts";
 import { bytesToHex } from "@ethereumjs/util";
 import { InvalidParamsError } from "./errors.ts";
@@ -10,6 +11,8 @@ import { q } from "./format.ts";
 /** Filters not polled for this long are dropped, as geth does. */
 const FILTER_TTL_MS = 5 * 60_000;
 const MAX_FILTERS = 10_000;
+/** A pending-transaction filter keeps at most this many unpolled hashes (the oldest are dropped). */
+const MAX_PENDING_HASHES = 10_000;
 
 interface Filter {
   kind: "logs" | "blocks" | "pending";
@@ -17,13 +20,23 @@ interface Filter {
   /** Last block whose changes were reported. */
   cursor: bigint;
   touched: number;
+  /** Pending filters: hashes seen since the last poll. */
+  hashes?: string[];
 }
 
 export class FilterRegistry {
   private readonly filters = new Map<string, Filter>();
   private nextId = 1;
 
-  constructor(private readonly node: DevNode) {}
+  constructor(private readonly node: DevNode) {
+    node.on("pendingTransaction", (hash) => {
+      for (const filter of this.filters.values()) {
+        if (filter.kind !== "pending") continue;
+        filter.hashes!.push(hash);
+        if (filter.hashes!.length > MAX_PENDING_HASHES) filter.hashes!.shift();
+      }
+    });
+  }
 
   newFilter(kind: Filter["kind"], criteria?: LogFilter): string {
     this.expire();
@@ -31,7 +44,7 @@ export class FilterRegistry {
     const id = q(this.nextId++);
     // A log filter reports from its fromBlock; block filters only report blocks after creation.
     const cursor = kind === "logs" && criteria ? criteria.fromBlock - 1n : this.node.headNumber;
-    this.filters.set(id, { kind, criteria, cursor, touched: Date.now() });
+    this.filters.set(id, { kind, criteria, cursor, touched: Date.now(), ...(kind === "pending" ? { hashes: [] } : {}) });
     return id;
   }
 
@@ -44,7 +57,7 @@ export class FilterRegistry {
     const head = this.node.headNumber;
     const from = filter.cursor + 1n;
     filter.cursor = head;
-    if (filter.kind === "pending") return [];
+    if (filter.kind === "pending") return filter.hashes!.splice(0);
     if (filter.kind === "blocks") {
       const out: string[] = [];
       for (let n = from; n <= head; n++) out.push(bytesToHex(this.node.blockByNumber(n)!.block.hash()));

@@ -119,8 +119,23 @@ async function serveHttp(table: MethodTable, maxBody: number, req: IncomingMessa
   res.writeHead(200, { "content-type": "application/json", ...CORS_HEADERS }).end(text);
 }
 
+/** One eth_subscribe: the node event it follows and its listener. */
+type Subscription = { event: "block"; listener: (mined: MinedBlock) => void } | { event: "pendingTransaction"; listener: (hash: string) => void };
+
+const blockSubscription = (listener: (mined: MinedBlock) => void): Subscription => ({ event: "block", listener });
+
+function subscribe(node: DevNode, s: Subscription): void {
+  if (s.event === "block") node.on("block", s.listener);
+  else node.on("pendingTransaction", s.listener);
+}
+
+function unsubscribe(node: DevNode, s: Subscription): void {
+  if (s.event === "block") node.off("block", s.listener);
+  else node.off("pendingTransaction", s.listener);
+}
+
 function serveWebSocket(node: DevNode, table: MethodTable, socket: WebSocket): void {
-  const subscriptions = new Map<string, (mined: MinedBlock) => void>();
+  const subscriptions = new Map<string, Subscription>();
   let nextId = 1;
   const send = (payload: unknown) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(payload));
@@ -129,31 +144,32 @@ function serveWebSocket(node: DevNode, table: MethodTable, socket: WebSocket): v
     if (method === "eth_subscribe") {
       const [kind, filterRaw] = paramList(params, 1, 2, "eth_subscribe");
       const id = q(BigInt(Date.now()) * 1000n + BigInt(nextId++));
-      let listener: (mined: MinedBlock) => void;
+      let subscription: Subscription;
       if (kind === "newHeads") {
-        listener = (mined) => {
+        subscription = blockSubscription((mined) => {
           const { transactions: _t, ...header } = formatBlock(mined, false);
           send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: header } });
-        };
+        });
       } else if (kind === "logs") {
         const filter = logFilter(filterRaw ?? {}, node);
-        listener = (mined) => {
+        subscription = blockSubscription((mined) => {
           for (const log of logsOfBlock(mined, filter)) send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: log } });
-        };
+        });
       } else if (kind === "newPendingTransactions") {
-        listener = () => {};
+        // Hashes only (geth's default; the `true` full-transaction flag is not supported).
+        subscription = { event: "pendingTransaction", listener: (hash: string) => send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: hash } }) };
       } else {
         throw new RpcError(INVALID_PARAMS, `Unsupported subscription ${JSON.stringify(String(kind).slice(0, 40))}: use newHeads, logs or newPendingTransactions.`);
       }
-      subscriptions.set(id, listener);
-      node.on("block", listener);
+      subscriptions.set(id, subscription);
+      subscribe(node, subscription);
       return { handled: true, result: id };
     }
     if (method === "eth_unsubscribe") {
       const [id] = paramList(params, 1, 1, "eth_unsubscribe");
-      const listener = subscriptions.get(String(id));
-      if (!listener) return { handled: true, result: false };
-      node.off("block", listener);
+      const subscription = subscriptions.get(String(id));
+      if (!subscription) return { handled: true, result: false };
+      unsubscribe(node, subscription);
       subscriptions.delete(String(id));
       return { handled: true, result: true };
     }
@@ -169,7 +185,7 @@ function serveWebSocket(node: DevNode, table: MethodTable, socket: WebSocket): v
     );
   });
   socket.on("close", () => {
-    for (const listener of subscriptions.values()) node.off("block", listener);
+    for (const subscription of subscriptions.values()) unsubscribe(node, subscription);
     subscriptions.clear();
   });
   socket.on("error", () => {});

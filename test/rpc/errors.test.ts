@@ -107,7 +107,7 @@ describe("JSON-RPC error handling", () => {
     await stillServing();
   });
 
-  it("handles bad WebSocket frames and delivers newHeads and logs subscriptions", async () => {
+  it("handles bad WebSocket frames and delivers newHeads, logs and newPendingTransactions subscriptions", async () => {
     const ws = new WebSocket(server.wsUrl);
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     const messages: any[] = [];
@@ -137,6 +137,12 @@ describe("JSON-RPC error handling", () => {
     assert.equal(logsSub.startsWith("0x"), true);
     ws.send(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "eth_unsubscribe", params: [sub] }));
     assert.equal((await next((m) => m.id === 4)).result, true);
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "eth_subscribe", params: ["newPendingTransactions"] }));
+    const pendingSub = (await next((m) => m.id === 5)).result as string;
+    const [from] = (await rpc(server.url, { jsonrpc: "2.0", id: 1, method: "eth_accounts", params: [] })).json.result;
+    const sent = await rpc(server.url, { jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [{ from, to: "0x00000000000000000000000000000000000000aa", value: "0x1" }] });
+    const pending = await next((m) => m.method === "eth_subscription" && m.params.subscription === pendingSub);
+    assert.equal(pending.params.result, sent.json.result);
     ws.close();
     await stillServing();
   });

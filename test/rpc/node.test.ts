@@ -46,6 +46,20 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
     });
   });
 
+  it("a pending-transaction filter reports each new transaction's hash once", async () => {
+    await withProvider(async (_p, req) => {
+      const [from] = await req("eth_accounts");
+      const filter = await req("eth_newPendingTransactionFilter");
+      const a = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]);
+      const b = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x2" }]);
+      assert.deepEqual(await req("eth_getFilterChanges", [filter]), [a, b]);
+      assert.deepEqual(await req("eth_getFilterChanges", [filter]), []);
+      await req("evm_mine");
+      assert.deepEqual(await req("eth_getFilterChanges", [filter]), [], "mining adds no pending hashes");
+      assert.equal(await req("eth_uninstallFilter", [filter]), true);
+    });
+  });
+
   it("with automine off, transactions wait in the pool until evm_mine puts them in one block", async () => {
     await withProvider(async (_p, req) => {
       const [from] = await req("eth_accounts");
