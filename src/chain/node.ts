@@ -151,7 +151,13 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   readonly queue = new SerialQueue();
   readonly blocks: Block[] = [];
   readonly records: BlockRecord[] = [];
-  readonly blockGasLimit: bigint;
+  /** Gas limit of the blocks to come (evm_setBlockGasLimit changes it). */
+  blockGasLimit: bigint;
+  /** Fee recipient of the blocks to come (hardhat_setCoinbase). */
+  coinbase: Hex = "0x0000000000000000000000000000000000000000";
+  /** One-block overrides: hardhat_setNextBlockBaseFeePerGas and hardhat_setPrevRandao. */
+  private nextBlockBaseFee: bigint | undefined;
+  private nextPrevRandao: Uint8Array | undefined;
   automine: boolean;
   private readonly blockByHash = new Map<string, number>();
   private readonly txIndex = new Map<string, { block: number; index: number }>();
@@ -329,7 +335,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** The base fee the next block will charge. */
   nextBaseFee(): bigint {
-    return this.head.header.calcNextBaseFee();
+    return this.nextBlockBaseFee ?? this.head.header.calcNextBaseFee();
   }
 
   /** Reads state at a block (latest/pending: the current state). Serialized with mining. */
@@ -469,7 +475,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   private pendingHeaderBlock(baseFeePerGas: bigint): Block {
     // Calls between two blocks share one header: building a Block copies Common (costly per call).
-    const key = `${this.headNumber}:${this.peekTimestamp()}:${baseFeePerGas}`;
+    const key = `${this.headNumber}:${this.peekTimestamp()}:${baseFeePerGas}:${this.coinbase}:${this.blockGasLimit}:${this.nextPrevRandao ? bytesToHex(this.nextPrevRandao) : ""}`;
     if (this.callBlock?.key === key) return this.callBlock.block;
     const block = this.createPendingHeaderBlock(baseFeePerGas);
     this.callBlock = { key, block };
@@ -485,6 +491,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           gasLimit: this.blockGasLimit,
           timestamp: this.peekTimestamp(),
           baseFeePerGas,
+          coinbase: createAddressFromString(this.coinbase),
+          ...(this.nextPrevRandao ? { mixHash: this.nextPrevRandao } : {}),
         },
       },
       { common: this.blockCommon, freeze: false },
@@ -639,13 +647,16 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const parent = this.head;
     const number = parent.header.number + 1n;
     const timestamp = this.takeTimestamp();
-    const baseFeePerGas = parent.header.calcNextBaseFee();
+    const baseFeePerGas = this.nextBaseFee();
+    const mixHash = this.nextPrevRandao;
+    this.nextBlockBaseFee = undefined;
+    this.nextPrevRandao = undefined;
     const batch = this.pool;
     this.setPool([]);
     // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
     const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
       parentBlock: parent,
-      headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: new Address(new Uint8Array(20)) },
+      headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: createAddressFromString(this.coinbase), ...(mixHash ? { mixHash } : {}) },
       blockOpts: { putBlockIntoBlockchain: false, freeze: false, common: this.blockCommon },
     });
     const rejected: { hash: Hex; reason: string }[] = [];
@@ -823,6 +834,47 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       const addr = createAddressFromString(address);
       if (!(await sm.getAccount(addr))) await sm.putAccount(addr, new Account());
       await sm.putStorage(addr, setLengthLeft(hexToBytes(slot), 32), hexToBytes(value));
+    });
+  }
+
+  /** hardhat_setCoinbase: the fee recipient of the blocks to come. */
+  async setCoinbase(address: Hex): Promise<void> {
+    await this.queue.run(async () => {
+      this.coinbase = address.toLowerCase() as Hex;
+    });
+  }
+
+  /** evm_setBlockGasLimit: the gas limit of the blocks to come. */
+  async setBlockGasLimit(gasLimit: bigint): Promise<void> {
+    if (gasLimit < 21_000n) throw new NodeError(`Block gas limit ${gasLimit} is below the 21000 a transfer needs.`);
+    await this.queue.run(async () => {
+      this.blockGasLimit = gasLimit;
+    });
+  }
+
+  /** hardhat_setNextBlockBaseFeePerGas: the base fee of the next block only. */
+  async setNextBlockBaseFee(baseFee: bigint): Promise<void> {
+    await this.queue.run(async () => {
+      this.nextBlockBaseFee = baseFee;
+    });
+  }
+
+  /** hardhat_setPrevRandao: the PREVRANDAO (mixHash) of the next block only. */
+  async setNextPrevRandao(value: Uint8Array): Promise<void> {
+    if (value.length !== 32) throw new NodeError(`prevRandao must be 32 bytes, got ${value.length}.`);
+    await this.queue.run(async () => {
+      this.nextPrevRandao = value;
+    });
+  }
+
+  /** hardhat_dropTransaction: removes a pending transaction; false if it is not pending. */
+  async dropTransaction(hash: Hex): Promise<boolean> {
+    return this.queue.run(async () => {
+      const key = hash.toLowerCase();
+      if (this.txIndex.has(key)) throw new NodeError(`Transaction ${key} is already mined; only pending transactions can be dropped.`);
+      if (!this.poolByHash.has(key)) return false;
+      this.setPool(this.pool.filter((p) => p.hash !== key));
+      return true;
     });
   }
 

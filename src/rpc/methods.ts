@@ -265,6 +265,32 @@ export function createMethodTable(node: DevNode): MethodTable {
       await node.setStorageAt(address(who, "address"), q(quantity(slot, "slot")) as `0x${string}`, word);
       return true;
     },
+    hardhat_setCoinbase: async (params) => {
+      const [who] = p(params, 1, 1, "hardhat_setCoinbase");
+      await node.setCoinbase(address(who, "address"));
+      return true;
+    },
+    hardhat_setNextBlockBaseFeePerGas: async (params) => {
+      const [fee] = p(params, 1, 1, "hardhat_setNextBlockBaseFeePerGas");
+      await node.setNextBlockBaseFee(quantity(fee, "baseFeePerGas"));
+      return true;
+    },
+    hardhat_setPrevRandao: async (params) => {
+      const [value] = p(params, 1, 1, "hardhat_setPrevRandao");
+      const word = data(value, "prevRandao");
+      if (word.length !== 66) throw new InvalidParamsError("Invalid prevRandao: expected a 32-byte word.");
+      await node.setNextPrevRandao(hexToBytes(word));
+      return true;
+    },
+    hardhat_dropTransaction: async (params) => {
+      const [txHash] = p(params, 1, 1, "hardhat_dropTransaction");
+      return node.dropTransaction(hash(txHash, "transaction hash"));
+    },
+    evm_setBlockGasLimit: async (params) => {
+      const [limit] = p(params, 1, 1, "evm_setBlockGasLimit");
+      await node.setBlockGasLimit(quantity(limit, "gasLimit"));
+      return true;
+    },
     hardhat_getAutomine: () => node.automine,
     hardhat_impersonateAccount: (params) => {
       const [who] = p(params, 1, 1, "hardhat_impersonateAccount");

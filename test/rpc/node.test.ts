@@ -46,6 +46,23 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
     });
   });
 
+  it("hardhat_dropTransaction removes a pending transaction and refuses a mined one", async () => {
+    await withProvider(async (_p, req) => {
+      const [from] = await req("eth_accounts");
+      await req("evm_setAutomine", [false]);
+      const hash = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]);
+      assert.equal(await req("hardhat_dropTransaction", [hash]), true);
+      assert.equal(await req("eth_getTransactionByHash", [hash]), null);
+      assert.equal(await req("hardhat_dropTransaction", [hash]), false);
+      const kept = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x2" }]);
+      await req("evm_mine");
+      assert.equal((await req("eth_getTransactionReceipt", [kept])).status, "0x1");
+      await assert.rejects(req("hardhat_dropTransaction", [kept]), /already mined/);
+      await assert.rejects(req("hardhat_setPrevRandao", ["0x12"]), (e: any) => e.code === -32602);
+      await assert.rejects(req("evm_setBlockGasLimit", ["0x10"]), /below the 21000/);
+    });
+  });
+
   it("a pending-transaction filter reports each new transaction's hash once", async () => {
     await withProvider(async (_p, req) => {
       const [from] = await req("eth_accounts");

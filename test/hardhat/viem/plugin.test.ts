@@ -77,6 +77,41 @@ describe("aivm/hardhat plugin", () => {
     assert.ok((await client.getBlockNumber()) < afterDeploy);
   });
 
+  it("network helpers edit state: setBalance, setCode, setNonce, setStorageAt", async () => {
+    const { viem, networkHelpers } = conn;
+    const client = await viem.getPublicClient();
+    const who = "0x00000000000000000000000000000000000c0de1";
+    await networkHelpers.setBalance(who, 12345n);
+    assert.equal(await client.getBalance({ address: who }), 12345n);
+    await networkHelpers.setCode(who, "0x60016000f3");
+    assert.equal(await client.getCode({ address: who }), "0x60016000f3");
+    await networkHelpers.setNonce(who, 7);
+    assert.equal(await client.getTransactionCount({ address: who }), 7);
+    await networkHelpers.setStorageAt(who, 3, 42);
+    assert.equal(BigInt((await client.getStorageAt({ address: who, slot: "0x3" }))!), 42n);
+  });
+
+  it("network helpers set the next blocks: coinbase, base fee, prevRandao, gas limit", async () => {
+    const { viem, networkHelpers } = conn;
+    const client = await viem.getPublicClient();
+    const coinbase = "0x00000000000000000000000000000000000c0be5";
+    await networkHelpers.setCoinbase(coinbase);
+    await networkHelpers.setNextBlockBaseFeePerGas(7_000_000_000n);
+    await networkHelpers.setPrevRandao(0x1234n);
+    await networkHelpers.setBlockGasLimit(50_000_000n);
+    await networkHelpers.mine();
+    const block = await client.getBlock();
+    assert.equal(block.miner, coinbase);
+    assert.equal(block.baseFeePerGas, 7_000_000_000n);
+    assert.equal(BigInt(block.mixHash), 0x1234n);
+    assert.equal(block.gasLimit, 50_000_000n);
+    await networkHelpers.mine();
+    const next = await client.getBlock();
+    assert.notEqual(next.baseFeePerGas, 7_000_000_000n, "the base fee override is for one block");
+    assert.equal(BigInt(next.mixHash), 0n, "so is prevRandao");
+    assert.equal(next.gasLimit, 50_000_000n, "the gas limit stays");
+  });
+
   it("every connection is a fresh chain", async () => {
     const a = await hre.network.create("aivm");
     const b = await hre.network.create("aivm");
