@@ -110,6 +110,15 @@ describe("aivm/hardhat plugin", () => {
     assert.notEqual(next.baseFeePerGas, 7_000_000_000n, "the base fee override is for one block");
     assert.equal(BigInt(next.mixHash), 0n, "so is prevRandao");
     assert.equal(next.gasLimit, 50_000_000n, "the gas limit stays");
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const [wallet] = await viem.getWalletClients();
+      const hash = await wallet!.sendTransaction({ to: coinbase, value: 1n });
+      assert.equal(await networkHelpers.dropTransaction(hash), true);
+      assert.equal(await client.getTransactionCount({ address: wallet!.account.address, blockTag: "pending" }), await client.getTransactionCount({ address: wallet!.account.address }));
+    } finally {
+      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
   });
 
   it("every connection is a fresh chain", async () => {
