@@ -7,7 +7,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ethereumjs/block";
 import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
-import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
+import { Caches, MerkleStateManager, getMerkleStateProof, type Proof } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@ethereumjs/tx";
 import {
   Account,
@@ -384,6 +384,14 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       return this.simulate(request, request.gas ?? this.blockGasLimit);
+    });
+  }
+
+  /** eth_getProof (EIP-1186): the account and storage proofs at a block, against its state root. */
+  async getProof(address: Hex, slots: Uint8Array[], ref: BlockRef = "latest"): Promise<Proof> {
+    return this.queue.run(async () => {
+      await this.pinCallState(ref);
+      return getMerkleStateProof(this.callState, createAddressFromString(address), slots.map((s) => setLengthLeft(s, 32)));
     });
   }
 

@@ -19,6 +19,8 @@ export type MethodHandler = (params: unknown[]) => Promise<unknown> | unknown;
 export type MethodTable = Record<string, MethodHandler>;
 
 const FEE_HISTORY_MAX_BLOCKS = 1024n;
+/** Storage keys one eth_getProof may ask for (each is a trie walk). */
+const MAX_PROOF_KEYS = 1000;
 
 export function createMethodTable(node: DevNode): MethodTable {
   const filters = new FilterRegistry(node);
@@ -91,6 +93,17 @@ export function createMethodTable(node: DevNode): MethodTable {
     },
 
     // ---------------------------------------------------------------- execution
+    eth_getProof: async (params) => {
+      const [who, keys, tag] = p(params, 2, 3, "eth_getProof");
+      if (!Array.isArray(keys)) throw new InvalidParamsError("Invalid storageKeys: expected an array of 32-byte keys.");
+      if (keys.length > MAX_PROOF_KEYS) throw new InvalidParamsError(`Invalid storageKeys: at most ${MAX_PROOF_KEYS} keys per request.`);
+      // Like geth: a key is hex of up to 32 bytes, odd length allowed ("0x2" is slot 2).
+      const slots = keys.map((k, i) => {
+        if (typeof k !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(k)) throw new InvalidParamsError(`Invalid storageKeys[${i}]: expected 0x-prefixed hex of at most 32 bytes.`);
+        return hexToBytes(`0x${k.slice(2).padStart(64, "0")}`);
+      });
+      return node.getProof(address(who, "address"), slots, tag === undefined ? "latest" : blockRef(tag, node));
+    },
     eth_call: async (params) => {
       const [req, tag] = p(params, 1, 3, "eth_call");
       return (await node.call(callRequest(req), blockRef(tag, node))).returnData;
