@@ -15,6 +15,14 @@ const require = createRequire(import.meta.url);
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CONTRACTS_DIR = join(REPO_ROOT, "contracts");
 const CACHE_DIR = join(REPO_ROOT, "cache", "solc");
+/**
+ * Committed compiler outputs for what `npm start` compiles (system contracts, predeploys, demo),
+ * named by the same content key as the cache, so a fresh clone starts without loading solc. A file
+ * here is only ever found for exactly the sources and compiler it was made from; stale ones are
+ * simply not hit. `npm run prebuild:contracts` rewrites them; test/chain/prebuilt.test.ts checks
+ * that they cover a demo start and equal a fresh compile.
+ */
+export const PREBUILT_DIR = join(CONTRACTS_DIR, "prebuilt");
 
 /** One compiled contract: what deployment and calls need. */
 export interface CompiledContract {
@@ -67,12 +75,18 @@ function listSolidity(dir: string): string[] {
   return out;
 }
 
-type SolcOutput = {
+export type SolcOutput = {
   errors?: { severity: string; formattedMessage: string }[];
   contracts?: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
 };
 
 const memo = new Map<string, Map<string, CompiledContract>>();
+/** Every compile key requested in this process, with what was asked (for the prebuild script and its test). */
+const requested = new Map<string, { dir: string; files: readonly string[] | undefined }>();
+
+export function compileRequests(): ReadonlyMap<string, { dir: string; files: readonly string[] | undefined }> {
+  return requested;
+}
 const SOLC_VERSION = (require("solc/package.json") as { version: string }).version;
 const IMPORT_RE = /import\s+(?:[^"']*\sfrom\s+)?["']([^"']+)["']/g;
 
@@ -98,31 +112,25 @@ function importClosure(entries: readonly string[], contents: ReadonlyMap<string,
  * their imports are resolved from `dir`. Cached on disk by the hash of every source under `dir`.
  */
 export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly string[]): Map<string, CompiledContract> {
-  const all = listSolidity(dir).map((f) => relative(dir, f).split(sep).join("/"));
-  const contents = new Map(all.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
-  const entries = files ?? all;
-  const sources: Record<string, { content: string }> = {};
-  for (const f of entries) sources[f] = { content: contents.get(f) ?? readFileSync(join(dir, f), "utf8") };
-  const input = JSON.stringify({ language: "Solidity", sources, settings: SOLC_SETTINGS });
+  const { contents, entries, input } = standardInput(dir, files);
   // The key covers the entry points and everything they import, so edits elsewhere keep the cache.
   const reachable = [...importClosure(entries, contents)].sort().map((f) => `${f}\n${contents.get(f) ?? ""}`).join("\n");
   const key = bytesToHex(keccak_256(utf8ToBytes(`${SOLC_VERSION}\n${input}\n${reachable}`)));
+  requested.set(key, { dir, files });
   const memoized = memo.get(key);
   if (memoized) return memoized;
   // Imports outside the entry points come from the same directory.
-  const findImports = (path: string) =>
-    contents.has(path) ? { contents: contents.get(path)! } : { error: `File not found: ${path}` };
+  const findImports = importsFrom(contents);
 
   const cacheFile = join(CACHE_DIR, `${key}.json`);
+  const prebuiltFile = join(PREBUILT_DIR, `${key}.json`);
   let output: SolcOutput;
   if (existsSync(cacheFile)) {
     output = JSON.parse(readFileSync(cacheFile, "utf8")) as SolcOutput;
+  } else if (existsSync(prebuiltFile)) {
+    output = JSON.parse(readFileSync(prebuiltFile, "utf8")) as SolcOutput;
   } else {
-    // Loading soljson takes seconds: only on a cache miss.
-    const solc = require("solc") as { compile(input: string, callbacks?: object): string };
-    output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
-    const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
-    if (errors.length) throw new SolidityCompileError(errors);
+    output = runSolc(input, findImports);
     mkdirSync(CACHE_DIR, { recursive: true });
     // Write then rename, so a concurrent reader never sees a half-written cache file.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -146,6 +154,38 @@ export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly s
   }
   memo.set(key, contracts);
   return contracts;
+}
+
+/** Compiles a standard-JSON input with the pinned npm solc; throws SolidityCompileError on errors. */
+function runSolc(input: string, findImports: (path: string) => { contents: string } | { error: string }): SolcOutput {
+  // Loading soljson takes seconds: only on a cache miss.
+  const solc = require("solc") as { compile(input: string, callbacks?: object): string };
+  const output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
+  const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
+  if (errors.length) throw new SolidityCompileError(errors);
+  return output;
+}
+
+/** A fresh compile for a key requested earlier in this process, bypassing every cache (prebuild script, tests). */
+export function compileFresh(key: string): SolcOutput {
+  const request = requested.get(key);
+  if (!request) throw new Error(`No compile request with key ${key} in this process.`);
+  const { contents, input } = standardInput(request.dir, request.files);
+  return runSolc(input, importsFrom(contents));
+}
+
+/** The solc standard-JSON input for `files` (default: every .sol) under `dir`, and the sources read. */
+function standardInput(dir: string, files: readonly string[] | undefined): { contents: Map<string, string>; entries: readonly string[]; input: string } {
+  const all = listSolidity(dir).map((f) => relative(dir, f).split(sep).join("/"));
+  const contents = new Map(all.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+  const entries = files ?? all;
+  const sources: Record<string, { content: string }> = {};
+  for (const f of entries) sources[f] = { content: contents.get(f) ?? readFileSync(join(dir, f), "utf8") };
+  return { contents, entries, input: JSON.stringify({ language: "Solidity", sources, settings: SOLC_SETTINGS }) };
+}
+
+function importsFrom(contents: ReadonlyMap<string, string>): (path: string) => { contents: string } | { error: string } {
+  return (path) => (contents.has(path) ? { contents: contents.get(path)! } : { error: `File not found: ${path}` });
 }
 
 /** One contract by name ("AIVM") or qualified name ("examples/Foo.sol:Foo"). */
