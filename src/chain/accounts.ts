@@ -1,7 +1,8 @@
 // Dev accounts: derived from a BIP-39 mnemonic along m/44'/60'/0'/0/i, the same path Hardhat and
 // anvil use, so the usual "test test … junk" keys work in wallets and scripts unchanged.
-import { mnemonicToAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAddress } from "viem/accounts";
 import { bytesToHex, type Hex } from "viem";
+import { NodeError } from "./node-errors.ts";
 
 export const DEFAULT_MNEMONIC = "test test test test test test test test test test test junk";
 export const DEFAULT_ACCOUNT_COUNT = 10;
@@ -29,4 +30,14 @@ export function deriveDevAccounts(mnemonic = DEFAULT_MNEMONIC, count = DEFAULT_A
   }
   derived.set(memoKey, accounts);
   return accounts.map((a) => ({ ...a }));
+}
+
+/** Dev accounts from explicit private keys (e.g. a Hardhat network's `accounts: [...]`). */
+export function devAccountsFromKeys(keys: readonly Hex[]): DevAccount[] {
+  return keys.map((key, i) => {
+    // The message names the position only: a key is a secret.
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new NodeError(`Private key ${i} is not 32 bytes of 0x-prefixed hex.`);
+    const privateKey = key.toLowerCase() as Hex;
+    return { address: privateKeyToAddress(privateKey).toLowerCase() as Hex, privateKey };
+  });
 }

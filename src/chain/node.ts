@@ -24,7 +24,7 @@ import { CallStateManager } from "./call-state.ts";
 import { AivmStateManager } from "./state-manager.ts";
 import { sharedCommon } from "./shared-common.ts";
 import { installEvmSpeedups } from "./evm-speedups.ts";
-import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "./accounts.ts";
+import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, devAccountsFromKeys, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
 import { defaultCustomCrypto } from "./crypto.ts";
 import { SerialQueue } from "./queue.ts";
@@ -45,6 +45,8 @@ export interface DevNodeOptions {
   chainId?: number;
   mnemonic?: string;
   accountCount?: number;
+  /** The dev accounts' private keys, instead of `accountCount` keys derived from `mnemonic`. */
+  privateKeys?: Hex[];
   accountBalance?: bigint;
   /** Seconds between blocks for interval mining. 0 or undefined: automine. */
   blockTime?: number;
@@ -196,7 +198,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     super();
     this.chainId = options.chainId ?? DEFAULT_CHAIN_ID;
     this.mnemonic = options.mnemonic ?? DEFAULT_MNEMONIC;
-    this.accounts = deriveDevAccounts(this.mnemonic, options.accountCount ?? DEFAULT_ACCOUNT_COUNT);
+    this.accounts = options.privateKeys ? devAccountsFromKeys(options.privateKeys) : deriveDevAccounts(this.mnemonic, options.accountCount ?? DEFAULT_ACCOUNT_COUNT);
     for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
     this.automine = options.automine ?? !options.blockTime;

@@ -5,6 +5,7 @@
 import type { HookContext, NetworkHooks } from "hardhat/types/hooks";
 import type { ChainType, NetworkConnection } from "hardhat/types/network";
 import type { JsonRpcRequest, JsonRpcResponse } from "hardhat/types/providers";
+import { configuredPrivateKeys } from "../accounts.ts";
 import { isInProcessUrl } from "../in-process.ts";
 import { answerWith, clientVersionForHardhat, lazyAivmProvider, type LazyAivmProvider } from "../provider-bridge.ts";
 
@@ -19,7 +20,8 @@ export default async (): Promise<Partial<NetworkHooks>> => {
       const connection = await next(context);
       const config = connection.networkConfig;
       if (config.type === "http" && isInProcessUrl(await config.url.getUrl())) {
-        inProcess.set(connection, lazyAivmProvider({ chainId: config.chainId }));
+        const privateKeys = await configuredPrivateKeys(config.accounts);
+        inProcess.set(connection, lazyAivmProvider({ chainId: config.chainId, ...(privateKeys ? { privateKeys } : {}) }));
       }
       return connection;
     },

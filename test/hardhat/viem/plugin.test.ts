@@ -3,6 +3,7 @@
 // one fresh chain per connection, offline compiler config, and the `aivm node` task.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { privateKeyToAddress } from "viem/accounts";
 import { createRequire } from "node:module";
 import { decodeAbiParameters, type Hex } from "viem";
 import { AIVM_IN_PROCESS_URL } from "../../../src/hardhat/index.ts";
@@ -118,6 +119,32 @@ describe("aivm/hardhat plugin", () => {
       assert.equal(await client.getTransactionCount({ address: wallet!.account.address, blockTag: "pending" }), await client.getTransactionCount({ address: wallet!.account.address }));
     } finally {
       await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+  });
+
+  it("a network's configured accounts (keys or a mnemonic) become the node's funded, unlocked accounts", async () => {
+    const keys = [`0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`] as const;
+    const byKeys = await hre.network.create({ network: "aivm", override: { accounts: [...keys] } });
+    const byMnemonic = await hre.network.create({
+      network: "aivm",
+      override: { accounts: { mnemonic: "test test test test test test test test test test test junk", initialIndex: 3, count: 2 } },
+    });
+    try {
+      const expected = keys.map((k) => privateKeyToAddress(k).toLowerCase());
+      assert.deepEqual((await byKeys.provider.request({ method: "eth_accounts" })) as string[], expected);
+      const [wallet] = await byKeys.viem.getWalletClients();
+      assert.equal(wallet!.account.address.toLowerCase(), expected[0]);
+      const client = await byKeys.viem.getPublicClient();
+      const hash = await wallet!.sendTransaction({ to: expected[1] as `0x${string}`, value: 5n });
+      assert.equal((await client.waitForTransactionReceipt({ hash })).status, "success");
+      // Hardhat's default mnemonic, accounts 3 and 4.
+      assert.deepEqual((await byMnemonic.provider.request({ method: "eth_accounts" })) as string[], [
+        "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+        "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65",
+      ]);
+    } finally {
+      await byKeys.close();
+      await byMnemonic.close();
     }
   });
 
