@@ -328,7 +328,7 @@ export function createMethodTable(node: DevNode): MethodTable {
       const obj = (req ?? {}) as Record<string, unknown>;
       if (typeof obj === "object" && obj !== null && "program" in obj) return quoteProgram(obj.program);
       const call = callRequest(typeof obj === "object" && obj !== null && "call" in obj ? obj.call : obj, "call");
-      const result = await node.call({ ...call, gas: call.gas }, blockRef(tag, node));
+      const result = await node.call({ ...call, gas: call.gas }, blockRef(tag, node), { exactGas: true });
       const aivmGas = result.trace.receipts.reduce((sum, r) => sum + r.gasUsed, 0n);
       const flops = result.trace.receipts.reduce((sum, r) => sum + r.flops, 0n);
       return {
