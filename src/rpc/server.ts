@@ -82,6 +82,28 @@ const CORS_HEADERS = {
   "access-control-allow-headers": "content-type",
 };
 
+/** The request body as text, or undefined once it passes `maxBody` bytes (the rest is not read). */
+function readBody(req: IncomingMessage, maxBody: number): Promise<string | undefined> {
+  // Events rather than `for await`: the async iterator costs ~30 µs per request, a tenth of a small eth_call.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) {
+        req.off("data", onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.once("error", reject);
+  });
+}
+
 async function serveHttp(table: MethodTable, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === "OPTIONS") {
     res.writeHead(204, CORS_HEADERS).end();
@@ -92,26 +114,14 @@ async function serveHttp(table: MethodTable, maxBody: number, req: IncomingMessa
     return;
   }
   const declared = Number(req.headers["content-length"] ?? 0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = declared > maxBody;
-  if (!tooLarge) {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBody) {
-        tooLarge = true;
-        break;
-      }
-      chunks.push(chunk);
-    }
-  }
-  if (tooLarge) {
-    const body = JSON.stringify(errorResponse(null, new RpcError(LIMIT_EXCEEDED, `Request body exceeds the limit of ${maxBody} bytes.`)));
+  const body = declared > maxBody ? undefined : await readBody(req, maxBody);
+  if (body === undefined) {
+    const error = JSON.stringify(errorResponse(null, new RpcError(LIMIT_EXCEEDED, `Request body exceeds the limit of ${maxBody} bytes.`)));
     // Close the connection: the rest of the oversized body is never read.
-    res.writeHead(413, { "content-type": "application/json", connection: "close", ...CORS_HEADERS }).end(body, () => req.destroy());
+    res.writeHead(413, { "content-type": "application/json", connection: "close", ...CORS_HEADERS }).end(error, () => req.destroy());
     return;
   }
-  const text = await handleBody(table, Buffer.concat(chunks).toString("utf8"));
+  const text = await handleBody(table, body);
   if (text === "") {
     res.writeHead(204, CORS_HEADERS).end();
     return;

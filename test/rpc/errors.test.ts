@@ -71,6 +71,23 @@ describe("JSON-RPC error handling", () => {
     await stillServing();
   });
 
+  it("rejects an oversized chunked body (no content-length) once it passes the limit", async () => {
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(server.url, { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      // Writes after the server answered and closed may fail; only the answer counts.
+      req.on("error", (error) => setTimeout(() => reject(error), 1000));
+      req.write('{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"data":"0x');
+      for (let i = 0; i < 64; i++) req.write("ab".repeat(4096));
+      req.end('"}]}');
+    });
+    assert.equal(status, 413);
+    await stillServing();
+  });
+
   it("serves batches in order and limits their size", async () => {
     const { json } = await rpc(server.url, [
       { jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] },
