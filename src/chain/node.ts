@@ -143,6 +143,11 @@ export interface DevNodeEvents {
   block: [MinedBlock];
   /** A new transaction entered the pool (before automine mines it). */
   pendingTransaction: [Hex];
+  /**
+   * A pooled transaction was left out of a block because it could not run there (e.g. its sender
+   * could no longer pay after earlier transactions of the block) and was dropped from the pool.
+   */
+  droppedTransaction: [{ hash: Hex; reason: string }];
   error: [unknown];
 }
 
@@ -773,6 +778,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     await this.store.putBlock({ number, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));
     const mined = { block, record };
     this.emit("block", mined);
+    for (const dropped of rejected) this.emit("droppedTransaction", dropped);
     return { mined, rejected };
   }
 

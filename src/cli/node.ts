@@ -49,6 +49,8 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     mnemonic: options.mnemonic,
   });
   const { node } = server;
+  // Without this, a transaction dropped at block building (automine off) would vanish silently.
+  node.on("droppedTransaction", ({ hash, reason }) => console.error(`aivm node: dropped transaction ${hash}: ${reason}`));
   let demo: DeployedDemo | undefined;
   if (options.demo && node.headNumber === 0n) demo = await deployDemo(node);
   if (!options.quiet) printBanner(server, options, demo);

@@ -46,6 +46,31 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
     });
   });
 
+  it("a pooled transaction that cannot run in its block is dropped with a reason, not lost silently", async () => {
+    await withProvider(async (provider, req) => {
+      const [from] = await req("eth_accounts");
+      const poorKey = `0x${"42".repeat(32)}` as const;
+      const { privateKeyToAccount } = await import("viem/accounts");
+      const poor = privateKeyToAccount(poorKey);
+      await req("hardhat_setBalance", [poor.address, "0x" + (10n ** 18n).toString(16)]);
+      await req("evm_setAutomine", [false]);
+      const dropped: { hash: string; reason: string }[] = [];
+      provider.node.on("droppedTransaction", (d) => dropped.push(d));
+      const sign = (nonce: number, value: bigint) =>
+        poor.signTransaction({ chainId: provider.node.chainId, type: "eip1559", nonce, to: ALICE_TO, value, gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n });
+      // Each passes admission against the current balance; together they overspend it.
+      const spend = await req("eth_sendRawTransaction", [await sign(0, 9n * 10n ** 17n)]);
+      const over = await req("eth_sendRawTransaction", [await sign(1, 5n * 10n ** 17n)]);
+      await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]);
+      await req("evm_mine");
+      assert.equal((await req("eth_getTransactionReceipt", [spend])).status, "0x1");
+      assert.equal(await req("eth_getTransactionReceipt", [over]), null);
+      assert.deepEqual(dropped.map((d) => d.hash), [over]);
+      assert.match(dropped[0]!.reason, /balance|funds|cost/i);
+      assert.equal(provider.node.pendingCount, 0);
+    });
+  });
+
   it("hardhat_dropTransaction removes a pending transaction and refuses a mined one", async () => {
     await withProvider(async (_p, req) => {
       const [from] = await req("eth_accounts");
