@@ -85,7 +85,7 @@ export class PrecompileCall {
   /** ABI-decodes the call input; a malformed input is a MalformedEncoding revert. */
   decode<const T extends readonly AbiParameter[]>(params: T): DecodeAbiParametersReturnType<T> {
     try {
-      return decodeAbiParameters(params, toHex(this.data));
+      return decodeAbiParameters(params, this.data);
     } catch {
       throw new MalformedEncodingError(`${this.opcode} input`, `not an ABI encoding of (${params.map((p) => p.type).join(",")})`);
     }

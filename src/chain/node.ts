@@ -1040,7 +1040,7 @@ function isPriced(request: CallRequest): boolean {
 /** runTx's intrinsic gas of a call without an access list: 21000 plus 4 per zero and 16 per other calldata byte. */
 function intrinsicGasOfCall(data: Uint8Array): bigint {
   let gas = 21_000;
-  for (const byte of data) gas += byte === 0 ? 4 : 16;
+  for (let i = 0; i < data.length; i++) gas += data[i] === 0 ? 4 : 16;
   return BigInt(gas);
 }
 
