@@ -13,7 +13,8 @@
 //    pads through array spreads): 8 % of an inference eth_call. Here one hex conversion fills the
 //    32 bytes in place.
 // 3. Synchronous steps. The interpreter awaits runStep, an async function, for every opcode, even
-//    for the ~90 % (PUSH, DUP, ADD, JUMP, …) whose gas is a constant and whose handler is
+//    for the ~90 % (PUSH, DUP, ADD, JUMP, …) whose gas is a constant (or, for MLOAD, MSTORE and
+//    MSTORE8, a memory-expansion charge computed synchronously) and whose handler is
 //    synchronous: about 0.3 µs of promise machinery per step, more than the work itself. The
 //    wrapped runStep does those steps in place and returns undefined; every other step, and every
 //    step while a tracer, the profiler, debug logging or code-chunk charging is on, goes to
@@ -56,7 +57,7 @@ interface InterpreterLike {
 }
 
 interface RunStateLike {
-  stack: { popN(n: number): bigint[] };
+  stack: { popN(n: number): bigint[]; peek(n: number): bigint[] };
   memory: { write(offset: number, size: number, value: Uint8Array): void };
 }
 
@@ -68,6 +69,7 @@ interface RunResult {
 interface OpcodeMapEntry {
   opcodeInfo: { code: number; name: string; feeBigInt: bigint; dynamicGas: boolean; isAsync: boolean; isInvalid: boolean };
   opHandler: (runState: RunStateLike, common: unknown) => void;
+  gasHandler?: unknown;
 }
 
 const MSTORE = 0x52;
@@ -137,11 +139,29 @@ export async function patchInterpreter(): Promise<void> {
   };
   const runStep = Interpreter.prototype.runStep;
   if (typeof runStep !== "function") throw new Error("@ethereumjs/evm: Interpreter.runStep not found (version changed?)");
+  // MLOAD, MSTORE and MSTORE8 charge memory expansion in gas handlers that are async by declaration
+  // only. Their synchronous twins below compute the same charge with upstream's subMemUsage; they
+  // stand in only while the opcode map still holds upstream's handler.
+  const { dynamicGasHandlers } = (await import(pathToFileURL(join(dist, "opcodes", "gas.js")).href)) as { dynamicGasHandlers: Map<number, unknown> };
+  const { subMemUsage } = (await import(pathToFileURL(join(dist, "opcodes", "util.js")).href)) as {
+    subMemUsage: (runState: unknown, offset: bigint, length: bigint, common: unknown) => bigint;
+  };
+  const memoryGas = new Map<unknown, (runState: RunStateLike, gas: bigint, common: unknown) => bigint>();
+  for (const [code, length] of [
+    [0x51, 32n],
+    [0x52, 32n],
+    [0x53, 1n],
+  ] as const) {
+    const upstream = dynamicGasHandlers.get(code);
+    if (typeof upstream !== "function") throw new Error(`@ethereumjs/evm: gas handler of opcode ${code} not found (version changed?)`);
+    memoryGas.set(upstream, (runState, gas, common) => gas + subMemUsage(runState, runState.stack.peek(1)[0]!, length, common));
+  }
   Interpreter.prototype.runStep = function (this: InterpreterLike, opcodeObj?: OpcodeMapEntry): Promise<void> | undefined {
     const entry = opcodeObj ?? this.lookupOpInfo(this._runState.opCode);
     const info = entry.opcodeInfo;
+    const syncGas = info.dynamicGas ? memoryGas.get(entry.gasHandler) : undefined;
     if (
-      info.dynamicGas ||
+      (info.dynamicGas && syncGas === undefined) ||
       info.isAsync ||
       info.isInvalid ||
       this.profilerOpts?.enabled === true ||
@@ -152,8 +172,9 @@ export async function patchInterpreter(): Promise<void> {
     ) {
       return runStep.call(this, opcodeObj);
     }
-    // Upstream's order for a static-gas, synchronous opcode: charge, advance, run.
-    this.useGas(info.feeBigInt, info);
+    // Upstream's order for a synchronous opcode: gas (with memory expansion), charge, advance, run.
+    const gas = syncGas === undefined ? info.feeBigInt : syncGas(this._runState, info.feeBigInt, this.common);
+    this.useGas(gas, info);
     this._runState.programCounter++;
     entry.opHandler(this._runState, this.common);
     this._runState.env.accessWitness?.commit();

@@ -115,6 +115,14 @@ describe("EVM speed-ups", () => {
       ["sstore, sload, log", hexToBytes("0x602a600155600154600052600760206000a160206000f3")],
       ["exact gas", hexToBytes("0x600160025050"), 10n],
       ["one gas short", hexToBytes("0x600160025050"), 9n],
+      // MSTORE8 at 0x100, MLOAD across it at 0xf0, MSTORE that at 0, RETURN 0x120 bytes.
+      ["mstore8, mload, expansion", hexToBytes("0x60ab610100536100f0516000526101206000f3")],
+      ["mload expansion out of gas", hexToBytes("0x6300ffffff5100"), 100_000n],
+      ["mstore at a 2^255 offset", hexToBytes(`0x6001${push32(1n << 255n)}5200`)],
+      // MSIZE after one access at offset 1 (the charge counts words touched): MSTORE, MLOAD, MSTORE8.
+      ["msize after mstore at 1", hexToBytes("0x60076001525960005260206000f3")],
+      ["msize after mload at 0x21", hexToBytes("0x602151505960005260206000f3")],
+      ["msize after mstore8 at 0x3f", hexToBytes("0x6007603f535960005260206000f3")],
     ];
     const stock = await newEvm();
     const before: Outcome[] = [];
@@ -135,6 +143,18 @@ describe("EVM speed-ups", () => {
     assert.equal(before[2]!.returnValue, bytesToHex(setLengthLeft(bigIntToBytes(0x5b5bn * ((199n * 200n) / 2n)), 32)));
     assert.equal(before[4]!.error, "out of gas");
     assert.match(before[5]!.error ?? "", /^invalid JUMP/);
+    assert.equal(before[6]!.error, "stack underflow");
+    assert.equal(before[7]!.error, "invalid opcode");
+    assert.equal(before[9]!.error, "revert");
+    assert.equal(before[10]!.returnValue.length, 2 + 128);
+    assert.notEqual(before[11]!.logs, "[]");
+    assert.equal(before[12]!.error, undefined);
+    assert.equal(before[13]!.error, "out of gas");
+    // 0xab at byte 0x100 is byte 0x10 of the word loaded at 0xf0, stored at 0.
+    assert.equal(before[14]!.returnValue.slice(2 + 2 * 0x10, 2 + 2 * 0x11), "ab");
+    assert.equal(before[15]!.error, "out of gas");
+    assert.equal(before[16]!.error, "out of gas");
+    assert.deepEqual([17, 18, 19].map((i) => BigInt(before[i]!.returnValue)), [64n, 96n, 64n], "MSIZE after each access");
     const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
