@@ -451,13 +451,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       evm.journal.cleanJournal();
       this.callState.originalStorageCache.clear();
     }
-    const returnData = bytesToHex(result.execResult.returnValue);
-    const failure = result.execResult.exceptionError;
-    if (failure) {
-      if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
-      throw new ExecutionFailedError(String(failure.error));
-    }
-    return { returnData, gasUsed: intrinsic + result.execResult.executionGasUsed, trace };
+    return callOutcome(result.execResult, intrinsic + result.execResult.executionGasUsed, trace);
   }
 
   /** eth_getProof (EIP-1186): the account and storage proofs at a block, against its state root. */
@@ -545,13 +539,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
       await this.callState.revert();
     }
-    const returnData = bytesToHex(result.execResult.returnValue);
-    const failure = result.execResult.exceptionError;
-    if (failure) {
-      if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
-      throw new ExecutionFailedError(String(failure.error));
-    }
-    return { returnData, gasUsed: result.totalGasSpent, trace };
+    return callOutcome(result.execResult, result.totalGasSpent, trace);
   }
 
   private pendingHeaderBlock(baseFeePerGas: bigint): Block {
@@ -1031,6 +1019,17 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
   endTx: () => ({ receipts: [], traceRoot: ZERO_TRACE_ROOT }),
   endBlock: async (_vm, blockNumber) => ({ blockNumber, anchorRoot: ZERO_TRACE_ROOT, receiptCount: 0, flops: 0n, multiplier: 0n }),
 };
+
+/** A finished call as eth_call reports it: its return data, or the revert / EVM failure as an error. */
+function callOutcome(exec: { returnValue: Uint8Array; exceptionError?: { error: string } }, gasUsed: bigint, trace: AivmTxTrace): CallResult {
+  const returnData = bytesToHex(exec.returnValue) as Hex;
+  const failure = exec.exceptionError;
+  if (failure) {
+    if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
+    throw new ExecutionFailedError(String(failure.error));
+  }
+  return { returnData, gasUsed, trace };
+}
 
 /** A request that names a gas price (then fees and the base-fee check apply, as in a transaction). */
 function isPriced(request: CallRequest): boolean {
