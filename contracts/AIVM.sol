@@ -86,7 +86,7 @@ library AIVM {
         bytes[] memory inputs = new bytes[](2);
         inputs[0] = a;
         inputs[1] = b;
-        return abi.decode(_static(TMATMUL, abi.encode(inputs, new string[](0), new int64[][](0), uint8(0))), (bytes));
+        return _staticBytes(TMATMUL, _encodeOp(false, 0, inputs, 0));
     }
 
     /// @notice The general TMATMUL call: inputs (a, b[, bias]), engine attributes, flags.
@@ -100,7 +100,10 @@ library AIVM {
         view
         returns (bytes memory out)
     {
-        return abi.decode(_static(TMATMUL, abi.encode(inputs, attrNames, attrValues, flags)), (bytes));
+        bytes memory input = attrNames.length == 0 && attrValues.length == 0
+            ? _encodeOp(false, 0, inputs, flags)
+            : abi.encode(inputs, attrNames, attrValues, flags);
+        return _staticBytes(TMATMUL, input);
     }
 
     /// @notice An element-wise / normalisation op through TEWOP.
@@ -115,7 +118,10 @@ library AIVM {
         view
         returns (bytes memory out)
     {
-        return abi.decode(_static(TEWOP, abi.encode(opCode, inputs, attrNames, attrValues, flags)), (bytes));
+        bytes memory input = attrNames.length == 0 && attrValues.length == 0
+            ? _encodeOp(true, opCode, inputs, flags)
+            : abi.encode(opCode, inputs, attrNames, attrValues, flags);
+        return _staticBytes(TEWOP, input);
     }
 
     /// @notice ReLU of one tensor.
@@ -172,7 +178,7 @@ library AIVM {
     /// @param ref A handle (scratchRef, persistentRef or namespaceRef).
     /// @param flags OUT_SCRATCH to copy it into scratch and get a scratch handle back.
     function load(bytes memory ref, uint8 flags) internal view returns (bytes memory) {
-        return abi.decode(_static(TLOAD, abi.encode(ref, flags)), (bytes));
+        return _staticBytes(TLOAD, abi.encode(ref, flags));
     }
 
     /// @notice Stores a tensor (or program) and returns its handle. Refused inside static calls
@@ -188,8 +194,26 @@ library AIVM {
     }
 
     /// @notice The Tensor Commit (Merkle root over chunks) of a tensor or handle.
-    function commitOf(bytes memory t) internal view returns (bytes32) {
-        return abi.decode(_static(TCOMMIT, abi.encode(COMMIT_TENSOR, t)), (bytes32));
+    function commitOf(bytes memory t) internal view returns (bytes32 commit) {
+        address precompile = TCOMMIT;
+        // abi.encode(COMMIT_TENSOR, t), written in place past the free memory pointer (scratch only).
+        assembly ("memory-safe") {
+            let input := mload(0x40)
+            let len := mload(t)
+            let padded := and(add(len, 31), not(31))
+            mstore(input, 0) // COMMIT_TENSOR
+            mstore(add(input, 0x20), 0x40)
+            mstore(add(input, 0x40), len)
+            if padded { mstore(add(add(input, 0x40), padded), 0) }
+            mcopy(add(input, 0x60), add(t, 0x20), len)
+            if iszero(staticcall(gas(), precompile, input, add(0x60, padded), 0, 0)) {
+                returndatacopy(input, 0, returndatasize())
+                revert(input, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            returndatacopy(0, 0, 0x20)
+            commit := mload(0)
+        }
     }
 
     /// @notice The current transaction's trace root over its AIVM receipts so far.
@@ -210,7 +234,7 @@ library AIVM {
         bytes[] memory inputs = new bytes[](2);
         inputs[0] = a;
         inputs[1] = b;
-        return quote(TMATMUL, abi.encode(inputs, new string[](0), new int64[][](0), QUOTE_ONLY));
+        return quote(TMATMUL, _encodeOp(false, 0, inputs, QUOTE_ONLY));
     }
 
     /// @notice Exact gas of `graph(program, inputs, 0)`.
@@ -316,33 +340,155 @@ library AIVM {
         for (uint256 i = 0; i < rank; i++) shape[i] = _u32(t, HEADER_BYTES + 4 * i);
     }
 
-    /// @notice The number of elements of an inline tensor.
+    /// @notice The number of elements of an inline tensor (the product of its shape).
     function numElements(bytes memory t) internal pure returns (uint256 n) {
-        uint32[] memory shape = shapeOf(t);
+        _checkTensor(t);
+        uint256 rank = uint8(t[6]);
         n = 1;
-        for (uint256 i = 0; i < shape.length; i++) n *= shape[i];
+        for (uint256 i = 0; i < rank; i++) n *= _u32(t, HEADER_BYTES + 4 * i);
     }
 
     /// @notice Element `i` (flat, row-major) of an inline tensor, sign-extended.
-    function elementAt(bytes memory t, uint256 i) internal pure returns (int256) {
-        _checkTensor(t);
-        uint256 width = uint8(t[5]) == INT8 ? 1 : uint8(t[5]) == INT16 ? 2 : 4;
-        uint256 off = _dataOffset(t) + i * width;
+    function elementAt(bytes memory t, uint256 i) internal pure returns (int256 v) {
+        (uint256 width, uint256 off) = _layout(t);
+        off += i * width;
         if (off + width > t.length) revert IAIVMErrors.InvalidArgument("elementAt", "index", "out of range");
-        uint256 u = 0;
-        for (uint256 j = 0; j < width; j++) u |= uint256(uint8(t[off + j])) << (8 * j);
-        uint256 signBit = uint256(1) << (8 * width - 1);
-        return u >= signBit ? int256(u) - int256(signBit << 1) : int256(u);
+        assembly ("memory-safe") {
+            v := _readLE(mload(add(add(t, 0x20), off)), width)
+
+            /// Sign-extended little-endian integer of `size` bytes at the start of word `w`.
+            function _readLE(w, size) -> r {
+                switch size
+                case 1 { r := signextend(0, byte(0, w)) }
+                case 2 { r := signextend(1, or(byte(0, w), shl(8, byte(1, w)))) }
+                default {
+                    r := signextend(3, or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w)))))
+                }
+            }
+        }
     }
 
     /// @notice Every element of an inline tensor, sign-extended.
     function toInts(bytes memory t) internal pure returns (int256[] memory values) {
-        uint256 n = numElements(t);
+        (uint256 n, uint256 width, uint256 off) = _elements(t, "toInts");
         values = new int256[](n);
-        for (uint256 i = 0; i < n; i++) values[i] = elementAt(t, i);
+        assembly ("memory-safe") {
+            let src := add(add(t, 0x20), off)
+            let dst := add(values, 0x20)
+            switch width
+            case 1 {
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    mstore(add(dst, shl(5, i)), signextend(0, byte(0, mload(add(src, i)))))
+                }
+            }
+            case 2 {
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let w := mload(add(src, shl(1, i)))
+                    mstore(add(dst, shl(5, i)), signextend(1, or(byte(0, w), shl(8, byte(1, w)))))
+                }
+            }
+            default {
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let w := mload(add(src, shl(2, i)))
+                    let u := or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w))))
+                    mstore(add(dst, shl(5, i)), signextend(3, u))
+                }
+            }
+        }
+    }
+
+    /// @notice Index of the largest element of an inline tensor (the first one on ties; 0 when empty).
+    ///         The usual last step of a classifier: `argmax(matmul(x, W))`.
+    function argmax(bytes memory t) internal pure returns (uint256 best) {
+        (uint256 n, uint256 width, uint256 off) = _elements(t, "argmax");
+        assembly ("memory-safe") {
+            let src := add(add(t, 0x20), off)
+            let top := shl(255, 1) // int256 min
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let w := mload(add(src, mul(i, width)))
+                let v
+                switch width
+                case 1 { v := signextend(0, byte(0, w)) }
+                case 2 { v := signextend(1, or(byte(0, w), shl(8, byte(1, w)))) }
+                default {
+                    v := signextend(3, or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w)))))
+                }
+                if sgt(v, top) {
+                    top := v
+                    best := i
+                }
+            }
+        }
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    /// @dev abi.encode([uint16 opCode,] inputs, new string[](0), new int64[][](0), flags), written
+    ///      directly: the TMATMUL input (no op code) or TEWOP input (op code first) without engine
+    ///      attributes. The ABI encoder spends thousands of EVM steps on this layout; here it is
+    ///      one pass with MCOPY. test/precompiles/library.test.ts requires it to equal abi.encode.
+    function _encodeOp(bool withOp, uint16 opCode, bytes[] memory inputs, uint8 flags) private pure returns (bytes memory enc) {
+        assembly ("memory-safe") {
+            enc := mload(0x40)
+            let start := add(enc, 0x20)
+            let p := start
+            if withOp {
+                mstore(p, and(opCode, 0xffff))
+                p := add(p, 0x20)
+            }
+            // Head: offsets of inputs, names and values, then flags. Inputs begin after the head.
+            let arr := add(p, 0x80)
+            mstore(p, sub(arr, start))
+            mstore(add(p, 0x60), and(flags, 0xff))
+            let n := mload(inputs)
+            mstore(arr, n)
+            let offsets := add(arr, 0x20)
+            let tail := add(offsets, shl(5, n))
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(offsets, shl(5, i)), sub(tail, offsets))
+                let item := mload(add(add(inputs, 0x20), shl(5, i)))
+                let len := mload(item)
+                let padded := and(add(len, 31), not(31))
+                mstore(tail, len)
+                if padded { mstore(add(tail, padded), 0) } // zero the last word's padding
+                mcopy(add(tail, 0x20), add(item, 0x20), len)
+                tail := add(add(tail, 0x20), padded)
+            }
+            // names: string[](0); values: int64[][](0).
+            mstore(add(p, 0x20), sub(tail, start))
+            mstore(tail, 0)
+            mstore(add(p, 0x40), sub(add(tail, 0x20), start))
+            mstore(add(tail, 0x20), 0)
+            let end := add(tail, 0x40)
+            mstore(enc, sub(end, start))
+            mstore(0x40, end)
+        }
+    }
+
+    /// @dev STATICCALLs a precompile that returns one `bytes` and decodes it straight from the return
+    ///      data (the checks of abi.decode, one copy); a failure bubbles the revert data up.
+    function _staticBytes(address precompile, bytes memory input) private view returns (bytes memory out) {
+        assembly ("memory-safe") {
+            if iszero(staticcall(gas(), precompile, add(input, 0x20), mload(input), 0, 0)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            if lt(returndatasize(), 0x40) { revert(0, 0) }
+            returndatacopy(0, 0, 0x20)
+            let o := mload(0)
+            if gt(o, sub(returndatasize(), 0x20)) { revert(0, 0) }
+            returndatacopy(0, o, 0x20)
+            let len := mload(0)
+            if gt(len, sub(sub(returndatasize(), o), 0x20)) { revert(0, 0) }
+            let padded := and(add(len, 31), not(31))
+            out := mload(0x40)
+            mstore(out, len)
+            if padded { mstore(add(out, padded), 0) }
+            returndatacopy(add(out, 0x20), add(o, 0x20), len)
+            mstore(0x40, add(add(out, 0x20), padded))
+        }
+    }
 
     function _static(address precompile, bytes memory input) private view returns (bytes memory ret) {
         bool ok;
@@ -356,19 +502,31 @@ library AIVM {
         }
     }
 
+    /// @dev Big-endian uint32 at `off`, or 0 past the end.
     function _u32(bytes memory b, uint256 off) private pure returns (uint32 v) {
         if (off + 4 > b.length) return 0;
-        v = (uint32(uint8(b[off])) << 24) | (uint32(uint8(b[off + 1])) << 16) | (uint32(uint8(b[off + 2])) << 8)
-            | uint32(uint8(b[off + 3]));
+        assembly ("memory-safe") {
+            v := shr(224, mload(add(add(b, 0x20), off)))
+        }
     }
 
     function _checkTensor(bytes memory t) private pure {
         if (t.length < HEADER_BYTES || _u32(t, 0) != TENSOR_MAGIC) revert NotATensor();
     }
 
-    function _dataOffset(bytes memory t) private pure returns (uint256 off) {
-        uint256 rank = uint8(t[6]);
-        uint8 quantMode = uint8(t[7]);
+    /// @dev Element width and data offset of an inline tensor (header, dims, quantization params).
+    function _layout(bytes memory t) private pure returns (uint256 width, uint256 off) {
+        _checkTensor(t);
+        uint256 dtype;
+        uint256 rank;
+        uint256 quantMode;
+        assembly ("memory-safe") {
+            let w := mload(add(t, 0x20))
+            dtype := byte(5, w)
+            rank := byte(6, w)
+            quantMode := byte(7, w)
+        }
+        width = dtype == INT8 ? 1 : dtype == INT16 ? 2 : 4;
         off = HEADER_BYTES + 4 * rank;
         if (quantMode == 1) {
             off += 12;
@@ -376,5 +534,12 @@ library AIVM {
             uint256 axis = _u32(t, off);
             off += 4 + 12 * uint256(_u32(t, HEADER_BYTES + 4 * axis));
         }
+    }
+
+    /// @dev Element count, width and data offset of an inline tensor whose data holds every element.
+    function _elements(bytes memory t, string memory op) private pure returns (uint256 n, uint256 width, uint256 off) {
+        n = numElements(t);
+        (width, off) = _layout(t);
+        if (n > t.length || off + n * width > t.length) revert IAIVMErrors.InvalidArgument(op, "tensor", "data shorter than its shape");
     }
 }

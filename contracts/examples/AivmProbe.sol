@@ -126,6 +126,41 @@ contract AivmProbe {
         return (AIVM.toInts(tc), AIVM.shapeOf(tc), AIVM.dtypeOf(tc), quoted);
     }
 
+    /// @notice The library's tensor readers on one tensor, for comparison with the TS codec.
+    function readTensor(bytes calldata t)
+        external
+        pure
+        returns (uint8 dtype, uint32[] memory shape, uint256 n, int256[] memory values, uint256 best)
+    {
+        return (AIVM.dtypeOf(t), AIVM.shapeOf(t), AIVM.numElements(t), AIVM.toInts(t), AIVM.argmax(t));
+    }
+
+    /// @notice AIVM.elementAt, exposed for testing.
+    function readElement(bytes calldata t, uint256 i) external pure returns (int256) {
+        return AIVM.elementAt(t, i);
+    }
+
+    /// @notice Runs the wrappers whose precompile input the library encodes by hand (matmul,
+    ///         matmulWith without attributes, quoteMatmul, relu, add, ewop, load, commitOf), so a test can
+    ///         compare each input with the ABI encoding and each output with the engine.
+    function wrapperInputs(bytes calldata a, bytes calldata b, uint8 flags)
+        external
+        view
+        returns (bytes memory c, bytes memory c2, uint256 quoted, bytes memory r, bytes memory s, bytes memory e, bytes32 k)
+    {
+        c = AIVM.matmul(a, b);
+        bytes[] memory ins = new bytes[](2);
+        (ins[0], ins[1]) = (a, b);
+        c2 = AIVM.matmulWith(ins, new string[](0), new int64[][](0), flags);
+        quoted = AIVM.quoteMatmul(a, b);
+        r = AIVM.relu(a);
+        s = AIVM.add(a, a);
+        bytes[] memory one = new bytes[](1);
+        one[0] = b;
+        e = AIVM.ewop(AIVM.OP_RELU, one, new string[](0), new int64[][](0), flags);
+        k = AIVM.commitOf(c);
+    }
+
     function _int8Matrix(uint32 rows, uint32 cols, int256[] memory values) private pure returns (bytes memory) {
         uint32[] memory shape = new uint32[](2);
         (shape[0], shape[1]) = (rows, cols);

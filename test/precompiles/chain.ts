@@ -132,17 +132,19 @@ export interface PrecompileCharge {
   gasUsed: bigint;
   error: string | undefined;
   returnValue: Uint8Array;
+  /** The call's input (what the library encoded). */
+  input: Uint8Array;
 }
 
 /** Records every precompile frame's charge from the EVM's own message events. */
 export function watchPrecompiles(vm: VM): PrecompileCharge[] {
   const seen: PrecompileCharge[] = [];
-  const stack: string[] = [];
-  vm.evm.events!.on("beforeMessage", (m) => stack.push(m.to?.toString() ?? ""));
+  const stack: { to: string; input: Uint8Array }[] = [];
+  vm.evm.events!.on("beforeMessage", (m) => stack.push({ to: m.to?.toString() ?? "", input: m.data.slice() }));
   vm.evm.events!.on("afterMessage", (r: EVMResult) => {
-    const to = stack.pop() ?? "";
+    const { to, input } = stack.pop() ?? { to: "", input: new Uint8Array() };
     if (/^0x0{36}a10[1-8]$/.test(to)) {
-      seen.push({ to, gasUsed: r.execResult.executionGasUsed, error: r.execResult.exceptionError?.error, returnValue: r.execResult.returnValue });
+      seen.push({ to, gasUsed: r.execResult.executionGasUsed, error: r.execResult.exceptionError?.error, returnValue: r.execResult.returnValue, input });
     }
   });
   return seen;

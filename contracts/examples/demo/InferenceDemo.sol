@@ -52,15 +52,7 @@ contract InferenceDemo is IAIVMErrors {
     }
 
     /// @notice Index of the largest element of a tensor (first one on ties).
-    function argmaxOf(bytes memory t) public pure returns (uint256 best) {
-        uint256 n = AIVM.numElements(t);
-        int256 top = type(int256).min;
-        for (uint256 i = 0; i < n; i++) {
-            int256 v = AIVM.elementAt(t, i);
-            if (v > top) {
-                top = v;
-                best = i;
-            }
-        }
+    function argmaxOf(bytes memory t) public pure returns (uint256) {
+        return AIVM.argmax(t);
     }
 }
