@@ -9,9 +9,11 @@
 //    Uint8Array for a contract while it stays cached, and a miss costs only what upstream always
 //    pays. The Interpreter class is not exported, so its module is loaded by file (the instance the
 //    EVM uses) and the method is wrapped once.
-// 2. MSTORE. Upstream converts the word with bigIntToBytes (a hex string) and setLengthLeft (which
-//    pads through array spreads): 8 % of an inference eth_call. Here one hex conversion fills the
-//    32 bytes in place.
+// 2. MSTORE, MLOAD and PUSH. Upstream converts an MSTORE word with bigIntToBytes (a hex string)
+//    and setLengthLeft (which pads through array spreads): 8 % of an inference eth_call. Here one
+//    hex conversion fills the 32 bytes in place. MLOAD went through a hex string too (bytesToBigInt);
+//    here it is four 64-bit reads. Every PUSH asked isActivatedEIP(6800) and (7864), each a scan
+//    of the active EIP list; here that is decided once per EVM.
 // 3. Synchronous steps. The interpreter awaits runStep, an async function, for every opcode, even
 //    for the ~90 % (PUSH, DUP, ADD, JUMP, …) whose gas is a constant (or, for MLOAD, MSTORE and
 //    MSTORE8, a memory-expansion charge computed synchronously) and whose handler is
@@ -237,12 +239,72 @@ function mstore(runState: RunStateLike): void {
   runState.memory.write(Number(offset), 32, wordToBytes(word));
 }
 
-/** Swaps this EVM's MSTORE handler for the fast one (gas handling is untouched). */
+/** A DataView over the last memory buffer MLOAD read (the buffer changes only when memory grows). */
+let viewBuffer: ArrayBufferLike | undefined;
+let view: DataView | undefined;
+
+/** MLOAD: the word as four 64-bit reads instead of a hex string (upstream's bytesToBigInt). */
+function mload(runState: FastRunState): void {
+  const pos = runState.stack.pop();
+  const word = runState.memory.read(Number(pos), 32, true);
+  if (viewBuffer !== word.buffer) {
+    viewBuffer = word.buffer;
+    view = new DataView(word.buffer);
+  }
+  const o = word.byteOffset;
+  const v = view!;
+  runState.stack.push((v.getBigUint64(o) << 192n) | (v.getBigUint64(o + 8) << 128n) | (v.getBigUint64(o + 16) << 64n) | v.getBigUint64(o + 24));
+}
+
+/**
+ * PUSH1–PUSH32 for an EVM whose rules never charge code chunks: upstream's handler minus its two
+ * isActivatedEIP(6800 / 7864) lookups per push (linear scans of the active EIP list).
+ */
+function push(runState: FastRunState): void {
+  const numToPush = runState.opCode - 0x5f;
+  if (!runState.shouldDoJumpAnalysis) {
+    runState.stack.push(runState.cachedPushes[runState.programCounter]!);
+    runState.programCounter += numToPush;
+    return;
+  }
+  const pc = runState.programCounter;
+  let value = 0n;
+  for (let i = 0; i < numToPush; i++) value = (value << 8n) | BigInt(runState.code[pc + i] ?? 0); // past the end reads as 0
+  runState.programCounter += numToPush;
+  runState.stack.push(value);
+}
+
+interface FastRunState {
+  opCode: number;
+  programCounter: number;
+  code: Uint8Array;
+  shouldDoJumpAnalysis: boolean;
+  cachedPushes: Record<number, bigint>;
+  stack: { pop(): bigint; push(value: bigint): void };
+  memory: { read(offset: number, size: number, avoidCopy: boolean): Uint8Array };
+}
+
+const MLOAD = 0x51;
+const PUSH1 = 0x60;
+const PUSH32 = 0x7f;
+
+/**
+ * Swaps this EVM's MSTORE and MLOAD handlers for the fast ones, and PUSH1–PUSH32's when its rules
+ * never charge code chunks (gas handling is untouched). A hardfork change rebuilds the opcode map
+ * with upstream's handlers, which is slower but correct.
+ */
 export function speedUpOpcodes(evm: EVMInterface): void {
   const map = (evm as unknown as { _opcodeMap: OpcodeMapEntry[] })._opcodeMap;
-  const entry = map[MSTORE];
-  if (entry?.opcodeInfo.name !== "MSTORE") throw new Error("@ethereumjs/evm: MSTORE entry not found in the opcode map (version changed?)");
-  entry.opHandler = mstore;
+  const entry = (code: number, name: string): OpcodeMapEntry => {
+    const e = map[code];
+    if (e?.opcodeInfo.name !== name) throw new Error(`@ethereumjs/evm: ${name} entry not found in the opcode map (version changed?)`);
+    return e;
+  };
+  entry(MSTORE, "MSTORE").opHandler = mstore;
+  entry(MLOAD, "MLOAD").opHandler = mload as unknown as OpcodeMapEntry["opHandler"];
+  const common = (evm as unknown as { common: { isActivatedEIP(eip: number): boolean } }).common;
+  if (common.isActivatedEIP(6800) || common.isActivatedEIP(7864)) return;
+  for (let code = PUSH1; code <= PUSH32; code++) entry(code, "PUSH").opHandler = push as unknown as OpcodeMapEntry["opHandler"];
 }
 
 /** All speed-ups for a freshly created EVM. */

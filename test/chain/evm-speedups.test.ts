@@ -65,6 +65,23 @@ function loopProgram(n: number): Uint8Array {
   return hexToBytes(`0x${parts.join("")}`);
 }
 
+/**
+ * PUSH1..PUSH32 (immediates from `gen`), each value MSTOREd at i*32; then MLOADs at unaligned
+ * offsets XORed together and stored after them; returns the memory. With `jumpFirst`, a JUMP at the
+ * start makes the interpreter run its jump analysis (cached PUSH values) instead of reading code.
+ */
+function pushMloadProgram(gen: Generator<bigint>, jumpFirst: boolean): Uint8Array {
+  let code = jumpFirst ? "600356" + "5b" : "";
+  for (let n = 1; n <= 32; n++) {
+    const v = (gen.next().value as bigint) & ((1n << BigInt(8 * n)) - 1n);
+    code += (0x5f + n).toString(16) + v.toString(16).padStart(2 * n, "0") + push2((n - 1) * 32) + "52";
+  }
+  code += "6000"; // acc
+  for (let k = 0; k < 40; k++) code += push2(k * 25 + (k % 7)) + "51" + "18"; // MLOAD, XOR
+  code += push2(32 * 32) + "52" + push2(33 * 32) + "6000" + "f3";
+  return hexToBytes(`0x${code}`);
+}
+
 async function newEvm(): Promise<EVM> {
   const common = createCustomCommon({ chainId: 31337 }, Mainnet, { hardfork: Hardfork.Prague });
   return createEVM({ common });
@@ -123,6 +140,11 @@ describe("EVM speed-ups", () => {
       ["msize after mstore at 1", hexToBytes("0x60076001525960005260206000f3")],
       ["msize after mload at 0x21", hexToBytes("0x602151505960005260206000f3")],
       ["msize after mstore8 at 0x3f", hexToBytes("0x6007603f535960005260206000f3")],
+      ["push1..push32 and unaligned mloads", pushMloadProgram(gen, false)],
+      ["push1..push32 and unaligned mloads after a jump", pushMloadProgram(gen, true)],
+      // A PUSH32 cut short by the end of the code (its missing bytes read as zero), with and without a JUMP first.
+      ["truncated push32 at the end", hexToBytes("0x60017f0102")],
+      ["truncated push32 at the end, after a jump", hexToBytes("0x6003565b7f0102")],
     ];
     const stock = await newEvm();
     const before: Outcome[] = [];
@@ -155,6 +177,12 @@ describe("EVM speed-ups", () => {
     assert.equal(before[15]!.error, "out of gas");
     assert.equal(before[16]!.error, "out of gas");
     assert.deepEqual([17, 18, 19].map((i) => BigInt(before[i]!.returnValue)), [64n, 96n, 64n], "MSIZE after each access");
+    for (const i of [20, 21]) {
+      assert.equal(before[i]!.error, undefined);
+      assert.equal(before[i]!.returnValue.length, 2 + 2 * 33 * 32);
+      assert.notEqual(BigInt(`0x${before[i]!.returnValue.slice(2 + 64 * 32)}`), 0n, "the XOR of the loads is stored");
+    }
+    assert.deepEqual([before[22]!.error, before[23]!.error], [undefined, undefined]);
     const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
