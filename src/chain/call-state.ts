@@ -14,7 +14,7 @@
 // storage. Anything else takes upstream's path.
 import type { MerkleStateManagerOpts } from "@ethereumjs/statemanager";
 import { RLP } from "@ethereumjs/rlp";
-import { type Account, type Address, bytesToHex, createAccountFromRLP } from "@ethereumjs/util";
+import { type Account, type Address, bytesToHex } from "@ethereumjs/util";
 import { AivmStateManager } from "./state-manager.ts";
 
 export class CallStateManager extends AivmStateManager {
@@ -41,7 +41,7 @@ export class CallStateManager extends AivmStateManager {
       return account;
     }
     // A fresh object every time: callers modify the account they get.
-    return rlp === null ? undefined : createAccountFromRLP(rlp);
+    return rlp === null ? undefined : this.accountFromRLP(rlp);
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {
