@@ -145,6 +145,8 @@ describe("EVM speed-ups", () => {
       // A PUSH32 cut short by the end of the code (its missing bytes read as zero), with and without a JUMP first.
       ["truncated push32 at the end", hexToBytes("0x60017f0102")],
       ["truncated push32 at the end, after a jump", hexToBytes("0x6003565b7f0102")],
+      // LOG0 then REVERT: a failed frame's logs are dropped.
+      ["log then revert", hexToBytes("0x60006000a060006000fd")],
     ];
     const stock = await newEvm();
     const before: Outcome[] = [];
@@ -183,6 +185,7 @@ describe("EVM speed-ups", () => {
       assert.notEqual(BigInt(`0x${before[i]!.returnValue.slice(2 + 64 * 32)}`), 0n, "the XOR of the loads is stored");
     }
     assert.deepEqual([before[22]!.error, before[23]!.error], [undefined, undefined]);
+    assert.deepEqual([before[24]!.error, before[24]!.logs], ["revert", "[]"]);
     const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
