@@ -131,6 +131,7 @@ interface Snapshot {
   timeOffset: bigint;
   nextTimestamp: bigint | undefined;
   pool: PooledTx[];
+  queued: PooledTx[];
 }
 
 interface PooledTx {
@@ -176,6 +177,13 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Indexes of `pool` (rebuilt by setPool, extended by admit): hash → entry, sender → count. */
   private poolByHash = new Map<string, PooledTx>();
   private poolCountBySender = new Map<string, number>();
+  /**
+   * Transactions whose nonce is ahead of their sender's next one (sent while automine is off, or
+   * left behind by a dropped transaction): sender → nonce → entry. They enter the pool, in nonce
+   * order, once the gap is filled.
+   */
+  private queued = new Map<Hex, Map<bigint, PooledTx>>();
+  private queuedByHash = new Map<string, PooledTx>();
   private timeOffset = 0n;
   private nextTimestamp: bigint | undefined;
   private intervalTimer: NodeJS.Timeout | undefined;
@@ -334,12 +342,20 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return { block, tx: block.transactions[at.index]!, record: this.records[at.block]!.txs[at.index]! };
   }
 
+  /** A pooled or queued transaction (both are pending to clients). */
   pendingTransaction(hash: string): PooledTx | undefined {
-    return this.poolByHash.get(hash.toLowerCase());
+    const key = hash.toLowerCase();
+    return this.poolByHash.get(key) ?? this.queuedByHash.get(key);
   }
 
+  /** Transactions the next block will try, in order. */
   get pendingCount(): number {
     return this.pool.length;
+  }
+
+  /** Transactions waiting for an earlier nonce of their sender. */
+  get queuedCount(): number {
+    return this.queuedByHash.size;
   }
 
   /** The base fee the next block will charge. */
@@ -668,19 +684,31 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async admit(tx: TypedTransaction, from: Hex): Promise<Hex> {
     const hash = bytesToHex(tx.hash()) as Hex;
     if (this.closed) throw new NodeError("The node is shutting down.");
-    if (this.txIndex.has(hash) || this.poolByHash.has(hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
+    if (this.txIndex.has(hash) || this.poolByHash.has(hash) || this.queuedByHash.has(hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
     const account = await this.stateManager.getAccount(createAddressFromString(from));
     const expected = await this.expectedNonce(from);
     if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
-    if (tx.nonce > expected) throw new TransactionRejectedError(`Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
+    if (tx.nonce > expected && this.automine) {
+      throw new TransactionRejectedError(
+        `Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}. A transaction with a later nonce is queued only while automine is off (evm_setAutomine false, or --block-time).`,
+      );
+    }
+    if (tx.nonce > expected && this.queued.get(from)?.has(tx.nonce)) {
+      throw new TransactionRejectedError(`A transaction with nonce ${tx.nonce} from ${from} is already queued; queued transactions cannot be replaced.`);
+    }
     if (tx.gasLimit > this.blockGasLimit) throw new TransactionRejectedError(`Gas limit ${tx.gasLimit} exceeds the block gas limit ${this.blockGasLimit}.`);
     const cost = tx.getUpfrontCost(this.nextBaseFee());
     if ((account?.balance ?? 0n) < cost) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot pay ${cost} wei up front.`);
     if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
       throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
     }
+    if (tx.nonce > expected) {
+      this.enqueue({ tx, from, hash });
+      return hash;
+    }
     this.addToPool({ tx, from, hash });
     this.emit("pendingTransaction", hash);
+    await this.promote(from);
     if (this.automine) {
       const { rejected } = await this.mineUnqueued();
       const own = rejected.find((r) => r.hash === hash);
@@ -693,6 +721,50 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.pool.push(pooled);
     this.poolByHash.set(pooled.hash, pooled);
     this.poolCountBySender.set(pooled.from, (this.poolCountBySender.get(pooled.from) ?? 0) + 1);
+  }
+
+  private enqueue(pooled: PooledTx): void {
+    let bySender = this.queued.get(pooled.from);
+    if (bySender === undefined) {
+      bySender = new Map();
+      this.queued.set(pooled.from, bySender);
+    }
+    bySender.set(pooled.tx.nonce, pooled);
+    this.queuedByHash.set(pooled.hash, pooled);
+  }
+
+  private unqueue(pooled: PooledTx): void {
+    const bySender = this.queued.get(pooled.from);
+    bySender?.delete(pooled.tx.nonce);
+    if (bySender?.size === 0) this.queued.delete(pooled.from);
+    this.queuedByHash.delete(pooled.hash);
+  }
+
+  /**
+   * Moves a sender's queued transactions into the pool while their nonces follow on; drops queued
+   * ones whose nonce was used meanwhile (hardhat_setNonce), with a droppedTransaction event.
+   */
+  private async promote(from: Hex): Promise<void> {
+    const bySender = this.queued.get(from);
+    if (bySender === undefined) return;
+    let next = await this.expectedNonce(from);
+    for (const pooled of [...bySender.values()]) {
+      if (pooled.tx.nonce >= next) continue;
+      this.unqueue(pooled);
+      this.emit("droppedTransaction", { hash: pooled.hash, reason: `Nonce too low: ${pooled.tx.nonce}, the next nonce of ${from} is ${next}.` });
+    }
+    for (let pooled = bySender.get(next); pooled !== undefined; pooled = bySender.get(next)) {
+      this.unqueue(pooled);
+      this.addToPool(pooled);
+      this.emit("pendingTransaction", pooled.hash);
+      next++;
+    }
+  }
+
+  private setQueue(list: PooledTx[]): void {
+    this.queued = new Map();
+    this.queuedByHash = new Map();
+    for (const pooled of list) this.enqueue(pooled);
   }
 
   private setPool(list: PooledTx[]): void {
@@ -733,7 +805,13 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     let block: Block;
     try {
       const deferred = new Set<Hex>();
+      // Senders with a transaction dropped from this block: their later ones wait in the queue.
+      const gapped = new Set<Hex>();
       for (const pooled of batch) {
+        if (gapped.has(pooled.from)) {
+          this.enqueue(pooled);
+          continue;
+        }
         // A sender's later transactions follow its deferred one, so nonces stay in order.
         if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
           deferred.add(pooled.from);
@@ -745,6 +823,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           included.push({ pooled, result, trace: builder.traces[builder.traces.length - 1]! });
         } catch (error) {
           rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
+          gapped.add(pooled.from);
         }
       }
       ({ block } = await builder.build());
@@ -752,6 +831,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       // Leave the chain as it was: undo the block's state changes and keep its transactions pending.
       await builder.revert();
       const batched = new Set(batch);
+      for (const pooled of batch) if (this.queuedByHash.get(pooled.hash) === pooled) this.unqueue(pooled);
       this.setPool([...batch, ...this.pool.filter((p) => !batched.has(p))]);
       throw error;
     }
@@ -937,13 +1017,24 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
   }
 
-  /** hardhat_dropTransaction: removes a pending transaction; false if it is not pending. */
+  /**
+   * hardhat_dropTransaction: removes a pending or queued transaction; false if it is neither. The
+   * sender's later pooled transactions move to the queue, as they now follow a gap.
+   */
   async dropTransaction(hash: Hex): Promise<boolean> {
     return this.queue.run(async () => {
       const key = hash.toLowerCase();
       if (this.txIndex.has(key)) throw new NodeError(`Transaction ${key} is already mined; only pending transactions can be dropped.`);
-      if (!this.poolByHash.has(key)) return false;
-      this.setPool(this.pool.filter((p) => p.hash !== key));
+      const queued = this.queuedByHash.get(key);
+      if (queued !== undefined) {
+        this.unqueue(queued);
+        return true;
+      }
+      const pooled = this.poolByHash.get(key);
+      if (pooled === undefined) return false;
+      const later = this.pool.filter((p) => p.from === pooled.from && p.tx.nonce > pooled.tx.nonce);
+      for (const p of later) this.enqueue(p);
+      this.setPool(this.pool.filter((p) => p !== pooled && !later.includes(p)));
       return true;
     });
   }
@@ -954,6 +1045,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       await edit(this.stateManager);
       this.stateVersion++;
       await this.store.putMeta(this.meta(await this.stateManager.getStateRoot()));
+      // A nonce edit can fill (or overtake) a queued transaction's gap.
+      for (const from of [...this.queued.keys()]) await this.promote(from);
     });
   }
 
@@ -967,6 +1060,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         timeOffset: this.timeOffset,
         nextTimestamp: this.nextTimestamp,
         pool: [...this.pool],
+        queued: [...this.queuedByHash.values()],
       });
       return id;
     });
@@ -990,6 +1084,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.timeOffset = snap.timeOffset;
       this.nextTimestamp = snap.nextTimestamp;
       this.setPool([...snap.pool]);
+      this.setQueue(snap.queued);
       const drop = oldHead > snap.headNumber ? { from: snap.headNumber + 1n, to: oldHead } : undefined;
       await this.store.putMeta(this.meta(snap.stateRoot), drop);
       return true;

@@ -71,6 +71,91 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
     });
   });
 
+  it("with automine off, a later nonce waits in the queue until the gap is filled, then mines in nonce order", async () => {
+    await withProvider(async (provider, req) => {
+      const { privateKeyToAccount } = await import("viem/accounts");
+      const key = `0x${"43".repeat(32)}` as const;
+      const acct = privateKeyToAccount(key);
+      await req("hardhat_setBalance", [acct.address, "0x" + (10n ** 18n).toString(16)]);
+      const sign = (nonce: number) =>
+        acct.signTransaction({ chainId: provider.node.chainId, type: "eip1559", nonce, to: ALICE_TO, value: BigInt(nonce + 1), gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n });
+      // Automine on: a gap is refused, as Hardhat does.
+      await assert.rejects(req("eth_sendRawTransaction", [await sign(1)]), /Nonce too high.*automine is off/);
+      await req("evm_setAutomine", [false]);
+      const pendingFilter = await req("eth_newPendingTransactionFilter");
+      const third = await req("eth_sendRawTransaction", [await sign(2)]);
+      const second = await req("eth_sendRawTransaction", [await sign(1)]);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 2]);
+      assert.equal(await req("eth_getTransactionCount", [acct.address, "pending"]), "0x0", "queued nonces do not count");
+      assert.equal((await req("eth_getTransactionByHash", [third])).blockNumber, null, "a queued transaction is visible as pending");
+      assert.deepEqual(await req("eth_getFilterChanges", [pendingFilter]), [], "queued is not pending yet");
+      await assert.rejects(req("eth_sendRawTransaction", [await sign(2)]), /already known/);
+      await req("evm_mine");
+      assert.equal(await req("eth_getTransactionReceipt", [second]), null, "nothing runs across the gap");
+      const first = await req("eth_sendRawTransaction", [await sign(0)]);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [3, 0]);
+      assert.deepEqual(await req("eth_getFilterChanges", [pendingFilter]), [first, second, third]);
+      assert.equal(await req("eth_getTransactionCount", [acct.address, "pending"]), "0x3");
+      await req("evm_mine");
+      const receipts = await Promise.all([first, second, third].map((h) => req("eth_getTransactionReceipt", [h])));
+      assert.deepEqual(receipts.map((r) => [r.status, r.transactionIndex]), [["0x1", "0x0"], ["0x1", "0x1"], ["0x1", "0x2"]]);
+    });
+  });
+
+  it("a dropped transaction leaves its sender's later ones queued, and a replacement releases them", async () => {
+    await withProvider(async (provider, req) => {
+      const { privateKeyToAccount } = await import("viem/accounts");
+      const acct = privateKeyToAccount(`0x${"44".repeat(32)}`);
+      await req("hardhat_setBalance", [acct.address, "0x" + (10n ** 18n).toString(16)]);
+      await req("evm_setAutomine", [false]);
+      const dropped: string[] = [];
+      provider.node.on("droppedTransaction", (d) => dropped.push(d.hash));
+      const sign = (nonce: number, value: bigint) =>
+        acct.signTransaction({ chainId: provider.node.chainId, type: "eip1559", nonce, to: ALICE_TO, value, gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n });
+      const ok0 = await req("eth_sendRawTransaction", [await sign(0, 6n * 10n ** 17n)]);
+      const over1 = await req("eth_sendRawTransaction", [await sign(1, 6n * 10n ** 17n)]); // cannot pay after nonce 0
+      const later2 = await req("eth_sendRawTransaction", [await sign(2, 1n)]);
+      await req("evm_mine");
+      assert.equal((await req("eth_getTransactionReceipt", [ok0])).status, "0x1");
+      assert.deepEqual(dropped, [over1]);
+      assert.equal(await req("eth_getTransactionReceipt", [later2]), null);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 1], "nonce 2 waits for a new nonce 1");
+      const fix1 = await req("eth_sendRawTransaction", [await sign(1, 2n)]);
+      await req("evm_mine");
+      assert.deepEqual(
+        await Promise.all([fix1, later2].map(async (h) => (await req("eth_getTransactionReceipt", [h])).status)),
+        ["0x1", "0x1"],
+      );
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 0]);
+    });
+  });
+
+  it("dropping a pooled transaction queues its sender's later ones; evm_revert restores pool and queue; hardhat_setNonce releases a queue", async () => {
+    await withProvider(async (provider, req) => {
+      const [from] = await req("eth_accounts");
+      await req("evm_setAutomine", [false]);
+      const a = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x1" }]);
+      const b = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x2" }]);
+      const c = await req("eth_sendTransaction", [{ from, to: ALICE_TO, value: "0x3" }]);
+      const snap = await req("evm_snapshot");
+      assert.equal(await req("hardhat_dropTransaction", [a]), true);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 2]);
+      assert.equal(await req("hardhat_dropTransaction", [c]), true, "a queued transaction can be dropped too");
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 1]);
+      assert.equal(await req("evm_revert", [snap]), true);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [3, 0]);
+      assert.equal(await req("hardhat_dropTransaction", [a]), true);
+      // Nonce 0 is skipped by setting the account nonce to 1: b and c become executable.
+      await req("hardhat_setNonce", [from, "0x1"]);
+      assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [2, 0]);
+      await req("evm_mine");
+      assert.deepEqual(
+        await Promise.all([b, c].map(async (h) => (await req("eth_getTransactionReceipt", [h])).status)),
+        ["0x1", "0x1"],
+      );
+    });
+  });
+
   it("hardhat_dropTransaction removes a pending transaction and refuses a mined one", async () => {
     await withProvider(async (_p, req) => {
       const [from] = await req("eth_accounts");
