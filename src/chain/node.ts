@@ -358,6 +358,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queuedByHash.size;
   }
 
+  /** The pool in block order and the queue, for txpool_content. */
+  txpool(): { pending: readonly PooledTx[]; queued: readonly PooledTx[] } {
+    return { pending: [...this.pool], queued: [...this.queuedByHash.values()] };
+  }
+
   /** The base fee the next block will charge. */
   nextBaseFee(): bigint {
     return this.nextBlockBaseFee ?? this.head.header.calcNextBaseFee();

@@ -295,6 +295,21 @@ export function createMethodTable(node: DevNode): MethodTable {
       await node.setNextPrevRandao(hexToBytes(word));
       return true;
     },
+    txpool_status: (params) => {
+      p(params, 0, 0, "txpool_status");
+      return { pending: q(node.pendingCount), queued: q(node.queuedCount) };
+    },
+    txpool_content: (params) => {
+      p(params, 0, 0, "txpool_content");
+      // Geth's layout: sender → nonce (decimal) → transaction.
+      const bySender = (list: ReturnType<DevNode["txpool"]>["pending"]) => {
+        const out: Record<string, Record<string, unknown>> = {};
+        for (const pooled of list) (out[pooled.from] ??= {})[pooled.tx.nonce.toString()] = formatTransaction(pooled.tx, pooled, undefined);
+        return out;
+      };
+      const { pending, queued } = node.txpool();
+      return { pending: bySender(pending), queued: bySender(queued) };
+    },
     hardhat_dropTransaction: async (params) => {
       const [txHash] = p(params, 1, 1, "hardhat_dropTransaction");
       return node.dropTransaction(hash(txHash, "transaction hash"));

@@ -86,6 +86,11 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
       const third = await req("eth_sendRawTransaction", [await sign(2)]);
       const second = await req("eth_sendRawTransaction", [await sign(1)]);
       assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [0, 2]);
+      assert.deepEqual(await req("txpool_status"), { pending: "0x0", queued: "0x2" });
+      const content = await req("txpool_content");
+      const sender = acct.address.toLowerCase();
+      assert.deepEqual(Object.keys(content.pending), []);
+      assert.deepEqual([content.queued[sender]["1"].hash, content.queued[sender]["2"].hash, content.queued[sender]["2"].nonce], [second, third, "0x2"]);
       assert.equal(await req("eth_getTransactionCount", [acct.address, "pending"]), "0x0", "queued nonces do not count");
       assert.equal((await req("eth_getTransactionByHash", [third])).blockNumber, null, "a queued transaction is visible as pending");
       assert.deepEqual(await req("eth_getFilterChanges", [pendingFilter]), [], "queued is not pending yet");
@@ -94,6 +99,8 @@ describe("DevNode behaviour via the EIP-1193 provider", () => {
       assert.equal(await req("eth_getTransactionReceipt", [second]), null, "nothing runs across the gap");
       const first = await req("eth_sendRawTransaction", [await sign(0)]);
       assert.deepEqual([provider.node.pendingCount, provider.node.queuedCount], [3, 0]);
+      assert.deepEqual(await req("txpool_status"), { pending: "0x3", queued: "0x0" });
+      assert.deepEqual(Object.keys((await req("txpool_content")).pending[sender]), ["0", "1", "2"]);
       assert.deepEqual(await req("eth_getFilterChanges", [pendingFilter]), [first, second, third]);
       assert.equal(await req("eth_getTransactionCount", [acct.address, "pending"]), "0x3");
       await req("evm_mine");
