@@ -44,6 +44,24 @@ describe("keccak256 (WASM)", () => {
     assert.equal(bytesToHex(keccak256()), bytesToHex(keccak_256(new Uint8Array(0))));
   });
 
+  it("hashes parts that cross or exceed the 64 KiB staging buffer", () => {
+    const data = bytes((1 << 17) + 333, 5);
+    const expected = bytesToHex(keccak_256(data));
+    for (const cuts of [[65_535, 65_537], [1, 65_536], [65_536, 131_072], [100, 70_000, 70_001], [131_000]]) {
+      const parts: Uint8Array[] = [];
+      let at = 0;
+      for (const c of cuts) {
+        parts.push(data.subarray(at, c));
+        at = c;
+      }
+      parts.push(data.subarray(at));
+      assert.equal(bytesToHex(keccak256(...parts)), expected, `cuts ${cuts.join(",")}`);
+    }
+    const exact = bytes(1 << 16, 6);
+    assert.equal(bytesToHex(keccak256One(exact)), bytesToHex(keccak_256(exact)), "exactly 64 KiB");
+    assert.equal(bytesToHex(keccak256(exact, Uint8Array.of(1))), bytesToHex(keccak_256(Uint8Array.of(...exact, 1))), "64 KiB + 1 in two parts");
+  });
+
   it("returns a fresh array each call (the hasher is reused)", () => {
     const a = keccak256One(Uint8Array.of(1));
     const b = keccak256One(Uint8Array.of(2));
