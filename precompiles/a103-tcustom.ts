@@ -4,13 +4,12 @@
 import { parseAbiParameters } from "viem";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { loadStoredProgram, planProgramRun } from "./program-call.ts";
-import { fromHex } from "./hex.ts";
 
 export const TCUSTOM_INPUT = parseAbiParameters("bytes32 programId, bytes[] inputs, uint8 flags");
 
 export async function planTcustom(call: PrecompileCall): Promise<Plan> {
   const [programId, inputs, flags] = call.decode(TCUSTOM_INPUT);
-  const { program, bytes } = await loadStoredProgram(call, fromHex(programId));
+  const { program, bytes } = await loadStoredProgram(call, programId);
   // The receipt's params are the program id: the program itself is in state under that id.
-  return planProgramRun(call, program, inputs, call.checkFlags(flags), fromHex(programId), bytes.length);
+  return planProgramRun(call, program, inputs, call.checkFlags(flags), programId, bytes.length);
 }

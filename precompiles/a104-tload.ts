@@ -9,14 +9,13 @@ import { encodeBytes } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
 import { isHandle } from "./handles.ts";
 import { tensorMoveGas } from "./gas.ts";
-import { fromHex } from "./hex.ts";
 
 export const TLOAD_INPUT = parseAbiParameters("bytes ref, uint8 flags");
 
 export async function planTload(call: PrecompileCall): Promise<Plan> {
   const [ref, flagsRaw] = call.decode(TLOAD_INPUT);
   const flags = call.checkFlags(flagsRaw);
-  if (!isHandle(fromHex(ref))) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
+  if (!isHandle(ref)) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
   const arg = await call.tensorArg(ref);
   const gas = tensorMoveGas([arg.meta]);
   // The decoded tensor (unless it already sits in scratch), plus its encoding when returned inline.
@@ -29,7 +28,7 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
     async execute() {
       const t = await arg.load();
       const out = call.emit(t, flags);
-      call.record(fromHex(ref), [t], [call.commit(t)], gas, 0n);
+      call.record(ref, [t], [call.commit(t)], gas, 0n);
       return encodeBytes(out);
     },
   };

@@ -16,24 +16,21 @@ import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
 import { storeGas, tensorMoveGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
-import { fromHex } from "./hex.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
 export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
 export const TARGET = { scratch: 0, persistent: 1, program: 2, namespace: 3, sharded: 4 } as const;
 
-const ZERO_KEY = `0x${"00".repeat(32)}`;
-
 export async function planTstore(call: PrecompileCall): Promise<Plan> {
   const [target, key, data] = call.decode(TSTORE_INPUT);
   if (target > TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
-  if (target !== TARGET.namespace && key !== ZERO_KEY) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
+  if (target !== TARGET.namespace && key.some((b) => b !== 0)) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
   if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(TSTORE_ADDRESS);
-  const bytes = fromHex(data);
+  const bytes = data;
   // The receipt's params: target and key; what was stored is the output commit.
   const params = new Uint8Array(33);
   params[0] = target;
-  params.set(fromHex(key), 1);
+  params.set(key, 1);
 
   if (target === TARGET.program) {
     decodeProgram(bytes); // validates the whole program before it is stored
@@ -95,9 +92,9 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       const t = await arg.load();
       const id = call.commit(t);
       await putBlob(call.state, id, encodeTensor(t));
-      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, fromHex(key), id);
+      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, key, id);
       call.record(params, [t], [id], gas, 0n);
-      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, fromHex(key), owner) : encodeHandle(HANDLE_KIND.persistent, id);
+      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, key, owner) : encodeHandle(HANDLE_KIND.persistent, id);
       return encodeBytes(ref);
     },
   };

@@ -16,7 +16,7 @@ export const COMMIT_TRACE = 1;
 export async function planTcommit(call: PrecompileCall): Promise<Plan> {
   const [mode, tensor] = call.decode(TCOMMIT_INPUT);
   if (mode === COMMIT_TRACE) {
-    if (tensor !== "0x") throw new InvalidArgumentError("TCOMMIT", "tensor", "must be empty in trace mode");
+    if (tensor.length !== 0) throw new InvalidArgumentError("TCOMMIT", "tensor", "must be empty in trace mode");
     return {
       gas: tensorMoveGas([]),
       flops: 0n,

@@ -13,7 +13,6 @@ import { encodeStreamOutput } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { quoteStreamRun } from "./gas.ts";
 import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
-import { fromHex } from "./hex.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 
@@ -28,7 +27,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const [programId, stateAbi, xsAbi, steps, flagsRaw] = call.decode(TSTREAM_INPUT);
   const flags = call.checkFlags(flagsRaw);
   if (steps < 1 || steps > MAX_STREAM_STEPS) throw new InvalidArgumentError("TSTREAM", "steps", `must be 1 … ${MAX_STREAM_STEPS}`);
-  const { program, bytes: programBytes } = await loadStoredProgram(call, fromHex(programId));
+  const { program, bytes: programBytes } = await loadStoredProgram(call, programId);
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "declares no state inputs");
   if (stateAbi.length !== program.stateCount) {
     throw new InvalidArgumentError("TSTREAM", "state", `${stateAbi.length} tensors given, the program threads ${program.stateCount}`);
@@ -36,7 +35,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const stateArgs = await call.tensorArgs(stateAbi);
   let xsArg: TensorArg | undefined;
   const stepMetas: TensorMeta[] = stateArgs.map((a) => a.meta);
-  if (xsAbi !== "0x") {
+  if (xsAbi.length !== 0) {
     xsArg = await call.tensorArg(xsAbi);
     if (xsArg.meta.shape.length < 1 || xsArg.meta.shape[0] !== steps) {
       throw new ShapeMismatchError("TSTREAM", "xs", `[${steps}, ...] (steps on dimension 0)`, xsArg.meta.shape);
@@ -48,7 +47,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
   // The receipt's params: the step program's id and the step count.
   const params = new Uint8Array(36);
-  params.set(fromHex(programId), 0);
+  params.set(programId, 0);
   new DataView(params.buffer).setUint32(32, steps);
   const { gas, flops } = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
   return {

@@ -6,12 +6,10 @@ import { parseAbiParameters } from "viem";
 import { decodeProgram } from "../src/codec/program.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { planProgramRun } from "./program-call.ts";
-import { fromHex } from "./hex.ts";
 
 export const TGRAPH_INPUT = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 
 export async function planTgraph(call: PrecompileCall): Promise<Plan> {
-  const [programHex, inputs, flags] = call.decode(TGRAPH_INPUT);
-  const bytes = fromHex(programHex);
+  const [bytes, inputs, flags] = call.decode(TGRAPH_INPUT);
   return planProgramRun(call, decodeProgram(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
 }

@@ -3,7 +3,7 @@
 // price, no allocation) and the plan's `execute`; this file owns OOG, reverts and the receipt.
 import { EVMError, type ExecResult, type PrecompileInput } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
-import { decodeAbiParameters, type AbiParameter, type DecodeAbiParametersReturnType } from "viem";
+import type { AbiParameter } from "viem";
 import { AivmError, InvalidArgumentError, MalformedEncodingError } from "../src/engine/errors.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } from "../src/codec/tensor.ts";
@@ -13,6 +13,7 @@ import { HANDLE_KIND, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, type GasTensor } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
+import { decodeParams, type DecodedParams } from "./abi-decode.ts";
 import { tensorCommit, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest } from "./shards.ts";
 import { fromHex, toHex } from "./hex.ts";
@@ -83,17 +84,16 @@ export class PrecompileCall {
   }
 
   /** ABI-decodes the call input; a malformed input is a MalformedEncoding revert. */
-  decode<const T extends readonly AbiParameter[]>(params: T): DecodeAbiParametersReturnType<T> {
+  decode<const T extends readonly AbiParameter[]>(params: T): DecodedParams<T> {
     try {
-      return decodeAbiParameters(params, this.data);
+      return decodeParams(params, this.data);
     } catch {
       throw new MalformedEncodingError(`${this.opcode} input`, `not an ABI encoding of (${params.map((p) => p.type).join(",")})`);
     }
   }
 
   /** Resolves a tensor argument (inline or handle) to its meta, without decoding its data. */
-  async tensorArg(arg: Hex | Uint8Array): Promise<TensorArg> {
-    const bytes = typeof arg === "string" ? fromHex(arg) : arg;
+  async tensorArg(bytes: Uint8Array): Promise<TensorArg> {
     if (!isHandle(bytes)) return inlineArg(bytes);
     const h = decodeHandle(bytes);
     if (h.kind === HANDLE_KIND.scratch) {
@@ -132,7 +132,7 @@ export class PrecompileCall {
   }
 
   /** Tensor args for a list of ABI `bytes` values. */
-  async tensorArgs(args: readonly (Hex | Uint8Array)[]): Promise<TensorArg[]> {
+  async tensorArgs(args: readonly Uint8Array[]): Promise<TensorArg[]> {
     const out: TensorArg[] = [];
     for (const a of args) out.push(await this.tensorArg(a));
     return out;

@@ -28,7 +28,7 @@ export function attrsFromAbi(op: string, names: readonly string[], values: reado
 }
 
 /** Plans one engine op over tensor arguments. */
-export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: readonly `0x${string}`[], attrs: Attrs, flags: number): Promise<Plan> {
+export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: readonly Uint8Array[], attrs: Attrs, flags: number): Promise<Plan> {
   const args = await call.tensorArgs(inputsAbi);
   const metas = args.map((a) => a.meta);
   // quoteOp runs the op's infer: every shape, dtype and attribute is validated before any data is touched.

@@ -51,7 +51,7 @@ export async function loadHandles(args: Map<number, TensorArg>): Promise<Map<num
 export async function planProgramRun(
   call: PrecompileCall,
   program: Program,
-  inputsAbi: readonly `0x${string}`[],
+  inputsAbi: readonly Uint8Array[],
   flags: number,
   params: Uint8Array,
   programBytes: number,
