@@ -82,6 +82,12 @@ const MSTORE = 0x52;
 const EOF_FORMAT = 0xef;
 let interpreterPatched = false;
 
+/** Both ways of building a message's Interpreter, set once patched (the test compares their fields). */
+export const interpreterFactories: {
+  fast?: (evm: unknown, env: object, gasLeft: bigint) => object;
+  upstream?: (evm: unknown, env: object, gasLeft: bigint) => object;
+} = {};
+
 /** How many interpreter runs took the fast loop (tests check the fast path is really used). */
 export const speedupStats = { fastRuns: 0 };
 
@@ -236,6 +242,61 @@ async function patchRunInterpreter(dist: string): Promise<void> {
     blockchain: unknown; journal: unknown; performanceLogger: unknown; _optsCached: { profiler?: unknown };
     _tx: { gasPrice: bigint; origin?: Address }; _block?: unknown;
   };
+  const { Memory } = (await import(pathToFileURL(join(dist, "memory.js")).href)) as { Memory: { prototype: object } };
+  const { Stack } = (await import(pathToFileURL(join(dist, "stack.js")).href)) as { Stack: new () => unknown };
+  const EMPTY_MEMORY = new Uint8Array(0);
+  /**
+   * The Interpreter constructor, field for field, except that its memory starts empty instead of
+   * with 8 KiB: Memory grows by whole 8 KiB containers on first use anyway (Memory.extend), and a
+   * fresh 8 KiB buffer per message (3–4 % of a contract transaction) was allocated even for
+   * frames that never touch memory. test/chain/evm-speedups.test.ts compares the fields with a
+   * real Interpreter's.
+   */
+  const createInterpreter = (evm: Evm, env: object & { gasRefund?: bigint; initialLogs?: unknown[] }, gasLeft: bigint): object => {
+    const common = (evm as unknown as { common: { consensusType(): string } }).common;
+    if (common.consensusType() === "poa") {
+      // Upstream's constructor checks the clique signer; take it for that rare chain.
+      return new Interpreter(evm, evm.stateManager, evm.blockchain, env, gasLeft, evm.journal, evm.performanceLogger, evm._optsCached.profiler);
+    }
+    const memory = Object.create(Memory.prototype) as { _store: Uint8Array };
+    memory._store = EMPTY_MEMORY;
+    const interpreter = Object.create(Interpreter.prototype) as InstanceType<typeof Interpreter> & Record<string, unknown>;
+    interpreter.opDebuggers = {};
+    interpreter._evm = evm as unknown as InterpreterLike["_evm"];
+    interpreter._stateManager = evm.stateManager;
+    interpreter.common = common as unknown as InterpreterLike["common"];
+    interpreter._runState = {
+      programCounter: 0,
+      opCode: 0xfe,
+      memory,
+      memoryWordCount: 0n,
+      highestMemCost: 0n,
+      stack: new Stack(),
+      code: new Uint8Array(0),
+      validJumps: Uint8Array.from([]),
+      cachedPushes: {},
+      stateManager: evm.stateManager,
+      blockchain: evm.blockchain,
+      env,
+      shouldDoJumpAnalysis: true,
+      interpreter,
+      gasRefund: env.gasRefund,
+      gasLeft,
+      stateGasSpilled: 0n,
+      returnBytes: new Uint8Array(0),
+    } as unknown as InterpreterLike["_runState"];
+    interpreter.journal = evm.journal;
+    interpreter._env = env as InterpreterLike["_env"];
+    interpreter._result = { logs: env.initialLogs ? [...env.initialLogs] : [], returnValue: undefined, selfdestruct: new Map() };
+    interpreter.profilerOpts = evm._optsCached.profiler as InterpreterLike["profilerOpts"];
+    interpreter.performanceLogger = evm.performanceLogger as InterpreterLike["performanceLogger"];
+    return interpreter;
+  };
+  interpreterFactories.fast = createInterpreter as (evm: unknown, env: object, gasLeft: bigint) => object;
+  interpreterFactories.upstream = (evm, env, gasLeft) => {
+    const e = evm as Evm;
+    return new Interpreter(e, e.stateManager, e.blockchain, env, gasLeft, e.journal, e.performanceLogger, e._optsCached.profiler);
+  };
   EVM.prototype.runInterpreter = async function (this: Evm, message: Msg, opts: { initialLogs?: unknown[]; pc?: number } = {}) {
     let contract = await this.stateManager.getAccount(message.to ?? createZeroAddress());
     if (!contract) contract = new Account();
@@ -260,7 +321,7 @@ async function patchRunInterpreter(dist: string): Promise<void> {
       createdAddresses: message.createdAddresses,
       initialLogs: opts.initialLogs,
     };
-    const interpreter = new Interpreter(this, this.stateManager, this.blockchain, env, message.gasLimit, this.journal, this.performanceLogger, this._optsCached.profiler);
+    const interpreter = createInterpreter(this, env, message.gasLimit) as InstanceType<typeof Interpreter>;
     if (message.selfdestruct) interpreter._result.selfdestruct = message.selfdestruct;
     if (message.createdAddresses) interpreter._result.createdAddresses = message.createdAddresses;
     const interpreterRes = (await interpreter.run(message.code, opts)) as RunResult & {

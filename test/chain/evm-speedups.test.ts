@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createEVM, type EVM } from "@ethereumjs/evm";
 import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
 import { Account, Address, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
-import { installEvmSpeedups, speedupStats, wordToBytes } from "../../src/chain/evm-speedups.ts";
+import { installEvmSpeedups, interpreterFactories, speedupStats, wordToBytes } from "../../src/chain/evm-speedups.ts";
 
 /** xorshift64: a fixed-seed stream of 64-bit words, for reproducible random 256-bit values. */
 function* words(seed: bigint): Generator<bigint> {
@@ -112,6 +112,26 @@ describe("EVM speed-ups", () => {
     for (const w of all) assert.deepEqual(wordToBytes(w), setLengthLeft(bigIntToBytes(w), 32), `word ${w.toString(16)}`);
   });
 
+  it("builds each message's Interpreter with the same fields as upstream's constructor, memory aside", async () => {
+    const evm = await newEvm();
+    await installEvmSpeedups(evm);
+    const env = { address: CONTRACT, gasRefund: 5n, initialLogs: [[new Uint8Array(20), [], new Uint8Array(0)]] };
+    const fast = interpreterFactories.fast!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
+    const upstream = interpreterFactories.upstream!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
+    assert.equal(Object.getPrototypeOf(fast), Object.getPrototypeOf(upstream));
+    assert.deepEqual(Object.keys(fast), Object.keys(upstream));
+    assert.deepEqual(Object.keys(fast._runState), Object.keys(upstream._runState));
+    for (const key of Object.keys(upstream)) if (key !== "_runState") assert.deepEqual(fast[key], upstream[key], key);
+    for (const key of Object.keys(upstream._runState)) {
+      if (key === "memory" || key === "interpreter") continue;
+      assert.deepEqual(fast._runState[key], upstream._runState[key], `_runState.${key}`);
+    }
+    assert.equal(fast._runState.interpreter, fast);
+    const [m, u] = [fast._runState.memory, upstream._runState.memory] as { _store: Uint8Array }[];
+    assert.equal(Object.getPrototypeOf(m), Object.getPrototypeOf(u));
+    assert.deepEqual([m!._store.length, u!._store.length], [0, 8192], "the fast memory starts empty");
+  });
+
   it("programs give identical results, gas and errors before and after the speed-ups", async () => {
     const gen = words(42n);
     const programs: [string, Uint8Array, bigint?][] = [
@@ -145,6 +165,13 @@ describe("EVM speed-ups", () => {
       // A PUSH32 cut short by the end of the code (its missing bytes read as zero), with and without a JUMP first.
       ["truncated push32 at the end", hexToBytes("0x60017f0102")],
       ["truncated push32 at the end, after a jump", hexToBytes("0x6003565b7f0102")],
+      // Memory starts empty (no 8 KiB container until first use): reads of untouched memory,
+      // accesses past the first container, copies across its boundary, a zero-size RETURN far out.
+      ["return untouched memory", hexToBytes("0x60406000f3")],
+      ["calldatacopy past 8 KiB, return across it", hexToBytes("0x60206000613000376040612ff0f3")],
+      ["mcopy across the 8 KiB boundary", hexToBytes(`0x${push32(0x1234n << 100n)}611ff0526040611ff06120105e6080611fe0f3`)],
+      ["keccak256 of untouched memory", hexToBytes("0x60406101002060005260206000f3")],
+      ["zero-size return at a high offset", hexToBytes("0x600062010000f3")],
       // LOG0 then REVERT: a failed frame's logs are dropped.
       ["log then revert", hexToBytes("0x60006000a060006000fd")],
     ];
@@ -185,7 +212,12 @@ describe("EVM speed-ups", () => {
       assert.notEqual(BigInt(`0x${before[i]!.returnValue.slice(2 + 64 * 32)}`), 0n, "the XOR of the loads is stored");
     }
     assert.deepEqual([before[22]!.error, before[23]!.error], [undefined, undefined]);
-    assert.deepEqual([before[24]!.error, before[24]!.logs], ["revert", "[]"]);
+    assert.deepEqual([before[29]!.error, before[29]!.logs], ["revert", "[]"]);
+    assert.equal(before[24]!.returnValue, bytesToHex(new Uint8Array(64)));
+    assert.equal(before[25]!.returnValue.length, 2 + 128);
+    assert.equal(before[26]!.returnValue.length, 2 + 256);
+    assert.notEqual(before[26]!.returnValue.slice(2 + 2 * 0x30), "0".repeat(2 * 0x50), "the copy landed past the boundary");
+    assert.equal(before[28]!.returnValue, "0x");
     const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
