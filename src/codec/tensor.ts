@@ -65,8 +65,25 @@ function need(bytes: Uint8Array, offset: number, count: number, field: string): 
   if (offset + count > bytes.length) throw malformed(`truncated in ${field} (needs ${offset + count} bytes, has ${bytes.length})`);
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Header fields are read and written byte by byte rather than through a DataView: V8 keeps typed
+// arrays of up to 64 bytes inside the JS heap, and the first read of `.buffer` (which a DataView
+// needs) moves them out, about 1 µs each. Small tensors and their headers are that size.
+/** Arrays larger than this live outside the JS heap, where `.buffer` costs nothing. */
+const IN_HEAP_MAX_BYTES = 64;
+
+function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+function readI32(b: Uint8Array, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
 }
 
 /** Validates one quantization entry; the same rules apply to encode and decode. */
@@ -119,7 +136,7 @@ function checkTensor(t: Tensor): number {
 export function encodeTensor(t: Tensor): Uint8Array {
   checkTensor(t);
   const out = new Uint8Array(encodedTensorLength(t, t.quant));
-  writeData(viewOf(out), writeHeader(out, t), t.data, t.dtype);
+  writeData(out, writeHeader(out, t), t.data, t.dtype);
   return out;
 }
 
@@ -137,77 +154,84 @@ export function encodeTensorHeader(t: Tensor): Uint8Array {
  */
 export function tensorDataBytes(t: Tensor): Uint8Array {
   checkTensor(t);
-  if (HOST_LITTLE_ENDIAN || t.dtype === "int8") return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  if (t.data.byteLength > IN_HEAP_MAX_BYTES && (HOST_LITTLE_ENDIAN || t.dtype === "int8")) {
+    return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  }
   const out = new Uint8Array(t.data.byteLength);
-  writeData(viewOf(out), 0, t.data, t.dtype);
+  writeData(out, 0, t.data, t.dtype);
   return out;
 }
 
 /** Writes the header of `t` at the start of `out`; returns the offset of the data. */
 function writeHeader(out: Uint8Array, t: Tensor): number {
   const count = t.data.length;
-  const view = viewOf(out);
   const dataLength = count * DTYPE_BYTES[t.dtype];
-  view.setUint32(0, TENSOR_MAGIC);
-  view.setUint8(4, TENSOR_VERSION);
-  view.setUint8(5, DTYPE_CODES[t.dtype]);
-  view.setUint8(6, t.shape.length);
-  view.setUint8(7, !t.quant ? QUANT_NONE : t.quant.axis === -1 ? QUANT_PER_TENSOR : QUANT_PER_CHANNEL);
-  view.setUint32(8, dataLength);
+  writeU32(out, 0, TENSOR_MAGIC);
+  out[4] = TENSOR_VERSION;
+  out[5] = DTYPE_CODES[t.dtype];
+  out[6] = t.shape.length;
+  out[7] = !t.quant ? QUANT_NONE : t.quant.axis === -1 ? QUANT_PER_TENSOR : QUANT_PER_CHANNEL;
+  writeU32(out, 8, dataLength);
   let o = TENSOR_FIXED_HEADER_BYTES;
   for (const d of t.shape) {
-    view.setUint32(o, d);
+    writeU32(out, o, d);
     o += 4;
   }
   if (t.quant) {
     if (t.quant.axis !== -1) {
-      view.setUint32(o, t.quant.axis);
+      writeU32(out, o, t.quant.axis);
       o += 4;
     }
     for (let i = 0; i < t.quant.multiplier.length; i++) {
-      view.setUint32(o, t.quant.multiplier[i]!);
-      view.setUint32(o + 4, t.quant.shift[i]!);
-      view.setInt32(o + 8, t.quant.zeroPoint[i]!);
+      writeU32(out, o, t.quant.multiplier[i]!);
+      writeU32(out, o + 4, t.quant.shift[i]!);
+      writeU32(out, o + 8, t.quant.zeroPoint[i]! >>> 0);
       o += QUANT_ENTRY_BYTES;
     }
   }
   return o;
 }
 
-
 function readData(bytes: Uint8Array, start: number, dtype: DType, elements: number): Tensor["data"] {
   const byteLength = elements * DTYPE_BYTES[dtype];
   if (dtype === "int8") return new Int8Array(bytes.subarray(start, start + byteLength));
-  if (HOST_LITTLE_ENDIAN) {
+  if (HOST_LITTLE_ENDIAN && byteLength > IN_HEAP_MAX_BYTES) {
     // slice() copies into a fresh, aligned buffer, so the result never aliases the input.
     const copy = bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + byteLength) as ArrayBuffer;
     return dtype === "int16" ? new Int16Array(copy) : new Int32Array(copy);
   }
   const data = allocate(dtype, elements);
-  const view = viewOf(bytes);
-  const size = DTYPE_BYTES[dtype];
-  for (let i = 0; i < elements; i++) data[i] = size === 2 ? view.getInt16(start + 2 * i, true) : view.getInt32(start + 4 * i, true);
+  if (dtype === "int16") for (let i = 0, o = start; i < elements; i++, o += 2) data[i] = ((bytes[o]! | (bytes[o + 1]! << 8)) << 16) >> 16;
+  else for (let i = 0, o = start; i < elements; i++, o += 4) data[i] = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24);
   return data;
 }
 
-function writeData(view: DataView, offset: number, data: Tensor["data"], dtype: DType): void {
+function writeData(out: Uint8Array, offset: number, data: Tensor["data"], dtype: DType): void {
   const n = data.length;
-  if (HOST_LITTLE_ENDIAN) {
-    new Uint8Array(view.buffer, view.byteOffset + offset, n * DTYPE_BYTES[dtype]).set(
-      new Uint8Array(data.buffer, data.byteOffset, n * DTYPE_BYTES[dtype]),
-    );
+  const byteLength = n * DTYPE_BYTES[dtype];
+  if (dtype === "int8") {
+    // A typed-array set converts each int8 to its two's-complement byte.
+    out.set(data, offset);
     return;
   }
-  switch (dtype) {
-    case "int8":
-      for (let i = 0; i < n; i++) view.setInt8(offset + i, data[i]!);
-      return;
-    case "int16":
-      for (let i = 0; i < n; i++) view.setInt16(offset + 2 * i, data[i]!, true);
-      return;
-    case "int32":
-      for (let i = 0; i < n; i++) view.setInt32(offset + 4 * i, data[i]!, true);
-      return;
+  if (HOST_LITTLE_ENDIAN && byteLength > IN_HEAP_MAX_BYTES) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, byteLength), offset);
+    return;
+  }
+  if (dtype === "int16") {
+    for (let i = 0, o = offset; i < n; i++, o += 2) {
+      const v = data[i]!;
+      out[o] = v;
+      out[o + 1] = v >> 8;
+    }
+    return;
+  }
+  for (let i = 0, o = offset; i < n; i++, o += 4) {
+    const v = data[i]!;
+    out[o] = v;
+    out[o + 1] = v >> 8;
+    out[o + 2] = v >> 16;
+    out[o + 3] = v >> 24;
   }
 }
 
@@ -217,24 +241,23 @@ function writeData(view: DataView, offset: number, data: Tensor["data"], dtype: 
  * Used to compute gas before the data is touched. Does not require the data to be present.
  */
 export function decodeTensorHeader(bytes: Uint8Array, offset = 0): TensorHeader {
-  const view = viewOf(bytes);
   need(bytes, offset, TENSOR_FIXED_HEADER_BYTES, "fixed header");
-  const magic = view.getUint32(offset);
+  const magic = readU32(bytes, offset);
   if (magic !== TENSOR_MAGIC) throw malformed(`bad magic 0x${magic.toString(16).padStart(8, "0")}, expected 0x41495654 ("AIVT")`);
-  const version = view.getUint8(offset + 4);
+  const version = bytes[offset + 4]!;
   if (version !== TENSOR_VERSION) throw malformed(`unsupported version ${version}, expected ${TENSOR_VERSION}`);
-  const dtypeCode = view.getUint8(offset + 5);
+  const dtypeCode = bytes[offset + 5]!;
   const dtype = DTYPE_BY_CODE.get(dtypeCode);
   if (!dtype) throw malformed(`unknown dtype code ${dtypeCode}, expected 1 (int8), 2 (int16) or 3 (int32)`);
-  const rank = view.getUint8(offset + 6);
+  const rank = bytes[offset + 6]!;
   if (rank > MAX_RANK) throw new RankLimitError(rank, MAX_RANK);
-  const quantMode = view.getUint8(offset + 7);
+  const quantMode = bytes[offset + 7]!;
   if (quantMode > QUANT_PER_CHANNEL) throw malformed(`unknown quant mode ${quantMode}, expected 0, 1 or 2`);
-  const dataLength = view.getUint32(offset + 8);
+  const dataLength = readU32(bytes, offset + 8);
   need(bytes, offset + TENSOR_FIXED_HEADER_BYTES, 4 * rank, "shape");
   let o = offset + TENSOR_FIXED_HEADER_BYTES;
   const shape: number[] = [];
-  for (let i = 0; i < rank; i++, o += 4) shape.push(view.getUint32(o));
+  for (let i = 0; i < rank; i++, o += 4) shape.push(readU32(bytes, o));
   const elements = checkShape(shape);
   const expectedLength = elements * DTYPE_BYTES[dtype];
   if (dataLength !== expectedLength) {
@@ -245,7 +268,7 @@ export function decodeTensorHeader(bytes: Uint8Array, offset = 0): TensorHeader 
     let axis = -1;
     if (quantMode === QUANT_PER_CHANNEL) {
       need(bytes, o, 4, "quant axis");
-      axis = view.getUint32(o);
+      axis = readU32(bytes, o);
       o += 4;
       if (axis >= rank) throw malformed(`quant axis ${axis} out of range for rank ${rank}`);
     }
@@ -255,9 +278,9 @@ export function decodeTensorHeader(bytes: Uint8Array, offset = 0): TensorHeader 
     const shift: number[] = [];
     const zeroPoint: number[] = [];
     for (let i = 0; i < n; i++, o += QUANT_ENTRY_BYTES) {
-      const m = view.getUint32(o);
-      const s = view.getUint32(o + 4);
-      const z = view.getInt32(o + 8);
+      const m = readU32(bytes, o);
+      const s = readU32(bytes, o + 4);
+      const z = readI32(bytes, o + 8);
       if (m > 0x7fffffff || s > 62 || z < DTYPE_MIN[dtype] || z > DTYPE_MAX[dtype]) {
         throw malformed(`quant entry ${i} out of range (multiplier < 2^31, shift ≤ 62, zero point within ${dtype})`);
       }

@@ -7,6 +7,7 @@ import {
   decodeTensorAt,
   decodeTensorHeader,
   encodeTensor,
+  tensorDataBytes,
   encodedTensorLength,
 } from "../../src/codec/tensor.ts";
 import {
@@ -101,6 +102,24 @@ test("random tensors round-trip exactly and encodedTensorLength predicts the siz
     assert.equal(h.encodedLength, bytes.length);
     const back = decodeTensor(bytes);
     assert.deepEqual(back, t);
+  }
+});
+
+test("element bytes are little-endian two's complement on both sides of the 64-byte in-heap limit", () => {
+  const rng = new Rng(64);
+  for (const dtype of ["int8", "int16", "int32"] as DType[]) {
+    const size = dtype === "int8" ? 1 : dtype === "int16" ? 2 : 4;
+    for (let n = 0; n <= 140 / size; n++) {
+      const data = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? -(2 ** (8 * size - 1)) : i % 7 === 0 ? 2 ** (8 * size - 1) - 1 : rng.signed(8 * size)));
+      const t = tensor(dtype, [n], data);
+      const expected = new Uint8Array(n * size);
+      const view = new DataView(expected.buffer);
+      data.forEach((v, i) => (size === 1 ? view.setInt8(i, v) : size === 2 ? view.setInt16(2 * i, v, true) : view.setInt32(4 * i, v, true)));
+      const bytes = encodeTensor(t);
+      assert.deepEqual(bytes.subarray(bytes.length - n * size), expected, `${dtype} × ${n}`);
+      assert.deepEqual(tensorDataBytes(t), expected, `tensorDataBytes ${dtype} × ${n}`);
+      assert.deepEqual(decodeTensor(bytes), t, `decode ${dtype} × ${n}`);
+    }
   }
 });
 
