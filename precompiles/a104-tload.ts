@@ -28,7 +28,7 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
     async execute() {
       const t = await arg.load();
       const out = call.emit(t, flags);
-      call.record(ref, [t], [call.commit(t)], gas, 0n);
+      await call.record(ref, [t], [call.commit(t)], gas, 0n);
       return encodeBytes(out);
     },
   };

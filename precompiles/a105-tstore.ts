@@ -42,7 +42,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       workingBytes: 0,
       async execute() {
         await putBlob(call.state, id, bytes);
-        call.record(params, [], [id], gas, 0n);
+        await call.record(params, [], [id], gas, 0n);
         return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
       },
     };
@@ -59,7 +59,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       workingBytes: 0,
       async execute() {
         await putBlob(call.state, id, shardManifestBlob(bytes));
-        call.record(params, [], [id], gas, 0n);
+        await call.record(params, [], [id], gas, 0n);
         return encodeBytes(encodeHandle(HANDLE_KIND.persistent, id));
       },
     };
@@ -75,7 +75,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       async execute() {
         const t = await arg.load();
         const handle = scratchHandle(call.tx.scratch.put(t));
-        call.record(params, [t], [call.commit(t)], gas, 0n);
+        await call.record(params, [t], [call.commit(t)], gas, 0n);
         return encodeBytes(handle);
       },
     };
@@ -93,7 +93,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       const id = call.commit(t);
       await putBlob(call.state, id, encodeTensor(t));
       if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, key, id);
-      call.record(params, [t], [id], gas, 0n);
+      await call.record(params, [t], [id], gas, 0n);
       const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, key, owner) : encodeHandle(HANDLE_KIND.persistent, id);
       return encodeBytes(ref);
     },

@@ -37,7 +37,7 @@ export async function planTcommit(call: PrecompileCall): Promise<Plan> {
     flops: 0n,
     workingBytes: arg.transientBytes,
     async execute() {
-      return call.commit(await arg.load());
+      return arg.commit();
     },
   };
 }

@@ -69,7 +69,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
         commits.push(call.commit(last));
       }
       const stateCommits = state.map((s) => call.commit(s));
-      call.record(params, xs ? [...initial, xs] : initial, [...stateCommits, ...commits], gas, flops);
+      await call.record(params, xs ? [...stateArgs, xsArg!] : stateArgs, [...stateCommits, ...commits], gas, flops);
       return encodeStreamOutput(
         state.map((s) => call.emit(s, flags)),
         call.emit(last!, flags),

@@ -7,14 +7,15 @@ import type { AbiParameter } from "viem";
 import { AivmError, InvalidArgumentError, MalformedEncodingError } from "../src/engine/errors.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } from "../src/codec/tensor.ts";
+import { commitEncodedTensor } from "../src/commit/tensor-commit.ts";
 import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
-import { getBlob, getNamespaceEntry } from "../src/chain/memory.ts";
+import { getBlob, getBlobCode, getNamespaceEntry } from "../src/chain/memory.ts";
 import { HANDLE_KIND, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, type GasTensor } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
 import { decodeParams, type DecodedParams } from "./abi-decode.ts";
-import { tensorCommit, type ReceiptInput } from "./commit.ts";
+import { commitOf, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest } from "./shards.ts";
 import { fromHex, toHex } from "./hex.ts";
 
@@ -41,7 +42,10 @@ export interface TensorArg {
   transientBytes: number;
   /** Length of the tensor's wire encoding (what a persistent write stores). */
   encodedBytes: number;
+  /** The tensor, decoded once (later calls return the same object; tensors are never modified). */
   load(): Promise<Tensor>;
+  /** Its Tensor Commit, computed once; inline and stored tensors need no decoding for it. */
+  commit(): Promise<Uint8Array>;
 }
 
 /** The priced, validated call, ready to run. */
@@ -56,7 +60,13 @@ export interface Plan {
   execute(): Promise<Uint8Array>;
 }
 
-const commitCache = new WeakMap<Tensor, Uint8Array>();
+/**
+ * Stored tensors by the code array that holds them. A stored blob never changes (its id is its
+ * content's commit), so its header, its decoded tensor and its commit are worked out once, not on
+ * every call that reads the weights. The state manager hands out the same code array while it
+ * caches it; a new array (another block, another state manager) is simply another entry.
+ */
+const storedArgs = new WeakMap<Uint8Array, TensorArg>();
 
 /** One precompile invocation. */
 export class PrecompileCall {
@@ -99,7 +109,7 @@ export class PrecompileCall {
     if (h.kind === HANDLE_KIND.scratch) {
       const t = this.tx.scratch.get(scratchSlotOf(h));
       if (!t) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));
-      return { meta: t, transientBytes: 0, encodedBytes: encodedTensorLength(t, t.quant), load: async () => t };
+      return { meta: t, transientBytes: 0, encodedBytes: encodedTensorLength(t, t.quant), load: async () => t, commit: async () => commitOf(t) };
     }
     let id = h.id;
     if (h.kind === HANDLE_KIND.namespace) {
@@ -112,11 +122,19 @@ export class PrecompileCall {
 
   /** A tensor in the persistent store by content id (a plain tensor or a shard manifest). */
   async persistentArg(id: Uint8Array, kind: number = HANDLE_KIND.persistent, owner: Uint8Array = new Uint8Array(20)): Promise<TensorArg> {
-    const blob = await getBlob(this.state, id);
-    if (!blob) throw new UnknownHandleError(kind, toHex(owner), toHex(id));
-    if (!isShardManifest(blob)) return inlineArg(blob);
-    const manifest = decodeShardManifest(blob);
-    return manifest.assemble(await this.shardArgs(manifest.shards));
+    const code = await getBlobCode(this.state, id);
+    if (!code) throw new UnknownHandleError(kind, toHex(owner), toHex(id));
+    const blob = code.subarray(1);
+    if (isShardManifest(blob)) {
+      const manifest = decodeShardManifest(blob);
+      return manifest.assemble(await this.shardArgs(manifest.shards));
+    }
+    let arg = storedArgs.get(code);
+    if (arg === undefined) {
+      arg = inlineArg(blob);
+      storedArgs.set(code, arg);
+    }
+    return arg;
   }
 
   /** A manifest's shards: plain stored tensors (a manifest is never a shard, so loading is one level deep). */
@@ -146,21 +164,18 @@ export class PrecompileCall {
 
   /** Tensor commit, memoised per tensor object (scratch tensors are committed once). */
   commit(t: Tensor): Uint8Array {
-    let c = commitCache.get(t);
-    if (!c) {
-      c = tensorCommit(t);
-      commitCache.set(t, c);
-    }
-    return c;
+    return commitOf(t);
   }
 
-  /** Appends this call's receipt to the transaction's trace. */
-  record(params: Uint8Array, inputs: readonly Tensor[], outputCommits: readonly Uint8Array[], gasUsed: bigint, flops: bigint): void {
+  /** Appends this call's receipt to the transaction's trace; inputs are tensors or (loaded) arguments. */
+  async record(params: Uint8Array, inputs: readonly (Tensor | TensorArg)[], outputCommits: readonly Uint8Array[], gasUsed: bigint, flops: bigint): Promise<void> {
+    const inputCommits: Uint8Array[] = [];
+    for (const t of inputs) inputCommits.push("meta" in t ? await t.commit() : commitOf(t));
     this.runtime.recordReceipt({
       precompile: this.address,
       opcode: this.opcode,
       params,
-      inputCommits: inputs.map((t) => this.commit(t)),
+      inputCommits,
       outputCommits: [...outputCommits],
       gasUsed,
       flops,
@@ -174,13 +189,23 @@ export class PrecompileCall {
   }
 }
 
+/** A tensor argument from its wire encoding: the header now, the data and the commit on first use. */
 function inlineArg(bytes: Uint8Array): TensorArg {
   const header = decodeTensorHeader(bytes);
   if (header.encodedLength !== bytes.length) {
     throw new MalformedEncodingError("tensor encoding", `${bytes.length - header.encodedLength} trailing bytes`);
   }
   const meta: GasTensor = header.quant ? { dtype: header.dtype, shape: header.shape, quant: header.quant } : { dtype: header.dtype, shape: header.shape };
-  return { meta, transientBytes: byteSize(meta), encodedBytes: bytes.length, load: async () => decodeTensor(bytes) };
+  let tensor: Tensor | undefined;
+  let commit: Uint8Array | undefined;
+  return {
+    meta,
+    transientBytes: byteSize(meta),
+    encodedBytes: bytes.length,
+    load: async () => (tensor ??= decodeTensor(bytes)),
+    // The commit of the encoding is the commit of the tensor (the wire format is canonical).
+    commit: async () => (commit ??= tensor ? commitOf(tensor) : commitEncodedTensor(bytes)),
+  };
 }
 
 const outOfGas = (gasLimit: bigint): ExecResult => ({

@@ -1,6 +1,6 @@
 // The precompiles' one door to src/commit: tensor commitments, receipt leaves and Merkle roots
 // (formats in docs/spec.md#commitments).
-import { commitTensor, leavesRoot, makeReceipt, paramsHash, toHex } from "../src/commit/index.ts";
+import { commitTensor, fromHex, leavesRoot, paramsHashBytes, receiptLeafBytes, toHex } from "../src/commit/index.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
 import type { AivmOpReceipt } from "../src/chain/types.ts";
 
@@ -9,6 +9,18 @@ type Hex = `0x${string}`;
 /** The Tensor Commit (chunk Merkle root bound to the header); also a persistent tensor's content id. */
 export function tensorCommit(t: Tensor): Uint8Array {
   return commitTensor(t);
+}
+
+const commitCache = new WeakMap<Tensor, Uint8Array>();
+
+/** The Tensor Commit of `t`, computed once per tensor object (tensors are never modified). */
+export function commitOf(t: Tensor): Uint8Array {
+  let c = commitCache.get(t);
+  if (!c) {
+    c = commitTensor(t);
+    commitCache.set(t, c);
+  }
+  return c;
 }
 
 /** What a precompile reports for one executed op. */
@@ -23,15 +35,27 @@ export interface ReceiptInput {
   flops: bigint;
 }
 
+const addressBytes = new Map<Hex, Uint8Array>();
+
 export function receiptLeafOf(index: number, r: ReceiptInput): AivmOpReceipt {
-  return makeReceipt(index, r.opcode, {
+  let precompile = addressBytes.get(r.precompile);
+  if (precompile === undefined) {
+    precompile = fromHex(r.precompile);
+    addressBytes.set(r.precompile, precompile);
+  }
+  const paramsHash = paramsHashBytes(r.params);
+  const leaf = receiptLeafBytes(precompile, paramsHash, r.inputCommits, r.outputCommits, r.gasUsed, r.flops);
+  return {
+    index,
+    opcode: r.opcode,
     precompile: r.precompile,
-    paramsHash: paramsHash(r.params),
+    paramsHash: toHex(paramsHash),
     inputCommits: r.inputCommits.map(toHex),
     outputCommits: r.outputCommits.map(toHex),
     gasUsed: r.gasUsed,
     flops: r.flops,
-  });
+    leaf: toHex(leaf),
+  };
 }
 
 /** Merkle root over receipt leaves (zero hash when empty): trace roots and block anchors. */

@@ -46,7 +46,7 @@ export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: r
       for (const a of args) inputs.push(await a.load());
       const [out] = op.run(inputs, attrs);
       const result = call.emit(out!, flags);
-      call.record(params, inputs, [call.commit(out!)], gas, flops);
+      await call.record(params, args, [call.commit(out!)], gas, flops);
       return encodeBytes(result);
     },
   };

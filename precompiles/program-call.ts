@@ -71,7 +71,7 @@ export async function planProgramRun(
       const inputs = await loadAll(args);
       const outputs = runProgram(program, inputs, await loadHandles(handleArgs), { info });
       const encoded = outputs.map((t) => call.emit(t, flags));
-      call.record(params, inputs, outputs.map((t) => call.commit(t)), gas, info.flops);
+      await call.record(params, args, outputs.map((t) => call.commit(t)), gas, info.flops);
       return encodeBytesArray(encoded);
     },
   };

@@ -5,9 +5,10 @@ import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeAbiParameters, parseAbiParameters } from "viem";
 import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
-import { allocate, byteSize, checkShape, type DType, type TensorMeta } from "../src/engine/tensor.ts";
+import { allocate, byteSize, checkShape, type DType, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
 import { DTYPE_CODES, encodedTensorLength } from "../src/codec/tensor.ts";
 import type { TensorArg } from "./call.ts";
+import { commitOf } from "./commit.ts";
 import { fromHex, toHex } from "./hex.ts";
 
 /** "AISH": the first bytes of a stored manifest blob. */
@@ -61,11 +62,13 @@ export function decodeShardManifestData(data: Uint8Array): ShardManifest {
         total += s.meta.shape[0]!;
       });
       if (total !== count) throw new ShapeMismatchError("shards", "shards", `${count} elements in total`, [total]);
+      let assembled: Tensor | undefined;
       return {
         meta,
         transientBytes: byteSize(meta),
         encodedBytes: encodedTensorLength(meta),
         async load() {
+          if (assembled) return assembled;
           const data = allocate(dtype, count);
           let o = 0;
           for (const s of shards) {
@@ -73,7 +76,11 @@ export function decodeShardManifestData(data: Uint8Array): ShardManifest {
             data.set(t.data, o);
             o += t.data.length;
           }
-          return { dtype, shape: meta.shape, data };
+          assembled = { dtype, shape: meta.shape, data };
+          return assembled;
+        },
+        async commit() {
+          return commitOf(await this.load());
         },
       };
     },

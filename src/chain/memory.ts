@@ -81,9 +81,17 @@ export async function putBlob(state: StateManagerInterface, id: Uint8Array, blob
 
 /** Reads a blob by content id, or undefined when none is stored. */
 export async function getBlob(state: StateManagerInterface, id: Uint8Array): Promise<Uint8Array | undefined> {
+  return (await getBlobCode(state, id))?.subarray(1);
+}
+
+/**
+ * The account code that holds blob `id` (the prefix byte, then the blob), or undefined. While the
+ * state manager caches the code it returns the same array, so callers can key caches on it.
+ */
+export async function getBlobCode(state: StateManagerInterface, id: Uint8Array): Promise<Uint8Array | undefined> {
   const code = await state.getCode(storeAddressOf(id));
   if (code.length === 0 || code[0] !== STORE_CODE_PREFIX) return undefined;
-  return code.subarray(1);
+  return code;
 }
 
 /** Size in bytes of a stored blob without copying it (0 when absent). */

@@ -19,26 +19,49 @@ function bytes32(h: Hex, what: string): Uint8Array {
  *           ‖ outputCount u32 ‖ outputCommits (32 each) ‖ gasUsed uint256 ‖ flops uint256)
  */
 export function receiptLeaf(r: ReceiptFields): Hex {
-  const address = fromHex(r.precompile);
-  if (address.length !== 20) throw new RangeError("precompile must be a 20-byte address");
   return toHex(
-    taggedHash(
-      DOMAIN.receiptLeaf,
-      address,
+    receiptLeafBytes(
+      fromHex(r.precompile),
       bytes32(r.paramsHash, "paramsHash"),
-      u32be(r.inputCommits.length),
-      ...r.inputCommits.map((c) => bytes32(c, "input commit")),
-      u32be(r.outputCommits.length),
-      ...r.outputCommits.map((c) => bytes32(c, "output commit")),
-      u256be(r.gasUsed),
-      u256be(r.flops),
+      r.inputCommits.map((c) => bytes32(c, "input commit")),
+      r.outputCommits.map((c) => bytes32(c, "output commit")),
+      r.gasUsed,
+      r.flops,
     ),
+  );
+}
+
+/** receiptLeaf over raw bytes (what the precompiles hold), without hex round trips. */
+export function receiptLeafBytes(
+  precompile: Uint8Array,
+  paramsHash: Uint8Array,
+  inputCommits: readonly Uint8Array[],
+  outputCommits: readonly Uint8Array[],
+  gasUsed: bigint,
+  flops: bigint,
+): Uint8Array {
+  if (precompile.length !== 20) throw new RangeError("precompile must be a 20-byte address");
+  for (const c of [paramsHash, ...inputCommits, ...outputCommits]) if (c.length !== 32) throw new RangeError("hashes and commits must be 32 bytes");
+  return taggedHash(
+    DOMAIN.receiptLeaf,
+    precompile,
+    paramsHash,
+    u32be(inputCommits.length),
+    ...inputCommits,
+    u32be(outputCommits.length),
+    ...outputCommits,
+    u256be(gasUsed),
+    u256be(flops),
   );
 }
 
 /** keccak256(0x05 ‖ params): the paramsHash of a call whose parameters encode to `params`. */
 export function paramsHash(params: Uint8Array): Hex {
-  return toHex(taggedHash(DOMAIN.opParams, params));
+  return toHex(paramsHashBytes(params));
+}
+
+export function paramsHashBytes(params: Uint8Array): Uint8Array {
+  return taggedHash(DOMAIN.opParams, params);
 }
 
 /** paramsHash of a single engine op call: its code and attributes, canonically encoded. */
