@@ -15,11 +15,11 @@
 import type { MerkleStateManagerOpts } from "@ethereumjs/statemanager";
 import { RLP } from "@ethereumjs/rlp";
 import { type Account, type Address, bytesToHex } from "@ethereumjs/util";
-import { AivmStateManager } from "./state-manager.ts";
+import { AivmStateManager, copyAccount } from "./state-manager.ts";
 
 export class CallStateManager extends AivmStateManager {
-  /** address → account RLP as committed (null: no account). */
-  private readonly committedAccounts = new Map<string, Uint8Array | null>();
+  /** address → the account as committed (null: no account); never handed out itself. */
+  private readonly committedAccounts = new Map<string, Account | null>();
   /** address → committed code. */
   private readonly committedCode = new Map<string, Uint8Array>();
   /** address + slot → committed trie value (RLP of the word; 0x80 for zero). */
@@ -34,14 +34,14 @@ export class CallStateManager extends AivmStateManager {
   override async getAccount(address: Address): Promise<Account | undefined> {
     if (this._caches?.account?.get(address) !== undefined) return super.getAccount(address);
     const key = address.toString();
-    const rlp = this.committedAccounts.get(key);
-    if (rlp === undefined) {
+    const committed = this.committedAccounts.get(key);
+    if (committed === undefined) {
       const account = await super.getAccount(address);
-      this.committedAccounts.set(key, account ? account.serialize() : null);
+      this.committedAccounts.set(key, account ? copyAccount(account) : null);
       return account;
     }
     // A fresh object every time: callers modify the account they get.
-    return rlp === null ? undefined : this.accountFromRLP(rlp);
+    return committed === null ? undefined : copyAccount(committed);
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {

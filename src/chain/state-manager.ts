@@ -1,26 +1,66 @@
-// The node's state manager: EthereumJS's MerkleStateManager with one fix. Upstream's putStorage
-// reads `caches.storage.put(...) ?? writeContractStorage(...)`; put returns undefined, so every
-// SSTORE also goes straight into the account's storage trie (a trie insert, node hashing and an
-// account update), on top of the cache that flush() writes out at the end of the block anyway. A
-// block of 2000 transactions that each write two slots did 4000 trie inserts instead of two.
-// Here a store goes to the cache only, as the cache's design intends; flush() is unchanged, so the
-// state roots are the same (test/chain/state-manager.test.ts checks them against upstream).
+// The node's state manager: EthereumJS's MerkleStateManager with two changes.
 //
-// It also remembers decoded accounts. The account cache holds RLP, and upstream decodes it on every
-// getAccount (a hex round trip per field), several times per message. The RLP arrays the cache holds
-// are never modified, so the decoded fields are kept per array and copied into a fresh Account for
-// each caller (callers modify the account they get).
-import { MerkleStateManager } from "@ethereumjs/statemanager";
+// SSTORE goes to the cache only. Upstream's putStorage reads `caches.storage.put(...) ??
+// writeContractStorage(...)`; put returns undefined, so every SSTORE also went straight into the
+// account's storage trie (a trie insert, node hashing and an account update), on top of the cache
+// that flush() writes out at the end of the block anyway. A block of 2000 transactions that each
+// write two slots did 4000 trie inserts instead of two. flush() is unchanged, so the state roots
+// are the same (test/chain/state-manager.test.ts checks them against upstream).
+//
+// The account cache holds accounts, not their RLP. Upstream serialises every account it caches and
+// decodes it again on every getAccount (a hex round trip per field), and every message does two
+// gets and two puts (the value transfer, even of zero): about 5 % of a contract call. Here the
+// cache keeps a snapshot of the account as put and makes its RLP only when something asks for it
+// (flush, proofs), and each getAccount hands out a fresh copy (callers modify what they get).
+import { AccountCache, MerkleStateManager, type MerkleStateManagerOpts } from "@ethereumjs/statemanager";
 import { RLP } from "@ethereumjs/rlp";
-import { Account, EthereumJSErrorWithoutCode, createAccountFromRLP, unpadBytes, type Address } from "@ethereumjs/util";
+import { Account, EthereumJSErrorWithoutCode, bytesToUnprefixedHex, createAccountFromRLP, unpadBytes, type Address } from "@ethereumjs/util";
+
+/** A cached account: a snapshot of the account as put; its RLP is made the first time it is read. */
+export class AccountElement {
+  private rlp: Uint8Array | undefined;
+  constructor(readonly account: Account) {}
+  get accountRLP(): Uint8Array {
+    return (this.rlp ??= this.account.serialize());
+  }
+}
+
+/** A copy that shares nothing mutable with `a` (nonce and balance are bigints; the roots are copied). */
+export function copyAccount(a: Account): Account {
+  return new Account(a.nonce, a.balance, a.storageRoot.slice(), a.codeHash.slice());
+}
+
+/** Upstream's AccountCache, storing AccountElements. Partial accounts (stateless rules) keep upstream's path. */
+export class ObjectAccountCache extends AccountCache {
+  override put(address: Address, account: Account | undefined, couldBePartialAccount = false): void {
+    if (account === undefined || couldBePartialAccount) return super.put(address, account, couldBePartialAccount);
+    const addressHex = bytesToUnprefixedHex(address.bytes);
+    this._saveCachePreState(addressHex);
+    const elem = new AccountElement(copyAccount(account));
+    if (this._lruCache) this._lruCache.set(addressHex, elem);
+    else this._orderedMapCache!.setElement(addressHex, elem);
+    this._stats.writes += 1;
+  }
+}
 
 export class AivmStateManager extends MerkleStateManager {
   /** Decoded accounts, by the RLP array they were decoded from. */
   private readonly decodedAccounts = new WeakMap<Uint8Array, Account>();
 
+  constructor(opts: MerkleStateManagerOpts = {}) {
+    super(opts);
+    const caches = this._caches;
+    const current = caches?.account;
+    // A fresh cache only: one already holding entries (shared by another manager) stays as it is.
+    if (caches && current && !(current instanceof ObjectAccountCache) && current.size() === 0) {
+      caches.account = new ObjectAccountCache({ size: caches.settings.account.size, type: caches.settings.account.type });
+    }
+  }
+
   override async getAccount(address: Address): Promise<Account | undefined> {
     const elem = this._caches?.account?.get(address);
     if (elem === undefined) return super.getAccount(address);
+    if (elem instanceof AccountElement) return copyAccount(elem.account);
     return elem.accountRLP === undefined ? undefined : this.accountFromRLP(elem.accountRLP);
   }
 
