@@ -3,15 +3,18 @@
 // transactions root, the stored block body), and its sender is derived twice (once when the node
 // admits it, once more in runTx, through a noble keccak of the public key). A frozen transaction
 // (EthereumJS freezes them by default) can never change, so both are computed once per object.
-// Unfrozen transactions keep upstream's behaviour.
+// Unfrozen transactions keep upstream's behaviour. The sender is keccak256(public key)[12..32], as
+// upstream's publicToAddress computes it, but with the node's WASM keccak instead of noble's.
 import { AccessList2930Tx, Blob4844Tx, EOACode7702Tx, FeeMarket1559Tx, LegacyTx } from "@ethereumjs/tx";
-import type { Address } from "@ethereumjs/util";
+import { Address } from "@ethereumjs/util";
+import { keccak256One } from "../commit/keccak.ts";
 
 let installed = false;
 
 interface Memoisable {
   serialize(): Uint8Array;
   getSenderAddress(): Address;
+  getSenderPublicKey(): Uint8Array;
 }
 
 /** Wraps both methods of every transaction class, once per process. */
@@ -37,7 +40,9 @@ export function installTxMemo(): void {
       if (!Object.isFrozen(this)) return getSenderAddress.call(this);
       let sender = senders.get(this);
       if (sender === undefined) {
-        sender = getSenderAddress.call(this);
+        const publicKey = this.getSenderPublicKey();
+        // Upstream's path for anything but a 64-byte key (it throws the error users know).
+        sender = publicKey.length === 64 ? new Address(keccak256One(publicKey).slice(12)) : getSenderAddress.call(this);
         senders.set(this, sender);
       }
       return sender;
