@@ -69,6 +69,15 @@ export class CallStateManager extends AivmStateManager {
     return RLP.decode(value) as Uint8Array;
   }
 
+  override getStorageSync(address: Address, slot: Uint8Array): Uint8Array | undefined {
+    const cached = super.getStorageSync(address, slot);
+    if (cached !== undefined) return cached;
+    const owner = address.toString();
+    if (this.cleared.has(owner)) return undefined;
+    const value = this.committedStorage.get(owner + bytesToHex(slot));
+    return value === undefined ? undefined : (RLP.decode(value) as Uint8Array);
+  }
+
   override async deleteAccount(address: Address): Promise<void> {
     this.noteWrite();
     this.cleared.add(address.toString());

@@ -23,12 +23,14 @@
 //    upstream's runStep unchanged. The wrapped run is upstream's loop for legacy (non-EOF) code,
 //    line for line, except that it awaits only the steps that returned a promise; EOF code, the
 //    profiler and code-chunk charging take upstream's run.
-// 4. EVM.runInterpreter builds the runState of every message's result from three object spreads
+// 4. SLOAD under plain EIP-2929 rules runs without upstream's two async functions (gas handler and
+//    op handler), and answers from the state manager's cache without a promise when it can.
+// 5. EVM.runInterpreter builds the runState of every message's result from three object spreads
 //    that nothing reads; the patched copy returns the RunState itself (see patchRunInterpreter).
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { EVMInterface } from "@ethereumjs/evm";
-import { Account, createZeroAddress, type Address } from "@ethereumjs/util";
+import { Account, bytesToBigInt, createZeroAddress, type Address } from "@ethereumjs/util";
 
 interface JumpAnalysis {
   jumps: Uint8Array;
@@ -89,7 +91,7 @@ export const interpreterFactories: {
 } = {};
 
 /** How many interpreter runs took the fast loop (tests check the fast path is really used). */
-export const speedupStats = { fastRuns: 0 };
+export const speedupStats = { fastRuns: 0, sloadsFromCache: 0, sloadsAwaited: 0 };
 
 /** Wraps the Interpreter's jump analysis (cache) and runStep (synchronous steps), once per process. */
 export async function patchInterpreter(): Promise<void> {
@@ -167,20 +169,25 @@ export async function patchInterpreter(): Promise<void> {
     if (typeof upstream !== "function") throw new Error(`@ethereumjs/evm: gas handler of opcode ${code} not found (version changed?)`);
     memoryGas.set(upstream, (runState, gas, common) => gas + subMemUsage(runState, runState.stack.peek(1)[0]!, length, common));
   }
+  const { handlers } = (await import(pathToFileURL(join(dist, "opcodes", "functions.js")).href)) as { handlers: Map<number, unknown> };
+  const upstreamSload = { gas: dynamicGasHandlers.get(SLOAD), op: handlers.get(SLOAD) };
+  if (typeof upstreamSload.gas !== "function" || typeof upstreamSload.op !== "function") throw new Error("@ethereumjs/evm: SLOAD handlers not found (version changed?)");
   Interpreter.prototype.runStep = function (this: InterpreterLike, opcodeObj?: OpcodeMapEntry): Promise<void> | undefined {
     const entry = opcodeObj ?? this.lookupOpInfo(this._runState.opCode);
     const info = entry.opcodeInfo;
     const syncGas = info.dynamicGas ? memoryGas.get(entry.gasHandler) : undefined;
-    if (
-      (info.dynamicGas && syncGas === undefined) ||
-      info.isAsync ||
+    const observed =
       info.isInvalid ||
       this.profilerOpts?.enabled === true ||
       this._evm.DEBUG ||
       this._evm.events.listenerCount("step") > 0 ||
       chargesCodeChunks(this) ||
-      this._runState.eip7928PostTargetCallOog !== undefined
-    ) {
+      this._runState.eip7928PostTargetCallOog !== undefined;
+    if (!observed && info.code === SLOAD && entry.gasHandler === upstreamSload.gas && entry.opHandler === upstreamSload.op) {
+      const rules = storageRules(this.common as unknown as RulesCommon);
+      if (rules !== undefined) return sload(this as unknown as SloadInterpreter, info, rules);
+    }
+    if ((info.dynamicGas && syncGas === undefined) || info.isAsync || observed) {
       return runStep.call(this, opcodeObj);
     }
     // Upstream's order for a synchronous opcode: gas (with memory expansion), charge, advance, run.
@@ -368,6 +375,77 @@ function chargesCodeChunks(interpreter: InterpreterLike): boolean {
     chunkRules.set(interpreter.common, active);
   }
   return active;
+}
+
+const SLOAD = 0x54;
+
+interface RulesCommon {
+  isActivatedEIP(eip: number): boolean;
+  param(name: string): bigint;
+}
+
+/** The SLOAD charges under plain EIP-2929 rules, or undefined where other rules apply (upstream's path). */
+interface StorageRules {
+  cold: bigint;
+  warm: bigint;
+}
+
+const storageRulesByCommon = new WeakMap<object, StorageRules | null>();
+
+function storageRules(common: RulesCommon): StorageRules | undefined {
+  let rules = storageRulesByCommon.get(common);
+  if (rules === undefined) {
+    // Stateless access charges (6800, 7864) and block-level access lists (7928) change SLOAD.
+    const plain = common.isActivatedEIP(2929) && ![6800, 7864, 7928].some((eip) => common.isActivatedEIP(eip));
+    rules = plain ? { cold: common.param("coldsloadGas"), warm: common.param("warmstoragereadGas") } : null;
+    storageRulesByCommon.set(common, rules);
+  }
+  return rules ?? undefined;
+}
+
+interface SloadInterpreter {
+  _runState: {
+    programCounter: number;
+    stack: { peek(n: number): bigint[]; pop(): bigint; push(v: bigint): void };
+    env: { accessWitness?: { commit(): void } };
+  };
+  _env: { address: Address };
+  _stateManager: { getStorage(a: Address, k: Uint8Array): Promise<Uint8Array>; getStorageSync?(a: Address, k: Uint8Array): Uint8Array | undefined };
+  journal: { isWarmedStorage(address: Uint8Array, slot: Uint8Array): boolean; addWarmedStorage(address: Uint8Array, slot: Uint8Array): void };
+  useGas(amount: bigint, context: unknown): void;
+}
+
+/**
+ * SLOAD as upstream's runStep runs it under plain EIP-2929 rules (gas handler: warm the slot and
+ * charge cold or warm; charge; advance; handler: pop the key, load, push), without its two async
+ * functions, and without a promise at all when the state manager's cache holds the slot.
+ */
+function sload(interp: SloadInterpreter, info: OpcodeMapEntry["opcodeInfo"], rules: StorageRules): Promise<void> | undefined {
+  const state = interp._runState;
+  const key = wordToBytes(state.stack.peek(1)[0]!);
+  const address = interp._env.address;
+  let gas = info.feeBigInt;
+  if (interp.journal.isWarmedStorage(address.bytes, key)) {
+    gas += rules.warm;
+  } else {
+    interp.journal.addWarmedStorage(address.bytes, key);
+    gas += rules.cold;
+  }
+  interp.useGas(gas, info);
+  state.programCounter++;
+  state.stack.pop();
+  const push = (value: Uint8Array) => {
+    state.stack.push(value.length === 0 ? 0n : bytesToBigInt(value));
+    state.env.accessWitness?.commit();
+  };
+  const cached = interp._stateManager.getStorageSync?.(address, key);
+  if (cached !== undefined) {
+    speedupStats.sloadsFromCache++;
+    push(cached);
+    return undefined;
+  }
+  speedupStats.sloadsAwaited++;
+  return interp._stateManager.getStorage(address, key).then(push);
 }
 
 /** A stack word (0 ≤ word < 2^256) as 32 big-endian bytes. One hex conversion, no padding copies. */

@@ -74,6 +74,17 @@ export class AivmStateManager extends MerkleStateManager {
     return new Account(decoded.nonce, decoded.balance, decoded.storageRoot, decoded.codeHash);
   }
 
+  /**
+   * getStorage's answer when the cache already holds the slot (what upstream's getStorage returns
+   * on a cache hit), else undefined. Lets SLOAD skip the promise when nothing has to be read from
+   * the trie (evm-speedups.ts).
+   */
+  getStorageSync(address: Address, key: Uint8Array): Uint8Array | undefined {
+    if (key.length !== 32) return undefined;
+    const cached = this._caches?.storage?.get(address, key);
+    return cached === undefined ? undefined : (RLP.decode(cached) as Uint8Array);
+  }
+
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
     const cache = this._caches?.storage;
     if (cache === undefined) return super.putStorage(address, key, value);

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { createEVM, type EVM } from "@ethereumjs/evm";
 import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
 import { Account, Address, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
+import { AivmStateManager } from "../../src/chain/state-manager.ts";
 import { installEvmSpeedups, interpreterFactories, speedupStats, wordToBytes } from "../../src/chain/evm-speedups.ts";
 
 /** xorshift64: a fixed-seed stream of 64-bit words, for reproducible random 256-bit values. */
@@ -82,9 +84,11 @@ function pushMloadProgram(gen: Generator<bigint>, jumpFirst: boolean): Uint8Arra
   return hexToBytes(`0x${code}`);
 }
 
-async function newEvm(): Promise<EVM> {
+/** Stock: upstream's MerkleStateManager. Otherwise the node's state manager (whose cache SLOAD can read without a promise). */
+async function newEvm(stock = true): Promise<EVM> {
   const common = createCustomCommon({ chainId: 31337 }, Mainnet, { hardfork: Hardfork.Prague });
-  return createEVM({ common });
+  const caches = new Caches();
+  return createEVM({ common, stateManager: stock ? new MerkleStateManager({ common, caches }) : new AivmStateManager({ common, caches }) });
 }
 
 interface Outcome {
@@ -110,26 +114,6 @@ describe("EVM speed-ups", () => {
     const gen = words(0x9e3779b97f4a7c15n);
     const all = [...EDGE_WORDS, ...Array.from({ length: 5000 }, () => gen.next().value as bigint)];
     for (const w of all) assert.deepEqual(wordToBytes(w), setLengthLeft(bigIntToBytes(w), 32), `word ${w.toString(16)}`);
-  });
-
-  it("builds each message's Interpreter with the same fields as upstream's constructor, memory aside", async () => {
-    const evm = await newEvm();
-    await installEvmSpeedups(evm);
-    const env = { address: CONTRACT, gasRefund: 5n, initialLogs: [[new Uint8Array(20), [], new Uint8Array(0)]] };
-    const fast = interpreterFactories.fast!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
-    const upstream = interpreterFactories.upstream!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
-    assert.equal(Object.getPrototypeOf(fast), Object.getPrototypeOf(upstream));
-    assert.deepEqual(Object.keys(fast), Object.keys(upstream));
-    assert.deepEqual(Object.keys(fast._runState), Object.keys(upstream._runState));
-    for (const key of Object.keys(upstream)) if (key !== "_runState") assert.deepEqual(fast[key], upstream[key], key);
-    for (const key of Object.keys(upstream._runState)) {
-      if (key === "memory" || key === "interpreter") continue;
-      assert.deepEqual(fast._runState[key], upstream._runState[key], `_runState.${key}`);
-    }
-    assert.equal(fast._runState.interpreter, fast);
-    const [m, u] = [fast._runState.memory, upstream._runState.memory] as { _store: Uint8Array }[];
-    assert.equal(Object.getPrototypeOf(m), Object.getPrototypeOf(u));
-    assert.deepEqual([m!._store.length, u!._store.length], [0, 8192], "the fast memory starts empty");
   });
 
   it("programs give identical results, gas and errors before and after the speed-ups", async () => {
@@ -172,6 +156,13 @@ describe("EVM speed-ups", () => {
       ["mcopy across the 8 KiB boundary", hexToBytes(`0x${push32(0x1234n << 100n)}611ff0526040611ff06120105e6080611fe0f3`)],
       ["keccak256 of untouched memory", hexToBytes("0x60406101002060005260206000f3")],
       ["zero-size return at a high offset", hexToBytes("0x600062010000f3")],
+      // SLOAD: cold then warm (the first read goes to the trie, the second to the cache), after an
+      // SSTORE in the same frame, a 2^256−1 key, and cold reads with exactly enough gas and one short.
+      ["sload cold then warm", hexToBytes("0x60055460055401" + "600052" + "60206000f3")],
+      ["sload after sstore", hexToBytes("0x6099600755" + "600754" + "600052" + "60206000f3")],
+      ["sload of the largest key", hexToBytes(`0x${push32((1n << 256n) - 1n)}54` + "600052" + "60206000f3")],
+      ["sload cold, exact gas", hexToBytes("0x60115400"), 2103n],
+      ["sload cold, one gas short", hexToBytes("0x60125400"), 2102n],
       // LOG0 then REVERT: a failed frame's logs are dropped.
       ["log then revert", hexToBytes("0x60006000a060006000fd")],
     ];
@@ -182,13 +173,17 @@ describe("EVM speed-ups", () => {
     for (let round = 0; round < 2; round++) {
       // Twice, so the second round runs on cached jump analyses (a fresh EVM each time: an EVM's
       // warm-address set and storage carry over from one runCode to the next).
-      const fast = await newEvm();
+      const fast = await newEvm(false);
       await installEvmSpeedups(fast);
       const fastRuns = speedupStats.fastRuns;
+      const [fromCache, awaited] = [speedupStats.sloadsFromCache, speedupStats.sloadsAwaited];
+      const sloads = fromCache + awaited;
       for (const [i, [name, code, gas]] of programs.entries()) {
         assert.deepEqual(await run(fast, code, gas), before[i], `${name} (round ${round})`);
       }
       assert.ok(speedupStats.fastRuns >= fastRuns + programs.length, "every program ran on the fast loop");
+      assert.ok(speedupStats.sloadsFromCache + speedupStats.sloadsAwaited >= sloads + 6, "the SLOADs took the fast step");
+      assert.ok(speedupStats.sloadsFromCache > fromCache && speedupStats.sloadsAwaited > awaited, "both the cached and the trie read ran");
     }
     // The programs exercise what they claim to.
     assert.equal(before[2]!.returnValue, bytesToHex(setLengthLeft(bigIntToBytes(0x5b5bn * ((199n * 200n) / 2n)), 32)));
@@ -212,7 +207,9 @@ describe("EVM speed-ups", () => {
       assert.notEqual(BigInt(`0x${before[i]!.returnValue.slice(2 + 64 * 32)}`), 0n, "the XOR of the loads is stored");
     }
     assert.deepEqual([before[22]!.error, before[23]!.error], [undefined, undefined]);
-    assert.deepEqual([before[29]!.error, before[29]!.logs], ["revert", "[]"]);
+    assert.deepEqual([before[34]!.error, before[34]!.logs], ["revert", "[]"]);
+    assert.equal(BigInt(before[30]!.returnValue), 0x99n, "sload after sstore");
+    assert.deepEqual([before[32]!.error, before[33]!.error], [undefined, "out of gas"]);
     assert.equal(before[24]!.returnValue, bytesToHex(new Uint8Array(64)));
     assert.equal(before[25]!.returnValue.length, 2 + 128);
     assert.equal(before[26]!.returnValue.length, 2 + 256);
@@ -222,6 +219,25 @@ describe("EVM speed-ups", () => {
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
   });
+  // Last: installing the speed-ups patches the Interpreter prototype for the rest of this process.
+  it("builds each message's Interpreter with the same fields as upstream's constructor, memory aside", async () => {
+    const evm = await newEvm();
+    await installEvmSpeedups(evm);
+    const env = { address: CONTRACT, gasRefund: 5n, initialLogs: [[new Uint8Array(20), [], new Uint8Array(0)]] };
+    const fast = interpreterFactories.fast!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
+    const upstream = interpreterFactories.upstream!(evm, env, 1234n) as Record<string, unknown> & { _runState: Record<string, unknown> };
+    assert.equal(Object.getPrototypeOf(fast), Object.getPrototypeOf(upstream));
+    assert.deepEqual(Object.keys(fast), Object.keys(upstream));
+    assert.deepEqual(Object.keys(fast._runState), Object.keys(upstream._runState));
+    for (const key of Object.keys(upstream)) if (key !== "_runState") assert.deepEqual(fast[key], upstream[key], key);
+    for (const key of Object.keys(upstream._runState)) {
+      if (key === "memory" || key === "interpreter") continue;
+      assert.deepEqual(fast._runState[key], upstream._runState[key], `_runState.${key}`);
+    }
+    assert.equal(fast._runState.interpreter, fast);
+    const [m, u] = [fast._runState.memory, upstream._runState.memory] as { _store: Uint8Array }[];
+    assert.equal(Object.getPrototypeOf(m), Object.getPrototypeOf(u));
+    assert.deepEqual([m!._store.length, u!._store.length], [0, 8192], "the fast memory starts empty");
+  });
+
 });
-
-
