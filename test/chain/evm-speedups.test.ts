@@ -158,9 +158,9 @@ describe("EVM speed-ups", () => {
       ["zero-size return at a high offset", hexToBytes("0x600062010000f3")],
       // SLOAD: cold then warm (the first read goes to the trie, the second to the cache), after an
       // SSTORE in the same frame, a 2^256−1 key, and cold reads with exactly enough gas and one short.
-      ["sload cold then warm", hexToBytes("0x60055460055401" + "600052" + "60206000f3")],
-      ["sload after sstore", hexToBytes("0x6099600755" + "600754" + "600052" + "60206000f3")],
-      ["sload of the largest key", hexToBytes(`0x${push32((1n << 256n) - 1n)}54` + "600052" + "60206000f3")],
+      ["sload cold then warm", hexToBytes("0x6005546005540160005260206000f3")],
+      ["sload after sstore", hexToBytes("0x609960075560075460005260206000f3")],
+      ["sload of the largest key", hexToBytes(`0x${push32((1n << 256n) - 1n)}5460005260206000f3`)],
       ["sload cold, exact gas", hexToBytes("0x60115400"), 2103n],
       ["sload cold, one gas short", hexToBytes("0x60125400"), 2102n],
       // LOG0 then REVERT: a failed frame's logs are dropped.
