@@ -32,6 +32,8 @@ function* words(seed: bigint): Generator<bigint> {
 const EDGE_WORDS = [0n, 1n, 15n, 16n, 255n, 256n, (1n << 64n) - 1n, 1n << 64n, (1n << 128n) + 1n, 1n << 255n, (1n << 256n) - 1n];
 
 const push32 = (w: bigint) => "7f" + bytesToHex(setLengthLeft(bigIntToBytes(w), 32)).slice(2);
+/** keccak256(memory[0, MSIZE)) at 0 and MSIZE at 32, returned. */
+const MEMORY_TRAILER = "5960002059" + "602052" + "600052" + "60406000f3";
 const push2 = (v: number) => "61" + v.toString(16).padStart(4, "0");
 
 /** MSTOREs every word at consecutive (and one unaligned) offsets, then returns the memory. */
@@ -165,6 +167,11 @@ describe("EVM speed-ups", () => {
       ["sload cold, one gas short", hexToBytes("0x60125400"), 2102n],
       // LOG0 then REVERT: a failed frame's logs are dropped.
       ["log then revert", hexToBytes("0x60006000a060006000fd")],
+      // Memory growth (the patched Memory.extend doubles from 1 KiB, then grows 1 MiB at a time):
+      // writes and reads across 1, 2 and 4 KiB, then across 1 MiB and beyond the next step; each
+      // returns keccak256 of all memory and MSIZE.
+      ["memory growth across 1, 2, 4 KiB", hexToBytes(`0x60116103f05260226107ff5361080051506033610fe152${MEMORY_TRAILER}`)],
+      ["memory growth across 1 MiB steps", hexToBytes(`0x604462100000526055621a001052${MEMORY_TRAILER}`)],
     ];
     const stock = await newEvm();
     const before: Outcome[] = [];
@@ -215,6 +222,10 @@ describe("EVM speed-ups", () => {
     assert.equal(before[26]!.returnValue.length, 2 + 256);
     assert.notEqual(before[26]!.returnValue.slice(2 + 2 * 0x30), "0".repeat(2 * 0x50), "the copy landed past the boundary");
     assert.equal(before[28]!.returnValue, "0x");
+    assert.deepEqual([35, 36].map((i) => [before[i]!.error, BigInt(`0x${before[i]!.returnValue.slice(66)}`)]), [
+      [undefined, 0x1020n],
+      [undefined, 0x1a0040n],
+    ]);
     const expectedMemory = new Uint8Array(EDGE_WORDS.length * 32 + 2);
     EDGE_WORDS.forEach((w, i) => expectedMemory.set(setLengthLeft(bigIntToBytes(w), 32), i * 32 + (i % 3)));
     assert.equal(before[0]!.returnValue, bytesToHex(expectedMemory));
