@@ -22,7 +22,9 @@
 //    step while a tracer, the profiler, debug logging or code-chunk charging is on, goes to
 //    upstream's runStep unchanged. The wrapped run is upstream's loop for legacy (non-EOF) code,
 //    line for line, except that it awaits only the steps that returned a promise; EOF code, the
-//    profiler and code-chunk charging take upstream's run.
+//    profiler and code-chunk charging take upstream's run. Whether anything observes the steps
+//    (tracer, profiler, debug log, chunk charging) is decided once per run and again after each
+//    awaited step, the only points where other code can run, instead of at every step.
 // 4. SLOAD under plain EIP-2929 rules runs without upstream's two async functions (gas handler and
 //    op handler), and answers from the state manager's cache without a promise when it can.
 // 5. EVM.runInterpreter builds the runState of every message's result from three object spreads
@@ -41,6 +43,12 @@ interface JumpAnalysis {
 }
 
 interface InterpreterLike {
+  /**
+   * Set by the fast run loop: whether nothing observes this run's steps (no tracer, profiler, debug
+   * logging or code-chunk charging). Recomputed after every awaited step, the only points where
+   * other code can run and attach a tracer; undefined outside the fast loop (runStep then checks).
+   */
+  aivmQuiet?: boolean;
   _evm: { _opcodeMap: object; DEBUG: boolean; events: { listenerCount(event: string): number } };
   _env: { chargeCodeAccesses?: boolean };
   _runState: RunStateLike & {
@@ -115,6 +123,7 @@ export async function patchInterpreter(): Promise<void> {
     speedupStats.fastRuns++;
     state.code = code;
     state.programCounter = pc;
+    this.aivmQuiet = unobserved(this);
     let err: unknown;
     let cachedOpcodes: OpcodeMapEntry[] | undefined;
     while (state.programCounter < state.code.length) {
@@ -138,7 +147,10 @@ export async function patchInterpreter(): Promise<void> {
       state.opCode = opCode;
       try {
         const pending = this.runStep(opCodeObj);
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) {
+          await pending;
+          this.aivmQuiet = unobserved(this);
+        }
       } catch (e) {
         state.env.accessWitness?.revert();
         if (!(typeof e === "object" && e !== null && (e as { errorType?: string }).errorType === EVMErrorTypeString)) throw e;
@@ -178,13 +190,7 @@ export async function patchInterpreter(): Promise<void> {
     const entry = opcodeObj ?? this.lookupOpInfo(this._runState.opCode);
     const info = entry.opcodeInfo;
     const syncGas = info.dynamicGas ? memoryGas.get(entry.gasHandler) : undefined;
-    const observed =
-      info.isInvalid ||
-      this.profilerOpts?.enabled === true ||
-      this._evm.DEBUG ||
-      this._evm.events.listenerCount("step") > 0 ||
-      chargesCodeChunks(this) ||
-      this._runState.eip7928PostTargetCallOog !== undefined;
+    const observed = info.isInvalid || !(this.aivmQuiet ?? unobserved(this)) || this._runState.eip7928PostTargetCallOog !== undefined;
     if (!observed && info.code === SLOAD && entry.gasHandler === upstreamSload.gas && entry.opHandler === upstreamSload.op) {
       const rules = storageRules(this.common as unknown as RulesCommon);
       if (rules !== undefined) return sload(this as unknown as SloadInterpreter, info, rules);
@@ -370,6 +376,11 @@ for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
 const chunkRules = new WeakMap<object, boolean>();
 
 /** Does this frame pay for code chunks? (The EVM marks every loaded contract's frame; only these EIPs charge.) */
+/** Nothing watches or charges this interpreter's steps: no profiler, debug log, step listener or code-chunk charging. */
+function unobserved(interpreter: InterpreterLike): boolean {
+  return !(interpreter.profilerOpts?.enabled === true || interpreter._evm.DEBUG || interpreter._evm.events.listenerCount("step") > 0 || chargesCodeChunks(interpreter));
+}
+
 function chargesCodeChunks(interpreter: InterpreterLike): boolean {
   if (interpreter._env.chargeCodeAccesses !== true) return false;
   let active = chunkRules.get(interpreter.common);

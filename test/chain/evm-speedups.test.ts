@@ -111,6 +111,31 @@ async function run(evm: EVM, code: Uint8Array, gasLimit = 10_000_000n): Promise<
   return { returnValue: bytesToHex(r.returnValue), gasUsed: r.executionGasUsed, error: r.exceptionError?.error, logs };
 }
 
+/**
+ * Runs a program that STATICCALLs the identity precompile between MSTOREs and returns the opcodes
+ * its step events reported (with depth) and its outcome. The step listener is attached before the
+ * run, or, with `late`, when the inner message starts: the outer frame is then waiting on that
+ * call, and every step after it must be reported.
+ */
+async function traced(evm: EVM, late: boolean): Promise<{ steps: string[]; outcome: Outcome }> {
+  const steps: string[] = [];
+  const onStep = (e: { opcode: { name: string }; depth: number }, next?: () => void) => {
+    steps.push(`${e.depth}:${e.opcode.name}`);
+    next?.();
+  };
+  if (!late) evm.events!.on("step", onStep);
+  const onMessage = (m: { depth: number }, next?: () => void) => {
+    if (late && m.depth === 1) evm.events!.on("step", onStep);
+    next?.();
+  };
+  evm.events!.on("beforeMessage", onMessage);
+  const code = hexToBytes(`0x${push32(0xfeedn << 200n)}600052602060206020600060045afa50${push32(7n)}60405260606000f3`);
+  const outcome = await run(evm, code);
+  evm.events!.removeListener("step", onStep);
+  evm.events!.removeListener("beforeMessage", onMessage);
+  return { steps, outcome };
+}
+
 describe("EVM speed-ups", () => {
   it("wordToBytes equals setLengthLeft(bigIntToBytes(w), 32) on edges and 5,000 random words", () => {
     const gen = words(0x9e3779b97f4a7c15n);
@@ -176,6 +201,7 @@ describe("EVM speed-ups", () => {
     const stock = await newEvm();
     const before: Outcome[] = [];
     for (const [, code, gas] of programs) before.push(await run(stock, code, gas));
+    const tracedBefore = [await traced(await newEvm(), false), await traced(await newEvm(), true)];
 
     for (let round = 0; round < 2; round++) {
       // Twice, so the second round runs on cached jump analyses (a fresh EVM each time: an EVM's
@@ -189,10 +215,18 @@ describe("EVM speed-ups", () => {
         assert.deepEqual(await run(fast, code, gas), before[i], `${name} (round ${round})`);
       }
       assert.ok(speedupStats.fastRuns >= fastRuns + programs.length, "every program ran on the fast loop");
+      // A step listener sees every step, whether attached before the run or while it waits on a call.
+      for (const [i, late] of [false, true].entries()) {
+        const evm = await newEvm(false);
+        await installEvmSpeedups(evm);
+        assert.deepEqual(await traced(evm, late), tracedBefore[i], `step events, listener attached ${late ? "during the inner call" : "first"} (round ${round})`);
+      }
       assert.ok(speedupStats.sloadsFromCache + speedupStats.sloadsAwaited >= sloads + 6, "the SLOADs took the fast step");
       assert.ok(speedupStats.sloadsFromCache > fromCache && speedupStats.sloadsAwaited > awaited, "both the cached and the trie read ran");
     }
     // The programs exercise what they claim to.
+    assert.ok(tracedBefore[0]!.steps.length > tracedBefore[1]!.steps.length && tracedBefore[1]!.steps.includes("0:MSTORE"), "the late listener saw the outer frame's steps after the call");
+    assert.equal(tracedBefore[0]!.outcome.returnValue.length, 2 + 192);
     assert.equal(before[2]!.returnValue, bytesToHex(setLengthLeft(bigIntToBytes(0x5b5bn * ((199n * 200n) / 2n)), 32)));
     assert.equal(before[4]!.error, "out of gas");
     assert.match(before[5]!.error ?? "", /^invalid JUMP/);
