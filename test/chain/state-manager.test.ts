@@ -7,19 +7,8 @@ import assert from "node:assert/strict";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { Account, Address, bytesToHex, setLengthLeft } from "@ethereumjs/util";
 import { AivmStateManager } from "../../src/chain/state-manager.ts";
+import { rng } from "../xorshift.ts";
 
-/** xorshift32 with a fixed seed. */
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 const addresses = Array.from({ length: 4 }, (_, i) => new Address(setLengthLeft(Uint8Array.of(0xa0 + i), 20)));
 const slot = (n: number) => setLengthLeft(Uint8Array.of(n), 32);

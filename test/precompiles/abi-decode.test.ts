@@ -14,18 +14,8 @@ import { TSTORE_INPUT } from "../../precompiles/a105-tstore.ts";
 import { TCOMMIT_INPUT } from "../../precompiles/a106-tcommit.ts";
 import { TSTREAM_INPUT } from "../../precompiles/a107-tstream.ts";
 import { TGRAPH_INPUT } from "../../precompiles/a108-tgraph.ts";
+import { rng } from "../xorshift.ts";
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 type Rand = ReturnType<typeof rng>;
 
