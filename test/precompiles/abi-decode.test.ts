@@ -16,7 +16,6 @@ import { TSTREAM_INPUT } from "../../precompiles/a107-tstream.ts";
 import { TGRAPH_INPUT } from "../../precompiles/a108-tgraph.ts";
 import { rng } from "../xorshift.ts";
 
-
 type Rand = ReturnType<typeof rng>;
 
 /** A random viem-side value of an ABI type (hex for bytes, as viem's encoder takes them). */
