@@ -126,7 +126,9 @@ async function serveHttp(table: MethodTable, maxBody: number, req: IncomingMessa
     res.writeHead(204, CORS_HEADERS).end();
     return;
   }
-  res.writeHead(200, { "content-type": "application/json", ...CORS_HEADERS }).end(text);
+  // With its length declared, the reply goes out as one write (header and body); without it Node
+  // sends it chunked, as a writev of the header, the chunk framing and the body.
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...CORS_HEADERS }).end(text);
 }
 
 /** One eth_subscribe: the node event it follows and its listener. */

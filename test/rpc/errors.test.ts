@@ -18,6 +18,16 @@ describe("JSON-RPC error handling", () => {
     assert.equal(json.result, "0x7a69");
   };
 
+  it("declares each reply's length (no chunked encoding), including non-ASCII text", async () => {
+    for (const body of [{ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }, { jsonrpc: "2.0", id: "é✓", method: "eth_nope", params: [] }]) {
+      const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      assert.equal(res.headers.get("transfer-encoding"), null);
+      assert.equal(Number(res.headers.get("content-length")), bytes.length);
+      assert.equal(JSON.parse(new TextDecoder().decode(bytes)).id, body.id);
+    }
+  });
+
   it("answers malformed JSON with -32700", async () => {
     const { status, json } = await rpc(server.url, '{"jsonrpc":"2.0", "id": 1, "method": ');
     assert.equal(status, 200);
