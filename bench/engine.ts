@@ -8,6 +8,8 @@ import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
+import { matmulThreading, matmulWorkersReady } from "../src/engine/kernels/matmul-wasm.ts";
+import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
 
 const { onnx } = onnxProto;
 const SIZES = [128, 256, 512];
@@ -71,12 +73,28 @@ const report = (n: number, t: Timing) => ({
   wallMs: round(t.wallMs), cpuMs: round(t.cpuMs), gopsWall: round(gops(n, t.wallMs)), gopsCpu: round(gops(n, t.cpuMs)),
 });
 
+/** Threads for the multi-threaded figures: the calling thread plus the engine's matmul workers. */
+const THREADS = matmulWorkerCount() + 1;
+const DEFAULT_MIN_MACS = matmulThreading.minMacs;
+if (THREADS > 1) await matmulWorkersReady(THREADS - 1);
+
 const results = [];
 for (const n of SIZES) {
   const a = int8Square(n, 1);
   const b = int8Square(n, 2);
   const op = getOp("matmul");
+  matmulThreading.minMacs = Number.MAX_SAFE_INTEGER; // one thread
   const aivm = await measure(() => op.run([a, b], {}), 1500);
+  let threaded: { aivm: Timing; onnx: Timing } | null = null;
+  if (THREADS > 1) {
+    matmulThreading.minMacs = DEFAULT_MIN_MACS;
+    const aivmThreads = await measure(() => op.run([a, b], {}), 1500);
+    const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: "sequential" });
+    const feeds = { A: new ort.Tensor("float32", Float32Array.from(a.data), [n, n]), B: new ort.Tensor("float32", Float32Array.from(b.data), [n, n]) };
+    threaded = { aivm: aivmThreads, onnx: await measure(() => session.run(feeds), 1500) };
+    await session.release();
+    matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
+  }
   const js = await measure(() => runMatmul([a, b], {}, matmulFastJs), 1000);
   const ref = n <= 256 ? await measure(() => runMatmul([a, b], {}, matmulReference), 1000) : null;
 
@@ -96,12 +114,23 @@ for (const n of SIZES) {
     onnxruntimeFp32SingleThread: report(n, onnx),
     ratioAivmOverOnnxruntimeCpu: round(onnx.cpuMs / aivm.cpuMs),
     ratioAivmOverOnnxruntimeWall: round(onnx.wallMs / aivm.wallMs),
+    // Both on THREADS threads (the engine's worker pool, onnxruntime's intra-op threads): wall time.
+    threads:
+      threaded === null
+        ? null
+        : {
+            threads: THREADS,
+            aivmInt8: report(n, threaded.aivm),
+            onnxruntimeFp32: report(n, threaded.onnx),
+            speedupOverOneThread: round(aivm.wallMs / threaded.aivm.wallMs),
+            ratioAivmOverOnnxruntimeWall: round(threaded.onnx.wallMs / threaded.aivm.wallMs),
+          },
   });
 }
 
 console.log(JSON.stringify({
   bench: "engine.matmul",
-  what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
+  what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   results,

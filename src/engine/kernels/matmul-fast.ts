@@ -4,7 +4,7 @@
 import { DTYPE_MAX, DTYPE_MIN, dtypeOf } from "../tensor.ts";
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
-import { matmulWasmInto } from "./matmul-wasm.ts";
+import { matmulWasm } from "./matmul-wasm.ts";
 
 /** Largest |A − aZero| allowed by A's dtype. */
 function maxAbsCentered(x: MatmulKernelArgs): number {
@@ -63,16 +63,16 @@ export function matmulFastJs(x: MatmulKernelArgs): void {
 
 function runInRowChunks(x: MatmulKernelArgs, allowWasm: boolean): void {
   if (x.m === 0 || x.n === 0) return;
-  const bt = packBt(x);
   const int32 = fitsInt32Accumulation(x);
-  const wasm = allowWasm && int32 && fitsInt16Lanes(x) && x.k > 0;
+  // The WASM kernel packs A and B itself, straight from their arrays.
+  if (allowWasm && int32 && fitsInt16Lanes(x) && x.k > 0 && matmulWasm(x)) return;
+  const bt = packBt(x);
   const chunk = Math.max(1, Math.min(x.m, Math.floor(A_CHUNK_ELEMENTS / Math.max(1, x.k))));
   for (let first = 0; first < x.m; first += chunk) {
     const part: MatmulKernelArgs = {
       ...x, aOffset: x.aOffset + first * x.k, m: Math.min(chunk, x.m - first), outOffset: x.outOffset + first * x.n,
     };
     const pa = packA(part);
-    if (wasm && matmulWasmInto(pa, bt, part.m, part.k, part.n, part.bias, part.out, part.outOffset)) continue;
     if (int32) matmulInt32(pa, bt, part);
     else matmulExactDouble(pa, bt, part);
   }

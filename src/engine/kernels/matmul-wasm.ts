@@ -1,7 +1,10 @@
 // WASM SIMD128 matmul kernel, assembled here byte by byte (no external compiler): int16 rows of A
 // and Bᵀ, 4×2 output blocks, i32x4.dot_i16x8_s over 8 k-values per step. Integer SIMD (not the
 // relaxed set) is bit-exact on every engine. Used only when dtype bounds prove no int32 overflow.
+// Large calls are split across worker threads over one shared memory (matmul-threads.ts).
 import { saturateInt32 } from "../requant.ts";
+import type { MatmulKernelArgs } from "./matmul-reference.ts";
+import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 
 /** Unsigned LEB128. */
 function uleb(v: number): number[] {
@@ -118,16 +121,26 @@ function body(): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
-/** The module's bytes: one memory (exported) and `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`. */
-export function matmulWasmBytes(): Uint8Array {
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, I32, 0x00]])),
-    ...section(3, vec([[0x00]])),
-    ...section(5, vec([[0x00, 0x01]])),
-    ...section(7, vec([[...name("memory"), 0x02, 0x00], [...name("matmul"), 0x00, 0x00]])),
-    ...section(10, vec([body()])),
-  ]);
+/**
+ * The module's bytes: one memory (exported) and `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`.
+ * With `sharedMaxPages` the memory is not defined but imported as `env.memory`, shared, of at most
+ * that many pages: the form the worker threads and the calling thread instantiate on one memory.
+ */
+export function matmulWasmBytes(sharedMaxPages?: number): Uint8Array {
+  const memory =
+    sharedMaxPages === undefined
+      ? section(5, vec([[0x00, 0x01]]))
+      : section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(sharedMaxPages)]]));
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types = section(1, vec([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, I32, 0x00]]));
+  const functions = section(3, vec([[0x00]]));
+  const exports = section(7, vec([[...name("memory"), 0x02, 0x00], [...name("matmul"), 0x00, 0x00]]));
+  // Sections in the order the binary format requires: type, import, function, memory, export, code.
+  return new Uint8Array(
+    sharedMaxPages === undefined
+      ? [...header, ...types, ...functions, ...memory, ...exports, ...section(10, vec([body()]))]
+      : [...header, ...types, ...memory, ...functions, ...exports, ...section(10, vec([body()]))],
+  );
 }
 
 /** The slice of the WebAssembly global used here (tsconfig's lib has no DOM/WebAssembly types). */
@@ -138,7 +151,8 @@ interface WasmMemory {
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports?: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -147,68 +161,200 @@ interface WasmMatmul {
   matmul: (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 }
 
-let instance: WasmMatmul | null | undefined;
+/** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
+export const WASM_MAX_BYTES = 256 * 1024 * 1024;
+const PAGE = 65536;
 
-/** The compiled kernel, or null where WebAssembly SIMD is unavailable. */
+let instance: WasmMatmul | null | undefined;
+/** The worker pool sharing `instance`'s memory, when threads are on. */
+let pool: MatmulPool | undefined;
+/** What the pool needs to start: the shared memory and the module importing it. */
+let poolSeed: { memory: WasmMemory; module: object; workers: number } | undefined;
+
+/**
+ * Multiply-adds from which a call is split across the worker threads, and the pool's tuning (see
+ * MatmulPoolTuning); tests lower the threshold and the stall time.
+ */
+export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs: THREADED_MIN_MACS, stallMs: 30_000 };
+
+/** Bytes one call may use in the kernel's memory (at most WASM_MAX_BYTES; tests lower it to force row parts). */
+export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
+
+/**
+ * The compiled kernel, or null where WebAssembly SIMD is unavailable. With worker threads (see
+ * matmulWorkerCount) it runs on a shared memory that the workers instantiate the same module on.
+ */
 export function wasmMatmul(): WasmMatmul | null {
   if (instance !== undefined) return instance;
   try {
     if (!wasmApi) throw new Error("no WebAssembly");
-    const inst = new wasmApi.Instance(new wasmApi.Module(matmulWasmBytes()));
-    instance = inst.exports as unknown as WasmMatmul;
+    const workers = matmulWorkerCount();
+    if (workers > 0) {
+      try {
+        const memory = new wasmApi.Memory({ initial: 1, maximum: WASM_MAX_BYTES / PAGE, shared: true });
+        const module = new wasmApi.Module(matmulWasmBytes(WASM_MAX_BYTES / PAGE));
+        instance = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul;
+        poolSeed = { memory, module, workers };
+        return instance;
+      } catch {
+        // No shared WebAssembly memory here: one thread.
+      }
+    }
+    instance = new wasmApi.Instance(new wasmApi.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
   } catch {
     instance = null;
   }
   return instance;
 }
 
-/** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
-export const WASM_MAX_BYTES = 256 * 1024 * 1024;
-const PAGE = 65536;
+/** The worker pool, started on the first call large enough to use it. */
+function matmulPool(): MatmulPool | undefined {
+  if (pool === undefined && poolSeed !== undefined) {
+    pool = new MatmulPool({ memory: poolSeed.memory, module: poolSeed.module, kernel: instance!.matmul, rows: R, cols: C, workers: poolSeed.workers, tuning: matmulThreading });
+    poolSeed = undefined;
+  }
+  return pool;
+}
+
+/** Resolves once the worker pool has `count` workers ready (starting it if needed), or rejects after `timeoutMs`. */
+export async function matmulWorkersReady(count = 1, timeoutMs = 10_000): Promise<void> {
+  wasmMatmul();
+  const p = matmulPool();
+  if (p === undefined) throw new Error("matmul worker threads are off (AIVM_MATMUL_THREADS=0, or no shared WebAssembly memory)");
+  const start = performance.now();
+  while (p.ready < count) {
+    if (!p.usable || performance.now() - start > timeoutMs) throw new Error(`matmul workers not ready: ${p.ready} of ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Calls the worker threads ran (tests check that the threaded path really ran). */
+export function matmulThreadedCalls(): number {
+  return pool?.threadedTasks ?? 0;
+}
 
 /**
- * out[i,j] = sat32(bias[j] + Σ_p A[i,p]·Bᵀ[j,p]) with A (centred) and Bᵀ holding int16-representable
- * values; the caller guarantees |Σ| < 2^31. Returns false (nothing written) when WASM is
- * unavailable or the operands exceed WASM_MAX_BYTES.
+ * x.out[i,j] = sat32(bias[j] + Σ_p (A[i,p] − aZero)·B[p,j]), the reference kernel's contract, for
+ * operands whose centred A values fit int16 and whose sums provably stay below 2^31 (the caller
+ * checks both). A and B are packed straight from their arrays into the kernel's memory, A in row
+ * chunks that keep it under matmulWasmLimits.maxBytes. Returns false (nothing written) when WASM is unavailable
+ * or even one block of rows does not fit.
+ */
+export function matmulWasm(x: MatmulKernelArgs): boolean {
+  const w = wasmMatmul();
+  if (!w) return false;
+  const { m, k, n } = x;
+  const kSteps = ceilDiv(k, 8);
+  const nBlocks = ceilDiv(n, C);
+  const bBytes = nBlocks * kSteps * C * 16;
+  // Per block of R rows: its packed A and its int32 outputs.
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4;
+  const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES);
+  const rowBlocks = Math.min(ceilDiv(m, R), Math.floor((budget - bBytes) / perRowBlock));
+  if (rowBlocks < 1) return false;
+  const rowsPerPart = rowBlocks * R;
+  let packedB = false;
+  for (let first = 0; first < m; first += rowsPerPart) {
+    const rows = Math.min(rowsPerPart, m - first);
+    if (!matmulWasmPart(x, first, rows, kSteps, nBlocks, bBytes, packedB)) return false;
+    packedB = true;
+  }
+  return true;
+}
+
+/** Rows [first, first + rows) of x; Bᵀ is packed at the start of memory unless `packedB` (an earlier part did). */
+function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps: number, nBlocks: number, bBytes: number, packedB: boolean): boolean {
+  const w = wasmMatmul()!;
+  const { k, n } = x;
+  const mBlocks = ceilDiv(rows, R);
+  const nPad = nBlocks * C;
+  const aBytes = mBlocks * kSteps * R * 16;
+  const total = bBytes + aBytes + mBlocks * R * nPad * 4;
+  const have = w.memory.buffer.byteLength;
+  if (total > have) w.memory.grow(ceilDiv(total - have, PAGE));
+  const buf = w.memory.buffer;
+  // Padding rows, columns and k-values must read as 0 so they add nothing.
+  if (!packedB) packB(new Int16Array(buf, 0, bBytes / 2), x, kSteps);
+  packA(new Int16Array(buf, bBytes, aBytes / 2), x, first, rows, kSteps);
+  const task = { aPtr: bBytes, bPtr: 0, outPtr: bBytes + aBytes, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
+  const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
+  if (threads === undefined || !threads.run(task)) {
+    if (threads !== undefined && !threads.usable) {
+      // The pool was given up mid-call: leave its memory to it and redo the whole call alone.
+      instance = new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
+      pool = undefined;
+      return matmulWasm(x);
+    }
+    w.matmul(task.aPtr, task.bPtr, task.outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+  }
+  const acc = new Int32Array(buf, task.outPtr, mBlocks * R * nPad);
+  const bias = x.bias;
+  if (!bias && nPad === n) {
+    // Unpadded rows are contiguous: one copy.
+    x.out.set(acc.subarray(0, rows * n), x.outOffset + first * n);
+    return true;
+  }
+  for (let i = 0; i < rows; i++) {
+    const src = i * nPad;
+    const dst = x.outOffset + (first + i) * n;
+    if (bias) for (let j = 0; j < n; j++) x.out[dst + j] = saturateInt32(acc[src + j]! + bias[j]!);
+    else x.out.set(acc.subarray(src, src + n), dst);
+  }
+  return true;
+}
+
+/** Rows [first, first + rows) of A, centred, as [rows/R][k/8][R][8] int16, zero padded. */
+function packA(dst: Int16Array, x: MatmulKernelArgs, first: number, rows: number, kSteps: number): void {
+  dst.fill(0);
+  const { a, k, aZero } = x;
+  for (let row = 0; row < rows; row++) {
+    const base = ((row / R) | 0) * kSteps * R * 8 + (row % R) * 8;
+    const s = x.aOffset + (first + row) * k;
+    for (let p = 0; p < k; p++) dst[base + (p >> 3) * R * 8 + (p & 7)] = a[s + p]! - aZero;
+  }
+}
+
+/** Bᵀ as [n/C][k/8][C][8] int16, zero padded, from B [K,N] or (transB) [N,K]. */
+function packB(dst: Int16Array, x: MatmulKernelArgs, kSteps: number): void {
+  dst.fill(0);
+  const { b, k, n } = x;
+  const step = C * 8;
+  if (x.transB) {
+    for (let j = 0; j < n; j++) {
+      const base = ((j / C) | 0) * kSteps * step + (j % C) * 8;
+      const s = x.bOffset + j * k;
+      for (let p = 0; p < k; p++) dst[base + (p >> 3) * step + (p & 7)] = b[s + p]!;
+    }
+    return;
+  }
+  // Column pairs outer, k inner: the packed block is written in order, B read down its columns.
+  const nBlocks = ceilDiv(n, C);
+  let d = 0;
+  for (let jb = 0; jb < nBlocks; jb++) {
+    const j0 = jb * C;
+    const pair = j0 + 1 < n;
+    for (let ks = 0; ks < kSteps; ks++, d += step) {
+      const pEnd = Math.min(8, k - ks * 8);
+      let s = x.bOffset + ks * 8 * n + j0;
+      for (let q = 0; q < pEnd; q++, s += n) {
+        dst[d + q] = b[s]!;
+        if (pair) dst[d + 8 + q] = b[s + 1]!;
+      }
+    }
+  }
+}
+
+function ceilDiv(a: number, b: number): number {
+  return ((a + b - 1) / b) | 0;
+}
+
+/**
+ * The kernel on operands already centred and transposed: out[i,j] = sat32(bias[j] + Σ_p A[i,p]·Bᵀ[j,p])
+ * with A and Bᵀ holding int16-representable values and |Σ| < 2^31. Returns false as matmulWasm does.
  */
 export function matmulWasmInto(
   pa: Int32Array, bt: Int8Array, m: number, k: number, n: number,
   bias: Int32Array | null, out: Int32Array, outOffset: number,
 ): boolean {
-  const w = wasmMatmul();
-  if (!w) return false;
-  const mBlocks = Math.ceil(m / R);
-  const nBlocks = Math.ceil(n / C);
-  const kSteps = Math.ceil(k / 8);
-  const nPad = nBlocks * C;
-  const aBytes = mBlocks * kSteps * R * 16;
-  const bBytes = nBlocks * kSteps * C * 16;
-  const total = aBytes + bBytes + mBlocks * R * nPad * 4;
-  if (total > WASM_MAX_BYTES) return false;
-  const have = w.memory.buffer.byteLength;
-  if (total > have) w.memory.grow(Math.ceil((total - have) / PAGE));
-  const buf = w.memory.buffer;
-  // Padding rows, columns and k-values must read as 0 so they add nothing.
-  packInterleaved(new Int16Array(buf, 0, aBytes / 2), pa, m, k, R);
-  packInterleaved(new Int16Array(buf, aBytes, bBytes / 2), bt, n, k, C);
-  w.matmul(0, aBytes, aBytes + bBytes, mBlocks, nBlocks, kSteps, nPad * 4);
-  const acc = new Int32Array(buf, aBytes + bBytes, mBlocks * R * nPad);
-  for (let i = 0; i < m; i++) {
-    const src = i * nPad;
-    const dst = outOffset + i * n;
-    if (bias) for (let j = 0; j < n; j++) out[dst + j] = saturateInt32(acc[src + j]! + bias[j]!);
-    else out.set(acc.subarray(src, src + n), dst);
-  }
-  return true;
-}
-
-/** rows×k row-major → [rows/B][k/8][B][8], zero padded. */
-function packInterleaved(dst: Int16Array, src: Int32Array | Int8Array, rows: number, k: number, block: number): void {
-  dst.fill(0);
-  const kSteps = Math.ceil(k / 8);
-  for (let row = 0; row < rows; row++) {
-    const base = Math.floor(row / block) * kSteps * block * 8 + (row % block) * 8;
-    const s = row * k;
-    for (let p = 0; p < k; p++) dst[base + (p >> 3) * block * 8 + (p & 7)] = src[s + p]!;
-  }
+  return matmulWasm({ a: pa, aOffset: 0, aZero: 0, b: bt, bOffset: 0, transB: true, bias, m, k, n, out, outOffset });
 }

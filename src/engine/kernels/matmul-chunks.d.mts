@@ -1,0 +1,23 @@
+export declare const SLOT: Readonly<{
+  SEQ: number;
+  NEXT: number;
+  END: number;
+  DONE: number;
+  READY: number;
+  A_PTR: number;
+  B_PTR: number;
+  OUT_PTR: number;
+  M_BLOCKS: number;
+  N_BLOCKS: number;
+  K_STEPS: number;
+  OUT_ROW: number;
+  SPLIT_ROWS: number;
+  PER_CHUNK: number;
+  A_BLOCK: number;
+  B_BLOCK: number;
+  COUNT: number;
+}>;
+
+export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
+
+export declare function runClaimedChunks(ctl: Int32Array, matmul: KernelFn, rows: number, cols: number): number;

@@ -1,0 +1,65 @@
+// The part of the threaded matmul that both the calling thread and the worker threads run, in plain
+// JavaScript so the workers start without the TypeScript loader (matmul-threads.ts explains the
+// protocol). Integer arithmetic only.
+
+/** Slots of the shared control block (an Int32Array). */
+export const SLOT = Object.freeze({
+  SEQ: 0, // bumped for every task; idle workers sleep on it
+  NEXT: 1, // next chunk to claim
+  END: 2, // chunks in the current task; 0 while a task is being set up, stored last to publish it
+  DONE: 3, // chunks finished in the current task
+  READY: 4, // workers that have instantiated the kernel
+  A_PTR: 5,
+  B_PTR: 6,
+  OUT_PTR: 7,
+  M_BLOCKS: 8,
+  N_BLOCKS: 9,
+  K_STEPS: 10,
+  OUT_ROW: 11,
+  SPLIT_ROWS: 12, // 1: chunks are blocks of rows; 0: blocks of columns
+  PER_CHUNK: 13, // blocks per chunk
+  A_BLOCK: 14, // bytes of one row block of packed A
+  B_BLOCK: 15, // bytes of one column block of packed Bᵀ
+  COUNT: 16,
+});
+
+/**
+ * Claims a chunk: a compare-and-swap on NEXT that holds only while NEXT < END. NEXT is read before
+ * END, and the caller resets END before NEXT and publishes END after the task, so a claim that
+ * succeeds belongs to a fully published task.
+ */
+function claim(ctl) {
+  for (;;) {
+    const next = Atomics.load(ctl, SLOT.NEXT);
+    const end = Atomics.load(ctl, SLOT.END);
+    if (next >= end) return -1;
+    if (Atomics.compareExchange(ctl, SLOT.NEXT, next, next + 1) === next) return next;
+  }
+}
+
+/**
+ * Claims and runs chunks of the current task until none is left; counts each in DONE and wakes the
+ * waiters after the last. `rows` × `cols` is the kernel's output block. Returns the chunks run.
+ */
+export function runClaimedChunks(ctl, matmul, rows, cols) {
+  let ran = 0;
+  for (let c = claim(ctl); c >= 0; c = claim(ctl)) {
+    // Read the task only after the claim (see claim()).
+    const splitRows = Atomics.load(ctl, SLOT.SPLIT_ROWS) === 1;
+    const perChunk = Atomics.load(ctl, SLOT.PER_CHUNK);
+    const mBlocks = Atomics.load(ctl, SLOT.M_BLOCKS);
+    const nBlocks = Atomics.load(ctl, SLOT.N_BLOCKS);
+    const first = c * perChunk;
+    const count = Math.min(perChunk, (splitRows ? mBlocks : nBlocks) - first);
+    const aPtr = Atomics.load(ctl, SLOT.A_PTR);
+    const bPtr = Atomics.load(ctl, SLOT.B_PTR);
+    const outPtr = Atomics.load(ctl, SLOT.OUT_PTR);
+    const kSteps = Atomics.load(ctl, SLOT.K_STEPS);
+    const outRow = Atomics.load(ctl, SLOT.OUT_ROW);
+    if (splitRows) matmul(aPtr + first * Atomics.load(ctl, SLOT.A_BLOCK), bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
+    else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
+    ran++;
+    if (Atomics.add(ctl, SLOT.DONE, 1) + 1 === Atomics.load(ctl, SLOT.END)) Atomics.notify(ctl, SLOT.DONE);
+  }
+  return ran;
+}

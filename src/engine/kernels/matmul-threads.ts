@@ -1,0 +1,158 @@
+// Worker threads for the WASM matmul kernel: the output blocks of one call are split into chunks
+// that the calling thread and the workers claim from a shared counter and run on one shared
+// WebAssembly memory. Each output element is one integer dot product computed by the same kernel
+// whichever thread takes its chunk, so the result is bit-identical to the single-threaded run (the
+// tests check it).
+//
+// The call stays synchronous: the calling thread publishes the task in a shared control block
+// (matmul-chunks.mjs), wakes the workers, runs chunks itself, then blocks in Atomics.wait until the
+// chunks the workers took are done. Workers are started on
+// the first large call and join once ready; until then (and wherever threads are unavailable or
+// disabled) the caller runs the kernel itself. A worker that dies or stalls makes the caller give
+// the pool up for good and redo the call alone on fresh memory, so a stray write from it can never
+// land in a later call's buffers.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { SLOT, runClaimedChunks, type KernelFn } from "./matmul-chunks.mjs";
+
+/** One kernel task: `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of R rows and C columns. */
+export interface MatmulTask {
+  aPtr: number;
+  bPtr: number;
+  outPtr: number;
+  mBlocks: number;
+  nBlocks: number;
+  kSteps: number;
+  outRowBytes: number;
+}
+
+/** Multiply-adds below which a call runs on the calling thread alone (waking workers costs tens of µs). */
+export const THREADED_MIN_MACS = 1 << 22;
+/** Knobs read at every call (tests shorten the stall and inject a worker that never finishes). */
+export interface MatmulPoolTuning {
+  /** With no chunk finished for this long, the pool is given up and the call redone alone. */
+  stallMs: number;
+  /** Called once a task is published, before the workers are woken (fault injection). */
+  onPublish?: (ctl: Int32Array) => void;
+}
+
+export interface MatmulPoolOptions {
+  /** The shared memory every instance of the kernel uses. */
+  memory: object;
+  /** The compiled kernel module (imports `env.memory`). */
+  module: object;
+  /** The calling thread's instance of it. */
+  kernel: KernelFn;
+  /** Rows and columns per output block of the kernel. */
+  rows: number;
+  cols: number;
+  workers: number;
+  tuning: MatmulPoolTuning;
+}
+
+export class MatmulPool {
+  private readonly ctl: Int32Array;
+  private readonly workers: Worker[] = [];
+  private broken = false;
+  /** Tasks that workers took part in (tests check that the threaded path really ran). */
+  threadedTasks = 0;
+
+  constructor(private readonly opts: MatmulPoolOptions) {
+    this.ctl = new Int32Array(new SharedArrayBuffer(SLOT.COUNT * 4));
+    for (let i = 0; i < opts.workers; i++) {
+      // Plain JavaScript, started without this process's loaders (--import tsx and the like).
+      const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
+        execArgv: [],
+        workerData: { memory: opts.memory, module: opts.module, control: this.ctl.buffer, rows: opts.rows, cols: opts.cols },
+      });
+      // Never keep the process alive; a worker that fails or exits ends the pool.
+      worker.unref();
+      worker.on("error", () => this.giveUp());
+      worker.on("exit", () => this.giveUp());
+      this.workers.push(worker);
+    }
+  }
+
+  /** Workers ready to take chunks. */
+  get ready(): number {
+    return this.broken ? 0 : Atomics.load(this.ctl, SLOT.READY);
+  }
+
+  get usable(): boolean {
+    return !this.broken;
+  }
+
+  /**
+   * Runs the task on the workers and returns true once every chunk is done; false (nothing to rely
+   * on in the output) when no worker is ready or the pool was given up, so the caller runs it alone.
+   */
+  run(task: MatmulTask): boolean {
+    const workers = this.ready;
+    if (workers === 0) return false;
+    const ctl = this.ctl;
+    const { rows, cols } = this.opts;
+    const splitRows = task.mBlocks >= task.nBlocks;
+    const blocks = splitRows ? task.mBlocks : task.nBlocks;
+    // About four chunks per thread, so a thread slowed by other load is covered by the rest.
+    const perChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 4)));
+    const chunks = Math.ceil(blocks / perChunk);
+    // Close the previous task (every chunk of it is done) before resetting its counters; publish
+    // the new one by storing END last.
+    Atomics.store(ctl, SLOT.END, 0);
+    Atomics.store(ctl, SLOT.NEXT, 0);
+    Atomics.store(ctl, SLOT.DONE, 0);
+    Atomics.store(ctl, SLOT.A_PTR, task.aPtr);
+    Atomics.store(ctl, SLOT.B_PTR, task.bPtr);
+    Atomics.store(ctl, SLOT.OUT_PTR, task.outPtr);
+    Atomics.store(ctl, SLOT.M_BLOCKS, task.mBlocks);
+    Atomics.store(ctl, SLOT.N_BLOCKS, task.nBlocks);
+    Atomics.store(ctl, SLOT.K_STEPS, task.kSteps);
+    Atomics.store(ctl, SLOT.OUT_ROW, task.outRowBytes);
+    Atomics.store(ctl, SLOT.SPLIT_ROWS, splitRows ? 1 : 0);
+    Atomics.store(ctl, SLOT.PER_CHUNK, perChunk);
+    Atomics.store(ctl, SLOT.A_BLOCK, task.kSteps * rows * 16);
+    Atomics.store(ctl, SLOT.B_BLOCK, task.kSteps * cols * 16);
+    Atomics.store(ctl, SLOT.END, chunks);
+    this.opts.tuning.onPublish?.(ctl);
+    Atomics.add(ctl, SLOT.SEQ, 1);
+    Atomics.notify(ctl, SLOT.SEQ);
+    const own = runClaimedChunks(ctl, this.opts.kernel, rows, cols);
+    let done = Atomics.load(ctl, SLOT.DONE);
+    let lastProgress = performance.now();
+    while (done < chunks) {
+      Atomics.wait(ctl, SLOT.DONE, done, Math.min(1000, this.opts.tuning.stallMs));
+      const now = Atomics.load(ctl, SLOT.DONE);
+      if (now !== done) {
+        done = now;
+        lastProgress = performance.now();
+      } else if (performance.now() - lastProgress > this.opts.tuning.stallMs) {
+        this.giveUp();
+        return false;
+      }
+    }
+    if (own < chunks) this.threadedTasks++;
+    return true;
+  }
+
+  /** Stops using the workers for good (their memory is abandoned by the caller). */
+  giveUp(): void {
+    if (this.broken) return;
+    this.broken = true;
+    for (const worker of this.workers) void worker.terminate();
+  }
+}
+
+/**
+ * Worker count: AIVM_MATMUL_THREADS when set (0 turns threads off), else one per core beyond the
+ * calling thread's, at most 7. Zero where SharedArrayBuffer or shared WebAssembly memory is missing.
+ */
+export function matmulWorkerCount(): number {
+  const env = process.env.AIVM_MATMUL_THREADS;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError(`AIVM_MATMUL_THREADS must be an integer from 0 to 64, got ${JSON.stringify(env)}`);
+    return n;
+  }
+  if (typeof SharedArrayBuffer !== "function") return 0;
+  return Math.min(7, Math.max(0, availableParallelism() - 1));
+}

@@ -1,0 +1,15 @@
+// A matmul worker thread (started by matmul-threads.ts): instantiates the kernel on the shared
+// memory, then runs chunks of each task the calling thread publishes, sleeping in between.
+import { workerData } from "node:worker_threads";
+import { SLOT, runClaimedChunks } from "./matmul-chunks.mjs";
+
+const { memory, module, control, rows, cols } = workerData;
+const ctl = new Int32Array(control);
+const matmul = new WebAssembly.Instance(module, { env: { memory } }).exports.matmul;
+let seen = Atomics.load(ctl, SLOT.SEQ);
+Atomics.add(ctl, SLOT.READY, 1);
+for (;;) {
+  runClaimedChunks(ctl, matmul, rows, cols);
+  Atomics.wait(ctl, SLOT.SEQ, seen);
+  seen = Atomics.load(ctl, SLOT.SEQ);
+}
