@@ -32,6 +32,7 @@ import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
+import { fromHexChecked, toHex } from "../../precompiles/hex.ts";
 
 type Hex = `0x${string}`;
 
@@ -436,7 +437,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    * test/chain/direct-call.test.ts checks it against simulate(). Inside the queue, after pinCallState.
    */
   private async directCall(request: CallRequest & { to: Hex }, gasLimit: bigint): Promise<CallResult> {
-    const data = hexToBytes(request.data ?? "0x");
+    const data = fromHexChecked(request.data ?? "0x", "Call data");
     const intrinsic = intrinsicGasOfCall(data);
     // Too little gas for the transaction itself: let runTx give its usual error.
     if (gasLimit < intrinsic) return this.simulate(request, gasLimit);
@@ -1128,7 +1129,7 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
 
 /** A finished call as eth_call reports it: its return data, or the revert / EVM failure as an error. */
 function callOutcome(exec: { returnValue: Uint8Array; exceptionError?: { error: string } }, gasUsed: bigint, trace: AivmTxTrace): CallResult {
-  const returnData = bytesToHex(exec.returnValue) as Hex;
+  const returnData = toHex(exec.returnValue);
   const failure = exec.exceptionError;
   if (failure) {
     if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
