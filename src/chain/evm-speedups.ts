@@ -375,12 +375,12 @@ for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
 /** Per Common: is code-chunk charging (EIP-6800 / EIP-7864) active? Not on this chain's Prague rules. */
 const chunkRules = new WeakMap<object, boolean>();
 
-/** Does this frame pay for code chunks? (The EVM marks every loaded contract's frame; only these EIPs charge.) */
 /** Nothing watches or charges this interpreter's steps: no profiler, debug log, step listener or code-chunk charging. */
 function unobserved(interpreter: InterpreterLike): boolean {
   return !(interpreter.profilerOpts?.enabled === true || interpreter._evm.DEBUG || interpreter._evm.events.listenerCount("step") > 0 || chargesCodeChunks(interpreter));
 }
 
+/** Does this frame pay for code chunks? (The EVM marks every loaded contract's frame; only these EIPs charge.) */
 function chargesCodeChunks(interpreter: InterpreterLike): boolean {
   if (interpreter._env.chargeCodeAccesses !== true) return false;
   let active = chunkRules.get(interpreter.common);

@@ -6,9 +6,9 @@
 //
 // The call stays synchronous: the calling thread publishes the task in a shared control block
 // (matmul-chunks.mjs), wakes the workers, runs chunks itself, then blocks in Atomics.wait until the
-// chunks the workers took are done. Workers are started on
-// the first large call and join once ready; until then (and wherever threads are unavailable or
-// disabled) the caller runs the kernel itself. A worker that dies or stalls makes the caller give
+// chunks the workers took are done. Workers are started on the first large call and join once
+// ready; until then (and wherever threads are unavailable or disabled) the caller runs the kernel
+// itself. A worker that dies or stalls makes the caller give
 // the pool up for good and redo the call alone on fresh memory, so a stray write from it can never
 // land in a later call's buffers.
 import { availableParallelism } from "node:os";

@@ -4,6 +4,7 @@
 // Large calls are split across worker threads over one shared memory (matmul-threads.ts).
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
+import type { IntArray } from "../tensor.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 
 /** Unsigned LEB128. */
@@ -253,17 +254,20 @@ export function matmulWasm(x: MatmulKernelArgs): boolean {
   const rowBlocks = Math.min(ceilDiv(m, R), Math.floor((budget - bBytes) / perRowBlock));
   if (rowBlocks < 1) return false;
   const rowsPerPart = rowBlocks * R;
-  let packedB = false;
   for (let first = 0; first < m; first += rowsPerPart) {
     const rows = Math.min(rowsPerPart, m - first);
-    if (!matmulWasmPart(x, first, rows, kSteps, nBlocks, bBytes, packedB)) return false;
-    packedB = true;
+    // The pool was given up mid-call: start again, alone, on the fresh memory.
+    if (matmulWasmPart(x, first, rows, kSteps, nBlocks, bBytes, first > 0) === "retry") return matmulWasm(x);
   }
   return true;
 }
 
-/** Rows [first, first + rows) of x; Bᵀ is packed at the start of memory unless `packedB` (an earlier part did). */
-function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps: number, nBlocks: number, bBytes: number, packedB: boolean): boolean {
+/**
+ * Rows [first, first + rows) of x; Bᵀ is packed at the start of memory unless `packedB` (an earlier
+ * part did). "retry" when the worker pool was given up during the part: the kernel then has fresh,
+ * unshared memory and the call must start over.
+ */
+function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps: number, nBlocks: number, bBytes: number, packedB: boolean): "done" | "retry" {
   const w = wasmMatmul()!;
   const { k, n } = x;
   const mBlocks = ceilDiv(rows, R);
@@ -280,10 +284,10 @@ function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps
   const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
   if (threads === undefined || !threads.run(task)) {
     if (threads !== undefined && !threads.usable) {
-      // The pool was given up mid-call: leave its memory to it and redo the whole call alone.
+      // Leave the pool's memory to it: a stuck worker may still write there.
       instance = new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
       pool = undefined;
-      return matmulWasm(x);
+      return "retry";
     }
     w.matmul(task.aPtr, task.bPtr, task.outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
   }
@@ -292,7 +296,7 @@ function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps
   if (!bias && nPad === n) {
     // Unpadded rows are contiguous: one copy.
     x.out.set(acc.subarray(0, rows * n), x.outOffset + first * n);
-    return true;
+    return "done";
   }
   for (let i = 0; i < rows; i++) {
     const src = i * nPad;
@@ -300,33 +304,34 @@ function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps
     if (bias) for (let j = 0; j < n; j++) x.out[dst + j] = saturateInt32(acc[src + j]! + bias[j]!);
     else x.out.set(acc.subarray(src, src + n), dst);
   }
-  return true;
+  return "done";
 }
 
-/** Rows [first, first + rows) of A, centred, as [rows/R][k/8][R][8] int16, zero padded. */
-function packA(dst: Int16Array, x: MatmulKernelArgs, first: number, rows: number, kSteps: number): void {
+/**
+ * Rows of a row-major [·, k] array, from row `first` at `offset`, minus `zero`, as
+ * [rows/block][k/8][block][8] int16, zero padded: A (block R) and a transposed B (block C).
+ */
+function packRows(dst: Int16Array, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number): void {
   dst.fill(0);
-  const { a, k, aZero } = x;
+  const step = block * 8;
   for (let row = 0; row < rows; row++) {
-    const base = ((row / R) | 0) * kSteps * R * 8 + (row % R) * 8;
-    const s = x.aOffset + (first + row) * k;
-    for (let p = 0; p < k; p++) dst[base + (p >> 3) * R * 8 + (p & 7)] = a[s + p]! - aZero;
+    const base = ((row / block) | 0) * kSteps * step + (row % block) * 8;
+    const s = offset + (first + row) * k;
+    for (let p = 0; p < k; p++) dst[base + (p >> 3) * step + (p & 7)] = src[s + p]! - zero;
   }
+}
+
+/** Rows [first, first + rows) of A, centred. */
+function packA(dst: Int16Array, x: MatmulKernelArgs, first: number, rows: number, kSteps: number): void {
+  packRows(dst, x.a, x.aOffset, first, rows, x.k, kSteps, R, x.aZero);
 }
 
 /** Bᵀ as [n/C][k/8][C][8] int16, zero padded, from B [K,N] or (transB) [N,K]. */
 function packB(dst: Int16Array, x: MatmulKernelArgs, kSteps: number): void {
+  if (x.transB) return packRows(dst, x.b, x.bOffset, 0, x.n, x.k, kSteps, C, 0);
   dst.fill(0);
   const { b, k, n } = x;
   const step = C * 8;
-  if (x.transB) {
-    for (let j = 0; j < n; j++) {
-      const base = ((j / C) | 0) * kSteps * step + (j % C) * 8;
-      const s = x.bOffset + j * k;
-      for (let p = 0; p < k; p++) dst[base + (p >> 3) * step + (p & 7)] = b[s + p]!;
-    }
-    return;
-  }
   // Column pairs outer, k inner: the packed block is written in order, B read down its columns.
   const nBlocks = ceilDiv(n, C);
   let d = 0;
