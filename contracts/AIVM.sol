@@ -34,6 +34,8 @@ library AIVM {
     uint8 internal constant OUT_SCRATCH = 1;
     /// @notice flags bit 1: do not execute; return the exact gas the call would be charged.
     uint8 internal constant QUOTE_ONLY = 2;
+    /// @notice flags bit 2 (TSTREAM only): return every step's output stacked on dimension 0.
+    uint8 internal constant STACK_OUTPUTS = 4;
 
     /// @notice TSTORE targets.
     uint8 internal constant TARGET_SCRATCH = 0;

@@ -3,18 +3,31 @@
 // Tensor Commit is returned per step. Every step has the same shapes, so gas = overhead + steps × one step.
 // input  abi.encode(bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags)
 // output abi.encode(bytes[] finalState, bytes lastOutput, bytes32[] stepCommits)
+// flags bit 2 STACK_OUTPUTS: `lastOutput` is every step's y stacked on a new dimension 0 ([steps, ...y]),
+// so a contract gets each generated token of one call (the commits stay one per step).
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
-import { byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
+import { allocate, byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
 import { MAX_STREAM_STEPS } from "../src/codec/program.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
-import { QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteStreamRun } from "./gas.ts";
+import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { quoteStreamRun, tensorMoveGas } from "./gas.ts";
 import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
+/** flags bit 2: return all step outputs stacked, not only the last. */
+export const STACK_OUTPUTS = 4;
+
+/** Step outputs y_0 … y_{n−1} (one meta) stacked on a new dimension 0. */
+function stackSteps(ys: readonly Tensor[]): Tensor {
+  const first = ys[0]!;
+  const n = first.data.length;
+  const data = allocate(first.dtype, n * ys.length);
+  ys.forEach((y, t) => data.set(y.data, t * n));
+  return { dtype: first.dtype, shape: [ys.length, ...first.shape], data };
+}
 
 /** Slice t of a tensor stacked on dimension 0, sharing its data. */
 function sliceStep(xs: Tensor, t: number): Tensor {
@@ -25,7 +38,8 @@ function sliceStep(xs: Tensor, t: number): Tensor {
 
 export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const [programId, stateAbi, xsAbi, steps, flagsRaw] = call.decode(TSTREAM_INPUT);
-  const flags = call.checkFlags(flagsRaw);
+  const flags = call.checkFlags(flagsRaw, OUT_SCRATCH | QUOTE_ONLY | STACK_OUTPUTS);
+  const stacked = (flags & STACK_OUTPUTS) !== 0;
   if (steps < 1 || steps > MAX_STREAM_STEPS) throw new InvalidArgumentError("TSTREAM", "steps", `must be 1 … ${MAX_STREAM_STEPS}`);
   const { program, bytes: programBytes } = await loadStoredProgram(call, programId);
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "declares no state inputs");
@@ -49,11 +63,16 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const params = new Uint8Array(36);
   params.set(programId, 0);
   new DataView(params.buffer).setUint32(32, steps);
-  const { gas, flops } = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
+  const yMeta = info.outputs[program.stateCount]!;
+  const outMeta: TensorMeta = stacked ? { dtype: yMeta.dtype, shape: [steps, ...yMeta.shape] } : yMeta;
+  const run = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
+  // The stacked output is one more tensor to assemble, encode and return.
+  const gas = run.gas + (stacked ? tensorMoveGas([outMeta]) : 0n);
+  const flops = run.flops;
   return {
     gas,
     flops,
-    workingBytes: info.peakBytes + (xsArg ? xsArg.transientBytes : 0) + byteSize(info.outputs[program.stateCount]!),
+    workingBytes: info.peakBytes + (xsArg ? xsArg.transientBytes : 0) + byteSize(outMeta) * (stacked ? 2 : 1),
     quoteOnly: (flags & QUOTE_ONLY) !== 0,
     async execute() {
       const initial = await loadAll(stateArgs);
@@ -61,18 +80,20 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
       const handles = await loadHandles(handleArgs);
       let state = initial;
       let last: Tensor | undefined;
+      const ys: Tensor[] = [];
       const commits: Uint8Array[] = [];
       for (let t = 0; t < steps; t++) {
         const outs = runProgram(program, xs ? [...state, sliceStep(xs, t)] : state, handles, { info, step: t });
         state = outs.slice(0, program.stateCount);
         last = outs[program.stateCount]!;
+        if (stacked) ys.push(last);
         commits.push(call.commit(last));
       }
       const stateCommits = state.map((s) => call.commit(s));
       await call.record(params, xs ? [...stateArgs, xsArg!] : stateArgs, [...stateCommits, ...commits], gas, flops);
       return encodeStreamOutput(
         state.map((s) => call.emit(s, flags)),
-        call.emit(last!, flags),
+        call.emit(stacked ? stackSteps(ys) : last!, flags),
         commits,
       );
     },
