@@ -20,7 +20,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployDemo } from "../src/chain/demo.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
-import { nativeSecp256k1Loaded } from "../src/chain/crypto.ts";
+import { nativeSecp256k1Loaded } from "../src/evm/crypto.ts";
 import { TMATMUL_INPUT } from "../precompiles/a101-tmatmul.ts";
 import type { ClientJob, ClientReport } from "./node-clients.ts";
 
@@ -32,7 +32,7 @@ const SENDERS = 8;
 const BATCH = 100;
 const TMATMUL_ADDRESS = "0x000000000000000000000000000000000000a101";
 
-// BENCH_JS_CRYPTO=1: EthereumJS's pure-JS secp256k1 instead of the native default (src/chain/crypto.ts).
+// BENCH_JS_CRYPTO=1: EthereumJS's pure-JS secp256k1 instead of the native default (src/evm/crypto.ts).
 const JS_CRYPTO = process.env.BENCH_JS_CRYPTO === "1";
 const server = await startNodeServer({ port: 0, ...(JS_CRYPTO ? { customCrypto: {} } : {}) });
 const { node, url } = server;

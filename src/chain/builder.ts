@@ -15,7 +15,7 @@ import { CONGESTION_ADDRESS } from "./genesis.ts";
 import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
 import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
 import { toFunctionSelector } from "viem";
-import { orderedTrieRoot } from "./trie-root.ts";
+import { orderedTrieRoot } from "../evm/trie-root.ts";
 
 const PROCESS_EPOCH = hexToBytes(toFunctionSelector("processEpoch()"));
 const ZERO_ROOT = `0x${"0".repeat(64)}` as const;

@@ -1,4 +1,4 @@
-// Three EthereumJS hot spots, replaced by code with the same results (test/chain/evm-speedups.test.ts
+// Three EthereumJS hot spots, replaced by code with the same results (test/evm/evm-speedups.test.ts
 // runs the same bytecode with and without them and compares everything observable).
 //
 // 1. Jump-destination analysis. The interpreter re-scans the whole bytecode of every contract on
@@ -265,7 +265,7 @@ async function patchRunInterpreter(dist: string): Promise<void> {
    * The Interpreter constructor, field for field, except that its memory starts empty instead of
    * with 8 KiB: Memory grows by whole 8 KiB containers on first use anyway (Memory.extend), and a
    * fresh 8 KiB buffer per message (3–4 % of a contract transaction) was allocated even for
-   * frames that never touch memory. test/chain/evm-speedups.test.ts compares the fields with a
+   * frames that never touch memory. test/evm/evm-speedups.test.ts compares the fields with a
    * real Interpreter's.
    */
   const createInterpreter = (evm: Evm, env: object & { gasRefund?: bigint; initialLogs?: unknown[] }, gasLeft: bigint): object => {

@@ -5,7 +5,7 @@
 // account's storage trie (a trie insert, node hashing and an account update), on top of the cache
 // that flush() writes out at the end of the block anyway. A block of 2000 transactions that each
 // write two slots did 4000 trie inserts instead of two. flush() is unchanged, so the state roots
-// are the same (test/chain/state-manager.test.ts checks them against upstream).
+// are the same (test/evm/state-manager.test.ts checks them against upstream).
 //
 // The account cache holds accounts, not their RLP. Upstream serialises every account it caches and
 // decodes it again on every getAccount (a hex round trip per field), and every message does two

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { keccak256, keccak256One } from "../../src/commit/keccak.ts";
-import { defaultCustomCrypto } from "../../src/chain/crypto.ts";
+import { defaultCustomCrypto } from "../../src/evm/crypto.ts";
 
 function bytes(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -1,4 +1,4 @@
-// The node's native secp256k1 (src/chain/crypto.ts) must give exactly EthereumJS's JS results:
+// The node's native secp256k1 (src/evm/crypto.ts) must give exactly EthereumJS's JS results:
 // recovered keys, signatures (RFC 6979 nonces, with and without extra entropy), failures; and a
 // node using it must recover senders and run the ecrecover precompile as one using the JS crypto.
 import { describe, it } from "node:test";
@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, ecrecover, hexToBytes, bigIntToBytes, setLengthLeft } from "@ethereumjs/util";
 import { privateKeyToAccount } from "viem/accounts";
-import { defaultCustomCrypto, nativeEcrecover, nativeEcsign, nativeSecp256k1, nativeSecp256k1Loaded } from "../../src/chain/crypto.ts";
+import { defaultCustomCrypto, nativeEcrecover, nativeEcsign, nativeSecp256k1, nativeSecp256k1Loaded } from "../../src/evm/crypto.ts";
 import { DevNode } from "../../src/chain/node.ts";
 
 const N = secp256k1.Point.CURVE().n;

@@ -1,4 +1,4 @@
-// AivmStateManager (src/chain/state-manager.ts) keeps SSTOREs in the cache instead of writing each
+// AivmStateManager (src/evm/state-manager.ts) keeps SSTOREs in the cache instead of writing each
 // through to the storage trie. Upstream's MerkleStateManager is the oracle: the same random
 // sequence of account, storage and code writes, checkpoints, commits, reverts and state-root reads
 // must give the same reads and the same roots on both.
@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { Account, Address, bytesToHex, setLengthLeft } from "@ethereumjs/util";
-import { AivmStateManager } from "../../src/chain/state-manager.ts";
+import { AivmStateManager } from "../../src/evm/state-manager.ts";
 import { rng } from "../xorshift.ts";
 
 

@@ -1,4 +1,4 @@
-// eth_call's state (src/chain/call-state.ts): committed reads are remembered across calls, and never
+// eth_call's state (src/evm/call-state.ts): committed reads are remembered across calls, and never
 // at the cost of correctness — a call sees its own writes, deletions and cleared storage, nothing a
 // call does survives it, and every change of the head (a block, a state edit, evm_revert) or a call
 // at a past block is seen by the next call.
@@ -8,7 +8,7 @@ import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { decodeFunctionResult, encodeFunctionData, type Hex } from "viem";
-import { CallStateManager } from "../../src/chain/call-state.ts";
+import { CallStateManager } from "../../src/evm/call-state.ts";
 import { DevNode } from "../../src/chain/node.ts";
 import { deployDemo } from "../../src/chain/demo.ts";
 

@@ -1,4 +1,4 @@
-// The EVM speed-ups (src/chain/evm-speedups.ts) change nothing observable: the same contract code gives
+// The EVM speed-ups (src/evm/evm-speedups.ts) change nothing observable: the same contract code gives
 // the same return data, gas and exceptions with and without them. The programs run first on a
 // stock EVM, then the speed-ups are installed (the jump cache patches the Interpreter prototype,
 // and node:test runs each file in its own process) and the same programs run again.
@@ -8,8 +8,8 @@ import { createEVM, type EVM } from "@ethereumjs/evm";
 import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
 import { Account, Address, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
-import { AivmStateManager } from "../../src/chain/state-manager.ts";
-import { installEvmSpeedups, interpreterFactories, speedupStats, wordToBytes } from "../../src/chain/evm-speedups.ts";
+import { AivmStateManager } from "../../src/evm/state-manager.ts";
+import { installEvmSpeedups, interpreterFactories, speedupStats, wordToBytes } from "../../src/evm/evm-speedups.ts";
 
 /** xorshift64: a fixed-seed stream of 64-bit words, for reproducible random 256-bit values. */
 function* words(seed: bigint): Generator<bigint> {

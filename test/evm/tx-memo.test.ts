@@ -1,4 +1,4 @@
-// Memoised transaction serialize()/getSenderAddress() (src/chain/tx-memo.ts): equal to a fresh
+// Memoised transaction serialize()/getSenderAddress() (src/evm/tx-memo.ts): equal to a fresh
 // computation for every transaction type, computed once per frozen transaction, and never cached
 // for an unfrozen one (which can still change).
 import { test } from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createTx, createTxFromRLP, TransactionType } from "@ethereumjs/tx";
 import { Common, Hardfork, Mainnet } from "@ethereumjs/common";
 import { bytesToHex, hexToBytes, publicToAddress } from "@ethereumjs/util";
-import { installTxMemo } from "../../src/chain/tx-memo.ts";
+import { installTxMemo } from "../../src/evm/tx-memo.ts";
 
 installTxMemo();
 const common = new Common({ chain: Mainnet, hardfork: Hardfork.Prague });

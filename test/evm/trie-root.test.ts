@@ -10,7 +10,7 @@ import { RLP } from "@ethereumjs/rlp";
 import { createFeeMarket1559Tx, createLegacyTx } from "@ethereumjs/tx";
 import { KECCAK256_RLP, bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { orderedTrieRoot, trieRoot } from "../../src/chain/trie-root.ts";
+import { orderedTrieRoot, trieRoot } from "../../src/evm/trie-root.ts";
 
 /** xorshift32: a fixed seed gives the same cases on every run. */
 function makeRng(seed: number): { next(): number; below(n: number): number; bytes(length: number): Uint8Array } {
