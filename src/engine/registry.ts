@@ -8,6 +8,7 @@ import { reduceOps } from "./ops/reduce.ts";
 import { poolOps } from "./ops/pool.ts";
 import { movementOps } from "./ops/movement.ts";
 import { attentionOps } from "./ops/attention.ts";
+import { selectOps } from "./ops/select.ts";
 
 export const OP_CODES = {
   matmul: 1,
@@ -42,6 +43,8 @@ export const OP_CODES = {
   unsqueeze: 30,
   where: 31,
   attention: 32,
+  top_k: 33,
+  sample: 34,
 } as const;
 export type OpName = keyof typeof OP_CODES;
 
@@ -53,6 +56,7 @@ const ALL: readonly OpDef[] = [
   ...poolOps,
   ...movementOps,
   ...attentionOps,
+  ...selectOps,
 ];
 
 export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));
