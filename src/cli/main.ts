@@ -24,6 +24,7 @@ export async function createProgram(): Promise<Command> {
   for (const [path, name] of [
     ["./onnx.ts", "onnxCommand"],
     ["./model.ts", "modelCommand"],
+    ["./generate.ts", "generateCommand"],
   ] as const) {
     const command = await optionalCommand(path, name);
     if (command) program.addCommand(command);
