@@ -13,7 +13,7 @@ import { decodeEventLog, encodeFunctionData, type Hex } from "viem";
 import { runProgram, runStream } from "../src/codec/program-run.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { hexToBytes } from "viem";
-import { tensor, type Tensor } from "../src/engine/tensor.ts";
+import { tensor } from "../src/engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { quoteStream } from "../src/gas/quote.ts";
 import { BOS, compileLm, decodeTokens, encodeText, initialState, loadLmFiles, LM_DIR } from "../src/model/lm.ts";
