@@ -303,9 +303,21 @@ export function sampleToken(
 ): number {
   if (config.temperatureQ16 === 0) return firstMax(logits, v);
   const m = logits[firstMax(logits, v)]!;
+  let lo = m;
+  for (let i = 0; i < v; i++) if (logits[i]! < lo) lo = logits[i]!;
   const distance = temperatureDistance(multiplier, shift, config.temperatureQ16);
   const exps = new Int32Array(v);
-  for (let i = 0; i < v; i++) exps[i] = expNegQ24(distance(m - logits[i]!));
+  if (m - lo < v) {
+    // Narrow logits (int16 rows, usually): one exp per distinct distance, then lookups.
+    const byDistance = new Int32Array(m - lo + 1);
+    for (let d = 0; d <= m - lo; d++) {
+      byDistance[d] = expNegQ24(distance(d));
+      if (byDistance[d] === 0) break; // e is non-increasing in d: the rest stay 0
+    }
+    for (let i = 0; i < v; i++) exps[i] = byDistance[m - logits[i]!]!;
+  } else {
+    for (let i = 0; i < v; i++) exps[i] = expNegQ24(distance(m - logits[i]!));
+  }
   // e = 0 adds nothing and is dropped; the maximum has R = 0, e = 2^24, so something always remains.
   const order = orderByExp(exps, v);
   const kept = config.topK >= 1 && config.topK < order.length ? order.subarray(0, config.topK) : order;
