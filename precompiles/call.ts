@@ -12,11 +12,11 @@ import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
 import { getBlob, getBlobCode, getNamespaceEntry } from "../src/chain/memory.ts";
 import { HANDLE_KIND, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
-import { decodeGas, type GasTensor } from "./gas.ts";
+import { decodeGas, readAccessGas, readBytesGas, type GasTensor, type InputSource } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
 import { decodeParams, type DecodedParams } from "./abi-decode.ts";
 import { commitOf, type ReceiptInput } from "./commit.ts";
-import { decodeShardManifest, isShardManifest } from "./shards.ts";
+import { decodeShardManifest, isShardManifest, type ShardManifest } from "./shards.ts";
 import { fromHex, toHex } from "./hex.ts";
 
 type Hex = `0x${string}`;
@@ -38,7 +38,9 @@ export interface RuntimeAccess {
 /** A tensor argument whose meta (with quantization, which its encoded size depends on) is known and whose data is loaded only on demand. */
 export interface TensorArg {
   meta: GasTensor;
-  /** Bytes this argument adds to the memory budget while the op runs (0 for scratch slots). */
+  /** Where it comes from, which decides what the call still pays for it (src/gas inputGas). */
+  source: InputSource;
+  /** Bytes this argument adds to the memory budget while the op runs (0 for scratch slots and stored tensors, which the transaction holds). */
   transientBytes: number;
   /** Length of the tensor's wire encoding (what a persistent write stores). */
   encodedBytes: number;
@@ -50,6 +52,7 @@ export interface TensorArg {
 
 /** The priced, validated call, ready to run. */
 export interface Plan {
+  /** The whole charge on success, including the stored reads charged while planning (`call.readGas`). */
   gas: bigint;
   flops: bigint;
   /** Tensor bytes the op will hold while it runs (inputs not already in scratch, outputs, intermediates). */
@@ -68,11 +71,49 @@ export interface Plan {
  */
 const storedArgs = new WeakMap<Uint8Array, TensorArg>();
 
+/** A manifest resolved once per stored code array: the joined argument and its shards' ids and blob sizes (for the per-shard charges). */
+interface ResolvedManifest {
+  manifest: ShardManifest;
+  arg: TensorArg;
+  shards: { key: string; blobBytes: number }[];
+}
+const resolvedManifests = new WeakMap<Uint8Array, ResolvedManifest>();
+
+/**
+ * Per transaction: the stored blobs and namespace entries already read (warm), and the bytes their
+ * decoded tensors hold in the transaction's memory (counted against its budget). Only calls that go
+ * on to execute warm what they read; a rejected call or a QUOTE_ONLY pays for its reads but warms
+ * nothing, so a quote equals the charge of the same call made next.
+ */
+interface WarmReads {
+  keys: Set<string>;
+  heldBytes: number;
+}
+const warmReads = new WeakMap<TxContext, WarmReads>();
+
+function warmReadsOf(tx: TxContext): WarmReads {
+  let w = warmReads.get(tx);
+  if (w === undefined) {
+    w = { keys: new Set(), heldBytes: 0 };
+    warmReads.set(tx, w);
+  }
+  return w;
+}
+
+/** A stored read's charge went past the call's gas limit: the call is out of gas before the read happens. */
+class ReadOutOfGas extends Error {}
+
 /** One precompile invocation. */
 export class PrecompileCall {
   readonly frame: PrecompileCallFrame;
   readonly tx: TxContext;
   readonly state: StateManagerInterface;
+  /** Gas charged so far: the decode gas, then each stored read as it happens. */
+  private spent: bigint;
+  private reads = 0n;
+  private readonly warm: WarmReads;
+  private readonly pendingKeys = new Set<string>();
+  private pendingHeldBytes = 0;
 
   constructor(
     readonly runtime: RuntimeAccess,
@@ -83,6 +124,46 @@ export class PrecompileCall {
     this.frame = runtime.currentFrame();
     this.tx = runtime.currentTx();
     this.state = input._EVM.stateManager;
+    this.spent = decodeGas(input.data.length);
+    this.warm = warmReadsOf(this.tx);
+  }
+
+  /** Stored reads charged so far by this call (part of its charge, whatever the outcome). */
+  get readGas(): bigint {
+    return this.reads;
+  }
+
+  /** What a call that stops now pays: the decode gas plus the reads so far (the reject price). */
+  get chargedSoFar(): bigint {
+    return this.spent;
+  }
+
+  /** Bytes the transaction's stored reads hold in its memory, with those this call adds. */
+  get heldBytes(): number {
+    return this.warm.heldBytes + this.pendingHeldBytes;
+  }
+
+  /** Charges a read before it happens; past the gas limit the call is out of gas. */
+  private chargeRead(gas: bigint): void {
+    this.spent += gas;
+    this.reads += gas;
+    if (this.spent > this.input.gasLimit) throw new ReadOutOfGas();
+  }
+
+  /** The access to a stored key, charged before the lookup; true when it is the transaction's first (cold). */
+  private access(key: string): boolean {
+    const cold = !this.warm.keys.has(key) && !this.pendingKeys.has(key);
+    this.chargeRead(readAccessGas(cold));
+    if (cold) this.pendingKeys.add(key);
+    return cold;
+  }
+
+  /** This call goes on to execute: what it read becomes warm for the rest of the transaction. */
+  commitReads(): void {
+    for (const k of this.pendingKeys) this.warm.keys.add(k);
+    this.warm.heldBytes += this.pendingHeldBytes;
+    this.pendingKeys.clear();
+    this.pendingHeldBytes = 0;
   }
 
   get data(): Uint8Array {
@@ -109,10 +190,11 @@ export class PrecompileCall {
     if (h.kind === HANDLE_KIND.scratch) {
       const t = this.tx.scratch.get(scratchSlotOf(h));
       if (!t) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));
-      return { meta: t, transientBytes: 0, encodedBytes: encodedTensorLength(t, t.quant), load: async () => t, commit: async () => commitOf(t) };
+      return { meta: t, source: "scratch", transientBytes: 0, encodedBytes: encodedTensorLength(t, t.quant), load: async () => t, commit: async () => commitOf(t) };
     }
     let id = h.id;
     if (h.kind === HANDLE_KIND.namespace) {
+      this.access(`ns:${toHex(h.owner)}:${toHex(h.id)}`);
       const entry = await getNamespaceEntry(this.state, h.owner, h.id);
       if (!entry) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));
       id = entry;
@@ -120,31 +202,75 @@ export class PrecompileCall {
     return this.persistentArg(id, h.kind, h.owner);
   }
 
-  /** A tensor in the persistent store by content id (a plain tensor or a shard manifest). */
+  /**
+   * A tensor in the persistent store by content id (a plain tensor or a shard manifest). Charged
+   * like EIP-2929 as it reads: the access before the lookup, the blob's bytes on a cold read once
+   * its size is known; a stored tensor's content id is its commit, so nothing is hashed.
+   */
   async persistentArg(id: Uint8Array, kind: number = HANDLE_KIND.persistent, owner: Uint8Array = new Uint8Array(20)): Promise<TensorArg> {
+    const cold = this.access(toHex(id));
     const code = await getBlobCode(this.state, id);
     if (!code) throw new UnknownHandleError(kind, toHex(owner), toHex(id));
     const blob = code.subarray(1);
-    if (isShardManifest(blob)) {
-      const manifest = decodeShardManifest(blob);
-      return manifest.assemble(await this.shardArgs(manifest.shards));
-    }
-    let arg = storedArgs.get(code);
-    if (arg === undefined) {
-      arg = inlineArg(blob);
-      storedArgs.set(code, arg);
-    }
-    return arg;
+    if (cold) this.chargeRead(readBytesGas(blob.length));
+    if (isShardManifest(blob)) return this.manifestArg(code, cold);
+    const arg = storedArg(code);
+    if (cold) this.pendingHeldBytes += byteSize(arg.meta);
+    return { ...arg, source: "stored", transientBytes: 0, commit: async () => id };
   }
 
-  /** A manifest's shards: plain stored tensors (a manifest is never a shard, so loading is one level deep). */
-  async shardArgs(ids: readonly Uint8Array[]): Promise<TensorArg[]> {
+  /** A stored blob that is not a tensor argument (a program, TCUSTOM and TSTREAM), charged as a stored read. */
+  async storedBlob(id: Uint8Array): Promise<Uint8Array> {
+    const cold = this.access(toHex(id));
+    const blob = await getBlob(this.state, id);
+    if (!blob) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, toHex(id));
+    if (cold) this.chargeRead(readBytesGas(blob.length));
+    return blob;
+  }
+
+  /**
+   * A manifest's joined tensor. Cold: each shard is charged before it is resolved (its one COPY per
+   * word moves it into the joined tensor); a manifest resolved before, by any transaction, is not
+   * resolved again but is charged the same. Warm: the joined tensor is in the transaction's memory.
+   */
+  private async manifestArg(code: Uint8Array, cold: boolean): Promise<TensorArg> {
+    let resolved = resolvedManifests.get(code);
+    if (resolved === undefined) {
+      const manifest = decodeShardManifest(code.subarray(1));
+      const shards: ResolvedManifest["shards"] = [];
+      resolved = { manifest, arg: manifest.assemble(await this.shardArgs(manifest.shards, cold, shards)), shards };
+      resolvedManifests.set(code, resolved);
+    } else if (cold) {
+      for (const s of resolved.shards) this.chargeShardBytes(this.access(s.key), s.blobBytes);
+    }
+    if (cold) this.pendingHeldBytes += byteSize(resolved.manifest.meta);
+    return { ...resolved.arg, source: "sharded", transientBytes: 0 };
+  }
+
+  /** A cold shard's bytes: moved from state and held (the same on a cached manifest as on a fresh one). */
+  private chargeShardBytes(cold: boolean, blobBytes: number): void {
+    if (!cold) return;
+    this.chargeRead(readBytesGas(blobBytes));
+    this.pendingHeldBytes += blobBytes;
+  }
+
+  /**
+   * A manifest's shards: plain stored tensors (a manifest is never a shard, so loading is one level
+   * deep). With `charge` each shard is charged as a stored read before it is resolved; each shard's
+   * id and blob size are appended to `sizes`.
+   */
+  async shardArgs(ids: readonly Uint8Array[], charge = true, sizes: { key: string; blobBytes: number }[] = []): Promise<TensorArg[]> {
     const shards: TensorArg[] = [];
     for (const id of ids) {
-      const blob = await getBlob(this.state, id);
-      if (!blob) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, toHex(id));
+      const key = toHex(id);
+      const cold = charge && this.access(key);
+      const code = await getBlobCode(this.state, id);
+      if (!code) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, key);
+      const blob = code.subarray(1);
       if (isShardManifest(blob)) throw new InvalidArgumentError("shards", "shard", "a manifest cannot be a shard of another");
-      shards.push(inlineArg(blob));
+      this.chargeShardBytes(cold, blob.length);
+      sizes.push({ key, blobBytes: blob.length });
+      shards.push(storedArg(code));
     }
     return shards;
   }
@@ -189,6 +315,16 @@ export class PrecompileCall {
   }
 }
 
+/** A stored tensor's argument, worked out once per code array. */
+function storedArg(code: Uint8Array): TensorArg {
+  let arg = storedArgs.get(code);
+  if (arg === undefined) {
+    arg = inlineArg(code.subarray(1));
+    storedArgs.set(code, arg);
+  }
+  return arg;
+}
+
 /** A tensor argument from its wire encoding: the header now, the data and the commit on first use. */
 function inlineArg(bytes: Uint8Array): TensorArg {
   const header = decodeTensorHeader(bytes);
@@ -200,6 +336,7 @@ function inlineArg(bytes: Uint8Array): TensorArg {
   let commit: Uint8Array | undefined;
   return {
     meta,
+    source: "inline",
     transientBytes: byteSize(meta),
     encodedBytes: bytes.length,
     load: async () => (tensor ??= decodeTensor(bytes)),
@@ -235,30 +372,34 @@ function asAivmError(err: unknown): AivmError {
 export type PlanFn = (call: PrecompileCall) => Promise<Plan>;
 
 /**
- * Wraps an opcode's `plan` into an EthereumJS precompile function:
- * decode gas first (OOG if even reading the input is unaffordable), then plan (a rejection reverts
- * with the custom error and costs the decode gas), QUOTE_ONLY short-cut, the gas limit (OOG consumes
- * everything), the memory budget, and execution.
+ * Wraps an opcode's `plan` into an EthereumJS precompile function: decode gas first (OOG if even
+ * reading the input is unaffordable); then plan, which charges each stored read before it happens
+ * (OOG past the limit); a rejection reverts with the custom error and costs the decode gas plus the
+ * reads so far; QUOTE_ONLY costs the same and answers the charge; then the gas limit (OOG consumes
+ * everything), the memory budget, and execution. A failure once execution has begun consumes the
+ * planned gas, like an EVM exceptional halt: the work was done.
  */
 export function definePrecompile(runtime: RuntimeAccess, address: Hex, opcode: string, plan: PlanFn) {
   return async (input: PrecompileInput): Promise<ExecResult> => {
-    const rejectGas = decodeGas(input.data.length);
-    if (input.gasLimit < rejectGas) return outOfGas(input.gasLimit);
+    if (input.gasLimit < decodeGas(input.data.length)) return outOfGas(input.gasLimit);
     const call = new PrecompileCall(runtime, address, opcode, input);
     let p: Plan;
     try {
       p = await plan(call);
-      if (p.quoteOnly) return { returnValue: encodeUint(p.gas), executionGasUsed: rejectGas };
+      if (p.gas < call.readGas) throw new InternalPrecompileError(`${opcode} planned less gas than its stored reads`);
+      if (p.quoteOnly) return { returnValue: encodeUint(p.gas), executionGasUsed: call.chargedSoFar };
       if (input.gasLimit < p.gas) return outOfGas(input.gasLimit);
-      call.tx.scratch.ensure(p.workingBytes);
+      call.tx.scratch.ensure(p.workingBytes + call.heldBytes);
     } catch (err) {
-      return reverted(fromHex(revertDataOf(asAivmError(err))), rejectGas);
+      if (err instanceof ReadOutOfGas) return outOfGas(input.gasLimit);
+      return reverted(fromHex(revertDataOf(asAivmError(err))), call.chargedSoFar);
     }
+    call.commitReads();
     try {
       return { returnValue: await p.execute(), executionGasUsed: p.gas };
     } catch (err) {
-      // plan validated everything shapes can reveal; anything left is charged as if rejected at decode.
-      return reverted(fromHex(revertDataOf(asAivmError(err))), rejectGas);
+      // Execution began: the work before the failure (kernels, reads) was done, so the planned gas is consumed.
+      return reverted(fromHex(revertDataOf(asAivmError(err))), p.gas);
     }
   };
 }

@@ -1,5 +1,5 @@
 // The AIVM precompile address table: address → opcode → plan. The EVM gets these through
-// createVM({ evmOpts: { customPrecompiles } }) (src/chain/vm.ts); each is bound to the chain's runtime.
+// createChainVM({ runtime }) (src/evm/chain-vm.ts); each is bound to the chain's runtime.
 import type { PrecompileFunc } from "@ethereumjs/evm";
 import { definePrecompile, type PlanFn, type RuntimeAccess } from "./call.ts";
 import { planTmatmul } from "./a101-tmatmul.ts";

@@ -5,7 +5,7 @@
 import { EventEmitter } from "node:events";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ethereumjs/block";
-import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
+import type { Common, CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager, getMerkleStateProof, type Proof } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@ethereumjs/tx";
@@ -18,16 +18,14 @@ import {
   hexToBytes,
   setLengthLeft,
 } from "@ethereumjs/util";
-import { createVM, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "../evm/call-state.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
 import { sharedCommon } from "../evm/shared-common.ts";
-import { installTxMemo } from "../evm/tx-memo.ts";
-import { installEvmSpeedups } from "../evm/evm-speedups.ts";
+import { createChainCommon, createChainVM } from "../evm/chain-vm.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, devAccountsFromKeys, type DevAccount } from "./accounts.ts";
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
-import { defaultCustomCrypto } from "../evm/crypto.ts";
 import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
@@ -225,10 +223,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** Creates (or, with `dbPath`, reopens) a chain. */
   static async create(options: DevNodeOptions = {}): Promise<DevNode> {
-    installTxMemo();
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
-    const customCrypto = options.customCrypto ?? defaultCustomCrypto();
-    const common = createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague, customCrypto });
+    const common = createChainCommon({ chainId, customCrypto: options.customCrypto });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
     const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
@@ -242,14 +238,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         return blockchain;
       },
     };
-    const evmOpts = runtime ? { customPrecompiles: runtime.customPrecompiles as never } : {};
-    const vm = await createVM({ common, stateManager, blockchain: blockchain as never, evmOpts });
-    runtime?.attach(vm);
-    await installEvmSpeedups(vm.evm);
+    const vm = await createChainVM({ common, stateManager, blockchain: blockchain as never, runtime });
     const callState = new CallStateManager({ common, trie: trie.shallowCopy(false), caches: new Caches() });
-    const callVm = await createVM({ common, stateManager: callState, blockchain: blockchain as never, evmOpts });
-    runtime?.attach(callVm);
-    await installEvmSpeedups(callVm.evm);
+    const callVm = await createChainVM({ common, stateManager: callState, blockchain: blockchain as never, runtime });
     const node = new DevNode(vm, common, stateManager, callVm, callState, runtime, store, options);
     holder.node = node;
     const meta = await store.readMeta();

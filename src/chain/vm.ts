@@ -1,13 +1,14 @@
-// The EthereumJS v10 VM for an AIVM chain: Prague rules, the AIVM precompiles registered through
-// customPrecompiles, the runtime attached to the EVM's message events, and the genesis state applied.
-import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/common";
-import { createVM, type VM } from "@ethereumjs/vm";
-import type { CustomPrecompile } from "@ethereumjs/evm";
+// A VM for an AIVM chain without the dev node: the production stack from createChainVM
+// (src/evm/chain-vm.ts) with the runtime attached and the genesis state applied. The precompile and
+// contract tests run on it.
+import type { Common } from "@ethereumjs/common";
+import type { VM } from "@ethereumjs/vm";
 import { Account, Address, hexToBytes } from "@ethereumjs/util";
+import { DEFAULT_CHAIN_ID, createChainCommon, createChainVM } from "../evm/chain-vm.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
 
 /** The dev chain id (Hardhat's default, so wallets and viem's `hardhat` chain work unchanged). */
-export const AIVM_CHAIN_ID = 31337;
+export const AIVM_CHAIN_ID = DEFAULT_CHAIN_ID;
 
 export interface CreateAivmVMOptions {
   runtime: AivmRuntime;
@@ -18,9 +19,9 @@ export interface CreateAivmVMOptions {
   common?: Common;
 }
 
-/** The chain's Common: Mainnet rules at Prague under a custom chain id. */
+/** The chain's Common: Mainnet rules at the chain's hardfork under a custom chain id, with the node's crypto. */
 export function createAivmCommon(chainId: number = AIVM_CHAIN_ID): Common {
-  return createCustomCommon({ chainId, name: "aivm" }, Mainnet, { hardfork: Hardfork.Prague });
+  return createChainCommon({ chainId });
 }
 
 /** Writes genesis accounts straight into the state (no transactions). */
@@ -37,15 +38,10 @@ export async function applyGenesis(vm: VM, accounts: readonly GenesisAccount[]):
   await state.commit();
 }
 
-/**
- * Creates the VM: `createVM({ common, evmOpts: { customPrecompiles } })`, attaches the runtime and
- * applies genesis (the AIVM system contracts and `accounts`).
- */
+/** Creates the production VM (createChainVM) for `runtime` and applies genesis (the AIVM system contracts and `accounts`). */
 export async function createAivmVM(opts: CreateAivmVMOptions): Promise<VM> {
   const common = opts.common ?? createAivmCommon(opts.chainId);
-  const customPrecompiles = opts.runtime.customPrecompiles as unknown as CustomPrecompile[];
-  const vm = await createVM({ common, evmOpts: { customPrecompiles } });
-  opts.runtime.attach(vm);
+  const vm = await createChainVM({ common, runtime: opts.runtime });
   await applyGenesis(vm, [...opts.runtime.genesisAccounts(), ...(opts.accounts ?? [])]);
   return vm;
 }

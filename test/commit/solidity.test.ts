@@ -1,12 +1,11 @@
 // The documented layouts, recomputed by Solidity itself: ReceiptCheck.sol is compiled with solc and
-// run on an EthereumJS EVM, and must agree with src/commit and src/codec byte for byte.
+// run on the chain's EVM (createChainVM), and must agree with src/commit and src/codec byte for byte.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Common, Hardfork, Mainnet } from "@ethereumjs/common";
-import { createEVM } from "@ethereumjs/evm";
 import { decodeFunctionResult, encodeFunctionData, hexToBytes, type Abi, type Hex } from "viem";
 import { compileContracts } from "../../src/chain/solc.ts";
+import { createChainVM } from "../../src/evm/chain-vm.ts";
 import { encodeTensor, encodeTensorHeader } from "../../src/codec/tensor.ts";
 import { commitTensor, chunkLeaf } from "../../src/commit/tensor-commit.ts";
 import { merkleRoot } from "../../src/commit/merkle.ts";
@@ -19,8 +18,7 @@ import { RECEIPT_CASE } from "./gen-commit-vectors.ts";
 
 const compiled = compileContracts(fileURLToPath(new URL("./solidity", import.meta.url)), ["ReceiptCheck.sol"]).get("ReceiptCheck")!;
 const abi = compiled.abi as Abi;
-const common = new Common({ chain: Mainnet, hardfork: Hardfork.Prague });
-const evm = await createEVM({ common });
+const { evm } = await createChainVM();
 
 async function call(functionName: string, args: readonly unknown[]): Promise<unknown> {
   const data = encodeFunctionData({ abi, functionName, args });

@@ -1,13 +1,11 @@
-// Test chain for the registry and scheduler contracts: real transactions (runTx) on an EthereumJS v10
-// VM at Prague, contracts compiled from contracts/ with npm solc (src/chain/solc.ts), ABI through viem.
-// When the AIVM runtime is available (src/chain/runtime.ts + precompiles/) the VM carries the real
-// precompiles and genesis system contracts; `chain.aivm` says which.
+// Test chain for the registry and scheduler contracts: real transactions (runTx) on the production
+// VM (createChainVM through src/chain/vm.ts) with the AIVM runtime's precompiles and genesis system
+// contracts, contracts compiled from contracts/ with npm solc (src/chain/solc.ts), ABI through viem.
 import { createBlock } from "@ethereumjs/block";
-import { Hardfork, Mainnet, createCustomCommon, type Common } from "@ethereumjs/common";
+import type { Common } from "@ethereumjs/common";
 import { createLegacyTx } from "@ethereumjs/tx";
 import { Account, Address, createAddressFromPrivateKey, hexToBytes, bytesToHex } from "@ethereumjs/util";
-import { createVM, runTx, type VM } from "@ethereumjs/vm";
-import { SimpleStateManager } from "@ethereumjs/statemanager";
+import { runTx, type VM } from "@ethereumjs/vm";
 import {
   decodeErrorResult,
   decodeEventLog,
@@ -20,6 +18,8 @@ import {
 } from "viem";
 import { getContract, type CompiledContract } from "../../src/chain/solc.ts";
 import type { AivmRuntime } from "../../src/chain/types.ts";
+import { createAivmRuntime } from "../../src/chain/runtime.ts";
+import { createAivmCommon, createAivmVM } from "../../src/chain/vm.ts";
 
 export const BLOCK_GAS_LIMIT = 2_000_000_000n;
 
@@ -267,39 +267,16 @@ function testAccounts(n: number): Account_[] {
   return out;
 }
 
-/** Loads the AIVM runtime when it is present in the tree; undefined otherwise. */
-async function loadRuntime(): Promise<{ runtime: AivmRuntime; vm: VM; common: Common } | undefined> {
-  try {
-    const rt = (await import("../../src/chain/runtime.ts")) as { createAivmRuntime(): AivmRuntime };
-    const vmMod = (await import("../../src/chain/vm.ts")) as {
-      createAivmCommon(): Common;
-      createAivmVM(o: { runtime: AivmRuntime; common: Common }): Promise<VM>;
-    };
-    const runtime = rt.createAivmRuntime();
-    const common = vmMod.createAivmCommon();
-    const vm = await vmMod.createAivmVM({ runtime, common });
-    return { runtime, vm, common };
-  } catch (e) {
-    if (process.env.AIVM_REQUIRE_RUNTIME) throw e;
-    return undefined;
-  }
-}
-
 export async function createChain(accountCount = 8): Promise<Chain> {
   const accounts = testAccounts(accountCount);
-  const loaded = await loadRuntime();
-  let vm: VM;
-  let common: Common;
-  if (loaded) {
-    ({ vm, common } = loaded);
-  } else {
-    common = createCustomCommon({ chainId: 31337, name: "aivm-test" }, Mainnet, { hardfork: Hardfork.Prague });
-    vm = await createVM({ common, stateManager: new SimpleStateManager({ common }) });
-  }
+  // The production stack (createChainVM) with the real runtime: a failure here is a test failure, never a plainer VM.
+  const runtime = createAivmRuntime();
+  const common = createAivmCommon();
+  const vm = await createAivmVM({ runtime, common });
   for (const a of accounts) {
     await vm.stateManager.putAccount(new Address(hexToBytes(a.address)), new Account(0n, 10n ** 30n));
   }
-  const chain = new Chain(vm, common, accounts, loaded?.runtime);
+  const chain = new Chain(vm, common, accounts, runtime);
   await chain.setBlock(1n);
   return chain;
 }

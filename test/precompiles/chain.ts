@@ -1,5 +1,6 @@
-// A minimal chain for the precompile tests: the real AIVM VM, real signed transactions, real blocks
-// built by AivmBlockBuilder (so the runtime hooks run), contracts compiled by npm solc.
+// A minimal chain for the precompile tests: the production VM (createChainVM, through createAivmVM),
+// real signed transactions, real blocks built by AivmBlockBuilder (so the runtime hooks run),
+// contracts compiled by npm solc.
 import { createBlock, type Block } from "@ethereumjs/block";
 import { createFeeMarket1559Tx } from "@ethereumjs/tx";
 import type { EVMResult } from "@ethereumjs/evm";

@@ -230,11 +230,11 @@ function gcdBig(a: bigint, b: bigint): bigint {
  */
 export function temperatureDistance(multiplier: number, shift: number, temperatureQ16: number): (d: number) => number {
   const cap = EXP_ARG_CAP_Q16;
-  const big = BigInt(multiplier) << 32n;
+  const numerator = BigInt(multiplier) << 32n;
   const den = BigInt(temperatureQ16) << BigInt(shift);
-  if (big === 0n) return () => 0;
-  const g = gcdBig(big, den);
-  const a = big / g;
+  if (numerator === 0n) return () => 0; // M = 0: every distance is 0
+  const g = gcdBig(numerator, den);
+  const a = numerator / g;
   const b = den / g;
   const capBig = ((2n * BigInt(cap) - 1n) * b + 2n * a - 1n) / (2n * a);
   const dCap = capBig > 2n ** 32n ? 2 ** 32 : Number(capBig);

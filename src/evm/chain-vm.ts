@@ -1,0 +1,86 @@
+// The only VM factory: the node, the tests and the conformance runner all get the EVM users get.
+// It checks the pinned EthereumJS release, installs every override once per process (tx memo,
+// interpreter speed-ups), and builds a VM on the AIVM state manager with the node's crypto and,
+// when a runtime is given, the AIVM precompiles attached to it.
+import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
+import type { CustomPrecompile, EVMMockBlockchainInterface } from "@ethereumjs/evm";
+import { Caches, type MerkleStateManager } from "@ethereumjs/statemanager";
+import { createVM, type VM } from "@ethereumjs/vm";
+import { defaultCustomCrypto } from "./crypto.ts";
+import { patchInterpreter, speedUpOpcodes } from "./evm-speedups.ts";
+import { AivmStateManager } from "./state-manager.ts";
+import { installTxMemo } from "./tx-memo.ts";
+import { checkEthereumJSVersions, installedEthereumJSVersions } from "./version.ts";
+
+/** The chain's rules unless a caller asks for others. */
+export const DEFAULT_HARDFORK: Hardfork = Hardfork.Prague;
+/** The dev chain id (Hardhat's default, so wallets and viem's `hardhat` chain work unchanged). */
+export const DEFAULT_CHAIN_ID = 31337;
+
+/** What the factory needs of the AIVM runtime (src/chain/types.ts AivmRuntime satisfies it). */
+export interface ChainVMRuntime {
+  readonly customPrecompiles: readonly { address: unknown; function: unknown }[];
+  /** Subscribes to the VM's message events; called once, right after the VM is created. */
+  attach(vm: VM): void;
+}
+
+export interface ChainCommonOptions {
+  chainId?: number;
+  /** A hardfork name (`Hardfork.*`); default DEFAULT_HARDFORK. */
+  hardfork?: string;
+  /** Default: the node's WASM keccak and native secp256k1 (crypto.ts); `{}` forces EthereumJS's JS ones. */
+  customCrypto?: CustomCrypto;
+  /** EIPs on top of the hardfork's. */
+  eips?: number[];
+}
+
+export interface ChainVMOptions extends ChainCommonOptions {
+  /** Use this Common instead of building one from the fields above. */
+  common?: Common;
+  /** Default: a fresh in-memory AivmStateManager. */
+  stateManager?: MerkleStateManager;
+  /** BLOCKHASH source. Default: EthereumJS's mock (every hash zero). */
+  blockchain?: EVMMockBlockchainInterface;
+  /** The AIVM runtime: its precompiles are registered and it is attached. null/undefined: a plain EVM. */
+  runtime?: ChainVMRuntime | null;
+}
+
+/** The chain's Common: Mainnet rules at `hardfork` (Prague) under a custom chain id, with the node's crypto. */
+export function createChainCommon(opts: ChainCommonOptions = {}): Common {
+  return createCustomCommon({ chainId: opts.chainId ?? DEFAULT_CHAIN_ID }, Mainnet, {
+    hardfork: opts.hardfork ?? DEFAULT_HARDFORK,
+    customCrypto: opts.customCrypto ?? defaultCustomCrypto(),
+    ...(opts.eips ? { eips: opts.eips } : {}),
+  });
+}
+
+let overridesInstalled = false;
+
+/**
+ * Checks the EthereumJS release and installs the process-wide overrides (transaction memo,
+ * interpreter loop, runInterpreter, memory growth), once. createChainVM calls it; nothing else needs to.
+ */
+export async function installEvmOverrides(): Promise<void> {
+  if (overridesInstalled) return;
+  checkEthereumJSVersions(installedEthereumJSVersions());
+  installTxMemo();
+  await patchInterpreter();
+  overridesInstalled = true;
+}
+
+/** The production VM: every override installed, AIVM state manager, node crypto, AIVM precompiles when a runtime is given. */
+export async function createChainVM(opts: ChainVMOptions = {}): Promise<VM> {
+  await installEvmOverrides();
+  const common = opts.common ?? createChainCommon(opts);
+  const stateManager = opts.stateManager ?? new AivmStateManager({ common, caches: new Caches() });
+  const customPrecompiles = opts.runtime ? (opts.runtime.customPrecompiles as unknown as CustomPrecompile[]) : undefined;
+  const vm = await createVM({
+    common,
+    stateManager,
+    ...(opts.blockchain ? { blockchain: opts.blockchain } : {}),
+    evmOpts: customPrecompiles ? { customPrecompiles } : {},
+  });
+  opts.runtime?.attach(vm);
+  speedUpOpcodes(vm.evm);
+  return vm;
+}

@@ -1,0 +1,66 @@
+// createChainVM (src/evm/chain-vm.ts) is the production stack: every override installed, the AIVM
+// state manager, the node's crypto and, with a runtime, the AIVM precompiles; and it refuses any
+// EthereumJS release but the pinned one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Hardfork } from "@ethereumjs/common";
+import { Account, Address, hexToBytes } from "@ethereumjs/util";
+import { createChainCommon, createChainVM, installEvmOverrides } from "../../src/evm/chain-vm.ts";
+import { AivmStateManager } from "../../src/evm/state-manager.ts";
+import { speedupStats } from "../../src/evm/evm-speedups.ts";
+import { keccak256One } from "../../src/commit/keccak.ts";
+import {
+  ETHEREUMJS_PACKAGES,
+  PINNED_ETHEREUMJS_VERSION,
+  UnsupportedEthereumJSVersionError,
+  checkEthereumJSVersions,
+  installedEthereumJSVersions,
+} from "../../src/evm/version.ts";
+import { createAivmRuntime } from "../../src/chain/runtime.ts";
+
+const TMATMUL = "0x000000000000000000000000000000000000a101";
+
+test("every installed @ethereumjs package resolves to the pinned release", () => {
+  const found = installedEthereumJSVersions();
+  assert.deepEqual(Object.keys(found).sort(), [...ETHEREUMJS_PACKAGES].sort());
+  for (const name of ETHEREUMJS_PACKAGES) assert.equal(found[name], PINNED_ETHEREUMJS_VERSION, name);
+  assert.doesNotThrow(() => checkEthereumJSVersions(found));
+});
+
+test("one package at another release (or missing) makes the check throw, naming the package and both versions", () => {
+  const found = { ...installedEthereumJSVersions(), "@ethereumjs/evm": "10.1.4" };
+  assert.throws(
+    () => checkEthereumJSVersions(found),
+    (e: unknown) => e instanceof UnsupportedEthereumJSVersionError && e.mismatches.length === 1 && /@ethereumjs\/evm 10\.1\.4/.test(e.message) && e.message.includes(PINNED_ETHEREUMJS_VERSION),
+  );
+  const { "@ethereumjs/statemanager": _, ...missing } = installedEthereumJSVersions();
+  assert.throws(() => checkEthereumJSVersions(missing), (e: unknown) => e instanceof UnsupportedEthereumJSVersionError && /statemanager missing/.test(e.message));
+});
+
+test("the VM runs on the AIVM state manager, the node's keccak and the fast opcode handlers, Prague by default", async () => {
+  await installEvmOverrides();
+  const vm = await createChainVM();
+  assert.ok(vm.stateManager instanceof AivmStateManager);
+  assert.equal(vm.common.hardfork(), Hardfork.Prague);
+  assert.equal(vm.common.chainId(), 31337n);
+  assert.equal(vm.common.customCrypto.keccak256, keccak256One as unknown);
+  const map = (vm.evm as unknown as { _opcodeMap: { opHandler: { name: string } }[] })._opcodeMap;
+  assert.equal(map[0x52]!.opHandler.name, "mstore", "MSTORE is the override's handler");
+  assert.equal(vm.evm.precompiles.get(TMATMUL.slice(2)), undefined, "no runtime, no AIVM precompiles");
+  // A run with a JUMP goes through the patched interpreter loop.
+  const before = speedupStats.fastRuns;
+  const code = hexToBytes("0x600456005b60016000526020600060003960206000f3"); // PUSH1 4 JUMP STOP JUMPDEST …
+  const sender = new Address(hexToBytes("0x00000000000000000000000000000000000000aa"));
+  await vm.stateManager.putAccount(sender, new Account(0n, 10n ** 18n));
+  const r = await vm.evm.runCode({ code, gasLimit: 100_000n, caller: sender });
+  assert.equal(r.exceptionError, undefined);
+  assert.ok(speedupStats.fastRuns > before, "the fast interpreter loop ran");
+});
+
+test("with a runtime the AIVM precompiles are registered; hardfork and chain id are options", async () => {
+  const vm = await createChainVM({ runtime: createAivmRuntime(), chainId: 7, hardfork: Hardfork.Cancun });
+  assert.equal(typeof vm.evm.precompiles.get(TMATMUL.slice(2)), "function");
+  assert.equal(vm.common.hardfork(), Hardfork.Cancun);
+  assert.equal(vm.common.chainId(), 7n);
+  assert.equal(createChainCommon({ customCrypto: {} }).customCrypto.keccak256, undefined, "{} keeps EthereumJS's JS crypto");
+});
