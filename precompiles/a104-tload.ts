@@ -8,7 +8,7 @@ import { byteSize } from "../src/engine/tensor.ts";
 import { encodeBytes } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
 import { isHandle } from "./handles.ts";
-import { tensorMoveGas } from "./gas.ts";
+import { loadGas } from "./gas.ts";
 
 export const TLOAD_INPUT = parseAbiParameters("bytes ref, uint8 flags");
 
@@ -17,7 +17,7 @@ export async function planTload(call: PrecompileCall): Promise<Plan> {
   const flags = call.checkFlags(flagsRaw);
   if (!isHandle(ref)) throw new InvalidArgumentError("TLOAD", "ref", "must be a 57-byte AREF handle");
   const arg = await call.tensorArg(ref);
-  const gas = tensorMoveGas([arg.meta]);
+  const gas = call.readGas + loadGas(arg.meta, arg.source);
   // The decoded tensor (unless it already sits in scratch), plus its encoding when returned inline.
   const workingBytes = arg.transientBytes + ((flags & OUT_SCRATCH) !== 0 ? 0 : byteSize(arg.meta));
   return {

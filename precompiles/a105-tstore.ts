@@ -14,7 +14,7 @@ import { encodeBytes } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
-import { storeGas, tensorMoveGas } from "./gas.ts";
+import { argumentGas, storeGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
@@ -52,7 +52,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
     const manifest = decodeShardManifestData(bytes);
     manifest.assemble(await call.shardArgs(manifest.shards)); // checks dtypes and sizes against the manifest
     const id = shardManifestId(bytes);
-    const gas = storeGas(bytes.length + 4);
+    const gas = call.readGas + storeGas(bytes.length + 4);
     return {
       gas,
       flops: 0n,
@@ -67,7 +67,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
 
   const arg = await call.tensorArg(bytes);
   if (target === TARGET.scratch) {
-    const gas = tensorMoveGas([arg.meta]);
+    const gas = call.readGas + argumentGas(arg.meta, arg.source);
     return {
       gas,
       flops: 0n,
@@ -82,7 +82,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   }
 
   // Persistent tensor, or a namespace entry pointing at one: content id = the tensor's commit.
-  const gas = storeGas(arg.encodedBytes) + (target === TARGET.namespace ? storeGas(32) : 0n);
+  const gas = call.readGas + storeGas(arg.encodedBytes) + (target === TARGET.namespace ? storeGas(32) : 0n);
   const owner = call.frame.caller.bytes;
   return {
     gas,

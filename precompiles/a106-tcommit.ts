@@ -6,7 +6,7 @@ import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { encodeUint } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
-import { tensorMoveGas } from "./gas.ts";
+import { argumentGas, tensorMoveGas } from "./gas.ts";
 import { fromHex } from "./hex.ts";
 
 export const TCOMMIT_INPUT = parseAbiParameters("uint8 mode, bytes tensor");
@@ -33,7 +33,7 @@ export async function planTcommit(call: PrecompileCall): Promise<Plan> {
   if (mode !== COMMIT_TENSOR) throw new InvalidArgumentError("TCOMMIT", "mode", "must be 0 (tensor) or 1 (trace)");
   const arg = await call.tensorArg(tensor);
   return {
-    gas: tensorMoveGas([arg.meta]),
+    gas: call.readGas + argumentGas(arg.meta, arg.source),
     flops: 0n,
     workingBytes: arg.transientBytes,
     async execute() {

@@ -13,8 +13,8 @@ import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteStreamRun, tensorMoveGas } from "./gas.ts";
-import { loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
+import { quoteStreamRun, writeGas } from "./gas.ts";
+import { heldHandleBytes, loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 /** flags bit 2: return all step outputs stacked, not only the last. */
@@ -65,14 +65,17 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   new DataView(params.buffer).setUint32(32, steps);
   const yMeta = info.outputs[program.stateCount]!;
   const outMeta: TensorMeta = stacked ? { dtype: yMeta.dtype, shape: [steps, ...yMeta.shape] } : yMeta;
-  const run = quoteStreamRun(info, programBytes.length, steps, call.multiplier);
-  // The stacked output is one more tensor to assemble, encode and return.
-  const gas = run.gas + (stacked ? tensorMoveGas([outMeta]) : 0n);
+  const args = xsArg ? [...stateArgs, xsArg] : stateArgs;
+  // Every read (program, state, xs, constants, shards) has been charged by now: readGas is final.
+  const io = { stateCount: program.stateCount, inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas };
+  const run = quoteStreamRun(info, programBytes.length, steps, call.multiplier, io);
+  // The stacked output is one more tensor to allocate and write (its steps are committed one by one).
+  const gas = run.gas + (stacked ? writeGas(outMeta) : 0n);
   const flops = run.flops;
   return {
     gas,
     flops,
-    workingBytes: info.peakBytes + (xsArg ? xsArg.transientBytes : 0) + byteSize(outMeta) * (stacked ? 2 : 1),
+    workingBytes: info.peakBytes - heldHandleBytes(handleArgs) + (xsArg ? xsArg.transientBytes : 0) + byteSize(outMeta) * (stacked ? 2 : 1),
     quoteOnly: (flags & QUOTE_ONLY) !== 0,
     async execute() {
       const initial = await loadAll(stateArgs);

@@ -32,7 +32,10 @@ export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: r
   const args = await call.tensorArgs(inputsAbi);
   const metas = args.map((a) => a.meta);
   // quoteOp runs the op's infer: every shape, dtype and attribute is validated before any data is touched.
-  const { gas, flops, outputs: outMetas } = quoteOp(op, metas, attrs, call.multiplier);
+  const quote = quoteOp(op, metas, attrs, call.multiplier, args.map((a) => a.source));
+  const { flops, outputs: outMetas } = quote;
+  // Stored arguments were charged as they were read (call.readGas); the quote prices the rest.
+  const gas = call.readGas + quote.gas;
   // The receipt's params: the op and its attributes, canonically encoded (not the tensors, which have commits).
   const params = encodeOpParams(op.code, attrs);
   const workingBytes = args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0);

@@ -5,17 +5,13 @@ import { byteSize, sameShape, type Tensor } from "../src/engine/tensor.ts";
 import { decodeProgram, type Program } from "../src/codec/program.ts";
 import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
-import { getBlob } from "../src/chain/memory.ts";
 import { encodeBytesArray } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { HANDLE_KIND, UnknownHandleError } from "./errors.ts";
 import { quoteProgramRun } from "./gas.ts";
-import { toHex } from "./hex.ts";
 
-/** A stored program by id (TSTORE target 2), decoded and validated. */
+/** A stored program by id (TSTORE target 2), charged as a stored read, decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
-  const bytes = await getBlob(call.state, id);
-  if (!bytes) throw new UnknownHandleError(HANDLE_KIND.persistent, `0x${"00".repeat(20)}`, toHex(id));
+  const bytes = await call.storedBlob(id);
   return { program: decodeProgram(bytes), bytes };
 }
 
@@ -47,7 +43,14 @@ export async function loadHandles(args: Map<number, TensorArg>): Promise<Map<num
   return out;
 }
 
-/** Plans a single run of `program` on ABI tensor arguments (TGRAPH, TCUSTOM). */
+/** Bytes of the stored constants, which the transaction holds (not the run's working set). */
+export function heldHandleBytes(args: Map<number, TensorArg>): number {
+  let n = 0;
+  for (const a of args.values()) n += byteSize(a.meta);
+  return n;
+}
+
+/** Plans a single run of `program` on ABI tensor arguments (TGRAPH, or TCUSTOM with `storedProgram`). */
 export async function planProgramRun(
   call: PrecompileCall,
   program: Program,
@@ -55,17 +58,20 @@ export async function planProgramRun(
   flags: number,
   params: Uint8Array,
   programBytes: number,
+  storedProgram = false,
 ): Promise<Plan> {
   if (program.stateCount !== 0) throw new InvalidArgumentError(call.opcode, "program", "is a step program; run it with TSTREAM");
   const args = await call.tensorArgs(inputsAbi);
   const handleArgs = await programHandleArgs(call, program);
   const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
-  const gas = quoteProgramRun(info, programBytes, call.multiplier).gas;
+  // Every read (program, arguments, constants, shards) has been charged by now: readGas is final.
+  const io = { inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas, storedProgram };
+  const gas = quoteProgramRun(info, programBytes, call.multiplier, io).gas;
   return {
     gas,
     flops: info.flops,
-    // Live tensors at the schedule's peak, plus the outputs' encodings when they are returned inline.
-    workingBytes: info.peakBytes + ((flags & OUT_SCRATCH) !== 0 ? 0 : info.outputs.reduce((s, m) => s + byteSize(m), 0)),
+    // Live tensors at the schedule's peak but the stored constants, plus the outputs' encodings when returned inline.
+    workingBytes: info.peakBytes - heldHandleBytes(handleArgs) + ((flags & OUT_SCRATCH) !== 0 ? 0 : info.outputs.reduce((s, m) => s + byteSize(m), 0)),
     quoteOnly: (flags & QUOTE_ONLY) !== 0,
     async execute() {
       const inputs = await loadAll(args);

@@ -16,6 +16,12 @@ const MANIFEST_MAGIC = Uint8Array.of(0x41, 0x49, 0x53, 0x48);
 const MANIFEST_PARAMS = parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds");
 const DTYPE_BY_CODE = new Map((Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]));
 export const MAX_SHARDS = 4096;
+/**
+ * Every shard but the last holds at least this many data bytes, and none is empty: each shard is a
+ * stored read with its own cold access (2600 gas), so tiny shards would buy many lookups for few
+ * bytes. The model packager cuts 24 KiB shards (src/model/package.ts).
+ */
+export const MIN_SHARD_BYTES = 1024;
 
 export interface ShardManifest {
   meta: TensorMeta;
@@ -59,12 +65,18 @@ export function decodeShardManifestData(data: Uint8Array): ShardManifest {
       shards.forEach((s, i) => {
         if (s.meta.dtype !== dtype) throw new DTypeMismatchError("shards", `shard ${i}`, [dtype], s.meta.dtype);
         if (s.meta.shape.length !== 1) throw new ShapeMismatchError("shards", `shard ${i}`, "rank 1", s.meta.shape);
-        total += s.meta.shape[0]!;
+        const n = s.meta.shape[0]!;
+        if (n === 0) throw new ShapeMismatchError("shards", `shard ${i}`, "at least one element", s.meta.shape);
+        if (i < shards.length - 1 && byteSize(s.meta) < MIN_SHARD_BYTES) {
+          throw new ShapeMismatchError("shards", `shard ${i}`, `at least ${MIN_SHARD_BYTES} bytes (all shards but the last)`, s.meta.shape);
+        }
+        total += n;
       });
       if (total !== count) throw new ShapeMismatchError("shards", "shards", `${count} elements in total`, [total]);
       let assembled: Tensor | undefined;
       return {
         meta,
+        source: "sharded",
         transientBytes: byteSize(meta),
         encodedBytes: encodedTensorLength(meta),
         async load() {

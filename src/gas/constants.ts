@@ -23,8 +23,20 @@ export const MULTIPLIER_CHANGE_DENOMINATOR = 8n;
  */
 export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
 
-/** Per op (each engine op, standalone or a program node): dispatch, receipt leaf and its Merkle share. */
+/** Per standalone op call (TMATMUL, TEWOP, TLOAD, TSTORE, TCOMMIT): dispatch, its own receipt leaf and its Merkle share. */
 export const OP_BASE_GAS = 200n;
+/**
+ * Per program node: dispatching it inside a run, which adds no receipt of its own. bench:gas measures
+ * ~0.2–0.3 µs per node (a 1-element relu chain); ×3 for machine spread at ~100 ns per gas gives 10.
+ */
+export const NODE_BASE_GAS = 10n;
+/**
+ * First read in a transaction of a stored blob (tensor, shard, manifest, program) or namespace entry:
+ * EIP-2929's cold account access, since a blob is a derived account's code (a state trie lookup).
+ */
+export const STORED_READ_COLD_GAS = 2600n;
+/** A later read in the same transaction: EIP-2929's warm access; the decoded tensor is held in transaction memory. */
+export const STORED_READ_WARM_GAS = 100n;
 /** Per program run (TGRAPH, TCUSTOM, TSTREAM): decoding and validating the program. */
 export const PROGRAM_BASE_GAS = 500n;
 /** Copying one 32-byte word between calldata, scratch and EVM memory: the EVM's *COPY word price. */

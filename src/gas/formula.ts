@@ -40,18 +40,62 @@ export function chunksOf(t: TensorMeta): bigint {
 }
 
 /**
- * bytes(t) for one tensor an op reads or writes: copy its encoding once (COPY per word), hash it
- * for its Tensor Commit (HASH per word, plus the chunk tree and the two fixed hashes).
+ * Computing one tensor's Tensor Commit: KECCAK256's word price over its encoding, plus the chunk
+ * tree and the two fixed hashes. Charged only where a commit is really computed.
+ */
+export function commitGas(t: GasTensor): bigint {
+  const w = words(encodedTensorLength({ dtype: t.dtype, shape: t.shape }, t.quant));
+  return HASH_GAS_PER_WORD * w + CHUNK_HASH_GAS * chunksOf(t) + TENSOR_HASH_GAS;
+}
+
+/** Allocating and writing a tensor's data (a node output, or an output emitted inline or to scratch): COPY per word. */
+export function writeGas(t: TensorMeta): bigint {
+  return COPY_GAS_PER_WORD * words(checkShape(t.shape) * DTYPE_BYTES[t.dtype]);
+}
+
+/**
+ * bytes(t) of an inline tensor: copy its encoding once (decoding it), hash it for its Tensor Commit.
+ * The same as inputGas(t, "inline").
  */
 export function tensorBytesGas(t: GasTensor): bigint {
   const w = words(encodedTensorLength({ dtype: t.dtype, shape: t.shape }, t.quant));
-  return (COPY_GAS_PER_WORD + HASH_GAS_PER_WORD) * w + CHUNK_HASH_GAS * chunksOf(t) + TENSOR_HASH_GAS;
+  return COPY_GAS_PER_WORD * w + commitGas(t);
 }
 
-/** bytes(op): the sum of tensorBytesGas over the op's inputs and outputs. */
+/** bytes(op): the sum of tensorBytesGas over tensors. */
 export function bytesGas(tensors: readonly GasTensor[]): bigint {
   let g = 0n;
   for (const t of tensors) g += tensorBytesGas(t);
+  return g;
+}
+
+/**
+ * Where a call's tensor argument comes from, which decides what is left to do before the op can use
+ * it and bind its commit into the receipt:
+ * - "inline": wire bytes in the call input — decoded (copied) and hashed for its commit;
+ * - "scratch": already in transaction memory, committed by the op that put it there — nothing;
+ * - "stored": a persistent tensor — moved by its read charge (storedReadGas), its content id is its commit;
+ * - "sharded": a manifest's shards, moved and joined by the read charges — its commit is hashed here.
+ */
+export type InputSource = "inline" | "scratch" | "stored" | "sharded";
+
+/** What a call pays for one tensor argument beyond its stored-read charge (see InputSource). */
+export function inputGas(t: GasTensor, source: InputSource = "inline"): bigint {
+  switch (source) {
+    case "inline":
+      return tensorBytesGas(t);
+    case "scratch":
+    case "stored":
+      return 0n;
+    case "sharded":
+      return commitGas(t);
+  }
+}
+
+/** Σ inputGas over arguments; a missing source is "inline". */
+export function inputsGas(tensors: readonly GasTensor[], sources: readonly InputSource[] = []): bigint {
+  let g = 0n;
+  tensors.forEach((t, i) => (g += inputGas(t, sources[i] ?? "inline")));
   return g;
 }
 
@@ -60,9 +104,19 @@ export function decodeGas(inputBytes: number): bigint {
   return OP_BASE_GAS + COPY_GAS_PER_WORD * words(inputBytes);
 }
 
-/** Moving tensors without compute (TLOAD, TSTORE to scratch, TCOMMIT): base plus bytes. */
+/** Moving tensors without compute, as inline copies (TCOMMIT's trace mode pays the base alone): base plus bytes. */
 export function tensorMoveGas(tensors: readonly GasTensor[]): bigint {
   return OP_BASE_GAS + bytesGas(tensors);
+}
+
+/** TLOAD: base, the argument's input gas (its commit, when it still has to be hashed), and emitting it. */
+export function loadGas(t: GasTensor, source: InputSource): bigint {
+  return OP_BASE_GAS + inputGas(t, source) + writeGas(t);
+}
+
+/** TCOMMIT of one tensor, and TSTORE to scratch: base plus the argument's input gas. */
+export function argumentGas(t: GasTensor, source: InputSource): bigint {
+  return OP_BASE_GAS + inputGas(t, source);
 }
 
 /** Persistent store (TSTORE targets 1–4): a new state entry plus the code-deposit price per byte, plus hashing. */

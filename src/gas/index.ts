@@ -3,3 +3,4 @@ export * from "./constants.ts";
 export * from "./congestion.ts";
 export * from "./formula.ts";
 export * from "./quote.ts";
+export * from "./reads.ts";

@@ -1,13 +1,13 @@
 // Exact quotes: what a precompile charges, computed from declared shapes before anything runs.
 // The precompiles call these same functions, so a quote IS the charge (docs/gas.md#programs-and-streams).
-import { decodeProgram, encodedProgramLength, MAX_STREAM_STEPS, type Program } from "../codec/program.ts";
+import { decodeProgram, encodedProgramLength, MAX_STREAM_STEPS, programInputIds, type Program } from "../codec/program.ts";
 import { inferProgram, type OpLookup, type ProgramInfo } from "../codec/program-infer.ts";
 import { InvalidArgumentError } from "../engine/errors.ts";
 import type { Attrs, OpDef } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
 import type { TensorMeta } from "../engine/tensor.ts";
-import { COPY_GAS_PER_WORD, HASH_GAS_PER_WORD, MULTIPLIER_ONE, OP_BASE_GAS, PROGRAM_BASE_GAS } from "./constants.ts";
-import { bytesGas, computeGas, words, type GasTensor } from "./formula.ts";
+import { COPY_GAS_PER_WORD, HASH_GAS_PER_WORD, MULTIPLIER_ONE, NODE_BASE_GAS, OP_BASE_GAS, PROGRAM_BASE_GAS } from "./constants.ts";
+import { commitGas, computeGas, inputsGas, words, writeGas, type GasTensor, type InputSource } from "./formula.ts";
 
 export interface OpQuote {
   gas: bigint;
@@ -15,25 +15,36 @@ export interface OpQuote {
   /** ceil(γ · FLOPs · m) */
   compute: bigint;
   base: bigint;
+  /** Standalone op: its arguments' input gas and its output's write and commit. Program node: its outputs' writes. */
   bytes: bigint;
   outputs: TensorMeta[];
 }
 
 /**
- * Gas of one engine op on declared inputs: ceil(γ·FLOPs·m) + OP_BASE_GAS + bytes(inputs and outputs).
- * Validates through the op's `infer` (typed errors) and allocates nothing proportional to the data.
+ * Gas of one standalone engine op (TMATMUL, TEWOP): ceil(γ·FLOPs·m) + OP_BASE_GAS + Σ inputGas over its
+ * arguments (by source; inline when not given) + writing and committing each output. Stored reads are
+ * charged separately, as they happen. Validates through the op's `infer` (typed errors) and
+ * allocates nothing proportional to the data.
  */
-export function quoteOp(op: OpDef | string | number, inputs: readonly GasTensor[], attrs: Attrs, multiplier: bigint): OpQuote {
+export function quoteOp(op: OpDef | string | number, inputs: readonly GasTensor[], attrs: Attrs, multiplier: bigint, sources?: readonly InputSource[]): OpQuote {
   const def = typeof op === "object" ? op : getOp(op);
   const outputs = def.infer(inputs, attrs);
   const flops = def.flops(inputs, attrs);
-  return priceOp(flops, inputs, outputs, multiplier);
+  const compute = computeGas(flops, multiplier);
+  let bytes = inputsGas(inputs, sources);
+  for (const t of outputs) bytes += writeGas(t) + commitGas(t);
+  return { gas: compute + OP_BASE_GAS + bytes, flops, compute, base: OP_BASE_GAS, bytes, outputs };
 }
 
-function priceOp(flops: bigint, inputs: readonly GasTensor[], outputs: TensorMeta[], multiplier: bigint): OpQuote {
+/**
+ * One node inside a program run: compute, its dispatch and allocating and writing its outputs. Its
+ * inputs are already in memory and its intermediates are never hashed, so neither is charged.
+ */
+export function priceNode(flops: bigint, outputs: readonly TensorMeta[], multiplier: bigint): OpQuote {
   const compute = computeGas(flops, multiplier);
-  const bytes = bytesGas(inputs) + bytesGas(outputs);
-  return { gas: compute + OP_BASE_GAS + bytes, flops, compute, base: OP_BASE_GAS, bytes, outputs };
+  let bytes = 0n;
+  for (const t of outputs) bytes += writeGas(t);
+  return { gas: compute + NODE_BASE_GAS + bytes, flops, compute, base: NODE_BASE_GAS, bytes, outputs: [...outputs] };
 }
 
 export interface NodeQuote extends OpQuote {
@@ -41,65 +52,138 @@ export interface NodeQuote extends OpQuote {
   op: string;
 }
 
+/** How a program run is called: what the quote needs beyond the shapes. */
+export interface ProgramCallIo {
+  /** The call's tensor arguments (with quantization, which lengthens an inline encoding); default: the declared inputs. */
+  inputs?: readonly GasTensor[];
+  /** Where each argument comes from (default inline). */
+  sources?: readonly InputSource[];
+  /** Stored reads charged while planning (storedReadsGas): the program, its handles and their shards. Default 0. */
+  readsGas?: bigint;
+  /** The program was read from the store (TCUSTOM, TSTREAM), not passed inline (TGRAPH): its bytes are not hashed. */
+  storedProgram?: boolean;
+}
+
 /** Plain data (JSON-friendly once bigints are hex-encoded): what aivm_quote returns. */
 export interface ProgramQuote {
   gas: bigint;
   flops: bigint;
-  /** One quote per node, in order; their gas sums with `programGas` to `gas`. */
+  /** One quote per node, in order. */
   nodes: NodeQuote[];
-  /** PROGRAM_BASE_GAS + copying and hashing the program's encoding. */
+  /** PROGRAM_BASE_GAS + decoding the program's encoding (and hashing it when passed inline). */
   programGas: bigint;
+  /** Σ inputGas over the call's arguments: decoding and committing inline ones. */
+  inputsGas: bigint;
+  /** Committing the program's outputs for the receipt. */
+  outputsGas: bigint;
+  /** Stored reads (ProgramCallIo.readsGas). */
+  readsGas: bigint;
   /** Peak live tensor bytes of the run (checked against the transaction memory budget). */
   peakBytes: number;
 }
 
-/** Program-level part: its base, plus copy and hash (for its content id / params hash) of its bytes. */
-export function programOverheadGas(programBytes: number): bigint {
-  return PROGRAM_BASE_GAS + (COPY_GAS_PER_WORD + HASH_GAS_PER_WORD) * words(programBytes);
+/** Program-level part: its base, plus decoding its bytes and, for an inline program, hashing them (the receipt's params). */
+export function programOverheadGas(programBytes: number, storedProgram = false): bigint {
+  const w = words(programBytes);
+  return PROGRAM_BASE_GAS + COPY_GAS_PER_WORD * w + (storedProgram ? 0n : HASH_GAS_PER_WORD * w);
 }
 
-/** Quote from an existing inference (the precompile has one already). */
-export function quoteInferred(info: ProgramInfo, programBytes: number, multiplier: bigint): ProgramQuote {
-  const nodes = info.nodes.map((n) => ({ op: n.op.name, ...priceOp(n.flops, n.inputs, n.outputs, multiplier) }));
-  const programGas = programOverheadGas(programBytes);
-  let gas = programGas;
-  for (const q of nodes) gas += q.gas;
-  return { gas, flops: info.flops, nodes, programGas, peakBytes: info.peakBytes };
+function sumGas(quotes: readonly { gas: bigint }[]): bigint {
+  let g = 0n;
+  for (const q of quotes) g += q.gas;
+  return g;
 }
 
-/** Gas of a program run (TGRAPH, TCUSTOM): Σ over nodes of the op gas, plus the program overhead. */
-export function quoteProgram(program: Program, inputMetas: readonly TensorMeta[] | undefined, multiplier: bigint, lookup?: OpLookup): ProgramQuote {
+function commitsGas(tensors: readonly GasTensor[]): bigint {
+  let g = 0n;
+  for (const t of tensors) g += commitGas(t);
+  return g;
+}
+
+/** The declared inputs' metas as inferred (the default call arguments). */
+function inferredInputs(program: Program, info: ProgramInfo): TensorMeta[] {
+  return programInputIds(program).map((id) => info.values[id]!);
+}
+
+/**
+ * Quote from an existing inference (the precompile has one already):
+ * programGas + Σ node gas + inputsGas + commits of the outputs + readsGas.
+ */
+export function quoteInferred(info: ProgramInfo, programBytes: number, multiplier: bigint, io: ProgramCallIo = {}): ProgramQuote {
+  const nodes = info.nodes.map((n) => ({ op: n.op.name, ...priceNode(n.flops, n.outputs, multiplier) }));
+  const programGas = programOverheadGas(programBytes, io.storedProgram);
+  const inputs = inputsGas(io.inputs ?? [], io.sources);
+  const outputsGas = commitsGas(info.outputs);
+  const readsGas = io.readsGas ?? 0n;
+  const gas = programGas + sumGas(nodes) + inputs + outputsGas + readsGas;
+  return { gas, flops: info.flops, nodes, programGas, inputsGas: inputs, outputsGas, readsGas, peakBytes: info.peakBytes };
+}
+
+/** Gas of a program run (TGRAPH, or TCUSTOM with `storedProgram`); the arguments default to the declared inputs, inline. */
+export function quoteProgram(
+  program: Program,
+  inputMetas: readonly TensorMeta[] | undefined,
+  multiplier: bigint,
+  lookup?: OpLookup,
+  io: ProgramCallIo = {},
+): ProgramQuote {
   const info = inferProgram(program, inputMetas, lookup);
-  return quoteInferred(info, encodedProgramLength(program), multiplier);
+  return quoteInferred(info, encodedProgramLength(program), multiplier, { ...io, inputs: io.inputs ?? inferredInputs(program, info) });
 }
 
-/** quoteProgram on an encoded program (aivm_quote); m defaults to 1. */
+/** quoteProgram on an encoded program (aivm_quote): TGRAPH with inline arguments and no stored reads; m defaults to 1. */
 export function quoteProgramBytes(bytes: Uint8Array, multiplier: bigint = MULTIPLIER_ONE, inputMetas?: readonly TensorMeta[]): ProgramQuote {
-  return quoteInferred(inferProgram(decodeProgram(bytes), inputMetas), bytes.length, multiplier);
+  const program = decodeProgram(bytes);
+  const info = inferProgram(program, inputMetas);
+  return quoteInferred(info, bytes.length, multiplier, { inputs: inferredInputs(program, info) });
 }
 
 export interface StreamQuote extends ProgramQuote {
   steps: number;
-  /** Gas of one step (Σ node gas); every step has the same shapes, hence the same gas. */
+  /** Gas of one step: Σ node gas plus committing that step's output y; every step has the same shapes, hence the same gas. */
   stepGas: bigint;
 }
 
-/** TSTREAM from an existing inference of the step program (the precompile has one already). */
-export function quoteStreamInferred(info: ProgramInfo, programBytes: number, steps: number, multiplier: bigint): StreamQuote {
-  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STREAM_STEPS) {
-    throw new InvalidArgumentError("TSTREAM", "steps", `${steps} must be 1 … ${MAX_STREAM_STEPS}`);
-  }
-  const one = quoteInferred(info, programBytes, multiplier);
-  const stepGas = one.gas - one.programGas;
-  const n = BigInt(steps);
-  return { ...one, steps, stepGas, gas: one.programGas + n * stepGas, flops: n * one.flops };
+/** A TSTREAM call: ProgramCallIo (the program is always stored) plus how many outputs are state. */
+export interface StreamCallIo extends Omit<ProgramCallIo, "storedProgram"> {
+  stateCount: number;
 }
 
 /**
- * Gas of a TSTREAM run: steps · Σ node gas, plus the program overhead once. `inputMetas` are the
- * step program's inputs (state first, then one step's inputs).
+ * TSTREAM from an existing inference of the step program:
+ * programGas + readsGas + inputsGas (initial state, xs) + steps × (Σ node gas + commit of y) + commits of the final state.
  */
-export function quoteStream(program: Program, inputMetas: readonly TensorMeta[] | undefined, steps: number, multiplier: bigint, lookup?: OpLookup): StreamQuote {
+export function quoteStreamInferred(info: ProgramInfo, programBytes: number, steps: number, multiplier: bigint, io: StreamCallIo): StreamQuote {
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STREAM_STEPS) {
+    throw new InvalidArgumentError("TSTREAM", "steps", `${steps} must be 1 … ${MAX_STREAM_STEPS}`);
+  }
+  const y = info.outputs[io.stateCount];
+  if (y === undefined) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
+  const one = quoteInferred(info, programBytes, multiplier, { ...io, storedProgram: true });
+  const stepGas = sumGas(one.nodes) + commitGas(y);
+  const outputsGas = commitsGas(info.outputs.slice(0, io.stateCount));
+  const n = BigInt(steps);
+  const gas = one.programGas + one.readsGas + one.inputsGas + n * stepGas + outputsGas;
+  return { ...one, steps, stepGas, outputsGas, gas, flops: n * one.flops };
+}
+
+/**
+ * Gas of a TSTREAM run. `inputMetas` are the step program's inputs (state first, then one step's
+ * inputs); the call's arguments default to those, inline (pass io.inputs for the real xs, stacked).
+ */
+export function quoteStream(
+  program: Program,
+  inputMetas: readonly TensorMeta[] | undefined,
+  steps: number,
+  multiplier: bigint,
+  lookup?: OpLookup,
+  io: Omit<StreamCallIo, "stateCount"> = {},
+): StreamQuote {
   if (program.stateCount < 1) throw new InvalidArgumentError("TSTREAM", "program", "a step program declares at least one state input");
-  return quoteStreamInferred(inferProgram(program, inputMetas, lookup), encodedProgramLength(program), steps, multiplier);
+  const info = inferProgram(program, inputMetas, lookup);
+  return quoteStreamInferred(info, encodedProgramLength(program), steps, multiplier, {
+    ...io,
+    stateCount: program.stateCount,
+    inputs: io.inputs ?? inferredInputs(program, info),
+  });
 }

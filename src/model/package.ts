@@ -11,6 +11,7 @@ import { AivmError, ShapeMismatchError } from "../engine/errors.ts";
 import { DTYPE_BYTES, allocate, byteSize, tensor, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { quoteProgram } from "../gas/quote.ts";
+import { storedReadsGas, type StoredBlobInfo } from "../gas/reads.ts";
 import { keccak256 } from "viem";
 import { dequantize, quantizeInput, type CalibrationResult, type LayerReport } from "./calibrate.ts";
 import { prepareOnnx, type OnnxRunOptions } from "./onnx-run.ts";
@@ -137,9 +138,42 @@ export function inputMetas(pkg: Pick<ModelPackage, "inputs">): TensorMeta[] {
   return pkg.inputs.map((i) => ({ dtype: i.quant.dtype, shape: i.shape }));
 }
 
-/** Exact gas of one inference of a program at a congestion multiplier (fixed point, MULTIPLIER_ONE = 1.0). */
+const hexBytes = (h: Hex) => (h.length - 2) / 2;
+
+/**
+ * The stored reads of one TCUSTOM call of the package in a fresh transaction, in the order the
+ * precompile makes them: the program, then each handle in value order (a manifest with its shards).
+ */
+export function packageReads(pkg: Pick<ModelPackage, "program" | "programId" | "shards" | "manifests">): StoredBlobInfo[] {
+  const shardBytes = new Map(pkg.shards.map((s) => [s.id.toLowerCase(), hexBytes(s.tensor)]));
+  const manifests = new Map((pkg.manifests ?? []).map((m) => [m.id.toLowerCase(), m]));
+  const known = (id: string) => {
+    const n = shardBytes.get(id);
+    if (n === undefined) throw new ModelPackageError(`handle ${id} is neither a shard nor a manifest of the package`);
+    return n;
+  };
+  const reads: StoredBlobInfo[] = [{ id: pkg.programId.toLowerCase(), blobBytes: hexBytes(pkg.program) }];
+  for (const v of decodeProgram(hexToBytes(pkg.program)).values) {
+    if (v.kind !== "handle") continue;
+    const id = bytesToHex(v.id).toLowerCase();
+    const m = manifests.get(id);
+    if (!m) reads.push({ id, blobBytes: known(id) });
+    else {
+      // The stored manifest blob is a 4-byte magic before the ABI data.
+      const shards = m.shardIds.map((s) => ({ id: s.toLowerCase(), blobBytes: known(s.toLowerCase()) }));
+      reads.push({ id, blobBytes: 4 + hexBytes(m.data), shards });
+    }
+  }
+  return reads;
+}
+
+/**
+ * Exact gas of one inference (a TCUSTOM call of the stored program with inline inputs, in a fresh
+ * transaction: every stored read cold) at a congestion multiplier (fixed point, MULTIPLIER_ONE = 1.0).
+ */
 export function quoteModel(pkg: ModelPackage, multiplier: bigint = MULTIPLIER_ONE): { gas: bigint; flops: bigint; programGas: bigint } {
-  const q = quoteProgram(decodeProgram(hexToBytes(pkg.program)), inputMetas(pkg), multiplier);
+  const io = { storedProgram: true, readsGas: storedReadsGas(packageReads(pkg)) };
+  const q = quoteProgram(decodeProgram(hexToBytes(pkg.program)), inputMetas(pkg), multiplier, undefined, io);
   return { gas: q.gas, flops: q.flops, programGas: q.programGas };
 }
 

@@ -9,15 +9,20 @@ import {
   MULTIPLIER_MAX,
   MULTIPLIER_MIN,
   MULTIPLIER_ONE,
+  NODE_BASE_GAS,
   OP_BASE_GAS,
   PROGRAM_BASE_GAS,
+  STORED_READ_COLD_GAS,
+  STORED_READ_WARM_GAS,
   STORE_BASE_GAS,
   STORE_GAS_PER_BYTE,
   TARGET_BLOCK_FLOPS,
   TENSOR_HASH_GAS,
+  commitGas,
   computeGas,
   decodeGas,
   initialMultiplier,
+  inputGas,
   nextMultiplier,
   programOverheadGas,
   quoteOp,
@@ -25,7 +30,9 @@ import {
   quoteProgramBytes,
   quoteStream,
   storeGas,
+  storedReadsGas,
   tensorBytesGas,
+  writeGas,
 } from "../../src/gas/index.ts";
 import { encodeProgram, encodedProgramLength, type Program } from "../../src/codec/program.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
@@ -88,7 +95,18 @@ test("bytes gas of a tensor: copy + hash per word of its encoding, per chunk, pe
   assert.equal(tensorBytesGas({ dtype: "int8", shape: [64], quant: q }), 9n * BigInt(Math.ceil(withQuant / 32)) + CHUNK_HASH_GAS + TENSOR_HASH_GAS);
 });
 
-test("quoteOp = ceil(γ·FLOPs·m) + base + bytes of inputs and outputs (engine matmul)", () => {
+test("commit, write and input gas: hashing only where a commit is computed", () => {
+  // int8 [4096]: encoding 4112 bytes = 129 words, 4096 data bytes = 128 words, one chunk.
+  const t: TensorMeta = { dtype: "int8", shape: [4096] };
+  assert.equal(commitGas(t), HASH_GAS_PER_WORD * 129n + CHUNK_HASH_GAS + TENSOR_HASH_GAS);
+  assert.equal(writeGas(t), COPY_GAS_PER_WORD * 128n);
+  assert.equal(inputGas(t, "inline"), COPY_GAS_PER_WORD * 129n + commitGas(t), "inline: decoded and hashed");
+  assert.equal(inputGas(t, "scratch"), 0n, "scratch: in memory, committed by the op that put it there");
+  assert.equal(inputGas(t, "stored"), 0n, "stored: its content id is its commit; its bytes are a read charge");
+  assert.equal(inputGas(t, "sharded"), commitGas(t), "sharded: the joined tensor is hashed for its commit");
+});
+
+test("quoteOp = ceil(γ·FLOPs·m) + base + input gas by source + output write and commit (engine matmul)", () => {
   const a: TensorMeta = { dtype: "int8", shape: [4, 64] };
   const b: TensorMeta = { dtype: "int8", shape: [64, 32] };
   const m = (MULTIPLIER_ONE * 3n) / 2n;
@@ -96,10 +114,15 @@ test("quoteOp = ceil(γ·FLOPs·m) + base + bytes of inputs and outputs (engine 
   const flops = 2n * 4n * 64n * 32n;
   assert.equal(q.flops, flops);
   assert.deepEqual(q.outputs, [{ dtype: "int32", shape: [4, 32] }]);
-  const expected = ceilRef(flops * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE) + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + tensorBytesGas(q.outputs[0]!);
+  const out = q.outputs[0]!;
+  const compute = ceilRef(flops * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
+  // int32 [4,32]: 512 data bytes = 16 words written.
+  const expected = compute + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + COPY_GAS_PER_WORD * 16n + commitGas(out);
   assert.equal(q.gas, expected);
   assert.equal(q.gas, q.compute + q.base + q.bytes);
   assert.equal(quoteOp(getOp("matmul").code, [a, b], {}, m).gas, q.gas, "by code or by name: same quote");
+  // The same matmul on a stored b pays nothing for b here: its read was charged as it happened.
+  assert.equal(quoteOp("matmul", [a, b], {}, m, ["inline", "stored"]).gas, expected - tensorBytesGas(b));
 });
 
 test("quotes validate shapes with typed errors and never allocate the declared data", () => {
@@ -128,23 +151,58 @@ function sample(): Program {
   };
 }
 
-test("quoteProgram = Σ quoteOp over nodes + program base + copy/hash of the program bytes", () => {
+test("quoteProgram = program overhead + Σ (compute + node base + output writes) + inline inputs + output commits + reads", () => {
   const p = sample();
   const m = 3n * MULTIPLIER_ONE;
   const q = quoteProgram(p, undefined, m, testOps);
   const meta: TensorMeta = { dtype: "int32", shape: [8, 300] };
-  const perNode = [
-    quoteOp(testOps(1001), [meta, meta], { c: 1 }, m),
-    quoteOp(testOps(1002), [meta], {}, m),
-    quoteOp(testOps(1001), [meta, meta], {}, m),
-  ];
-  assert.deepEqual(q.nodes.map((n) => n.gas), perNode.map((n) => n.gas));
+  // int32 [8,300] = 9600 data bytes = 300 words written per output; node 1 writes two outputs.
+  const write = COPY_GAS_PER_WORD * 300n;
+  const flops = [1001, 1002, 1001].map((code, i) => testOps(code).flops(code === 1002 ? [meta] : [meta, meta], i === 0 ? { c: 1 } : {}));
+  const perNode = [write, 2n * write, write].map((w, i) => computeGas(flops[i]!, m) + NODE_BASE_GAS + w);
+  assert.deepEqual(q.nodes.map((n) => n.gas), perNode);
   const len = encodedProgramLength(p);
   assert.equal(len, encodeProgram(p).length);
-  assert.equal(q.programGas, PROGRAM_BASE_GAS + 9n * BigInt(Math.ceil(len / 32)));
+  assert.equal(q.programGas, PROGRAM_BASE_GAS + 9n * BigInt(Math.ceil(len / 32)), "an inline program is decoded and hashed");
   assert.equal(q.programGas, programOverheadGas(len));
-  assert.equal(q.gas, perNode.reduce((s, n) => s + n.gas, 0n) + q.programGas);
-  assert.equal(q.flops, perNode.reduce((s, n) => s + n.flops, 0n));
+  assert.equal(programOverheadGas(len, true), PROGRAM_BASE_GAS + 3n * BigInt(Math.ceil(len / 32)), "a stored program is decoded, not hashed");
+  assert.equal(q.inputsGas, tensorBytesGas(meta), "the one declared input, inline");
+  assert.equal(q.outputsGas, commitGas(meta), "the one output is committed; the intermediates are not");
+  assert.equal(q.gas, perNode.reduce((s, n) => s + n, 0n) + q.programGas + q.inputsGas + q.outputsGas);
+  assert.equal(q.flops, flops.reduce((s, f) => s + f, 0n));
+  const stored = quoteProgram(p, undefined, m, testOps, { sources: ["scratch"], readsGas: 1234n, storedProgram: true });
+  assert.equal(stored.gas, q.gas - q.inputsGas - q.programGas + programOverheadGas(len, true) + 1234n);
+});
+
+test("a program node reading a big stored weight pays compute and its output, not the weight's bytes", () => {
+  // Before: every node paid copy + hash of all its inputs, here ~9 gas per word of a 1 MiB weight.
+  const w = new Uint8Array(32);
+  const p: Program = {
+    stateCount: 0,
+    values: [
+      { kind: "input", dtype: "int8", shape: [1, 1024] },
+      { kind: "handle", id: w, dtype: "int8", shape: [1024, 1024] },
+    ],
+    nodes: [{ op: getOp("matmul").code, inputs: [0, 1], outputs: 1, attrs: {} }],
+    outputs: [2],
+  };
+  const q = quoteProgram(p, undefined, MULTIPLIER_ONE);
+  const out: TensorMeta = { dtype: "int32", shape: [1, 1024] };
+  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
+  assert.ok(q.nodes[0]!.gas < tensorBytesGas({ dtype: "int8", shape: [1024, 1024] }) / 10n);
+});
+
+test("stored reads follow EIP-2929: cold access and bytes once per transaction, warm after; a warm manifest touches no shard", () => {
+  const words = (n: number) => BigInt(Math.ceil(n / 32));
+  const shard = (id: string, bytes: number) => ({ id, blobBytes: bytes });
+  const manifest = { id: "m", blobBytes: 200, shards: [shard("s0", 24_592), shard("s1", 1_000)] };
+  const warm = new Set<string>();
+  const first = storedReadsGas([manifest, shard("s1", 1_000), shard("w", 5_000)], warm);
+  const cold = (bytes: number) => STORED_READ_COLD_GAS + COPY_GAS_PER_WORD * words(bytes);
+  // s1 was read as the manifest's shard: the standalone read of it is warm.
+  assert.equal(first, cold(200) + cold(24_592) + cold(1_000) + STORED_READ_WARM_GAS + cold(5_000));
+  assert.deepEqual([...warm].sort(), ["m", "s0", "s1", "w"]);
+  assert.equal(storedReadsGas([manifest, shard("w", 5_000)], warm), 2n * STORED_READ_WARM_GAS, "later reads in the transaction are warm");
 });
 
 test("quoteProgramBytes on the encoding equals quoteProgram on the program (engine ops)", () => {
@@ -162,7 +220,7 @@ test("quoteProgramBytes on the encoding equals quoteProgram on the program (engi
   assert.equal(quoteProgramBytes(bytes, 2n * MULTIPLIER_ONE).gas, quoteProgram(p, undefined, 2n * MULTIPLIER_ONE).gas);
 });
 
-test("quoteStream = program overhead once + steps × the per-step node gas", () => {
+test("quoteStream = program overhead, reads and inputs once + steps × (node gas + y commit) + final state commits", () => {
   const p: Program = {
     stateCount: 1,
     values: [
@@ -170,12 +228,15 @@ test("quoteStream = program overhead once + steps × the per-step node gas", () 
       { kind: "input", dtype: "int32", shape: [16] },
     ],
     nodes: [{ op: addConst.code, inputs: [0, 1], outputs: 1, attrs: {} }],
-    outputs: [2],
+    outputs: [2, 2],
   };
+  const meta: TensorMeta = { dtype: "int32", shape: [16] };
   const one = quoteProgram(p, undefined, MULTIPLIER_ONE, testOps);
-  const s = quoteStream(p, undefined, 10, MULTIPLIER_ONE, testOps);
-  assert.equal(s.stepGas, one.gas - one.programGas);
-  assert.equal(s.gas, one.programGas + 10n * s.stepGas);
+  const s = quoteStream(p, undefined, 10, MULTIPLIER_ONE, testOps, { readsGas: 2600n });
+  // The step program's one output is both the next state and y: committed every step as y, once at the end as state.
+  assert.equal(s.stepGas, one.nodes[0]!.gas + commitGas(meta));
+  assert.equal(s.programGas, programOverheadGas(encodedProgramLength(p), true), "the step program is stored");
+  assert.equal(s.gas, s.programGas + 2600n + 2n * tensorBytesGas(meta) + 10n * s.stepGas + commitGas(meta));
   assert.equal(s.flops, 10n * one.flops);
   assert.throws(() => quoteStream(p, undefined, 0, MULTIPLIER_ONE, testOps), InvalidArgumentError);
   assert.throws(() => quoteStream({ ...p, stateCount: 0 }, undefined, 2, MULTIPLIER_ONE, testOps), InvalidArgumentError);

@@ -25,7 +25,7 @@ import type { Attrs } from "../../src/engine/op.ts";
 import type { AivmOpReceipt } from "../../src/chain/types.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../../src/chain/genesis.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { MULTIPLIER_ONE, quoteOp, quoteProgramRun, tensorMoveGas } from "../../precompiles/gas.ts";
+import { MULTIPLIER_ONE, loadGas, quoteOp, quoteProgramRun, readAccessGas, readBytesGas } from "../../precompiles/gas.ts";
 import { TARGET_BLOCK_FLOPS } from "../../src/gas/index.ts";
 import { encodeHandle } from "../../precompiles/handles.ts";
 
@@ -98,14 +98,18 @@ describe("op-graph chaining in one transaction", () => {
     const rec = (i: number, opcode: keyof typeof A, params: Uint8Array, ins: Tensor[], outs: Tensor[], gasUsed: bigint, flops: bigint): AivmOpReceipt =>
       makeReceipt(i, opcode, { precompile: A[opcode], paramsHash: paramsHash(params), inputCommits: ins.map(c), outputCommits: outs.map(c), gasUsed, flops });
     const loadParams = (id: Hex) => encodeHandle(2, hexToBytes(id));
-    const mm1 = quoteOp(getOp("matmul"), [x, encoder], {}, m);
-    const run = quoteProgramRun(inferProgram(squeeze, [h]), programBytes.length, m);
-    const mm2 = quoteOp(getOp("matmul"), [hq, decoder], decAttrs, m);
+    // Stored reads are cold (first in the transaction); scratch arguments were committed by the op that made them.
+    const coldRead = (blobBytes: number) => readAccessGas(true) + readBytesGas(blobBytes);
+    const tload = (t: Tensor) => coldRead(encodeTensor(t).length) + loadGas(t, "stored");
+    const mm1 = quoteOp(getOp("matmul"), [x, encoder], {}, m, ["inline", "scratch"]);
+    const runIo = { inputs: [h], sources: ["scratch" as const], readsGas: coldRead(programBytes.length), storedProgram: true };
+    const run = quoteProgramRun(inferProgram(squeeze, [h]), programBytes.length, m, runIo);
+    const mm2 = quoteOp(getOp("matmul"), [hq, decoder], decAttrs, m, ["scratch", "scratch"]);
     const expected = [
-      rec(0, "TLOAD", loadParams(encId), [encoder], [encoder], tensorMoveGas([encoder]), 0n),
+      rec(0, "TLOAD", loadParams(encId), [encoder], [encoder], tload(encoder), 0n),
       rec(1, "TMATMUL", encodeOpParams(OP_CODES.matmul, {}), [x, encoder], [h], mm1.gas, mm1.flops),
       rec(2, "TCUSTOM", hexToBytes(progId), [h], [hq], run.gas, run.flops),
-      rec(3, "TLOAD", loadParams(decId), [decoder], [decoder], tensorMoveGas([decoder]), 0n),
+      rec(3, "TLOAD", loadParams(decId), [decoder], [decoder], tload(decoder), 0n),
       rec(4, "TMATMUL", encodeOpParams(OP_CODES.matmul, decAttrs), [hq, decoder], [y], mm2.gas, mm2.flops),
     ];
     assert.equal(count, 5n);

@@ -24,7 +24,7 @@ import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { storeAddressOf } from "../../src/chain/memory.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { storeGas, tensorMoveGas } from "../../precompiles/gas.ts";
+import { loadGas, readAccessGas, readBytesGas, storeGas } from "../../precompiles/gas.ts";
 import { quoteStream } from "../../src/gas/index.ts";
 import { encodeHandle, scratchHandle } from "../../precompiles/handles.ts";
 import { AGENT_NAMESPACES_ADDRESS } from "../../src/chain/genesis.ts";
@@ -90,7 +90,9 @@ describe("TSTORE / TLOAD", () => {
 
     const loaded = await viaProbe(A.TLOAD, load(persistentRef(id)));
     assert.equal(loaded.ok, true);
-    assert.equal(loaded.charge.gasUsed, tensorMoveGas([t]));
+    // A cold read (2600 + its bytes moved); its content id is its commit, so nothing is hashed.
+    const blobBytes = encodeTensor(t).length;
+    assert.equal(loaded.charge.gasUsed, readAccessGas(true) + readBytesGas(blobBytes) + loadGas(t, "stored"));
     assert.deepEqual([...decodeTensor(hexToBytes(unwrapBytes(loaded.ret))).data], [...t.data]);
   });
 
@@ -132,20 +134,21 @@ describe("TSTORE / TLOAD", () => {
   });
 
   test("shards: two stored 1-D shards and a manifest load back as one tensor", async () => {
-    const s0 = tensor("int8", [4], [1, 2, 3, 4]);
+    // Every shard but the last holds at least MIN_SHARD_BYTES (1024).
+    const s0 = tensor("int8", [1024], Array.from({ length: 1024 }, (_, i) => (i % 200) - 100));
     const s1 = tensor("int8", [2], [5, 6]);
     await sequence([A.TSTORE, A.TSTORE], [store(1, wire(s0)), store(1, wire(s1))]);
     const manifest = encodeAbiParameters(parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds"), [
       1,
-      [2, 3],
+      [2, 513],
       [bytesToHex(commitTensor(s0)), bytesToHex(commitTensor(s1))],
     ]);
     const stored = await viaProbe(A.TSTORE, store(4, manifest));
     assert.equal(stored.ok, true);
     const loaded = await viaProbe(A.TLOAD, load(unwrapBytes(stored.ret)));
     const t = decodeTensor(hexToBytes(unwrapBytes(loaded.ret)));
-    assert.deepEqual(t.shape, [2, 3]);
-    assert.deepEqual([...t.data], [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(t.shape, [2, 513]);
+    assert.deepEqual([...t.data], [...s0.data, 5, 6]);
 
     const wrong = encodeAbiParameters(parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds"), [1, [7], [bytesToHex(commitTensor(s0)), bytesToHex(commitTensor(s1))]]);
     const bad = await viaProbe(A.TSTORE, store(4, wrong));
@@ -238,7 +241,10 @@ describe("stored programs", () => {
     const r = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 3, 0]));
     assert.equal(r.ok, true);
     const stepMetas = [{ dtype: "int8" as const, shape: [1, 4] }, { dtype: "int8" as const, shape: [1, 4] }];
-    assert.equal(r.charge.gasUsed, quoteStream(step, stepMetas, 3, m).gas, "charged exactly src/gas quoteStream");
+    // The call's arguments are the inline state and the stacked xs; the program is a cold stored read.
+    const reads = readAccessGas(true) + readBytesGas(encodeProgram(step).length);
+    const io = { inputs: [s0, xs], readsGas: reads };
+    assert.equal(r.charge.gasUsed, quoteStream(step, stepMetas, 3, m, undefined, io).gas, "charged exactly src/gas quoteStream");
     const [finalState, last, commits] = decodeAbiParameters(STREAM_OUT, r.ret);
     const slices = [0, 1, 2].map((t) => [tensor("int8", [1, 4], [...xs.data.subarray(4 * t, 4 * t + 4)])]);
     const expected = runStream(step, [s0], slices, () => {

@@ -225,7 +225,7 @@ describe("TGRAPH", () => {
     const expected = runProgram(program, [x], new Map());
     assert.equal(outs.length, 2);
     outs.forEach((o, i) => assert.deepEqual([...decodeTensor(hexToBytes(o)).data], [...expected[i]!.data]));
-    const gas = quoteProgramRun(inferProgram(program, [x]), programBytes.length, m).gas;
+    const gas = quoteProgramRun(inferProgram(program, [x]), programBytes.length, m, { inputs: [x] }).gas;
     assert.equal(charge.gasUsed, gas);
     assert.equal(trace.receipts.length, 1);
     assert.deepEqual(trace.receipts[0]!.outputCommits, expected.map((t) => bytesToHex(commitTensor(t))));
