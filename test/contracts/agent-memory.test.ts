@@ -101,7 +101,8 @@ describe("AgentMemory", () => {
 
   it("builds the recall program the codec decodes: matmul(transB) then top_k", async (t) => {
     if (!chain.aivm) return t.skip("AIVM runtime not available");
-    const bytes = (await chain.read(memory, "recallProgram", [300n, 4n])) as Hex;
+    const fresh = await chain.deploy("AgentMemory", chain.accounts[0]!, [D]);
+    const bytes = (await chain.read(fresh, "recallProgram", [300n, 4n])) as Hex;
     const p = decodeProgram(Buffer.from(bytes.slice(2), "hex"));
     assert.deepEqual(p.values, [
       { kind: "input", dtype: "int8", shape: [1, D] },
