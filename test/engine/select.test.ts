@@ -9,6 +9,8 @@ import type { Attrs } from "../../src/engine/op.ts";
 import { ceilLog2, readSampleConfig, sampleDraw, temperatureDistance, topKRowHeap, topKRowSort } from "../../src/engine/ops/select.ts";
 import { getOp, OP_CODES } from "../../src/engine/registry.ts";
 import { DTYPE_MAX, DTYPE_MIN, tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
+import { decodeProgram, encodeProgram, type Program } from "../../src/codec/program.ts";
+import { runProgram } from "../../src/codec/program-run.ts";
 import { evaluate, type GoldenFile } from "../golden/nonlinear/golden.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
 import { oracleDraw, oracleMurmur3, oracleSample, oracleTopK } from "../golden/select/oracle.ts";
@@ -285,6 +287,39 @@ describe("sample", () => {
     for (const [counter, config] of [[1, [65536, 0, 0, 0]], [2, [45875, 100, 0, 0]], [3, [65536, 0, 58982, 0]], [4, [131072, 40, 60000, 0]]] as const) {
       const want = oracleSample(logits, seed, counter, { temperatureQ16: config[0], topK: config[1], topPQ16: config[2] }, attrs.multiplier, attrs.shift);
       assert.equal(runSample(x, seed, counter, [...config], attrs), want, `config ${config.join(",")}`);
+    }
+  });
+});
+
+describe("top_k and sample in a program", () => {
+  it("a decode step (matmul → sample, matmul → top_k) through the program format equals the ops run by hand", () => {
+    const r = prng(99);
+    const w = tensor("int8", [16, 50], Array.from({ length: 800 }, () => r.int(-128, 127)));
+    const program: Program = {
+      stateCount: 0,
+      values: [
+        { kind: "input", dtype: "int8", shape: [1, 16] },
+        { kind: "input", dtype: "int32", shape: [8] },
+        { kind: "input", dtype: "int32", shape: [1] },
+        { kind: "input", dtype: "int32", shape: [4] },
+        { kind: "const", tensor: w },
+      ],
+      nodes: [
+        { op: OP_CODES.matmul, inputs: [0, 4], outputs: 1, attrs: {} }, // 5: int32 [1, 50]
+        { op: OP_CODES.sample, inputs: [5, 1, 2, 3], outputs: 1, attrs: { multiplier: 1 << 30, shift: 42 } }, // 6
+        { op: OP_CODES.top_k, inputs: [5], outputs: 2, attrs: { k: 3 } }, // 7 values, 8 indices
+      ],
+      outputs: [6, 8],
+    };
+    const p = decodeProgram(encodeProgram(program));
+    for (let step = 0; step < 20; step++) {
+      const h = tensor("int8", [1, 16], Array.from({ length: 16 }, () => r.int(-128, 127)));
+      const seed = i32(Array.from({ length: 8 }, () => r.int(-2147483648, 2147483647)));
+      const config = i32([r.pick([0, 65536, 40000]), r.pick([0, 5]), r.pick([0, 50000]), 0]);
+      const [token, top] = runProgram(p, [h, seed, i32([step]), config], new Map());
+      const logits = getOp("matmul").run([h, w], {})[0]!;
+      assert.deepEqual([...token!.data], [...sample.run([logits, seed, i32([step]), config], { multiplier: 1 << 30, shift: 42 })[0]!.data]);
+      assert.deepEqual([...top!.data], [...topK.run([logits], { k: 3 })[1]!.data]);
     }
   });
 });
