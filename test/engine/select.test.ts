@@ -323,3 +323,15 @@ describe("top_k and sample in a program", () => {
     }
   });
 });
+
+describe("top_k and sample leave their inputs untouched", () => {
+  it("on every golden case (the precompiles share decoded stored tensors between calls)", () => {
+    for (const op of ["top_k", "sample"]) {
+      for (const c of readJson<GoldenFile>(`${op}.json`).cases) {
+        const inputs = c.inputs.map((t) => tensor(t.dtype, t.shape, t.data));
+        getOp(op).run(inputs, c.attrs);
+        inputs.forEach((t, i) => assert.deepEqual([...t.data], c.inputs[i]!.data, `${op} / ${c.name}: input ${i}`));
+      }
+    }
+  });
+});
