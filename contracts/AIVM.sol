@@ -271,6 +271,14 @@ library AIVM {
         return abi.encodePacked(REF_MAGIC, REF_NAMESPACE, owner, key);
     }
 
+    /// @notice A seed handle (kind 4): wherever a tensor is accepted it stands for int32[8], the words
+    ///         of keccak256("AIVM.seed" ‖ the block's VRF output ‖ tx hash ‖ uint32 call index ‖ salt),
+    ///         different for every AIVM precompile call of the transaction (docs/vrf.md).
+    /// @param salt Any 32 bytes the caller picks, e.g. a request id.
+    function seedRef(bytes32 salt) internal pure returns (bytes memory) {
+        return abi.encodePacked(REF_MAGIC, uint8(4), address(0), salt);
+    }
+
     /// @notice Whether `b` is a handle rather than an inline tensor.
     function isRef(bytes memory b) internal pure returns (bool) {
         return b.length == REF_BYTES && _u32(b, 0) == REF_MAGIC;

@@ -18,6 +18,7 @@ import { decodeParams, type DecodedParams } from "./abi-decode.ts";
 import { commitOf, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest, type ShardManifest } from "./shards.ts";
 import { fromHex, toHex } from "./hex.ts";
+import { seedArg } from "./seed.ts";
 
 type Hex = `0x${string}`;
 
@@ -187,6 +188,7 @@ export class PrecompileCall {
   async tensorArg(bytes: Uint8Array): Promise<TensorArg> {
     if (!isHandle(bytes)) return inlineArg(bytes);
     const h = decodeHandle(bytes);
+    if (h.kind === HANDLE_KIND.seed) return seedArg(this.tx, this.frame, h.id);
     if (h.kind === HANDLE_KIND.scratch) {
       const t = this.tx.scratch.get(scratchSlotOf(h));
       if (!t) throw new UnknownHandleError(h.kind, toHex(h.owner), toHex(h.id));

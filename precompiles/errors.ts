@@ -42,7 +42,8 @@ export class WriteInStaticCallError extends AivmError {
   }
 }
 
-export const HANDLE_KIND = { scratch: 1, persistent: 2, namespace: 3 } as const;
+/** Handle kinds; 4 (seed) names the sampling seed derived from the block's VRF output and a salt (docs/vrf.md). */
+export const HANDLE_KIND = { scratch: 1, persistent: 2, namespace: 3, seed: 4 } as const;
 export type HandleKind = (typeof HANDLE_KIND)[keyof typeof HANDLE_KIND];
 
 /** A handle that names nothing: unknown scratch slot, missing content id or empty namespace key. */

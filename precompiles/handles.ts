@@ -1,4 +1,5 @@
-// Tensor handles: 57 bytes, "AREF" ‖ kind (1) ‖ owner (20) ‖ id (32). A tensor argument that is not a
+// Tensor handles: 57 bytes, "AREF" ‖ kind (1) ‖ owner (20) ‖ id (32); kind 1 scratch, 2 persistent,
+// 3 namespace, 4 seed (owner zero, id a salt). A tensor argument that is not a
 // handle is an inline tensor in the wire format. See docs/precompiles.md#calling-convention.
 import { MalformedEncodingError } from "../src/engine/errors.ts";
 import { HANDLE_KIND, type HandleKind } from "./errors.ts";
@@ -19,10 +20,13 @@ export function isHandle(bytes: Uint8Array): boolean {
 export function decodeHandle(bytes: Uint8Array): Handle {
   if (!isHandle(bytes)) throw new MalformedEncodingError("tensor handle", `expected ${REF_BYTES} bytes starting with "AREF"`);
   const kind = bytes[4]!;
-  if (kind !== HANDLE_KIND.scratch && kind !== HANDLE_KIND.persistent && kind !== HANDLE_KIND.namespace) {
+  if (kind !== HANDLE_KIND.scratch && kind !== HANDLE_KIND.persistent && kind !== HANDLE_KIND.namespace && kind !== HANDLE_KIND.seed) {
     throw new MalformedEncodingError("tensor handle", `unknown kind ${kind}`);
   }
-  return { kind: kind as HandleKind, owner: bytes.slice(5, 25), id: bytes.slice(25, 57) };
+  const owner = bytes.slice(5, 25);
+  // One encoding per seed: its owner field is unused and must be zero.
+  if (kind === HANDLE_KIND.seed && owner.some((b) => b !== 0)) throw new MalformedEncodingError("tensor handle", "a seed handle's owner must be zero");
+  return { kind: kind as HandleKind, owner, id: bytes.slice(25, 57) };
 }
 
 export function encodeHandle(kind: HandleKind, id: Uint8Array, owner: Uint8Array = new Uint8Array(20)): Uint8Array {
@@ -39,6 +43,11 @@ export function scratchHandle(slot: number): Uint8Array {
   const id = new Uint8Array(32);
   new DataView(id.buffer).setUint32(28, slot);
   return encodeHandle(HANDLE_KIND.scratch, id);
+}
+
+/** A seed handle for a caller-chosen 32-byte salt: resolves to the call's VRF-derived int32[8] seed. */
+export function seedHandle(salt: Uint8Array): Uint8Array {
+  return encodeHandle(HANDLE_KIND.seed, salt);
 }
 
 /** The scratch slot a handle names, or −1 when its id is beyond any possible slot. */

@@ -4,11 +4,11 @@
 // the block's size. build() computes the transactions and receipts roots in one pass over the
 // items (trie-root.ts) instead of 2n trie inserts, and seals the block with the transaction objects
 // already built instead of re-creating each one from its fields. It also drives the runtime hooks: startBlock → [epoch system call] →
-// (startTx → runTx → endTx)* → endBlock (anchor + next multiplier, inside the block's state) → build.
+// (startTx(tx hash) → runTx → endTx)* → endBlock (anchor + next multiplier, inside the block's state) → build.
 import { Block, createBlock, type HeaderData } from "@ethereumjs/block";
 import { Blob4844Tx, type TypedTransaction } from "@ethereumjs/tx";
 import { BlockBuilder, encodeReceipt, runTx, type BuildBlockOpts, type RunTxResult, type VM } from "@ethereumjs/vm";
-import { Address, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { Address, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft, toBytes } from "@ethereumjs/util";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace } from "./types.ts";
 import { AivmError } from "../engine/errors.ts";
 import { CONGESTION_ADDRESS } from "./genesis.ts";
@@ -101,7 +101,7 @@ export class AivmBlockBuilder extends BlockBuilder {
     const blockGasLimit = BigInt(self.headerData.gasLimit);
     if (!upstream && tx.gasLimit > blockGasLimit - this.gasUsed) throw new BlockGasExceededError(tx.gasLimit, blockGasLimit - this.gasUsed);
 
-    this.runtime.startTx(vm.evm);
+    this.runtime.startTx(vm.evm, tx.hash());
     let result: RunTxResult;
     try {
       if (upstream) {
@@ -166,7 +166,8 @@ export class AivmBlockBuilder extends BlockBuilder {
       const gasLimit = epochCallGas(capacity, multiplier, one);
       // Like EIP-4788/2935 system calls: the system account is left exactly as it was.
       const callerAccount = await state.getAccount(caller);
-      this.runtime.startTx(vm.evm);
+      // A system call has no transaction hash: its seed handles mix in zero bytes (docs/vrf.md).
+      this.runtime.startTx(vm.evm, undefined);
       let call: EpochSystemCall;
       try {
         const result = await vm.evm.runCall({ caller, to: scheduler, data: PROCESS_EPOCH, gasLimit, gasPrice: 0n, block: this.headerBlock });
@@ -229,13 +230,21 @@ export class AivmBlockBuilder extends BlockBuilder {
 
 /**
  * Starts a block on `vm`: like upstream `buildBlock`, plus `runtime.startBlock` (which reads the
- * multiplier in force from state) and, at an epoch boundary, the scheduler's system call.
+ * multiplier in force from state and writes the block's VRF) and, at an epoch boundary, the
+ * scheduler's system call.
  */
 export async function buildAivmBlock(vm: VM, runtime: AivmRuntime, opts: BuildBlockOpts): Promise<AivmBlockBuilder> {
   const builder = new AivmBlockBuilder(vm, opts, runtime);
   await builder.initState();
-  const header = (builder as unknown as BuilderInternals).headerData;
-  await runtime.startBlock(vm, BigInt(header.number), BigInt((header.timestamp as bigint | undefined) ?? 0n));
+  const internals = builder as unknown as BuilderInternals;
+  const header = internals.headerData;
+  // startBlock writes state (the VRF record): inside the block's checkpoint, so revert() undoes it.
+  // Under Prague initState has opened it already (EIP-4788/2935 system writes).
+  if (!internals.checkpointed) {
+    await vm.evm.journal.checkpoint();
+    internals.checkpointed = true;
+  }
+  await runtime.startBlock(vm, BigInt(header.number), BigInt((header.timestamp as bigint | undefined) ?? 0n), toBytes(header.parentHash!));
   await builder.runEpochSystemCalls();
   return builder;
 }

@@ -7,20 +7,24 @@ import { getContract } from "./solc.ts";
 import { AGENT_NAMESPACES_ADDRESS } from "./memory.ts";
 import { MULTIPLIER_ONE, initialMultiplier } from "../../precompiles/gas.ts";
 import { DEV_REGISTRY_GENESIS, DEV_SCHEDULER_GENESIS, registrySchedulerGenesis } from "./predeploys.ts";
+import { BLOCK_RANDOMNESS_ADDRESS, blockRandomnessGenesis, devVrfSecretKey, vrfPublicKeyOf } from "./block-randomness.ts";
 
 /** Block anchor system contract (contracts/system/BlockAnchor.sol). */
 export const BLOCK_ANCHOR_ADDRESS = "0x000000000000000000000000000000000000a110" as const;
 /** Congestion multiplier system contract (contracts/system/Congestion.sol). */
 export const CONGESTION_ADDRESS = "0x000000000000000000000000000000000000a111" as const;
-export { AGENT_NAMESPACES_ADDRESS };
+export { AGENT_NAMESPACES_ADDRESS, BLOCK_RANDOMNESS_ADDRESS };
 
-const SYSTEM_SOURCES = ["system/BlockAnchor.sol", "system/Congestion.sol", "system/AgentNamespaces.sol"] as const;
+const SYSTEM_SOURCES = ["system/BlockAnchor.sol", "system/Congestion.sol", "system/AgentNamespaces.sol", "system/BlockRandomness.sol"] as const;
 
 const slot = (n: number) => bytesToHex(setLengthLeft(Uint8Array.of(n), 32)) as `0x${string}`;
 const value = (v: bigint) => bytesToHex(setLengthLeft(bigIntToBytes(v), 32)) as `0x${string}`;
 
-/** The system accounts every AIVM genesis contains. */
-export function aivmGenesisAccounts(): GenesisAccount[] {
+/**
+ * The system accounts every AIVM genesis contains. `vrfPublicKey` is the block producer's VRF key
+ * (BlockRandomness at 0x…A113); by default the dev key of the default mnemonic.
+ */
+export function aivmGenesisAccounts(vrfPublicKey: Uint8Array = vrfPublicKeyOf(devVrfSecretKey())): GenesisAccount[] {
   const code = (name: string) => getContract(name, undefined, SYSTEM_SOURCES).deployedBytecode;
   return [
     { address: BLOCK_ANCHOR_ADDRESS, code: code("BlockAnchor") },
@@ -30,6 +34,7 @@ export function aivmGenesisAccounts(): GenesisAccount[] {
       storage: { [slot(0)]: value(initialMultiplier()), [slot(1)]: value(MULTIPLIER_ONE) },
     },
     { address: AGENT_NAMESPACES_ADDRESS, code: code("AgentNamespaces") },
+    blockRandomnessGenesis(code("BlockRandomness"), vrfPublicKey),
     // ModelRegistry (0x…A120) and AgentScheduler (0x…A121), initialised with the dev config.
     ...registrySchedulerGenesis(DEV_REGISTRY_GENESIS, { ...DEV_SCHEDULER_GENESIS, congestion: CONGESTION_ADDRESS }),
   ];

@@ -29,6 +29,7 @@ import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionF
 import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
+import { devVrfSecretKey } from "./block-randomness.ts";
 import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
 import { fromHexChecked, toHex } from "../../precompiles/hex.ts";
 
@@ -64,6 +65,11 @@ export interface DevNodeOptions {
    * or EthereumJS's pure-JS ones when the binding cannot load; `{}` forces the JS ones.
    */
   customCrypto?: CustomCrypto;
+  /**
+   * The block producer's 32-byte VRF secret key (hex), used when the runtime is loaded here
+   * (`runtime` undefined). Default: derived from `mnemonic` (docs/vrf.md).
+   */
+  vrfKey?: Hex;
 }
 
 export interface LogRecord {
@@ -226,7 +232,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
     const common = createChainCommon({ chainId, customCrypto: options.customCrypto });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
-    const runtime = options.runtime === undefined ? await loadDefaultRuntime() : options.runtime;
+    const runtime = options.runtime === undefined ? await loadDefaultRuntime(vrfSecretKeyOf(options)) : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
     const stateManager = new AivmStateManager({ common, trie, caches: new Caches() });
     const holder: { node?: DevNode } = {};
@@ -439,6 +445,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const block = this.pendingHeaderBlock(0n);
     await evm.journal.cleanup();
     await evm.journal.checkpoint();
+    await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
     for (const [address] of evm.precompiles.entries()) evm.journal.addAlwaysWarmAddress(address);
     evm.journal.addAlwaysWarmAddress(caller.toString());
     evm.journal.addAlwaysWarmAddress(request.to.toLowerCase());
@@ -543,6 +550,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const balance = (await this.callState.getAccount(createAddressFromString(from)))?.balance ?? 0n;
     if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot send ${request.value} wei.`);
     await this.callState.checkpoint();
+    await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
     this.runtime?.startTx(this.callVm.evm);
     let result: RunTxResult;
     let trace: AivmTxTrace;
@@ -1162,8 +1170,16 @@ export function decodeRecord(json: string): BlockRecord {
   ) as BlockRecord;
 }
 
+/** The VRF secret key a loaded runtime gets: `vrfKey`, or the one derived from the mnemonic. */
+function vrfSecretKeyOf(options: DevNodeOptions): Uint8Array {
+  if (options.vrfKey === undefined) return devVrfSecretKey(options.mnemonic ?? DEFAULT_MNEMONIC);
+  const key = fromHexChecked(options.vrfKey, "VRF key");
+  if (key.length !== 32) throw new NodeError(`The VRF key must be 32 bytes, got ${key.length}.`);
+  return key;
+}
+
 /** The AIVM runtime from src/chain/runtime.ts, when that module exists and exports a factory. */
-async function loadDefaultRuntime(): Promise<AivmRuntime | null> {
+async function loadDefaultRuntime(vrfSecretKey: Uint8Array): Promise<AivmRuntime | null> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(new URL("./runtime.ts", import.meta.url).href)) as Record<string, unknown>;
@@ -1173,6 +1189,6 @@ async function loadDefaultRuntime(): Promise<AivmRuntime | null> {
   }
   const factory = mod.createAivmRuntime;
   if (typeof factory !== "function") return null;
-  return (await (factory as () => AivmRuntime | Promise<AivmRuntime>)()) ?? null;
+  return (await (factory as (options: { vrfSecretKey: Uint8Array }) => AivmRuntime | Promise<AivmRuntime>)({ vrfSecretKey })) ?? null;
 }
 

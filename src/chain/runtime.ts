@@ -1,14 +1,17 @@
 // The AIVM runtime: one per chain. Owns the per-transaction tensor scratch memory and trace, learns
 // each precompile call's caller and static flag from the EVM's message events, journals scratch and
-// receipts with the call frames, and writes the block anchor and next multiplier at the end of a block.
-import { Address, bytesToBigInt, bigIntToBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+// receipts with the call frames, proves and writes the block's VRF at its start, and writes the block
+// anchor and next multiplier at the end of a block.
+import { Address, bytesToBigInt, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereumjs/evm";
+import type { StateManagerInterface } from "@ethereumjs/common";
 import { keccak256One } from "../commit/keccak.ts";
 import { concatBytes } from "@noble/hashes/utils.js";
 import type { AivmBlockAnchor, AivmOpReceipt, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
 import { ScratchMemory, type ScratchCheckpoint } from "./memory.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS, aivmGenesisAccounts } from "./genesis.ts";
+import { devVrfSecretKey, proveBlockVrf, vrfAlpha, vrfPublicKeyOf, writeBlockVrf, type BlockVrf } from "./block-randomness.ts";
 import { createAivmPrecompiles, isAivmPrecompile } from "../../precompiles/index.ts";
 import { receiptLeafOf, rootOfLeaves, type ReceiptInput } from "../../precompiles/commit.ts";
 import { MULTIPLIER_ONE, initialMultiplier, nextMultiplier } from "../../precompiles/gas.ts";
@@ -18,12 +21,16 @@ export interface PrecompileCallFrame {
   caller: Address;
   isStatic: boolean;
   depth: number;
+  /** How many AIVM precompile calls ran earlier in this transaction (reverted ones do not count). */
+  callIndex: number;
 }
 
 interface Frame extends PrecompileCallFrame {
   to: Address | undefined;
   scratch: ScratchCheckpoint;
   receipts: number;
+  /** The transaction's AIVM precompile call count before this frame. */
+  aivmCalls: number;
 }
 
 /** The state of the transaction (or eth_call) being executed. */
@@ -32,7 +39,15 @@ export class TxContext {
   readonly receipts: AivmOpReceipt[] = [];
   /** A top-level (depth 0) message has run in this context. */
   started = false;
-  constructor(limitBytes?: number) {
+  /** AIVM precompile calls so far, journaled with the frames like the receipts. */
+  aivmCalls = 0;
+  constructor(
+    limitBytes?: number,
+    /** The transaction's hash (zero bytes for eth_call and system calls): seed handles mix it in. */
+    readonly txHash: Uint8Array = new Uint8Array(32),
+    /** The 64-byte VRF output of the block the transaction runs in (the pending block for eth_call). */
+    readonly vrfOutput: Uint8Array = new Uint8Array(64),
+  ) {
     this.scratch = new ScratchMemory(limitBytes);
   }
 }
@@ -40,6 +55,8 @@ export class TxContext {
 export interface AivmRuntimeOptions {
   /** Per-transaction tensor memory budget; 512 MiB by default (tests lower it to exercise the cap). */
   txMemoryLimitBytes?: number;
+  /** The block producer's 32-byte VRF secret key; the dev key of the default mnemonic by default (docs/vrf.md). */
+  vrfSecretKey?: Uint8Array;
 }
 
 /** A sealed block's AIVM record: its anchor plus every transaction's trace, for proofs. */
@@ -58,6 +75,15 @@ function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] 
 const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
 
+/** Whether a message goes to an AIVM precompile; a byte check first, as this runs for every message. */
+function isAivmTarget(to: Address | undefined): boolean {
+  if (to === undefined) return false;
+  const b = to.bytes;
+  if (b[18] !== 0xa1) return false;
+  for (let i = 0; i < 18; i++) if (b[i] !== 0) return false;
+  return isAivmPrecompile(to.toString());
+}
+
 export class AivmRuntimeImpl implements AivmRuntime {
   readonly customPrecompiles: { address: string; function: PrecompileFunc }[];
   private readonly txMemoryLimitBytes: number | undefined;
@@ -70,14 +96,36 @@ export class AivmRuntimeImpl implements AivmRuntime {
   /** Multiplier in force (fixed point, MULTIPLIER_ONE = 1.0). */
   multiplier: bigint = initialMultiplier();
   readonly blocks = new Map<bigint, AivmBlockRecord>();
+  private readonly vrfSecretKey: Uint8Array;
+  /** The producer's VRF public key (BlockRandomness.publicKey()). */
+  readonly vrfPublicKey: Uint8Array;
+  /** The current block's VRF output beta (64 bytes), set at block start: what its seed handles derive from. */
+  blockVrfOutput: Uint8Array = new Uint8Array(64);
+  /** The current block's VRF evaluation (undefined before the first block). */
+  blockVrf: BlockVrf | undefined;
+  /** The pending block's VRF output, for eth_call and eth_estimateGas (set by prepareCall). */
+  private callVrfOutput: Uint8Array = new Uint8Array(64);
+  /** Between startBlock and endBlock: transactions use blockVrfOutput, calls callVrfOutput. */
+  private inBlock = false;
+  /** The last proof made: calls on the pending block and then its mining share one (a proof costs milliseconds). */
+  private lastVrf: { key: string; vrf: BlockVrf } | undefined;
 
   constructor(options: AivmRuntimeOptions = {}) {
     this.txMemoryLimitBytes = options.txMemoryLimitBytes;
+    this.vrfSecretKey = Uint8Array.from(options.vrfSecretKey ?? devVrfSecretKey());
+    this.vrfPublicKey = vrfPublicKeyOf(this.vrfSecretKey);
     this.customPrecompiles = createAivmPrecompiles(this);
   }
 
   genesisAccounts(): GenesisAccount[] {
-    return aivmGenesisAccounts();
+    return aivmGenesisAccounts(this.vrfPublicKey);
+  }
+
+  /** Block `blockNumber`'s VRF over `parentHash`, with this runtime's key (memoised for the last input). */
+  blockVrfFor(parentHash: Uint8Array, blockNumber: bigint): BlockVrf {
+    const key = bytesToHex(vrfAlpha(parentHash, blockNumber));
+    if (this.lastVrf?.key !== key) this.lastVrf = { key, vrf: proveBlockVrf(this.vrfSecretKey, parentHash, blockNumber) };
+    return this.lastVrf.vrf;
   }
 
   attach(vm: VM): void {
@@ -101,13 +149,18 @@ export class AivmRuntimeImpl implements AivmRuntime {
       this.currentTx().started = true;
     }
     const tx = this.currentTx();
+    const aivmCalls = tx.aivmCalls;
+    // A call to an AIVM precompile takes the next call index; a failed one gives it back (onAfterMessage).
+    if (isAivmTarget(message.to)) tx.aivmCalls++;
     this.frames.push({
       caller: message.caller,
       to: message.to,
       isStatic: message.isStatic,
       depth: message.depth,
+      callIndex: aivmCalls,
       scratch: tx.scratch.checkpoint(),
       receipts: tx.receipts.length,
+      aivmCalls,
     });
   }
 
@@ -117,18 +170,23 @@ export class AivmRuntimeImpl implements AivmRuntime {
     // A reverted frame takes its scratch slots and receipts with it, like the state journal.
     this.tx.scratch.rollback(frame.scratch);
     this.tx.receipts.length = frame.receipts;
+    this.tx.aivmCalls = frame.aivmCalls;
   }
 
   /** The frame of the precompile call being executed (the top of the stack). */
   currentFrame(): PrecompileCallFrame {
     const top = this.frames[this.frames.length - 1];
-    if (top === undefined) return { caller: new Address(new Uint8Array(20)), isStatic: false, depth: 0 };
+    if (top === undefined) return { caller: new Address(new Uint8Array(20)), isStatic: false, depth: 0, callIndex: 0 };
     return top;
   }
 
   currentTx(): TxContext {
-    if (!this.tx) this.tx = new TxContext(this.txMemoryLimitBytes);
+    if (!this.tx) this.tx = this.newTx(undefined);
     return this.tx;
+  }
+
+  private newTx(txHash: Uint8Array | undefined): TxContext {
+    return new TxContext(this.txMemoryLimitBytes, txHash, this.inBlock ? this.blockVrfOutput : this.callVrfOutput);
   }
 
   /** Appends a receipt to the current transaction's trace and returns it. */
@@ -144,17 +202,36 @@ export class AivmRuntimeImpl implements AivmRuntime {
     return { root: rootOfLeaves(receipts.map((r) => r.leaf)), count: receipts.length };
   }
 
-  async startBlock(vm: VM, blockNumber: bigint, _timestamp: bigint): Promise<void> {
+  async startBlock(vm: VM, blockNumber: bigint, _timestamp: bigint, parentHash: Uint8Array = new Uint8Array(32)): Promise<void> {
     this.blockNumber = blockNumber;
     this.blockLeaves = [];
     this.blockTraces = [];
     this.blockFlops = 0n;
     const stored = bytesToBigInt(await vm.stateManager.getStorage(new Address(hexToBytes(CONGESTION_ADDRESS)), slotN(0)));
     this.multiplier = stored === 0n ? initialMultiplier() : stored;
+    // Proved and written before any transaction, so the block's own transactions can use it.
+    const vrf = this.blockVrfFor(parentHash, blockNumber);
+    await writeBlockVrf(vm.stateManager, vrf);
+    this.blockVrf = vrf;
+    this.blockVrfOutput = vrf.beta;
+    this.inBlock = true;
   }
 
-  startTx(_evm?: EVMInterface): void {
-    this.tx = new TxContext(this.txMemoryLimitBytes);
+  /**
+   * Before an eth_call or eth_estimateGas, inside the call's checkpoint: writes the pending block's
+   * VRF record into the call's state (so contracts read it as a transaction would) and makes its
+   * output the one seed handles use.
+   */
+  async prepareCall(state: StateManagerInterface, blockNumber: bigint, parentHash: Uint8Array): Promise<void> {
+    const vrf = this.blockVrfFor(parentHash, blockNumber);
+    await writeBlockVrf(state, vrf);
+    this.callVrfOutput = vrf.beta;
+    // A block whose building failed never reached endBlock.
+    this.inBlock = false;
+  }
+
+  startTx(_evm?: EVMInterface, txHash?: Uint8Array): void {
+    this.tx = this.newTx(txHash);
     this.frames = [];
   }
 
@@ -195,6 +272,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
     await state.putStorage(congestion, slotN(2), word(blockNumber));
     this.blocks.set(blockNumber, { anchor, leaves: this.blockLeaves, traces: this.blockTraces });
     this.multiplier = next;
+    this.inBlock = false;
     this.blockLeaves = [];
     this.blockTraces = [];
     this.blockFlops = 0n;

@@ -3,6 +3,7 @@
 // (src/chain/node.ts) drives it. Keep this file small: it is the contract both sides build against.
 import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface } from "@ethereumjs/evm";
+import type { StateManagerInterface } from "@ethereumjs/common";
 
 /** One account to place in genesis: a system contract or a predeploy. */
 export interface GenesisAccount {
@@ -52,7 +53,7 @@ export interface AivmBlockAnchor {
 /**
  * The AIVM runtime. One instance per chain. The node calls the hooks in this order for a block:
  *   startBlock → (startTx → runTx → endTx)* → endBlock → seal
- * and for eth_call / eth_estimateGas: startTx → runCall → endTx(discard = true).
+ * and for eth_call / eth_estimateGas: [prepareCall] → startTx → runCall → endTx(discard = true).
  */
 export interface AivmRuntime {
   /** For createVM({ evmOpts: { customPrecompiles } }). */
@@ -61,10 +62,22 @@ export interface AivmRuntime {
   genesisAccounts(): GenesisAccount[];
   /** Once, after the VM exists: subscribes to the EVM's message events to learn callers. */
   attach(vm: VM): void;
-  /** Before the first transaction of a block. Reads the multiplier in force from state. */
-  startBlock(vm: VM, blockNumber: bigint, timestamp: bigint): Promise<void>;
-  /** Before each transaction or call: fresh scratch memory and an empty trace. */
-  startTx(evm?: EVMInterface): void;
+  /**
+   * Before the first transaction of a block. Reads the multiplier in force from state, and proves
+   * and writes the block's VRF over `parentHash` (docs/vrf.md; zero bytes when omitted, for test
+   * harnesses without a chain of blocks).
+   */
+  startBlock(vm: VM, blockNumber: bigint, timestamp: bigint, parentHash?: Uint8Array): Promise<void>;
+  /**
+   * Before each transaction or call: fresh scratch memory and an empty trace. `txHash` is the
+   * transaction's hash (seed handles mix it in); calls and system calls pass none (zero bytes).
+   */
+  startTx(evm?: EVMInterface, txHash?: Uint8Array): void;
+  /**
+   * Before an eth_call / eth_estimateGas, inside its checkpoint on `state`: the block-start writes of
+   * the pending block `blockNumber` (its VRF record), so the call sees what a transaction would.
+   */
+  prepareCall?(state: StateManagerInterface, blockNumber: bigint, parentHash: Uint8Array): Promise<void>;
   /** After each transaction or call. `discard` drops its receipts (calls, failed estimates). */
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace;
   /** After the last transaction, before sealing: writes the anchor and the next multiplier to state. */

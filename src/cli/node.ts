@@ -13,6 +13,8 @@ export interface NodeCommandOptions {
   blockTime?: number;
   db?: string;
   mnemonic: string;
+  /** The block producer's VRF secret key (hex, 32 bytes); default: derived from the mnemonic. */
+  vrfKey?: `0x${string}`;
   demo: boolean;
   quiet?: boolean;
 }
@@ -33,6 +35,7 @@ export function nodeCommand(): Command {
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
     .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
     .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
+    .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
     .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
     .option("-q, --quiet", "print only the listening line", false)
     .action(async (options: NodeCommandOptions) => {
@@ -47,6 +50,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     blockTime: options.blockTime,
     dbPath: options.db,
     mnemonic: options.mnemonic,
+    vrfKey: options.vrfKey,
   });
   const { node } = server;
   // Without this, a transaction dropped at block building (automine off) would vanish silently.

@@ -6,6 +6,7 @@ import { keccak256One } from "../commit/keccak.ts";
 import type { DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { getBlob } from "../chain/memory.ts";
+import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
 import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from "./errors.ts";
 import { FilterRegistry } from "./filters.ts";
 import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
@@ -402,6 +403,22 @@ export function createMethodTable(node: DevNode): MethodTable {
       else throw new InvalidParamsError("Invalid handle: expected a 32-byte content id or a 57-byte persistent AREF handle.");
       const blob = await node.readState(blockRef(tag, node), (sm) => getBlob(sm, id));
       return blob === undefined ? null : { id: bytesToHex(id), size: blob.length, data: bytesToHex(blob) };
+    },
+    aivm_getVrf: async (params) => {
+      const [tag] = p(params, 1, 1, "aivm_getVrf");
+      const mined = blockByRef(tag);
+      // Genesis has no VRF: the first proof is block 1's, over the genesis hash.
+      if (!mined || mined.block.header.number === 0n) return null;
+      const n = mined.block.header.number;
+      const stored = await node.readState(n, async (sm) => ({ vrf: await readBlockVrf(sm, n), publicKey: await readVrfPublicKey(sm) }));
+      if (!stored.vrf) return null;
+      return {
+        blockNumber: q(n),
+        alpha: bytesToHex(vrfAlpha(mined.block.header.parentHash, n)),
+        pi: bytesToHex(stored.vrf.pi),
+        beta: bytesToHex(stored.vrf.beta),
+        publicKey: bytesToHex(stored.publicKey),
+      };
     },
     aivm_congestion: async () => {
       const next = BigInt(await node.getStorageAt(CONGESTION_ADDRESS, "0x0"));

@@ -5,8 +5,9 @@ import { getCongestion } from "./actions/getCongestion.ts";
 import { getReceiptProof } from "./actions/getReceiptProof.ts";
 import { getReceipts } from "./actions/getReceipts.ts";
 import { getTensor } from "./actions/getTensor.ts";
+import { getVrf } from "./actions/getVrf.ts";
 import { quote } from "./actions/quote.ts";
-import type { BlockAnchor, Congestion, QuoteCallParameters, QuoteProgramParameters, QuoteResult, ReceiptProof, StoredTensor, TxReceipts } from "./types.ts";
+import type { BlockAnchor, BlockVrf, Congestion, QuoteCallParameters, QuoteProgramParameters, QuoteResult, ReceiptProof, StoredTensor, TxReceipts } from "./types.ts";
 
 // A type alias (not an interface) so it has the implicit index signature client.extend() requires.
 export type AivmActions = {
@@ -22,6 +23,8 @@ export type AivmActions = {
   getTensor(parameters: { handle: Hex }): Promise<StoredTensor | null>;
   /** The congestion multiplier. */
   getCongestion(): Promise<Congestion>;
+  /** A block's VRF proof and output (latest when omitted; null for genesis). */
+  getVrf(parameters?: { blockNumber?: bigint }): Promise<BlockVrf | null>;
 };
 
 export function aivmActions() {
@@ -34,5 +37,6 @@ export function aivmActions() {
     getReceiptProof: (parameters) => getReceiptProof(client, parameters),
     getTensor: (parameters) => getTensor(client, parameters),
     getCongestion: () => getCongestion(client),
+    getVrf: (parameters) => getVrf(client, parameters),
   });
 }

@@ -7,4 +7,5 @@ export { getAnchor } from "./actions/getAnchor.ts";
 export { getReceiptProof } from "./actions/getReceiptProof.ts";
 export { getTensor } from "./actions/getTensor.ts";
 export { getCongestion } from "./actions/getCongestion.ts";
+export { getVrf } from "./actions/getVrf.ts";
 export type * from "./types.ts";

@@ -93,6 +93,19 @@ export interface Congestion {
   lastBlockFlops: bigint;
 }
 
+/** A block's VRF (ECVRF-EDWARDS25519-SHA512-TAI, RFC 9381) as aivm_getVrf returns it (docs/vrf.md). */
+export interface BlockVrf {
+  blockNumber: bigint;
+  /** parentHash ‖ uint64 big-endian blockNumber (40 bytes). */
+  alpha: Hex;
+  /** 80-byte proof. */
+  pi: Hex;
+  /** 64-byte output; BlockRandomness.vrfOutput(blockNumber) is its keccak256. */
+  beta: Hex;
+  /** The producer's 32-byte public key. */
+  publicKey: Hex;
+}
+
 export const parseOpReceipt = (r: RpcOpReceipt): OpReceipt => ({ ...r, gasUsed: BigInt(r.gasUsed), flops: BigInt(r.flops) });
 
 /** The JSON-RPC schema of the aivm_* methods, for viem's typed `client.request`. */
@@ -107,4 +120,5 @@ export type AivmRpcSchema = [
   },
   { Method: "aivm_getTensor"; Parameters: [Hex]; ReturnType: StoredTensor | null },
   { Method: "aivm_congestion"; Parameters: []; ReturnType: { blockNumber: Hex; multiplier: Hex | null; nextMultiplier: Hex | null; lastBlockFlops: Hex } },
+  { Method: "aivm_getVrf"; Parameters: [Hex | "latest"]; ReturnType: { blockNumber: Hex; alpha: Hex; pi: Hex; beta: Hex; publicKey: Hex } | null },
 ];
