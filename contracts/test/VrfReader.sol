@@ -24,6 +24,34 @@ contract VrfReader {
         lastOutput = output;
     }
 
+    /// @notice A seed loaded in a frame that then reverted, carried out in the revert data.
+    error Loaded(bytes seed);
+
+    /// @notice A failed precompile call and a reverted frame that loaded a seed, then a seed load:
+    ///         neither counts as an earlier call, so all three see call index 0.
+    /// @return inReverted The seed the reverted frame loaded.
+    /// @return afterwards The seed loaded after both.
+    function sampleAfterFailures(bytes32 salt) external returns (bytes memory inReverted, bytes memory afterwards) {
+        (bool ok,) = address(0xA104).staticcall(hex"00");
+        require(!ok, "malformed TLOAD input succeeded");
+        try this.loadAndRevert(salt) {}
+        catch (bytes memory reason) {
+            assembly {
+                // Skip the 4-byte selector: what follows is abi.encode(bytes).
+                mstore(add(reason, 4), sub(mload(reason), 4))
+                reason := add(reason, 4)
+            }
+            inReverted = abi.decode(reason, (bytes));
+        }
+        afterwards = AIVM.load(AIVM.seedRef(salt), 0);
+        firstSeed = keccak256(afterwards);
+    }
+
+    /// @notice Loads `seedRef(salt)` and reverts with it.
+    function loadAndRevert(bytes32 salt) external view {
+        revert Loaded(AIVM.load(AIVM.seedRef(salt), 0));
+    }
+
     /// @notice Loads `seedRef(salt)` twice: the two calls have call indices n and n + 1.
     /// @return first The first seed tensor (int32[8], wire format).
     /// @return second The second.

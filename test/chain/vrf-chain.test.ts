@@ -21,6 +21,8 @@ import {
 import { vrfVerify } from "../../src/commit/vrf.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { seedBytes, seedTensor } from "../../precompiles/seed.ts";
+import { decodeHandle, seedHandle } from "../../precompiles/handles.ts";
+import { MalformedEncodingError } from "../../src/engine/errors.ts";
 import { verifyBlockVrf } from "../../src/cli/vrf.ts";
 
 const reader = getContract("VrfReader", undefined, ["test/VrfReader.sol"]);
@@ -199,6 +201,44 @@ describe("seed handles", () => {
     } finally {
       await node.close();
     }
+  });
+
+  it("a failed precompile call and a reverted frame do not take a call index", async () => {
+    const node = await DevNode.create();
+    try {
+      const dev = node.accounts[0]!.address;
+      const address = node.transaction(await node.sendTransaction({ from: dev, data: reader.bytecode }))!.record.contractAddress!;
+      const data = encodeFunctionData({ abi: reader.abi, functionName: "sampleAfterFailures", args: [saltA] });
+      const pending = proveBlockVrf(devVrfSecretKey(), node.head.hash(), node.headNumber + 1n);
+      const [inReverted, afterwards] = decodeFunctionResult({ abi: reader.abi, functionName: "sampleAfterFailures", data: (await node.call({ to: address, data })).returnData }) as [Hex, Hex];
+      const index0 = expectedSeed(pending.beta, ZERO32, 0, saltA);
+      assert.equal(inReverted, index0);
+      assert.equal(afterwards, index0);
+      // In a transaction too, with its hash.
+      const hash = await node.sendTransaction({ from: dev, to: address, data, gas: 1_000_000n });
+      const beta = (await storedVrf(node, node.headNumber)).vrf!.beta;
+      const first = (await node.call({ to: address, data: encodeFunctionData({ abi: reader.abi, functionName: "firstSeed" }) })).returnData;
+      assert.equal(first, keccak256(expectedSeed(beta, hexToBytes(hash), 0, saltA)));
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("handle encoding: kind 4, owner zero, the salt as id; the seed's words are big-endian int32", () => {
+    const salt = hexToBytes(saltB);
+    const handle = seedHandle(salt);
+    assert.equal(bytesToHex(handle), `0x4152454604${"00".repeat(20)}${saltB.slice(2)}`);
+    assert.deepEqual(decodeHandle(handle), { kind: 4, owner: new Uint8Array(20), id: salt });
+    const withOwner = Uint8Array.from(handle);
+    withOwner[24] = 1;
+    assert.throws(() => decodeHandle(withOwner), MalformedEncodingError);
+    const words = seedTensor(hexToBytes(`0x80000000ffffffff00000001${"7fffffff".repeat(5)}`));
+    assert.deepEqual([words.dtype, words.shape, [...words.data]], ["int32", [8], [-(2 ** 31), -1, 1, ...Array(5).fill(2 ** 31 - 1)]]);
+    // The derivation pinned against an independent keccak of the same bytes.
+    const beta = new Uint8Array(64).fill(3);
+    const txHash = new Uint8Array(32).fill(4);
+    const preimage = new Uint8Array([...new TextEncoder().encode("AIVM.seed"), ...beta, ...txHash, 0, 0, 1, 2, ...salt]);
+    assert.equal(bytesToHex(seedBytes(beta, txHash, 0x0102, salt)), keccak256(preimage));
   });
 
   it("in eth_call derive from the pending block's output and a zero tx hash", async () => {
