@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { AivmError, DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
-import { ceilLog2, readSampleConfig, sampleDraw, temperatureDistance, topKRowHeap, topKRowSort } from "../../src/engine/ops/select.ts";
+import { ceilLog2, readSampleConfig, sampleDraw, temperatureDistance, topKRowHeap, topKRowRadix, topKRowSort } from "../../src/engine/ops/select.ts";
 import { getOp, OP_CODES } from "../../src/engine/registry.ts";
 import { DTYPE_MAX, DTYPE_MIN, tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import { decodeProgram, encodeProgram, type Program } from "../../src/codec/program.ts";
@@ -45,7 +45,7 @@ describe("top_k", () => {
     }
   });
 
-  it("heap and full-sort selection agree with the oracle on random rows, both orders, all dtypes", () => {
+  it("heap, radix and comparison-sort selection agree with the oracle on random rows, both orders, all dtypes", () => {
     const r = prng(33);
     for (let trial = 0; trial < 600; trial++) {
       const dtype = r.pick<DType>(["int8", "int16", "int32"]);
@@ -55,16 +55,29 @@ describe("top_k", () => {
       const span = r.pick([3, 100, DTYPE_MAX[dtype]]);
       const row = Array.from({ length: n }, () => r.int(Math.max(DTYPE_MIN[dtype], -span), Math.min(DTYPE_MAX[dtype], span)));
       const largest = r.int(0, 1) === 1;
-      const heap = new Int32Array(k);
-      const sorted = new Int32Array(k);
-      topKRowHeap(row, 0, n, k, largest, heap);
-      topKRowSort(row, 0, n, k, largest, sorted);
       const want = oracleTopK(row, k, largest);
-      assert.deepEqual([...heap], want, `heap n=${n} k=${k}`);
-      assert.deepEqual([...sorted], want, `sort n=${n} k=${k}`);
+      for (const [name, select] of [["heap", topKRowHeap], ["radix", topKRowRadix], ["sort", topKRowSort]] as const) {
+        const got = new Int32Array(k);
+        select(row, 0, n, k, largest, got);
+        assert.deepEqual([...got], want, `${name} n=${n} k=${k}`);
+      }
       const [values, indices] = topK.run([tensor(dtype, [1, n], row)], { k, largest: largest ? 1 : 0 });
       assert.deepEqual([...indices!.data], want);
       assert.deepEqual([...values!.data], want.map((i) => row[i]!));
+    }
+  });
+
+  it("selects across the full int32 range (keys of 32 bits) on every path", () => {
+    const row = [-2147483648, 2147483647, 0, -2147483648, 2147483647, 5, -1, 1];
+    for (const largest of [true, false]) {
+      for (const k of [1, 3, 8]) {
+        const want = oracleTopK(row, k, largest);
+        for (const select of [topKRowHeap, topKRowRadix, topKRowSort]) {
+          const got = new Int32Array(k);
+          select(row, 0, row.length, k, largest, got);
+          assert.deepEqual([...got], want, `${select.name} k=${k} largest=${largest}`);
+        }
+      }
     }
   });
 

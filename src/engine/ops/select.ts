@@ -100,7 +100,7 @@ export function topKRowHeap(data: ArrayLike<number>, base: number, n: number, k:
   }
 }
 
-/** The readable reference: a stable sort of the whole row, first k positions. */
+/** The readable reference (tests): a stable comparison sort of the whole row, first k positions. */
 export function topKRowSort(data: ArrayLike<number>, base: number, n: number, k: number, largest: boolean, out: Int32Array): void {
   const sign = largest ? 1 : -1;
   const order = Array.from({ length: n }, (_, i) => i);
@@ -108,7 +108,41 @@ export function topKRowSort(data: ArrayLike<number>, base: number, n: number, k:
   for (let j = 0; j < k; j++) out[j] = order[j]!;
 }
 
-/** The heap wins when k is small against the row; with k near n a plain sort is as good. */
+/**
+ * The same order by a stable LSD radix sort of the row (8-bit digits) on the key "distance from the
+ * row's best value", which fits 32 bits: O(n) per pass, only as many passes as the row's value range
+ * needs. Positions start ascending, so equal values keep the lower position first.
+ */
+export function topKRowRadix(data: ArrayLike<number>, base: number, n: number, k: number, largest: boolean, out: Int32Array): void {
+  let lo = data[base]!;
+  let hi = lo;
+  for (let i = 1; i < n; i++) {
+    const x = data[base + i]!;
+    if (x < lo) lo = x;
+    else if (x > hi) hi = x;
+  }
+  const keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) keys[i] = largest ? hi - data[base + i]! : data[base + i]! - lo;
+  let src = new Int32Array(n);
+  let dst = new Int32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  const buckets = new Int32Array(256);
+  // Keys are below hi − lo + 1 ≤ 2^32: digits at or above its bit length are all 0.
+  for (let shift = 0; shift < 32 && hi - lo >= 2 ** shift; shift += 8) {
+    buckets.fill(0);
+    for (let j = 0; j < n; j++) buckets[(keys[src[j]!]! >>> shift) & 255]!++;
+    for (let b = 0, at = 0; b < 256; b++) {
+      const c = buckets[b]!;
+      buckets[b] = at;
+      at += c;
+    }
+    for (let j = 0; j < n; j++) dst[buckets[(keys[src[j]!]! >>> shift) & 255]!++] = src[j]!;
+    [src, dst] = [dst, src];
+  }
+  for (let j = 0; j < k; j++) out[j] = src[j]!;
+}
+
+/** The heap wins when k is small against the row; otherwise the radix sort of the whole row. */
 const HEAP_MAX_K_FRACTION = 8;
 
 const topK: OpDef = {
@@ -134,7 +168,7 @@ const topK: OpDef = {
     const values = allocate(p.x.dtype, rows * p.k);
     const indices = new Int32Array(rows * p.k);
     const pos = new Int32Array(p.k);
-    const select = p.k * HEAP_MAX_K_FRACTION <= p.n ? topKRowHeap : topKRowSort;
+    const select = p.k * HEAP_MAX_K_FRACTION <= p.n ? topKRowHeap : topKRowRadix;
     for (let r = 0; r < rows; r++) {
       const base = r * p.n;
       select(data, base, p.n, p.k, p.largest, pos);
