@@ -1,7 +1,8 @@
 // The language-model demo: stores the committed decoder's weight shards, its two step programs and
 // the empty KV cache with TSTORE, then deploys StoryTeller over them. `npm start` runs it after the
 // other demos; bench/lm.ts and the tests deploy the same way.
-import { encodeDeployData, hexToBytes, type Abi, type Hex } from "viem";
+import { bytesToHex, encodeDeployData, getContractAddress, hexToBytes, type Abi, type Hex } from "viem";
+import { shardManifestBlob } from "../../precompiles/shards.ts";
 import { connect, tstore, type ChainConnection } from "../model/chain.ts";
 import { TSTORE_PERSISTENT, TSTORE_PROGRAM, TSTORE_SHARDED } from "../model/deploy.ts";
 import { packLm, type LmPackage } from "../model/lm-package.ts";
@@ -10,6 +11,8 @@ import { createAivmProvider } from "../rpc/provider.ts";
 import type { DevNode } from "./node.ts";
 import { TransactionRejectedError } from "./node-errors.ts";
 import { getContract } from "./solc.ts";
+import { STORE_CODE_PREFIX, storeAddressOf } from "./memory.ts";
+import type { GenesisAccount } from "./types.ts";
 
 export interface LmDeployStats {
   transactions: number;
@@ -73,12 +76,47 @@ export async function deployStoryTeller(node: DevNode, dir: string = LM_DIR, onP
   const { pkg } = packLm(dir);
   const conn = await nodeConnection(node);
   const deploy = await uploadLm(conn, pkg, onProgress);
+  return { address: await deployStoryTellerContract(node, pkg), abi: storyTellerContract().abi, pkg, deploy };
+}
+
+/** Dev account that deploys StoryTeller on the demo chain, at nonce 0: the contract's address is fixed. */
+export const STORY_TELLER_DEPLOYER_INDEX = 3;
+
+/**
+ * The package's blobs as genesis accounts, each with exactly the code TSTORE writes (0xFE ‖ blob):
+ * the demo chain starts with the model stored instead of replaying its upload transactions.
+ * `uploadLm` is the transaction path; bench:lm reports what it costs.
+ */
+export function lmGenesisAccounts(pkg: LmPackage): GenesisAccount[] {
+  const account = (id: Hex, blob: Uint8Array): GenesisAccount => {
+    const code = new Uint8Array(blob.length + 1);
+    code[0] = STORE_CODE_PREFIX;
+    code.set(blob, 1);
+    return { address: storeAddressOf(hexToBytes(id)).toString() as Hex, code: bytesToHex(code) };
+  };
+  return [
+    ...pkg.shards.map((s) => account(s.id, hexToBytes(s.tensor))),
+    ...pkg.manifests.map((m) => account(m.id, shardManifestBlob(hexToBytes(m.data)))),
+    account(pkg.programs.prefill.id, hexToBytes(pkg.programs.prefill.program)),
+    account(pkg.programs.step.id, hexToBytes(pkg.programs.step.program)),
+    account(pkg.emptyCache.id, hexToBytes(pkg.emptyCache.tensor)),
+  ];
+}
+
+/** Deploys StoryTeller over a package already in the store (genesis or uploadLm), from the demo deployer. */
+export async function deployStoryTellerContract(node: DevNode, pkg: LmPackage): Promise<Hex> {
   const compiled = storyTellerContract();
   const args = [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_seq)] as const;
   const data = encodeDeployData({ abi: compiled.abi, bytecode: compiled.bytecode, args });
-  const hash = await node.sendTransaction({ from: node.accounts[0]!.address, data });
+  const from = node.accounts[STORY_TELLER_DEPLOYER_INDEX]!.address;
+  const hash = await node.sendTransaction({ from, data });
   if (!node.automine) await node.mine();
   const found = node.transaction(hash);
   if (!found?.record.contractAddress || found.record.status !== 1) throw new TransactionRejectedError("Deploying the StoryTeller contract failed.");
-  return { address: found.record.contractAddress, abi: compiled.abi, pkg, deploy };
+  return found.record.contractAddress;
+}
+
+/** Where the demo chain's StoryTeller lives (the deployer's first contract). */
+export function demoStoryTellerAddress(node: DevNode): Hex {
+  return getContractAddress({ from: node.accounts[STORY_TELLER_DEPLOYER_INDEX]!.address, nonce: 0n });
 }

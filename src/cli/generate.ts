@@ -31,8 +31,9 @@ export function seedTensor(seed: Hex): Tensor {
 export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | "storyTeller" | "chunk">, onToken: (t: number) => void): number[] {
   const files = loadLmFiles(dir);
   const lm = compileLm(files.config, files.weights, files.calibration);
-  const prompt = encodeText(o.prompt);
-  if (prompt.length === 0) throw new InvalidArgumentError("The prompt is empty.");
+  if (o.prompt.length === 0) throw new InvalidArgumentError("The prompt is empty.");
+  // Every text starts with BOS, as in training.
+  const prompt = [BOS, ...encodeText(o.prompt)];
   if (prompt.length + o.maxTokens > lm.config.max_seq) {
     throw new InvalidArgumentError(`Prompt (${prompt.length} tokens) plus ${o.maxTokens} new tokens exceed the model's context of ${lm.config.max_seq}.`);
   }
@@ -40,7 +41,7 @@ export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | 
   const noHandles = () => {
     throw new Error("in-process programs carry their weights inline");
   };
-  const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, o, BOS), prompt.map((t) => [tensor("int32", [1], [t])]), noHandles);
+  const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, o), prompt.map((t) => [tensor("int32", [1], [t])]), noHandles);
   const step = lm.build({ token: "state", emit: "token" });
   let state = pre.state;
   const tokens: number[] = [];

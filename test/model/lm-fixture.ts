@@ -1,5 +1,6 @@
 // A small random llama decoder for tests: same architecture as models/lm, seeded weights.
-import type { FloatWeight, LmConfig, LmWeights } from "../../src/model/lm.ts";
+import { compileLm, type CompiledLm, type FloatWeight, type LmConfig, type LmWeights } from "../../src/model/lm.ts";
+import { FloatDecoder, emptyCalibration } from "../../src/model/lm-float.ts";
 import { rng } from "../xorshift.ts";
 
 export const TINY_CONFIG: LmConfig = {
@@ -40,4 +41,20 @@ export function tinyWeights(seed = 7, config: LmConfig = TINY_CONFIG): LmWeights
     })),
     finalNorm: norm(d),
   };
+}
+
+/** A deterministic token sequence of `length` bytes, one per `k`. */
+export function tokenSequence(k: number, length = TINY_CONFIG.max_seq): number[] {
+  return Array.from({ length }, (_, t) => (t * 7919 + k * 104729 + 13) % 256);
+}
+
+/** The tiny model compiled with activation maxima from the float reference on six sequences. */
+export function tinyLm(): CompiledLm {
+  const weights = tinyWeights();
+  const cal = emptyCalibration(TINY_CONFIG.n_layers);
+  for (let s = 0; s < 6; s++) {
+    const d = new FloatDecoder(TINY_CONFIG, weights, cal);
+    for (const t of tokenSequence(s)) d.step(t);
+  }
+  return compileLm(TINY_CONFIG, weights, cal);
 }

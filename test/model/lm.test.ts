@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { runProgram, runStream } from "../../src/codec/program-run.ts";
 import { encodeProgram } from "../../src/codec/program.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
-import { compileLm, initialState, samplerTensor, type CompiledLm } from "../../src/model/lm.ts";
-import { FloatDecoder, emptyCalibration } from "../../src/model/lm-float.ts";
-import { TINY_CONFIG, tinyWeights } from "./lm-fixture.ts";
+import { initialState, samplerTensor } from "../../src/model/lm.ts";
+import { FloatDecoder } from "../../src/model/lm-float.ts";
+import { TINY_CONFIG, tinyLm, tinyWeights, tokenSequence as sequence } from "./lm-fixture.ts";
 
 const config = TINY_CONFIG;
 const weights = tinyWeights();
@@ -17,18 +17,7 @@ const noHandles = () => {
 };
 const tok = (t: number) => [tensor("int32", [1], [t])];
 const seedOf = (s: number) => tensor("int32", [8], [s, 2, 3, 4, 5, 6, 7, 8]);
-/** A deterministic token sequence of the context's length. */
-const sequence = (k: number) => Array.from({ length: config.max_seq }, (_, t) => (t * 7919 + k * 104729 + 13) % 256);
-
-function calibrated(): CompiledLm {
-  const cal = emptyCalibration(config.n_layers);
-  for (let s = 0; s < 6; s++) {
-    const d = new FloatDecoder(config, weights, cal);
-    for (const t of sequence(s)) d.step(t);
-  }
-  return compileLm(config, weights, cal);
-}
-const lm = calibrated();
+const lm = tinyLm();
 
 function generateTokens(prompt: readonly number[], n: number, seed: Tensor, sampler = {}): number[] {
   const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, sampler), prompt.map(tok), noHandles);

@@ -66,8 +66,9 @@ export async function generate(client: Client, p: GenerateParameters): Promise<G
     read("layers"),
     read("maxContext"),
   ]);
-  const prompt = [...new TextEncoder().encode(p.prompt)];
-  if (prompt.length === 0) throw new Error("The prompt is empty.");
+  if (p.prompt.length === 0) throw new Error("The prompt is empty.");
+  // Every text starts with BOS, as in training.
+  const prompt = [BOS, ...new TextEncoder().encode(p.prompt)];
   if (!Number.isInteger(p.maxTokens) || p.maxTokens < 1) throw new Error("maxTokens must be a positive integer.");
   if (prompt.length + p.maxTokens > Number(maxContext)) {
     throw new Error(`Prompt (${prompt.length} tokens) plus ${p.maxTokens} new tokens exceed the model's context of ${maxContext}.`);

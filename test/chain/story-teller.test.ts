@@ -1,0 +1,120 @@
+// StoryTeller on a dev node with a small llama decoder: the on-chain generation equals the
+// in-process one (greedy and sampled), the viem action equals the contract's view, a transaction's
+// per-token commits recompute off-chain, and bad requests get their custom errors.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeEventLog, encodeDeployData, encodeFunctionData, keccak256, toHex, type Abi, type Hex } from "viem";
+import { runProgram, runStream } from "../../src/codec/program-run.ts";
+import { commitTensor } from "../../src/commit/tensor-commit.ts";
+import { tensor, type Tensor } from "../../src/engine/tensor.ts";
+import { BOS, encodeText, initialState, type CompiledLm, type SamplerSettings } from "../../src/model/lm.ts";
+import { packCompiledLm, type LmPackage } from "../../src/model/lm-package.ts";
+import { DevNode } from "../../src/chain/node.ts";
+import { nodeConnection, storyTellerContract, uploadLm } from "../../src/chain/demo-lm.ts";
+import type { ChainConnection } from "../../src/model/chain.ts";
+import { generate } from "../../src/viem/actions/generate.ts";
+import { getVrf } from "../../src/viem/actions/getVrf.ts";
+import { seedBytes, seedTensor } from "../../precompiles/seed.ts";
+import { hexToBytes } from "viem";
+import { tinyLm } from "../model/lm-fixture.ts";
+
+let node: DevNode;
+let conn: ChainConnection;
+let lm: CompiledLm;
+let pkg: LmPackage;
+let teller: Hex;
+let abi: Abi;
+
+const tok = (t: number) => [tensor("int32", [1], [t])];
+
+function inProcess(prompt: string, n: number, seed: Tensor, sampler: SamplerSettings = {}): number[] {
+  const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, sampler), [BOS, ...encodeText(prompt)].map(tok), () => {
+    throw new Error("inline");
+  });
+  const out = [pre.outputs.at(-1)![0]!.data[0]!];
+  const step = lm.build({ token: "state", emit: "token" });
+  let state = pre.state;
+  while (out.length < n) {
+    const o = runProgram(step, state, new Map());
+    state = o.slice(0, step.stateCount);
+    out.push(o[step.stateCount]!.data[0]!);
+  }
+  return out;
+}
+
+before(async () => {
+  node = await DevNode.create();
+  conn = await nodeConnection(node);
+  lm = tinyLm();
+  pkg = packCompiledLm(lm, "tiny");
+  await uploadLm(conn, pkg);
+  const c = storyTellerContract();
+  abi = c.abi as Abi;
+  const data = encodeDeployData({ abi, bytecode: c.bytecode, args: [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_seq)] });
+  const hash = await conn.wallet.sendTransaction({ data, account: conn.account, chain: null });
+  const r = await conn.public.waitForTransactionReceipt({ hash });
+  teller = r.contractAddress!;
+});
+
+after(async () => {
+  await node.close();
+});
+
+const view = async (prompt: string, n: number, t: number, k: number, p: number, salt: Hex) => {
+  const r = (await conn.public.readContract({ address: teller, abi, functionName: "generate", args: [toHex(prompt), n, t, k, p, salt] })) as [bigint[], Hex[]];
+  return { tokens: r[0].map(Number), commits: r[1] };
+};
+
+describe("StoryTeller on a dev node", () => {
+  test("greedy generation through the contract equals the in-process step programs, token for token", async () => {
+    const r = await view("ab", 7, 0, 0, 0, keccak256("0x01"));
+    assert.deepEqual(r.tokens, inProcess("ab", 7, tensor("int32", [8], [0, 0, 0, 0, 0, 0, 0, 0])));
+    assert.deepEqual(r.commits, r.tokens.map((t) => toHex(commitTensor(tensor("int32", [1], [t])))), "each commit is the step output's Tensor Commit");
+  });
+
+  test("the viem generate action streams the same sampled tokens as the contract's view (same salt, same derived seed)", async () => {
+    const salt = keccak256("0x02");
+    const seen: number[] = [];
+    const a = await generate(conn.public, { storyTeller: teller, prompt: "xyz", maxTokens: 9, temperature: 1.2, topK: 30, topP: 0.95, salt, chunk: 4, onToken: (t) => seen.push(t) });
+    const b = await view("xyz", 9, Math.round(1.2 * 65536), 30, Math.round(0.95 * 65536), salt);
+    assert.deepEqual(a.tokens, b.tokens);
+    assert.deepEqual(seen, a.tokens, "onToken saw every token in order");
+    assert.deepEqual(a.commits, b.commits);
+  });
+
+  test("a told story emits every token with its commit, and its text is the tokens' bytes", async () => {
+    const data = encodeFunctionData({ abi, functionName: "tell", args: [toHex("hi"), 5, 0, 0, 0] });
+    const hash = await conn.wallet.sendTransaction({ to: teller, data, account: conn.account, chain: null });
+    const r = await conn.public.waitForTransactionReceipt({ hash });
+    assert.equal(r.status, "success");
+    const events = r.logs.map((l) => decodeEventLog({ abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] }));
+    const tokens = events.filter((e) => e.eventName === "TokenGenerated").map((e) => e.args as unknown as { index: bigint; token: bigint; commit: Hex });
+    assert.equal(tokens.length, 5);
+    assert.deepEqual(tokens.map((t) => Number(t.token)), inProcess("hi", 5, tensor("int32", [8], [0, 0, 0, 0, 0, 0, 0, 0])));
+    for (const t of tokens) assert.equal(t.commit, toHex(commitTensor(tensor("int32", [1], [Number(t.token)]))));
+    const finished = events.find((e) => e.eventName === "StoryFinished")!.args as unknown as { text: Hex };
+    assert.equal(finished.text, toHex(Uint8Array.from(tokens.map((t) => Number(t.token) & 0xff))));
+  });
+
+  test("a sampled story recomputes off-chain from its receipt: the block's VRF output, the tx hash, call index 0 and the salt give the seed, the seed gives the tokens", async () => {
+    const sampler = { temperature: 3, topK: 200, topP: 0.99 };
+    const data = encodeFunctionData({ abi, functionName: "tell", args: [toHex("so"), 8, 3 * 65536, 200, Math.round(0.99 * 65536)] });
+    const hash = await conn.wallet.sendTransaction({ to: teller, data, account: conn.account, chain: null });
+    const r = await conn.public.waitForTransactionReceipt({ hash });
+    const events = r.logs.map((l) => decodeEventLog({ abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] }));
+    const started = events.find((e) => e.eventName === "StoryStarted")!.args as unknown as { seedSalt: Hex };
+    const onChain = events.filter((e) => e.eventName === "TokenGenerated").map((e) => Number((e.args as unknown as { token: bigint }).token));
+    const vrf = (await getVrf(conn.public, { blockNumber: r.blockNumber }))!;
+    const seed = seedTensor(seedBytes(hexToBytes(vrf.beta), hexToBytes(hash), 0, hexToBytes(started.seedSalt)));
+    assert.deepEqual(inProcess("so", 8, seed, sampler), onChain);
+    const otherBlock = seedTensor(seedBytes(new Uint8Array(64), hexToBytes(hash), 0, hexToBytes(started.seedSalt)));
+    assert.notDeepEqual(inProcess("so", 8, otherBlock, sampler), onChain, "another VRF output gives another story");
+  });
+
+  test("an empty prompt, zero tokens and a request beyond the context revert with their custom errors", async () => {
+    const salt = keccak256("0x03");
+    await assert.rejects(view("", 3, 0, 0, 0, salt), /EmptyPrompt/);
+    await assert.rejects(view("a", 0, 0, 0, 0, salt), /NoTokensRequested/);
+    await assert.rejects(view("a", pkg.config.max_seq, 0, 0, 0, salt), /ContextTooLong/);
+  });
+});
