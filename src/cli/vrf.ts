@@ -35,7 +35,8 @@ export async function verifyBlockVrf(target: string | { request: EIP1193RequestF
     vrf = await getVrf(client as Client, { blockNumber });
   } catch (error) {
     // A block past the head is a bad-params error from the node.
-    return { blockNumber, valid: false, reason: `the node has no VRF for block ${blockNumber}: ${(error as Error).message.split("\n")[0]}` };
+    const why = (error as { details?: string }).details ?? (error as Error).message.split("\n")[0];
+    return { blockNumber, valid: false, reason: `the node has no VRF for block ${blockNumber}: ${why}` };
   }
   if (!vrf) return { blockNumber, valid: false, reason: `the node has no VRF for block ${blockNumber} (genesis has none)` };
   const seen = { blockNumber, publicKey: vrf.publicKey, beta: vrf.beta };
