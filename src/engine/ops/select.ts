@@ -372,7 +372,8 @@ export function sampleToken(
     running += exps[kept[j]!]!;
     if (running > r) return kept[j]!;
   }
-  throw new InvalidArgumentError("sample", "draw", "fell outside the kept mass (unreachable: r < S_n)");
+  // Unreachable: r < S_n, the last running sum. An invariant, not bad input.
+  throw new Error("sample: the draw fell outside the kept mass");
 }
 
 const sample: OpDef = {
