@@ -5,7 +5,7 @@
 // gets the same seeds, and another salt, call index or block gets others.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { bytesToHex, decodeFunctionResult, encodeFunctionData, hexToBytes, keccak256, type Hex } from "viem";
+import { bytesToHex, decodeFunctionResult, encodeAbiParameters, encodeFunctionData, hexToBytes, keccak256, parseAbiParameters, type Hex } from "viem";
 import { DevNode } from "../../src/chain/node.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { createAivmProvider } from "../../src/rpc/provider.ts";
@@ -23,11 +23,14 @@ import { encodeTensor } from "../../src/codec/tensor.ts";
 import { seedBytes, seedTensor } from "../../precompiles/seed.ts";
 import { decodeHandle, seedHandle } from "../../precompiles/handles.ts";
 import { MalformedEncodingError } from "../../src/engine/errors.ts";
+import { commitTensor } from "../../src/commit/tensor-commit.ts";
+import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
 import { verifyBlockVrf } from "../../src/cli/vrf.ts";
 
 const reader = getContract("VrfReader", undefined, ["test/VrfReader.sol"]);
 const randomnessAbi = getContract("BlockRandomness", undefined, ["system/BlockRandomness.sol"]).abi;
 const ZERO32 = new Uint8Array(32);
+const TCOMMIT = PRECOMPILE_ADDRESSES.TCOMMIT;
 
 async function storedVrf(node: DevNode, n: bigint) {
   return node.readState("latest", async (sm) => ({ vrf: await readBlockVrf(sm, n), publicKey: await readVrfPublicKey(sm) }));
@@ -219,6 +222,24 @@ describe("seed handles", () => {
       const beta = (await storedVrf(node, node.headNumber)).vrf!.beta;
       const first = (await node.call({ to: address, data: encodeFunctionData({ abi: reader.abi, functionName: "firstSeed" }) })).returnData;
       assert.equal(first, keccak256(expectedSeed(beta, hexToBytes(hash), 0, saltA)));
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("stand for their tensor in another precompile too: TCOMMIT commits the seed and charges what the inline tensor costs", async () => {
+    const node = await DevNode.create();
+    try {
+      const pending = proveBlockVrf(devVrfSecretKey(), node.head.hash(), node.headNumber + 1n);
+      const seed = seedTensor(seedBytes(pending.beta, ZERO32, 0, hexToBytes(saltA)));
+      const tcommit = (tensor: Uint8Array) => encodeAbiParameters(parseAbiParameters("uint8 mode, bytes tensor"), [0, bytesToHex(tensor)]);
+      const viaSeed = await node.call({ to: TCOMMIT, data: tcommit(seedHandle(hexToBytes(saltA))) });
+      const viaInline = await node.call({ to: TCOMMIT, data: tcommit(encodeTensor(seed)) });
+      assert.equal(viaSeed.returnData, bytesToHex(commitTensor(seed)));
+      assert.equal(viaInline.returnData, viaSeed.returnData);
+      // Same execution gas: the calls differ only in their calldata's intrinsic gas.
+      const intrinsic = (data: Hex) => [...hexToBytes(data)].reduce((g, b) => g + (b === 0 ? 4n : 16n), 21_000n);
+      assert.equal(viaSeed.gasUsed - intrinsic(tcommit(seedHandle(hexToBytes(saltA)))), viaInline.gasUsed - intrinsic(tcommit(encodeTensor(seed))));
     } finally {
       await node.close();
     }
