@@ -5,7 +5,7 @@ import { attrInt, attrInts, checkAttrNames, normAxis } from "../attrs.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError, formatShape } from "../errors.ts";
 import { floorDiv } from "../intmath.ts";
 import type { Attrs, OpDef } from "../op.ts";
-import { allocate, checkShape, numElements, stridesOf, type Tensor, type TensorMeta } from "../tensor.ts";
+import { allocate, checkShape, numElements, stridesOf, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { expectDType, expectInputCount } from "./normalize.ts";
 
 /** Builds a movement OpDef from a shape planner and a data mover; FLOPs are always 0. */
@@ -362,6 +362,11 @@ const where = movementOp(
     const total = numElements(shape);
     const out = allocate(p.out.dtype, total);
     const rank = shape.length;
+    // A condition constant along the last axis (a KV-cache slot mask) picks whole rows: copy them.
+    if (rank > 0 && sc![rank - 1] === 0 && total > 0) {
+      whereRows(out, ins[0]!.data, ins[1]!.data, ins[2]!.data, shape, sc!, sx!, sy!);
+      return out;
+    }
     const idx = new Array<number>(rank).fill(0);
     let oc = 0;
     let ox = 0;
@@ -385,5 +390,40 @@ const where = movementOp(
     return out;
   },
 );
+
+/** One row of `src` along the last axis (stride 1: a copy; stride 0: one value repeated) into out[o, o + n). */
+function copyRow(out: IntArray, o: number, src: IntArray, s: number, stride: number, n: number): void {
+  if (stride === 1) out.set(src.subarray(s, s + n), o);
+  else out.fill(src[s]!, o, o + n);
+}
+
+/**
+ * where() when cond's last-axis stride is 0: each output row (last axis) comes whole from x or from
+ * y, as the element loop would pick it element by element.
+ */
+function whereRows(out: IntArray, c: IntArray, x: IntArray, y: IntArray, shape: readonly number[], sc: readonly number[], sx: readonly number[], sy: readonly number[]): void {
+  const rank = shape.length;
+  const n = shape[rank - 1]!;
+  const rows = n === 0 ? 0 : numElements(shape) / n;
+  const idx = new Array<number>(rank - 1).fill(0);
+  let oc = 0;
+  let ox = 0;
+  let oy = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    if (c[oc]! !== 0) copyRow(out, o, x, ox, sx[rank - 1]!, n);
+    else copyRow(out, o, y, oy, sy[rank - 1]!, n);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]!++;
+      oc += sc[d]!;
+      ox += sx[d]!;
+      oy += sy[d]!;
+      if (idx[d]! < shape[d]!) break;
+      oc -= sc[d]! * shape[d]!;
+      ox -= sx[d]! * shape[d]!;
+      oy -= sy[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
 
 export const movementOps: readonly OpDef[] = [reshape, transpose, concat, slice, gather, flatten, squeeze, unsqueeze, where];
