@@ -179,6 +179,21 @@ function scaleAttrs(r: number): { multiplier: number; shift: number } {
   return requantParams(r);
 }
 
+/**
+ * M/2^t ≈ r with M < 2^bits: for `mul`, whose products reach 2^30, so that product·M stays an exact
+ * double (the op's fast path; a wider M would send every element through BigInt). 2^-21 relative
+ * precision is far below the int16 rounding that follows.
+ */
+function narrowScale(r: number, bits = 21): { multiplier: number; shift: number } {
+  const wide = requantParams(r);
+  let { multiplier, shift } = wide;
+  while (multiplier >= 2 ** bits && shift > 0) {
+    shift--;
+    multiplier = Math.round(r * 2 ** shift);
+  }
+  return { multiplier, shift };
+}
+
 // ---------------------------------------------------------------- the step program
 
 /** How a step gets its token, and what it emits per step. */
@@ -348,7 +363,7 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
       const u = b.one("matmul", [n2, c(ly.w3.t)], { transB: 1, ...outputStage(ly.w3.scales.map((s) => (ly.sN2 * s) / ly.sU), "int16") }, tag("w3"));
       const sSilu = lutOutputScale("silu", ly.sG, "int16");
       const sg = b.one("lut", [g, c(lutTensor({ fn: "silu", inScale: ly.sG, outScale: sSilu, outDtype: "int16" }))], {}, tag("silu"));
-      const m = b.one("mul", [sg, u], { ...mt((sSilu * ly.sU) / ly.sM), outDtype: 1 }, tag("swiglu"));
+      const m = b.one("mul", [sg, u], { ...narrowScale((sSilu * ly.sU) / ly.sM), outDtype: 1 }, tag("swiglu"));
       const down = b.one("matmul", [m, c(ly.w2.t)], { transB: 1, ...outputStage(ly.w2.scales.map((s) => (ly.sM * s) / sH), "int16") }, tag("w2"));
       h = b.one("add", [h, down], {}, tag("residual"));
     });
