@@ -25,6 +25,7 @@ export async function createProgram(): Promise<Command> {
     ["./onnx.ts", "onnxCommand"],
     ["./model.ts", "modelCommand"],
     ["./generate.ts", "generateCommand"],
+    ["./embed.ts", "embedCommand"],
     ["./vrf.ts", "verifyVrfCommand"],
   ] as const) {
     const command = await optionalCommand(path, name);
