@@ -5,10 +5,13 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DevNode } from "../src/chain/node.ts";
 import { deployDemo } from "../src/chain/demo.ts";
+import { storyTellerContract } from "../src/chain/demo-lm.ts";
 import { PREBUILT_DIR, compileFresh, compileRequests } from "../src/chain/solc.ts";
 
 const node = await DevNode.create();
 await deployDemo(node);
+// The language-model demo deploys StoryTeller over blobs held in genesis (src/cli/node.ts).
+storyTellerContract();
 await node.close();
 
 mkdirSync(PREBUILT_DIR, { recursive: true });

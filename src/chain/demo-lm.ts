@@ -120,3 +120,28 @@ export async function deployStoryTellerContract(node: DevNode, pkg: LmPackage): 
 export function demoStoryTellerAddress(node: DevNode): Hex {
   return getContractAddress({ from: node.accounts[STORY_TELLER_DEPLOYER_INDEX]!.address, nonce: 0n });
 }
+
+/** Dev account that deploys (and so owns) the demo AgentMemory, at nonce 0: a fixed address. */
+export const AGENT_MEMORY_DEPLOYER_INDEX = 4;
+/** The sentence encoder's embedding width (docs/embeddings.md). */
+export const AGENT_MEMORY_DIM = 512;
+
+export function agentMemoryContract() {
+  return getContract("AgentMemory", undefined, ["examples/AgentMemory.sol"]);
+}
+
+/** Deploys AgentMemory(512) for the sentence encoder's embeddings, owned by dev account 4. */
+export async function deployAgentMemory(node: DevNode): Promise<Hex> {
+  const compiled = agentMemoryContract();
+  const data = encodeDeployData({ abi: compiled.abi, bytecode: compiled.bytecode, args: [AGENT_MEMORY_DIM] });
+  const hash = await node.sendTransaction({ from: node.accounts[AGENT_MEMORY_DEPLOYER_INDEX]!.address, data });
+  if (!node.automine) await node.mine();
+  const found = node.transaction(hash);
+  if (!found?.record.contractAddress || found.record.status !== 1) throw new TransactionRejectedError("Deploying the AgentMemory contract failed.");
+  return found.record.contractAddress;
+}
+
+/** Where the demo chain's AgentMemory lives. */
+export function demoAgentMemoryAddress(node: DevNode): Hex {
+  return getContractAddress({ from: node.accounts[AGENT_MEMORY_DEPLOYER_INDEX]!.address, nonce: 0n });
+}

@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
 import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { deployDemo, demoInferCalldata, type DeployedDemo } from "../chain/demo.ts";
+import { deployAgentMemory, deployStoryTellerContract, demoAgentMemoryAddress, demoStoryTellerAddress, lmGenesisAccounts } from "../chain/demo-lm.ts";
+import { packLm, type LmPackage } from "../model/lm-package.ts";
 import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";
 
@@ -44,7 +46,10 @@ export function nodeCommand(): Command {
 }
 
 export async function runNode(options: NodeCommandOptions): Promise<NodeServer> {
+  // The demo chain's genesis holds the language model's blobs as TSTORE would write them (docs/lm.md).
+  const lm: LmPackage | undefined = options.demo ? packLm().pkg : undefined;
   const server = await startNodeServer({
+    ...(lm ? { genesisAccounts: lmGenesisAccounts(lm) } : {}),
     port: options.port,
     host: options.host,
     blockTime: options.blockTime,
@@ -56,8 +61,14 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   // Without this, a transaction dropped at block building (automine off) would vanish silently.
   node.on("droppedTransaction", ({ hash, reason }) => console.error(`aivm node: dropped transaction ${hash}: ${reason}`));
   let demo: DeployedDemo | undefined;
-  if (options.demo && node.headNumber === 0n) demo = await deployDemo(node);
-  if (!options.quiet) printBanner(server, options, demo);
+  let agents: AgentDemos | undefined;
+  if (options.demo && node.headNumber === 0n) {
+    demo = await deployDemo(node);
+    agents = { storyTeller: await deployStoryTellerContract(node, lm!), agentMemory: await deployAgentMemory(node), lm: lm! };
+  } else if (options.demo) {
+    agents = { storyTeller: demoStoryTellerAddress(node), agentMemory: demoAgentMemoryAddress(node), lm: lm! };
+  }
+  if (!options.quiet) printBanner(server, options, demo, agents);
   // The last line: scripts and tests wait for it.
   console.log(`Listening on ${server.url} (WebSocket ${server.wsUrl}), chain id ${node.chainId}, head block ${node.headNumber}`);
   let stopping = false;
@@ -72,7 +83,14 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   return server;
 }
 
-function printBanner(server: NodeServer, options: NodeCommandOptions, demo: DeployedDemo | undefined): void {
+/** The agent demos: the language model's StoryTeller and an AgentMemory for sentence embeddings. */
+interface AgentDemos {
+  storyTeller: `0x${string}`;
+  agentMemory: `0x${string}`;
+  lm: LmPackage;
+}
+
+function printBanner(server: NodeServer, options: NodeCommandOptions, demo: DeployedDemo | undefined, agents?: AgentDemos): void {
   const { node } = server;
   const lines: string[] = [];
   lines.push("AIVM dev node", "");
@@ -91,6 +109,13 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
     if (demo.fashion) {
       const f = demo.fashion;
       lines.push(`Fashion-MNIST MLP: model id ${f.modelId} in ModelRegistry ${f.registry}, classifier at ${f.address} (${f.quoteGas} AIVM gas per image), try: npx tsx examples/fashion-classify.ts ${server.url}`);
+    }
+    if (agents) {
+      const c = agents.lm.config;
+      lines.push(
+        `Language model (${c.n_layers} layers, d ${c.d_model}, context ${c.max_seq}, ${agents.lm.stepQuote.gas} gas per token): StoryTeller at ${agents.storyTeller}, try: npx tsx examples/story-teller.ts ${server.url}`,
+        `Agent memory (int8 sentence embeddings, on-chain top-k): AgentMemory at ${agents.agentMemory}, try: npx tsx examples/agent-memory.ts ${server.url}`,
+      );
     }
     lines.push("", "Try it:", `  npx tsx examples/viem-inference.ts ${server.url}`, `  npx tsx examples/ethers-inference.ts ${server.url}`, "");
     lines.push(
