@@ -1,12 +1,13 @@
 // The only VM factory: the node, the tests and the conformance runner all get the EVM users get.
 // It checks the pinned EthereumJS release, installs every override once per process (tx memo,
-// interpreter speed-ups), and builds a VM on the AIVM state manager with the node's crypto and,
+// interpreter speed-ups), and builds a VM on the AIVM state manager with the node's crypto and KZG and,
 // when a runtime is given, the AIVM precompiles attached to it.
 import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
 import type { CustomPrecompile, EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { Caches, type MerkleStateManager } from "@ethereumjs/statemanager";
 import { createVM, type VM } from "@ethereumjs/vm";
 import { defaultCustomCrypto } from "./crypto.ts";
+import { chainKzg } from "./kzg.ts";
 import { patchInterpreter, speedUpOpcodes } from "./evm-speedups.ts";
 import { AivmStateManager } from "./state-manager.ts";
 import { installTxMemo } from "./tx-memo.ts";
@@ -28,7 +29,10 @@ export interface ChainCommonOptions {
   chainId?: number;
   /** A hardfork name (`Hardfork.*`); default DEFAULT_HARDFORK. */
   hardfork?: string;
-  /** Default: the node's WASM keccak and native secp256k1 (crypto.ts); `{}` forces EthereumJS's JS ones. */
+  /**
+   * Default: the node's WASM keccak and native secp256k1 (crypto.ts); `{}` forces EthereumJS's JS
+   * ones. The point-evaluation KZG (kzg.ts) is added unless this brings its own `kzg`.
+   */
   customCrypto?: CustomCrypto;
   /** EIPs on top of the hardfork's. */
   eips?: number[];
@@ -45,11 +49,12 @@ export interface ChainVMOptions extends ChainCommonOptions {
   runtime?: ChainVMRuntime | null;
 }
 
-/** The chain's Common: Mainnet rules at `hardfork` (Prague) under a custom chain id, with the node's crypto. */
+/** The chain's Common: Mainnet rules at `hardfork` (Prague) under a custom chain id, with the node's crypto and KZG. */
 export function createChainCommon(opts: ChainCommonOptions = {}): Common {
   return createCustomCommon({ chainId: opts.chainId ?? DEFAULT_CHAIN_ID }, Mainnet, {
     hardfork: opts.hardfork ?? DEFAULT_HARDFORK,
-    customCrypto: opts.customCrypto ?? defaultCustomCrypto(),
+    // The KZG stays with any crypto choice: without it a call to 0x0a throws out of the EVM.
+    customCrypto: { kzg: chainKzg, ...(opts.customCrypto ?? defaultCustomCrypto()) },
     ...(opts.eips ? { eips: opts.eips } : {}),
   });
 }

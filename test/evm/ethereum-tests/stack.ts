@@ -8,14 +8,17 @@ import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { createVM, type VM } from "@ethereumjs/vm";
 import { createChainCommon, createChainVM } from "../../../src/evm/chain-vm.ts";
 import { AivmStateManager } from "../../../src/evm/state-manager.ts";
+import { chainKzg } from "../../../src/evm/kzg.ts";
 
 export type Stack = "chain" | "stock";
 
 /** Ethereum mainnet's chain id: the suites' transactions are signed for it. */
 const MAINNET_CHAIN_ID = 1;
 
-export function suiteCommon(stack: Stack): Common {
-  return stack === "chain" ? createChainCommon({ chainId: MAINNET_CHAIN_ID, hardfork: Hardfork.Cancun }) : new Common({ chain: Mainnet, hardfork: Hardfork.Cancun });
+/** Mainnet rules at `hardfork` (the suites are Cancun); the chain stack adds the node's crypto. */
+export function suiteCommon(stack: Stack, hardfork: string = Hardfork.Cancun): Common {
+  // Stock gets the KZG too: EthereumJS expects its user to supply one (it ships none).
+  return stack === "chain" ? createChainCommon({ chainId: MAINNET_CHAIN_ID, hardfork }) : new Common({ chain: Mainnet, hardfork, customCrypto: { kzg: chainKzg } });
 }
 
 export function suiteStateManager(stack: Stack, common: Common): MerkleStateManager {
