@@ -15,9 +15,12 @@ export declare const SLOT: Readonly<{
   PER_CHUNK: number;
   A_BLOCK: number;
   B_BLOCK: number;
+  KERNEL: number;
+  ROWS: number;
+  COLS: number;
   COUNT: number;
 }>;
 
 export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 
-export declare function runClaimedChunks(ctl: Int32Array, matmul: KernelFn, rows: number, cols: number): number;
+export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[]): number;

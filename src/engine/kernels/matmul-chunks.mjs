@@ -20,7 +20,10 @@ export const SLOT = Object.freeze({
   PER_CHUNK: 13, // blocks per chunk
   A_BLOCK: 14, // bytes of one row block of packed A
   B_BLOCK: 15, // bytes of one column block of packed Bᵀ
-  COUNT: 16,
+  KERNEL: 16, // index of the kernel export (KERNEL_BLOCKS in matmul-wasm-module.ts)
+  ROWS: 17, // rows per output block of that kernel
+  COLS: 18, // columns per output block of that kernel
+  COUNT: 19,
 });
 
 /**
@@ -39,9 +42,10 @@ function claim(ctl) {
 
 /**
  * Claims and runs chunks of the current task until none is left; counts each in DONE and wakes the
- * waiters after the last. `rows` × `cols` is the kernel's output block. Returns the chunks run.
+ * waiters after the last. `kernels` are the module's kernel exports, indexed by SLOT.KERNEL.
+ * Returns the chunks run.
  */
-export function runClaimedChunks(ctl, matmul, rows, cols) {
+export function runClaimedChunks(ctl, kernels) {
   let ran = 0;
   for (let c = claim(ctl); c >= 0; c = claim(ctl)) {
     // Read the task only after the claim (see claim()).
@@ -56,6 +60,9 @@ export function runClaimedChunks(ctl, matmul, rows, cols) {
     const outPtr = Atomics.load(ctl, SLOT.OUT_PTR);
     const kSteps = Atomics.load(ctl, SLOT.K_STEPS);
     const outRow = Atomics.load(ctl, SLOT.OUT_ROW);
+    const matmul = kernels[Atomics.load(ctl, SLOT.KERNEL)];
+    const rows = Atomics.load(ctl, SLOT.ROWS);
+    const cols = Atomics.load(ctl, SLOT.COLS);
     if (splitRows) matmul(aPtr + first * Atomics.load(ctl, SLOT.A_BLOCK), bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
     else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
     ran++;

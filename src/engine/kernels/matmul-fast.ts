@@ -1,4 +1,4 @@
-// The fast matmul kernels (WASM SIMD dispatch in matmulFast; JS below): A rows (zero point removed) against rows of Bᵀ, 4×2 register-blocked.
+// The fast matmul kernels (WASM SIMD dispatch in matmulFast, direct or with A split into bytes; JS below): A rows (zero point removed) against rows of Bᵀ, 4×2 register-blocked.
 // When dtype bounds prove |Σ| < 2^31 the accumulators use `| 0` (V8 keeps them int32);
 // otherwise the same loop runs in plain doubles, exact because every sum stays below 2^53.
 import { DTYPE_MAX, DTYPE_MIN, dtypeOf } from "../tensor.ts";
@@ -48,6 +48,11 @@ function fitsInt16Lanes(x: MatmulKernelArgs): boolean {
   return DTYPE_MIN[dt] - x.aZero >= -32768 && DTYPE_MAX[dt] - x.aZero <= 32767;
 }
 
+/** The WASM kernel with A split into bytes (matmulWasm's splitA) stays exact: K·256·128 < 2^31. */
+function fitsSplitAccumulation(x: MatmulKernelArgs): boolean {
+  return maxAbsCentered(x) <= 65535 && x.k * 256 * 128 < 2 ** 31;
+}
+
 /** Rows of A packed at a time: bounds the Int32 copy of A to 16 MiB whatever the operand size. */
 export const A_CHUNK_ELEMENTS = 1 << 22;
 
@@ -64,8 +69,12 @@ export function matmulFastJs(x: MatmulKernelArgs): void {
 function runInRowChunks(x: MatmulKernelArgs, allowWasm: boolean): void {
   if (x.m === 0 || x.n === 0) return;
   const int32 = fitsInt32Accumulation(x);
-  // The WASM kernel packs A and B itself, straight from their arrays.
-  if (allowWasm && int32 && fitsInt16Lanes(x) && x.k > 0 && matmulWasm(x)) return;
+  // The WASM kernel packs A and B itself, straight from their arrays; A split into bytes when its
+  // values or sums are too wide for int16 lanes and int32 sums (int16 activations, long K).
+  if (allowWasm && x.k > 0) {
+    const direct = int32 && fitsInt16Lanes(x);
+    if (direct ? matmulWasm(x) : fitsSplitAccumulation(x) && matmulWasm(x, true)) return;
+  }
   const bt = packBt(x);
   const chunk = Math.max(1, Math.min(x.m, Math.floor(A_CHUNK_ELEMENTS / Math.max(1, x.k))));
   for (let first = 0; first < x.m; first += chunk) {

@@ -15,8 +15,12 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SLOT, runClaimedChunks, type KernelFn } from "./matmul-chunks.mjs";
 
-/** One kernel task: `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of R rows and C columns. */
+/** One kernel task: `kernel(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of `rows` × `cols`. */
 export interface MatmulTask {
+  /** Index of the kernel in MatmulPoolOptions.kernels (and in the workers' list). */
+  kernel: number;
+  rows: number;
+  cols: number;
   aPtr: number;
   bPtr: number;
   outPtr: number;
@@ -41,11 +45,9 @@ export interface MatmulPoolOptions {
   memory: object;
   /** The compiled kernel module (imports `env.memory`). */
   module: object;
-  /** The calling thread's instance of it. */
-  kernel: KernelFn;
-  /** Rows and columns per output block of the kernel. */
-  rows: number;
-  cols: number;
+  /** The calling thread's instances of its kernels, and their export names (the workers look them up). */
+  kernels: readonly KernelFn[];
+  kernelNames: readonly string[];
   workers: number;
   tuning: MatmulPoolTuning;
 }
@@ -63,7 +65,7 @@ export class MatmulPool {
       // Plain JavaScript, started without this process's loaders (--import tsx and the like).
       const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
         execArgv: [],
-        workerData: { memory: opts.memory, module: opts.module, control: this.ctl.buffer, rows: opts.rows, cols: opts.cols },
+        workerData: { memory: opts.memory, module: opts.module, control: this.ctl.buffer, kernelNames: opts.kernelNames },
       });
       // Never keep the process alive; a worker that fails or exits ends the pool.
       worker.unref();
@@ -90,7 +92,7 @@ export class MatmulPool {
     const workers = this.ready;
     if (workers === 0) return false;
     const ctl = this.ctl;
-    const { rows, cols } = this.opts;
+    const { rows, cols } = task;
     const splitRows = task.mBlocks >= task.nBlocks;
     const blocks = splitRows ? task.mBlocks : task.nBlocks;
     // About four chunks per thread, so a thread slowed by other load is covered by the rest.
@@ -112,11 +114,14 @@ export class MatmulPool {
     Atomics.store(ctl, SLOT.PER_CHUNK, perChunk);
     Atomics.store(ctl, SLOT.A_BLOCK, task.kSteps * rows * 16);
     Atomics.store(ctl, SLOT.B_BLOCK, task.kSteps * cols * 16);
+    Atomics.store(ctl, SLOT.KERNEL, task.kernel);
+    Atomics.store(ctl, SLOT.ROWS, rows);
+    Atomics.store(ctl, SLOT.COLS, cols);
     Atomics.store(ctl, SLOT.END, chunks);
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    const own = runClaimedChunks(ctl, this.opts.kernel, rows, cols);
+    const own = runClaimedChunks(ctl, this.opts.kernels);
     let done = Atomics.load(ctl, SLOT.DONE);
     let lastProgress = performance.now();
     while (done < chunks) {

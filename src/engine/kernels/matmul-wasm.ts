@@ -1,148 +1,18 @@
-// WASM SIMD128 matmul kernel, assembled here byte by byte (no external compiler): int16 rows of A
-// and Bᵀ, 4×2 output blocks, i32x4.dot_i16x8_s over 8 k-values per step. Integer SIMD (not the
-// relaxed set) is bit-exact on every engine. Used only when dtype bounds prove no int32 overflow.
-// Large calls are split across worker threads over one shared memory (matmul-threads.ts).
+// Runs the WASM SIMD128 matmul kernels (matmul-wasm-module.ts): `matmul` (4×2 blocks) for M ≥ 4
+// rows, `matvec` (1×4 blocks) for the M < 4 of decode steps. Used only when dtype bounds prove no
+// int32 overflow. B's packed form is kept between calls when the same array comes back
+// (packed-weight-cache.ts), and large calls are split across worker threads over one shared
+// memory (matmul-threads.ts).
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
 import type { IntArray } from "../tensor.ts";
+import type { KernelFn } from "./matmul-chunks.mjs";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
+import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
+import { PackedWeightCache, packedWeightCacheLimits, type PackedWeightCacheStats } from "./packed-weight-cache.ts";
 
-/** Unsigned LEB128. */
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128 for small i32 constants. */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-// Opcodes (WebAssembly core + SIMD proposal, final numbering).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const LT_U = [0x49];
-const GE_U = [0x4f];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-const I32X4_ADD = [0xfd, ...uleb(0xae)];
-const I32X4_DOT_I16X8_S = [0xfd, ...uleb(0xba)];
-const lane = (l: number) => [0xfd, 0x1b, l];
-
-// Operands are packed block-interleaved so the inner loop walks two pointers with constant load
-// offsets: A as [m/R][k/8][R][8] int16, Bᵀ as [n/C][k/8][C][8] int16 (zero padded).
-// Parameters: 0 aPtr, 1 bPtr, 2 outPtr, 3 mBlocks, 4 nBlocks, 5 kSteps (k/8), 6 outRowBytes.
-const R = 4;
-const C = 2;
-const [A_PTR, B_PTR, OUT_PTR, M_BLOCKS, N_BLOCKS, K_STEPS, OUT_ROW] = [0, 1, 2, 3, 4, 5, 6];
-// i32 locals: 7 ib, 8 jb, 9 pa, 10 pb, 11 end, 12 o, 13 aBlockBytes, 14 bBlockBytes.
-const [IB, JB, PA, PB, END_PTR, O, A_BLOCK, B_BLOCK] = [7, 8, 9, 10, 11, 12, 13, 14];
-const I32_LOCALS = 8;
-// v128 locals: accumulators (R·C), then the R rows of A and the C columns of B for one k-step.
-const ACC0 = 15;
-const VA0 = ACC0 + R * C;
-const VB0 = VA0 + R;
-const V128_LOCALS = R * C + R + C;
-const acc = (r: number, c: number) => ACC0 + r * C + c;
-const load = (ptr: number, offset: number) => [...get(ptr), 0xfd, 0x00, 0x04, ...uleb(offset)];
-const storeAt = (offset: number) => [0x36, 0x02, ...uleb(offset)];
-
-function horizontalSum(a: number): number[] {
-  return [...get(a), ...lane(0), ...get(a), ...lane(1), ...ADD, ...get(a), ...lane(2), ...ADD, ...get(a), ...lane(3), ...ADD];
-}
-
-function body(): number[] {
-  const step: number[] = [];
-  for (let r = 0; r < R; r++) step.push(...load(PA, r * 16), ...set(VA0 + r));
-  for (let c = 0; c < C; c++) step.push(...load(PB, c * 16), ...set(VB0 + c));
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) step.push(...get(acc(r, c)), ...get(VA0 + r), ...get(VB0 + c), ...I32X4_DOT_I16X8_S, ...I32X4_ADD, ...set(acc(r, c)));
-  }
-  const stores: number[] = [];
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) stores.push(...get(O), ...horizontalSum(acc(r, c)), ...storeAt(c * 4));
-    stores.push(...get(O), ...get(OUT_ROW), ...ADD, ...set(O));
-  }
-  const code = [
-    ...get(K_STEPS), ...i32(R * 16), ...MUL, ...set(A_BLOCK),
-    ...get(K_STEPS), ...i32(C * 16), ...MUL, ...set(B_BLOCK),
-    ...i32(0), ...set(IB),
-    ...LOOP, // blocks of R rows
-    ...i32(0), ...set(JB),
-    ...LOOP, // blocks of C columns
-    ...get(A_PTR), ...get(IB), ...get(A_BLOCK), ...MUL, ...ADD, ...set(PA),
-    ...get(B_PTR), ...get(JB), ...get(B_BLOCK), ...MUL, ...ADD, ...set(PB),
-    ...get(PA), ...get(A_BLOCK), ...ADD, ...set(END_PTR),
-    ...Array.from({ length: R * C }, (_, x) => [...V128_ZERO, ...set(ACC0 + x)]).flat(),
-    ...BLOCK, ...LOOP, // one k-step: 8 values of every row and column
-    ...get(PA), ...get(END_PTR), ...GE_U, ...brIf(1),
-    ...step,
-    ...get(PA), ...i32(R * 16), ...ADD, ...set(PA),
-    ...get(PB), ...i32(C * 16), ...ADD, ...set(PB),
-    ...br(0), ...END, ...END,
-    // o = outPtr + ib·R·outRowBytes + jb·C·4
-    ...get(OUT_PTR), ...get(IB), ...i32(R), ...MUL, ...get(OUT_ROW), ...MUL, ...ADD, ...get(JB), ...i32(C * 4), ...MUL, ...ADD, ...set(O),
-    ...stores,
-    ...get(JB), ...i32(1), ...ADD, ...set(JB),
-    ...get(JB), ...get(N_BLOCKS), ...LT_U, ...brIf(0), ...END,
-    ...get(IB), ...i32(1), ...ADD, ...set(IB),
-    ...get(IB), ...get(M_BLOCKS), ...LT_U, ...brIf(0), ...END,
-    ...END,
-  ];
-  const locals = vec([[...uleb(I32_LOCALS), I32], [...uleb(V128_LOCALS), V128]]);
-  const fn = [...locals, ...code];
-  return [...uleb(fn.length), ...fn];
-}
-
-/**
- * The module's bytes: one memory (exported) and `matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`.
- * With `sharedMaxPages` the memory is not defined but imported as `env.memory`, shared, of at most
- * that many pages: the form the worker threads and the calling thread instantiate on one memory.
- */
-export function matmulWasmBytes(sharedMaxPages?: number): Uint8Array {
-  const memory =
-    sharedMaxPages === undefined
-      ? section(5, vec([[0x00, 0x01]]))
-      : section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(sharedMaxPages)]]));
-  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types = section(1, vec([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, I32, 0x00]]));
-  const functions = section(3, vec([[0x00]]));
-  const exports = section(7, vec([[...name("memory"), 0x02, 0x00], [...name("matmul"), 0x00, 0x00]]));
-  // Sections in the order the binary format requires: type, import, function, memory, export, code.
-  return new Uint8Array(
-    sharedMaxPages === undefined
-      ? [...header, ...types, ...functions, ...memory, ...exports, ...section(10, vec([body()]))]
-      : [...header, ...types, ...memory, ...functions, ...exports, ...section(10, vec([body()]))],
-  );
-}
+export { matmulWasmBytes } from "./matmul-wasm-module.ts";
+export { packedWeightCacheLimits } from "./packed-weight-cache.ts";
 
 /** The slice of the WebAssembly global used here (tsconfig's lib has no DOM/WebAssembly types). */
 interface WasmMemory {
@@ -159,7 +29,8 @@ export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmA
 
 interface WasmMatmul {
   memory: WasmMemory;
-  matmul: (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
+  matmul: KernelFn;
+  matvec: KernelFn;
 }
 
 /** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
@@ -167,6 +38,8 @@ export const WASM_MAX_BYTES = 256 * 1024 * 1024;
 const PAGE = 65536;
 
 let instance: WasmMatmul | null | undefined;
+/** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
+let cache = new PackedWeightCache();
 /** The worker pool sharing `instance`'s memory, when threads are on. */
 let pool: MatmulPool | undefined;
 /** What the pool needs to start: the shared memory and the module importing it. */
@@ -181,9 +54,16 @@ export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs
 /** Bytes one call may use in the kernel's memory (at most WASM_MAX_BYTES; tests lower it to force row parts). */
 export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 
+/** Calls with at most this many rows use the 1-row `matvec` kernel (benchmarks set 0 to time the 4×2 kernel on them). */
+export const matvecKernelChoice = { maxRows: 3 };
+
+function kernelsOf(w: WasmMatmul): KernelFn[] {
+  return KERNEL_BLOCKS.map((kb) => w[kb.name]);
+}
+
 /**
- * The compiled kernel, or null where WebAssembly SIMD is unavailable. With worker threads (see
- * matmulWorkerCount) it runs on a shared memory that the workers instantiate the same module on.
+ * The compiled kernels, or null where WebAssembly SIMD is unavailable. With worker threads (see
+ * matmulWorkerCount) they run on a shared memory that the workers instantiate the same module on.
  */
 export function wasmMatmul(): WasmMatmul | null {
   if (instance !== undefined) return instance;
@@ -201,17 +81,25 @@ export function wasmMatmul(): WasmMatmul | null {
         // No shared WebAssembly memory here: one thread.
       }
     }
-    instance = new wasmApi.Instance(new wasmApi.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
+    instance = useUnsharedInstance();
   } catch {
     instance = null;
   }
   return instance;
 }
 
+/** A fresh instance on its own unshared memory, with an empty cache (nothing of the old memory is reused). */
+function useUnsharedInstance(): WasmMatmul {
+  instance = new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
+  cache = new PackedWeightCache();
+  return instance;
+}
+
 /** The worker pool, started on the first call large enough to use it. */
 function matmulPool(): MatmulPool | undefined {
   if (pool === undefined && poolSeed !== undefined) {
-    pool = new MatmulPool({ memory: poolSeed.memory, module: poolSeed.module, kernel: instance!.matmul, rows: R, cols: C, workers: poolSeed.workers, tuning: matmulThreading });
+    const kernelNames = KERNEL_BLOCKS.map((kb) => kb.name);
+    pool = new MatmulPool({ memory: poolSeed.memory, module: poolSeed.module, kernels: kernelsOf(instance!), kernelNames, workers: poolSeed.workers, tuning: matmulThreading });
     poolSeed = undefined;
   }
   return pool;
@@ -234,65 +122,149 @@ export function matmulThreadedCalls(): number {
   return pool?.threadedTasks ?? 0;
 }
 
+/** Hits, misses and evictions of the packed-weight cache, and what it holds now. */
+export function packedWeightCacheStats(): PackedWeightCacheStats {
+  return cache.snapshot();
+}
+
+/** Drops every cached packed B (tests and benchmarks start from an empty cache). */
+export function clearPackedWeightCache(): void {
+  cache.clear();
+}
+
+/** How one call is laid out: the kernel, its blocks, and where packed B is. */
+interface CallPlan {
+  /** Kernel rows per row of A: 2 when A is split into high and low bytes (see matmulWasm). */
+  split: 1 | 2;
+  kernel: number;
+  R: number;
+  C: number;
+  kSteps: number;
+  nBlocks: number;
+  bBytes: number;
+  /** B's packed form in the cache, or undefined: packed per call at the start of the scratch. */
+  cachedB: number | undefined;
+  /** Start of this call's scratch: above the cached region. */
+  scratch: number;
+}
+
 /**
  * x.out[i,j] = sat32(bias[j] + Σ_p (A[i,p] − aZero)·B[p,j]), the reference kernel's contract, for
  * operands whose centred A values fit int16 and whose sums provably stay below 2^31 (the caller
- * checks both). A and B are packed straight from their arrays into the kernel's memory, A in row
- * chunks that keep it under matmulWasmLimits.maxBytes. Returns false (nothing written) when WASM is unavailable
- * or even one block of rows does not fit.
+ * checks both). A is packed straight from its array, in row parts that keep a call's scratch under
+ * matmulWasmLimits.maxBytes; B is packed once per array while it stays in the cache, else per call.
+ * Returns false (nothing written) when WASM is unavailable or even one block of rows does not fit.
+ *
+ * With `splitA` the int32 bound is only needed per byte: each centred value c (|c| ≤ 65535) enters
+ * as two kernel rows, hi = c >> 8 and lo = c & 255 (c = 256·hi + lo), and the two sums are joined
+ * exactly in doubles, 256·Σhi·B + Σlo·B. The caller then checks K·256·128 < 2^31 instead: how
+ * int16 activations with K up to 65535 stay on the SIMD kernel.
  */
-export function matmulWasm(x: MatmulKernelArgs): boolean {
+export function matmulWasm(x: MatmulKernelArgs, splitA = false): boolean {
+  return runWasm(x, splitA ? 2 : 1, true);
+}
+
+function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean {
   const w = wasmMatmul();
   if (!w) return false;
   const { m, k, n } = x;
+  const kernel = m * split <= matvecKernelChoice.maxRows ? MATVEC_KERNEL : MATMUL_KERNEL;
+  const { rows: R, cols: C } = KERNEL_BLOCKS[kernel]!;
   const kSteps = ceilDiv(k, 8);
   const nBlocks = ceilDiv(n, C);
   const bBytes = nBlocks * kSteps * C * 16;
+  const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes) : undefined;
+  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
+  const bScratch = cachedB === undefined ? bBytes : 0;
   // Per block of R rows: its packed A and its int32 outputs.
   const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4;
-  const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES);
-  const rowBlocks = Math.min(ceilDiv(m, R), Math.floor((budget - bBytes) / perRowBlock));
-  if (rowBlocks < 1) return false;
-  const rowsPerPart = rowBlocks * R;
+  const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
+  const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
+  const rowsPerPart = Math.floor((rowBlocks * R) / split);
+  if (rowsPerPart < 1) {
+    // The cached region may be what leaves too little room: give it back and try without it.
+    if (cache.top > 0) {
+      cache.clear();
+      return runWasm(x, split, false);
+    }
+    return false;
+  }
   for (let first = 0; first < m; first += rowsPerPart) {
     const rows = Math.min(rowsPerPart, m - first);
     // The pool was given up mid-call: start again, alone, on the fresh memory.
-    if (matmulWasmPart(x, first, rows, kSteps, nBlocks, bBytes, first > 0) === "retry") return matmulWasm(x);
+    if (matmulWasmPart(x, plan, first, rows, first > 0) === "retry") return matmulWasm(x);
   }
   return true;
 }
 
 /**
- * Rows [first, first + rows) of x; Bᵀ is packed at the start of memory unless `packedB` (an earlier
- * part did). "retry" when the worker pool was given up during the part: the kernel then has fresh,
- * unshared memory and the call must start over.
+ * B's packed form in the cache (packing it there on a miss), or undefined when B is too small to
+ * be worth keeping or larger than the cache.
  */
-function matmulWasmPart(x: MatmulKernelArgs, first: number, rows: number, kSteps: number, nBlocks: number, bBytes: number, packedB: boolean): "done" | "retry" {
+function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: number, kSteps: number, bBytes: number): number | undefined {
+  if (x.k * x.n < packedWeightCacheLimits.minElements || bBytes > packedWeightCacheLimits.capacityBytes) return undefined;
+  // The layout (kernel) is part of the key: the same weights packed for 4×2 and 1×4 blocks differ.
+  const key = `${kernel}:${x.bOffset}:${x.k}:${x.n}:${x.transB ? 1 : 0}`;
+  const hit = cache.lookup(x.b, key);
+  if (hit !== undefined) return hit;
+  const ptr = cache.insert(x.b, key, bBytes, () => w.memory.buffer);
+  if (ptr === undefined) return undefined;
+  ensureMemory(w, cache.top);
+  packB(new Int16Array(w.memory.buffer, ptr, bBytes / 2), x, kSteps, C);
+  return ptr;
+}
+
+function ensureMemory(w: WasmMatmul, bytes: number): void {
+  const have = w.memory.buffer.byteLength;
+  // Growing keeps every offset, so cached entries stay where they are.
+  if (bytes > have) w.memory.grow(ceilDiv(bytes - have, PAGE));
+}
+
+/**
+ * Rows [first, first + rows) of x. Scratch from plan.scratch: Bᵀ (unless cached, or `packedB`: an
+ * earlier part packed it), then A, then the int32 outputs. "retry" when the worker pool was given
+ * up during the part: the kernel then has fresh, unshared memory and the call must start over.
+ */
+function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows: number, packedB: boolean): "done" | "retry" {
   const w = wasmMatmul()!;
   const { k, n } = x;
-  const mBlocks = ceilDiv(rows, R);
+  const { R, C, kSteps, nBlocks, bBytes, split } = plan;
+  const mBlocks = ceilDiv(rows * split, R);
   const nPad = nBlocks * C;
   const aBytes = mBlocks * kSteps * R * 16;
-  const total = bBytes + aBytes + mBlocks * R * nPad * 4;
-  const have = w.memory.buffer.byteLength;
-  if (total > have) w.memory.grow(ceilDiv(total - have, PAGE));
+  const bPtr = plan.cachedB ?? plan.scratch;
+  const aPtr = plan.cachedB === undefined ? plan.scratch + bBytes : plan.scratch;
+  const outPtr = aPtr + aBytes;
+  ensureMemory(w, outPtr + mBlocks * R * nPad * 4);
   const buf = w.memory.buffer;
   // Padding rows, columns and k-values must read as 0 so they add nothing.
-  if (!packedB) packB(new Int16Array(buf, 0, bBytes / 2), x, kSteps);
-  packA(new Int16Array(buf, bBytes, aBytes / 2), x, first, rows, kSteps);
-  const task = { aPtr: bBytes, bPtr: 0, outPtr: bBytes + aBytes, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
+  if (plan.cachedB === undefined && !packedB) packB(new Int16Array(buf, bPtr, bBytes / 2), x, kSteps, C);
+  const aPacked = new Int16Array(buf, aPtr, aBytes / 2);
+  if (split === 2) packRowsSplit(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+  else packRows(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+  const task = { kernel: plan.kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
   const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
   if (threads === undefined || !threads.run(task)) {
     if (threads !== undefined && !threads.usable) {
-      // Leave the pool's memory to it: a stuck worker may still write there.
-      instance = new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
+      // Leave the pool's memory (and the packed weights in it) to it: a stuck worker may still write there.
+      useUnsharedInstance();
       pool = undefined;
       return "retry";
     }
-    w.matmul(task.aPtr, task.bPtr, task.outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    kernelsOf(w)[plan.kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
   }
-  const acc = new Int32Array(buf, task.outPtr, mBlocks * R * nPad);
+  const acc = new Int32Array(buf, outPtr, mBlocks * R * nPad);
   const bias = x.bias;
+  if (split === 2) {
+    for (let i = 0; i < rows; i++) {
+      const hi = 2 * i * nPad;
+      const lo = hi + nPad;
+      const dst = x.outOffset + (first + i) * n;
+      // |256·Σhi| + |Σlo| + |bias| < 2^53: the double sums are exact.
+      for (let j = 0; j < n; j++) x.out[dst + j] = saturateInt32(acc[hi + j]! * 256 + acc[lo + j]! + (bias ? bias[j]! : 0));
+    }
+    return "done";
+  }
   if (!bias && nPad === n) {
     // Unpadded rows are contiguous: one copy.
     x.out.set(acc.subarray(0, rows * n), x.outOffset + first * n);
@@ -321,29 +293,41 @@ function packRows(dst: Int16Array, src: IntArray, offset: number, first: number,
   }
 }
 
-/** Rows [first, first + rows) of A, centred. */
-function packA(dst: Int16Array, x: MatmulKernelArgs, first: number, rows: number, kSteps: number): void {
-  packRows(dst, x.a, x.aOffset, first, rows, x.k, kSteps, R, x.aZero);
+/** Like packRows, but row r of the source becomes kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
+function packRowsSplit(dst: Int16Array, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number): void {
+  dst.fill(0);
+  const step = block * 8;
+  for (let row = 0; row < rows; row++) {
+    const hiRow = 2 * row;
+    const hiBase = ((hiRow / block) | 0) * kSteps * step + (hiRow % block) * 8;
+    const loBase = (((hiRow + 1) / block) | 0) * kSteps * step + ((hiRow + 1) % block) * 8;
+    const s = offset + (first + row) * k;
+    for (let p = 0; p < k; p++) {
+      const c = src[s + p]! - zero;
+      const at = (p >> 3) * step + (p & 7);
+      dst[hiBase + at] = c >> 8;
+      dst[loBase + at] = c & 255;
+    }
+  }
 }
 
 /** Bᵀ as [n/C][k/8][C][8] int16, zero padded, from B [K,N] or (transB) [N,K]. */
-function packB(dst: Int16Array, x: MatmulKernelArgs, kSteps: number): void {
+function packB(dst: Int16Array, x: MatmulKernelArgs, kSteps: number, C: number): void {
   if (x.transB) return packRows(dst, x.b, x.bOffset, 0, x.n, x.k, kSteps, C, 0);
   dst.fill(0);
   const { b, k, n } = x;
   const step = C * 8;
-  // Column pairs outer, k inner: the packed block is written in order, B read down its columns.
+  // Column blocks outer, k inner: the packed block is written in order, B read down its columns.
   const nBlocks = ceilDiv(n, C);
   let d = 0;
   for (let jb = 0; jb < nBlocks; jb++) {
     const j0 = jb * C;
-    const pair = j0 + 1 < n;
+    const cols = Math.min(C, n - j0);
     for (let ks = 0; ks < kSteps; ks++, d += step) {
       const pEnd = Math.min(8, k - ks * 8);
       let s = x.bOffset + ks * 8 * n + j0;
       for (let q = 0; q < pEnd; q++, s += n) {
-        dst[d + q] = b[s]!;
-        if (pair) dst[d + 8 + q] = b[s + 1]!;
+        for (let c = 0; c < cols; c++) dst[d + c * 8 + q] = b[s + c]!;
       }
     }
   }

@@ -3,13 +3,14 @@
 import { workerData } from "node:worker_threads";
 import { SLOT, runClaimedChunks } from "./matmul-chunks.mjs";
 
-const { memory, module, control, rows, cols } = workerData;
+const { memory, module, control, kernelNames } = workerData;
 const ctl = new Int32Array(control);
-const matmul = new WebAssembly.Instance(module, { env: { memory } }).exports.matmul;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = kernelNames.map((name) => exports[name]);
 let seen = Atomics.load(ctl, SLOT.SEQ);
 Atomics.add(ctl, SLOT.READY, 1);
 for (;;) {
-  runClaimedChunks(ctl, matmul, rows, cols);
+  runClaimedChunks(ctl, kernels);
   Atomics.wait(ctl, SLOT.SEQ, seen);
   seen = Atomics.load(ctl, SLOT.SEQ);
 }
