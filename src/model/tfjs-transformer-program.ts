@@ -1,7 +1,7 @@
 // Lowers a TransformerEncoder (tfjs-transformer.ts) to an integer tensor program for a fixed number
 // of token slots. Weights: int8, one scale per output channel, layer-norm gains and biases folded
 // into the next matmul. Activations: int16 residual stream (one scale, so residual adds are plain
-// saturating adds), int16 layer-norm outputs, int8 Q/K/V, attention output and ReLU hidden layer,
+// saturating adds), int16 layer-norm and attention outputs, int8 Q/K/V and ReLU hidden layer,
 // int16 tanh table. Scales come from calibration ranges; floats are used here only to choose integers.
 import { tensor, type DType, type Tensor } from "../engine/tensor.ts";
 import type { Attrs } from "../engine/op.ts";
@@ -184,7 +184,8 @@ export function buildEncoderProgram(enc: TransformerEncoder, timing: TfjsTensor,
   // Embeddings (times the timing block's residual gain) and timing signal share one int16 scale.
   const d0 = enc.embedding.shape[1]!;
   const gained = Float32Array.from(enc.embedding.data, (v) => v * enc.embeddingGain);
-  const x0Scale = enc.layers[0]!.residual ? Math.max(maxAbs(gained), maxAbs(timing.data)) / 32767 : streamScale;
+  // The bound |table| + |timing| keeps their sum inside int16 for every token at every position.
+  const x0Scale = enc.layers[0]!.residual ? (maxAbs(gained) + maxAbs(timing.data)) / 32767 : streamScale;
   const table = b.constant(quantizeTensor(gained, [...enc.embedding.shape], x0Scale, "int16"));
   const timingQ = b.constant(quantizeTensor(timing.data.slice(0, slots * d0), [slots, d0], x0Scale, "int16"));
   const embedded = b.one("gather", [table, ids], { axis: 0 }, "embedding lookup");
@@ -247,7 +248,7 @@ function lowerLayer(
     return { ref: b.one("reshape", [ref], { shape: [1, slots, dModel] }, `${p} ${name} packed`), scale };
   });
   const [q, k, v] = qkv as [(typeof qkv)[0], (typeof qkv)[0], (typeof qkv)[0]];
-  const attnScale = scaleOf(range(ranges, `${p}.attn`), "int8", INT8_HEADROOM);
+  const attnScale = scaleOf(range(ranges, `${p}.attn`), "int16", RESIDUAL_HEADROOM);
   const rs = requantParams(q.scale * k.scale * layer.qScale);
   const rpv = requantParams(v.scale / (2 ** 15 * attnScale));
   const attn = b.one("attention", [q.ref, k.ref, v.ref, mask], {
@@ -255,7 +256,7 @@ function lowerLayer(
     kv_num_heads: layer.heads,
     scoreMultiplier: rs.multiplier,
     scoreShift: rs.shift,
-    outDtype: OUT.int8,
+    outDtype: OUT.int16,
     multiplier: rpv.multiplier,
     shift: rpv.shift,
   }, `${p} attention`);
