@@ -9,6 +9,9 @@ import type { Attrs } from "../src/engine/op.ts";
 import { OP_CODES, type OpName } from "../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../src/engine/tensor.ts";
 import { MULTIPLIER_ONE, quoteInferred } from "../src/gas/index.ts";
+import { compileLm, initialState, type LmConfig } from "../src/model/lm.ts";
+import { emptyCalibration } from "../src/model/lm-float.ts";
+import { tinyWeights } from "../test/model/lm-fixture.ts";
 
 export type TimeFn = (fn: () => unknown, ms?: number) => { nsPerCall: number; cpuNsPerCall: number; calls: number };
 
@@ -134,4 +137,75 @@ export function nodeDispatch(time: TimeFn): { nsPerNode: number } {
   const one = run(1);
   const many = run(2001);
   return { nsPerNode: +((many - one) / 2000).toFixed(1) };
+}
+
+const BREAKDOWN_RUNS = 10;
+
+/** scripts/train_lm.py's shapes (5.5M parameters, context 128). */
+const LM_CONFIG: LmConfig = {
+  vocab_size: 257,
+  d_model: 288,
+  n_layers: 6,
+  n_heads: 6,
+  n_kv_heads: 2,
+  head_dim: 48,
+  ffn_hidden: 768,
+  max_seq: 128,
+  rope_theta: 10000,
+  norm_eps: 1e-5,
+};
+
+/**
+ * One whole decoder step (the TSTREAM step program, seeded weights, unit calibration: the scales do
+ * not change a shape or a kernel path) in CPU time against its node gas, and where the time goes:
+ * per op and output dtype, wall time from the run's node hooks.
+ */
+export function decoderStep(time: TimeFn, ref: Reference): Record<string, unknown> {
+  const cal = emptyCalibration(LM_CONFIG.n_layers);
+  for (const k of Object.keys(cal) as (keyof typeof cal)[]) {
+    const v = cal[k];
+    if (Array.isArray(v)) v.fill(1);
+    else (cal as unknown as Record<string, number>)[k] = 1;
+  }
+  const lm = compileLm(LM_CONFIG, tinyWeights(7, LM_CONFIG), cal);
+  const program = lm.build({ token: "state", emit: "token" });
+  const state = initialState(lm, tensor("int32", [8], [1, 2, 3, 4, 5, 6, 7, 8]));
+  const info = inferProgram(program, state);
+  const nodes = quoteInferred(info, 0, MULTIPLIER_ONE).nodes;
+  const stepGas = Number(nodes.reduce((s, n) => s + n.gas, 0n));
+  const run = () => runProgram(program, state, new Map(), { info });
+  const ratios: number[] = [];
+  const perStep: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const step = time(run, 4 * ROUND_MS).cpuNsPerCall;
+    const reference = time(ref.run, ROUND_MS).cpuNsPerCall;
+    perStep.push(step);
+    ratios.push(step / stepGas / (reference / ref.gas));
+  }
+  const byOp = new Map<string, { ns: number; gas: number; nodes: number }>();
+  let t0 = 0n;
+  const hooks = {
+    beforeNode: () => {
+      t0 = process.hrtime.bigint();
+    },
+    afterNode: (e: { node: { index: number; op: { name: string }; outputs: { dtype: DType }[] } }) => {
+      const key = `${e.node.op.name} → ${e.node.outputs[0]!.dtype}`;
+      const row = byOp.get(key) ?? { ns: 0, gas: 0, nodes: 0 };
+      row.ns += Number(process.hrtime.bigint() - t0);
+      row.gas += Number(nodes[e.node.index]!.gas);
+      row.nodes++;
+      byOp.set(key, row);
+    },
+  };
+  for (let r = 0; r < BREAKDOWN_RUNS; r++) runProgram(program, state, new Map(), { info, hooks });
+  const rows = [...byOp].sort((a, b) => b[1].ns - a[1].ns).slice(0, 10);
+  return {
+    nodes: info.nodes.length,
+    stepGas,
+    cpuNsPerStep: Math.round(median(perStep)),
+    cpuNsPerGas: +(median(perStep) / stepGas).toFixed(1),
+    vsNativeEcrecover: +median(ratios).toFixed(2),
+    // Per step: the sums over BREAKDOWN_RUNS runs divided back.
+    slowestOps: rows.map(([op, r]) => ({ op, nodes: r.nodes / BREAKDOWN_RUNS, wallUsPerStep: Math.round(r.ns / 1e3 / BREAKDOWN_RUNS), gas: r.gas / BREAKDOWN_RUNS, wallNsPerGas: Math.round(r.ns / r.gas) })),
+  };
 }

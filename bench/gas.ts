@@ -12,7 +12,7 @@ import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { commitTensor, makeReceipt, opParamsHash, anchorRoot, receiptProof, verifyReceipt, toHex } from "../src/commit/index.ts";
 import { GAMMA_DEN, GAMMA_NUM, HASH_GAS_PER_WORD, quoteOp, MULTIPLIER_ONE } from "../src/gas/index.ts";
 import { createChainCommon } from "../src/evm/chain-vm.ts";
-import { nodeDispatch, nodeSweep } from "./gas-nodes.ts";
+import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
 
@@ -149,6 +149,7 @@ async function main() {
         references,
         nodeDispatch: nodeDispatch(timeIt),
         programNodes: { referenceNsPerGas: +nativeEcNsPerGas.toFixed(3), reference: "native ecrecover", worst: { node: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }, rows: nodes },
+        decoderStep: decoderStep(timeIt, { run: nativeEc, gas: nativeEcGas }),
         engine,
         calibration: {
           medianEngineNsPerFlop: +medianNsPerFlop.toFixed(4),
