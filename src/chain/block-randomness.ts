@@ -80,21 +80,29 @@ export function vrfPublicKeyOf(secretKey: Uint8Array): Uint8Array {
 
 const contract = new Address(hexToBytes(BLOCK_RANDOMNESS_ADDRESS));
 
+/** The (slot, value) writes of a record, worked out once per evaluation: eth_call writes the pending block's before every call. */
+const recordWrites = new WeakMap<BlockVrf, [Uint8Array, Uint8Array][]>();
+
+function writesOf(vrf: BlockVrf): [Uint8Array, Uint8Array][] {
+  let writes = recordWrites.get(vrf);
+  if (writes === undefined) {
+    const pi2 = new Uint8Array(32);
+    pi2.set(vrf.pi.subarray(64, VRF_PROOF_BYTES));
+    const values = [vrf.beta.slice(0, 32), vrf.beta.slice(32, 64), vrf.pi.slice(0, 32), vrf.pi.slice(32, 64), pi2];
+    writes = recordSlots(vrf.blockNumber).map((slot, i): [Uint8Array, Uint8Array] => [slot, values[i]!]);
+    writes.push([word(VRF_LATEST_SLOT), word(vrf.blockNumber)]);
+    recordWrites.set(vrf, writes);
+  }
+  return writes;
+}
+
 /**
  * Writes a block's record and marks it the latest. A chain whose genesis predates BlockRandomness
  * has no such account: nothing is written there (its seed handles still use the output).
  */
 export async function writeBlockVrf(state: StateManagerInterface, vrf: BlockVrf): Promise<void> {
   if ((await state.getAccount(contract)) === undefined) return;
-  const [b0, b1, p0, p1, p2] = recordSlots(vrf.blockNumber);
-  const pi2 = new Uint8Array(32);
-  pi2.set(vrf.pi.subarray(64, VRF_PROOF_BYTES));
-  await state.putStorage(contract, b0!, vrf.beta.slice(0, 32));
-  await state.putStorage(contract, b1!, vrf.beta.slice(32, 64));
-  await state.putStorage(contract, p0!, vrf.pi.slice(0, 32));
-  await state.putStorage(contract, p1!, vrf.pi.slice(32, 64));
-  await state.putStorage(contract, p2!, pi2);
-  await state.putStorage(contract, word(VRF_LATEST_SLOT), word(vrf.blockNumber));
+  for (const [slot, value] of writesOf(vrf)) await state.putStorage(contract, slot, value);
 }
 
 /** A block's stored proof and output, or undefined when the block has no record. */

@@ -75,6 +75,15 @@ function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] 
 const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
 
+/** Whether a message goes to BlockRandomness (0x…A113). */
+function isBlockRandomness(to: Address | undefined): boolean {
+  if (to === undefined) return false;
+  const b = to.bytes;
+  if (b[18] !== 0xa1 || b[19] !== 0x13) return false;
+  for (let i = 0; i < 18; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
 /** Whether a message goes to an AIVM precompile; a byte check first, as this runs for every message. */
 function isAivmTarget(to: Address | undefined): boolean {
   if (to === undefined) return false;
@@ -107,6 +116,8 @@ export class AivmRuntimeImpl implements AivmRuntime {
   private callVrfOutput: Uint8Array = new Uint8Array(64);
   /** Between startBlock and endBlock: transactions use blockVrfOutput, calls callVrfOutput. */
   private inBlock = false;
+  /** Set by prepareCall until the call ends: the pending block's record, written when the call first messages BlockRandomness. */
+  private pendingRecord: { state: StateManagerInterface; vrf: BlockVrf } | undefined;
   /** The last proof made: calls on the pending block and then its mining share one (a proof costs milliseconds). */
   private lastVrf: { key: string; vrf: BlockVrf } | undefined;
 
@@ -138,6 +149,19 @@ export class AivmRuntimeImpl implements AivmRuntime {
     // One-argument listeners: the EVM calls them synchronously, in message order.
     events.on("beforeMessage", (message: Message) => this.onBeforeMessage(message));
     events.on("afterMessage", (result: EVMResult) => this.onAfterMessage(result.execResult.exceptionError !== undefined));
+    // Two arguments: the EVM waits for `resolve` before running the message, so the record is in place.
+    events.on("beforeMessage", (message: Message, resolve?: (result?: unknown) => void) => {
+      const pending = this.pendingRecord;
+      if (pending === undefined || pending.state !== evm.stateManager || !isBlockRandomness(message.to)) return resolve?.();
+      writeBlockVrf(pending.state, pending.vrf).then(
+        () => resolve?.(),
+        (error: unknown) => {
+          // The call then reads no record (VrfNotAvailable); it must not hang.
+          console.error(`aivm: writing the pending block's VRF record for a call failed: ${error instanceof Error ? error.message : String(error)}`);
+          resolve?.();
+        },
+      );
+    });
   }
 
   private onBeforeMessage(message: Message): void {
@@ -215,16 +239,18 @@ export class AivmRuntimeImpl implements AivmRuntime {
     this.blockVrf = vrf;
     this.blockVrfOutput = vrf.beta;
     this.inBlock = true;
+    this.pendingRecord = undefined;
   }
 
   /**
-   * Before an eth_call or eth_estimateGas, inside the call's checkpoint: writes the pending block's
-   * VRF record into the call's state (so contracts read it as a transaction would) and makes its
-   * output the one seed handles use.
+   * Before an eth_call or eth_estimateGas, inside the call's checkpoint: makes the pending block's VRF
+   * output the one seed handles use, and has its record written into the call's state on each
+   * message to BlockRandomness (only its own messages read that storage), so contracts read it as a
+   * transaction would. Writing it up front cost every call ~40 % on a trivial view (bench/vrf.ts).
    */
   async prepareCall(state: StateManagerInterface, blockNumber: bigint, parentHash: Uint8Array): Promise<void> {
     const vrf = this.blockVrfFor(parentHash, blockNumber);
-    await writeBlockVrf(state, vrf);
+    this.pendingRecord = { state, vrf };
     this.callVrfOutput = vrf.beta;
     // A block whose building failed never reached endBlock.
     this.inBlock = false;
@@ -236,6 +262,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   }
 
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace {
+    this.pendingRecord = undefined;
     const receipts = this.tx?.receipts ?? [];
     const trace: AivmTxTrace = { receipts, traceRoot: rootOfLeaves(receipts.map((r) => r.leaf)) };
     this.tx = undefined;
