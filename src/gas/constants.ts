@@ -27,7 +27,8 @@ export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
 export const OP_BASE_GAS = 200n;
 /**
  * Per program node: dispatching it inside a run, which adds no receipt of its own. bench:gas measures
- * ~0.2–0.3 µs per node (a 1-element relu chain); ×3 for machine spread at ~100 ns per gas gives 10.
+ * 0.40–0.60 µs of CPU per node (a 1-element relu chain): 40–60 ns per gas at 10, within 1.5× the
+ * node's native ecrecover (docs/gas.md#program-nodes-per-op-class-against-the-nodes-ecrecover).
  */
 export const NODE_BASE_GAS = 10n;
 /**
