@@ -66,3 +66,13 @@ test("with a runtime the AIVM precompiles are registered; hardfork and chain id 
   assert.equal(jsCrypto.keccak256, undefined, "{} keeps EthereumJS's JS crypto");
   assert.equal(typeof jsCrypto.kzg?.verifyProof, "function", "the point-evaluation KZG stays");
 });
+
+test("hardfork option: Osaka's CLZ (EIP-7939) runs on an Osaka VM and is an invalid opcode on the default Prague one", async () => {
+  const clzOfOne = hexToBytes("0x60011e60005260206000f3"); // PUSH1 1, CLZ, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN
+  const osaka = await createChainVM({ hardfork: Hardfork.Osaka });
+  const r = await osaka.evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
+  assert.equal(r.exceptionError, undefined);
+  assert.equal(BigInt(`0x${Buffer.from(r.returnValue).toString("hex")}`), 255n);
+  const prague = await (await createChainVM()).evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
+  assert.equal(prague.exceptionError?.error, "invalid opcode");
+});
