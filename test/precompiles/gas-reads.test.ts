@@ -125,6 +125,37 @@ describe("stored reads", () => {
   });
 });
 
+describe("namespaces and memory", () => {
+  test("a namespace handle reads its entry, then the tensor it names: two cold accesses", async () => {
+    const key = `0x${"22".repeat(32)}` as Hex;
+    const t = tensor("int8", [8, 8], ints(64, 11));
+    await chain.sendCall(probeAbi(), probe, "remember", [key, wire(t)]);
+    const r = await single(A.TLOAD, load(bytesToHex(encodeHandle(3, hexToBytes(key), hexToBytes(probe)))));
+    assert.equal(r.ok, true);
+    assert.equal(r.charge.gasUsed, readAccessGas(true) + coldRead(encodeTensor(t).length) + loadGas(t, "stored"));
+  });
+
+  test("stored tensors read in a transaction stay in its memory and count against its budget", async () => {
+    const small = await createTestChain({ txMemoryLimitBytes: 64 * 1024 });
+    const seen = watchPrecompiles(small.vm);
+    const smallProbe = await small.deploy("AivmProbe");
+    const big = (s: number) => tensor("int8", [24 * 1024], ints(24 * 1024, s));
+    const ids: Uint8Array[] = [];
+    for (const t of [big(12), big(13)]) {
+      const sent = await small.sendCall(probeAbi(), smallProbe, "probe", [A.TSTORE, store(1, wire(t))]);
+      ids.push(idOf((sent.ret as [boolean, Hex])[1]));
+    }
+    // Each TLOAD returns its 24 KiB inline (working set 24 KiB); the first read's 24 KiB stays held,
+    // so the second needs 24 (working) + 24 (held) + 24 (its own read) > 64 KiB.
+    const before = seen.length;
+    const calls = [load(persistentRef(ids[0]!)), load(persistentRef(ids[1]!))];
+    await small.sendCall(probeAbi(), smallProbe, "sequence", [[A.TLOAD, A.TLOAD], calls]);
+    const frames = seen.slice(before);
+    assert.equal(frames[0]!.error, undefined, "the first read fits");
+    assert.equal(decodeErrorResult({ abi: errorsAbi(), data: bytesToHex(frames[1]!.returnValue) }).errorName, "MemoryLimit");
+  });
+});
+
 describe("manifests", () => {
   const s0 = tensor("int8", [MIN_SHARD_BYTES], ints(MIN_SHARD_BYTES, 4));
   const s1 = tensor("int8", [100], ints(100, 5));
