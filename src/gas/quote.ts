@@ -54,7 +54,7 @@ export interface NodeQuote extends OpQuote {
 
 /** How a program run is called: what the quote needs beyond the shapes. */
 export interface ProgramCallIo {
-  /** The call's tensor arguments (with quantization, which lengthens an inline encoding); default: the declared inputs. */
+  /** The call's tensor arguments (with quantization, which lengthens an inline encoding); quoteProgram defaults to the declared inputs, quoteInferred to none. */
   inputs?: readonly GasTensor[];
   /** Where each argument comes from (default inline). */
   sources?: readonly InputSource[];
