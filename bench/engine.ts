@@ -1,15 +1,25 @@
 // bench:engine — int8 matmul throughput of the engine's `matmul` op (int32 output; WASM SIMD
 // kernel, plus the JS-only and reference kernels for context) against onnxruntime-node's fp32
-// MatMul on one thread, measured in the same run. Prints JSON.
+// MatMul on one thread, measured in the same run; matrix-vector shapes (M = 1, weights [N,K] used
+// with transB, as in a decode step); and CPU time per token of one decode step of a 5.4M-parameter
+// llama decoder. The matrix-vector and decode figures are taken twice in the same run: with the
+// current paths, and with the ones they replaced (4×2 kernel, B packed at every call, wide int16
+// sums in JS). Prints JSON. Sections: `tsx bench/engine.ts [square] [matvec] [decode]` (all by default).
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
-import { getOp } from "../src/engine/registry.ts";
+import { OP_CODES, getOp } from "../src/engine/registry.ts";
 import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
-import { matmulThreading, matmulWorkersReady } from "../src/engine/kernels/matmul-wasm.ts";
+import {
+  clearPackedWeightCache, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
+} from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
+import { compileLm, initialState } from "../src/model/lm.ts";
+import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
+import { runProgram } from "../src/codec/program-run.ts";
+import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
 
 const { onnx } = onnxProto;
 const SIZES = [128, 256, 512];
@@ -78,8 +88,12 @@ const THREADS = matmulWorkerCount() + 1;
 const DEFAULT_MIN_MACS = matmulThreading.minMacs;
 if (THREADS > 1) await matmulWorkersReady(THREADS - 1);
 
+const SECTIONS = ["square", "matvec", "decode"];
+const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
+const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
+
 const results = [];
-for (const n of SIZES) {
+for (const n of run("square") ? SIZES : []) {
   const a = int8Square(n, 1);
   const b = int8Square(n, 2);
   const op = getOp("matmul");
@@ -128,10 +142,121 @@ for (const n of SIZES) {
   });
 }
 
+/** The decode-time paths (1×4 matvec kernel, packed-weight cache, int16 split into bytes), or the ones they replaced. */
+function usePaths(current: boolean): void {
+  matmulWasmPaths.matvecMaxRows = current ? 3 : 0;
+  matmulWasmPaths.splitA = current;
+  packedWeightCacheLimits.capacityBytes = current ? 64 * 1024 * 1024 : 0;
+  clearPackedWeightCache();
+}
+
+/** A one-node model Y = MatMul(A, W): A fp32 [1,k] input, W fp32 [k,n] a constant (weights, as in a decode step). */
+function matvecModel(k: number, n: number, w: Float32Array): Uint8Array {
+  const io = (name: string, cols: number) => ({
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: cols }] } } },
+  });
+  const weights = { name: "W", dims: [k, n], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: "", version: 13 }],
+    producerName: "aivm-bench",
+    graph: { name: "matvec", node: [{ opType: "MatMul", input: ["A", "W"], output: ["Y"] }], initializer: [weights], input: [io("A", k)], output: [io("Y", n)] },
+  }).finish();
+}
+
+function int8Array(length: number, seed: number): Int8Array {
+  return int8Square(Math.ceil(Math.sqrt(length)), seed).data.subarray(0, length) as Int8Array;
+}
+
+const MATVEC_SHAPES: [number, number][] = [[288, 288], [288, 768], [768, 288], [1024, 1024], [4096, 4096]];
+const matvec = [];
+for (const [k, n] of run("matvec") ? MATVEC_SHAPES : []) {
+  matmulThreading.minMacs = Number.MAX_SAFE_INTEGER; // one thread
+  const a = tensor("int8", [1, k], int8Array(k, 3));
+  const w = int8Array(n * k, 4);
+  const b = tensor("int8", [n, k], w);
+  const op = getOp("matmul");
+  usePaths(false);
+  const before = await measure(() => op.run([a, b], { transB: 1 }), 1000);
+  usePaths(true);
+  const after = await measure(() => op.run([a, b], { transB: 1 }), 1000);
+  // onnxruntime takes W as [k,n]: the transpose of the engine's [n,k].
+  const wt = new Float32Array(k * n);
+  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) wt[p * n + j] = w[j * k + p]!;
+  const session = await ort.InferenceSession.create(matvecModel(k, n, wt), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential" });
+  const feeds = { A: new ort.Tensor("float32", Float32Array.from(a.data), [1, k]) };
+  const onnxTiming = await measure(() => session.run(feeds), 1000);
+  await session.release();
+  const us = (t: Timing) => ({ wallUs: round(t.wallMs * 1000), cpuUs: round(t.cpuMs * 1000) });
+  matvec.push({
+    m: 1, k, n,
+    aivmInt8Before: us(before),
+    aivmInt8: us(after),
+    onnxruntimeFp32SingleThread: us(onnxTiming),
+    speedupCpu: round(before.cpuMs / after.cpuMs),
+    ratioAivmOverOnnxruntimeCpu: round(onnxTiming.cpuMs / after.cpuMs),
+  });
+}
+matmulThreading.minMacs = DEFAULT_MIN_MACS;
+
+/** CPU ms per token of the decode step, and of its matmul nodes alone, over `tokens` steps after 3 of warm-up. */
+function decodeCpu(tokens: number) {
+  const cfg = { vocab_size: 257, d_model: 288, n_layers: 6, n_heads: 6, n_kv_heads: 2, head_dim: 48, ffn_hidden: 768, max_seq: 128, rope_theta: 10000, norm_eps: 1e-5 };
+  const weights = tinyWeights(7, cfg);
+  const cal = emptyCalibration(cfg.n_layers);
+  for (let s = 0; s < 2; s++) {
+    const d = new FloatDecoder(cfg, weights, cal);
+    for (const t of tokenSequence(s, 16)) d.step(t);
+  }
+  const lm = compileLm(cfg, weights, cal);
+  const step = lm.build({ token: "state", emit: "token" });
+  const matmuls = step.nodes.filter((node) => node.op === OP_CODES.matmul).length;
+  return (current: boolean) => {
+    usePaths(current);
+    let state = initialState(lm, tensor("int32", [8], [1, 2, 3, 4, 5, 6, 7, 8]));
+    for (let i = 0; i < 3; i++) state = runProgram(step, state, new Map()).slice(0, step.stateCount);
+    let matmulCpu = 0;
+    let t0 = process.cpuUsage();
+    const hooks = {
+      beforeNode: () => { t0 = process.cpuUsage(); },
+      afterNode: (e: { node: { op: { name: string } } }) => {
+        if (e.node.op.name !== "matmul") return;
+        const c = process.cpuUsage(t0);
+        matmulCpu += c.user + c.system;
+      },
+    };
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < tokens; i++) state = runProgram(step, state, new Map()).slice(0, step.stateCount);
+    const c = process.cpuUsage(c0);
+    // A second pass timing each matmul node (apart: the per-node clock reads cost CPU themselves).
+    const hooked = Math.ceil(tokens / 2);
+    for (let i = 0; i < hooked; i++) state = runProgram(step, state, new Map(), { hooks }).slice(0, step.stateCount);
+    return { cpuMsPerToken: round((c.user + c.system) / 1000 / tokens), matmulCpuMsPerToken: round(matmulCpu / 1000 / hooked), matmulNodes: matmuls, nodes: step.nodes.length };
+  };
+}
+
+let decode = null;
+if (run("decode")) {
+  const measureDecode = decodeCpu(40);
+  const before = measureDecode(false);
+  const after = measureDecode(true);
+  decode = { before, after, speedupCpu: round(before.cpuMsPerToken / after.cpuMsPerToken) };
+}
+usePaths(true);
+
 console.log(JSON.stringify({
   bench: "engine.matmul",
   what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   results,
+  matvec: {
+    what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
+    results: matvec,
+  },
+  decode: {
+    what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop)",
+    ...decode,
+  },
 }, null, 2));

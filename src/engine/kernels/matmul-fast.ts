@@ -4,7 +4,7 @@
 import { DTYPE_MAX, DTYPE_MIN, dtypeOf } from "../tensor.ts";
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
-import { matmulWasm } from "./matmul-wasm.ts";
+import { matmulWasm, matmulWasmPaths } from "./matmul-wasm.ts";
 
 /** Largest |A − aZero| allowed by A's dtype. */
 function maxAbsCentered(x: MatmulKernelArgs): number {
@@ -50,7 +50,7 @@ function fitsInt16Lanes(x: MatmulKernelArgs): boolean {
 
 /** The WASM kernel with A split into bytes (matmulWasm's splitA) stays exact: K·256·128 < 2^31. */
 function fitsSplitAccumulation(x: MatmulKernelArgs): boolean {
-  return maxAbsCentered(x) <= 65535 && x.k * 256 * 128 < 2 ** 31;
+  return matmulWasmPaths.splitA && maxAbsCentered(x) <= 65535 && x.k * 256 * 128 < 2 ** 31;
 }
 
 /** Rows of A packed at a time: bounds the Int32 copy of A to 16 MiB whatever the operand size. */

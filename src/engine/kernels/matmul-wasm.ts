@@ -54,8 +54,12 @@ export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs
 /** Bytes one call may use in the kernel's memory (at most WASM_MAX_BYTES; tests lower it to force row parts). */
 export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 
-/** Calls with at most this many rows use the 1-row `matvec` kernel (benchmarks set 0 to time the 4×2 kernel on them). */
-export const matvecKernelChoice = { maxRows: 3 };
+/**
+ * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
+ * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts). Benchmarks turn both
+ * off (0, false) to time the 4×2 kernel and the JS fallback they replace.
+ */
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true };
 
 function kernelsOf(w: WasmMatmul): KernelFn[] {
   return KERNEL_BLOCKS.map((kb) => w[kb.name]);
@@ -168,7 +172,7 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const w = wasmMatmul();
   if (!w) return false;
   const { m, k, n } = x;
-  const kernel = m * split <= matvecKernelChoice.maxRows ? MATVEC_KERNEL : MATMUL_KERNEL;
+  const kernel = m * split <= matmulWasmPaths.matvecMaxRows ? MATVEC_KERNEL : MATMUL_KERNEL;
   const { rows: R, cols: C } = KERNEL_BLOCKS[kernel]!;
   const kSteps = ceilDiv(k, 8);
   const nBlocks = ceilDiv(n, C);
