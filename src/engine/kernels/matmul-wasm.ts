@@ -290,10 +290,22 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
 function packRows(dst: Int16Array, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number): void {
   dst.fill(0);
   const step = block * 8;
+  const whole = k >> 3;
   for (let row = 0; row < rows; row++) {
-    const base = ((row / block) | 0) * kSteps * step + (row % block) * 8;
-    const s = offset + (first + row) * k;
-    for (let p = 0; p < k; p++) dst[base + (p >> 3) * step + (p & 7)] = src[s + p]! - zero;
+    let d = ((row / block) | 0) * kSteps * step + (row % block) * 8;
+    let s = offset + (first + row) * k;
+    // Eight values per k-step, unrolled: packing is most of a decode-time call's JS work.
+    for (let ks = 0; ks < whole; ks++, d += step, s += 8) {
+      dst[d] = src[s]! - zero;
+      dst[d + 1] = src[s + 1]! - zero;
+      dst[d + 2] = src[s + 2]! - zero;
+      dst[d + 3] = src[s + 3]! - zero;
+      dst[d + 4] = src[s + 4]! - zero;
+      dst[d + 5] = src[s + 5]! - zero;
+      dst[d + 6] = src[s + 6]! - zero;
+      dst[d + 7] = src[s + 7]! - zero;
+    }
+    for (let q = 0; q < (k & 7); q++) dst[d + q] = src[s + q]! - zero;
   }
 }
 
