@@ -196,7 +196,7 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   for (let first = 0; first < m; first += rowsPerPart) {
     const rows = Math.min(rowsPerPart, m - first);
     // The pool was given up mid-call: start again, alone, on the fresh memory.
-    if (matmulWasmPart(x, plan, first, rows, first > 0) === "retry") return matmulWasm(x);
+    if (matmulWasmPart(x, plan, first, rows, first > 0) === "retry") return runWasm(x, split, true);
   }
   return true;
 }
