@@ -16,8 +16,8 @@ import os
 import sys
 import time
 
-# On this shared 2-core machine a threaded BLAS under oversubscription was slower (2.7 s/step with 1
-# BLAS thread against 4.2 s with 2); set before torch loads its BLAS.
+# Oversubscribed threads were slower on this shared 2-core machine (2.7 s/step with 1 torch and 1 BLAS
+# thread, 4.2 s with 2 and 2); set before torch loads its BLAS.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
