@@ -202,7 +202,7 @@ matmulThreading.minMacs = DEFAULT_MIN_MACS;
 
 /** CPU ms per token of the decode step, and of its matmul nodes alone, over `tokens` steps after 3 of warm-up. */
 function decodeCpu(tokens: number) {
-  const cfg = { vocab_size: 257, d_model: 288, n_layers: 6, n_heads: 6, n_kv_heads: 2, head_dim: 48, ffn_hidden: 768, max_seq: 128, rope_theta: 10000, norm_eps: 1e-5 };
+  const cfg = { vocab_size: 257, d_model: 288, n_layers: 6, n_heads: 6, n_kv_heads: 2, head_dim: 48, ffn_hidden: 768, max_context: 128, rope_theta: 10000, norm_eps: 1e-5 };
   const weights = tinyWeights(7, cfg);
   const cal = emptyCalibration(cfg.n_layers);
   for (let s = 0; s < 2; s++) {

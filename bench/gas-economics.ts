@@ -42,7 +42,7 @@ const LM_CONFIG: LmConfig = {
   n_kv_heads: 2,
   head_dim: 48,
   ffn_hidden: 768,
-  max_seq: 128,
+  max_context: 128,
   rope_theta: 10000,
   norm_eps: 1e-5,
 };

@@ -26,10 +26,11 @@ const opts = new Command()
   .option("--lines <n>", "held-out lines for perplexity and agreement", (v) => Number(v), 200)
   .option("--tokens <n>", "tokens per speed run", (v) => Number(v), 64)
   .option("--skip-chain", "skip the dev-node figures")
+  .option("--dir <path>", "the model directory", LM_DIR)
   .parse()
-  .opts<{ lines: number; tokens: number; skipChain?: boolean }>();
+  .opts<{ lines: number; tokens: number; skipChain?: boolean; dir: string }>();
 
-const files = loadLmFiles(LM_DIR);
+const files = loadLmFiles(opts.dir);
 const cfg = files.config;
 const lm = compileLm(cfg, files.weights, files.calibration);
 const score = lm.build({ token: "input", emit: "logits" });
@@ -75,11 +76,11 @@ function argmax(row: ArrayLike<number>): number {
 }
 
 // ---------------------------------------------------------------- fidelity
-const lines = readFileSync(join(LM_DIR, "heldout.txt"), "utf8").split("\n").filter((l) => l.length > 0).slice(0, opts.lines);
+const lines = readFileSync(join(opts.dir, "heldout.txt"), "utf8").split("\n").filter((l) => l.length > 0).slice(0, opts.lines);
 let nllAivm = 0, nllFloat = 0, positions = 0, agree = 0;
 const fidelityStart = Date.now();
 for (const line of lines) {
-  const toks = [BOS, ...encodeText(line + "\n")].slice(0, cfg.max_seq);
+  const toks = [BOS, ...encodeText(line + "\n")].slice(0, cfg.max_context);
   const inputs = toks.slice(0, -1);
   const targets = toks.slice(1);
   const f = await floatLogits(inputs);
@@ -174,7 +175,7 @@ const perToken = q2.gas - q1.gas;
 let chain: Record<string, unknown> | undefined;
 if (!opts.skipChain) {
   const node = await DevNode.create({ blockGasLimit: 60_000_000n });
-  const deployed = await deployStoryTeller(node);
+  const deployed = await deployStoryTeller(node, opts.dir);
   const conn = await nodeConnection(node);
   const client = conn.public;
   const callStart = process.hrtime.bigint();
@@ -213,7 +214,7 @@ console.log(
   JSON.stringify(
     {
       bench: "lm",
-      model: { parameters: (files.config as unknown as { parameters?: number }).parameters, layers: cfg.n_layers, dModel: cfg.d_model, context: cfg.max_seq, stepProgramNodes: step.nodes.length },
+      model: { parameters: (files.config as unknown as { parameters?: number }).parameters, layers: cfg.n_layers, dModel: cfg.d_model, context: cfg.max_context, stepProgramNodes: step.nodes.length },
       fidelity: {
         heldOutLines: lines.length,
         positions,

@@ -106,7 +106,7 @@ export function lmGenesisAccounts(pkg: LmPackage): GenesisAccount[] {
 /** Deploys StoryTeller over a package already in the store (genesis or uploadLm), from the demo deployer. */
 export async function deployStoryTellerContract(node: DevNode, pkg: LmPackage): Promise<Hex> {
   const compiled = storyTellerContract();
-  const args = [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_seq)] as const;
+  const args = [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_context)] as const;
   const data = encodeDeployData({ abi: compiled.abi, bytecode: compiled.bytecode, args });
   const from = node.accounts[STORY_TELLER_DEPLOYER_INDEX]!.address;
   const hash = await node.sendTransaction({ from, data });

@@ -34,8 +34,8 @@ export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | 
   if (o.prompt.length === 0) throw new InvalidArgumentError("The prompt is empty.");
   // Every text starts with BOS, as in training.
   const prompt = [BOS, ...encodeText(o.prompt)];
-  if (prompt.length + o.maxTokens > lm.config.max_seq) {
-    throw new InvalidArgumentError(`Prompt (${prompt.length} tokens) plus ${o.maxTokens} new tokens exceed the model's context of ${lm.config.max_seq}.`);
+  if (prompt.length + o.maxTokens > lm.config.max_context) {
+    throw new InvalidArgumentError(`Prompt (${prompt.length} tokens) plus ${o.maxTokens} new tokens exceed the model's context of ${lm.config.max_context}.`);
   }
   const seed = seedTensor(o.seed ?? keccak256(toHex(o.prompt)));
   const noHandles = () => {

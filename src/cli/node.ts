@@ -113,7 +113,7 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
     if (agents) {
       const c = agents.lm.config;
       lines.push(
-        `Language model (${c.n_layers} layers, d ${c.d_model}, context ${c.max_seq}, ${agents.lm.stepQuote.gas} gas per token): StoryTeller at ${agents.storyTeller}, try: npx tsx examples/story-teller.ts ${server.url}`,
+        `Language model (${c.n_layers} layers, d ${c.d_model}, context ${c.max_context}, ${agents.lm.stepQuote.gas} gas per token): StoryTeller at ${agents.storyTeller}, try: npx tsx examples/story-teller.ts ${server.url}`,
         `Agent memory (int8 sentence embeddings, on-chain top-k): AgentMemory at ${agents.agentMemory}, try: npx tsx examples/agent-memory.ts ${server.url}`,
       );
     }

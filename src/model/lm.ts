@@ -20,7 +20,7 @@ export interface LmConfig {
   n_kv_heads: number;
   head_dim: number;
   ffn_hidden: number;
-  max_seq: number;
+  max_context: number;
   rope_theta: number;
   norm_eps: number;
 }
@@ -233,7 +233,7 @@ export interface LmQuantOptions {
  * them share the same weights (content-addressed, so they are stored once).
  */
 export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibration, options: LmQuantOptions = {}): CompiledLm {
-  const { d_model: D, n_heads: Hq, n_kv_heads: Hkv, head_dim: Dh, vocab_size: V, max_seq: T } = config;
+  const { d_model: D, n_heads: Hq, n_kv_heads: Hkv, head_dim: Dh, vocab_size: V, max_context: T } = config;
   const L = config.n_layers;
   if (Dh % 2 !== 0) throw new InvalidArgumentError("lm", "head_dim", "must be even for rotary positions");
   const residHead = options.residHeadroom ?? 1.25;

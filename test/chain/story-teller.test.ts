@@ -50,7 +50,7 @@ before(async () => {
   await uploadLm(conn, pkg);
   const c = storyTellerContract();
   abi = c.abi as Abi;
-  const data = encodeDeployData({ abi, bytecode: c.bytecode, args: [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_seq)] });
+  const data = encodeDeployData({ abi, bytecode: c.bytecode, args: [pkg.programs.prefill.id, pkg.programs.step.id, pkg.emptyCache.id, BigInt(pkg.config.n_layers), BigInt(pkg.config.max_context)] });
   const hash = await conn.wallet.sendTransaction({ data, account: conn.account, chain: null });
   const r = await conn.public.waitForTransactionReceipt({ hash });
   teller = r.contractAddress!;
@@ -115,6 +115,6 @@ describe("StoryTeller on a dev node", () => {
     const salt = keccak256("0x03");
     await assert.rejects(view("", 3, 0, 0, 0, salt), /EmptyPrompt/);
     await assert.rejects(view("a", 0, 0, 0, 0, salt), /NoTokensRequested/);
-    await assert.rejects(view("a", pkg.config.max_seq, 0, 0, 0, salt), /ContextTooLong/);
+    await assert.rejects(view("a", pkg.config.max_context, 0, 0, 0, salt), /ContextTooLong/);
   });
 });

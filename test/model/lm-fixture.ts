@@ -11,7 +11,7 @@ export const TINY_CONFIG: LmConfig = {
   n_kv_heads: 2,
   head_dim: 8,
   ffn_hidden: 48,
-  max_seq: 16,
+  max_context: 16,
   rope_theta: 10000,
   norm_eps: 1e-5,
 };
@@ -44,7 +44,7 @@ export function tinyWeights(seed = 7, config: LmConfig = TINY_CONFIG): LmWeights
 }
 
 /** A deterministic token sequence of `length` bytes, one per `k`. */
-export function tokenSequence(k: number, length = TINY_CONFIG.max_seq): number[] {
+export function tokenSequence(k: number, length = TINY_CONFIG.max_context): number[] {
   return Array.from({ length }, (_, t) => (t * 7919 + k * 104729 + 13) % 256);
 }
 
