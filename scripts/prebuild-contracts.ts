@@ -5,13 +5,14 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DevNode } from "../src/chain/node.ts";
 import { deployDemo } from "../src/chain/demo.ts";
-import { storyTellerContract } from "../src/chain/demo-lm.ts";
+import { agentMemoryContract, storyTellerContract } from "../src/chain/demo-lm.ts";
 import { PREBUILT_DIR, compileFresh, compileRequests } from "../src/chain/solc.ts";
 
 const node = await DevNode.create();
 await deployDemo(node);
-// The language-model demo deploys StoryTeller over blobs held in genesis (src/cli/node.ts).
+// The agent demos (src/cli/node.ts): StoryTeller over the language model held in genesis, AgentMemory.
 storyTellerContract();
+agentMemoryContract();
 await node.close();
 
 mkdirSync(PREBUILT_DIR, { recursive: true });
