@@ -98,6 +98,7 @@ for (const t of texts) {
 const cosines = texts.map((_, i) => cosine(ints[i]!, floats[i]!));
 const fidelity = (from: number, to: number) => {
   const c = cosines.slice(from, to);
+  if (!c.length) return { sentences: 0 };
   return { sentences: c.length, min: Math.min(...c), mean: c.reduce((a, b) => a + b, 0) / c.length, atLeast099: c.filter((x) => x >= 0.99).length };
 };
 

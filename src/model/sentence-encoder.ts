@@ -118,8 +118,9 @@ export async function loadSentenceEncoder(options: LoadOptions = {}): Promise<Se
   const bucketFor = (pieces: number) => buckets.find((b) => b >= pieces) ?? slots;
   const tokenize = (text: string) => Int32Array.from(tokenizer.encode(text).slice(0, slots));
   const programInputs = (text: string, n = slots): [Int32Array, Int32Array] => {
-    const pieces = tokenize(text).slice(0, n);
+    const pieces = tokenize(text);
     if (pieces.length === 0) throw new InvalidArgumentError("sentence encoder", "text", "has no pieces (empty after normalisation)");
+    if (pieces.length > n) throw new InvalidArgumentError("sentence encoder", "slots", `${pieces.length} pieces do not fit ${n} slots`);
     const ids = new Int32Array(n);
     ids.set(pieces);
     return [ids, poolWeights(pieces.length, n)];

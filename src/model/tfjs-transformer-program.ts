@@ -1,6 +1,6 @@
 // Lowers a TransformerEncoder (tfjs-transformer.ts) to an integer tensor program for a fixed number
 // of token slots. Weights: int8, one scale per output channel, layer-norm gains and biases folded
-// into the next matmul. Activations: int16 residual stream (one scale, so residual adds are plain
+// into the next matmul; inside the transformer layers each weight is two int8 digits (hi + lo/256). Activations: int16 residual stream (one scale, so residual adds are plain
 // saturating adds), int16 layer-norm and attention outputs, int8 Q/K/V and ReLU hidden layer,
 // int16 tanh table. Scales come from calibration ranges; floats are used here only to choose integers.
 import { tensor, type DType, type Tensor } from "../engine/tensor.ts";
@@ -91,10 +91,13 @@ class EncoderLowering {
 
   /**
    * Matmul with per-output-channel int8 weights, requantized to one output scale. int16 rows over
-   * more than 256 inputs are split into K-chunks summed in int32 (see INT16_K_CHUNK).
+   * more than 256 inputs are split into K-chunks summed in int32 (see INT16_K_CHUNK). With
+   * `wideWeights`, each weight is two int8 digits (w ≈ (hi + lo/256)·s_c): two products, the low one
+   * scaled by 1/256 in int32, for layers whose outputs cancel against the residual stream.
    */
-  linear(x: ValueRef, inScale: number, l: FloatLinear, out: { dtype: "int8" | "int16"; scale: number; zeroPoint?: number; xZero?: number }, label: string): ValueRef {
-    const wq = new Array<number>(l.w.length);
+  linear(x: ValueRef, inScale: number, l: FloatLinear, out: { dtype: "int8" | "int16"; scale: number; zeroPoint?: number; xZero?: number; wideWeights?: boolean }, label: string): ValueRef {
+    const hi = new Array<number>(l.w.length);
+    const lo = new Array<number>(l.w.length);
     const bias: number[] = [];
     const multiplier: number[] = [];
     const shift: number[] = [];
@@ -102,7 +105,11 @@ class EncoderLowering {
       let m = 0;
       for (let i = 0; i < l.inDim; i++) m = Math.max(m, Math.abs(l.w[i * l.outDim + j]!));
       const ws = m > 0 ? m / 127 : 1;
-      for (let i = 0; i < l.inDim; i++) wq[i * l.outDim + j] = Math.round(l.w[i * l.outDim + j]! / ws);
+      for (let i = 0; i < l.inDim; i++) {
+        const v = l.w[i * l.outDim + j]! / ws;
+        hi[i * l.outDim + j] = Math.round(v);
+        lo[i * l.outDim + j] = Math.max(-128, Math.min(127, Math.round((v - Math.round(v)) * 256)));
+      }
       bias.push(Math.round(l.b[j]! / (inScale * ws)));
       const r = requantParams((inScale * ws) / out.scale);
       multiplier.push(r.multiplier);
@@ -115,21 +122,32 @@ class EncoderLowering {
       shift,
       ...(out.zeroPoint ? { zeroPoint: out.zeroPoint } : {}),
     };
+    const zero: Attrs = out.xZero ? { aZero: out.xZero } : {};
     const chunk = this.b.meta(x).dtype === "int16" ? INT16_K_CHUNK : l.inDim;
-    if (l.inDim <= chunk) {
-      const w = this.b.constant(tensor("int8", [l.inDim, l.outDim], wq));
-      return this.b.one("matmul", [x, w, bq], { ...outAttrs, ...(out.xZero ? { aZero: out.xZero } : {}) }, label);
+    if (l.inDim <= chunk && !out.wideWeights) {
+      const w = this.b.constant(tensor("int8", [l.inDim, l.outDim], hi));
+      return this.b.one("matmul", [x, w, bq], { ...outAttrs, ...zero }, label);
     }
-    // int16 rows over K > 256 would leave the matmul's int32-safe fast kernels: sum K-chunks in int32 instead.
+    let acc = this.products(x, hi, l, chunk, bq, zero, label);
+    if (out.wideWeights) {
+      const low = this.products(x, lo, l, chunk, undefined, zero, `${label} (low digits)`);
+      // 2^16/2^24 = 1/256 with a multiplier ≥ 2^16: the rescale stays on the exact double path.
+      acc = this.b.one("add", [acc, low], { bMultiplier: 2 ** 16, bShift: 24 }, `${label}: high + low/256`);
+    }
+    return this.b.one("requantize", [acc], { ...outAttrs, axis: -1 }, label);
+  }
+
+  /** x·W in int32 (bias on the first part), K-chunked for int16 rows over INT16_K_CHUNK inputs. */
+  private products(x: ValueRef, wq: number[], l: FloatLinear, chunk: number, bias: ValueRef | undefined, zero: Attrs, label: string): ValueRef {
     let acc: ValueRef | undefined;
     for (let k0 = 0; k0 < l.inDim; k0 += chunk) {
       const k1 = Math.min(l.inDim, k0 + chunk);
-      const xs = this.b.one("slice", [x], { starts: [k0], ends: [k1], axes: [1] }, `${label}: inputs ${k0}…${k1 - 1}`);
+      const xs = chunk >= l.inDim ? x : this.b.one("slice", [x], { starts: [k0], ends: [k1], axes: [1] }, `${label}: inputs ${k0}…${k1 - 1}`);
       const w = this.b.constant(tensor("int8", [k1 - k0, l.outDim], wq.slice(k0 * l.outDim, k1 * l.outDim)));
-      const part = this.b.one("matmul", acc ? [xs, w] : [xs, w, bq], {}, `${label}: partial product`);
+      const part = this.b.one("matmul", !acc && bias ? [xs, w, bias] : [xs, w], zero, `${label}: partial product`);
       acc = acc ? this.b.one("add", [acc, part], {}, `${label}: partial sum`) : part;
     }
-    return this.b.one("requantize", [acc!], { ...outAttrs, axis: -1 }, label);
+    return acc!;
   }
 
   /** Saturating int16 add of two tensors at the same scale: the op's identity path, no rescaling. */
@@ -244,7 +262,7 @@ function lowerLayer(
   const qkv = ["q", "k", "v"].map((name, i) => {
     const lin = foldNorm(floatLinear(layer.qkv, [i * dModel, (i + 1) * dModel]), layer.attnNorm.gamma, layer.attnNorm.beta);
     const scale = scaleOf(range(ranges, `${p}.${name}`), "int8", INT8_HEADROOM);
-    const ref = L.linear(n, nScale, lin, { dtype: "int8", scale }, `${p} ${name} projection`);
+    const ref = L.linear(n, nScale, lin, { dtype: "int8", scale, wideWeights: true }, `${p} ${name} projection`);
     return { ref: b.one("reshape", [ref], { shape: [1, slots, dModel] }, `${p} ${name} packed`), scale };
   });
   const [q, k, v] = qkv as [(typeof qkv)[0], (typeof qkv)[0], (typeof qkv)[0]];
@@ -261,7 +279,7 @@ function lowerLayer(
     shift: rpv.shift,
   }, `${p} attention`);
   const attnRows = b.one("reshape", [attn], { shape: [slots, dModel] }, `${p} attention rows`);
-  const o = L.linear(attnRows, attnScale, floatLinear(layer.out), { dtype: "int16", scale: streamScale }, `${p} output projection`);
+  const o = L.linear(attnRows, attnScale, floatLinear(layer.out), { dtype: "int16", scale: streamScale, wideWeights: true }, `${p} output projection`);
   let r = x;
   if (layer.residual) r = L.linear(x, xScale, floatLinear(layer.residual), { dtype: "int16", scale: streamScale }, `${p} residual projection`);
   else if (xScale !== streamScale) throw new TfjsFormatError(`layer ${layer.index} has no residual projection but its input is off the stream scale`);
@@ -271,7 +289,7 @@ function lowerLayer(
   const n2 = L.norm(mid, streamScale, layer.out.w.shape[1]!, layer.epsilon, n2Scale, `${p} ffn layer norm`);
   // ReLU for free: the int8 output has zero point −128, so every negative accumulator clamps to real 0.
   const reluScale = (range(ranges, `${p}.relu`) * INT8_HEADROOM) / 255;
-  const h = L.linear(n2, n2Scale, foldNorm(floatLinear(layer.ffn1), layer.ffnNorm.gamma, layer.ffnNorm.beta), { dtype: "int8", scale: reluScale, zeroPoint: -128 }, `${p} ffn dense + relu`);
-  const f = L.linear(h, reluScale, floatLinear(layer.ffn2), { dtype: "int16", scale: streamScale, xZero: -128 }, `${p} ffn output`);
+  const h = L.linear(n2, n2Scale, foldNorm(floatLinear(layer.ffn1), layer.ffnNorm.gamma, layer.ffnNorm.beta), { dtype: "int8", scale: reluScale, zeroPoint: -128, wideWeights: true }, `${p} ffn dense + relu`);
+  const f = L.linear(h, reluScale, floatLinear(layer.ffn2), { dtype: "int16", scale: streamScale, xZero: -128, wideWeights: true }, `${p} ffn output`);
   return L.add(f, mid, `${p} ffn residual`);
 }

@@ -88,8 +88,9 @@ test("the program decodes, infers with the engine registry, and quotes from its 
   assert.ok(quote.gas > quote.programGas);
 });
 
-test("bad input: empty text and a non-encoder graph get typed errors", () => {
+test("bad input: empty text, a text longer than the slots asked for, and a non-encoder graph get typed errors", () => {
   assert.throws(() => encoder.embedInts(""), InvalidArgumentError);
+  assert.throws(() => encoder.embedInts(SLICE.join(" "), 16), /pieces do not fit 16 slots/);
   const tiny = parseTfjsModel({ modelTopology: { node: [{ name: "x", op: "Placeholder" }] }, weightsManifest: [] }, []);
   assert.throws(() => extractTransformerEncoder(tiny), (e: unknown) => e instanceof TfjsFormatError && /not a KonaTransformer sentence encoder; missing \d+ piece/.test((e as Error).message));
 });
