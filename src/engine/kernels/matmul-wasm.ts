@@ -255,7 +255,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
       pool = undefined;
       return "retry";
     }
-    kernelsOf(w)[plan.kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    w[KERNEL_BLOCKS[plan.kernel]!.name](aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
   }
   const acc = new Int32Array(buf, outPtr, mBlocks * R * nPad);
   const bias = x.bias;
