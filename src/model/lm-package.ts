@@ -30,7 +30,7 @@ export interface LmPackage {
   manifests: ShardManifestEntry[];
   /** The all-zero K/V cache tensor (every layer starts from it) and its content id. */
   emptyCache: { tensor: Hex; id: Hex };
-  /** Exact gas of one generation step at multiplier 1.0, and its FLOPs. */
+  /** Gas and FLOPs one more generation step adds to a stream at multiplier 1.0 (stored reads are per call). */
   stepQuote: { gas: string; flops: string };
 }
 
@@ -60,7 +60,10 @@ export function packCompiledLm(lm: CompiledLm, name: string): LmPackage {
   const cacheMeta = lm.stateMetas[4]!;
   const cache = zeros(cacheMeta.dtype, cacheMeta.shape);
   const step = decodeProgram(hexToBytes(programs.step.program));
-  const q = quoteStream(step, lm.stateMetas, 1, MULTIPLIER_ONE);
+  // Per token: what one more step adds to a stream (the call's program, reads and inputs excluded).
+  const q1 = quoteStream(step, lm.stateMetas, 1, MULTIPLIER_ONE);
+  const q2 = quoteStream(step, lm.stateMetas, 2, MULTIPLIER_ONE);
+  const q = { gas: q2.gas - q1.gas, flops: q2.flops - q1.flops };
   return {
     format: LM_PACKAGE_FORMAT,
     name,
