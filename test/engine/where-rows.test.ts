@@ -49,7 +49,7 @@ test("where with a condition broadcast along the last axis equals the element-wi
     const y = tensor(dtype, yShape, fill(yShape, () => r(200) - 100));
     const [meta] = where.infer([c, x, y], {});
     const [out] = where.run([c, x, y], {});
-    assert.deepEqual([...out!.data], reference(c, x, y, meta!.shape), `shapes ${JSON.stringify([cShape, xShape, yShape])}`);
+    assert.deepEqual([...out!.data], reference(c, x, y, [...meta!.shape]), `shapes ${JSON.stringify([cShape, xShape, yShape])}`);
   }
 });
 
