@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
-import { decodeEventLog, encodeFunctionData, type Hex } from "viem";
+import { decodeEventLog, encodeFunctionData, toHex, type Hex } from "viem";
 import { runProgram, runStream } from "../src/codec/program-run.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { hexToBytes } from "viem";
@@ -183,7 +183,7 @@ if (!opts.skipChain) {
   const callTokS = n / (Number(process.hrtime.bigint() - callStart) / 1e9);
   const sameAsInProcess = viaCall.tokens.join(",") === aivmGenerate("the ", n).join(",");
   const tellTx = async (tokens: number) => {
-    const data = encodeFunctionData({ abi: deployed.abi, functionName: "tell", args: ["the ", tokens, 0, 0, 0] });
+    const data = encodeFunctionData({ abi: deployed.abi, functionName: "tell", args: [toHex("the "), tokens, 0, 0, 0] });
     const start = process.hrtime.bigint();
     const hash = await conn.wallet.sendTransaction({ to: deployed.address, data, account: conn.account, chain: null, gas: 59_000_000n });
     const r = await client.waitForTransactionReceipt({ hash });
