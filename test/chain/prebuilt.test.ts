@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DevNode } from "../../src/chain/node.ts";
 import { deployDemo } from "../../src/chain/demo.ts";
+import { agentMemoryContract, storyTellerContract } from "../../src/chain/demo-lm.ts";
 import { PREBUILT_DIR, compileFresh, compileRequests } from "../../src/chain/solc.ts";
 
 describe("prebuilt contract artifacts", () => {
@@ -14,6 +15,9 @@ describe("prebuilt contract artifacts", () => {
     const node = await DevNode.create();
     try {
       await deployDemo(node);
+      // The agent demos `aivm node --demo` deploys after deployDemo (src/cli/node.ts).
+      storyTellerContract();
+      agentMemoryContract();
     } finally {
       await node.close();
     }
