@@ -10,13 +10,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { decodeEventLog, encodeFunctionData, toHex, type Hex } from "viem";
-import { runProgram, runStream } from "../src/codec/program-run.ts";
+import { runStream } from "../src/codec/program-run.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { hexToBytes } from "viem";
 import { tensor } from "../src/engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { quoteStream } from "../src/gas/quote.ts";
-import { BOS, compileLm, decodeTokens, encodeText, initialState, loadLmFiles, LM_DIR } from "../src/model/lm.ts";
+import { BOS, compileLm, decodeTokens, encodeText, generateTokens, initialState, loadLmFiles, LM_DIR } from "../src/model/lm.ts";
 import { packCompiledLm } from "../src/model/lm-package.ts";
 import { DevNode } from "../src/chain/node.ts";
 import { deployStoryTeller, nodeConnection } from "../src/chain/demo-lm.ts";
@@ -34,7 +34,6 @@ const files = loadLmFiles(opts.dir);
 const cfg = files.config;
 const lm = compileLm(cfg, files.weights, files.calibration);
 const score = lm.build({ token: "input", emit: "logits" });
-const prefill = lm.build({ token: "input", emit: "token" });
 const step = lm.build({ token: "state", emit: "token" });
 const noHandles = () => {
   throw new Error("inline programs");
@@ -110,16 +109,7 @@ async function floatGreedy(prompt: string, n: number): Promise<number[]> {
   return out;
 }
 function aivmGenerate(prompt: string, n: number, sampler = {}): number[] {
-  const toks = [BOS, ...encodeText(prompt)];
-  const pre = runStream(prefill, initialState(lm, seed, sampler), toks.map(tok), noHandles);
-  const out = [pre.outputs.at(-1)![0]!.data[0]!];
-  let state = pre.state;
-  while (out.length < n) {
-    const o = runProgram(step, state, new Map());
-    state = o.slice(0, step.stateCount);
-    out.push(o[step.stateCount]!.data[0]!);
-  }
-  return out;
+  return generateTokens(lm, [BOS, ...encodeText(prompt)], n, seed, sampler);
 }
 const continuations = [];
 for (const p of prompts) {

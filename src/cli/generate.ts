@@ -3,9 +3,8 @@
 // against a StoryTeller deployment).
 import { Command, InvalidArgumentError } from "commander";
 import { createPublicClient, http, keccak256, toHex, type Address, type Hex } from "viem";
-import { runProgram, runStream } from "../codec/program-run.ts";
 import { tensor, type Tensor } from "../engine/tensor.ts";
-import { BOS, compileLm, decodeTokens, encodeText, initialState, loadLmFiles, LM_DIR } from "../model/lm.ts";
+import { BOS, compileLm, decodeTokens, encodeText, generateTokens, loadLmFiles, LM_DIR } from "../model/lm.ts";
 import { generate } from "../viem/actions/generate.ts";
 
 export interface GenerateOptions {
@@ -38,23 +37,7 @@ export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | 
     throw new InvalidArgumentError(`Prompt (${prompt.length} tokens) plus ${o.maxTokens} new tokens exceed the model's context of ${lm.config.max_context}.`);
   }
   const seed = seedTensor(o.seed ?? keccak256(toHex(o.prompt)));
-  const noHandles = () => {
-    throw new Error("in-process programs carry their weights inline");
-  };
-  const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, o), prompt.map((t) => [tensor("int32", [1], [t])]), noHandles);
-  const step = lm.build({ token: "state", emit: "token" });
-  let state = pre.state;
-  const tokens: number[] = [];
-  let next = pre.outputs[pre.outputs.length - 1]![0]!.data[0]!;
-  for (;;) {
-    tokens.push(next);
-    onToken(next);
-    if (tokens.length >= o.maxTokens) break;
-    const outs = runProgram(step, state, new Map());
-    state = outs.slice(0, step.stateCount);
-    next = outs[step.stateCount]!.data[0]!;
-  }
-  return tokens;
+  return generateTokens(lm, prompt, o.maxTokens, seed, o, onToken);
 }
 
 function number(name: string, min: number, max: number, integer = false) {

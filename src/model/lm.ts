@@ -10,6 +10,7 @@ import { lutOutputScale, lutTensor } from "./lut.ts";
 import { InvalidArgumentError } from "../engine/errors.ts";
 import { tensor, type DType, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import type { Program } from "../codec/program.ts";
+import { runProgram } from "../codec/program-run.ts";
 
 /** Architecture, as scripts/train_lm.py writes it to config.json. */
 export interface LmConfig {
@@ -426,4 +427,30 @@ export function encodeText(text: string): number[] {
 }
 export function decodeTokens(ids: readonly number[]): string {
   return new TextDecoder().decode(Uint8Array.from(ids.filter((t) => t >= 0 && t < 256)));
+}
+
+/**
+ * Generates `n` tokens in process with the same step programs the chain runs: a prefill stream over
+ * `prompt` (BOS first), then one step program run per further token. `onToken` sees each token as
+ * its step finishes.
+ */
+export function generateTokens(lm: CompiledLm, prompt: readonly number[], n: number, seed: Tensor, sampler: SamplerSettings = {}, onToken?: (t: number) => void): number[] {
+  const prefill = lm.build({ token: "input", emit: "token" });
+  const step = lm.build({ token: "state", emit: "token" });
+  let state = initialState(lm, seed, sampler);
+  let next = 0;
+  for (const t of prompt) {
+    const outs = runProgram(prefill, [...state, tensor("int32", [1], [t])], new Map());
+    state = outs.slice(0, prefill.stateCount);
+    next = outs[prefill.stateCount]!.data[0]!;
+  }
+  const tokens: number[] = [];
+  for (;;) {
+    tokens.push(next);
+    onToken?.(next);
+    if (tokens.length >= n) return tokens;
+    const outs = runProgram(step, state, new Map());
+    state = outs.slice(0, step.stateCount);
+    next = outs[step.stateCount]!.data[0]!;
+  }
 }

@@ -4,10 +4,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeEventLog, encodeDeployData, encodeFunctionData, keccak256, toHex, type Abi, type Hex } from "viem";
-import { runProgram, runStream } from "../../src/codec/program-run.ts";
 import { commitTensor } from "../../src/commit/tensor-commit.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
-import { BOS, encodeText, initialState, type CompiledLm, type SamplerSettings } from "../../src/model/lm.ts";
+import { BOS, encodeText, generateTokens, type CompiledLm, type SamplerSettings } from "../../src/model/lm.ts";
 import { packCompiledLm, type LmPackage } from "../../src/model/lm-package.ts";
 import { DevNode } from "../../src/chain/node.ts";
 import { nodeConnection, storyTellerContract, uploadLm } from "../../src/chain/demo-lm.ts";
@@ -25,21 +24,8 @@ let pkg: LmPackage;
 let teller: Hex;
 let abi: Abi;
 
-const tok = (t: number) => [tensor("int32", [1], [t])];
-
 function inProcess(prompt: string, n: number, seed: Tensor, sampler: SamplerSettings = {}): number[] {
-  const pre = runStream(lm.build({ token: "input", emit: "token" }), initialState(lm, seed, sampler), [BOS, ...encodeText(prompt)].map(tok), () => {
-    throw new Error("inline");
-  });
-  const out = [pre.outputs.at(-1)![0]!.data[0]!];
-  const step = lm.build({ token: "state", emit: "token" });
-  let state = pre.state;
-  while (out.length < n) {
-    const o = runProgram(step, state, new Map());
-    state = o.slice(0, step.stateCount);
-    out.push(o[step.stateCount]!.data[0]!);
-  }
-  return out;
+  return generateTokens(lm, [BOS, ...encodeText(prompt)], n, seed, sampler);
 }
 
 before(async () => {
