@@ -12,8 +12,8 @@ export interface SpawnedNode {
   output: () => string;
 }
 
-export async function spawnAivmNode(args: string[], timeoutMs = 120_000): Promise<SpawnedNode> {
-  const child = spawn(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--port", "0", ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+export async function spawnAivmNode(args: string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = process.env): Promise<SpawnedNode> {
+  const child = spawn(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--port", "0", ...args], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d.toString()));
   child.stderr!.on("data", (d) => (out += d.toString()));
