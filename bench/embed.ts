@@ -12,7 +12,7 @@ import { decodeProgram } from "../src/codec/program.ts";
 import { quoteProgram } from "../src/gas/quote.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { CALIBRATION_SENTENCES } from "../src/model/tfjs-calibration-sentences.ts";
-import { DEFAULT_BUCKETS, DEFAULT_SLOTS, floatEmbed, loadSentenceEncoder } from "../src/model/sentence-encoder.ts";
+import { cosine, DEFAULT_BUCKETS, DEFAULT_SLOTS, floatEmbed, loadSentenceEncoder } from "../src/model/sentence-encoder.ts";
 
 const opts = new Command()
   .option("--store <n>", "stored sentences for retrieval", (v) => Number(v), 600)
@@ -41,16 +41,6 @@ function wordnetSynsets(count: number): { words: string; gloss: string }[] {
     if (!taken.has(gloss.trim())) out.push({ words, gloss: gloss.trim() });
   }
   return out;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    x += a[i]! * a[i]!;
-    y += b[i]! * b[i]!;
-  }
-  return d / Math.sqrt(x * y);
 }
 
 function median(xs: number[]): number {

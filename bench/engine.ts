@@ -16,7 +16,7 @@ import {
   clearPackedWeightCache, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
-import { compileLm, initialState } from "../src/model/lm.ts";
+import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
@@ -202,7 +202,7 @@ matmulThreading.minMacs = DEFAULT_MIN_MACS;
 
 /** CPU ms per token of the decode step, and of its matmul nodes alone, over `tokens` steps after 3 of warm-up. */
 function decodeCpu(tokens: number) {
-  const cfg = { vocab_size: 257, d_model: 288, n_layers: 6, n_heads: 6, n_kv_heads: 2, head_dim: 48, ffn_hidden: 768, max_context: 128, rope_theta: 10000, norm_eps: 1e-5 };
+  const cfg = readLmConfig();
   const weights = tinyWeights(7, cfg);
   const cal = emptyCalibration(cfg.n_layers);
   for (let s = 0; s < 2; s++) {

@@ -8,7 +8,7 @@ import { DevNode } from "../src/chain/node.ts";
 import { deployDemo } from "../src/chain/demo.ts";
 import { encodeProgram } from "../src/codec/program.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
-import { compileLm, type LmConfig } from "../src/model/lm.ts";
+import { compileLm, readLmConfig } from "../src/model/lm.ts";
 import { emptyCalibration } from "../src/model/lm-float.ts";
 import { packageReads, shardProgram } from "../src/model/package.ts";
 import { MULTIPLIER_ONE, OP_BASE_GAS, bytesGas, commitGas, computeGas as computeGasAt, quoteStreamInferred, storedReadsGas } from "../src/gas/index.ts";
@@ -33,19 +33,8 @@ async function demos(): Promise<Record<string, unknown>> {
   return out;
 }
 
-/** scripts/train_lm.py's shapes. */
-const LM_CONFIG: LmConfig = {
-  vocab_size: 257,
-  d_model: 288,
-  n_layers: 6,
-  n_heads: 6,
-  n_kv_heads: 2,
-  head_dim: 48,
-  ffn_hidden: 768,
-  max_context: 128,
-  rope_theta: 10000,
-  norm_eps: 1e-5,
-};
+/** The committed model's shapes (models/lm/config.json), with random weights. */
+const LM_CONFIG = readLmConfig();
 
 const computeGasOf = (flops: bigint) => computeGasAt(flops, MULTIPLIER_ONE);
 

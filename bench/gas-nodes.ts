@@ -9,9 +9,10 @@ import type { Attrs } from "../src/engine/op.ts";
 import { OP_CODES, type OpName } from "../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../src/engine/tensor.ts";
 import { MULTIPLIER_ONE, quoteInferred } from "../src/gas/index.ts";
-import { compileLm, initialState, type LmConfig } from "../src/model/lm.ts";
+import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { emptyCalibration } from "../src/model/lm-float.ts";
 import { tinyWeights } from "../test/model/lm-fixture.ts";
+import { seededInts } from "../test/xorshift.ts";
 
 export type TimeFn = (fn: () => unknown, ms?: number) => { nsPerCall: number; cpuNsPerCall: number; calls: number };
 
@@ -25,22 +26,12 @@ export interface Reference {
 const ROUNDS = 5;
 const ROUND_MS = 80;
 
-function seeded(n: number, seed: number, lo: number, span: number): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return lo + ((s >>> 0) % span);
-  });
-}
-
 const RANGE: Record<DType, [number, number]> = { int8: [-128, 256], int16: [-2000, 4000], int32: [-100_000, 200_000] } as Record<DType, [number, number]>;
 let seed = 1;
 function rand(dtype: DType, shape: number[], lo?: number, span?: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const [l, s] = RANGE[dtype] ?? [-100, 200];
-  return tensor(dtype, shape, seeded(n, seed++, lo ?? l, span ?? s));
+  return tensor(dtype, shape, seededInts(n, seed++, lo ?? l, span ?? s));
 }
 
 interface NodeCase {
@@ -141,19 +132,8 @@ export function nodeDispatch(time: TimeFn): { nsPerNode: number } {
 
 const BREAKDOWN_RUNS = 10;
 
-/** scripts/train_lm.py's shapes (5.5M parameters, context 128). */
-const LM_CONFIG: LmConfig = {
-  vocab_size: 257,
-  d_model: 288,
-  n_layers: 6,
-  n_heads: 6,
-  n_kv_heads: 2,
-  head_dim: 48,
-  ffn_hidden: 768,
-  max_context: 128,
-  rope_theta: 10000,
-  norm_eps: 1e-5,
-};
+/** The committed model's shapes (models/lm/config.json), with random weights. */
+const LM_CONFIG = readLmConfig();
 
 /**
  * One whole decoder step (the TSTREAM step program, seeded weights, unit calibration: the scales do

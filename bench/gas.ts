@@ -13,6 +13,7 @@ import { commitTensor, makeReceipt, opParamsHash, anchorRoot, receiptProof, veri
 import { GAMMA_DEN, GAMMA_NUM, HASH_GAS_PER_WORD, quoteOp, MULTIPLIER_ONE } from "../src/gas/index.ts";
 import { createChainCommon } from "../src/evm/chain-vm.ts";
 import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
+import { seededInts } from "../test/xorshift.ts";
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
 
@@ -33,16 +34,6 @@ function timeIt(fn: () => unknown, ms: number = TARGET_MS): { nsPerCall: number;
   }
   const cpu = process.cpuUsage(cpu0);
   return { nsPerCall: ((now - start) * 1e6) / calls, cpuNsPerCall: ((cpu.user + cpu.system) * 1e3) / calls, calls };
-}
-
-function seeded(n: number, seed: number, lo: number, span: number): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return lo + ((s >>> 0) % span);
-  });
 }
 
 async function main() {
@@ -86,8 +77,8 @@ async function main() {
   const engine: Record<string, unknown>[] = [];
   const nsPerFlop: number[] = [];
   for (const [m, k, n] of [[64, 64, 64], [128, 256, 128], [256, 256, 256], [1, 784, 128]] as const) {
-    const a = tensor("int8", [m, k], seeded(m * k, 1, -128, 256));
-    const b = tensor("int8", [k, n], seeded(k * n, 2, -128, 256));
+    const a = tensor("int8", [m, k], seededInts(m * k, 1, -128, 256));
+    const b = tensor("int8", [k, n], seededInts(k * n, 2, -128, 256));
     const inputs: Tensor[] = [a, b];
     const flops = matmul.flops(inputs, {});
     const t = timeIt(() => matmul.run(inputs, {}));
@@ -123,7 +114,7 @@ async function main() {
       hashGasPerWordAtSha256Parity: +(nsPerWord / shaMedian).toFixed(1),
     });
   }
-  const outputs = Array.from({ length: 1024 }, (_, i) => tensor("int8", [64], seeded(64, i + 5, -128, 256)));
+  const outputs = Array.from({ length: 1024 }, (_, i) => tensor("int8", [64], seededInts(64, i + 5, -128, 256)));
   const receipts = outputs.map((o, i) =>
     makeReceipt(i, "TMATMUL", { precompile: "0x000000000000000000000000000000000000a101", paramsHash: opParamsHash(1, {}), inputCommits: [toHex(commitTensor(o))], outputCommits: [toHex(commitTensor(o))], gasUsed: 1000n, flops: 10n }),
   );

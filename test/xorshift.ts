@@ -11,3 +11,9 @@ export function rng(seed: number): (n: number) => number {
     return x % n;
   };
 }
+
+/** n integers in [lo, lo + span), from rng(seed): reproducible tensor data for benches and tests. */
+export function seededInts(n: number, seed: number, lo: number, span: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => lo + r(span));
+}

@@ -2,8 +2,8 @@
 // (the same integer step programs the chain runs) or on-chain through a node (eth_call TSTREAM
 // against a StoryTeller deployment).
 import { Command, InvalidArgumentError } from "commander";
-import { createPublicClient, http, keccak256, toHex, type Address, type Hex } from "viem";
-import { tensor, type Tensor } from "../engine/tensor.ts";
+import { createPublicClient, hexToBytes, http, keccak256, pad, toHex, type Address, type Hex } from "viem";
+import { seedTensor } from "../../precompiles/seed.ts";
 import { BOS, compileLm, decodeTokens, encodeText, generateTokens, loadLmFiles, LM_DIR } from "../model/lm.ts";
 import { generate } from "../viem/actions/generate.ts";
 
@@ -20,12 +20,6 @@ export interface GenerateOptions {
   json?: boolean;
 }
 
-/** The seed as the `seed` state tensor: 8 int32 words of a 32-byte value (big-endian, as the node derives it). */
-export function seedTensor(seed: Hex): Tensor {
-  const bytes = Buffer.from(seed.slice(2).padStart(64, "0"), "hex");
-  return tensor("int32", [8], Array.from({ length: 8 }, (_, i) => bytes.readInt32BE(i * 4)));
-}
-
 /** Generates in process; `onToken` sees each token as its step finishes. */
 export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | "storyTeller" | "chunk">, onToken: (t: number) => void): number[] {
   const files = loadLmFiles(dir);
@@ -36,7 +30,7 @@ export function generateInProcess(dir: string, o: Omit<GenerateOptions, "rpc" | 
   if (prompt.length + o.maxTokens > lm.config.max_context) {
     throw new InvalidArgumentError(`Prompt (${prompt.length} tokens) plus ${o.maxTokens} new tokens exceed the model's context of ${lm.config.max_context}.`);
   }
-  const seed = seedTensor(o.seed ?? keccak256(toHex(o.prompt)));
+  const seed = seedTensor(hexToBytes(pad(o.seed ?? keccak256(toHex(o.prompt)), { size: 32 })));
   return generateTokens(lm, prompt, o.maxTokens, seed, o, onToken);
 }
 

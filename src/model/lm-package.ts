@@ -3,13 +3,13 @@
 // exact gas of a token. What `aivm generate` runs in process and what the demo deploys.
 import { bytesToHex, hexToBytes, keccak256, type Hex } from "viem";
 import { decodeProgram, encodeProgram, type Program } from "../codec/program.ts";
-import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
+import { encodeTensor } from "../codec/tensor.ts";
 import { commitTensor } from "../commit/tensor-commit.ts";
-import { zeros, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { zeros, type TensorMeta } from "../engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { quoteStream } from "../gas/quote.ts";
 import { compileLm, loadLmFiles, LM_DIR, type CompiledLm, type LmConfig, type LmQuantOptions } from "./lm.ts";
-import { inlineProgram, shardProgram, type ModelPackage, type ShardManifestEntry, type WeightShard } from "./package.ts";
+import { shardProgram, type ShardManifestEntry, type WeightShard } from "./package.ts";
 
 export const LM_PACKAGE_FORMAT = "aivm-lm/1";
 
@@ -76,31 +76,4 @@ export function packCompiledLm(lm: CompiledLm, name: string): LmPackage {
     emptyCache: { tensor: bytesToHex(encodeTensor(cache)), id: bytesToHex(commitTensor(cache)) },
     stepQuote: { gas: q.gas.toString(), flops: q.flops.toString() },
   };
-}
-
-/** A program of the package with its shards put back inline, for running without a chain. */
-export function inlineLmProgram(pkg: LmPackage, name: LmProgramName): Program {
-  // inlineProgram resolves handles by content id; the package's shards and manifests serve every program.
-  const asModel = { program: pkg.programs[name].program, shards: pkg.shards, manifests: pkg.manifests } as unknown as ModelPackage;
-  return inlineProgram(withValues(asModel));
-}
-
-/** inlineProgram maps manifests by program value: give each manifest the value that names it. */
-function withValues(pkg: ModelPackage): ModelPackage {
-  const program = decodeProgram(hexToBytes(pkg.program));
-  const valueOf = new Map<string, number>();
-  program.values.forEach((v, i) => {
-    if (v.kind === "handle") valueOf.set(bytesToHex(v.id).toLowerCase(), i);
-  });
-  const manifests: ShardManifestEntry[] = [];
-  for (const m of pkg.manifests) {
-    const value = valueOf.get(m.id.toLowerCase());
-    if (value !== undefined) manifests.push({ ...m, value });
-  }
-  const shards = pkg.shards.map((s) => ({ ...s, value: valueOf.get(s.id.toLowerCase()) ?? -1 }));
-  return { ...pkg, shards, manifests };
-}
-
-export function emptyCacheTensor(pkg: LmPackage): Tensor {
-  return decodeTensor(hexToBytes(pkg.emptyCache.tensor));
 }

@@ -8,9 +8,10 @@ import { ProgramBuilder, type ValueRef } from "./compile.ts";
 import { requantParams } from "./quantize.ts";
 import { lutOutputScale, lutTensor } from "./lut.ts";
 import { InvalidArgumentError } from "../engine/errors.ts";
-import { tensor, type DType, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { DTYPE_MAX, tensor, type DType, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import type { Program } from "../codec/program.ts";
 import { runProgram } from "../codec/program-run.ts";
+import { inferProgram } from "../codec/program-infer.ts";
 
 /** Architecture, as scripts/train_lm.py writes it to config.json. */
 export interface LmConfig {
@@ -75,9 +76,14 @@ export interface LmFiles {
   onnx: Uint8Array;
 }
 
+/** The architecture in `dir`/config.json (models/lm by default). */
+export function readLmConfig(dir: string = LM_DIR): LmConfig {
+  return JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as LmConfig;
+}
+
 /** Reads config.json, calibration.json and the weights from lm.onnx's initializers. */
 export function loadLmFiles(dir: string = LM_DIR): LmFiles {
-  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as LmConfig;
+  const config = readLmConfig(dir);
   const calibration = JSON.parse(readFileSync(join(dir, "calibration.json"), "utf8")) as LmCalibration;
   const onnx = new Uint8Array(readFileSync(join(dir, "lm.onnx")));
   return { config, calibration, weights: readLmWeights(onnx, config), onnx };
@@ -119,7 +125,6 @@ export function readLmWeights(onnxBytes: Uint8Array, config: LmConfig): LmWeight
 
 // ---------------------------------------------------------------- quantization helpers
 
-const Q_MAX: Record<DType, number> = { int8: 127, int16: 32767, int32: 2147483647 };
 /** Rotary tables are Q14: cos/sin of at most 1 fit int16 with one bit to spare. */
 const ROPE_SHIFT = 14;
 
@@ -130,7 +135,7 @@ function maxAbs(data: ArrayLike<number>): number {
 }
 
 function quantizeTo(data: ArrayLike<number>, scale: number, dtype: DType): number[] {
-  const hi = Q_MAX[dtype], lo = -hi - 1;
+  const hi = DTYPE_MAX[dtype], lo = -hi - 1;
   return Array.from(data, (x) => Math.min(hi, Math.max(lo, Math.round(x / scale))));
 }
 
@@ -174,10 +179,6 @@ function outputStage(realScales: readonly number[], outDtype: DType): { multipli
     t.push(p.shift);
   }
   return { multiplier: m, shift: t, outDtype: ["int8", "int16", "int32"].indexOf(outDtype) };
-}
-
-function scaleAttrs(r: number): { multiplier: number; shift: number } {
-  return requantParams(r);
 }
 
 /**
@@ -317,7 +318,7 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
 
     // Embedding row → residual stream scale.
     const e = b.one("gather", [c(embIn), tok], { axis: 0 }, "embedding");
-    let h = b.one("requantize", [e], { ...mt(embScale / sH), outDtype: 1 }, "embedding → residual");
+    let h = b.one("requantize", [e], { ...requantParams(embScale / sH), outDtype: 1 }, "embedding → residual");
 
     const onehot = b.one("reshape", [b.one("gather", [c(eye), pos], { axis: 0 }, "cache slot")], { shape: [1, 1, T, 1] }, "cache slot");
     const mask = b.one("reshape", [b.one("gather", [c(causal), pos], { axis: 0 }, "causal row")], { shape: [1, 1, 1, T] }, "causal mask");
@@ -332,13 +333,13 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
       const a = b.one("mul", [xr, cos], { outDtype: 2 }, label);
       const r = b.one("mul", [rot, sin], { outDtype: 2 }, label);
       const sum = b.one("add", [a, r], { outDtype: 2 }, label);
-      return b.one("requantize", [sum], { ...mt(s16In / (2 ** ROPE_SHIFT * s8Out)), outDtype: 0 }, label);
+      return b.one("requantize", [sum], { ...requantParams(s16In / (2 ** ROPE_SHIFT * s8Out)), outDtype: 0 }, label);
     };
 
     const nextState: ValueRef[] = [];
     layers.forEach((ly, i) => {
       const tag = (s: string) => `layer ${i} ${s}`;
-      const n = b.one("rms_norm", [h, c(ly.attnNorm.t)], { epsilon: epsUnits, ...mt(ly.attnNorm.scale / (2 ** 12 * ly.sN)), outDtype: 0 }, tag("attn norm"));
+      const n = b.one("rms_norm", [h, c(ly.attnNorm.t)], { epsilon: epsUnits, ...requantParams(ly.attnNorm.scale / (2 ** 12 * ly.sN)), outDtype: 0 }, tag("attn norm"));
       const q16 = b.one("matmul", [n, c(ly.wq.t)], { transB: 1, ...outputStage(ly.wq.scales.map((s) => (ly.sN * s) / ly.sQ16), "int16") }, tag("wq"));
       const k16 = b.one("matmul", [n, c(ly.wk.t)], { transB: 1, ...outputStage(ly.wk.scales.map((s) => (ly.sN * s) / ly.sK16), "int16") }, tag("wk"));
       const v8 = b.one("matmul", [n, c(ly.wv.t)], { transB: 1, ...outputStage(ly.wv.scales.map((s) => (ly.sN * s) / ly.sV), "int8") }, tag("wv"));
@@ -348,7 +349,7 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
       const kc = b.one("where", [onehot, kNew, st[STATE_KV_START + 2 * i]!], {}, tag("k cache"));
       const vc = b.one("where", [onehot, vNew, st[STATE_KV_START + 2 * i + 1]!], {}, tag("v cache"));
       nextState.push(kc, vc);
-      const score = scaleAttrs((ly.sQ * ly.sK) / Math.sqrt(Dh));
+      const score = requantParams((ly.sQ * ly.sK) / Math.sqrt(Dh));
       const att = b.one(
         "attention",
         [q, kc, vc, mask],
@@ -359,7 +360,7 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
       const o = b.one("matmul", [attFlat, c(ly.wo.t)], { transB: 1, ...outputStage(ly.wo.scales.map((s) => (ly.sO * s) / sH), "int16") }, tag("wo"));
       h = b.one("add", [h, o], {}, tag("residual"));
 
-      const n2 = b.one("rms_norm", [h, c(ly.ffnNorm.t)], { epsilon: epsUnits, ...mt(ly.ffnNorm.scale / (2 ** 12 * ly.sN2)), outDtype: 0 }, tag("ffn norm"));
+      const n2 = b.one("rms_norm", [h, c(ly.ffnNorm.t)], { epsilon: epsUnits, ...requantParams(ly.ffnNorm.scale / (2 ** 12 * ly.sN2)), outDtype: 0 }, tag("ffn norm"));
       const g = b.one("matmul", [n2, c(ly.w1.t)], { transB: 1, ...outputStage(ly.w1.scales.map((s) => (ly.sN2 * s) / ly.sG), "int8") }, tag("w1"));
       const u = b.one("matmul", [n2, c(ly.w3.t)], { transB: 1, ...outputStage(ly.w3.scales.map((s) => (ly.sN2 * s) / ly.sU), "int16") }, tag("w3"));
       const sSilu = lutOutputScale("silu", ly.sG, "int16");
@@ -369,10 +370,10 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
       h = b.one("add", [h, down], {}, tag("residual"));
     });
 
-    const nf = b.one("rms_norm", [h, c(finalNorm.t)], { epsilon: epsUnits, ...mt(finalNorm.scale / (2 ** 12 * sNF)), outDtype: 0 }, "final norm");
+    const nf = b.one("rms_norm", [h, c(finalNorm.t)], { epsilon: epsUnits, ...requantParams(finalNorm.scale / (2 ** 12 * sNF)), outDtype: 0 }, "final norm");
     const logits = b.one("matmul", [nf, c(embOut.t)], { transB: 1, ...outputStage(embOut.scales.map((s) => (sNF * s) / sLogit), "int16") }, "logits");
     // Scoring never samples: its state's token is the greedy one, so the `sample` op is not needed.
-    const ls = scaleAttrs(sLogit);
+    const ls = requantParams(sLogit);
     const next =
       opts.emit === "logits"
         ? b.one("reshape", [b.one("argmax", [logits], { axis: 1, keepdims: 0 }, "greedy")], { shape: [1] }, "greedy")
@@ -383,11 +384,6 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
   }
 
   return { config, logitScale: sLogit, residScale: sH, stateMetas, build };
-}
-
-/** requantize/rms_norm/mul scale attributes for a real ratio. */
-function mt(r: number): { multiplier: number; shift: number } {
-  return requantParams(r);
 }
 
 // ---------------------------------------------------------------- state and tokens
@@ -438,9 +434,12 @@ export function generateTokens(lm: CompiledLm, prompt: readonly number[], n: num
   const prefill = lm.build({ token: "input", emit: "token" });
   const step = lm.build({ token: "state", emit: "token" });
   let state = initialState(lm, seed, sampler);
+  // Every step has the same shapes: infer each program once, not once per token.
+  const prefillInfo = inferProgram(prefill, [...lm.stateMetas, { dtype: "int32", shape: [1] }]);
+  const stepInfo = inferProgram(step, lm.stateMetas);
   let next = 0;
   for (const t of prompt) {
-    const outs = runProgram(prefill, [...state, tensor("int32", [1], [t])], new Map());
+    const outs = runProgram(prefill, [...state, tensor("int32", [1], [t])], new Map(), { info: prefillInfo });
     state = outs.slice(0, prefill.stateCount);
     next = outs[prefill.stateCount]!.data[0]!;
   }
@@ -449,7 +448,7 @@ export function generateTokens(lm: CompiledLm, prompt: readonly number[], n: num
     tokens.push(next);
     onToken?.(next);
     if (tokens.length >= n) return tokens;
-    const outs = runProgram(step, state, new Map());
+    const outs = runProgram(step, state, new Map(), { info: stepInfo });
     state = outs.slice(0, step.stateCount);
     next = outs[step.stateCount]!.data[0]!;
   }

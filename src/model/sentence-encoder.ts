@@ -159,3 +159,14 @@ function floatModel() {
   })();
   return floatModelPromise;
 }
+
+/** Cosine similarity of two vectors (float, offline: for comparing embeddings in tests and benches). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    x += a[i]! * a[i]!;
+    y += b[i]! * b[i]!;
+  }
+  return d / Math.sqrt(x * y);
+}

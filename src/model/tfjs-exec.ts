@@ -2,6 +2,7 @@
 // (intermediates in doubles), so the importer can fold shape subgraphs for a fixed length and
 // calibrate activations. Offline only; it is the reference the integer program is measured against.
 import { InvalidArgumentError } from "../engine/errors.ts";
+import { stridesOf } from "../engine/tensor.ts";
 import { checkTfjsOps, type TfjsAttr, type TfjsDType, type TfjsGraph, type TfjsNode, type TfjsTensor } from "./tfjs.ts";
 
 type Kernel = (inputs: TfjsTensor[], attrs: Record<string, TfjsAttr>, node: TfjsNode) => TfjsTensor[];
@@ -11,16 +12,6 @@ const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 function make(dtype: TfjsDType, shape: number[], values: ArrayLike<number>): TfjsTensor {
   const data = dtype === "float32" ? Float32Array.from(values) : Int32Array.from(values);
   return { dtype, shape, data };
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 function fail(node: TfjsNode, reason: string): never {

@@ -14,7 +14,7 @@ import { readTfjsModel, parseTfjsModel, TfjsFormatError } from "../../src/model/
 import { runTfjsGraph } from "../../src/model/tfjs-exec.ts";
 import { encoderFeeds, extractTransformerEncoder } from "../../src/model/tfjs-transformer.ts";
 import { CALIBRATION_SENTENCES } from "../../src/model/tfjs-calibration-sentences.ts";
-import { floatEmbed, loadSentenceEncoder, modelDirectory, type SentenceEncoder } from "../../src/model/sentence-encoder.ts";
+import { cosine, floatEmbed, loadSentenceEncoder, modelDirectory, type SentenceEncoder } from "../../src/model/sentence-encoder.ts";
 
 const FIXTURE = JSON.parse(readFileSync(new URL("../fixtures/wordnet-noun-glosses.json", import.meta.url), "utf8")) as { sentences: string[] };
 const SLICE = FIXTURE.sentences.slice(0, 20);
@@ -24,16 +24,6 @@ before(async () => {
   // A quarter of the calibration set keeps the test fast; bench:embed measures the default (all of it).
   encoder = await loadSentenceEncoder({ calibration: CALIBRATION_SENTENCES.filter((_, i) => i % 4 === 0) });
 });
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    x += a[i]! * a[i]!;
-    y += b[i]! * b[i]!;
-  }
-  return d / Math.sqrt(x * y);
-}
 
 test("float reference executor reproduces the TF.js runtime's embeddings (cosine > 0.99999)", async () => {
   const graph = readTfjsModel(join(modelDirectory(), "model.json"));
