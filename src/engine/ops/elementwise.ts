@@ -5,6 +5,7 @@ import { broadcastPlan, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
 import { checkRequant } from "../requant.ts";
+import { requantizer } from "../intmath.ts";
 import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
 import { multiplyShiftRound } from "../kernels/multiply-shift.ts";
 import { OUT_DTYPE_CODES } from "../kernels/output-stage.ts";
@@ -222,9 +223,17 @@ function runMul(inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const { multiplier, shift } = p.scale;
   const lo = DTYPE_MIN[p.out];
   const hi = DTYPE_MAX[p.out];
+  // Products within ±2^31 (int8/int16 without zero points): the hoisted 16-bit split is exact for
+  // shifts ≥ 17, so no element takes multiplyShiftRound's BigInt path.
+  const narrow = maxAbsCentered(a.dtype, aZero) * maxAbsCentered(b.dtype, bZero) <= TWO31;
+  const rescale = narrow ? requantizer(multiplier, shift, z, lo, hi, (v) => clampTo(multiplyShiftRound(v, multiplier, shift) + z, p.out)) : undefined;
   for (let r = 0, o = 0; r < plan.rows; r++) {
     let ia = plan.rowOffsetA[r]!;
     let ib = plan.rowOffsetB[r]!;
+    if (rescale) {
+      for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) out[o] = rescale((ad[ia]! - aZero) * (bd[ib]! - bZero));
+      continue;
+    }
     for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
       const v = (p.exactProduct
         ? multiplyShiftRound((ad[ia]! - aZero) * (bd[ib]! - bZero), multiplier, shift)
@@ -414,12 +423,22 @@ const requantizeOp: OpDef = {
     const x = inputs[0]!;
     const y = zeros(p.out, x.shape);
     const n = x.data.length;
+    const lo = DTYPE_MIN[p.out];
+    const hi = DTYPE_MAX[p.out];
+    // |x − inZero| ≤ 2^31 unless an int32 input has a zero point. Then, for shifts ≥ 17, the hoisted
+    // 16-bit split (intmath's requantizer) is exact and no element takes multiplyShiftRound's BigInt path.
+    const split = x.dtype !== "int32" || p.inZero === 0;
+    const rescale = p.multiplier.map((m, c) => {
+      const t = p.shift[c]!;
+      const general = (v: number) => clampTo(multiplyShiftRound(v, m, t) + p.zeroPoint, p.out);
+      return split ? requantizer(m, t, p.zeroPoint, lo, hi, general) : general;
+    });
     const perTensor = p.multiplier.length === 1;
-    for (let start = 0, c = 0; start < n; start += p.inner) {
-      const m = p.multiplier[perTensor ? 0 : c]!;
-      const t = p.shift[perTensor ? 0 : c]!;
-      const end = Math.min(n, start + p.inner);
-      for (let i = start; i < end; i++) y.data[i] = clampTo(multiplyShiftRound(x.data[i]! - p.inZero, m, t) + p.zeroPoint, p.out);
+    const run = perTensor ? n : p.inner;
+    for (let start = 0, c = 0; start < n; start += run) {
+      const f = rescale[perTensor ? 0 : c]!;
+      const end = Math.min(n, start + run);
+      for (let i = start; i < end; i++) y.data[i] = f(x.data[i]! - p.inZero);
       if (++c === p.channels) c = 0;
     }
     return [y];
