@@ -25,7 +25,7 @@ import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { storeAddressOf } from "../../src/chain/memory.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
 import { loadGas, readAccessGas, readBytesGas, storeGas } from "../../precompiles/gas.ts";
-import { quoteStream } from "../../src/gas/index.ts";
+import { quoteStream, writeGas } from "../../src/gas/index.ts";
 import { encodeHandle, scratchHandle } from "../../precompiles/handles.ts";
 import { AGENT_NAMESPACES_ADDRESS } from "../../src/chain/genesis.ts";
 
@@ -258,6 +258,18 @@ describe("stored programs", () => {
 
     const wrongSteps = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 4, 0]));
     assert.equal(decodeErrorResult({ abi: errorsAbi(), data: wrongSteps.ret }).errorName, "ShapeMismatch");
+
+    // STACK_OUTPUTS (4): every y stacked on dimension 0, charged one more tensor write, quoted exactly.
+    const stacked = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 3, 4]));
+    assert.equal(stacked.ok, true);
+    const all = decodeTensor(hexToBytes(decodeAbiParameters(STREAM_OUT, stacked.ret)[1]));
+    assert.deepEqual(all.shape, [3, 1, 4]);
+    assert.deepEqual([...all.data], expected.outputs.flatMap((o) => [...o[0]!.data]));
+    assert.equal(stacked.charge.gasUsed, r.charge.gasUsed + writeGas({ dtype: "int8", shape: [3, 1, 4] }));
+    const quoted = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 3, 4 | 2]));
+    assert.equal(decodeAbiParameters(parseAbiParameters("uint256"), quoted.ret)[0], stacked.charge.gasUsed, "QUOTE_ONLY quotes the stacked call");
+    const unknownFlag = await viaProbe(A.TSTREAM, encodeAbiParameters(STREAM_IN, [id, [wire(s0)], wire(xs), 3, 8]));
+    assert.equal(decodeErrorResult({ abi: errorsAbi(), data: unknownFlag.ret }).errorName, "InvalidArgument");
   });
 
   test("TGRAPH resolves a program's handle constants from the persistent store; a missing one is UnknownHandle", async () => {
