@@ -65,7 +65,7 @@ export const EXP2_FINE_Q30: readonly number[] = [
 ];
 
 /** POW2[k] = 2^k for k = 0..63; dividing a safe integer by it is exact, so floor(x / POW2[k]) = x >> k. */
-const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
+export const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
 
 /**
  * round(a·b / 2^30) = floor((a·b + 2^29) / 2^30) for 0 ≤ a, b < 2^32, exact: b = bh·2^15 + bl keeps

@@ -4,7 +4,8 @@ import { attrInt, attrInts } from "../attrs.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { Attrs } from "../op.ts";
 import { checkRequant, requantize } from "../requant.ts";
-import type { DType, IntArray } from "../tensor.ts";
+import { DTYPE_MAX, DTYPE_MIN, type DType, type IntArray } from "../tensor.ts";
+import { POW2 } from "../intmath.ts";
 
 /** `outDtype` attribute codes. */
 export const OUT_DTYPE_CODES: readonly DType[] = ["int8", "int16", "int32"];
@@ -44,6 +45,41 @@ export function parseOutputStage(op: string, attrs: Attrs, channels: number): Ou
 }
 
 /**
+ * Per-channel constants of requantize's shift ≥ 17 path (requant.ts), hoisted out of the element
+ * loop: acc·M = hi·2^16 + lo with hi = acc·⌊M/2^16⌋ and lo = acc·(M mod 2^16). Built once per stage.
+ */
+interface FastStage {
+  mh: number[];
+  ml: number[];
+  half: number[];
+  div: number[];
+  lo: number;
+  hi: number;
+}
+
+const fastStages = new WeakMap<OutputStage, FastStage | null>();
+
+function fastStageOf(stage: OutputStage): FastStage | null {
+  let f = fastStages.get(stage);
+  if (f !== undefined) return f;
+  const m = stage.multiplier!;
+  f = null;
+  if (stage.shift.every((t) => t >= 17)) {
+    const n = m.length;
+    f = { mh: new Array<number>(n), ml: new Array<number>(n), half: new Array<number>(n), div: new Array<number>(n), lo: DTYPE_MIN[stage.out], hi: DTYPE_MAX[stage.out] };
+    for (let c = 0; c < n; c++) {
+      const t = stage.shift[c]!;
+      f.mh[c] = Math.floor(m[c]! / 65536);
+      f.ml[c] = m[c]! - f.mh[c]! * 65536;
+      f.half[c] = POW2[t - 17]!;
+      f.div[c] = POW2[t - 16]!;
+    }
+  }
+  fastStages.set(stage, f);
+  return f;
+}
+
+/**
  * Writes the output: element i belongs to channel floor(i / inner) mod channels.
  * `acc` already holds saturated int32 accumulators (bias included).
  */
@@ -55,6 +91,24 @@ export function applyOutputStage(acc: Int32Array, stage: OutputStage, channels: 
   }
   const n = acc.length;
   const z = stage.zeroPoint;
+  const f = fastStageOf(stage);
+  if (f !== null) {
+    // The same integer steps as roundingMultiplyShift: every product is below 2^47.
+    const { mh, ml, half, div, lo, hi } = f;
+    const perTensor = m.length === 1;
+    for (let start = 0, c = 0; start < n; start += inner) {
+      const k = perTensor ? 0 : c;
+      const a = mh[k]!, b = ml[k]!, h = half[k]!, d = div[k]!;
+      const end = start + inner;
+      for (let i = start; i < end; i++) {
+        const x = acc[i]!;
+        const v = Math.floor((x * a + h + Math.floor((x * b) / 65536)) / d) + z;
+        out[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      if (++c === channels) c = 0;
+    }
+    return;
+  }
   const dt = stage.out;
   if (m.length === 1) {
     const mul = m[0]!;

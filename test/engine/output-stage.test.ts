@@ -1,0 +1,59 @@
+// The matmul/conv output stage requantizes accumulators with per-channel constants hoisted out of
+// the element loop (shift ≥ 17) or through requantize() (shift < 17): both must equal the exact
+// BigInt definition for every dtype, zero point, multiplier, shift and channel layout.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { applyOutputStage, parseOutputStage, OUT_DTYPE_CODES } from "../../src/engine/kernels/output-stage.ts";
+import { getOp } from "../../src/engine/registry.ts";
+import { DTYPE_MAX, DTYPE_MIN, tensor, type DType } from "../../src/engine/tensor.ts";
+import { rng } from "../xorshift.ts";
+
+const r = rng(61206);
+const pick = <T>(xs: readonly T[]) => xs[r(xs.length)]!;
+const accumulator = () => pick([-2147483648, 2147483647, 0, -1, 1, r(1 << 16) - (1 << 15), r(2 ** 31) - r(2 ** 31)]);
+const multiplier = () => pick([0, 1, 2 ** 31 - 1, 1 << 30, 65535, 65536, r(2 ** 31)]);
+const shiftOf = () => pick([r(63), 17 + r(46), 16, 17, 31, 62]);
+
+function exact(acc: number, m: number, t: number, z: number, out: DType): number {
+  const v = ((BigInt(acc) * BigInt(m) + (t > 0 ? 1n << BigInt(t - 1) : 0n)) >> BigInt(t)) + BigInt(z);
+  const lo = BigInt(DTYPE_MIN[out]), hi = BigInt(DTYPE_MAX[out]);
+  return Number(v < lo ? lo : v > hi ? hi : v);
+}
+
+test("the output stage equals the BigInt definition on 4,000 random per-tensor and per-channel stages", () => {
+  for (let trial = 0; trial < 4000; trial++) {
+    const code = r(3);
+    const out = OUT_DTYPE_CODES[code]!;
+    const channels = 1 + r(5), inner = 1 + r(3), rows = 1 + r(3);
+    const perChannel = r(2) === 1;
+    const count = perChannel ? channels : 1;
+    // Mix fast (all shifts ≥ 17) and general stages.
+    const allFast = r(2) === 1;
+    const ms = Array.from({ length: count }, multiplier);
+    const ts = Array.from({ length: count }, () => (allFast ? 17 + r(46) : shiftOf()));
+    const z = DTYPE_MIN[out] + r(Math.min(DTYPE_MAX[out] - DTYPE_MIN[out] + 1, 2 ** 30));
+    const stage = parseOutputStage("matmul", { outDtype: code, multiplier: perChannel ? ms : ms[0]!, shift: perChannel ? ts : ts[0]!, zeroPoint: z }, channels);
+    const acc = Int32Array.from({ length: rows * channels * inner }, accumulator);
+    const got = out === "int8" ? new Int8Array(acc.length) : out === "int16" ? new Int16Array(acc.length) : new Int32Array(acc.length);
+    applyOutputStage(acc, stage, channels, inner, got);
+    acc.forEach((a, i) => {
+      const c = perChannel ? Math.floor(i / inner) % channels : 0;
+      assert.equal(got[i], exact(a, ms[c]!, ts[c]!, z, out), `trial ${trial}: acc ${a}, M ${ms[c]}, t ${ts[c]}, z ${z}, ${out}`);
+    });
+  }
+});
+
+test("matmul with a per-channel int8 output stage equals the BigInt definition of acc then requantize", () => {
+  const a = tensor("int8", [3, 64], Array.from({ length: 192 }, () => r(256) - 128));
+  const b = tensor("int8", [64, 5], Array.from({ length: 320 }, () => r(256) - 128));
+  const ms = [1 << 30, 2 ** 31 - 1, 12345, 0, 987654321];
+  const ts = [40, 33, 17, 62, 45];
+  const [y] = getOp("matmul").run([a, b], { outDtype: 0, multiplier: ms, shift: ts, zeroPoint: -3 });
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 5; j++) {
+      let acc = 0;
+      for (let k = 0; k < 64; k++) acc += a.data[i * 64 + k]! * b.data[k * 5 + j]!;
+      assert.equal(y!.data[i * 5 + j], exact(acc, ms[j]!, ts[j]!, -3, "int8"), `row ${i} column ${j}`);
+    }
+  }
+});
