@@ -2,7 +2,7 @@
 // (formats in docs/spec.md#commitments).
 import { commitTensor, fromHex, leavesRoot, paramsHashBytes, receiptLeafBytes, toHex } from "../src/commit/index.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
-import type { AivmOpReceipt } from "../src/chain/types.ts";
+import type { AivmOpReceipt } from "../src/commit/receipt.ts";
 
 type Hex = `0x${string}`;
 

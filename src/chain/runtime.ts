@@ -8,7 +8,9 @@ import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereum
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { keccak256One } from "../commit/keccak.ts";
 import { concatBytes } from "@noble/hashes/utils.js";
-import type { AivmBlockAnchor, AivmOpReceipt, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
+import type { AivmOpReceipt } from "../commit/receipt.ts";
+import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
+import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import { ScratchMemory, type ScratchCheckpoint } from "./memory.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS, aivmGenesisAccounts } from "./genesis.ts";
 import { devVrfSecretKey, proveBlockVrf, vrfAlpha, vrfPublicKeyOf, writeBlockVrf, type BlockVrf } from "./block-randomness.ts";

@@ -4,6 +4,9 @@
 import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
+import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
+// Until src/chain/node.ts imports them from src/commit/trace.ts.
+export type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 
 /** One account to place in genesis: a system contract or a predeploy. */
 export interface GenesisAccount {
@@ -13,41 +16,6 @@ export interface GenesisAccount {
   /** Storage slots, hex key → hex value. */
   storage?: Record<`0x${string}`, `0x${string}`>;
   balance?: bigint;
-}
-
-/** One AIVM op receipt, as recorded by the precompiles during a transaction. */
-export interface AivmOpReceipt {
-  /** Index of the receipt within its transaction. */
-  index: number;
-  /** Precompile address that produced it, e.g. 0x…a101. */
-  precompile: `0x${string}`;
-  /** Opcode name, e.g. "TMATMUL". */
-  opcode: string;
-  /** keccak256 of the op's parameters encoding. */
-  paramsHash: `0x${string}`;
-  inputCommits: `0x${string}`[];
-  outputCommits: `0x${string}`[];
-  gasUsed: bigint;
-  flops: bigint;
-  /** The receipt's leaf hash (what the trace root and block anchor commit to). */
-  leaf: `0x${string}`;
-}
-
-export interface AivmTxTrace {
-  receipts: AivmOpReceipt[];
-  /** Merkle root over the receipts' leaves (zero hash when there are none). */
-  traceRoot: `0x${string}`;
-}
-
-export interface AivmBlockAnchor {
-  blockNumber: bigint;
-  /** Merkle root over every receipt leaf of the block, in transaction order. */
-  anchorRoot: `0x${string}`;
-  receiptCount: number;
-  /** Total AIVM FLOPs executed in the block (drives the next multiplier). */
-  flops: bigint;
-  /** Multiplier in force during this block, as a fixed-point integer (see docs/gas.md). */
-  multiplier: bigint;
 }
 
 /**

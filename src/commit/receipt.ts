@@ -1,9 +1,26 @@
 // Per-op receipt leaves (docs/spec.md#receipts): one hash binding which precompile ran, with what
 // parameters, on which inputs, producing which outputs, for how much gas and how many FLOPs.
-import type { AivmOpReceipt } from "../chain/types.ts";
 import { encodeOpParams } from "../codec/program.ts";
 import type { Attrs } from "../engine/op.ts";
 import { DOMAIN, fromHex, taggedHash, toHex, u256be, u32be, type Hex } from "./hash.ts";
+
+/** One AIVM op receipt, as recorded by the precompiles during a transaction. */
+export interface AivmOpReceipt {
+  /** Index of the receipt within its transaction. */
+  index: number;
+  /** Precompile address that produced it, e.g. 0x…a101. */
+  precompile: `0x${string}`;
+  /** Opcode name, e.g. "TMATMUL". */
+  opcode: string;
+  /** keccak256 of the op's parameters encoding. */
+  paramsHash: `0x${string}`;
+  inputCommits: `0x${string}`[];
+  outputCommits: `0x${string}`[];
+  gasUsed: bigint;
+  flops: bigint;
+  /** The receipt's leaf hash (what the trace root and block anchor commit to). */
+  leaf: `0x${string}`;
+}
 
 /** The fields a receipt leaf commits to (AivmOpReceipt minus index, opcode name and the leaf itself). */
 export type ReceiptFields = Pick<AivmOpReceipt, "precompile" | "paramsHash" | "inputCommits" | "outputCommits" | "gasUsed" | "flops">;

@@ -1,11 +1,29 @@
 // Trace roots (one transaction's receipts), block anchors (all of a block's receipts, in
 // transaction order) and receipt verification against an anchor (docs/spec.md#trace-roots-and-block-anchors).
-import type { AivmBlockAnchor, AivmOpReceipt } from "../chain/types.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { equalBytes, fromHex, toHex, type Hex } from "./hash.ts";
 import { merkleProof, merkleRoot, verifyMerkleProof } from "./merkle.ts";
-import { receiptLeaf } from "./receipt.ts";
+import { receiptLeaf, type AivmOpReceipt } from "./receipt.ts";
 import { commitTensor } from "./tensor-commit.ts";
+
+/** One transaction's receipts and the root TCOMMIT returns for them. */
+export interface AivmTxTrace {
+  receipts: AivmOpReceipt[];
+  /** Merkle root over the receipts' leaves (zero hash when there are none). */
+  traceRoot: `0x${string}`;
+}
+
+/** What the end of a block writes to the BlockAnchor system contract. */
+export interface AivmBlockAnchor {
+  blockNumber: bigint;
+  /** Merkle root over every receipt leaf of the block, in transaction order. */
+  anchorRoot: `0x${string}`;
+  receiptCount: number;
+  /** Total AIVM FLOPs executed in the block (drives the next multiplier). */
+  flops: bigint;
+  /** Multiplier in force during this block, as a fixed-point integer (see docs/gas.md). */
+  multiplier: bigint;
+}
 
 /** Merkle root over receipt leaves, in order; the zero hash when there are none. */
 export function leavesRoot(leaves: readonly Hex[]): Hex {

@@ -2,7 +2,8 @@
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { bytesToHex } from "@ethereumjs/util";
-import type { AivmBlockAnchor, AivmOpReceipt, AivmTxTrace } from "../chain/types.ts";
+import type { AivmOpReceipt } from "../commit/receipt.ts";
+import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { LogRecord, MinedBlock, TxRecord } from "../chain/node.ts";
 
 type Hex = `0x${string}`;

@@ -22,7 +22,7 @@ import { commitTensor, makeReceipt, paramsHash, receiptProof, traceRoot, verifyR
 import { OP_CODES, getOp } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import type { Attrs } from "../../src/engine/op.ts";
-import type { AivmOpReceipt } from "../../src/chain/types.ts";
+import type { AivmOpReceipt } from "../../src/commit/receipt.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../../src/chain/genesis.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
 import { MULTIPLIER_ONE, loadGas, quoteOp, quoteProgramRun, readAccessGas, readBytesGas } from "../../precompiles/gas.ts";

@@ -11,7 +11,7 @@ import { createAivmRuntime, type AivmRuntimeImpl, type AivmRuntimeOptions } from
 import { createAivmVM } from "../../src/chain/vm.ts";
 import { buildAivmBlock, type AivmBlockBuilder } from "../../src/chain/builder.ts";
 import { getContract } from "../../src/chain/solc.ts";
-import type { AivmBlockAnchor, AivmTxTrace } from "../../src/chain/types.ts";
+import type { AivmBlockAnchor, AivmTxTrace } from "../../src/commit/trace.ts";
 
 export const TEST_SOURCES = [
   "AIVM.sol",
