@@ -34,3 +34,21 @@ export class ExecutionFailedError extends NodeError {
     super(`execution failed: ${reason}`);
   }
 }
+
+/** eth_call, eth_estimateGas or aivm_quote ran past the RPC deadline and was stopped (--rpc.evmtimeout). */
+export class CallTimeoutError extends NodeError {
+  override name = "CallTimeoutError";
+  override readonly code = "CALL_TIMEOUT";
+  constructor(readonly timeoutMs: number) {
+    super(`Execution stopped after the RPC deadline of ${timeoutMs} ms (--rpc.evmtimeout; 0 disables it).`);
+  }
+}
+
+/** The call ran out of gas at the RPC gas cap rather than at a limit the caller chose (--rpc.gascap). */
+export class CallGasCapError extends NodeError {
+  override name = "CallGasCapError";
+  override readonly code = "CALL_GAS_CAP";
+  constructor(readonly gasCap: bigint) {
+    super(`Gas required exceeds the RPC gas cap of ${gasCap} (--rpc.gascap; default: the block gas limit).`);
+  }
+}

@@ -25,7 +25,8 @@ import { AivmStateManager } from "../evm/state-manager.ts";
 import { sharedCommon } from "../evm/shared-common.ts";
 import { createChainCommon, createChainVM } from "../evm/chain-vm.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, devAccountsFromKeys, type DevAccount } from "./accounts.ts";
-import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError } from "./node-errors.ts";
+import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError, CallGasCapError, CallTimeoutError } from "./node-errors.ts";
+import { armCallWatch, disarmCallWatch, type CallWatch } from "../evm/call-deadline.ts";
 import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
@@ -40,6 +41,8 @@ export const DEFAULT_BLOCK_GAS_LIMIT = 60_000_000n;
 export const INITIAL_BASE_FEE = 1_000_000_000n;
 /** Suggested priority fee (eth_maxPriorityFeePerGas). */
 export const DEFAULT_PRIORITY_FEE = 1_000_000_000n;
+/** Wall-clock deadline of one eth_call, eth_estimateGas or aivm_quote (geth's --rpc.evmtimeout default). */
+export const DEFAULT_RPC_EVM_TIMEOUT_MS = 5_000;
 const ZERO_TRACE_ROOT = `0x${"00".repeat(32)}` as Hex;
 
 export interface DevNodeOptions {
@@ -70,6 +73,13 @@ export interface DevNodeOptions {
    * (`runtime` undefined). Default: derived from `mnemonic` (docs/vrf.md).
    */
   vrfKey?: Hex;
+  /**
+   * Gas cap of eth_call, eth_estimateGas and aivm_quote (geth's --rpc.gascap): a request asking for
+   * more runs with the cap. Default: the block gas limit of the blocks to come; 0n: no cap.
+   */
+  rpcGasCap?: bigint;
+  /** Wall-clock deadline of one such request, in ms (--rpc.evmtimeout). Default 5000; 0: none. */
+  rpcEvmTimeoutMs?: number;
 }
 
 export interface LogRecord {
@@ -204,6 +214,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private stateVersion = 0;
   /** Which state the call VM is pinned to: `head:<stateVersion>` or `block:<n>`. */
   private callStateKey: string | undefined;
+  /** undefined: the block gas limit; 0n: no cap. */
+  private readonly rpcGasCap: bigint | undefined;
+  readonly rpcEvmTimeoutMs: number;
+  /** The deadline of the call-VM run in progress (inside the queue only). */
+  private callWatch: CallWatch | undefined;
 
   private constructor(
     readonly vm: VM,
@@ -222,6 +237,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.accounts = options.privateKeys ? devAccountsFromKeys(options.privateKeys) : deriveDevAccounts(this.mnemonic, options.accountCount ?? DEFAULT_ACCOUNT_COUNT);
     for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
+    this.rpcGasCap = options.rpcGasCap;
+    this.rpcEvmTimeoutMs = options.rpcEvmTimeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS;
     this.automine = options.automine ?? !options.blockTime;
     this.txCommon = sharedCommon(common, paramsTx);
     this.blockCommon = sharedCommon(common, paramsBlock);
@@ -418,12 +435,51 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   async call(request: CallRequest, ref: BlockRef = "latest", opts: { exactGas?: boolean } = {}): Promise<CallResult> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
-      const gasLimit = request.gas ?? this.blockGasLimit;
+      const { gasLimit, capped } = this.callGasLimit(request.gas);
       const direct = !opts.exactGas && request.to && !request.accessList?.length && !isPriced(request);
-      if (!direct) return this.simulate(request, gasLimit);
-      this.callStats.direct++;
-      return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
+      return this.bounded(capped, () => {
+        if (!direct) return this.simulate(request, gasLimit);
+        this.callStats.direct++;
+        return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
+      });
     });
+  }
+
+  /** The gas cap of calls and estimates (rpcGasCap, else the block gas limit); 0n: none. */
+  get callGasCap(): bigint {
+    return this.rpcGasCap ?? this.blockGasLimit;
+  }
+
+  /** A call's gas limit: what it asked for, at most the cap. `capped`: the cap is the binding limit. */
+  private callGasLimit(requested: bigint | undefined): { gasLimit: bigint; capped: boolean } {
+    const cap = this.callGasCap;
+    if (cap === 0n) return { gasLimit: requested ?? this.blockGasLimit, capped: false };
+    if (requested === undefined || requested >= cap) return { gasLimit: cap, capped: true };
+    return { gasLimit: requested, capped: false };
+  }
+
+  /**
+   * Runs call-VM work under the RPC deadline (the interpreter polls it, call-deadline.ts) so it
+   * holds the queue for at most rpcEvmTimeoutMs, and names the limit that stopped it: the deadline,
+   * or running out of gas at the gas cap. Inside the queue.
+   */
+  private async bounded<T>(capped: boolean, run: () => Promise<T>): Promise<T> {
+    const evm = this.callVm.evm;
+    const watch = armCallWatch(evm, this.rpcEvmTimeoutMs);
+    this.callWatch = watch;
+    try {
+      const result = await run();
+      // A halted inner frame can still let its caller finish: the result is not the call's.
+      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
+      return result;
+    } catch (error) {
+      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
+      if (capped && error instanceof ExecutionFailedError && error.reason === OUT_OF_GAS) throw new CallGasCapError(this.callGasCap);
+      throw error;
+    } finally {
+      this.callWatch = undefined;
+      disarmCallWatch(evm);
+    }
   }
 
   /**
@@ -488,12 +544,12 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   async estimateGas(request: CallRequest, ref: BlockRef = "pending"): Promise<bigint> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
-      return this.estimateUnqueued(request);
+      const { gasLimit, capped } = this.callGasLimit(request.gas);
+      return this.bounded(capped, () => this.estimateUnqueued(request, gasLimit));
     });
   }
 
-  private async estimateUnqueued(request: CallRequest): Promise<bigint> {
-    const cap = request.gas ?? this.blockGasLimit;
+  private async estimateUnqueued(request: CallRequest, cap: bigint): Promise<bigint> {
     const first = await this.simulate(request, cap);
     // Refunds and the 63/64 rule mean the limit needed can exceed the gas finally used.
     let lo = first.gasUsed - 1n;
@@ -503,6 +559,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         await this.simulate(request, gas);
         return true;
       } catch (error) {
+        // Past the deadline every run fails at once: stop searching.
+        if (this.callWatch?.expired) throw error;
         if (error instanceof ExecutionRevertedError || error instanceof ExecutionFailedError) return false;
         throw error;
       }
@@ -1138,6 +1196,9 @@ function callOutcome(exec: { returnValue: Uint8Array; exceptionError?: { error: 
 }
 
 /** A request that names a gas price (then fees and the base-fee check apply, as in a transaction). */
+/** EVMError's message for an out-of-gas halt (what ExecutionFailedError.reason holds). */
+const OUT_OF_GAS = "out of gas";
+
 function isPriced(request: CallRequest): boolean {
   return request.gasPrice !== undefined || request.maxFeePerGas !== undefined || request.maxPriorityFeePerGas !== undefined;
 }

@@ -31,10 +31,13 @@
 //    that nothing reads; the patched copy returns the RunState itself (see patchRunInterpreter).
 // 6. Memory.extend grows in one allocation, doubling from 1 KiB, instead of allocating an 8 KiB
 //    container and concatenating it onto the old store (see patchMemoryGrowth).
+// 7. Not a speed-up: the fast loop polls the call deadline of call-deadline.ts when the EVM was
+//    armed with one (the node's call VM only), so an eth_call can be stopped and can yield.
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { EVMInterface } from "@ethereumjs/evm";
 import { Account, bytesToBigInt, createZeroAddress, type Address } from "@ethereumjs/util";
+import { HALT, YIELD, callWatchOf, pollCallWatch, yieldToEventLoop } from "./call-deadline.ts";
 
 interface JumpAnalysis {
   jumps: Uint8Array;
@@ -124,9 +127,24 @@ export async function patchInterpreter(): Promise<void> {
     state.code = code;
     state.programCounter = pc;
     this.aivmQuiet = unobserved(this);
+    // Only the node's call VM is armed (call-deadline.ts): a deadline and turns of the event loop.
+    const watch = callWatchOf(this._evm);
     let err: unknown;
     let cachedOpcodes: OpcodeMapEntry[] | undefined;
     while (state.programCounter < state.code.length) {
+      if (watch !== undefined && --watch.countdown <= 0) {
+        const verdict = pollCallWatch(watch);
+        if (verdict === HALT) {
+          // An exceptional halt: the EVM unwinds and reverts as for any out-of-gas.
+          state.gasLeft = 0n;
+          err = new EVMError(EVMError.errorMessages.OUT_OF_GAS);
+          break;
+        }
+        if (verdict === YIELD) {
+          await yieldToEventLoop();
+          this.aivmQuiet = unobserved(this);
+        }
+      }
       const programCounter = state.programCounter;
       let opCode: number;
       let opCodeObj: OpcodeMapEntry | undefined;
@@ -150,6 +168,8 @@ export async function patchInterpreter(): Promise<void> {
         if (pending !== undefined) {
           await pending;
           this.aivmQuiet = unobserved(this);
+          // An awaited step may have been a whole call or precompile: poll before the next one.
+          if (watch !== undefined) watch.countdown = 1;
         }
       } catch (e) {
         state.env.accessWitness?.revert();

@@ -1,6 +1,6 @@
 // JSON-RPC errors, and the one place where node and engine errors become JSON-RPC error codes.
 import { AivmError } from "../engine/errors.ts";
-import { ExecutionFailedError, ExecutionRevertedError, NodeError, TransactionRejectedError } from "../chain/node-errors.ts";
+import { CallGasCapError, CallTimeoutError, ExecutionFailedError, ExecutionRevertedError, NodeError, TransactionRejectedError } from "../chain/node-errors.ts";
 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
@@ -48,6 +48,9 @@ export function toRpcError(error: unknown): RpcError {
   if (error instanceof RpcError) return error;
   if (error instanceof ExecutionRevertedError) return new RpcError(EXECUTION_REVERTED, revertMessage(error.data), error.data);
   if (error instanceof ExecutionFailedError) return new RpcError(SERVER_ERROR, error.message);
+  // The node's own limits, not the contract's behaviour: "request exceeds a defined limit".
+  if (error instanceof CallTimeoutError) return new RpcError(LIMIT_EXCEEDED, error.shortMessage, { code: error.code, limit: "rpc.evmtimeout", timeoutMs: error.timeoutMs });
+  if (error instanceof CallGasCapError) return new RpcError(LIMIT_EXCEEDED, error.shortMessage, { code: error.code, limit: "rpc.gascap", gasCap: `0x${error.gasCap.toString(16)}` });
   if (error instanceof TransactionRejectedError || error instanceof NodeError) return new RpcError(SERVER_ERROR, error.shortMessage);
   if (error instanceof AivmError) return new RpcError(INVALID_PARAMS, error.shortMessage, { code: error.code, docsPath: error.docsPath });
   const message = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,77 @@
+// A wall-clock deadline for the runs of one EVM (the dev node's call VM: eth_call, eth_estimateGas,
+// aivm_quote). The interpreter loop (evm-speedups.ts) polls it every POLL_STEPS steps and after
+// every awaited step: that is the only place a run can be stopped, because most steps run
+// synchronously and a timer never fires mid-run. A poll does two things:
+// - past the deadline it halts the frame as an out-of-gas exceptional halt, so the EVM itself
+//   unwinds every frame and reverts every checkpoint; the caller sees `expired` and reports a
+//   timeout instead of the out-of-gas;
+// - past the current time slice it yields to the event loop (setImmediate), so requests that do
+//   not need the VM (eth_blockNumber, blocks, receipts) are answered while a long call runs.
+// The watch hangs off the EVM object, so only an EVM that was armed pays for it: blocks are built on
+// another EVM and can never be interrupted (a consensus result must not depend on a clock).
+
+/** Steps between two clock reads: ~0.1 ms of the cheapest opcodes, ~50 ns per poll. */
+const POLL_STEPS = 1024;
+/** Longest stretch of VM work between two turns of the event loop. */
+export const YIELD_SLICE_MS = 10;
+
+export interface CallWatch {
+  /** Steps left before the next poll; the interpreter decrements it. */
+  countdown: number;
+  /** performance.now() past which the run halts (Infinity: no deadline). */
+  readonly deadline: number;
+  /** performance.now() past which the run yields to the event loop. */
+  sliceEnd: number;
+  /** Set by the first poll past the deadline; from then on every step halts its frame. */
+  expired: boolean;
+}
+
+/** What a poll tells the interpreter to do. */
+export const CONTINUE = 0;
+export const YIELD = 1;
+export const HALT = 2;
+export type WatchVerdict = typeof CONTINUE | typeof YIELD | typeof HALT;
+
+const WATCH = Symbol.for("aivm.callWatch");
+
+type Watched = { [WATCH]?: CallWatch };
+
+/** Arms `evm` with a deadline `timeoutMs` from now (0: none; runs still yield to the event loop). */
+export function armCallWatch(evm: object, timeoutMs: number): CallWatch {
+  const now = performance.now();
+  const watch: CallWatch = { countdown: POLL_STEPS, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, sliceEnd: now + YIELD_SLICE_MS, expired: false };
+  (evm as Watched)[WATCH] = watch;
+  return watch;
+}
+
+export function disarmCallWatch(evm: object): void {
+  delete (evm as Watched)[WATCH];
+}
+
+/** The watch of the EVM an interpreter belongs to; read once per run. */
+export function callWatchOf(evm: object): CallWatch | undefined {
+  return (evm as Watched)[WATCH];
+}
+
+/** Called by the interpreter when `countdown` reaches 0. */
+export function pollCallWatch(watch: CallWatch): WatchVerdict {
+  if (watch.expired) {
+    watch.countdown = 1;
+    return HALT;
+  }
+  const now = performance.now();
+  if (now >= watch.deadline) {
+    watch.expired = true;
+    watch.countdown = 1;
+    return HALT;
+  }
+  watch.countdown = POLL_STEPS;
+  if (now < watch.sliceEnd) return CONTINUE;
+  watch.sliceEnd = now + YIELD_SLICE_MS;
+  return YIELD;
+}
+
+/** One turn of the event loop: I/O callbacks (new requests) run before the VM continues. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
