@@ -1,13 +1,15 @@
-// attention (code 32): softmax(Q·Kᵀ·scale + mask)·V for int8 Q/K/V, composed from the matmul op,
-// the integer softmax and the movement ops, with grouped-query heads (q_num_heads/kv_num_heads).
+// attention (code 32): softmax(Q·Kᵀ·scale + mask)·V for int8 Q/K/V, defined as the matmul op, the
+// integer softmax and the matmul output stage (computed row by row, see runAttention), with
+// grouped-query heads (q_num_heads/kv_num_heads).
 // FLOPs are the sum of the parts. Semantics: docs/ops-nonlinear.md#attention.
 import { attrInt, checkAttrNames } from "../attrs.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
 import { saturateInt32 } from "../requant.ts";
-import { checkShape, DTYPE_BYTES, numElements, type Tensor, type TensorMeta } from "../tensor.ts";
+import { allocate, checkShape, numElements, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
+import { applyOutputStage, parseOutputStage } from "../kernels/output-stage.ts";
 import { linearOps } from "./linear.ts";
-import { broadcastAll, broadcastStridesOf, movementOps } from "./movement.ts";
+import { broadcastAll, broadcastStridesOf } from "./movement.ts";
 import { attrScale, expectDType, expectInputCount, expRow, probability, SOFTMAX_FLOPS_PER_ELEMENT } from "./normalize.ts";
 
 const NAME = "attention";
@@ -22,8 +24,6 @@ function opNamed(list: readonly OpDef[], name: string): OpDef {
   return op;
 }
 const matmul = () => opNamed(linearOps, "matmul");
-const reshape = (t: Tensor, shape: readonly number[]) => opNamed(movementOps, "reshape").run([t], { shape })[0]!;
-const transpose = (t: Tensor, perm: readonly number[]) => opNamed(movementOps, "transpose").run([t], { perm })[0]!;
 
 interface AttentionPlan {
   batch: number;
@@ -151,67 +151,102 @@ const attention: OpDef = {
   },
   run(inputs, a) {
     const p = planAttention(inputs, a);
-    const [q, k, v, mask] = inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
-    const g = p.qHeads / p.kvHeads;
-    // Heads first: [B, S, H·D] → [B, H, S, D].
-    const heads = (x: Tensor, h: number, len: number) => (p.packed ? transpose(reshape(x, [p.batch, len, h, x.shape[2]! / h]), [0, 2, 1, 3]) : x);
-    const qg = reshape(heads(q, p.qHeads, p.s), [p.batch, p.kvHeads, g, p.s, p.dh]);
-    const kg = reshape(heads(k, p.kvHeads, p.t), [p.batch, p.kvHeads, 1, p.t, p.dh]);
-    const vg = reshape(heads(v, p.kvHeads, p.t), [p.batch, p.kvHeads, 1, p.t, p.dv]);
-    const scores = matmul().run([qg, kg], { transB: 1 })[0]!.data;
-
-    const scale = attrScale(NAME, a, "scoreMultiplier", "scoreShift");
-    const { s, t } = p;
-    const probs = new Int16Array(scores.length);
-    const row = new Int32Array(t);
-    const allowed = new Uint8Array(t);
-    const dist = new Int32Array(t);
-    const exps = new Int32Array(t);
-    const ms = mask ? broadcastStridesOf(mask.shape, [p.batch, p.qHeads, s, t]) : null;
-    const useAllowed = p.causal !== 0 || mask?.dtype === "int8";
-    // Key positions past `i + causalOffset` are hidden from query i.
-    const causalOffset = p.causal === 2 ? t - s : p.causalOffset;
-    for (let b = 0; b < p.batch; b++) {
-      for (let h = 0; h < p.qHeads; h++) {
-        for (let i = 0; i < s; i++) {
-          const base = ((b * p.qHeads + h) * s + i) * t;
-          allowed.fill(1);
-          if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
-          for (let j = 0; j < t; j++) row[j] = scores[base + j]!;
-          if (mask && ms) {
-            const mb = b * ms[0]! + h * ms[1]! + i * ms[2]!;
-            if (mask.dtype === "int8") {
-              for (let j = 0; j < t; j++) if (mask.data[mb + j * ms[3]!] === 0) allowed[j] = 0;
-            } else {
-              for (let j = 0; j < t; j++) row[j] = saturateInt32(row[j]! + mask.data[mb + j * ms[3]!]!);
-            }
-          }
-          const sum = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
-          for (let j = 0; j < t; j++) probs[base + j] = probability(exps[j]!, sum, "int16");
-        }
-      }
-    }
-    const pTensor: Tensor = { dtype: "int16", shape: [p.batch, p.kvHeads, g, s, t], data: probs };
-    const out = matmul().run([pTensor, vg], p.pvAttrs)[0]!;
-    const byHead = reshape(out, [p.batch, p.qHeads, s, p.dv]);
-    const y = p.packed ? reshape(transpose(byHead, [0, 2, 1, 3]), p.outShape) : byHead;
-    return [y];
+    return [runAttention(p, inputs as [Tensor, Tensor, Tensor, Tensor | undefined], attrScale(NAME, a, "scoreMultiplier", "scoreShift"))];
   },
 };
+
+/** Σ a[ai + c]·b[bi + c] for c < n, exact (|Σ| < 2^53 for every dtype and shape the op accepts). */
+function dot(a: IntArray, ai: number, b: IntArray, bi: number, n: number): number {
+  let sum = 0;
+  for (let c = 0; c < n; c++) sum += a[ai + c]! * b[bi + c]!;
+  return sum;
+}
+
+/** sums[c] += p·v[vi + c] for c < n. */
+function addScaled(sums: number[], p: number, v: IntArray, vi: number, n: number): void {
+  for (let c = 0; c < n; c++) sums[c] = sums[c]! + p * v[vi + c]!;
+}
+
+/** Element strides of a Q/K/V operand: [B, H, L, D] when 4-D, [B, L, H·D] when packed. */
+function headStrides(p: AttentionPlan, heads: number, len: number, d: number): { batch: number; head: number; row: number } {
+  return p.packed ? { batch: len * heads * d, head: d, row: heads * d } : { batch: heads * len * d, head: len * d, row: d };
+}
+
+/**
+ * The composition's result computed in place, one query row at a time: the scores row is the
+ * matmul op's saturated exact dot products, the softmax is expRow/probability (Q15 int16 as the
+ * composition's P), P·V is the matmul op's saturated exact sum, then the matmul output stage.
+ * No head-split copies, no full score or probability tensors: a decode step (S = 1) against a
+ * KV cache touches each cached row once.
+ */
+function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor, Tensor | undefined], scale: { multiplier: number; shift: number }): Tensor {
+  const { s, t, dh, dv } = p;
+  const g = p.qHeads / p.kvHeads;
+  const qs = headStrides(p, p.qHeads, s, dh);
+  const ks = headStrides(p, p.kvHeads, t, dh);
+  const vs = headStrides(p, p.kvHeads, t, dv);
+  const ys = headStrides(p, p.qHeads, s, dv);
+  const stage = parseOutputStage("matmul", p.pvAttrs, dv);
+  const out: Tensor = { dtype: stage.out, shape: p.outShape, data: allocate(stage.out, numElements(p.outShape)) };
+  const row = new Int32Array(t);
+  const allowed = new Uint8Array(t);
+  const dist = new Int32Array(t);
+  const exps = new Int32Array(t);
+  const probs = new Int32Array(t);
+  const sums = new Array<number>(dv);
+  const acc = new Int32Array(dv);
+  const ms = mask ? broadcastStridesOf(mask.shape, [p.batch, p.qHeads, s, t]) : null;
+  const useAllowed = p.causal !== 0 || mask?.dtype === "int8";
+  // Key positions past `i + causalOffset` are hidden from query i.
+  const causalOffset = p.causal === 2 ? t - s : p.causalOffset;
+  const qd = q.data, kd = k.data, vd = v.data;
+  const kRowStride = ks.row, vRowStride = vs.row;
+  for (let b = 0; b < p.batch; b++) {
+    for (let h = 0; h < p.qHeads; h++) {
+      const kh = Math.floor(h / g);
+      const kBase = b * ks.batch + kh * ks.head;
+      const vBase = b * vs.batch + kh * vs.head;
+      for (let i = 0; i < s; i++) {
+        const qBase = b * qs.batch + h * qs.head + i * qs.row;
+        allowed.fill(1);
+        if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
+        const mb = ms ? b * ms[0]! + h * ms[1]! + i * ms[2]! : 0;
+        if (mask && ms && mask.dtype === "int8") for (let j = 0; j < t; j++) if (mask.data[mb + j * ms[3]!] === 0) allowed[j] = 0;
+        for (let j = 0; j < t; j++) {
+          // A hidden key's score is never read (expRow skips it): a decode step against a partly
+          // filled cache computes only the filled rows.
+          if (useAllowed && allowed[j] === 0) {
+            row[j] = 0;
+            continue;
+          }
+          row[j] = saturateInt32(dot(qd, qBase, kd, kBase + j * kRowStride, dh));
+        }
+        if (mask && ms && mask.dtype === "int32") for (let j = 0; j < t; j++) row[j] = saturateInt32(row[j]! + mask.data[mb + j * ms[3]!]!);
+        const total = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
+        for (let j = 0; j < t; j++) probs[j] = probability(exps[j]!, total, "int16");
+        sums.fill(0);
+        for (let j = 0; j < t; j++) {
+          const pj = probs[j]!;
+          if (pj === 0) continue;
+          addScaled(sums, pj, vd, vBase + j * vRowStride, dv);
+        }
+        for (let c = 0; c < dv; c++) acc[c] = saturateInt32(sums[c]!);
+        const yBase = b * ys.batch + h * ys.head + i * ys.row;
+        applyOutputStage(acc, stage, dv, 1, out.data.subarray(yBase, yBase + dv));
+      }
+    }
+  }
+  return out;
+}
 
 export const attentionOps: readonly OpDef[] = [attention];
 
 /**
- * Bytes of intermediate tensors attention allocates beyond its output (head-split copies of Q/K/V,
- * int32 scores, int16 probabilities, the P·V result before re-packing), from shapes alone, so the
- * memory budget can be charged before the op runs.
+ * Bytes attention allocates beyond its output, from shapes alone, so the memory budget can be
+ * charged before the op runs: runAttention's per-row buffers (five of T int32/uint8 entries and the
+ * P·V sums of Dv numbers and int32s), independent of batch, heads and query length.
  */
 export function attentionScratchBytes(inputs: readonly TensorMeta[], attrs: Attrs): number {
   const p = planAttention(inputs, attrs);
-  const scores = p.batch * p.qHeads * p.s * p.t;
-  const headCopies = p.batch * (p.qHeads * p.s * p.dh + p.kvHeads * p.t * (p.dh + p.dv)) * (p.packed ? 2 : 1);
-  const out = attention.infer(inputs, attrs)[0]!;
-  const outBytes = numElements(out.shape) * DTYPE_BYTES[out.dtype];
-  return headCopies + scores * (4 + 2) + outBytes * (p.packed ? 2 : 1);
+  return p.t * (4 * 4 + 1) + p.dv * (8 + 4);
 }
-
