@@ -5,7 +5,7 @@
 // `npx tsx bench/gas-economics.ts` → JSON on stdout.
 import { bytesToHex, encodeFunctionData, keccak256 } from "viem";
 import { DevNode } from "../src/chain/node.ts";
-import { deployDemo } from "../src/chain/demo.ts";
+import { deployDemo } from "../src/cli/demo.ts";
 import { encodeProgram } from "../src/codec/program.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
 import { compileLm, readLmConfig } from "../src/model/lm.ts";

@@ -19,7 +19,7 @@ import { quoteStream } from "../src/gas/quote.ts";
 import { BOS, compileLm, decodeTokens, encodeText, generateTokens, initialState, loadLmFiles, LM_DIR } from "../src/model/lm.ts";
 import { packCompiledLm } from "../src/model/lm-package.ts";
 import { DevNode } from "../src/chain/node.ts";
-import { deployStoryTeller, nodeConnection } from "../src/chain/demo-lm.ts";
+import { deployStoryTeller, nodeConnection } from "../src/cli/demo-lm.ts";
 import { generate } from "../src/viem/actions/generate.ts";
 
 const opts = new Command()

@@ -17,7 +17,7 @@ import { Worker } from "node:worker_threads";
 import { availableParallelism, loadavg } from "node:os";
 import { encodeAbiParameters, encodeFunctionData, bytesToHex, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { deployDemo } from "../src/chain/demo.ts";
+import { deployDemo } from "../src/cli/demo.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
 import { nativeSecp256k1Loaded } from "../src/evm/crypto.ts";

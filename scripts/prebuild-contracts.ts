@@ -4,8 +4,8 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DevNode } from "../src/chain/node.ts";
-import { deployDemo } from "../src/chain/demo.ts";
-import { agentMemoryContract, storyTellerContract } from "../src/chain/demo-lm.ts";
+import { deployDemo } from "../src/cli/demo.ts";
+import { agentMemoryContract, storyTellerContract } from "../src/cli/demo-lm.ts";
 import { PREBUILT_DIR, compileFresh, compileRequests } from "../src/chain/solc.ts";
 
 const node = await DevNode.create();

@@ -3,8 +3,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
 import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../chain/genesis.ts";
-import { deployDemo, demoInferCalldata, type DeployedDemo } from "../chain/demo.ts";
-import { deployAgentMemory, deployStoryTellerContract, demoAgentMemoryAddress, demoStoryTellerAddress, lmGenesisAccounts } from "../chain/demo-lm.ts";
+import { deployDemo, demoInferCalldata, type DeployedDemo } from "./demo.ts";
+import { deployAgentMemory, deployStoryTellerContract, demoAgentMemoryAddress, demoStoryTellerAddress, lmGenesisAccounts } from "./demo-lm.ts";
 import { packLm, type LmPackage } from "../model/lm-package.ts";
 import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";

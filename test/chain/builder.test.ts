@@ -11,7 +11,7 @@ import { KECCAK256_RLP, bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { encodeReceipt } from "@ethereumjs/vm";
 import { encodeFunctionData, type Hex } from "viem";
 import { DevNode, type BlockRecord } from "../../src/chain/node.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 import { badInputHex } from "../rpc/helpers.ts";
 
 async function receiptsRoot(record: BlockRecord, types: number[]): Promise<Uint8Array> {

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { decodeFunctionResult, encodeFunctionData, type Hex } from "viem";
 import { DevNode, type CallRequest } from "../../src/chain/node.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { ExecutionRevertedError, TransactionRejectedError } from "../../src/chain/node-errors.ts";
 

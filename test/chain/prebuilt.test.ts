@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DevNode } from "../../src/chain/node.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
-import { agentMemoryContract, storyTellerContract } from "../../src/chain/demo-lm.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
+import { agentMemoryContract, storyTellerContract } from "../../src/cli/demo-lm.ts";
 import { PREBUILT_DIR, compileFresh, compileRequests } from "../../src/chain/solc.ts";
 
 describe("prebuilt contract artifacts", () => {

@@ -9,7 +9,7 @@ import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { BOS, encodeText, generateTokens, type CompiledLm, type SamplerSettings } from "../../src/model/lm.ts";
 import { packCompiledLm, type LmPackage } from "../../src/model/lm-package.ts";
 import { DevNode } from "../../src/chain/node.ts";
-import { nodeConnection, storyTellerContract, uploadLm } from "../../src/chain/demo-lm.ts";
+import { nodeConnection, storyTellerContract, uploadLm } from "../../src/cli/demo-lm.ts";
 import type { ChainConnection } from "../../src/model/chain.ts";
 import { generate } from "../../src/viem/actions/generate.ts";
 import { getVrf } from "../../src/viem/actions/getVrf.ts";

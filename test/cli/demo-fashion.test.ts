@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { createPublicClient, decodeFunctionResult, encodeFunctionData, hexToBytes, http, type Abi, type Hex } from "viem";
-import { deployDemo, fashionPackage, fashionSamples, type DeployedFashionDemo } from "../../src/chain/demo.ts";
+import { deployDemo, fashionPackage, fashionSamples, type DeployedFashionDemo } from "../../src/cli/demo.ts";
 import { DevNode } from "../../src/chain/node.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { runProgram } from "../../src/codec/program-run.ts";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { REPO } from "./helpers.ts";
 import { DEMO_ADDRESS } from "../../examples/demo-abi.ts";

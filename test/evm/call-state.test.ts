@@ -10,7 +10,7 @@ import { Account, Address, bytesToHex, hexToBytes, setLengthLeft } from "@ethere
 import { decodeFunctionResult, encodeFunctionData, type Hex } from "viem";
 import { CallStateManager } from "../../src/evm/call-state.ts";
 import { DevNode } from "../../src/chain/node.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 
 const A = new Address(hexToBytes("0x00000000000000000000000000000000000000a1"));
 const slot = (n: number) => setLengthLeft(Uint8Array.of(n), 32);

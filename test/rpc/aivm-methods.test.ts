@@ -7,7 +7,7 @@ import { encodeProgram, type Program } from "../../src/codec/program.ts";
 import { quoteProgramBytes } from "../../src/gas/index.ts";
 import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
 import { createAivmProvider } from "../../src/rpc/provider.ts";
-import { DEMO_WEIGHTS } from "../../src/chain/demo.ts";
+import { DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 
 const program: Program = {
   stateCount: 0,

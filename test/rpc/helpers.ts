@@ -1,6 +1,6 @@
 // Shared test setup: a node server on a random port, and the compiled demo contract.
 import { startNodeServer, type NodeServer, type NodeServerOptions } from "../../src/rpc/server.ts";
-import { demoContract, DEMO_INPUT, DEMO_WEIGHTS } from "../../src/chain/demo.ts";
+import { demoContract, DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import type { Tensor } from "../../src/engine/tensor.ts";
 import { bytesToHex, type Hex } from "viem";

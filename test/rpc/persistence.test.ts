@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeFunctionData, decodeFunctionResult, type Hex } from "viem";
 import { DevNode } from "../../src/chain/node.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 import { createMethodTable, dispatch } from "../../src/rpc/methods.ts";
 
 describe("persistence with --db", () => {

@@ -9,7 +9,7 @@ import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, createAccountFro
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { encodeFunctionData, type Hex } from "viem";
 import { createAivmProvider } from "../../src/rpc/provider.ts";
-import { deployDemo } from "../../src/chain/demo.ts";
+import { deployDemo } from "../../src/cli/demo.ts";
 import { BLOCK_ANCHOR_ADDRESS } from "../../src/chain/genesis.ts";
 
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);

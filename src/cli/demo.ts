@@ -11,10 +11,10 @@ import { connect } from "../model/chain.ts";
 import { registerPackage, uploadPackage } from "../model/deploy.ts";
 import { parsePackage, type ModelPackage } from "../model/package.ts";
 import { createAivmProvider } from "../rpc/provider.ts";
-import type { DevNode } from "./node.ts";
-import { TransactionRejectedError } from "./node-errors.ts";
-import { MODEL_REGISTRY_ADDRESS } from "./predeploys.ts";
-import { REPO_ROOT, getContract } from "./solc.ts";
+import type { DevNode } from "../chain/node.ts";
+import { TransactionRejectedError } from "../chain/node-errors.ts";
+import { MODEL_REGISTRY_ADDRESS } from "../chain/predeploys.ts";
+import { REPO_ROOT, getContract } from "../chain/solc.ts";
 
 /** The pre-packed Fashion-MNIST MLP and ten labelled test images (committed; no dataset needed). */
 export const FASHION_PACKAGE_PATH = join(REPO_ROOT, "test/fixtures/models/fashion_mlp.aivm.json");

@@ -8,11 +8,11 @@ import { TSTORE_PERSISTENT, TSTORE_PROGRAM, TSTORE_SHARDED } from "../model/depl
 import { packLm, type LmPackage } from "../model/lm-package.ts";
 import { LM_DIR } from "../model/lm.ts";
 import { createAivmProvider } from "../rpc/provider.ts";
-import type { DevNode } from "./node.ts";
-import { TransactionRejectedError } from "./node-errors.ts";
-import { getContract } from "./solc.ts";
-import { STORE_CODE_PREFIX, storeAddressOf } from "./memory.ts";
-import type { GenesisAccount } from "./types.ts";
+import type { DevNode } from "../chain/node.ts";
+import { TransactionRejectedError } from "../chain/node-errors.ts";
+import { getContract } from "../chain/solc.ts";
+import { STORE_CODE_PREFIX, storeAddressOf } from "../chain/memory.ts";
+import type { GenesisAccount } from "../chain/types.ts";
 
 export interface LmDeployStats {
   transactions: number;
