@@ -18,8 +18,19 @@ export interface OutputStage {
   zeroPoint: number;
 }
 
+// A stored program's nodes keep their attrs objects from call to call (and step to step): parse once.
+const parsedStages = new WeakMap<Attrs, { op: string; channels: number; stage: OutputStage }>();
+
 /** Reads `outDtype`, `multiplier`, `shift`, `zeroPoint` and validates them against the channel count. */
 export function parseOutputStage(op: string, attrs: Attrs, channels: number): OutputStage {
+  const seen = parsedStages.get(attrs);
+  if (seen !== undefined && seen.op === op && seen.channels === channels) return seen.stage;
+  const stage = readOutputStage(op, attrs, channels);
+  parsedStages.set(attrs, { op, channels, stage });
+  return stage;
+}
+
+function readOutputStage(op: string, attrs: Attrs, channels: number): OutputStage {
   const code = attrInt(op, attrs, "outDtype", 2);
   const out = OUT_DTYPE_CODES[code];
   if (out === undefined) throw new InvalidArgumentError(op, 'attribute "outDtype"', "must be 0 (int8), 1 (int16) or 2 (int32)");
