@@ -1,13 +1,12 @@
-// ABI decoding of precompile inputs, straight to bytes. viem's decoder turns every `bytes` value and
-// every number into a hex string on the way (about a third of a small TMATMUL call), and the
-// precompiles then turned the hex back into bytes. This decoder reads the canonical layout that
-// Solidity's abi.encode, the AIVM library, viem and ethers all write: heads in order, each dynamic
-// tail starting exactly where the previous one ended, integers within their type's range. Input
-// laid out any other way goes to viem's decoder, whose result is converted to the same form, so
-// what a call decodes to (or that it fails) does not depend on which path took it.
-// test/precompiles/abi-decode.test.ts compares both paths on random and on malformed inputs.
-import { decodeAbiParameters, type AbiParameter } from "viem";
-import { fromHex } from "./hex.ts";
+// ABI decoding of precompile inputs, straight to bytes, in the canonical layout only: heads in
+// order, each dynamic tail starting exactly where the previous one ended, integers within their
+// type's range. Solidity's abi.encode, the AIVM library, viem and ethers all write it. Any other
+// layout is rejected (NonCanonicalAbiError) at the first head that leaves it: the ABI lets tails
+// alias and overlap, so a lenient decoder can be made to read one large tail once per head, work
+// the decode gas (which is per input byte) does not pay for. Here every input byte is read, and
+// every tail copied, at most once.
+import type { AbiParameter } from "viem";
+import { NonCanonicalAbiError } from "./errors.ts";
 
 /** The JS value of an ABI type: bytes and bytesN as Uint8Array, ints up to 48 bits as number (as viem). */
 type Decoded<T extends string> = T extends `${infer E}[]`
@@ -23,11 +22,6 @@ type Decoded<T extends string> = T extends `${infer E}[]`
           : never;
 
 export type DecodedParams<P extends readonly AbiParameter[]> = { -readonly [K in keyof P]: P[K] extends { type: infer T extends string } ? Decoded<T> : never };
-
-/** The input is not an ABI encoding of the parameters (viem's decoder refused it too). */
-export class AbiDecodeError extends Error {
-  override name = "AbiDecodeError";
-}
 
 type Kind =
   | { kind: "int"; signed: boolean; bits: number }
@@ -52,32 +46,45 @@ function kindOf(type: string): Kind {
   return k;
 }
 
-const utf8 = new TextDecoder();
+// fatal: a string that is not UTF-8 would decode to replacement characters, which encode differently.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 const isDynamic = (k: Kind) => k.kind === "bytes" || k.kind === "string" || k.kind === "array";
 
-/** Signals a layout this decoder does not read (viem's decoder decides). */
-const NOT_CANONICAL = Symbol("not canonical");
+/** Where and why the input left the canonical layout (turned into a NonCanonicalAbiError by decodeParams). */
+class Leaves {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {}
+}
 
+/** Reads one canonical layout front to back; every byte is looked at, and every tail copied, at most once. */
 class CanonicalReader {
   /** Where the next dynamic tail must start. */
   next = 0;
   constructor(readonly data: Uint8Array) {}
 
-  /** A 32-byte word at `at` as a safe non-negative integer (offsets and lengths). */
-  small(at: number): number {
+  /** Bytes from..to must be zero (the padding of a value). */
+  zeros(from: number, to: number, what: string): void {
     const d = this.data;
-    if (at + 32 > d.length) throw NOT_CANONICAL;
-    for (let i = at; i < at + 26; i++) if (d[i] !== 0) throw NOT_CANONICAL;
+    for (let i = from; i < to; i++) if (d[i] !== 0) throw new Leaves(i, `non-zero padding in ${what}`);
+  }
+
+  /** A 32-byte word at `at` as a safe non-negative integer (offsets and lengths). */
+  small(at: number, what: string): number {
+    const d = this.data;
+    if (at + 32 > d.length) throw new Leaves(at, `the ${what} word runs past the end of the input`);
+    for (let i = at; i < at + 26; i++) if (d[i] !== 0) throw new Leaves(at, `${what} above 2^48`);
     let v = 0;
     for (let i = at + 26; i < at + 32; i++) v = v * 256 + d[i]!;
     return v;
   }
 
-  /** The tail of a dynamic value whose offset (relative to `base`) is at `head`. */
+  /** The tail of a dynamic value whose offset (relative to `base`) is at `head`: it must start where the previous tail ended. */
   tail(base: number, head: number): number {
-    const at = base + this.small(head);
-    if (at !== this.next) throw NOT_CANONICAL;
+    const at = base + this.small(head, "offset");
+    if (at !== this.next) throw new Leaves(head, `offset points to byte ${at}, the canonical layout has this tail at byte ${this.next}`);
     return at;
   }
 
@@ -93,25 +100,33 @@ class CanonicalReader {
       case "int":
         return this.int(head, k.signed, k.bits);
       case "fixedBytes": {
-        if (head + 32 > d.length) throw NOT_CANONICAL;
+        if (head + 32 > d.length) throw new Leaves(head, `a bytes${k.size} word runs past the end of the input`);
+        this.zeros(head + k.size, head + 32, `bytes${k.size}`);
         return d.slice(head, head + k.size);
       }
       case "bytes":
       case "string": {
         const at = this.tail(base, head);
-        const length = this.small(at);
+        const length = this.small(at, "length");
         const end = at + 32 + length;
-        if (end > d.length) throw NOT_CANONICAL;
-        this.next = at + 32 + Math.ceil(length / 32) * 32;
+        const padded = at + 32 + Math.ceil(length / 32) * 32;
+        if (padded > d.length) throw new Leaves(at, `a ${k.kind} of ${length} bytes runs past the end of the input`);
+        this.zeros(end, padded, k.kind);
+        this.next = padded;
         const bytes = d.slice(at + 32, end);
-        return k.kind === "bytes" ? bytes : utf8.decode(bytes);
+        if (k.kind === "bytes") return bytes;
+        try {
+          return utf8.decode(bytes);
+        } catch {
+          throw new Leaves(at + 32, "a string that is not UTF-8");
+        }
       }
       case "array": {
         const at = this.tail(base, head);
-        const length = this.small(at);
+        const length = this.small(at, "length");
         const start = at + 32;
-        // Every element takes at least one word: a length beyond the data is not canonical.
-        if (start + 32 * length > d.length) throw NOT_CANONICAL;
+        // Every element takes at least one word: a length beyond the data cannot be laid out.
+        if (start + 32 * length > d.length) throw new Leaves(at, `an array of ${length} elements runs past the end of the input`);
         const out: unknown[] = [];
         if (isDynamic(k.element)) {
           this.tuple(Array<Kind>(length).fill(k.element), start, out);
@@ -126,58 +141,44 @@ class CanonicalReader {
 
   int(at: number, signed: boolean, bits: number): number | bigint {
     const d = this.data;
-    if (at + 32 > d.length) throw NOT_CANONICAL;
-    const bytes = bits / 8;
-    const negative = signed && (d[at + 32 - bytes]! & 0x80) !== 0;
+    const type = `${signed ? "" : "u"}int${bits}`;
+    if (at + 32 > d.length) throw new Leaves(at, `an ${type} word runs past the end of the input`);
+    const first = at + 32 - bits / 8;
+    const top = d[first]!;
+    const negative = signed && (top & 0x80) !== 0;
     const fill = negative ? 0xff : 0;
-    for (let i = at; i < at + 32 - bytes; i++) if (d[i] !== fill) throw NOT_CANONICAL;
+    for (let i = at; i < first; i++) if (d[i] !== fill) throw new Leaves(at, `a value outside ${type}`);
     if (bits <= 48) {
-      let v = 0;
-      for (let i = at + 32 - bytes; i < at + 32; i++) v = v * 256 + d[i]!;
+      let v = top;
+      for (let i = first + 1; i < at + 32; i++) v = v * 256 + d[i]!;
       return negative ? v - 2 ** bits : v;
     }
-    let v = 0n;
-    for (let i = at + 32 - bytes; i < at + 32; i += 4) v = (v << 32n) | BigInt(((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) >>> 0);
+    let v = BigInt(top);
+    let i = first + 1;
+    for (; (at + 32 - i) % 4 !== 0; i++) v = (v << 8n) | BigInt(d[i]!);
+    for (; i < at + 32; i += 4) v = (v << 32n) | BigInt(((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) >>> 0);
     return negative ? v - (1n << BigInt(bits)) : v;
   }
 }
 
-/** viem's result with every bytes / bytesN value as a Uint8Array. */
-function fromViem(k: Kind, v: unknown): unknown {
-  if (k.kind === "bytes" || k.kind === "fixedBytes") return fromHex(v as string);
-  if (k.kind === "array") return (v as unknown[]).map((e) => fromViem(k.element, e));
-  return v;
-}
-
-/** The values of a canonically laid out abi.encode(params…), or undefined for any other input. */
-export function decodeCanonical<const P extends readonly AbiParameter[]>(params: P, data: Uint8Array): DecodedParams<P> | undefined {
+/**
+ * Decodes `data` as abi.encode(params…) in the canonical layout: exactly the bytes Solidity, viem and
+ * ethers write for the decoded values (zero padding, no trailing bytes). Throws NonCanonicalAbiError,
+ * naming `what`, at the first byte that differs from that layout; a rejection never reads on.
+ */
+export function decodeParams<const P extends readonly AbiParameter[]>(params: P, data: Uint8Array, what = "ABI input"): DecodedParams<P> {
   const out: unknown[] = [];
+  const reader = new CanonicalReader(data);
   try {
-    new CanonicalReader(data).tuple(
+    reader.tuple(
       params.map((p) => kindOf(p.type)),
       0,
       out,
     );
+    if (reader.next !== data.length) throw new Leaves(reader.next, `${data.length - reader.next} bytes after the encoding`);
   } catch (e) {
-    if (e === NOT_CANONICAL) return undefined;
+    if (e instanceof Leaves) throw new NonCanonicalAbiError(what, `(${params.map((p) => p.type).join(",")})`, e.offset, e.reason);
     throw e;
   }
   return out as DecodedParams<P>;
-}
-
-/** Decodes `data` as abi.encode(params…); throws AbiDecodeError when it is not one. */
-export function decodeParams<const P extends readonly AbiParameter[]>(params: P, data: Uint8Array): DecodedParams<P> {
-  return decodeCanonical(params, data) ?? decodeWithViem(params, data);
-}
-
-/** viem's decoder (which also reads non-canonical layouts), with bytes as Uint8Array. */
-export function decodeWithViem<const P extends readonly AbiParameter[]>(params: P, data: Uint8Array): DecodedParams<P> {
-  const list = params.map((p) => kindOf(p.type));
-  let values: readonly unknown[];
-  try {
-    values = decodeAbiParameters(params, data);
-  } catch (e) {
-    throw new AbiDecodeError(e instanceof Error ? e.message : String(e));
-  }
-  return values.map((v, i) => fromViem(list[i]!, v)) as DecodedParams<P>;
 }

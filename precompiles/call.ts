@@ -175,13 +175,9 @@ export class PrecompileCall {
     return this.runtime.multiplier;
   }
 
-  /** ABI-decodes the call input; a malformed input is a MalformedEncoding revert. */
+  /** ABI-decodes the call input; any layout but the canonical one is a NonCanonicalAbi (MalformedEncoding) revert. */
   decode<const T extends readonly AbiParameter[]>(params: T): DecodedParams<T> {
-    try {
-      return decodeParams(params, this.data);
-    } catch {
-      throw new MalformedEncodingError(`${this.opcode} input`, `not an ABI encoding of (${params.map((p) => p.type).join(",")})`);
-    }
+    return decodeParams(params, this.data, `${this.opcode} input`);
   }
 
   /** Resolves a tensor argument (inline or handle) to its meta, without decoding its data. */

@@ -42,6 +42,28 @@ export class WriteInStaticCallError extends AivmError {
   }
 }
 
+/**
+ * A precompile input that is not the canonical ABI layout of its parameters (precompiles/abi-decode.ts).
+ * Reverts as MalformedEncoding(what, reason): a layout fault is an encoding fault to a contract.
+ */
+export class NonCanonicalAbiError extends AivmError {
+  override name = "NonCanonicalAbiError";
+  override readonly code = "NON_CANONICAL_ABI";
+  constructor(
+    readonly what: string,
+    /** The parameter types, e.g. "(bytes[],string[],int64[][],uint8)". */
+    readonly layout: string,
+    /** The first byte where the input leaves the canonical layout. */
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${what} is not the canonical ABI encoding of ${layout}: ${reason} (byte ${offset}).`, {
+      docsPath: "precompiles.md#canonical-abi-input",
+      metaMessages: ["Encode the input with Solidity's abi.encode, viem's encodeAbiParameters or ethers' AbiCoder: they all write the canonical layout."],
+    });
+  }
+}
+
 /** Handle kinds; 4 (seed) names the sampling seed derived from the block's VRF output and a salt (docs/vrf.md). */
 export const HANDLE_KIND = { scratch: 1, persistent: 2, namespace: 3, seed: 4 } as const;
 export type HandleKind = (typeof HANDLE_KIND)[keyof typeof HANDLE_KIND];
@@ -85,6 +107,9 @@ export function revertDataOf(err: AivmError): Hex {
     return encodeErrorResult({ abi, errorName: "ElementCount", args: [u32s(err.shape), BigInt(err.expected), BigInt(err.actual)] });
   }
   if (err instanceof MalformedEncodingError) {
+    return encodeErrorResult({ abi, errorName: "MalformedEncoding", args: [err.what, err.shortMessage] });
+  }
+  if (err instanceof NonCanonicalAbiError) {
     return encodeErrorResult({ abi, errorName: "MalformedEncoding", args: [err.what, err.shortMessage] });
   }
   if (err instanceof MemoryLimitError) {

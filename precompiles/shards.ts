@@ -3,13 +3,13 @@
 // target 4. Loading the manifest's id assembles the full tensor.
 import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { decodeAbiParameters, parseAbiParameters } from "viem";
+import { parseAbiParameters } from "viem";
 import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { allocate, byteSize, checkShape, type DType, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
 import { DTYPE_CODES, encodedTensorLength } from "../src/codec/tensor.ts";
 import type { TensorArg } from "./call.ts";
 import { commitOf } from "./commit.ts";
-import { fromHex, toHex } from "./hex.ts";
+import { decodeParams } from "./abi-decode.ts";
 
 /** "AISH": the first bytes of a stored manifest blob. */
 const MANIFEST_MAGIC = Uint8Array.of(0x41, 0x49, 0x53, 0x48);
@@ -46,12 +46,8 @@ export function shardManifestBlob(data: Uint8Array): Uint8Array {
 
 /** Decodes manifest ABI data (without the magic), validating dtype, shape and shard count. */
 export function decodeShardManifestData(data: Uint8Array): ShardManifest {
-  let dtypeCode: number, shape: readonly number[], ids: readonly `0x${string}`[];
-  try {
-    [dtypeCode, shape, ids] = decodeAbiParameters(MANIFEST_PARAMS, toHex(data));
-  } catch {
-    throw new MalformedEncodingError("shard manifest", "not abi.encode(uint8 dtype, uint32[] shape, bytes32[] shardIds)");
-  }
+  // Canonical only: the manifest's id hashes these bytes, so one manifest must have one encoding.
+  const [dtypeCode, shape, ids] = decodeParams(MANIFEST_PARAMS, data, "shard manifest");
   const dtype = DTYPE_BY_CODE.get(dtypeCode);
   if (!dtype) throw new MalformedEncodingError("shard manifest", `unknown dtype code ${dtypeCode}`);
   if (ids.length < 1 || ids.length > MAX_SHARDS) throw new MalformedEncodingError("shard manifest", `needs 1 … ${MAX_SHARDS} shards`);
@@ -59,7 +55,7 @@ export function decodeShardManifestData(data: Uint8Array): ShardManifest {
   const meta: TensorMeta = { dtype, shape: [...shape] };
   return {
     meta,
-    shards: ids.map((h) => fromHex(h)),
+    shards: ids,
     assemble(shards) {
       let total = 0;
       shards.forEach((s, i) => {
