@@ -13,7 +13,7 @@ import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteStreamRun, writeGas } from "./gas.ts";
+import { quoteStreamInferred, writeGas } from "./gas.ts";
 import { heldHandleBytes, loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
@@ -68,7 +68,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   const args = xsArg ? [...stateArgs, xsArg] : stateArgs;
   // Every read (program, state, xs, constants, shards) has been charged by now: readGas is final.
   const io = { stateCount: program.stateCount, inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas };
-  const run = quoteStreamRun(info, programBytes.length, steps, call.multiplier, io);
+  const run = quoteStreamInferred(info, programBytes.length, steps, call.multiplier, io);
   // The stacked output is one more tensor to allocate and write (its steps are committed one by one).
   const gas = run.gas + (stacked ? writeGas(outMeta) : 0n);
   const flops = run.flops;

@@ -6,11 +6,6 @@ import type { AivmOpReceipt } from "../src/commit/receipt.ts";
 
 type Hex = `0x${string}`;
 
-/** The Tensor Commit (chunk Merkle root bound to the header); also a persistent tensor's content id. */
-export function tensorCommit(t: Tensor): Uint8Array {
-  return commitTensor(t);
-}
-
 const commitCache = new WeakMap<Tensor, Uint8Array>();
 
 /** The Tensor Commit of `t`, computed once per tensor object (tensors are never modified). */

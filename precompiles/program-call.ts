@@ -7,7 +7,7 @@ import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeBytesArray } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteProgramRun } from "./gas.ts";
+import { quoteInferred } from "./gas.ts";
 
 /** A stored program by id (TSTORE target 2), charged as a stored read, decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
@@ -66,7 +66,7 @@ export async function planProgramRun(
   const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
   // Every read (program, arguments, constants, shards) has been charged by now: readGas is final.
   const io = { inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas, storedProgram };
-  const gas = quoteProgramRun(info, programBytes, call.multiplier, io).gas;
+  const gas = quoteInferred(info, programBytes, call.multiplier, io).gas;
   return {
     gas,
     flops: info.flops,

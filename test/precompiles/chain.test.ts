@@ -25,7 +25,7 @@ import type { Attrs } from "../../src/engine/op.ts";
 import type { AivmOpReceipt } from "../../src/commit/receipt.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../../src/chain/genesis.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { MULTIPLIER_ONE, loadGas, quoteOp, quoteProgramRun, readAccessGas, readBytesGas } from "../../precompiles/gas.ts";
+import { MULTIPLIER_ONE, loadGas, quoteOp, quoteInferred, readAccessGas, readBytesGas } from "../../precompiles/gas.ts";
 import { TARGET_BLOCK_FLOPS } from "../../src/gas/index.ts";
 import { encodeHandle } from "../../precompiles/handles.ts";
 
@@ -103,7 +103,7 @@ describe("op-graph chaining in one transaction", () => {
     const tload = (t: Tensor) => coldRead(encodeTensor(t).length) + loadGas(t, "stored");
     const mm1 = quoteOp(getOp("matmul"), [x, encoder], {}, m, ["inline", "scratch"]);
     const runIo = { inputs: [h], sources: ["scratch" as const], readsGas: coldRead(programBytes.length), storedProgram: true };
-    const run = quoteProgramRun(inferProgram(squeeze, [h]), programBytes.length, m, runIo);
+    const run = quoteInferred(inferProgram(squeeze, [h]), programBytes.length, m, runIo);
     const mm2 = quoteOp(getOp("matmul"), [hq, decoder], decAttrs, m, ["scratch", "scratch"]);
     const expected = [
       rec(0, "TLOAD", loadParams(encId), [encoder], [encoder], tload(encoder), 0n),

@@ -12,7 +12,7 @@ import { inferProgram } from "../../src/codec/program-infer.ts";
 import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { decodeGas, loadGas, quoteOp, quoteProgramRun, quoteStreamRun, readAccessGas, readBytesGas, tensorMoveGas } from "../../precompiles/gas.ts";
+import { decodeGas, loadGas, quoteOp, quoteInferred, quoteStreamInferred, readAccessGas, readBytesGas, tensorMoveGas } from "../../precompiles/gas.ts";
 import { encodeHandle } from "../../precompiles/handles.ts";
 import { MIN_SHARD_BYTES } from "../../precompiles/shards.ts";
 
@@ -213,7 +213,7 @@ describe("programs", () => {
     const r = await single(A.TGRAPH, input);
     assert.equal(r.ok, false);
     assert.equal(decodeErrorResult({ abi: errorsAbi(), data: r.ret }).errorName, "InvalidArgument");
-    const planned = quoteProgramRun(inferProgram(program, [x, index]), bytes.length, chain.runtime.multiplier, { inputs: [x, index] }).gas;
+    const planned = quoteInferred(inferProgram(program, [x, index]), bytes.length, chain.runtime.multiplier, { inputs: [x, index] }).gas;
     assert.equal(r.charge.gasUsed, planned, "the work before the failure is paid: the planned gas");
     assert.ok(planned > 10n * decodeGas(hexToBytes(input).length), "not the reject price");
   });
@@ -243,9 +243,9 @@ describe("programs", () => {
     const info = inferProgram(step, [s0]);
     const reads = coldRead(programBytes.length) + coldRead(encodeTensor(w).length);
     const io = (readsGas: bigint) => ({ stateCount: 1, inputs: [s0], readsGas });
-    const eight = quoteStreamRun(info, programBytes.length, 8, m, io(reads));
+    const eight = quoteStreamInferred(info, programBytes.length, 8, m, io(reads));
     assert.equal(frames[0]!.gasUsed, eight.gas);
-    assert.equal(frames[1]!.gasUsed, quoteStreamRun(info, programBytes.length, 1, m, io(2n * readAccessGas(false))).gas, "program and weight warm");
+    assert.equal(frames[1]!.gasUsed, quoteStreamInferred(info, programBytes.length, 1, m, io(2n * readAccessGas(false))).gas, "program and weight warm");
     // One step pays compute, dispatch, writes and its output's commit: far less than moving the weight again.
     assert.ok(eight.stepGas < readBytesGas(encodeTensor(w).length));
   });

@@ -24,7 +24,7 @@ import { OP_CODES, getOp } from "../../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { decodeGas, quoteOp, quoteProgramRun } from "../../precompiles/gas.ts";
+import { decodeGas, quoteOp, quoteInferred } from "../../precompiles/gas.ts";
 import { commitTensor } from "../../src/commit/index.ts";
 
 const OP_INPUT = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
@@ -225,7 +225,7 @@ describe("TGRAPH", () => {
     const expected = runProgram(program, [x], new Map());
     assert.equal(outs.length, 2);
     outs.forEach((o, i) => assert.deepEqual([...decodeTensor(hexToBytes(o)).data], [...expected[i]!.data]));
-    const gas = quoteProgramRun(inferProgram(program, [x]), programBytes.length, m, { inputs: [x] }).gas;
+    const gas = quoteInferred(inferProgram(program, [x]), programBytes.length, m, { inputs: [x] }).gas;
     assert.equal(charge.gasUsed, gas);
     assert.equal(trace.receipts.length, 1);
     assert.deepEqual(trace.receipts[0]!.outputCommits, expected.map((t) => bytesToHex(commitTensor(t))));
