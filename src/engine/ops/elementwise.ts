@@ -112,7 +112,11 @@ function planAdd(op: string, inputs: readonly TensorMeta[], attrs: Attrs): AddPl
   };
 }
 
-/** Each input element once: sat32(rms((x − z)·2^leftShift, M, t)). */
+/**
+ * Each input element once: sat32(rms((x − z)·2^leftShift, M, t)). The shifted value is within ±2^31
+ * (planAdd checks it), so for shifts ≥ 17 intmath's hoisted 16-bit split is exact and no element
+ * takes multiplyShiftRound's wide path.
+ */
 function rescaleInput(x: Tensor, zero: number, leftShift: number, s: Scale): Int32Array {
   const n = x.data.length;
   const r = new Int32Array(n);
@@ -121,7 +125,8 @@ function rescaleInput(x: Tensor, zero: number, leftShift: number, s: Scale): Int
   if (isIdentity(s)) {
     for (let i = 0; i < n; i++) r[i] = sat32((data[i]! - zero) * lift);
   } else {
-    for (let i = 0; i < n; i++) r[i] = sat32(multiplyShiftRound((data[i]! - zero) * lift, s.multiplier, s.shift));
+    const f = requantizer(s.multiplier, s.shift, 0, I32_MIN, I32_MAX, (v) => sat32(multiplyShiftRound(v, s.multiplier, s.shift)));
+    for (let i = 0; i < n; i++) r[i] = f((data[i]! - zero) * lift);
   }
   return r;
 }
@@ -129,24 +134,37 @@ function rescaleInput(x: Tensor, zero: number, leftShift: number, s: Scale): Int
 function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const p = planAdd(op, inputs, attrs);
   const [a, b] = inputs as [Tensor, Tensor];
-  const ra = rescaleInput(a, p.aZero, p.leftShift, p.aScale);
-  const rb = rescaleInput(b, p.bZero, p.leftShift, p.bScale);
   const y = zeros(p.out, p.outShape);
   const out = y.data;
   const plan = broadcastPlan(a.shape, b.shape, p.outShape);
   const { multiplier, shift } = p.outScale;
-  const identity = isIdentity(p.outScale);
   const z = p.zeroPoint;
   const lo = DTYPE_MIN[p.out];
   const hi = DTYPE_MAX[p.out];
+  if (isIdentity(p.aScale) && isIdentity(p.bScale) && isIdentity(p.outScale) && p.leftShift === 0 && p.aZero === 0 && p.bZero === 0) {
+    // The plain add: no rescale, so no per-input copies.
+    const ad = a.data;
+    const bd = b.data;
+    for (let r = 0, o = 0; r < plan.rows; r++) {
+      let ia = plan.rowOffsetA[r]!;
+      let ib = plan.rowOffsetB[r]!;
+      for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
+        const v = sat32(ad[ia]! + sign * bd[ib]!) + z;
+        out[o] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+    return y;
+  }
+  const ra = rescaleInput(a, p.aZero, p.leftShift, p.aScale);
+  const rb = rescaleInput(b, p.bZero, p.leftShift, p.bScale);
+  // The saturated sum is within ±2^31: the same hoisted split for the output rescale.
+  const rescale = isIdentity(p.outScale)
+    ? (s: number) => { const v = s + z; return v < lo ? lo : v > hi ? hi : v; }
+    : requantizer(multiplier, shift, z, lo, hi, (s) => clampTo(multiplyShiftRound(s, multiplier, shift) + z, p.out));
   for (let r = 0, o = 0; r < plan.rows; r++) {
     let ia = plan.rowOffsetA[r]!;
     let ib = plan.rowOffsetB[r]!;
-    for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
-      const s = sat32(ra[ia]! + sign * rb[ib]!);
-      const v = (identity ? s : multiplyShiftRound(s, multiplier, shift)) + z;
-      out[o] = v < lo ? lo : v > hi ? hi : v;
-    }
+    for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) out[o] = rescale(sat32(ra[ia]! + sign * rb[ib]!));
   }
   return y;
 }
