@@ -10,7 +10,7 @@ import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } f
 import { commitEncodedTensor } from "../src/commit/tensor-commit.ts";
 import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
 import { getBlob, getBlobCode, getNamespaceEntry } from "../src/chain/memory.ts";
-import { HANDLE_KIND, UnknownHandleError, revertDataOf } from "./errors.ts";
+import { HANDLE_KIND, PrecompileFaultError, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, readAccessGas, readBytesGas, type GasTensor, type InputSource } from "./gas.ts";
 import { encodeUint } from "./abi.ts";
@@ -355,16 +355,24 @@ const reverted = (data: Uint8Array, gasUsed: bigint): ExecResult => ({
   exceptionError: new EVMError(EVMError.errorMessages.REVERT),
 });
 
-/** A failure that is not an AivmError (a bug) still reverts deterministically instead of aborting the block. */
-class InternalPrecompileError extends AivmError {
-  override name = "InternalPrecompileError";
-  override readonly code = "INTERNAL_ERROR";
+/**
+ * An exception that is not an AivmError (an allocation failure, a failed WASM memory.grow, a stack
+ * overflow, a bug) says something about this node, not about the call: another node may well have
+ * succeeded. It is recorded on the transaction as a fault and the frame halts; the block builder
+ * then aborts the block and the node answers the client with an internal error, so the fault never
+ * becomes a consensus result (docs/precompiles.md#node-faults).
+ */
+function fault(call: PrecompileCall, err: unknown): ExecResult {
+  call.tx.fault ??= new PrecompileFaultError(call.opcode, err);
+  return halted(call.input.gasLimit);
 }
 
-function asAivmError(err: unknown): AivmError {
-  if (err instanceof AivmError) return err;
-  return new InternalPrecompileError(err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown failure");
-}
+/** The frame's exceptional halt after a fault; what the caller does next is discarded with the transaction. */
+const halted = (gasLimit: bigint): ExecResult => ({
+  returnValue: new Uint8Array(0),
+  executionGasUsed: gasLimit,
+  exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS),
+});
 
 /** A precompile's opcode-specific part. */
 export type PlanFn = (call: PrecompileCall) => Promise<Plan>;
@@ -375,29 +383,34 @@ export type PlanFn = (call: PrecompileCall) => Promise<Plan>;
  * (OOG past the limit); a rejection reverts with the custom error and costs the decode gas plus the
  * reads so far; QUOTE_ONLY costs the same and answers the charge; then the gas limit (OOG consumes
  * everything), the memory budget, and execution. A failure once execution has begun consumes the
- * planned gas, like an EVM exceptional halt: the work was done.
+ * planned gas, like an EVM exceptional halt: the work was done. Only AivmErrors are results; any
+ * other exception is a node fault (see `fault`).
  */
 export function definePrecompile(runtime: RuntimeAccess, address: Hex, opcode: string, plan: PlanFn) {
   return async (input: PrecompileInput): Promise<ExecResult> => {
+    // A transaction that hit a node fault is thrown away: do no more work for it.
+    if (runtime.currentTx().fault !== undefined) return halted(input.gasLimit);
     if (input.gasLimit < decodeGas(input.data.length)) return outOfGas(input.gasLimit);
     const call = new PrecompileCall(runtime, address, opcode, input);
     let p: Plan;
     try {
       p = await plan(call);
-      if (p.gas < call.readGas) throw new InternalPrecompileError(`${opcode} planned less gas than its stored reads`);
+      if (p.gas < call.readGas) throw new Error(`${opcode} planned less gas than its stored reads`);
       if (p.quoteOnly) return { returnValue: encodeUint(p.gas), executionGasUsed: call.chargedSoFar };
       if (input.gasLimit < p.gas) return outOfGas(input.gasLimit);
       call.tx.scratch.ensure(p.workingBytes + call.heldBytes);
     } catch (err) {
       if (err instanceof ReadOutOfGas) return outOfGas(input.gasLimit);
-      return reverted(fromHex(revertDataOf(asAivmError(err))), call.chargedSoFar);
+      if (!(err instanceof AivmError)) return fault(call, err);
+      return reverted(fromHex(revertDataOf(err)), call.chargedSoFar);
     }
     call.commitReads();
     try {
       return { returnValue: await p.execute(), executionGasUsed: p.gas };
     } catch (err) {
+      if (!(err instanceof AivmError)) return fault(call, err);
       // Execution began: the work before the failure (kernels, reads) was done, so the planned gas is consumed.
-      return reverted(fromHex(revertDataOf(asAivmError(err))), p.gas);
+      return reverted(fromHex(revertDataOf(err)), p.gas);
     }
   };
 }

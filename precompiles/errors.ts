@@ -64,6 +64,22 @@ export class NonCanonicalAbiError extends AivmError {
   }
 }
 
+/**
+ * A node fault inside a precompile: an exception that is not an AivmError (allocation failure, failed
+ * WASM memory.grow, stack overflow, a bug). Deliberately not an AivmError: it is no result of the
+ * call and maps to no Solidity error. The transaction that hit it is not included, its block is
+ * aborted, and clients get a JSON-RPC internal error (-32603). docs/precompiles.md#node-faults.
+ */
+export class PrecompileFaultError extends Error {
+  override name = "PrecompileFaultError";
+  constructor(
+    readonly opcode: string,
+    cause: unknown,
+  ) {
+    super(`Node fault in ${opcode}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`.slice(0, 500), { cause });
+  }
+}
+
 /** Handle kinds; 4 (seed) names the sampling seed derived from the block's VRF output and a salt (docs/vrf.md). */
 export const HANDLE_KIND = { scratch: 1, persistent: 2, namespace: 3, seed: 4 } as const;
 export type HandleKind = (typeof HANDLE_KIND)[keyof typeof HANDLE_KIND];

@@ -48,6 +48,23 @@ export class BlockGasExceededError extends AivmError {
   }
 }
 
+/**
+ * A node fault (precompiles/call.ts: an exception that is not an AivmError) hit while building: it
+ * is no result of the transaction, so the block is reverted and never sealed. Not a NodeError nor
+ * an AivmError: JSON-RPC reports it as an internal error (-32603).
+ */
+export class BlockAbortedError extends Error {
+  override name = "BlockAbortedError";
+  constructor(
+    readonly blockNumber: bigint,
+    /** The transaction that hit the fault; undefined for a system call. */
+    readonly txHash: `0x${string}` | undefined,
+    readonly fault: Error,
+  ) {
+    super(`Block ${blockNumber} aborted: ${txHash === undefined ? "a system call" : `transaction ${txHash}`} hit a node fault (${fault.message}); it is not included.`, { cause: fault });
+  }
+}
+
 /** The upstream fields this subclass maintains itself (pinned to @ethereumjs/vm 10.1.3). */
 interface BuilderInternals {
   vm: VM;
@@ -107,6 +124,7 @@ export class AivmBlockBuilder extends BlockBuilder {
     try {
       if (upstream) {
         result = await super.addTransaction(tx, opts);
+        await this.abortOnFault(bytesToHex(tx.hash()));
       } else {
         if (!self.checkpointed) {
           await vm.evm.journal.checkpoint();
@@ -119,6 +137,7 @@ export class AivmBlockBuilder extends BlockBuilder {
           skipHardForkValidation: opts.skipHardForkValidation,
           blockGasUsed: this.gasUsed,
         });
+        await this.abortOnFault(bytesToHex(tx.hash()));
         self.transactions.push(tx);
         self.transactionResults.push(result);
         this.gasUsed += result.blockGasSpent;
@@ -172,11 +191,13 @@ export class AivmBlockBuilder extends BlockBuilder {
       let call: EpochSystemCall;
       try {
         const result = await vm.evm.runCall({ caller, to: scheduler, data: PROCESS_EPOCH, gasLimit, gasPrice: 0n, block: this.headerBlock });
+        await this.abortOnFault(undefined);
         const error = result.execResult.exceptionError?.error;
         call = { slot: nextSlot, gasLimit, gasUsed: result.execResult.executionGasUsed, ok: error === undefined, trace: this.runtime.endTx(undefined, false) };
         if (error !== undefined) call.error = error;
       } catch (err) {
         this.runtime.endTx(undefined, true);
+        if (err instanceof BlockAbortedError) throw err;
         call = { slot: nextSlot, gasLimit, gasUsed: 0n, ok: false, error: err instanceof Error ? err.message : String(err), trace: { receipts: [], traceRoot: ZERO_ROOT } };
       }
       if (callerAccount === undefined) await state.deleteAccount(caller);
@@ -187,6 +208,20 @@ export class AivmBlockBuilder extends BlockBuilder {
         break;
       }
     }
+  }
+
+  /**
+   * After a transaction or system call ran (before endTx): if a precompile hit a node fault, the
+   * block's state now holds effects no other node need reproduce. Reverts the whole block, logs, and
+   * throws BlockAbortedError; the builder is then unusable, as after revert().
+   */
+  private async abortOnFault(txHash: `0x${string}` | undefined): Promise<void> {
+    const fault = this.runtime.txFault?.();
+    if (fault === undefined) return;
+    await this.revert();
+    const error = new BlockAbortedError(this.number, txHash, fault);
+    console.error(`aivm: ${error.message}`);
+    throw error;
   }
 
   /** Writes the anchor and next multiplier into the block's state, then seals. */

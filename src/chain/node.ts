@@ -19,7 +19,7 @@ import {
   setLengthLeft,
 } from "@ethereumjs/util";
 import { runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
-import { buildAivmBlock } from "./builder.ts";
+import { BlockAbortedError, buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "../evm/call-state.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
 import { sharedCommon } from "../evm/shared-common.ts";
@@ -509,6 +509,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.runtime?.startTx(evm);
     let result: Awaited<ReturnType<typeof evm.runCall>>;
     let trace: AivmTxTrace;
+    let fault: Error | undefined;
     try {
       result = await evm.runCall({
         block,
@@ -524,11 +525,13 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     } catch (error) {
       throw new TransactionRejectedError(errorMessage(error));
     } finally {
+      fault = this.runtime?.txFault?.();
       trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
       await evm.journal.revert();
       evm.journal.cleanJournal();
       this.callState.originalStorageCache.clear();
     }
+    if (fault !== undefined) throw callFault(fault);
     return callOutcome(result.execResult, intrinsic + result.execResult.executionGasUsed, trace);
   }
 
@@ -612,14 +615,17 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.runtime?.startTx(this.callVm.evm);
     let result: RunTxResult;
     let trace: AivmTxTrace;
+    let fault: Error | undefined;
     try {
       result = await runTx(this.callVm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
     } catch (error) {
       throw new TransactionRejectedError(errorMessage(error));
     } finally {
+      fault = this.runtime?.txFault?.();
       trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
       await this.callState.revert();
     }
+    if (fault !== undefined) throw callFault(fault);
     return callOutcome(result.execResult, result.totalGasSpent, trace);
   }
 
@@ -858,13 +864,14 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.nextBlockBaseFee = undefined;
     this.nextPrevRandao = undefined;
     const batch = this.pool;
-    this.setPool([]);
     // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
+    // Built before the pool is emptied: a system call's node fault aborts the block and keeps the pool.
     const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
       parentBlock: parent,
       headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: createAddressFromString(this.coinbase), ...(mixHash ? { mixHash } : {}) },
       blockOpts: { putBlockIntoBlockchain: false, freeze: false, common: this.blockCommon },
     });
+    this.setPool([]);
     const rejected: { hash: Hex; reason: string }[] = [];
     const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
     let block: Block;
@@ -887,17 +894,25 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           const result = await builder.addTransaction(pooled.tx, { skipHardForkValidation: true });
           included.push({ pooled, result, trace: builder.traces[builder.traces.length - 1]! });
         } catch (error) {
+          // A node fault is no result of the transaction: the whole block is abandoned (below).
+          if (error instanceof BlockAbortedError) throw error;
           rejected.push({ hash: pooled.hash, reason: errorMessage(error) });
           gapped.add(pooled.from);
         }
       }
       ({ block } = await builder.build());
     } catch (error) {
-      // Leave the chain as it was: undo the block's state changes and keep its transactions pending.
+      // Leave the chain as it was: undo the block's state changes and keep its transactions pending,
+      // all but one that hit a node fault (the builder logged it): it would abort every block.
       await builder.revert();
+      const faulty = error instanceof BlockAbortedError ? batch.find((p) => p.hash === error.txHash) : undefined;
+      // The faulty transaction's sender's later ones now follow a gap: they wait in the queue.
+      const gap = (p: PooledTx) => faulty !== undefined && p.from === faulty.from && p.tx.nonce > faulty.tx.nonce;
       const batched = new Set(batch);
       for (const pooled of batch) if (this.queuedByHash.get(pooled.hash) === pooled) this.unqueue(pooled);
-      this.setPool([...batch, ...this.pool.filter((p) => !batched.has(p))]);
+      this.setPool([...batch.filter((p) => p !== faulty && !gap(p)), ...this.pool.filter((p) => !batched.has(p))]);
+      for (const pooled of batch) if (gap(pooled)) this.enqueue(pooled);
+      if (faulty !== undefined) this.emit("droppedTransaction", { hash: faulty.hash, reason: errorMessage(error) });
       throw error;
     }
     // The block is final: a frozen header caches its hash (else every block.hash() re-encodes and hashes it).
@@ -1193,6 +1208,12 @@ function callOutcome(exec: { returnValue: Uint8Array; exceptionError?: { error: 
     throw new ExecutionFailedError(String(failure.error));
   }
   return { returnData, gasUsed, trace };
+}
+
+/** A call that hit a node fault: logged, and answered as an internal error (it is not an outcome of the call). */
+function callFault(fault: Error): Error {
+  console.error(`aivm: a call hit a node fault: ${fault.message}`);
+  return fault;
 }
 
 /** A request that names a gas price (then fees and the base-fee check apply, as in a transaction). */

@@ -43,6 +43,8 @@ export class TxContext {
   started = false;
   /** AIVM precompile calls so far, journaled with the frames like the receipts. */
   aivmCalls = 0;
+  /** The first node fault a precompile hit (precompiles/call.ts): the transaction must not be included. */
+  fault: Error | undefined;
   constructor(
     limitBytes?: number,
     /** The transaction's hash (zero bytes for eth_call and system calls): seed handles mix it in. */
@@ -261,6 +263,11 @@ export class AivmRuntimeImpl implements AivmRuntime {
   startTx(_evm?: EVMInterface, txHash?: Uint8Array): void {
     this.tx = this.newTx(txHash);
     this.frames = [];
+  }
+
+  /** The node fault the current transaction or call hit, if any (read it before endTx). */
+  txFault(): Error | undefined {
+    return this.tx?.fault;
   }
 
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace {

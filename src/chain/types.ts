@@ -46,6 +46,12 @@ export interface AivmRuntime {
    * the pending block `blockNumber` (its VRF record), so the call sees what a transaction would.
    */
   prepareCall?(state: StateManagerInterface, blockNumber: bigint, parentHash: Uint8Array): Promise<void>;
+  /**
+   * The node fault (an exception that is not an AivmError, precompiles/call.ts) the current
+   * transaction or call hit, if any. Read before endTx: such a transaction is not included and its
+   * block is aborted (builder.ts); a call answers with an internal error.
+   */
+  txFault?(): Error | undefined;
   /** After each transaction or call. `discard` drops its receipts (calls, failed estimates). */
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace;
   /** After the last transaction, before sealing: writes the anchor and the next multiplier to state. */
