@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { AivmError, ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
-import { numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
+import { DTYPE_MIN, numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
 import { AUTO_PAD } from "../../src/engine/ops/pool.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
 import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
@@ -93,6 +93,72 @@ test("max_pool/avg_pool match a direct 2-D reference over random kernels, stride
     checked++;
   }
   assert.ok(checked > 300);
+});
+
+/** Direct N-D pooling: every output multi-index, every kernel tap, no precomputed tap lists. */
+function referenceNd(op: string, x: Tensor, k: number[], s: number[], pads: number[], outSpatial: number[], cip: boolean): number[] {
+  const spatial = x.shape.slice(2);
+  const n = spatial.length;
+  const planes = x.shape[0]! * x.shape[1]!;
+  const inPlane = numElements(spatial);
+  const walk = (dims: number[], visit: (i: number[]) => void) => {
+    const i = new Array<number>(dims.length).fill(0);
+    if (dims.some((d) => d === 0)) return;
+    for (;;) {
+      visit(i);
+      let d = dims.length - 1;
+      while (d >= 0 && ++i[d]! === dims[d]!) i[d--] = 0;
+      if (d < 0) return;
+    }
+  };
+  const out: number[] = [];
+  for (let p = 0; p < planes; p++) {
+    walk(outSpatial, (o) => {
+      let best = DTYPE_MIN[x.dtype]; // a window wholly in the padding yields the dtype minimum
+      let sum = 0n;
+      let valid = 0;
+      let inPad = 0;
+      walk(k, (t) => {
+        const pos = o.map((oi, d) => oi * s[d]! - pads[d]! + t[d]!);
+        if (pos.every((q, d) => q < spatial[d]! + pads[n + d]!)) inPad++;
+        if (pos.some((q, d) => q < 0 || q >= spatial[d]!)) return;
+        const v = x.data[p * inPlane + pos.reduce((a, q, d) => a * spatial[d]! + q, 0)]!;
+        best = Math.max(best, v);
+        sum += BigInt(v);
+        valid++;
+      });
+      if (op === "max_pool") out.push(best);
+      else {
+        const div = BigInt(cip ? inPad : valid);
+        if (div === 0n) return void out.push(0); // no tap counted: the engine's 0
+        out.push(Number(sum < 0n ? -((-2n * sum + div) / (2n * div)) : (2n * sum + div) / (2n * div)));
+      }
+    });
+  }
+  return out;
+}
+
+test("max_pool/avg_pool over 1, 3 and 4 spatial dimensions match a direct N-D reference", () => {
+  const r = prng(47);
+  let checked = 0;
+  for (let c = 0; c < 200; c++) {
+    const n = r.pick([1, 3, 4]);
+    const spatial = Array.from({ length: n }, () => r.int(1, n === 4 ? 4 : 6));
+    const dtype = r.pick(["int8", "int16", "int32"] as const);
+    const x = zeros(dtype, [r.int(1, 2), r.int(1, 2), ...spatial]);
+    const span = dtype === "int8" ? 128 : dtype === "int16" ? 32768 : 2 ** 31;
+    for (let i = 0; i < x.data.length; i++) x.data[i] = Math.floor(r.next() * 2 * span) - span;
+    const k = spatial.map((d) => r.int(1, Math.min(3, d)));
+    const s = spatial.map(() => r.int(1, 2));
+    const pads = [...spatial.map(() => r.int(0, 1)), ...spatial.map(() => r.int(0, 1))];
+    const cip = r.int(0, 1);
+    const op = r.pick(["max_pool", "avg_pool"]);
+    const attrs: Attrs = { kernel_shape: k, strides: s, pads, ...(op === "avg_pool" ? { count_include_pad: cip } : {}) };
+    const y = run(op, [x], attrs);
+    assert.deepEqual(Array.from(y.data), referenceNd(op, x, k, s, pads, y.shape.slice(2), cip === 1), `${op} ${JSON.stringify(attrs)} on ${dtype}${JSON.stringify(x.shape)}`);
+    checked++;
+  }
+  assert.equal(checked, 200);
 });
 
 const SCALE = 1024;

@@ -41,6 +41,9 @@ function movementOp<P extends { out: TensorMeta }>(
   };
 }
 
+/** Runs shorter than this are copied element by element: below it a subarray view per run costs more. */
+const SHORT_RUN = 64;
+
 /** Copies the data unchanged (reshape, flatten, squeeze, unsqueeze): outputs never alias inputs. */
 const copyData = (ins: readonly Tensor[]) => ins[0]!.data.slice();
 
@@ -166,7 +169,13 @@ const concat = movementOp("concat", 25, CONCAT_INPUTS, ["axis"], planConcat, (in
   let col = 0;
   for (const t of ins) {
     const rowIn = t.shape[axis]! * inner;
-    for (let o = 0; o < outer; o++) y.set(t.data.subarray(o * rowIn, (o + 1) * rowIn), o * rowOut + col);
+    const d = t.data;
+    if (rowIn < SHORT_RUN) {
+      // Short runs: a subarray view per run costs more than copying its elements.
+      for (let o = 0; o < outer; o++) for (let i = 0, src = o * rowIn, dst = o * rowOut + col; i < rowIn; i++) y[dst + i] = d[src + i]!;
+    } else {
+      for (let o = 0; o < outer; o++) y.set(d.subarray(o * rowIn, (o + 1) * rowIn), o * rowOut + col);
+    }
     col += rowIn;
   }
   return y;
@@ -245,11 +254,15 @@ const gather = movementOp(
       if (v < -dim || v >= dim) throw new InvalidArgumentError("gather", "indices", `an entry is outside [-${dim}, ${dim}) for axis ${p.axis}`);
     }
     const y = allocate(x.dtype, outer * k * inner);
+    const xd = x.data;
+    const short = inner < SHORT_RUN;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {
         const v = ind.data[j]!;
         const src = (o * dim + (v < 0 ? v + dim : v)) * inner;
-        y.set(x.data.subarray(src, src + inner), (o * k + j) * inner);
+        const dst = (o * k + j) * inner;
+        if (short) for (let i = 0; i < inner; i++) y[dst + i] = xd[src + i]!;
+        else y.set(xd.subarray(src, src + inner), dst);
       }
     }
     return y;

@@ -133,8 +133,18 @@ function tapLists(p: PoolPlan): { valid: Int32Array[][]; padded: number[][] } {
   return { valid, padded };
 }
 
-/** Max over the window's in-input taps (`lists`: per-dimension offsets); `lo` when there are none. */
-function windowMax(data: IntArray, base: number, lists: readonly Int32Array[], lo: number): number {
+/**
+ * Steps `idx` (one entry per list) to the next window tap, odometer style; false after the last.
+ * The caller's `idx` is reused for every window, so enumerating allocates nothing.
+ */
+function nextTap(idx: number[], lists: readonly Int32Array[]): boolean {
+  let d = lists.length - 1;
+  while (d >= 0 && ++idx[d]! === lists[d]!.length) idx[d--] = 0;
+  return d >= 0;
+}
+
+/** Max over the window's in-input taps (`lists`: per-dimension offsets); `lo` when there are none. `idx` is scratch of length k. */
+function windowMax(data: IntArray, base: number, lists: readonly Int32Array[], lo: number, idx: number[]): number {
   const k = lists.length;
   let v = lo;
   if (k === 2) {
@@ -147,32 +157,54 @@ function windowMax(data: IntArray, base: number, lists: readonly Int32Array[], l
     return v;
   }
   for (const l of lists) if (l.length === 0) return v;
-  const idx = new Array<number>(k).fill(0);
+  idx.fill(0);
+  // The innermost list is walked directly; the odometer moves the outer ones.
+  const last = lists[k - 1]!;
   for (;;) {
     let off = base;
-    for (let i = 0; i < k; i++) off += lists[i]![idx[i]!]!;
-    if (data[off]! > v) v = data[off]!;
-    let d = k - 1;
-    while (d >= 0 && ++idx[d]! === lists[d]!.length) idx[d--] = 0;
-    if (d < 0) return v;
+    for (let i = 0; i < k - 1; i++) off += lists[i]![idx[i]!]!;
+    for (let j = 0; j < last.length; j++) if (data[off + last[j]!]! > v) v = data[off + last[j]!]!;
+    idx[k - 1] = last.length - 1;
+    if (!nextTap(idx, lists)) return v;
   }
 }
 
-/** Exact sum over the window's in-input taps: a number when `exact` (no overflow possible), else a BigInt. */
-function windowSum(data: IntArray, base: number, lists: readonly Int32Array[], exact: boolean): number | bigint {
+/** Sum over the window's in-input taps as a double: exact when kernelSize · max|x| < 2^53 (`exact` in run). */
+function windowSum(data: IntArray, base: number, lists: readonly Int32Array[], idx: number[]): number {
   const k = lists.length;
   let sum = 0;
-  let big = 0n;
+  if (k === 2) {
+    const l0 = lists[0]!;
+    const l1 = lists[1]!;
+    for (let i = 0; i < l0.length; i++) {
+      const row = base + l0[i]!;
+      for (let j = 0; j < l1.length; j++) sum += data[row + l1[j]!]!;
+    }
+    return sum;
+  }
   for (const l of lists) if (l.length === 0) return 0;
-  const idx = new Array<number>(k).fill(0);
+  idx.fill(0);
+  const last = lists[k - 1]!;
+  for (;;) {
+    let off = base;
+    for (let i = 0; i < k - 1; i++) off += lists[i]![idx[i]!]!;
+    for (let j = 0; j < last.length; j++) sum += data[off + last[j]!]!;
+    idx[k - 1] = last.length - 1;
+    if (!nextTap(idx, lists)) return sum;
+  }
+}
+
+/** The same sum in BigInt, for windows whose double sum could pass 2^53. */
+function windowSumBig(data: IntArray, base: number, lists: readonly Int32Array[], idx: number[]): bigint {
+  const k = lists.length;
+  let big = 0n;
+  for (const l of lists) if (l.length === 0) return 0n;
+  idx.fill(0);
   for (;;) {
     let off = base;
     for (let i = 0; i < k; i++) off += lists[i]![idx[i]!]!;
-    if (exact) sum += data[off]!;
-    else big += BigInt(data[off]!);
-    let d = k - 1;
-    while (d >= 0 && ++idx[d]! === lists[d]!.length) idx[d--] = 0;
-    if (d < 0) return exact ? sum : big;
+    big += BigInt(data[off]!);
+    if (!nextTap(idx, lists)) return big;
   }
 }
 
@@ -206,6 +238,7 @@ function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
       const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
       const lo = DTYPE_MIN[p.x.dtype];
       const idx = new Array<number>(k).fill(0);
+      const tap = new Array<number>(k).fill(0);
       const lists = new Array<Int32Array>(k);
       for (let t = 0; t < outPlane; t++) {
         let padCount = 1;
@@ -218,14 +251,14 @@ function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
           let v: number;
           if (name === "max_pool") {
             // A window that lies wholly in the padding (possible with dilation) yields the dtype minimum.
-            v = windowMax(data, ib, lists, lo);
+            v = windowMax(data, ib, lists, lo, tap);
           } else {
             let count = 1;
             for (let i = 0; i < k; i++) count *= lists[i]!.length;
             const divisor = p.countIncludePad ? padCount : count;
-            const sum = windowSum(data, ib, lists, exact);
             if (divisor === 0) v = 0;
-            else v = typeof sum === "number" ? roundDivAway(sum, divisor) : Number(roundDivAwayBig(sum, BigInt(divisor)));
+            else if (exact) v = roundDivAway(windowSum(data, ib, lists, tap), divisor);
+            else v = Number(roundDivAwayBig(windowSumBig(data, ib, lists, tap), BigInt(divisor)));
           }
           y[c * outPlane + t] = v;
         }
