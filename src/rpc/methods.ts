@@ -11,7 +11,7 @@ import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from 
 import { FilterRegistry } from "./filters.ts";
 import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
 import { queryLogs } from "./logs.ts";
-import { address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity } from "./params.ts";
+import { MAX_UINT64, address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
 
 export const CLIENT_VERSION = "aivm/0.1.0";
@@ -22,6 +22,8 @@ export type MethodTable = Record<string, MethodHandler>;
 const FEE_HISTORY_MAX_BLOCKS = 1024n;
 /** Storage keys one eth_getProof may ask for (each is a trie walk). */
 const MAX_PROOF_KEYS = 1000;
+/** setInterval's largest delay; a longer one would silently become 1 ms (mining every millisecond). */
+const MAX_INTERVAL_MS = 2n ** 31n - 1n;
 
 export function createMethodTable(node: DevNode): MethodTable {
   const filters = new FilterRegistry(node);
@@ -222,20 +224,25 @@ export function createMethodTable(node: DevNode): MethodTable {
         const opts = ts as Record<string, unknown>;
         const blocks = opts.blocks === undefined ? 1n : quantity(opts.blocks, "blocks");
         if (blocks > 10_000n) throw new InvalidParamsError("evm_mine: at most 10000 blocks per call.");
-        for (let i = 0n; i < blocks; i++) await node.mine(i === 0n && opts.timestamp !== undefined ? quantity(opts.timestamp, "timestamp") : undefined);
+        const timestamp = opts.timestamp === undefined ? undefined : uint64(opts.timestamp, "timestamp");
+        for (let i = 0n; i < blocks; i++) await node.mine(i === 0n ? timestamp : undefined);
         return "0x0";
       }
-      await node.mine(ts === undefined || ts === null ? undefined : quantity(ts, "timestamp"));
+      await node.mine(ts === undefined || ts === null ? undefined : uint64(ts, "timestamp"));
       return "0x0";
     },
     evm_increaseTime: (params) => {
       const [secs] = p(params, 1, 1, "evm_increaseTime");
-      const seconds = typeof secs === "number" && Number.isSafeInteger(secs) ? BigInt(secs) : quantity(secs, "seconds");
+      const seconds = typeof secs === "number" && Number.isSafeInteger(secs) ? BigInt(secs) : uint64(secs, "seconds");
+      // Every later block timestamp must still fit the header's 64-bit field.
+      if (node.peekTimestamp() + seconds > MAX_UINT64) {
+        throw new InvalidParamsError(`Invalid seconds: the next block timestamp would pass ${MAX_UINT64}, the largest 64-bit timestamp.`);
+      }
       return Number(node.increaseTime(seconds));
     },
     evm_setNextBlockTimestamp: async (params) => {
       const [ts] = p(params, 1, 1, "evm_setNextBlockTimestamp");
-      await node.setNextBlockTimestamp(quantity(ts, "timestamp"));
+      await node.setNextBlockTimestamp(uint64(ts, "timestamp"));
       return null;
     },
     evm_setAutomine: (params) => {
@@ -245,7 +252,9 @@ export function createMethodTable(node: DevNode): MethodTable {
     },
     evm_setIntervalMining: (params) => {
       const [ms] = p(params, 1, 1, "evm_setIntervalMining");
-      const interval = Number(quantity(ms, "interval"));
+      const intervalMs = quantity(ms, "interval");
+      if (intervalMs > MAX_INTERVAL_MS) throw new InvalidParamsError(`Invalid interval: at most ${MAX_INTERVAL_MS} ms.`);
+      const interval = Number(intervalMs);
       if (interval === 0) node.stopIntervalMining();
       else node.startIntervalMining(interval / 1000);
       return true;
@@ -264,7 +273,7 @@ export function createMethodTable(node: DevNode): MethodTable {
     },
     hardhat_setNonce: async (params) => {
       const [who, nonce] = p(params, 2, 2, "hardhat_setNonce");
-      await node.setNonce(address(who, "address"), quantity(nonce, "nonce"));
+      await node.setNonce(address(who, "address"), uint64(nonce, "nonce"));
       return true;
     },
     hardhat_setCode: async (params) => {
@@ -317,7 +326,7 @@ export function createMethodTable(node: DevNode): MethodTable {
     },
     evm_setBlockGasLimit: async (params) => {
       const [limit] = p(params, 1, 1, "evm_setBlockGasLimit");
-      await node.setBlockGasLimit(quantity(limit, "gasLimit"));
+      await node.setBlockGasLimit(uint64(limit, "gasLimit"));
       return true;
     },
     hardhat_getAutomine: () => node.automine,

@@ -34,6 +34,16 @@ export function quantity(value: unknown, name: string): bigint {
   return BigInt(value);
 }
 
+/** The largest value of a 64-bit field: block timestamps, gas limits, nonces (EIP-2681). */
+export const MAX_UINT64 = 2n ** 64n - 1n;
+
+/** A quantity that must fit its 64-bit field (a block timestamp, a gas limit, a nonce). */
+export function uint64(value: unknown, name: string): bigint {
+  const n = quantity(value, name);
+  if (n > MAX_UINT64) throw new InvalidParamsError(`Invalid ${name}: ${n} does not fit in 64 bits (at most ${MAX_UINT64}).`);
+  return n;
+}
+
 export function data(value: unknown, name: string): Hex {
   if (typeof value !== "string" || !HEX_RE.test(value) || value.length % 2 !== 0) {
     throw new InvalidParamsError(`Invalid ${name}: expected even-length 0x-prefixed hex data, got ${describe(value)}.`);
@@ -101,7 +111,7 @@ export function callRequest(value: unknown, name = "transaction"): CallRequest {
   if (obj.maxPriorityFeePerGas !== undefined && obj.maxPriorityFeePerGas !== null) {
     req.maxPriorityFeePerGas = quantity(obj.maxPriorityFeePerGas, `${name}.maxPriorityFeePerGas`);
   }
-  if (obj.nonce !== undefined && obj.nonce !== null) req.nonce = quantity(obj.nonce, `${name}.nonce`);
+  if (obj.nonce !== undefined && obj.nonce !== null) req.nonce = uint64(obj.nonce, `${name}.nonce`);
   if (Array.isArray(obj.accessList)) {
     req.accessList = obj.accessList.map((item: unknown, i) => {
       const entry = item as Record<string, unknown>;

@@ -1,18 +1,25 @@
 // The node's transports: JSON-RPC over HTTP (node:http) and WebSocket (ws) on one port, with
-// eth_subscribe (newHeads, logs) on WebSocket. Bad input never takes the server down.
+// eth_subscribe (newHeads, logs) on WebSocket. Bad input never takes the server down, and no client
+// can make it hold unbounded memory: bodies in flight, WebSocket connections and subscriptions per
+// socket are capped. Who may connect is decided in access.ts (loopback, Origin and Host checks).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { DevNode, type DevNodeOptions, type MinedBlock } from "../chain/node.ts";
-import { INVALID_PARAMS, LIMIT_EXCEEDED, RpcError } from "./errors.ts";
-import { formatBlock, q } from "./format.ts";
+import { DevNode, type DevNodeOptions } from "../chain/node.ts";
+import { ANY, ExposureError, hostAllowed, isLoopbackHost, originAllowed, type AccessPolicy } from "./access.ts";
+import { LIMIT_EXCEEDED, RpcError, SERVER_ERROR } from "./errors.ts";
 import { MAX_BODY_BYTES, errorResponse, handleBody, type Intercept } from "./handler.ts";
-import { logsOfBlock } from "./logs.ts";
 import { createMethodTable, type MethodTable } from "./methods.ts";
 import { logFilter, paramList } from "./params.ts";
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET, SubscriptionHub, type SubscriberSocket } from "./subscriptions.ts";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8545;
+export const DEFAULT_MAX_WS_CONNECTIONS = 100;
+/** Request bytes being received at once, over every HTTP request (each is also capped at maxBodyBytes). */
+export const DEFAULT_MAX_INFLIGHT_BODY_BYTES = 64 * 1024 * 1024;
+/** A request must arrive in full within this time, or its connection is closed (stalled uploads). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface NodeServerOptions extends DevNodeOptions {
   /** Serve an existing node instead of creating one. */
@@ -20,7 +27,17 @@ export interface NodeServerOptions extends DevNodeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Listen on a host other machines can reach (0.0.0.0, a LAN address). Off: only loopback. */
+  allowRemote?: boolean;
+  /** Browser origins allowed beyond http(s)://localhost|127.x|[::1] on any port; `*`: any. */
+  corsOrigins?: string[];
+  /** Host header names allowed beyond localhost and IP literals (DNS-rebinding guard); `*`: any. */
+  allowedHosts?: string[];
   maxBodyBytes?: number;
+  /** Bytes of request bodies being received at once, over all HTTP requests. */
+  maxInflightBodyBytes?: number;
+  maxWebSocketConnections?: number;
+  maxSubscriptionsPerSocket?: number;
 }
 
 export interface NodeServer {
@@ -29,27 +46,47 @@ export interface NodeServer {
   port: number;
   url: string;
   wsUrl: string;
+  /** Whether it listens beyond loopback (allowRemote): the caller prints the warning. */
+  remote: boolean;
+  /** Open WebSocket connections and their subscriptions (diagnostics and tests). */
+  stats(): { webSockets: number; subscriptions: number; inflightBodyBytes: number };
   /** Closes the server; closes the node too when the server created it. */
   close(): Promise<void>;
 }
 
 export async function startNodeServer(options: NodeServerOptions = {}): Promise<NodeServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  // Checked before the node exists: a refused setting must not leave a database open.
+  if (!isLoopbackHost(host) && options.allowRemote !== true) throw new ExposureError(host);
   const node = options.node ?? (await DevNode.create(options));
   const ownsNode = options.node === undefined;
   const table = createMethodTable(node);
-  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const host = options.host ?? DEFAULT_HOST;
+  const policy: AccessPolicy = { corsOrigins: options.corsOrigins ?? [], allowedHosts: options.allowedHosts ?? [] };
+  const limits: HttpLimits = { maxBody: options.maxBodyBytes ?? MAX_BODY_BYTES, inflight: new ByteBudget(options.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES) };
+  const maxWebSockets = options.maxWebSocketConnections ?? DEFAULT_MAX_WS_CONNECTIONS;
+  const hub = new SubscriptionHub(node, options.maxSubscriptionsPerSocket ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET);
 
   const http = createServer((req, res) => {
-    serveHttp(table, maxBody, req, res).catch(() => {
+    serveHttp(table, policy, limits, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
   http.keepAliveTimeout = 60_000;
-  const wss = new WebSocketServer({ server: http, maxPayload: maxBody });
-  wss.on("connection", (socket) => serveWebSocket(node, table, socket));
+  http.requestTimeout = REQUEST_TIMEOUT_MS;
+  http.headersTimeout = Math.min(http.headersTimeout, REQUEST_TIMEOUT_MS);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxBody });
+  wss.on("connection", (socket) => serveWebSocket(node, table, hub, socket));
   // A client that sends more than maxPayload is closed by ws with 1009; nothing else to do here.
   wss.on("error", () => {});
+  http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on("error", () => {});
+    const refusal = refuse(req, policy);
+    if (refusal) return rejectUpgrade(socket, 403, refusal);
+    if (wss.clients.size >= maxWebSockets) {
+      return rejectUpgrade(socket, 503, `Too many WebSocket connections (limit ${maxWebSockets}); close some first, or raise maxWebSocketConnections.`);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -66,7 +103,10 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     port,
     url: `http://${urlHost}:${port}`,
     wsUrl: `ws://${urlHost}:${port}`,
+    remote: !isLoopbackHost(host),
+    stats: () => ({ webSockets: wss.clients.size, subscriptions: hub.size, inflightBodyBytes: limits.inflight.used }),
     async close() {
+      hub.close();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();
@@ -76,114 +116,153 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   };
 }
 
-const CORS_HEADERS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "POST, GET, OPTIONS",
-  "access-control-allow-headers": "content-type",
-};
+/** Bytes reserved out of a fixed total; a reservation that does not fit is refused. */
+class ByteBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
 
-/** The request body as text, or undefined once it passes `maxBody` bytes (the rest is not read). */
-function readBody(req: IncomingMessage, maxBody: number): Promise<string | undefined> {
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+interface HttpLimits {
+  maxBody: number;
+  inflight: ByteBudget;
+}
+
+/** Why a browser-reachable request is refused (Host or Origin), or undefined to serve it. */
+function refuse(req: IncomingMessage, policy: AccessPolicy): string | undefined {
+  if (!hostAllowed(req.headers.host, policy)) {
+    return `Host ${JSON.stringify(String(req.headers.host).slice(0, 100))} is not allowed (DNS-rebinding protection): use localhost or an IP address, or pass --allowed-hosts.`;
+  }
+  const origin = req.headers.origin;
+  if (!originAllowed(origin, policy)) return `Origin ${JSON.stringify(String(origin).slice(0, 100))} is not allowed: only localhost pages may use the node unless --cors names the origin.`;
+  return undefined;
+}
+
+function rejectUpgrade(socket: Socket, status: 403 | 503, message: string): void {
+  const body = JSON.stringify(errorResponse(null, new RpcError(status === 403 ? SERVER_ERROR : LIMIT_EXCEEDED, message)));
+  const reason = status === 403 ? "Forbidden" : "Service Unavailable";
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** CORS headers for an allowed browser origin (none for non-browser clients, which send no Origin). */
+function corsHeaders(req: IncomingMessage, policy: AccessPolicy): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  return {
+    "access-control-allow-origin": policy.corsOrigins.includes(ANY) ? "*" : origin,
+    "access-control-allow-methods": "POST, GET, OPTIONS",
+    "access-control-allow-headers": "content-type",
+    vary: "Origin",
+  };
+}
+
+/**
+ * The request body as text; undefined once it passes `maxBody` bytes, or once the bytes in flight
+ * over all requests would pass the in-flight budget ("busy"). What was received counts against the
+ * budget until the body is complete or abandoned, so stalled uploads hold only what they sent.
+ */
+function readBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string } | "too large" | "busy"> {
   // Events rather than `for await`: the async iterator costs ~30 µs per request, a tenth of a small eth_call.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const finish = (outcome: { text: string } | "too large" | "busy") => {
+      if (settled) return;
+      settled = true;
+      limits.inflight.give(size);
+      req.off("data", onData);
+      // Refused: stop reading; the reply closes the connection.
+      if (outcome === "too large" || outcome === "busy") req.pause();
+      resolve(outcome);
+    };
     const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limits.maxBody) return finish("too large");
+      if (!limits.inflight.take(chunk.length)) return finish("busy");
       size += chunk.length;
-      if (size > maxBody) {
-        req.off("data", onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
       chunks.push(chunk);
     };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
+    req.once("end", () => finish({ text: Buffer.concat(chunks).toString("utf8") }));
+    // A client that hangs up (or times out) mid-upload gives its bytes back.
+    req.once("close", () => finish("busy"));
+    req.once("error", (error) => {
+      if (!settled) {
+        settled = true;
+        limits.inflight.give(size);
+        reject(error);
+      }
+    });
   });
 }
 
-async function serveHttp(table: MethodTable, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveHttp(table: MethodTable, policy: AccessPolicy, limits: HttpLimits, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const refusal = refuse(req, policy);
+  if (refusal) {
+    const error = JSON.stringify(errorResponse(null, new RpcError(SERVER_ERROR, refusal)));
+    res.writeHead(403, { "content-type": "application/json", connection: "close" }).end(error, () => req.destroy());
+    return;
+  }
+  const cors = corsHeaders(req, policy);
   if (req.method === "OPTIONS") {
-    res.writeHead(204, CORS_HEADERS).end();
+    res.writeHead(204, cors).end();
     return;
   }
   if (req.method !== "POST") {
-    res.writeHead(200, { "content-type": "text/plain", ...CORS_HEADERS }).end("AIVM dev node: send JSON-RPC 2.0 requests with POST.\n");
+    res.writeHead(200, { "content-type": "text/plain", ...cors }).end("AIVM dev node: send JSON-RPC 2.0 requests with POST.\n");
     return;
   }
   const declared = Number(req.headers["content-length"] ?? 0);
-  const body = declared > maxBody ? undefined : await readBody(req, maxBody);
-  if (body === undefined) {
-    const error = JSON.stringify(errorResponse(null, new RpcError(LIMIT_EXCEEDED, `Request body exceeds the limit of ${maxBody} bytes.`)));
-    // Close the connection: the rest of the oversized body is never read.
-    res.writeHead(413, { "content-type": "application/json", connection: "close", ...CORS_HEADERS }).end(error, () => req.destroy());
+  const body = declared > limits.maxBody ? "too large" : await readBody(req, limits);
+  if (body === "too large" || body === "busy") {
+    const message =
+      body === "too large"
+        ? `Request body exceeds the limit of ${limits.maxBody} bytes.`
+        : `The node is receiving ${limits.inflight.limit} bytes of request bodies already; retry later.`;
+    const error = JSON.stringify(errorResponse(null, new RpcError(LIMIT_EXCEEDED, message)));
+    // Close the connection: the rest of the body is never read.
+    res.writeHead(body === "too large" ? 413 : 503, { "content-type": "application/json", connection: "close", ...cors }).end(error, () => req.destroy());
     return;
   }
-  const text = await handleBody(table, body);
+  const text = await handleBody(table, body.text);
   if (text === "") {
-    res.writeHead(204, CORS_HEADERS).end();
+    res.writeHead(204, cors).end();
     return;
   }
   // With its length declared, the reply goes out as one write (header and body); without it Node
   // sends it chunked, as a writev of the header, the chunk framing and the body.
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...CORS_HEADERS }).end(text);
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...cors }).end(text);
 }
 
-/** One eth_subscribe: the node event it follows and its listener. */
-type Subscription = { event: "block"; listener: (mined: MinedBlock) => void } | { event: "pendingTransaction"; listener: (hash: string) => void };
-
-const blockSubscription = (listener: (mined: MinedBlock) => void): Subscription => ({ event: "block", listener });
-
-function subscribe(node: DevNode, s: Subscription): void {
-  if (s.event === "block") node.on("block", s.listener);
-  else node.on("pendingTransaction", s.listener);
-}
-
-function unsubscribe(node: DevNode, s: Subscription): void {
-  if (s.event === "block") node.off("block", s.listener);
-  else node.off("pendingTransaction", s.listener);
-}
-
-function serveWebSocket(node: DevNode, table: MethodTable, socket: WebSocket): void {
-  const subscriptions = new Map<string, Subscription>();
-  let nextId = 1;
-  const send = (payload: unknown) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(payload));
+function serveWebSocket(node: DevNode, table: MethodTable, hub: SubscriptionHub, socket: WebSocket): void {
+  const subscriber: SubscriberSocket = {
+    send: (text) => socket.send(text),
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    terminate: () => socket.terminate(),
+    get open() {
+      return socket.readyState === socket.OPEN;
+    },
   };
   const intercept: Intercept = async (method, params) => {
     if (method === "eth_subscribe") {
       const [kind, filterRaw] = paramList(params, 1, 2, "eth_subscribe");
-      const id = q(BigInt(Date.now()) * 1000n + BigInt(nextId++));
-      let subscription: Subscription;
-      if (kind === "newHeads") {
-        subscription = blockSubscription((mined) => {
-          const { transactions: _t, ...header } = formatBlock(mined, false);
-          send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: header } });
-        });
-      } else if (kind === "logs") {
-        const filter = logFilter(filterRaw ?? {}, node);
-        subscription = blockSubscription((mined) => {
-          for (const log of logsOfBlock(mined, filter)) send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: log } });
-        });
-      } else if (kind === "newPendingTransactions") {
-        // Hashes only (geth's default; the `true` full-transaction flag is not supported).
-        subscription = { event: "pendingTransaction", listener: (hash: string) => send({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result: hash } }) };
-      } else {
-        throw new RpcError(INVALID_PARAMS, `Unsupported subscription ${JSON.stringify(String(kind).slice(0, 40))}: use newHeads, logs or newPendingTransactions.`);
-      }
-      subscriptions.set(id, subscription);
-      subscribe(node, subscription);
-      return { handled: true, result: id };
+      const filter = kind === "logs" ? logFilter(filterRaw ?? {}, node) : undefined;
+      return { handled: true, result: hub.subscribe(subscriber, kind, filter) };
     }
     if (method === "eth_unsubscribe") {
       const [id] = paramList(params, 1, 1, "eth_unsubscribe");
-      const subscription = subscriptions.get(String(id));
-      if (!subscription) return { handled: true, result: false };
-      unsubscribe(node, subscription);
-      subscriptions.delete(String(id));
-      return { handled: true, result: true };
+      return { handled: true, result: hub.unsubscribe(subscriber, String(id)) };
     }
     return { handled: false };
   };
@@ -196,9 +275,6 @@ function serveWebSocket(node: DevNode, table: MethodTable, socket: WebSocket): v
       () => {},
     );
   });
-  socket.on("close", () => {
-    for (const subscription of subscriptions.values()) unsubscribe(node, subscription);
-    subscriptions.clear();
-  });
+  socket.on("close", () => hub.dropSocket(subscriber));
   socket.on("error", () => {});
 }
