@@ -12,20 +12,20 @@ import { byteSize } from "../src/engine/tensor.ts";
 import { putBlob, putNamespaceEntry } from "../src/chain/memory.ts";
 import { encodeBytes } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
+import { PRECOMPILE_ADDRESSES } from "./addresses.ts";
 import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
 import { argumentGas, storeGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
-export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
 export const TARGET = { scratch: 0, persistent: 1, program: 2, namespace: 3, sharded: 4 } as const;
 
 export async function planTstore(call: PrecompileCall): Promise<Plan> {
   const [target, key, data] = call.decode(TSTORE_INPUT);
   if (target > TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
   if (target !== TARGET.namespace && key.some((b) => b !== 0)) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
-  if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(TSTORE_ADDRESS);
+  if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(PRECOMPILE_ADDRESSES.TSTORE);
   const bytes = data;
   // The receipt's params: target and key; what was stored is the output commit.
   const params = new Uint8Array(33);

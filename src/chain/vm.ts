@@ -4,11 +4,9 @@
 import type { Common } from "@ethereumjs/common";
 import type { VM } from "@ethereumjs/vm";
 import { Account, Address, hexToBytes } from "@ethereumjs/util";
-import { DEFAULT_CHAIN_ID, createChainCommon, createChainVM } from "../evm/chain-vm.ts";
+import { createChainCommon, createChainVM } from "../evm/chain-vm.ts";
+import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
-
-/** The dev chain id (Hardhat's default, so wallets and viem's `hardhat` chain work unchanged). */
-export const AIVM_CHAIN_ID = DEFAULT_CHAIN_ID;
 
 export interface CreateAivmVMOptions {
   runtime: AivmRuntime;
@@ -20,7 +18,7 @@ export interface CreateAivmVMOptions {
 }
 
 /** The chain's Common: Mainnet rules at the chain's hardfork under a custom chain id, with the node's crypto. */
-export function createAivmCommon(chainId: number = AIVM_CHAIN_ID): Common {
+export function createAivmCommon(chainId: number = DEFAULT_CHAIN_ID): Common {
   return createChainCommon({ chainId });
 }
 

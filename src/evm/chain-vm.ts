@@ -12,11 +12,10 @@ import { patchInterpreter, speedUpOpcodes } from "./evm-speedups.ts";
 import { AivmStateManager } from "./state-manager.ts";
 import { installTxMemo } from "./tx-memo.ts";
 import { checkEthereumJSVersions, installedEthereumJSVersions } from "./version.ts";
+import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 
 /** The chain's rules unless a caller asks for others. */
 export const DEFAULT_HARDFORK: Hardfork = Hardfork.Prague;
-/** The dev chain id (Hardhat's default, so wallets and viem's `hardhat` chain work unchanged). */
-export const DEFAULT_CHAIN_ID = 31337;
 
 /** What the factory needs of the AIVM runtime (src/chain/types.ts AivmRuntime satisfies it). */
 export interface ChainVMRuntime {

@@ -6,6 +6,7 @@ import { decodeTensor, encodeTensor } from "../codec/tensor.ts";
 import { encodeProgram, type Program } from "../codec/program.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { AivmError } from "../engine/errors.ts";
+import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import type { ProgramExecutor } from "./onnx-run.ts";
 
 /** The node cannot be used for the requested step (no accounts, a reverted store transaction). */
@@ -17,9 +18,6 @@ export class ChainAccessError extends AivmError {
   }
 }
 
-export const TGRAPH_ADDRESS = "0x000000000000000000000000000000000000a108" as const;
-export const TSTORE_ADDRESS = "0x000000000000000000000000000000000000a105" as const;
-export const TCUSTOM_ADDRESS = "0x000000000000000000000000000000000000a103" as const;
 /** TGRAPH/TCUSTOM flag bit 1: return the exact gas instead of running (docs/precompiles.md). */
 export const QUOTE_ONLY = 2;
 
@@ -61,20 +59,20 @@ export function decodeOutputs(data: Hex): Tensor[] {
 /** Runs programs through TGRAPH with eth_call (the precompile path: decode, charge, run, commit, encode). */
 export function chainExecutor(conn: ChainConnection): ProgramExecutor {
   return async (program, inputs) => {
-    const { data } = await conn.public.call({ to: TGRAPH_ADDRESS, data: tgraphCalldata(program, inputs), account: conn.account });
+    const { data } = await conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data: tgraphCalldata(program, inputs), account: conn.account });
     return decodeOutputs(data ?? "0x");
   };
 }
 
 /** Runs a stored program (TSTORE target 2) through TCUSTOM with eth_call. */
 export async function callStoredProgram(conn: ChainConnection, programId: Hex, inputs: readonly Tensor[]): Promise<Tensor[]> {
-  const { data } = await conn.public.call({ to: TCUSTOM_ADDRESS, data: tcustomCalldata(programId, inputs), account: conn.account });
+  const { data } = await conn.public.call({ to: PRECOMPILE_ADDRESSES.TCUSTOM, data: tcustomCalldata(programId, inputs), account: conn.account });
   return decodeOutputs(data ?? "0x");
 }
 
 /** The precompile's own exact quote for a TGRAPH run (QUOTE_ONLY flag). */
 export async function quoteOnChain(conn: ChainConnection, program: Program | Uint8Array, inputs: readonly Tensor[]): Promise<bigint> {
-  const { data } = await conn.public.call({ to: TGRAPH_ADDRESS, data: tgraphCalldata(program, inputs, QUOTE_ONLY), account: conn.account });
+  const { data } = await conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data: tgraphCalldata(program, inputs, QUOTE_ONLY), account: conn.account });
   const [gas] = decodeAbiParameters(parseAbiParameters("uint256 gas"), data ?? "0x");
   return gas;
 }
@@ -83,11 +81,11 @@ export async function quoteOnChain(conn: ChainConnection, program: Program | Uin
 export async function tstore(conn: ChainConnection, target: number, data: Uint8Array, key: Hex = `0x${"00".repeat(32)}`): Promise<{ id: Hex; txHash: Hex; gasUsed: bigint }> {
   const calldata = encodeAbiParameters(TSTORE_ARGS, [target, key, bytesToHex(data)]);
   // Simulate first: the return value carries the handle (AREF ‖ kind ‖ owner ‖ id).
-  const { data: ret } = await conn.public.call({ to: TSTORE_ADDRESS, data: calldata, account: conn.account });
+  const { data: ret } = await conn.public.call({ to: PRECOMPILE_ADDRESSES.TSTORE, data: calldata, account: conn.account });
   const [ref] = decodeAbiParameters(parseAbiParameters("bytes ref"), ret ?? "0x");
   const handle = hexToBytes(ref);
   const id = bytesToHex(handle.subarray(handle.length - 32));
-  const txHash = await conn.wallet.sendTransaction({ to: TSTORE_ADDRESS, data: calldata, account: conn.account, chain: null });
+  const txHash = await conn.wallet.sendTransaction({ to: PRECOMPILE_ADDRESSES.TSTORE, data: calldata, account: conn.account, chain: null });
   const receipt = await conn.public.waitForTransactionReceipt({ hash: txHash });
   if (receipt.status !== "success") throw new ChainAccessError(`TSTORE transaction ${txHash} reverted`);
   return { id, txHash, gasUsed: receipt.gasUsed };

@@ -1,11 +1,9 @@
 // The viem chain definition of the AIVM dev node.
 import { defineChain } from "viem";
-
-/** Chain id of the dev node (Hardhat's default, so wallets configured for localhost work). */
-export const AIVM_DEV_CHAIN_ID = 31337;
+import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 
 export const aivmChain = defineChain({
-  id: AIVM_DEV_CHAIN_ID,
+  id: DEFAULT_CHAIN_ID,
   name: "AIVM Dev",
   nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
   rpcUrls: {

@@ -1,5 +1,5 @@
 // viem integration: the chain definition and the AIVM actions (`client.extend(aivmActions())`).
-export { aivmChain, aivmChainAt, AIVM_DEV_CHAIN_ID } from "./chain.ts";
+export { aivmChain, aivmChainAt } from "./chain.ts";
 export { aivmActions, type AivmActions } from "./actions.ts";
 export { quote } from "./actions/quote.ts";
 export { getReceipts } from "./actions/getReceipts.ts";

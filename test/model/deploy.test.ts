@@ -11,7 +11,8 @@ import { runProgram } from "../../src/codec/program-run.ts";
 import { decodeProgram } from "../../src/codec/program.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { compileContracts, getContract } from "../../src/chain/solc.ts";
-import { chainExecutor, connect, quoteOnChain, tcustomCalldata, tgraphCalldata, TCUSTOM_ADDRESS, TGRAPH_ADDRESS, type ChainConnection } from "../../src/model/chain.ts";
+import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
+import { chainExecutor, connect, quoteOnChain, tcustomCalldata, tgraphCalldata, type ChainConnection } from "../../src/model/chain.ts";
 import { registerPackage, uploadPackage, type DeployResult } from "../../src/model/deploy.ts";
 import { hasFashionMnist, loadFashionMnist } from "../../src/model/fashion-mnist.ts";
 import { hostTensor } from "../../src/model/onnx.ts";
@@ -96,10 +97,10 @@ test("aivm model quote equals the gas charged, to the unit (TGRAPH and TCUSTOM t
   const graphIo = { readsGas: storedReadsGas(packageReads(pkg).slice(1)) };
   const graphQuote = quoteProgram(decodeProgram(hexToBytes(pkg.program)), inputMetas(pkg), MULTIPLIER_ONE, undefined, graphIo).gas;
   // Every block here carries little AIVM work, so the congestion multiplier stays at 1.0.
-  const viaGraph = await sendTx(TGRAPH_ADDRESS, tgraphCalldata(hexToBytes(pkg.program), ins));
+  const viaGraph = await sendTx(PRECOMPILE_ADDRESSES.TGRAPH, tgraphCalldata(hexToBytes(pkg.program), ins));
   assert.equal(await aivmGasOf(viaGraph.hash), graphQuote);
   assert.equal(await quoteOnChain(conn, hexToBytes(pkg.program), ins), graphQuote);
-  const viaCustom = await sendTx(TCUSTOM_ADDRESS, tcustomCalldata(pkg.programId, ins));
+  const viaCustom = await sendTx(PRECOMPILE_ADDRESSES.TCUSTOM, tcustomCalldata(pkg.programId, ins));
   const customGas = await aivmGasOf(viaCustom.hash);
   assert.ok(customGas > 0n);
   assert.equal(customGas, quote);

@@ -5,8 +5,8 @@ import { concatHex, decodeAbiParameters, encodeAbiParameters, keccak256, parseAb
 import { call, readContract } from "viem/actions";
 import { decodeTensor, encodeTensor } from "../../codec/tensor.ts";
 import type { Tensor } from "../../engine/tensor.ts";
+import { PRECOMPILE_ADDRESSES } from "../../../precompiles/addresses.ts";
 
-const TSTREAM: Address = "0x000000000000000000000000000000000000a107";
 const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 const TSTREAM_OUTPUT = parseAbiParameters("bytes[] finalState, bytes lastOutput, bytes32[] stepCommits");
 const STACK_OUTPUTS = 4;
@@ -86,7 +86,7 @@ export async function generate(client: Client, p: GenerateParameters): Promise<G
   ];
   const stream = async (programId: Hex, xs: Hex, steps: number, flags: number) => {
     const data = encodeAbiParameters(TSTREAM_INPUT, [programId, state, xs, steps, flags]);
-    const { data: out } = await call(client, { to: TSTREAM, data });
+    const { data: out } = await call(client, { to: PRECOMPILE_ADDRESSES.TSTREAM, data });
     if (!out) throw new Error("TSTREAM returned no data.");
     const [finalState, last, commits] = decodeAbiParameters(TSTREAM_OUTPUT, out);
     state = finalState;
