@@ -31,12 +31,13 @@ import { SerialQueue } from "./queue.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
 import { devVrfSecretKey } from "./block-randomness.ts";
-import type { AivmBlockAnchor, AivmRuntime, AivmTxTrace, GenesisAccount } from "./types.ts";
+import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
+import type { AivmRuntime, GenesisAccount } from "./types.ts";
+import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 import { fromHexChecked, toHex } from "../../precompiles/hex.ts";
 
 type Hex = `0x${string}`;
 
-export const DEFAULT_CHAIN_ID = 31337;
 export const DEFAULT_BLOCK_GAS_LIMIT = 60_000_000n;
 export const INITIAL_BASE_FEE = 1_000_000_000n;
 /** Suggested priority fee (eth_maxPriorityFeePerGas). */

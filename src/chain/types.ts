@@ -5,8 +5,6 @@ import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
-// Until src/chain/node.ts imports them from src/commit/trace.ts.
-export type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 
 /** One account to place in genesis: a system contract or a predeploy. */
 export interface GenesisAccount {

@@ -1,5 +1,6 @@
 // aivm/node: the dev node, its JSON-RPC server and the in-process EIP-1193 provider.
-export { DevNode, DEFAULT_CHAIN_ID, type DevNodeOptions, type MinedBlock, type TxRecord, type CallRequest } from "../chain/node.ts";
+export { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
+export { DevNode, type DevNodeOptions, type MinedBlock, type TxRecord, type CallRequest } from "../chain/node.ts";
 export { DEFAULT_MNEMONIC, deriveDevAccounts, type DevAccount } from "../chain/accounts.ts";
 export { startNodeServer, DEFAULT_HOST, DEFAULT_PORT, type NodeServer, type NodeServerOptions } from "./server.ts";
 export { createAivmProvider, ProviderRpcError, type AivmProvider, type AivmProviderOptions, type RequestArguments } from "./provider.ts";
