@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import type { AttrValue, Attrs, OpDef } from "../src/engine/op.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
-import { encodeOpParams } from "../src/codec/program.ts";
+import { encodeOpParams, isAttrName } from "../src/codec/program.ts";
 import { encodeBytes } from "./abi.ts";
 import { QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
 import { quoteOp } from "./gas.ts";
@@ -15,6 +15,8 @@ export function attrsFromAbi(op: string, names: readonly string[], values: reado
   }
   const attrs: Record<string, AttrValue> = {};
   names.forEach((name, i) => {
+    // Checked before use: `__proto__` would set the object's prototype instead of adding an attribute.
+    if (!isAttrName(name)) throw new InvalidArgumentError(op, "attribute name", "must be an identifier [A-Za-z_][A-Za-z0-9_]* of at most 32 chars, not __proto__");
     if (Object.hasOwn(attrs, name)) throw new InvalidArgumentError(op, `attribute "${name}"`, "given twice");
     const list = values[i]!.map((v) => {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {

@@ -32,6 +32,16 @@ const ATTR_INT = 0;
 const ATTR_INTS = 1;
 const ATTR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * An attribute name a program (or an op call) may use: 1 … MAX_ATTR_NAME_BYTES chars of
+ * [A-Za-z0-9_], not starting with a digit, and not `__proto__`. Attributes live in plain objects,
+ * where assigning `__proto__` sets the prototype instead of adding a key: the name would vanish on
+ * decoding, and one program would have two encodings, hence two content ids.
+ */
+export function isAttrName(name: string): boolean {
+  return name.length <= MAX_ATTR_NAME_BYTES && ATTR_NAME.test(name) && name !== "__proto__";
+}
+
 /** A call input: the caller passes a tensor of this dtype and shape (DYNAMIC_DIM = any size). */
 export interface InputDecl {
   kind: "input";
@@ -141,8 +151,8 @@ export function validateProgram(p: Program): void {
 }
 
 function checkAttr(node: number, name: string, v: AttrValue): void {
-  if (name.length > MAX_ATTR_NAME_BYTES || !ATTR_NAME.test(name)) {
-    throw invalid(`node ${node} attribute name`, `must be 1 … ${MAX_ATTR_NAME_BYTES} chars of [A-Za-z0-9_], not starting with a digit`);
+  if (!isAttrName(name)) {
+    throw invalid(`node ${node} attribute name`, `must be 1 … ${MAX_ATTR_NAME_BYTES} chars of [A-Za-z0-9_], not starting with a digit, and not __proto__`);
   }
   const list = typeof v === "number" ? [v] : v;
   if (list.length > MAX_ATTR_INTS) throw invalid(`node ${node} attribute "${name}"`, `more than ${MAX_ATTR_INTS} integers`);
@@ -377,7 +387,7 @@ export function decodeProgram(bytes: Uint8Array): Program {
       if (len === 0 || len > MAX_ATTR_NAME_BYTES) throw malformed(`node ${i} attribute name length ${len}`);
       const raw = r.take(len, "attr name");
       const name = String.fromCharCode(...raw);
-      if (!ATTR_NAME.test(name)) throw malformed(`node ${i} attribute name is not an identifier [A-Za-z_][A-Za-z0-9_]*`);
+      if (!isAttrName(name)) throw malformed(`node ${i} attribute name is not an identifier [A-Za-z_][A-Za-z0-9_]* other than __proto__`);
       // Canonical: strictly ascending names, so one program has one encoding (and one hash).
       if (name <= previous) throw malformed(`node ${i} attributes not in strictly ascending order`);
       previous = name;
