@@ -8,6 +8,8 @@ import { deployAgentMemory, deployStoryTellerContract, demoAgentMemoryAddress, d
 import { packLm, type LmPackage } from "../model/lm-package.ts";
 import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";
+import { ExposureError, remoteExposureWarning } from "../rpc/access.ts";
+import { DEFAULT_RPC_EVM_TIMEOUT_MS } from "../chain/node.ts";
 
 export interface NodeCommandOptions {
   port: number;
@@ -19,6 +21,16 @@ export interface NodeCommandOptions {
   vrfKey?: `0x${string}`;
   demo: boolean;
   quiet?: boolean;
+  /** Listen on a host other machines can reach. */
+  allowRemote?: boolean;
+  /** Browser origins allowed beyond localhost pages. */
+  cors?: string[];
+  /** Host header names allowed beyond localhost and IP literals. */
+  allowedHosts?: string[];
+  /** Gas cap of eth_call, eth_estimateGas and aivm_quote; 0n: none; default the block gas limit. */
+  "rpc.gascap"?: bigint;
+  /** Their wall-clock deadline in ms; 0: none. */
+  "rpc.evmtimeout"?: number;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -29,11 +41,36 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+/** A comma-separated list (`--cors a,b`); repeated flags add to it. */
+function list(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+}
+
+function gasAmount(value: string): bigint {
+  if (!/^(0|[1-9][0-9]{0,19})$/.test(value) || BigInt(value) >= 2n ** 64n) throw new InvalidArgumentError("--rpc.gascap must be a gas amount below 2^64 (0 = no cap).");
+  return BigInt(value);
+}
+
+/** A duration in ms from "5s", "500ms", "1.5s" or "0" (geth's --rpc.evmtimeout takes "5s" too). */
+function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
+  const ms = m ? Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : 1000)) : NaN;
+  if (!Number.isSafeInteger(ms) || (m![1] !== "0" && ms === 0) || ms > 2 ** 31 - 1) {
+    throw new InvalidArgumentError('--rpc.evmtimeout must be a duration such as "5s" or "500ms" (0 = no deadline).');
+  }
+  return ms;
+}
+
 export function nodeCommand(): Command {
   return new Command("node")
     .description("Start the AIVM dev node: JSON-RPC over HTTP and WebSocket, 10 funded accounts, AIVM precompiles")
     .option("-p, --port <port>", "port to listen on (0 = any free port)", integer("port", 0, 65535), DEFAULT_PORT)
-    .option("--host <host>", "interface to bind", DEFAULT_HOST)
+    .option("--host <host>", "interface to bind (beyond loopback only with --allow-remote)", DEFAULT_HOST)
+    .option("--allow-remote", "allow a --host other machines can reach: they get the unlocked dev accounts and hardhat_* methods", false)
+    .option("--cors <origins>", "browser origins allowed besides localhost pages, comma-separated ('*' = any)", list)
+    .option("--allowed-hosts <names>", "Host header names allowed besides localhost and IP addresses, comma-separated ('*' = any)", list)
+    .option("--rpc.gascap <gas>", "gas cap of eth_call, eth_estimateGas and aivm_quote (default: the block gas limit; 0 = none)", gasAmount)
+    .option("--rpc.evmtimeout <duration>", "wall-clock deadline of eth_call, eth_estimateGas and aivm_quote (0 = none)", duration, DEFAULT_RPC_EVM_TIMEOUT_MS)
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
     .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
     .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
@@ -41,7 +78,14 @@ export function nodeCommand(): Command {
     .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
     .option("-q, --quiet", "print only the listening line", false)
     .action(async (options: NodeCommandOptions) => {
-      await runNode(options);
+      try {
+        await runNode(options);
+      } catch (error) {
+        // A refused setting is the user's to fix: say what to do, without a stack trace.
+        if (!(error instanceof ExposureError)) throw error;
+        console.error(`aivm node: ${error.message}`);
+        process.exitCode = 1;
+      }
     });
 }
 
@@ -56,8 +100,15 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     dbPath: options.db,
     mnemonic: options.mnemonic,
     vrfKey: options.vrfKey,
+    allowRemote: options.allowRemote,
+    corsOrigins: options.cors,
+    allowedHosts: options.allowedHosts,
+    rpcGasCap: options["rpc.gascap"],
+    rpcEvmTimeoutMs: options["rpc.evmtimeout"],
   });
   const { node } = server;
+  // Even with --quiet: whoever opened the node to the network must see what that gives away.
+  if (server.remote) console.error(remoteExposureWarning(server.host, server.port, node.accounts.length));
   // Without this, a transaction dropped at block building (automine off) would vanish silently.
   node.on("droppedTransaction", ({ hash, reason }) => console.error(`aivm node: dropped transaction ${hash}: ${reason}`));
   let demo: DeployedDemo | undefined;
@@ -95,7 +146,10 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   const lines: string[] = [];
   lines.push("AIVM dev node", "");
   lines.push(`Mining:   ${options.blockTime ? `a block every ${options.blockTime} s` : "automine (one block per transaction)"}`);
-  lines.push(`Storage:  ${options.db ? `LevelDB at ${options.db}` : "in memory"}`, "");
+  lines.push(`Storage:  ${options.db ? `LevelDB at ${options.db}` : "in memory"}`);
+  const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;
+  const deadline = node.rpcEvmTimeoutMs === 0 ? "no deadline" : `deadline ${node.rpcEvmTimeoutMs} ms`;
+  lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`, "");
   lines.push("Accounts (10,000 ETH each)", "==========================");
   node.accounts.forEach((a, i) => lines.push(`(${i}) ${a.address}`, `    private key: ${a.privateKey}`));
   lines.push("", `Mnemonic: ${node.mnemonic}`, "Path:     m/44'/60'/0'/0/{i}", "");

@@ -10,6 +10,7 @@ import { WebSocket } from "ws";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { ExposureError } from "../../src/rpc/access.ts";
 import { rpc, startTestServer } from "./helpers.ts";
+import { spawnAivmNode, waitForExit } from "../cli/helpers.ts";
 
 const BLOCK_NUMBER = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] });
 
@@ -66,6 +67,32 @@ describe("binding beyond loopback", () => {
     const local = await startTestServer({ runtime: null });
     assert.equal(local.remote, false);
     await local.close();
+  });
+});
+
+describe("aivm node flags", () => {
+  it("--host 0.0.0.0 alone exits 1 naming --allow-remote; with it, a warning names what is exposed", { timeout: 120_000 }, async () => {
+    await assert.rejects(spawnAivmNode(["--host", "0.0.0.0", "--quiet"]), /exited with 1[\s\S]*--allow-remote/);
+    const spawned = await spawnAivmNode(["--host", "0.0.0.0", "--allow-remote", "--quiet", "--rpc.gascap", "0", "--rpc.evmtimeout", "300ms"]);
+    try {
+      const out = spawned.output();
+      assert.match(out, /WARNING: the AIVM dev node is listening on 0\.0\.0\.0/);
+      assert.match(out, /unlocked, funded dev accounts/);
+      assert.match(out, /hardhat_setBalance/);
+      const url = spawned.url.replace("0.0.0.0", "127.0.0.1");
+      const call = async (method: string, params: unknown[]) => (await rpc(url, { jsonrpc: "2.0", id: 1, method, params })).json;
+      // The flags reach the node: no gas cap (GAS returns more than any block holds), a 300 ms deadline.
+      await call("hardhat_setCode", ["0x00000000000000000000000000000000000000bb", "0x5a5f5260205ff3"]);
+      await call("hardhat_setCode", ["0x00000000000000000000000000000000000000aa", "0x5b600056"]);
+      const gasLeft = BigInt((await call("eth_call", [{ to: "0x00000000000000000000000000000000000000bb", gas: `0x${(2n ** 60n).toString(16)}` }])).result);
+      assert.ok(gasLeft > 2n ** 59n, `${gasLeft}`);
+      const endless = await call("eth_call", [{ to: "0x00000000000000000000000000000000000000aa", gas: `0x${(2n ** 60n).toString(16)}` }]);
+      assert.equal(endless.error?.code, -32005);
+      assert.match(endless.error.message, /deadline of 300 ms/);
+    } finally {
+      spawned.child.kill("SIGTERM");
+      await waitForExit(spawned.child);
+    }
   });
 });
 
