@@ -7,7 +7,7 @@ import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { encodeUint } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { argumentGas, tensorMoveGas } from "./gas.ts";
-import { fromHex } from "./hex.ts";
+import { fromHex } from "../src/commit/hex.ts";
 
 export const TCOMMIT_INPUT = parseAbiParameters("uint8 mode, bytes tensor");
 export const COMMIT_TENSOR = 0;

@@ -17,7 +17,7 @@ import { encodeUint } from "./abi.ts";
 import { decodeParams, type DecodedParams } from "./abi-decode.ts";
 import { commitOf, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest, type ShardManifest } from "./shards.ts";
-import { fromHex, toHex } from "./hex.ts";
+import { fromHex, toHex } from "../src/commit/hex.ts";
 import { seedArg } from "./seed.ts";
 
 type Hex = `0x${string}`;

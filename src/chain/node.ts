@@ -34,7 +34,7 @@ import { devVrfSecretKey } from "./block-randomness.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
-import { fromHexChecked, toHex } from "../../precompiles/hex.ts";
+import { fromHexChecked, toHex } from "../commit/hex.ts";
 
 type Hex = `0x${string}`;
 

@@ -1,9 +1,6 @@
 // keccak256 and the one-byte domain tags that keep every kind of preimage distinct, so no leaf can
 // be passed off as an internal node, a chunk as a receipt, or a header as a commitment.
 import { keccak256 } from "./keccak.ts";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-
-export type Hex = `0x${string}`;
 
 /** First byte of every hashed preimage (docs/spec.md#commitments). */
 export const DOMAIN = {
@@ -24,14 +21,6 @@ export function keccak(...parts: Uint8Array[]): Uint8Array {
 /** keccak256(tag ‖ parts…) */
 export function taggedHash(tag: number, ...parts: Uint8Array[]): Uint8Array {
   return keccak(Uint8Array.of(tag), ...parts);
-}
-
-export function toHex(b: Uint8Array): Hex {
-  return `0x${bytesToHex(b)}`;
-}
-
-export function fromHex(h: string): Uint8Array {
-  return hexToBytes(h.startsWith("0x") ? h.slice(2) : h);
 }
 
 export function u32be(v: number): Uint8Array {

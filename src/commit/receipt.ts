@@ -2,7 +2,8 @@
 // parameters, on which inputs, producing which outputs, for how much gas and how many FLOPs.
 import { encodeOpParams } from "../codec/program.ts";
 import type { Attrs } from "../engine/op.ts";
-import { DOMAIN, fromHex, taggedHash, toHex, u256be, u32be, type Hex } from "./hash.ts";
+import { DOMAIN, taggedHash, u256be, u32be } from "./hash.ts";
+import { fromHexChecked, toHex, type Hex } from "./hex.ts";
 
 /** One AIVM op receipt, as recorded by the precompiles during a transaction. */
 export interface AivmOpReceipt {
@@ -26,7 +27,7 @@ export interface AivmOpReceipt {
 export type ReceiptFields = Pick<AivmOpReceipt, "precompile" | "paramsHash" | "inputCommits" | "outputCommits" | "gasUsed" | "flops">;
 
 function bytes32(h: Hex, what: string): Uint8Array {
-  const b = fromHex(h);
+  const b = fromHexChecked(h, what);
   if (b.length !== 32) throw new RangeError(`${what} must be 32 bytes`);
   return b;
 }
@@ -38,7 +39,7 @@ function bytes32(h: Hex, what: string): Uint8Array {
 export function receiptLeaf(r: ReceiptFields): Hex {
   return toHex(
     receiptLeafBytes(
-      fromHex(r.precompile),
+      fromHexChecked(r.precompile, "precompile"),
       bytes32(r.paramsHash, "paramsHash"),
       r.inputCommits.map((c) => bytes32(c, "input commit")),
       r.outputCommits.map((c) => bytes32(c, "output commit")),

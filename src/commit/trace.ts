@@ -1,7 +1,8 @@
 // Trace roots (one transaction's receipts), block anchors (all of a block's receipts, in
 // transaction order) and receipt verification against an anchor (docs/spec.md#trace-roots-and-block-anchors).
 import type { Tensor } from "../engine/tensor.ts";
-import { equalBytes, fromHex, toHex, type Hex } from "./hash.ts";
+import { equalBytes } from "./hash.ts";
+import { fromHexChecked, toHex, type Hex } from "./hex.ts";
 import { merkleProof, merkleRoot, verifyMerkleProof } from "./merkle.ts";
 import { receiptLeaf, type AivmOpReceipt } from "./receipt.ts";
 import { commitTensor } from "./tensor-commit.ts";
@@ -27,7 +28,7 @@ export interface AivmBlockAnchor {
 
 /** Merkle root over receipt leaves, in order; the zero hash when there are none. */
 export function leavesRoot(leaves: readonly Hex[]): Hex {
-  return toHex(merkleRoot(leaves.map(fromHex)));
+  return toHex(merkleRoot(leaves.map((l) => fromHexChecked(l, "receipt leaf"))));
 }
 
 /** A transaction's trace root (what TCOMMIT mode 1 returns). */
@@ -42,7 +43,7 @@ export function anchorRoot(blockLeaves: readonly Hex[]): Hex {
 
 /** Inclusion proof of leaf `index` among `leaves` (a trace or a whole block). */
 export function receiptProof(leaves: readonly Hex[], index: number): Hex[] {
-  return merkleProof(leaves.map(fromHex), index).map(toHex);
+  return merkleProof(leaves.map((l) => fromHexChecked(l, "receipt leaf")), index).map(toHex);
 }
 
 export interface ReceiptCheck {
@@ -69,7 +70,7 @@ export function verifyReceipt(
   let included: boolean;
   try {
     leaf = receiptLeaf(receipt);
-    included = verifyMerkleProof(fromHex(anchor.anchorRoot), fromHex(leaf), position, anchor.receiptCount, proof.map(fromHex));
+    included = verifyMerkleProof(fromHexChecked(anchor.anchorRoot, "anchor root"), fromHexChecked(leaf, "receipt leaf"), position, anchor.receiptCount, proof.map((p) => fromHexChecked(p, "proof node")));
   } catch {
     // Malformed hex or field widths: not a receipt that can verify.
     return { ok: false, failed: "malformed" };
@@ -79,7 +80,7 @@ export function verifyReceipt(
   if (outputs) {
     if (outputs.length !== receipt.outputCommits.length) return { ok: false, failed: "output count" };
     for (let i = 0; i < outputs.length; i++) {
-      if (!equalBytes(commitTensor(outputs[i]!), fromHex(receipt.outputCommits[i]!))) return { ok: false, failed: `output ${i}` };
+      if (!equalBytes(commitTensor(outputs[i]!), fromHexChecked(receipt.outputCommits[i]!, "output commit"))) return { ok: false, failed: `output ${i}` };
     }
   }
   return { ok: true };

@@ -7,7 +7,8 @@ import { commitEncodedTensor, commitTensor, openChunk, verifyChunk, CHUNK_BYTES 
 import { receiptLeaf, opParamsHash, makeReceipt } from "../../src/commit/receipt.ts";
 import { anchorRoot, leavesRoot, receiptProof, traceRoot, verifyReceipt } from "../../src/commit/trace.ts";
 import { merkleProof, merkleRoot, treeDepth, verifyMerkleProof } from "../../src/commit/merkle.ts";
-import { keccak, toHex } from "../../src/commit/hash.ts";
+import { keccak } from "../../src/commit/hash.ts";
+import { toHex } from "../../src/commit/hex.ts";
 import { MalformedEncodingError } from "../../src/engine/errors.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { Rng } from "../codec/rng.ts";

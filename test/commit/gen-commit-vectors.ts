@@ -4,9 +4,9 @@ import { writeFileSync } from "node:fs";
 import { commitTensor } from "../../src/commit/tensor-commit.ts";
 import { receiptLeaf, opParamsHash } from "../../src/commit/receipt.ts";
 import { leavesRoot } from "../../src/commit/trace.ts";
-import { toHex, keccak } from "../../src/commit/hash.ts";
+import { keccak } from "../../src/commit/hash.ts";
+import { toHex, type Hex } from "../../src/commit/hex.ts";
 import { tensor, type DType } from "../../src/engine/tensor.ts";
-import type { Hex } from "../../src/commit/hash.ts";
 
 /** Deterministic test data: element i = (i·31 + 7) mod 256 − 128, widened per dtype. */
 export function patternTensor(dtype: DType, shape: number[]) {

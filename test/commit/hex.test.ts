@@ -1,8 +1,8 @@
-// The Buffer-based hex codec (precompiles/hex.ts) against viem's, and the checked decoder's refusals.
+// The Buffer-based hex codec (src/commit/hex.ts) against viem's, and the checked decoder's refusals.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bytesToHex, hexToBytes } from "viem";
-import { fromHex, fromHexChecked, toHex } from "../../precompiles/hex.ts";
+import { fromHex, fromHexChecked, toHex } from "../../src/commit/hex.ts";
 import { rng } from "../xorshift.ts";
 
 test("toHex, fromHex and fromHexChecked equal viem's codec on 0..300 random bytes and a 256 KiB payload", () => {

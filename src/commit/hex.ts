@@ -1,7 +1,6 @@
-// Hex conversion for megabyte-sized tensor payloads: Node's Buffer codec is ~100× faster than the
-// per-byte loops in viem and @ethereumjs/util (measured: 0.3 ms vs 30 ms for 128 KiB), and precompile
-// inputs round-trip through hex once because viem's ABI decoder works on hex strings.
-type Hex = `0x${string}`;
+// The one hex codec: commits, receipts and roots as hex, and megabyte-sized tensor payloads. Node's
+// Buffer codec is ~100× faster than the per-byte loops in viem and @ethereumjs/util.
+export type Hex = `0x${string}`;
 
 export function toHex(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
