@@ -1,8 +1,10 @@
 // Durable block store. The node keeps every index in memory; this is the sink that makes a mined
-// block survive a crash. LevelStore writes each block with one synced batch before the node
-// answers, so a block reported as mined is on disk even after SIGKILL.
+// block survive a crash. LevelStore writes each block, with the state trie's nodes written since the
+// last block or head (level-trie-db.ts holds them until then), in one synced batch before the node
+// answers: a block reported as mined is on disk even after SIGKILL, and a stored head's state root
+// always has its nodes.
 import { ClassicLevel } from "classic-level";
-import { LevelTrieDB } from "./level-trie-db.ts";
+import { LevelTrieDB, type LevelWrite } from "./level-trie-db.ts";
 import { MapDB } from "@ethereumjs/util";
 import type { DB } from "@ethereumjs/util";
 
@@ -30,9 +32,9 @@ export interface ChainStore {
   readMeta(): Promise<ChainMeta | undefined>;
   /** All stored blocks from 0 to `head`, in order. */
   readBlocks(head: bigint): Promise<StoredBlock[]>;
-  /** Writes a block and the new meta atomically and durably. */
+  /** Writes a block, the new meta and the pending trie nodes atomically and durably. */
   putBlock(block: StoredBlock, meta: ChainMeta): Promise<void>;
-  /** Writes meta alone (state changed outside a block, or blocks were dropped). */
+  /** Writes meta and the pending trie nodes (state changed outside a block, or blocks were dropped). */
   putMeta(meta: ChainMeta, dropBlocksAbove?: { from: bigint; to: bigint }): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,31 +97,27 @@ export class LevelStore implements ChainStore {
   }
 
   async putBlock(block: StoredBlock, meta: ChainMeta): Promise<void> {
-    // sync: LevelDB fsyncs its log, which also makes the trie writes issued before this durable.
-    await this.level.batch(
-      [
-        { type: "put", key: blockKey(block.number), value: block.rlp },
-        { type: "put", key: recordKey(block.number), value: this.encoder.encode(block.record) },
-        { type: "put", key: META_KEY, value: this.encodeMeta(meta) },
-      ],
-      { sync: true },
-    );
+    await this.writeWithTrie([
+      { type: "put", key: blockKey(block.number), value: block.rlp },
+      { type: "put", key: recordKey(block.number), value: this.encoder.encode(block.record) },
+      { type: "put", key: META_KEY, value: this.encodeMeta(meta) },
+    ]);
   }
 
   async putMeta(meta: ChainMeta, drop?: { from: bigint; to: bigint }): Promise<void> {
-    const ops: { type: "put" | "del"; key: string; value?: Uint8Array }[] = [];
+    const ops: LevelWrite[] = [];
     if (drop) {
-      for (let n = drop.from; n <= drop.to; n++) {
-        ops.push({ type: "del", key: blockKey(n) }, { type: "del", key: recordKey(n) });
-      }
+      for (let n = drop.from; n <= drop.to; n++) ops.push({ type: "del", key: blockKey(n) }, { type: "del", key: recordKey(n) });
     }
-    await this.level.batch(
-      [
-        ...ops.map((op) => (op.type === "del" ? { type: "del" as const, key: op.key } : { type: "put" as const, key: op.key, value: op.value! })),
-        { type: "put" as const, key: META_KEY, value: this.encodeMeta(meta) },
-      ],
-      { sync: true },
-    );
+    ops.push({ type: "put", key: META_KEY, value: this.encodeMeta(meta) });
+    await this.writeWithTrie(ops);
+  }
+
+  /** `ops` and the pending trie writes in one synced batch: all of them reach the disk, or none. */
+  private async writeWithTrie(ops: readonly LevelWrite[]): Promise<void> {
+    const trie = this.trieDB.pendingWrites();
+    await this.level.batch([...trie, ...ops], { sync: true });
+    this.trieDB.written(trie);
   }
 
   async close(): Promise<void> {
