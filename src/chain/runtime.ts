@@ -61,7 +61,12 @@ export interface AivmRuntimeOptions {
   txMemoryLimitBytes?: number;
   /** The block producer's 32-byte VRF secret key; the dev key of the default mnemonic by default (docs/vrf.md). */
   vrfSecretKey?: Uint8Array;
+  /** How many sealed blocks' records `blocks` keeps (default RECENT_BLOCKS). */
+  recentBlocks?: number;
 }
+
+/** Sealed blocks whose AIVM records the runtime keeps for proofs; older ones live in the node's store. */
+export const RECENT_BLOCKS = 256;
 
 /** A sealed block's AIVM record: its anchor plus every transaction's trace, for proofs. */
 export interface AivmBlockRecord {
@@ -108,7 +113,9 @@ export class AivmRuntimeImpl implements AivmRuntime {
   private blockNumber = 0n;
   /** Multiplier in force (fixed point, MULTIPLIER_ONE = 1.0). */
   multiplier: bigint = initialMultiplier();
+  /** The last `recentBlocks` sealed blocks' records, oldest first (the node keeps its own, for every block). */
   readonly blocks = new Map<bigint, AivmBlockRecord>();
+  private readonly recentBlocks: number;
   private readonly vrfSecretKey: Uint8Array;
   /** The producer's VRF public key (BlockRandomness.publicKey()). */
   readonly vrfPublicKey: Uint8Array;
@@ -127,6 +134,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
 
   constructor(options: AivmRuntimeOptions = {}) {
     this.txMemoryLimitBytes = options.txMemoryLimitBytes;
+    this.recentBlocks = Math.max(1, options.recentBlocks ?? RECENT_BLOCKS);
     this.vrfSecretKey = Uint8Array.from(options.vrfSecretKey ?? devVrfSecretKey());
     this.vrfPublicKey = vrfPublicKeyOf(this.vrfSecretKey);
     this.customPrecompiles = createAivmPrecompiles(this);
@@ -306,7 +314,13 @@ export class AivmRuntimeImpl implements AivmRuntime {
     await state.putStorage(congestion, slotN(0), word(next));
     await state.putStorage(congestion, slotN(1), word(MULTIPLIER_ONE));
     await state.putStorage(congestion, slotN(2), word(blockNumber));
+    // Re-inserted at the end (a block number mined again after evm_revert is the newest), oldest dropped.
+    this.blocks.delete(blockNumber);
     this.blocks.set(blockNumber, { anchor, leaves: this.blockLeaves, traces: this.blockTraces });
+    for (const old of this.blocks.keys()) {
+      if (this.blocks.size <= this.recentBlocks) break;
+      this.blocks.delete(old);
+    }
     this.multiplier = next;
     this.inBlock = false;
     this.blockLeaves = [];
