@@ -13,7 +13,7 @@ import { decodeEventLog, encodeFunctionData, toHex, type Hex } from "viem";
 import { runStream } from "../src/codec/program-run.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { hexToBytes } from "viem";
-import { tensor } from "../src/engine/tensor.ts";
+import { byteSize, tensor } from "../src/engine/tensor.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { quoteStream } from "../src/gas/quote.ts";
 import { BOS, compileLm, decodeTokens, encodeText, generateTokens, initialState, loadLmFiles, LM_DIR } from "../src/model/lm.ts";
@@ -190,12 +190,37 @@ if (!opts.skipChain) {
   };
   const short = await tellTx(8);
   const long = await tellTx(8 + n);
+  // A conversation: begin keeps the state in the agent namespace, reply continues from it.
+  const turn = async (functionName: "begin" | "reply", args: readonly unknown[]) => {
+    const data = encodeFunctionData({ abi: deployed.abi, functionName, args } as never);
+    const hash = await conn.wallet.sendTransaction({ to: deployed.address, data, account: conn.account, chain: null, gas: 59_000_000n });
+    const r = await client.waitForTransactionReceipt({ hash });
+    if (r.status !== "success") throw new Error(`StoryTeller.${functionName} reverted`);
+    const ev = r.logs.map((l) => {
+      try {
+        return decodeEventLog({ abi: deployed.abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] });
+      } catch {
+        return undefined;
+      }
+    }).find((e) => e?.eventName === "TokenGenerated");
+    return { gas: r.gasUsed, storyId: (ev!.args as unknown as { storyId: bigint }).storyId };
+  };
+  const begun = await turn("begin", [toHex("the "), 8, 0, 0, 0]);
+  const replied = await turn("reply", [begun.storyId, toHex(" and "), 8, 0, 0, 0]);
+  const keptBytes = lm.stateMetas.reduce((sum, m) => sum + byteSize(m), 0);
   chain = {
     deploy: { ...deployed.deploy, gas: deployed.deploy.gas.toString() },
     ethCallTokensPerSecond: callTokS,
     ethCallSameTokensAsInProcess: sameAsInProcess,
     transaction: { tokens: 8 + n, seconds: long.seconds, tokensPerSecond: (8 + n) / long.seconds, gasUsed: long.gas.toString() },
     marginalGasPerTokenInTransactions: ((long.gas - short.gas) / BigInt(n)).toString(),
+    conversation: {
+      beginGas8Tokens: begun.gas.toString(),
+      replyGas5Plus8Tokens: replied.gas.toString(),
+      tellGas8Tokens: short.gas.toString(),
+      keptStateBytes: keptBytes,
+      how: "begin(\"the \", 8 tokens) keeps every state tensor in the agent namespace (TSTORE, per byte); reply(story, \" and \", 8 tokens) reads it back and keeps the new state",
+    },
   };
   await node.close();
 }

@@ -3,6 +3,8 @@
 // Streams a greedy continuation through eth_call (the viem `generate` action: TSTREAM, the KV cache
 // carried between calls), then sends `tell` as a transaction with temperature 0.8, top-k 40 and
 // top-p 0.95: the block's VRF output seeds the sampler, and every token comes with its Tensor Commit.
+// Last, a two-turn conversation: `begin` keeps the model state (KV cache, position) in the contract's
+// agent namespace and `reply` continues from it in a second transaction.
 import { createPublicClient, createWalletClient, decodeEventLog, encodeFunctionData, http, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { aivmActions, aivmChainAt } from "../src/viem/index.ts";
@@ -38,3 +40,21 @@ console.log(`sampled, in transaction ${hash} (block ${receipt.blockNumber}, ${re
 console.log(`  ${prompt}${Buffer.from(finished.text.slice(2), "hex").toString("utf8")}`);
 console.log(`  seed salt ${started.seedSalt}, block VRF output ${vrf?.beta.slice(0, 18)}…, trace root ${finished.traceRoot}`);
 console.log(`  token 0: ${tokens[0]!.token} commit ${tokens[0]!.commit}; ${tokens.length} TokenGenerated events`);
+
+/** Sends one StoryTeller transaction and returns its receipt and the text of its StoryFinished event. */
+async function send(functionName: "begin" | "reply", args: readonly unknown[]) {
+  const h = await wallet.sendTransaction({ to: STORY_TELLER_ADDRESS, data: encodeFunctionData({ abi: storyTellerAbi, functionName, args } as never), gas: 55_000_000n });
+  const r = await client.waitForTransactionReceipt({ hash: h });
+  if (r.status !== "success") throw new Error(`${functionName} reverted (tx ${h})`);
+  const evs = r.logs.map((l) => decodeEventLog({ abi: storyTellerAbi, data: l.data, topics: l.topics as [Hex, ...Hex[]] }));
+  const story = evs.find((e) => e.eventName === "TokenGenerated")!.args as { storyId: bigint };
+  const text = (evs.find((e) => e.eventName === "StoryFinished")!.args as { text: Hex }).text;
+  return { receipt: r, storyId: story.storyId, text: Buffer.from(text.slice(2), "hex").toString("utf8") };
+}
+
+const reply = process.argv[4] ?? " and the ";
+console.log("a conversation, state kept in the contract's agent namespace between transactions:");
+const turn1 = await send("begin", [toHex(prompt), 24, 0, 0, 0]);
+console.log(`  begin (${turn1.receipt.gasUsed} gas): ${prompt}${turn1.text}`);
+const turn2 = await send("reply", [turn1.storyId, toHex(reply), 24, 0, 0, 0]);
+console.log(`  reply (${turn2.receipt.gasUsed} gas): …${reply}${turn2.text}`);

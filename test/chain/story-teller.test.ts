@@ -103,4 +103,51 @@ describe("StoryTeller on a dev node", () => {
     await assert.rejects(view("a", 0, 0, 0, 0, salt), /NoTokensRequested/);
     await assert.rejects(view("a", pkg.config.max_context, 0, 0, 0, salt), /ContextTooLong/);
   });
+
+  const send = async (functionName: string, args: unknown[], account = conn.account) => {
+    const data = encodeFunctionData({ abi, functionName, args });
+    const hash = await conn.wallet.sendTransaction({ to: teller, data, account, chain: null });
+    const r = await conn.public.waitForTransactionReceipt({ hash });
+    const events = r.logs.map((l) => decodeEventLog({ abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] }));
+    return { r, events, tokens: events.filter((e) => e.eventName === "TokenGenerated").map((e) => e.args as unknown as { storyId: bigint; index: bigint; token: bigint }) };
+  };
+
+  test("a conversation continues in a later transaction from the state kept in the agent namespace: each turn equals one in-process generation over the whole transcript", async () => {
+    const first = await send("begin", [toHex("ab"), 4, 0, 0, 0]);
+    assert.equal(first.r.status, "success");
+    const storyId = first.tokens[0]!.storyId;
+    const t1 = first.tokens.map((t) => Number(t.token));
+    const zero = tensor("int32", [8], [0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(t1, inProcess("ab", 4, zero));
+
+    const second = await send("reply", [storyId, toHex("cd"), 5, 0, 0, 0]);
+    assert.equal(second.r.status, "success");
+    const t2 = second.tokens.map((t) => Number(t.token));
+    // Turn 2 sees BOS, the prompt, every token of turn 1 (the last one fed first by the reply), then the reply text.
+    const transcript = [BOS, ...encodeText("ab"), ...t1, ...encodeText("cd")];
+    assert.deepEqual(t2, generateTokens(lm, transcript, 5, zero));
+    assert.deepEqual(second.tokens.map((t) => Number(t.index)), [4, 5, 6, 7, 8], "token indices continue the story");
+    const continued = second.events.find((e) => e.eventName === "StoryContinued")!.args as unknown as { turn: bigint; text: Hex };
+    assert.equal(continued.turn, 1n);
+    assert.equal(continued.text, toHex("cd"));
+
+    const third = await send("reply", [storyId, "0x", 2, 0, 0, 0]);
+    assert.deepEqual(third.tokens.map((t) => Number(t.token)), generateTokens(lm, [...transcript, ...t2], 2, zero), "an empty turn continues from the last token");
+    const kept = (await conn.public.readContract({ address: teller, abi, functionName: "conversations", args: [storyId] })) as [Hex, number, number, number, number];
+    assert.equal(kept[2], transcript.length + t2.length + 1, "position: every token fed so far");
+    assert.equal(kept[3], 11, "generated");
+    assert.equal(kept[4], 2, "turns");
+  });
+
+  test("only the account that began a conversation can continue it, a told story has none, and a turn past the context reverts", async () => {
+    const told = await send("tell", [toHex("q"), 2, 0, 0, 0]);
+    const toldId = told.tokens[0]!.storyId;
+    const simulate = (args: unknown[], account: Hex = conn.account) => conn.public.simulateContract({ address: teller, abi, functionName: "reply", args, account });
+    await assert.rejects(simulate([toldId, toHex("x"), 2, 0, 0, 0]), /NotYourConversation/);
+    const begun = await send("begin", [toHex("q"), 2, 0, 0, 0]);
+    const id = begun.tokens[0]!.storyId;
+    const [, other] = await conn.wallet.getAddresses();
+    await assert.rejects(simulate([id, toHex("x"), 2, 0, 0, 0], other!), /NotYourConversation/);
+    await assert.rejects(simulate([id, toHex("x"), pkg.config.max_context, 0, 0, 0]), /ContextTooLong/);
+  });
 });
