@@ -1,7 +1,7 @@
 // ABI decoding of precompile inputs, straight to bytes, in the canonical layout only: heads in
 // order, each dynamic tail starting exactly where the previous one ended, integers within their
 // type's range. Solidity's abi.encode, the AIVM library, viem and ethers all write it. Any other
-// layout is rejected (NonCanonicalAbiError) at the first head that leaves it: the ABI lets tails
+// layout is rejected (NonCanonicalAbiError) at the first byte that leaves it: the ABI lets tails
 // alias and overlap, so a lenient decoder can be made to read one large tail once per head, work
 // the decode gas (which is per input byte) does not pay for. Here every input byte is read, and
 // every tail copied, at most once.
@@ -52,7 +52,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const isDynamic = (k: Kind) => k.kind === "bytes" || k.kind === "string" || k.kind === "array";
 
 /** Where and why the input left the canonical layout (turned into a NonCanonicalAbiError by decodeParams). */
-class Leaves {
+class NotCanonical {
   constructor(
     readonly offset: number,
     readonly reason: string,
@@ -68,14 +68,14 @@ class CanonicalReader {
   /** Bytes from..to must be zero (the padding of a value). */
   zeros(from: number, to: number, what: string): void {
     const d = this.data;
-    for (let i = from; i < to; i++) if (d[i] !== 0) throw new Leaves(i, `non-zero padding in ${what}`);
+    for (let i = from; i < to; i++) if (d[i] !== 0) throw new NotCanonical(i, `non-zero padding in ${what}`);
   }
 
   /** A 32-byte word at `at` as a safe non-negative integer (offsets and lengths). */
   small(at: number, what: string): number {
     const d = this.data;
-    if (at + 32 > d.length) throw new Leaves(at, `the ${what} word runs past the end of the input`);
-    for (let i = at; i < at + 26; i++) if (d[i] !== 0) throw new Leaves(at, `${what} above 2^48`);
+    if (at + 32 > d.length) throw new NotCanonical(at, `the ${what} word runs past the end of the input`);
+    for (let i = at; i < at + 26; i++) if (d[i] !== 0) throw new NotCanonical(at, `${what} above 2^48`);
     let v = 0;
     for (let i = at + 26; i < at + 32; i++) v = v * 256 + d[i]!;
     return v;
@@ -84,7 +84,7 @@ class CanonicalReader {
   /** The tail of a dynamic value whose offset (relative to `base`) is at `head`: it must start where the previous tail ended. */
   tail(base: number, head: number): number {
     const at = base + this.small(head, "offset");
-    if (at !== this.next) throw new Leaves(head, `offset points to byte ${at}, the canonical layout has this tail at byte ${this.next}`);
+    if (at !== this.next) throw new NotCanonical(head, `offset points to byte ${at}, the canonical layout has this tail at byte ${this.next}`);
     return at;
   }
 
@@ -100,7 +100,7 @@ class CanonicalReader {
       case "int":
         return this.int(head, k.signed, k.bits);
       case "fixedBytes": {
-        if (head + 32 > d.length) throw new Leaves(head, `a bytes${k.size} word runs past the end of the input`);
+        if (head + 32 > d.length) throw new NotCanonical(head, `a bytes${k.size} word runs past the end of the input`);
         this.zeros(head + k.size, head + 32, `bytes${k.size}`);
         return d.slice(head, head + k.size);
       }
@@ -110,7 +110,7 @@ class CanonicalReader {
         const length = this.small(at, "length");
         const end = at + 32 + length;
         const padded = at + 32 + Math.ceil(length / 32) * 32;
-        if (padded > d.length) throw new Leaves(at, `a ${k.kind} of ${length} bytes runs past the end of the input`);
+        if (padded > d.length) throw new NotCanonical(at, `a ${k.kind} of ${length} bytes runs past the end of the input`);
         this.zeros(end, padded, k.kind);
         this.next = padded;
         const bytes = d.slice(at + 32, end);
@@ -118,7 +118,7 @@ class CanonicalReader {
         try {
           return utf8.decode(bytes);
         } catch {
-          throw new Leaves(at + 32, "a string that is not UTF-8");
+          throw new NotCanonical(at + 32, "a string that is not UTF-8");
         }
       }
       case "array": {
@@ -126,7 +126,7 @@ class CanonicalReader {
         const length = this.small(at, "length");
         const start = at + 32;
         // Every element takes at least one word: a length beyond the data cannot be laid out.
-        if (start + 32 * length > d.length) throw new Leaves(at, `an array of ${length} elements runs past the end of the input`);
+        if (start + 32 * length > d.length) throw new NotCanonical(at, `an array of ${length} elements runs past the end of the input`);
         const out: unknown[] = [];
         if (isDynamic(k.element)) {
           this.tuple(Array<Kind>(length).fill(k.element), start, out);
@@ -141,13 +141,13 @@ class CanonicalReader {
 
   int(at: number, signed: boolean, bits: number): number | bigint {
     const d = this.data;
-    const type = `${signed ? "" : "u"}int${bits}`;
-    if (at + 32 > d.length) throw new Leaves(at, `an ${type} word runs past the end of the input`);
+    const type = () => `${signed ? "" : "u"}int${bits}`;
+    if (at + 32 > d.length) throw new NotCanonical(at, `an ${type()} word runs past the end of the input`);
     const first = at + 32 - bits / 8;
     const top = d[first]!;
     const negative = signed && (top & 0x80) !== 0;
     const fill = negative ? 0xff : 0;
-    for (let i = at; i < first; i++) if (d[i] !== fill) throw new Leaves(at, `a value outside ${type}`);
+    for (let i = at; i < first; i++) if (d[i] !== fill) throw new NotCanonical(at, `a value outside ${type()}`);
     if (bits <= 48) {
       let v = top;
       for (let i = first + 1; i < at + 32; i++) v = v * 256 + d[i]!;
@@ -175,9 +175,9 @@ export function decodeParams<const P extends readonly AbiParameter[]>(params: P,
       0,
       out,
     );
-    if (reader.next !== data.length) throw new Leaves(reader.next, `${data.length - reader.next} bytes after the encoding`);
+    if (reader.next !== data.length) throw new NotCanonical(reader.next, `${data.length - reader.next} bytes after the encoding`);
   } catch (e) {
-    if (e instanceof Leaves) throw new NonCanonicalAbiError(what, `(${params.map((p) => p.type).join(",")})`, e.offset, e.reason);
+    if (e instanceof NotCanonical) throw new NonCanonicalAbiError(what, `(${params.map((p) => p.type).join(",")})`, e.offset, e.reason);
     throw e;
   }
   return out as DecodedParams<P>;
