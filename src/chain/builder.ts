@@ -44,7 +44,7 @@ export class BlockGasExceededError extends AivmError {
     readonly txGasLimit: bigint,
     readonly remaining: bigint,
   ) {
-    super(`Transaction gas limit ${txGasLimit} exceeds the ${remaining} gas left in the block.`, { docsPath: "precompiles.md#blocks" });
+    super(`Transaction gas limit ${txGasLimit} exceeds the ${remaining} gas left in the block.`, { docsPath: "precompiles.md#runtime-vm-and-blocks" });
   }
 }
 

@@ -43,7 +43,7 @@ export class SolidityCompileError extends AivmError {
   constructor(readonly errors: string[]) {
     super(`Solidity compilation failed with ${errors.length} error(s).`, {
       details: errors.join("\n").slice(0, 4000),
-      docsPath: "precompiles.md#contracts",
+      docsPath: "precompiles.md#runtime-vm-and-blocks",
     });
   }
 }
@@ -53,7 +53,7 @@ export class ContractNotFoundError extends AivmError {
   override name = "ContractNotFoundError";
   override readonly code = "CONTRACT_NOT_FOUND";
   constructor(readonly contract: string) {
-    super(`Contract "${contract}" was not found in contracts/.`, { docsPath: "precompiles.md#contracts" });
+    super(`Contract "${contract}" was not found in contracts/.`, { docsPath: "precompiles.md#runtime-vm-and-blocks" });
   }
 }
 
