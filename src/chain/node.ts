@@ -598,16 +598,14 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex;
     const priced = request.gasPrice !== undefined || request.maxFeePerGas !== undefined;
     const baseFee = priced ? this.nextBaseFee() : 0n;
-    const tx = this.buildTx(
-      {
-        ...request,
-        gas: gasLimit,
-        nonce: (await this.callState.getAccount(createAddressFromString(from)))?.nonce ?? 0n,
-        maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? baseFee,
-        maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
-      },
-      from,
-    );
+    const nonce = (await this.callState.getAccount(createAddressFromString(from)))?.nonce ?? 0n;
+    let tx: TypedTransaction;
+    try {
+      tx = this.buildTx({ ...request, gas: gasLimit, nonce, maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? baseFee, maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n }, from);
+    } catch (error) {
+      // A request no transaction could carry (e.g. a gas limit past the protocol's maximum) is the caller's error.
+      throw new TransactionRejectedError(errorMessage(error));
+    }
     const block = this.pendingHeaderBlock(baseFee);
     const balance = (await this.callState.getAccount(createAddressFromString(from)))?.balance ?? 0n;
     if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot send ${request.value} wei.`);

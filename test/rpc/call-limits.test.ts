@@ -15,7 +15,8 @@ const COUNTDOWN = "0x62030d405b6001900380600457" + "00";
 const LOOP_AT = "0x00000000000000000000000000000000000000aa";
 const GAS_AT = "0x00000000000000000000000000000000000000bb";
 const COUNT_AT = "0x00000000000000000000000000000000000000cc";
-const HUGE_GAS = `0x${(2n ** 60n).toString(16)}`;
+/** Far beyond any block (2^52 gas of this loop would run for years) and within a transaction's gas field. */
+const HUGE_GAS = `0x${(2n ** 52n).toString(16)}`;
 
 async function call(url: string, method: string, params: unknown[]): Promise<any> {
   return (await rpc(url, { jsonrpc: "2.0", id: 1, method, params })).json;
@@ -34,7 +35,7 @@ async function installCode(url: string): Promise<void> {
 describe("eth_call, eth_estimateGas and aivm_quote stop at the RPC deadline", () => {
   let server: NodeServer;
   before(async () => {
-    // No gas cap: only the deadline can stop a 2^60-gas loop.
+    // No gas cap: only the deadline can stop a 2^52-gas loop.
     server = await startTestServer({ rpcGasCap: 0n, rpcEvmTimeoutMs: 300 });
     await installCode(server.url);
   });
@@ -105,7 +106,7 @@ describe("eth_call, eth_estimateGas and aivm_quote are capped at the RPC gas cap
   let capped: NodeServer;
   let byDefault: NodeServer;
   before(async () => {
-    // No deadline: only the gas cap can stop a 2^60-gas loop.
+    // No deadline: only the gas cap can stop a 2^52-gas loop.
     capped = await startTestServer({ rpcGasCap: 2_000_000n, rpcEvmTimeoutMs: 0 });
     byDefault = await startTestServer({ blockGasLimit: 30_000_000n });
     await installCode(capped.url);
@@ -117,7 +118,7 @@ describe("eth_call, eth_estimateGas and aivm_quote are capped at the RPC gas cap
   });
 
   for (const method of ["eth_call", "eth_estimateGas", "aivm_quote"]) {
-    it(`${method} of an endless loop with 2^60 gas answers -32005 naming --rpc.gascap`, { timeout: 20_000 }, async () => {
+    it(`${method} of an endless loop with 2^52 gas answers -32005 naming --rpc.gascap`, { timeout: 20_000 }, async () => {
       const reply = await call(capped.url, method, [{ to: LOOP_AT, gas: HUGE_GAS }]);
       assert.equal(reply.error?.code, -32005, JSON.stringify(reply));
       assert.match(reply.error.message, /gas cap of 2000000/);
@@ -126,7 +127,7 @@ describe("eth_call, eth_estimateGas and aivm_quote are capped at the RPC gas cap
     });
   }
 
-  it("a call asking for 2^60 gas runs with the cap; one asking for less keeps its own limit", async () => {
+  it("a call asking for 2^52 gas runs with the cap; one asking for less keeps its own limit", async () => {
     const gasLeft = async (server: NodeServer, gas: string) => BigInt((await call(server.url, "eth_call", [{ to: GAS_AT, gas }])).result);
     const intrinsic = 21_000n;
     assert.equal(await gasLeft(capped, HUGE_GAS), 2_000_000n - intrinsic - 2n);
