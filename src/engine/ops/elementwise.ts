@@ -65,6 +65,14 @@ function scaleAttrs(op: string, attrs: Attrs, mName: string, sName: string): Sca
 
 const isIdentity = (s: Scale): boolean => s.multiplier === 1 && s.shift === 0;
 
+/** v ↦ clamp(rms(v, M, t) + z, lo, hi) with the bounds bound once (no dtype-table lookup per element). */
+function rescaleClamp(multiplier: number, shift: number, z: number, lo: number, hi: number): (v: number) => number {
+  return (v) => {
+    const r = multiplyShiftRound(v, multiplier, shift) + z;
+    return r < lo ? lo : r > hi ? hi : r;
+  };
+}
+
 function clampTo(v: number, dt: DType): number {
   const lo = DTYPE_MIN[dt];
   const hi = DTYPE_MAX[dt];
@@ -160,7 +168,7 @@ function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attr
   // The saturated sum is within ±2^31: the same hoisted split for the output rescale.
   const rescale = isIdentity(p.outScale)
     ? (s: number) => { const v = s + z; return v < lo ? lo : v > hi ? hi : v; }
-    : requantizer(multiplier, shift, z, lo, hi, (s) => clampTo(multiplyShiftRound(s, multiplier, shift) + z, p.out));
+    : requantizer(multiplier, shift, z, lo, hi, rescaleClamp(multiplier, shift, z, lo, hi));
   for (let r = 0, o = 0; r < plan.rows; r++) {
     let ia = plan.rowOffsetA[r]!;
     let ib = plan.rowOffsetB[r]!;
@@ -244,7 +252,7 @@ function runMul(inputs: readonly Tensor[], attrs: Attrs): Tensor {
   // Products within ±2^31 (int8/int16 without zero points): the hoisted 16-bit split is exact for
   // shifts ≥ 17, so no element takes multiplyShiftRound's BigInt path.
   const narrow = maxAbsCentered(a.dtype, aZero) * maxAbsCentered(b.dtype, bZero) <= TWO31;
-  const rescale = narrow ? requantizer(multiplier, shift, z, lo, hi, (v) => clampTo(multiplyShiftRound(v, multiplier, shift) + z, p.out)) : undefined;
+  const rescale = narrow ? requantizer(multiplier, shift, z, lo, hi, rescaleClamp(multiplier, shift, z, lo, hi)) : undefined;
   for (let r = 0, o = 0; r < plan.rows; r++) {
     let ia = plan.rowOffsetA[r]!;
     let ib = plan.rowOffsetB[r]!;
@@ -448,7 +456,7 @@ const requantizeOp: OpDef = {
     const split = x.dtype !== "int32" || p.inZero === 0;
     const rescale = p.multiplier.map((m, c) => {
       const t = p.shift[c]!;
-      const general = (v: number) => clampTo(multiplyShiftRound(v, m, t) + p.zeroPoint, p.out);
+      const general = rescaleClamp(m, t, p.zeroPoint, lo, hi);
       return split ? requantizer(m, t, p.zeroPoint, lo, hi, general) : general;
     });
     const perTensor = p.multiplier.length === 1;
