@@ -32,9 +32,14 @@ interface RefArgs {
   multiplier: number;
   shift: number;
   zeroPoint: number;
+  outDtype?: "int8" | "int16";
 }
 
-/** Loop reference on 4-D inputs: exact scores, mask, BigInt softmax oracle (Q15), P·V, requantize. */
+/**
+ * Loop reference on 4-D inputs: exact scores, mask, BigInt softmax oracle (Q15), P·V, requantize.
+ * int8 Q and K: scores and the additive mask saturate to int32. int16 Q or K: scores and mask add
+ * exactly, and a score more than 2^32 − 1 below the row's largest allowed score is raised to that distance.
+ */
 function reference(a: RefArgs): number[] {
   const [b, hq, s, d] = a.q.shape as number[] as [number, number, number, number];
   const [, hkv, t] = a.k.shape as number[] as [number, number, number];
@@ -46,6 +51,8 @@ function reference(a: RefArgs): number[] {
     const full = [bi, h, i, j].slice(4 - m.shape.length);
     return at(m, full.map((v, k) => (m.shape[k] === 1 ? 0 : v)));
   };
+  const wide = a.q.dtype === "int16" || a.k.dtype === "int16";
+  const sat = (x: number) => (wide ? x : Math.max(-2147483648, Math.min(2147483647, x)));
   const out: number[] = [];
   for (let bi = 0; bi < b; bi++) {
     for (let h = 0; h < hq; h++) {
@@ -60,16 +67,20 @@ function reference(a: RefArgs): number[] {
           if (a.mask) {
             const m = maskAt(bi, h, i, j);
             if (a.mask.dtype === "int8") ok &&= m !== 0;
-            else acc = Math.max(-2147483648, Math.min(2147483647, acc + m));
+            else acc = sat(acc + m);
           }
-          scores.push(acc);
+          scores.push(sat(acc));
           allowed.push(ok);
+        }
+        if (wide) {
+          const top = Math.max(...scores.filter((_, j) => allowed[j]));
+          scores.forEach((x, j) => (scores[j] = Math.max(x, top - (2 ** 32 - 1))));
         }
         const p = oracleSoftmaxRow(scores, { multiplier: a.scoreMultiplier, shift: a.scoreShift }, "int16", allowed);
         for (let c = 0; c < dv; c++) {
           let acc = 0n;
           for (let j = 0; j < t; j++) acc += BigInt(p[j]!) * BigInt(at(a.v, [bi, kh, j, c]));
-          out.push(Number(requantizeBig(acc, BigInt(a.multiplier), BigInt(a.shift), BigInt(a.zeroPoint), "int8")));
+          out.push(Number(requantizeBig(acc, BigInt(a.multiplier), BigInt(a.shift), BigInt(a.zeroPoint), a.outDtype ?? "int8")));
         }
       }
     }
@@ -102,6 +113,56 @@ test("attention matches the loop reference bit for bit over 150 random configura
     const want = reference({ q, k, v, mask, causal, ...scale });
     assert.deepEqual(Array.from(y.data), want, `case ${c}: B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
   }
+});
+
+const randInt16 = (r: Prng, shape: number[], lim = 32767) => tensor("int16", shape, Array.from({ length: numElements(shape) }, () => r.pick([-lim - 1, lim, r.int(-lim, lim), r.int(-300, 300)])));
+
+test("int16 and mixed int8/int16 Q, K, V match the loop reference bit for bit over 150 random configurations", () => {
+  const r = prng(47);
+  for (let c = 0; c < 150; c++) {
+    const b = r.int(1, 2);
+    const hkv = r.int(1, 2);
+    const hq = hkv * r.int(1, 3);
+    const s = r.int(1, 5);
+    const t = r.int(1, 6);
+    const d = r.pick([1, 4, 16, 128]);
+    const dv = r.pick([1, 3, 8]);
+    const [dq, dk, dvt] = r.pick([["int16", "int16", "int16"], ["int16", "int8", "int8"], ["int8", "int16", "int16"], ["int8", "int8", "int16"]] as const);
+    const pick = (dt: "int8" | "int16", shape: number[]) => (dt === "int16" ? randInt16(r, shape) : randInt8(r, shape));
+    const q = pick(dq, [b, hq, s, d]);
+    const k = pick(dk, [b, hkv, t, d]);
+    const v = pick(dvt, [b, hkv, t, dv]);
+    const causal = r.pick([0, 1, 2] as const);
+    let mask: Tensor | undefined;
+    const mk = r.int(0, 2);
+    if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
+    if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
+    const outDtype = r.pick(["int8", "int16"] as const);
+    // Score units up to 2^37 apart: shifts from "distances matter" to "every distance saturates the exp".
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(40, 62), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 56), zeroPoint: r.int(-5, 5) };
+    const attrs = { ...scale, causal, outDtype: outDtype === "int8" ? 0 : 1 };
+    const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
+    assert.equal(y.dtype, outDtype);
+    const want = reference({ q, k, v, mask, causal, ...scale, outDtype });
+    assert.deepEqual(Array.from(y.data), want, `case ${c}: ${dq}/${dk}/${dvt} B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
+  }
+});
+
+test("int16 scores are exact beyond int32, and a key 2^32 or more score units below the best gets the probability of one 2^32 − 1 below", () => {
+  const fill = (x: number) => new Array<number>(128).fill(x);
+  const q = tensor("int16", [1, 1, 1, 128], fill(32767));
+  const v = tensor("int16", [1, 1, 2, 1], [1000, -1000]);
+  const out = { multiplier: 1 << 30, shift: 45, outDtype: 1 }; // y = Σ P_j·v_j / 2^15
+  const y = (k1: number, scoreShift: number) => run([q, tensor("int16", [1, 1, 2, 128], [...fill(32767), ...fill(k1)]), v], { scoreMultiplier: 1 << 30, scoreShift, ...out }).data[0]!;
+  // Scores 128·32767² ≈ 2^37 and 128·32767·32766, 128·32767 apart: int32 saturation would tie them (y = 0).
+  // At 2^−20 nats per unit the distance is 4 nats: y = 1000·(1 − e^−4)/(1 + e^−4) ≈ 964.
+  assert.ok(Math.abs(y(32766, 50) - 964) <= 1, `got ${y(32766, 50)}`);
+  // Distances 2·128·32767² and 128·32767² both exceed 2^32 − 1, which is 2 nats at 2^−31 per unit:
+  // both keys get the clamped distance, y = 1000·(1 − e^−2)/(1 + e^−2) ≈ 762 (without the clamp, 1000).
+  assert.ok(Math.abs(y(-32767, 61) - 762) <= 1, `got ${y(-32767, 61)}`);
+  assert.equal(y(-32767, 61), y(0, 61));
+  // At an ordinary score scale the far key's weight is exactly 0.
+  assert.equal(y(-32767, 40), 1000);
 });
 
 test("grouped-query heads equal the same attention with K/V heads repeated", () => {
@@ -218,7 +279,8 @@ test("bad input: typed errors naming the op", () => {
   const a = { scoreMultiplier: 1, scoreShift: 20, multiplier: 1, shift: 20 };
   const cases: [Tensor[], Attrs, new (...x: any[]) => AivmError][] = [
     [[q, k], a, InvalidArgumentError],
-    [[tensor("int16", [1, 2, 3, 4], new Array<number>(24).fill(1)), k, v], a, DTypeMismatchError],
+    [[tensor("int32", [1, 2, 3, 4], new Array<number>(24).fill(1)), k, v], a, DTypeMismatchError],
+    [[tensor("int16", [1, 1, 1, 2 ** 20 + 1], new Array<number>(2 ** 20 + 1).fill(1)), tensor("int8", [1, 1, 1, 2 ** 20 + 1], new Array<number>(2 ** 20 + 1).fill(1)), tensor("int8", [1, 1, 1, 1], [1])], a, InvalidArgumentError],
     [[q, tensor("int8", [1, 1, 5, 3], new Array<number>(15).fill(1)), v], a, ShapeMismatchError],
     [[q, k, tensor("int8", [1, 1, 4, 2], new Array<number>(8).fill(1))], a, ShapeMismatchError],
     [[q, tensor("int8", [1, 3, 5, 4], new Array<number>(60).fill(1)), tensor("int8", [1, 3, 5, 2], new Array<number>(30).fill(1))], a, InvalidArgumentError],

@@ -1,6 +1,6 @@
-// attention (code 32): softmax(Q·Kᵀ·scale + mask)·V for int8 Q/K/V, defined as the matmul op, the
-// integer softmax and the matmul output stage (computed row by row, see runAttention), with
-// grouped-query heads (q_num_heads/kv_num_heads).
+// attention (code 32): softmax(Q·Kᵀ·scale + mask)·V for int8 or int16 Q/K/V, defined as the matmul
+// op, the integer softmax and the matmul output stage (computed row by row, see runAttention), with
+// grouped-query heads (q_num_heads/kv_num_heads). int16 Q or K give exact scores beyond int32.
 // FLOPs are the sum of the parts. Semantics: docs/ops-nonlinear.md#attention.
 import { attrInt, checkAttrNames } from "../attrs.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
@@ -13,6 +13,8 @@ import { broadcastAll, broadcastStridesOf } from "./movement.ts";
 import { attrScale, expectDType, expectInputCount, expRow, probability, SOFTMAX_FLOPS_PER_ELEMENT } from "./normalize.ts";
 
 const NAME = "attention";
+/** Head size limit with int16 Q or K: |q·k| ≤ 2^20·2^30 keeps exact scores, mask and distances below 2^53. */
+export const MAX_WIDE_HEAD_SIZE = 2 ** 20;
 const ATTRS = ["q_num_heads", "kv_num_heads", "causal", "causal_offset", "scoreMultiplier", "scoreShift", "outDtype", "multiplier", "shift", "zeroPoint"];
 /** The output stage attributes handed to the P·V matmul unchanged. */
 const OUTPUT_ATTRS = ["outDtype", "multiplier", "shift", "zeroPoint"];
@@ -34,6 +36,8 @@ interface AttentionPlan {
   dh: number;
   dv: number;
   packed: boolean; // 3-D [B, S, H·D] inputs
+  /** Q or K is int16: scores are the exact dot products (|q·k| ≤ Dh·2^30), not saturated to int32. */
+  wideScores: boolean;
   /** 0 none, 1 upper-left (ONNX is_causal: key j ≤ query i + causal_offset), 2 bottom-right (j ≤ i + T − S, for KV caches). */
   causal: number;
   causalOffset: number;
@@ -47,7 +51,7 @@ function planAttention(metas: readonly TensorMeta[], a: Attrs): AttentionPlan {
   expectInputCount(NAME, metas, 3, 4);
   const [q, k, v, mask] = metas as [TensorMeta, TensorMeta, TensorMeta, TensorMeta | undefined];
   for (const [n, m] of [["q", q], ["k", k], ["v", v]] as const) {
-    expectDType(NAME, n, m, ["int8"]);
+    expectDType(NAME, n, m, ["int8", "int16"]);
     checkShape(m.shape);
   }
   const rank = q.shape.length;
@@ -113,10 +117,17 @@ function planAttention(metas: readonly TensorMeta[], a: Attrs): AttentionPlan {
   const outShape = packed ? [batch, s, qHeads * dv] : [batch, qHeads, s, dv];
   checkShape([batch, qHeads, s, t]);
   checkShape(outShape);
-  return { batch, qHeads, kvHeads, s, t, dh, dv, packed, causal, causalOffset, mask, outShape, pvAttrs };
+  const wideScores = q.dtype === "int16" || k.dtype === "int16";
+  if (wideScores && dh > MAX_WIDE_HEAD_SIZE) {
+    throw new InvalidArgumentError(NAME, "head size", `must be at most 2^20 when q or k is int16 (exact scores), got ${dh}`);
+  }
+  return { batch, qHeads, kvHeads, s, t, dh, dv, packed, wideScores, causal, causalOffset, mask, outShape, pvAttrs };
 }
 
-/** Shapes of the two matmuls: heads grouped as [B, Hkv, G, ·, ·] so K and V broadcast over G. */
+/**
+ * Shapes of the two matmuls: heads grouped as [B, Hkv, G, ·, ·] so K and V broadcast over G. Their
+ * FLOPs and output dtype depend on shapes and the output stage only: int16 Q/K/V cost the same products.
+ */
 function matmulMetas(p: AttentionPlan) {
   const g = p.qHeads / p.kvHeads;
   return {
@@ -155,7 +166,7 @@ const attention: OpDef = {
   },
 };
 
-/** Σ a[ai + c]·b[bi + c] for c < n, exact (|Σ| < 2^53 for every dtype and shape the op accepts). */
+/** Σ a[ai + c]·b[bi + c] for c < n, exact (|Σ| < 2^53: int8 by MAX_ELEMENTS, int16 by MAX_WIDE_HEAD_SIZE). */
 function dot(a: IntArray, ai: number, b: IntArray, bi: number, n: number): number {
   let sum = 0;
   for (let c = 0; c < n; c++) sum += a[ai + c]! * b[bi + c]!;
@@ -188,7 +199,8 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
   const ys = headStrides(p, p.qHeads, s, dv);
   const stage = parseOutputStage("matmul", p.pvAttrs, dv);
   const out: Tensor = { dtype: stage.out, shape: p.outShape, data: allocate(stage.out, numElements(p.outShape)) };
-  const row = new Int32Array(t);
+  // int32 scores for int8 Q and K; exact integers below 2^47 (Dh < 2^16 by checkShape) when either is int16.
+  const row: number[] | Int32Array = p.wideScores ? new Array<number>(t).fill(0) : new Int32Array(t);
   const allowed = new Uint8Array(t);
   const dist = new Int32Array(t);
   const exps = new Int32Array(t);
@@ -219,9 +231,16 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
             row[j] = 0;
             continue;
           }
-          row[j] = saturateInt32(dot(qd, qBase, kd, kBase + j * kRowStride, dh));
+          const score = dot(qd, qBase, kd, kBase + j * kRowStride, dh);
+          row[j] = p.wideScores ? score : saturateInt32(score);
         }
-        if (mask && ms && mask.dtype === "int32") for (let j = 0; j < t; j++) row[j] = saturateInt32(row[j]! + mask.data[mb + j * ms[3]!]!);
+        if (mask && ms && mask.dtype === "int32") {
+          for (let j = 0; j < t; j++) {
+            const masked = row[j]! + mask.data[mb + j * ms[3]!]!;
+            row[j] = p.wideScores ? masked : saturateInt32(masked);
+          }
+        }
+        if (p.wideScores) clampDistances(row, t, useAllowed ? allowed : null);
         const total = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
         for (let j = 0; j < t; j++) probs[j] = probability(exps[j]!, total, "int16");
         sums.fill(0);
@@ -237,6 +256,20 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
     }
   }
   return out;
+}
+
+/** Largest score distance max − score the softmax's integer distance stage takes (scaledDistanceQ16: d < 2^32). */
+export const MAX_SCORE_DISTANCE = 2 ** 32 - 1;
+
+/**
+ * Wide scores only: raises every score below max − MAX_SCORE_DISTANCE to that floor, so each distance
+ * fits the exp stage. int32 scores never need it; at any useful score scale exp is 0 there anyway.
+ */
+function clampDistances(row: number[] | Int32Array, t: number, allowed: Uint8Array | null): void {
+  let max = -Infinity;
+  for (let j = 0; j < t; j++) if ((allowed === null || allowed[j] === 1) && row[j]! > max) max = row[j]!;
+  const floor = max - MAX_SCORE_DISTANCE;
+  for (let j = 0; j < t; j++) if (row[j]! < floor) row[j] = floor;
 }
 
 export const attentionOps: readonly OpDef[] = [attention];
