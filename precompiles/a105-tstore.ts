@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { decodeProgram } from "../src/codec/program.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { byteSize } from "../src/engine/tensor.ts";
-import { putBlob, putNamespaceEntry } from "../src/chain/memory.ts";
+import { putBlob, putNamespaceEntry } from "./memory.ts";
 import { encodeBytes } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { PRECOMPILE_ADDRESSES } from "./addresses.ts";

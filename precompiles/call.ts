@@ -8,8 +8,8 @@ import { AivmError, InvalidArgumentError, MalformedEncodingError } from "../src/
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } from "../src/codec/tensor.ts";
 import { commitEncodedTensor } from "../src/commit/tensor-commit.ts";
-import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
-import { getBlob, getBlobCode, getNamespaceEntry } from "../src/chain/memory.ts";
+import type { PrecompileCallFrame, TxContext } from "./tx-context.ts";
+import { getBlob, getBlobCode, getNamespaceEntry } from "./memory.ts";
 import { HANDLE_KIND, PrecompileFaultError, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, readAccessGas, readBytesGas, type GasTensor, type InputSource } from "./gas.ts";

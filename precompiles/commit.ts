@@ -1,6 +1,6 @@
 // The precompiles' one door to src/commit: tensor commitments, receipt leaves and Merkle roots
 // (formats in docs/spec.md#commitments).
-import { commitTensor, fromHex, leavesRoot, paramsHashBytes, receiptLeafBytes, toHex } from "../src/commit/index.ts";
+import { commitTensor, fromHex, paramsHashBytes, receiptLeafBytes, toHex } from "../src/commit/index.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
 import type { AivmOpReceipt } from "../src/commit/receipt.ts";
 
@@ -52,9 +52,3 @@ export function receiptLeafOf(index: number, r: ReceiptInput): AivmOpReceipt {
     leaf: toHex(leaf),
   };
 }
-
-/** Merkle root over receipt leaves (zero hash when empty): trace roots and block anchors. */
-export function rootOfLeaves(leaves: readonly Hex[]): Hex {
-  return leavesRoot(leaves);
-}
-

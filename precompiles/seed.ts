@@ -8,7 +8,7 @@ import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { keccak256One } from "../src/commit/keccak.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { encodedTensorLength } from "../src/codec/tensor.ts";
-import type { PrecompileCallFrame, TxContext } from "../src/chain/runtime.ts";
+import type { PrecompileCallFrame, TxContext } from "./tx-context.ts";
 import type { TensorArg } from "./call.ts";
 import { commitOf } from "./commit.ts";
 

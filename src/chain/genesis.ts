@@ -4,7 +4,7 @@
 import { setLengthLeft, bigIntToBytes, bytesToHex } from "@ethereumjs/util";
 import type { GenesisAccount } from "./types.ts";
 import { getContract } from "./solc.ts";
-import { AGENT_NAMESPACES_ADDRESS } from "./memory.ts";
+import { AGENT_NAMESPACES_ADDRESS } from "../../precompiles/memory.ts";
 import { MULTIPLIER_ONE, initialMultiplier } from "../../precompiles/gas.ts";
 import { DEV_REGISTRY_GENESIS, DEV_SCHEDULER_GENESIS, registrySchedulerGenesis } from "./predeploys.ts";
 import { BLOCK_RANDOMNESS_ADDRESS, blockRandomnessGenesis, devVrfSecretKey, vrfPublicKeyOf } from "./block-randomness.ts";

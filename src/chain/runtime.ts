@@ -11,21 +11,14 @@ import { concatBytes } from "@noble/hashes/utils.js";
 import type { AivmOpReceipt } from "../commit/receipt.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
-import { ScratchMemory, type ScratchCheckpoint } from "./memory.ts";
+import type { ScratchCheckpoint } from "../../precompiles/memory.ts";
+import { TxContext, type PrecompileCallFrame } from "../../precompiles/tx-context.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS, aivmGenesisAccounts } from "./genesis.ts";
 import { devVrfSecretKey, proveBlockVrf, vrfAlpha, vrfPublicKeyOf, writeBlockVrf, type BlockVrf } from "./block-randomness.ts";
 import { createAivmPrecompiles, isAivmPrecompile } from "../../precompiles/index.ts";
-import { receiptLeafOf, rootOfLeaves, type ReceiptInput } from "../../precompiles/commit.ts";
+import { receiptLeafOf, type ReceiptInput } from "../../precompiles/commit.ts";
+import { anchorRoot, traceRoot } from "../commit/trace.ts";
 import { MULTIPLIER_ONE, initialMultiplier, nextMultiplier } from "../../precompiles/gas.ts";
-
-/** What a precompile learns about the frame that called it. */
-export interface PrecompileCallFrame {
-  caller: Address;
-  isStatic: boolean;
-  depth: number;
-  /** How many AIVM precompile calls ran earlier in this transaction (reverted ones do not count). */
-  callIndex: number;
-}
 
 interface Frame extends PrecompileCallFrame {
   to: Address | undefined;
@@ -33,27 +26,6 @@ interface Frame extends PrecompileCallFrame {
   receipts: number;
   /** The transaction's AIVM precompile call count before this frame. */
   aivmCalls: number;
-}
-
-/** The state of the transaction (or eth_call) being executed. */
-export class TxContext {
-  readonly scratch: ScratchMemory;
-  readonly receipts: AivmOpReceipt[] = [];
-  /** A top-level (depth 0) message has run in this context. */
-  started = false;
-  /** AIVM precompile calls so far, journaled with the frames like the receipts. */
-  aivmCalls = 0;
-  /** The first node fault a precompile hit (precompiles/call.ts): the transaction must not be included. */
-  fault: Error | undefined;
-  constructor(
-    limitBytes?: number,
-    /** The transaction's hash (zero bytes for eth_call and system calls): seed handles mix it in. */
-    readonly txHash: Uint8Array = new Uint8Array(32),
-    /** The 64-byte VRF output of the block the transaction runs in (the pending block for eth_call). */
-    readonly vrfOutput: Uint8Array = new Uint8Array(64),
-  ) {
-    this.scratch = new ScratchMemory(limitBytes);
-  }
 }
 
 export interface AivmRuntimeOptions {
@@ -235,7 +207,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
 
   traceRoot(): { root: `0x${string}`; count: number } {
     const receipts = this.currentTx().receipts;
-    return { root: rootOfLeaves(receipts.map((r) => r.leaf)), count: receipts.length };
+    return { root: traceRoot(receipts), count: receipts.length };
   }
 
   async startBlock(vm: VM, blockNumber: bigint, _timestamp: bigint, parentHash: Uint8Array = new Uint8Array(32)): Promise<void> {
@@ -281,7 +253,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace {
     this.pendingRecord = undefined;
     const receipts = this.tx?.receipts ?? [];
-    const trace: AivmTxTrace = { receipts, traceRoot: rootOfLeaves(receipts.map((r) => r.leaf)) };
+    const trace: AivmTxTrace = { receipts, traceRoot: traceRoot(receipts) };
     this.tx = undefined;
     this.frames = [];
     if (!discard) {
@@ -297,7 +269,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   async endBlock(vm: VM, blockNumber: bigint): Promise<AivmBlockAnchor> {
     const anchor: AivmBlockAnchor = {
       blockNumber,
-      anchorRoot: rootOfLeaves(this.blockLeaves),
+      anchorRoot: anchorRoot(this.blockLeaves),
       receiptCount: this.blockLeaves.length,
       flops: this.blockFlops,
       multiplier: this.multiplier,
@@ -340,4 +312,3 @@ export function createAivmRuntime(options?: AivmRuntimeOptions): AivmRuntimeImpl
   return new AivmRuntimeImpl(options);
 }
 
-export { isAivmPrecompile };

@@ -11,7 +11,7 @@ import { createAivmProvider } from "../rpc/provider.ts";
 import type { DevNode } from "../chain/node.ts";
 import { TransactionRejectedError } from "../chain/node-errors.ts";
 import { getContract } from "../chain/solc.ts";
-import { STORE_CODE_PREFIX, storeAddressOf } from "../chain/memory.ts";
+import { STORE_CODE_PREFIX, storeAddressOf } from "../../precompiles/memory.ts";
 import type { GenesisAccount } from "../chain/types.ts";
 
 export interface LmDeployStats {

@@ -5,7 +5,7 @@ import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { keccak256One } from "../commit/keccak.ts";
 import type { DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
-import { getBlob } from "../chain/memory.ts";
+import { getBlob } from "../../precompiles/memory.ts";
 import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
 import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from "./errors.ts";
 import { FilterRegistry } from "./filters.ts";

@@ -8,7 +8,7 @@ import { getContract } from "../../src/chain/solc.ts";
 import { CONGESTION_ADDRESS } from "../../src/chain/genesis.ts";
 import { AGENT_SCHEDULER_ADDRESS, DEV_GOVERNOR, MODEL_REGISTRY_ADDRESS, epochCallGas } from "../../src/chain/predeploys.ts";
 import type { AivmRuntimeImpl } from "../../src/chain/runtime.ts";
-import { rootOfLeaves } from "../../precompiles/commit.ts";
+import { anchorRoot } from "../../src/commit/trace.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { encodeProgram, type Program } from "../../src/codec/program.ts";
 import { commitTensor } from "../../src/commit/index.ts";
@@ -166,7 +166,7 @@ describe("ModelRegistry and AgentScheduler predeploys", () => {
     const leaves = system[0]!.trace.receipts.map((r) => r.leaf);
     assert.ok(system[0]!.trace.receipts.some((r) => r.opcode === "TCUSTOM"), "the model run left a TCUSTOM receipt");
     assert.equal(mined.record.anchor!.receiptCount, leaves.length);
-    assert.equal(mined.record.anchor!.anchorRoot, rootOfLeaves(leaves));
+    assert.equal(mined.record.anchor!.anchorRoot, anchorRoot(leaves));
     // The node keeps them in the block record, so receipt proofs count them before the transactions'.
     assert.deepEqual((mined.record.systemTraces ?? []).flatMap((t) => t.receipts.map((r) => r.leaf)), leaves);
   });

@@ -21,7 +21,7 @@ import {
   UnsupportedOpError,
   AivmError,
 } from "../../src/engine/errors.ts";
-import { ScratchMemory } from "../../src/chain/memory.ts";
+import { ScratchMemory } from "../../precompiles/memory.ts";
 import { TX_MEMORY_LIMIT_BYTES, tensor } from "../../src/engine/tensor.ts";
 
 const rnd = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 17) & 0xff);

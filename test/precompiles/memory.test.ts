@@ -22,7 +22,7 @@ import { runProgram, runStream } from "../../src/codec/program-run.ts";
 import { commitTensor, traceRoot } from "../../src/commit/index.ts";
 import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
-import { storeAddressOf } from "../../src/chain/memory.ts";
+import { storeAddressOf } from "../../precompiles/memory.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
 import { loadGas, readAccessGas, readBytesGas, storeGas } from "../../precompiles/gas.ts";
 import { quoteStream, writeGas } from "../../src/gas/index.ts";

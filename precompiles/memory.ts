@@ -1,11 +1,11 @@
 // The AIVM memory layer: per-transaction scratch tensors (journaled with the call frames), the
 // persistent content-addressed store in state, and per-contract agent namespaces.
 import { Address, hexToBytes, setLengthLeft } from "@ethereumjs/util";
-import { keccak256One } from "../commit/keccak.ts";
+import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { StateManagerInterface } from "@ethereumjs/common";
-import { MemoryLimitError } from "../engine/errors.ts";
-import { TX_MEMORY_LIMIT_BYTES, byteSize, type Tensor } from "../engine/tensor.ts";
+import { MemoryLimitError } from "../src/engine/errors.ts";
+import { TX_MEMORY_LIMIT_BYTES, byteSize, type Tensor } from "../src/engine/tensor.ts";
 
 /** Where a scratch frame checkpoint stands: restoring it drops everything created after. */
 export interface ScratchCheckpoint {
