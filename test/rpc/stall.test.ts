@@ -110,7 +110,7 @@ describe("a node under attack keeps answering eth_blockNumber", () => {
     console.log(JSON.stringify({ samples: latencies.length, medianMs: +median.toFixed(1), worstMs: +worst.toFixed(1), endlessCalls: callErrors.length, blocks: Number(server.node.headNumber), headsSeen: headsSeen.size }));
     assert.ok(latencies.length >= 20, `${latencies.length} samples`);
     assert.ok(worst < LATENCY_BOUND_MS, `worst eth_blockNumber took ${worst.toFixed(1)} ms (median ${median.toFixed(1)} ms)`);
-    assert.ok(callErrors.length >= 2 && callErrors.every((code) => code === -32005), `endless calls answered ${JSON.stringify(callErrors)}`);
+    assert.ok(callErrors.length >= 1 && callErrors.every((code) => code === -32005), `endless calls answered ${JSON.stringify(callErrors)}`);
     assert.ok(server.node.headNumber >= 1n, `${server.node.headNumber} blocks mined during the attack`);
     for (let i = 0; i < 200 && headsSeen.size < Number(server.node.headNumber); i++) await sleep(10);
     assert.equal(headsSeen.size, Number(server.node.headNumber), "the reading subscriber got every block");
