@@ -1,7 +1,8 @@
 // The single-op calls shared by TMATMUL and TEWOP: inputs, engine attributes as two parallel ABI
 // arrays, flags. Priced with quoteOp on the declared metas before any tensor data is decoded.
 import { InvalidArgumentError } from "../src/engine/errors.ts";
-import type { AttrValue, Attrs, OpDef } from "../src/engine/op.ts";
+import type { AttrValue, Attrs } from "../src/engine/op.ts";
+import type { RegisteredOp } from "../src/engine/registry.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { encodeOpParams, isAttrName } from "../src/codec/program.ts";
 import { encodeBytes } from "./abi.ts";
@@ -30,7 +31,7 @@ export function attrsFromAbi(op: string, names: readonly string[], values: reado
 }
 
 /** Plans one engine op over tensor arguments. */
-export async function planSingleOp(call: PrecompileCall, op: OpDef, inputsAbi: readonly Uint8Array[], attrs: Attrs, flags: number): Promise<Plan> {
+export async function planSingleOp(call: PrecompileCall, op: RegisteredOp, inputsAbi: readonly Uint8Array[], attrs: Attrs, flags: number): Promise<Plan> {
   const args = await call.tensorArgs(inputsAbi);
   const metas = args.map((a) => a.meta);
   // quoteOp runs the op's infer: every shape, dtype and attribute is validated before any data is touched.

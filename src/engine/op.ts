@@ -7,10 +7,8 @@ export type AttrValue = number | readonly number[];
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
 export interface OpDef {
-  /** Stable name, e.g. "matmul". */
+  /** Stable name, e.g. "matmul"; its wire-format code is in OP_CODES (registry.ts) only. */
   readonly name: string;
-  /** Stable numeric id used in the program wire format (see OP_CODES in registry.ts). */
-  readonly code: number;
   /** Input names in order; a trailing "?" marks an optional input. */
   readonly inputs: readonly string[];
   /** Attribute names this op accepts (all others are rejected). */

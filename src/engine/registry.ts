@@ -48,7 +48,13 @@ export const OP_CODES = {
 } as const;
 export type OpName = keyof typeof OP_CODES;
 
-const ALL: readonly OpDef[] = [
+/** An op as the registry hands it out: its definition and its code from OP_CODES. */
+export interface RegisteredOp extends OpDef {
+  /** Stable numeric id used in the program wire format. */
+  readonly code: number;
+}
+
+const ALL: readonly RegisteredOp[] = [
   ...linearOps,
   ...elementwiseOps,
   ...normalizeOps,
@@ -57,12 +63,17 @@ const ALL: readonly OpDef[] = [
   ...movementOps,
   ...attentionOps,
   ...selectOps,
-];
+].map((def) => {
+  const code: number | undefined = OP_CODES[def.name as OpName];
+  // An op file that adds an op without a code here fails at load, not in a program.
+  if (code === undefined) throw new Error(`Engine op "${def.name}" has no code in OP_CODES.`);
+  return { ...def, code };
+});
 
-export const OPS_BY_NAME: ReadonlyMap<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));
-export const OPS_BY_CODE: ReadonlyMap<number, OpDef> = new Map(ALL.map((op) => [op.code, op]));
+export const OPS_BY_NAME: ReadonlyMap<string, RegisteredOp> = new Map(ALL.map((op) => [op.name, op]));
+export const OPS_BY_CODE: ReadonlyMap<number, RegisteredOp> = new Map(ALL.map((op) => [op.code, op]));
 
-export function getOp(nameOrCode: string | number): OpDef {
+export function getOp(nameOrCode: string | number): RegisteredOp {
   const op = typeof nameOrCode === "number" ? OPS_BY_CODE.get(nameOrCode) : OPS_BY_NAME.get(nameOrCode);
   if (!op) throw new UnsupportedOpError(String(nameOrCode), [...OPS_BY_NAME.keys()]);
   return op;

@@ -3,11 +3,11 @@
 // collide with OP_CODES.
 import { attrInt, checkAttrNames } from "../../src/engine/attrs.ts";
 import { ShapeMismatchError, UnsupportedOpError } from "../../src/engine/errors.ts";
-import type { OpDef } from "../../src/engine/op.ts";
+import type { RegisteredOp } from "../../src/engine/registry.ts";
 import { numElements, sameShape, tensor, type TensorMeta } from "../../src/engine/tensor.ts";
 
 /** out = x + c (+ y): int32, element-wise, 1 FLOP per element per addend. */
-export const addConst: OpDef = {
+export const addConst: RegisteredOp = {
   name: "t_add",
   code: 1001,
   inputs: ["x", "y?"],
@@ -31,7 +31,7 @@ export const addConst: OpDef = {
 };
 
 /** Two outputs: x and −x. */
-export const plusMinus: OpDef = {
+export const plusMinus: RegisteredOp = {
   name: "t_pm",
   code: 1002,
   inputs: ["x"],
@@ -49,7 +49,7 @@ export const plusMinus: OpDef = {
 };
 
 /** Claims one shape in infer and returns another: the runtime must catch the lie. */
-export const liar: OpDef = {
+export const liar: RegisteredOp = {
   ...addConst,
   name: "t_liar",
   code: 1003,
@@ -58,8 +58,8 @@ export const liar: OpDef = {
   },
 };
 
-const TABLE = new Map<number, OpDef>([addConst, plusMinus, liar].map((o) => [o.code, o]));
-export function testOps(code: number): OpDef {
+const TABLE = new Map<number, RegisteredOp>([addConst, plusMinus, liar].map((o) => [o.code, o]));
+export function testOps(code: number): RegisteredOp {
   const op = TABLE.get(code);
   if (!op) throw new UnsupportedOpError(String(code), [...TABLE.values()].map((o) => o.name));
   return op;

@@ -1,4 +1,4 @@
-// attention (code 32): softmax(Q·Kᵀ·scale + mask)·V for int8 or int16 Q/K/V, defined as the matmul
+// attention: softmax(Q·Kᵀ·scale + mask)·V for int8 or int16 Q/K/V, defined as the matmul
 // op, the integer softmax and the matmul output stage (computed row by row, see runAttention), with
 // grouped-query heads (q_num_heads/kv_num_heads). int16 Q or K give exact scores beyond int32.
 // FLOPs are the sum of the parts. Semantics: docs/ops-nonlinear.md#attention.
@@ -144,7 +144,6 @@ function matmulMetas(p: AttentionPlan) {
 
 const attention: OpDef = {
   name: NAME,
-  code: 32,
   inputs: ["q", "k", "v", "mask?"],
   attrs: ATTRS,
   infer(inputs, a) {

@@ -177,10 +177,9 @@ function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attr
   return y;
 }
 
-function addLike(name: "add" | "sub", code: number, sign: 1 | -1): OpDef {
+function addLike(name: "add" | "sub", sign: 1 | -1): OpDef {
   return {
     name,
-    code,
     inputs: ["a", "b"],
     attrs: ADD_ATTRS,
     infer(inputs, attrs) {
@@ -272,7 +271,6 @@ function runMul(inputs: readonly Tensor[], attrs: Attrs): Tensor {
 
 const mul: OpDef = {
   name: "mul",
-  code: 5, // OP_CODES.mul; registry.ts imports this file, so codes are spelled out
   inputs: ["a", "b"],
   attrs: MUL_ATTRS,
   infer(inputs, attrs) {
@@ -291,7 +289,7 @@ const mul: OpDef = {
 // ---------------------------------------------------------------- unary clamps: relu, relu6, clip, leaky_relu
 
 /** A unary op whose output has the input's dtype and shape; `prepare` validates attrs and returns the per-element map. */
-function unaryOp(name: string, code: number, attrNames: readonly string[], flopsPerElement: bigint, prepare: (x: TensorMeta, attrs: Attrs) => (v: number) => number): OpDef {
+function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bigint, prepare: (x: TensorMeta, attrs: Attrs) => (v: number) => number): OpDef {
   const validate = (inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta => {
     checkArity(name, inputs, 1);
     checkAttrNames(name, attrs, attrNames);
@@ -301,7 +299,6 @@ function unaryOp(name: string, code: number, attrNames: readonly string[], flops
   };
   return {
     name,
-    code,
     inputs: ["x"],
     attrs: attrNames,
     infer(inputs, attrs) {
@@ -325,19 +322,19 @@ function unaryOp(name: string, code: number, attrNames: readonly string[], flops
   };
 }
 
-const relu = unaryOp("relu", 6, ["zeroPoint"], 1n, (x, attrs) => {
+const relu = unaryOp("relu", ["zeroPoint"], 1n, (x, attrs) => {
   const z = attrInRange("relu", attrs, "zeroPoint", x.dtype, 0);
   return (v) => (v < z ? z : v);
 });
 
-const relu6 = unaryOp("relu6", 7, ["zeroPoint", "six"], 1n, (x, attrs) => {
+const relu6 = unaryOp("relu6", ["zeroPoint", "six"], 1n, (x, attrs) => {
   const z = attrInRange("relu6", attrs, "zeroPoint", x.dtype, 0);
   const six = attrInRange("relu6", attrs, "six", x.dtype);
   if (six < z) throw new InvalidArgumentError("relu6", 'attribute "six"', 'must be ≥ "zeroPoint"');
   return (v) => (v < z ? z : v > six ? six : v);
 });
 
-const clip = unaryOp("clip", 9, ["min", "max"], 1n, (x, attrs) => {
+const clip = unaryOp("clip", ["min", "max"], 1n, (x, attrs) => {
   const lo = attrInRange("clip", attrs, "min", x.dtype);
   const hi = attrInRange("clip", attrs, "max", x.dtype);
   if (lo > hi) throw new InvalidArgumentError("clip", 'attributes "min"/"max"', "min must be ≤ max");
@@ -345,7 +342,7 @@ const clip = unaryOp("clip", 9, ["min", "max"], 1n, (x, attrs) => {
 });
 
 // y = x for x ≥ z, else z + rms(x − z, αM, αt), saturated: α = αM / 2^αt in the real domain.
-const leakyRelu = unaryOp("leaky_relu", 8, ["zeroPoint", "alphaMultiplier", "alphaShift"], 2n, (x, attrs) => {
+const leakyRelu = unaryOp("leaky_relu", ["zeroPoint", "alphaMultiplier", "alphaShift"], 2n, (x, attrs) => {
   const z = attrInRange("leaky_relu", attrs, "zeroPoint", x.dtype, 0);
   const m = attrInt("leaky_relu", attrs, "alphaMultiplier");
   const t = attrInt("leaky_relu", attrs, "alphaShift");
@@ -368,7 +365,6 @@ function validateLut(inputs: readonly TensorMeta[], attrs: Attrs): [TensorMeta, 
 
 const lut: OpDef = {
   name: "lut",
-  code: 10,
   inputs: ["x", "table"],
   attrs: [],
   infer(inputs, attrs) {
@@ -434,7 +430,6 @@ function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPla
 
 const requantizeOp: OpDef = {
   name: "requantize",
-  code: 11,
   inputs: ["x"],
   attrs: ["inZero", "multiplier", "shift", "zeroPoint", "outDtype", "axis"],
   infer(inputs, attrs) {
@@ -472,8 +467,8 @@ const requantizeOp: OpDef = {
 };
 
 export const elementwiseOps: readonly OpDef[] = [
-  addLike("add", 3, 1),
-  addLike("sub", 4, -1),
+  addLike("add", 1),
+  addLike("sub", -1),
   mul,
   relu,
   relu6,

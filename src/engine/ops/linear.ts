@@ -1,4 +1,4 @@
-// matmul (code 1) and conv2d (code 2): int8/int16 × int8 with exact int32 accumulation, optional
+// matmul and conv2d: int8/int16 × int8 with exact int32 accumulation, optional
 // int32 bias, then the shared output stage (int32 as is, or requantized per tensor / per channel).
 // Semantics, FLOPs and errors: docs/ops.md.
 import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
@@ -111,7 +111,6 @@ function epilogueFlops(outputs: number, hasBias: boolean, stage: OutputStage): b
 
 const matmul: OpDef = {
   name: MATMUL,
-  code: 1, // OP_CODES.matmul; registry.ts imports this file, so the code is spelled out
   inputs: ["a", "b", "bias?"],
   attrs: ["transB", "aZero", ...OUTPUT_ATTRS],
   infer(inputs, attrs) {
@@ -201,7 +200,6 @@ export function runConv2d(inputs: readonly Tensor[], attrs: Attrs, kernel: Conv2
 
 const conv2d: OpDef = {
   name: CONV,
-  code: 2, // OP_CODES.conv2d
   inputs: ["x", "weight", "bias?"],
   attrs: ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS],
   infer(inputs, attrs) {

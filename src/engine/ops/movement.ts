@@ -11,7 +11,6 @@ import { expectDType, expectInputCount } from "./normalize.ts";
 /** Builds a movement OpDef from a shape planner and a data mover; FLOPs are always 0. */
 function movementOp<P extends { out: TensorMeta }>(
   name: string,
-  code: number,
   inputs: readonly string[],
   attrs: readonly string[],
   plan: (metas: readonly TensorMeta[], a: Attrs) => P,
@@ -26,7 +25,6 @@ function movementOp<P extends { out: TensorMeta }>(
   };
   return {
     name,
-    code,
     inputs,
     attrs,
     infer: (metas, a) => [checked(metas, a).out],
@@ -75,7 +73,6 @@ function stridedCopy(x: Tensor, outShape: readonly number[], offset: number, str
 
 const reshape = movementOp(
   "reshape",
-  23,
   ["x"],
   ["shape", "allowzero"],
   (metas, a) => {
@@ -117,7 +114,6 @@ const reshape = movementOp(
 
 const transpose = movementOp(
   "transpose",
-  24,
   ["x"],
   ["perm"],
   (metas, a) => {
@@ -160,7 +156,7 @@ function planConcat(metas: readonly TensorMeta[], a: Attrs) {
 /** Up to 16 inputs (the program format's MAX_NODE_INPUTS), declared as optionals so arity checks need no variadic rule. */
 export const CONCAT_INPUTS: readonly string[] = ["x0", ...Array.from({ length: 15 }, (_, i) => `x${i + 1}?`)];
 
-const concat = movementOp("concat", 25, CONCAT_INPUTS, ["axis"], planConcat, (ins, p) => {
+const concat = movementOp("concat", CONCAT_INPUTS, ["axis"], planConcat, (ins, p) => {
   const { out, axis } = p;
   const y = allocate(out.dtype, numElements(out.shape));
   const outer = numElements(out.shape.slice(0, axis));
@@ -183,7 +179,6 @@ const concat = movementOp("concat", 25, CONCAT_INPUTS, ["axis"], planConcat, (in
 
 const slice = movementOp(
   "slice",
-  26,
   ["x"],
   ["starts", "ends", "axes", "steps"],
   (metas, a) => {
@@ -231,7 +226,6 @@ const slice = movementOp(
 
 const gather = movementOp(
   "gather",
-  27,
   ["data", "indices"],
   ["axis"],
   (metas, a) => {
@@ -271,7 +265,6 @@ const gather = movementOp(
 
 const flatten = movementOp(
   "flatten",
-  28,
   ["x"],
   ["axis"],
   (metas, a) => {
@@ -288,7 +281,6 @@ const flatten = movementOp(
 
 const squeeze = movementOp(
   "squeeze",
-  29,
   ["x"],
   ["axes"],
   (metas, a) => {
@@ -310,7 +302,6 @@ const squeeze = movementOp(
 
 const unsqueeze = movementOp(
   "unsqueeze",
-  30,
   ["x"],
   ["axes"],
   (metas, a) => {
@@ -358,7 +349,6 @@ export function broadcastStridesOf(shape: readonly number[], outShape: readonly 
 
 const where = movementOp(
   "where",
-  31,
   ["cond", "x", "y"],
   [],
   (metas) => {

@@ -133,7 +133,6 @@ function softmaxLike(name: "softmax" | "log_softmax"): OpDef {
   };
   return {
     name,
-    code: isLog ? 13 : 12,
     inputs: ["x"],
     attrs,
     infer(inputs, a) {
@@ -223,7 +222,6 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
   };
   return {
     name,
-    code: centred ? 14 : 15,
     inputs: ["x", "gamma", "beta?"],
     attrs,
     infer(inputs, a) {

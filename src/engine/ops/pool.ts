@@ -208,12 +208,11 @@ function windowSumBig(data: IntArray, base: number, lists: readonly Int32Array[]
   }
 }
 
-function poolOp(name: "max_pool" | "avg_pool", code: number): OpDef {
+function poolOp(name: "max_pool" | "avg_pool"): OpDef {
   const attrs = ["kernel_shape", "strides", "pads", "dilations", "ceil_mode", "auto_pad"];
   if (name === "avg_pool") attrs.push("count_include_pad");
   return {
     name,
-    code,
     inputs: ["x"],
     attrs,
     infer(inputs, a) {
@@ -288,7 +287,6 @@ function planGlobal(metas: readonly TensorMeta[], attrs: Attrs) {
 
 const globalAvgPoolOp: OpDef = {
   name: "global_avg_pool",
-  code: 22,
   inputs: ["x"],
   attrs: [],
   infer(inputs, a) {
@@ -321,4 +319,4 @@ const globalAvgPoolOp: OpDef = {
   },
 };
 
-export const poolOps: readonly OpDef[] = [poolOp("max_pool", 20), poolOp("avg_pool", 21), globalAvgPoolOp];
+export const poolOps: readonly OpDef[] = [poolOp("max_pool"), poolOp("avg_pool"), globalAvgPoolOp];

@@ -101,11 +101,10 @@ function exactSums(data: IntArray, p: ReducePlan, outCount: number): number[] | 
   return s;
 }
 
-function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max", code: number): OpDef {
+function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max"): OpDef {
   const outDType = (x: TensorMeta): DType => (name === "reduce_sum" ? "int32" : x.dtype);
   return {
     name,
-    code,
     inputs: ["x"],
     attrs: ["axes", "keepdims", "noop_with_empty_axes"],
     infer(inputs, a) {
@@ -167,7 +166,6 @@ function planArgmax(metas: readonly TensorMeta[], attrs: Attrs) {
 
 const argmaxOp: OpDef = {
   name: "argmax",
-  code: 19,
   inputs: ["x"],
   attrs: ["axis", "keepdims", "select_last_index"],
   infer(inputs, a) {
@@ -201,8 +199,8 @@ const argmaxOp: OpDef = {
 };
 
 export const reduceOps: readonly OpDef[] = [
-  reduceOp("reduce_sum", 16),
-  reduceOp("reduce_mean", 17),
-  reduceOp("reduce_max", 18),
+  reduceOp("reduce_sum"),
+  reduceOp("reduce_mean"),
+  reduceOp("reduce_max"),
   argmaxOp,
 ];

@@ -147,7 +147,6 @@ const HEAP_MAX_K_FRACTION = 8;
 
 const topK: OpDef = {
   name: "top_k",
-  code: 33,
   inputs: ["x"],
   attrs: ["k", "largest"],
   infer(inputs, a) {
@@ -378,7 +377,6 @@ export function sampleToken(
 
 const sample: OpDef = {
   name: "sample",
-  code: 34,
   inputs: ["logits", "seed", "counter", "config"],
   attrs: ["multiplier", "shift"],
   infer(inputs, a) {
