@@ -14,23 +14,29 @@ export const EXECUTION_REVERTED = 3;
 /** EIP-1474: request exceeds a defined limit (body size, batch size, block range). */
 export const LIMIT_EXCEEDED = -32005;
 
-export class RpcError extends Error {
+/**
+ * A JSON-RPC error, in the AivmError hierarchy like every AIVM error: `rpcCode` is the JSON-RPC error
+ * code, `code` the AIVM one, and the JSON message is the short message.
+ */
+export class RpcError extends AivmError {
   override name = "RpcError";
+  override readonly code: string = "RPC_ERROR";
   constructor(
-    readonly code: number,
+    readonly rpcCode: number,
     message: string,
     readonly data?: unknown,
   ) {
-    super(message);
+    super(message, { docsPath: "node.md#errors" });
   }
 
   toJSON(): { code: number; message: string; data?: unknown } {
-    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
+    return this.data === undefined ? { code: this.rpcCode, message: this.shortMessage } : { code: this.rpcCode, message: this.shortMessage, data: this.data };
   }
 }
 
 export class InvalidParamsError extends RpcError {
   override name = "InvalidParamsError";
+  override readonly code = "INVALID_PARAMS";
   constructor(message: string) {
     super(INVALID_PARAMS, message);
   }
@@ -38,6 +44,7 @@ export class InvalidParamsError extends RpcError {
 
 export class MethodNotFoundError extends RpcError {
   override name = "MethodNotFoundError";
+  override readonly code = "METHOD_NOT_FOUND";
   constructor(method: string) {
     super(METHOD_NOT_FOUND, `Method ${JSON.stringify(method.slice(0, 80))} is not supported by the AIVM dev node.`);
   }

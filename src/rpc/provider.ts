@@ -47,7 +47,7 @@ export async function createAivmProvider(options: AivmProviderOptions = {}): Pro
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       } catch (error) {
         const rpc = toRpcError(error);
-        throw new ProviderRpcError(rpc.code, rpc.message, rpc.data);
+        throw new ProviderRpcError(rpc.rpcCode, rpc.shortMessage, rpc.data);
       }
     },
     on() {

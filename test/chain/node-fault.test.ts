@@ -75,7 +75,7 @@ describe("a node fault inside a precompile", () => {
           assert.ok(e instanceof BlockAbortedError, String(e));
           assert.ok(e.fault instanceof PrecompileFaultError);
           assert.match(e.message, /RangeError/);
-          assert.equal(toRpcError(e).code, INTERNAL_ERROR);
+          assert.equal(toRpcError(e).rpcCode, INTERNAL_ERROR);
           return true;
         });
       } finally {
@@ -92,7 +92,7 @@ describe("a node fault inside a precompile", () => {
     try {
       await assert.rejects(node.call({ from, to: probe, data: probeCall(GOOD) }), (e: unknown) => {
         assert.ok(e instanceof PrecompileFaultError, String(e));
-        assert.equal(toRpcError(e).code, INTERNAL_ERROR);
+        assert.equal(toRpcError(e).rpcCode, INTERNAL_ERROR);
         return true;
       });
     } finally {

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import type { NodeServer } from "../../src/rpc/server.ts";
 import { MAX_BATCH_SIZE } from "../../src/rpc/handler.ts";
+import { INVALID_PARAMS, InvalidParamsError, RpcError, toRpcError } from "../../src/rpc/errors.ts";
+import { AivmError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import { rpc, startTestServer } from "./helpers.ts";
 
 describe("JSON-RPC error handling", () => {
@@ -172,5 +174,22 @@ describe("JSON-RPC error handling", () => {
     assert.equal(pending.params.result, sent.json.result);
     ws.close();
     await stillServing();
+  });
+});
+
+describe("RpcError", () => {
+  it("is an AivmError whose JSON carries the JSON-RPC code and the short message", () => {
+    const error = new InvalidParamsError("Parameter 0 must be a block tag.");
+    assert.ok(error instanceof RpcError && error instanceof AivmError);
+    assert.equal(error.code, "INVALID_PARAMS");
+    assert.match(error.message, /^Parameter 0 must be a block tag\.\n.*Docs: docs\/node\.md#errors/s);
+    assert.deepEqual(error.toJSON(), { code: INVALID_PARAMS, message: "Parameter 0 must be a block tag." });
+    assert.equal(toRpcError(error), error, "an RpcError is answered as it is");
+  });
+
+  it("maps an engine AivmError to invalid params with its AIVM code and docs path", () => {
+    const json = toRpcError(new ShapeMismatchError("matmul", "b", [4, 3], [5, 3])).toJSON();
+    assert.equal(json.code, INVALID_PARAMS);
+    assert.deepEqual(json.data, { code: "SHAPE_MISMATCH", docsPath: "spec.md#shapes" });
   });
 });
