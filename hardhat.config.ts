@@ -15,7 +15,7 @@ export default defineConfig({
     version: solcVersion,
     path: require.resolve("solc/soljson.js"),
     // Same settings as src/chain/solc.ts, so artifacts match what the node's predeploys use.
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "osaka" },
   },
   paths: {
     sources: "contracts",

@@ -113,7 +113,7 @@ export class AivmBlockBuilder extends BlockBuilder {
   ): Promise<RunTxResult> {
     const self = this.internals;
     const vm = self.vm;
-    // Blob transactions and EIP-8037 accounting keep upstream's path (not active on this chain's Prague rules).
+    // Blob transactions and EIP-8037 accounting keep upstream's path (not active under this chain's Osaka rules).
     const upstream = tx instanceof Blob4844Tx || vm.common.isActivatedEIP(8037);
     self.checkStatus();
     const blockGasLimit = BigInt(self.headerData.gasLimit);
@@ -275,7 +275,7 @@ export async function buildAivmBlock(vm: VM, runtime: AivmRuntime, opts: BuildBl
   const internals = builder as unknown as BuilderInternals;
   const header = internals.headerData;
   // startBlock writes state (the VRF record): inside the block's checkpoint, so revert() undoes it.
-  // Under Prague initState has opened it already (EIP-4788/2935 system writes).
+  // From Prague on, initState has opened it already (EIP-4788/2935 system writes).
   if (!internals.checkpointed) {
     await vm.evm.journal.checkpoint();
     internals.checkpointed = true;

@@ -62,6 +62,8 @@ export interface DevNodeOptions {
   /** The AIVM runtime. undefined: load src/chain/runtime.ts if present; null: a plain EVM. */
   runtime?: AivmRuntime | null;
   blockGasLimit?: bigint;
+  /** The chain's rules, a `Hardfork` name: default Osaka (DEFAULT_HARDFORK, docs/evm.md#osaka). */
+  hardfork?: string;
   /** Extra genesis accounts, beside the runtime's and the dev accounts. */
   genesisAccounts?: GenesisAccount[];
   /**
@@ -248,7 +250,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Creates (or, with `dbPath`, reopens) a chain. */
   static async create(options: DevNodeOptions = {}): Promise<DevNode> {
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
-    const common = createChainCommon({ chainId, customCrypto: options.customCrypto });
+    const common = createChainCommon({ chainId, customCrypto: options.customCrypto, hardfork: options.hardfork });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
     const runtime = options.runtime === undefined ? await loadDefaultRuntime(vrfSecretKeyOf(options)) : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });

@@ -59,7 +59,8 @@ export class ContractNotFoundError extends AivmError {
 
 export const SOLC_SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
-  evmVersion: "prague",
+  // The chain's fork (DEFAULT_HARDFORK): contracts may use every opcode the node runs, CLZ included.
+  evmVersion: "osaka",
   viaIR: false,
   outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 } as const;

@@ -11,11 +11,12 @@ import { chainKzg } from "./kzg.ts";
 import { patchInterpreter, speedUpOpcodes } from "./evm-speedups.ts";
 import { AivmStateManager } from "./state-manager.ts";
 import { installTxMemo } from "./tx-memo.ts";
+import { liftTransactionGasCap } from "./tx-gas-cap.ts";
 import { checkEthereumJSVersions, installedEthereumJSVersions } from "./version.ts";
 import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 
 /** The chain's rules unless a caller asks for others. */
-export const DEFAULT_HARDFORK: Hardfork = Hardfork.Prague;
+export const DEFAULT_HARDFORK: Hardfork = Hardfork.Osaka;
 
 /** What the factory needs of the AIVM runtime (src/chain/types.ts AivmRuntime satisfies it). */
 export interface ChainVMRuntime {
@@ -48,8 +49,10 @@ export interface ChainVMOptions extends ChainCommonOptions {
   runtime?: ChainVMRuntime | null;
 }
 
-/** The chain's Common: Mainnet rules at `hardfork` (Prague) under a custom chain id, with the node's crypto and KZG. */
+/** The chain's Common: Mainnet rules at `hardfork` (Osaka) under a custom chain id, with the node's crypto and KZG. */
 export function createChainCommon(opts: ChainCommonOptions = {}): Common {
+  // Before any transaction merges the tx params into this Common.
+  liftTransactionGasCap();
   return createCustomCommon({ chainId: opts.chainId ?? DEFAULT_CHAIN_ID }, Mainnet, {
     hardfork: opts.hardfork ?? DEFAULT_HARDFORK,
     // The KZG stays with any crypto choice: without it a call to 0x0a throws out of the EVM.
@@ -68,6 +71,7 @@ export async function installEvmOverrides(): Promise<void> {
   if (overridesInstalled) return;
   checkEthereumJSVersions(installedEthereumJSVersions());
   installTxMemo();
+  liftTransactionGasCap();
   await patchInterpreter();
   overridesInstalled = true;
 }

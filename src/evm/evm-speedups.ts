@@ -392,7 +392,7 @@ const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
 
-/** Per Common: is code-chunk charging (EIP-6800 / EIP-7864) active? Not on this chain's Prague rules. */
+/** Per Common: is code-chunk charging (EIP-6800 / EIP-7864) active? Not under Osaka, this chain's rules. */
 const chunkRules = new WeakMap<object, boolean>();
 
 /** Nothing watches or charges this interpreter's steps: no profiler, debug log, step listener or code-chunk charging. */

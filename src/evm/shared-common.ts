@@ -3,7 +3,7 @@
 // JSON round trip of the whole params table: about 0.2 ms each, a fifth of a plain eth_call and a
 // tenth of an empty block). On this chain the hardfork and params never change, so the node hands
 // out a copy whose copy() returns itself and which merges each params table only the first time.
-// Nothing here may call setHardfork on it (the node never does: Prague from genesis).
+// Nothing here may call setHardfork on it (the node never does: one fork from genesis).
 import type { Common } from "@ethereumjs/common";
 
 type Params = Parameters<Common["updateParams"]>[0];

@@ -7,6 +7,8 @@ import { Hardfork } from "@ethereumjs/common";
 import { Account, Address, hexToBytes } from "@ethereumjs/util";
 import { createChainCommon, createChainVM, installEvmOverrides } from "../../src/evm/chain-vm.ts";
 import { AivmStateManager } from "../../src/evm/state-manager.ts";
+import { TX_GAS_CAP } from "../../src/evm/tx-gas-cap.ts";
+import { createTx } from "@ethereumjs/tx";
 import { speedupStats } from "../../src/evm/evm-speedups.ts";
 import { keccak256One } from "../../src/commit/keccak.ts";
 import {
@@ -37,11 +39,11 @@ test("one package at another release (or missing) makes the check throw, naming 
   assert.throws(() => checkEthereumJSVersions(missing), (e: unknown) => e instanceof UnsupportedEthereumJSVersionError && /statemanager missing/.test(e.message));
 });
 
-test("the VM runs on the AIVM state manager, the node's keccak and the fast opcode handlers, Prague by default", async () => {
+test("the VM runs on the AIVM state manager, the node's keccak and the fast opcode handlers, Osaka by default", async () => {
   await installEvmOverrides();
   const vm = await createChainVM();
   assert.ok(vm.stateManager instanceof AivmStateManager);
-  assert.equal(vm.common.hardfork(), Hardfork.Prague);
+  assert.equal(vm.common.hardfork(), Hardfork.Osaka);
   assert.equal(vm.common.chainId(), 31337n);
   assert.equal(vm.common.customCrypto.keccak256, keccak256One as unknown);
   const map = (vm.evm as unknown as { _opcodeMap: { opHandler: { name: string } }[] })._opcodeMap;
@@ -67,12 +69,20 @@ test("with a runtime the AIVM precompiles are registered; hardfork and chain id 
   assert.equal(typeof jsCrypto.kzg?.verifyProof, "function", "the point-evaluation KZG stays");
 });
 
-test("hardfork option: Osaka's CLZ (EIP-7939) runs on an Osaka VM and is an invalid opcode on the default Prague one", async () => {
+test("hardfork option: Osaka's CLZ (EIP-7939) runs on the default Osaka VM and is an invalid opcode on a Prague one", async () => {
   const clzOfOne = hexToBytes("0x60011e60005260206000f3"); // PUSH1 1, CLZ, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN
-  const osaka = await createChainVM({ hardfork: Hardfork.Osaka });
-  const r = await osaka.evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
+  const r = await (await createChainVM()).evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
   assert.equal(r.exceptionError, undefined);
   assert.equal(BigInt(`0x${Buffer.from(r.returnValue).toString("hex")}`), 255n);
-  const prague = await (await createChainVM()).evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
+  const prague = await (await createChainVM({ hardfork: Hardfork.Prague })).evm.runCode({ code: clzOfOne, gasLimit: 100_000n });
   assert.equal(prague.exceptionError?.error, "invalid opcode");
+});
+
+test("Osaka without EIP-7825's 2^24 per-transaction cap: a transaction may use up to the block gas limit", async () => {
+  const vm = await createChainVM();
+  assert.ok(vm.common.isActivatedEIP(7825), "Osaka's rules otherwise apply");
+  const tx = createTx({ type: 2, gasLimit: 50_000_000n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 0n, to: new Address(new Uint8Array(20)), chainId: 31337n }, { common: vm.common });
+  assert.equal(tx.gasLimit, 50_000_000n, "a 50M-gas transaction is valid on the chain's Common");
+  assert.equal(TX_GAS_CAP, Number.MAX_SAFE_INTEGER);
+  assert.throws(() => createTx({ type: 2, gasLimit: 2n ** 64n, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n, chainId: 31337n }, { common: vm.common }), /gasLimit/, "the 64-bit field width still holds");
 });
