@@ -4,7 +4,7 @@
 // (status, error, gas used, return data, logs, created address, state root). The stock stack runs
 // in a child process, where the overrides are never installed. Prints JSON; exits 1 on a difference.
 //
-//   npm run fuzz:evm [-- --count 2000] [--seed 1]
+//   npm run fuzz:evm [-- --iterations 2000] [--seed 1]
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -13,14 +13,14 @@ import type { Stack } from "../test/evm/ethereum-tests/stack.ts";
 
 const { values } = parseArgs({
   options: {
-    count: { type: "string", default: "1000" },
+    iterations: { type: "string", default: "1000" },
     seed: { type: "string", default: "1" },
     /** Internal: run one stack and print its digests as JSON (the stock child). */
     worker: { type: "string" },
   },
 });
 const first = Number(values.seed);
-const count = Number(values.count);
+const count = Number(values.iterations);
 
 async function runAll(stack: Stack): Promise<{ digests: ProgramDigest[]; ms: number }> {
   const started = performance.now();
@@ -30,7 +30,7 @@ async function runAll(stack: Stack): Promise<{ digests: ProgramDigest[]; ms: num
 }
 
 function runStockChild(): Promise<{ digests: ProgramDigest[]; ms: number }> {
-  const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--worker", "stock", "--count", String(count), "--seed", String(first)];
+  const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--worker", "stock", "--iterations", String(count), "--seed", String(first)];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     const chunks: Buffer[] = [];

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 test("40 random programs: the production VM and stock EthereumJS agree on status, gas, return data, logs and state root", () => {
   const script = fileURLToPath(new URL("../../scripts/fuzz-evm.ts", import.meta.url));
-  const run = spawnSync(process.execPath, ["--import", "tsx", script, "--count", "40", "--seed", "9001"], { encoding: "utf8", timeout: 300_000 });
+  const run = spawnSync(process.execPath, ["--import", "tsx", script, "--iterations", "40", "--seed", "9001"], { encoding: "utf8", timeout: 300_000 });
   assert.equal(run.status, 0, `fuzz-evm failed:\n${run.stdout}\n${run.stderr}`);
   const report = JSON.parse(run.stdout.slice(0, run.stdout.indexOf("\n}\n") + 2)) as { differences: unknown[]; outcomes: Record<string, number> };
   assert.deepEqual(report.differences, []);
