@@ -55,6 +55,38 @@ export function resolveHandles(program: Program, resolve: HandleResolver): Map<n
   return out;
 }
 
+/** What runProgram derives from a program and its inference alone, kept across runs and steps. */
+interface RunPlan {
+  inputIds: number[];
+  constIds: number[];
+  handleIds: number[];
+  /** Per node (in info.nodes order), the values dead once it has run. */
+  releases: number[][];
+}
+
+// A TSTREAM step or a stored program runs many times with one ProgramInfo: plan once per info.
+const runPlans = new WeakMap<ProgramInfo, RunPlan>();
+
+function runPlanOf(program: Program, info: ProgramInfo): RunPlan {
+  let plan = runPlans.get(info);
+  if (plan !== undefined) return plan;
+  const isOutput = new Set(program.outputs);
+  const constIds: number[] = [];
+  const handleIds: number[] = [];
+  program.values.forEach((v, id) => {
+    if (v.kind === "const") constIds.push(id);
+    else if (v.kind === "handle") handleIds.push(id);
+  });
+  plan = {
+    inputIds: programInputIds(program),
+    constIds,
+    handleIds,
+    releases: info.nodes.map((node) => releasedAfter(program, node.index, node.outputIds, info.lastUse, isOutput)),
+  };
+  runPlans.set(info, plan);
+  return plan;
+}
+
 /**
  * Runs a program on `inputs` (one tensor per declared input, in order) and returns its outputs.
  * Shapes are inferred first, so every error that shapes can reveal is thrown before any compute.
@@ -71,26 +103,24 @@ export function runProgram(
   const step = options.step ?? 0;
   const hooks = options.hooks ?? {};
 
+  const plan = runPlanOf(program, info);
   const env: (Tensor | undefined)[] = new Array(info.values.length);
-  const inputIds = programInputIds(program);
-  if (inputs.length !== inputIds.length) {
-    throw new InvalidArgumentError("program", "inputs", `${inputs.length} given, the program declares ${inputIds.length}`);
+  if (inputs.length !== plan.inputIds.length) {
+    throw new InvalidArgumentError("program", "inputs", `${inputs.length} given, the program declares ${plan.inputIds.length}`);
   }
-  inputIds.forEach((id, k) => {
+  plan.inputIds.forEach((id, k) => {
     checkAgainst(`input ${k}`, info.values[id]!, inputs[k]!);
     env[id] = inputs[k];
   });
-  program.values.forEach((v, id) => {
-    if (v.kind === "const") env[id] = v.tensor;
-    else if (v.kind === "handle") {
-      const t = handles.get(id);
-      if (!t) throw new InvalidArgumentError("program", `handle value ${id}`, "was not resolved");
-      env[id] = t;
-    }
-  });
+  for (const id of plan.constIds) env[id] = (program.values[id] as { tensor: Tensor }).tensor;
+  for (const id of plan.handleIds) {
+    const t = handles.get(id);
+    if (!t) throw new InvalidArgumentError("program", `handle value ${id}`, "was not resolved");
+    env[id] = t;
+  }
 
-  const isOutput = new Set(program.outputs);
-  for (const node of info.nodes) {
+  for (let k = 0; k < info.nodes.length; k++) {
+    const node = info.nodes[k]!;
     hooks.beforeNode?.({ step, node });
     const def = program.nodes[node.index]!;
     const ins = def.inputs.map((id) => env[id]!);
@@ -99,10 +129,12 @@ export function runProgram(
     if (outs.length !== node.outputs.length) {
       throw new InvalidArgumentError(node.op.name, "outputs", `kernel produced ${outs.length}, infer declared ${node.outputs.length}`);
     }
-    outs.forEach((t, j) => checkAgainst(`${node.op.name} output ${j}`, node.outputs[j]!, t));
-    node.outputIds.forEach((id, j) => (env[id] = outs[j]));
+    for (let j = 0; j < outs.length; j++) {
+      checkAgainst(`${node.op.name} output ${j}`, node.outputs[j]!, outs[j]!);
+      env[node.outputIds[j]!] = outs[j];
+    }
     hooks.afterNode?.({ step, node, inputs: ins, outputs: outs });
-    for (const id of releasedAfter(program, node.index, node.outputIds, info.lastUse, isOutput)) {
+    for (const id of plan.releases[k]!) {
       const t = env[id]!;
       env[id] = undefined;
       hooks.release?.(id, t);
