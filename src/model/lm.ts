@@ -296,6 +296,7 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
   const cosTab = tensor("int16", [T, Dh], cosQ);
   const sinTab = tensor("int16", [T, Dh], sinQ);
   // Row p of `eye` is the one-hot of position p (where the new K/V go); row p of `causal` allows keys 0…p.
+  const halfSwap = tensor("int32", [Dh], Array.from({ length: Dh }, (_, i) => (i + Dh / 2) % Dh));
   const eye = tensor("int8", [T, T], Array.from({ length: T * T }, (_, k) => (Math.floor(k / T) === k % T ? 1 : 0)));
   const causal = tensor("int8", [T, T], Array.from({ length: T * T }, (_, k) => (k % T <= Math.floor(k / T) ? 1 : 0)));
 
@@ -327,9 +328,8 @@ export function compileLm(config: LmConfig, weights: LmWeights, calib: LmCalibra
 
     const rope = (x16: ValueRef, heads: number, s16In: number, s8Out: number, label: string): ValueRef => {
       const xr = b.one("reshape", [x16], { shape: [heads, Dh] }, label);
-      const x1 = b.one("slice", [xr], { starts: [0], ends: [Dh / 2], axes: [1] }, label);
-      const x2 = b.one("slice", [xr], { starts: [Dh / 2], ends: [Dh], axes: [1] }, label);
-      const rot = b.one("concat", [x2, x1], { axis: 1 }, label);
+      // The halves swapped ([x2, x1]) in one gather; rotate_half's sign is in the sin table.
+      const rot = b.one("gather", [xr, c(halfSwap)], { axis: 1 }, label);
       const a = b.one("mul", [xr, cos], { outDtype: 2 }, label);
       const r = b.one("mul", [rot, sin], { outDtype: 2 }, label);
       const sum = b.one("add", [a, r], { outDtype: 2 }, label);
