@@ -5,8 +5,8 @@ import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { parseAbiParameters } from "viem";
 import { DTypeMismatchError, MalformedEncodingError, ShapeMismatchError } from "../src/engine/errors.ts";
-import { allocate, byteSize, checkShape, type DType, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
-import { DTYPE_CODES, encodedTensorLength } from "../src/codec/tensor.ts";
+import { allocate, byteSize, checkShape, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
+import { DTYPE_BY_CODE, encodedTensorLength } from "../src/codec/tensor.ts";
 import type { TensorArg } from "./call.ts";
 import { commitOf } from "./commit.ts";
 import { decodeParams } from "./abi-decode.ts";
@@ -14,7 +14,6 @@ import { decodeParams } from "./abi-decode.ts";
 /** "AISH": the first bytes of a stored manifest blob. */
 const MANIFEST_MAGIC = Uint8Array.of(0x41, 0x49, 0x53, 0x48);
 const MANIFEST_PARAMS = parseAbiParameters("uint8 dtype, uint32[] shape, bytes32[] shardIds");
-const DTYPE_BY_CODE = new Map((Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]));
 export const MAX_SHARDS = 4096;
 /**
  * Every shard but the last holds at least this many data bytes, and none is empty: each shard is a

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, MalformedEncodingError } from "../engine/errors.ts";
 import { MAX_RANK, checkShape, type DType, type TensorMeta, type Tensor } from "../engine/tensor.ts";
 import type { AttrValue, Attrs } from "../engine/op.ts";
-import { DTYPE_CODES, decodeTensorAt, encodeTensor, encodedTensorLength } from "./tensor.ts";
+import { DTYPE_BY_CODE, DTYPE_CODES, decodeTensorAt, encodeTensor, encodedTensorLength } from "./tensor.ts";
 
 /** "AIVP" */
 export const PROGRAM_MAGIC = 0x41495650;
@@ -86,10 +86,6 @@ export interface Program {
 const WHAT = "program encoding";
 const malformed = (reason: string) => new MalformedEncodingError(WHAT, reason);
 const invalid = (argument: string, reason: string) => new InvalidArgumentError("program", argument, reason);
-
-const DTYPE_BY_CODE: ReadonlyMap<number, DType> = new Map(
-  (Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]),
-);
 
 /** Value ids of the declared inputs, in call order. */
 export function programInputIds(p: Program): number[] {

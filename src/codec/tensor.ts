@@ -34,7 +34,7 @@ export const QUANT_ENTRY_BYTES = 12;
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export const DTYPE_CODES: Readonly<Record<DType, number>> = { int8: 1, int16: 2, int32: 3 };
-const DTYPE_BY_CODE: ReadonlyMap<number, DType> = new Map(
+export const DTYPE_BY_CODE: ReadonlyMap<number, DType> = new Map(
   (Object.entries(DTYPE_CODES) as [DType, number][]).map(([d, c]) => [c, d]),
 );
 
