@@ -13,6 +13,7 @@ import { commitTensor, makeReceipt, opParamsHash, anchorRoot, receiptProof, veri
 import { GAMMA_DEN, GAMMA_NUM, HASH_GAS_PER_WORD, quoteOp, MULTIPLIER_ONE } from "../src/gas/index.ts";
 import { createChainCommon } from "../src/evm/chain-vm.ts";
 import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
+import { pathSweep } from "./gas-paths.ts";
 import { seededInts } from "../test/xorshift.ts";
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
@@ -70,7 +71,15 @@ async function main() {
   // Program nodes per op class against it (DESIGN: none slower per gas than 3× ecrecover), in CPU time,
   // each row interleaved with ecrecover so both sides see the same load.
   const nodes = nodeSweep(timeIt, { run: nativeEc, gas: nativeEcGas });
-  const worst = nodes.reduce((a, b) => (b.vsNativeEcrecover > a.vsNativeEcrecover ? b : a));
+  const worst = nodes.reduce((a, b) => (b.vsNativeEcrecover > a.vsNativeEcrecover ? b : a), { node: "(none)", vsNativeEcrecover: 0 });
+  // The precompile paths around the kernels (decode, planning, stored reads, streams, commits).
+  const paths = process.env.BENCH_NODES === undefined || process.env.BENCH_PATHS !== undefined ? await pathSweep(timeIt, { run: nativeEc, gas: nativeEcGas }) : [];
+  const worstPath = paths.reduce<(typeof paths)[number] | undefined>((a, b) => (a === undefined || b.vsNativeEcrecover > a.vsNativeEcrecover ? b : a), undefined);
+  if (process.env.BENCH_NODES !== undefined) {
+    // Iterating on some node classes: print only those rows.
+    console.log(JSON.stringify({ bench: "gas", references, programNodes: { worst: { node: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }, rows: nodes }, paths: { worst: worstPath, rows: paths } }, null, 1));
+    return;
+  }
   const shaNsPerGas = [32, 1024, 65536].map((n) => refRow(`sha256 (0x02) ${n} B`, "0x0000000000000000000000000000000000000002", new Uint8Array(n).fill(7)));
 
   const matmul = getOp("matmul");
@@ -139,7 +148,12 @@ async function main() {
         targetMsPerRow: TARGET_MS,
         references,
         nodeDispatch: nodeDispatch(timeIt),
+        // DESIGN: no class slower per gas than 3× the node's native ecrecover, in this run.
+        worstClass: (worstPath && worstPath.vsNativeEcrecover > worst.vsNativeEcrecover
+          ? { class: worstPath.path, vsNativeEcrecover: worstPath.vsNativeEcrecover }
+          : { class: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }),
         programNodes: { referenceNsPerGas: +nativeEcNsPerGas.toFixed(3), reference: "native ecrecover", worst: { node: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }, rows: nodes },
+        paths: { reference: "native ecrecover", worst: worstPath && { path: worstPath.path, vsNativeEcrecover: worstPath.vsNativeEcrecover }, rows: paths },
         decoderStep: decoderStep(timeIt, { run: nativeEc, gas: nativeEcGas }),
         engine,
         calibration: {

@@ -3,7 +3,7 @@
 // before anything is allocated.
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../engine/errors.ts";
 import { checkAttrNames } from "../engine/attrs.ts";
-import type { OpDef } from "../engine/op.ts";
+import type { Attrs, OpDef } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
 import { DTYPE_BYTES, checkShape, sameShape, type TensorMeta } from "../engine/tensor.ts";
 import { DYNAMIC_DIM, declaredMeta, programInputIds, validateProgram, type Program, type ProgramNode } from "./program.ts";
@@ -19,6 +19,8 @@ export interface NodeInfo {
   /** Value ids of the node's outputs. */
   outputIds: number[];
   flops: bigint;
+  /** The node's attributes (the gas weights read attention's head count from them). */
+  attrs: Attrs;
 }
 
 export interface ProgramInfo {
@@ -111,7 +113,7 @@ export function inferProgram(program: Program, inputMetas?: readonly TensorMeta[
     const f = op.flops(ins, node.attrs);
     if (f < 0n) throw new InvalidArgumentError(op.name, "flops", "negative FLOPs from the op definition");
     flops += f;
-    nodes.push({ index: i, op, inputs: ins, outputs: outs, outputIds, flops: f });
+    nodes.push({ index: i, op, inputs: ins, outputs: outs, outputIds, flops: f, attrs: node.attrs });
   });
 
   const outputs = program.outputs.map((id) => values[id]!);

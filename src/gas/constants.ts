@@ -23,14 +23,82 @@ export const MULTIPLIER_CHANGE_DENOMINATOR = 8n;
  */
 export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
 
+/**
+ * What one op class's work costs beyond γ · FLOPs, in weighted FLOPs (γ prices them, m scales them):
+ * - `flop`: the weight on its FLOPs. A matmul FLOP runs in the WASM SIMD kernel, 50–100× faster than
+ *   one step of an element-wise JS kernel (a requantization, an integer exp, a window tap), so one γ
+ *   for both under-prices the latter;
+ * - `element`: per output element, for work FLOPs do not count (indexing, allocating, a batch
+ *   entry's dispatch);
+ * - `entry`: per batch entry, i.e. per index of the output's leading dims (all but the last two) —
+ *   a matmul runs its kernel and output stage once per entry, however small M·N·K;
+ * - `node`: per node or call, for per-call set-up a tiny shape does not amortise (planning, tables);
+ * - `unit`: per op-specific unit of work FLOPs miss: attention's scores (B·Hq·S·T: the integer exp,
+ *   the row sums and the probabilities' requantization, whatever the head size) and conv2d's im2col
+ *   taps (N·Ho·Wo·C_in·kh·kw: one gathered input value each, however few output channels share it).
+ * Set from `npm run bench:gas` (docs/gas.md#per-op-class-weights): each class's slowest measured
+ * shape and dtype path within 3× the node's native ecrecover per gas, with margin. Powers of two.
+ */
+export interface OpWeight {
+  flop: bigint;
+  element: bigint;
+  entry: bigint;
+  node: bigint;
+  unit: bigint;
+}
+
+const w = (flop: number, element = 0, node = 0, entry = 0, unit = 0): OpWeight => ({
+  flop: BigInt(flop),
+  element: BigInt(element),
+  entry: BigInt(entry),
+  node: BigInt(node),
+  unit: BigInt(unit),
+});
+
+/** Per op class (engine op name) — w(flop, element, node, entry); an op not listed weighs DEFAULT_OP_WEIGHT. */
+export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
+  // 64 gas per call (packing, dispatch into WASM) and 16 per batch entry (a kernel call and output stage each).
+  matmul: w(1, 0, 16_384, 4_096),
+  conv2d: w(1, 0, 16_384, 0, 64),
+  attention: w(4, 0, 16_384, 0, 256),
+  add: w(64, 0, 8_192),
+  sub: w(64, 0, 8_192),
+  mul: w(64, 0, 8_192),
+  relu: w(64),
+  relu6: w(64),
+  leaky_relu: w(64),
+  clip: w(64),
+  lut: w(32),
+  requantize: w(128, 0, 8_192),
+  softmax: w(32, 0, 8_192),
+  log_softmax: w(128, 0, 8_192),
+  layer_norm: w(32, 0, 8_192),
+  rms_norm: w(32, 0, 8_192),
+  reduce_sum: w(32, 0, 4_096),
+  reduce_mean: w(32, 0, 4_096),
+  reduce_max: w(32, 0, 4_096),
+  argmax: w(16, 0, 4_096),
+  max_pool: w(64, 128),
+  avg_pool: w(64, 128),
+  global_avg_pool: w(32, 0, 8_192),
+  top_k: w(32, 0, 32_768),
+  sample: w(16, 0, 131_072),
+  // movement: 0 FLOPs; where reads three (broadcast) inputs per output element
+  where: w(1, 16),
+};
+/** Movement ops (0 FLOPs) and anything unlisted: 1/16 gas per output element on top of its write. */
+export const DEFAULT_OP_WEIGHT: OpWeight = w(1, 16);
+/** mul with two int32 inputs: products past 2^53 take the exact BigInt path per element. */
+export const MUL_INT32_FLOP_WEIGHT = 512n;
+
 /** Per standalone op call (TMATMUL, TEWOP, TLOAD, TSTORE, TCOMMIT): dispatch, its own receipt leaf and its Merkle share. */
 export const OP_BASE_GAS = 200n;
 /**
  * Per program node: dispatching it inside a run, which adds no receipt of its own. bench:gas measures
- * 0.40–0.60 µs of CPU per node (a 1-element relu chain): 40–60 ns per gas at 10, within 1.5× the
- * node's native ecrecover (docs/gas.md#program-nodes-per-op-class-against-the-nodes-ecrecover).
+ * 0.40–0.60 µs of CPU per node (a 1-element relu chain): 25–40 ns per gas at 16, about the node's
+ * native ecrecover (docs/gas.md#per-op-class-weights); 10 left the 1-element node at up to 2×.
  */
-export const NODE_BASE_GAS = 10n;
+export const NODE_BASE_GAS = 16n;
 /**
  * First read in a transaction of a stored blob (tensor, shard, manifest, program) or namespace entry:
  * EIP-2929's cold account access, since a blob is a derived account's code (a state trie lookup).
@@ -40,6 +108,17 @@ export const STORED_READ_COLD_GAS = 2600n;
 export const STORED_READ_WARM_GAS = 100n;
 /** Per program run (TGRAPH, TCUSTOM, TSTREAM): decoding and validating the program. */
 export const PROGRAM_BASE_GAS = 500n;
+/**
+ * Per 32-byte word of a program's encoding: decoding and validating it (its constants included).
+ * bench:gas measures ~0.55 µs per word (the decoder step program, 273 KB); the EVM's 3 per word for
+ * a plain copy left it at 6× ecrecover, 12 at 2×.
+ */
+export const PROGRAM_DECODE_GAS_PER_WORD = 16n;
+/**
+ * Per program node, once per call: shape, dtype and FLOP inference and liveness at plan time,
+ * before any node runs (1–10 µs per node in bench:gas: 2000 one-element relus, the decoder step).
+ */
+export const PROGRAM_NODE_GAS = 256n;
 /** Copying one 32-byte word between calldata, scratch and EVM memory: the EVM's *COPY word price. */
 export const COPY_GAS_PER_WORD = 3n;
 /** Hashing one 32-byte word for a commitment: KECCAK256's per-word price. */

@@ -2,6 +2,7 @@
 // shapes; bigint throughout so no product ever leaves exact range.
 import { encodedTensorLength } from "../codec/tensor.ts";
 import { CHUNK_BYTES } from "../commit/tensor-commit.ts";
+import type { Attrs } from "../engine/op.ts";
 import { DTYPE_BYTES, checkShape, type QuantParams, type TensorMeta } from "../engine/tensor.ts";
 import {
   CHUNK_HASH_GAS,
@@ -10,10 +11,14 @@ import {
   GAMMA_NUM,
   HASH_GAS_PER_WORD,
   MULTIPLIER_ONE,
+  DEFAULT_OP_WEIGHT,
+  MUL_INT32_FLOP_WEIGHT,
   OP_BASE_GAS,
+  OP_WEIGHTS,
   STORE_BASE_GAS,
   STORE_GAS_PER_BYTE,
   TENSOR_HASH_GAS,
+  type OpWeight,
 } from "./constants.ts";
 
 /** A tensor as gas sees it: its meta, and its quantization when known (it lengthens the header). */
@@ -32,6 +37,60 @@ export function words(bytes: number | bigint): bigint {
 export function computeGas(flops: bigint, multiplier: bigint): bigint {
   if (flops < 0n || multiplier < 0n) throw new RangeError("FLOPs and multiplier are non-negative");
   return ceilDiv(GAMMA_NUM * flops * multiplier, GAMMA_DEN * MULTIPLIER_ONE);
+}
+
+/** An op class's weights (OP_WEIGHTS); mul's FLOP weight depends on its input dtypes (its kernel path). */
+export function opWeight(op: string, inputs: readonly TensorMeta[]): OpWeight {
+  const weight = OP_WEIGHTS[op] ?? DEFAULT_OP_WEIGHT;
+  if (op === "mul" && inputs[0]?.dtype === "int32" && inputs[1]?.dtype === "int32") return { ...weight, flop: MUL_INT32_FLOP_WEIGHT };
+  return weight;
+}
+
+/** Batch entries of an output: the product of its dims but the last two (1 below rank 3); 0-sized M or N do not hide them. */
+export function batchEntries(t: TensorMeta): bigint {
+  checkShape(t.shape);
+  let n = 1n;
+  for (let i = 0; i < t.shape.length - 2; i++) n *= BigInt(t.shape[i]!);
+  return n;
+}
+
+const dim = (t: TensorMeta | undefined, i: number): bigint => BigInt(t?.shape[i] ?? 0);
+
+/**
+ * The op-specific work units OpWeight.unit prices, from validated shapes (the op's infer ran first):
+ * attention's scores B·Hq·S·T (q [B,Hq,S,Dh] and k [B,Hkv,T,Dh], or packed q [B,S,Hq·Dh] and
+ * k [B,T,Hkv·Dh] with Hq = q_num_heads); conv2d's im2col taps N·Ho·Wo·C_in·kh·kw
+ * (x [N,C_in,H,W], weight [C_out,C_in/g,kh,kw], output [N,C_out,Ho,Wo]). 0 for other ops.
+ */
+export function workUnits(op: string, inputs: readonly TensorMeta[], outputs: readonly TensorMeta[], attrs: Attrs = {}): bigint {
+  if (op === "attention") {
+    const [q, k] = inputs;
+    if (q?.shape.length === 4) return dim(q, 0) * dim(q, 1) * dim(q, 2) * dim(k, 2);
+    const heads = typeof attrs["q_num_heads"] === "number" ? BigInt(attrs["q_num_heads"]) : dim(q, 2);
+    return dim(q, 0) * heads * dim(q, 1) * dim(k, 1);
+  }
+  if (op === "conv2d") {
+    const [x, weight] = inputs;
+    const y = outputs[0];
+    return dim(y, 0) * dim(y, 2) * dim(y, 3) * dim(x, 1) * dim(weight, 2) * dim(weight, 3);
+  }
+  return 0n;
+}
+
+/**
+ * What γ prices for one op (OpWeight): flop · FLOPs + element · output elements + entry · batch
+ * entries + unit · workUnits + node. Shapes (and attention's head count) only.
+ */
+export function weightedFlops(op: string, inputs: readonly TensorMeta[], outputs: readonly TensorMeta[], flops: bigint, attrs: Attrs = {}): bigint {
+  const weight = opWeight(op, inputs);
+  let elements = 0n;
+  let entries = 0n;
+  for (const t of outputs) {
+    elements += BigInt(checkShape(t.shape));
+    if (weight.entry !== 0n) entries += batchEntries(t);
+  }
+  const units = weight.unit === 0n ? 0n : workUnits(op, inputs, outputs, attrs);
+  return weight.flop * flops + weight.element * elements + weight.entry * entries + weight.unit * units + weight.node;
 }
 
 /** Commitment chunks of a tensor's data (4 KiB each, docs/spec.md#tensor-commitment). */

@@ -6,13 +6,13 @@ import { InvalidArgumentError } from "../engine/errors.ts";
 import type { Attrs, OpDef } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
 import type { TensorMeta } from "../engine/tensor.ts";
-import { COPY_GAS_PER_WORD, HASH_GAS_PER_WORD, MULTIPLIER_ONE, NODE_BASE_GAS, OP_BASE_GAS, PROGRAM_BASE_GAS } from "./constants.ts";
-import { commitGas, computeGas, inputsGas, words, writeGas, type GasTensor, type InputSource } from "./formula.ts";
+import { HASH_GAS_PER_WORD, MULTIPLIER_ONE, NODE_BASE_GAS, OP_BASE_GAS, PROGRAM_BASE_GAS, PROGRAM_DECODE_GAS_PER_WORD, PROGRAM_NODE_GAS } from "./constants.ts";
+import { commitGas, computeGas, inputsGas, weightedFlops, words, writeGas, type GasTensor, type InputSource } from "./formula.ts";
 
 export interface OpQuote {
   gas: bigint;
   flops: bigint;
-  /** ceil(γ · FLOPs · m) */
+  /** ceil(γ · weightedFlops · m): the op class's weight on its FLOPs plus its output elements (formula.ts). */
   compute: bigint;
   base: bigint;
   /** Standalone op: its arguments' input gas and its output's write and commit. Program node: its outputs' writes. */
@@ -30,18 +30,29 @@ export function quoteOp(op: OpDef | string | number, inputs: readonly GasTensor[
   const def = typeof op === "object" ? op : getOp(op);
   const outputs = def.infer(inputs, attrs);
   const flops = def.flops(inputs, attrs);
-  const compute = computeGas(flops, multiplier);
+  const compute = computeGas(weightedFlops(def.name, inputs, outputs, flops, attrs), multiplier);
   let bytes = inputsGas(inputs, sources);
   for (const t of outputs) bytes += writeGas(t) + commitGas(t);
   return { gas: compute + OP_BASE_GAS + bytes, flops, compute, base: OP_BASE_GAS, bytes, outputs };
 }
 
+/** A node as the price sees it: its op, its input and output metas, its FLOPs and attributes (program-infer's NodeInfo is one). */
+export interface PricedNode {
+  op: { name: string };
+  inputs: readonly TensorMeta[];
+  outputs: readonly TensorMeta[];
+  flops: bigint;
+  attrs?: Attrs;
+}
+
 /**
- * One node inside a program run: compute, its dispatch and allocating and writing its outputs. Its
- * inputs are already in memory and its intermediates are never hashed, so neither is charged.
+ * One node inside a program run: compute (weighted, by op class), its dispatch and allocating and
+ * writing its outputs. Its inputs are already in memory and its intermediates are never hashed, so
+ * neither is charged.
  */
-export function priceNode(flops: bigint, outputs: readonly TensorMeta[], multiplier: bigint): OpQuote {
-  const compute = computeGas(flops, multiplier);
+export function priceNode(node: PricedNode, multiplier: bigint): OpQuote {
+  const { flops, outputs } = node;
+  const compute = computeGas(weightedFlops(node.op.name, node.inputs, outputs, flops, node.attrs), multiplier);
   let bytes = 0n;
   for (const t of outputs) bytes += writeGas(t);
   return { gas: compute + NODE_BASE_GAS + bytes, flops, compute, base: NODE_BASE_GAS, bytes, outputs: [...outputs] };
@@ -70,7 +81,7 @@ export interface ProgramQuote {
   flops: bigint;
   /** One quote per node, in order. */
   nodes: NodeQuote[];
-  /** PROGRAM_BASE_GAS + decoding the program's encoding (and hashing it when passed inline). */
+  /** PROGRAM_BASE_GAS + inferring its nodes + decoding the program's encoding (and hashing it when passed inline). */
   programGas: bigint;
   /** Σ inputGas over the call's arguments: decoding and committing inline ones. */
   inputsGas: bigint;
@@ -82,10 +93,13 @@ export interface ProgramQuote {
   peakBytes: number;
 }
 
-/** Program-level part: its base, plus decoding its bytes and, for an inline program, hashing them (the receipt's params). */
-export function programOverheadGas(programBytes: number, storedProgram = false): bigint {
+/**
+ * Program-level part, once per call: its base, decoding its bytes, inferring each of its `nodes` and,
+ * for an inline program, hashing its bytes (the receipt's params).
+ */
+export function programOverheadGas(programBytes: number, nodes: number, storedProgram = false): bigint {
   const w = words(programBytes);
-  return PROGRAM_BASE_GAS + COPY_GAS_PER_WORD * w + (storedProgram ? 0n : HASH_GAS_PER_WORD * w);
+  return PROGRAM_BASE_GAS + PROGRAM_NODE_GAS * BigInt(nodes) + PROGRAM_DECODE_GAS_PER_WORD * w + (storedProgram ? 0n : HASH_GAS_PER_WORD * w);
 }
 
 function sumGas(quotes: readonly { gas: bigint }[]): bigint {
@@ -110,8 +124,8 @@ function inferredInputs(program: Program, info: ProgramInfo): TensorMeta[] {
  * programGas + Σ node gas + inputsGas + commits of the outputs + readsGas.
  */
 export function quoteInferred(info: ProgramInfo, programBytes: number, multiplier: bigint, io: ProgramCallIo = {}): ProgramQuote {
-  const nodes = info.nodes.map((n) => ({ op: n.op.name, ...priceNode(n.flops, n.outputs, multiplier) }));
-  const programGas = programOverheadGas(programBytes, io.storedProgram);
+  const nodes = info.nodes.map((n) => ({ op: n.op.name, ...priceNode(n, multiplier) }));
+  const programGas = programOverheadGas(programBytes, info.nodes.length, io.storedProgram);
   const inputs = inputsGas(io.inputs ?? [], io.sources);
   const outputsGas = commitsGas(info.outputs);
   const readsGas = io.readsGas ?? 0n;

@@ -7,7 +7,7 @@ import { inferProgram } from "../../src/codec/program-infer.ts";
 import { runProgram } from "../../src/codec/program-run.ts";
 import { getOp, OP_CODES } from "../../src/engine/registry.ts";
 import { tensor, type Tensor } from "../../src/engine/tensor.ts";
-import { MULTIPLIER_ONE, NODE_BASE_GAS, commitGas, computeGas, programOverheadGas, quoteProgram, tensorBytesGas, writeGas } from "../../src/gas/index.ts";
+import { MULTIPLIER_ONE, NODE_BASE_GAS, commitGas, computeGas, programOverheadGas, quoteProgram, tensorBytesGas, weightedFlops, writeGas } from "../../src/gas/index.ts";
 import { Rng } from "./rng.ts";
 
 const rng = new Rng(31);
@@ -63,18 +63,18 @@ test("a quantized MLP program gives exactly what running its ops by hand gives",
   }
 });
 
-test("the MLP's quote is its nodes' compute, dispatch and writes, plus the program overhead, its inline input and its output commits", () => {
+test("the MLP's quote is its nodes' weighted compute, dispatch and writes, plus the program overhead, its inline input and its output commits", () => {
   const p = mlp();
   const info = inferProgram(p);
   const m = MULTIPLIER_ONE;
   let sum = 0n;
   info.nodes.forEach((n) => {
-    sum += computeGas(n.flops, m) + NODE_BASE_GAS + n.outputs.reduce((w, t) => w + writeGas(t), 0n);
+    sum += computeGas(weightedFlops(n.op.name, n.inputs, n.outputs, n.flops), m) + NODE_BASE_GAS + n.outputs.reduce((w, t) => w + writeGas(t), 0n);
   });
   const q = quoteProgram(p, undefined, m);
   const input = info.values[0]!;
   const outputs = info.outputs.reduce((g, t) => g + commitGas(t), 0n);
-  assert.equal(q.gas, sum + programOverheadGas(encodeProgram(p).length) + tensorBytesGas(input) + outputs);
+  assert.equal(q.gas, sum + programOverheadGas(encodeProgram(p).length, info.nodes.length) + tensorBytesGas(input) + outputs);
   assert.equal(q.flops, info.flops);
   assert.ok(info.flops >= 2n * 16n * 8n + 2n * 8n * 4n, "both matmuls' multiply-adds are counted");
 });

@@ -9,8 +9,11 @@ import {
   MULTIPLIER_MAX,
   MULTIPLIER_MIN,
   MULTIPLIER_ONE,
+  DEFAULT_OP_WEIGHT,
+  MUL_INT32_FLOP_WEIGHT,
   NODE_BASE_GAS,
   OP_BASE_GAS,
+  OP_WEIGHTS,
   PROGRAM_BASE_GAS,
   STORED_READ_COLD_GAS,
   STORED_READ_WARM_GAS,
@@ -18,6 +21,7 @@ import {
   STORE_GAS_PER_BYTE,
   TARGET_BLOCK_FLOPS,
   TENSOR_HASH_GAS,
+  batchEntries,
   commitGas,
   computeGas,
   decodeGas,
@@ -32,12 +36,14 @@ import {
   storeGas,
   storedReadsGas,
   tensorBytesGas,
+  weightedFlops,
+  workUnits,
   writeGas,
 } from "../../src/gas/index.ts";
 import { encodeProgram, encodedProgramLength, type Program } from "../../src/codec/program.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
-import { getOp } from "../../src/engine/registry.ts";
+import { OP_CODES, getOp } from "../../src/engine/registry.ts";
 import { tensor, type TensorMeta } from "../../src/engine/tensor.ts";
 import { addConst, testOps } from "../codec/test-ops.ts";
 
@@ -106,7 +112,66 @@ test("commit, write and input gas: hashing only where a commit is computed", () 
   assert.equal(inputGas(t, "sharded"), commitGas(t), "sharded: the joined tensor is hashed for its commit");
 });
 
-test("quoteOp = ceil(γ·FLOPs·m) + base + input gas by source + output write and commit (engine matmul)", () => {
+test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights); every op with FLOPs has one", () => {
+  // [flop, element, node, entry, unit]
+  const pinned: Record<string, [number, number, number, number, number?]> = {
+    matmul: [1, 0, 16_384, 4_096], conv2d: [1, 0, 16_384, 0, 64], attention: [4, 0, 16_384, 0, 256],
+    add: [64, 0, 8_192, 0], sub: [64, 0, 8_192, 0], mul: [64, 0, 8_192, 0],
+    relu: [64, 0, 0, 0], relu6: [64, 0, 0, 0], leaky_relu: [64, 0, 0, 0], clip: [64, 0, 0, 0], lut: [32, 0, 0, 0],
+    requantize: [128, 0, 8_192, 0], softmax: [32, 0, 8_192, 0], log_softmax: [128, 0, 8_192, 0],
+    layer_norm: [32, 0, 8_192, 0], rms_norm: [32, 0, 8_192, 0],
+    reduce_sum: [32, 0, 4_096, 0], reduce_mean: [32, 0, 4_096, 0], reduce_max: [32, 0, 4_096, 0], argmax: [16, 0, 4_096, 0],
+    max_pool: [64, 128, 0, 0], avg_pool: [64, 128, 0, 0], global_avg_pool: [32, 0, 8_192, 0],
+    top_k: [32, 0, 32_768, 0], sample: [16, 0, 131_072, 0], where: [1, 16, 0, 0],
+  };
+  const asTuple = (x: { flop: bigint; element: bigint; node: bigint; entry: bigint; unit: bigint }) => [x.flop, x.element, x.node, x.entry, x.unit].map(Number);
+  for (const [op, want] of Object.entries(pinned)) assert.deepEqual(asTuple(OP_WEIGHTS[op]!), [...want.slice(0, 4), want[4] ?? 0], op);
+  assert.deepEqual(Object.keys(OP_WEIGHTS).sort(), Object.keys(pinned).sort());
+  assert.deepEqual(asTuple(DEFAULT_OP_WEIGHT), [1, 16, 0, 0, 0]);
+  assert.equal(MUL_INT32_FLOP_WEIGHT, 512n);
+  assert.equal(NODE_BASE_GAS, 16n);
+  // Every op that computes (FLOPs > 0 on some shape) is weighed on purpose; only movement ops take the default.
+  const movement = ["reshape", "transpose", "concat", "slice", "gather", "flatten", "squeeze", "unsqueeze"];
+  for (const op of Object.keys(OP_CODES)) assert.ok(op in OP_WEIGHTS || movement.includes(op), `${op} has no weight`);
+});
+
+test("weighted FLOPs: flop · FLOPs + element · output elements + entry · batch entries + node, from shapes only", () => {
+  const x: TensorMeta = { dtype: "int16", shape: [3, 100] };
+  // add: 64 per FLOP (4 per output) + 8192 per node
+  assert.equal(weightedFlops("add", [x, x], [x], 1200n), 64n * 1200n + 8192n);
+  // a movement op: 0 FLOPs, 16 per output element
+  assert.equal(weightedFlops("transpose", [x], [{ dtype: "int16", shape: [100, 3] }], 0n), 16n * 300n);
+  // mul on two int32 inputs takes the BigInt-product weight; int32 × int16 does not
+  const i32: TensorMeta = { dtype: "int32", shape: [300] };
+  assert.equal(weightedFlops("mul", [i32, i32], [i32], 600n), 512n * 600n + 8192n);
+  assert.equal(weightedFlops("mul", [i32, { dtype: "int16", shape: [300] }], [i32], 600n), 64n * 600n + 8192n);
+  // matmul: one batch entry per index of the output's leading dims, even when M·N is 0
+  assert.equal(batchEntries({ dtype: "int32", shape: [4, 32] }), 1n);
+  assert.equal(batchEntries({ dtype: "int32", shape: [1024, 2, 2] }), 1024n);
+  assert.equal(batchEntries({ dtype: "int32", shape: [7, 5, 0, 3] }), 35n);
+  assert.equal(weightedFlops("matmul", [], [{ dtype: "int32", shape: [1024, 2, 2] }], 16384n), 16384n + 4096n * 1024n + 16384n);
+  const empty = quoteOp("matmul", [{ dtype: "int8", shape: [1 << 16, 0, 4] }, { dtype: "int8", shape: [4, 2] }], {}, MULTIPLIER_ONE);
+  assert.equal(empty.flops, 0n);
+  assert.equal(empty.compute, ((1n << 16n) * 4096n + 16384n) / 256n, "65,536 empty batch entries are still paid for");
+});
+
+test("work units: attention's scores (4-D, or packed with q_num_heads) and conv2d's im2col taps, exact from shapes", () => {
+  const i8 = (shape: number[]): TensorMeta => ({ dtype: "int8", shape });
+  // 4-D: B·Hq·S·T = 1·6·1·128, whatever Dh
+  assert.equal(workUnits("attention", [i8([1, 6, 1, 48]), i8([1, 2, 128, 48]), i8([1, 2, 128, 48])], []), 768n);
+  // packed [B,S,Hq·Dh]: the head count is the attribute
+  assert.equal(workUnits("attention", [i8([2, 64, 2]), i8([2, 32, 2]), i8([2, 32, 2])], [], { q_num_heads: 2 }), 2n * 2n * 64n * 32n);
+  // conv2d: N·Ho·Wo·C_in·kh·kw, however many output channels
+  assert.equal(workUnits("conv2d", [i8([1, 8, 28, 28]), i8([16, 8, 3, 3])], [{ dtype: "int32", shape: [1, 16, 28, 28] }]), 28n * 28n * 8n * 9n);
+  assert.equal(workUnits("conv2d", [i8([1, 32, 28, 28]), i8([32, 1, 3, 3])], [{ dtype: "int32", shape: [1, 32, 28, 28] }]), 28n * 28n * 32n * 9n, "depthwise: every input channel's taps");
+  assert.equal(workUnits("matmul", [i8([2, 2]), i8([2, 2])], [i8([2, 2])]), 0n);
+  // The quote of a real attention call: 4 per FLOP, 256 per score, 16,384 per call.
+  const attrs = { scoreMultiplier: 1 << 30, scoreShift: 35, multiplier: 1 << 30, shift: 45 };
+  const q = quoteOp("attention", [i8([1, 6, 1, 48]), i8([1, 2, 128, 48]), i8([1, 2, 128, 48])], attrs, MULTIPLIER_ONE);
+  assert.equal(q.compute, ceilRef(4n * q.flops + 256n * 768n + 16_384n, 256n));
+});
+
+test("quoteOp = ceil(γ·weighted FLOPs·m) + base + input gas by source + output write and commit (engine matmul)", () => {
   const a: TensorMeta = { dtype: "int8", shape: [4, 64] };
   const b: TensorMeta = { dtype: "int8", shape: [64, 32] };
   const m = (MULTIPLIER_ONE * 3n) / 2n;
@@ -115,7 +180,8 @@ test("quoteOp = ceil(γ·FLOPs·m) + base + input gas by source + output write a
   assert.equal(q.flops, flops);
   assert.deepEqual(q.outputs, [{ dtype: "int32", shape: [4, 32] }]);
   const out = q.outputs[0]!;
-  const compute = ceilRef(flops * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
+  // matmul weighs its FLOPs 1, plus 16,384 per call and 4,096 for its one batch entry.
+  const compute = ceilRef((flops + 16_384n + 4_096n) * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
   // int32 [4,32]: 512 data bytes = 16 words written.
   const expected = compute + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + COPY_GAS_PER_WORD * 16n + commitGas(out);
   assert.equal(q.gas, expected);
@@ -159,19 +225,21 @@ test("quoteProgram = program overhead + Σ (compute + node base + output writes)
   // int32 [8,300] = 9600 data bytes = 300 words written per output; node 1 writes two outputs.
   const write = COPY_GAS_PER_WORD * 300n;
   const flops = [1001, 1002, 1001].map((code, i) => testOps(code).flops(code === 1002 ? [meta] : [meta, meta], i === 0 ? { c: 1 } : {}));
-  const perNode = [write, 2n * write, write].map((w, i) => computeGas(flops[i]!, m) + NODE_BASE_GAS + w);
+  // Test ops are not engine ops: the default weight, 1 per FLOP and 16 per output element (2400 each).
+  const perNode = [write, 2n * write, write].map((w, i) => computeGas(flops[i]! + 16n * 2400n * (i === 1 ? 2n : 1n), m) + NODE_BASE_GAS + w);
   assert.deepEqual(q.nodes.map((n) => n.gas), perNode);
   const len = encodedProgramLength(p);
   assert.equal(len, encodeProgram(p).length);
-  assert.equal(q.programGas, PROGRAM_BASE_GAS + 9n * BigInt(Math.ceil(len / 32)), "an inline program is decoded and hashed");
-  assert.equal(q.programGas, programOverheadGas(len));
-  assert.equal(programOverheadGas(len, true), PROGRAM_BASE_GAS + 3n * BigInt(Math.ceil(len / 32)), "a stored program is decoded, not hashed");
+  // 500 + 256 per node inferred + 16 per word decoded (+ 6 per word hashed when inline)
+  assert.equal(q.programGas, PROGRAM_BASE_GAS + 3n * 256n + 22n * BigInt(Math.ceil(len / 32)), "an inline program is decoded, inferred and hashed");
+  assert.equal(q.programGas, programOverheadGas(len, 3));
+  assert.equal(programOverheadGas(len, 3, true), PROGRAM_BASE_GAS + 3n * 256n + 16n * BigInt(Math.ceil(len / 32)), "a stored program is decoded and inferred, not hashed");
   assert.equal(q.inputsGas, tensorBytesGas(meta), "the one declared input, inline");
   assert.equal(q.outputsGas, commitGas(meta), "the one output is committed; the intermediates are not");
   assert.equal(q.gas, perNode.reduce((s, n) => s + n, 0n) + q.programGas + q.inputsGas + q.outputsGas);
   assert.equal(q.flops, flops.reduce((s, f) => s + f, 0n));
   const stored = quoteProgram(p, undefined, m, testOps, { sources: ["scratch"], readsGas: 1234n, storedProgram: true });
-  assert.equal(stored.gas, q.gas - q.inputsGas - q.programGas + programOverheadGas(len, true) + 1234n);
+  assert.equal(stored.gas, q.gas - q.inputsGas - q.programGas + programOverheadGas(len, 3, true) + 1234n);
 });
 
 test("a program node reading a big stored weight pays compute and its output, not the weight's bytes", () => {
@@ -188,7 +256,7 @@ test("a program node reading a big stored weight pays compute and its output, no
   };
   const q = quoteProgram(p, undefined, MULTIPLIER_ONE);
   const out: TensorMeta = { dtype: "int32", shape: [1, 1024] };
-  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
+  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n + 16_384n + 4_096n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
   assert.ok(q.nodes[0]!.gas < tensorBytesGas({ dtype: "int8", shape: [1024, 1024] }) / 10n);
 });
 
@@ -235,7 +303,7 @@ test("quoteStream = program overhead, reads and inputs once + steps × (node gas
   const s = quoteStream(p, undefined, 10, MULTIPLIER_ONE, testOps, { readsGas: 2600n });
   // The step program's one output is both the next state and y: committed every step as y, once at the end as state.
   assert.equal(s.stepGas, one.nodes[0]!.gas + commitGas(meta));
-  assert.equal(s.programGas, programOverheadGas(encodedProgramLength(p), true), "the step program is stored");
+  assert.equal(s.programGas, programOverheadGas(encodedProgramLength(p), 1, true), "the step program is stored");
   assert.equal(s.gas, s.programGas + 2600n + 2n * tensorBytesGas(meta) + 10n * s.stepGas + commitGas(meta));
   assert.equal(s.flops, 10n * one.flops);
   assert.throws(() => quoteStream(p, undefined, 0, MULTIPLIER_ONE, testOps), InvalidArgumentError);
