@@ -1,7 +1,7 @@
 // The node's transports: JSON-RPC over HTTP (node:http) and WebSocket (ws) on one port, with
 // eth_subscribe (newHeads, logs) on WebSocket. Bad input never takes the server down, and no client
-// can make it hold unbounded memory: bodies in flight, WebSocket connections and subscriptions per
-// socket are capped. Who may connect is decided in access.ts (loopback, Origin and Host checks).
+// can make it hold unbounded memory: request bytes in flight (received and not yet answered, on
+// HTTP and WebSocket together), WebSocket connections and subscriptions per socket are capped. Who may connect is decided in access.ts (loopback, Origin and Host checks).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -16,7 +16,7 @@ import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET, SubscriptionHub, type SubscriberS
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8545;
 export const DEFAULT_MAX_WS_CONNECTIONS = 100;
-/** Request bytes being received at once, over every HTTP request (each is also capped at maxBodyBytes). */
+/** Request bytes received and not yet answered, over all HTTP bodies and WebSocket messages (each also at most maxBodyBytes). */
 export const DEFAULT_MAX_INFLIGHT_BODY_BYTES = 64 * 1024 * 1024;
 /** A request must arrive in full within this time, or its connection is closed (stalled uploads). */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -34,7 +34,7 @@ export interface NodeServerOptions extends DevNodeOptions {
   /** Host header names allowed beyond localhost and IP literals (DNS-rebinding guard); `*`: any. */
   allowedHosts?: string[];
   maxBodyBytes?: number;
-  /** Bytes of request bodies being received at once, over all HTTP requests. */
+  /** Request bytes received and not yet answered, over all HTTP bodies and WebSocket messages. */
   maxInflightBodyBytes?: number;
   maxWebSocketConnections?: number;
   maxSubscriptionsPerSocket?: number;
@@ -75,7 +75,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   http.requestTimeout = REQUEST_TIMEOUT_MS;
   http.headersTimeout = Math.min(http.headersTimeout, REQUEST_TIMEOUT_MS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxBody });
-  wss.on("connection", (socket) => serveWebSocket(node, table, hub, socket));
+  wss.on("connection", (socket) => serveWebSocket(node, table, hub, limits.inflight, socket));
   // A client that sends more than maxPayload is closed by ws with 1009; nothing else to do here.
   wss.on("error", () => {});
   http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -166,23 +166,26 @@ function corsHeaders(req: IncomingMessage, policy: AccessPolicy): Record<string,
 }
 
 /**
- * The request body as text; undefined once it passes `maxBody` bytes, or once the bytes in flight
- * over all requests would pass the in-flight budget ("busy"). What was received counts against the
- * budget until the body is complete or abandoned, so stalled uploads hold only what they sent.
+ * The request body as text, or "too large" once it passes `maxBody` bytes, or "busy" once the
+ * requests in flight would pass the in-flight budget. Bytes count against the budget as they
+ * arrive, so a stalled upload holds only what it sent; a refused or abandoned body gives them back
+ * here, a complete one holds them until it is answered (the caller gives back `size`).
  */
-function readBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string } | "too large" | "busy"> {
+function readBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string; size: number } | "too large" | "busy"> {
   // Events rather than `for await`: the async iterator costs ~30 µs per request, a tenth of a small eth_call.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const finish = (outcome: { text: string } | "too large" | "busy") => {
+    const finish = (outcome: { text: string; size: number } | "too large" | "busy") => {
       if (settled) return;
       settled = true;
-      limits.inflight.give(size);
       req.off("data", onData);
-      // Refused: stop reading; the reply closes the connection.
-      if (outcome === "too large" || outcome === "busy") req.pause();
+      if (outcome === "too large" || outcome === "busy") {
+        limits.inflight.give(size);
+        // Refused: stop reading; the reply closes the connection.
+        req.pause();
+      }
       resolve(outcome);
     };
     const onData = (chunk: Buffer) => {
@@ -192,7 +195,7 @@ function readBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: str
       chunks.push(chunk);
     };
     req.on("data", onData);
-    req.once("end", () => finish({ text: Buffer.concat(chunks).toString("utf8") }));
+    req.once("end", () => finish({ text: Buffer.concat(chunks).toString("utf8"), size }));
     // A client that hangs up (or times out) mid-upload gives its bytes back.
     req.once("close", () => finish("busy"));
     req.once("error", (error) => {
@@ -227,13 +230,18 @@ async function serveHttp(table: MethodTable, policy: AccessPolicy, limits: HttpL
     const message =
       body === "too large"
         ? `Request body exceeds the limit of ${limits.maxBody} bytes.`
-        : `The node is receiving ${limits.inflight.limit} bytes of request bodies already; retry later.`;
+        : `The node holds ${limits.inflight.limit} bytes of requests in flight already; retry later.`;
     const error = JSON.stringify(errorResponse(null, new RpcError(LIMIT_EXCEEDED, message)));
     // Close the connection: the rest of the body is never read.
     res.writeHead(body === "too large" ? 413 : 503, { "content-type": "application/json", connection: "close", ...cors }).end(error, () => req.destroy());
     return;
   }
-  const text = await handleBody(table, body.text);
+  let text: string;
+  try {
+    text = await handleBody(table, body.text);
+  } finally {
+    limits.inflight.give(body.size);
+  }
   if (text === "") {
     res.writeHead(204, cors).end();
     return;
@@ -243,7 +251,7 @@ async function serveHttp(table: MethodTable, policy: AccessPolicy, limits: HttpL
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...cors }).end(text);
 }
 
-function serveWebSocket(node: DevNode, table: MethodTable, hub: SubscriptionHub, socket: WebSocket): void {
+function serveWebSocket(node: DevNode, table: MethodTable, hub: SubscriptionHub, inflight: ByteBudget, socket: WebSocket): void {
   const subscriber: SubscriberSocket = {
     send: (text) => socket.send(text),
     get bufferedAmount() {
@@ -267,13 +275,23 @@ function serveWebSocket(node: DevNode, table: MethodTable, hub: SubscriptionHub,
     return { handled: false };
   };
   socket.on("message", (raw, isBinary) => {
+    // A message counts against the same in-flight budget as HTTP bodies until it is answered, so
+    // a client cannot queue requests without bound by sending faster than the node answers.
+    const size = Buffer.isBuffer(raw) ? raw.length : Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+    if (!inflight.take(size)) {
+      const busy = new RpcError(LIMIT_EXCEEDED, `The node holds ${inflight.limit} bytes of requests in flight already; retry later.`);
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(errorResponse(null, busy)));
+      return;
+    }
     const text = isBinary ? Buffer.from(raw as Buffer).toString("utf8") : raw.toString();
-    handleBody(table, text, intercept).then(
-      (reply) => {
-        if (reply !== "" && socket.readyState === socket.OPEN) socket.send(reply);
-      },
-      () => {},
-    );
+    handleBody(table, text, intercept)
+      .then(
+        (reply) => {
+          if (reply !== "" && socket.readyState === socket.OPEN) socket.send(reply);
+        },
+        () => {},
+      )
+      .finally(() => inflight.give(size));
   });
   socket.on("close", () => hub.dropSocket(subscriber));
   socket.on("error", () => {});

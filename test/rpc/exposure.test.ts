@@ -206,7 +206,7 @@ describe("caps on connections, subscriptions and bytes in flight", () => {
     assert.equal(server.stats().subscriptions, 0);
   });
 
-  it("request bytes in flight over all uploads are capped: a stalled upload holds what it sent, and gives it back when dropped", async () => {
+  it("request bytes in flight over HTTP and WebSocket are capped: a stalled upload holds what it sent, and gives it back when dropped", async () => {
     const { port } = server;
     const stalled = connect(port, "127.0.0.1");
     await new Promise((resolve) => stalled.once("connect", resolve));
@@ -217,6 +217,15 @@ describe("caps on connections, subscriptions and bytes in flight", () => {
     const big = await post(server.url, BLOCK_NUMBER + " ".repeat(30_000), {});
     assert.equal(big.status, 503);
     assert.equal(big.json.error.code, -32005);
+    // WebSocket messages count against the same budget until answered.
+    const ws = (await openSocket(server.wsUrl)) as WebSocket;
+    const refusedMessage = await new Promise<any>((resolve) => {
+      ws.once("message", (raw) => resolve(JSON.parse(raw.toString())));
+      ws.send(BLOCK_NUMBER + " ".repeat(30_000));
+    });
+    assert.equal(refusedMessage.error?.code, -32005);
+    assert.equal((await wsCall(ws, 7, "eth_blockNumber", [])).result, "0x1");
+    ws.close();
     // Small requests still fit beside the stalled upload.
     assert.equal((await post(server.url, BLOCK_NUMBER, {})).json.result, "0x1");
     stalled.destroy();
