@@ -5,7 +5,7 @@ import { hexToBytes } from "@ethereumjs/util";
 import { DevNode } from "../src/chain/node.ts";
 import { armCallWatch, disarmCallWatch } from "../src/evm/call-deadline.ts";
 
-const ROUNDS = 12;
+const ROUNDS = 30;
 /** Counts 200,000 down to zero: 7 steps a turn, 1.4M steps, 5.2M gas. */
 const COUNTDOWN = hexToBytes("0x62030d405b600190038060045700");
 
