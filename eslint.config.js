@@ -8,7 +8,7 @@ const floatCalls = ["exp", "log", "log2", "log10", "pow", "tanh", "sinh", "cosh"
 // src/model is offline only (engine, codec, commit, gas); the demo deployers that use it live in src/cli.
 // src/viem is the client half of the RPC: it may not load the EVM, the node or the server.
 // A "folder/file.ts" entry allows that one file of a layer that is otherwise forbidden: src/model and
-// src/viem read the chain id and address table, not the precompiles' code.
+// src/viem read the chain id, the address table and the call flags, not the precompiles' code.
 const layerFolders = {
   engine: "src/engine",
   codec: "src/codec",
@@ -31,9 +31,9 @@ const mayImport = {
   precompiles: ["engine", "codec", "commit", "gas"],
   evm: ["engine", "codec", "commit", "gas", "precompiles"],
   chain: ["engine", "codec", "commit", "gas", "precompiles", "evm"],
-  model: ["engine", "codec", "commit", "gas", "precompiles/addresses.ts"],
+  model: ["engine", "codec", "commit", "gas", "precompiles/addresses.ts", "precompiles/flags.ts"],
   rpc: ["engine", "codec", "commit", "gas", "precompiles", "evm", "chain"],
-  viem: ["engine", "codec", "commit", "gas", "precompiles/addresses.ts"],
+  viem: ["engine", "codec", "commit", "gas", "precompiles/addresses.ts", "precompiles/flags.ts"],
   hardhat: ["engine", "codec", "commit", "gas", "precompiles", "evm", "chain", "model", "rpc", "viem"],
 };
 

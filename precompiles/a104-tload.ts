@@ -6,7 +6,8 @@ import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { byteSize } from "../src/engine/tensor.ts";
 import { encodeBytes } from "./abi.ts";
-import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
+import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
+import { type Plan, type PrecompileCall } from "./call.ts";
 import { isHandle } from "./handles.ts";
 import { loadGas } from "./gas.ts";
 

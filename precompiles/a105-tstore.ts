@@ -13,26 +13,26 @@ import { putBlob, putNamespaceEntry } from "./memory.ts";
 import { encodeBytes } from "./abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { PRECOMPILE_ADDRESSES } from "./addresses.ts";
+import { TSTORE_TARGET } from "./flags.ts";
 import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
 import { argumentGas, storeGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
-export const TARGET = { scratch: 0, persistent: 1, program: 2, namespace: 3, sharded: 4 } as const;
 
 export async function planTstore(call: PrecompileCall): Promise<Plan> {
   const [target, key, data] = call.decode(TSTORE_INPUT);
-  if (target > TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
-  if (target !== TARGET.namespace && key.some((b) => b !== 0)) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
-  if (target !== TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(PRECOMPILE_ADDRESSES.TSTORE);
+  if (target > TSTORE_TARGET.sharded) throw new InvalidArgumentError("TSTORE", "target", "must be 0 … 4");
+  if (target !== TSTORE_TARGET.namespace && key.some((b) => b !== 0)) throw new InvalidArgumentError("TSTORE", "key", "is only used with the namespace target");
+  if (target !== TSTORE_TARGET.scratch && call.frame.isStatic) throw new WriteInStaticCallError(PRECOMPILE_ADDRESSES.TSTORE);
   const bytes = data;
   // The receipt's params: target and key; what was stored is the output commit.
   const params = new Uint8Array(33);
   params[0] = target;
   params.set(key, 1);
 
-  if (target === TARGET.program) {
+  if (target === TSTORE_TARGET.program) {
     decodeProgram(bytes); // validates the whole program before it is stored
     const id = keccak256One(bytes);
     const gas = storeGas(bytes.length);
@@ -48,7 +48,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
     };
   }
 
-  if (target === TARGET.sharded) {
+  if (target === TSTORE_TARGET.sharded) {
     const manifest = decodeShardManifestData(bytes);
     manifest.assemble(await call.shardArgs(manifest.shards)); // checks dtypes and sizes against the manifest
     const id = shardManifestId(bytes);
@@ -66,7 +66,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   }
 
   const arg = await call.tensorArg(bytes);
-  if (target === TARGET.scratch) {
+  if (target === TSTORE_TARGET.scratch) {
     const gas = call.readGas + argumentGas(arg.meta, arg.source);
     return {
       gas,
@@ -82,7 +82,7 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   }
 
   // Persistent tensor, or a namespace entry pointing at one: content id = the tensor's commit.
-  const gas = call.readGas + storeGas(arg.encodedBytes) + (target === TARGET.namespace ? storeGas(32) : 0n);
+  const gas = call.readGas + storeGas(arg.encodedBytes) + (target === TSTORE_TARGET.namespace ? storeGas(32) : 0n);
   const owner = call.frame.caller.bytes;
   return {
     gas,
@@ -92,9 +92,9 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
       const t = await arg.load();
       const id = call.commit(t);
       await putBlob(call.state, id, encodeTensor(t));
-      if (target === TARGET.namespace) await putNamespaceEntry(call.state, owner, key, id);
+      if (target === TSTORE_TARGET.namespace) await putNamespaceEntry(call.state, owner, key, id);
       await call.record(params, [t], [id], gas, 0n);
-      const ref = target === TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, key, owner) : encodeHandle(HANDLE_KIND.persistent, id);
+      const ref = target === TSTORE_TARGET.namespace ? encodeHandle(HANDLE_KIND.namespace, key, owner) : encodeHandle(HANDLE_KIND.persistent, id);
       return encodeBytes(ref);
     },
   };

@@ -12,13 +12,12 @@ import { MAX_STREAM_STEPS } from "../src/codec/program.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
-import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { OUT_SCRATCH, QUOTE_ONLY, STACK_OUTPUTS } from "./flags.ts";
+import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { quoteStreamInferred, writeGas } from "./gas.ts";
 import { heldHandleBytes, loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
-/** flags bit 2: return all step outputs stacked, not only the last. */
-export const STACK_OUTPUTS = 4;
 
 /** Step outputs y_0 … y_{n−1} (one meta) stacked on a new dimension 0. */
 function stackSteps(ys: readonly Tensor[]): Tensor {

@@ -10,6 +10,7 @@ import { decodeTensor, decodeTensorHeader, encodeTensor, encodedTensorLength } f
 import { commitEncodedTensor } from "../src/commit/tensor-commit.ts";
 import type { PrecompileCallFrame, TxContext } from "./tx-context.ts";
 import { getBlob, getBlobCode, getNamespaceEntry } from "./memory.ts";
+import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { HANDLE_KIND, PrecompileFaultError, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, readAccessGas, readBytesGas, type GasTensor, type InputSource } from "./gas.ts";
@@ -21,11 +22,6 @@ import { fromHex, toHex } from "../src/commit/hex.ts";
 import { seedArg } from "./seed.ts";
 
 type Hex = `0x${string}`;
-
-/** flags bit 0: outputs go to scratch, handles come back. */
-export const OUT_SCRATCH = 1;
-/** flags bit 1: return the exact gas instead of executing. */
-export const QUOTE_ONLY = 2;
 
 /** What the runtime gives a precompile call (implemented by AivmRuntimeImpl). */
 export interface RuntimeAccess {

@@ -6,7 +6,8 @@ import type { RegisteredOp } from "../src/engine/registry.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { encodeOpParams, isAttrName } from "../src/codec/program.ts";
 import { encodeBytes } from "./abi.ts";
-import { QUOTE_ONLY, type Plan, type PrecompileCall } from "./call.ts";
+import { QUOTE_ONLY } from "./flags.ts";
+import type { Plan, PrecompileCall } from "./call.ts";
 import { quoteOp } from "./gas.ts";
 
 /** Engine attributes from `string[] names, int64[][] values`; a list of one is a single integer. */

@@ -6,7 +6,8 @@ import { decodeProgram, type Program } from "../src/codec/program.ts";
 import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeBytesArray } from "./abi.ts";
-import { OUT_SCRATCH, QUOTE_ONLY, type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
+import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
+import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { quoteInferred } from "./gas.ts";
 
 /** A stored program by id (TSTORE target 2), charged as a stored read, decoded and validated. */

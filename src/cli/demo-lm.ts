@@ -4,7 +4,7 @@
 import { bytesToHex, encodeDeployData, getContractAddress, hexToBytes, type Abi, type Hex } from "viem";
 import { shardManifestBlob } from "../../precompiles/shards.ts";
 import { connect, tstore, type ChainConnection } from "../model/chain.ts";
-import { TSTORE_PERSISTENT, TSTORE_PROGRAM, TSTORE_SHARDED } from "../model/deploy.ts";
+import { TSTORE_TARGET } from "../../precompiles/flags.ts";
 import { packLm, type LmPackage } from "../model/lm-package.ts";
 import { LM_DIR } from "../model/lm.ts";
 import { createAivmProvider } from "../rpc/provider.ts";
@@ -61,11 +61,11 @@ export async function uploadLm(conn: ChainConnection, pkg: LmPackage, onProgress
     stats.bytes += bytes.length;
     onProgress?.(stats.transactions, total);
   };
-  for (const s of pkg.shards) await put(TSTORE_PERSISTENT, s.tensor, s.id, "a weight shard");
-  for (const m of pkg.manifests) await put(TSTORE_SHARDED, m.data, m.id, "a shard manifest");
-  await put(TSTORE_PROGRAM, pkg.programs.prefill.program, pkg.programs.prefill.id, "the prefill program");
-  await put(TSTORE_PROGRAM, pkg.programs.step.program, pkg.programs.step.id, "the step program");
-  await put(TSTORE_PERSISTENT, pkg.emptyCache.tensor, pkg.emptyCache.id, "the empty KV cache");
+  for (const s of pkg.shards) await put(TSTORE_TARGET.persistent, s.tensor, s.id, "a weight shard");
+  for (const m of pkg.manifests) await put(TSTORE_TARGET.sharded, m.data, m.id, "a shard manifest");
+  await put(TSTORE_TARGET.program, pkg.programs.prefill.program, pkg.programs.prefill.id, "the prefill program");
+  await put(TSTORE_TARGET.program, pkg.programs.step.program, pkg.programs.step.id, "the step program");
+  await put(TSTORE_TARGET.persistent, pkg.emptyCache.tensor, pkg.emptyCache.id, "the empty KV cache");
   stats.blocks = Number((await conn.public.getBlockNumber()) - first);
   stats.ms = Date.now() - started;
   return stats;

@@ -7,6 +7,7 @@ import { encodeProgram, type Program } from "../codec/program.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { AivmError } from "../engine/errors.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
+import { QUOTE_ONLY } from "../../precompiles/flags.ts";
 import type { ProgramExecutor } from "./onnx-run.ts";
 
 /** The node cannot be used for the requested step (no accounts, a reverted store transaction). */
@@ -18,8 +19,6 @@ export class ChainAccessError extends AivmError {
   }
 }
 
-/** TGRAPH/TCUSTOM flag bit 1: return the exact gas instead of running (docs/precompiles.md). */
-export const QUOTE_ONLY = 2;
 
 const TGRAPH_ARGS = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 const TCUSTOM_ARGS = parseAbiParameters("bytes32 programId, bytes[] inputs, uint8 flags");

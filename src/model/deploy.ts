@@ -2,14 +2,12 @@
 // TSTORE transactions, then the version is registered in ModelRegistry (H6's contract, IModelRegistry).
 import { decodeEventLog, encodeFunctionData, hexToBytes, stringToHex, type Abi, type Hex } from "viem";
 import { DTYPE_CODES } from "../codec/tensor.ts";
+import { TSTORE_TARGET } from "../../precompiles/flags.ts";
 import type { DType } from "../engine/tensor.ts";
 import { tstore, type ChainConnection } from "./chain.ts";
 import { ModelPackageError, type ModelPackage } from "./package.ts";
 import type { IoSpec } from "./quantize.ts";
 
-export const TSTORE_PERSISTENT = 1;
-export const TSTORE_PROGRAM = 2;
-export const TSTORE_SHARDED = 4;
 /** IModelRegistry.Status.Active */
 const STATUS_ACTIVE = 3;
 
@@ -35,17 +33,17 @@ export async function uploadPackage(conn: ChainConnection, pkg: ModelPackage, on
   const total = pkg.shards.length + manifests.length + 1;
   const shards: DeployResult["shards"] = [];
   for (const s of pkg.shards) {
-    const r = await tstore(conn, TSTORE_PERSISTENT, hexToBytes(s.tensor));
+    const r = await tstore(conn, TSTORE_TARGET.persistent, hexToBytes(s.tensor));
     if (r.id.toLowerCase() !== s.id.toLowerCase()) throw new ModelPackageError(`the store assigned ${r.id} to a shard the package calls ${s.id}`);
     shards.push({ id: r.id, txHash: r.txHash, gasUsed: r.gasUsed.toString() });
     onProgress?.(shards.length, total);
   }
   for (const m of manifests) {
-    const r = await tstore(conn, TSTORE_SHARDED, hexToBytes(m.data));
+    const r = await tstore(conn, TSTORE_TARGET.sharded, hexToBytes(m.data));
     if (r.id.toLowerCase() !== m.id.toLowerCase()) throw new ModelPackageError(`the store assigned ${r.id} to the manifest of value ${m.value}, the package expects ${m.id}`);
     onProgress?.(shards.length + manifests.indexOf(m) + 1, total);
   }
-  const p = await tstore(conn, TSTORE_PROGRAM, hexToBytes(pkg.program));
+  const p = await tstore(conn, TSTORE_TARGET.program, hexToBytes(pkg.program));
   if (p.id.toLowerCase() !== pkg.programId.toLowerCase()) throw new ModelPackageError(`the store assigned program id ${p.id}, the package expects ${pkg.programId}`);
   onProgress?.(total, total);
   return { shards, programId: p.id, programTx: p.txHash };

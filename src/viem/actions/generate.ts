@@ -6,10 +6,10 @@ import { call, readContract } from "viem/actions";
 import { decodeTensor, encodeTensor } from "../../codec/tensor.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { PRECOMPILE_ADDRESSES } from "../../../precompiles/addresses.ts";
+import { STACK_OUTPUTS } from "../../../precompiles/flags.ts";
 
 const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 const TSTREAM_OUTPUT = parseAbiParameters("bytes[] finalState, bytes lastOutput, bytes32[] stepCommits");
-const STACK_OUTPUTS = 4;
 const BOS = 256;
 
 const STORY_TELLER_ABI = [
