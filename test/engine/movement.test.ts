@@ -9,6 +9,7 @@ import { getOp } from "../../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
 import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
+import { prng } from "../golden/nonlinear/prng.ts";
 
 const MOVEMENT = ["reshape", "transpose", "concat", "slice", "gather", "flatten", "squeeze", "unsqueeze", "where"];
 const run = (op: string, inputs: Tensor[], attrs: Attrs = {}) => getOp(op).run(inputs, attrs)[0]!;
@@ -75,6 +76,42 @@ test("gather takes negative indices from the end and accepts a scalar index", ()
   const row = run("gather", [x, tensor("int32", [], [-2])], {});
   assert.deepEqual(row.shape, [4]);
   assert.deepEqual(Array.from(row.data), [4, 5, 6, 7]);
+});
+
+test("where matches a direct per-element reference over random 3-way broadcasts, ranks 0-4", () => {
+  const r = prng(29);
+  for (let c = 0; c < 300; c++) {
+    const rank = r.int(0, 4);
+    const out = Array.from({ length: rank }, () => r.int(1, 4));
+    // each input: a right-aligned suffix of the output shape with some dims stretched to 1
+    const shapeOf = () => out.slice(r.int(0, rank)).map((d) => (r.int(0, 2) === 0 ? 1 : d));
+    const [sc, sx, sy] = [shapeOf(), shapeOf(), shapeOf()];
+    const fill = (dt: DType, shape: number[], lo: number, hi: number) => tensor(dt, shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.int(lo, hi)));
+    const cond = fill("int8", sc, 0, 1);
+    const x = fill("int16", sx, -30000, 30000);
+    const y = fill("int16", sy, -30000, 30000);
+    // numpy broadcasting of the three shapes, right-aligned
+    const rankOut = Math.max(sc.length, sx.length, sy.length);
+    const dims = Array.from({ length: rankOut }, (_, i) => Math.max(...[sc, sx, sy].map((sh) => sh[sh.length - rankOut + i] ?? 1)));
+    const want: number[] = [];
+    const total = dims.reduce((a, b) => a * b, 1);
+    const at = (t: Tensor, idx: number[]) => {
+      let off = 0;
+      const k = t.shape.length;
+      for (let i = 0; i < k; i++) off = off * t.shape[i]! + (t.shape[i] === 1 ? 0 : idx[idx.length - k + i]!);
+      return t.data[off]!;
+    };
+    for (let e = 0; e < total; e++) {
+      const idx: number[] = [];
+      for (let d = dims.length - 1, rest = e; d >= 0; d--) {
+        idx.unshift(rest % dims[d]!);
+        rest = Math.floor(rest / dims[d]!);
+      }
+      want.push(at(cond, idx) !== 0 ? at(x, idx) : at(y, idx));
+    }
+    const got = run("where", [cond, x, y]);
+    assert.deepEqual([...got.data], want, `cond ${JSON.stringify(sc)} x ${JSON.stringify(sx)} y ${JSON.stringify(sy)}`);
+  }
 });
 
 test("where broadcasts condition, x and y together", () => {

@@ -370,15 +370,22 @@ const where = movementOp(
       whereRows(out, ins[0]!.data, ins[1]!.data, ins[2]!.data, shape, sc!, sx!, sy!);
       return out;
     }
+    const [c, x, y] = [ins[0]!.data, ins[1]!.data, ins[2]!.data];
+    if (rank === 0) {
+      out[0] = c[0]! !== 0 ? x[0]! : y[0]!;
+      return out;
+    }
+    // The last axis is walked by its three strides; an odometer moves the outer axes once per row.
     const idx = new Array<number>(rank).fill(0);
+    const inner = shape[rank - 1]!;
+    const [ic, ix, iy] = [sc![rank - 1]!, sx![rank - 1]!, sy![rank - 1]!];
     let oc = 0;
     let ox = 0;
     let oy = 0;
-    const [c, x, y] = [ins[0]!.data, ins[1]!.data, ins[2]!.data];
-    for (let e = 0; e < total; e++) {
+    for (let e = 0; e < total; e += inner) {
       // Any non-zero condition selects x (the documented inputs are 0/1).
-      out[e] = c[oc]! !== 0 ? x[ox]! : y[oy]!;
-      for (let d = rank - 1; d >= 0; d--) {
+      for (let j = 0, pc = oc, px = ox, py = oy; j < inner; j++, pc += ic, px += ix, py += iy) out[e + j] = c[pc]! !== 0 ? x[px]! : y[py]!;
+      for (let d = rank - 2; d >= 0; d--) {
         idx[d]!++;
         oc += sc![d]!;
         ox += sx![d]!;
