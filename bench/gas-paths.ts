@@ -119,7 +119,7 @@ function programPlan(program: Program, label: string): PathCase {
   const bytes = encodeProgram(program);
   return {
     path: `program decode + inference, ${label} (${program.nodes.length} nodes, ${bytes.length} B)`,
-    charge: "programOverheadGas(stored): 500 + 256/node + 16/word",
+    charge: "programOverheadGas(stored): 500 + 512/node + 16/word",
     gas: programOverheadGas(bytes.length, program.nodes.length, true),
     run: () => inferProgram(decodeProgram(bytes)),
   };

@@ -72,8 +72,8 @@ export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
   requantize: w(128, 0, 8_192),
   softmax: w(32, 0, 8_192),
   log_softmax: w(128, 0, 8_192),
-  layer_norm: w(32, 0, 8_192),
-  rms_norm: w(32, 0, 8_192),
+  layer_norm: w(32, 0, 16_384),
+  rms_norm: w(32, 0, 16_384),
   reduce_sum: w(32, 0, 4_096),
   reduce_mean: w(32, 0, 4_096),
   reduce_max: w(32, 0, 4_096),
@@ -89,7 +89,7 @@ export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
 /** Movement ops (0 FLOPs) and anything unlisted: 1/16 gas per output element on top of its write. */
 export const DEFAULT_OP_WEIGHT: OpWeight = w(1, 16);
 /** mul with two int32 inputs: products past 2^53 take the exact BigInt path per element. */
-export const MUL_INT32_FLOP_WEIGHT = 512n;
+export const MUL_INT32_FLOP_WEIGHT = 1_024n;
 
 /** Per standalone op call (TMATMUL, TEWOP, TLOAD, TSTORE, TCOMMIT): dispatch, its own receipt leaf and its Merkle share. */
 export const OP_BASE_GAS = 200n;
@@ -116,9 +116,10 @@ export const PROGRAM_BASE_GAS = 500n;
 export const PROGRAM_DECODE_GAS_PER_WORD = 16n;
 /**
  * Per program node, once per call: shape, dtype and FLOP inference and liveness at plan time,
- * before any node runs (1–10 µs per node in bench:gas: 2000 one-element relus, the decoder step).
+ * before any node runs (1–12 µs per node in bench:gas: 2000 one-element relus, the decoder step);
+ * 256 left the decoder step program's planning at 2× ecrecover.
  */
-export const PROGRAM_NODE_GAS = 256n;
+export const PROGRAM_NODE_GAS = 512n;
 /** Copying one 32-byte word between calldata, scratch and EVM memory: the EVM's *COPY word price. */
 export const COPY_GAS_PER_WORD = 3n;
 /** Hashing one 32-byte word for a commitment: KECCAK256's per-word price. */

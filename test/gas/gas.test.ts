@@ -119,7 +119,7 @@ test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights)
     add: [64, 0, 8_192, 0], sub: [64, 0, 8_192, 0], mul: [64, 0, 8_192, 0],
     relu: [64, 0, 0, 0], relu6: [64, 0, 0, 0], leaky_relu: [64, 0, 0, 0], clip: [64, 0, 0, 0], lut: [32, 0, 0, 0],
     requantize: [128, 0, 8_192, 0], softmax: [32, 0, 8_192, 0], log_softmax: [128, 0, 8_192, 0],
-    layer_norm: [32, 0, 8_192, 0], rms_norm: [32, 0, 8_192, 0],
+    layer_norm: [32, 0, 16_384, 0], rms_norm: [32, 0, 16_384, 0],
     reduce_sum: [32, 0, 4_096, 0], reduce_mean: [32, 0, 4_096, 0], reduce_max: [32, 0, 4_096, 0], argmax: [16, 0, 4_096, 0],
     max_pool: [64, 128, 0, 0], avg_pool: [64, 128, 0, 0], global_avg_pool: [32, 0, 8_192, 0],
     top_k: [32, 0, 32_768, 0], sample: [16, 0, 131_072, 0], where: [1, 16, 0, 0],
@@ -128,7 +128,7 @@ test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights)
   for (const [op, want] of Object.entries(pinned)) assert.deepEqual(asTuple(OP_WEIGHTS[op]!), [...want.slice(0, 4), want[4] ?? 0], op);
   assert.deepEqual(Object.keys(OP_WEIGHTS).sort(), Object.keys(pinned).sort());
   assert.deepEqual(asTuple(DEFAULT_OP_WEIGHT), [1, 16, 0, 0, 0]);
-  assert.equal(MUL_INT32_FLOP_WEIGHT, 512n);
+  assert.equal(MUL_INT32_FLOP_WEIGHT, 1_024n);
   assert.equal(NODE_BASE_GAS, 16n);
   // Every op that computes (FLOPs > 0 on some shape) is weighed on purpose; only movement ops take the default.
   const movement = ["reshape", "transpose", "concat", "slice", "gather", "flatten", "squeeze", "unsqueeze"];
@@ -143,7 +143,7 @@ test("weighted FLOPs: flop · FLOPs + element · output elements + entry · batc
   assert.equal(weightedFlops("transpose", [x], [{ dtype: "int16", shape: [100, 3] }], 0n), 16n * 300n);
   // mul on two int32 inputs takes the BigInt-product weight; int32 × int16 does not
   const i32: TensorMeta = { dtype: "int32", shape: [300] };
-  assert.equal(weightedFlops("mul", [i32, i32], [i32], 600n), 512n * 600n + 8192n);
+  assert.equal(weightedFlops("mul", [i32, i32], [i32], 600n), 1_024n * 600n + 8192n);
   assert.equal(weightedFlops("mul", [i32, { dtype: "int16", shape: [300] }], [i32], 600n), 64n * 600n + 8192n);
   // matmul: one batch entry per index of the output's leading dims, even when M·N is 0
   assert.equal(batchEntries({ dtype: "int32", shape: [4, 32] }), 1n);
@@ -230,10 +230,10 @@ test("quoteProgram = program overhead + Σ (compute + node base + output writes)
   assert.deepEqual(q.nodes.map((n) => n.gas), perNode);
   const len = encodedProgramLength(p);
   assert.equal(len, encodeProgram(p).length);
-  // 500 + 256 per node inferred + 16 per word decoded (+ 6 per word hashed when inline)
-  assert.equal(q.programGas, PROGRAM_BASE_GAS + 3n * 256n + 22n * BigInt(Math.ceil(len / 32)), "an inline program is decoded, inferred and hashed");
+  // 500 + 512 per node inferred + 16 per word decoded (+ 6 per word hashed when inline)
+  assert.equal(q.programGas, PROGRAM_BASE_GAS + 3n * 512n + 22n * BigInt(Math.ceil(len / 32)), "an inline program is decoded, inferred and hashed");
   assert.equal(q.programGas, programOverheadGas(len, 3));
-  assert.equal(programOverheadGas(len, 3, true), PROGRAM_BASE_GAS + 3n * 256n + 16n * BigInt(Math.ceil(len / 32)), "a stored program is decoded and inferred, not hashed");
+  assert.equal(programOverheadGas(len, 3, true), PROGRAM_BASE_GAS + 3n * 512n + 16n * BigInt(Math.ceil(len / 32)), "a stored program is decoded and inferred, not hashed");
   assert.equal(q.inputsGas, tensorBytesGas(meta), "the one declared input, inline");
   assert.equal(q.outputsGas, commitGas(meta), "the one output is committed; the intermediates are not");
   assert.equal(q.gas, perNode.reduce((s, n) => s + n, 0n) + q.programGas + q.inputsGas + q.outputsGas);
