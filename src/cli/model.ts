@@ -8,6 +8,7 @@ import type { Abi, Hex } from "viem";
 import { decodeProgram } from "../codec/program.ts";
 import { hexToBytes } from "viem";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
+import { MODEL_REGISTRY_ADDRESS } from "../chain/predeploys.ts";
 import { connect, quoteOnChain } from "../model/chain.ts";
 import { registerPackage, uploadPackage } from "../model/deploy.ts";
 import { onnxInputNames } from "../model/onnx-run.ts";
@@ -15,9 +16,6 @@ import { declaredShape, decodeModel, encodeTensorFile } from "../model/onnx.ts";
 import { decodeOutputs, encodeInputs, inlineProgram, packModel, parsePackage, quoteModel, serializePackage, type ModelPackage } from "../model/package.ts";
 import { loadCalibrationDir, readTensorFile } from "../model/samples.ts";
 import { openExecutor, progressReporter, reportError } from "./onnx.ts";
-
-/** Predeploy address of ModelRegistry (IModelRegistry NatSpec). */
-export const DEFAULT_REGISTRY = "0x000000000000000000000000000000000000a120";
 
 function positive(name: string) {
   return (v: string) => {
@@ -81,7 +79,7 @@ export function modelCommand(): Command {
     .description("Upload the weight shards and the program with TSTORE, then register the model in ModelRegistry")
     .argument("<file>", "model package")
     .requiredOption("--rpc <url>", "JSON-RPC URL of an AIVM node")
-    .option("--registry <address>", "ModelRegistry address", DEFAULT_REGISTRY)
+    .option("--registry <address>", "ModelRegistry address", MODEL_REGISTRY_ADDRESS)
     .option("--no-register", "only store the shards and the program")
     .option("--json", "machine-readable output")
     .action(async (file: string, opts: { rpc: string; registry: Hex; register: boolean; json?: boolean }) => {
