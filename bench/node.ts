@@ -22,6 +22,7 @@ import { encodeTensor } from "../src/codec/tensor.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
 import { nativeSecp256k1Loaded } from "../src/evm/crypto.ts";
 import { TMATMUL_INPUT } from "../precompiles/a101-tmatmul.ts";
+import { PRECOMPILE_ADDRESSES } from "../precompiles/addresses.ts";
 import type { ClientJob, ClientReport } from "./node-clients.ts";
 
 const N_AUTOMINE = Number(process.env.BENCH_AUTOMINE_TXS ?? 200);
@@ -30,7 +31,6 @@ const CLIENTS = 16;
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 50);
 const SENDERS = 8;
 const BATCH = 100;
-const TMATMUL_ADDRESS = "0x000000000000000000000000000000000000a101";
 
 // BENCH_JS_CRYPTO=1: EthereumJS's pure-JS secp256k1 instead of the native default (src/evm/crypto.ts).
 const JS_CRYPTO = process.env.BENCH_JS_CRYPTO === "1";
@@ -85,7 +85,7 @@ const callData = (w: Workload): { to: Hex; data: Hex } =>
   w === "contract"
     ? { to: demo.address, data: encodeFunctionData({ abi: demo.abi, functionName: "infer", args: [nextInput.next().value as Hex] }) }
     : w === "precompile"
-      ? { to: TMATMUL_ADDRESS, data: encodeAbiParameters(TMATMUL_INPUT, [[nextInput.next().value as Hex, weightsHandle], [], [], 0]) }
+      ? { to: PRECOMPILE_ADDRESSES.TMATMUL, data: encodeAbiParameters(TMATMUL_INPUT, [[nextInput.next().value as Hex, weightsHandle], [], [], 0]) }
       : { to: demo.address, data: encodeFunctionData({ abi: demo.abi, functionName: "inferences" }) };
 const txData = (w: Workload): { to: Hex; data: Hex; value: bigint } =>
   w === "contract"
