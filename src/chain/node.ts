@@ -28,6 +28,7 @@ import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriv
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError, CallGasCapError, CallTimeoutError } from "./node-errors.ts";
 import { armCallWatch, disarmCallWatch, type CallWatch } from "../evm/call-deadline.ts";
 import { SerialQueue } from "./queue.ts";
+import { StateReaders } from "./state-reader.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
 import { devVrfSecretKey } from "./block-randomness.ts";
@@ -222,6 +223,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   readonly rpcEvmTimeoutMs: number;
   /** The deadline of the call-VM run in progress (inside the queue only). */
   private callWatch: CallWatch | undefined;
+  /** The head state's root as of `version` (recorded inside the queue), for reads that skip it. */
+  private headRoot: { version: number; root: Uint8Array } | undefined;
+  private readers!: StateReaders;
 
   private constructor(
     readonly vm: VM,
@@ -268,6 +272,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const callState = new CallStateManager({ common, trie: trie.shallowCopy(false), caches: new Caches() });
     const callVm = await createChainVM({ common, stateManager: callState, blockchain: blockchain as never, runtime });
     const node = new DevNode(vm, common, stateManager, callVm, callState, runtime, store, options);
+    node.readers = new StateReaders(trie, common);
     holder.node = node;
     const meta = await store.readMeta();
     if (meta) await node.resume(meta);
@@ -388,9 +393,29 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.nextBlockBaseFee ?? this.head.header.calcNextBaseFee();
   }
 
-  /** Reads state at a block (latest/pending: the current state). Serialized with mining. */
+  /**
+   * Reads state at a block (latest/pending: the current state). A past block's state, and the
+   * latest once its root is known for the current state version, are read beside the queue
+   * (state-reader.ts), so balance and code reads do not wait behind a long eth_call or a block:
+   * until a block or state edit completes, they see the state before it, as eth_blockNumber does.
+   * Otherwise the read is queued, and records the head's root for the reads after it.
+   */
   async readState<T>(ref: BlockRef, read: (sm: MerkleStateManager) => Promise<T>): Promise<T> {
-    return this.queue.run(() => this.withStateAt(ref, () => read(this.stateManager)));
+    const atHead = ref === "latest" || ref === "pending" || ref === this.headNumber;
+    if (!atHead && ref >= 0n && this.blocks[Number(ref)] !== undefined) return read(this.readers.at(this.blocks[Number(ref)]!.header.stateRoot));
+    // Not "pending": while a block is built its transactions have left the pool but not yet reached
+    // the head, so the pending nonce (head nonce + pool count) is only right inside the queue.
+    if (atHead && ref !== "pending" && this.headRoot?.version === this.stateVersion) return read(this.readers.at(this.headRoot.root));
+    return this.queue.run(async () => {
+      const result = await this.withStateAt(ref, () => read(this.stateManager));
+      if (atHead) this.noteHeadRoot(await this.stateManager.getStateRoot());
+      return result;
+    });
+  }
+
+  /** Records the head state's root for the current version. Inside the queue, with no block half-built. */
+  private noteHeadRoot(root: Uint8Array): void {
+    this.headRoot = { version: this.stateVersion, root };
   }
 
   async getBalance(address: Hex, ref: BlockRef = "latest"): Promise<bigint> {
@@ -591,6 +616,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const key = atHead ? `head:${this.stateVersion}` : `block:${ref}`;
     if (key === this.callStateKey) return;
     const root = atHead ? await this.stateManager.getStateRoot() : this.blocks[Number(ref)]!.header.stateRoot;
+    if (atHead) this.noteHeadRoot(root);
     await this.callState.setStateRoot(root);
     this.callStateKey = key;
   }

@@ -15,6 +15,7 @@ const COUNTDOWN = "0x62030d405b6001900380600457" + "00";
 const LOOP_AT = "0x00000000000000000000000000000000000000aa";
 const GAS_AT = "0x00000000000000000000000000000000000000bb";
 const COUNT_AT = "0x00000000000000000000000000000000000000cc";
+const PLAIN_AT = "0x00000000000000000000000000000000000000dd";
 /** Far beyond any block (2^52 gas of this loop would run for years) and within a transaction's gas field. */
 const HUGE_GAS = `0x${(2n ** 52n).toString(16)}`;
 
@@ -80,6 +81,45 @@ describe("eth_call, eth_estimateGas and aivm_quote stop at the RPC deadline", ()
     const sent = await transfer;
     assert.match(sent.result, /^0x[0-9a-f]{64}$/, JSON.stringify(sent));
     assert.equal(BigInt((await call(server.url, "eth_blockNumber", [])).result), before + 1n);
+  });
+});
+
+describe("state reads do not wait behind a running call", () => {
+  let server: NodeServer;
+  before(async () => {
+    server = await startTestServer({ rpcGasCap: 0n, rpcEvmTimeoutMs: 2_000 });
+    await installCode(server.url);
+  });
+  after(() => server.close());
+
+  it("eth_getBalance, eth_getCode and eth_getTransactionCount (latest and past blocks) are answered while an endless eth_call holds the queue", { timeout: 20_000 }, async () => {
+    const [from] = (await call(server.url, "eth_accounts", [])).result;
+    await call(server.url, "eth_sendTransaction", [{ from, to: PLAIN_AT, value: "0x7", gas: "0x5208" }]);
+    let callDone = false;
+    const endless = call(server.url, "eth_call", [{ to: LOOP_AT, gas: HUGE_GAS }]).then((reply) => {
+      callDone = true;
+      return reply;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reads = await Promise.all([
+      call(server.url, "eth_getBalance", [PLAIN_AT, "latest"]),
+      call(server.url, "eth_getBalance", [PLAIN_AT, "0x0"]),
+      call(server.url, "eth_getCode", [LOOP_AT, "latest"]),
+      call(server.url, "eth_getTransactionCount", [from, "latest"]),
+    ]);
+    assert.equal(callDone, false, "the reads were answered before the call's deadline");
+    assert.deepEqual(
+      reads.map((r) => r.result),
+      ["0x7", "0x0", ENDLESS, "0x1"],
+    );
+    assert.equal((await endless).error?.code, -32005);
+  });
+
+  it("a state edit is seen by the next read", async () => {
+    await call(server.url, "hardhat_setBalance", [PLAIN_AT, "0x2a"]);
+    assert.equal((await call(server.url, "eth_getBalance", [PLAIN_AT, "latest"])).result, "0x2a");
+    await call(server.url, "hardhat_setBalance", [PLAIN_AT, "0x2b"]);
+    assert.equal((await call(server.url, "eth_getBalance", [PLAIN_AT, "latest"])).result, "0x2b");
   });
 });
 
