@@ -82,7 +82,7 @@ export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
   avg_pool: w(64, 128),
   global_avg_pool: w(32, 0, 8_192),
   top_k: w(32, 0, 32_768),
-  sample: w(16, 0, 131_072),
+  sample: w(16, 0, 262_144),
   // movement: 0 FLOPs; where reads three (broadcast) inputs per output element
   where: w(1, 16),
 };
