@@ -9,6 +9,8 @@
 //   not need the VM (eth_blockNumber, blocks, receipts) are answered while a long call runs.
 // The watch hangs off the EVM object, so only an EVM that was armed pays for it: blocks are built on
 // another EVM and can never be interrupted (a consensus result must not depend on a clock).
+// Upstream's loop, which the fast loop hands EOF code, the profiler and code-chunk charging, is not
+// polled; none of them is on for this chain (no EOF in its rules, no profiler, no Verkle).
 
 /** Steps between two clock reads: ~0.1 ms of the cheapest opcodes, ~50 ns per poll. */
 const POLL_STEPS = 1024;
