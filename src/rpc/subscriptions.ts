@@ -96,6 +96,11 @@ export class SubscriptionHub {
     return this.byKind.newHeads.size + this.byKind.logs.size + this.byKind.newPendingTransactions.size;
   }
 
+  /** Resolves once every notification of the events so far has been handed to its socket. */
+  flushed(): Promise<void> {
+    return this.fanout;
+  }
+
   private enqueue(task: () => Promise<void>): void {
     this.fanout = this.fanout.then(task).catch(() => {});
   }
