@@ -34,7 +34,7 @@ function rand(dtype: DType, shape: number[], lo?: number, span?: number): Tensor
   return tensor(dtype, shape, seededInts(n, seed++, lo ?? l, span ?? s));
 }
 
-interface NodeCase {
+export interface NodeCase {
   name: string;
   op: OpName;
   inputs: Tensor[];
@@ -54,7 +54,7 @@ const idx = (shape: number[], n: number) => rand("int32", shape, 0, n);
  * small shapes (dispatch-bound) and large ones (kernel-bound), broadcast and batch shapes. The
  * decoder step's shapes (d 288, FFN 768, 6 heads of 48, vocab 257, context 128) and the demo MLP's.
  */
-const CASES = (): NodeCase[] => [
+export const CASES = (): NodeCase[] => [
   // matmul (the WASM/threads kernels, src/engine/kernels)
   { name: "matmul GEMV int16 [1,288]x[288,768]", op: "matmul", inputs: [rand("int16", [1, 288]), rand("int8", [288, 768])] },
   { name: "matmul GEMV int8 [1,784]x[784,128]", op: "matmul", inputs: [rand("int8", [1, 784]), rand("int8", [784, 128])] },
