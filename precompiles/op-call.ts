@@ -4,6 +4,7 @@ import { InvalidArgumentError } from "../src/engine/errors.ts";
 import type { AttrValue, Attrs } from "../src/engine/op.ts";
 import type { RegisteredOp } from "../src/engine/registry.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
+import { scratchBytesOf } from "../src/engine/scratch.ts";
 import { encodeOpParams, isAttrName } from "../src/codec/program.ts";
 import { encodeBytes } from "./abi.ts";
 import { QUOTE_ONLY } from "./flags.ts";
@@ -42,7 +43,8 @@ export async function planSingleOp(call: PrecompileCall, op: RegisteredOp, input
   const gas = call.readGas + quote.gas;
   // The receipt's params: the op and its attributes, canonically encoded (not the tensors, which have commits).
   const params = encodeOpParams(op.code, attrs);
-  const workingBytes = args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0);
+  const workingBytes =
+    args.reduce((s, a) => s + a.transientBytes, 0) + outMetas.reduce((s, m) => s + byteSize(m), 0) + scratchBytesOf(op, metas, outMetas, attrs);
   return {
     gas,
     flops,

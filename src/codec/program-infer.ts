@@ -5,6 +5,7 @@ import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "..
 import { checkAttrNames } from "../engine/attrs.ts";
 import type { Attrs, OpDef } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
+import { scratchBytesOf } from "../engine/scratch.ts";
 import { DTYPE_BYTES, checkShape, sameShape, type TensorMeta } from "../engine/tensor.ts";
 import { DYNAMIC_DIM, declaredMeta, programInputIds, validateProgram, type Program, type ProgramNode } from "./program.ts";
 
@@ -21,6 +22,8 @@ export interface NodeInfo {
   flops: bigint;
   /** The node's attributes (the gas weights read attention's head count from them). */
   attrs: Attrs;
+  /** Bytes the kernel allocates beyond its outputs while it runs (engine/scratch.ts). */
+  scratchBytes: number;
 }
 
 export interface ProgramInfo {
@@ -36,8 +39,13 @@ export interface ProgramInfo {
    * program outputs are never released. runProgram releases values on exactly this schedule.
    */
   lastUse: number[];
-  /** Peak bytes of live tensors (declared values + live node outputs) on the runProgram schedule. */
+  /**
+   * Peak memory on the runProgram schedule: live tensors (declared values + live node outputs) plus
+   * the running node's scratch. What the memory budget charges.
+   */
   peakBytes: number;
+  /** Peak bytes of live tensors alone (what the run hooks see). */
+  peakValueBytes: number;
 }
 
 function metaBytes(m: TensorMeta): number {
@@ -113,7 +121,7 @@ export function inferProgram(program: Program, inputMetas?: readonly TensorMeta[
     const f = op.flops(ins, node.attrs);
     if (f < 0n) throw new InvalidArgumentError(op.name, "flops", "negative FLOPs from the op definition");
     flops += f;
-    nodes.push({ index: i, op, inputs: ins, outputs: outs, outputIds, flops: f, attrs: node.attrs });
+    nodes.push({ index: i, op, inputs: ins, outputs: outs, outputIds, flops: f, attrs: node.attrs, scratchBytes: scratchBytesOf(op, ins, outs, node.attrs) });
   });
 
   const outputs = program.outputs.map((id) => values[id]!);
@@ -128,21 +136,26 @@ export function inferProgram(program: Program, inputMetas?: readonly TensorMeta[
   program.nodes.forEach((node, i) => {
     for (const id of node.inputs) lastUse[id] = i;
   });
-  return { values, nodes, outputs, flops, lastUse, peakBytes: peakLiveBytes(program, values, nodes, lastUse) };
+  return { values, nodes, outputs, flops, lastUse, ...peakLiveBytes(program, values, nodes, lastUse) };
 }
 
-/** Simulates the runProgram schedule: declared values live throughout, node outputs until last use. */
-function peakLiveBytes(program: Program, values: TensorMeta[], nodes: NodeInfo[], lastUse: readonly number[]): number {
+/**
+ * Simulates the runProgram schedule: declared values live throughout, node outputs until last use,
+ * and while a node runs, its scratch on top of everything live.
+ */
+function peakLiveBytes(program: Program, values: TensorMeta[], nodes: NodeInfo[], lastUse: readonly number[]): { peakBytes: number; peakValueBytes: number } {
   const isOutput = new Set(program.outputs);
   let live = 0;
   for (let id = 0; id < program.values.length; id++) live += metaBytes(values[id]!);
-  let peak = live;
+  let peakBytes = live;
+  let peakValueBytes = live;
   for (const n of nodes) {
     for (const m of n.outputs) live += metaBytes(m);
-    if (live > peak) peak = live;
+    if (live > peakValueBytes) peakValueBytes = live;
+    if (live + n.scratchBytes > peakBytes) peakBytes = live + n.scratchBytes;
     for (const id of releasedAfter(program, n.index, n.outputIds, lastUse, isOutput)) live -= metaBytes(values[id]!);
   }
-  return peak;
+  return { peakBytes, peakValueBytes };
 }
 
 /**

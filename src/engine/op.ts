@@ -22,4 +22,10 @@ export interface OpDef {
   flops(inputs: readonly TensorMeta[], attrs: Attrs): bigint;
   /** Executes. Inputs have already passed `infer`. */
   run(inputs: readonly Tensor[], attrs: Attrs): Tensor[];
+  /**
+   * Upper bound on the bytes `run` allocates beyond its outputs (accumulators, index tables, row
+   * buffers), from shapes alone, so the memory budget is charged before the op runs. Ops without
+   * one get defaultScratchBytes (scratch.ts).
+   */
+  scratchBytes?(inputs: readonly TensorMeta[], attrs: Attrs): number;
 }

@@ -46,6 +46,8 @@ test("random programs: encode/decode round-trip and static peak bytes match the 
     // afterNode, minus whatever `release` hands back.
     let live = back.values.reduce((s, v) => s + byteSize(v.kind === "const" ? v.tensor : v), 0);
     let peak = live;
+    const declaredBytes = live;
+    let withScratch = live;
     const released = new Set<number>();
     const outs = runProgram(back, inputs, () => {
       throw new Error("no handles");
@@ -55,6 +57,7 @@ test("random programs: encode/decode round-trip and static peak bytes match the 
         afterNode: (e) => {
           for (const t of e.outputs) live += byteSize(t);
           peak = Math.max(peak, live);
+          withScratch = Math.max(withScratch, live + e.node.scratchBytes);
         },
         release: (id, t) => {
           assert.ok(!released.has(id), "a value is released once");
@@ -64,7 +67,8 @@ test("random programs: encode/decode round-trip and static peak bytes match the 
         },
       },
     });
-    assert.equal(peak, info.peakBytes);
+    assert.equal(peak, info.peakValueBytes);
+    assert.equal(Math.max(withScratch, declaredBytes), info.peakBytes, "the budget's peak adds the running node's scratch");
     assert.equal(outs.length, program.outputs.length);
     outs.forEach((t, i) => assert.deepEqual(t.shape, info.outputs[i]!.shape));
   }

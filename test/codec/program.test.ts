@@ -93,7 +93,10 @@ test("inferProgram gives every value's meta, per-node FLOPs and their sum", () =
   assert.equal(info.flops, 30n);
   assert.deepEqual(info.nodes.map((n) => n.outputIds), [[2], [3, 4], [5]]);
   // 6 int32 each: 2 declared (48 B) + n0 (24) + p,m (48) = 120 B peak before n0 is freed.
-  assert.equal(info.peakBytes, 120);
+  assert.equal(info.peakValueBytes, 120);
+  // While a node runs, its scratch (engine/scratch.ts) is live too (exactly: program-property.test.ts).
+  const scratch = info.nodes.map((n) => n.scratchBytes);
+  assert.ok(info.peakBytes > 120 && info.peakBytes <= 120 + Math.max(...scratch));
 });
 
 test("runProgram executes node by node, calls hooks in order and releases dead values", () => {

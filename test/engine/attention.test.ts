@@ -370,7 +370,7 @@ test("attentionScratchBytes counts the per-row buffers from shapes, whatever the
   const k = { dtype: "int8" as const, shape: [2, 2, 5, 8] };
   const v = { dtype: "int8" as const, shape: [2, 2, 5, 6] };
   const a = { scoreMultiplier: 1, scoreShift: 20, multiplier: 1, shift: 20 };
-  assert.equal(attentionScratchBytes([q, k, v], a), 5 * 17 + 6 * 12);
+  assert.equal(attentionScratchBytes([q, k, v], a), 5 * 21 + 6 * 12);
   const wide = { dtype: "int8" as const, shape: [2, 4, 300, 8] };
-  assert.equal(attentionScratchBytes([wide, k, v], a), 5 * 17 + 6 * 12);
+  assert.equal(attentionScratchBytes([wide, k, v], a), 5 * 21 + 6 * 12);
 });

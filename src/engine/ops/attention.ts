@@ -159,6 +159,7 @@ const attention: OpDef = {
     const maskAdd = p.mask?.dtype === "int32" ? scores : 0n;
     return matmul().flops(qk, { transB: 1 }) + maskAdd + SOFTMAX_FLOPS_PER_ELEMENT * scores + matmul().flops(pv, p.pvAttrs);
   },
+  scratchBytes: (inputs, a) => attentionScratchBytes(inputs, a),
   run(inputs, a) {
     const p = planAttention(inputs, a);
     return [runAttention(p, inputs as [Tensor, Tensor, Tensor, Tensor | undefined], attrScale(NAME, a, "scoreMultiplier", "scoreShift"))];
@@ -275,10 +276,11 @@ export const attentionOps: readonly OpDef[] = [attention];
 
 /**
  * Bytes attention allocates beyond its output, from shapes alone, so the memory budget can be
- * charged before the op runs: runAttention's per-row buffers (five of T int32/uint8 entries and the
- * P·V sums of Dv numbers and int32s), independent of batch, heads and query length.
+ * charged before the op runs: runAttention's per-row buffers (the scores row, at most 8 bytes an
+ * entry; three int32 rows and a uint8 mask row of T; the P·V sums of Dv numbers and int32s),
+ * independent of batch, heads and query length.
  */
 export function attentionScratchBytes(inputs: readonly TensorMeta[], attrs: Attrs): number {
   const p = planAttention(inputs, attrs);
-  return p.t * (4 * 4 + 1) + p.dv * (8 + 4);
+  return p.t * (8 + 3 * 4 + 1) + p.dv * (8 + 4);
 }

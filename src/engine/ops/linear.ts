@@ -6,7 +6,7 @@ import { broadcastIndex, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
 import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
-import { conv2dIm2col } from "../kernels/conv2d-im2col.ts";
+import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../kernels/conv2d-im2col.ts";
 import type { Conv2dGeometry, Conv2dKernel } from "../kernels/conv2d-reference.ts";
 import { matmulFast } from "../kernels/matmul-fast.ts";
 import type { MatmulKernel } from "../kernels/matmul-reference.ts";
@@ -122,6 +122,12 @@ const matmul: OpDef = {
     const outputs = p.batch * p.m * p.n;
     return 2n * BigInt(outputs) * BigInt(p.k) + epilogueFlops(outputs, inputs.length === 3, p.stage);
   },
+  // The int32 accumulator (one batch entry), both broadcast batch tables, and the portable kernel's
+  // centred A and transposed B (the WASM kernel works in its own bounded memory, docs/spec.md).
+  scratchBytes(inputs, attrs) {
+    const p = planMatmul(inputs, attrs);
+    return 4 * p.m * p.n + 8 * p.batch + 4 * p.m * p.k + p.k * p.n;
+  },
   run(inputs, attrs) {
     return [runMatmul(inputs, attrs, matmulFast)];
   },
@@ -212,6 +218,15 @@ const conv2d: OpDef = {
     const outputs = numElements(p.outShape);
     const macsPerOutput = (g.cin / g.groups) * g.kh * g.kw;
     return 2n * BigInt(outputs) * BigInt(macsPerOutput) + epilogueFlops(outputs, inputs.length === 3, p.stage);
+  },
+  // The int32 accumulators, then per chunk of output positions the im2col rows (as the input's
+  // dtype, at most 2 bytes), their int32 products and the portable kernel's centred copy of them.
+  scratchBytes(inputs, attrs) {
+    const g = planConv(inputs, attrs).geometry;
+    const positions = g.hout * g.wout;
+    const kc = (g.cin / g.groups) * g.kh * g.kw;
+    const chunk = Math.max(1, Math.min(positions, Math.floor(IM2COL_CHUNK_ELEMENTS / Math.max(1, kc))));
+    return 4 * g.batch * g.cout * positions + chunk * kc * (2 + 4) + 4 * chunk * (g.cout / g.groups);
   },
   run(inputs, attrs) {
     return [runConv2d(inputs, attrs, conv2dIm2col)];

@@ -116,6 +116,10 @@ function reduceOp(name: "reduce_sum" | "reduce_mean" | "reduce_max"): OpDef {
       const extra = name === "reduce_mean" ? BigInt(numElements(p.outShape)) : 0n;
       return BigInt(numElements(p.x.shape)) + extra;
     },
+    // One exact sum per output: a number, or a BigInt (heap object and slot) on the wide path.
+    scratchBytes(inputs, a) {
+      return 40 * numElements(planReduce(name, inputs, a, name === "reduce_sum").outShape);
+    },
     run(inputs, a) {
       const p = planReduce(name, inputs, a, name === "reduce_sum");
       const data = inputs[0]!.data;

@@ -387,6 +387,12 @@ const sample: OpDef = {
     const { v } = planSample(inputs, a);
     return SAMPLE_FLOPS_PER_LOGIT * BigInt(v) + BigInt(v) * BigInt(ceilLog2(v));
   },
+  // Per row of V logits: the exp values, the distance table (at most V), the two radix index
+  // arrays, and the radix buckets.
+  scratchBytes(inputs) {
+    const v = inputs[0]!.shape[inputs[0]!.shape.length - 1] ?? 0;
+    return 16 * v + 4 * RADIX;
+  },
   run(inputs, a) {
     const { v, multiplier, shift } = planSample(inputs, a);
     const [logits, seed, counter, config] = inputs.map((t) => t.data) as [IntArray, IntArray, IntArray, IntArray];
