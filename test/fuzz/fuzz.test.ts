@@ -15,6 +15,7 @@ test("300 fuzzed inputs over every precompile and the RPC server: no crash, no n
   const report = JSON.parse(run.stdout) as FuzzReport;
   assert.deepEqual(report.findings, [], `findings (replay each with its command):\n${JSON.stringify(report.findings, null, 2)}`);
   assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(report.generatorErrors, [], "the fuzzer built every input");
   // The slice must reach every target, and get past decoding and planning into execution on each precompile.
   for (const [target, tally] of Object.entries(report.inputs)) {
     assert.ok(tally.tried >= 33, `${target}: ${tally.tried} inputs`);

@@ -83,9 +83,18 @@ export function randomData(r: Rand, dtype: DType, n: number): Int32Array {
   return out;
 }
 
+/** An empty shape with a huge dimension beside its zero: no data, but every per-axis scratch sized by that dimension. */
+function emptyHugeShape(r: Rand): number[] {
+  const shape = Array.from({ length: r.range(2, 4) }, () => r.range(1, 4));
+  const zero = r.int(shape.length);
+  shape[zero] = 0;
+  shape[(zero + 1 + r.int(shape.length - 1)) % shape.length] = r.pick([1 << 16, 1 << 24, MAX_ELEMENTS, 2 ** 31 - 1]);
+  return shape;
+}
+
 export function randomTensor(r: Rand, meta?: TensorMeta, maxElements = 4096): Tensor {
   const dtype = meta?.dtype ?? r.pick(DTYPES);
-  const shape = meta ? [...meta.shape] : randomShape(r, maxElements);
+  const shape = meta ? [...meta.shape] : r.oneIn(40) ? emptyHugeShape(r) : randomShape(r, maxElements);
   const n = shape.reduce((a, b) => a * b, 1);
   const ints = randomData(r, dtype, n);
   const data = dtype === "int8" ? Int8Array.from(ints) : dtype === "int16" ? Int16Array.from(ints) : ints;
@@ -94,14 +103,39 @@ export function randomTensor(r: Rand, meta?: TensorMeta, maxElements = 4096): Te
   return t;
 }
 
-/** The wire encoding of a tensor; a quantization the codec refuses is dropped. */
+/** The wire encoding of a tensor; a quantization the codec refuses is dropped, a shape it refuses (rank 9) is written raw. */
 export function wire(t: Tensor): Uint8Array {
   try {
     return encodeTensor(t);
   } catch {
-    return encodeTensor({ dtype: t.dtype, shape: t.shape, data: t.data });
+    try {
+      return encodeTensor({ dtype: t.dtype, shape: t.shape, data: t.data });
+    } catch {
+      return rawWire(t);
+    }
   }
 }
+
+/** The wire layout written without the codec's checks (docs/spec.md#tensor-wire-format): what an attacker can send. */
+function rawWire(t: Tensor): Uint8Array {
+  const size = DTYPE_SIZE[t.dtype];
+  const out = new Uint8Array(12 + 4 * t.shape.length + t.data.length * size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 0x41495654);
+  out.set([1, DTYPE_CODE[t.dtype], t.shape.length & 0xff, 0], 4);
+  view.setUint32(8, (t.data.length * size) >>> 0);
+  t.shape.forEach((d, i) => view.setUint32(12 + 4 * i, d >>> 0));
+  let o = 12 + 4 * t.shape.length;
+  for (const v of t.data) {
+    if (size === 1) view.setInt8(o, v);
+    else if (size === 2) view.setInt16(o, v, true);
+    else view.setInt32(o, v, true);
+    o += size;
+  }
+  return out;
+}
+const DTYPE_SIZE: Record<DType, number> = { int8: 1, int16: 2, int32: 4 };
+const DTYPE_CODE: Record<DType, number> = { int8: 1, int16: 2, int32: 3 };
 
 // ───────────────────────────── attributes ─────────────────────────────
 

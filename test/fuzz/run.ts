@@ -80,6 +80,8 @@ export interface FuzzReport {
   maxArrayBufferGrowth: { bytes: number; target: FuzzTarget; index: number; description: string } | undefined;
   rpcLiveness?: { probes: number; worstMs: number };
   findings: Finding[];
+  /** Inputs the fuzzer itself failed to build (its own bugs; the first five). */
+  generatorErrors: { target: FuzzTarget; index: number; error: string }[];
 }
 
 /** Inputs per precompile target run once before the checked loop (JIT warm-up). */
@@ -125,12 +127,17 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (const target of targets) {
     if (target === "rpc") continue;
     for (let index = 0; index < Math.min(WARM_UP, opts.iterations / targets.length); index++) {
-      await runPrecompileInput(pw, generatePrecompileInput(pw, target, inputRand(opts.seed, target, index)));
+      try {
+        await runPrecompileInput(pw, generatePrecompileInput(pw, target, inputRand(opts.seed, target, index)));
+      } catch {
+        // A generator error: the checked loop reports it.
+      }
     }
   }
   const inputs: FuzzReport["inputs"] = {};
   for (const t of targets) inputs[t] = { tried: 0, outcomes: {} };
   const findings: Finding[] = [];
+  const generatorErrors: FuzzReport["generatorErrors"] = [];
   /** The TOP_K calls with the highest raw ns/gas and the highest ns/gas beyond the slack, from one measurement each. */
   const worstRaw: { score: number; target: FuzzTarget; index: number; input: PrecompileInputCase }[] = [];
   const worstBeyond: typeof worstRaw = [];
@@ -157,7 +164,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const tally = inputs[target]!;
       tally.tried++;
       if (target === "rpc") {
-        const { body, description } = generateRpcBody(rw!, pw, r);
+        let generated: { body: string; description: string };
+        try {
+          generated = generateRpcBody(rw!, pw, r);
+        } catch (e) {
+          tally.outcomes["generator-error"] = (tally.outcomes["generator-error"] ?? 0) + 1;
+          if (generatorErrors.length < 5) generatorErrors.push({ target, index, error: errorText(e) });
+          continue;
+        }
+        const { body, description } = generated;
         const o = await runRpcBody(rw!, body);
         tally.outcomes[o.outcome] = (tally.outcomes[o.outcome] ?? 0) + 1;
         if (o.problem) find(o.problem.kind, target, index, description, o.problem.detail);
@@ -168,7 +183,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           if (l.problem) find("stall", target, index, `eth_blockNumber after ${description}`, l.problem);
         }
       } else {
-        const c = generatePrecompileInput(pw, target as PrecompileTarget, r);
+        let c: PrecompileInputCase;
+        try {
+          c = generatePrecompileInput(pw, target as PrecompileTarget, r);
+        } catch (e) {
+          // A bug of the fuzzer, not of the node: counted and shown, so it gets fixed.
+          tally.outcomes["generator-error"] = (tally.outcomes["generator-error"] ?? 0) + 1;
+          if (generatorErrors.length < 5) generatorErrors.push({ target, index, error: errorText(e) });
+          continue;
+        }
         const o = await runPrecompileInput(pw, c);
         tally.outcomes[o.outcome] = (tally.outcomes[o.outcome] ?? 0) + 1;
         checkPrecompile(c, o, target, index);
@@ -234,6 +257,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     maxArrayBufferGrowth: maxGrowth,
     ...(rw ? { rpcLiveness: { probes: live.probes, worstMs: Math.round(live.worstMs) } } : {}),
     findings,
+    generatorErrors,
   };
 }
 
