@@ -10,11 +10,13 @@ import {AIVM} from "./AIVM.sol";
 /// @title AgentScheduler
 /// @notice Epoch-bound queues for AGENT_TICK and MODEL_INFER requests with latency classes,
 ///         admission control against a per-slot gas capacity, and fair Bulk scheduling.
-///         Works as predeployed runtime code with empty storage plus one `initialize` call.
+///         Deployed with its configuration in the constructor, or predeployed at 0x…A121 with that
+///         same storage written by the chain's genesis (a predeploy's constructor never runs).
 /// @dev Storage layout (declaration order, packed): slot 0 registry|epochLength|nextSlot,
 ///      slot 1 congestion|maxCallbackGas|agentCount, slot 2 governor|stakeUnit,
 ///      slot 3 capacity|guaranteedCapacity|unitPrice|requestCount, slot 4 virtualTime|heapSize,
-///      then mappings. The reentrancy lock lives in transient storage. See docs/scheduler.md.
+///      then mappings. The slots genesis writes are pinned by the `*_SLOT` constants below. The
+///      reentrancy lock lives in transient storage. See docs/scheduler.md#storage-and-genesis.
 contract AgentScheduler is IAgentScheduler {
     /// @dev Units charged per request on top of model and callback gas: covers the scheduler's own
     ///      bookkeeping and heap work (measured bound in docs/contracts-gas.md).
@@ -35,6 +37,19 @@ contract AgentScheduler is IAgentScheduler {
     uint256 private constant RESOLVE_RESERVE = 100_000;
     /// @dev Transient slot of the reentrancy lock: keccak256("aivm.AgentScheduler.lock").
     bytes32 private constant LOCK_SLOT = 0x090b1b9f4e1e7780b9eb99590b6fdb258088ab4ead06359d7353cb43ffb06816;
+
+    // Pinned storage: src/chain/predeploys.ts (SCHEDULER_LAYOUT) writes slots 0-3 at genesis and the
+    // block builder reads slots 0 and 3 for the epoch call; test/contracts/storage-layout.test.ts
+    // checks them against solc's storageLayout. Do not reorder the variables below; append new ones
+    // after the mappings.
+    /// @dev _registry (offset 0), _epochLength (offset 20), _nextSlot (offset 24).
+    uint256 internal constant EPOCH_SLOT = 0;
+    /// @dev _congestion (offset 0), _maxCallbackGas (offset 20), _agentCount (offset 24).
+    uint256 internal constant CONGESTION_SLOT = 1;
+    /// @dev _governor (offset 0), _stakeUnit (offset 20).
+    uint256 internal constant GOVERNOR_SLOT = 2;
+    /// @dev _capacity (offset 0), _guaranteedCapacity (offset 8), _unitPrice (offset 16), _requestCount (offset 24).
+    uint256 internal constant CAPACITY_SLOT = 3;
 
     IModelRegistry private _registry;
     uint32 private _epochLength;
@@ -85,9 +100,13 @@ contract AgentScheduler is IAgentScheduler {
         }
     }
 
-    /// @inheritdoc IAgentScheduler
-    function initialize(address registry, address congestion, address governor, Config calldata cfg) external {
-        if (_epochLength != 0) revert AlreadyInitialized();
+    /// @notice Sets the links and the configuration at deployment, so no later call can claim the scheduler.
+    /// @param registry The ModelRegistry.
+    /// @param congestion The congestion multiplier contract (ICongestion, 0x…A111), or zero for 1.0.
+    /// @param governor Receives the protocol's share of fees.
+    /// @param cfg Capacity, epoch and price parameters (see docs/scheduler.md); the first slot to
+    ///        process is the one after the deployment block's epoch.
+    constructor(address registry, address congestion, address governor, Config memory cfg) {
         if (registry == address(0) || governor == address(0)) revert ZeroAddress();
         if (
             cfg.epochLength == 0 || cfg.stakeUnit == 0 || cfg.capacity == 0
@@ -111,7 +130,6 @@ contract AgentScheduler is IAgentScheduler {
     /// @inheritdoc IAgentScheduler
     function registerAgent(address callback) external payable nonReentrant returns (uint256 agentId) {
         if (callback == address(0)) revert ZeroAddress();
-        if (_epochLength == 0) revert NotInitialized();
         if (msg.value < _stakeUnit) revert StakeTooLow(msg.value, _stakeUnit);
         if (msg.value > type(uint96).max) revert StakeOverflow(msg.value);
         agentId = ++_agentCount;

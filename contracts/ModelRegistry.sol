@@ -5,9 +5,11 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
 /// @notice AIVM models and custom kernels with content-pinned, immutable versions under governance.
-///         Works as predeployed runtime code with empty storage: the first `initialize` call sets it up.
+///         Deployed with its governance in the constructor, or predeployed at 0x…A120 with that
+///         same storage written by the chain's genesis (a predeploy's constructor never runs).
 /// @dev Storage layout (declaration order, packed by solc): slot 0 governor|threshold|timelock,
-///      slot 1 approverSetId|modelCount, then mappings. See docs/registry.md.
+///      slot 1 approverSetId|modelCount, then mappings. The slots genesis writes are pinned by the
+///      `*_SLOT` constants below; see docs/registry.md#storage-and-genesis.
 contract ModelRegistry is IModelRegistry {
     /// @dev Highest accepted tensor rank in a schema (matches the engine's MAX_RANK).
     uint256 private constant MAX_RANK = 8;
@@ -17,6 +19,16 @@ contract ModelRegistry is IModelRegistry {
     uint8 private constant MAX_AGGREGATION = 3;
     /// @dev Highest quantization code.
     uint8 private constant MAX_QUANTIZATION = 1;
+
+    // Pinned storage: src/chain/predeploys.ts (REGISTRY_LAYOUT) writes these slots at genesis, and
+    // test/contracts/storage-layout.test.ts checks them against solc's storageLayout. Do not reorder
+    // the variables below; append new ones after the mappings.
+    /// @dev _governor (offset 0), _threshold (offset 20), _timelock (offset 22).
+    uint256 internal constant GOVERNANCE_SLOT = 0;
+    /// @dev _approverSetId (offset 0), _modelCount (offset 4).
+    uint256 internal constant COUNTERS_SLOT = 1;
+    /// @dev The _isApprover mapping: approverSetId => account => member.
+    uint256 internal constant APPROVERS_SLOT = 2;
 
     address private _governor;
     uint16 private _threshold;
@@ -38,9 +50,12 @@ contract ModelRegistry is IModelRegistry {
         _;
     }
 
-    /// @inheritdoc IModelRegistry
-    function initialize(address governor, address[] calldata approvers, uint16 threshold, uint64 timelock) external {
-        if (_governor != address(0)) revert AlreadyInitialized();
+    /// @notice Sets up governance at deployment, so no later call can claim the registry.
+    /// @param governor Account that manages the approver set, the timelock and revocations.
+    /// @param approvers Initial approver set (no duplicates, no zero address); it gets set id 1.
+    /// @param threshold Approvals needed to queue a version (1..approvers.length).
+    /// @param timelock Seconds between queueing and the earliest activation.
+    constructor(address governor, address[] memory approvers, uint16 threshold, uint64 timelock) {
         if (governor == address(0)) revert ZeroAddress();
         _governor = governor;
         _timelock = timelock;
@@ -206,7 +221,7 @@ contract ModelRegistry is IModelRegistry {
         return (_governor, _threshold, _timelock, _approverSetId, _modelCount);
     }
 
-    function _setApprovers(address[] calldata approvers, uint16 threshold) private {
+    function _setApprovers(address[] memory approvers, uint16 threshold) private {
         if (threshold == 0 || threshold > approvers.length) revert InvalidThreshold(threshold, approvers.length);
         uint32 setId = ++_approverSetId;
         for (uint256 i; i < approvers.length; ++i) {

@@ -30,7 +30,7 @@ interface IAgentScheduler {
         Refunded
     }
 
-    /// @notice Parameters fixed at initialisation.
+    /// @notice Parameters fixed at deployment (constructor or genesis).
     struct Config {
         uint32 epochLength; // blocks per epoch
         uint64 capacity; // gas units executable per slot
@@ -68,11 +68,7 @@ interface IAgentScheduler {
         bytes32 input;
     }
 
-    /// @notice `initialize` was already called.
-    error AlreadyInitialized();
-    /// @notice The scheduler has not been initialised.
-    error NotInitialized();
-    /// @notice A config parameter is out of range (see `initialize`).
+    /// @notice A config parameter is out of range (checked by the constructor).
     error InvalidConfig();
     /// @notice A required address is zero.
     error ZeroAddress();
@@ -111,7 +107,7 @@ interface IAgentScheduler {
     /// @notice Sending the balance failed.
     error TransferFailed(address account, uint256 amount);
 
-    /// @notice Emitted once, by `initialize`.
+    /// @notice Emitted once, by the constructor (a genesis predeploy, whose constructor never runs, emits nothing).
     event Initialized(address indexed registry, address indexed congestion, address indexed governor, Config config);
     /// @notice An agent was registered.
     event AgentRegistered(uint256 indexed agentId, address indexed owner, address callback, uint256 stake);
@@ -142,13 +138,6 @@ interface IAgentScheduler {
     event EpochProcessed(uint64 indexed slot, uint256 reservedRun, uint256 bulkRun, uint256 unitsUsed);
     /// @notice A balance was paid out.
     event Withdrawn(address indexed account, uint256 amount);
-
-    /// @notice One-time setup (predeployed with empty storage).
-    /// @param registry The ModelRegistry.
-    /// @param congestion The congestion multiplier contract (ICongestion, 0x…A111), or zero for 1.0.
-    /// @param governor Receives the protocol's share of fees.
-    /// @param config Capacity, epoch and price parameters (see docs/scheduler.md).
-    function initialize(address registry, address congestion, address governor, Config calldata config) external;
 
     /// @notice Registers an agent owned by the caller, staking `msg.value` (≥ stakeUnit).
     /// @param callback The IAgentCallback contract results are delivered to.

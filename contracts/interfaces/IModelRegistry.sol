@@ -80,8 +80,6 @@ interface IModelRegistry {
         bytes32 name;
     }
 
-    /// @notice `initialize` was already called.
-    error AlreadyInitialized();
     /// @notice Only the governor may do this.
     error NotGovernor(address caller);
     /// @notice The caller is not in the current approver set.
@@ -115,7 +113,7 @@ interface IModelRegistry {
     /// @notice The same content is already registered as a version of this model.
     error DuplicateContent(uint256 modelId, bytes32 contentHash);
 
-    /// @notice Emitted once, by `initialize`.
+    /// @notice Emitted once, by the constructor (a genesis predeploy, whose constructor never runs, emits nothing).
     event Initialized(address indexed governor, uint64 timelock);
     /// @notice Emitted when the approver set or threshold changes (earlier approvals stop counting).
     event ApproversChanged(uint32 indexed approverSetId, address[] approvers, uint16 threshold);
@@ -137,13 +135,6 @@ interface IModelRegistry {
     event VersionActivated(uint256 indexed modelId, uint32 indexed version, uint32 previousActive);
     /// @notice Emitted when governance revokes a version; it can no longer be resolved.
     event VersionRevoked(uint256 indexed modelId, uint32 indexed version);
-
-    /// @notice One-time setup (the contract is predeployed with empty storage).
-    /// @param governor Account that manages the approver set, the timelock and revocations.
-    /// @param approvers Initial approver set (no duplicates, no zero address).
-    /// @param threshold Approvals needed to queue a version (1..approvers.length).
-    /// @param timelock Seconds between queueing and the earliest activation.
-    function initialize(address governor, address[] calldata approvers, uint16 threshold, uint64 timelock) external;
 
     /// @notice Replaces the approver set and threshold. Approvals given under the old set no longer count.
     /// @param approvers New approver set.

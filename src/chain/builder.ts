@@ -13,7 +13,7 @@ import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime } from "./types.ts";
 import { AivmError } from "../engine/errors.ts";
 import { CONGESTION_ADDRESS } from "./genesis.ts";
-import { AGENT_SCHEDULER_ADDRESS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
+import { AGENT_SCHEDULER_ADDRESS, SCHEDULER_SLOTS, SYSTEM_CALLER_ADDRESS, decodeSchedulerSlots, epochCallGas } from "./predeploys.ts";
 import { MULTIPLIER_ONE } from "../../precompiles/gas.ts";
 import { toFunctionSelector } from "viem";
 import { orderedTrieRoot } from "../evm/trie-root.ts";
@@ -165,7 +165,9 @@ export class AivmBlockBuilder extends BlockBuilder {
     if ((await state.getCode(scheduler)).length === 0) return;
     const slotWord = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
     const read = async (a: Address, n: number) => bytesToBigInt(await state.getStorage(a, slotWord(n)));
-    const { epochLength } = decodeSchedulerSlots(await read(scheduler, 0), 0n);
+    const EPOCH = Number(SCHEDULER_SLOTS.EPOCH_SLOT);
+    const CAPACITY = Number(SCHEDULER_SLOTS.CAPACITY_SLOT);
+    const { epochLength } = decodeSchedulerSlots(await read(scheduler, EPOCH), 0n);
     if (epochLength === 0n || this.number % epochLength !== 0n) return;
     const epoch = this.number / epochLength;
     // The whole call is inside the block's journal checkpoint, so revert() undoes it with the block.
@@ -181,7 +183,7 @@ export class AivmBlockBuilder extends BlockBuilder {
     const multiplier = stored === 0n ? one : stored;
     const caller = new Address(hexToBytes(SYSTEM_CALLER_ADDRESS));
     for (let i = 0; i < MAX_EPOCH_CALLS_PER_BLOCK; i++) {
-      const { nextSlot, capacity } = decodeSchedulerSlots(await read(scheduler, 0), await read(scheduler, 3));
+      const { nextSlot, capacity } = decodeSchedulerSlots(await read(scheduler, EPOCH), await read(scheduler, CAPACITY));
       if (nextSlot > epoch) break;
       const gasLimit = epochCallGas(capacity, multiplier, one);
       // Like EIP-4788/2935 system calls: the system account is left exactly as it was.

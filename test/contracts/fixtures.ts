@@ -91,12 +91,11 @@ export interface RegistryFixture {
   registry: Deployed;
 }
 
-/** A chain with an initialized registry: governor = accounts[0], approvers = accounts[1..3], threshold 2. */
+/** A chain with a deployed registry: governor = accounts[0], approvers = accounts[1..3], threshold 2. */
 export async function registryFixture(timelock = 0n): Promise<RegistryFixture> {
   const chain = await createChain();
   const a = chain.accounts;
-  const registry = await chain.deploy("ModelRegistry");
-  await chain.sendOk(a[0]!, registry, "initialize", [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, timelock]);
+  const registry = await chain.deploy("ModelRegistry", a[0]!, [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, timelock]);
   return { chain, registry };
 }
 
@@ -142,7 +141,7 @@ export interface SchedulerFixture extends RegistryFixture {
 }
 
 /**
- * Registry (with model 1, version 1 active) and an initialized scheduler whose congestion source is
+ * Registry (with model 1, version 1 active) and a deployed scheduler whose congestion source is
  * the Congestion system contract at 0x…A111 (placed there when the runtime has not already).
  */
 export async function schedulerFixture(config: SchedulerConfig = UNIT_CONFIG): Promise<SchedulerFixture> {
@@ -150,7 +149,6 @@ export async function schedulerFixture(config: SchedulerConfig = UNIT_CONFIG): P
   const a = f.chain.accounts;
   const modelId = await createModel(f);
   await proposeAndApprove(f, modelId, makeSpec(1));
-  const scheduler = await f.chain.deploy("AgentScheduler");
   f.chain.registerAbi((await import("../../src/chain/solc.ts")).getContract("TestAgent").abi);
   if (!f.chain.aivm) {
     const { getContract } = await import("../../src/chain/solc.ts");
@@ -159,7 +157,7 @@ export async function schedulerFixture(config: SchedulerConfig = UNIT_CONFIG): P
   // Multiplier 1.0 (MULTIPLIER_ONE = 10^6, src/gas/constants.ts) unless a test says otherwise.
   await setMultiplier(f.chain, 1_000_000n, 1_000_000n);
   await f.chain.setBlock(f.chain.blockNumber);
-  await f.chain.sendOk(a[0]!, scheduler, "initialize", [f.registry.address, CONGESTION, a[7]!.address, config]);
+  const scheduler = await f.chain.deploy("AgentScheduler", a[0]!, [f.registry.address, CONGESTION, a[7]!.address, config]);
   return { ...f, scheduler, modelId };
 }
 

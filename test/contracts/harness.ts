@@ -139,14 +139,30 @@ export class Chain {
     return res;
   }
 
+  /** Deploys `name` with constructor `args`; throws a RevertError when the constructor reverts. */
   async deploy(name: string, from: Account_ = this.accounts[0]!, args: unknown[] = []): Promise<Deployed> {
+    const r = await this.deployTx(name, from, args);
+    if (r.error) {
+      const error = new RevertError(r.error.errorName, r.error.args);
+      error.message = `deploy ${name} failed: ${error.message}`;
+      throw error;
+    }
+    return r.deployed!;
+  }
+
+  /** The deployment transaction's gas, events and decoded revert (`deployed` is unset when it reverted). */
+  async deployTx(name: string, from: Account_ = this.accounts[0]!, args: unknown[] = []): Promise<TxResult & { deployed?: Deployed }> {
     const c: CompiledContract = getContract(name);
     const data = encodeDeployData({ abi: c.abi, bytecode: c.bytecode, args });
     const nonce = this.nonces.get(from.address) ?? 0n;
-    const res = await this.rawTx(from, undefined, data, 0n, 30_000_000n);
-    if (res.execResult.exceptionError) throw new Error(`deploy ${name} failed: ${res.execResult.exceptionError.error}`);
     this.registerAbi(c.abi);
-    return { address: getContractAddress({ from: from.address, nonce }), abi: c.abi };
+    const res = await this.rawTx(from, undefined, data, 0n, 30_000_000n);
+    const events = this.decodeLogs(res.execResult.logs ?? []);
+    if (res.execResult.exceptionError) {
+      const error = this.decodeError(bytesToHex(res.execResult.returnValue) as Hex, res.execResult.exceptionError.error);
+      return { gasUsed: res.totalGasSpent, result: undefined, error, events };
+    }
+    return { gasUsed: res.totalGasSpent, result: undefined, events, deployed: { address: getContractAddress({ from: from.address, nonce }), abi: c.abi } };
   }
 
   /** Sends a transaction calling `fn`; a revert is returned decoded in `error`, not thrown. */

@@ -34,23 +34,26 @@ async function expectError(f: RegistryFixture, from: number, fn: string, args: u
   return r.error!;
 }
 
-describe("ModelRegistry initialisation and governance settings", () => {
-  it("initialises once, with a valid approver set", async () => {
+describe("ModelRegistry construction and governance settings", () => {
+  it("is set up by its constructor, which refuses an invalid governor or approver set", async () => {
     const { chain } = await freshRegistry();
     const a = chain.accounts;
-    const fresh = await chain.deploy("ModelRegistry");
-    const f = { chain, registry: fresh };
-    await expectError(f, 0, "initialize", [`0x${"00".repeat(20)}`, [a[1]!.address], 1, 0n], "ZeroAddress");
-    await expectError(f, 0, "initialize", [a[0]!.address, [a[1]!.address], 0, 0n], "InvalidThreshold");
-    await expectError(f, 0, "initialize", [a[0]!.address, [a[1]!.address], 2, 0n], "InvalidThreshold");
-    await expectError(f, 0, "initialize", [a[0]!.address, [a[1]!.address, a[1]!.address], 1, 0n], "DuplicateApprover");
-    await expectError(f, 0, "initialize", [a[0]!.address, [`0x${"00".repeat(20)}`], 1, 0n], "ZeroAddress");
-    const ok = await chain.sendOk(a[5]!, fresh, "initialize", [a[0]!.address, [a[1]!.address], 1, 60n]);
+    const ZERO = `0x${"00".repeat(20)}` as Hex;
+    await rejects(chain.deploy("ModelRegistry", a[5]!, [ZERO, [a[1]!.address], 1, 0n]), "ZeroAddress");
+    await rejects(chain.deploy("ModelRegistry", a[5]!, [a[0]!.address, [a[1]!.address], 0, 0n]), "InvalidThreshold");
+    await rejects(chain.deploy("ModelRegistry", a[5]!, [a[0]!.address, [a[1]!.address], 2, 0n]), "InvalidThreshold");
+    await rejects(chain.deploy("ModelRegistry", a[5]!, [a[0]!.address, [a[1]!.address, a[1]!.address], 1, 0n]), "DuplicateApprover");
+    await rejects(chain.deploy("ModelRegistry", a[5]!, [a[0]!.address, [ZERO], 1, 0n]), "ZeroAddress");
+    const ok = await chain.deployTx("ModelRegistry", a[5]!, [a[0]!.address, [a[1]!.address], 1, 60n]);
+    assert.equal(ok.error, undefined);
     assert.deepEqual(ok.events.map((e) => e.eventName), ["ApproversChanged", "Initialized"]);
-    await expectError(f, 0, "initialize", [a[0]!.address, [a[1]!.address], 1, 0n], "AlreadyInitialized");
+    const fresh = ok.deployed!;
     const [governor, threshold, timelock, setId, count] = await chain.read(fresh, "governance");
-    assert.equal(String(governor).toLowerCase(), a[0]!.address.toLowerCase());
+    assert.equal(String(governor).toLowerCase(), a[0]!.address.toLowerCase(), "the governor is the argument, not the deployer");
     assert.deepEqual([threshold, timelock, setId, count], [1, 60n, 1, 0n]);
+    assert.equal(await chain.read(fresh, "isApprover", [a[1]!.address]), true);
+    // Nothing is left to claim: no initialize entry point exists.
+    assert.ok(!fresh.abi.some((e) => e.type === "function" && e.name === "initialize"));
   });
 
   it("lets only the governor change approvers, timelock and governor", async () => {

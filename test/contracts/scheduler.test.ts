@@ -34,13 +34,13 @@ async function process(f: SchedulerFixture, gas?: bigint) {
 }
 
 describe("AgentScheduler setup and agents", () => {
-  it("initialises once with a valid config", async () => {
+  it("is configured by its constructor, which refuses zero links and out-of-range configs", async () => {
     const f = await freshScheduler();
     const a = f.chain.accounts;
-    const fresh = await f.chain.deploy("AgentScheduler");
-    await expectError(f, 0, fresh, "registerAgent", [a[1]!.address], "NotInitialized", 1_000n);
-    await expectError(f, 0, fresh, "initialize", [ZERO, ZERO, a[0]!.address, UNIT_CONFIG], "ZeroAddress");
-    await expectError(f, 0, fresh, "initialize", [f.registry.address, ZERO, ZERO, UNIT_CONFIG], "ZeroAddress");
+    const deploy = (registry: Hex, governor: Hex, config: typeof UNIT_CONFIG) =>
+      f.chain.deployTx("AgentScheduler", a[5]!, [registry, ZERO, governor, config]);
+    assert.equal((await deploy(ZERO, a[0]!.address, UNIT_CONFIG)).error?.errorName, "ZeroAddress");
+    assert.equal((await deploy(f.registry.address, ZERO, UNIT_CONFIG)).error?.errorName, "ZeroAddress");
     for (const bad of [
       { epochLength: 0 },
       { stakeUnit: 0n },
@@ -48,14 +48,22 @@ describe("AgentScheduler setup and agents", () => {
       { guaranteedCapacity: UNIT_CONFIG.capacity },
       { guaranteedCapacity: OVERHEAD - 1n },
     ]) {
-      await expectError(f, 0, fresh, "initialize", [f.registry.address, ZERO, a[0]!.address, { ...UNIT_CONFIG, ...bad }], "InvalidConfig");
+      const r = await deploy(f.registry.address, a[0]!.address, { ...UNIT_CONFIG, ...bad });
+      assert.equal(r.error?.errorName, "InvalidConfig", `config ${JSON.stringify(bad, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
     }
-    await expectError(f, 0, f.scheduler, "initialize", [f.registry.address, ZERO, a[0]!.address, UNIT_CONFIG], "AlreadyInitialized");
+    assert.ok(!f.scheduler.abi.some((e) => e.type === "function" && e.name === "initialize"), "nothing is left to claim after deployment");
 
-    const [cfg, registry] = await f.chain.read(f.scheduler, "config");
+    const [cfg, registry, , governor] = await f.chain.read(f.scheduler, "config");
     assert.equal(cfg.capacity, UNIT_CONFIG.capacity);
     assert.equal(String(registry).toLowerCase(), f.registry.address.toLowerCase());
+    assert.equal(String(governor).toLowerCase(), a[7]!.address.toLowerCase(), "the governor is the argument, not the deployer");
     assert.equal(await f.chain.read(f.scheduler, "nextSlot"), 1n);
+
+    // Deployed in block 25 (epoch 2 of 10 blocks): the first slot to process is 3, and the event carries the config.
+    await f.chain.setBlock(25n);
+    const late = await deploy(f.registry.address, a[0]!.address, UNIT_CONFIG);
+    assert.deepEqual(late.events.map((e) => e.eventName), ["Initialized"]);
+    assert.equal(await f.chain.read(late.deployed!, "nextSlot"), 3n);
   });
 
   it("registers, tops up, re-points and unstakes agents with owner-only access", async () => {

@@ -55,9 +55,9 @@ before(async () => {
   conn = await connect(provider);
   const reg = getContract("ModelRegistry", path.join(repoRoot, "contracts"), ["ModelRegistry.sol"]);
   registryAbi = reg.abi as Abi;
-  const hash = await conn.wallet.deployContract({ abi: registryAbi, bytecode: reg.bytecode as Hex, account: conn.account, chain: null });
+  // The deployer governs and is the sole approver, with no timelock: a version activates at its approval.
+  const hash = await conn.wallet.deployContract({ abi: registryAbi, bytecode: reg.bytecode as Hex, args: [conn.account, [conn.account], 1, 0n], account: conn.account, chain: null });
   registry = (await conn.public.waitForTransactionReceipt({ hash })).contractAddress!;
-  await sendTx(registry, encodeFunctionData({ abi: registryAbi, functionName: "initialize", args: [conn.account, [conn.account], 1, 0n] }));
   deployed = await uploadPackage(conn, pkg);
   deployed.registry = await registerPackage(conn, registry, registryAbi, pkg, deployed);
 });

@@ -28,8 +28,7 @@ describe("FashionClassifier (a model deployed through the ModelRegistry)", async
   const [owner] = await viem.getWalletClients();
 
   // A dev registry: the deployer is the only approver and there is no timelock, so a version activates at once.
-  const registry = await viem.deployContract("DevModelRegistry");
-  await registry.write.initialize([owner!.account.address, [owner!.account.address], 1, 0n]);
+  const registry = await viem.deployContract("DevModelRegistry", [owner!.account.address, [owner!.account.address], 1, 0n]);
   const deployed = await deployModelPackage(provider, pkg, { registry: { address: registry.address, abi: registry.abi } });
   const classifier = await viem.deployContract("FashionClassifier", [registry.address, BigInt(deployed.registry!.modelId)]);
 

@@ -76,11 +76,10 @@ describe("oracle adapters on AIVM", () => {
   it("ORA through the AgentScheduler: a tick the oracle submitted fulfils the pending request", async () => {
     const { viem, networkHelpers } = conn;
     const [governor] = await viem.getWalletClients();
-    const scheduler = await viem.deployContract("AgentScheduler");
     // The tick's callback gas must cover the model run plus the receiver's own 500k callback limit.
     const config = { epochLength: 10, capacity: 2_000_000n, guaranteedCapacity: 1_500_000n, maxCallbackGas: 1_200_000, stakeUnit: 1_000n, unitPrice: 1n };
     // The registry is only consulted for MODEL_INFER requests; ticks do not touch it.
-    await scheduler.write.initialize([directory.address, "0x0000000000000000000000000000000000000000", governor!.account.address, config]);
+    const scheduler = await viem.deployContract("AgentScheduler", [directory.address, "0x0000000000000000000000000000000000000000", governor!.account.address, config]);
     const oracle = await viem.deployContract("AivmAIOracle", [directory.address]);
     const prompt = await viem.deployContract("OraPrompt", [oracle.address]);
     await oracle.write.attachScheduler([scheduler.address], { value: 1_000n });
