@@ -12,7 +12,7 @@ import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 
 const rows: { contract: string; entry: string; scenario: string; gas: bigint }[] = [];
-function record(contract: string, entry: string, scenario: string, r: TxResult): TxResult {
+function record<T extends TxResult>(contract: string, entry: string, scenario: string, r: T): T {
   if (r.error) throw new Error(`${entry} (${scenario}) reverted with ${r.error.errorName}`);
   rows.push({ contract, entry, scenario, gas: r.gasUsed });
   return r;
@@ -30,12 +30,12 @@ async function main(): Promise<void> {
   const f = await schedulerFixture();
   const c = f.chain;
   const a = c.accounts;
-  const R = (entry: string, scenario: string, r: TxResult) => record("ModelRegistry", entry, scenario, r);
-  const S = (entry: string, scenario: string, r: TxResult) => record("AgentScheduler", entry, scenario, r);
+  const R = <T extends TxResult>(entry: string, scenario: string, r: T) => record("ModelRegistry", entry, scenario, r);
+  const S = <T extends TxResult>(entry: string, scenario: string, r: T) => record("AgentScheduler", entry, scenario, r);
 
   // ── ModelRegistry ──
-  const fresh = await c.deploy("ModelRegistry");
-  R("initialize", "3 approvers, threshold 2", await c.send(a[0]!, fresh, "initialize", [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, 0n]));
+  const deployed = R("constructor", "deployment with 3 approvers, threshold 2 (code deposit included)", await c.deployTx("ModelRegistry", a[0]!, [a[0]!.address, [a[1]!.address, a[2]!.address, a[3]!.address], 2, 0n]));
+  const fresh = deployed.deployed!;
   R("setApprovers", "3 approvers", await c.send(a[0]!, fresh, "setApprovers", [[a[1]!.address, a[2]!.address, a[3]!.address], 2]));
   R("setTimelock", "", await c.send(a[0]!, fresh, "setTimelock", [0n]));
   R("createModel", "", await c.send(a[4]!, fresh, "createModel", [`0x${"ab".repeat(32)}`, 0]));
@@ -57,8 +57,7 @@ async function main(): Promise<void> {
 
   // ── AgentScheduler ──
   const s = f.scheduler;
-  const fresh2 = await c.deploy("AgentScheduler");
-  S("initialize", "", await c.send(a[0]!, fresh2, "initialize", [f.registry.address, "0x000000000000000000000000000000000000a111", a[7]!.address, {
+  S("constructor", "deployment (code deposit included)", await c.deployTx("AgentScheduler", a[0]!, [f.registry.address, "0x000000000000000000000000000000000000a111", a[7]!.address, {
     epochLength: 10, capacity: 1_000_000n, guaranteedCapacity: 600_000n, maxCallbackGas: 800_000, stakeUnit: 1_000n, unitPrice: 1n,
   }]));
   // Agents whose callback is an EOA: the call costs no callback gas, so processEpoch gas is the scheduler's own.
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
     "# Contract gas",
     "",
     "Gas of every ModelRegistry and AgentScheduler entry point, measured with real transactions on the",
-    "EthereumJS v10 VM (Prague) by `npm run gas:contracts` (test/contracts/gas-report.ts), which rewrites",
+    "EthereumJS v10 VM (Osaka) by `npm run gas:contracts` (test/contracts/gas-report.ts), which rewrites",
     "this file. Figures are whole-transaction `gasUsed` (21,000 intrinsic + calldata included), with",
     "the optimizer at 200 runs (src/chain/solc.ts). First-time storage writes dominate: a request",
     "occupies four fresh slots.",
