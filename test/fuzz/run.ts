@@ -6,8 +6,9 @@
 //               PrecompileFaultError), or a JSON-RPC -32603 internal error
 //   budget      process ArrayBuffer growth across the call above the per-transaction budget
 //   underpriced wall time above maxRatio × (native ecrecover's ns per gas) × charged gas + a fixed
-//               per-call slack, confirmed by re-running the input (the fastest of five measurements;
-//               wall, not process CPU time, which counts V8's background compiler and GC threads)
+//               per-call slack, confirmed by re-running the input (the fastest of five measurements, right
+//               away and again at the end of the run; wall, not process CPU time, which counts V8's
+//               background compiler and GC threads)
 //   protocol    gas charged above the call's gas limit, or an answer that is not JSON-RPC
 //   stall       an RPC request (or the eth_blockNumber liveness probe) answered too slowly
 import { Rand, inputSeed } from "./generate.ts";
@@ -88,6 +89,8 @@ export interface FuzzReport {
 const WARM_UP = 20;
 /** Re-runs of a call measured above its allowance; the fastest decides. */
 const CONFIRM_RUNS = 5;
+/** Suspects kept for the end-of-run confirmation. */
+const MAX_SUSPECTS = 500;
 /** How many of the worst single measurements are re-run at the end for the reported figures. */
 const TOP_K = 8;
 
@@ -138,6 +141,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (const t of targets) inputs[t] = { tried: 0, outcomes: {} };
   const findings: Finding[] = [];
   const generatorErrors: FuzzReport["generatorErrors"] = [];
+  /** Calls still above their allowance after CONFIRM_RUNS re-runs: measured once more at the end. */
+  const suspects: { target: FuzzTarget; index: number; input: PrecompileInputCase }[] = [];
   /** The TOP_K calls with the highest raw ns/gas and the highest ns/gas beyond the slack, from one measurement each. */
   const worstRaw: { score: number; target: FuzzTarget; index: number; input: PrecompileInputCase }[] = [];
   const worstBeyond: typeof worstRaw = [];
@@ -197,16 +202,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         checkPrecompile(c, o, target, index);
         if (o.wallNs > allowedNs(o.gasUsed) && o.thrown === undefined && o.fault === undefined) {
           // One slow measurement is not a finding on a shared machine: the fastest of CONFIRM_RUNS more must agree.
+          // And again at the end of the run: a slow spell (another process, a GC of a huge heap) can outlast five re-runs.
           const again = await remeasure(pw, c, CONFIRM_RUNS);
-          if (again.wallNs > allowedNs(again.gasUsed)) {
-            find("underpriced", target, index, c.description, `${(again.wallNs / 1e3).toFixed(0)} µs for ${again.gasUsed} gas (${(again.wallNs / Number(again.gasUsed)).toFixed(1)} ns/gas; allowed ${maxRatio} × ${ec.toFixed(1)} ns/gas + ${slackNs / 1e3} µs), outcome ${again.outcome}`);
-          }
+          if (again.wallNs > allowedNs(again.gasUsed) && suspects.length < MAX_SUSPECTS) suspects.push({ target, index, input: c });
         }
       }
       if (opts.progressMs && performance.now() - lastProgress > opts.progressMs) {
         lastProgress = performance.now();
         process.stderr.write(`fuzz: ${i + 1}/${opts.iterations} inputs, ${findings.length} findings, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
       }
+    }
+    for (const { target, index, input } of suspects) {
+      const again = await remeasure(pw, input, CONFIRM_RUNS);
+      if (again.wallNs <= allowedNs(again.gasUsed)) continue;
+      find("underpriced", target, index, input.description, `${(again.wallNs / 1e3).toFixed(0)} µs for ${again.gasUsed} gas (${(again.wallNs / Number(again.gasUsed)).toFixed(1)} ns/gas; allowed ${maxRatio} × ${ec.toFixed(1)} ns/gas + ${slackNs / 1e3} µs), outcome ${again.outcome}`);
     }
     // One measurement each so far (JIT warm-up and GC land on single calls): re-run the worst, keep the least of three.
     worst = await worstOf(worstRaw, 0);
@@ -248,7 +257,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     iterations: opts.iterations,
     elapsedMs: Math.round(performance.now() - started),
     budgetBytes,
-    check: { maxRatio, slackUs: slackNs / 1e3, rule: "wall ns of a call ≤ maxRatio × ecrecover ns/gas × charged gas + slack (confirmed: the fastest of 5 re-runs)" },
+    check: { maxRatio, slackUs: slackNs / 1e3, rule: "wall ns of a call ≤ maxRatio × ecrecover ns/gas × charged gas + slack (confirmed: the fastest of 5 re-runs right away, and again at the end of the run)" },
     ecrecover: { nsPerGasAtStart: +ec.toFixed(3), nsPerGasAtEnd: +measureEcrecover(pw).nsPerGas.toFixed(3), gas: ecStart.gas },
     inputs,
     counts: { crashes: count("crash"), nonAivmExceptions: count("nonAivm"), budgetOverruns: count("budget"), underpriced: count("underpriced"), protocol: count("protocol"), stalls: count("stall") },
