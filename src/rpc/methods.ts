@@ -13,6 +13,7 @@ import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransactio
 import { queryLogs } from "./logs.ts";
 import { MAX_UINT64, address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
+import { signPersonalMessage, signTypedDataV4 } from "./sign.ts";
 
 export const CLIENT_VERSION = "aivm/0.1.0";
 
@@ -120,6 +121,19 @@ export function createMethodTable(node: DevNode): MethodTable {
       const parsed = callRequest(req);
       if (!parsed.from) throw new InvalidParamsError("Invalid transaction.from: required by eth_sendTransaction.");
       return node.sendTransaction(parsed);
+    },
+    eth_sign: (params) => {
+      const [who, message] = p(params, 2, 2, "eth_sign");
+      return signPersonalMessage(node, address(who, "address"), data(message, "message"));
+    },
+    personal_sign: (params) => {
+      // personal_sign puts the message first (geth's order), eth_sign the address.
+      const [message, who] = p(params, 2, 3, "personal_sign");
+      return signPersonalMessage(node, address(who, "address"), data(message, "message"));
+    },
+    eth_signTypedData_v4: (params) => {
+      const [who, typedData] = p(params, 2, 2, "eth_signTypedData_v4");
+      return signTypedDataV4(node, address(who, "address"), typedData);
     },
     eth_sendRawTransaction: async (params) => {
       const [raw] = p(params, 1, 1, "eth_sendRawTransaction");
