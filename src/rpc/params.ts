@@ -6,7 +6,9 @@ import { InvalidParamsError } from "./errors.ts";
 type Hex = `0x${string}`;
 
 const HEX_RE = /^0x[0-9a-fA-F]*$/;
-const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
+// Leading zeros are accepted, as Hardhat's node does ("0x01", a 32-byte slot that starts with 0);
+// the width checks (66 characters here, 64 bits in uint64) still bound the value.
+const QUANTITY_RE = /^0x[0-9a-fA-F]+$/;
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
 
