@@ -136,6 +136,15 @@ export interface CallRequest {
   accessList?: { address: Hex; storageKeys: Hex[] }[];
 }
 
+/** One account's eth_call override (geth's StateOverride): `state` replaces all storage, `stateDiff` edits slots. */
+export interface AccountOverride {
+  balance?: bigint;
+  nonce?: bigint;
+  code?: Hex;
+  state?: [slot: Hex, value: Hex][];
+  stateDiff?: [slot: Hex, value: Hex][];
+}
+
 export interface CallResult {
   returnData: Hex;
   gasUsed: bigint;
@@ -460,17 +469,32 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    * be charged; otherwise a plain unpriced call takes the direct path (directCall), whose
    * `gasUsed` is intrinsic plus execution gas, before refunds.
    */
-  async call(request: CallRequest, ref: BlockRef = "latest", opts: { exactGas?: boolean } = {}): Promise<CallResult> {
+  async call(request: CallRequest, ref: BlockRef = "latest", opts: { exactGas?: boolean; overrides?: Map<Hex, AccountOverride> } = {}): Promise<CallResult> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       const { gasLimit, capped } = this.callGasLimit(request.gas);
       const direct = !opts.exactGas && request.to && !request.accessList?.length && !isPriced(request);
-      return this.bounded(capped, () => {
-        if (!direct) return this.simulate(request, gasLimit);
-        this.callStats.direct++;
-        return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
-      });
+      const run = () =>
+        this.bounded(capped, () => {
+          if (!direct) return this.simulate(request, gasLimit);
+          this.callStats.direct++;
+          return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
+        });
+      return this.withOverrides(opts.overrides, run);
     });
+  }
+
+  /** Runs `run` with eth_call state overrides in a checkpoint it reverts. Inside the queue, after pinCallState. */
+  private async withOverrides<T>(overrides: Map<Hex, AccountOverride> | undefined, run: () => Promise<T>): Promise<T> {
+    if (!overrides?.size) return run();
+    await this.callState.checkpoint();
+    try {
+      await applyOverrides(this.callState, overrides);
+      return await run();
+    } finally {
+      await this.callState.revert();
+      this.callState.originalStorageCache.clear();
+    }
   }
 
   /** The gas cap of calls and estimates (rpcGasCap, else the block gas limit); 0n: none. */
@@ -572,11 +596,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   /** eth_estimateGas: the smallest gas limit (within 1/64) at which the request succeeds. */
-  async estimateGas(request: CallRequest, ref: BlockRef = "pending"): Promise<bigint> {
+  async estimateGas(request: CallRequest, ref: BlockRef = "pending", overrides?: Map<Hex, AccountOverride>): Promise<bigint> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       const { gasLimit, capped } = this.callGasLimit(request.gas);
-      return this.bounded(capped, () => this.estimateUnqueued(request, gasLimit));
+      return this.withOverrides(overrides, () => this.bounded(capped, () => this.estimateUnqueued(request, gasLimit)));
     });
   }
 
@@ -1301,3 +1325,16 @@ async function loadDefaultRuntime(vrfSecretKey: Uint8Array): Promise<AivmRuntime
   return (await (factory as (options: { vrfSecretKey: Uint8Array }) => AivmRuntime | Promise<AivmRuntime>)({ vrfSecretKey })) ?? null;
 }
 
+/** Writes eth_call state overrides into the call state (inside a checkpoint the caller reverts). */
+async function applyOverrides(sm: MerkleStateManager, overrides: Map<Hex, AccountOverride>): Promise<void> {
+  for (const [address, o] of overrides) {
+    const addr = createAddressFromString(address);
+    const account = (await sm.getAccount(addr)) ?? new Account();
+    if (o.balance !== undefined) account.balance = o.balance;
+    if (o.nonce !== undefined) account.nonce = o.nonce;
+    await sm.putAccount(addr, account);
+    if (o.code !== undefined) await sm.putCode(addr, hexToBytes(o.code));
+    if (o.state !== undefined) await sm.clearStorage(addr);
+    for (const [slot, value] of o.state ?? o.stateDiff ?? []) await sm.putStorage(addr, hexToBytes(slot), hexToBytes(value));
+  }
+}

@@ -11,7 +11,7 @@ import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from 
 import { FilterRegistry } from "./filters.ts";
 import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
 import { queryLogs } from "./logs.ts";
-import { MAX_UINT64, address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, uint64 } from "./params.ts";
+import { MAX_UINT64, address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, stateOverrides, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
 import { signPersonalMessage, signTypedDataV4 } from "./sign.ts";
 
@@ -109,12 +109,12 @@ export function createMethodTable(node: DevNode): MethodTable {
       return node.getProof(address(who, "address"), slots, tag === undefined ? "latest" : blockRef(tag, node));
     },
     eth_call: async (params) => {
-      const [req, tag] = p(params, 1, 3, "eth_call");
-      return (await node.call(callRequest(req), blockRef(tag, node))).returnData;
+      const [req, tag, overrides] = p(params, 1, 3, "eth_call");
+      return (await node.call(callRequest(req), blockRef(tag, node), { overrides: stateOverrides(overrides) })).returnData;
     },
     eth_estimateGas: async (params) => {
-      const [req, tag] = p(params, 1, 3, "eth_estimateGas");
-      return q(await node.estimateGas(callRequest(req), tag === undefined ? "pending" : blockRef(tag, node)));
+      const [req, tag, overrides] = p(params, 1, 3, "eth_estimateGas");
+      return q(await node.estimateGas(callRequest(req), tag === undefined ? "pending" : blockRef(tag, node), stateOverrides(overrides)));
     },
     eth_sendTransaction: async (params) => {
       const [req] = p(params, 1, 1, "eth_sendTransaction");

@@ -1,6 +1,6 @@
 // Parameter parsing for the method table. Every parser throws InvalidParamsError (-32602) with the
 // parameter's name and what was expected, never echoing large input back.
-import type { BlockRef, CallRequest, DevNode } from "../chain/node.ts";
+import type { AccountOverride, BlockRef, CallRequest, DevNode } from "../chain/node.ts";
 import { InvalidParamsError } from "./errors.ts";
 
 type Hex = `0x${string}`;
@@ -166,4 +166,36 @@ export function logFilter(value: unknown, node: DevNode, name = "filter"): LogFi
     }
   }
   return { fromBlock, toBlock, addresses, topics, ...(blockHashValue ? { blockHash: blockHashValue } : {}) };
+}
+
+const OVERRIDE_FIELDS = new Set(["balance", "nonce", "code", "state", "stateDiff"]);
+
+/** eth_call's third param, geth's state override set: address → { balance, nonce, code, state | stateDiff }. */
+export function stateOverrides(value: unknown, name = "stateOverrides"): Map<Hex, AccountOverride> {
+  const out = new Map<Hex, AccountOverride>();
+  if (value === undefined || value === null) return out;
+  if (typeof value !== "object" || Array.isArray(value)) throw new InvalidParamsError(`Invalid ${name}: expected an object of address → override, got ${describe(value)}.`);
+  for (const [who, raw] of Object.entries(value as Record<string, unknown>)) {
+    const at = `${name}[${who.length > 42 ? "…" : who}]`;
+    const addr = address(who, name);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new InvalidParamsError(`Invalid ${at}: expected an object, got ${describe(raw)}.`);
+    const obj = raw as Record<string, unknown>;
+    const unknown = Object.keys(obj).filter((k) => !OVERRIDE_FIELDS.has(k));
+    if (unknown.length) {
+      throw new InvalidParamsError(`Invalid ${at}: ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")} not supported; an override may set balance, nonce, code, state or stateDiff.`);
+    }
+    if (obj.state != null && obj.stateDiff != null) throw new InvalidParamsError(`Invalid ${at}: set state (replaces all storage) or stateDiff (edits slots), not both.`);
+    const o: AccountOverride = {};
+    if (obj.balance != null) o.balance = quantity(obj.balance, `${at}.balance`);
+    if (obj.nonce != null) o.nonce = uint64(obj.nonce, `${at}.nonce`);
+    if (obj.code != null) o.code = data(obj.code, `${at}.code`);
+    for (const field of ["state", "stateDiff"] as const) {
+      const slots = obj[field];
+      if (slots == null) continue;
+      if (typeof slots !== "object" || Array.isArray(slots)) throw new InvalidParamsError(`Invalid ${at}.${field}: expected an object of slot → 32-byte value.`);
+      o[field] = Object.entries(slots as Record<string, unknown>).map(([slot, word]) => [hash(slot, `${at}.${field} slot`), hash(word, `${at}.${field} value`)]);
+    }
+    out.set(addr, o);
+  }
+  return out;
 }
