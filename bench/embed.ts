@@ -1,18 +1,20 @@
 // npm run bench:embed — Universal Sentence Encoder lite as an AIVM program against the package's
 // float TF.js runtime, in the same run: cosine of every int8 embedding to its float embedding,
 // retrieval (top-5 by integer dot product through the engine's matmul + top_k vs float top-5 by
-// cosine), time per embedding on both paths, and FLOPs/gas of one embedding per token bucket.
+// cosine), time per embedding on both paths, and FLOPs/gas of one embedding per token bucket. The
+// integer retrieval runs, per query, the very program AgentMemory.recall runs on chain
+// (recallProgram: the contract's bytes, checked in test/contracts/agent-memory.test.ts).
 // Sentences: the committed fixture (WordNet noun glosses) and, when /usr/share/wordnet is present,
 // more noun glosses as the stored memory with their synsets' words as queries. Prints JSON.
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { tensor } from "../src/engine/tensor.ts";
-import { getOp } from "../src/engine/registry.ts";
 import { decodeProgram } from "../src/codec/program.ts";
+import { runProgram } from "../src/codec/program-run.ts";
 import { quoteProgram } from "../src/gas/quote.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { CALIBRATION_SENTENCES } from "../src/model/tfjs-calibration-sentences.ts";
-import { cosine, DEFAULT_BUCKETS, DEFAULT_SLOTS, floatEmbed, loadSentenceEncoder } from "../src/model/sentence-encoder.ts";
+import { cosine, DEFAULT_BUCKETS, DEFAULT_SLOTS, floatEmbed, loadSentenceEncoder, recallProgram } from "../src/model/sentence-encoder.ts";
 
 const opts = new Command()
   .option("--store <n>", "stored sentences for retrieval", (v) => Number(v), 600)
@@ -92,21 +94,20 @@ const fidelity = (from: number, to: number) => {
   return { sentences: c.length, min: Math.min(...c), mean: c.reduce((a, b) => a + b, 0) / c.length, atLeast099: c.filter((x) => x >= 0.99).length };
 };
 
-// Integer retrieval with the engine's own ops: Q·Sᵀ in int32, then top_k per query row.
+// Integer retrieval: AgentMemory.recall's program (matmul of int8 dot products, then top_k), one query at a time.
 const dim = encoder.dim;
 const storeFrom = fixture.length, queryFrom = fixture.length + store.length;
 const storeInts = new Int8Array(store.length * dim);
 store.forEach((_, i) => storeInts.set(ints[storeFrom + i]!, i * dim));
-const queryInts = new Int8Array(queries.length * dim);
-queries.forEach((_, i) => queryInts.set(ints[queryFrom + i]!, i * dim));
-const scores = getOp("matmul").run([tensor("int8", [queries.length, dim], queryInts), tensor("int8", [store.length, dim], storeInts)], { transB: 1 })[0]!;
-const [, topIdx] = getOp("top_k").run([scores], { k: opts.k });
-let sameSet = 0, sameOrder = 0, recall = 0;
+const memory = tensor("int8", [store.length, dim], storeInts);
+const recall = recallProgram(store.length, opts.k, dim);
+let sameSet = 0, sameOrder = 0, recallSum = 0;
 queries.forEach((_, q) => {
-  const intTop = Array.from(topIdx!.data.slice(q * opts.k, (q + 1) * opts.k));
+  const [, topIds] = runProgram(recall, [tensor("int8", [1, dim], ints[queryFrom + q]!), memory], new Map());
+  const intTop = Array.from(topIds!.data);
   const floatTop = floatTopK(floats[queryFrom + q]!, floats.slice(storeFrom, queryFrom), opts.k);
   const overlap = intTop.filter((i) => floatTop.includes(i)).length;
-  recall += overlap / opts.k;
+  recallSum += overlap / opts.k;
   if (overlap === opts.k) sameSet++;
   if (intTop.every((v, i) => v === floatTop[i])) sameOrder++;
 });
@@ -116,6 +117,8 @@ const buckets = [...DEFAULT_BUCKETS, DEFAULT_SLOTS].map((slots) => {
   const q = quoteProgram(decodeProgram(program), undefined, MULTIPLIER_ONE);
   return { slots, programBytes: program.length, flops: q.flops.toString(), gas: q.gas.toString(), nodes: q.nodes.length };
 });
+// Compute gas of one recall over the stored memories (the on-chain call adds the call and weight-read costs).
+const recallQuote = quoteProgram(recall, undefined, MULTIPLIER_ONE);
 const bucketUse = Object.fromEntries([...DEFAULT_BUCKETS, DEFAULT_SLOTS].map((b) => [b, texts.filter((t) => encoder.programFor(encoder.tokenize(t).length).slots === b).length]));
 
 console.log(JSON.stringify({
@@ -136,8 +139,8 @@ console.log(JSON.stringify({
     k: opts.k,
     top5SameSet: sameSet / queries.length,
     top5SameOrder: sameOrder / queries.length,
-    meanRecallAt5: recall / queries.length,
-    how: "int: engine matmul(int8 queries, int8 store, transB) -> int32 dot products -> engine top_k; float: cosine of the TF.js runtime's embeddings",
+    meanRecallAt5: recallSum / queries.length,
+    how: "int: per query, AgentMemory.recall's TGRAPH program (recallProgram: matmul(query int8 [1,dim], memory int8 [n,dim], transB) -> int32 dot products -> top_k) run with runProgram; float: cosine of the TF.js runtime's embeddings",
   },
   timePerEmbeddingMs: {
     aivmMedian: median(aivmMs),
@@ -147,4 +150,5 @@ console.log(JSON.stringify({
   },
   bucketUse,
   perEmbedding: buckets,
+  perRecall: { memories: store.length, k: opts.k, flops: recallQuote.flops.toString(), gas: recallQuote.gas.toString(), how: "quoteProgram of recallProgram (the TGRAPH program's compute); test/contracts/agent-memory.test.ts prints the whole eth_call gas of recall" },
 }, null, 2));

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from "../engine/errors.ts";
 import { tensor } from "../engine/tensor.ts";
 import { decodeProgram, encodeProgram, type Program } from "../codec/program.ts";
 import { runProgram } from "../codec/program-run.ts";
+import { ProgramBuilder, type ValueRef } from "./compile.ts";
 import { readTfjsModel, type TfjsGraph } from "./tfjs.ts";
 import { calibrateEncoder, extractTransformerEncoder, timingSignal, type ActivationRanges, type TransformerEncoder } from "./tfjs-transformer.ts";
 import { POOL_WEIGHT_ONE, buildEncoderProgram } from "./tfjs-transformer-program.ts";
@@ -144,6 +145,22 @@ export async function loadSentenceEncoder(options: LoadOptions = {}): Promise<Se
     },
   };
 }
+/**
+ * The TGRAPH program AgentMemory.recall (contracts/examples/AgentMemory.sol, `recallProgram`) runs
+ * for `memories` stored embeddings and `k` results: inputs query int8 [1, dim] and memory int8
+ * [memories, dim]; matmul(query, memory, transB = 1) → int32 [1, memories] dot products; top_k(k) →
+ * (scores, ids), best first, ties to the older memory. Encoded, it is the contract's bytes
+ * (test/contracts/agent-memory.test.ts), so in-process retrieval can run exactly what the chain runs.
+ */
+export function recallProgram(memories: number, k: number, dim: number): Program {
+  const b = new ProgramBuilder();
+  const query = b.input("int8", [1, dim]);
+  const memory = b.input("int8", [memories, dim]);
+  const scores = b.one("matmul", [query, memory], { transB: 1 }, "dot products");
+  const [top, ids] = b.node("top_k", [scores], { k }, "top k") as [ValueRef, ValueRef];
+  return b.build([top, ids]).program;
+}
+
 /** Float embeddings from the package's own TF.js runtime (@energetic-ai/embeddings), for tests and benches. */
 export async function floatEmbed(texts: readonly string[]): Promise<number[][]> {
   const model = await floatModel();

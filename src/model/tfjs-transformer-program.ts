@@ -1,14 +1,13 @@
 // Lowers a TransformerEncoder (tfjs-transformer.ts) to an integer tensor program for a fixed number
 // of token slots. Weights: int8, one scale per output channel, layer-norm gains and biases folded
 // into the next matmul; inside the transformer layers each weight is two int8 digits (hi + lo/256). Activations: int16 residual stream (one scale, so residual adds are plain
-// saturating adds), int16 layer-norm and attention outputs, int8 Q/K/V and ReLU hidden layer,
+// saturating adds), int16 layer-norm outputs, Q/K/V, attention outputs and ReLU hidden layer,
 // int16 tanh table. Scales come from calibration ranges; floats are used here only to choose integers.
 import { tensor, type DType, type Tensor } from "../engine/tensor.ts";
 import type { Attrs } from "../engine/op.ts";
 import type { Program } from "../codec/program.ts";
 import { ProgramBuilder, type ValueRef } from "./compile.ts";
 import { requantParams } from "./quantize.ts";
-import { lutOutputScale, lutTensor } from "./lut.ts";
 import type { ActivationRanges, EncoderLayer, EncoderLinear, TransformerEncoder } from "./tfjs-transformer.ts";
 import type { TfjsTensor } from "./tfjs.ts";
 import { TfjsFormatError } from "./tfjs.ts";
@@ -16,11 +15,8 @@ import { TfjsFormatError } from "./tfjs.ts";
 /** Calibration ranges are widened by these factors: the residual stream has int16 headroom to spare. */
 export const RESIDUAL_HEADROOM = 2;
 export const INT8_HEADROOM = 1.1;
-/** K per matmul for int16 rows: 256·32767·128 < 2^31 keeps every partial sum in int32 (the fast kernels' bound). */
+/** K per matmul for int16 rows: 256·65535·128 < 2^31 keeps every partial sum in int32 (the fast kernels' bound), even with zero point −32768. */
 export const INT16_K_CHUNK = 256;
-
-/** Largest |x| the tanh table resolves; tanh(3.5) = 0.998. */
-export const TANH_CLIP = 3.5;
 
 /** The real value of one unit of `pool` weights: the caller passes round(2^16 / validCount). */
 export const POOL_WEIGHT_ONE = 2 ** 16;
@@ -227,12 +223,18 @@ export function buildEncoderProgram(enc: TransformerEncoder, timing: TfjsTensor,
   const rp = requantParams(sumUnit / pooledScale);
   const pooled = b.one("requantize", [summed], { outDtype: OUT.int16, multiplier: [rp.multiplier], shift: [rp.shift] }, "pool: mean");
 
-  // tanh is flat beyond ±TANH_CLIP: a narrower int8 input range buys resolution where it bends.
-  const tanhInScale = scaleOf(Math.min(TANH_CLIP, range(ranges, "tanhIn")), "int8", 1);
-  const tanhIn = L.linear(pooled, pooledScale, floatLinear(enc.pooledDense), { dtype: "int8", scale: tanhInScale }, "tanh layer: dense");
-  const tanhOutScale = lutOutputScale("tanh", tanhInScale, "int16");
-  const tanhTable = b.constant(lutTensor({ fn: "tanh", inScale: tanhInScale, outScale: tanhOutScale, outDtype: "int16" }));
-  const tanhOut = b.one("lut", [tanhIn, tanhTable], {}, "tanh layer: tanh");
+  // tanh(x) = σ(2x) − σ(−2x): a two-way softmax over (x, 0) at twice x's scale, then the difference
+  // of its Q15 probabilities. Unlike a 256-entry table this keeps the dense layer's int16 resolution.
+  const tanhDim = enc.pooledDense.w.shape[1]!;
+  const tanhInScale = scaleOf(range(ranges, "tanhIn"), "int16", RESIDUAL_HEADROOM);
+  const tanhIn = L.linear(pooled, pooledScale, floatLinear(enc.pooledDense), { dtype: "int16", scale: tanhInScale, wideWeights: true }, "tanh layer: dense");
+  const column = b.one("reshape", [tanhIn], { shape: [tanhDim, 1] }, "tanh layer: x as a column");
+  const pair = b.one("concat", [column, b.constant(tensor("int16", [tanhDim, 1], new Array<number>(tanhDim).fill(0)))], { axis: 1 }, "tanh layer: (x, 0)");
+  const twice = requantParams(2 * tanhInScale);
+  const sigmoids = b.one("softmax", [pair], { axis: -1, multiplier: twice.multiplier, shift: twice.shift, outDtype: OUT.int16 }, "tanh layer: σ(2x), σ(−2x)");
+  const half = (k: number) => b.one("slice", [sigmoids], { starts: [k], ends: [k + 1], axes: [1] }, `tanh layer: σ(${k ? "−" : ""}2x)`);
+  const tanhCol = b.one("sub", [half(0), half(1)], {}, "tanh layer: tanh at 2^−15");
+  const tanhOut = b.one("reshape", [tanhCol], { shape: [1, tanhDim] }, "tanh layer: row");
 
   // L2 normalisation = rms_norm / √dim; the output scale covers the calibrated components.
   const outputScale = scaleOf(range(ranges, "output"), "int8", INT8_HEADROOM);
@@ -261,8 +263,9 @@ function lowerLayer(
   const n = L.norm(x, xScale, layer.qkv.w.shape[0]!, layer.epsilon, nScale, `${p} attention layer norm`);
   const qkv = ["q", "k", "v"].map((name, i) => {
     const lin = foldNorm(floatLinear(layer.qkv, [i * dModel, (i + 1) * dModel]), layer.attnNorm.gamma, layer.attnNorm.beta);
-    const scale = scaleOf(range(ranges, `${p}.${name}`), "int8", INT8_HEADROOM);
-    const ref = L.linear(n, nScale, lin, { dtype: "int8", scale, wideWeights: true }, `${p} ${name} projection`);
+    // int16: retrieval ranks hinge on small embedding differences, and int8 Q/K/V were their largest source.
+    const scale = scaleOf(range(ranges, `${p}.${name}`), "int16", RESIDUAL_HEADROOM);
+    const ref = L.linear(n, nScale, lin, { dtype: "int16", scale, wideWeights: true }, `${p} ${name} projection`);
     return { ref: b.one("reshape", [ref], { shape: [1, slots, dModel] }, `${p} ${name} packed`), scale };
   });
   const [q, k, v] = qkv as [(typeof qkv)[0], (typeof qkv)[0], (typeof qkv)[0]];
@@ -281,15 +284,15 @@ function lowerLayer(
   const attnRows = b.one("reshape", [attn], { shape: [slots, dModel] }, `${p} attention rows`);
   const o = L.linear(attnRows, attnScale, floatLinear(layer.out), { dtype: "int16", scale: streamScale, wideWeights: true }, `${p} output projection`);
   let r = x;
-  if (layer.residual) r = L.linear(x, xScale, floatLinear(layer.residual), { dtype: "int16", scale: streamScale }, `${p} residual projection`);
+  if (layer.residual) r = L.linear(x, xScale, floatLinear(layer.residual), { dtype: "int16", scale: streamScale, wideWeights: true }, `${p} residual projection`);
   else if (xScale !== streamScale) throw new TfjsFormatError(`layer ${layer.index} has no residual projection but its input is off the stream scale`);
   const mid = L.add(o, r, `${p} attention residual`);
 
   const n2Scale = scaleOf(range(ranges, `${p}.mid.normalized`), "int16", RESIDUAL_HEADROOM);
   const n2 = L.norm(mid, streamScale, layer.out.w.shape[1]!, layer.epsilon, n2Scale, `${p} ffn layer norm`);
-  // ReLU for free: the int8 output has zero point −128, so every negative accumulator clamps to real 0.
-  const reluScale = (range(ranges, `${p}.relu`) * INT8_HEADROOM) / 255;
-  const h = L.linear(n2, n2Scale, foldNorm(floatLinear(layer.ffn1), layer.ffnNorm.gamma, layer.ffnNorm.beta), { dtype: "int8", scale: reluScale, zeroPoint: -128, wideWeights: true }, `${p} ffn dense + relu`);
-  const f = L.linear(h, reluScale, floatLinear(layer.ffn2), { dtype: "int16", scale: streamScale, xZero: -128, wideWeights: true }, `${p} ffn output`);
+  // ReLU for free: the int16 output has zero point −32768, so every negative accumulator clamps to real 0.
+  const reluScale = (range(ranges, `${p}.relu`) * RESIDUAL_HEADROOM) / 65535;
+  const h = L.linear(n2, n2Scale, foldNorm(floatLinear(layer.ffn1), layer.ffnNorm.gamma, layer.ffnNorm.beta), { dtype: "int16", scale: reluScale, zeroPoint: -32768, wideWeights: true }, `${p} ffn dense + relu`);
+  const f = L.linear(h, reluScale, floatLinear(layer.ffn2), { dtype: "int16", scale: streamScale, xZero: -32768, wideWeights: true }, `${p} ffn output`);
   return L.add(f, mid, `${p} ffn residual`);
 }

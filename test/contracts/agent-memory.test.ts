@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { bytesToHex, encodeAbiParameters, parseAbiParameters, type Hex } from "viem";
 import { createChain, type Chain, type Deployed } from "./harness.ts";
 import { commitTensor } from "../../src/commit/index.ts";
-import { decodeProgram } from "../../src/codec/program.ts";
+import { decodeProgram, encodeProgram } from "../../src/codec/program.ts";
+import { recallProgram } from "../../src/model/sentence-encoder.ts";
 import { OP_CODES } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { shardManifestId } from "../../precompiles/shards.ts";
@@ -99,7 +100,7 @@ describe("AgentMemory", () => {
     console.log(JSON.stringify({ agentMemoryGas: { dim: D, batch: BATCH, ...gas } }));
   });
 
-  it("builds the recall program the codec decodes: matmul(transB) then top_k", async (t) => {
+  it("builds the recall program the codec decodes: matmul(transB) then top_k, byte for byte recallProgram", async (t) => {
     if (!chain.aivm) return t.skip("AIVM runtime not available");
     const fresh = await chain.deploy("AgentMemory", chain.accounts[0]!, [D]);
     const bytes = (await chain.read(fresh, "recallProgram", [300n, 4n])) as Hex;
@@ -113,6 +114,8 @@ describe("AgentMemory", () => {
       [OP_CODES.top_k, [2], 2, { k: 4 }],
     ]);
     assert.deepEqual([...p.outputs], [3, 4]);
+    // bench:embed measures retrieval with recallProgram in process: it is these bytes.
+    assert.equal(bytesToHex(encodeProgram(recallProgram(300, 4, D))), bytes);
   });
 
   it("rejects strangers, bad lengths, empty batches and k outside [1, size] with custom errors", async (t) => {

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from "../../src/engine/errors.ts";
 import { decodeProgram } from "../../src/codec/program.ts";
 import { inferProgram } from "../../src/codec/program-infer.ts";
 import { quoteProgram } from "../../src/gas/quote.ts";
+import { OP_CODES } from "../../src/engine/registry.ts";
 import { MULTIPLIER_ONE } from "../../src/gas/constants.ts";
 import { readTfjsModel, parseTfjsModel, TfjsFormatError } from "../../src/model/tfjs.ts";
 import { runTfjsGraph } from "../../src/model/tfjs-exec.ts";
@@ -76,6 +77,15 @@ test("the program decodes, infers with the engine registry, and quotes from its 
   // Dominated by the 128×512×1536 feed-forward matmuls: more than 2·10^8 FLOPs.
   assert.ok(quote.flops > 200_000_000n);
   assert.ok(quote.gas > quote.programGas);
+});
+
+test("attention reads int16 Q, K and V (int8 ones were the largest retrieval error) and no table lookup is left", () => {
+  const program = decodeProgram(encoder.program);
+  const info = inferProgram(program);
+  const attention = program.nodes.filter((n) => n.op === OP_CODES.attention);
+  assert.equal(attention.length, 2);
+  for (const n of attention) assert.deepEqual(n.inputs.slice(0, 3).map((id) => info.values[id]!.dtype), ["int16", "int16", "int16"]);
+  assert.equal(program.nodes.filter((n) => n.op === OP_CODES.lut).length, 0);
 });
 
 test("bad input: empty text, a text longer than the slots asked for, and a non-encoder graph get typed errors", () => {
