@@ -2,7 +2,7 @@
 // of token slots. Weights: int8, one scale per output channel, layer-norm gains and biases folded
 // into the next matmul; inside the transformer layers each weight is two int8 digits (hi + lo/256). Activations: int16 residual stream (one scale, so residual adds are plain
 // saturating adds), int16 layer-norm outputs, Q/K/V, attention outputs and ReLU hidden layer,
-// int16 tanh table. Scales come from calibration ranges; floats are used here only to choose integers.
+// tanh as a two-way int16 softmax, int8 output. Scales come from calibration ranges; floats are used here only to choose integers.
 import { tensor, type DType, type Tensor } from "../engine/tensor.ts";
 import type { Attrs } from "../engine/op.ts";
 import type { Program } from "../codec/program.ts";
