@@ -108,6 +108,8 @@ export interface TxRecord {
   logsBloom: Hex;
   logs: LogRecord[];
   trace: AivmTxTrace;
+  /** Why a status-0 transaction failed: the EVM's reason ("revert", "invalid opcode", ...) and its return data. */
+  failure?: { reason: string; data: Hex };
 }
 
 export interface BlockRecord {
@@ -1014,6 +1016,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           logIndex: logIndex++,
         })),
         trace,
+        ...(result.execResult.exceptionError ? { failure: { reason: result.execResult.exceptionError.error, data: bytesToHex(result.execResult.returnValue) as Hex } } : {}),
       };
     });
     return { txs, anchor };

@@ -65,7 +65,7 @@ export function toRpcError(error: unknown): RpcError {
 }
 
 // Error(string) reverts carry their reason in the message, as geth does; custom errors keep the generic text.
-function revertMessage(data: `0x${string}`): string {
+export function revertMessage(data: `0x${string}`): string {
   if (data.startsWith("0x08c379a0") && data.length >= 138) {
     try {
       const length = Number(BigInt(`0x${data.slice(74, 138)}`));

@@ -7,7 +7,7 @@ import type { DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { getBlob } from "../../precompiles/memory.ts";
 import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
-import { InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR } from "./errors.ts";
+import { EXECUTION_REVERTED, InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR, revertMessage } from "./errors.ts";
 import { FilterRegistry } from "./filters.ts";
 import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
 import { queryLogs } from "./logs.ts";
@@ -120,7 +120,15 @@ export function createMethodTable(node: DevNode): MethodTable {
       const [req] = p(params, 1, 1, "eth_sendTransaction");
       const parsed = callRequest(req);
       if (!parsed.from) throw new InvalidParamsError("Invalid transaction.from: required by eth_sendTransaction.");
-      return node.sendTransaction(parsed);
+      const txHash = await node.sendTransaction(parsed);
+      // Without a gas limit the estimate already refused a failing transaction. With one, it is
+      // mined, and Hardhat then answers code 3 with the return data, so writeContract({ gas }) rejects.
+      const failure = parsed.gas !== undefined ? node.transaction(txHash)?.record.failure : undefined;
+      if (failure) {
+        const message = failure.reason === "revert" ? revertMessage(failure.data) : `execution failed: ${failure.reason}`;
+        throw new RpcError(EXECUTION_REVERTED, `${message} (transaction ${txHash} was mined with status 0)`, failure.data);
+      }
+      return txHash;
     },
     eth_sign: (params) => {
       const [who, message] = p(params, 2, 2, "eth_sign");
