@@ -58,3 +58,20 @@ test("a K = 0 matmul is charged its accumulator: a program's peak counts the int
   assert.equal(info.peakValueBytes, 4 * m * n);
   assert.ok(info.peakBytes >= 2 * 4 * m * n, `peak ${info.peakBytes} charges the accumulator too`);
 });
+
+test("an empty tensor with a 2^31 − 1 long axis allocates no row buffers (softmax, log_softmax, top_k)", () => {
+  // Found by npm run fuzz (TEWOP log_softmax int8 [4,0,5,2,2] with a dimension set to 0x7fffffff):
+  // three int32 rows of the axis length, about 24 GiB, for 367 gas.
+  const x = { dtype: "int8" as const, shape: [0, 0x7fffffff], data: new Int8Array(0) };
+  const cases: [string, Record<string, number>][] = [
+    ["softmax", { axis: 1, multiplier: 1 << 30, shift: 40 }],
+    ["log_softmax", { axis: 1, multiplier: 1 << 30, shift: 40 }],
+    ["top_k", { k: 0x7fffffff }],
+  ];
+  for (const [name, attrs] of cases) {
+    gc();
+    const before = inUse();
+    getOp(name).run([x], attrs);
+    assert.ok(inUse() - before < 1 << 20, `${name}: ${inUse() - before} bytes for an empty tensor`);
+  }
+});

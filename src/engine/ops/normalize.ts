@@ -151,6 +151,8 @@ function softmaxLike(name: "softmax" | "log_softmax"): OpDef {
       const data = inputs[0]!.data;
       const { outer, n, inner } = splitAt(x.shape, axis);
       const y = allocate(out, data.length);
+      // No rows, no row buffers: an empty tensor may still declare a 2^31 − 1 long axis.
+      if (data.length === 0) return [{ dtype: out, shape: [...x.shape], data: y }];
       const row = new Int32Array(n);
       const dist = new Int32Array(n);
       const exps = new Int32Array(n);

@@ -166,6 +166,8 @@ const topK: OpDef = {
     const rows = p.n === 0 ? 0 : data.length / p.n;
     const values = allocate(p.x.dtype, rows * p.k);
     const indices = new Int32Array(rows * p.k);
+    // No rows, no row buffer: an empty tensor may still declare k up to a 2^31 − 1 long axis.
+    if (rows === 0) return [{ dtype: p.x.dtype, shape: p.outShape, data: values }, { dtype: "int32", shape: p.outShape, data: indices }];
     const pos = new Int32Array(p.k);
     const select = p.k * HEAP_MAX_K_FRACTION <= p.n ? topKRowHeap : topKRowRadix;
     for (let r = 0; r < rows; r++) {
