@@ -11,7 +11,7 @@ import { EXECUTION_REVERTED, InvalidParamsError, MethodNotFoundError, RpcError, 
 import { FilterRegistry } from "./filters.ts";
 import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
 import { queryLogs } from "./logs.ts";
-import { MAX_UINT64, address, blockNumberOf, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, stateOverrides, uint64 } from "./params.ts";
+import { MAX_UINT64, address, blockNumberOf, blockNumberParam, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, stateOverrides, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
 import { signPersonalMessage, signTypedDataV4 } from "./sign.ts";
 
@@ -30,7 +30,8 @@ export function createMethodTable(node: DevNode): MethodTable {
   const filters = new FilterRegistry(node);
   const p = (params: unknown[], min: number, max: number, method: string) => paramList(params, min, max, method);
 
-  const blockByRef = (value: unknown) => node.blockByNumber(blockNumberOf(blockRef(value, node), node));
+  // A block past the head is null, as on Hardhat's node.
+  const blockByRef = (value: unknown) => node.blockByNumber(blockNumberParam(value, node));
 
   const table: MethodTable = {
     // ---------------------------------------------------------------- chain info

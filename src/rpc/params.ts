@@ -91,6 +91,19 @@ export function blockRef(value: unknown, node: DevNode, name = "block"): BlockRe
   return n;
 }
 
+/**
+ * A block number for lookups and log ranges, where a block past the head is not an error (as on
+ * Hardhat's node): a lookup answers null, a log range stops at the head. latest/pending: the head.
+ */
+export function blockNumberParam(value: unknown, node: DevNode, name = "block"): bigint {
+  if (typeof value === "string" && value.startsWith("0x")) return quantity(value, name);
+  if (typeof value === "number") return quantity(value, name);
+  if (value !== null && typeof value === "object" && (value as Record<string, unknown>).blockNumber !== undefined) {
+    return blockNumberParam((value as Record<string, unknown>).blockNumber, node, name);
+  }
+  return blockNumberOf(blockRef(value, node, name), node);
+}
+
 /** Resolves latest/pending to the head number (for block lookups and log ranges). */
 export function blockNumberOf(ref: BlockRef, node: DevNode): bigint {
   return typeof ref === "bigint" ? ref : node.headNumber;
@@ -149,10 +162,12 @@ export function logFilter(value: unknown, node: DevNode, name = "filter"): LogFi
     if (!found) throw new InvalidParamsError(`Unknown ${name}.blockHash.`);
     fromBlock = toBlock = found.block.header.number;
   } else {
-    fromBlock = blockNumberOf(blockRef(obj.fromBlock, node, `${name}.fromBlock`), node);
-    toBlock = blockNumberOf(blockRef(obj.toBlock, node, `${name}.toBlock`), node);
+    fromBlock = blockNumberParam(obj.fromBlock, node, `${name}.fromBlock`);
+    toBlock = blockNumberParam(obj.toBlock, node, `${name}.toBlock`);
   }
-  if (toBlock - fromBlock > MAX_LOG_RANGE) throw new InvalidParamsError(`Invalid ${name}: at most ${MAX_LOG_RANGE} blocks per query.`);
+  // Blocks past the head are not searched (queryLogs clamps), so they do not count toward the range.
+  const searchedTo = toBlock < node.headNumber ? toBlock : node.headNumber;
+  if (searchedTo - fromBlock > MAX_LOG_RANGE) throw new InvalidParamsError(`Invalid ${name}: at most ${MAX_LOG_RANGE} blocks per query.`);
   let addresses: Hex[] | undefined;
   if (Array.isArray(obj.address)) addresses = obj.address.map((a: unknown) => address(a, `${name}.address`));
   else if (obj.address !== undefined && obj.address !== null) addresses = [address(obj.address, `${name}.address`)];
