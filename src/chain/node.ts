@@ -7,12 +7,14 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ethereumjs/block";
 import type { Common, CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
+import { RLP } from "@ethereumjs/rlp";
 import { Caches, MerkleStateManager, getMerkleStateProof, type Proof } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@ethereumjs/tx";
 import {
   Account,
   Address,
   ValueEncoding,
+  bytesToBigInt,
   bytesToHex,
   createAddressFromString,
   hexToBytes,
@@ -712,18 +714,25 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** Builds an EIP-1559 transaction, signed with the dev key of `from` or marked as sent by it. */
   private buildTx(request: CallRequest & { nonce: bigint; gas: bigint }, from: Hex): TypedTransaction {
-    const data = {
-      type: 2,
+    const common = {
       chainId: BigInt(this.chainId),
       nonce: request.nonce,
       to: request.to ?? undefined,
       data: request.data ?? "0x",
       value: request.value ?? 0n,
       gasLimit: request.gas,
-      maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? 0n,
-      maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
-      accessList: request.accessList ?? [],
     };
+    const data = isLegacy(request)
+      ? request.accessList?.length
+        ? { ...common, type: 1, gasPrice: request.gasPrice, accessList: request.accessList }
+        : { ...common, type: 0, gasPrice: request.gasPrice }
+      : {
+          ...common,
+          type: 2,
+          maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? 0n,
+          maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
+          accessList: request.accessList ?? [],
+        };
     const key = this.keys.get(from);
     if (key) {
       const signed = createTx(data as never, { common: this.txCommon }).sign(key);
@@ -771,9 +780,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const gas = request.gas ?? (await this.estimateGas({ ...request, from }));
     // Nonce, signature and admission in one queued step, so concurrent sends get distinct nonces.
     return this.queue.run(async () => {
+      const nonce = request.nonce ?? (await this.expectedNonce(from));
+      // A gasPrice without EIP-1559 fields is a legacy (or EIP-2930) transaction, as on Hardhat's node.
+      if (isLegacy(request)) return this.admit(this.buildTx({ ...request, nonce, gas }, from), from);
       const maxFeePerGas = request.maxFeePerGas ?? request.gasPrice ?? this.nextBaseFee() * 2n + DEFAULT_PRIORITY_FEE;
       const maxPriorityFeePerGas = request.maxPriorityFeePerGas ?? (DEFAULT_PRIORITY_FEE < maxFeePerGas ? DEFAULT_PRIORITY_FEE : maxFeePerGas);
-      const nonce = request.nonce ?? (await this.expectedNonce(from));
       const tx = this.buildTx({ ...request, nonce, gas, maxFeePerGas, maxPriorityFeePerGas }, from);
       return this.admit(tx, from);
     });
@@ -792,6 +803,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       tx = createTxFromRLP(raw, { common: this.txCommon });
       from = tx.getSenderAddress().toString() as Hex;
     } catch (error) {
+      // EthereumJS's own message here prints a method's source in place of the chain id.
+      const chainId = rawTxChainId(raw);
+      if (chainId !== undefined && chainId !== BigInt(this.chainId)) {
+        throw new TransactionRejectedError(`Invalid raw transaction: chain ID ${chainId}, this chain's is ${this.chainId}.`);
+      }
       throw new TransactionRejectedError(`Invalid raw transaction: ${errorMessage(error)}`);
     }
     if (tx.common.chainId() !== BigInt(this.chainId)) {
@@ -1326,6 +1342,24 @@ async function loadDefaultRuntime(vrfSecretKey: Uint8Array): Promise<AivmRuntime
   const factory = mod.createAivmRuntime;
   if (typeof factory !== "function") return null;
   return (await (factory as (options: { vrfSecretKey: Uint8Array }) => AivmRuntime | Promise<AivmRuntime>)({ vrfSecretKey })) ?? null;
+}
+
+/** The chain ID a raw transaction is signed for: a typed transaction's first field, a legacy one's EIP-155 v. */
+function rawTxChainId(raw: Uint8Array): bigint | undefined {
+  try {
+    const typed = raw[0] !== undefined && raw[0] < 0x80;
+    const fields = RLP.decode(typed ? raw.subarray(1) : raw) as Uint8Array[];
+    if (typed) return bytesToBigInt(fields[0]!);
+    const v = bytesToBigInt(fields[6]!);
+    return v >= 35n ? (v - 35n) / 2n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request with a gasPrice and no EIP-1559 fee fields: sent as type 0 (type 1 with an access list). */
+function isLegacy(request: CallRequest): request is CallRequest & { gasPrice: bigint } {
+  return request.gasPrice !== undefined && request.maxFeePerGas === undefined && request.maxPriorityFeePerGas === undefined;
 }
 
 /** Writes eth_call state overrides into the call state (inside a checkpoint the caller reverts). */

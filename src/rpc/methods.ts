@@ -47,7 +47,7 @@ export function createMethodTable(node: DevNode): MethodTable {
     eth_syncing: () => false,
     eth_mining: () => true,
     eth_hashrate: () => "0x0",
-    eth_coinbase: () => "0x0000000000000000000000000000000000000000",
+    eth_coinbase: () => node.coinbase,
     eth_accounts: () => node.accounts.map((a) => a.address),
     eth_requestAccounts: () => node.accounts.map((a) => a.address),
     eth_blockNumber: () => q(node.headNumber),
@@ -121,6 +121,11 @@ export function createMethodTable(node: DevNode): MethodTable {
       const [req] = p(params, 1, 1, "eth_sendTransaction");
       const parsed = callRequest(req);
       if (!parsed.from) throw new InvalidParamsError("Invalid transaction.from: required by eth_sendTransaction.");
+      const chainId = (req as Record<string, unknown>).chainId;
+      if (chainId !== undefined && chainId !== null && quantity(chainId, "transaction.chainId") !== BigInt(node.chainId)) {
+        // Hardhat's wording.
+        throw new InvalidParamsError(`Invalid chainId ${quantity(chainId, "transaction.chainId")} provided, expected ${node.chainId} instead.`);
+      }
       const txHash = await node.sendTransaction(parsed);
       // Without a gas limit the estimate already refused a failing transaction. With one, it is
       // mined, and Hardhat then answers code 3 with the return data, so writeContract({ gas }) rejects.
@@ -363,10 +368,18 @@ export function createMethodTable(node: DevNode): MethodTable {
       return node.stopImpersonating(address(who, "address"));
     },
     hardhat_mine: async (params) => {
-      const [count] = p(params, 0, 2, "hardhat_mine");
-      const blocks = count === undefined ? 1n : quantity(count, "blocks");
+      const [count, intervalRaw] = p(params, 0, 2, "hardhat_mine");
+      const blocks = count === undefined || count === null ? 1n : quantity(count, "blocks");
       if (blocks > 10_000n) throw new InvalidParamsError("hardhat_mine: at most 10000 blocks per call.");
-      for (let i = 0n; i < blocks; i++) await node.mine();
+      // With an interval, each block after the first is exactly `interval` seconds after its parent.
+      const interval = intervalRaw === undefined || intervalRaw === null ? undefined : uint64(intervalRaw, "interval");
+      if (interval === 0n) throw new InvalidParamsError("Invalid interval: at least 1 second (a block's timestamp must be after its parent's).");
+      if (interval !== undefined && blocks > 1n && node.peekTimestamp() + (blocks - 1n) * interval > MAX_UINT64) {
+        throw new InvalidParamsError(`Invalid interval: the last block's timestamp would pass ${MAX_UINT64}, the largest 64-bit timestamp.`);
+      }
+      for (let i = 0n; i < blocks; i++) {
+        await node.mine(i === 0n || interval === undefined ? undefined : node.head.header.timestamp + interval);
+      }
       return true;
     },
 
