@@ -842,6 +842,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     if ("maxFeePerGas" in tx && (tx.maxFeePerGas as bigint) < this.nextBaseFee()) {
       throw new TransactionRejectedError(`maxFeePerGas ${tx.maxFeePerGas} is below the next base fee ${this.nextBaseFee()}.`);
     }
+    if ("gasPrice" in tx && (tx.gasPrice as bigint) < this.nextBaseFee()) {
+      throw new TransactionRejectedError(`gasPrice ${tx.gasPrice} is below the next base fee ${this.nextBaseFee()}.`);
+    }
     if (tx.nonce > expected) {
       this.enqueue({ tx, from, hash });
       return hash;

@@ -50,6 +50,8 @@ describe("dev methods as on Hardhat's node", () => {
     assert.equal(legacy.maxFeePerGas, undefined);
     assert.equal((await typeOf({ gasPrice, accessList: [{ address: TO, storageKeys: [] }] })).type, "0x1");
     assert.equal((await typeOf({ maxFeePerGas: gasPrice })).type, "0x2");
+    const cheap = await call("eth_sendTransaction", [{ from, to: TO, gasPrice: "0x1", gas: "0x5208" }]);
+    assert.match(cheap.error.message, /gasPrice 1 is below the next base fee/);
     // viem's legacy path through a JSON-RPC account.
     const wallet = createWalletClient({ chain: aivmChainAt(server.url), transport: http(server.url), account: from });
     const hash = await wallet.sendTransaction({ to: TO, gasPrice: BigInt(gasPrice), type: "legacy" });
