@@ -17,6 +17,21 @@ import { signPersonalMessage, signTypedDataV4 } from "./sign.ts";
 
 export const CLIENT_VERSION = "aivm/0.1.0";
 
+/** hardhat_* methods anvil also serves as anvil_*, with the same parameters. */
+const ANVIL_ALIASES = [
+  "mine",
+  "setBalance",
+  "setCode",
+  "setNonce",
+  "setStorageAt",
+  "setCoinbase",
+  "setNextBlockBaseFeePerGas",
+  "impersonateAccount",
+  "stopImpersonatingAccount",
+  "dropTransaction",
+  "getAutomine",
+] as const;
+
 export type MethodHandler = (params: unknown[]) => Promise<unknown> | unknown;
 export type MethodTable = Record<string, MethodHandler>;
 
@@ -476,6 +491,9 @@ export function createMethodTable(node: DevNode): MethodTable {
       };
     },
   };
+  // anvil's names for the same dev methods (foundry tools and viem's test client in "anvil" mode).
+  // Only methods anvil itself has with Hardhat's parameters; results are Hardhat's (true).
+  for (const name of ANVIL_ALIASES) table[`anvil_${name}`] = table[`hardhat_${name}`]!;
   return table;
 
   async function quoteProgram(program: unknown): Promise<unknown> {
