@@ -134,7 +134,7 @@ describe("block VRF on the dev node", () => {
         publicKey: bytesToHex(publicKey),
       });
       assert.equal(await provider.request({ method: "aivm_getVrf", params: ["0x0"] }), null);
-      await assert.rejects(provider.request({ method: "aivm_getVrf", params: ["0x9"] }), /after the head block/);
+      assert.equal(await provider.request({ method: "aivm_getVrf", params: ["0x9"] }), null, "a block past the head has no VRF yet (as eth_getBlockByNumber answers null)");
 
       const ok = await verifyBlockVrf(provider as never, 2n);
       assert.equal(ok.valid, true, ok.reason);
