@@ -599,6 +599,24 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
   }
 
+  /**
+   * eth_createAccessList: the addresses and slots the request touches (EthereumJS's journal; the
+   * sender, target, precompiles and coinbase are warm anyway and left out unless their slots are
+   * read), and the gas it uses with that list.
+   */
+  async createAccessList(request: CallRequest, ref: BlockRef = "pending"): Promise<{ accessList: { address: Hex; storageKeys: Hex[] }[]; gasUsed: bigint }> {
+    return this.queue.run(async () => {
+      await this.pinCallState(ref);
+      const { gasLimit, capped } = this.callGasLimit(request.gas);
+      return this.bounded(capped, async () => {
+        const report = { accessList: [] as { address: Hex; storageKeys: Hex[] }[] };
+        await this.simulate(request, gasLimit, report);
+        const withList = await this.simulate({ ...request, accessList: report.accessList }, gasLimit);
+        return { accessList: report.accessList, gasUsed: withList.gasUsed };
+      });
+    });
+  }
+
   /** eth_estimateGas: the smallest gas limit (within 1/64) at which the request succeeds. */
   async estimateGas(request: CallRequest, ref: BlockRef = "pending", overrides?: Map<Hex, AccountOverride>): Promise<bigint> {
     return this.queue.run(async () => {
@@ -650,7 +668,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   /** Runs a transaction-shaped request on the call VM, on a checkpoint it reverts. Inside the queue, after pinCallState. */
-  private async simulate(request: CallRequest, gasLimit: bigint): Promise<CallResult> {
+  private async simulate(request: CallRequest, gasLimit: bigint, report: { accessList?: { address: Hex; storageKeys: Hex[] }[] } = {}): Promise<CallResult> {
     const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex;
     const priced = request.gasPrice !== undefined || request.maxFeePerGas !== undefined;
     const baseFee = priced ? this.nextBaseFee() : 0n;
@@ -672,7 +690,16 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     let trace: AivmTxTrace;
     let fault: Error | undefined;
     try {
-      result = await runTx(this.callVm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      result = await runTx(this.callVm, {
+        tx,
+        block,
+        skipBalance: true,
+        skipNonce: true,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+        reportAccessList: report.accessList !== undefined,
+      });
+      report.accessList?.push(...((result.accessList ?? []) as { address: Hex; storageKeys: Hex[] }[]));
     } catch (error) {
       throw new TransactionRejectedError(errorMessage(error));
     } finally {

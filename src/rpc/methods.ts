@@ -132,6 +132,11 @@ export function createMethodTable(node: DevNode): MethodTable {
       const [req, tag, overrides] = p(params, 1, 3, "eth_estimateGas");
       return q(await node.estimateGas(callRequest(req), tag === undefined ? "pending" : blockRef(tag, node), stateOverrides(overrides)));
     },
+    eth_createAccessList: async (params) => {
+      const [req, tag] = p(params, 1, 2, "eth_createAccessList");
+      const { accessList, gasUsed } = await node.createAccessList(callRequest(req), tag === undefined ? "pending" : blockRef(tag, node));
+      return { accessList, gasUsed: q(gasUsed) };
+    },
     eth_sendTransaction: async (params) => {
       const [req] = p(params, 1, 1, "eth_sendTransaction");
       const parsed = callRequest(req);
