@@ -739,7 +739,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   // ---------------------------------------------------------------- transactions
 
-  /** Builds an EIP-1559 transaction, signed with the dev key of `from` or marked as sent by it. */
+  /** Builds an EIP-1559 transaction (a legacy one for a bare gasPrice), signed with the dev key of `from` or marked as sent by it. */
   private buildTx(request: CallRequest & { nonce: bigint; gas: bigint }, from: Hex): TypedTransaction {
     const common = {
       chainId: BigInt(this.chainId),
@@ -768,7 +768,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       return signed;
     }
     // Impersonated (or eth_call) sender: a placeholder signature, with the sender pinned on the object.
-    const tx = createTx({ ...data, v: 0n, r: 1n, s: 1n } as never, { common: this.txCommon, freeze: false });
+    // A legacy transaction's v carries the chain id (EIP-155); the typed ones' is the y-parity bit.
+    const v = data.type === 0 ? BigInt(this.chainId) * 2n + 35n : 0n;
+    const tx = createTx({ ...data, v, r: 1n, s: 1n } as never, { common: this.txCommon, freeze: false });
     const sender = createAddressFromString(from);
     (tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     return tx;

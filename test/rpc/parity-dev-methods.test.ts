@@ -52,6 +52,13 @@ describe("dev methods as on Hardhat's node", () => {
     assert.equal((await typeOf({ maxFeePerGas: gasPrice })).type, "0x2");
     const cheap = await call("eth_sendTransaction", [{ from, to: TO, gasPrice: "0x1", gas: "0x5208" }]);
     assert.match(cheap.error.message, /gasPrice 1 is below the next base fee/);
+    // An impersonated sender (no key) gets a legacy transaction too.
+    const impersonated = "0x00000000000000000000000000000000000000dd";
+    await call("hardhat_setBalance", [impersonated, "0xde0b6b3a7640000"]);
+    await call("hardhat_impersonateAccount", [impersonated]);
+    const fromImpersonated = await call("eth_sendTransaction", [{ from: impersonated, to: TO, gasPrice }]);
+    assert.equal(fromImpersonated.error, undefined, JSON.stringify(fromImpersonated.error));
+    assert.equal((await call("eth_getTransactionByHash", [fromImpersonated.result])).result.type, "0x0");
     // viem's legacy path through a JSON-RPC account.
     const wallet = createWalletClient({ chain: aivmChainAt(server.url), transport: http(server.url), account: from });
     const hash = await wallet.sendTransaction({ to: TO, gasPrice: BigInt(gasPrice), type: "legacy" });
