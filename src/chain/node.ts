@@ -762,7 +762,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         };
     const key = this.keys.get(from);
     if (key) {
-      const signed = createTx(data as never, { common: this.txCommon }).sign(key);
+      const signed = this.checkedTx(() => createTx(data as never, { common: this.txCommon })).sign(key);
       // We signed it, so we know the sender: seed the tx's cache instead of recovering it (ms each).
       (signed as unknown as { cache: { senderPubKey?: Uint8Array } }).cache.senderPubKey = this.publicKeyOf(from, key);
       return signed;
@@ -770,13 +770,22 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     // Impersonated (or eth_call) sender: a placeholder signature, with the sender pinned on the object.
     // A legacy transaction's v carries the chain id (EIP-155); the typed ones' is the y-parity bit.
     const v = data.type === 0 ? BigInt(this.chainId) * 2n + 35n : 0n;
-    const tx = createTx({ ...data, v, r: 1n, s: 1n } as never, { common: this.txCommon, freeze: false });
+    const tx = this.checkedTx(() => createTx({ ...data, v, r: 1n, s: 1n } as never, { common: this.txCommon, freeze: false }));
     const sender = createAddressFromString(from);
     (tx as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     return tx;
   }
 
   private readonly publicKeys = new Map<string, Uint8Array>();
+
+  /** EthereumJS's field checks (gas × fee beyond 2^256, values past their widths) as a rejection, not a node fault. */
+  private checkedTx<T>(build: () => T): T {
+    try {
+      return build();
+    } catch (error) {
+      throw new TransactionRejectedError(`Invalid transaction: ${errorMessage(error)}`);
+    }
+  }
 
   private publicKeyOf(address: Hex, key: Uint8Array): Uint8Array {
     let pub = this.publicKeys.get(address);
