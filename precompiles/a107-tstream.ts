@@ -14,7 +14,7 @@ import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, STACK_OUTPUTS } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteStreamInferred, writeGas } from "./gas.ts";
+import { programOverheadGas, quoteStreamInferred, writeGas } from "./gas.ts";
 import { heldHandleBytes, loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
@@ -56,6 +56,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
     stepMetas.push({ dtype: xsArg.meta.dtype, shape: xsArg.meta.shape.slice(1) });
   }
   const handleArgs = await programHandleArgs(call, program);
+  call.chargePlanning(programOverheadGas(programBytes.length, program.nodes.length, true));
   const info = inferProgram(program, stepMetas);
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
   // The receipt's params: the step program's id and the step count.

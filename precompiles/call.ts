@@ -140,6 +140,16 @@ export class PrecompileCall {
     return this.warm.heldBytes + this.pendingHeldBytes;
   }
 
+  /**
+   * Charges planning work (a program's decoding and inference) before it is done, so that a program
+   * rejected by inference at its last node pays for the nodes inferred (at most its gas limit).
+   * The plan's gas includes it again: on success the call pays the plan's gas, not both.
+   */
+  chargePlanning(gas: bigint): void {
+    const spent = this.spent + gas;
+    this.spent = spent > this.input.gasLimit ? this.input.gasLimit : spent;
+  }
+
   /** Charges a read before it happens; past the gas limit the call is out of gas. */
   private chargeRead(gas: bigint): void {
     this.spent += gas;

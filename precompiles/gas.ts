@@ -10,6 +10,7 @@ export {
   decodeGas,
   inputGas,
   loadGas,
+  programOverheadGas,
   quoteInferred,
   quoteOp,
   quoteStreamInferred,

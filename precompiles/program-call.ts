@@ -8,7 +8,7 @@ import { runProgram } from "../src/codec/program-run.ts";
 import { encodeBytesArray } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
-import { quoteInferred } from "./gas.ts";
+import { programOverheadGas, quoteInferred } from "./gas.ts";
 
 /** A stored program by id (TSTORE target 2), charged as a stored read, decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
@@ -64,6 +64,7 @@ export async function planProgramRun(
   if (program.stateCount !== 0) throw new InvalidArgumentError(call.opcode, "program", "is a step program; run it with TSTREAM");
   const args = await call.tensorArgs(inputsAbi);
   const handleArgs = await programHandleArgs(call, program);
+  call.chargePlanning(programOverheadGas(programBytes, program.nodes.length, storedProgram));
   const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
   // Every read (program, arguments, constants, shards) has been charged by now: readGas is final.
   const io = { inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas, storedProgram };

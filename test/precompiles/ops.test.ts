@@ -24,7 +24,7 @@ import { OP_CODES, getOp } from "../../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
-import { decodeGas, quoteOp, quoteInferred } from "../../precompiles/gas.ts";
+import { decodeGas, programOverheadGas, quoteOp, quoteInferred } from "../../precompiles/gas.ts";
 import { commitTensor } from "../../src/commit/index.ts";
 
 const OP_INPUT = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
@@ -231,7 +231,27 @@ describe("TGRAPH", () => {
     assert.deepEqual(trace.receipts[0]!.outputCommits, expected.map((t) => bytesToHex(commitTensor(t))));
   });
 
-  test("the memory budget is checked on declared shapes before allocating: MemoryLimit for the decode gas", async () => {
+  test("a program that shape inference rejects at its last node pays for decoding and inferring it, not only the decode gas", async () => {
+    // 300 relus, then a matmul whose inner dimensions differ: inference walks every node first.
+    const x = rand("int8", [2, 3], 31);
+    const bad: Program = {
+      stateCount: 0,
+      values: [{ kind: "input", dtype: "int8", shape: [2, 3] }],
+      nodes: [
+        ...Array.from({ length: 300 }, (_, i) => ({ op: OP_CODES.relu, inputs: [i + 0], outputs: 1, attrs: {} })),
+        { op: OP_CODES.matmul, inputs: [300, 300], outputs: 1, attrs: {} },
+      ],
+      outputs: [301],
+    };
+    const bytes = encodeProgram(bad);
+    const input = encodeAbiParameters(GRAPH_INPUT, [bytesToHex(bytes), [wire(x)], 0]);
+    const { ok, ret, charge } = await viaProbe(A.TGRAPH, input);
+    assert.equal(ok, false);
+    assert.equal(decodeErrorResult({ abi: errorsAbi(), data: ret }).errorName, "ShapeMismatch");
+    assert.equal(charge.gasUsed, decodeGas(hexToBytes(input).length) + programOverheadGas(bytes.length, 301), "decode gas plus the program's decoding and inference");
+  });
+
+  test("the memory budget is checked on declared shapes before allocating: MemoryLimit for the decode and planning gas", async () => {
     // Same check as the 512 MiB default, on a chain configured with a 64 KiB budget so that the
     // refused working set is affordable in gas (at 512 MiB the bytes gas alone exceeds a block).
     const small = await createTestChain({ txMemoryLimitBytes: 64 * 1024 });
@@ -255,7 +275,8 @@ describe("TGRAPH", () => {
     const inlineOutput = 128 * 128 * 4;
     assert.equal(err.args?.[0], BigInt(info.peakBytes + inlineOutput), "the declared working set (peak live tensors + inline output) is what was refused");
     assert.equal(err.args?.[1], 64n * 1024n);
-    assert.equal(seen.at(-1)!.gasUsed, decodeGas(hexToBytes(input).length));
+    // Refused after the program was decoded and inferred: that planning is paid for too.
+    assert.equal(seen.at(-1)!.gasUsed, decodeGas(hexToBytes(input).length) + programOverheadGas(encodeProgram(wide).length, 1));
   });
 });
 
