@@ -2,6 +2,7 @@
 // interval mining), the transaction pool, every index the JSON-RPC layer reads (blocks, txs,
 // receipts, logs, AIVM traces and anchors), snapshots, time control and persistence. It drives the
 // AIVM runtime only through the AivmRuntime seam in types.ts.
+import { createAivmRuntime } from "./runtime.ts";
 import { EventEmitter } from "node:events";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ethereumjs/block";
@@ -269,7 +270,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
     const common = createChainCommon({ chainId, customCrypto: options.customCrypto, hardfork: options.hardfork });
     const store: ChainStore = options.dbPath ? await LevelStore.open(options.dbPath) : new MemoryStore();
-    const runtime = options.runtime === undefined ? await loadDefaultRuntime(vrfSecretKeyOf(options)) : options.runtime;
+    const runtime = options.runtime === undefined ? createAivmRuntime({ vrfSecretKey: vrfSecretKeyOf(options) }) : options.runtime;
     const trie = new MerklePatriciaTrie({ db: store.trieDB, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common });
     const stateManager = new AivmStateManager({ common, trie, caches: new Caches() });
     const holder: { node?: DevNode } = {};
@@ -1369,20 +1370,6 @@ function vrfSecretKeyOf(options: DevNodeOptions): Uint8Array {
   const key = fromHexChecked(options.vrfKey, "VRF key");
   if (key.length !== 32) throw new NodeError(`The VRF key must be 32 bytes, got ${key.length}.`);
   return key;
-}
-
-/** The AIVM runtime from src/chain/runtime.ts, when that module exists and exports a factory. */
-async function loadDefaultRuntime(vrfSecretKey: Uint8Array): Promise<AivmRuntime | null> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(new URL("./runtime.ts", import.meta.url).href)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return null;
-    throw error;
-  }
-  const factory = mod.createAivmRuntime;
-  if (typeof factory !== "function") return null;
-  return (await (factory as (options: { vrfSecretKey: Uint8Array }) => AivmRuntime | Promise<AivmRuntime>)({ vrfSecretKey })) ?? null;
 }
 
 /** The chain ID a raw transaction is signed for: a typed transaction's first field, a legacy one's EIP-155 v. */
