@@ -1,20 +1,7 @@
 // The ONE place that maps AIVM error codes to Solidity custom errors (contracts/interfaces/IAIVMErrors.sol)
 // and encodes them as revert data. Error data carries dtypes, shapes, ops and limits — never values.
 import { encodeErrorResult, parseAbi, type Hex } from "viem";
-import {
-  AivmError,
-  DTypeMismatchError,
-  ElementCountError,
-  ElementLimitError,
-  InvalidArgumentError,
-  InvalidDimensionError,
-  MalformedEncodingError,
-  MemoryLimitError,
-  RankLimitError,
-  ShapeMismatchError,
-  UnsupportedOpError,
-  formatShape,
-} from "../src/engine/errors.ts";
+import { AivmError, type SolidityErrorOf } from "../src/engine/errors.ts";
 
 /** The IAIVMErrors ABI, kept equal to the Solidity interface (a test compiles both and compares). */
 export const AIVM_ERRORS_ABI = parseAbi([
@@ -40,6 +27,10 @@ export class WriteInStaticCallError extends AivmError {
   constructor(readonly precompile: Hex) {
     super(`${precompile}: state writes are not allowed inside a static call.`, { docsPath: "precompiles.md#memory" });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "WriteInStaticCall", args: [this.precompile] };
+  }
 }
 
 /**
@@ -61,6 +52,11 @@ export class NonCanonicalAbiError extends AivmError {
       docsPath: "precompiles.md#canonical-abi-input",
       metaMessages: ["Encode the input with Solidity's abi.encode, viem's encodeAbiParameters or ethers' AbiCoder: they all write the canonical layout."],
     });
+  }
+
+  /** A layout fault is an encoding fault to a contract. */
+  override get solidityError(): SolidityErrorOf {
+    return { name: "MalformedEncoding", args: [this.what, this.shortMessage] };
   }
 }
 
@@ -95,57 +91,14 @@ export class UnknownHandleError extends AivmError {
   ) {
     super(`No tensor behind handle kind ${kind} owner ${owner} id ${id}.`, { docsPath: "precompiles.md#calling-convention" });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "UnknownHandle", args: [this.kind, this.owner, this.id] };
+  }
 }
 
-const u32s = (shape: readonly number[]) => shape.map((d) => (Number.isInteger(d) && d >= 0 && d <= 0xffffffff ? d : 0));
-
-/** ABI-encoded revert data for an error thrown by a precompile. */
+/** ABI-encoded revert data for an error thrown by a precompile: its `solidityError`, in IAIVMErrors' ABI. */
 export function revertDataOf(err: AivmError): Hex {
-  const abi = AIVM_ERRORS_ABI;
-  if (err instanceof ShapeMismatchError) {
-    const expected = typeof err.expected === "string" ? err.expected : formatShape(err.expected);
-    return encodeErrorResult({ abi, errorName: "ShapeMismatch", args: [err.op, err.input, expected, u32s(err.actual)] });
-  }
-  if (err instanceof DTypeMismatchError) {
-    return encodeErrorResult({ abi, errorName: "DTypeMismatch", args: [err.op, err.input, err.expected.join("|"), err.actual] });
-  }
-  if (err instanceof RankLimitError) {
-    return encodeErrorResult({ abi, errorName: "RankLimit", args: [BigInt(err.rank), BigInt(err.maxRank)] });
-  }
-  if (err instanceof ElementLimitError) {
-    return encodeErrorResult({ abi, errorName: "ElementLimit", args: [u32s(err.shape), BigInt(err.maxElements)] });
-  }
-  if (err instanceof InvalidDimensionError) {
-    const shape = typeof err.shape === "string" ? err.shape : formatShape(err.shape);
-    return encodeErrorResult({ abi, errorName: "InvalidDimension", args: [shape] });
-  }
-  if (err instanceof ElementCountError) {
-    return encodeErrorResult({ abi, errorName: "ElementCount", args: [u32s(err.shape), BigInt(err.expected), BigInt(err.actual)] });
-  }
-  if (err instanceof MalformedEncodingError) {
-    return encodeErrorResult({ abi, errorName: "MalformedEncoding", args: [err.what, err.shortMessage] });
-  }
-  if (err instanceof NonCanonicalAbiError) {
-    return encodeErrorResult({ abi, errorName: "MalformedEncoding", args: [err.what, err.shortMessage] });
-  }
-  if (err instanceof MemoryLimitError) {
-    return encodeErrorResult({
-      abi,
-      errorName: "MemoryLimit",
-      args: [BigInt(err.requestedBytes), BigInt(err.limitBytes), BigInt(err.usedBytes)],
-    });
-  }
-  if (err instanceof InvalidArgumentError) {
-    return encodeErrorResult({ abi, errorName: "InvalidArgument", args: [err.op, err.argument, err.shortMessage] });
-  }
-  if (err instanceof UnsupportedOpError) {
-    return encodeErrorResult({ abi, errorName: "UnsupportedOp", args: [err.op] });
-  }
-  if (err instanceof WriteInStaticCallError) {
-    return encodeErrorResult({ abi, errorName: "WriteInStaticCall", args: [err.precompile] });
-  }
-  if (err instanceof UnknownHandleError) {
-    return encodeErrorResult({ abi, errorName: "UnknownHandle", args: [err.kind, err.owner, err.id] });
-  }
-  return encodeErrorResult({ abi, errorName: "AivmFailure", args: [err.code, err.shortMessage] });
+  const { name, args } = err.solidityError;
+  return encodeErrorResult({ abi: AIVM_ERRORS_ABI, errorName: name, args } as Parameters<typeof encodeErrorResult>[0]);
 }

@@ -11,6 +11,18 @@ export interface AivmErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * The Solidity custom error (contracts/interfaces/IAIVMErrors.sol) a failure reverts with: its name
+ * and its arguments in declaration order. precompiles/errors.ts encodes it as revert data.
+ */
+export interface SolidityErrorOf {
+  readonly name: string;
+  readonly args: readonly unknown[];
+}
+
+/** uint32[] arguments: a dimension outside uint32 (only in refused shapes) encodes as 0. */
+const u32s = (shape: readonly number[]) => shape.map((d) => (Number.isInteger(d) && d >= 0 && d <= 0xffffffff ? d : 0));
+
 /** Base class of every AIVM error, shaped like viem's BaseError. */
 export class AivmError extends Error {
   override name = "AivmError";
@@ -31,6 +43,11 @@ export class AivmError extends Error {
     this.details = options.details;
     this.docsPath = options.docsPath;
     this.metaMessages = options.metaMessages ?? [];
+  }
+
+  /** The Solidity error this failure reverts with; AivmFailure(code, message) unless a subclass has its own. */
+  get solidityError(): SolidityErrorOf {
+    return { name: "AivmFailure", args: [this.code, this.shortMessage] };
   }
 }
 
@@ -56,6 +73,11 @@ export class ShapeMismatchError extends AivmError {
       metaMessages: [`Expected: ${exp}`, `Actual:   ${formatShape(actual)}`],
     });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    const expected = typeof this.expected === "string" ? this.expected : formatShape(this.expected);
+    return { name: "ShapeMismatch", args: [this.op, this.input, expected, u32s(this.actual)] };
+  }
 }
 
 /** A tensor has a dtype the op does not accept. */
@@ -72,6 +94,10 @@ export class DTypeMismatchError extends AivmError {
       docsPath: "spec.md#dtypes",
     });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "DTypeMismatch", args: [this.op, this.input, this.expected.join("|"), this.actual] };
+  }
 }
 
 /** Rank above MAX_RANK. */
@@ -83,6 +109,10 @@ export class RankLimitError extends AivmError {
     readonly maxRank: number,
   ) {
     super(`Tensor rank ${rank} exceeds the maximum rank ${maxRank}.`, { docsPath: "spec.md#limits" });
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "RankLimit", args: [BigInt(this.rank), BigInt(this.maxRank)] };
   }
 }
 
@@ -98,6 +128,10 @@ export class ElementLimitError extends AivmError {
       docsPath: "spec.md#limits",
     });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "ElementLimit", args: [u32s(this.shape), BigInt(this.maxElements)] };
+  }
 }
 
 /** A dimension is negative, fractional or otherwise not a valid size. */
@@ -108,6 +142,10 @@ export class InvalidDimensionError extends AivmError {
     super(`Invalid tensor shape ${typeof shape === "string" ? shape : formatShape(shape)}: dimensions must be integers in [0, 2^31).`, {
       docsPath: "spec.md#limits",
     });
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "InvalidDimension", args: [typeof this.shape === "string" ? this.shape : formatShape(this.shape)] };
   }
 }
 
@@ -124,6 +162,10 @@ export class ElementCountError extends AivmError {
       docsPath: "spec.md#tensor-wire-format",
     });
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "ElementCount", args: [u32s(this.shape), BigInt(this.expected), BigInt(this.actual)] };
+  }
 }
 
 /** An encoded tensor or program could not be decoded (truncated, bad magic, bad version...). */
@@ -135,6 +177,10 @@ export class MalformedEncodingError extends AivmError {
     reason: string,
   ) {
     super(`Malformed ${what}: ${reason}.`, { docsPath: "spec.md#tensor-wire-format" });
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "MalformedEncoding", args: [this.what, this.shortMessage] };
   }
 }
 
@@ -152,6 +198,10 @@ export class MemoryLimitError extends AivmError {
       { docsPath: "spec.md#memory" },
     );
   }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "MemoryLimit", args: [BigInt(this.requestedBytes), BigInt(this.limitBytes), BigInt(this.usedBytes)] };
+  }
 }
 
 /** An op attribute or argument is invalid (axis out of range, bad stride, unknown op...). */
@@ -164,6 +214,10 @@ export class InvalidArgumentError extends AivmError {
     reason: string,
   ) {
     super(`${op}: invalid ${argument}: ${reason}.`, { docsPath: "spec.md#ops" });
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "InvalidArgument", args: [this.op, this.argument, this.shortMessage] };
   }
 }
 
@@ -180,5 +234,9 @@ export class UnsupportedOpError extends AivmError {
       docsPath: "onnx-ops.md",
       metaMessages: [`Supported: ${supported.join(", ")}`],
     });
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "UnsupportedOp", args: [this.op] };
   }
 }

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bytesToHex, decodeErrorResult, encodeAbiParameters, parseAbiParameters, toFunctionSignature, type AbiItem } from "viem";
 import { encodeBytes, encodeBytesArray, encodeStreamOutput, encodeUint } from "../../precompiles/abi.ts";
-import { AIVM_ERRORS_ABI, UnknownHandleError, WriteInStaticCallError, revertDataOf } from "../../precompiles/errors.ts";
+import { AIVM_ERRORS_ABI, NonCanonicalAbiError, UnknownHandleError, WriteInStaticCallError, revertDataOf } from "../../precompiles/errors.ts";
 import { decodeHandle, encodeHandle, isHandle, scratchHandle, scratchSlotOf } from "../../precompiles/handles.ts";
 import { contract } from "./chain.ts";
 import {
@@ -64,9 +64,15 @@ test("every AIVM error becomes its own custom error with shapes and limits, neve
     [new AivmError("something else"), "AivmFailure"],
   ];
   for (const [err, name] of cases) {
+    assert.equal(err.solidityError.name, name);
     const decoded = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(err) });
     assert.equal(decoded.errorName, name);
   }
+  // Every custom error of the interface is some class's solidityError.
+  const named = new Set(cases.map(([, name]) => name));
+  for (const item of AIVM_ERRORS_ABI) assert.ok(named.has(item.name), `no case reverts with ${item.name}`);
+  const layout = new NonCanonicalAbiError("TMATMUL input", "(bytes,bytes)", 36, "a head points into another tail");
+  assert.deepEqual(decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(layout) }).args, ["TMATMUL input", layout.shortMessage]);
   const shape = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(cases[0]![0]) });
   assert.deepEqual(shape.args, ["matmul", "b", "[4,2]", [3, 2]]);
   const mem = decodeErrorResult({ abi: AIVM_ERRORS_ABI, data: revertDataOf(cases[7]![0]) });
