@@ -1,6 +1,7 @@
 // `aivm node`: starts the dev node (HTTP + WebSocket JSON-RPC), prints the accounts, the system
 // addresses and a ready-to-run example, and shuts down cleanly on SIGINT/SIGTERM.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_HARDFORK, NODE_HARDFORKS } from "../evm/chain-vm.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
 import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { deployDemo, demoInferCalldata, type DeployedDemo } from "./demo.ts";
@@ -31,6 +32,8 @@ export interface NodeCommandOptions {
   "rpc.gascap"?: bigint;
   /** Their wall-clock deadline in ms; 0: none. */
   "rpc.evmtimeout"?: number;
+  /** The EVM rules: one of NODE_HARDFORKS; default DEFAULT_HARDFORK. */
+  hardfork?: string;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -72,6 +75,7 @@ export function nodeCommand(): Command {
     .option("--rpc.gascap <gas>", "gas cap of eth_call, eth_estimateGas and aivm_quote (default: the block gas limit; 0 = none)", gasAmount)
     .option("--rpc.evmtimeout <duration>", "wall-clock deadline of eth_call, eth_estimateGas and aivm_quote (0 = none)", duration, DEFAULT_RPC_EVM_TIMEOUT_MS)
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
+    .addOption(new Option("--hardfork <name>", "the EVM rules the chain runs; compile contracts for the same evmVersion").choices(NODE_HARDFORKS).default(DEFAULT_HARDFORK))
     .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
     .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
     .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
@@ -105,6 +109,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     allowedHosts: options.allowedHosts,
     rpcGasCap: options["rpc.gascap"],
     rpcEvmTimeoutMs: options["rpc.evmtimeout"],
+    hardfork: options.hardfork,
   });
   const { node } = server;
   // Even with --quiet: whoever opened the node to the network must see what that gives away.
@@ -147,6 +152,7 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   lines.push("AIVM dev node", "");
   lines.push(`Mining:   ${options.blockTime ? `a block every ${options.blockTime} s` : "automine (one block per transaction)"}`);
   lines.push(`Storage:  ${options.db ? `LevelDB at ${options.db}` : "in memory"}`);
+  lines.push(`Hardfork: ${options.hardfork ?? DEFAULT_HARDFORK} (--hardfork)`);
   const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;
   const deadline = node.rpcEvmTimeoutMs === 0 ? "no deadline" : `deadline ${node.rpcEvmTimeoutMs} ms`;
   lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`, "");

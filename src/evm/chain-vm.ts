@@ -18,6 +18,9 @@ import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
 /** The chain's rules unless a caller asks for others. */
 export const DEFAULT_HARDFORK: Hardfork = Hardfork.Osaka;
 
+/** The forks a node can run (`aivm node --hardfork`): the AIVM library needs Cancun's transient storage and MCOPY. */
+export const NODE_HARDFORKS: readonly string[] = [Hardfork.Cancun, Hardfork.Prague, Hardfork.Osaka];
+
 /** What the factory needs of the AIVM runtime (src/chain/types.ts AivmRuntime satisfies it). */
 export interface ChainVMRuntime {
   readonly customPrecompiles: readonly { address: unknown; function: unknown }[];

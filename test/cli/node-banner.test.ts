@@ -33,6 +33,34 @@ describe("aivm node --demo", () => {
     assert.equal(node.child.exitCode, 0, "SIGTERM shuts down cleanly");
   });
 
+  it("--hardfork chooses the EVM rules: the demo runs on prague, where CLZ (Osaka) is an invalid opcode", async () => {
+    // Creation code PUSH1 1, CLZ, STOP: runs on Osaka, halts on an invalid opcode before it.
+    const clz = { from: "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", data: "0x60011e00" };
+    const prague = await spawnAivmNode(["--hardfork", "prague", "--demo"]);
+    try {
+      assert.match(prague.output(), /Hardfork: prague/);
+      const body = /--data '([^']+)'/.exec(prague.output())?.[1];
+      const quote = (await (await fetch(prague.url, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as any;
+      assert.equal(quote.result.receipts[0].opcode, "TMATMUL", "the demo contracts deploy and run on prague");
+      const response = (await (await fetch(prague.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [clz, "latest"] }) })).json()) as { error?: { message: string } };
+      assert.ok(response.error, "CLZ must fail on prague");
+      assert.match(response.error.message, /invalid opcode/i);
+    } finally {
+      prague.child.kill("SIGTERM");
+      await waitForExit(prague.child);
+    }
+    const osaka = await spawnAivmNode(["--quiet"]);
+    try {
+      assert.equal(await call(osaka.url, "eth_call", [clz, "latest"]), "0x");
+    } finally {
+      osaka.child.kill("SIGTERM");
+      await waitForExit(osaka.child);
+    }
+    const error = await run(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--hardfork", "london"], { cwd: REPO }).catch((e: unknown) => e as { code: number; stderr: string });
+    assert.equal((error as { code: number }).code, 1);
+    assert.match((error as { stderr: string }).stderr, /--hardfork.*london.*cancun, prague, osaka/s);
+  });
+
   it("rejects a bad --port with a usage error", async () => {
     const error = await run(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--port", "http"], { cwd: REPO }).catch((e: unknown) => e as { code: number; stderr: string });
     assert.equal((error as { code: number }).code, 1);
