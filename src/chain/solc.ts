@@ -1,8 +1,10 @@
 // Compiles contracts/**.sol with the npm solc package (soljson), standard JSON, optimizer on. The
-// output is cached on disk under cache/solc, keyed by a hash of every source and the settings, so
-// the many tests and tools that need bytecode pay the (slow) wasm compile once.
+// output is cached on disk in the user's cache directory (solcCacheDir), keyed by a hash of every
+// source and the settings, so the many tests and tools that need bytecode pay the (slow) wasm compile
+// once. Nothing is written inside the package: an installed aivm may sit in a read-only node_modules.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -14,7 +16,12 @@ const require = createRequire(import.meta.url);
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CONTRACTS_DIR = join(REPO_ROOT, "contracts");
-const CACHE_DIR = join(REPO_ROOT, "cache", "solc");
+/** `$AIVM_CACHE_DIR/solc`, else `$XDG_CACHE_HOME/aivm/solc`, else `~/.cache/aivm/solc`. */
+export function solcCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIVM_CACHE_DIR) return join(env.AIVM_CACHE_DIR, "solc");
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "aivm", "solc");
+}
+const CACHE_DIR = solcCacheDir();
 /**
  * Committed compiler outputs for what `npm start` compiles (system contracts, predeploys, demo),
  * named by the same content key as the cache, so a fresh clone starts without loading solc. A file
