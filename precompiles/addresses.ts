@@ -1,5 +1,5 @@
 // The chain's fixed identifiers (../shared/DESIGN.md#precompile-addresses): the dev chain id and the
-// precompile address table. Free of the precompiles' code, so `import "aivm"`, the viem actions and
+// precompile and system-contract address tables. Free of the precompiles' code, so `import "aivm"`, the viem actions and
 // the model tools read them without loading the EVM side.
 
 type Hex = `0x${string}`;
@@ -18,6 +18,18 @@ export const PRECOMPILE_ADDRESSES = {
   TGRAPH: "0x000000000000000000000000000000000000a108",
 } as const satisfies Record<string, Hex>;
 export type Opcode = keyof typeof PRECOMPILE_ADDRESSES;
+
+/** The system contracts in genesis (contracts/system/), written at the end of blocks or by the precompiles. */
+export const SYSTEM_CONTRACT_ADDRESSES = {
+  BlockAnchor: "0x000000000000000000000000000000000000a110",
+  Congestion: "0x000000000000000000000000000000000000a111",
+  AgentNamespaces: "0x000000000000000000000000000000000000a112",
+  BlockRandomness: "0x000000000000000000000000000000000000a113",
+} as const satisfies Record<string, Hex>;
+export const BLOCK_ANCHOR_ADDRESS = SYSTEM_CONTRACT_ADDRESSES.BlockAnchor;
+export const CONGESTION_ADDRESS = SYSTEM_CONTRACT_ADDRESSES.Congestion;
+export const AGENT_NAMESPACES_ADDRESS = SYSTEM_CONTRACT_ADDRESSES.AgentNamespaces;
+export const BLOCK_RANDOMNESS_ADDRESS = SYSTEM_CONTRACT_ADDRESSES.BlockRandomness;
 
 const ADDRESS_SET = new Set<string>(Object.values(PRECOMPILE_ADDRESSES));
 

@@ -5,6 +5,7 @@ import { keccak256One } from "../src/commit/keccak.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { MemoryLimitError } from "../src/engine/errors.ts";
+import { AGENT_NAMESPACES_ADDRESS } from "./addresses.ts";
 import { TX_MEMORY_LIMIT_BYTES, byteSize, type Tensor } from "../src/engine/tensor.ts";
 
 /** Where a scratch frame checkpoint stands: restoring it drops everything created after. */
@@ -102,8 +103,7 @@ export async function blobSize(state: StateManagerInterface, id: Uint8Array): Pr
 
 // ───────────────────────────── agent namespaces ─────────────────────────────
 
-/** The AgentNamespaces system contract (contracts/system/AgentNamespaces.sol). */
-export const AGENT_NAMESPACES_ADDRESS = "0x000000000000000000000000000000000000a112" as const;
+export { AGENT_NAMESPACES_ADDRESS };
 
 /** Storage slot of `_entries[owner][key]`: Solidity's layout for a nested mapping at slot 0. */
 export function namespaceSlot(owner: Uint8Array, key: Uint8Array): Uint8Array {

@@ -4,7 +4,7 @@
 // load the engine's kernels and worker threads.
 export { encodeTensor, decodeTensor, decodeTensorHeader } from "./codec/tensor.ts";
 export { encodeProgram, decodeProgram } from "./codec/program.ts";
-export { DEFAULT_CHAIN_ID, PRECOMPILE_ADDRESSES, isAivmPrecompile, type Opcode } from "../precompiles/addresses.ts";
+export { DEFAULT_CHAIN_ID, PRECOMPILE_ADDRESSES, SYSTEM_CONTRACT_ADDRESSES, isAivmPrecompile, type Opcode } from "../precompiles/addresses.ts";
 export { AIVM_ERRORS_ABI, WriteInStaticCallError, UnknownHandleError } from "../precompiles/errors.ts";
 export * from "./engine/errors.ts";
 export * from "./viem/index.ts";

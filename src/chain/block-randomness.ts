@@ -8,12 +8,12 @@ import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { keccak256One } from "../commit/keccak.ts";
 import { VRF_OUTPUT_BYTES, VRF_PROOF_BYTES, vrfKeygen, vrfProofToHash, vrfProve } from "../commit/vrf.ts";
 import { DEFAULT_MNEMONIC } from "./accounts.ts";
+import { BLOCK_RANDOMNESS_ADDRESS } from "../../precompiles/addresses.ts";
 import type { GenesisAccount } from "./types.ts";
 
 type Hex = `0x${string}`;
 
-/** Block randomness system contract (contracts/system/BlockRandomness.sol). */
-export const BLOCK_RANDOMNESS_ADDRESS = "0x000000000000000000000000000000000000a113" as const;
+export { BLOCK_RANDOMNESS_ADDRESS };
 /** BlockRandomness.PUBLIC_KEY_SLOT, LATEST_SLOT and RECORDS_SLOT. */
 export const VRF_PUBLIC_KEY_SLOT = 0n;
 export const VRF_LATEST_SLOT = 1n;

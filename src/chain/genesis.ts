@@ -4,16 +4,13 @@
 import { setLengthLeft, bigIntToBytes, bytesToHex } from "@ethereumjs/util";
 import type { GenesisAccount } from "./types.ts";
 import { getContract } from "./solc.ts";
-import { AGENT_NAMESPACES_ADDRESS } from "../../precompiles/memory.ts";
+import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, BLOCK_RANDOMNESS_ADDRESS, CONGESTION_ADDRESS } from "../../precompiles/addresses.ts";
 import { MULTIPLIER_ONE, initialMultiplier } from "../../precompiles/gas.ts";
 import { DEV_REGISTRY_GENESIS, DEV_SCHEDULER_GENESIS, registrySchedulerGenesis } from "./predeploys.ts";
-import { BLOCK_RANDOMNESS_ADDRESS, blockRandomnessGenesis, devVrfSecretKey, vrfPublicKeyOf } from "./block-randomness.ts";
+import { blockRandomnessGenesis, devVrfSecretKey, vrfPublicKeyOf } from "./block-randomness.ts";
 
-/** Block anchor system contract (contracts/system/BlockAnchor.sol). */
-export const BLOCK_ANCHOR_ADDRESS = "0x000000000000000000000000000000000000a110" as const;
-/** Congestion multiplier system contract (contracts/system/Congestion.sol). */
-export const CONGESTION_ADDRESS = "0x000000000000000000000000000000000000a111" as const;
-export { AGENT_NAMESPACES_ADDRESS, BLOCK_RANDOMNESS_ADDRESS };
+// The system contracts' addresses are declared once, in precompiles/addresses.ts.
+export { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, BLOCK_RANDOMNESS_ADDRESS, CONGESTION_ADDRESS };
 
 const SYSTEM_SOURCES = ["system/BlockAnchor.sol", "system/Congestion.sol", "system/AgentNamespaces.sol", "system/BlockRandomness.sol"] as const;
 
