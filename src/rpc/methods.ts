@@ -14,6 +14,7 @@ import { queryLogs } from "./logs.ts";
 import { MAX_UINT64, address, blockNumberOf, blockNumberParam, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, stateOverrides, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
 import { signPersonalMessage, signTypedDataV4 } from "./sign.ts";
+import { createDebugMethods } from "./debug-methods.ts";
 
 export const CLIENT_VERSION = "aivm/0.1.0";
 
@@ -499,6 +500,7 @@ export function createMethodTable(node: DevNode): MethodTable {
   // anvil's names for the same dev methods (foundry tools and viem's test client in "anvil" mode).
   // Only methods anvil itself has with Hardhat's parameters; results are Hardhat's (true).
   for (const name of ANVIL_ALIASES) table[`anvil_${name}`] = table[`hardhat_${name}`]!;
+  Object.assign(table, createDebugMethods(node));
   return table;
 
   async function quoteProgram(program: unknown): Promise<unknown> {
