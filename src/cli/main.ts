@@ -1,6 +1,7 @@
 // The `aivm` command: one subcommand per module of this folder.
 import { Command } from "commander";
 import { embedCommand } from "./embed.ts";
+import { ffiCommand } from "./ffi.ts";
 import { generateCommand } from "./generate.ts";
 import { modelCommand } from "./model.ts";
 import { nodeCommand } from "./node.ts";
@@ -11,7 +12,7 @@ export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand()]) {
     program.addCommand(command);
   }
   return program;

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AivmTest} from "aivm/foundry/AivmTest.sol";
+import {AIVM} from "aivm/AIVM.sol";
+import {IAIVMErrors} from "aivm/interfaces/IAIVMErrors.sol";
+import {MatmulExample} from "../src/MatmulExample.sol";
+import {FashionClassifier} from "../src/FashionClassifier.sol";
+
+/// @notice The example contracts under forge, with the AIVM precompiles answering through the real
+///         engine (AivmTest's shims → `aivm ffi`). Every result is also logged: the repository's
+///         test/foundry/foundry.test.ts compares the logs with what `aivm node` returns for the same calls.
+contract AivmExampleTest is AivmTest {
+    MatmulExample internal matmul;
+    FashionClassifier internal classifier;
+    bytes32 internal programId;
+    string internal samples;
+
+    function setUp() public {
+        matmul = new MatmulExample();
+        // The model's shards, manifests and program go to this state's persistent tensor store.
+        programId = aivmSeedModel("models/fashion_mlp.aivm.json");
+        classifier = new FashionClassifier(programId);
+        samples = vm.readFile("models/fashion-samples.json");
+    }
+
+    /// @dev A [2, 3] and B [3, 4], int8, with negative values and the int8 extremes.
+    function _operands() internal pure returns (bytes memory a, bytes memory b, int256[] memory av, int256[] memory bv) {
+        av = new int256[](6);
+        bv = new int256[](12);
+        int8[6] memory A = [int8(1), -2, 3, 127, -128, 5];
+        int8[12] memory B = [int8(7), -1, 0, 2, 3, 4, -5, 6, -7, 8, 9, -128];
+        int8[] memory a8 = new int8[](6);
+        int8[] memory b8 = new int8[](12);
+        for (uint256 i = 0; i < 6; i++) (a8[i], av[i]) = (A[i], A[i]);
+        for (uint256 i = 0; i < 12; i++) (b8[i], bv[i]) = (B[i], B[i]);
+        a = AIVM.int8Matrix(2, 3, a8);
+        b = AIVM.int8Matrix(3, 4, b8);
+    }
+
+    function test_MatmulEqualsTheProduct() public {
+        (bytes memory a, bytes memory b, int256[] memory av, int256[] memory bv) = _operands();
+        (bytes memory c, bytes32 commit) = matmul.multiply(a, b);
+        assertEq(uint256(AIVM.dtypeOf(c)), uint256(AIVM.INT32), "int32 accumulation");
+        int256[] memory got = AIVM.toInts(c);
+        assertEq(got.length, 8, "2 x 4 outputs");
+        for (uint256 i = 0; i < 2; i++) {
+            for (uint256 j = 0; j < 4; j++) {
+                int256 want = 0;
+                for (uint256 k = 0; k < 3; k++) want += av[i * 3 + k] * bv[k * 4 + j];
+                assertEq(got[i * 4 + j], want, "C[i][j] = sum_k A[i][k] * B[k][j]");
+            }
+        }
+        emit log_named_bytes("matmul.a", a);
+        emit log_named_bytes("matmul.b", b);
+        emit log_named_bytes("matmul.out", c);
+        emit log_named_bytes32("matmul.commit", commit);
+    }
+
+    function test_MatmulInScratchCommitsTheSameTensor() public {
+        (bytes memory a, bytes memory b,,) = _operands();
+        (, bytes32 inlineCommit) = matmul.multiply(a, b);
+        (bytes memory handle, bytes32 commit, bytes32 traceRoot) = matmul.multiplyInScratch(a, b);
+        assertTrue(AIVM.isRef(handle), "OUT_SCRATCH returns a handle");
+        assertEq(commit, inlineCommit, "the scratch tensor's commit is the inline tensor's");
+        assertNotEq(traceRoot, bytes32(0), "one receipt in the trace");
+        emit log_named_bytes("scratch.handle", handle);
+        emit log_named_bytes32("scratch.commit", commit);
+        emit log_named_bytes32("scratch.traceRoot", traceRoot);
+    }
+
+    function test_MatmulShapeMismatchReverts() public {
+        (bytes memory a,,,) = _operands();
+        vm.expectPartialRevert(IAIVMErrors.ShapeMismatch.selector);
+        matmul.multiply(a, a);
+    }
+
+    function test_SeededModelIsInTheStore() public view {
+        assertEq(programId, vm.parseJsonBytes32(vm.readFile("models/fashion_mlp.aivm.json"), ".programId"), "the package's program id");
+        bytes32 shard = vm.parseJsonBytes32(vm.readFile("models/fashion_mlp.aivm.json"), ".shards[0].id");
+        // A stored tensor's content id is its Tensor Commit.
+        assertEq(AIVM.commitOf(AIVM.persistentRef(shard)), shard, "TCOMMIT of a stored shard is its id");
+    }
+
+    function _classify(uint256 i) internal {
+        string memory key = string.concat(".samples[", vm.toString(i), "]");
+        bytes memory image = vm.parseJsonBytes(samples, string.concat(key, ".input"));
+        (uint256 label, bytes memory logits, bytes32 commit) = classifier.classify(image);
+        assertEq(AIVM.numElements(logits), 10, "ten logits");
+        assertEq(uint256(AIVM.dtypeOf(logits)), uint256(AIVM.INT16), "int16 logits");
+        assertEq(label, AIVM.argmax(logits), "label = argmax(logits)");
+        string memory name = string.concat("fashion.", vm.toString(i));
+        emit log_named_bytes(string.concat(name, ".input"), image);
+        emit log_named_uint(string.concat(name, ".label"), label);
+        emit log_named_bytes(string.concat(name, ".logits"), logits);
+        emit log_named_bytes32(string.concat(name, ".commit"), commit);
+    }
+
+    function test_FashionSample0() public {
+        _classify(0);
+    }
+
+    function test_FashionSample1() public {
+        _classify(1);
+    }
+
+    function test_FashionSample2() public {
+        _classify(2);
+    }
+}
