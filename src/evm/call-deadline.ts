@@ -1,5 +1,5 @@
 // A wall-clock deadline for the runs of one EVM (the dev node's call VM: eth_call, eth_estimateGas,
-// aivm_quote). The interpreter loop (evm-speedups.ts) polls it every POLL_STEPS steps and after
+// aivm_quote). The interpreter loop (run-loop.ts) polls it every POLL_STEPS steps and after
 // every awaited step: that is the only place a run can be stopped, because most steps run
 // synchronously and a timer never fires mid-run. A poll does two things:
 // - past the deadline it halts the frame as an out-of-gas exceptional halt, so the EVM itself

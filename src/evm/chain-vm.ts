@@ -1,14 +1,19 @@
 // The only VM factory: the node, the tests and the conformance runner all get the EVM users get.
-// It checks the pinned EthereumJS release, installs every override once per process (tx memo,
-// interpreter speed-ups), and builds a VM on the AIVM state manager with the node's crypto and KZG and,
-// when a runtime is given, the AIVM precompiles attached to it.
+// It checks the pinned EthereumJS release, installs every override once per process (each in its own
+// file of src/evm/, listed in docs/evm.md#the-overrides-and-why), and builds a VM on the AIVM state
+// manager with the node's crypto and KZG and, when a runtime is given, the AIVM precompiles attached to it.
 import { Hardfork, Mainnet, createCustomCommon, type Common, type CustomCrypto } from "@ethereumjs/common";
 import type { CustomPrecompile, EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { Caches, type MerkleStateManager } from "@ethereumjs/statemanager";
 import { createVM, type VM } from "@ethereumjs/vm";
 import { defaultCustomCrypto } from "./crypto.ts";
 import { chainKzg } from "./kzg.ts";
-import { patchInterpreter, speedUpOpcodes } from "./evm-speedups.ts";
+import { installJumpAnalysisCache } from "./jump-analysis.ts";
+import { installMemoryGrowth } from "./memory-growth.ts";
+import { speedUpOpcodes } from "./memory-ops.ts";
+import { installRunInterpreter } from "./run-interpreter.ts";
+import { installRunLoop } from "./run-loop.ts";
+import { installSyncSteps } from "./sync-steps.ts";
 import { AivmStateManager } from "./state-manager.ts";
 import { installTxMemo } from "./tx-memo.ts";
 import { liftTransactionGasCap } from "./tx-gas-cap.ts";
@@ -67,15 +72,21 @@ export function createChainCommon(opts: ChainCommonOptions = {}): Common {
 let overridesInstalled = false;
 
 /**
- * Checks the EthereumJS release and installs the process-wide overrides (transaction memo,
- * interpreter loop, runInterpreter, memory growth), once. createChainVM calls it; nothing else needs to.
+ * Checks the EthereumJS release and installs the process-wide overrides (transaction memo, gas cap,
+ * run loop, synchronous steps with SLOAD, jump-analysis cache, memory growth, runInterpreter), once.
+ * createChainVM calls it; nothing else needs to. The per-EVM MLOAD/MSTORE/PUSH handlers are
+ * swapped in by createChainVM (speedUpOpcodes).
  */
 export async function installEvmOverrides(): Promise<void> {
   if (overridesInstalled) return;
   checkEthereumJSVersions(installedEthereumJSVersions());
   installTxMemo();
   liftTransactionGasCap();
-  await patchInterpreter();
+  await installRunLoop();
+  await installSyncSteps();
+  await installJumpAnalysisCache();
+  await installMemoryGrowth();
+  await installRunInterpreter();
   overridesInstalled = true;
 }
 

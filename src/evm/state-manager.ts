@@ -77,7 +77,7 @@ export class AivmStateManager extends MerkleStateManager {
   /**
    * getStorage's answer when the cache already holds the slot (what upstream's getStorage returns
    * on a cache hit), else undefined. Lets SLOAD skip the promise when nothing has to be read from
-   * the trie (evm-speedups.ts).
+   * the trie (sload.ts).
    */
   getStorageSync(address: Address, key: Uint8Array): Uint8Array | undefined {
     if (key.length !== 32) return undefined;

@@ -9,7 +9,7 @@ import { createChainCommon, createChainVM, installEvmOverrides } from "../../src
 import { AivmStateManager } from "../../src/evm/state-manager.ts";
 import { TX_GAS_CAP } from "../../src/evm/tx-gas-cap.ts";
 import { createTx } from "@ethereumjs/tx";
-import { speedupStats } from "../../src/evm/evm-speedups.ts";
+import { speedupStats } from "../../src/evm/interpreter-internals.ts";
 import { keccak256One } from "../../src/commit/keccak.ts";
 import {
   ETHEREUMJS_PACKAGES,

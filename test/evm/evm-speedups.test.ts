@@ -1,7 +1,8 @@
-// The EVM speed-ups (src/evm/evm-speedups.ts) change nothing observable: the same contract code gives
-// the same return data, gas and exceptions with and without them. The programs run first on a
-// stock EVM, then the speed-ups are installed (the jump cache patches the Interpreter prototype,
-// and node:test runs each file in its own process) and the same programs run again.
+// The interpreter speed-ups (src/evm/run-loop.ts, sync-steps.ts, sload.ts, jump-analysis.ts,
+// memory-ops.ts, memory-growth.ts, run-interpreter.ts) change nothing observable: the same contract
+// code gives the same return data, gas and exceptions with and without them. The programs run first
+// on a stock EVM, then the overrides are installed (they patch EthereumJS prototypes, and node:test
+// runs each file in its own process) and the same programs run again.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEVM, type EVM } from "@ethereumjs/evm";
@@ -9,7 +10,16 @@ import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
 import { Account, Address, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import { AivmStateManager } from "../../src/evm/state-manager.ts";
-import { installEvmSpeedups, interpreterFactories, speedupStats, wordToBytes } from "../../src/evm/evm-speedups.ts";
+import { installEvmOverrides } from "../../src/evm/chain-vm.ts";
+import { speedupStats } from "../../src/evm/interpreter-internals.ts";
+import { speedUpOpcodes, wordToBytes } from "../../src/evm/memory-ops.ts";
+import { interpreterFactories } from "../../src/evm/run-interpreter.ts";
+
+/** The process-wide overrides (once) and this EVM's fast opcode handlers, as createChainVM installs them. */
+async function installEvmSpeedups(evm: EVM): Promise<void> {
+  await installEvmOverrides();
+  speedUpOpcodes(evm);
+}
 
 /** xorshift64: a fixed-seed stream of 64-bit words, for reproducible random 256-bit values. */
 function* words(seed: bigint): Generator<bigint> {
