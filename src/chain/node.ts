@@ -120,6 +120,8 @@ export interface BlockRecord {
   anchor: AivmBlockAnchor | null;
   /** AIVM traces of the block's system calls (the scheduler's epoch processing), anchored before the transactions'. */
   systemTraces?: AivmTxTrace[];
+  /** The state the block was built on, when state edits (hardhat_set*, evm_revert) left it off the parent's root: tracing re-executes from it. */
+  preStateRoot?: Hex;
 }
 
 export interface MinedBlock {
@@ -975,6 +977,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.nextBlockBaseFee = undefined;
     this.nextPrevRandao = undefined;
     const batch = this.pool;
+    // Nothing is pending in the state manager between blocks, so this is a lookup, not a flush of work.
+    const preStateRoot = bytesToHex(await this.stateManager.getStateRoot()) as Hex;
     // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
     // Built before the pool is emptied: a system call's node fault aborts the block and keeps the pool.
     const builder = await buildAivmBlock(this.vm, this.runtime ?? PLAIN_EVM_RUNTIME, {
@@ -1030,6 +1034,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     Object.freeze(block.header);
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
     const record = this.blockRecord(block, included, anchor);
+    if (preStateRoot !== bytesToHex(parent.header.stateRoot)) record.preStateRoot = preStateRoot;
     const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
     if (systemTraces.length > 0) record.systemTraces = systemTraces;
     this.indexBlock(block, record);

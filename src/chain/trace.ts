@@ -372,7 +372,9 @@ export async function traceTransaction(node: DevNode, hash: Hex, options: TraceO
   const number = block.header.number;
   const parent = node.blockByNumber(number - 1n);
   if (!parent) throw new NodeError(`Block ${number} has no parent: the genesis block has no transactions to trace.`);
-  const { vm, runtime } = await replayVm(node, parent.block.header.stateRoot);
+  // State edits between the blocks moved the state the block was built on off the parent's root.
+  const preState = node.blockByNumber(number)!.record.preStateRoot;
+  const { vm, runtime } = await replayVm(node, preState !== undefined ? hexToBytes(preState) : parent.block.header.stateRoot);
   if (runtime) runtime.useVrf(await storedVrf(node, block));
   const builder = await buildAivmBlock(vm, runtime ?? NO_RUNTIME, {
     parentBlock: parent.block,
@@ -401,7 +403,7 @@ export async function traceTransaction(node: DevNode, hash: Hex, options: TraceO
     if (result.totalGasSpent !== found.record.gasUsed || (failed ? 0 : 1) !== found.record.status) {
       throw new TraceMismatchError(
         `Re-executing ${hash} used ${result.totalGasSpent} gas with status ${failed ? 0 : 1}, but its receipt says ${found.record.gasUsed} and ${found.record.status}: ` +
-          `the state before block ${number} is not block ${number - 1n}'s (was it edited between the blocks with hardhat_set*?).`,
+          "the node's state no longer reproduces it.",
       );
     }
     return { recorder, gasUsed: result.totalGasSpent, gasLimit: found.tx.gasLimit, failed, returnValue: result.execResult.returnValue, trace: builder.traces[builder.traces.length - 1]! };
