@@ -114,6 +114,7 @@ class TraceRecorder {
   /** Struct logger storage, per contract address: the slots read or written so far. */
   private readonly storage = new Map<string, Record<string, string>>();
   private readonly listeners: [string, (...args: never[]) => unknown][] = [];
+  private failure: unknown;
 
   constructor(
     private readonly options: TraceOptions,
@@ -126,19 +127,29 @@ class TraceRecorder {
       events.on(name as "step", fn as never);
       this.listeners.push([name, fn]);
     };
-    on("step", (step: InterpreterStep, resolve?: () => void) => {
-      this.onStep(step).then(
+    // The EVM waits for `resolve`; a tracer bug is kept and reported after the run, never swallowed.
+    const settle = (work: Promise<void>, resolve?: () => void) =>
+      work.then(
         () => resolve?.(),
-        () => resolve?.(),
+        (error: unknown) => {
+          this.failure ??= error;
+          resolve?.();
+        },
       );
+    on("step", (step: InterpreterStep, resolve?: () => void) => settle(this.onStep(step), resolve));
+    on("beforeMessage", (message: Message, resolve?: () => void) => settle(this.onBeforeMessage(evm, message), resolve));
+    on("afterMessage", (result: EVMResult) => {
+      try {
+        this.onAfterMessage(result);
+      } catch (error) {
+        this.failure ??= error;
+      }
     });
-    on("beforeMessage", (message: Message, resolve?: () => void) => {
-      this.onBeforeMessage(evm, message).then(
-        () => resolve?.(),
-        () => resolve?.(),
-      );
-    });
-    on("afterMessage", (result: EVMResult) => this.onAfterMessage(result));
+  }
+
+  /** Throws what went wrong inside a listener, if anything did. */
+  check(): void {
+    if (this.failure !== undefined) throw new Error(`The tracer failed: ${this.failure instanceof Error ? this.failure.message : String(this.failure)}`, { cause: this.failure });
   }
 
   detach(evm: EVMInterface): void {
@@ -188,7 +199,8 @@ class TraceRecorder {
   private async onBeforeMessage(evm: EVMInterface, message: Message): Promise<void> {
     const parent = this.top;
     const type = callTypeOf(message, parent);
-    const codeAddress = message.codeAddress?.toString() as Hex | undefined;
+    // Message.codeAddress throws for a creation (no address yet).
+    const codeAddress = message.to === undefined ? undefined : (message.codeAddress.toString() as Hex);
     const from = type === "DELEGATECALL" ? (message.to!.toString() as Hex) : (message.caller.toString() as Hex);
     const to = type === "DELEGATECALL" || type === "CALLCODE" ? codeAddress : (message.to?.toString() as Hex | undefined);
     const frame: CallFrame = {
@@ -399,6 +411,7 @@ export async function traceTransaction(node: DevNode, hash: Hex, options: TraceO
     } finally {
       recorder.detach(vm.evm);
     }
+    recorder.check();
     const failed = result.execResult.exceptionError !== undefined;
     if (result.totalGasSpent !== found.record.gasUsed || (failed ? 0 : 1) !== found.record.status) {
       throw new TraceMismatchError(
@@ -526,6 +539,7 @@ export async function traceCall(node: DevNode, request: CallRequest, ref: BlockR
     } finally {
       recorder.detach(vm.evm);
     }
+    recorder.check();
     const fault = runtime?.txFault();
     if (fault !== undefined) throw fault;
     const trace = runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: `0x${"00".repeat(32)}` as Hex };
