@@ -27,6 +27,8 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function deal(address account, uint256 newBalance) external;
     function label(address account, string calldata newLabel) external;
+    function allowCheatcodes(address account) external;
+    function makePersistent(address account) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
