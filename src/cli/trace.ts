@@ -3,6 +3,8 @@
 // its op, shapes and dtypes, FLOPs, gas split and commits. `--json` prints the trace as the node gave it.
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../rpc/server.ts";
+import { SYSTEM_CONTRACT_ADDRESSES } from "../../precompiles/addresses.ts";
+import { AGENT_SCHEDULER_ADDRESS, MODEL_REGISTRY_ADDRESS } from "../chain/predeploys.ts";
 
 type Hex = `0x${string}`;
 
@@ -69,6 +71,12 @@ const n = (hex: Hex | undefined): string => (hex === undefined ? "?" : BigInt(he
 export const short = (hex: string): string => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
 const tensor = (t: TracedTensor): string => `${t.dtype}[${t.shape.join(",")}]${t.source && t.source !== "inline" ? ` (${t.source})` : ""}`;
 const GAS_PARTS = ["compute", "base", "bytes", "program", "reads"] as const;
+/** The chain's own contracts, named in the tree. */
+const SYSTEM_NAMES = new Map<string, string>([
+  ...Object.entries(SYSTEM_CONTRACT_ADDRESSES).map(([name, address]) => [address.toLowerCase(), name] as [string, string]),
+  [MODEL_REGISTRY_ADDRESS, "ModelRegistry"],
+  [AGENT_SCHEDULER_ADDRESS, "AgentScheduler"],
+]);
 
 /** The readable tree `aivm trace` prints. */
 export function formatAivmTrace(hash: string, trace: AivmTraceFrame, blockNumber?: bigint, status?: string): string {
@@ -80,7 +88,8 @@ export function formatAivmTrace(hash: string, trace: AivmTraceFrame, blockNumber
     const branch = top ? "" : last ? "└─ " : "├─ ";
     const inner = top ? "" : last ? "   " : "│  ";
     const a = frame.aivm;
-    const target = a ? `${a.opcode} ${short(frame.to ?? "")}` : (frame.to ?? "(create)");
+    const name = a?.opcode ?? (frame.to === undefined ? undefined : SYSTEM_NAMES.get(frame.to.toLowerCase()));
+    const target = name !== undefined ? `${name} ${short(frame.to ?? "")}` : (frame.to ?? "(create)");
     const value = frame.value !== undefined && BigInt(frame.value) !== 0n ? ` value ${n(frame.value)}` : "";
     const failed = frame.error ? `  ✗ ${frame.error}${frame.revertReason ? `: ${frame.revertReason}` : ""}` : "";
     lines.push(`${prefix}${branch}${frame.type} ${top ? `${frame.from} → ` : ""}${target}${value}  gas ${n(frame.gasUsed)}${failed}`);
@@ -92,7 +101,8 @@ export function formatAivmTrace(hash: string, trace: AivmTraceFrame, blockNumber
       if (a.inputs && a.outputs) {
         const op = a.op ? `${a.op}: ` : "";
         const steps = a.steps !== undefined ? ` × ${a.steps} steps` : "";
-        lines.push(`${body}${bar}${op}${a.inputs.map(tensor).join(", ") || "—"} → ${a.outputs.map(tensor).join(", ") || "—"}${steps}   ${n(a.flops)} FLOPs`);
+        const flops = a.flops !== undefined && BigInt(a.flops) !== 0n ? `   ${n(a.flops)} FLOPs` : "";
+        lines.push(`${body}${bar}${op}${a.inputs.map(tensor).join(", ") || "—"} → ${a.outputs.map(tensor).join(", ") || "—"}${steps}${flops}`);
       }
       if (a.gas) {
         const parts = GAS_PARTS.filter((p) => BigInt(a.gas![p]) !== 0n).map((p) => `${p} ${n(a.gas![p])}`);
