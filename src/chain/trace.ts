@@ -12,6 +12,7 @@
 // callTracer, and aivmTracer (callTracer's tree, with each AIVM precompile call's op described by
 // trace-aivm.ts and its receipts). docs/node.md#tracing.
 import { createBlock, type Block } from "@ethereumjs/block";
+import type { Common } from "@ethereumjs/common";
 import type { EVMInterface, EVMResult, InterpreterStep, Message } from "@ethereumjs/evm";
 import { Caches } from "@ethereumjs/statemanager";
 import { createTx, type TypedTransaction } from "@ethereumjs/tx";
@@ -350,19 +351,22 @@ interface Replay {
  * A state manager of its own over the node's trie database (the node's AivmStateManager, so the
  * EVM runs as in a block). Its writes stay in its caches until a flush, which a replay never does.
  */
-function stateAt(node: DevNode): AivmStateManager {
+function stateAt(node: DevNode, common: Common = node.common): AivmStateManager {
   // The trie is protected on MerkleStateManager; a shallow copy shares its database, not its root.
   const trie = (node.stateManager as unknown as { _trie: { shallowCopy(cache: boolean): never } })._trie.shallowCopy(false);
-  return new AivmStateManager({ common: node.common, trie, caches: new Caches() });
+  return new AivmStateManager({ common, trie, caches: new Caches() });
 }
 
 async function replayVm(node: DevNode, stateRoot: Uint8Array): Promise<Replay> {
   const source = node.runtime;
   if (source !== null && !(source instanceof AivmRuntimeImpl)) throw new NodeError("Tracing needs the node's own AIVM runtime (AivmRuntimeImpl); this node was given another.");
   const runtime = source ? new ReplayRuntime(source) : undefined;
-  const state = stateAt(node);
+  // A Common of its own: the VM and EVM merge their parameters into the one they are given, and a
+  // trace runs beside the node's queue.
+  const common = node.common.copy();
+  const state = stateAt(node, common);
   await state.setStateRoot(stateRoot);
-  const vm = await createChainVM({ common: node.common, stateManager: state, blockchain: node.vm.blockchain as never, runtime: runtime ?? null });
+  const vm = await createChainVM({ common, stateManager: state, blockchain: node.vm.blockchain as never, runtime: runtime ?? null });
   return { vm, runtime, state };
 }
 
