@@ -68,6 +68,18 @@ after(async () => {
   rmSync(join(PROJECT, "broadcast"), { recursive: true, force: true });
 });
 
+test("package-lock.json pins forge, cast and anvil with their Linux x64 binaries, so npm ci installs them", () => {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; integrity?: string; optional?: boolean; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }> };
+  for (const tool of ["forge", "cast", "anvil"]) {
+    const wrapper = lock.packages[`node_modules/@foundry-rs/${tool}`];
+    const binary = lock.packages[`node_modules/@foundry-rs/${tool}-linux-amd64`];
+    assert.equal(wrapper?.version, "1.7.1", tool);
+    assert.equal(wrapper?.optionalDependencies?.[`@foundry-rs/${tool}-linux-amd64`], "1.7.1", `${tool} lists its Linux binary`);
+    assert.ok(binary?.integrity, `${tool}-linux-amd64 is locked with its integrity`);
+    assert.deepEqual([binary.version, binary.optional, binary.os, binary.cpu], ["1.7.1", true, ["linux"], ["x64"]], `${tool}-linux-amd64`);
+  }
+});
+
 test("the example's model files are the repository's fixtures", () => {
   for (const [copy, fixture] of [
     ["models/fashion_mlp.aivm.json", "test/fixtures/models/fashion_mlp.aivm.json"],

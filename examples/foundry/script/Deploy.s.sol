@@ -10,7 +10,7 @@ import {MatmulExample} from "../src/MatmulExample.sol";
 ///         forge runs `run()` locally (AivmScript's shims answer the precompile calls through
 ///         `aivm ffi`), simulates the broadcast transactions against the node's state, then sends them.
 ///         forge's simulation runs on a fresh fork without the shims, so a broadcast transaction that
-///         calls a precompile needs --skip-simulation: see `record` (docs/foundry.md#forge-script).
+///         calls a precompile needs --skip-simulation: see `record` (docs/foundry.md#forge-script-and-cast-against-aivm-node).
 contract Deploy is AivmScript {
     function operands() public pure returns (bytes memory a, bytes memory b) {
         int8[] memory av = new int8[](4);
