@@ -16,13 +16,15 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 
 const program = new Command()
   .option("--filter <substring>", "only cases whose name contains this")
+  .option("--root <dir>", "another folder of ONNX node test cases (e.g. /usr/share/libonnx-testdata/data/node from Debian's libonnx-testdata)")
   .option("--table", "print a per-op table instead of JSON")
   .option("--write", "regenerate docs/conformance.md, docs/onnx-ops.md and test/conformance/pass-set.json")
   .option("--chain", "execute through TGRAPH eth_call on an in-process dev node (the default for `aivm onnx run`) instead of the engine directly")
   .parse();
-const opts = program.opts<{ filter?: string; table?: boolean; write?: boolean; chain?: boolean }>();
+const opts = program.opts<{ filter?: string; root?: string; table?: boolean; write?: boolean; chain?: boolean }>();
+if (opts.write && (opts.root || opts.filter)) program.error("--write regenerates the docs from the whole shared set: drop --root and --filter");
 
-const root = conformanceRoot(repoRoot);
+const root = opts.root ? path.resolve(opts.root) : conformanceRoot(repoRoot);
 const cases = listCases(root).filter((c) => !opts.filter || c.includes(opts.filter));
 const results: CaseResult[] = [];
 const started = Date.now();

@@ -81,6 +81,82 @@ export const UNARY_FUNCTIONS: Record<string, (x: number) => number> = {
   Silu: (x) => x / (1 + Math.exp(-x)),
 };
 
+/** Round half to even, as ONNX Round. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Element-wise functions of one input (with their attributes) that the quantizer evaluates through a
+ * 256-entry lookup table on int8 inputs; the float reference uses the same function.
+ */
+export function unaryFunction(node: FloatNode): ((x: number) => number) | undefined {
+  const a = node.attrs;
+  switch (node.op) {
+    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal": case "Rsqrt": case "Silu":
+      return UNARY_FUNCTIONS[node.op];
+    case "Gelu": case "aivm.Gelu":
+      return UNARY_FUNCTIONS[str(a.approximate, "none") === "tanh" ? "GeluTanh" : "Gelu"];
+    case "Log": return (x) => Math.log(x);
+    case "Softplus": return (x) => (x > 30 ? x : Math.log1p(Math.exp(x)));
+    case "Softsign": return (x) => x / (1 + Math.abs(x));
+    case "Mish": return (x) => x * Math.tanh(x > 30 ? x : Math.log1p(Math.exp(x)));
+    case "Elu": {
+      const alpha = num(a.alpha, 1);
+      return (x) => (x < 0 ? alpha * Math.expm1(x) : x);
+    }
+    case "Celu": {
+      const alpha = num(a.alpha, 1);
+      return (x) => Math.max(0, x) + Math.min(0, alpha * Math.expm1(x / alpha));
+    }
+    case "Selu": {
+      const alpha = num(a.alpha, 1.67326319217681884765625), gamma = num(a.gamma, 1.05070102214813232421875);
+      return (x) => (x > 0 ? gamma * x : gamma * alpha * Math.expm1(x));
+    }
+    case "HardSigmoid": {
+      const alpha = num(a.alpha, 0.2), beta = num(a.beta, 0.5);
+      return (x) => Math.max(0, Math.min(1, alpha * x + beta));
+    }
+    case "HardSwish": return (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5));
+    case "ThresholdedRelu": {
+      const alpha = num(a.alpha, 1);
+      return (x) => (x > alpha ? x : 0);
+    }
+    case "Sin": return Math.sin;
+    case "Cos": return Math.cos;
+    case "Tan": return Math.tan;
+    case "Asin": return Math.asin;
+    case "Acos": return Math.acos;
+    case "Atan": return Math.atan;
+    case "Sinh": return Math.sinh;
+    case "Cosh": return Math.cosh;
+    case "Asinh": return Math.asinh;
+    case "Acosh": return Math.acosh;
+    case "Atanh": return Math.atanh;
+    case "Floor": return Math.floor;
+    case "Ceil": return Math.ceil;
+    case "Round": return roundHalfEven;
+    case "Sign": return Math.sign;
+    case "LeakyRelu": {
+      const alpha = num(a.alpha, 0.01);
+      return (x) => (x < 0 ? alpha * x : x);
+    }
+    case "aivm.Pow": {
+      const e = num(a.exponent, 1);
+      return (x) => x ** e;
+    }
+    default: return undefined;
+  }
+}
+
+/** Ops whose float reference is a function of one input through `unaryFunction`. */
+export const TABLE_UNARY_OPS = [
+  "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "Silu", "Gelu", "aivm.Gelu", "Log", "Softplus", "Softsign", "Mish",
+  "Elu", "Celu", "Selu", "HardSigmoid", "HardSwish", "ThresholdedRelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
+  "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "aivm.Pow",
+] as const;
+
 function map(x: HostTensor, f: (v: number) => number, dtype: HostDType = x.dtype): HostTensor {
   const out = hostTensor(dtype, x.shape);
   for (let i = 0; i < out.data.length; i++) out.data[i] = f(x.data[i]!);
@@ -395,6 +471,13 @@ function intList(node: FloatNode, env: Map<string, HostTensor>, attr: string, in
   return a === undefined ? undefined : ints(a, []);
 }
 
+/** The dims Shape returns (opset 15 start/end, clamped like Slice). */
+export function shapeSlice(shape: readonly number[], attrs: Record<string, OnnxAttr>): number[] {
+  const r = shape.length;
+  const clampAxis = (v: number) => Math.min(r, Math.max(0, v < 0 ? v + r : v));
+  return shape.slice(clampAxis(num(attrs.start, 0)), clampAxis(num(attrs.end, r)));
+}
+
 /** Runs one node on concrete tensors. `env` resolves input names. */
 export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): HostTensor[] {
   const where = nodeLabel(node);
@@ -407,8 +490,13 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
   const opt = (i: number): HostTensor | undefined => (node.inputs[i] ? env.get(node.inputs[i]!) : undefined);
   const a = node.attrs;
   switch (node.op) {
-    case "Identity": case "Dropout": case "aivm.Copy":
+    case "Identity": case "aivm.Copy":
       return [input(0)];
+    case "Dropout": {
+      // Inference: the identity, and a mask of all true.
+      const x = input(0);
+      return node.outputs[1] ? [x, hostTensor("bool", x.shape, new Array<number>(x.data.length).fill(1))] : [x];
+    }
     case "Add": return [binary(input(0), input(1), (x, y) => x + y, where)];
     case "Sub": return [binary(input(0), input(1), (x, y) => x - y, where)];
     case "Mul": return [binary(input(0), input(1), (x, y) => x * y, where)];
@@ -425,10 +513,6 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       const hi = opt(2)?.data[0] ?? num(a.max, Infinity);
       return [map(input(0), (x) => Math.min(hi, Math.max(lo, x)))];
     }
-    case "Sigmoid": case "Tanh": case "Exp": case "Erf": case "Sqrt": case "Reciprocal": case "Rsqrt":
-      return [map(input(0), UNARY_FUNCTIONS[node.op]!)];
-    case "Gelu": case "aivm.Gelu":
-      return [map(input(0), UNARY_FUNCTIONS[str(a.approximate, "none") === "tanh" ? "GeluTanh" : "Gelu"]!)];
     case "MatMul": return [matmul(input(0), input(1), where)];
     case "Gemm": case "aivm.Linear": {
       let A = input(0), B = input(1);
@@ -562,8 +646,8 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       return [out];
     }
     case "Shape": {
-      const x = input(0);
-      return [hostTensor("int64", [x.shape.length], x.shape)];
+      const dims = shapeSlice(input(0).shape, a);
+      return [hostTensor("int64", [dims.length], dims)];
     }
     case "Cast": {
       const to = num(a.to, 1);
@@ -579,8 +663,13 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       if (Array.isArray(a.value_floats)) return [hostTensor("float32", [a.value_floats.length], a.value_floats)];
       throw new OnnxFormatError(where, "Constant without a supported value attribute");
     }
-    default:
+    default: {
+      const f = unaryFunction(node);
+      if (f) return [map(input(0), f)];
+      const more = runShapeAndLogicNode(node, input, opt, env, where);
+      if (more) return more;
       throw new OnnxFormatError(where, `no float reference for op ${node.op}`);
+    }
   }
 }
 
@@ -599,4 +688,341 @@ export function runFloatGraph(graph: FloatGraph, inputs: readonly HostTensor[]):
     });
   }
   return env;
+}
+
+/** Ops `runShapeAndLogicNode` evaluates: shape arithmetic, comparisons, logic and data movement. */
+export const SHAPE_AND_LOGIC_OPS = [
+  "Size", "ConstantOfShape", "Range", "CastLike", "EyeLike", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And",
+  "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
+  "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum",
+] as const;
+
+/** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
+export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
+  "Identity", "Dropout", "aivm.Copy", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
+  "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
+  "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
+  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS,
+]);
+
+const ONNX_TYPE_TO_HOST: Record<number, HostDType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool", 11: "float64" };
+
+function variadic(xs: HostTensor[], f: (p: number, q: number) => number, where: string): HostTensor {
+  let acc = xs[0]!;
+  for (const x of xs.slice(1)) acc = binary(acc, x, f, where);
+  return acc;
+}
+
+function compare(a: HostTensor, b: HostTensor, f: (p: number, q: number) => boolean, where: string): HostTensor {
+  return binary(a, b, (p, q) => (f(p, q) ? 1 : 0), where, "bool");
+}
+
+/** Copies `x` into `shape` by a per-axis source index (gather along every axis at once). */
+function remap(x: HostTensor, shape: number[], source: (axis: number, i: number) => number): HostTensor {
+  const out = hostTensor(x.dtype, shape);
+  const xs = stridesOf(x.shape);
+  const r = shape.length;
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < out.data.length; k++) {
+    let off = 0, outside = false;
+    for (let d = 0; d < r; d++) {
+      const s = source(d, coord[d]!);
+      if (s < 0) outside = true;
+      off += s * xs[d]!;
+    }
+    out.data[k] = outside ? NaN : x.data[off]!;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Source index of output position i along an axis of size n padded by `before` (−1: constant pad). */
+export function padSource(mode: string, i: number, n: number, before: number): number {
+  let p = i - before;
+  if (p >= 0 && p < n) return p;
+  if (mode === "constant") return -1;
+  if (mode === "edge") return Math.min(n - 1, Math.max(0, p));
+  if (mode === "wrap") return ((p % n) + n) % n;
+  // reflect: mirror without repeating the edge.
+  const period = 2 * (n - 1);
+  if (period === 0) return 0;
+  p = ((p % period) + period) % period;
+  return p < n ? p : period - p;
+}
+
+/** Ops of SHAPE_AND_LOGIC_OPS on concrete tensors; undefined for any other op. */
+function runShapeAndLogicNode(
+  node: FloatNode,
+  input: (i: number) => HostTensor,
+  opt: (i: number) => HostTensor | undefined,
+  env: Map<string, HostTensor>,
+  where: string,
+): HostTensor[] | undefined {
+  const a = node.attrs;
+  switch (node.op) {
+    case "Size": return [hostTensor("int64", [], [input(0).data.length])];
+    case "ConstantOfShape": {
+      const shape = [...input(0).data];
+      const v = a.value && typeof a.value === "object" && !Array.isArray(a.value) ? a.value : hostTensor("float32", [1], [0]);
+      return [hostTensor(v.dtype, shape, new Array<number>(sizeOf(shape)).fill(v.data[0] ?? 0))];
+    }
+    case "Range": {
+      const start = input(0), limit = input(1).data[0]!, delta = input(2).data[0]!;
+      const n = Math.max(0, Math.ceil((limit - start.data[0]!) / delta));
+      return [hostTensor(start.dtype, [n], Array.from({ length: n }, (_, i) => start.data[0]! + i * delta))];
+    }
+    case "CastLike": {
+      const to = input(1).dtype;
+      return [map(input(0), to === "float32" || to === "float64" ? (v) => v : to === "bool" ? (v) => (v ? 1 : 0) : Math.trunc, to)];
+    }
+    case "EyeLike": {
+      const x = input(0);
+      const k = num(a.k, 0);
+      const dtype = a.dtype !== undefined ? (ONNX_TYPE_TO_HOST[num(a.dtype, 1)] ?? "float32") : x.dtype;
+      const [R, C] = x.shape as [number, number];
+      const out = hostTensor(dtype, [R, C]);
+      for (let i = 0; i < R; i++) if (i + k >= 0 && i + k < C) out.data[i * C + i + k] = 1;
+      return [out];
+    }
+    case "Equal": return [compare(input(0), input(1), (p, q) => p === q, where)];
+    case "Less": return [compare(input(0), input(1), (p, q) => p < q, where)];
+    case "LessOrEqual": return [compare(input(0), input(1), (p, q) => p <= q, where)];
+    case "Greater": return [compare(input(0), input(1), (p, q) => p > q, where)];
+    case "GreaterOrEqual": return [compare(input(0), input(1), (p, q) => p >= q, where)];
+    case "Not": return [map(input(0), (v) => (v ? 0 : 1), "bool")];
+    case "And": return [compare(input(0), input(1), (p, q) => !!p && !!q, where)];
+    case "Or": return [compare(input(0), input(1), (p, q) => !!p || !!q, where)];
+    case "Xor": return [compare(input(0), input(1), (p, q) => !!p !== !!q, where)];
+    case "IsNaN": return [map(input(0), (v) => (Number.isNaN(v) ? 1 : 0), "bool")];
+    case "IsInf": {
+      const pos = num(a.detect_positive, 1) === 1, neg = num(a.detect_negative, 1) === 1;
+      return [map(input(0), (v) => ((pos && v === Infinity) || (neg && v === -Infinity) ? 1 : 0), "bool")];
+    }
+    case "Abs": return [map(input(0), Math.abs)];
+    case "Max": return [variadic(node.inputs.map((_, i) => input(i)), Math.max, where)];
+    case "Min": return [variadic(node.inputs.map((_, i) => input(i)), Math.min, where)];
+    case "Sum": return [variadic(node.inputs.map((_, i) => input(i)), (p, q) => p + q, where)];
+    case "Mean": {
+      const n = node.inputs.length;
+      return [map(variadic(node.inputs.map((_, i) => input(i)), (p, q) => p + q, where), (v) => v / n)];
+    }
+    case "PRelu": return [binary(input(0), input(1), (x, s) => (x < 0 ? s * x : x), where)];
+    case "Mod": {
+      const fmod = num(a.fmod, 0) === 1;
+      return [binary(input(0), input(1), (x, y) => (fmod ? x % y : x - y * Math.floor(x / y)), where)];
+    }
+    case "Expand": {
+      const x = input(0);
+      const shape = broadcastShapes(x.shape, [...input(1).data], where);
+      return [binary(x, hostTensor(x.dtype, shape), (p) => p, where)];
+    }
+    case "Tile": {
+      const x = input(0), reps = [...input(1).data];
+      return [remap(x, x.shape.map((d, i) => d * reps[i]!), (d, i) => i % x.shape[d]!)];
+    }
+    case "Pad": {
+      const x = input(0), r = x.shape.length;
+      const raw = intList(node, env, "pads", 1) ?? [];
+      const axes = (node.inputs[3] ? [...input(3).data] : x.shape.map((_, i) => i)).map((d) => normAxis(d, r, where));
+      const pads = new Array<number>(2 * r).fill(0);
+      axes.forEach((d, i) => {
+        pads[d] = raw[i]!;
+        pads[d + r] = raw[i + axes.length]!;
+      });
+      const mode = str(a.mode, "constant");
+      const value = opt(2)?.data[0] ?? num(a.value, 0);
+      // Negative pads crop: source index shifts by the (negative) begin pad.
+      const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + r]!);
+      const y = remap(x, shape, (d, i) => padSource(mode, i, x.shape[d]!, pads[d]!));
+      for (let i = 0; i < y.data.length; i++) if (Number.isNaN(y.data[i]!)) y.data[i] = value;
+      return [y];
+    }
+    case "Split": {
+      const x = input(0);
+      const axis = normAxis(num(a.axis, 0), x.shape.length, where);
+      const n = x.shape[axis]!;
+      const k = node.outputs.length;
+      let sizes = intList(node, env, "split", 1);
+      if (!sizes || sizes.length === 0) {
+        const each = Math.ceil(n / num(a.num_outputs, k));
+        sizes = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(each, n - i * each)));
+      }
+      let start = 0;
+      return sizes.map((len) => {
+        const part = slice(x, [start], [start + len], [axis], [1]);
+        start += len;
+        return part;
+      });
+    }
+    case "Trilu": {
+      const x = input(0), r = x.shape.length;
+      const k = opt(1)?.data[0] ?? 0;
+      const upper = num(a.upper, 1) === 1;
+      const [R, C] = [x.shape[r - 2]!, x.shape[r - 1]!];
+      const out = hostTensor(x.dtype, x.shape);
+      for (let i = 0; i < x.data.length; i++) {
+        const col = i % C, row = Math.floor(i / C) % R;
+        const keep = upper ? col - row >= k : col - row <= k;
+        out.data[i] = keep ? x.data[i]! : 0;
+      }
+      return [out];
+    }
+    case "GatherElements": {
+      const x = input(0), idx = input(1);
+      const axis = normAxis(num(a.axis, 0), x.shape.length, where);
+      const flat = gatherElementsIndex(x.shape, idx, axis, where);
+      return [hostTensor(x.dtype, idx.shape, Array.from(flat, (f) => x.data[f]!))];
+    }
+    case "GatherND": {
+      const x = input(0), idx = input(1);
+      const { shape, flat, inner } = gatherNDIndex(x.shape, idx, num(a.batch_dims, 0), where);
+      const out = hostTensor(x.dtype, shape);
+      flat.forEach((f, j) => out.data.set(x.data.subarray(f, f + inner), j * inner));
+      return [out];
+    }
+    case "DepthToSpace": case "SpaceToDepth": {
+      const x = input(0);
+      const { steps } = spaceDepthSteps(node, x.shape);
+      let y = x;
+      for (const s of steps) y = s.perm ? transpose(y, s.perm) : { ...y, shape: s.shape! };
+      return [y];
+    }
+    case "GlobalMaxPool": {
+      const x = input(0);
+      return [reduce(x, x.shape.map((_, i) => i).slice(2), true, "max")];
+    }
+    case "ReduceProd": case "ReduceL1": case "ReduceL2": case "ReduceSumSquare": case "ReduceLogSum": case "ReduceLogSumExp": {
+      const x = input(0);
+      let axes = intList(node, env, "axes", 1);
+      if (axes === undefined || axes.length === 0) {
+        if (num(a.noop_with_empty_axes, 0) === 1) return [x];
+        axes = x.shape.map((_, i) => i);
+      }
+      const norm = [...new Set(axes.map((d) => normAxis(d, x.shape.length, where)))].sort((p, q) => p - q);
+      const keep = num(a.keepdims, 1) === 1;
+      if (node.op === "ReduceProd") return [reduceProd(x, norm, keep)];
+      const pre = { ReduceL1: Math.abs, ReduceL2: (v: number) => v * v, ReduceSumSquare: (v: number) => v * v, ReduceLogSum: (v: number) => v, ReduceLogSumExp: Math.exp }[node.op];
+      const post = { ReduceL1: (v: number) => v, ReduceL2: Math.sqrt, ReduceSumSquare: (v: number) => v, ReduceLogSum: Math.log, ReduceLogSumExp: Math.log }[node.op];
+      return [map(reduce(map(x, pre), norm, keep, "sum"), post)];
+    }
+    case "ArgMin": {
+      const neg = map(input(0), (v) => -v);
+      return runFloatNode({ ...node, op: "ArgMax", inputs: ["x"] }, new Map([["x", neg]]));
+    }
+    case "NonZero": {
+      const x = input(0);
+      const xs = stridesOf(x.shape);
+      const hits: number[] = [];
+      x.data.forEach((v, i) => v && hits.push(i));
+      const out = hostTensor("int64", [x.shape.length, hits.length]);
+      hits.forEach((h, j) => x.shape.forEach((_, d) => (out.data[d * hits.length + j] = Math.floor(h / xs[d]!) % x.shape[d]!)));
+      return [out];
+    }
+    case "CumSum": {
+      const x = input(0);
+      const axis = normAxis(input(1).data[0]!, x.shape.length, where);
+      const exclusive = num(a.exclusive, 0) === 1, reverse = num(a.reverse, 0) === 1;
+      const n = x.shape[axis]!, inner = sizeOf(x.shape.slice(axis + 1)), outer = sizeOf(x.shape.slice(0, axis));
+      const out = hostTensor(x.dtype, x.shape);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          let acc = 0;
+          for (let t = 0; t < n; t++) {
+            const k = reverse ? n - 1 - t : t;
+            const at = (o * n + k) * inner + i;
+            if (exclusive) {
+              out.data[at] = acc;
+              acc += x.data[at]!;
+            } else {
+              acc += x.data[at]!;
+              out.data[at] = acc;
+            }
+          }
+        }
+      return [out];
+    }
+    default:
+      return undefined;
+  }
+}
+
+function reduceProd(x: HostTensor, axes: number[], keep: boolean): HostTensor {
+  const r = x.shape.length;
+  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = hostTensor(x.dtype, keptShape, new Array<number>(sizeOf(keptShape)).fill(1));
+  const os = stridesOf(keptShape);
+  const coord = new Array<number>(r).fill(0);
+  for (let k = 0; k < x.data.length; k++) {
+    let off = 0;
+    for (let d = 0; d < r; d++) if (!axes.includes(d)) off += coord[d]! * os[d]!;
+    out.data[off] = out.data[off]! * x.data[k]!;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++coord[d]! < x.shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+  return keep ? out : { ...out, shape: x.shape.filter((_, i) => !axes.includes(i)) };
+}
+
+/** Flat source offsets of GatherElements (indices may be negative). */
+export function gatherElementsIndex(shape: readonly number[], idx: HostTensor, axis: number, where: string): Int32Array {
+  const xs = stridesOf(shape);
+  const is = stridesOf(idx.shape);
+  const out = new Int32Array(idx.data.length);
+  const n = shape[axis]!;
+  for (let k = 0; k < idx.data.length; k++) {
+    let off = 0;
+    for (let d = 0; d < idx.shape.length; d++) {
+      let c = Math.floor(k / is[d]!) % idx.shape[d]!;
+      if (d === axis) {
+        c = idx.data[k]! < 0 ? idx.data[k]! + n : idx.data[k]!;
+        if (c < 0 || c >= n) throw new OnnxFormatError(where, `index out of range for axis of size ${n}`);
+      }
+      off += c * xs[d]!;
+    }
+    out[k] = off;
+  }
+  return out;
+}
+
+/** GatherND as a list of flat source offsets, each the start of `inner` contiguous elements. */
+export function gatherNDIndex(shape: readonly number[], idx: HostTensor, batchDims: number, where: string): { shape: number[]; flat: number[]; inner: number } {
+  const q = idx.shape.length, m = idx.shape[q - 1]!;
+  const xs = stridesOf(shape);
+  const batch = sizeOf(shape.slice(0, batchDims));
+  const perBatch = sizeOf(idx.shape.slice(batchDims, q - 1));
+  const inner = sizeOf(shape.slice(batchDims + m));
+  const batchStride = batchDims > 0 ? xs[batchDims - 1]! : 0;
+  const flat: number[] = [];
+  for (let b = 0; b < batch; b++)
+    for (let j = 0; j < perBatch; j++) {
+      let off = b * batchStride;
+      for (let t = 0; t < m; t++) {
+        const n = shape[batchDims + t]!;
+        let c = idx.data[(b * perBatch + j) * m + t]!;
+        if (c < 0) c += n;
+        if (c < 0 || c >= n) throw new OnnxFormatError(where, `index out of range for axis of size ${n}`);
+        off += c * xs[batchDims + t]!;
+      }
+      flat.push(off);
+    }
+  return { shape: [...idx.shape.slice(0, q - 1), ...shape.slice(batchDims + m)], flat, inner };
+}
+
+/** DepthToSpace/SpaceToDepth as reshape → transpose → reshape (exact data movement). */
+export function spaceDepthSteps(node: FloatNode, shape: readonly number[]): { steps: { shape?: number[]; perm?: number[] }[] } {
+  const bs = num(node.attrs.blocksize, 1);
+  const [N, C, H, W] = shape as [number, number, number, number];
+  if (node.op === "SpaceToDepth") {
+    return { steps: [{ shape: [N, C, H / bs, bs, W / bs, bs] }, { perm: [0, 3, 5, 1, 2, 4] }, { shape: [N, C * bs * bs, H / bs, W / bs] }] };
+  }
+  const crd = str(node.attrs.mode, "DCR") === "CRD";
+  const first = crd ? [N, C / (bs * bs), bs, bs, H, W] : [N, bs, bs, C / (bs * bs), H, W];
+  const perm = crd ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2];
+  return { steps: [{ shape: first }, { perm }, { shape: [N, C / (bs * bs), H * bs, W * bs] }] };
 }

@@ -2,17 +2,28 @@
 // decompositions exporters produce (LayerNorm, GELU via Erf, Gemm/MatMul+Add, BatchNorm) so the
 // quantizer sees the small op set the engine implements.
 import { UnsupportedOpError } from "../engine/errors.ts";
-import { runFloatGraph, runFloatNode } from "./float-exec.ts";
+import { COMPOSE_CONSTANT_INPUTS, composeOps } from "./compose.ts";
+import { FLOAT_REFERENCE_OPS, TABLE_UNARY_OPS, runFloatGraph, runFloatNode, sizeOf } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
+import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_ONNX_OPS, type OpProblem } from "./onnx-ops.ts";
+import { SUPPORTED_LOWERINGS } from "./quantize.ts";
 
-/** ONNX ops the importer accepts (some only in the forms listed in docs/onnx-ops.md). */
-export const SUPPORTED_ONNX_OPS = [
-  "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
+/** ONNX ops lowered onto engine ops directly (some only in the forms listed in docs/onnx-ops.md). */
+export const LOWERED_ONNX_OPS = [
+  "Add", "ArgMax", "AveragePool", "BatchNormalization", "Clip", "Concat", "Conv", "Div", "Dropout",
   "Erf", "Exp", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu",
-  "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape",
+  "LogSoftmax", "MatMul", "MaxPool", "Mul", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape",
   "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where", "Attention",
 ] as const;
+
+/** ONNX ops lowered through a 256-entry lookup table on the int8 input (element-wise functions). */
+export const TABLE_ONNX_OPS = TABLE_UNARY_OPS.filter((op) => !op.startsWith("aivm.") && op !== "Rsqrt" && op !== "Silu" && !(LOWERED_ONNX_OPS as readonly string[]).includes(op));
+
+/** Every ONNX op the importer accepts: lowered, through a table, composed, or folded at import. */
+export const SUPPORTED_ONNX_OPS: readonly string[] = [
+  ...new Set<string>([...LOWERED_ONNX_OPS, ...TABLE_ONNX_OPS, ...Object.keys(COMPOSED_ONNX_OPS), ...Object.keys(FOLD_ONLY_REASONS), "ReduceMin"]),
+].sort();
 
 export interface ImportOptions {
   /** Values for graph inputs that are to be frozen into the model as constants (e.g. weights fed as inputs). */
@@ -25,6 +36,7 @@ export interface ImportOptions {
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
   Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
+  ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2],
 };
 
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
@@ -72,35 +84,96 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
     const shape = options.inputShapes?.get(name) ?? d.shape.map((x) => (x < 0 ? 1 : x));
     inputs.push({ name, dtype: d.dtype, shape });
   }
-  const nodes: FloatNode[] = (g.node ?? []).map((n, i) => {
+  const problems: OpProblem[] = [];
+  const nodes: FloatNode[] = [];
+  (g.node ?? []).forEach((n, i) => {
     const op = n.opType ?? "";
-    const name = n.name || `${op}_${i}`;
-    if (n.domain && n.domain !== "ai.onnx") throw new UnsupportedOpError(`${n.domain}.${op}`, SUPPORTED_ONNX_OPS, `node "${name}"`);
-    if (!(SUPPORTED_ONNX_OPS as readonly string[]).includes(op)) throw new UnsupportedOpError(op, SUPPORTED_ONNX_OPS, `node "${name}"`);
-    if (op === "MaxPool" && n.output?.[1]) throw new UnsupportedOpError("MaxPool (Indices output)", SUPPORTED_ONNX_OPS, `node "${name}"`);
-    return { op, name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: readAttributes(n) };
+    const node = n.name || `${op}_${i}`;
+    const problem = acceptNode(n, op, node);
+    if (problem) return problems.push(problem);
+    try {
+      nodes.push({ op, name: node, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: readAttributes(n) });
+    } catch (e) {
+      if (!(e instanceof OnnxFormatError)) throw e;
+      problems.push({ node, op, reason: e.shortMessage, refused: false });
+    }
   });
+  if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
   const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
   expandAttention(graph);
   foldConstants(graph);
+  composeOps(graph, valueMetas(graph));
   fusePatterns(graph);
   removeDeadNodes(graph);
+  checkLowerable(graph);
   return graph;
 }
 
-/** Evaluates every node whose inputs are all constant (and Shape of any static value). */
+/** Throws OnnxUnsupportedOpsError listing every node refused or unknown whatever its inputs (cheap: no shapes, no data). */
+export function checkOnnxOps(bytes: Uint8Array): void {
+  const g = decodeModel(bytes).graph;
+  const problems = (g?.node ?? []).flatMap((n, i) => acceptNode(n, n.opType ?? "", n.name || `${n.opType ?? ""}_${i}`) ?? []);
+  if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
+}
+
+/** Why a node cannot be imported whatever its inputs (refused by design, or unknown), or undefined. */
+function acceptNode(n: { domain?: string | null; output?: string[] | null; attribute?: { name?: string | null; i?: unknown }[] | null }, op: string, node: string): OpProblem | undefined {
+  if (n.domain && n.domain !== "ai.onnx") {
+    const training = n.domain.startsWith("ai.onnx.preview.training");
+    return {
+      node, op: `${n.domain}.${op}`, refused: training,
+      reason: training ? "training-only op (optimizer or gradient), not inference." : `ops of the "${n.domain}" domain are not part of ai.onnx.`,
+      fix: training ? "export the inference graph (model.eval())." : "export with standard ai.onnx ops only (no custom or contrib ops).",
+    };
+  }
+  const refusal = REFUSED_ONNX_OPS[op];
+  if (refusal) return { node, op, refused: true, ...refusal };
+  if (!FLOAT_REFERENCE_OPS.has(op) && op !== "Attention") return { node, op, refused: false, reason: "not implemented by the importer (no lowering, composition or folding)." };
+  if (op === "MaxPool" && n.output?.[1]) return { node, op: "MaxPool (Indices output)", refused: false, reason: "the engine's max_pool has no Indices output." };
+  const training = n.attribute?.find((a) => a.name === "training_mode");
+  if (op === "BatchNormalization" && ((training && Number(training.i) === 1) || (n.output ?? []).filter(Boolean).length > 1)) {
+    return { node, op: "BatchNormalization (training_mode=1)", refused: true, reason: "training mode updates and outputs running statistics; that is not inference.", fix: "export with model.eval() (training_mode=0)." };
+  }
+  return undefined;
+}
+
+/** Every node left after folding and composition must be one quantize.ts lowers: list all that are not. */
+function checkLowerable(graph: FloatGraph): void {
+  const lowerable = new Set<string>([...SUPPORTED_LOWERINGS, ...TABLE_UNARY_OPS, "aivm.Copy"]);
+  const problems: OpProblem[] = [];
+  for (const n of graph.nodes) {
+    if (lowerable.has(n.op)) continue;
+    const foldOnly = FOLD_ONLY_REASONS[n.op];
+    const needConst = COMPOSE_CONSTANT_INPUTS[n.op];
+    const reason =
+      n.op === "Pow" ? "the exponent must be a constant scalar."
+      : needConst ? `input${needConst.length > 1 ? "s" : ""} ${needConst.join(", ")} must be constant at import.`
+      : n.op === "Cast" || n.op === "CastLike" ? "a float → integer or bool cast at run time is not supported (quantized values have no exact truncation)."
+      : foldOnly ? `its inputs are not constant at import: ${foldOnly}.`
+      : "this form is not supported at run time (see docs/onnx-ops.md).";
+    problems.push({ node: n.name, op: n.op, reason, refused: n.op === "NonZero", fix: foldOnly ? "make its inputs constant at export (static shapes, constant folding in the exporter)." : undefined });
+  }
+  if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
+}
+
+/** Inputs of these ops whose values do not matter, only their static shape and type. */
+const SHAPE_ONLY_INPUTS: Record<string, readonly number[]> = { Shape: [0], Size: [0], CastLike: [1], EyeLike: [0] };
+
+/** Evaluates every node whose inputs are all constant, or only read for their static shape and type. */
 export function foldConstants(graph: FloatGraph): void {
-  const shapes = valueShapes(graph);
+  const metas = valueMetas(graph);
   const kept: FloatNode[] = [];
   for (const node of graph.nodes) {
-    const allConst = node.inputs.every((i) => !i || graph.constants.has(i));
-    if (node.op === "Shape") {
-      const s = shapes.get(node.inputs[0]!)!;
-      graph.constants.set(node.outputs[0]!, hostTensor("int64", [s.length], s));
-      continue;
-    }
-    if (allConst && !graph.outputs.some((o) => node.outputs.includes(o))) {
-      const outs = runFloatNode(node, graph.constants);
+    const shapeOnly = SHAPE_ONLY_INPUTS[node.op] ?? [];
+    const known = node.inputs.every((v, i) => !v || graph.constants.has(v) || shapeOnly.includes(i));
+    if (known) {
+      const env = new Map(graph.constants);
+      for (const i of shapeOnly) {
+        const v = node.inputs[i];
+        const m = v ? metas.get(v) : undefined;
+        if (v && m && !env.has(v)) env.set(v, hostTensor(m.dtype, m.shape));
+      }
+      const outs = runFloatNode(node, env);
       node.outputs.forEach((o, i) => {
         if (o && outs[i]) graph.constants.set(o, outs[i]!);
       });
@@ -111,11 +184,16 @@ export function foldConstants(graph: FloatGraph): void {
   graph.nodes = kept;
 }
 
-/** Shapes of every value, from one float run on zero inputs of the static input shapes. */
-export function valueShapes(graph: FloatGraph): Map<string, number[]> {
+/** Shape and element type of every value, from one float run on zero inputs of the static input shapes. */
+export function valueMetas(graph: FloatGraph): Map<string, { shape: number[]; dtype: HostTensor["dtype"] }> {
   const zeros = graph.inputs.map((i) => hostTensor(i.dtype, i.shape));
   const env = runFloatGraph(graph, zeros);
-  return new Map([...env].map(([k, v]) => [k, v.shape]));
+  return new Map([...env].map(([k, v]) => [k, { shape: v.shape, dtype: v.dtype }]));
+}
+
+/** Shapes of every value (see valueMetas). */
+export function valueShapes(graph: FloatGraph): Map<string, number[]> {
+  return new Map([...valueMetas(graph)].map(([k, v]) => [k, v.shape]));
 }
 
 function consumers(graph: FloatGraph, value: string): FloatNode[] {
@@ -168,10 +246,17 @@ function replaceNodes(graph: FloatGraph, remove: readonly FloatNode[], insert: F
 
 /** Rewrites exporter decompositions into fused ops. Each rule keeps the final ONNX value name. */
 export function fusePatterns(graph: FloatGraph): void {
-  // Identity and Dropout are aliases in inference.
+  // Identity and Dropout are aliases in inference (Dropout's mask is all true).
   for (const n of [...graph.nodes]) {
     if (n.op !== "Identity" && n.op !== "Dropout") continue;
     const src = n.inputs[0]!, dst = n.outputs[0]!;
+    if (n.op === "Dropout") {
+      const ratio = n.inputs[1] ? scalarConst(graph, n.inputs[1]) : 0.5;
+      if (n.inputs[2] && scalarConst(graph, n.inputs[2]) !== 0 && ratio !== 0) {
+        throw new OnnxUnsupportedOpsError([{ node: n.name, op: "Dropout (training_mode=1)", refused: true, reason: "training-mode dropout draws a random mask.", fix: "export with model.eval() (training_mode false)." }], SUPPORTED_ONNX_OPS);
+      }
+      if (n.outputs[1]) graph.constants.set(n.outputs[1], hostTensor("bool", valueShapes(graph).get(src)!, new Array<number>(sizeOf(valueShapes(graph).get(src)!)).fill(1)));
+    }
     graph.nodes = graph.nodes.filter((x) => x !== n);
     if (graph.outputs.includes(dst)) {
       const p = producer(graph, src);
@@ -197,9 +282,16 @@ export function fusePatterns(graph: FloatGraph): void {
       n.op = "Mul";
       n.inputs = [n.inputs[0]!, r];
     } else if (n.op === "Pow") {
-      if (scalarConst(graph, n.inputs[1]) !== 2) throw new UnsupportedOpError("Pow (exponent other than the constant 2)", SUPPORTED_ONNX_OPS, `node "${n.name}"`);
-      n.op = "Mul";
-      n.inputs = [n.inputs[0]!, n.inputs[0]!];
+      const e = scalarConst(graph, n.inputs[1]);
+      if (e === 2) {
+        n.op = "Mul";
+        n.inputs = [n.inputs[0]!, n.inputs[0]!];
+      } else if (e !== undefined) {
+        // Any other constant exponent: an element-wise function, so a lookup table.
+        n.op = "aivm.Pow";
+        n.inputs = [n.inputs[0]!];
+        n.attrs = { exponent: e };
+      }
     }
   }
   fuseBatchNorm(graph);
@@ -358,9 +450,6 @@ function fuseGelu(graph: FloatGraph): void {
 function fuseBatchNorm(graph: FloatGraph): void {
   for (const bn of [...graph.nodes]) {
     if (bn.op !== "BatchNormalization") continue;
-    if (bn.outputs.filter(Boolean).length > 1 || bn.attrs.training_mode === 1) {
-      throw new UnsupportedOpError("BatchNormalization (training_mode=1)", SUPPORTED_ONNX_OPS, `node "${bn.name}"`);
-    }
     const [s, b, m, v] = [1, 2, 3, 4].map((i) => graph.constants.get(bn.inputs[i]!)!);
     const eps = typeof bn.attrs.epsilon === "number" ? bn.attrs.epsilon : 1e-5;
     const C = s!.data.length;

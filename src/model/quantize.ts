@@ -5,7 +5,7 @@ import { InvalidArgumentError, UnsupportedOpError } from "../engine/errors.ts";
 import { DTYPE_MAX, tensor, type DType, type Tensor } from "../engine/tensor.ts";
 import { MAX_ATTR_INTS, type Program } from "../codec/program.ts";
 import { ProgramBuilder, type ValueRef } from "./compile.ts";
-import { UNARY_FUNCTIONS, poolGeometry, sizeOf } from "./float-exec.ts";
+import { TABLE_UNARY_OPS, UNARY_FUNCTIONS, poolGeometry, sizeOf, unaryFunction } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import type { HostDType, HostTensor, OnnxAttr } from "./onnx.ts";
@@ -397,6 +397,13 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
         c.set(x.q.integer ? y : c.requant(y, c.actSpec(out, "int16"), label));
         return;
       }
+      if (node.op === "ReduceMean" && !x.q.integer) {
+        // Sum in int32, then one requantization by scale/count to the mean's own (finer) range.
+        const count = axes.reduce((p, d) => p * xs[d < 0 ? d + xs.length : d]!, 1);
+        const sum = { ref: b.one("reduce_sum", [x.ref], attrs, label), q: { dtype: "int32" as DType, scale: x.q.scale / count, zeroPoint: 0 } };
+        c.set(c.requant(sum, c.actSpec(out), label));
+        return;
+      }
       c.set({ ref: b.one(node.op === "ReduceMean" ? "reduce_mean" : "reduce_max", [x.ref], attrs, label), q: x.q });
       return;
     }
@@ -439,7 +446,8 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     case "LeakyRelu": {
       const x = floatIn(0);
       const alpha = num(a.alpha, 0.01);
-      if (alpha < 0) throw new UnsupportedOpError("LeakyRelu (negative alpha)", ["LeakyRelu with alpha ≥ 0"], `node "${node.name}"`);
+      // A negative slope is not monotone: the engine's leaky_relu takes α ≥ 0, so use a table.
+      if (alpha < 0) return lowerTable(node, c);
       const { multiplier, shift } = requantParams(alpha);
       c.set({ ref: b.one("leaky_relu", [x.ref], { alphaMultiplier: multiplier, alphaShift: shift }, label), q: x.q });
       return;
@@ -529,8 +537,18 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       return;
     }
     default:
+      if ((TABLE_UNARY_OPS as readonly string[]).includes(node.op)) return lowerTable(node, c);
       throw new UnsupportedOpError(node.op, SUPPORTED_LOWERINGS, `node "${node.name}"`);
   }
+}
+
+/** Any other element-wise function of one input: requantize to int8, then a 256-entry int16 table. */
+function lowerTable(node: FloatNode, c: LowerContext): void {
+  const f = unaryFunction(node)!;
+  const x0 = c.get(node.inputs[0]!);
+  const x = c.requant(x0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[0]!).maxAbs, "int8"), zeroPoint: 0 }, c.label);
+  const q = c.actSpec(c.out, "int16");
+  c.set({ ref: c.b.one("lut", [x.ref, c.b.constant(tensor("int16", [256], buildTable(f, x.q.scale, q.scale, "int16")))], {}, c.label), q });
 }
 
 /** Float-graph ops quantize.ts lowers (after the importer's rewrites). */

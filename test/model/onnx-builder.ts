@@ -21,7 +21,8 @@ function valueInfo(name: string, shape: number[], elemType = 1) {
 
 export function buildModel(spec: {
   inputs: { name: string; shape: number[] }[];
-  outputs: { name: string; shape: number[] }[];
+  /** elemType: ONNX TensorProto data type (default 1, float32; 7 is int64). */
+  outputs: { name: string; shape: number[]; elemType?: number }[];
   nodes: NodeSpec[];
   initializers?: { name: string; shape: number[]; data: number[]; int64?: boolean }[];
   opset?: number;
@@ -33,7 +34,7 @@ export function buildModel(spec: {
       name: "test",
       node: spec.nodes.map((n, i) => ({ opType: n.op, name: n.name ?? `${n.op}_${i}`, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)) })),
       input: spec.inputs.map((i) => valueInfo(i.name, i.shape)),
-      output: spec.outputs.map((o) => valueInfo(o.name, o.shape)),
+      output: spec.outputs.map((o) => valueInfo(o.name, o.shape, o.elemType)),
       initializer: (spec.initializers ?? []).map((t) => (t.int64 ? { name: t.name, dims: t.shape, dataType: 7, int64Data: t.data } : { name: t.name, dims: t.shape, dataType: 1, floatData: t.data })),
     },
   }).finish();

@@ -1,0 +1,290 @@
+// ONNX ops with run-time inputs rewritten onto ops the quantizer already lowers (after constant
+// folding, so every constant operand, shape and index list here is known). Data movement (Expand,
+// Tile, Pad, Split, GatherElements, DepthToSpace…) becomes gather/slice/reshape/transpose and is
+// exact; arithmetic (Neg, Abs, Max, Min, PRelu…) becomes sub/relu/add with the usual one
+// requantization per op. Every rewrite keeps the ONNX output names.
+import { gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
+import type { FloatGraph, FloatNode } from "./graph.ts";
+import { hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
+
+type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
+
+function num(v: OnnxAttr | undefined, fallback: number): number {
+  return typeof v === "number" ? v : fallback;
+}
+
+let counter = 0;
+
+/** Emits replacement nodes for one ONNX node; the last one writes the node's output. */
+class Rewriter {
+  readonly nodes: FloatNode[] = [];
+  constructor(
+    readonly graph: FloatGraph,
+    readonly node: FloatNode,
+  ) {}
+  fresh(base: string): string {
+    let n: string;
+    do n = `${this.node.name}_${base}__c${counter++}`;
+    while (this.graph.constants.has(n));
+    return n;
+  }
+  konst(base: string, t: HostTensor): string {
+    const name = this.fresh(base);
+    this.graph.constants.set(name, t);
+    return name;
+  }
+  add(op: string, inputs: string[], attrs: FloatNode["attrs"] = {}, out = this.fresh(op)): string {
+    this.nodes.push({ op, name: `${this.node.name}/${op}${this.nodes.length}`, inputs, outputs: [out], attrs });
+    return out;
+  }
+  neg(x: string): string {
+    return this.add("Sub", [this.konst("zero", hostTensor("float32", [], [0])), x]);
+  }
+  gatherAxis(x: string, idx: number[], axis: number, out?: string): string {
+    return this.add("Gather", [x, this.konst("idx", hostTensor("int64", [idx.length], idx))], { axis }, out);
+  }
+}
+
+function isConst(graph: FloatGraph, v: string): boolean {
+  return graph.constants.has(v);
+}
+
+/** Inputs that must be constant (after folding) for the op to be composed. */
+export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
+  ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+};
+
+/** Rewrites every composable node; returns nothing, the graph is changed in place. */
+export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>): void {
+  for (const n of [...graph.nodes]) {
+    // Left as is (and reported by the importer) when an input it needs as a constant is not one.
+    if ((COMPOSE_CONSTANT_INPUTS[n.op] ?? []).some((i) => n.inputs[i] && !graph.constants.has(n.inputs[i]!))) continue;
+    const r = new Rewriter(graph, n);
+    const out = n.outputs[0]!;
+    const shape = (v: string) => metas.get(v)!.shape;
+    const c = (i: number) => graph.constants.get(n.inputs[i] ?? "");
+    switch (n.op) {
+      case "Neg":
+        r.add("Sub", [r.konst("zero", hostTensor("float32", [], [0])), n.inputs[0]!], {}, out);
+        break;
+      case "Abs": {
+        const x = n.inputs[0]!;
+        r.add("Add", [r.add("Relu", [x]), r.add("Relu", [r.neg(x)])], {}, out);
+        break;
+      }
+      case "Max": case "Min": case "Sum": case "Mean": {
+        const ins = n.inputs.filter(Boolean);
+        const last = n.op === "Mean" ? r.fresh("sum") : out;
+        let acc = ins[0]!;
+        ins.slice(1).forEach((b, i) => {
+          const dst = i === ins.length - 2 ? last : undefined;
+          acc = combine(r, n.op, acc, b, shape, dst);
+        });
+        if (ins.length === 1) acc = r.add("aivm.Copy", [acc], {}, last);
+        if (n.op === "Mean") r.add("Mul", [acc, r.konst("inv_n", hostTensor("float32", [], [1 / ins.length]))], {}, out);
+        break;
+      }
+      case "PRelu": {
+        const x = n.inputs[0]!;
+        const slope = c(1);
+        if (slope && slope.data.every((s) => s === slope.data[0]) && slope.data[0]! >= 0 && sizeOf(shape(out)) === sizeOf(shape(x))) {
+          r.add("LeakyRelu", [x], { alpha: slope.data[0]! }, out);
+        } else {
+          const negPart = r.add("Mul", [r.add("Relu", [r.neg(x)]), n.inputs[1]!]);
+          r.add("Sub", [r.add("Relu", [x]), negPart], {}, out);
+        }
+        break;
+      }
+      case "Expand": {
+        const x = n.inputs[0]!;
+        const to = shape(out);
+        let cur = x;
+        const xs = shape(x);
+        const padded = [...new Array<number>(to.length - xs.length).fill(1), ...xs];
+        if (padded.length !== xs.length) cur = r.add("Reshape", [cur, r.konst("shape", hostTensor("int64", [padded.length], padded))]);
+        const axes = to.flatMap((d, i) => (padded[i] === 1 && d !== 1 ? [i] : []));
+        if (axes.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        axes.forEach((ax, k) => (cur = r.gatherAxis(cur, new Array<number>(to[ax]!).fill(0), ax, k === axes.length - 1 ? out : undefined)));
+        break;
+      }
+      case "Tile": {
+        const x = n.inputs[0]!;
+        const reps = [...c(1)!.data];
+        const xs = shape(x);
+        const axes = reps.flatMap((k, i) => (k !== 1 ? [i] : []));
+        let cur = x;
+        if (axes.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        axes.forEach((ax, k) => {
+          const idx = Array.from({ length: xs[ax]! * reps[ax]! }, (_, i) => i % xs[ax]!);
+          cur = r.gatherAxis(cur, idx, ax, k === axes.length - 1 ? out : undefined);
+        });
+        break;
+      }
+      case "Pad": {
+        const x = n.inputs[0]!;
+        const xs = shape(x), rank = xs.length;
+        const raw = [...c(1)!.data];
+        const axes = (c(3) ? [...c(3)!.data] : xs.map((_, i) => i)).map((d) => normAxis(d, rank, n.name));
+        const pads = new Array<number>(2 * rank).fill(0);
+        axes.forEach((d, i) => {
+          pads[d] = raw[i]!;
+          pads[d + rank] = raw[i + axes.length]!;
+        });
+        const mode = typeof n.attrs.mode === "string" ? n.attrs.mode : "constant";
+        const value = c(2)?.data[0] ?? num(n.attrs.value, 0);
+        const padded = xs.flatMap((_, d) => (pads[d] !== 0 || pads[d + rank] !== 0 ? [d] : []));
+        let cur = x;
+        if (padded.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        const curShape = [...xs];
+        padded.forEach((d, k) => {
+          const len = curShape[d]! + pads[d]! + pads[d + rank]!;
+          let idx = Array.from({ length: len }, (_, i) => padSource(mode, i, xs[d]!, pads[d]!));
+          if (idx.some((i) => i < 0)) {
+            // Constant mode: one slab of the pad value after the data, and pad positions gather it.
+            const slabShape = curShape.map((s, i) => (i === d ? 1 : s));
+            const slab = r.konst("pad_value", hostTensor("float32", slabShape, new Array<number>(sizeOf(slabShape)).fill(value)));
+            cur = r.add("Concat", [cur, slab], { axis: d });
+            idx = idx.map((i) => (i < 0 ? xs[d]! : i));
+          }
+          cur = r.gatherAxis(cur, idx, d, k === padded.length - 1 ? out : undefined);
+          curShape[d] = len;
+        });
+        break;
+      }
+      case "Split": {
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const axis = normAxis(num(n.attrs.axis, 0), xs.length, n.name);
+        let start = 0;
+        n.outputs.forEach((o) => {
+          if (!o) return;
+          const len = shape(o)[axis]!;
+          const ints = (v: number) => r.konst("i", hostTensor("int64", [1], [v]));
+          r.add("Slice", [x, ints(start), ints(start + len), ints(axis)], {}, o);
+          start += len;
+        });
+        break;
+      }
+      case "Trilu": {
+        const x = n.inputs[0]!;
+        const xs = shape(x), rank = xs.length;
+        const k = c(1)?.data[0] ?? 0;
+        const upper = num(n.attrs.upper, 1) === 1;
+        const [R, C] = [xs[rank - 2]!, xs[rank - 1]!];
+        const mask = hostTensor("bool", [R, C]);
+        for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) mask.data[i * C + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
+        r.add("Where", [r.konst("mask", mask), x, r.konst("zero", hostTensor(metas.get(x)!.dtype, [], [0]))], {}, out);
+        break;
+      }
+      case "GatherElements": {
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const idx = c(1)!;
+        const flat = gatherElementsIndex(xs, idx, normAxis(num(n.attrs.axis, 0), xs.length, n.name), n.name);
+        const x1 = r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [1], [sizeOf(xs)]))]);
+        r.add("Gather", [x1, r.konst("idx", hostTensor("int64", idx.shape, Array.from(flat)))], { axis: 0 }, out);
+        break;
+      }
+      case "GatherND": {
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const { shape: outShape, flat, inner } = gatherNDIndex(xs, c(1)!, num(n.attrs.batch_dims, 0), n.name);
+        const rows = r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [2], [sizeOf(xs) / inner, inner]))]);
+        const g = r.add("Gather", [rows, r.konst("idx", hostTensor("int64", [flat.length], flat.map((f) => f / inner)))], { axis: 0 });
+        r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [outShape.length], outShape))], {}, out);
+        break;
+      }
+      case "DepthToSpace": case "SpaceToDepth": {
+        const { steps } = spaceDepthSteps(n, shape(n.inputs[0]!));
+        let cur = n.inputs[0]!;
+        steps.forEach((s, k) => {
+          const dst = k === steps.length - 1 ? out : undefined;
+          cur = s.perm ? r.add("Transpose", [cur], { perm: s.perm }, dst) : r.add("Reshape", [cur, r.konst("shape", hostTensor("int64", [s.shape!.length], s.shape!))], {}, dst);
+        });
+        break;
+      }
+      case "GlobalMaxPool": {
+        const xs = shape(n.inputs[0]!);
+        r.add("ReduceMax", [n.inputs[0]!], { axes: xs.map((_, i) => i).slice(2), keepdims: 1 }, out);
+        break;
+      }
+      case "ReduceMin": {
+        const m = r.add("ReduceMax", [r.neg(n.inputs[0]!), ...n.inputs.slice(1)], n.attrs);
+        r.add("Sub", [r.konst("zero", hostTensor("float32", [], [0])), m], {}, out);
+        break;
+      }
+      case "ReduceL1": case "ReduceL2": case "ReduceSumSquare": case "ReduceLogSum": case "ReduceLogSumExp": {
+        const x = n.inputs[0]!;
+        if (n.op === "ReduceLogSumExp") {
+          // log Σ exp(x) = m + log Σ exp(x − m), m the max: the exp table sees only values ≤ 0.
+          const m = r.add("ReduceMax", [x, ...n.inputs.slice(1)], { ...n.attrs, keepdims: 1 });
+          const s = r.add("ReduceSum", [r.add("Exp", [r.add("Sub", [x, m])]), ...n.inputs.slice(1)], { ...n.attrs, keepdims: 1 });
+          const y = r.add("Add", [r.add("Log", [s]), m]);
+          r.add("Reshape", [y, r.konst("shape", hostTensor("int64", [shape(out).length], shape(out)))], {}, out);
+          break;
+        }
+        const pre =
+          n.op === "ReduceL1" ? r.add("Add", [r.add("Relu", [x]), r.add("Relu", [r.neg(x)])])
+          : n.op === "ReduceL2" || n.op === "ReduceSumSquare" ? r.add("Mul", [x, x])
+          : x;
+        const post = n.op === "ReduceL2" ? "Sqrt" : n.op === "ReduceLogSum" ? "Log" : undefined;
+        const s = r.add("ReduceSum", [pre, ...n.inputs.slice(1)], n.attrs, post ? undefined : out);
+        if (post) r.add(post, [s], {}, out);
+        break;
+      }
+      case "ArgMin":
+        r.add("ArgMax", [r.neg(n.inputs[0]!)], n.attrs, out);
+        break;
+      case "CumSum": {
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const axis = normAxis(c(1)!.data[0]!, xs.length, n.name);
+        const len = xs[axis]!;
+        const exclusive = num(n.attrs.exclusive, 0) === 1, reverse = num(n.attrs.reverse, 0) === 1;
+        // y[i] = Σ_j W[j][i]·x[j] along the axis, W a constant 0/1 matrix.
+        const W = hostTensor("float32", [len, len]);
+        for (let j = 0; j < len; j++)
+          for (let i = 0; i < len; i++) {
+            const on = reverse ? (exclusive ? j > i : j >= i) : exclusive ? j < i : j <= i;
+            W.data[j * len + i] = on ? 1 : 0;
+          }
+        const last = axis === xs.length - 1;
+        const perm = xs.map((_, i) => i);
+        perm[axis] = xs.length - 1;
+        perm[xs.length - 1] = axis;
+        const moved = last ? x : r.add("Transpose", [x], { perm });
+        const y = r.add("aivm.Linear", [moved, r.konst("tri", W), ""], {}, last ? out : undefined);
+        if (!last) r.add("Transpose", [y], { perm }, out);
+        break;
+      }
+      case "Cast": case "CastLike": {
+        const from = metas.get(n.inputs[0]!)!.dtype;
+        const to = metas.get(out)!.dtype;
+        const isFloat = (d: string) => d === "float32" || d === "float64";
+        if ((isFloat(from) && isFloat(to)) || (!isFloat(from) && !isFloat(to) && to !== "bool") || (!isFloat(from) && isFloat(to))) {
+          r.add("aivm.Copy", [n.inputs[0]!], {}, out);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    if (r.nodes.length) graph.nodes.splice(graph.nodes.indexOf(n), 1, ...r.nodes);
+  }
+}
+
+/** One step of Max/Min/Sum over two operands (constant operands become clip bounds where exact). */
+function combine(r: Rewriter, op: string, a: string, b: string, shape: (v: string) => number[], out?: string): string {
+  if (op === "Sum" || op === "Mean") return r.add("Add", [a, b], {}, out);
+  const g = r.graph;
+  const [x, k] = isConst(g, b) ? [a, g.constants.get(b)!] : isConst(g, a) ? [b, g.constants.get(a)!] : [a, undefined];
+  if (k && k.data.every((v) => v === k.data[0]) && sizeOf(k.shape) <= sizeOf(shape(x))) {
+    const v = k.data[0]!;
+    if (op === "Max" && v === 0) return r.add("Relu", [x], {}, out);
+    return r.add("Clip", [x], op === "Max" ? { min: v } : { max: v }, out);
+  }
+  // max(a, b) = a + relu(b − a); min(a, b) = a − relu(a − b).
+  if (op === "Max") return r.add("Add", [a, r.add("Relu", [r.add("Sub", [b, a])])], {}, out);
+  return r.add("Sub", [a, r.add("Relu", [r.add("Sub", [a, b])])], {}, out);
+}

@@ -1,0 +1,123 @@
+// The importer's catalogue of ONNX ops beyond the ones quantize.ts lowers directly: which are
+// folded at import (evaluated offline on constants and static shapes), which are composed from
+// engine ops, and which are refused by design, with the reason and what to change in the export.
+import { AivmError, type SolidityErrorOf } from "../engine/errors.ts";
+
+/** One node the importer cannot take, and why. */
+export interface OpProblem {
+  node: string;
+  op: string;
+  reason: string;
+  /** What to change in the model or its export. */
+  fix?: string;
+  /** True when the op is refused by design (non-deterministic, non-static, strings, sequences, training). */
+  refused: boolean;
+}
+
+/** Every node of a model that the importer cannot take, in one error (not just the first one). */
+export class OnnxUnsupportedOpsError extends AivmError {
+  override name = "OnnxUnsupportedOpsError";
+  override readonly code = "UNSUPPORTED_OP";
+  readonly problems: readonly OpProblem[];
+  /** Op type → the names of the nodes that use it, in graph order. */
+  readonly unsupported: ReadonlyMap<string, readonly string[]>;
+
+  constructor(problems: readonly OpProblem[], supported: readonly string[]) {
+    const byOp = new Map<string, string[]>();
+    for (const p of problems) byOp.set(p.op, [...(byOp.get(p.op) ?? []), p.node]);
+    const first = problems[0]!;
+    const short =
+      problems.length === 1
+        ? `Unsupported op "${first.op}" at node "${first.node}".`
+        : `${problems.length} nodes use ops the importer cannot run: ${[...byOp].map(([op, nodes]) => `${op} (${nodes.map((n) => `"${n}"`).join(", ")})`).join(", ")}.`;
+    super(short, {
+      docsPath: "onnx-ops.md",
+      metaMessages: [
+        ...problems.map((p) => `node "${p.node}" (${p.op}): ${p.reason}${p.fix ? ` Fix: ${p.fix}` : ""}`),
+        `Supported: ${supported.join(", ")}`,
+      ],
+    });
+    this.problems = problems;
+    this.unsupported = byOp;
+  }
+
+  override get solidityError(): SolidityErrorOf {
+    return { name: "UnsupportedOp", args: [this.problems[0]!.op] };
+  }
+}
+
+const RANDOM = {
+  reason: "it draws random numbers, so validators would not agree on the result.",
+  fix: "export in eval mode, or feed the random tensor as a model input.",
+};
+const STRINGS = { reason: "string tensors have no integer encoding in the engine.", fix: "tokenize or encode strings before the model and feed integer ids." };
+const SEQUENCES = { reason: "sequence and optional values have no static shape.", fix: "export with fixed-length tensors instead of sequences (unroll the list)." };
+const DATA_SHAPE = {
+  reason: "its output shape depends on the run-time data, and programs have static shapes (it is folded only when its inputs are constants).",
+  fix: "do this step outside the model, or replace it with a fixed-size form (e.g. a mask with Where).",
+};
+const CONTROL = {
+  reason: "control flow with sub-graphs is not static.",
+  fix: "export with tracing (torch.onnx.export without scripting) so the branch/loop is unrolled, or fix the condition at export time.",
+};
+const TRAINING = { reason: "training-only op (optimizer or gradient), not inference.", fix: "export the inference graph (model.eval())." };
+
+/** Ops refused by design, whatever their inputs. */
+export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: string }>> = {
+  RandomUniform: RANDOM, RandomNormal: RANDOM, RandomUniformLike: RANDOM, RandomNormalLike: RANDOM, Multinomial: RANDOM, Bernoulli: RANDOM,
+  StringNormalizer: STRINGS, TfIdfVectorizer: STRINGS, RegexFullMatch: STRINGS, StringConcat: STRINGS, StringSplit: STRINGS,
+  SequenceAt: SEQUENCES, SequenceConstruct: SEQUENCES, SequenceEmpty: SEQUENCES, SequenceErase: SEQUENCES, SequenceInsert: SEQUENCES,
+  SequenceLength: SEQUENCES, SequenceMap: SEQUENCES, SplitToSequence: SEQUENCES, ConcatFromSequence: SEQUENCES, Optional: SEQUENCES,
+  OptionalHasElement: SEQUENCES, OptionalGetElement: SEQUENCES,
+  Unique: DATA_SHAPE, NonMaxSuppression: DATA_SHAPE, Compress: DATA_SHAPE,
+  If: CONTROL, Loop: CONTROL, Scan: CONTROL,
+  Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
+};
+
+/**
+ * Ops the importer evaluates only when they fold (constant inputs, or only the input's static
+ * shape/type used): left with run-time inputs they are refused with this reason.
+ */
+export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
+  Shape: "folded from the static shape", Size: "folded from the static shape", ConstantOfShape: "shape must be constant", Range: "bounds must be constant",
+  EyeLike: "folded from the static shape", Constant: "folded",
+  Equal: "comparisons run only on constants", Less: "comparisons run only on constants", LessOrEqual: "comparisons run only on constants",
+  Greater: "comparisons run only on constants", GreaterOrEqual: "comparisons run only on constants",
+  Not: "logic runs only on constants", And: "logic runs only on constants", Or: "logic runs only on constants", Xor: "logic runs only on constants",
+  IsNaN: "quantized tensors hold no NaN: folded on constants only", IsInf: "quantized tensors hold no infinity: folded on constants only",
+  Mod: "integer remainder runs only on constants", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
+};
+
+/** How each composed op is built from engine ops (for docs/onnx-ops.md). */
+export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
+  Neg: "sub(0, x)",
+  Abs: "relu(x) + relu(0 − x)",
+  Max: "constant operand: clip; otherwise a + relu(b − a), pairwise",
+  Min: "constant operand: clip; otherwise a − relu(a − b), pairwise",
+  Sum: "chain of add",
+  Mean: "chain of add, then mul by 1/n",
+  PRelu: "scalar slope ≥ 0: leaky_relu; otherwise relu(x) − slope·relu(0 − x)",
+  Expand: "reshape, then gather of index 0 along every broadcast axis (exact)",
+  Tile: "gather along every repeated axis (exact)",
+  Pad: "gather with edge/reflect/wrap indices; constant mode gathers from the input concatenated with one slab of the pad value (constant pads)",
+  Split: "one slice per output (exact)",
+  Trilu: "where(constant triangle mask, x, 0)",
+  GatherElements: "reshape to 1-D, gather of constant flat indices (exact; indices constant)",
+  GatherND: "reshape, gather of constant row indices, reshape (exact; indices constant)",
+  DepthToSpace: "reshape → transpose → reshape (DCR and CRD, exact)",
+  SpaceToDepth: "reshape → transpose → reshape (exact)",
+  GlobalMaxPool: "reduce_max over the spatial axes (exact)",
+  ReduceMin: "0 − reduce_max(0 − x)",
+  ReduceL1: "reduce_sum(abs(x))",
+  ReduceL2: "sqrt table of reduce_sum(x·x)",
+  ReduceSumSquare: "reduce_sum(x·x)",
+  ReduceLogSum: "log table of reduce_sum(x)",
+  ReduceLogSumExp: "log table of reduce_sum(exp table of x)",
+  ArgMin: "argmax(0 − x)",
+  CumSum: "matmul with a constant 0/1 triangular int8 matrix along the axis",
+  Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",
+  CastLike: "as Cast, with the type of its second input",
+  Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table",
+  Softmax: "also recognised as ReduceMax → Sub → Exp → ReduceSum → Div",
+  LogSoftmax: "also recognised as ReduceMax → Sub → Exp → ReduceSum → Log → Sub",
+};

@@ -1,0 +1,209 @@
+// Issue 21: what real exporters emit. Shape subgraphs fold away at import; every node the importer
+// cannot take is listed in one error (refusals with the reason and the fix); composed and table ops
+// agree with onnxruntime-node fp32 within the conformance tolerance.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as ort from "onnxruntime-node";
+import { importOnnx } from "../../src/model/import.ts";
+import { hostTensor, type HostTensor } from "../../src/model/onnx.ts";
+import { OnnxUnsupportedOpsError } from "../../src/model/onnx-ops.ts";
+import { runOnnx } from "../../src/model/onnx-run.ts";
+import { OPS_BY_CODE } from "../../src/engine/registry.ts";
+import { buildModel, randomFloats, type NodeSpec } from "./onnx-builder.ts";
+
+async function ortRun(bytes: Uint8Array, inputs: Record<string, HostTensor>, output = "y"): Promise<HostTensor> {
+  const session = await ort.InferenceSession.create(bytes);
+  const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor("float32", Float32Array.from(t.data), t.shape)]));
+  const out = (await session.run(feeds))[output]!;
+  return hostTensor("float32", [...out.dims], Array.from(out.data as Float32Array));
+}
+
+function maxRelError(y: HostTensor, ref: HostTensor): number {
+  assert.deepEqual(y.shape, ref.shape);
+  let mx = 0, e = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    mx = Math.max(mx, Math.abs(ref.data[i]!));
+    e = Math.max(e, Math.abs(y.data[i]! - ref.data[i]!));
+  }
+  return e / mx;
+}
+
+const I64 = true;
+
+test("a shape subgraph (Shape, Size, Gather, ConstantOfShape, Range, CastLike, Equal/Where, Expand, Concat) folds away", async () => {
+  // torch.onnx style: the target shape of a Reshape computed from the input's own shape.
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [2, 3, 4] }],
+    outputs: [{ name: "y", shape: [2, 12] }],
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "Gather", inputs: ["s", "zero"], outputs: ["b"], attrs: { axis: 0 } },
+      { op: "Size", inputs: ["x"], outputs: ["n"] },
+      { op: "Div", inputs: ["n", "b"], outputs: ["rest"] },
+      { op: "Unsqueeze", inputs: ["b", "axes0"], outputs: ["b1"] },
+      { op: "Unsqueeze", inputs: ["rest", "axes0"], outputs: ["r1"] },
+      { op: "Concat", inputs: ["b1", "r1"], outputs: ["target"], attrs: { axis: 0 } },
+      // A mask built from shapes: Range, Equal, Where, ConstantOfShape, CastLike, Expand — all constant.
+      { op: "Range", inputs: ["zero", "twelve", "one"], outputs: ["idx"] },
+      { op: "Equal", inputs: ["idx", "idx"], outputs: ["eq"] },
+      { op: "ConstantOfShape", inputs: ["target"], outputs: ["ones"], attrs: {} },
+      { op: "CastLike", inputs: ["ones", "x"], outputs: ["onesf"] },
+      { op: "Where", inputs: ["eq", "onesf", "onesf"], outputs: ["w"] },
+      { op: "Expand", inputs: ["w", "target"], outputs: ["we"] },
+      { op: "Reshape", inputs: ["x", "target"], outputs: ["xr"] },
+      { op: "Add", inputs: ["xr", "we"], outputs: ["y"] },
+    ],
+    initializers: [
+      { name: "zero", shape: [], data: [0], int64: I64 },
+      { name: "one", shape: [], data: [1], int64: I64 },
+      { name: "twelve", shape: [], data: [12], int64: I64 },
+      { name: "axes0", shape: [1], data: [0], int64: I64 },
+    ],
+  });
+  const g = importOnnx(bytes);
+  assert.deepEqual(g.nodes.map((n) => n.op), ["Reshape", "Add"], "only the run-time work is left");
+  const x = hostTensor("float32", [2, 3, 4], randomFloats(24, 3));
+  const { outputs } = await runOnnx(bytes, [x]);
+  const ref = await ortRun(bytes, { x });
+  assert.ok(maxRelError(outputs[0]!, ref) < 0.02, `error ${maxRelError(outputs[0]!, ref)}`);
+});
+
+test("every node the importer cannot take is listed in one error, refusals with reason and fix", () => {
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [2, 4] }],
+    outputs: [{ name: "y", shape: [2, 4] }],
+    nodes: [
+      { op: "RandomUniformLike", name: "noise", inputs: ["x"], outputs: ["r"] },
+      { op: "Relu", name: "act", inputs: ["x"], outputs: ["a"] },
+      { op: "Det", name: "det1", inputs: ["a"], outputs: ["d1"] },
+      { op: "Det", name: "det2", inputs: ["a"], outputs: ["d2"] },
+      { op: "Unique", name: "uniq", inputs: ["a"], outputs: ["u"] },
+      { op: "Add", name: "sum", inputs: ["a", "r"], outputs: ["y"] },
+    ],
+  });
+  assert.throws(() => importOnnx(bytes), (e: unknown) => {
+    assert.ok(e instanceof OnnxUnsupportedOpsError);
+    assert.equal(e.code, "UNSUPPORTED_OP");
+    assert.deepEqual(e.problems.map((p) => [p.node, p.op, p.refused]), [
+      ["noise", "RandomUniformLike", true],
+      ["det1", "Det", false],
+      ["det2", "Det", false],
+      ["uniq", "Unique", true],
+    ]);
+    assert.deepEqual([...e.unsupported], [["RandomUniformLike", ["noise"]], ["Det", ["det1", "det2"]], ["Unique", ["uniq"]]]);
+    assert.match(e.shortMessage, /4 nodes use ops the importer cannot run: RandomUniformLike \("noise"\), Det \("det1", "det2"\), Unique \("uniq"\)/);
+    assert.match(e.message, /node "noise" \(RandomUniformLike\): it draws random numbers.* Fix: /);
+    assert.match(e.message, /node "uniq" \(Unique\): its output shape depends on the run-time data/);
+    return true;
+  });
+});
+
+test("ops that only fold are refused, all at once, when their inputs are run-time data", () => {
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [4] }],
+    outputs: [{ name: "y", shape: [4] }, { name: "z", shape: [1, 4] }],
+    nodes: [
+      { op: "Less", name: "lt", inputs: ["x", "zero"], outputs: ["c"] },
+      { op: "Where", name: "pick", inputs: ["c", "x", "zero"], outputs: ["y"] },
+      { op: "NonZero", name: "nz", inputs: ["x"], outputs: ["z"] },
+    ],
+    initializers: [{ name: "zero", shape: [], data: [0] }],
+  });
+  assert.throws(() => importOnnx(bytes), (e: unknown) => {
+    assert.ok(e instanceof OnnxUnsupportedOpsError);
+    assert.deepEqual(e.problems.map((p) => [p.node, p.op]), [["lt", "Less"], ["nz", "NonZero"]]);
+    assert.match(e.message, /node "lt" \(Less\): its inputs are not constant at import: comparisons run only on constants/);
+    assert.match(e.message, /node "nz" \(NonZero\): its inputs are not constant at import: its output shape depends on the run-time data/);
+    return true;
+  });
+});
+
+interface Case {
+  name: string;
+  nodes: NodeSpec[];
+  inShape: number[];
+  outShape: number[];
+  outType?: number;
+  initializers?: { name: string; shape: number[]; data: number[]; int64?: boolean }[];
+  /** Input values in [lo, hi]. */
+  range?: [number, number];
+  /** Engine ops the program may contain (data-movement compositions must not do arithmetic). */
+  onlyOps?: string[];
+}
+
+const MOVE = ["gather", "reshape", "slice", "transpose", "concat"];
+
+const CASES: Case[] = [
+  { name: "Neg", nodes: [{ op: "Neg", inputs: ["x"], outputs: ["y"] }], inShape: [3, 5], outShape: [3, 5] },
+  { name: "Abs", nodes: [{ op: "Abs", inputs: ["x"], outputs: ["y"] }], inShape: [3, 5], outShape: [3, 5] },
+  {
+    name: "Max/Min/Sum/Mean of several inputs (run-time and constant operands)",
+    nodes: [
+      { op: "Relu", inputs: ["x"], outputs: ["r"] },
+      { op: "Max", inputs: ["x", "c", "r"], outputs: ["m"] },
+      { op: "Min", inputs: ["m", "half"], outputs: ["n"] },
+      { op: "Mean", inputs: ["n", "x", "c"], outputs: ["s"] },
+      { op: "Sum", inputs: ["s", "x"], outputs: ["y"] },
+    ],
+    inShape: [2, 6], outShape: [2, 6],
+    initializers: [{ name: "c", shape: [6], data: [-0.5, -0.2, 0, 0.1, 0.3, 0.6] }, { name: "half", shape: [], data: [0.5] }],
+  },
+  { name: "PRelu (per-channel slope)", nodes: [{ op: "PRelu", inputs: ["x", "s"], outputs: ["y"] }], inShape: [2, 3, 4], outShape: [2, 3, 4], initializers: [{ name: "s", shape: [3, 1], data: [0.1, -0.3, 0.7] }] },
+  { name: "LeakyRelu with a negative slope", nodes: [{ op: "LeakyRelu", inputs: ["x"], outputs: ["y"], attrs: { alpha: -0.25 } }], inShape: [4, 4], outShape: [4, 4] },
+  { name: "HardSigmoid", nodes: [{ op: "HardSigmoid", inputs: ["x"], outputs: ["y"], attrs: { alpha: 0.3, beta: 0.45 } }], inShape: [4, 4], outShape: [4, 4], range: [-4, 4] },
+  { name: "HardSwish", nodes: [{ op: "HardSwish", inputs: ["x"], outputs: ["y"] }], inShape: [4, 4], outShape: [4, 4], range: [-5, 5] },
+  { name: "Softplus", nodes: [{ op: "Softplus", inputs: ["x"], outputs: ["y"] }], inShape: [4, 4], outShape: [4, 4], range: [-3, 3] },
+  { name: "Elu", nodes: [{ op: "Elu", inputs: ["x"], outputs: ["y"], attrs: { alpha: 0.8 } }], inShape: [4, 4], outShape: [4, 4], range: [-3, 3] },
+  { name: "Log on positive inputs", nodes: [{ op: "Log", inputs: ["x"], outputs: ["y"] }], inShape: [4, 4], outShape: [4, 4], range: [1, 8] },
+  { name: "Pow with a constant exponent 3", nodes: [{ op: "Pow", inputs: ["x", "e"], outputs: ["y"] }], inShape: [4, 4], outShape: [4, 4], initializers: [{ name: "e", shape: [], data: [3] }] },
+  {
+    name: "Expand (exact gather)", nodes: [{ op: "Expand", inputs: ["x", "shape"], outputs: ["y"] }], inShape: [3, 1], outShape: [2, 3, 4],
+    initializers: [{ name: "shape", shape: [3], data: [2, 3, 4], int64: I64 }], onlyOps: MOVE,
+  },
+  { name: "Tile (exact gather)", nodes: [{ op: "Tile", inputs: ["x", "reps"], outputs: ["y"] }], inShape: [2, 3], outShape: [4, 9], initializers: [{ name: "reps", shape: [2], data: [2, 3], int64: I64 }], onlyOps: MOVE },
+  {
+    name: "Pad reflect (exact gather)", nodes: [{ op: "Pad", inputs: ["x", "pads"], outputs: ["y"], attrs: { mode: "reflect" } }], inShape: [3, 4], outShape: [5, 7],
+    initializers: [{ name: "pads", shape: [4], data: [1, 2, 1, 1], int64: I64 }], onlyOps: MOVE,
+  },
+  {
+    name: "Pad constant", nodes: [{ op: "Pad", inputs: ["x", "pads", "v"], outputs: ["y"] }], inShape: [1, 2, 3], outShape: [1, 4, 4],
+    initializers: [{ name: "pads", shape: [6], data: [0, 1, 0, 0, 1, 1], int64: I64 }, { name: "v", shape: [], data: [0.25] }],
+  },
+  {
+    name: "Split into slices (exact)",
+    nodes: [
+      { op: "Split", inputs: ["x", "parts"], outputs: ["a", "b"], attrs: { axis: 1 } },
+      { op: "Concat", inputs: ["b", "a"], outputs: ["y"], attrs: { axis: 1 } },
+    ],
+    inShape: [2, 5], outShape: [2, 5], initializers: [{ name: "parts", shape: [2], data: [2, 3], int64: I64 }], onlyOps: MOVE,
+  },
+  { name: "Trilu (upper, k = 1)", nodes: [{ op: "Trilu", inputs: ["x", "k"], outputs: ["y"] }], inShape: [4, 5], outShape: [4, 5], initializers: [{ name: "k", shape: [], data: [1], int64: I64 }] },
+  { name: "DepthToSpace CRD (exact)", nodes: [{ op: "DepthToSpace", inputs: ["x"], outputs: ["y"], attrs: { blocksize: 2, mode: "CRD" } }], inShape: [1, 8, 2, 3], outShape: [1, 2, 4, 6], onlyOps: MOVE },
+  { name: "CumSum (reverse)", nodes: [{ op: "CumSum", inputs: ["x", "axis"], outputs: ["y"], attrs: { reverse: 1 } }], inShape: [3, 6], outShape: [3, 6], initializers: [{ name: "axis", shape: [], data: [1], int64: I64 }] },
+  { name: "ReduceMin", nodes: [{ op: "ReduceMin", inputs: ["x"], outputs: ["y"], attrs: { axes: [1], keepdims: 0 } }], inShape: [3, 6], outShape: [3] },
+  { name: "ReduceLogSumExp", nodes: [{ op: "ReduceLogSumExp", inputs: ["x"], outputs: ["y"], attrs: { axes: [1], keepdims: 1 } }], inShape: [3, 6], outShape: [3, 1], range: [-4, 4] },
+  { name: "ArgMin", nodes: [{ op: "ArgMin", inputs: ["x"], outputs: ["y"], attrs: { axis: 1, keepdims: 0 } }], inShape: [3, 6], outShape: [3], outType: 7 },
+  { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
+];
+
+for (const c of CASES) {
+  test(`composed op agrees with onnxruntime within 2 %: ${c.name}`, async () => {
+    const bytes = buildModel({ inputs: [{ name: "x", shape: c.inShape }], outputs: [{ name: "y", shape: c.outShape, elemType: c.outType }], nodes: c.nodes, initializers: c.initializers });
+    const [lo, hi] = c.range ?? [-2, 2];
+    const n = c.inShape.reduce((p, q) => p * q, 1);
+    const x = hostTensor("float32", c.inShape, randomFloats(n, 7 + n).map((v) => lo + ((v + 1) / 2) * (hi - lo)));
+    const { outputs, prepared } = await runOnnx(bytes, [x]);
+    const session = await ort.InferenceSession.create(bytes);
+    const out = (await session.run({ x: new ort.Tensor("float32", Float32Array.from(x.data), x.shape) })).y!;
+    if (out.type === "int64") {
+      assert.deepEqual(Array.from(outputs[0]!.data), Array.from(out.data as BigInt64Array, Number));
+      return;
+    }
+    const ref = hostTensor("float32", [...out.dims], Array.from(out.data as Float32Array));
+    assert.ok(maxRelError(outputs[0]!, ref) <= 0.02, `error ${maxRelError(outputs[0]!, ref)}`);
+    if (c.onlyOps) {
+      const used = prepared.calibration.model.program.nodes.map((p) => OPS_BY_CODE.get(p.op)!.name);
+      assert.ok(used.every((o) => c.onlyOps!.includes(o)), `program ops ${used.join(", ")}`);
+    }
+  });
+}
