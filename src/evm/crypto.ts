@@ -2,6 +2,7 @@
 // dev node's Common. Pure-JS recovery costs milliseconds per transaction and bounds the node's
 // throughput; libsecp256k1 gives the same results (same curve maths, RFC 6979 nonces, low-S) in
 // tens of microseconds. When the binding cannot load, the node keeps EthereumJS's JS crypto.
+// How nativeEcrecover differs from EthereumJS's ecrecover: src/evm/upstream/crypto-ecrecover.diff.
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { secp256k1 } from "@noble/curves/secp256k1.js";

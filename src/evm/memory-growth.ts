@@ -4,6 +4,7 @@
 // size and double the current one (at least 1 KiB, at most 1 MiB more). What a program sees is
 // unchanged: reads past the touched words still return zeros, gas and MSIZE come from
 // memoryWordCount, which this does not touch. run-interpreter.ts starts each message's memory empty.
+// How it differs from upstream's Memory.extend: src/evm/upstream/memory-extend.diff.
 import { importEvmModule } from "./interpreter-internals.ts";
 
 interface MemoryLike {

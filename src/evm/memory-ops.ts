@@ -4,6 +4,7 @@
 // 32 bytes in place. MLOAD went through a hex string too (bytesToBigInt); here it is four 64-bit
 // reads. Every PUSH asked isActivatedEIP(6800) and (7864), each a scan of the active EIP list; here
 // that is decided once per EVM.
+// How they differ from upstream's handlers: src/evm/upstream/mload.diff, mstore.diff and push.diff.
 import type { EVMInterface } from "@ethereumjs/evm";
 import type { OpcodeMapEntry, RunStateLike } from "./interpreter-internals.ts";
 

@@ -7,6 +7,7 @@
 //   with 8 KiB: a fresh 8 KiB buffer per message (3–4 % of a contract transaction) was allocated
 //   even for frames that never touch memory; memory-growth.ts allocates on first use.
 //   test/evm/evm-speedups.test.ts compares the fields with a real Interpreter's.
+// How they differ from upstream: src/evm/upstream/evm-runinterpreter.diff and interpreter-constructor.diff.
 import { Account, createZeroAddress, type Address } from "@ethereumjs/util";
 import { importEvmModule, type InterpreterLike, type RunResult } from "./interpreter-internals.ts";
 

@@ -9,6 +9,7 @@
 //
 // Not a speed-up: the loop polls the call deadline of call-deadline.ts when the EVM was armed with
 // one (the node's call VM only), so an eth_call can be stopped and can yield.
+// How it differs from upstream's run, line by line: src/evm/upstream/interpreter-run.diff.
 import { HALT, YIELD, callWatchOf, pollCallWatch, yieldToEventLoop } from "./call-deadline.ts";
 import { chargesCodeChunks, importEvmModule, speedupStats, unobserved, type InterpreterClass, type InterpreterLike, type OpcodeMapEntry, type RunResult } from "./interpreter-internals.ts";
 

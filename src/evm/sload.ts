@@ -3,6 +3,7 @@
 // which loads the word) and always awaits the state manager. Here it answers from the state
 // manager's cache without a promise when it can (AivmStateManager.getStorageSync). sync-steps.ts
 // takes it for SLOAD when nothing observes the step and the opcode map holds upstream's handlers.
+// How it differs from upstream's handlers and storageLoad: src/evm/upstream/sload.diff.
 import { bytesToBigInt, type Address } from "@ethereumjs/util";
 import { importEvmModule, speedupStats, type OpcodeMapEntry } from "./interpreter-internals.ts";
 import { wordToBytes } from "./memory-ops.ts";

@@ -12,6 +12,7 @@
 // gets and two puts (the value transfer, even of zero): about 5 % of a contract call. Here the
 // cache keeps a snapshot of the account as put and makes its RLP only when something asks for it
 // (flush, proofs), and each getAccount hands out a fresh copy (callers modify what they get).
+// How each copied method differs from upstream: src/evm/upstream/statemanager-*.diff and account-cache-put.diff.
 import { AccountCache, MerkleStateManager, type MerkleStateManagerOpts } from "@ethereumjs/statemanager";
 import { RLP } from "@ethereumjs/rlp";
 import { Account, EthereumJSErrorWithoutCode, bytesToUnprefixedHex, createAccountFromRLP, unpadBytes, type Address } from "@ethereumjs/util";

@@ -5,6 +5,7 @@
 // advance, run), and returns undefined; run-loop.ts then skips the await. SLOAD under plain EIP-2929
 // rules takes sload.ts. Every other step, and every step while a tracer, the profiler, debug logging
 // or code-chunk charging is on, goes to upstream's runStep unchanged.
+// How it differs from upstream: src/evm/upstream/interpreter-runstep.diff (runStep) and memory-gas.diff.
 import { importEvmModule, unobserved, type InterpreterClass, type InterpreterLike, type OpcodeMapEntry, type RunStateLike } from "./interpreter-internals.ts";
 import { SLOAD, sload, storageRules, upstreamSloadHandlers, type RulesCommon, type SloadInterpreter } from "./sload.ts";
 
@@ -16,22 +17,22 @@ export async function installSyncSteps(): Promise<void> {
   const memoryGas = await memoryGasTwins();
   const upstreamSload = await upstreamSloadHandlers();
   Interpreter.prototype.runStep = function (this: InterpreterLike, opcodeObj?: OpcodeMapEntry): Promise<void> | undefined {
-    const entry = opcodeObj ?? this.lookupOpInfo(this._runState.opCode);
-    const info = entry.opcodeInfo;
-    const syncGas = info.dynamicGas ? memoryGas.get(entry.gasHandler) : undefined;
-    const observed = info.isInvalid || !(this.aivmQuiet ?? unobserved(this)) || this._runState.eip7928PostTargetCallOog !== undefined;
-    if (!observed && info.code === SLOAD && entry.gasHandler === upstreamSload.gas && entry.opHandler === upstreamSload.op) {
+    const opEntry = opcodeObj ?? this.lookupOpInfo(this._runState.opCode);
+    const opInfo = opEntry.opcodeInfo;
+    const syncGas = opInfo.dynamicGas ? memoryGas.get(opEntry.gasHandler) : undefined;
+    const observed = opInfo.isInvalid || !(this.aivmQuiet ?? unobserved(this)) || this._runState.eip7928PostTargetCallOog !== undefined;
+    if (!observed && opInfo.code === SLOAD && opEntry.gasHandler === upstreamSload.gas && opEntry.opHandler === upstreamSload.op) {
       const rules = storageRules(this.common as unknown as RulesCommon);
-      if (rules !== undefined) return sload(this as unknown as SloadInterpreter, info, rules);
+      if (rules !== undefined) return sload(this as unknown as SloadInterpreter, opInfo, rules);
     }
-    if ((info.dynamicGas && syncGas === undefined) || info.isAsync || observed) {
+    if ((opInfo.dynamicGas && syncGas === undefined) || opInfo.isAsync || observed) {
       return runStep.call(this, opcodeObj);
     }
     // Upstream's order for a synchronous opcode: gas (with memory expansion), charge, advance, run.
-    const gas = syncGas === undefined ? info.feeBigInt : syncGas(this._runState, info.feeBigInt, this.common);
-    this.useGas(gas, info);
+    const gas = syncGas === undefined ? opInfo.feeBigInt : syncGas(this._runState, opInfo.feeBigInt, this.common);
+    this.useGas(gas, opInfo);
     this._runState.programCounter++;
-    entry.opHandler(this._runState, this.common);
+    opEntry.opHandler(this._runState, this.common);
     this._runState.env.accessWitness?.commit();
     return undefined;
   };

@@ -5,6 +5,7 @@
 // (EthereumJS freezes them by default) can never change, so both are computed once per object.
 // Unfrozen transactions keep upstream's behaviour. The sender is keccak256(public key)[12..32], as
 // upstream's publicToAddress computes it, but with the node's WASM keccak instead of noble's.
+// How the sender differs from upstream's getSenderAddress: src/evm/upstream/tx-sender.diff.
 import { AccessList2930Tx, Blob4844Tx, EOACode7702Tx, FeeMarket1559Tx, LegacyTx } from "@ethereumjs/tx";
 import { Address } from "@ethereumjs/util";
 import { keccak256One } from "../commit/keccak.ts";
