@@ -6,6 +6,7 @@
 import { gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
+import { isIdentityMap, resizeMaps } from "./resize.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -52,7 +53,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -256,6 +257,44 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const moved = last ? x : r.add("Transpose", [x], { perm });
         const y = r.add("aivm.Linear", [moved, r.konst("tri", W), ""], {}, last ? out : undefined);
         if (!last) r.add("Transpose", [y], { perm }, out);
+        break;
+      }
+      case "Resize": case "Upsample": {
+        const x = n.inputs[0]!;
+        const maps = resizeMaps(n, shape(x), (i) => (n.inputs[i] ? graph.constants.get(n.inputs[i]!) : undefined));
+        const axes = maps.flatMap((m, d) => (isIdentityMap(m) ? [] : [d]));
+        if (axes.length === 0) r.add("aivm.Copy", [x], {}, out);
+        const curShape = [...shape(x)];
+        let cur = x;
+        axes.forEach((d, k) => {
+          const m = maps[d]!;
+          const dst = k === axes.length - 1 ? out : undefined;
+          if (m.gather) {
+            // Nearest: an exact gather (bias-only rows, tf_crop_and_resize extrapolation, read one slab of the value).
+            let idx = m.gather;
+            if (idx.some((i) => i < 0)) {
+              const slabShape = curShape.map((s, i) => (i === d ? 1 : s));
+              const value = m.bias[idx.indexOf(-1)]!;
+              cur = r.add("Concat", [cur, r.konst("extrapolation", hostTensor("float32", slabShape, new Array<number>(sizeOf(slabShape)).fill(value)))], { axis: d });
+              idx = idx.map((i) => (i < 0 ? m.inLen : i));
+            }
+            cur = r.gatherAxis(cur, idx, d, dst);
+          } else {
+            // Linear/cubic: y = x·W (+ b) along the axis, moved last and back.
+            const rank = curShape.length;
+            const perm = curShape.map((_, i) => i);
+            perm[d] = rank - 1;
+            perm[rank - 1] = d;
+            const last = d === rank - 1;
+            const W = hostTensor("float32", [m.inLen, m.outLen]);
+            for (let o = 0; o < m.outLen; o++) for (let i = 0; i < m.inLen; i++) W.data[i * m.outLen + o] = m.weights[o * m.inLen + i]!;
+            const b = m.bias.some((v) => v !== 0) ? r.konst("bias", hostTensor("float32", [m.outLen], Array.from(m.bias))) : "";
+            const moved = last ? cur : r.add("Transpose", [cur], { perm });
+            const y = r.add("aivm.Linear", [moved, r.konst("resize_w", W), b], {}, last ? dst : undefined);
+            cur = last ? y : r.add("Transpose", [y], { perm }, dst);
+          }
+          curShape[d] = m.outLen;
+        });
         break;
       }
       case "Cast": case "CastLike": {

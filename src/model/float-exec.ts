@@ -5,6 +5,7 @@ import { formatShape } from "../engine/errors.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import { erf } from "./lut.ts";
+import { applyResize, resizeMaps } from "./resize.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -695,7 +696,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Size", "ConstantOfShape", "Range", "CastLike", "EyeLike", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And",
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum",
+  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -922,6 +923,10 @@ function runShapeAndLogicNode(
       const out = hostTensor("int64", [x.shape.length, hits.length]);
       hits.forEach((h, j) => x.shape.forEach((_, d) => (out.data[d * hits.length + j] = Math.floor(h / xs[d]!) % x.shape[d]!)));
       return [out];
+    }
+    case "Resize": case "Upsample": {
+      const x = input(0);
+      return [applyResize(x, resizeMaps(node, x.shape, opt))];
     }
     case "CumSum": {
       const x = input(0);

@@ -60,6 +60,10 @@ const CONTROL = {
   reason: "control flow with sub-graphs is not static.",
   fix: "export with tracing (torch.onnx.export without scripting) so the branch/loop is unrolled, or fix the condition at export time.",
 };
+const LOSS = {
+  reason: "a training loss: it reads the labels as indices at run time, which is not inference.",
+  fix: "export the model without its loss (outputs = logits or probabilities).",
+};
 const TRAINING = { reason: "training-only op (optimizer or gradient), not inference.", fix: "export the inference graph (model.eval())." };
 
 /** Ops refused by design, whatever their inputs. */
@@ -72,6 +76,7 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   Unique: DATA_SHAPE, NonMaxSuppression: DATA_SHAPE, Compress: DATA_SHAPE,
   If: CONTROL, Loop: CONTROL, Scan: CONTROL,
   Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
+  NegativeLogLikelihoodLoss: LOSS, SoftmaxCrossEntropyLoss: LOSS,
 };
 
 /**
@@ -118,6 +123,8 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",
   CastLike: "as Cast, with the type of its second input",
   Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table",
+  Resize: "one map per axis built offline (every mode and coordinate transformation of the ONNX reference): nearest as an exact gather, linear/cubic as a matmul with a constant int8 weight (+ bias for tf_crop_and_resize extrapolation); scales/sizes/roi constant; no antialias",
+  Upsample: "as Resize (asymmetric; nearest floors)",
   Softmax: "also recognised as ReduceMax → Sub → Exp → ReduceSum → Div",
   LogSoftmax: "also recognised as ReduceMax → Sub → Exp → ReduceSum → Log → Sub",
 };

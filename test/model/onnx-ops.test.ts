@@ -183,6 +183,21 @@ const CASES: Case[] = [
   { name: "ReduceMin", nodes: [{ op: "ReduceMin", inputs: ["x"], outputs: ["y"], attrs: { axes: [1], keepdims: 0 } }], inShape: [3, 6], outShape: [3] },
   { name: "ReduceLogSumExp", nodes: [{ op: "ReduceLogSumExp", inputs: ["x"], outputs: ["y"], attrs: { axes: [1], keepdims: 1 } }], inShape: [3, 6], outShape: [3, 1], range: [-4, 4] },
   { name: "ArgMin", nodes: [{ op: "ArgMin", inputs: ["x"], outputs: ["y"], attrs: { axis: 1, keepdims: 0 } }], inShape: [3, 6], outShape: [3], outType: 7 },
+  {
+    name: "Resize linear, half_pixel, 2× upsample (per-axis matmul)",
+    nodes: [{ op: "Resize", inputs: ["x", "", "scales"], outputs: ["y"], attrs: { mode: "linear" } }], inShape: [1, 2, 3, 4], outShape: [1, 2, 6, 8],
+    initializers: [{ name: "scales", shape: [4], data: [1, 1, 2, 2] }],
+  },
+  {
+    name: "Resize cubic, align_corners, to sizes",
+    nodes: [{ op: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["y"], attrs: { mode: "cubic", coordinate_transformation_mode: "align_corners" } }], inShape: [1, 1, 4, 4], outShape: [1, 1, 7, 3],
+    initializers: [{ name: "sizes", shape: [4], data: [1, 1, 7, 3], int64: I64 }],
+  },
+  {
+    name: "Resize nearest (exact gather)",
+    nodes: [{ op: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["y"], attrs: { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" } }],
+    inShape: [1, 2, 3, 3], outShape: [1, 2, 7, 5], initializers: [{ name: "sizes", shape: [4], data: [1, 2, 7, 5], int64: I64 }], onlyOps: MOVE,
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
