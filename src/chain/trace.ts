@@ -28,6 +28,7 @@ import { AivmRuntimeImpl } from "./runtime.ts";
 import { readBlockVrf, vrfAlpha, type BlockVrf } from "./block-randomness.ts";
 import { CONGESTION_ADDRESS } from "./genesis.ts";
 import { NodeError } from "./node-errors.ts";
+import { AivmError } from "../engine/errors.ts";
 import type { AivmRuntime } from "./types.ts";
 import type { BlockRef, CallRequest, DevNode } from "./node.ts";
 import { aivmOpcodeOf, describeAivmCall, totalGas, type AivmCallDetail } from "./trace-aivm.ts";
@@ -97,7 +98,6 @@ export interface CallFrame {
   /** An AIVM precompile call: its op (or why planning rejected it), and the receipts it recorded. */
   aivm?: { detail?: AivmCallDetail; rejected?: string; receipts: AivmOpReceipt[] };
   // While running:
-  isStatic: boolean;
   lastOp: string | undefined;
   lastLog: StructLog | undefined;
   returnData: Uint8Array;
@@ -216,7 +216,6 @@ class TraceRecorder {
       output: new Uint8Array(),
       calls: [],
       logs: [],
-      isStatic: message.isStatic,
       lastOp: undefined,
       lastLog: undefined,
       returnData: new Uint8Array(),
@@ -235,7 +234,9 @@ class TraceRecorder {
       try {
         frame.aivm.detail = await describeAivmCall(this.runtime, evm, evm.common, to, message.data, message.gasLimit);
       } catch (error) {
-        frame.aivm.rejected = error instanceof Error ? error.message : String(error);
+        // The precompile rejects the call the same way; anything else is the tracer's own failure.
+        if (!(error instanceof AivmError)) throw error;
+        frame.aivm.rejected = error.message;
       }
     }
   }
@@ -610,7 +611,7 @@ function formatAivm(frame: CallFrame, kept: Set<AivmOpReceipt>, all: AivmOpRecei
     out.inputs = d.inputs;
     out.outputs = d.outputs;
     out.flops = q(d.flops);
-    // The parts, and what the call was charged: equal when it ran (a revert or QUOTE_ONLY charges less).
+    // The parts, and what the call was charged: equal when it ran (out of gas or QUOTE_ONLY, it differs).
     out.gas = { compute: q(d.gas.compute), base: q(d.gas.base), bytes: q(d.gas.bytes), program: q(d.gas.program), reads: q(d.gas.reads), total: q(totalGas(d.gas)), charged: q(frame.gasUsed) };
     if (d.steps !== undefined) out.steps = d.steps;
     if (d.nodes) out.nodes = d.nodes.map((n) => ({ op: n.op, flops: q(n.flops), gas: q(n.gas), outputs: n.outputs }));
