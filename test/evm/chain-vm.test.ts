@@ -8,8 +8,8 @@ import { Account, Address, hexToBytes } from "@ethereumjs/util";
 import { createChainCommon, createChainVM, installEvmOverrides } from "../../src/evm/chain-vm.ts";
 import { AivmStateManager } from "../../src/evm/state-manager.ts";
 import { TX_GAS_CAP } from "../../src/evm/tx-gas-cap.ts";
-import { createTx } from "@ethereumjs/tx";
-import { speedupStats } from "../../src/evm/interpreter-internals.ts";
+import { importEvmModule, speedupStats } from "../../src/evm/interpreter-internals.ts";
+import { LegacyTx, createTx, paramsTx } from "@ethereumjs/tx";
 import { keccak256One } from "../../src/commit/keccak.ts";
 import {
   ETHEREUMJS_PACKAGES,
@@ -21,6 +21,32 @@ import {
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 
 const TMATMUL = "0x000000000000000000000000000000000000a101";
+
+// First in this file: it needs a process in which nothing has installed the overrides yet.
+test("installEvmOverrides replaces every process-wide function it overrides, once", async () => {
+  type Proto = Record<string, unknown>;
+  const { Interpreter } = await importEvmModule<{ Interpreter: { prototype: Proto } }>("interpreter.js");
+  const { Memory } = await importEvmModule<{ Memory: { prototype: Proto } }>("memory.js");
+  const { EVM } = await importEvmModule<{ EVM: { prototype: Proto } }>("evm.js");
+  const legacyTx = LegacyTx.prototype as unknown as Proto;
+  const targets: [string, Proto, string][] = [
+    ["Interpreter.run (run-loop.ts)", Interpreter.prototype, "run"],
+    ["Interpreter.runStep (sync-steps.ts)", Interpreter.prototype, "runStep"],
+    ["Interpreter._getValidJumpDestinations (jump-analysis.ts)", Interpreter.prototype, "_getValidJumpDestinations"],
+    ["Memory.extend (memory-growth.ts)", Memory.prototype, "extend"],
+    ["EVM.runInterpreter (run-interpreter.ts)", EVM.prototype, "runInterpreter"],
+    ["LegacyTx.serialize (tx-memo.ts)", legacyTx, "serialize"],
+    ["LegacyTx.getSenderAddress (tx-memo.ts)", legacyTx, "getSenderAddress"],
+  ];
+  const before = targets.map(([, proto, key]) => proto[key]);
+  assert.equal(speedupStats.fastRuns, 0, "nothing ran on the overrides before this test");
+  await installEvmOverrides();
+  const after = targets.map(([, proto, key]) => proto[key]);
+  targets.forEach(([name], i) => assert.notEqual(after[i], before[i], `${name} is installed`));
+  assert.equal((paramsTx as Record<number, Record<string, unknown>>)[7825]!["maxTransactionGasLimit"], TX_GAS_CAP, "EIP-7825's cap is lifted (tx-gas-cap.ts)");
+  await installEvmOverrides();
+  targets.forEach(([name, proto, key], i) => assert.equal(proto[key], after[i], `${name} is not wrapped twice`));
+});
 
 test("every installed @ethereumjs package resolves to the pinned release", () => {
   const found = installedEthereumJSVersions();
