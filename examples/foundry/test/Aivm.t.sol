@@ -7,19 +7,16 @@ import {IAIVMErrors} from "aivm/interfaces/IAIVMErrors.sol";
 import {MatmulExample} from "../src/MatmulExample.sol";
 import {FashionClassifier} from "../src/FashionClassifier.sol";
 
-/// @notice The example contracts under forge, with the AIVM precompiles answering through the real
-///         engine (AivmTest's shims → `aivm ffi`). Every result is also logged: the repository's
-///         test/foundry/foundry.test.ts compares the logs with what `aivm node` returns for the same calls.
-contract AivmExampleTest is AivmTest {
+// The example contracts under forge, with the AIVM precompiles answering through the real engine
+// (AivmTest's shims → `aivm ffi`). Every result is also logged: the repository's
+// test/foundry/foundry.test.ts compares the logs with what `aivm node` returns for the same calls.
+
+/// @notice TMATMUL and TCOMMIT through MatmulExample.
+contract MatmulTest is AivmTest {
     MatmulExample internal matmul;
-    FashionClassifier internal classifier;
-    bytes32 internal programId;
 
     function setUp() public {
         matmul = new MatmulExample();
-        // The model's shards, manifests and program go to this state's persistent tensor store.
-        programId = aivmSeedModel("models/fashion_mlp.aivm.json");
-        classifier = new FashionClassifier(programId);
     }
 
     /// @dev A [2, 3] and B [3, 4], int8, with negative values and the int8 extremes.
@@ -74,9 +71,23 @@ contract AivmExampleTest is AivmTest {
         matmul.multiply(a, a);
     }
 
+}
+
+/// @notice The Fashion-MNIST MLP from the persistent tensor store, through FashionClassifier.
+contract FashionTest is AivmTest {
+    FashionClassifier internal classifier;
+    bytes32 internal programId;
+
+    function setUp() public {
+        // The model's shards, manifests and program go to this state's persistent tensor store.
+        programId = aivmSeedModel("models/fashion_mlp.aivm.json");
+        classifier = new FashionClassifier(programId);
+    }
+
     function test_SeededModelIsInTheStore() public view {
-        assertEq(programId, vm.parseJsonBytes32(vm.readFile("models/fashion_mlp.aivm.json"), ".programId"), "the package's program id");
-        bytes32 shard = vm.parseJsonBytes32(vm.readFile("models/fashion_mlp.aivm.json"), ".shards[0].id");
+        string memory pkg = vm.readFile("models/fashion_mlp.aivm.json");
+        assertEq(programId, vm.parseJsonBytes32(pkg, ".programId"), "the package's program id");
+        bytes32 shard = vm.parseJsonBytes32(pkg, ".shards[0].id");
         // A stored tensor's content id is its Tensor Commit.
         assertEq(AIVM.commitOf(AIVM.persistentRef(shard)), shard, "TCOMMIT of a stored shard is its id");
     }
@@ -95,15 +106,11 @@ contract AivmExampleTest is AivmTest {
         emit log_named_bytes32(string.concat(name, ".commit"), commit);
     }
 
-    function test_FashionSample0() public {
-        _classify(0);
-    }
-
-    function test_FashionSample1() public {
-        _classify(1);
-    }
-
-    function test_FashionSample2() public {
-        _classify(2);
+    /// @dev One transaction for the three images: each classification is its own call, so the later
+    ///      ones replay the earlier ones (the transaction's scratch memory and receipts).
+    function test_ClassifiesTheFirstThreeSamples() public {
+        for (uint256 i = 0; i < 3; i++) {
+            _classify(i);
+        }
     }
 }
