@@ -4,15 +4,31 @@
 // the chain as it was.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { bytesToHex, encodeAbiParameters, encodeDeployData, encodeErrorResult, encodeEventTopics, encodeFunctionData, pad, type Abi, type Hex } from "viem";
+import { bytesToHex, encodeAbiParameters, encodeDeployData, encodeErrorResult, encodeEventTopics, encodeFunctionData, keccak256, pad, type Abi, type Hex } from "viem";
 import { DevNode } from "../../src/chain/node.ts";
 import { createAivmProvider } from "../../src/rpc/provider.ts";
 import { getContract } from "../../src/chain/solc.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
+import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { commitTensor } from "../../src/commit/index.ts";
+import { OP_CODES } from "../../src/engine/registry.ts";
+import type { Tensor } from "../../src/engine/tensor.ts";
+import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/addresses.ts";
+import { HANDLE_KIND } from "../../precompiles/errors.ts";
+import { encodeHandle } from "../../precompiles/handles.ts";
+import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
+import { TEWOP_INPUT } from "../../precompiles/a102-tewop.ts";
+import { TCUSTOM_INPUT } from "../../precompiles/a103-tcustom.ts";
+import { TLOAD_INPUT } from "../../precompiles/a104-tload.ts";
+import { TSTORE_INPUT } from "../../precompiles/a105-tstore.ts";
+import { TCOMMIT_INPUT } from "../../precompiles/a106-tcommit.ts";
+import { TSTREAM_INPUT } from "../../precompiles/a107-tstream.ts";
+import { TGRAPH_INPUT } from "../../precompiles/a108-tgraph.ts";
 
 const child = getContract("TraceChild", undefined, ["test/TraceTargets.sol"]);
 const parent = getContract("TraceParent", undefined, ["test/TraceTargets.sol"]);
+const probe = getContract("AivmProbe", undefined, ["examples/AivmProbe.sol"]);
 const xHex = bytesToHex(encodeTensor(DEMO_INPUT));
 const wHex = bytesToHex(encodeTensor(DEMO_WEIGHTS));
 
@@ -224,6 +240,72 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.deepEqual(matmul.aivm.receipts, []);
       assert.equal(t.aivmTrace.receiptCount, 0);
     });
+  });
+
+  it("aivmTracer describes every opcode: the parts of each call add up to its receipt's gas, its FLOPs are the receipt's", async () => {
+    const wire = (t: Tensor) => bytesToHex(encodeTensor(t));
+    const ZERO32 = pad("0x0");
+    const x: Tensor = DEMO_INPUT;
+    const xs: Tensor = { dtype: "int8", shape: [2, 1, 4], data: Int8Array.from([1, -2, 3, -4, 5, -6, 7, -8]) };
+    const relu: Program = { stateCount: 0, values: [{ kind: "input", dtype: "int8", shape: [1, 4] }], nodes: [{ op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} }], outputs: [1] };
+    const step: Program = {
+      stateCount: 1,
+      values: [
+        { kind: "input", dtype: "int8", shape: [1, 4] },
+        { kind: "input", dtype: "int8", shape: [1, 4] },
+      ],
+      nodes: [
+        { op: OP_CODES.relu, inputs: [1], outputs: 1, attrs: {} },
+        { op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} },
+      ],
+      outputs: [2, 3],
+    };
+    const probeAddress = (await send(probe.bytecode as Hex)).receipt.contractAddress as Hex;
+    const sequence = (calls: [Hex, Hex][], gas = 5_000_000n) =>
+      send(encodeFunctionData({ abi: probe.abi as Abi, functionName: "sequence", args: [calls.map((c) => c[0]), calls.map((c) => c[1])] }), probeAddress, gas);
+    const setup = await sequence([
+      [A.TSTORE, encodeAbiParameters(TSTORE_INPUT, [1, ZERO32, wire(DEMO_WEIGHTS)])],
+      [A.TSTORE, encodeAbiParameters(TSTORE_INPUT, [2, ZERO32, bytesToHex(encodeProgram(relu))])],
+      [A.TSTORE, encodeAbiParameters(TSTORE_INPUT, [2, ZERO32, bytesToHex(encodeProgram(step))])],
+    ]);
+    assert.equal(setup.receipt.status, "0x1");
+    const weights = bytesToHex(encodeHandle(HANDLE_KIND.persistent, commitTensor(DEMO_WEIGHTS)));
+    const calls: [Hex, Hex][] = [
+      [A.TMATMUL, encodeAbiParameters(TMATMUL_INPUT, [[wire(x), weights], [], [], 0])],
+      [A.TEWOP, encodeAbiParameters(TEWOP_INPUT, [OP_CODES.relu, [wire(x)], [], [], 0])],
+      [A.TGRAPH, encodeAbiParameters(TGRAPH_INPUT, [bytesToHex(encodeProgram(relu)), [wire(x)], 0])],
+      [A.TCUSTOM, encodeAbiParameters(TCUSTOM_INPUT, [keccak256(encodeProgram(relu)), [wire(x)], 0])],
+      [A.TSTREAM, encodeAbiParameters(TSTREAM_INPUT, [keccak256(encodeProgram(step)), [wire(x)], wire(xs), 2, 0])],
+      [A.TLOAD, encodeAbiParameters(TLOAD_INPUT, [weights, 0])],
+      [A.TSTORE, encodeAbiParameters(TSTORE_INPUT, [0, ZERO32, wire(x)])],
+      [A.TCOMMIT, encodeAbiParameters(TCOMMIT_INPUT, [0, wire(x)])],
+    ];
+    const sent = await sequence(calls);
+    assert.equal(sent.receipt.status, "0x1");
+    const t = await rpc("debug_traceTransaction", [sent.hash, { tracer: "aivmTracer" }]);
+    const receipts = (await rpc("aivm_getReceipts", [sent.hash])).receipts;
+    assert.equal(t.gasUsed, sent.receipt.gasUsed);
+    const ops = t.calls.filter((c: any) => c.aivm).map((c: any) => c.aivm);
+    assert.deepEqual(
+      ops.map((o: any) => o.opcode),
+      ["TMATMUL", "TEWOP", "TGRAPH", "TCUSTOM", "TSTREAM", "TLOAD", "TSTORE", "TCOMMIT"],
+    );
+    const recorded = ops.filter((o: any) => o.receipts.length > 0);
+    assert.equal(recorded.length, receipts.length, "every op but TCOMMIT records one receipt");
+    for (const [i, op] of recorded.entries()) {
+      const parts = ["compute", "base", "bytes", "program", "reads"].reduce((sum, k) => sum + BigInt(op.gas[k]), 0n);
+      assert.equal(parts, BigInt(receipts[i].gasUsed), `${op.opcode}: the parts add up to the receipt's gas`);
+      assert.equal(op.gas.charged, receipts[i].gasUsed, op.opcode);
+      assert.equal(op.flops, receipts[i].flops, op.opcode);
+      assert.equal(op.receipts[0].index, i);
+      assert.equal(op.receipts[0].leaf, receipts[i].leaf);
+    }
+    assert.equal(ops[7].gas.total, ops[7].gas.charged, "TCOMMIT's parts are its charge");
+    assert.ok(BigInt(ops[0].gas.reads) > 0n, "TMATMUL read W from the store");
+    assert.deepEqual(ops[0].inputs.map((i: any) => i.source), ["inline", "stored"]);
+    assert.equal(ops[4].steps, 2);
+    assert.deepEqual(ops[4].outputs, [{ dtype: "int8", shape: [1, 4] }, { dtype: "int8", shape: [1, 4] }]);
+    assert.equal(ops[6].op, "scratch");
   });
 
   describe("re-execution", () => {
