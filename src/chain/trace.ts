@@ -63,6 +63,8 @@ export class TraceMismatchError extends NodeError {
 interface StructLog {
   pc: number;
   op: string;
+  /** The op's name again, as Hardhat's node writes it. */
+  opName: string;
   gas: number;
   gasCost: number;
   depth: number;
@@ -170,6 +172,7 @@ class TraceRecorder {
     const log: StructLog = {
       pc: step.pc,
       op,
+      opName: op,
       gas: Number(step.gasLeft),
       gasCost: Number(step.opcode.dynamicFee ?? BigInt(step.opcode.fee)),
       depth: step.depth + 1,
