@@ -88,6 +88,9 @@ describe("upstream copies in src/evm", () => {
     assert.match(norm(typed), /0x10n/, "numbers keep their notation");
     assert.notEqual(norm("function f(a, b, c) { return (a + b) * c; }"), norm("function f(a, b, c) { return a + b * c; }"), "meaningful parentheses stay");
     assert.notEqual(norm("function f(a) { return a?.b; }"), norm("function f(a) { return a.b; }"));
+    assert.notEqual(norm("function f(a) { return (a?.b).c; }"), norm("function f(a) { return a?.b.c; }"), "parentheses that end an optional chain stay");
+    assert.notEqual(norm("function f(g) { return new (g())(); }"), norm("function f(g) { return new g()(); }"), "parentheses around a new callee stay");
+    assert.equal(norm("function f(g) { return g<string>; }"), norm("function f(g) { return g; }"), "an instantiation expression keeps its expression");
     assert.notEqual(norm("function f() { return 'x'; }"), norm("function f() { return 'y'; }"));
     assert.notEqual(norm("class A { constructor(readonly a) {} }"), norm("class A { constructor(a) {} }"), "a parameter property declares a field");
   });

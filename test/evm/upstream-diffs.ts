@@ -255,14 +255,21 @@ const TYPE_ONLY_MODIFIERS = new Set([
 const stripTypes: ts.TransformerFactory<ts.Node> = (context) => {
   const f = context.factory;
   const visit = (node: ts.Node): ts.VisitResult<ts.Node | undefined> => {
-    if (ts.isTypeNode(node) || ts.isTypeParameterDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isInterfaceDeclaration(node) || ts.isEmptyStatement(node)) return undefined;
+    // `f<T>` (and `extends B<T>`) is a type node around an expression: the expression stays.
+    if (ts.isExpressionWithTypeArguments(node)) return ts.visitNode(node.expression, visit);
+    if (ts.isTypeNode(node) || ts.isTypeParameterDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isInterfaceDeclaration(node)) return undefined;
+    // `;(x as T).y()`: an empty statement in a list, not an empty loop body.
+    if (ts.isEmptyStatement(node) && (ts.isBlock(node.parent) || ts.isSourceFile(node.parent))) return undefined;
     if (ts.isModifier(node) && TYPE_ONLY_MODIFIERS.has(node.kind)) return undefined;
     if (ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node) || ts.isTypeAssertionExpression(node)) return ts.visitNode(node.expression, visit);
     if (ts.isParenthesizedExpression(node)) {
       // Parentheses that held an assertion, `(x as T).y` or `(await x) as T`, go where they change nothing:
       // around a primary expression, or as a whole initializer, return value or argument.
       const inner = ts.visitNode(node.expression, visit) as ts.Expression;
-      const primary = ts.isIdentifier(inner) || ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner) || ts.isCallExpression(inner) || inner.kind === ts.SyntaxKind.ThisKeyword;
+      // Not around an optional chain (`(a?.b).c` throws where `a?.b.c` does not) or a `new` callee (`new (f())()`).
+      const member = (ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner) || ts.isCallExpression(inner)) && !ts.isOptionalChain(inner);
+      const newCallee = ts.isNewExpression(node.parent) && node.parent.expression === node;
+      const primary = ts.isIdentifier(inner) || inner.kind === ts.SyntaxKind.ThisKeyword || (member && !newCallee);
       const comma = ts.isBinaryExpression(inner) && inner.operatorToken.kind === ts.SyntaxKind.CommaToken;
       return primary || (!comma && isWholeExpressionSlot(node)) ? inner : f.updateParenthesizedExpression(node, inner);
     }
