@@ -3,10 +3,11 @@
 // Tile, Pad, Split, GatherElements, DepthToSpace…) becomes gather/slice/reshape/transpose and is
 // exact; arithmetic (Neg, Abs, Max, Min, PRelu…) becomes sub/relu/add with the usual one
 // requantization per op. Every rewrite keeps the ONNX output names.
-import { gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
+import { conv1dAs2d, gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
 import { isIdentityMap, resizeMaps } from "./resize.ts";
+import { RECURRENT_CONSTANT_INPUTS, unrollRecurrent } from "./recurrent.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -53,7 +54,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -257,6 +258,25 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const moved = last ? x : r.add("Transpose", [x], { perm });
         const y = r.add("aivm.Linear", [moved, r.konst("tri", W), ""], {}, last ? out : undefined);
         if (!last) r.add("Transpose", [y], { perm }, out);
+        break;
+      }
+      case "Conv": {
+        // 1-D convolution: the same 2-D convolution over a height of 1.
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const w = c(1);
+        if (xs.length !== 3 || !w || w.shape.length !== 3) break;
+        const x4 = r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [4], [xs[0]!, xs[1]!, 1, xs[2]!]))]);
+        const w4 = r.konst("w", { ...w, shape: [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!] });
+        const y4 = r.add("Conv", [x4, w4, ...n.inputs.slice(2)], conv1dAs2d(n.attrs));
+        const ys = shape(out);
+        r.add("Reshape", [y4, r.konst("shape", hostTensor("int64", [3], ys))], {}, out);
+        break;
+      }
+      case "RNN": case "GRU": case "LSTM": {
+        const u = unrollRecurrent(n, shape(n.inputs[0]!), (name) => graph.constants.get(name));
+        for (const [k, v] of u.constants) graph.constants.set(k, v);
+        r.nodes.push(...u.nodes);
         break;
       }
       case "Resize": case "Upsample": {

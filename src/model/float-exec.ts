@@ -6,6 +6,7 @@ import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import { erf } from "./lut.ts";
 import { applyResize, resizeMaps } from "./resize.ts";
+import { unrollRecurrent } from "./recurrent.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -57,7 +58,7 @@ export function broadcastIndex(inp: readonly number[], out: readonly number[]): 
 function ints(v: OnnxAttr | undefined, fallback: number[]): number[] {
   if (v === undefined) return fallback;
   if (typeof v === "number") return [v];
-  if (Array.isArray(v)) return v;
+  if (Array.isArray(v)) return v.map(Number);
   if (typeof v === "object") return [...v.data];
   return fallback;
 }
@@ -316,7 +317,28 @@ function pool(x: HostTensor, attrs: Record<string, OnnxAttr>, kind: "max" | "avg
   return out;
 }
 
+/** A 1-D convolution's attributes as those of the same 2-D convolution over a height of 1. */
+export function conv1dAs2d(attrs: Record<string, OnnxAttr>): Record<string, OnnxAttr> {
+  const out: Record<string, OnnxAttr> = { ...attrs };
+  const one = (k: string) => {
+    if (attrs[k] !== undefined) out[k] = [1, ...ints(attrs[k], [])];
+  };
+  one("kernel_shape");
+  one("strides");
+  one("dilations");
+  if (attrs.pads !== undefined) {
+    const p = ints(attrs.pads, [0, 0]);
+    out.pads = [0, p[0]!, 0, p[1]!];
+  }
+  return out;
+}
+
 function conv(x: HostTensor, w: HostTensor, b: HostTensor | undefined, attrs: Record<string, OnnxAttr>, where: string): HostTensor {
+  if (x.shape.length === 3 && w.shape.length === 3) {
+    const [N, C, L] = x.shape as [number, number, number];
+    const y = conv({ ...x, shape: [N, C, 1, L] }, { ...w, shape: [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!] }, b, conv1dAs2d(attrs), where);
+    return { ...y, shape: [y.shape[0]!, y.shape[1]!, y.shape[3]!] };
+  }
   if (x.shape.length !== 4) throw new OnnxFormatError(where, `only 2-D convolution (NCHW) is supported, input is ${formatShape(x.shape)}`);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [Co, Cg, kh, kw] = w.shape as [number, number, number, number];
@@ -660,8 +682,8 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       if (v && typeof v === "object" && !Array.isArray(v)) return [v];
       if (typeof a.value_float === "number") return [hostTensor("float32", [], [a.value_float])];
       if (typeof a.value_int === "number") return [hostTensor("int64", [], [a.value_int])];
-      if (Array.isArray(a.value_ints)) return [hostTensor("int64", [a.value_ints.length], a.value_ints)];
-      if (Array.isArray(a.value_floats)) return [hostTensor("float32", [a.value_floats.length], a.value_floats)];
+      if (Array.isArray(a.value_ints)) return [hostTensor("int64", [a.value_ints.length], a.value_ints.map(Number))];
+      if (Array.isArray(a.value_floats)) return [hostTensor("float32", [a.value_floats.length], a.value_floats.map(Number))];
       throw new OnnxFormatError(where, "Constant without a supported value attribute");
     }
     default: {
@@ -696,7 +718,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Size", "ConstantOfShape", "Range", "CastLike", "EyeLike", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And",
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample",
+  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -927,6 +949,16 @@ function runShapeAndLogicNode(
     case "Resize": case "Upsample": {
       const x = input(0);
       return [applyResize(x, resizeMaps(node, x.shape, opt))];
+    }
+    case "RNN": case "GRU": case "LSTM": {
+      // The unrolled graph the importer compiles is the reference too.
+      const u = unrollRecurrent(node, input(0).shape, (n) => env.get(n));
+      const sub = new Map([...env, ...u.constants]);
+      for (const n of u.nodes) {
+        const outs = runFloatNode(n, sub);
+        n.outputs.forEach((o, i) => o && outs[i] && sub.set(o, outs[i]!));
+      }
+      return node.outputs.map((o) => (o ? sub.get(o)! : hostTensor("float32", [0])));
     }
     case "CumSum": {
       const x = input(0);

@@ -366,7 +366,7 @@ function fuseLayerNorm(graph: FloatGraph): void {
 
 function axesOf(graph: FloatGraph, n: FloatNode): number[] | undefined {
   const a = n.inputs[1] ? graph.constants.get(n.inputs[1])?.data : undefined;
-  const list = a ? [...a] : Array.isArray(n.attrs.axes) ? n.attrs.axes : undefined;
+  const list = a ? [...a] : Array.isArray(n.attrs.axes) ? n.attrs.axes.map(Number) : undefined;
   return list;
 }
 

@@ -112,7 +112,7 @@ export function encodeTensorFile(name: string, t: HostTensor): Uint8Array {
   return onnx.TensorProto.encode({ name, dims: t.shape, dataType: HOST_TO_DATA_TYPE[t.dtype], rawData: raw }).finish();
 }
 
-export type OnnxAttr = number | number[] | string | HostTensor;
+export type OnnxAttr = number | number[] | string | string[] | HostTensor;
 
 /** A node's attributes as plain values (floats stay floats here: the importer turns them into integers). */
 export function readAttributes(node: NodeProto): Record<string, OnnxAttr> {
@@ -126,6 +126,7 @@ export function readAttributes(node: NodeProto): Record<string, OnnxAttr> {
       case 4: out[name] = readTensor(a.t ?? {}, `${node.name ?? node.opType} attribute ${name}`); break;
       case 6: out[name] = [...(a.floats ?? [])]; break;
       case 7: out[name] = (a.ints ?? []).map(toNumber); break;
+      case 8: out[name] = (a.strings ?? []).map((b) => new TextDecoder().decode(b)); break;
       default:
         throw new OnnxFormatError(`node "${node.name || node.opType}"`, `attribute "${name}" has type ${a.type}, which is not supported`);
     }

@@ -83,7 +83,7 @@ function num(v: OnnxAttr | undefined, fallback: number): number {
   return typeof v === "number" ? v : fallback;
 }
 function ints(v: OnnxAttr | undefined, fallback: number[]): number[] {
-  return Array.isArray(v) ? v : typeof v === "number" ? [v] : fallback;
+  return Array.isArray(v) ? v.map(Number) : typeof v === "number" ? [v] : fallback;
 }
 
 interface Lowered {
@@ -493,7 +493,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const starts = list(1) ?? ints(a.starts, []);
       const ends = (list(2) ?? ints(a.ends, [])).map((e) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, e)));
       const attrs: Record<string, number[]> = { starts: starts.map((e) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, e))), ends };
-      const axes = list(3) ?? (Array.isArray(a.axes) ? a.axes : undefined);
+      const axes = list(3) ?? (Array.isArray(a.axes) ? a.axes.map(Number) : undefined);
       if (axes) attrs.axes = axes;
       const steps = list(4);
       if (steps) attrs.steps = steps;

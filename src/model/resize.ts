@@ -56,7 +56,7 @@ export function resizeMaps(node: FloatNode, inShape: readonly number[], constant
   const roi = legacy ? undefined : constant(1);
   if (num(a.antialias, 0) !== 0) throw new OnnxFormatError(where, "antialias is not supported");
   if (str(a.keep_aspect_ratio_policy, "stretch") !== "stretch") throw new OnnxFormatError(where, "keep_aspect_ratio_policy other than stretch is not supported");
-  const axes = Array.isArray(a.axes) ? a.axes.map((d) => (d < 0 ? d + rank : d)) : inShape.map((_, i) => i);
+  const axes = Array.isArray(a.axes) ? a.axes.map(Number).map((d) => (d < 0 ? d + rank : d)) : inShape.map((_, i) => i);
   const scales = inShape.map(() => 1);
   const outLens = [...inShape];
   const attrScales = Array.isArray(a.scales) ? (a.scales as number[]) : undefined;

@@ -198,6 +198,32 @@ const CASES: Case[] = [
     nodes: [{ op: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["y"], attrs: { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" } }],
     inShape: [1, 2, 3, 3], outShape: [1, 2, 7, 5], initializers: [{ name: "sizes", shape: [4], data: [1, 2, 7, 5], int64: I64 }], onlyOps: MOVE,
   },
+  {
+    name: "Conv 1-D (stride 2, dilation 2, pads) as a 2-D conv over height 1",
+    nodes: [{ op: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { kernel_shape: [3], strides: [2], dilations: [2], pads: [2, 1] } }],
+    inShape: [2, 3, 16], outShape: [2, 4, 8],
+    initializers: [{ name: "w", shape: [4, 3, 3], data: randomFloats(36, 41) }, { name: "b", shape: [4], data: [0.1, -0.2, 0.3, 0] }],
+  },
+  {
+    name: "LSTM bidirectional, unrolled over 5 steps (Y)",
+    nodes: [{ op: "LSTM", inputs: ["x", "W", "R", "B"], outputs: ["y"], attrs: { hidden_size: 4, direction: "bidirectional" } }],
+    inShape: [5, 2, 3], outShape: [5, 2, 2, 4],
+    initializers: [
+      { name: "W", shape: [2, 16, 3], data: randomFloats(96, 51).map((v) => 0.6 * v) },
+      { name: "R", shape: [2, 16, 4], data: randomFloats(128, 52).map((v) => 0.6 * v) },
+      { name: "B", shape: [2, 32], data: randomFloats(64, 53).map((v) => 0.2 * v) },
+    ],
+  },
+  {
+    name: "GRU with linear_before_reset, unrolled over 4 steps (Y_h)",
+    nodes: [{ op: "GRU", inputs: ["x", "W", "R", "B"], outputs: ["", "y"], attrs: { hidden_size: 3, linear_before_reset: 1 } }],
+    inShape: [4, 2, 5], outShape: [1, 2, 3],
+    initializers: [
+      { name: "W", shape: [1, 9, 5], data: randomFloats(45, 54).map((v) => 0.6 * v) },
+      { name: "R", shape: [1, 9, 3], data: randomFloats(27, 55).map((v) => 0.6 * v) },
+      { name: "B", shape: [1, 18], data: randomFloats(18, 56).map((v) => 0.2 * v) },
+    ],
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
