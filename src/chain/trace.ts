@@ -442,17 +442,22 @@ async function storedVrf(node: DevNode, block: Block): Promise<BlockVrf | undefi
   return { blockNumber: block.header.number, alpha: vrfAlpha(block.header.parentHash, block.header.number), pi: stored.pi, beta: stored.beta };
 }
 
-/** A transaction whose sender cannot be recovered (an impersonated one read back from the store) runs as sent by `from`. */
+/**
+ * The transaction as sent by `from` (its receipt's sender). An impersonated transaction carries a
+ * placeholder signature: read back from the store, it would recover some other address.
+ */
 function withSender(tx: TypedTransaction, from: Hex): TypedTransaction {
+  let recovered: string | undefined;
   try {
-    tx.getSenderAddress();
-    return tx;
+    recovered = tx.getSenderAddress().toString();
   } catch {
-    const copy = createTx(tx.toJSON() as never, { common: tx.common, freeze: false });
-    const sender = createAddressFromString(from);
-    (copy as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
-    return copy;
+    recovered = undefined;
   }
+  if (recovered === from.toLowerCase()) return tx;
+  const copy = createTx(tx.toJSON() as never, { common: tx.common, freeze: false });
+  const sender = createAddressFromString(from);
+  (copy as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
+  return copy;
 }
 
 /**

@@ -4,6 +4,9 @@
 // the chain as it was.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bytesToHex, encodeAbiParameters, encodeDeployData, encodeErrorResult, encodeEventTopics, encodeFunctionData, keccak256, pad, type Abi, type Hex } from "viem";
 import { DevNode } from "../../src/chain/node.ts";
 import { createAivmProvider } from "../../src/rpc/provider.ts";
@@ -427,5 +430,35 @@ describe("debug_traceTransaction and debug_traceCall", () => {
         node.setAutomine(true);
       }
     });
+  });
+
+  it("traces transactions of a chain reopened from its database, an impersonated sender's and one after a state edit included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aivm-trace-db-"));
+    try {
+      let db = await DevNode.create({ dbPath: dir, runtime: null });
+      const stranger = "0x00000000000000000000000000000000000000c0" as Hex;
+      const deployed = await db.sendTransaction({ from: db.accounts[0]!.address as Hex, data: child.bytecode as Hex });
+      // Funded between the blocks: the transfer's block was built on the edited state (its preStateRoot).
+      await db.setBalance(stranger, 10n ** 18n);
+      db.impersonate(stranger);
+      const hashes = [deployed, await db.sendTransaction({ from: stranger, to: db.accounts[0]!.address as Hex, value: 5n })];
+      const gas = hashes.map((h) => db.transaction(h)!.record.gasUsed);
+      await db.close();
+      db = await DevNode.create({ dbPath: dir, runtime: null });
+      try {
+        const p = await createAivmProvider({ node: db });
+        for (const [i, h] of hashes.entries()) {
+          const t = (await p.request({ method: "debug_traceTransaction", params: [h, { tracer: "callTracer" }] } as never)) as any;
+          assert.equal(BigInt(t.gasUsed), gas[i]);
+        }
+        const transfer = (await p.request({ method: "debug_traceTransaction", params: [hashes[1]!, { tracer: "callTracer" }] } as never)) as any;
+        assert.equal(transfer.from, stranger);
+        assert.equal(transfer.value, "0x5");
+      } finally {
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
