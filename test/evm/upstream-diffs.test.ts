@@ -11,8 +11,7 @@ import {
   applyUnifiedDiff,
   diffHeader,
   diffPath,
-  normalise,
-  parse,
+  normalisedFunction,
   readOurs,
   readUpstream,
   unifiedDiff,
@@ -73,10 +72,7 @@ describe("upstream copies in src/evm", () => {
   });
 
   it("normalisation drops types, comments, quotes, braces and layout, and keeps every token of code", () => {
-    const norm = (code: string) => {
-      const sf = parse("snippet.ts", code);
-      return normalise(sf.statements[0]!, sf);
-    };
+    const norm = (code: string) => normalisedFunction("snippet.ts", { function: "f" }, code);
     const typed = `function f(this: Foo, a?: number, b: bigint = 0x10n): string { // why
       if (a) return (a as unknown as string)!; else { return 'x' }
       const o = {
@@ -92,6 +88,8 @@ describe("upstream copies in src/evm", () => {
     assert.notEqual(norm("function f(g) { return new (g())(); }"), norm("function f(g) { return new g()(); }"), "parentheses around a new callee stay");
     assert.equal(norm("function f(g) { return g<string>; }"), norm("function f(g) { return g; }"), "an instantiation expression keeps its expression");
     assert.notEqual(norm("function f() { return 'x'; }"), norm("function f() { return 'y'; }"));
-    assert.notEqual(norm("class A { constructor(readonly a) {} }"), norm("class A { constructor(a) {} }"), "a parameter property declares a field");
+    const ctor = (code: string) => normalisedFunction("snippet.ts", { method: "A.constructor" }, code);
+    assert.notEqual(ctor("class A { constructor(readonly a) {} }"), ctor("class A { constructor(a) {} }"), "a parameter property declares a field");
+    assert.equal(ctor("class A { private b = 1; constructor() { this.c = 2; } }"), ctor("class A { constructor() { this.b = 1; this.c = 2; } }"), "field initializers run first");
   });
 });

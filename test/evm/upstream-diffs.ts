@@ -322,8 +322,20 @@ function isWholeExpressionSlot(expression: ts.Expression): boolean {
   return ts.isArrayLiteralExpression(parent);
 }
 
-/** `node` printed without types, comments or source layout: what its code does, one statement per line. */
-export function normalise(node: ts.Node, sf: ts.SourceFile): string {
+/**
+ * The function `locate` names in `path` (or in `text`, parsed as `path`), printed without types,
+ * comments or source layout: what its code does, one statement per line. A TypeScript constructor
+ * gets its class's field initializers first, as tsc compiles it.
+ */
+export function normalisedFunction(path: string, locate: Locator, text?: string): string {
+  // Parsed here, for this call only: normalise rewrites the tree it is given.
+  const sf = parse(path, text);
+  const node = locateNode(sf, locate);
+  return normalise(ts.isConstructorDeclaration(node) && !path.endsWith(".js") ? withFieldInitializers(node) : node, sf);
+}
+
+/** Prints `node` normalised. Destructive: it erases the source positions of `node`'s tree, so `sf` is of no further use. */
+function normalise(node: ts.Node, sf: ts.SourceFile): string {
   // Numbers keep the notation they were written in (0x51, not 81).
   const literals = new Map<ts.Node, string>();
   const keepNotation = (n: ts.Node): void => {
@@ -464,10 +476,8 @@ export interface UpstreamPieceText {
 export function readUpstream(piece: Piece): UpstreamPieceText {
   const file = upstreamFile(piece.file);
   const sf = parse(file.source);
-  const node = locateNode(sf, piece.locate);
-  const dist = parse(file.compiled);
-  const code = ts.isConstructorDeclaration(node) ? withFieldInitializers(node) : node;
-  return { piece, pkg: file.pkg, version: file.version, raw: node.getText(sf), normalised: normalise(code, sf), compiled: normalise(locateNode(dist, piece.locate), dist) };
+  const raw = locateNode(sf, piece.locate).getText(sf);
+  return { piece, pkg: file.pkg, version: file.version, raw, normalised: normalisedFunction(file.source, piece.locate), compiled: normalisedFunction(file.compiled, piece.locate) };
 }
 
 /**
@@ -486,8 +496,7 @@ function withFieldInitializers(ctor: ts.ConstructorDeclaration): ts.ConstructorD
 }
 
 export function readOurs(piece: Piece): string {
-  const sf = parse(join(REPO, piece.file));
-  return normalise(locateNode(sf, piece.locate), sf);
+  return normalisedFunction(join(REPO, piece.file), piece.locate);
 }
 
 export const diffPath = (copy: UpstreamCopy): string => join(DIFF_DIR, `${copy.name}.diff`);
