@@ -5,7 +5,8 @@ import { bytesToHex, type Hex } from "viem";
 import { NodeError } from "./node-errors.ts";
 
 export const DEFAULT_MNEMONIC = "test test test test test test test test test test test junk";
-export const DEFAULT_ACCOUNT_COUNT = 10;
+/** Hardhat's node default: 20 accounts. */
+export const DEFAULT_ACCOUNT_COUNT = 20;
 /** 10,000 ETH per dev account. */
 export const DEFAULT_ACCOUNT_BALANCE = 10_000n * 10n ** 18n;
 

@@ -21,7 +21,8 @@ import {
   hexToBytes,
   setLengthLeft,
 } from "@ethereumjs/util";
-import { runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { encodeReceipt, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { orderedTrieRoot } from "../evm/trie-root.ts";
 import { BlockAbortedError, buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "../evm/call-state.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
@@ -49,6 +50,8 @@ export const DEFAULT_PRIORITY_FEE = 1_000_000_000n;
 /** Wall-clock deadline of one eth_call, eth_estimateGas or aivm_quote (geth's --rpc.evmtimeout default). */
 export const DEFAULT_RPC_EVM_TIMEOUT_MS = 5_000;
 const ZERO_TRACE_ROOT = `0x${"00".repeat(32)}` as Hex;
+/** Hardhat's node's default fee recipient ("coinbase" in hex speak), for the blocks after genesis. */
+export const DEFAULT_COINBASE: Hex = "0xc014ba5ec014ba5ec014ba5ec014ba5ec014ba5e";
 
 export interface DevNodeOptions {
   chainId?: number;
@@ -141,6 +144,18 @@ export interface CallRequest {
   maxPriorityFeePerGas?: bigint;
   nonce?: bigint;
   accessList?: { address: Hex; storageKeys: Hex[] }[];
+  /** EIP-7702 authorizations, signed by their authorities: the request becomes a type-4 transaction. */
+  authorizationList?: SignedAuthorization[];
+}
+
+/** One signed EIP-7702 authorization (EthereumJS's JSON form: hex quantities). */
+export interface SignedAuthorization {
+  chainId: Hex;
+  address: Hex;
+  nonce: Hex;
+  yParity: Hex;
+  r: Hex;
+  s: Hex;
 }
 
 /** One account's eth_call override (geth's StateOverride): `state` replaces all storage, `stateDiff` edits slots. */
@@ -170,10 +185,18 @@ interface Snapshot {
   queued: PooledTx[];
 }
 
-interface PooledTx {
+export interface PooledTx {
   tx: TypedTransaction;
   from: Hex;
   hash: Hex;
+}
+
+/** The pool run on the call state (withPendingPool): what ran, in order, with its receipts' encodings. */
+interface PendingExecution {
+  included: PooledTx[];
+  receipts: Uint8Array[];
+  gasUsed: bigint;
+  bloom: Uint8Array;
 }
 
 export interface DevNodeEvents {
@@ -197,8 +220,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   readonly records: BlockRecord[] = [];
   /** Gas limit of the blocks to come (evm_setBlockGasLimit changes it). */
   blockGasLimit: bigint;
+  private readonly initialBlockGasLimit: bigint;
   /** Fee recipient of the blocks to come (hardhat_setCoinbase). */
-  coinbase: Hex = "0x0000000000000000000000000000000000000000";
+  coinbase: Hex = DEFAULT_COINBASE;
   /** One-block overrides: hardhat_setNextBlockBaseFeePerGas and hardhat_setPrevRandao. */
   private nextBlockBaseFee: bigint | undefined;
   private nextPrevRandao: Uint8Array | undefined;
@@ -260,6 +284,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.accounts = options.privateKeys ? devAccountsFromKeys(options.privateKeys) : deriveDevAccounts(this.mnemonic, options.accountCount ?? DEFAULT_ACCOUNT_COUNT);
     for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
+    this.initialBlockGasLimit = this.blockGasLimit;
     this.rpcGasCap = options.rpcGasCap;
     this.rpcEvmTimeoutMs = options.rpcEvmTimeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS;
     this.automine = options.automine ?? !options.blockTime;
@@ -416,7 +441,15 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    * until a block or state edit completes, they see the state before it, as eth_blockNumber does.
    * Otherwise the read is queued, and records the head's root for the reads after it.
    */
-  async readState<T>(ref: BlockRef, read: (sm: MerkleStateManager) => Promise<T>): Promise<T> {
+  async readState<T>(ref: BlockRef, read: (sm: MerkleStateManager) => Promise<T>, opts: { pool?: boolean } = {}): Promise<T> {
+    // "pending" with transactions in the pool: the state after them, as the next block would leave it.
+    if (ref === "pending" && (opts.pool ?? true) && this.pool.length > 0) {
+      return this.queue.run(async () => {
+        if (this.pool.length === 0) return this.withStateAt(ref, () => read(this.stateManager));
+        await this.pinCallState(ref);
+        return this.withPendingPool(() => read(this.callState));
+      });
+    }
     const atHead = ref === "latest" || ref === "pending" || ref === this.headNumber;
     if (!atHead && ref >= 0n && this.blocks[Number(ref)] !== undefined) return read(this.readers.at(this.blocks[Number(ref)]!.header.stateRoot));
     // Not "pending": while a block is built its transactions have left the pool but not yet reached
@@ -439,7 +472,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   async getNonce(address: Hex, ref: BlockRef = "latest"): Promise<bigint> {
-    const nonce = await this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.nonce ?? 0n);
+    // The pending nonce counts the pool (and the queue's gaps stay gaps): the head's nonce plus the sender's pooled transactions.
+    const nonce = await this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.nonce ?? 0n, { pool: false });
     if (ref !== "pending") return nonce;
     return nonce + BigInt(this.poolCountBySender.get(address.toLowerCase()) ?? 0);
   }
@@ -480,14 +514,68 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       const { gasLimit, capped } = this.callGasLimit(request.gas);
-      const direct = !opts.exactGas && request.to && !request.accessList?.length && !isPriced(request);
+      const pending = ref === "pending" && this.pool.length > 0;
+      const direct = !pending && !opts.exactGas && request.to && !request.accessList?.length && !request.authorizationList && !isPriced(request);
       const run = () =>
         this.bounded(capped, () => {
           if (!direct) return this.simulate(request, gasLimit);
           this.callStats.direct++;
           return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
         });
-      return this.withOverrides(opts.overrides, run);
+      return this.onPendingState(ref, () => this.withOverrides(opts.overrides, run));
+    });
+  }
+
+  /** Runs `run` on the pending state: the call state after the pool's transactions when `ref` is pending (else as it is). Inside the queue, after pinCallState. */
+  private async onPendingState<T>(ref: BlockRef, run: () => Promise<T>): Promise<T> {
+    return ref === "pending" && this.pool.length > 0 ? this.withPendingPool(run) : run();
+  }
+
+  /**
+   * Runs the pool's transactions on the call state, in block order, as the next block would (one
+   * that cannot run is left out, as mining drops it), then `run`, then reverts it all. Inside the
+   * queue, after pinCallState.
+   */
+  private async withPendingPool<T>(run: (pending: PendingExecution) => Promise<T>): Promise<T> {
+    await this.callState.checkpoint();
+    try {
+      const block = this.pendingHeaderBlock(this.nextBaseFee());
+      const pending: PendingExecution = { included: [], receipts: [], gasUsed: 0n, bloom: new Uint8Array(256) };
+      for (const pooled of this.pool) {
+        if (pending.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) continue;
+        await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
+        this.runtime?.startTx(this.callVm.evm);
+        try {
+          const result = await runTx(this.callVm, { tx: pooled.tx, block, blockGasUsed: pending.gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+          pending.gasUsed += result.totalGasSpent;
+          pending.included.push(pooled);
+          pending.receipts.push(encodeReceipt(result.receipt, pooled.tx.type));
+          const bits = result.bloom.bitvector;
+          for (let i = 0; i < 256; i++) pending.bloom[i]! |= bits[i]!;
+        } catch {
+          // Left out of the pending block, as mining would drop it.
+        } finally {
+          this.runtime?.endTx(undefined, true);
+        }
+      }
+      return await run(pending);
+    } finally {
+      await this.callState.revert();
+      this.callState.originalStorageCache.clear();
+    }
+  }
+
+  /** The pending block's contents: the pool's transactions that run, their gas, bloom and roots (eth_getBlockByNumber("pending")). */
+  async pendingBlock(): Promise<{ transactions: PooledTx[]; gasUsed: bigint; logsBloom: Hex; transactionsRoot: Hex; receiptsRoot: Hex }> {
+    return this.queue.run(async () => {
+      await this.pinCallState("pending");
+      return this.withPendingPool(async (pending) => ({
+        transactions: pending.included,
+        gasUsed: pending.gasUsed,
+        logsBloom: bytesToHex(pending.bloom) as Hex,
+        transactionsRoot: bytesToHex(orderedTrieRoot(pending.included.map((p) => p.tx.serialize()))) as Hex,
+        receiptsRoot: bytesToHex(orderedTrieRoot(pending.receipts)) as Hex,
+      }));
     });
   }
 
@@ -625,7 +713,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       const { gasLimit, capped } = this.callGasLimit(request.gas);
-      return this.withOverrides(overrides, () => this.bounded(capped, () => this.estimateUnqueued(request, gasLimit)));
+      return this.onPendingState(ref, () => this.withOverrides(overrides, () => this.bounded(capped, () => this.estimateUnqueued(request, gasLimit))));
     });
   }
 
@@ -758,10 +846,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         : { ...common, type: 0, gasPrice: request.gasPrice }
       : {
           ...common,
-          type: 2,
+          type: request.authorizationList ? 4 : 2,
           maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? 0n,
           maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n,
           accessList: request.accessList ?? [],
+          ...(request.authorizationList ? { authorizationList: request.authorizationList } : {}),
         };
     const key = this.keys.get(from);
     if (key) {
@@ -1142,8 +1231,11 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   private setNextTimestampUnchecked(timestamp: bigint): void {
-    if (timestamp <= this.head.header.timestamp) {
-      throw new NodeError(`Timestamp ${timestamp} is not after the head block's ${this.head.header.timestamp}.`);
+    if (timestamp < this.head.header.timestamp) {
+      throw new NodeError(`Timestamp ${timestamp} is lower than the previous block's timestamp ${this.head.header.timestamp}.`);
+    }
+    if (timestamp === this.head.header.timestamp) {
+      throw new NodeError(`Timestamp ${timestamp} is equal to the previous block's timestamp; a block must come after its parent.`);
     }
     this.nextTimestamp = timestamp;
   }
@@ -1160,11 +1252,12 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
   }
 
-  /** hardhat_setNonce. */
+  /** hardhat_setNonce: raises an account's nonce (lowering it is refused, as on Hardhat's node). */
   async setNonce(address: Hex, nonce: bigint): Promise<void> {
     await this.editState(async (sm) => {
       const addr = createAddressFromString(address);
       const account = (await sm.getAccount(addr)) ?? new Account();
+      if (nonce < account.nonce) throw new NodeError(`New nonce (${nonce}) must not be smaller than the existing nonce (${account.nonce}).`);
       account.nonce = nonce;
       await sm.putAccount(addr, account);
     });
@@ -1292,6 +1385,36 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
   }
 
+  /**
+   * hardhat_reset: back to the genesis block and its state, as a fresh node with the same options
+   * (the pool, the queue, snapshots, impersonation, time and next-block settings go too).
+   */
+  async reset(): Promise<void> {
+    await this.queue.run(async () => {
+      const oldHead = this.headNumber;
+      for (let n = 1; n <= Number(oldHead); n++) {
+        this.blockByHash.delete(bytesToHex(this.blocks[n]!.hash()));
+        for (const tx of this.records[n]!.txs) this.txIndex.delete(tx.hash);
+      }
+      this.blocks.length = 1;
+      this.records.length = 1;
+      const root = this.blocks[0]!.header.stateRoot;
+      await this.stateManager.setStateRoot(root);
+      this.stateVersion++;
+      this.timeOffset = 0n;
+      this.nextTimestamp = undefined;
+      this.nextBlockBaseFee = undefined;
+      this.nextPrevRandao = undefined;
+      this.coinbase = DEFAULT_COINBASE;
+      this.blockGasLimit = this.initialBlockGasLimit;
+      this.snapshots.clear();
+      this.impersonated.clear();
+      this.setPool([]);
+      this.setQueue([]);
+      await this.store.putMeta(this.meta(root), oldHead > 0n ? { from: 1n, to: oldHead } : undefined);
+    });
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /** Stops mining, waits for queued work, closes the database. */
@@ -1378,7 +1501,7 @@ function vrfSecretKeyOf(options: DevNodeOptions): Uint8Array {
 }
 
 /** The chain ID a raw transaction is signed for: a typed transaction's first field, a legacy one's EIP-155 v. */
-function rawTxChainId(raw: Uint8Array): bigint | undefined {
+export function rawTxChainId(raw: Uint8Array): bigint | undefined {
   try {
     const typed = raw[0] !== undefined && raw[0] < 0x80;
     const fields = RLP.decode(typed ? raw.subarray(1) : raw) as Uint8Array[];
@@ -1392,7 +1515,7 @@ function rawTxChainId(raw: Uint8Array): bigint | undefined {
 
 /** A request with a gasPrice and no EIP-1559 fee fields: sent as type 0 (type 1 with an access list). */
 function isLegacy(request: CallRequest): request is CallRequest & { gasPrice: bigint } {
-  return request.gasPrice !== undefined && request.maxFeePerGas === undefined && request.maxPriorityFeePerGas === undefined;
+  return request.gasPrice !== undefined && request.maxFeePerGas === undefined && request.maxPriorityFeePerGas === undefined && request.authorizationList === undefined;
 }
 
 /** Writes eth_call state overrides into the call state (inside a checkpoint the caller reverts). */

@@ -56,6 +56,11 @@ export function formatTransaction(tx: TypedTransaction, record: { hash: Hex; fro
     out.gasPrice = q((tx as unknown as { gasPrice: bigint }).gasPrice);
   }
   if (json.accessList !== undefined) out.accessList = json.accessList;
+  if (json.authorizationList !== undefined) {
+    // EthereumJS writes a zero as "0x"; quantities are "0x0".
+    const quantityOf = (x: string) => q(BigInt(x === "0x" ? 0 : x));
+    out.authorizationList = (json.authorizationList as Record<string, string>[]).map((a) => ({ ...a, chainId: quantityOf(a.chainId!), nonce: quantityOf(a.nonce!), yParity: quantityOf(a.yParity!) }));
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 // HTTP/WebSocket server and the in-process EIP-1193 provider both dispatch through it.
 import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { keccak256One } from "../commit/keccak.ts";
-import type { DevNode } from "../chain/node.ts";
+import { rawTxChainId, type DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { getBlob } from "../../precompiles/memory.ts";
 import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
@@ -123,7 +123,13 @@ export function createMethodTable(node: DevNode): MethodTable {
         if (typeof k !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(k)) throw new InvalidParamsError(`Invalid storageKeys[${i}]: expected 0x-prefixed hex of at most 32 bytes.`);
         return hexToBytes(`0x${k.slice(2).padStart(64, "0")}`);
       });
-      return node.getProof(address(who, "address"), slots, tag === undefined ? "latest" : blockRef(tag, node));
+      const proof = await node.getProof(address(who, "address"), slots, tag === undefined ? "latest" : blockRef(tag, node));
+      // Values are quantities ("0x5", not "0x05"), and a missing account still answers each key (value 0), as geth and Hardhat do.
+      const storageProof = slots.map((slot, i) => {
+        const entry = proof.storageProof[i];
+        return { key: entry?.key ?? bytesToHex(slot), value: q(BigInt(entry?.value && entry.value !== "0x" ? entry.value : 0)), proof: entry?.proof ?? [] };
+      });
+      return { ...proof, storageProof };
     },
     eth_call: async (params) => {
       const [req, tag, overrides] = p(params, 1, 3, "eth_call");
@@ -172,13 +178,17 @@ export function createMethodTable(node: DevNode): MethodTable {
     },
     eth_sendRawTransaction: async (params) => {
       const [raw] = p(params, 1, 1, "eth_sendRawTransaction");
-      return node.sendRawTransaction(hexToBytes(data(raw, "transaction")));
+      const bytes = hexToBytes(data(raw, "transaction"));
+      const chainId = rawTxChainId(bytes);
+      // Hardhat's code and wording.
+      if (chainId !== undefined && chainId !== BigInt(node.chainId)) throw new InvalidParamsError(`Trying to send a raw transaction with an invalid chainId. The expected chainId is ${node.chainId}`);
+      return node.sendRawTransaction(bytes);
     },
 
     // ---------------------------------------------------------------- blocks and transactions
     eth_getBlockByNumber: (params) => {
       const [tag, full] = p(params, 1, 2, "eth_getBlockByNumber");
-      if (tag === "pending") return formatPendingBlock(node);
+      if (tag === "pending") return formatPendingBlock(node, full === undefined ? false : bool(full, "fullTransactions"));
       const mined = blockByRef(tag);
       return mined ? formatBlock(mined, full === undefined ? false : bool(full, "fullTransactions")) : null;
     },
@@ -275,10 +285,11 @@ export function createMethodTable(node: DevNode): MethodTable {
         if (blocks > 10_000n) throw new InvalidParamsError("evm_mine: at most 10000 blocks per call.");
         const timestamp = opts.timestamp === undefined ? undefined : uint64(opts.timestamp, "timestamp");
         for (let i = 0n; i < blocks; i++) await node.mine(i === 0n ? timestamp : undefined);
-        return "0x0";
+        return "0";
       }
       await node.mine(ts === undefined || ts === null ? undefined : uint64(ts, "timestamp"));
-      return "0x0";
+      // Hardhat's node answers "0" (a decimal string).
+      return "0";
     },
     evm_increaseTime: (params) => {
       const [secs] = p(params, 1, 1, "evm_increaseTime");
@@ -287,12 +298,15 @@ export function createMethodTable(node: DevNode): MethodTable {
       if (node.peekTimestamp() + seconds > MAX_UINT64) {
         throw new InvalidParamsError(`Invalid seconds: the next block timestamp would pass ${MAX_UINT64}, the largest 64-bit timestamp.`);
       }
-      return Number(node.increaseTime(seconds));
+      // The total offset in seconds, as a decimal string (Hardhat's node).
+      return node.increaseTime(seconds).toString();
     },
     evm_setNextBlockTimestamp: async (params) => {
       const [ts] = p(params, 1, 1, "evm_setNextBlockTimestamp");
-      await node.setNextBlockTimestamp(uint64(ts, "timestamp"));
-      return null;
+      const timestamp = uint64(ts, "timestamp");
+      await node.setNextBlockTimestamp(timestamp);
+      // The timestamp, as a decimal string (Hardhat's node).
+      return timestamp.toString();
     },
     evm_setAutomine: (params) => {
       const [on] = p(params, 1, 1, "evm_setAutomine");
@@ -379,6 +393,14 @@ export function createMethodTable(node: DevNode): MethodTable {
       return true;
     },
     hardhat_getAutomine: () => node.automine,
+    hardhat_reset: async (params) => {
+      const [options] = p(params, 0, 1, "hardhat_reset");
+      if (options !== undefined && options !== null && (typeof options !== "object" || (options as Record<string, unknown>).forking != null)) {
+        throw new InvalidParamsError("hardhat_reset: forking is not supported; call it without parameters to go back to genesis.");
+      }
+      await node.reset();
+      return true;
+    },
     hardhat_impersonateAccount: (params) => {
       const [who] = p(params, 1, 1, "hardhat_impersonateAccount");
       node.impersonate(address(who, "address"));
@@ -523,10 +545,28 @@ function quantityString(id: unknown): string {
   return q(quantity(id, "filterId"));
 }
 
-function formatPendingBlock(node: DevNode): Record<string, unknown> {
-  const mined = node.blockByNumber(node.headNumber)!;
-  const base = formatBlock(mined, false);
-  return { ...base, number: q(node.headNumber + 1n), hash: null, nonce: null, baseFeePerGas: q(node.nextBaseFee()), transactions: [], timestamp: q(node.peekTimestamp()) };
+/** The block the pool would make next: its transactions, gas, bloom and roots from running them on the head state (no hash: it is not sealed). */
+async function formatPendingBlock(node: DevNode, fullTransactions: boolean): Promise<Record<string, unknown>> {
+  const head = node.blockByNumber(node.headNumber)!;
+  const pending = await node.pendingBlock();
+  const base = formatBlock(head, false);
+  return {
+    ...base,
+    number: q(node.headNumber + 1n),
+    hash: null,
+    nonce: null,
+    parentHash: bytesToHex(head.block.hash()),
+    miner: node.coinbase,
+    baseFeePerGas: q(node.nextBaseFee()),
+    gasLimit: q(node.blockGasLimit),
+    gasUsed: q(pending.gasUsed),
+    logsBloom: pending.logsBloom,
+    transactionsRoot: pending.transactionsRoot,
+    receiptsRoot: pending.receiptsRoot,
+    transactions: pending.transactions.map((p) => (fullTransactions ? formatTransaction(p.tx, p, undefined) : p.hash)),
+    timestamp: q(node.peekTimestamp()),
+    aivmAnchorRoot: null,
+  };
 }
 
 /** Dispatches one call: unknown method → -32601; everything else through the table. */

@@ -1,6 +1,6 @@
 // Parameter parsing for the method table. Every parser throws InvalidParamsError (-32602) with the
 // parameter's name and what was expected, never echoing large input back.
-import type { AccountOverride, BlockRef, CallRequest, DevNode } from "../chain/node.ts";
+import type { AccountOverride, BlockRef, CallRequest, DevNode, SignedAuthorization } from "../chain/node.ts";
 import { InvalidParamsError } from "./errors.ts";
 
 type Hex = `0x${string}`;
@@ -134,7 +134,31 @@ export function callRequest(value: unknown, name = "transaction"): CallRequest {
       return { address: address(entry.address, `${name}.accessList[${i}].address`), storageKeys: entry.storageKeys.map((k: unknown) => hash(k, "storage key")) };
     });
   }
+  if (obj.authorizationList !== undefined && obj.authorizationList !== null) req.authorizationList = authorizationList(obj.authorizationList, `${name}.authorizationList`);
   return req;
+}
+
+/** EIP-7702 authorizations as viem and Hardhat send them: { chainId, address, nonce, yParity (or v), r, s }, each signed. */
+function authorizationList(value: unknown, name: string): SignedAuthorization[] {
+  if (!Array.isArray(value)) throw new InvalidParamsError(`Invalid ${name}: expected an array of signed authorizations.`);
+  return value.map((item: unknown, i) => {
+    const at = `${name}[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) throw new InvalidParamsError(`Invalid ${at}: expected an object.`);
+    const entry = item as Record<string, unknown>;
+    if (entry.r === undefined || entry.s === undefined) throw new InvalidParamsError(`Invalid ${at}: an authorization must be signed by its authority (r, s and yParity).`);
+    const parity = entry.yParity ?? entry.v;
+    const yParity = quantity(parity, `${at}.yParity`);
+    if (yParity > 1n) throw new InvalidParamsError(`Invalid ${at}.yParity: expected 0 or 1.`);
+    const hex = (n: bigint) => `0x${n.toString(16)}` as Hex;
+    return {
+      chainId: hex(quantity(entry.chainId, `${at}.chainId`)),
+      address: address(entry.address, `${at}.address`),
+      nonce: hex(uint64(entry.nonce, `${at}.nonce`)),
+      yParity: hex(yParity),
+      r: hex(quantity(entry.r, `${at}.r`)),
+      s: hex(quantity(entry.s, `${at}.s`)),
+    };
+  });
 }
 
 export interface LogFilter {

@@ -65,7 +65,7 @@ describe("dev methods as on Hardhat's node", () => {
     assert.equal((await call("eth_getTransactionByHash", [hash])).result.type, "0x0");
   });
 
-  it("a wrong chain id is refused with a message that names both ids and holds no source code", async () => {
+  it("a wrong chain id is refused with Hardhat's code and message, which hold no source code", async () => {
     const sent = await call("eth_sendTransaction", [{ from, to: TO, chainId: "0x1" }]);
     assert.equal(sent.error.code, -32602);
     assert.equal(sent.error.message, `Invalid chainId 1 provided, expected ${server.node.chainId} instead.`);
@@ -75,7 +75,8 @@ describe("dev methods as on Hardhat's node", () => {
       await account.signTransaction({ chainId: 1, to: TO, gas: 21_000n, gasPrice: 10n ** 10n, nonce: 0, type: "legacy" }),
     ]) {
       const res = await call("eth_sendRawTransaction", [raw]);
-      assert.equal(res.error.message, `Invalid raw transaction: chain ID 1, this chain's is ${server.node.chainId}.`);
+      assert.equal(res.error.code, -32602);
+      assert.equal(res.error.message, `Trying to send a raw transaction with an invalid chainId. The expected chainId is ${server.node.chainId}`);
       assert.doesNotMatch(res.error.message, /return|=>|\{/);
     }
   });
