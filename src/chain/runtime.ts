@@ -35,6 +35,12 @@ export interface AivmRuntimeOptions {
   vrfSecretKey?: Uint8Array;
   /** How many sealed blocks' records `blocks` keeps (default RECENT_BLOCKS). */
   recentBlocks?: number;
+  /**
+   * TEST ONLY (`aivm node --inject-fault`, docs/verify.md): every receipt of this opcode ("TCUSTOM", …)
+   * records its first output commit with the lowest bit flipped, as a node returning a wrong result
+   * would. What `aivm verify` must catch. Undefined (always, outside tests): no effect.
+   */
+  injectFault?: string;
 }
 
 /** Sealed blocks whose AIVM records the runtime keeps for proofs; older ones live in the node's store. */
@@ -88,6 +94,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   /** The last `recentBlocks` sealed blocks' records, oldest first (the node keeps its own, for every block). */
   readonly blocks = new Map<bigint, AivmBlockRecord>();
   private readonly recentBlocks: number;
+  private readonly injectFault: string | undefined;
   private readonly vrfSecretKey: Uint8Array;
   /** The producer's VRF public key (BlockRandomness.publicKey()). */
   readonly vrfPublicKey: Uint8Array;
@@ -107,6 +114,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   constructor(options: AivmRuntimeOptions = {}) {
     this.txMemoryLimitBytes = options.txMemoryLimitBytes;
     this.recentBlocks = Math.max(1, options.recentBlocks ?? RECENT_BLOCKS);
+    this.injectFault = options.injectFault;
     this.vrfSecretKey = Uint8Array.from(options.vrfSecretKey ?? devVrfSecretKey());
     this.vrfPublicKey = vrfPublicKeyOf(this.vrfSecretKey);
     this.customPrecompiles = createAivmPrecompiles(this);
@@ -200,7 +208,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   /** Appends a receipt to the current transaction's trace and returns it. */
   recordReceipt(input: ReceiptInput): AivmOpReceipt {
     const tx = this.currentTx();
-    const receipt = receiptLeafOf(tx.receipts.length, input);
+    const receipt = receiptLeafOf(tx.receipts.length, input.opcode === this.injectFault ? flipFirstOutputBit(input) : input);
     tx.receipts.push(receipt);
     return receipt;
   }
@@ -305,6 +313,14 @@ export class AivmRuntimeImpl implements AivmRuntime {
   get currentBlockNumber(): bigint {
     return this.blockNumber;
   }
+}
+
+/** The injected fault (AivmRuntimeOptions.injectFault): output commit 0 with its lowest bit flipped. */
+function flipFirstOutputBit(input: ReceiptInput): ReceiptInput {
+  if (input.outputCommits.length === 0) return input;
+  const flipped = Uint8Array.from(input.outputCommits[0]!);
+  flipped[31] = flipped[31]! ^ 1;
+  return { ...input, outputCommits: [flipped, ...input.outputCommits.slice(1)] };
 }
 
 /** One runtime per chain. */

@@ -11,6 +11,9 @@ import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";
 import { ExposureError, remoteExposureWarning } from "../rpc/access.ts";
 import { DEFAULT_RPC_EVM_TIMEOUT_MS } from "../chain/node.ts";
+import { createAivmRuntime } from "../chain/runtime.ts";
+import { devVrfSecretKey } from "../chain/block-randomness.ts";
+import { hexToBytes } from "@ethereumjs/util";
 
 export interface NodeCommandOptions {
   port: number;
@@ -34,6 +37,8 @@ export interface NodeCommandOptions {
   "rpc.evmtimeout"?: number;
   /** The EVM rules: one of NODE_HARDFORKS; default DEFAULT_HARDFORK. */
   hardfork?: string;
+  /** TEST ONLY: the opcode whose receipts get one output-commit bit flipped (AivmRuntimeOptions.injectFault). */
+  injectFault?: string;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -81,6 +86,7 @@ export function nodeCommand(): Command {
     .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
     .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
     .option("-q, --quiet", "print only the listening line", false)
+    .addOption(new Option("--inject-fault <opcode>", "TEST ONLY: record every <opcode> receipt with one output-commit bit flipped, for aivm verify to catch (docs/verify.md)").choices(Object.keys(PRECOMPILE_ADDRESSES)))
     .action(async (options: NodeCommandOptions) => {
       try {
         await runNode(options);
@@ -91,6 +97,13 @@ export function nodeCommand(): Command {
         process.exitCode = 1;
       }
     });
+}
+
+/** The runtime of a node started with --inject-fault: the node's own VRF key, and the fault. */
+function faultyRuntime(options: NodeCommandOptions) {
+  console.error(`aivm node: TEST ONLY: every ${options.injectFault} receipt is recorded with a flipped output-commit bit (--inject-fault)`);
+  const vrfSecretKey = options.vrfKey ? hexToBytes(options.vrfKey) : devVrfSecretKey(options.mnemonic);
+  return createAivmRuntime({ vrfSecretKey, injectFault: options.injectFault });
 }
 
 export async function runNode(options: NodeCommandOptions): Promise<NodeServer> {
@@ -110,6 +123,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     rpcGasCap: options["rpc.gascap"],
     rpcEvmTimeoutMs: options["rpc.evmtimeout"],
     hardfork: options.hardfork,
+    ...(options.injectFault ? { runtime: faultyRuntime(options) } : {}),
   });
   const { node } = server;
   // Even with --quiet: whoever opened the node to the network must see what that gives away.
