@@ -7,13 +7,14 @@ import { modelCommand } from "./model.ts";
 import { nodeCommand } from "./node.ts";
 import { onnxCommand } from "./onnx.ts";
 import { traceCommand } from "./trace.ts";
+import { verifyCommand } from "./verify.ts";
 import { verifyVrfCommand } from "./vrf.ts";
 
 export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand()]) {
     program.addCommand(command);
   }
   return program;

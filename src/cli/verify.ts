@@ -1,0 +1,87 @@
+// `aivm verify`: checks a node's AIVM receipts through its JSON-RPC (docs/verify.md). For a
+// transaction, a block or a range: header hashes, the anchor proven from each block's state root,
+// every leaf, trace root and inclusion proof, and (unless --inclusion-only) every op re-executed in
+// this process and its commits compared. Exit code 1 when anything does not match.
+import { Command, InvalidArgumentError } from "commander";
+import { verifyBlocks, verifyTransaction, type BlockVerdict } from "../rpc/verify/verify-blocks.ts";
+import { JsonRpcClient } from "../rpc/verify/json-rpc.ts";
+
+export interface VerifyCommandOptions {
+  rpc: string;
+  tx?: `0x${string}`;
+  block?: string;
+  from?: string;
+  to?: string;
+  inclusionOnly: boolean;
+  json: boolean;
+}
+
+function blockTag(value: string): string {
+  if (value === "latest" || /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(value)) return value;
+  throw new InvalidArgumentError("a block number or 'latest'");
+}
+
+function txHash(value: string): `0x${string}` {
+  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase() as `0x${string}`;
+  throw new InvalidArgumentError("a 32-byte transaction hash");
+}
+
+async function resolve(client: JsonRpcClient, tag: string): Promise<bigint> {
+  return tag === "latest" ? BigInt(await client.request<string>("eth_blockNumber")) : BigInt(tag);
+}
+
+const short = (h: string) => `${h.slice(0, 10)}…`;
+
+/** One line per receipt, then the block-level problems and a summary. */
+export function formatVerdicts(blocks: readonly BlockVerdict[], mode: string): string {
+  const lines: string[] = [];
+  let receipts = 0;
+  let bad = 0;
+  for (const b of blocks) {
+    for (const r of b.receipts) {
+      receipts++;
+      if (!r.valid) bad++;
+      const who = r.txHash ? `tx ${short(r.txHash)}` : "system call";
+      const verdict = r.valid ? "valid" : `MISMATCH: ${r.mismatches.join(", ")}`;
+      lines.push(`block ${b.blockNumber} ${who} receipt #${r.index} (leaf ${r.leafIndex}) ${r.opcode.padEnd(8)} ${verdict}  ${r.ms.toFixed(2)} ms`);
+    }
+    for (const m of b.mismatches) lines.push(`block ${b.blockNumber}: MISMATCH: ${m}`);
+  }
+  const blocksBad = blocks.filter((b) => !b.valid).length;
+  const ms = blocks.reduce((t, b) => t + b.ms, 0);
+  lines.push(
+    blocksBad === 0
+      ? `${receipts} receipts in ${blocks.length} blocks: all valid (${mode}, ${ms.toFixed(0)} ms)`
+      : `${bad} of ${receipts} receipts mismatch; ${blocksBad} of ${blocks.length} blocks fail (${mode}, ${ms.toFixed(0)} ms)`,
+  );
+  return lines.join("\n");
+}
+
+export function verifyCommand(): Command {
+  return new Command("verify")
+    .description("Check a node's AIVM receipts through its RPC: anchors, leaves, proofs, and a re-execution of every op in this process")
+    .requiredOption("--rpc <url>", "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545")
+    .option("--tx <hash>", "verify the block of this transaction, reporting its receipts", txHash)
+    .option("--block <n>", "verify one block (a number or 'latest')", blockTag)
+    .option("--from <n>", "first block of a range (default 1)", blockTag)
+    .option("--to <n>", "last block of a range (default latest)", blockTag)
+    .option("--inclusion-only", "check leaves, trace roots, the anchor and the proofs; do not re-execute", false)
+    .option("--json", "print the verdicts as JSON", false)
+    .action(async (options: VerifyCommandOptions) => {
+      const opts = { inclusionOnly: options.inclusionOnly };
+      const client = new JsonRpcClient(options.rpc);
+      let blocks: BlockVerdict[];
+      if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];
+      else if (options.block) {
+        const n = await resolve(client, options.block);
+        blocks = await verifyBlocks(options.rpc, n, n, opts);
+      } else {
+        const to = await resolve(client, options.to ?? "latest");
+        blocks = await verifyBlocks(options.rpc, await resolve(client, options.from ?? "1"), to, opts);
+      }
+      const mode = options.inclusionOnly ? "inclusion only" : "re-executed";
+      if (options.json) console.log(JSON.stringify({ mode, valid: blocks.every((b) => b.valid), blocks }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+      else console.log(formatVerdicts(blocks, mode));
+      if (!blocks.every((b) => b.valid)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,98 @@
+// `aivm verify` (src/rpc/verify, src/cli/verify.ts): on the Fashion demo chain every receipt is valid,
+// both by inclusion and by re-execution in the verifier's own VM; on a node whose runtime flips one
+// output-commit bit (--inject-fault) the re-execution names the receipt and the commit, while
+// inclusion alone cannot tell (the node committed to its own wrong result). The CLI end to end:
+// `aivm node --inject-fault TMATMUL` as a process, a TMATMUL transaction, `aivm verify` exits 1.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { bytesToHex, encodeAbiParameters } from "viem";
+import { deployDemo, demoInferCalldata, fashionClassifyCalldata, DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
+import { createAivmRuntime } from "../../src/chain/runtime.ts";
+import { encodeTensor } from "../../src/codec/tensor.ts";
+import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
+import { verifyBlocks, verifyTransaction } from "../../src/rpc/verify/verify-blocks.ts";
+import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
+import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
+import { REPO, call, spawnAivmNode, waitForExit } from "./helpers.ts";
+
+const run = promisify(execFile);
+
+/** A dev node with the Fashion demo, one classify and one InferenceDemo transaction mined. */
+async function demoServer(injectFault?: string): Promise<{ server: NodeServer; classify: `0x${string}` }> {
+  const server = await startNodeServer({ port: 0, ...(injectFault ? { runtime: createAivmRuntime({ injectFault }) } : {}) });
+  const node = server.node;
+  const demo = await deployDemo(node);
+  const from = node.accounts[0]!.address;
+  const classify = await node.sendTransaction({ from, to: demo.fashion!.address, data: fashionClassifyCalldata(demo.fashion!) });
+  await node.sendTransaction({ from, to: demo.address, data: demoInferCalldata(demo) });
+  return { server, classify };
+}
+
+describe("aivm verify", () => {
+  let honest: { server: NodeServer; classify: `0x${string}` };
+  let faulty: { server: NodeServer; classify: `0x${string}` };
+  before(async () => {
+    honest = await demoServer();
+    faulty = await demoServer("TCUSTOM");
+  });
+  after(async () => {
+    await honest?.server.close();
+    await faulty?.server.close();
+  });
+
+  it("finds every receipt of the Fashion demo chain valid, by inclusion and by re-execution", async () => {
+    const head = honest.server.node.headNumber;
+    const inclusion = await verifyBlocks(honest.server.url, 1n, head, { inclusionOnly: true });
+    assert.ok(inclusion.every((b) => b.valid), JSON.stringify(inclusion.flatMap((b) => b.mismatches)));
+    const opcodes = inclusion.flatMap((b) => b.receipts.map((r) => r.opcode));
+    assert.ok(opcodes.includes("TSTORE") && opcodes.includes("TCUSTOM") && opcodes.includes("TMATMUL"), opcodes.join());
+    // Re-execution of the model's TSTOREs and the two inference blocks, in this process's own VM.
+    const reexec = await verifyBlocks(honest.server.url, head - 3n, head);
+    assert.ok(reexec.every((b) => b.valid && b.reexecuted), JSON.stringify(reexec.map((b) => [b.mismatches, b.receipts.map((r) => r.mismatches)])));
+    assert.deepEqual(reexec.flatMap((b) => b.receipts.map((r) => r.opcode)).slice(-2), ["TCUSTOM", "TMATMUL"]);
+  });
+
+  it("names the receipt and the commit a faulty node got wrong; inclusion alone cannot see it", async () => {
+    const verdict = await verifyTransaction(faulty.server.url, faulty.classify);
+    assert.equal(verdict.valid, false);
+    assert.equal(verdict.receipts.length, 1);
+    const r = verdict.receipts[0]!;
+    assert.equal(r.opcode, "TCUSTOM");
+    assert.equal(r.txHash, faulty.classify);
+    assert.deepEqual(r.mismatches, ["output commit 0", "leaf"]);
+    assert.ok(verdict.mismatches.some((m) => m.startsWith("trace root of")));
+    // The node's own commitments are consistent with its lie: the anchor includes the flipped leaf.
+    const inclusion = await verifyTransaction(faulty.server.url, faulty.classify, { inclusionOnly: true });
+    assert.equal(inclusion.valid, true);
+    // The other op of the chain (TMATMUL, not faulted) stays valid.
+    const next = await verifyBlocks(faulty.server.url, faulty.server.node.headNumber, faulty.server.node.headNumber);
+    assert.equal(next[0]!.valid, true);
+  });
+
+  it("aivm node --inject-fault TMATMUL, then aivm verify: exit code 1 and the mismatch named", { timeout: 120_000 }, async () => {
+    const spawned = await spawnAivmNode(["--inject-fault", "TMATMUL", "--quiet"]);
+    try {
+      assert.match(spawned.output(), /TEST ONLY/);
+      const [from] = (await call(spawned.url, "eth_accounts")) as string[];
+      const data = encodeAbiParameters(TMATMUL_INPUT, [[bytesToHex(encodeTensor(DEMO_INPUT)), bytesToHex(encodeTensor(DEMO_WEIGHTS))], [], [], 0]);
+      const hash = (await call(spawned.url, "eth_sendTransaction", [{ from, to: PRECOMPILE_ADDRESSES.TMATMUL, data }])) as string;
+      const receipts = await call(spawned.url, "aivm_getReceipts", [hash]);
+      assert.equal(receipts.receipts[0].opcode, "TMATMUL");
+      const cli = [join(REPO, "bin/aivm.mjs"), "verify", "--rpc", spawned.url, "--tx", hash];
+      const failed = await run(process.execPath, cli, { cwd: REPO }).then(
+        () => assert.fail("aivm verify exited 0 on a faulty node"),
+        (e: { code: number; stdout: string }) => e,
+      );
+      assert.equal(failed.code, 1);
+      assert.match(failed.stdout, /receipt #0 \(leaf 0\) TMATMUL +MISMATCH: output commit 0, leaf/);
+      const { stdout } = await run(process.execPath, [...cli, "--inclusion-only"], { cwd: REPO });
+      assert.match(stdout, /1 receipts in 1 blocks: all valid \(inclusion only/);
+    } finally {
+      spawned.child.kill("SIGTERM");
+      await waitForExit(spawned.child);
+    }
+  });
+});
