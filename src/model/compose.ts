@@ -8,6 +8,7 @@ import type { FloatGraph, FloatNode } from "./graph.ts";
 import { hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
 import { isIdentityMap, resizeMaps } from "./resize.ts";
 import { RECURRENT_CONSTANT_INPUTS, unrollRecurrent } from "./recurrent.ts";
+import { planConvTranspose } from "./conv-transpose.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -54,7 +55,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ...RECURRENT_CONSTANT_INPUTS, Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, ConvTranspose: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -271,6 +272,26 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const y4 = r.add("Conv", [x4, w4, ...n.inputs.slice(2)], conv1dAs2d(n.attrs));
         const ys = shape(out);
         r.add("Reshape", [y4, r.konst("shape", hostTensor("int64", [3], ys))], {}, out);
+        break;
+      }
+      case "ConvTranspose": {
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const p = planConvTranspose(xs, c(1)!, n.attrs, n.name);
+        let cur = p.oneD ? r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [4], [xs[0]!, xs[1]!, 1, xs[2]!]))]) : x;
+        const curShape = p.oneD ? [xs[0]!, xs[1]!, 1, xs[2]!] : [...xs];
+        p.spread.forEach((idx0, k) => {
+          const d = k + 2;
+          if (idx0.length === curShape[d] && idx0.every((s, i) => s === i)) return;
+          // Zeros between and around the samples: gather from the input with one zero slab appended.
+          const slabShape = curShape.map((s, i) => (i === d ? 1 : s));
+          cur = r.add("Concat", [cur, r.konst("zeros", hostTensor("float32", slabShape))], { axis: d });
+          cur = r.gatherAxis(cur, idx0.map((s) => (s < 0 ? curShape[d]! : s)), d);
+          curShape[d] = idx0.length;
+        });
+        const attrs = { group: p.group, dilations: p.dilations, kernel_shape: p.weight.shape.slice(2) };
+        const y = r.add("Conv", [cur, r.konst("w", p.weight), n.inputs[2] ?? ""], attrs, p.oneD ? undefined : out);
+        if (p.oneD) r.add("Reshape", [y, r.konst("shape", hostTensor("int64", [3], shape(out)))], {}, out);
         break;
       }
       case "RNN": case "GRU": case "LSTM": {

@@ -7,6 +7,7 @@ import { nodeLabel } from "./graph.ts";
 import { erf } from "./lut.ts";
 import { applyResize, resizeMaps } from "./resize.ts";
 import { unrollRecurrent } from "./recurrent.ts";
+import { planConvTranspose } from "./conv-transpose.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -718,7 +719,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Size", "ConstantOfShape", "Range", "CastLike", "EyeLike", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And",
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM",
+  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -949,6 +950,15 @@ function runShapeAndLogicNode(
     case "Resize": case "Upsample": {
       const x = input(0);
       return [applyResize(x, resizeMaps(node, x.shape, opt))];
+    }
+    case "ConvTranspose": {
+      const x = input(0);
+      const p = planConvTranspose(x.shape, input(1), node.attrs, where);
+      const x4 = p.oneD ? { ...x, shape: [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!] } : x;
+      const spread = remap(x4, [x4.shape[0]!, x4.shape[1]!, p.spread[0]!.length, p.spread[1]!.length], (d, i) => (d < 2 ? i : p.spread[d - 2]![i]!));
+      for (let i = 0; i < spread.data.length; i++) if (Number.isNaN(spread.data[i]!)) spread.data[i] = 0;
+      const y = conv(spread, p.weight, opt(2), { group: p.group, dilations: p.dilations, kernel_shape: p.weight.shape.slice(2) }, where);
+      return [p.oneD ? { ...y, shape: [y.shape[0]!, y.shape[1]!, y.shape[3]!] } : y];
     }
     case "RNN": case "GRU": case "LSTM": {
       // The unrolled graph the importer compiles is the reference too.

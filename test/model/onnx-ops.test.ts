@@ -224,6 +224,18 @@ const CASES: Case[] = [
       { name: "B", shape: [1, 18], data: randomFloats(18, 56).map((v) => 0.2 * v) },
     ],
   },
+  {
+    name: "ConvTranspose 2-D (stride 2, pads, output_padding, group 2) as spread + conv2d",
+    nodes: [{ op: "ConvTranspose", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 0], group: 2 } }],
+    inShape: [1, 4, 3, 3], outShape: [1, 6, 7, 6],
+    initializers: [{ name: "w", shape: [4, 3, 3, 3], data: randomFloats(108, 61).map((v) => 0.5 * v) }, { name: "b", shape: [6], data: [0.1, -0.1, 0.2, 0, 0.05, -0.3] }],
+  },
+  {
+    name: "ConvTranspose 1-D (stride 3, dilation 2)",
+    nodes: [{ op: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attrs: { strides: [3], dilations: [2] } }],
+    inShape: [2, 2, 5], outShape: [2, 3, 17],
+    initializers: [{ name: "w", shape: [2, 3, 3], data: randomFloats(18, 62) }],
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
