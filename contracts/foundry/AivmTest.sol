@@ -94,8 +94,9 @@ library AivmShimState {
 /// @notice Runtime code etched at 0x…A101–0x…A108 under forge. Every call runs `aivm ffi call`, which
 ///         executes the same precompile code as the node on a fresh in-memory chain after replaying the
 ///         calls recorded in AivmShimState, and answers with the node's output bytes (or reverts with
-///         its custom error, or consumes all gas when the node would be out of gas). On success it
-///         burns the gas the node charges, so forge's gas is the node's charge plus the shim's overhead.
+///         its custom error, or consumes all gas when the node would be out of gas). Its own work runs
+///         with gas metering paused; on success it burns the gas the node charges, so forge's gas for
+///         the call is the node's charge plus a few thousand (the transaction check and the cheatcodes).
 contract AivmShim {
     Vm internal constant vm = Vm(VM_ADDRESS);
     bytes4 internal constant STATIC_PROBE = 0x5a7a11c0;
@@ -117,10 +118,18 @@ contract AivmShim {
             }
             return "";
         }
-        bool isStatic = _inStaticContext();
+        // The transaction check measures a cold account access, so it runs metered; the shim's own work
+        // (probe, ffi, bookkeeping) runs with gas metering paused, so the frame costs what the node charges.
         AivmShimState.startTxIfNew();
+        bool metered = _gasMetered();
+        if (metered) vm.pauseGasMetering();
+        bool isStatic = _inStaticContext();
         bytes memory out = vm.ffi(_command(input, isStatic, gasAtEntry));
         (bool success, bytes memory ret, uint256 gasUsed) = abi.decode(out, (bool, bytes, uint256));
+        if (success) {
+            AivmShimState.pushTx(keccak256(abi.encode(address(this), msg.sender, isStatic, input)), _writesState(input));
+        }
+        if (metered) vm.resumeGasMetering();
         if (!success) {
             // The node's precompile was out of gas: all the gas the call got is consumed.
             if (ret.length == 0) {
@@ -132,11 +141,21 @@ contract AivmShim {
                 revert(add(ret, 32), mload(ret))
             }
         }
-        AivmShimState.pushTx(keccak256(abi.encode(address(this), msg.sender, isStatic, input)), _writesState(input));
         // Burn what the node charges (less what this frame spent already), in ~40-gas steps.
         uint256 floor = gasAtEntry > gasUsed ? gasAtEntry - gasUsed : 0;
         while (gasleft() > floor) {}
         return ret;
+    }
+
+    /// @notice False while the test has paused gas metering (vm.pauseGasMetering): gasleft() stands still.
+    function _gasMetered() private view returns (bool) {
+        uint256 a;
+        uint256 b;
+        assembly {
+            a := gas()
+            b := gas()
+        }
+        return a != b;
     }
 
     function _inStaticContext() private returns (bool) {

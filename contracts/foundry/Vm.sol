@@ -33,6 +33,8 @@ interface Vm {
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function roll(uint256 newHeight) external;
+    function pauseGasMetering() external;
+    function resumeGasMetering() external;
     function warp(uint256 newTimestamp) external;
 
     // Scripts
