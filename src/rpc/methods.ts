@@ -158,6 +158,8 @@ export function createMethodTable(node: DevNode): MethodTable {
       // mined, and Hardhat then answers code 3 with the return data, so writeContract({ gas }) rejects.
       const failure = parsed.gas !== undefined ? node.transaction(txHash)?.record.failure : undefined;
       if (failure) {
+        // Out of gas is no revert: Hardhat's node answers -32000 for it (code 3 for reverts and invalid opcodes).
+        if (failure.reason === "out of gas") throw new RpcError(SERVER_ERROR, `Transaction ran out of gas (transaction ${txHash} was mined with status 0)`, failure.data);
         const message = failure.reason === "revert" ? revertMessage(failure.data) : `execution failed: ${failure.reason}`;
         throw new RpcError(EXECUTION_REVERTED, `${message} (transaction ${txHash} was mined with status 0)`, failure.data);
       }

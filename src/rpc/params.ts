@@ -1,7 +1,7 @@
 // Parameter parsing for the method table. Every parser throws InvalidParamsError (-32602) with the
 // parameter's name and what was expected, never echoing large input back.
 import type { AccountOverride, BlockRef, CallRequest, DevNode, SignedAuthorization } from "../chain/node.ts";
-import { InvalidParamsError } from "./errors.ts";
+import { InvalidParamsError, RpcError, SERVER_ERROR } from "./errors.ts";
 
 type Hex = `0x${string}`;
 
@@ -87,7 +87,8 @@ export function blockRef(value: unknown, node: DevNode, name = "block"): BlockRe
     if (obj.blockNumber !== undefined) return blockRef(obj.blockNumber, node, name);
   }
   const n = quantity(value, name);
-  if (n > node.headNumber) throw new InvalidParamsError(`Invalid ${name}: block ${n} is after the head block ${node.headNumber}.`);
+  // Hardhat's code and wording for a state read past the head.
+  if (n > node.headNumber) throw new RpcError(SERVER_ERROR, `Received invalid block tag ${n}. Latest block number is ${node.headNumber}`);
   return n;
 }
 

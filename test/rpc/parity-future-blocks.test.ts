@@ -46,8 +46,9 @@ describe("blocks past the head", () => {
     assert.deepEqual(empty.result, []);
   });
 
-  it("state reads at a block past the head are still refused", async () => {
+  it("state reads at a block past the head are still refused, with Hardhat's code and message", async () => {
     const res = await call("eth_getBalance", [LOGGER, "0x1000"]);
-    assert.equal(res.error.code, -32602);
+    assert.equal(res.error.code, -32000);
+    assert.equal(res.error.message, `Received invalid block tag 4096. Latest block number is ${server.node.headNumber}`);
   });
 });

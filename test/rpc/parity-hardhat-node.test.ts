@@ -92,6 +92,15 @@ describe("parity with Hardhat's node (found by the differential test)", () => {
     }
   });
 
+  it("an eth_sendTransaction that runs out of gas under its explicit limit: -32000, as on Hardhat's node (a revert stays code 3)", async () => {
+    const from = server.node.accounts[4]!.address;
+    // JUMPDEST PUSH1 0 JUMP: loops until the gas is gone.
+    await server.node.setCode("0x00000000000000000000000000000000000000ab", "0x5b600056");
+    const sent = await call("eth_sendTransaction", [{ from, to: "0x00000000000000000000000000000000000000ab", gas: "0x7530" }]);
+    assert.equal(sent.error.code, -32000);
+    assert.match(sent.error.message, /^Transaction ran out of gas \(transaction 0x[0-9a-f]{64} was mined with status 0\)$/);
+  });
+
   it("hardhat_reset goes back to genesis: blocks, state, pool, snapshots and settings", async () => {
     const from = server.node.accounts[2]!.address;
     const balance = (await call("eth_getBalance", [from, "0x0"])).result;
