@@ -338,6 +338,26 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         });
         break;
       }
+      case "Not": case "And": case "Or": case "Xor": case "Equal": case "Greater": case "Less": case "GreaterOrEqual": case "LessOrEqual": {
+        // Exact on integer and bool operands only (float comparisons would flip within one quantization step).
+        if (n.inputs.some((v) => { const d = metas.get(v)!.dtype; return d === "float32" || d === "float64"; })) break;
+        const [a, b] = n.inputs as [string, string];
+        const one = r.konst("one", hostTensor("int64", [], [1]));
+        const step = (p: string, q: string) => r.add("Clip", [r.add("Sub", [p, q])], { min: 0, max: 1 }); // p > q as 0/1
+        const differ = () => r.add("Add", [step(a, b), step(b, a)]);
+        switch (n.op) {
+          case "Not": r.add("Sub", [one, a], {}, out); break;
+          case "And": r.add("Mul", [a, b], {}, out); break;
+          case "Or": r.add("Sub", [r.add("Add", [a, b]), r.add("Mul", [a, b])], {}, out); break;
+          case "Xor": r.add("aivm.Copy", [differ()], {}, out); break;
+          case "Equal": r.add("Sub", [one, differ()], {}, out); break;
+          case "Greater": r.add("aivm.Copy", [step(a, b)], {}, out); break;
+          case "Less": r.add("aivm.Copy", [step(b, a)], {}, out); break;
+          case "GreaterOrEqual": r.add("Sub", [one, step(b, a)], {}, out); break;
+          case "LessOrEqual": r.add("Sub", [one, step(a, b)], {}, out); break;
+        }
+        break;
+      }
       case "Cast": case "CastLike": {
         const from = metas.get(n.inputs[0]!)!.dtype;
         const to = metas.get(out)!.dtype;

@@ -79,6 +79,9 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   NegativeLogLikelihoodLoss: LOSS, SoftmaxCrossEntropyLoss: LOSS,
 };
 
+const CMP = "comparisons of float values run only on constants (one quantization step could flip them; integer and bool operands compare exactly)";
+const LOGIC = "logic on float values runs only on constants (integer and bool operands run exactly)";
+
 /**
  * Ops the importer evaluates only when they fold (constant inputs, or only the input's static
  * shape/type used): left with run-time inputs they are refused with this reason.
@@ -86,9 +89,9 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
 export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Shape: "folded from the static shape", Size: "folded from the static shape", ConstantOfShape: "shape must be constant", Range: "bounds must be constant",
   EyeLike: "folded from the static shape", Constant: "folded",
-  Equal: "comparisons run only on constants", Less: "comparisons run only on constants", LessOrEqual: "comparisons run only on constants",
-  Greater: "comparisons run only on constants", GreaterOrEqual: "comparisons run only on constants",
-  Not: "logic runs only on constants", And: "logic runs only on constants", Or: "logic runs only on constants", Xor: "logic runs only on constants",
+  Equal: CMP, Less: CMP, LessOrEqual: CMP,
+  Greater: CMP, GreaterOrEqual: CMP,
+  Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
   IsNaN: "quantized tensors hold no NaN: folded on constants only", IsInf: "quantized tensors hold no infinity: folded on constants only",
   Mod: "integer remainder runs only on constants", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
 };
@@ -120,6 +123,15 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   ReduceLogSumExp: "log table of reduce_sum(exp table of x)",
   ArgMin: "argmax(0 − x)",
   CumSum: "matmul with a constant 0/1 triangular int8 matrix along the axis",
+  Not: "integer/bool operands: 1 − x (exact)",
+  And: "integer/bool operands: a·b (exact)",
+  Or: "integer/bool operands: a + b − a·b (exact)",
+  Xor: "integer/bool operands: clip(a − b, 0, 1) + clip(b − a, 0, 1) (exact)",
+  Equal: "integer/bool operands: 1 − [a ≠ b] from two clipped differences (exact)",
+  Greater: "integer operands: clip(a − b, 0, 1) (exact)",
+  Less: "integer operands: clip(b − a, 0, 1) (exact)",
+  GreaterOrEqual: "integer operands: 1 − clip(b − a, 0, 1) (exact)",
+  LessOrEqual: "integer operands: 1 − clip(a − b, 0, 1) (exact)",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",
   CastLike: "as Cast, with the type of its second input",
   Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table",

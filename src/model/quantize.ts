@@ -106,7 +106,7 @@ export function quantizeGraph(graph: FloatGraph, stats: ReadonlyMap<string, Valu
 
   const inputs: IoSpec[] = graph.inputs.map((inp) => {
     const isFloat = inp.dtype === "float32" || inp.dtype === "float64";
-    const quant: QuantSpec = isFloat ? actSpec(inp.name) : { dtype: inp.dtype === "bool" || inp.dtype === "int8" || inp.dtype === "uint8" ? "int8" : "int32", scale: 1, zeroPoint: 0, integer: true };
+    const quant: QuantSpec = isFloat ? actSpec(inp.name) : { dtype: inp.dtype === "bool" || inp.dtype === "int8" ? "int8" : "int32", scale: 1, zeroPoint: 0, integer: true };
     env.set(inp.name, { ref: b.input(quant.dtype, inp.shape), q: quant });
     return { name: inp.name, shape: inp.shape, hostDtype: inp.dtype, quant };
   });
@@ -255,6 +255,14 @@ function runtimeMatmul(c: LowerContext, A: Lowered, B0: Lowered, bName: string, 
     aMultiplier: sa.multiplier, aShift: sa.shift, bMultiplier: sb.multiplier, bShift: sb.shift,
     outMultiplier: so.multiplier, outShift: so.shift, outDtype: OUT_DTYPE_CODE[q.dtype], zeroPoint: q.zeroPoint,
   }, label);
+}
+
+const INTEGER: QuantSpec = { dtype: "int32", scale: 1, zeroPoint: 0, integer: true };
+
+/** Both operands and the ONNX result are integers (or bool): the op runs exactly in int32. */
+function integerResult(c: LowerContext, x: Lowered, y: Lowered): boolean {
+  const d = c.stat(c.out).dtype;
+  return !!x.q.integer && !!y.q.integer && d !== "float32" && d !== "float64";
 }
 
 function lowerNode(node: FloatNode, c: LowerContext): void {
@@ -419,6 +427,11 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     }
     case "Add": case "Sub": {
       const x = floatIn(0), y = floatIn(1);
+      if (integerResult(c, x, y)) {
+        // Integers (indices, masks, bool logic) stay exact: a plain int32 add.
+        c.set({ ref: b.one(node.op === "Add" ? "add" : "sub", [x.ref, y.ref], { outDtype: OUT_DTYPE_CODE.int32 }, label), q: INTEGER });
+        return;
+      }
       const q = c.actSpec(out);
       // TFLite-style: lift both inputs into a common int32 domain, add, requantize once.
       const lift = (d: DType) => (d === "int8" ? 20 : d === "int16" ? 15 : 0);
@@ -437,6 +450,10 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     }
     case "Mul": {
       const x = floatIn(0), y = node.inputs[1] === node.inputs[0] ? floatIn(0) : floatIn(1);
+      if (integerResult(c, x, y)) {
+        c.set({ ref: b.one("mul", [x.ref, y.ref], { outDtype: OUT_DTYPE_CODE.int32 }, label), q: INTEGER });
+        return;
+      }
       const q = c.actSpec(out);
       const { multiplier, shift } = requantParams((x.q.scale * y.q.scale) / q.scale);
       const attrs = { multiplier, shift, outDtype: OUT_DTYPE_CODE[q.dtype], zeroPoint: q.zeroPoint, ...(x.q.zeroPoint ? { aZero: x.q.zeroPoint } : {}), ...(y.q.zeroPoint ? { bZero: y.q.zeroPoint } : {}) };

@@ -20,7 +20,7 @@ function valueInfo(name: string, shape: number[], elemType = 1) {
 }
 
 export function buildModel(spec: {
-  inputs: { name: string; shape: number[] }[];
+  inputs: { name: string; shape: number[]; elemType?: number }[];
   /** elemType: ONNX TensorProto data type (default 1, float32; 7 is int64). */
   outputs: { name: string; shape: number[]; elemType?: number }[];
   nodes: NodeSpec[];
@@ -33,7 +33,7 @@ export function buildModel(spec: {
     graph: {
       name: "test",
       node: spec.nodes.map((n, i) => ({ opType: n.op, name: n.name ?? `${n.op}_${i}`, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)) })),
-      input: spec.inputs.map((i) => valueInfo(i.name, i.shape)),
+      input: spec.inputs.map((i) => valueInfo(i.name, i.shape, i.elemType)),
       output: spec.outputs.map((o) => valueInfo(o.name, o.shape, o.elemType)),
       initializer: (spec.initializers ?? []).map((t) => (t.int64 ? { name: t.name, dims: t.shape, dataType: 7, int64Data: t.data } : { name: t.name, dims: t.shape, dataType: 1, floatData: t.data })),
     },
