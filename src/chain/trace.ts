@@ -47,9 +47,23 @@ export interface TraceOptions {
   disableStorage?: boolean;
   enableMemory?: boolean;
   enableReturnData?: boolean;
+  /** Struct logger: record at most this many steps (geth's `limit`); the run goes on. */
+  limit?: number;
   /** callTracer and aivmTracer (tracerConfig): the top call only; each frame's logs. */
   onlyTopCall?: boolean;
   withLog?: boolean;
+}
+
+/** Struct logs kept without an explicit `limit`: beyond it the trace is refused rather than held in memory. */
+export const DEFAULT_STRUCT_LOG_CAP = 1_000_000;
+
+/** The struct logger's output would pass DEFAULT_STRUCT_LOG_CAP steps. */
+export class TraceTooLargeError extends NodeError {
+  override name = "TraceTooLargeError";
+  override readonly code = "TRACE_TOO_LARGE";
+  constructor() {
+    super(`The trace has more than ${DEFAULT_STRUCT_LOG_CAP} steps: pass a smaller \`limit\`, or use callTracer or aivmTracer.`);
+  }
 }
 
 /** A tracing failure of the node, not of the request (re-execution disagreeing with the receipt). */
@@ -118,6 +132,7 @@ class TraceRecorder {
   private readonly storage = new Map<string, Record<string, string>>();
   private readonly listeners: [string, (...args: never[]) => unknown][] = [];
   private failure: unknown;
+  private tooLarge = false;
 
   constructor(
     private readonly options: TraceOptions,
@@ -152,6 +167,7 @@ class TraceRecorder {
 
   /** Throws what went wrong inside a listener, if anything did. */
   check(): void {
+    if (this.tooLarge) throw new TraceTooLargeError();
     if (this.failure !== undefined) throw new Error(`The tracer failed: ${this.failure instanceof Error ? this.failure.message : String(this.failure)}`, { cause: this.failure });
   }
 
@@ -169,6 +185,12 @@ class TraceRecorder {
     if (frame) frame.lastOp = op;
     if (this.options.withLog && frame && op.startsWith("LOG")) frame.logs.push(logOf(step, frame));
     if (this.options.tracer !== "structLogger") return;
+    // Only the step just logged may have the gas its call passes on added (onBeforeMessage).
+    if (frame) frame.lastLog = undefined;
+    if (this.structLogs.length >= (this.options.limit ?? DEFAULT_STRUCT_LOG_CAP)) {
+      if (this.options.limit === undefined) this.tooLarge = true;
+      return;
+    }
     const log: StructLog = {
       pc: step.pc,
       op,

@@ -2,8 +2,8 @@
 // re-execute through src/chain/trace.ts, and answer with the struct logger's, callTracer's or
 // aivmTracer's result. A bad option is refused by name (-32602) rather than ignored.
 import type { DevNode } from "../chain/node.ts";
-import { TRACERS, callTracerResult, structLoggerResult, traceCall, traceTransaction, type TraceOptions, type TracerName } from "../chain/trace.ts";
-import { InvalidParamsError, RpcError, SERVER_ERROR } from "./errors.ts";
+import { TRACERS, TraceTooLargeError, callTracerResult, structLoggerResult, traceCall, traceTransaction, type TraceOptions, type TracerName } from "../chain/trace.ts";
+import { InvalidParamsError, LIMIT_EXCEEDED, RpcError, SERVER_ERROR } from "./errors.ts";
 import { blockRef, callRequest, hash, paramList } from "./params.ts";
 import type { MethodTable } from "./methods.ts";
 
@@ -18,7 +18,7 @@ export function createDebugMethods(node: DevNode): MethodTable {
       const [h, raw] = paramList(params, 1, 2, "debug_traceTransaction");
       const txHash = hash(h, "transactionHash");
       const options = traceOptions(raw);
-      const run = await traceTransaction(node, txHash, options);
+      const run = await limited(traceTransaction(node, txHash, options));
       if (!run) {
         const pending = node.pendingTransaction(txHash) !== undefined;
         // Hardhat's wording; a pending transaction has no block to re-execute in yet.
@@ -30,10 +30,20 @@ export function createDebugMethods(node: DevNode): MethodTable {
       const [req, tag, raw] = paramList(params, 1, 3, "debug_traceCall");
       const request = callRequest(req, "call");
       const options = traceOptions(raw, ["stateOverrides", "blockOverrides"]);
-      const run = await traceCall(node, request, tag === undefined || tag === null ? "latest" : blockRef(tag, node), options);
+      const run = await limited(traceCall(node, request, tag === undefined || tag === null ? "latest" : blockRef(tag, node), options));
       return options.tracer === "structLogger" ? structLoggerResult(run) : callTracerResult(run, options);
     },
   };
+}
+
+/** A trace too large to hold is a limit the request exceeded (-32005), as the call limits are. */
+async function limited<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (error) {
+    if (error instanceof TraceTooLargeError) throw new RpcError(LIMIT_EXCEEDED, error.shortMessage, { code: error.code });
+    throw error;
+  }
 }
 
 /** geth's trace config: the struct logger's flags at the top level, the tracer's in tracerConfig. */
@@ -41,7 +51,7 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
   if (raw === undefined || raw === null) return { tracer: "structLogger" };
   if (typeof raw !== "object" || Array.isArray(raw)) throw new InvalidParamsError("Invalid trace options: expected an object such as { tracer: \"callTracer\" }.");
   const o = raw as Record<string, unknown>;
-  const known = new Set<string>(["tracer", "tracerConfig", ...STRUCT_LOGGER_FLAGS, ...IGNORED]);
+  const known = new Set<string>(["tracer", "tracerConfig", "limit", ...STRUCT_LOGGER_FLAGS, ...IGNORED]);
   for (const key of Object.keys(o)) {
     if (unsupported.includes(key)) throw new InvalidParamsError(`Invalid trace options: ${key} is not supported by this node.`);
     if (!known.has(key)) throw new InvalidParamsError(`Invalid trace options: unknown field ${JSON.stringify(key.slice(0, 60))}.`);
@@ -65,6 +75,11 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
     if (flag === "disableMemory") {
       if (!v) options.enableMemory = true;
     } else options[flag] = v;
+  }
+  if (o.limit !== undefined && o.limit !== null && o.limit !== 0) {
+    if (typeof o.limit !== "number" || !Number.isSafeInteger(o.limit) || o.limit < 0) throw new InvalidParamsError("Invalid trace options: limit must be a whole number of steps.");
+    if (tracer !== "structLogger") throw new InvalidParamsError(`Invalid trace options: limit is a struct logger option, not ${tracer}'s.`);
+    options.limit = o.limit;
   }
   if (o.tracerConfig !== undefined && o.tracerConfig !== null) {
     if (tracer === "structLogger") throw new InvalidParamsError("Invalid trace options: tracerConfig needs a tracer (\"callTracer\" or \"aivmTracer\").");

@@ -118,10 +118,13 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.ok(callLog.gasCost - calleeFirst.gas <= 2_600 + 100, "and the rest is the call's own cost");
     });
 
-    it("honours disableStack, disableStorage, enableMemory and enableReturnData", async () => {
+    it("honours disableStack, disableStorage, limit, enableMemory and enableReturnData", async () => {
       const bare = await rpc("debug_traceTransaction", [run.hash, { disableStack: true, disableStorage: true }]);
       assert.equal(bare.structLogs.length, trace.structLogs.length);
       assert.ok(bare.structLogs.every((l: any) => l.stack === undefined && l.storage === undefined));
+      const limited = await rpc("debug_traceTransaction", [run.hash, { limit: 10 }]);
+      assert.deepEqual(limited.structLogs, trace.structLogs.slice(0, 10), "limit keeps the first steps");
+      assert.equal(limited.gas, trace.gas);
       const full = await rpc("debug_traceTransaction", [run.hash, { enableMemory: true, enableReturnData: true }]);
       const withMemory = full.structLogs.filter((l: any) => l.memSize > 0);
       assert.ok(withMemory.length > 0 && withMemory.every((l: any) => l.memory.length * 32 === l.memSize && l.memory.every((w: string) => /^[0-9a-f]{64}$/.test(w))));
@@ -401,6 +404,7 @@ describe("debug_traceTransaction and debug_traceCall", () => {
         [[hash, { tracerConfig: { onlyTopCall: true } }], /tracerConfig needs a tracer/],
         [[hash, { tracer: "callTracer", tracerConfig: { diffMode: true } }], /unknown field "diffMode"/],
         [[hash, { tracer: "callTracer", enableMemory: true }], /struct logger option/],
+        [[hash, { limit: -1 }], /limit must be a whole number/],
         [[hash, "callTracer"], /expected an object/],
         [["0x1234"], /transactionHash/],
       ];
@@ -412,8 +416,11 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       const overrides = await rpcError("debug_traceCall", [{ to: childAddress }, "latest", { stateOverrides: {} }]);
       assert.equal(overrides.code, -32602);
       assert.match(overrides.message, /stateOverrides is not supported/);
+      // A block past the head is refused as eth_call refuses it (Hardhat's code and wording).
       const future = await rpcError("debug_traceCall", [{ to: childAddress }, "0xffff"]);
-      assert.equal(future.code, -32602);
+      const refused = await rpcError("eth_call", [{ to: childAddress }, "0xffff"]);
+      assert.deepEqual({ code: future.code, message: future.message }, { code: refused.code, message: refused.message });
+      assert.match(future.message, /Received invalid block tag 65535/);
     });
 
     it("a pending transaction is not traced yet", async () => {
