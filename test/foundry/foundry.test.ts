@@ -96,8 +96,8 @@ test("forge test: TMATMUL and the Fashion-MNIST model through the shims return t
   const forgeMs = performance.now() - started;
   const suites = JSON.parse(out.slice(out.indexOf("{"))) as Record<string, { test_results: Record<string, { status: string; decoded_logs: string[]; reason: string | null }> }>;
   const results = Object.entries(suites).flatMap(([suite, s]) => Object.entries(s.test_results).map(([name, r]) => [`${suite} ${name}`, r] as const));
-  assert.deepEqual(Object.keys(suites).sort(), ["test/Aivm.t.sol:FashionTest", "test/Aivm.t.sol:MatmulTest"]);
-  assert.equal(results.length, 5, results.map(([name]) => name).join(", "));
+  assert.deepEqual(Object.keys(suites).sort(), ["test/Aivm.t.sol:FashionTest", "test/Aivm.t.sol:MatmulTest", "test/Aivm.t.sol:StoreTest"]);
+  assert.equal(results.length, 6, results.map(([name]) => name).join(", "));
   for (const [name, r] of results) assert.equal(r.status, "Success", `${name}: ${r.reason}`);
   const logged = new Map<string, string>();
   for (const [, r] of results) {
@@ -147,7 +147,7 @@ test("forge test: TMATMUL and the Fashion-MNIST model through the shims return t
     assert.equal(log(`fashion.${i}.logits`), logits, `sample ${i}: logits, forge vs node`);
     assert.equal(log(`fashion.${i}.commit`), logitsCommit, `sample ${i}: logits commit, forge vs node`);
   }
-  console.log(`forge test (5 tests, compile included when sources changed): ${(forgeMs / 1000).toFixed(1)} s`);
+  console.log(`forge test (6 tests, compile included when sources changed): ${(forgeMs / 1000).toFixed(1)} s`);
 });
 
 test("forge script deploys to aivm node with simulation, and cast call | send | block-number work against it", async () => {

@@ -73,6 +73,38 @@ contract MatmulTest is AivmTest {
 
 }
 
+/// @notice State across transactions, as on the node: forge runs setUp() and the test as two
+///         transactions, so a persistent tensor stored in setUp() is there in the test and a scratch
+///         slot is not.
+contract StoreTest is AivmTest {
+    MatmulExample internal matmul;
+    bytes internal a;
+    bytes internal b;
+    bytes internal storedB;
+    bytes internal scratchB;
+
+    function setUp() public {
+        matmul = new MatmulExample();
+        int8[] memory av = new int8[](4);
+        int8[] memory bv = new int8[](4);
+        (av[0], av[1], av[2], av[3]) = (3, -1, 4, 1);
+        (bv[0], bv[1], bv[2], bv[3]) = (-5, 9, 2, 6);
+        a = AIVM.int8Matrix(2, 2, av);
+        b = AIVM.int8Matrix(2, 2, bv);
+        storedB = AIVM.store(AIVM.TARGET_PERSISTENT, bytes32(0), b);
+        scratchB = AIVM.store(AIVM.TARGET_SCRATCH, bytes32(0), b);
+    }
+
+    function test_PersistentOutlivesItsTransactionScratchDoesNot() public {
+        vm.expectPartialRevert(IAIVMErrors.UnknownHandle.selector);
+        matmul.multiply(a, scratchB);
+        (bytes memory viaStore, bytes32 storeCommit) = matmul.multiply(a, storedB);
+        (bytes memory inlineB, bytes32 inlineCommit) = matmul.multiply(a, b);
+        assertEq(viaStore, inlineB, "A x stored B = A x B");
+        assertEq(storeCommit, inlineCommit, "same commit");
+    }
+}
+
 /// @notice The Fashion-MNIST MLP from the persistent tensor store, through FashionClassifier.
 contract FashionTest is AivmTest {
     FashionClassifier internal classifier;
