@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `aivm ffi …` (run as `node ffi.mjs ffi call …`) for AivmTest's shims, started in about a third of the time: forge starts one process
-// per precompile call, and through tsx (bin/aivm.mjs) most of each start is loading and transpiling
-// the TypeScript sources and the packages they import. This bundles src/cli/ffi.ts with everything
-// it imports (but native addons) with esbuild, tsx's own compiler, into cache/ffi/ of the aivm
-// package, and runs the bundle: the same code as `aivm ffi`, only loaded faster. The bundle is
-// rebuilt whenever a file it was built from changes (size or mtime), so it never runs stale code.
+// `aivm ffi …` for AivmTest's shims (run as `node ffi.mjs ffi call …`), started in about a third of
+// the time: forge starts one process per precompile call, and through tsx (bin/aivm.mjs) most of each
+// start is loading and transpiling the TypeScript sources and the packages they import. This bundles
+// src/cli/ffi.ts with everything it imports (but native addons) with esbuild, tsx's own compiler,
+// into cache/ffi/ of the aivm package, and runs the bundle: the same code as `aivm ffi`, only loaded
+// faster. The bundle is rebuilt whenever a file it was built from changes (size or mtime), so it
+// never runs stale code.
 import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -15,8 +16,8 @@ const AIVM_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const OUT_DIR = join(AIVM_ROOT, "cache", "ffi");
 const BUNDLE = join(OUT_DIR, "aivm-ffi.mjs");
 const INPUTS = join(OUT_DIR, "aivm-ffi.inputs.json");
-// Loaded by URL relative to their module (src/engine/kernels/matmul-threads.ts): they sit next to the bundle.
 const ENTRY_NAME = "aivm-ffi-entry.ts";
+// Loaded by URL relative to their module (src/engine/kernels/matmul-threads.ts): they sit next to the bundle.
 const WORKER_FILES = ["src/engine/kernels/matmul-worker.mjs", "src/engine/kernels/matmul-chunks.mjs"];
 
 function stamp(file) {
