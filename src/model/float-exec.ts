@@ -675,7 +675,7 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
     }
     case "Cast": {
       const to = num(a.to, 1);
-      const dtype: HostDType = to === 7 ? "int64" : to === 9 ? "bool" : to === 6 ? "int32" : "float32";
+      const dtype: HostDType = ONNX_TYPE_TO_HOST[to] ?? (to === 4 || to === 5 ? "int32" : to === 12 || to === 13 ? "int64" : "float32");
       return [map(input(0), dtype === "float32" ? (v) => v : dtype === "bool" ? (v) => (v ? 1 : 0) : Math.trunc, dtype)];
     }
     case "Constant": {

@@ -18,7 +18,32 @@ export interface HostTensor {
   data: Float64Array;
 }
 
-const DATA_TYPE_TO_HOST: Record<number, HostDType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool", 11: "float64" };
+/**
+ * ONNX element type → host type. Types without a host type of their own are widened on reading:
+ * float16 and bfloat16 to float32, int16/uint16 to int32, uint32/uint64 to int64 (exact below 2^53).
+ */
+const DATA_TYPE_TO_HOST: Record<number, HostDType> = {
+  1: "float32", 2: "uint8", 3: "int8", 4: "int32", 5: "int32", 6: "int32", 7: "int64", 9: "bool", 10: "float32", 11: "float64", 12: "int64", 13: "int64", 16: "float32",
+};
+/** Bytes per element of raw_data, by ONNX element type. */
+const RAW_WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/** IEEE 754 half precision bits → number. */
+function halfToNumber(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** bfloat16 bits → number (the high half of a float32). */
+function bfloat16ToNumber(h: number): number {
+  const v = new DataView(new ArrayBuffer(4));
+  v.setUint32(0, h << 16);
+  return v.getFloat32(0);
+}
 const HOST_TO_DATA_TYPE: Record<HostDType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 /** The ONNX file cannot be read or uses a feature the toolchain does not handle. */
@@ -52,8 +77,9 @@ function toNumber(v: number | { toNumber(): number } | null | undefined): number
 
 /** Decodes a TensorProto (raw_data little-endian or the typed repeated fields) into a HostTensor. */
 export function readTensor(t: TensorProto, label = t.name ?? "tensor"): HostTensor {
-  const dtype = DATA_TYPE_TO_HOST[t.dataType ?? 0];
-  if (!dtype) throw new OnnxFormatError(`tensor "${label}"`, `element type ${t.dataType} is not supported (float32, int64, int32, int8, uint8, bool, double are)`);
+  const code = t.dataType ?? 0;
+  const dtype = DATA_TYPE_TO_HOST[code];
+  if (!dtype) throw new OnnxFormatError(`tensor "${label}"`, `element type ${t.dataType} is not supported (numeric types and bool are; strings and complex numbers are not)`);
   if (t.dataLocation === 1) throw new OnnxFormatError(`tensor "${label}"`, "external data is not supported; save the model with weights inline");
   const shape = (t.dims ?? []).map(toNumber);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -61,24 +87,32 @@ export function readTensor(t: TensorProto, label = t.name ?? "tensor"): HostTens
   const raw = t.rawData;
   if (raw && raw.length > 0) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const width = { float32: 4, float64: 8, int64: 8, int32: 4, int8: 1, uint8: 1, bool: 1 }[dtype];
+    const width = RAW_WIDTH[code]!;
     if (raw.length !== n * width) throw new OnnxFormatError(`tensor "${label}"`, `raw_data holds ${raw.length} bytes, shape ${formatShape(shape)} needs ${n * width}`);
     for (let i = 0; i < n; i++) {
-      switch (dtype) {
-        case "float32": out[i] = view.getFloat32(4 * i, true); break;
-        case "float64": out[i] = view.getFloat64(8 * i, true); break;
-        case "int64": out[i] = Number(view.getBigInt64(8 * i, true)); break;
-        case "int32": out[i] = view.getInt32(4 * i, true); break;
-        case "int8": out[i] = view.getInt8(i); break;
-        case "uint8": case "bool": out[i] = view.getUint8(i); break;
+      switch (code) {
+        case 1: out[i] = view.getFloat32(4 * i, true); break;
+        case 11: out[i] = view.getFloat64(8 * i, true); break;
+        case 7: out[i] = Number(view.getBigInt64(8 * i, true)); break;
+        case 13: out[i] = Number(view.getBigUint64(8 * i, true)); break;
+        case 6: out[i] = view.getInt32(4 * i, true); break;
+        case 12: out[i] = view.getUint32(4 * i, true); break;
+        case 5: out[i] = view.getInt16(2 * i, true); break;
+        case 4: out[i] = view.getUint16(2 * i, true); break;
+        case 10: out[i] = halfToNumber(view.getUint16(2 * i, true)); break;
+        case 16: out[i] = bfloat16ToNumber(view.getUint16(2 * i, true)); break;
+        case 3: out[i] = view.getInt8(i); break;
+        default: out[i] = view.getUint8(i); break;
       }
     }
     return { dtype, shape, data: out };
   }
+  // Typed fields: float16/bfloat16 bits and the small integers travel in int32_data, uint32/uint64 in uint64_data.
   const field: readonly (number | { toNumber(): number })[] =
-    dtype === "float32" ? (t.floatData ?? []) : dtype === "float64" ? (t.doubleData ?? []) : dtype === "int64" ? (t.int64Data ?? []) : (t.int32Data ?? []);
+    code === 1 ? (t.floatData ?? []) : code === 11 ? (t.doubleData ?? []) : code === 7 ? (t.int64Data ?? []) : code === 12 || code === 13 ? (t.uint64Data ?? []) : (t.int32Data ?? []);
   if (field.length !== n) throw new OnnxFormatError(`tensor "${label}"`, `holds ${field.length} elements, shape ${formatShape(shape)} needs ${n}`);
-  for (let i = 0; i < n; i++) out[i] = toNumber(field[i]);
+  const decode = code === 10 ? halfToNumber : code === 16 ? bfloat16ToNumber : (v: number) => v;
+  for (let i = 0; i < n; i++) out[i] = decode(toNumber(field[i]));
   return { dtype, shape, data: out };
 }
 

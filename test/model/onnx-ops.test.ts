@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as ort from "onnxruntime-node";
 import { importOnnx } from "../../src/model/import.ts";
-import { hostTensor, type HostTensor } from "../../src/model/onnx.ts";
+import { hostTensor, onnx, readTensor, type HostTensor } from "../../src/model/onnx.ts";
 import { OnnxUnsupportedOpsError } from "../../src/model/onnx-ops.ts";
 import { runOnnx } from "../../src/model/onnx-run.ts";
 import { OPS_BY_CODE } from "../../src/engine/registry.ts";
@@ -142,6 +142,19 @@ test("logic, comparisons and arithmetic on integer and bool tensors run exactly 
   const ref = await session.run({ a: t(a), b: t(b) });
   assert.deepEqual(Array.from(outputs[0]!.data), Array.from(ref.y!.data as Uint8Array, Number), "y = a < b");
   assert.deepEqual(Array.from(outputs[1]!.data), Array.from(ref.s!.data as BigInt64Array, Number), "s = a·b − a");
+});
+
+test("float16, int16/uint16 and uint32/uint64 tensors are read, widened to float32, int32 and int64", () => {
+  const raw = (bytes: number[]) => Uint8Array.from(bytes);
+  const half = readTensor(onnx.TensorProto.create({ dims: [5], dataType: 10, rawData: raw([0x00, 0x3c, 0x00, 0xc0, 0x55, 0x35, 0x00, 0x7c, 0x01, 0x00]) }));
+  assert.equal(half.dtype, "float32");
+  assert.deepEqual(Array.from(half.data), [1, -2, 0.333251953125, Infinity, 2 ** -24]);
+  const i16 = readTensor(onnx.TensorProto.create({ dims: [2], dataType: 5, rawData: raw([0xff, 0xff, 0x00, 0x80]) }));
+  assert.deepEqual([i16.dtype, ...i16.data], ["int32", -1, -32768]);
+  const u16 = readTensor(onnx.TensorProto.create({ dims: [2], dataType: 4, int32Data: [65535, 7] }));
+  assert.deepEqual([u16.dtype, ...u16.data], ["int32", 65535, 7]);
+  const u32 = readTensor(onnx.TensorProto.create({ dims: [1], dataType: 12, rawData: raw([0xff, 0xff, 0xff, 0xff]) }));
+  assert.deepEqual([u32.dtype, ...u32.data], ["int64", 4294967295]);
 });
 
 interface Case {
