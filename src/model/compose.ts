@@ -55,7 +55,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ...RECURRENT_CONSTANT_INPUTS, ConvTranspose: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -272,6 +272,20 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const y4 = r.add("Conv", [x4, w4, ...n.inputs.slice(2)], conv1dAs2d(n.attrs));
         const ys = shape(out);
         r.add("Reshape", [y4, r.konst("shape", hostTensor("int64", [3], ys))], {}, out);
+        break;
+      }
+      case "InstanceNormalization": case "GroupNormalization": {
+        // Normalise each (n, group) over its channels and positions with layer_norm, then the per-channel affine.
+        const x = n.inputs[0]!;
+        const xs = shape(x), C = xs[1]!;
+        const groups = n.op === "GroupNormalization" ? num(n.attrs.num_groups, C) : C;
+        const rows = r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [3], [xs[0]!, groups, sizeOf(xs) / (xs[0]! * groups)]))]);
+        const normed = r.add("aivm.LayerNorm", [rows, "", ""], { axis: -1, epsilon: num(n.attrs.epsilon, 1e-5) });
+        const back = r.add("Reshape", [normed, r.konst("shape", hostTensor("int64", [xs.length], xs))]);
+        const cshape = [C, ...new Array<number>(xs.length - 2).fill(1)];
+        const perChannel = (t: HostTensor) => hostTensor("float32", cshape, Array.from({ length: C }, (_, ch) => t.data[t.data.length === C ? ch : Math.floor(ch / (C / groups))]!));
+        const scaled = r.add("Mul", [back, r.konst("scale", perChannel(c(1)!))]);
+        r.add("Add", [scaled, r.konst("bias", perChannel(c(2)!))], {}, out);
         break;
       }
       case "ConvTranspose": {

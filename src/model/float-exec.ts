@@ -719,7 +719,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Size", "ConstantOfShape", "Range", "CastLike", "EyeLike", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And",
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose",
+  "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose", "InstanceNormalization", "GroupNormalization",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -950,6 +950,16 @@ function runShapeAndLogicNode(
     case "Resize": case "Upsample": {
       const x = input(0);
       return [applyResize(x, resizeMaps(node, x.shape, opt))];
+    }
+    case "InstanceNormalization": case "GroupNormalization": {
+      const x = input(0), C = x.shape[1]!;
+      const groups = node.op === "GroupNormalization" ? num(a.num_groups, C) : C;
+      const grouped = { ...x, shape: [x.shape[0]!, groups, x.data.length / (x.shape[0]! * groups)] };
+      const y = layerNorm(grouped, undefined, undefined, 2, num(a.epsilon, 1e-5))[0]!;
+      const cshape = [C, ...new Array<number>(x.shape.length - 2).fill(1)];
+      const perChannel = (t: HostTensor) => hostTensor("float32", cshape, Array.from({ length: C }, (_, c) => t.data[t.data.length === C ? c : Math.floor(c / (C / groups))]!));
+      const scaled = binary({ ...y, shape: x.shape }, perChannel(input(1)), (p, q) => p * q, where);
+      return [binary(scaled, perChannel(input(2)), (p, q) => p + q, where)];
     }
     case "ConvTranspose": {
       const x = input(0);

@@ -138,6 +138,8 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   RNN: "unrolled over the static sequence length: one matmul of the sequence by Wᵀ, per step a matmul by Rᵀ and the activation tables; forward, reverse, bidirectional; layout 0/1",
   GRU: "unrolled as RNN: sigmoid/tanh tables, (1 − z)·h̃ + z·h; linear_before_reset 0 and 1",
   LSTM: "unrolled as RNN: i, o, f, c gates, peepholes, input_forget, clip; Y, Y_h, Y_c",
+  InstanceNormalization: "layer_norm over each (n, c) row, then per-channel mul and add",
+  GroupNormalization: "reshape to [N, groups, ·], layer_norm, reshape, per-channel (or per-group, opset 18) mul and add",
   ConvTranspose: "1-D and 2-D: exact gathers spread the input (stride − 1 zeros between samples, padding from pads/output_padding/output_shape/auto_pad), then conv2d with the flipped kernel, channels swapped; group, dilations",
   Conv: "1-D: the 2-D conv2d over a height of 1 (reshape in and out)",
   Resize: "one map per axis built offline (every mode and coordinate transformation of the ONNX reference): nearest as an exact gather, linear/cubic as a matmul with a constant int8 weight (+ bias for tf_crop_and_resize extrapolation); scales/sizes/roi constant; no antialias",

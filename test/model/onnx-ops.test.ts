@@ -163,6 +163,7 @@ interface Case {
   inShape: number[];
   outShape: number[];
   outType?: number;
+  opset?: number;
   initializers?: { name: string; shape: number[]; data: number[]; int64?: boolean }[];
   /** Input values in [lo, hi]. */
   range?: [number, number];
@@ -275,12 +276,22 @@ const CASES: Case[] = [
     inShape: [2, 2, 5], outShape: [2, 3, 17],
     initializers: [{ name: "w", shape: [2, 3, 3], data: randomFloats(18, 62) }],
   },
+  {
+    name: "InstanceNormalization as layer_norm per (n, c) and a per-channel affine",
+    nodes: [{ op: "InstanceNormalization", inputs: ["x", "s", "b"], outputs: ["y"], attrs: { epsilon: 0.001 } }], inShape: [2, 3, 4, 5], outShape: [2, 3, 4, 5],
+    initializers: [{ name: "s", shape: [3], data: [1.5, -0.5, 0.8] }, { name: "b", shape: [3], data: [0.1, 0.2, -0.3] }],
+  },
+  {
+    name: "GroupNormalization (opset 21, per-channel scale)",
+    nodes: [{ op: "GroupNormalization", inputs: ["x", "s", "b"], outputs: ["y"], attrs: { num_groups: 2, epsilon: 0.001 } }], inShape: [2, 4, 3, 3], outShape: [2, 4, 3, 3], opset: 21,
+    initializers: [{ name: "s", shape: [4], data: [1.5, -0.5, 0.8, 1.1] }, { name: "b", shape: [4], data: [0.1, 0.2, -0.3, 0] }],
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
 for (const c of CASES) {
   test(`composed op agrees with onnxruntime within 2 %: ${c.name}`, async () => {
-    const bytes = buildModel({ inputs: [{ name: "x", shape: c.inShape }], outputs: [{ name: "y", shape: c.outShape, elemType: c.outType }], nodes: c.nodes, initializers: c.initializers });
+    const bytes = buildModel({ inputs: [{ name: "x", shape: c.inShape }], outputs: [{ name: "y", shape: c.outShape, elemType: c.outType }], nodes: c.nodes, initializers: c.initializers, opset: c.opset });
     const [lo, hi] = c.range ?? [-2, 2];
     const n = c.inShape.reduce((p, q) => p * q, 1);
     const x = hostTensor("float32", c.inShape, randomFloats(n, 7 + n).map((v) => lo + ((v + 1) / 2) * (hi - lo)));
