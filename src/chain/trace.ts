@@ -77,22 +77,22 @@ export class TraceMismatchError extends NodeError {
 interface StructLog {
   pc: number;
   op: string;
-  /** The op's name again, as Hardhat's node writes it. */
-  opName: string;
   gas: number;
   gasCost: number;
   depth: number;
-  stack?: string[];
-  memory?: string[];
-  memSize: number;
-  storage?: Record<string, string>;
+  stack?: Hex[];
+  memory?: Hex[];
   returnData?: Hex;
+  storage?: Record<string, string>;
+  refund?: number;
 }
 
 interface TracedLog {
   address: Hex;
   topics: Hex[];
   data: Hex;
+  /** The log's place among the transaction's LOG operations, failed frames' included (geth's `index`). */
+  index: number;
   /** How many of the frame's calls came before it (geth's `position`). */
   position: number;
 }
@@ -133,6 +133,7 @@ class TraceRecorder {
   private readonly listeners: [string, (...args: never[]) => unknown][] = [];
   private failure: unknown;
   private tooLarge = false;
+  private logIndex = 0;
 
   constructor(
     private readonly options: TraceOptions,
@@ -183,7 +184,7 @@ class TraceRecorder {
     const frame = this.top;
     const op = step.opcode.name;
     if (frame) frame.lastOp = op;
-    if (this.options.withLog && frame && op.startsWith("LOG")) frame.logs.push(logOf(step, frame));
+    if (this.options.withLog && frame && op.startsWith("LOG")) frame.logs.push(logOf(step, frame, this.logIndex++));
     if (this.options.tracer !== "structLogger") return;
     // Only the step just logged may have the gas its call passes on added (onBeforeMessage).
     if (frame) frame.lastLog = undefined;
@@ -194,30 +195,28 @@ class TraceRecorder {
     const log: StructLog = {
       pc: step.pc,
       op,
-      opName: op,
       gas: Number(step.gasLeft),
       gasCost: Number(step.opcode.dynamicFee ?? BigInt(step.opcode.fee)),
       depth: step.depth + 1,
-      memSize: step.memory.length,
     };
-    if (!this.options.disableStack) log.stack = step.stack.map(word);
+    if (!this.options.disableStack) log.stack = step.stack.map(quantityHex);
     if (this.options.enableMemory) log.memory = memoryWords(step.memory);
     if (this.options.enableReturnData) log.returnData = bytesToHex(frame?.returnData ?? new Uint8Array()) as Hex;
-    if (!this.options.disableStorage) {
+    // As geth: SLOAD and SSTORE show the executing contract's slots touched so far (SLOAD: the value read).
+    if (!this.options.disableStorage && (op === "SLOAD" || op === "SSTORE")) {
       const key = step.address.toString();
       let slots = this.storage.get(key);
-      if (op === "SLOAD" || op === "SSTORE") {
-        slots ??= {};
+      if (slots === undefined) {
+        slots = {};
         this.storage.set(key, slots);
-        const slot = step.stack[step.stack.length - 1]!;
-        const value =
-          op === "SSTORE"
-            ? step.stack[step.stack.length - 2]!
-            : bytesToBigInt(await step.stateManager.getStorage(step.address, setLengthLeft(hexToBytes(word(slot)), 32)));
-        slots[word(slot)] = word(value);
       }
-      log.storage = { ...(slots ?? {}) };
+      const slot = step.stack[step.stack.length - 1]!;
+      const value =
+        op === "SSTORE" ? step.stack[step.stack.length - 2]! : bytesToBigInt(await step.stateManager.getStorage(step.address, setLengthLeft(hexToBytes(word(slot)), 32)));
+      slots[word(slot)] = word(value);
+      log.storage = { ...slots };
     }
+    log.refund = Number(step.gasRefund);
     if (frame) frame.lastLog = log;
     this.structLogs.push(log);
   }
@@ -302,7 +301,7 @@ function clearLogs(frame: CallFrame): void {
   for (const c of frame.calls) clearLogs(c);
 }
 
-function logOf(step: InterpreterStep, frame: CallFrame): TracedLog {
+function logOf(step: InterpreterStep, frame: CallFrame, index: number): TracedLog {
   const s = step.stack;
   const top = s.length - 1;
   const offset = Number(s[top]!);
@@ -311,18 +310,23 @@ function logOf(step: InterpreterStep, frame: CallFrame): TracedLog {
   for (let i = 0; i < Number(step.opcode.name.slice(3)); i++) topics.push(word(s[top - 2 - i]!) as Hex);
   const data = new Uint8Array(size);
   data.set(step.memory.subarray(offset, offset + size));
-  return { address: step.address.toString() as Hex, topics, data: bytesToHex(data) as Hex, position: frame.calls.length };
+  return { address: step.address.toString() as Hex, topics, data: bytesToHex(data) as Hex, index, position: frame.calls.length };
 }
 
-/** A stack or storage word as Hardhat's node writes it: 0x and 64 hex digits. */
+/** A stack item as geth and Hardhat's node write it: a quantity (0x80). */
+function quantityHex(v: bigint): Hex {
+  return `0x${v.toString(16)}`;
+}
+
+/** A storage key or value: 0x and 64 hex digits. */
 function word(v: bigint): Hex {
   return `0x${v.toString(16).padStart(64, "0")}`;
 }
 
-/** Memory as 32-byte words, 64 hex digits each without 0x (geth and Hardhat). */
-function memoryWords(memory: Uint8Array): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < memory.length; i += 32) out.push(Buffer.from(memory.subarray(i, i + 32)).toString("hex").padEnd(64, "0"));
+/** Memory as 32-byte words, each 0x and 64 hex digits (Hardhat's node). */
+function memoryWords(memory: Uint8Array): Hex[] {
+  const out: Hex[] = [];
+  for (let i = 0; i < memory.length; i += 32) out.push(`0x${Buffer.from(memory.subarray(i, i + 32)).toString("hex").padEnd(64, "0")}`);
   return out;
 }
 
@@ -588,10 +592,9 @@ export async function traceCall(node: DevNode, request: CallRequest, ref: BlockR
 
 const q = (v: bigint): Hex => `0x${v.toString(16)}`;
 
-/** The struct logger's result, as Hardhat's node writes it (with geth's returnData when asked). */
+/** The struct logger's result, as geth and Hardhat's node write it. */
 export function structLoggerResult(run: TracedRun): Record<string, unknown> {
-  const returnValue = Buffer.from(run.returnValue).toString("hex");
-  return { failed: run.failed, gas: Number(run.gasUsed), pass: !run.failed, gasUsed: Number(run.gasUsed), returnValue, structLogs: run.recorder.structLogs };
+  return { failed: run.failed, gas: Number(run.gasUsed), returnValue: bytesToHex(run.returnValue), structLogs: run.recorder.structLogs };
 }
 
 /** callTracer's nested frames (geth's shape); with `aivm`, each AIVM precompile frame carries its op. */
@@ -613,7 +616,7 @@ export function callTracerResult(run: TracedRun, options: TraceOptions): Record<
       ...(frame.revertReason !== undefined ? { revertReason: frame.revertReason } : {}),
     };
     if (options.tracer === "aivmTracer" && frame.aivm) out.aivm = formatAivm(frame, kept, run.trace.receipts);
-    if (options.withLog && frame.logs.length > 0) out.logs = frame.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, position: q(BigInt(l.position)) }));
+    if (options.withLog && frame.logs.length > 0) out.logs = frame.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, index: q(BigInt(l.index)), position: q(BigInt(l.position)) }));
     if (!options.onlyTopCall && frame.calls.length > 0) out.calls = frame.calls.map((c) => format(c, false));
     return out;
   };

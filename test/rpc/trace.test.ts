@@ -80,11 +80,11 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.equal(run.receipt.status, "0x1");
       assert.equal(trace.gas, Number(BigInt(run.receipt.gasUsed)));
       assert.equal(trace.failed, false);
-      assert.equal(trace.returnValue, pad("0xa").slice(2), "run(5) returns 2 × 5");
+      assert.equal(trace.returnValue, pad("0xa"), "run(5) returns 2 × 5");
       assert.ok(trace.structLogs.length > 100);
     });
 
-    it("logs each step with pc, op, gas, gasCost, 1-based depth, the stack as 32-byte words, and no memory by default", async () => {
+    it("logs each step with pc, op, gas, gasCost, 1-based depth, the stack as quantities, and no memory by default", async () => {
       const first = trace.structLogs[0];
       assert.deepEqual({ pc: first.pc, op: first.op, depth: first.depth }, { pc: 0, op: "PUSH1", depth: 1 });
       // The first step has the transaction's gas limit less its intrinsic gas (21000, 4 per zero and 16 per other calldata byte).
@@ -93,13 +93,14 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       const intrinsic = 21_000 + [...bytes].reduce((s, b) => s + (b === 0 ? 4 : 16), 0);
       assert.equal(first.gas, Number(BigInt(tx.gas)) - intrinsic);
       assert.deepEqual(first.stack, []);
-      assert.equal(trace.structLogs[1].stack[0], pad("0x80"), "PUSH1 0x80 leaves 0x80 on the stack");
+      assert.deepEqual(trace.structLogs[1].stack, ["0x80"], "PUSH1 0x80 leaves 0x80 on the stack");
+      assert.deepEqual(Object.keys(first), ["pc", "op", "gas", "gasCost", "depth", "stack", "refund"]);
       assert.equal(trace.structLogs[1].gas, first.gas - first.gasCost);
       assert.ok(trace.structLogs.every((l: any) => l.memory === undefined));
       assert.deepEqual([...new Set(trace.structLogs.map((l: any) => l.depth))].sort(), [1, 2]);
     });
 
-    it("shows the storage a frame read and wrote: the child's SSTORE of 5 into slot 0", () => {
+    it("shows, on SLOAD and SSTORE steps, the storage a frame read and wrote: the child's SSTORE of 5 into slot 0", () => {
       const sstores = trace.structLogs.filter((l: any) => l.op === "SSTORE" && l.depth === 2);
       assert.equal(sstores.length, 1, "only store(5) stores; store(7) reverts before");
       assert.equal(sstores[0].storage[pad("0x0")], pad("0x5"));
@@ -107,6 +108,7 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       const parentStore = trace.structLogs.find((l: any) => l.op === "SSTORE" && l.depth === 1);
       assert.equal(parentStore.storage[pad("0x0")], pad("0x1"));
       assert.equal(parentStore.gasCost, 20_000, "a zero → non-zero store of a slot `count += 1` has just read (warm)");
+      assert.ok(trace.structLogs.every((l: any) => (l.storage !== undefined) === (l.op === "SLOAD" || l.op === "SSTORE")));
     });
 
     it("counts the gas a CALL passes on in its gasCost, as geth and Hardhat do", () => {
@@ -126,8 +128,10 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.deepEqual(limited.structLogs, trace.structLogs.slice(0, 10), "limit keeps the first steps");
       assert.equal(limited.gas, trace.gas);
       const full = await rpc("debug_traceTransaction", [run.hash, { enableMemory: true, enableReturnData: true }]);
-      const withMemory = full.structLogs.filter((l: any) => l.memSize > 0);
-      assert.ok(withMemory.length > 0 && withMemory.every((l: any) => l.memory.length * 32 === l.memSize && l.memory.every((w: string) => /^[0-9a-f]{64}$/.test(w))));
+      assert.ok(full.structLogs.every((l: any) => l.memory.every((w: string) => /^0x[0-9a-f]{64}$/.test(w))));
+      // Solidity's prologue, PUSH1 0x80 PUSH1 0x40 MSTORE: the step after it sees 0x80 in the third word.
+      const afterMstore = full.structLogs[full.structLogs.findIndex((l: any) => l.op === "MSTORE") + 1];
+      assert.deepEqual(afterMstore.memory, [pad("0x0"), pad("0x0"), pad("0x80")]);
       assert.equal(full.structLogs[0].returnData, "0x");
       // Right after the first call to the child returns, the parent's return data is its output (2 × 5).
       const i = full.structLogs.findIndex((l: any) => l.op === "CALL" && l.depth === 1);
@@ -141,7 +145,7 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       const t = await rpc("debug_traceTransaction", [failed.hash]);
       assert.equal(t.failed, true);
       assert.equal(t.gas, Number(BigInt(failed.receipt.gasUsed)));
-      assert.equal(`0x${t.returnValue}`, encodeErrorResult({ abi: child.abi as Abi, errorName: "Refused", args: [13n] }));
+      assert.equal(t.returnValue, encodeErrorResult({ abi: child.abi as Abi, errorName: "Refused", args: [13n] }));
       assert.equal(t.structLogs.at(-1).op, "REVERT");
       assert.equal(t.structLogs.at(-1).depth, 1);
     });
@@ -178,7 +182,7 @@ describe("debug_traceTransaction and debug_traceCall", () => {
     it("withLog puts each event on its frame and drops the failed frame's; onlyTopCall keeps the top frame only", async () => {
       const t = await rpc("debug_traceTransaction", [run.hash, { tracer: "callTracer", tracerConfig: { withLog: true } }]);
       const [topic] = encodeEventTopics({ abi: child.abi as Abi, eventName: "Stored" });
-      assert.deepEqual(t.calls[0].logs, [{ address: childAddress.toLowerCase(), topics: [topic], data: encodeAbiParameters([{ type: "uint256" }], [6n]), position: "0x0" }]);
+      assert.deepEqual(t.calls[0].logs, [{ address: childAddress.toLowerCase(), topics: [topic], data: encodeAbiParameters([{ type: "uint256" }], [6n]), index: "0x0", position: "0x0" }]);
       assert.equal(t.calls[1].logs, undefined);
       assert.equal(t.logs, undefined);
       const top = await rpc("debug_traceTransaction", [run.hash, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } }]);
@@ -370,10 +374,10 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       const data = call(child.abi as Abi, "value");
       const now = await rpc("debug_traceCall", [{ to: childAddress, data }, "latest"]);
       assert.equal(now.failed, false);
-      assert.equal(BigInt(`0x${now.returnValue}`), 12n);
+      assert.equal(BigInt(now.returnValue), 12n);
       // The block that deployed TraceParent came before any store: the child's value was 0.
       const early = await rpc("debug_traceCall", [{ to: childAddress, data }, "0x2"]);
-      assert.equal(BigInt(`0x${early.returnValue}`), 0n);
+      assert.equal(BigInt(early.returnValue), 0n);
       const byNumber = await rpc("debug_traceCall", [{ to: childAddress, data }, `0x${head.toString(16)}`]);
       assert.equal(byNumber.returnValue, now.returnValue);
     });
