@@ -7,14 +7,14 @@
 //     anchor root from all the block's leaves, and every aivm_getReceiptProof path is checked;
 //   - unless inclusion-only: the block is re-executed in a fresh VM and runtime of this process
 //     (createChainVM, the precompiles' own code) over the parent block's state read through
-//     eth_getProof/eth_getCode/eth_getStorageAt, with the block's VRF output verified against the
-//     producer's key, and every receipt, commit, trace root and the anchor compared with the node's.
+//     eth_getProof and eth_getCode, each read proven against the parent header's state root
+//     (proven-state.ts), with the block's VRF output verified against the producer's key, and
+//     every receipt, commit, trace root and the anchor compared with the node's.
 import { createBlockFromRPC, createBlockHeaderFromRPC, type Block, type JSONRPCBlock } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import { verifyMerkleProof as verifyTrieProof } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
-import { RPCStateManager } from "@ethereumjs/statemanager";
-import { bytesToBigInt, bytesToHex, hexToBytes } from "@ethereumjs/util";
+import { bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from "@ethereumjs/util";
 import { keccak256 } from "../../commit/keccak.ts";
 import { verifyMerkleProof } from "../../commit/merkle.ts";
 import { receiptLeaf, type AivmOpReceipt } from "../../commit/receipt.ts";
@@ -27,6 +27,7 @@ import { createAivmRuntime, type AivmRuntimeImpl } from "../../chain/runtime.ts"
 import { vrfAlpha, type BlockVrf } from "../../chain/block-randomness.ts";
 import type { ReceiptInput } from "../../../precompiles/commit.ts";
 import { JsonRpcClient } from "./json-rpc.ts";
+import { ProvenRpcStateManager, UnprovenStateError } from "./proven-state.ts";
 
 type Hex = `0x${string}`;
 
@@ -171,12 +172,14 @@ interface Reexecution {
   anchorRoot: Hex;
   receiptCount: number;
   vrf: string | undefined;
+  /** Pre-state reads whose proofs failed (the re-execution is then meaningless past them). */
+  unproven: string[];
 }
 
 /** Re-executes block `block` on the parent's state, read through the node's RPC. */
 async function reexecuteBlock(client: JsonRpcClient, block: Block, parent: Block, common: Common): Promise<Reexecution> {
   const n = block.header.number;
-  const stateManager = new RPCStateManager({ provider: client.url, blockTag: n - 1n, common });
+  const stateManager = new ProvenRpcStateManager({ provider: client.url, blockTag: n - 1n, common }, parent.header.stateRoot, client);
   const runtime: AivmRuntimeImpl = createAivmRuntime();
   // The block's VRF: the producer's proof, checked against its public key in the parent's state.
   const served = await client.request<{ pi: Hex; beta: Hex; publicKey: Hex } | null>("aivm_getVrf", [`0x${n.toString(16)}`]);
@@ -211,7 +214,15 @@ async function reexecuteBlock(client: JsonRpcClient, block: Block, parent: Block
     await builder.addTransaction(tx, { skipHardForkValidation: true });
   }
   const anchor = await runtime.endBlock(vm, n);
-  return { txTraces: builder.traces.map((t) => t.receipts), systemTraces, receiptMs, anchorRoot: anchor.anchorRoot, receiptCount: anchor.receiptCount, vrf: vrfProblem };
+  return {
+    txTraces: builder.traces.map((t) => t.receipts),
+    systemTraces,
+    receiptMs,
+    anchorRoot: anchor.anchorRoot,
+    receiptCount: anchor.receiptCount,
+    vrf: vrfProblem,
+    unproven: [...new Set(stateManager.unproven)],
+  };
 }
 
 /** Verifies one block (see the top of this file). */
@@ -239,8 +250,20 @@ export async function verifyBlock(client: JsonRpcClient, n: bigint, opts: Verify
     const got = await client.request<{ traceRoot: Hex; receipts: Record<string, unknown>[] } | null>("aivm_getReceipts", [txHash]);
     traces.push({ txHash, traceRoot: got?.traceRoot ?? (`0x${"0".repeat(64)}` as Hex), receipts: (got?.receipts ?? []).map(parseReceipt) });
   }
-  const reexec = opts.inclusionOnly ? undefined : await reexecuteBlock(client, block, await parentBlockOf(client, n, common), common);
+  let reexec: Reexecution | undefined;
+  if (!opts.inclusionOnly) {
+    // The parent header, tied to this block by its hash, fixes the pre-state root every read is proven against.
+    const parent = await parentBlockOf(client, n, common);
+    if (!equalsBytes(parent.hash(), block.header.parentHash)) mismatches.push("parent header hash");
+    try {
+      reexec = await reexecuteBlock(client, block, parent, common);
+    } catch (e) {
+      if (!(e instanceof UnprovenStateError)) throw e;
+      mismatches.push(e.shortMessage);
+    }
+  }
   if (reexec?.vrf) mismatches.push(reexec.vrf);
+  if (reexec) mismatches.push(...reexec.unproven);
 
   const verdicts: ReceiptVerdict[] = [];
   // System-call receipts come first in the anchor; the node serves no fields for them, so only a
