@@ -5,7 +5,7 @@
 // requantization per op. Every rewrite keeps the ONNX output names.
 import { conv1dAs2d, gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
-import { hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
+import { dataTypeCode, hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
 import { isIdentityMap, resizeMaps } from "./resize.ts";
 import { RECURRENT_CONSTANT_INPUTS, unrollRecurrent } from "./recurrent.ts";
 import { planConvTranspose } from "./conv-transpose.ts";
@@ -377,8 +377,22 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const to = metas.get(out)!.dtype;
         const isFloat = (d: string) => d === "float32" || d === "float64";
         if ((isFloat(from) && isFloat(to)) || (!isFloat(from) && !isFloat(to) && to !== "bool") || (!isFloat(from) && isFloat(to))) {
-          r.add("aivm.Copy", [n.inputs[0]!], {}, out);
+          // The values pass unchanged; the ONNX type of the result is kept for the model's outputs.
+          r.add("aivm.Cast", [n.inputs[0]!], { to: dataTypeCode(to) }, out);
         }
+        break;
+      }
+      case "Hardmax": {
+        // One-hot of the first maximum: argmax compared exactly (integers) with the positions along the axis.
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const axis = normAxis(num(n.attrs.axis, -1), xs.length, n.name);
+        const idx = r.add("ArgMax", [x], { axis, keepdims: 1 });
+        const iotaShape = xs.map((d, i) => (i === axis ? d : 1));
+        const iota = r.konst("positions", hostTensor("int64", iotaShape, Array.from({ length: xs[axis]! }, (_, i) => i)));
+        const step = (p: string, q: string) => r.add("Clip", [r.add("Sub", [p, q])], { min: 0, max: 1 });
+        const hit = r.add("Sub", [r.konst("one", hostTensor("int64", [], [1])), r.add("Add", [step(idx, iota), step(iota, idx)])]);
+        r.add("aivm.Cast", [hit], { to: 1 }, out);
         break;
       }
       default:

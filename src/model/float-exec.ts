@@ -141,6 +141,10 @@ export function unaryFunction(node: FloatNode): ((x: number) => number) | undefi
     case "Ceil": return Math.ceil;
     case "Round": return roundHalfEven;
     case "Sign": return Math.sign;
+    case "Shrink": {
+      const lambd = num(a.lambd, 0.5), bias = num(a.bias, 0);
+      return (x) => (x < -lambd ? x + bias : x > lambd ? x - bias : 0);
+    }
     case "LeakyRelu": {
       const alpha = num(a.alpha, 0.01);
       return (x) => (x < 0 ? alpha * x : x);
@@ -157,12 +161,12 @@ export function unaryFunction(node: FloatNode): ((x: number) => number) | undefi
 export const TABLE_UNARY_OPS = [
   "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "Silu", "Gelu", "aivm.Gelu", "Log", "Softplus", "Softsign", "Mish",
   "Elu", "Celu", "Selu", "HardSigmoid", "HardSwish", "ThresholdedRelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
-  "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "aivm.Pow",
+  "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Shrink", "aivm.Pow",
 ] as const;
 
-function map(x: HostTensor, f: (v: number) => number, dtype: HostDType = x.dtype): HostTensor {
+function map(x: HostTensor, f: (v: number, i: number) => number, dtype: HostDType = x.dtype): HostTensor {
   const out = hostTensor(dtype, x.shape);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = f(x.data[i]!);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = f(x.data[i]!, i);
   return out;
 }
 
@@ -673,7 +677,7 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
       const dims = shapeSlice(input(0).shape, a);
       return [hostTensor("int64", [dims.length], dims)];
     }
-    case "Cast": {
+    case "Cast": case "aivm.Cast": {
       const to = num(a.to, 1);
       const dtype: HostDType = ONNX_TYPE_TO_HOST[to] ?? (to === 4 || to === 5 ? "int32" : to === 12 || to === 13 ? "int64" : "float32");
       return [map(input(0), dtype === "float32" ? (v) => v : dtype === "bool" ? (v) => (v ? 1 : 0) : Math.trunc, dtype)];
@@ -724,7 +728,7 @@ export const SHAPE_AND_LOGIC_OPS = [
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
-  "Identity", "Dropout", "aivm.Copy", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -933,6 +937,13 @@ function runShapeAndLogicNode(
       const pre = { ReduceL1: Math.abs, ReduceL2: (v: number) => v * v, ReduceSumSquare: (v: number) => v * v, ReduceLogSum: (v: number) => v, ReduceLogSumExp: Math.exp }[node.op];
       const post = { ReduceL1: (v: number) => v, ReduceL2: Math.sqrt, ReduceSumSquare: (v: number) => v, ReduceLogSum: Math.log, ReduceLogSumExp: Math.log }[node.op];
       return [map(reduce(map(x, pre), norm, keep, "sum"), post)];
+    }
+    case "Hardmax": {
+      const x = input(0);
+      const axis = normAxis(num(a.axis, -1), x.shape.length, where);
+      const idx = runFloatNode({ ...node, op: "ArgMax", inputs: ["x"], attrs: { axis, keepdims: 1 } }, new Map([["x", x]]))[0]!;
+      const inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis]!;
+      return [map(x, (_, i) => (Math.floor(i / inner) % n === idx.data[Math.floor(i / (inner * n)) * inner + (i % inner)] ? 1 : 0))];
     }
     case "ArgMin": {
       const neg = map(input(0), (v) => -v);

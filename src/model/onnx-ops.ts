@@ -132,6 +132,8 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Less: "integer operands: clip(b − a, 0, 1) (exact)",
   GreaterOrEqual: "integer operands: 1 − clip(b − a, 0, 1) (exact)",
   LessOrEqual: "integer operands: 1 − clip(a − b, 0, 1) (exact)",
+  Hardmax: "argmax, compared exactly with the constant positions along the axis (opset ≥ 13 semantics)",
+  Shrink: "lookup table",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",
   CastLike: "as Cast, with the type of its second input",
   Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table",

@@ -421,6 +421,9 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       c.set({ ref, q: { dtype: "int32", scale: 1, zeroPoint: 0, integer: true } });
       return;
     }
+    case "aivm.Cast":
+      c.set(floatIn(0));
+      return;
     case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": case "aivm.Copy": {
       c.set(c.reshape(floatIn(0), outShape(), label));
       return;
@@ -573,7 +576,7 @@ export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
   "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
   "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
-  "Gather", "Concat", "Where",
+  "Gather", "Concat", "Where", "aivm.Cast",
 ];
 
 export { UNARY_FUNCTIONS };

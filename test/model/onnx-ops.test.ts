@@ -286,6 +286,8 @@ const CASES: Case[] = [
     nodes: [{ op: "GroupNormalization", inputs: ["x", "s", "b"], outputs: ["y"], attrs: { num_groups: 2, epsilon: 0.001 } }], inShape: [2, 4, 3, 3], outShape: [2, 4, 3, 3], opset: 21,
     initializers: [{ name: "s", shape: [4], data: [1.5, -0.5, 0.8, 1.1] }, { name: "b", shape: [4], data: [0.1, 0.2, -0.3, 0] }],
   },
+  { name: "Hardmax (axis 1) via argmax and an exact integer compare", nodes: [{ op: "Hardmax", inputs: ["x"], outputs: ["y"], attrs: { axis: 1 } }], inShape: [4, 6], outShape: [4, 6], opset: 13 },
+  { name: "Shrink", nodes: [{ op: "Shrink", inputs: ["x"], outputs: ["y"], attrs: { lambd: 0.7, bias: 0.2 } }], inShape: [4, 6], outShape: [4, 6] },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
