@@ -1,8 +1,8 @@
 // debug_traceTransaction and debug_traceCall: re-execution with a tracer, never touching the chain.
 //
 // A mined transaction is re-executed on a VM of its own over the node's trie (nodes are
-// content-addressed and never deleted): from the parent block's state root, the block is started as
-// it was mined (same header fields, the runtime's start-of-block writes with the block's stored VRF,
+// content-addressed and never deleted): from the state its block was built on (the parent's root, or
+// the block's preStateRoot when state edits came between), the block is started as it was mined (same header fields, the runtime's start-of-block writes with the block's stored VRF,
 // any scheduler system call), the block's earlier transactions run, then the traced one with the
 // tracer listening to EthereumJS's public `step`, `beforeMessage` and `afterMessage` events. Its gas
 // and status are checked against the receipt, and the block's checkpoint is reverted, so nothing is
