@@ -9,6 +9,7 @@ import { dataTypeCode, hostTensor, type HostTensor, type OnnxAttr } from "./onnx
 import { isIdentityMap, resizeMaps } from "./resize.ts";
 import { RECURRENT_CONSTANT_INPUTS, unrollRecurrent } from "./recurrent.ts";
 import { planConvTranspose } from "./conv-transpose.ts";
+import { lowerEinsum, parseEinsum } from "./einsum.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -380,6 +381,11 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
           // The values pass unchanged; the ONNX type of the result is kept for the model's outputs.
           r.add("aivm.Cast", [n.inputs[0]!], { to: dataTypeCode(to) }, out);
         }
+        break;
+      }
+      case "Einsum": {
+        const spec = parseEinsum(String(n.attrs.equation ?? ""), n.inputs.map((v) => shape(v).length), n.name);
+        lowerEinsum(spec, n.inputs, n.inputs.map(shape), out, (o, ins, attrs, dst) => r.add(o, ins, attrs, dst), (v) => r.konst("i", hostTensor("int64", [v.length], v)));
         break;
       }
       case "Hardmax": {

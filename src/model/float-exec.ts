@@ -8,6 +8,7 @@ import { erf } from "./lut.ts";
 import { applyResize, resizeMaps } from "./resize.ts";
 import { unrollRecurrent } from "./recurrent.ts";
 import { planConvTranspose } from "./conv-transpose.ts";
+import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -728,7 +729,7 @@ export const SHAPE_AND_LOGIC_OPS = [
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
-  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -937,6 +938,25 @@ function runShapeAndLogicNode(
       const pre = { ReduceL1: Math.abs, ReduceL2: (v: number) => v * v, ReduceSumSquare: (v: number) => v * v, ReduceLogSum: (v: number) => v, ReduceLogSumExp: Math.exp }[node.op];
       const post = { ReduceL1: (v: number) => v, ReduceL2: Math.sqrt, ReduceSumSquare: (v: number) => v, ReduceLogSum: Math.log, ReduceLogSumExp: Math.log }[node.op];
       return [map(reduce(map(x, pre), norm, keep, "sum"), post)];
+    }
+    case "Einsum": {
+      // The decomposition the importer compiles is the reference too.
+      const xs = node.inputs.map((_, i) => input(i));
+      const spec = parseEinsum(str(a.equation, ""), xs.map((x) => x.shape.length), where);
+      const sub = new Map(env);
+      let k = 0;
+      const add = (op: string, inputs: string[], attrs: Record<string, number | number[]> = {}, dst?: string) => {
+        const o = dst ?? `${node.name}__einsum${k++}`;
+        const outs = runFloatNode({ op, name: `${node.name}/${op}`, inputs, outputs: [o], attrs }, sub);
+        sub.set(o, outs[0]!);
+        return o;
+      };
+      lowerEinsum(spec, node.inputs, xs.map((x) => x.shape), node.outputs[0]!, add, (v) => {
+        const o = `${node.name}__einsum${k++}`;
+        sub.set(o, hostTensor("int64", [v.length], v));
+        return o;
+      });
+      return [sub.get(node.outputs[0]!)!];
     }
     case "Hardmax": {
       const x = input(0);

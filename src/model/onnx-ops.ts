@@ -132,6 +132,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Less: "integer operands: clip(b − a, 0, 1) (exact)",
   GreaterOrEqual: "integer operands: 1 − clip(b − a, 0, 1) (exact)",
   LessOrEqual: "integer operands: 1 − clip(a − b, 0, 1) (exact)",
+  Einsum: "one operand: reduce_sum and transpose; two operands: sums of private indices, transpose → reshape → matmul → reshape → transpose (no diagonals, at most two operands)",
   Hardmax: "argmax, compared exactly with the constant positions along the axis (opset ≥ 13 semantics)",
   Shrink: "lookup table",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",

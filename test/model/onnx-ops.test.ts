@@ -288,6 +288,12 @@ const CASES: Case[] = [
   },
   { name: "Hardmax (axis 1) via argmax and an exact integer compare", nodes: [{ op: "Hardmax", inputs: ["x"], outputs: ["y"], attrs: { axis: 1 } }], inShape: [4, 6], outShape: [4, 6], opset: 13 },
   { name: "Shrink", nodes: [{ op: "Shrink", inputs: ["x"], outputs: ["y"], attrs: { lambd: 0.7, bias: 0.2 } }], inShape: [4, 6], outShape: [4, 6] },
+  {
+    name: "Einsum bij,jk->bki (transpose → matmul → transpose)",
+    nodes: [{ op: "Einsum", inputs: ["x", "w"], outputs: ["y"], attrs: { equation: "bij,jk->bki" } }], inShape: [2, 3, 4], outShape: [2, 5, 3], opset: 13,
+    initializers: [{ name: "w", shape: [4, 5], data: randomFloats(20, 71) }],
+  },
+  { name: "Einsum ij->j (sum)", nodes: [{ op: "Einsum", inputs: ["x"], outputs: ["y"], attrs: { equation: "ij->j" } }], inShape: [5, 4], outShape: [4], opset: 13 },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
