@@ -12,7 +12,6 @@ import { RLP } from "@ethereumjs/rlp";
 import { Caches, MerkleStateManager, getMerkleStateProof, type Proof } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@ethereumjs/tx";
 import {
-  Account,
   Address,
   ValueEncoding,
   bytesToBigInt,
@@ -32,6 +31,10 @@ import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriv
 import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError, CallGasCapError, CallTimeoutError } from "./node-errors.ts";
 import { armCallWatch, disarmCallWatch, type CallWatch } from "../evm/call-deadline.ts";
 import { SerialQueue } from "./queue.ts";
+import { TxPool, type PooledTx } from "./pool.ts";
+export type { PooledTx } from "./pool.ts";
+import { ChainClock, wallClockSeconds } from "./clock.ts";
+import { applyOverrides, setBalanceIn, setCodeIn, setNonceIn, setStorageIn, type AccountOverride } from "./state-edits.ts";
 import { StateReaders } from "./state-reader.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
@@ -158,14 +161,7 @@ export interface SignedAuthorization {
   s: Hex;
 }
 
-/** One account's eth_call override (geth's StateOverride): `state` replaces all storage, `stateDiff` edits slots. */
-export interface AccountOverride {
-  balance?: bigint;
-  nonce?: bigint;
-  code?: Hex;
-  state?: [slot: Hex, value: Hex][];
-  stateDiff?: [slot: Hex, value: Hex][];
-}
+export type { AccountOverride } from "./state-edits.ts";
 
 export interface CallResult {
   returnData: Hex;
@@ -183,12 +179,6 @@ interface Snapshot {
   nextTimestamp: bigint | undefined;
   pool: PooledTx[];
   queued: PooledTx[];
-}
-
-export interface PooledTx {
-  tx: TypedTransaction;
-  from: Hex;
-  hash: Hex;
 }
 
 /** The pool run on the call state (withPendingPool): what ran, in order, with its receipts' encodings. */
@@ -233,19 +223,10 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private readonly impersonated = new Set<string>();
   private readonly snapshots = new Map<number, Snapshot>();
   private nextSnapshotId = 1;
-  private pool: PooledTx[] = [];
-  /** Indexes of `pool` (rebuilt by setPool, extended by admit): hash → entry, sender → count. */
-  private poolByHash = new Map<string, PooledTx>();
-  private poolCountBySender = new Map<string, number>();
-  /**
-   * Transactions whose nonce is ahead of their sender's next one (sent while automine is off, or
-   * left behind by a dropped transaction): sender → nonce → entry. They enter the pool, in nonce
-   * order, once the gap is filled.
-   */
-  private queued = new Map<Hex, Map<bigint, PooledTx>>();
-  private queuedByHash = new Map<string, PooledTx>();
-  private timeOffset = 0n;
-  private nextTimestamp: bigint | undefined;
+  /** The pool (pending, in block order) and the queue (nonce gaps): pool.ts. */
+  private readonly txs = new TxPool();
+  /** Block time: wall clock, offset and a pinned next timestamp (clock.ts). */
+  private readonly clock = new ChainClock();
   private intervalTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private callBlock: { key: string; block: Block } | undefined;
@@ -339,7 +320,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           number: 0n,
           gasLimit: this.blockGasLimit,
           baseFeePerGas: INITIAL_BASE_FEE,
-          timestamp: this.wallClock(),
+          timestamp: wallClockSeconds(),
           stateRoot,
         },
       },
@@ -358,7 +339,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       const block = createBlockFromRLP(stored.rlp, { common: this.blockCommon });
       this.indexBlock(block, decodeRecord(stored.record));
     }
-    this.timeOffset = meta.timeOffset;
+    this.clock.timeOffset = meta.timeOffset;
     await this.stateManager.setStateRoot(hexToBytes(meta.stateRoot as Hex));
     this.stateVersion++;
   }
@@ -367,7 +348,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return {
       headNumber: BigInt(this.blocks.length - 1),
       stateRoot: bytesToHex(stateRoot),
-      timeOffset: this.timeOffset,
+      timeOffset: this.clock.timeOffset,
       chainId: this.chainId,
     };
   }
@@ -411,22 +392,22 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** A pooled or queued transaction (both are pending to clients). */
   pendingTransaction(hash: string): PooledTx | undefined {
     const key = hash.toLowerCase();
-    return this.poolByHash.get(key) ?? this.queuedByHash.get(key);
+    return this.txs.find(key);
   }
 
   /** Transactions the next block will try, in order. */
   get pendingCount(): number {
-    return this.pool.length;
+    return this.txs.pendingCount;
   }
 
   /** Transactions waiting for an earlier nonce of their sender. */
   get queuedCount(): number {
-    return this.queuedByHash.size;
+    return this.txs.queuedCount;
   }
 
   /** The pool in block order and the queue, for txpool_content. */
   txpool(): { pending: readonly PooledTx[]; queued: readonly PooledTx[] } {
-    return { pending: [...this.pool], queued: [...this.queuedByHash.values()] };
+    return { pending: [...this.txs.pending], queued: this.txs.queuedList() };
   }
 
   /** The base fee the next block will charge. */
@@ -443,9 +424,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    */
   async readState<T>(ref: BlockRef, read: (sm: MerkleStateManager) => Promise<T>, opts: { pool?: boolean } = {}): Promise<T> {
     // "pending" with transactions in the pool: the state after them, as the next block would leave it.
-    if (ref === "pending" && (opts.pool ?? true) && this.pool.length > 0) {
+    if (ref === "pending" && (opts.pool ?? true) && this.txs.pendingCount > 0) {
       return this.queue.run(async () => {
-        if (this.pool.length === 0) return this.withStateAt(ref, () => read(this.stateManager));
+        if (this.txs.pendingCount === 0) return this.withStateAt(ref, () => read(this.stateManager));
         await this.pinCallState(ref);
         return this.withPendingPool(() => read(this.callState));
       });
@@ -475,7 +456,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     // The pending nonce counts the pool (and the queue's gaps stay gaps): the head's nonce plus the sender's pooled transactions.
     const nonce = await this.readState(ref, async (sm) => (await sm.getAccount(createAddressFromString(address)))?.nonce ?? 0n, { pool: false });
     if (ref !== "pending") return nonce;
-    return nonce + BigInt(this.poolCountBySender.get(address.toLowerCase()) ?? 0);
+    return nonce + BigInt(this.txs.pendingCountOf(address.toLowerCase()));
   }
 
   async getCode(address: Hex, ref: BlockRef = "latest"): Promise<Hex> {
@@ -514,7 +495,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queue.run(async () => {
       await this.pinCallState(ref);
       const { gasLimit, capped } = this.callGasLimit(request.gas);
-      const pending = ref === "pending" && this.pool.length > 0;
+      const pending = ref === "pending" && this.txs.pendingCount > 0;
       const direct = !pending && !opts.exactGas && request.to && !request.accessList?.length && !request.authorizationList && !isPriced(request);
       const run = () =>
         this.bounded(capped, () => {
@@ -528,7 +509,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** Runs `run` on the pending state: the call state after the pool's transactions when `ref` is pending (else as it is). Inside the queue, after pinCallState. */
   private async onPendingState<T>(ref: BlockRef, run: () => Promise<T>): Promise<T> {
-    return ref === "pending" && this.pool.length > 0 ? this.withPendingPool(run) : run();
+    return ref === "pending" && this.txs.pendingCount > 0 ? this.withPendingPool(run) : run();
   }
 
   /**
@@ -541,7 +522,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     try {
       const block = this.pendingHeaderBlock(this.nextBaseFee());
       const pending: PendingExecution = { included: [], receipts: [], gasUsed: 0n, bloom: new Uint8Array(256) };
-      for (const pooled of this.pool) {
+      for (const pooled of this.txs.pending) {
         if (pending.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) continue;
         await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
         this.runtime?.startTx(this.callVm.evm);
@@ -922,7 +903,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   private async expectedNonce(from: Hex): Promise<bigint> {
     const account = await this.stateManager.getAccount(createAddressFromString(from));
-    return (account?.nonce ?? 0n) + BigInt(this.poolCountBySender.get(from) ?? 0);
+    return (account?.nonce ?? 0n) + BigInt(this.txs.pendingCountOf(from));
   }
 
   /** eth_sendRawTransaction. */
@@ -954,7 +935,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async admit(tx: TypedTransaction, from: Hex): Promise<Hex> {
     const hash = bytesToHex(tx.hash()) as Hex;
     if (this.closed) throw new NodeError("The node is shutting down.");
-    if (this.txIndex.has(hash) || this.poolByHash.has(hash) || this.queuedByHash.has(hash)) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
+    if (this.txIndex.has(hash) || this.txs.find(hash) !== undefined) throw new TransactionRejectedError(`Transaction ${hash} is already known.`);
     const account = await this.stateManager.getAccount(createAddressFromString(from));
     const expected = await this.expectedNonce(from);
     if (tx.nonce < expected) throw new TransactionRejectedError(`Nonce too low: ${tx.nonce}, the next nonce of ${from} is ${expected}.`);
@@ -963,7 +944,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         `Nonce too high: ${tx.nonce}, the next nonce of ${from} is ${expected}. A transaction with a later nonce is queued only while automine is off (evm_setAutomine false, or --block-time).`,
       );
     }
-    if (tx.nonce > expected && this.queued.get(from)?.has(tx.nonce)) {
+    if (tx.nonce > expected && this.txs.isQueued(from, tx.nonce)) {
       throw new TransactionRejectedError(`A transaction with nonce ${tx.nonce} from ${from} is already queued; queued transactions cannot be replaced.`);
     }
     if (tx.gasLimit > this.blockGasLimit) throw new TransactionRejectedError(`Gas limit ${tx.gasLimit} exceeds the block gas limit ${this.blockGasLimit}.`);
@@ -976,10 +957,10 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       throw new TransactionRejectedError(`gasPrice ${tx.gasPrice} is below the next base fee ${this.nextBaseFee()}.`);
     }
     if (tx.nonce > expected) {
-      this.enqueue({ tx, from, hash });
+      this.txs.enqueue({ tx, from, hash });
       return hash;
     }
-    this.addToPool({ tx, from, hash });
+    this.txs.add({ tx, from, hash });
     this.emit("pendingTransaction", hash);
     await this.promote(from);
     if (this.automine) {
@@ -990,61 +971,16 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return hash;
   }
 
-  private addToPool(pooled: PooledTx): void {
-    this.pool.push(pooled);
-    this.poolByHash.set(pooled.hash, pooled);
-    this.poolCountBySender.set(pooled.from, (this.poolCountBySender.get(pooled.from) ?? 0) + 1);
-  }
-
-  private enqueue(pooled: PooledTx): void {
-    let bySender = this.queued.get(pooled.from);
-    if (bySender === undefined) {
-      bySender = new Map();
-      this.queued.set(pooled.from, bySender);
-    }
-    bySender.set(pooled.tx.nonce, pooled);
-    this.queuedByHash.set(pooled.hash, pooled);
-  }
-
-  private unqueue(pooled: PooledTx): void {
-    const bySender = this.queued.get(pooled.from);
-    bySender?.delete(pooled.tx.nonce);
-    if (bySender?.size === 0) this.queued.delete(pooled.from);
-    this.queuedByHash.delete(pooled.hash);
-  }
-
   /**
    * Moves a sender's queued transactions into the pool while their nonces follow on; drops queued
    * ones whose nonce was used meanwhile (hardhat_setNonce), with a droppedTransaction event.
    */
   private async promote(from: Hex): Promise<void> {
-    const bySender = this.queued.get(from);
-    if (bySender === undefined) return;
-    let next = await this.expectedNonce(from);
-    for (const pooled of [...bySender.values()]) {
-      if (pooled.tx.nonce >= next) continue;
-      this.unqueue(pooled);
-      this.emit("droppedTransaction", { hash: pooled.hash, reason: `Nonce too low: ${pooled.tx.nonce}, the next nonce of ${from} is ${next}.` });
-    }
-    for (let pooled = bySender.get(next); pooled !== undefined; pooled = bySender.get(next)) {
-      this.unqueue(pooled);
-      this.addToPool(pooled);
-      this.emit("pendingTransaction", pooled.hash);
-      next++;
-    }
-  }
-
-  private setQueue(list: PooledTx[]): void {
-    this.queued = new Map();
-    this.queuedByHash = new Map();
-    for (const pooled of list) this.enqueue(pooled);
-  }
-
-  private setPool(list: PooledTx[]): void {
-    this.pool = [];
-    this.poolByHash = new Map();
-    this.poolCountBySender = new Map();
-    for (const pooled of list) this.addToPool(pooled);
+    if (!this.txs.queuedSenders().includes(from)) return;
+    const next = await this.expectedNonce(from);
+    const { promoted, stale } = this.txs.promote(from, next);
+    for (const pooled of stale) this.emit("droppedTransaction", { hash: pooled.hash, reason: `Nonce too low: ${pooled.tx.nonce}, the next nonce of ${from} is ${next}.` });
+    for (const pooled of promoted) this.emit("pendingTransaction", pooled.hash);
   }
 
   // ---------------------------------------------------------------- mining
@@ -1052,7 +988,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Mines one block with every pending transaction. */
   async mine(timestamp?: bigint): Promise<MinedBlock> {
     return this.queue.run(async () => {
-      if (timestamp !== undefined) this.setNextTimestampUnchecked(timestamp);
+      if (timestamp !== undefined) this.clock.pin(timestamp, this.head.header.timestamp);
       return (await this.mineUnqueued()).mined;
     });
   }
@@ -1060,12 +996,12 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async mineUnqueued(): Promise<{ mined: MinedBlock; rejected: { hash: Hex; reason: string }[] }> {
     const parent = this.head;
     const number = parent.header.number + 1n;
-    const timestamp = this.takeTimestamp();
+    const timestamp = this.clock.take(parent.header.timestamp);
     const baseFeePerGas = this.nextBaseFee();
     const mixHash = this.nextPrevRandao;
     this.nextBlockBaseFee = undefined;
     this.nextPrevRandao = undefined;
-    const batch = this.pool;
+    const batch = this.txs.pending;
     // Nothing is pending in the state manager between blocks, so this is a lookup, not a flush of work.
     const preStateRoot = bytesToHex(await this.stateManager.getStateRoot()) as Hex;
     // H4's builder: O(1) addTransaction, and it drives startBlock/startTx/endTx/endBlock itself.
@@ -1075,7 +1011,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       headerData: { number, timestamp, gasLimit: this.blockGasLimit, baseFeePerGas, coinbase: createAddressFromString(this.coinbase), ...(mixHash ? { mixHash } : {}) },
       blockOpts: { putBlockIntoBlockchain: false, freeze: false, common: this.blockCommon },
     });
-    this.setPool([]);
+    this.txs.setPending([]);
     const rejected: { hash: Hex; reason: string }[] = [];
     const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
     let block: Block;
@@ -1085,13 +1021,13 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       const gapped = new Set<Hex>();
       for (const pooled of batch) {
         if (gapped.has(pooled.from)) {
-          this.enqueue(pooled);
+          this.txs.enqueue(pooled);
           continue;
         }
         // A sender's later transactions follow its deferred one, so nonces stay in order.
         if (deferred.has(pooled.from) || builder.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) {
           deferred.add(pooled.from);
-          this.addToPool(pooled);
+          this.txs.add(pooled);
           continue;
         }
         try {
@@ -1113,9 +1049,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       // The faulty transaction's sender's later ones now follow a gap: they wait in the queue.
       const gap = (p: PooledTx) => faulty !== undefined && p.from === faulty.from && p.tx.nonce > faulty.tx.nonce;
       const batched = new Set(batch);
-      for (const pooled of batch) if (this.queuedByHash.get(pooled.hash) === pooled) this.unqueue(pooled);
-      this.setPool([...batch.filter((p) => p !== faulty && !gap(p)), ...this.pool.filter((p) => !batched.has(p))]);
-      for (const pooled of batch) if (gap(pooled)) this.enqueue(pooled);
+      for (const pooled of batch) if (this.txs.queuedByHash(pooled.hash) === pooled) this.txs.unqueue(pooled);
+      this.txs.setPending([...batch.filter((p) => p !== faulty && !gap(p)), ...this.txs.pending.filter((p) => !batched.has(p))]);
+      for (const pooled of batch) if (gap(pooled)) this.txs.enqueue(pooled);
       if (faulty !== undefined) this.emit("droppedTransaction", { hash: faulty.hash, reason: errorMessage(error) });
       throw error;
     }
@@ -1197,88 +1133,41 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   // ---------------------------------------------------------------- time
 
-  private wallClock(): bigint {
-    return BigInt(Math.floor(Date.now() / 1000));
-  }
-
   /** The timestamp the next block would get, without consuming a pinned one. */
   peekTimestamp(): bigint {
-    if (this.nextTimestamp !== undefined) return this.nextTimestamp;
-    const now = this.wallClock() + this.timeOffset;
-    const min = this.head.header.timestamp + 1n;
-    return now > min ? now : min;
-  }
-
-  private takeTimestamp(): bigint {
-    const ts = this.peekTimestamp();
-    if (this.nextTimestamp !== undefined) {
-      // Later blocks continue from the pinned time, as Hardhat does.
-      this.timeOffset = this.nextTimestamp - this.wallClock();
-      this.nextTimestamp = undefined;
-    }
-    return ts;
+    return this.clock.peek(this.head.header.timestamp);
   }
 
   /** evm_increaseTime: returns the total offset in seconds. */
   increaseTime(seconds: bigint): bigint {
-    this.timeOffset += seconds;
-    return this.timeOffset;
+    return this.clock.increase(seconds);
   }
 
   /** evm_setNextBlockTimestamp. */
   async setNextBlockTimestamp(timestamp: bigint): Promise<void> {
-    await this.queue.run(async () => this.setNextTimestampUnchecked(timestamp));
-  }
-
-  private setNextTimestampUnchecked(timestamp: bigint): void {
-    if (timestamp < this.head.header.timestamp) {
-      throw new NodeError(`Timestamp ${timestamp} is lower than the previous block's timestamp ${this.head.header.timestamp}.`);
-    }
-    if (timestamp === this.head.header.timestamp) {
-      throw new NodeError(`Timestamp ${timestamp} is equal to the previous block's timestamp; a block must come after its parent.`);
-    }
-    this.nextTimestamp = timestamp;
+    await this.queue.run(async () => this.clock.pin(timestamp, this.head.header.timestamp));
   }
 
   // ---------------------------------------------------------------- state edits and snapshots
 
   /** hardhat_setBalance. */
   async setBalance(address: Hex, balance: bigint): Promise<void> {
-    await this.editState(async (sm) => {
-      const addr = createAddressFromString(address);
-      const account = (await sm.getAccount(addr)) ?? new Account();
-      account.balance = balance;
-      await sm.putAccount(addr, account);
-    });
+    await this.editState((sm) => setBalanceIn(sm, address, balance));
   }
 
   /** hardhat_setNonce: raises an account's nonce (lowering it is refused, as on Hardhat's node). */
   async setNonce(address: Hex, nonce: bigint): Promise<void> {
-    await this.editState(async (sm) => {
-      const addr = createAddressFromString(address);
-      const account = (await sm.getAccount(addr)) ?? new Account();
-      if (nonce < account.nonce) throw new NodeError(`New nonce (${nonce}) must not be smaller than the existing nonce (${account.nonce}).`);
-      account.nonce = nonce;
-      await sm.putAccount(addr, account);
-    });
+    await this.editState((sm) => setNonceIn(sm, address, nonce));
   }
 
   /** hardhat_setCode. */
   async setCode(address: Hex, code: Hex): Promise<void> {
-    await this.editState(async (sm) => {
-      const addr = createAddressFromString(address);
-      if (!(await sm.getAccount(addr))) await sm.putAccount(addr, new Account());
-      await sm.putCode(addr, hexToBytes(code));
-    });
+    await this.editState((sm) => setCodeIn(sm, address, code));
   }
 
   /** hardhat_setStorageAt: `value` is a 32-byte word. */
   async setStorageAt(address: Hex, slot: Hex, value: Hex): Promise<void> {
-    await this.editState(async (sm) => {
-      const addr = createAddressFromString(address);
-      if (!(await sm.getAccount(addr))) await sm.putAccount(addr, new Account());
-      await sm.putStorage(addr, setLengthLeft(hexToBytes(slot), 32), hexToBytes(value));
-    });
+    await this.editState((sm) => setStorageIn(sm, address, slot, value));
   }
 
   /** hardhat_setCoinbase: the fee recipient of the blocks to come. */
@@ -1319,17 +1208,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     return this.queue.run(async () => {
       const key = hash.toLowerCase();
       if (this.txIndex.has(key)) throw new NodeError(`Transaction ${key} is already mined; only pending transactions can be dropped.`);
-      const queued = this.queuedByHash.get(key);
-      if (queued !== undefined) {
-        this.unqueue(queued);
-        return true;
-      }
-      const pooled = this.poolByHash.get(key);
-      if (pooled === undefined) return false;
-      const later = this.pool.filter((p) => p.from === pooled.from && p.tx.nonce > pooled.tx.nonce);
-      for (const p of later) this.enqueue(p);
-      this.setPool(this.pool.filter((p) => p !== pooled && !later.includes(p)));
-      return true;
+      return this.txs.drop(key);
     });
   }
 
@@ -1340,7 +1219,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.stateVersion++;
       await this.store.putMeta(this.meta(await this.stateManager.getStateRoot()));
       // A nonce edit can fill (or overtake) a queued transaction's gap.
-      for (const from of [...this.queued.keys()]) await this.promote(from);
+      for (const from of this.txs.queuedSenders()) await this.promote(from);
     });
   }
 
@@ -1351,10 +1230,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.snapshots.set(id, {
         headNumber: this.headNumber,
         stateRoot: await this.stateManager.getStateRoot(),
-        timeOffset: this.timeOffset,
-        nextTimestamp: this.nextTimestamp,
-        pool: [...this.pool],
-        queued: [...this.queuedByHash.values()],
+        ...this.clock.save(),
+        pool: [...this.txs.pending],
+        queued: this.txs.queuedList(),
       });
       return id;
     });
@@ -1375,10 +1253,9 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.records.length = Number(snap.headNumber) + 1;
       await this.stateManager.setStateRoot(snap.stateRoot);
       this.stateVersion++;
-      this.timeOffset = snap.timeOffset;
-      this.nextTimestamp = snap.nextTimestamp;
-      this.setPool([...snap.pool]);
-      this.setQueue(snap.queued);
+      this.clock.restore(snap);
+      this.txs.setPending(snap.pool);
+      this.txs.setQueued(snap.queued);
       const drop = oldHead > snap.headNumber ? { from: snap.headNumber + 1n, to: oldHead } : undefined;
       await this.store.putMeta(this.meta(snap.stateRoot), drop);
       return true;
@@ -1401,16 +1278,15 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       const root = this.blocks[0]!.header.stateRoot;
       await this.stateManager.setStateRoot(root);
       this.stateVersion++;
-      this.timeOffset = 0n;
-      this.nextTimestamp = undefined;
+      this.clock.restore({ timeOffset: 0n, nextTimestamp: undefined });
       this.nextBlockBaseFee = undefined;
       this.nextPrevRandao = undefined;
       this.coinbase = DEFAULT_COINBASE;
       this.blockGasLimit = this.initialBlockGasLimit;
       this.snapshots.clear();
       this.impersonated.clear();
-      this.setPool([]);
-      this.setQueue([]);
+      this.txs.setPending([]);
+      this.txs.setQueued([]);
       await this.store.putMeta(this.meta(root), oldHead > 0n ? { from: 1n, to: oldHead } : undefined);
     });
   }
@@ -1516,18 +1392,4 @@ export function rawTxChainId(raw: Uint8Array): bigint | undefined {
 /** A request with a gasPrice and no EIP-1559 fee fields: sent as type 0 (type 1 with an access list). */
 function isLegacy(request: CallRequest): request is CallRequest & { gasPrice: bigint } {
   return request.gasPrice !== undefined && request.maxFeePerGas === undefined && request.maxPriorityFeePerGas === undefined && request.authorizationList === undefined;
-}
-
-/** Writes eth_call state overrides into the call state (inside a checkpoint the caller reverts). */
-async function applyOverrides(sm: MerkleStateManager, overrides: Map<Hex, AccountOverride>): Promise<void> {
-  for (const [address, o] of overrides) {
-    const addr = createAddressFromString(address);
-    const account = (await sm.getAccount(addr)) ?? new Account();
-    if (o.balance !== undefined) account.balance = o.balance;
-    if (o.nonce !== undefined) account.nonce = o.nonce;
-    await sm.putAccount(addr, account);
-    if (o.code !== undefined) await sm.putCode(addr, hexToBytes(o.code));
-    if (o.state !== undefined) await sm.clearStorage(addr);
-    for (const [slot, value] of o.state ?? o.stateDiff ?? []) await sm.putStorage(addr, hexToBytes(slot), hexToBytes(value));
-  }
 }
