@@ -36,7 +36,7 @@ import { initialMultiplier } from "../../precompiles/gas.ts";
 
 type Hex = `0x${string}`;
 
-export const TRACERS = ["structLogger", "callTracer", "aivmTracer"] as const;
+export const TRACERS = ["structLogger", "callTracer", "aivmTracer", "4byteTracer"] as const;
 export type TracerName = (typeof TRACERS)[number];
 
 /** The options geth's debug_trace* take, as far as these tracers use them. */
@@ -111,6 +111,8 @@ export interface CallFrame {
   revertReason?: string;
   calls: CallFrame[];
   logs: TracedLog[];
+  /** A call to a precompile (4byteTracer leaves these out, as geth does). */
+  precompile: boolean;
   /** An AIVM precompile call: its op (or why planning rejected it), and the receipts it recorded. */
   aivm?: { detail?: AivmCallDetail; rejected?: string; receipts: AivmOpReceipt[] };
   // While running:
@@ -244,6 +246,7 @@ class TraceRecorder {
       lastLog: undefined,
       returnData: new Uint8Array(),
       receiptsBefore: this.runtime?.currentTx().receipts.length ?? 0,
+      precompile: message.to !== undefined && evm.getPrecompile?.(message.to) !== undefined,
     };
     // geth and Hardhat count the gas a call or create passes on as part of its opcode's cost.
     if (parent?.lastLog && parent.lastOp !== undefined && CALL_OPS.has(parent.lastOp)) {
@@ -595,6 +598,24 @@ const q = (v: bigint): Hex => `0x${v.toString(16)}`;
 /** The struct logger's result, as geth and Hardhat's node write it. */
 export function structLoggerResult(run: TracedRun): Record<string, unknown> {
   return { failed: run.failed, gas: Number(run.gasUsed), returnValue: bytesToHex(run.returnValue), structLogs: run.recorder.structLogs };
+}
+
+/**
+ * 4byteTracer (geth's): how often each function selector was called with each calldata size, as
+ * `"0x<selector>-<bytes after it>": count`, over every call with at least 4 bytes of input but
+ * creations and precompile calls.
+ */
+export function fourByteTracerResult(run: TracedRun): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const visit = (frame: CallFrame) => {
+    if (!frame.precompile && frame.type !== "CREATE" && frame.type !== "CREATE2" && frame.input.length >= 4) {
+      const key = `${bytesToHex(frame.input.subarray(0, 4))}-${frame.input.length - 4}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    for (const c of frame.calls) visit(c);
+  };
+  if (run.recorder.root) visit(run.recorder.root);
+  return counts;
 }
 
 /** callTracer's nested frames (geth's shape); with `aivm`, each AIVM precompile frame carries its op. */

@@ -2,7 +2,18 @@
 // re-execute through src/chain/trace.ts, and answer with the struct logger's, callTracer's or
 // aivmTracer's result. A bad option is refused by name (-32602) rather than ignored.
 import type { DevNode } from "../chain/node.ts";
-import { TRACERS, TraceTooLargeError, callTracerResult, structLoggerResult, traceCall, traceTransaction, type TraceOptions, type TracerName } from "../chain/trace.ts";
+import {
+  TRACERS,
+  TraceTooLargeError,
+  callTracerResult,
+  fourByteTracerResult,
+  structLoggerResult,
+  traceCall,
+  traceTransaction,
+  type TraceOptions,
+  type TracedRun,
+  type TracerName,
+} from "../chain/trace.ts";
 import { InvalidParamsError, LIMIT_EXCEEDED, RpcError, SERVER_ERROR } from "./errors.ts";
 import { blockRef, callRequest, hash, paramList } from "./params.ts";
 import type { MethodTable } from "./methods.ts";
@@ -24,16 +35,22 @@ export function createDebugMethods(node: DevNode): MethodTable {
         // Hardhat's wording; a pending transaction has no block to re-execute in yet.
         throw new RpcError(SERVER_ERROR, pending ? `Transaction ${txHash} is pending: only mined transactions can be traced.` : `Unable to find a block containing transaction ${txHash}`);
       }
-      return options.tracer === "structLogger" ? structLoggerResult(run) : callTracerResult(run, options);
+      return resultOf(run, options);
     },
     debug_traceCall: async (params) => {
       const [req, tag, raw] = paramList(params, 1, 3, "debug_traceCall");
       const request = callRequest(req, "call");
       const options = traceOptions(raw, ["stateOverrides", "blockOverrides"]);
       const run = await limited(traceCall(node, request, tag === undefined || tag === null ? "latest" : blockRef(tag, node), options));
-      return options.tracer === "structLogger" ? structLoggerResult(run) : callTracerResult(run, options);
+      return resultOf(run, options);
     },
   };
+}
+
+function resultOf(run: TracedRun, options: TraceOptions): unknown {
+  if (options.tracer === "structLogger") return structLoggerResult(run);
+  if (options.tracer === "4byteTracer") return fourByteTracerResult(run);
+  return callTracerResult(run, options);
 }
 
 /** A trace too large to hold is a limit the request exceeded (-32005), as the call limits are. */
@@ -60,7 +77,7 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
   if (o.tracer !== undefined && o.tracer !== null && o.tracer !== "") {
     if (typeof o.tracer !== "string" || !(TRACERS as readonly string[]).includes(o.tracer) || o.tracer === "structLogger") {
       throw new InvalidParamsError(
-        `Invalid tracer ${JSON.stringify(String(o.tracer).slice(0, 60))}: this node has the struct logger (no tracer), "callTracer" and "aivmTracer".`,
+        `Invalid tracer ${JSON.stringify(String(o.tracer).slice(0, 60))}: this node has the struct logger (no tracer), "callTracer", "aivmTracer" and "4byteTracer".`,
       );
     }
     tracer = o.tracer as TracerName;
@@ -86,6 +103,7 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
     if (typeof o.tracerConfig !== "object" || Array.isArray(o.tracerConfig)) throw new InvalidParamsError("Invalid trace options: tracerConfig must be an object.");
     const config = o.tracerConfig as Record<string, unknown>;
     for (const key of Object.keys(config)) {
+      if (tracer === "4byteTracer") throw new InvalidParamsError(`Invalid tracerConfig: unknown field ${JSON.stringify(key.slice(0, 60))} (4byteTracer takes none).`);
       if (!(CALL_TRACER_FLAGS as readonly string[]).includes(key)) throw new InvalidParamsError(`Invalid tracerConfig: unknown field ${JSON.stringify(key.slice(0, 60))} (${tracer} takes onlyTopCall and withLog).`);
       const v = config[key];
       if (v === undefined || v === null) continue;

@@ -1,9 +1,9 @@
 // Traces against Hardhat's own node (issue 15): `hardhat node` (Hardhat 3.18, EDR) and the AIVM node
 // run the same transactions of contracts/test/TraceTargets.sol, and debug_traceTransaction /
-// debug_traceCall must answer the same, field for field, with the struct logger (default, memory and
-// return data, no stack and storage, a revert) and callTracer (plain, withLog, onlyTopCall, a
-// creation). The differences docs/node.md#tracing names (limit, refund, default call gas) are kept
-// out of the scenario: no store here refunds gas, and the traced call names its gas.
+// debug_traceCall must answer the same, field for field, with the struct logger (default, memory
+// and return data, no stack and storage, a revert), callTracer (plain, withLog, onlyTopCall, a
+// creation) and 4byteTracer. The differences docs/node.md#tracing names (limit, refund, default
+// call gas) are kept out of the scenario: no store here refunds gas, and the traced call names its gas.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -111,6 +111,8 @@ describe("traces equal Hardhat's own node's", () => {
     ["callTracer onlyTopCall", "debug_traceTransaction", (s) => [s.hashes.run, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } }]],
     ["callTracer of a reverted transaction", "debug_traceTransaction", (s) => [s.hashes.fail, { tracer: "callTracer" }]],
     ["callTracer of a creation", "debug_traceTransaction", (s) => [s.hashes.deployChild, { tracer: "callTracer" }]],
+    ["4byteTracer", "debug_traceTransaction", (s) => [s.hashes.run, { tracer: "4byteTracer" }]],
+    ["4byteTracer of a reverted transaction", "debug_traceTransaction", (s) => [s.hashes.fail, { tracer: "4byteTracer" }]],
     [
       "debug_traceCall with callTracer",
       "debug_traceCall",

@@ -233,6 +233,10 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.deepEqual(op.receipts[0].outputCommits, receipt.outputCommits);
       assert.equal(op.receipts[0].leaf, receipt.leaf);
       assert.deepEqual(t.aivmTrace, { traceRoot: receipts.traceRoot, receiptCount: 1, gas: receipt.gasUsed, flops: receipt.flops });
+      // 4byteTracer counts the contract calls, not the precompile's.
+      const fourByte = await rpc("debug_traceTransaction", [inferred.hash, { tracer: "4byteTracer" }]);
+      const inferData = call(parent.abi as Abi, "infer", [xHex, wHex]);
+      assert.deepEqual(fourByte, { [`${inferData.slice(0, 10)}-${(inferData.length - 10) / 2}`]: 1, [`${call(child.abi as Abi, "store", [0n]).slice(0, 10)}-32`]: 1 });
       // The child's store comes after the precompile call, in the same tree.
       assert.equal(t.calls.at(-1).to, childAddress.toLowerCase());
       assert.equal(t.calls.at(-1).aivm, undefined);
@@ -402,7 +406,8 @@ describe("debug_traceTransaction and debug_traceCall", () => {
       assert.match(unknown.message, /Unable to find a block containing transaction 0xabab/);
       const { hash } = await send(call(parent.abi as Abi, "run", [1n]), parentAddress);
       const cases: [unknown[], RegExp][] = [
-        [[hash, { tracer: "prestateTracer" }], /Invalid tracer "prestateTracer".*callTracer.*aivmTracer/],
+        [[hash, { tracer: "prestateTracer" }], /Invalid tracer "prestateTracer".*callTracer.*aivmTracer.*4byteTracer/],
+        [[hash, { tracer: "4byteTracer", tracerConfig: { withLog: true } }], /4byteTracer takes none/],
         [[hash, { disableStack: "yes" }], /disableStack must be true or false/],
         [[hash, { enableMemmory: true }], /unknown field "enableMemmory"/],
         [[hash, { tracerConfig: { onlyTopCall: true } }], /tracerConfig needs a tracer/],
