@@ -2,7 +2,8 @@
 // execute the integer program, and return dequantized outputs in the ONNX element types.
 import { calibrate, quantizeInput, dequantize, type CalibrateOptions, type CalibrationResult } from "./calibrate.ts";
 import { importOnnx, staticInputNames } from "./import.ts";
-import { OnnxFormatError, decodeModel, type HostTensor } from "./onnx.ts";
+import { OnnxFormatError, declaredShape, decodeModel, type HostTensor } from "./onnx.ts";
+import { ShapeMismatchError } from "../engine/errors.ts";
 import type { FloatGraph } from "./graph.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { runProgram } from "../codec/program-run.ts";
@@ -35,12 +36,29 @@ export function onnxInputNames(bytes: Uint8Array): string[] {
   return (g?.input ?? []).map((v) => v.name ?? "").filter((n) => !inits.has(n));
 }
 
+/**
+ * Each given input against the model's declared shape (symbolic dimensions take any size), before any
+ * import work: a wrong shape is a ShapeMismatchError naming the input, never a failure deep inside.
+ */
+export function checkInputShapes(bytes: Uint8Array, names: readonly string[], inputs: readonly HostTensor[]): void {
+  // Inputs declared without a shape (rank unknown) accept any shape.
+  const declared = new Map((decodeModel(bytes).graph?.input ?? []).filter((v) => v.type?.tensorType?.shape).map((v) => [v.name ?? "", declaredShape(v).shape]));
+  names.forEach((name, i) => {
+    const want = declared.get(name);
+    const got = inputs[i]!.shape;
+    if (!want) return;
+    const ok = want.length === got.length && want.every((d, k) => d < 0 || d === got[k]);
+    if (!ok) throw new ShapeMismatchError("onnx run", name, `[${want.map((d) => (d < 0 ? "?" : d)).join(",")}]`, got);
+  });
+}
+
 /** Imports and calibrates. `inputs` are the first sample; inputs that must be static are frozen from it. */
 export function prepareOnnx(bytes: Uint8Array, inputs: readonly HostTensor[], options: OnnxRunOptions = {}): PreparedModel {
   const names = onnxInputNames(bytes);
   if (inputs.length !== names.length) {
     throw new OnnxFormatError("run", `the model has ${names.length} inputs (${names.join(", ")}), ${inputs.length} were given`);
   }
+  checkInputShapes(bytes, names, inputs);
   const frozen = new Set(staticInputNames(bytes));
   const freeze = new Map<string, HostTensor>();
   names.forEach((n, i) => frozen.has(n) && freeze.set(n, inputs[i]!));

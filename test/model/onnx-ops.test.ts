@@ -9,6 +9,7 @@ import { hostTensor, onnx, readTensor, type HostTensor } from "../../src/model/o
 import { OnnxUnsupportedOpsError } from "../../src/model/onnx-ops.ts";
 import { runOnnx } from "../../src/model/onnx-run.ts";
 import { OPS_BY_CODE } from "../../src/engine/registry.ts";
+import { ShapeMismatchError } from "../../src/engine/errors.ts";
 import { buildModel, randomFloats, type NodeSpec } from "./onnx-builder.ts";
 
 async function ortRun(bytes: Uint8Array, inputs: Record<string, HostTensor>, output = "y"): Promise<HostTensor> {
@@ -155,6 +156,22 @@ test("float16, int16/uint16 and uint32/uint64 tensors are read, widened to float
   assert.deepEqual([u16.dtype, ...u16.data], ["int32", 65535, 7]);
   const u32 = readTensor(onnx.TensorProto.create({ dims: [1], dataType: 12, rawData: raw([0xff, 0xff, 0xff, 0xff]) }));
   assert.deepEqual([u32.dtype, ...u32.data], ["int64", 4294967295]);
+});
+
+test("aivm onnx run with a wrong input shape fails at once with a ShapeMismatchError naming the input", async () => {
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [1, 8] }],
+    outputs: [{ name: "y", shape: [1, 4] }],
+    nodes: [{ op: "Gemm", inputs: ["x", "w"], outputs: ["y"], attrs: { transB: 1 } }],
+    initializers: [{ name: "w", shape: [4, 8], data: randomFloats(32, 81) }],
+  });
+  const bad = hostTensor("float32", [1, 9], new Array<number>(9).fill(0.123456));
+  await assert.rejects(runOnnx(bytes, [bad]), (e: unknown) => {
+    assert.ok(e instanceof ShapeMismatchError);
+    assert.match(e.message, /input "x" has shape \[1,9\], expected \[1,8\]/);
+    assert.doesNotMatch(e.message, /0\.123/);
+    return true;
+  });
 });
 
 interface Case {
