@@ -1,16 +1,17 @@
 // debug_traceTransaction and debug_traceCall: re-execution with a tracer, never touching the chain.
 //
 // A mined transaction is re-executed on a VM of its own over the node's trie (nodes are
-// content-addressed and never deleted): from the state its block was built on (the parent's root, or
-// the block's preStateRoot when state edits came between), the block is started as it was mined (same header fields, the runtime's start-of-block writes with the block's stored VRF,
-// any scheduler system call), the block's earlier transactions run, then the traced one with the
+// content-addressed and never deleted): from the state its block was built on (the parent's root,
+// or the block's preStateRoot when state edits came between), the block is started as it was mined
+// (same header fields, the runtime's start-of-block writes with the block's stored VRF, any
+// scheduler system call), the block's earlier transactions run, then the traced one with the
 // tracer listening to EthereumJS's public `step`, `beforeMessage` and `afterMessage` events. Its gas
 // and status are checked against the receipt, and the block's checkpoint is reverted, so nothing is
 // flushed. A call runs the same way on the state of its block tag, as a transaction, like aivm_quote.
 //
-// Three tracers, shaped as geth and Hardhat's node shape them: the struct logger (the default),
-// callTracer, and aivmTracer (callTracer's tree, with each AIVM precompile call's op described by
-// trace-aivm.ts and its receipts). docs/node.md#tracing.
+// Four tracers, shaped as geth and Hardhat's node shape them: the struct logger (the default),
+// callTracer, 4byteTracer, and aivmTracer (callTracer's tree, with each AIVM precompile call's op
+// described by trace-aivm.ts and its receipts). docs/node.md#tracing.
 import { createBlock, type Block } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import type { EVMInterface, EVMResult, InterpreterStep, Message } from "@ethereumjs/evm";
