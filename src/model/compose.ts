@@ -85,7 +85,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
           const dst = i === ins.length - 2 ? last : undefined;
           acc = combine(r, n.op, acc, b, shape, dst);
         });
-        if (ins.length === 1) acc = r.add("aivm.Copy", [acc], {}, last);
+        if (ins.length === 1) acc = r.add("Identity", [acc], {}, last);
         if (n.op === "Mean") r.add("Mul", [acc, r.konst("inv_n", hostTensor("float32", [], [1 / ins.length]))], {}, out);
         break;
       }
@@ -108,7 +108,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const padded = [...new Array<number>(to.length - xs.length).fill(1), ...xs];
         if (padded.length !== xs.length) cur = r.add("Reshape", [cur, r.konst("shape", hostTensor("int64", [padded.length], padded))]);
         const axes = to.flatMap((d, i) => (padded[i] === 1 && d !== 1 ? [i] : []));
-        if (axes.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        if (axes.length === 0) r.add("Identity", [cur], {}, out);
         axes.forEach((ax, k) => (cur = r.gatherAxis(cur, new Array<number>(to[ax]!).fill(0), ax, k === axes.length - 1 ? out : undefined)));
         break;
       }
@@ -118,7 +118,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const xs = shape(x);
         const axes = reps.flatMap((k, i) => (k !== 1 ? [i] : []));
         let cur = x;
-        if (axes.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        if (axes.length === 0) r.add("Identity", [cur], {}, out);
         axes.forEach((ax, k) => {
           const idx = Array.from({ length: xs[ax]! * reps[ax]! }, (_, i) => i % xs[ax]!);
           cur = r.gatherAxis(cur, idx, ax, k === axes.length - 1 ? out : undefined);
@@ -139,7 +139,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const value = c(2)?.data[0] ?? num(n.attrs.value, 0);
         const padded = xs.flatMap((_, d) => (pads[d] !== 0 || pads[d + rank] !== 0 ? [d] : []));
         let cur = x;
-        if (padded.length === 0) r.add("aivm.Copy", [cur], {}, out);
+        if (padded.length === 0) r.add("Identity", [cur], {}, out);
         const curShape = [...xs];
         padded.forEach((d, k) => {
           const len = curShape[d]! + pads[d]! + pads[d + rank]!;
@@ -319,7 +319,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const x = n.inputs[0]!;
         const maps = resizeMaps(n, shape(x), (i) => (n.inputs[i] ? graph.constants.get(n.inputs[i]!) : undefined));
         const axes = maps.flatMap((m, d) => (isIdentityMap(m) ? [] : [d]));
-        if (axes.length === 0) r.add("aivm.Copy", [x], {}, out);
+        if (axes.length === 0) r.add("Identity", [x], {}, out);
         const curShape = [...shape(x)];
         let cur = x;
         axes.forEach((d, k) => {
@@ -364,10 +364,10 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
           case "Not": r.add("Sub", [one, a], {}, out); break;
           case "And": r.add("Mul", [a, b], {}, out); break;
           case "Or": r.add("Sub", [r.add("Add", [a, b]), r.add("Mul", [a, b])], {}, out); break;
-          case "Xor": r.add("aivm.Copy", [differ()], {}, out); break;
+          case "Xor": r.add("Identity", [differ()], {}, out); break;
           case "Equal": r.add("Sub", [one, differ()], {}, out); break;
-          case "Greater": r.add("aivm.Copy", [step(a, b)], {}, out); break;
-          case "Less": r.add("aivm.Copy", [step(b, a)], {}, out); break;
+          case "Greater": r.add("Identity", [step(a, b)], {}, out); break;
+          case "Less": r.add("Identity", [step(b, a)], {}, out); break;
           case "GreaterOrEqual": r.add("Sub", [one, step(b, a)], {}, out); break;
           case "LessOrEqual": r.add("Sub", [one, step(a, b)], {}, out); break;
         }
@@ -386,6 +386,15 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       case "Einsum": {
         const spec = parseEinsum(String(n.attrs.equation ?? ""), n.inputs.map((v) => shape(v).length), n.name);
         lowerEinsum(spec, n.inputs, n.inputs.map(shape), out, (o, ins, attrs, dst) => r.add(o, ins, attrs, dst), (v) => r.konst("i", hostTensor("int64", [v.length], v)));
+        break;
+      }
+      case "DequantizeLinear": {
+        // A QuantizeLinear → DequantizeLinear pair on activations (QDQ format) is fake quantization: AIVM
+        // quantizes that tensor with its own calibrated scale instead, so the pair becomes the identity.
+        const q = graph.nodes.find((p) => p.op === "QuantizeLinear" && p.outputs[0] === n.inputs[0]);
+        if (q && graph.nodes.filter((p) => p.inputs.includes(q.outputs[0]!)).length === 1 && !graph.outputs.includes(q.outputs[0]!)) {
+          r.add("Identity", [q.inputs[0]!], {}, out);
+        }
         break;
       }
       case "Hardmax": {

@@ -51,7 +51,7 @@ export function lowerEinsum(
   spec.inputs.forEach((t, i) => [...t].forEach((ch, d) => dim.set(ch, Math.max(dim.get(ch) ?? 1, shapes[i]![d]!))));
   const size = (letters: string[]) => letters.reduce((p, ch) => p * dim.get(ch)!, 1);
   const permute = (x: string, from: string[], to: string[], dst?: string) =>
-    from.join() === to.join() ? (dst ? add("aivm.Copy", [x], {}, dst) : x) : add("Transpose", [x], { perm: to.map((ch) => from.indexOf(ch)) }, dst);
+    from.join() === to.join() ? (dst ? add("Identity", [x], {}, dst) : x) : add("Transpose", [x], { perm: to.map((ch) => from.indexOf(ch)) }, dst);
   const others = (i: number) => spec.inputs.filter((_, j) => j !== i).join("") + spec.output;
   // Indices only one operand has and the output drops are summed first.
   const terms = spec.inputs.map((t, i) => {

@@ -729,7 +729,7 @@ export const SHAPE_AND_LOGIC_OPS = [
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
-  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -957,6 +957,29 @@ function runShapeAndLogicNode(
         return o;
       });
       return [sub.get(node.outputs[0]!)!];
+    }
+    case "QuantizeLinear": case "DequantizeLinear": {
+      const x = input(0), scale = input(1), zp = opt(2);
+      // A per-tensor scale ignores the axis (which may not even exist for a 1-D input).
+      const axis = scale.data.length > 1 ? normAxis(num(a.axis, 1), x.shape.length, where) : 0;
+      const inner = sizeOf(x.shape.slice(axis + 1)), n = x.shape[axis] ?? 1;
+      const at = (t: HostTensor | undefined, i: number) => (!t ? 0 : t.data.length === 1 ? t.data[0]! : t.data[Math.floor(i / inner) % n]!);
+      if (node.op === "DequantizeLinear") return [map(x, (v, i) => (v - at(zp, i)) * at(scale, i), "float32")];
+      const dtype: HostDType = zp?.dtype === "int8" ? "int8" : "uint8";
+      const [lo, hi] = dtype === "int8" ? [-128, 127] : [0, 255];
+      return [map(x, (v, i) => Math.min(hi, Math.max(lo, roundHalfEven(v / at(scale, i)) + at(zp, i))), dtype)];
+    }
+    case "DynamicQuantizeLinear": {
+      const x = input(0);
+      let lo = 0, hi = 0;
+      for (const v of x.data) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      const scale = (hi - lo) / 255;
+      const zp = Math.min(255, Math.max(0, roundHalfEven(-lo / scale)));
+      const y = map(x, (v) => Math.min(255, Math.max(0, roundHalfEven(v / scale) + zp)), "uint8");
+      return [y, hostTensor("float32", [], [scale]), hostTensor("uint8", [], [zp])];
     }
     case "Hardmax": {
       const x = input(0);

@@ -93,7 +93,8 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Greater: CMP, GreaterOrEqual: CMP,
   Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
   IsNaN: "quantized tensors hold no NaN: folded on constants only", IsInf: "quantized tensors hold no infinity: folded on constants only",
-  Mod: "integer remainder runs only on constants", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
+  Mod: "integer remainder runs only on constants",
+  QuantizeLinear: "alone on activations it would have to round float values exactly as onnxruntime does; QDQ pairs (removed) and constants are taken", DynamicQuantizeLinear: "its scale depends on the run-time data: folded on constants only", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
 };
 
 /** How each composed op is built from engine ops (for docs/onnx-ops.md). */
@@ -133,6 +134,8 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   GreaterOrEqual: "integer operands: 1 − clip(b − a, 0, 1) (exact)",
   LessOrEqual: "integer operands: 1 − clip(a − b, 0, 1) (exact)",
   Einsum: "one operand: reduce_sum and transpose; two operands: sums of private indices, transpose → reshape → matmul → reshape → transpose (no diagonals, at most two operands)",
+  DequantizeLinear: "on constants (QDQ weights): folded to float weights, which AIVM re-quantizes per channel; after a QuantizeLinear (QDQ activations): the pair is removed and AIVM calibrates that tensor itself; on a run-time integer input with a per-tensor scale: the same integers relabelled (exact)",
+  QuantizeLinear: "folded on constants; on activations only as half of a QDQ pair (removed, see DequantizeLinear)",
   Hardmax: "argmax, compared exactly with the constant positions along the axis (opset ≥ 13 semantics)",
   Shrink: "lookup table",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",

@@ -424,6 +424,14 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     case "aivm.Cast":
       c.set(floatIn(0));
       return;
+    case "DequantizeLinear": {
+      // Integers with one scale and zero point: the same integers, relabelled (exact).
+      const x = floatIn(0);
+      const s = c.graph.constants.get(node.inputs[1]!), z = node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined;
+      if (!x.q.integer || !s || s.data.length !== 1 || (node.inputs[2] && !z)) throw new UnsupportedOpError("DequantizeLinear (run-time, per-axis or on non-integer input)", SUPPORTED_LOWERINGS, `node "${node.name}"`);
+      c.set({ ref: x.ref, q: { dtype: x.q.dtype, scale: s.data[0]!, zeroPoint: z?.data[0] ?? 0 } });
+      return;
+    }
     case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": case "aivm.Copy": {
       c.set(c.reshape(floatIn(0), outShape(), label));
       return;
@@ -576,7 +584,7 @@ export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
   "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
   "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
-  "Gather", "Concat", "Where", "aivm.Cast",
+  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear",
 ];
 
 export { UNARY_FUNCTIONS };

@@ -141,7 +141,7 @@ export function unrollRecurrent(node: FloatNode, xShape: readonly number[], cons
     if (!out) return;
     const joined = parts.length === 1 ? parts[0]! : add("Concat", parts, { axis });
     if (layout === 1) add("Transpose", [joined], { perm }, out);
-    else add("aivm.Copy", [joined], {}, out);
+    else add("Identity", [joined], {}, out);
   };
   finish(yParts, 1, node.outputs[0] ?? "", [2, 0, 1, 3]);
   finish(hParts, 0, node.outputs[1] ?? "", [1, 0, 2]);

@@ -24,7 +24,8 @@ export function buildModel(spec: {
   /** elemType: ONNX TensorProto data type (default 1, float32; 7 is int64). */
   outputs: { name: string; shape: number[]; elemType?: number }[];
   nodes: NodeSpec[];
-  initializers?: { name: string; shape: number[]; data: number[]; int64?: boolean }[];
+  /** dataType: an ONNX element type carried in int32_data (e.g. 3 for int8, 2 for uint8). */
+  initializers?: { name: string; shape: number[]; data: number[]; int64?: boolean; dataType?: number }[];
   opset?: number;
 }): Uint8Array {
   return onnx.ModelProto.encode({
@@ -35,7 +36,10 @@ export function buildModel(spec: {
       node: spec.nodes.map((n, i) => ({ opType: n.op, name: n.name ?? `${n.op}_${i}`, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)) })),
       input: spec.inputs.map((i) => valueInfo(i.name, i.shape, i.elemType)),
       output: spec.outputs.map((o) => valueInfo(o.name, o.shape, o.elemType)),
-      initializer: (spec.initializers ?? []).map((t) => (t.int64 ? { name: t.name, dims: t.shape, dataType: 7, int64Data: t.data } : { name: t.name, dims: t.shape, dataType: 1, floatData: t.data })),
+      initializer: (spec.initializers ?? []).map((t) =>
+        t.dataType ? { name: t.name, dims: t.shape, dataType: t.dataType, int32Data: t.data }
+        : t.int64 ? { name: t.name, dims: t.shape, dataType: 7, int64Data: t.data }
+        : { name: t.name, dims: t.shape, dataType: 1, floatData: t.data }),
     },
   }).finish();
 }

@@ -174,6 +174,33 @@ test("aivm onnx run with a wrong input shape fails at once with a ShapeMismatchE
   });
 });
 
+test("a QDQ model imports: weight DequantizeLinear folds, activation QuantizeLinear/DequantizeLinear pairs are removed", async () => {
+  // The format onnxruntime's quantize_static writes: int8 weights with per-channel scales, Q/DQ on activations.
+  const wq = randomFloats(3 * 2 * 9, 91).map((v) => Math.round(127 * v));
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [1, 2, 5, 5] }],
+    outputs: [{ name: "y", shape: [1, 3, 3, 3] }],
+    nodes: [
+      { op: "QuantizeLinear", inputs: ["x", "xs", "xz"], outputs: ["xq"] },
+      { op: "DequantizeLinear", inputs: ["xq", "xs", "xz"], outputs: ["xd"] },
+      { op: "DequantizeLinear", inputs: ["wq", "ws", "wz"], outputs: ["w"], attrs: { axis: 0 } },
+      { op: "Conv", inputs: ["xd", "w"], outputs: ["c"], attrs: { kernel_shape: [3, 3] } },
+      { op: "Relu", inputs: ["c"], outputs: ["y"] },
+    ],
+    initializers: [
+      { name: "xs", shape: [], data: [0.008] }, { name: "xz", shape: [], data: [0], dataType: 3 },
+      { name: "wq", shape: [3, 2, 3, 3], data: wq, dataType: 3 },
+      { name: "ws", shape: [3], data: [0.01, 0.02, 0.005] }, { name: "wz", shape: [3], data: [0, 0, 0], dataType: 3 },
+    ],
+    opset: 13,
+  });
+  assert.deepEqual(importOnnx(bytes).nodes.map((n) => n.op), ["Conv", "Relu"]);
+  const x = hostTensor("float32", [1, 2, 5, 5], randomFloats(50, 92));
+  const { outputs } = await runOnnx(bytes, [x]);
+  const ref = await ortRun(bytes, { x });
+  assert.ok(maxRelError(outputs[0]!, ref) < 0.02, `error ${maxRelError(outputs[0]!, ref)}`);
+});
+
 interface Case {
   name: string;
   nodes: NodeSpec[];
