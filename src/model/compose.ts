@@ -3,7 +3,7 @@
 // Tile, Pad, Split, GatherElements, DepthToSpace…) becomes gather/slice/reshape/transpose and is
 // exact; arithmetic (Neg, Abs, Max, Min, PRelu…) becomes sub/relu/add with the usual one
 // requantization per op. Every rewrite keeps the ONNX output names.
-import { conv1dAs2d, gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
+import { conv1dAs2d, scatterTargets, gatherElementsIndex, gatherNDIndex, normAxis, padSource, sizeOf, spaceDepthSteps } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { dataTypeCode, hostTensor, type HostTensor, type OnnxAttr } from "./onnx.ts";
 import { isIdentityMap, resizeMaps } from "./resize.ts";
@@ -56,7 +56,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ...RECURRENT_CONSTANT_INPUTS, ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -386,6 +386,22 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       case "Einsum": {
         const spec = parseEinsum(String(n.attrs.equation ?? ""), n.inputs.map((v) => shape(v).length), n.name);
         lowerEinsum(spec, n.inputs, n.inputs.map(shape), out, (o, ins, attrs, dst) => r.add(o, ins, attrs, dst), (v) => r.konst("i", hostTensor("int64", [v.length], v)));
+        break;
+      }
+      case "ScatterElements": case "Scatter": case "ScatterND": {
+        // Constant indices: every output element is either a data element or an update, so one gather
+        // from the flattened data and updates concatenated (at one common scale).
+        if (typeof n.attrs.reduction === "string" && n.attrs.reduction !== "none") break;
+        const [x, , u] = n.inputs as [string, string, string];
+        const xs = shape(x), us = shape(u);
+        const src = Array.from({ length: sizeOf(xs) }, (_, i) => i);
+        scatterTargets(n, xs, c(1)!, n.name).forEach((t, j) => {
+          for (let k = 0; k < t.length; k++) src[t.start + k] = sizeOf(xs) + j * t.length + k;
+        });
+        const flat = (v: string, s: number[]) => r.add("Reshape", [v, r.konst("shape", hostTensor("int64", [1], [sizeOf(s)]))]);
+        const both = r.add("Concat", [flat(x, xs), flat(u, us)], { axis: 0 });
+        const g = r.gatherAxis(both, src, 0);
+        r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [xs.length], xs))], {}, out);
         break;
       }
       case "DequantizeLinear": {

@@ -729,7 +729,8 @@ export const SHAPE_AND_LOGIC_OPS = [
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
-  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
+  "HannWindow", "HammingWindow", "BlackmanWindow", "ScatterElements", "Scatter", "ScatterND", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -969,6 +970,26 @@ function runShapeAndLogicNode(
       const [lo, hi] = dtype === "int8" ? [-128, 127] : [0, 255];
       return [map(x, (v, i) => Math.min(hi, Math.max(lo, roundHalfEven(v / at(scale, i)) + at(zp, i))), dtype)];
     }
+    case "HannWindow": case "HammingWindow": case "BlackmanWindow": {
+      const size = input(0).data[0]!;
+      const N = num(a.periodic, 1) === 1 ? size : size - 1;
+      const c = (k: number, i: number) => Math.cos((2 * Math.PI * k * i) / N);
+      const w = {
+        HannWindow: (i: number) => 0.5 - 0.5 * c(1, i),
+        HammingWindow: (i: number) => 25 / 46 - (21 / 46) * c(1, i),
+        BlackmanWindow: (i: number) => 0.42 - 0.5 * c(1, i) + 0.08 * c(2, i),
+      }[node.op];
+      return [hostTensor(ONNX_TYPE_TO_HOST[num(a.output_datatype, 1)] ?? "float32", [size], Array.from({ length: size }, (_, i) => w(i)))];
+    }
+    case "ScatterElements": case "Scatter": case "ScatterND": {
+      const x = input(0), idx = input(1), upd = input(2);
+      if (str(a.reduction, "none") !== "none") throw new OnnxFormatError(where, `reduction "${str(a.reduction, "")}" is not supported`);
+      const out = { ...x, data: Float64Array.from(x.data) };
+      scatterTargets(node, x.shape, idx, where).forEach((target, j) => {
+        for (let k = 0; k < target.length; k++) out.data[target.start + k] = upd.data[j * target.length + k]!;
+      });
+      return [out];
+    }
     case "DynamicQuantizeLinear": {
       const x = input(0);
       let lo = 0, hi = 0;
@@ -1136,4 +1157,17 @@ export function spaceDepthSteps(node: FloatNode, shape: readonly number[]): { st
   const first = crd ? [N, C / (bs * bs), bs, bs, H, W] : [N, bs, bs, C / (bs * bs), H, W];
   const perm = crd ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2];
   return { steps: [{ shape: first }, { perm }, { shape: [N, C / (bs * bs), H * bs, W * bs] }] };
+}
+
+/**
+ * Where each update of a Scatter/ScatterElements/ScatterND lands in the flattened data: update j
+ * (a run of `length` elements) is written from flat offset `start`.
+ */
+export function scatterTargets(node: FloatNode, shape: readonly number[], idx: HostTensor, where: string): { start: number; length: number }[] {
+  if (node.op === "ScatterND") {
+    const { flat, inner } = gatherNDIndex(shape, idx, 0, where);
+    return flat.map((start) => ({ start, length: inner }));
+  }
+  const axis = normAxis(num(node.attrs.axis, 0), shape.length, where);
+  return Array.from(gatherElementsIndex(shape, idx, axis, where), (start) => ({ start, length: 1 }));
 }

@@ -36,7 +36,7 @@ export interface ImportOptions {
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
   Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
-  ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2],
+  ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], HannWindow: [0], HammingWindow: [0], BlackmanWindow: [0],
 };
 
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */

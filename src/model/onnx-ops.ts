@@ -94,6 +94,7 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
   IsNaN: "quantized tensors hold no NaN: folded on constants only", IsInf: "quantized tensors hold no infinity: folded on constants only",
   Mod: "integer remainder runs only on constants",
+  HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
   QuantizeLinear: "alone on activations it would have to round float values exactly as onnxruntime does; QDQ pairs (removed) and constants are taken", DynamicQuantizeLinear: "its scale depends on the run-time data: folded on constants only", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
 };
 
@@ -136,6 +137,9 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Einsum: "one operand: reduce_sum and transpose; two operands: sums of private indices, transpose → reshape → matmul → reshape → transpose (no diagonals, at most two operands)",
   DequantizeLinear: "on constants (QDQ weights): folded to float weights, which AIVM re-quantizes per channel; after a QuantizeLinear (QDQ activations): the pair is removed and AIVM calibrates that tensor itself; on a run-time integer input with a per-tensor scale: the same integers relabelled (exact)",
   QuantizeLinear: "folded on constants; on activations only as half of a QDQ pair (removed, see DequantizeLinear)",
+  ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none)",
+  ScatterND: "as ScatterElements",
+  Scatter: "as ScatterElements",
   Hardmax: "argmax, compared exactly with the constant positions along the axis (opset ≥ 13 semantics)",
   Shrink: "lookup table",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",

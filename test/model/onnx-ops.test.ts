@@ -338,6 +338,16 @@ const CASES: Case[] = [
     initializers: [{ name: "w", shape: [4, 5], data: randomFloats(20, 71) }],
   },
   { name: "Einsum ij->j (sum)", nodes: [{ op: "Einsum", inputs: ["x"], outputs: ["y"], attrs: { equation: "ij->j" } }], inShape: [5, 4], outShape: [4], opset: 13 },
+  {
+    name: "ScatterND of a run-time update into constant data (concat to one scale, then a gather)",
+    nodes: [{ op: "ScatterND", inputs: ["data", "idx", "x"], outputs: ["y"] }], inShape: [2, 4], outShape: [4, 4], onlyOps: [...MOVE, "requantize"],
+    initializers: [{ name: "data", shape: [4, 4], data: randomFloats(16, 95) }, { name: "idx", shape: [2, 1], data: [3, 0], int64: I64 }],
+  },
+  {
+    name: "ScatterElements along axis 1 (concat to one scale, then a gather)",
+    nodes: [{ op: "ScatterElements", inputs: ["data", "idx", "x"], outputs: ["y"], attrs: { axis: 1 } }], inShape: [2, 2], outShape: [2, 5], onlyOps: [...MOVE, "requantize"],
+    initializers: [{ name: "data", shape: [2, 5], data: randomFloats(10, 96) }, { name: "idx", shape: [2, 2], data: [4, 0, 1, -1], int64: I64 }],
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
