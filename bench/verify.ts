@@ -6,6 +6,10 @@
 //     and one keccak256 of each receipt's leaf preimage.
 // (b) On-chain gas of contracts/verify/AivmReceiptVerifier for trees of 1, 100 and 10,000 leaves:
 //     against BlockAnchor, and from a block header's EIP-1186 proof (test/verify/onchain.ts).
+// (c) Freivalds at n = 512 (src/commit/freivalds.ts): checking an int8 matmul's int32 accumulator
+//     and its requantization against recomputing them with the node's kernel (matmulFast: WASM
+//     SIMD, worker threads) and with the single-threaded reference kernel, interleaved; then the
+//     false-accept rate over 10,000 accumulators each one element off by one, per |S|.
 import { performance } from "node:perf_hooks";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { DevNode } from "../src/chain/node.ts";
@@ -18,6 +22,12 @@ import { makeReceipt } from "../src/commit/receipt.ts";
 import { receiptLeafPreimage } from "../src/commit/receipt-preimage.ts";
 import { anchorRoot, receiptProof, verifyReceipt } from "../src/commit/trace.ts";
 import { measureVerifierGas, syntheticReceipts } from "../test/verify/onchain.ts";
+import { freivaldsBound, freivaldsMatmul, requantizationMismatch } from "../src/commit/freivalds.ts";
+import { matmulFast } from "../src/engine/kernels/matmul-fast.ts";
+import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
+import { requantize } from "../src/engine/requant.ts";
+import { requantizer } from "../src/engine/intmath.ts";
+import { rng } from "../test/xorshift.ts";
 
 const RECEIPTS = 10_000;
 const ROUNDS = 3;
@@ -104,6 +114,60 @@ try {
   await node.close();
 }
 
+// (c) Freivalds at n = 512.
+const N = 512;
+const pick = rng(512);
+const fa = Int8Array.from({ length: N * N }, () => pick(256) - 128);
+const fb = Int8Array.from({ length: N * N }, () => pick(256) - 128);
+const fbias = Int32Array.from({ length: N }, () => pick(1 << 16) - (1 << 15));
+const facc = new Int32Array(N * N);
+const REQ = { multiplier: 1 << 20, shift: 36, zeroPoint: 0 };
+const kernelArgs = (out: Int32Array) => ({ a: fa, aOffset: 0, aZero: 0, b: fb, bOffset: 0, transB: false, bias: fbias, m: N, k: N, n: N, out, outOffset: 0 });
+// The engine's per-element requantization (requantizer: the kernels' hoisted form of requantize).
+const requantizeOne = requantizer(REQ.multiplier, REQ.shift, REQ.zeroPoint, -128, 127, (v) => requantize(v, REQ.multiplier, REQ.shift, REQ.zeroPoint, "int8"));
+const requantizeAll = (acc: Int32Array) => {
+  const out = new Int8Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = requantizeOne(acc[i]!);
+  return out;
+};
+matmulFast(kernelArgs(facc));
+const fout = requantizeAll(facc);
+const claimOf = () => ({ a: fa, aZero: 0, b: fb, bias: fbias, acc: facc, m: N, k: N, n: N });
+const VERIFY = { rounds: 1, values: 65536 };
+const times = { matmulFast: [] as number[], freivalds: [] as number[], requantize: [] as number[], requantCheck: [] as number[], matmulReference: [] as number[] };
+const timed = (into: number[], run: () => void) => {
+  const t = performance.now();
+  run();
+  into.push(performance.now() - t);
+};
+for (let round = 0; round < 15; round++) {
+  const acc = new Int32Array(N * N);
+  timed(times.matmulFast, () => matmulFast(kernelArgs(acc)));
+  timed(times.requantize, () => requantizeAll(acc));
+  timed(times.freivalds, () => {
+    if (!freivaldsMatmul(claimOf(), Uint8Array.of(round), VERIFY)) throw new Error("a correct accumulator failed");
+  });
+  timed(times.requantCheck, () => {
+    if (requantizationMismatch(facc, fout, REQ.multiplier, REQ.shift, REQ.zeroPoint, "int8") !== -1) throw new Error("a correct output failed");
+  });
+}
+for (let round = 0; round < 3; round++) timed(times.matmulReference, () => matmulReference(kernelArgs(new Int32Array(N * N))));
+const falseAccepts = [2, 4, 65536].map((values) => {
+  const options = { rounds: 1, values };
+  const corrupt = rng(values);
+  let accepted = 0;
+  const TRIALS = 10_000;
+  for (let t = 0; t < TRIALS; t++) {
+    const at = corrupt(facc.length);
+    const delta = corrupt(2) === 0 ? 1 : -1;
+    facc[at]! += delta;
+    if (freivaldsMatmul(claimOf(), Uint8Array.of(values & 0xff, values >> 8, t & 0xff, t >> 8), options)) accepted++;
+    facc[at]! -= delta;
+  }
+  return { values, rounds: 1, bound: freivaldsBound(options), trials: TRIALS, accepted, rate: accepted / TRIALS };
+});
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
 console.log(
   JSON.stringify(
     {
@@ -126,6 +190,25 @@ console.log(
         headerProofCall: Number(r.headerProofCall),
         headerProofTx: Number(r.headerProofTx),
       })),
+      freivalds: {
+        n: N,
+        dtype: "int8 x int8 + int32 bias -> int32 accumulator -> int8",
+        unit: "ms, median",
+        accumulator: {
+          freivalds: { rounds: VERIFY.rounds, values: VERIFY.values, bound: freivaldsBound(VERIFY), ms: round3(median(times.freivalds)) },
+          recomputeNodeKernel: round3(median(times.matmulFast)),
+          recomputeReferenceKernel: round3(median(times.matmulReference)),
+          speedupOverNodeKernel: round3(median(times.matmulFast) / median(times.freivalds)),
+          speedupOverReferenceKernel: round3(median(times.matmulReference) / median(times.freivalds)),
+        },
+        requantization: { check: round3(median(times.requantCheck)), recompute: round3(median(times.requantize)) },
+        wholeOp: {
+          verify: round3(median(times.freivalds) + median(times.requantCheck)),
+          reexecuteNodeKernel: round3(median(times.matmulFast) + median(times.requantize)),
+          speedup: round3((median(times.matmulFast) + median(times.requantize)) / (median(times.freivalds) + median(times.requantCheck))),
+        },
+        falseAccepts,
+      },
       notes: {
         blockAnchorCall: "AivmReceiptVerifier.verifyReceipt called from a contract (gasleft() around the STATICCALL), the last leaf of the tree",
         blockAnchorTx: "the same call as a transaction of its own (eth_estimateGas: 21,000 + calldata included)",
