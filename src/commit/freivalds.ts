@@ -1,4 +1,4 @@
-// Freivalds' check of a matmul's int32 accumulator (docs/verify.md#freivalds): instead of
+// Freivalds' check of a matmul's int32 accumulator (docs/verify.md, "Freivalds"): instead of
 // recomputing ACC = (A − aZero)·B + bias, O(M·K·N), draw a random vector r and compare
 // (A − aZero)·(B·r) + bias·r with ACC·r, O(M·K + K·N + M·N). Arithmetic is exact modulo the prime
 // p = 2^32 + 15: an accumulator error is an int32 difference, below 2^32 in magnitude, hence never
