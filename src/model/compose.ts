@@ -56,7 +56,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ...RECURRENT_CONSTANT_INPUTS, ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -402,6 +402,26 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const both = r.add("Concat", [flat(x, xs), flat(u, us)], { axis: 0 });
         const g = r.gatherAxis(both, src, 0);
         r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [xs.length], xs))], {}, out);
+        break;
+      }
+      case "OneHot": {
+        // Run-time integer indices compared exactly with the positions 0…depth−1, then where(on, off).
+        const [idx0] = n.inputs as [string];
+        const dt = metas.get(idx0)!.dtype;
+        if (dt === "float32" || dt === "float64") break; // float indices would be quantized: not exact
+        const is = shape(idx0);
+        const depth = c(1)!.data[0]!, values = c(2)!;
+        const axis = normAxis(num(n.attrs.axis, -1), is.length + 1, n.name);
+        // A negative index counts from the end: idx + depth·[idx < 0].
+        const negative = r.add("Clip", [r.add("Sub", [r.konst("zero", hostTensor("int64", [], [0])), idx0])], { min: 0, max: 1 });
+        const idx = r.add("Add", [idx0, r.add("Mul", [negative, r.konst("depth", hostTensor("int64", [], [depth]))])]);
+        const expanded = r.add("Unsqueeze", [idx, r.konst("axes", hostTensor("int64", [1], [axis]))]);
+        const iotaShape = [...is.slice(0, axis).map(() => 1), depth, ...is.slice(axis).map(() => 1)];
+        const iota = r.konst("positions", hostTensor("int64", iotaShape, Array.from({ length: depth }, (_, i) => i)));
+        const step = (p: string, q: string) => r.add("Clip", [r.add("Sub", [p, q])], { min: 0, max: 1 });
+        const hit = r.add("Sub", [r.konst("one", hostTensor("int64", [], [1])), r.add("Add", [step(expanded, iota), step(iota, expanded)])]);
+        const pick = (i: number) => r.konst("value", hostTensor(values.dtype, [], [values.data[i]!]));
+        r.add("Where", [hit, pick(1), pick(0)], {}, out);
         break;
       }
       case "DequantizeLinear": {

@@ -730,7 +730,7 @@ export const SHAPE_AND_LOGIC_OPS = [
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
   "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
-  "HannWindow", "HammingWindow", "BlackmanWindow", "ScatterElements", "Scatter", "ScatterND", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "HannWindow", "HammingWindow", "BlackmanWindow", "ScatterElements", "Scatter", "ScatterND", "OneHot", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -988,6 +988,21 @@ function runShapeAndLogicNode(
       scatterTargets(node, x.shape, idx, where).forEach((target, j) => {
         for (let k = 0; k < target.length; k++) out.data[target.start + k] = upd.data[j * target.length + k]!;
       });
+      return [out];
+    }
+    case "OneHot": {
+      const idx = input(0), depth = input(1).data[0]!, values = input(2);
+      const r = idx.shape.length + 1;
+      const axis = normAxis(num(a.axis, -1), r, where);
+      const shape = [...idx.shape.slice(0, axis), depth, ...idx.shape.slice(axis)];
+      const inner = sizeOf(idx.shape.slice(axis));
+      const out = hostTensor(values.dtype, shape);
+      for (let k = 0; k < out.data.length; k++) {
+        const d = Math.floor(k / inner) % depth;
+        const src = Math.floor(k / (inner * depth)) * inner + (k % inner);
+        const v = idx.data[src]! < 0 ? idx.data[src]! + depth : idx.data[src]!;
+        out.data[k] = values.data[v === d ? 1 : 0]!;
+      }
       return [out];
     }
     case "DynamicQuantizeLinear": {

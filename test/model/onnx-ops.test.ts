@@ -174,6 +174,24 @@ test("aivm onnx run with a wrong input shape fails at once with a ShapeMismatchE
   });
 });
 
+test("OneHot of run-time integer indices (negative ones wrapped) puts on/off exactly where onnxruntime does", async () => {
+  const bytes = buildModel({
+    inputs: [{ name: "i", shape: [2, 3], elemType: 7 }],
+    outputs: [{ name: "y", shape: [2, 5, 3] }],
+    nodes: [{ op: "OneHot", inputs: ["i", "depth", "values"], outputs: ["y"], attrs: { axis: 1 } }],
+    initializers: [{ name: "depth", shape: [], data: [5], int64: I64 }, { name: "values", shape: [2], data: [-0.5, 2] }],
+  });
+  const i = hostTensor("int64", [2, 3], [0, 4, -1, 2, -5, 3]);
+  const { outputs } = await runOnnx(bytes, [i]);
+  const session = await ort.InferenceSession.create(bytes);
+  const ref = (await session.run({ i: new ort.Tensor("int64", BigInt64Array.from(i.data, (v) => BigInt(v)), i.shape) })).y!;
+  assert.deepEqual(outputs[0]!.shape, [...ref.dims]);
+  const refData = Array.from(ref.data as Float32Array);
+  assert.deepEqual(Array.from(outputs[0]!.data, (v) => v > 0.75), refData.map((v) => v === 2), "on positions");
+  // The on/off values themselves are carried at the output's int16 scale: within one step.
+  assert.ok(Array.from(outputs[0]!.data).every((v, k) => Math.abs(v - refData[k]!) <= 2 / 32767));
+});
+
 test("a QDQ model imports: weight DequantizeLinear folds, activation QuantizeLinear/DequantizeLinear pairs are removed", async () => {
   // The format onnxruntime's quantize_static writes: int8 weights with per-channel scales, Q/DQ on activations.
   const wq = randomFloats(3 * 2 * 9, 91).map((v) => Math.round(127 * v));
