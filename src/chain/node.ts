@@ -9,7 +9,7 @@ import { createBlock, createBlockFromRLP, paramsBlock, type Block } from "@ether
 import type { Common, CustomCrypto } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
-import { Caches, MerkleStateManager, getMerkleStateProof, type Proof } from "@ethereumjs/statemanager";
+import { Caches, MerkleStateManager, type Proof } from "@ethereumjs/statemanager";
 import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@ethereumjs/tx";
 import {
   Address,
@@ -20,21 +20,20 @@ import {
   hexToBytes,
   setLengthLeft,
 } from "@ethereumjs/util";
-import { encodeReceipt, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
-import { orderedTrieRoot } from "../evm/trie-root.ts";
+import type { RunTxResult, VM } from "@ethereumjs/vm";
 import { BlockAbortedError, buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "../evm/call-state.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
 import { sharedCommon } from "../evm/shared-common.ts";
 import { createChainCommon, createChainVM } from "../evm/chain-vm.ts";
 import { DEFAULT_ACCOUNT_BALANCE, DEFAULT_ACCOUNT_COUNT, DEFAULT_MNEMONIC, deriveDevAccounts, devAccountsFromKeys, type DevAccount } from "./accounts.ts";
-import { NodeError, TransactionRejectedError, ExecutionRevertedError, ExecutionFailedError, CallGasCapError, CallTimeoutError } from "./node-errors.ts";
-import { armCallWatch, disarmCallWatch, type CallWatch } from "../evm/call-deadline.ts";
+import { NodeError, TransactionRejectedError } from "./node-errors.ts";
 import { SerialQueue } from "./queue.ts";
 import { TxPool, type PooledTx } from "./pool.ts";
 export type { PooledTx } from "./pool.ts";
 import { ChainClock, wallClockSeconds } from "./clock.ts";
-import { applyOverrides, setBalanceIn, setCodeIn, setNonceIn, setStorageIn, type AccountOverride } from "./state-edits.ts";
+import { CallExecutor, errorMessage, type PendingBlock } from "./calls.ts";
+import { setBalanceIn, setCodeIn, setNonceIn, setStorageIn, type AccountOverride } from "./state-edits.ts";
 import { StateReaders } from "./state-reader.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
@@ -42,7 +41,7 @@ import { devVrfSecretKey } from "./block-randomness.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
-import { fromHexChecked, toHex } from "../commit/hex.ts";
+import { fromHexChecked } from "../commit/hex.ts";
 
 type Hex = `0x${string}`;
 
@@ -181,13 +180,6 @@ interface Snapshot {
   queued: PooledTx[];
 }
 
-/** The pool run on the call state (withPendingPool): what ran, in order, with its receipts' encodings. */
-interface PendingExecution {
-  included: PooledTx[];
-  receipts: Uint8Array[];
-  gasUsed: bigint;
-  bloom: Uint8Array;
-}
 
 export interface DevNodeEvents {
   block: [MinedBlock];
@@ -233,20 +225,14 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** The Commons every transaction, and every block, the node builds or decodes share (shared-common.ts). */
   private readonly txCommon: Common;
   private readonly blockCommon: Common;
-  /** How many eth_calls took the direct path (diagnostics; tests check it is used). */
-  readonly callStats = { direct: 0 };
   /** Bumped by every change of the head state (a block, a state edit, a revert). */
   private stateVersion = 0;
-  /** Which state the call VM is pinned to: `head:<stateVersion>` or `block:<n>`. */
-  private callStateKey: string | undefined;
-  /** undefined: the block gas limit; 0n: no cap. */
-  private readonly rpcGasCap: bigint | undefined;
   readonly rpcEvmTimeoutMs: number;
-  /** The deadline of the call-VM run in progress (inside the queue only). */
-  private callWatch: CallWatch | undefined;
   /** The head state's root as of `version` (recorded inside the queue), for reads that skip it. */
   private headRoot: { version: number; root: Uint8Array } | undefined;
   private readers!: StateReaders;
+  /** eth_call, eth_estimateGas, eth_createAccessList, eth_getProof and pending reads, on the call VM (calls.ts). */
+  private readonly calls: CallExecutor;
 
   private constructor(
     readonly vm: VM,
@@ -266,11 +252,40 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     for (const a of this.accounts) this.keys.set(a.address, hexToBytes(a.privateKey));
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
     this.initialBlockGasLimit = this.blockGasLimit;
-    this.rpcGasCap = options.rpcGasCap;
     this.rpcEvmTimeoutMs = options.rpcEvmTimeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS;
     this.automine = options.automine ?? !options.blockTime;
     this.txCommon = sharedCommon(common, paramsTx);
     this.blockCommon = sharedCommon(common, paramsBlock);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getters read the node's private state
+    const node = this;
+    this.calls = new CallExecutor(
+      {
+        runtime,
+        blocks: this.blocks,
+        get head() {
+          return node.head;
+        },
+        get headNumber() {
+          return node.headNumber;
+        },
+        get blockGasLimit() {
+          return node.blockGasLimit;
+        },
+        get stateVersion() {
+          return node.stateVersion;
+        },
+        headStateRoot: () => node.stateManager.getStateRoot(),
+        noteHeadRoot: (root) => node.noteHeadRoot(root),
+        nextBaseFee: () => node.nextBaseFee(),
+        pendingHeaderBlock: (baseFee) => node.pendingHeaderBlock(baseFee),
+        buildTx: (request, from) => node.buildTx(request, from),
+        pendingTxs: () => node.txs.pending,
+      },
+      callVm,
+      callState,
+      options.rpcGasCap,
+      this.rpcEvmTimeoutMs,
+    );
   }
 
   /** Creates (or, with `dbPath`, reopens) a chain. */
@@ -427,8 +442,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     if (ref === "pending" && (opts.pool ?? true) && this.txs.pendingCount > 0) {
       return this.queue.run(async () => {
         if (this.txs.pendingCount === 0) return this.withStateAt(ref, () => read(this.stateManager));
-        await this.pinCallState(ref);
-        return this.withPendingPool(() => read(this.callState));
+        return this.calls.readPending(read);
       });
     }
     const atHead = ref === "latest" || ref === "pending" || ref === this.headNumber;
@@ -483,192 +497,36 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     }
   }
 
-  // ---------------------------------------------------------------- calls and estimates
+  // ---------------------------------------------------------------- calls and estimates (calls.ts)
 
   /**
-   * eth_call: runs the request on the current (or a past) state and discards every effect.
-   * `exactGas` (aivm_quote) runs it as a whole transaction so `gasUsed` is what a transaction would
-   * be charged; otherwise a plain unpriced call takes the direct path (directCall), whose
+   * eth_call: runs the request on the current (or a past, or the pending) state and discards every
+   * effect. `exactGas` (aivm_quote) runs it as a whole transaction so `gasUsed` is what a
+   * transaction would be charged; otherwise a plain unpriced call takes the direct path, whose
    * `gasUsed` is intrinsic plus execution gas, before refunds.
    */
   async call(request: CallRequest, ref: BlockRef = "latest", opts: { exactGas?: boolean; overrides?: Map<Hex, AccountOverride> } = {}): Promise<CallResult> {
-    return this.queue.run(async () => {
-      await this.pinCallState(ref);
-      const { gasLimit, capped } = this.callGasLimit(request.gas);
-      const pending = ref === "pending" && this.txs.pendingCount > 0;
-      const direct = !pending && !opts.exactGas && request.to && !request.accessList?.length && !request.authorizationList && !isPriced(request);
-      const run = () =>
-        this.bounded(capped, () => {
-          if (!direct) return this.simulate(request, gasLimit);
-          this.callStats.direct++;
-          return this.directCall(request as CallRequest & { to: Hex }, gasLimit);
-        });
-      return this.onPendingState(ref, () => this.withOverrides(opts.overrides, run));
-    });
-  }
-
-  /** Runs `run` on the pending state: the call state after the pool's transactions when `ref` is pending (else as it is). Inside the queue, after pinCallState. */
-  private async onPendingState<T>(ref: BlockRef, run: () => Promise<T>): Promise<T> {
-    return ref === "pending" && this.txs.pendingCount > 0 ? this.withPendingPool(run) : run();
-  }
-
-  /**
-   * Runs the pool's transactions on the call state, in block order, as the next block would (one
-   * that cannot run is left out, as mining drops it), then `run`, then reverts it all. Inside the
-   * queue, after pinCallState.
-   */
-  private async withPendingPool<T>(run: (pending: PendingExecution) => Promise<T>): Promise<T> {
-    await this.callState.checkpoint();
-    try {
-      const block = this.pendingHeaderBlock(this.nextBaseFee());
-      const pending: PendingExecution = { included: [], receipts: [], gasUsed: 0n, bloom: new Uint8Array(256) };
-      for (const pooled of this.txs.pending) {
-        if (pending.gasUsed + pooled.tx.gasLimit > this.blockGasLimit) continue;
-        await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
-        this.runtime?.startTx(this.callVm.evm);
-        try {
-          const result = await runTx(this.callVm, { tx: pooled.tx, block, blockGasUsed: pending.gasUsed, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
-          pending.gasUsed += result.totalGasSpent;
-          pending.included.push(pooled);
-          pending.receipts.push(encodeReceipt(result.receipt, pooled.tx.type));
-          const bits = result.bloom.bitvector;
-          for (let i = 0; i < 256; i++) pending.bloom[i]! |= bits[i]!;
-        } catch {
-          // Left out of the pending block, as mining would drop it.
-        } finally {
-          this.runtime?.endTx(undefined, true);
-        }
-      }
-      return await run(pending);
-    } finally {
-      await this.callState.revert();
-      this.callState.originalStorageCache.clear();
-    }
+    return this.queue.run(() => this.calls.call(request, ref, opts));
   }
 
   /** The pending block's contents: the pool's transactions that run, their gas, bloom and roots (eth_getBlockByNumber("pending")). */
-  async pendingBlock(): Promise<{ transactions: PooledTx[]; gasUsed: bigint; logsBloom: Hex; transactionsRoot: Hex; receiptsRoot: Hex }> {
-    return this.queue.run(async () => {
-      await this.pinCallState("pending");
-      return this.withPendingPool(async (pending) => ({
-        transactions: pending.included,
-        gasUsed: pending.gasUsed,
-        logsBloom: bytesToHex(pending.bloom) as Hex,
-        transactionsRoot: bytesToHex(orderedTrieRoot(pending.included.map((p) => p.tx.serialize()))) as Hex,
-        receiptsRoot: bytesToHex(orderedTrieRoot(pending.receipts)) as Hex,
-      }));
-    });
-  }
-
-  /** Runs `run` with eth_call state overrides in a checkpoint it reverts. Inside the queue, after pinCallState. */
-  private async withOverrides<T>(overrides: Map<Hex, AccountOverride> | undefined, run: () => Promise<T>): Promise<T> {
-    if (!overrides?.size) return run();
-    await this.callState.checkpoint();
-    try {
-      await applyOverrides(this.callState, overrides);
-      return await run();
-    } finally {
-      await this.callState.revert();
-      this.callState.originalStorageCache.clear();
-    }
+  async pendingBlock(): Promise<PendingBlock> {
+    return this.queue.run(() => this.calls.pendingBlock());
   }
 
   /** The gas cap of calls and estimates (rpcGasCap, else the block gas limit); 0n: none. */
   get callGasCap(): bigint {
-    return this.rpcGasCap ?? this.blockGasLimit;
+    return this.calls.gasCap;
   }
 
-  /** A call's gas limit: what it asked for, at most the cap. `capped`: the cap is the binding limit. */
-  private callGasLimit(requested: bigint | undefined): { gasLimit: bigint; capped: boolean } {
-    const cap = this.callGasCap;
-    if (cap === 0n) return { gasLimit: requested ?? this.blockGasLimit, capped: false };
-    if (requested === undefined || requested >= cap) return { gasLimit: cap, capped: true };
-    return { gasLimit: requested, capped: false };
-  }
-
-  /**
-   * Runs call-VM work under the RPC deadline (the interpreter polls it, call-deadline.ts) so it
-   * holds the queue for at most rpcEvmTimeoutMs, and names the limit that stopped it: the deadline,
-   * or running out of gas at the gas cap. Inside the queue.
-   */
-  private async bounded<T>(capped: boolean, run: () => Promise<T>): Promise<T> {
-    const evm = this.callVm.evm;
-    const watch = armCallWatch(evm, this.rpcEvmTimeoutMs);
-    this.callWatch = watch;
-    try {
-      const result = await run();
-      // A halted inner frame can still let its caller finish: the result is not the call's.
-      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
-      return result;
-    } catch (error) {
-      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
-      if (capped && error instanceof ExecutionFailedError && error.reason === OUT_OF_GAS) throw new CallGasCapError(this.callGasCap);
-      throw error;
-    } finally {
-      this.callWatch = undefined;
-      disarmCallWatch(evm);
-    }
-  }
-
-  /**
-   * A call run straight on the EVM, with what runTx would set up for the same transaction: the
-   * intrinsic gas taken off the limit, the sender's nonce bumped, origin, the EIP-2929 warm set
-   * (sender, target, precompiles, coinbase) and the pending block. It skips building and signing
-   * a transaction, fee accounting and the receipt: half the cost of a small call.
-   * test/chain/direct-call.test.ts checks it against simulate(). Inside the queue, after pinCallState.
-   */
-  private async directCall(request: CallRequest & { to: Hex }, gasLimit: bigint): Promise<CallResult> {
-    const data = fromHexChecked(request.data ?? "0x", "Call data");
-    const intrinsic = intrinsicGasOfCall(data);
-    // Too little gas for the transaction itself: let runTx give its usual error.
-    if (gasLimit < intrinsic) return this.simulate(request, gasLimit);
-    const caller = createAddressFromString(request.from ?? "0x0000000000000000000000000000000000000000");
-    const balance = (await this.callState.getAccount(caller))?.balance ?? 0n;
-    if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${caller} cannot send ${request.value} wei.`);
-    const evm = this.callVm.evm;
-    const block = this.pendingHeaderBlock(0n);
-    await evm.journal.cleanup();
-    await evm.journal.checkpoint();
-    await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
-    for (const [address] of evm.precompiles.entries()) evm.journal.addAlwaysWarmAddress(address);
-    evm.journal.addAlwaysWarmAddress(caller.toString());
-    evm.journal.addAlwaysWarmAddress(request.to.toLowerCase());
-    evm.journal.addAlwaysWarmAddress(block.header.coinbase.toString());
-    this.runtime?.startTx(evm);
-    let result: Awaited<ReturnType<typeof evm.runCall>>;
-    let trace: AivmTxTrace;
-    let fault: Error | undefined;
-    try {
-      result = await evm.runCall({
-        block,
-        gasPrice: 0n,
-        caller,
-        origin: caller,
-        to: createAddressFromString(request.to),
-        value: request.value ?? 0n,
-        data,
-        gasLimit: gasLimit - intrinsic,
-        skipBalance: true,
-      });
-    } catch (error) {
-      throw new TransactionRejectedError(errorMessage(error));
-    } finally {
-      fault = this.runtime?.txFault?.();
-      trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
-      await evm.journal.revert();
-      evm.journal.cleanJournal();
-      this.callState.originalStorageCache.clear();
-    }
-    if (fault !== undefined) throw callFault(fault);
-    return callOutcome(result.execResult, intrinsic + result.execResult.executionGasUsed, trace);
+  /** How many eth_calls took the direct path (diagnostics; tests check it is used). */
+  get callStats(): { direct: number } {
+    return this.calls.stats;
   }
 
   /** eth_getProof (EIP-1186): the account and storage proofs at a block, against its state root. */
   async getProof(address: Hex, slots: Uint8Array[], ref: BlockRef = "latest"): Promise<Proof> {
-    return this.queue.run(async () => {
-      await this.pinCallState(ref);
-      return getMerkleStateProof(this.callState, createAddressFromString(address), slots.map((s) => setLengthLeft(s, 32)));
-    });
+    return this.queue.run(() => this.calls.getProof(address, slots, ref));
   }
 
   /**
@@ -677,110 +535,12 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    * read), and the gas it uses with that list.
    */
   async createAccessList(request: CallRequest, ref: BlockRef = "pending"): Promise<{ accessList: { address: Hex; storageKeys: Hex[] }[]; gasUsed: bigint }> {
-    return this.queue.run(async () => {
-      await this.pinCallState(ref);
-      const { gasLimit, capped } = this.callGasLimit(request.gas);
-      return this.bounded(capped, async () => {
-        const report = { accessList: [] as { address: Hex; storageKeys: Hex[] }[] };
-        await this.simulate(request, gasLimit, report);
-        const withList = await this.simulate({ ...request, accessList: report.accessList }, gasLimit);
-        return { accessList: report.accessList, gasUsed: withList.gasUsed };
-      });
-    });
+    return this.queue.run(() => this.calls.createAccessList(request, ref));
   }
 
   /** eth_estimateGas: the smallest gas limit (within 1/64) at which the request succeeds. */
   async estimateGas(request: CallRequest, ref: BlockRef = "pending", overrides?: Map<Hex, AccountOverride>): Promise<bigint> {
-    return this.queue.run(async () => {
-      await this.pinCallState(ref);
-      const { gasLimit, capped } = this.callGasLimit(request.gas);
-      return this.onPendingState(ref, () => this.withOverrides(overrides, () => this.bounded(capped, () => this.estimateUnqueued(request, gasLimit))));
-    });
-  }
-
-  private async estimateUnqueued(request: CallRequest, cap: bigint): Promise<bigint> {
-    const first = await this.simulate(request, cap);
-    // Refunds and the 63/64 rule mean the limit needed can exceed the gas finally used.
-    let lo = first.gasUsed - 1n;
-    let hi = cap;
-    const succeeds = async (gas: bigint) => {
-      try {
-        await this.simulate(request, gas);
-        return true;
-      } catch (error) {
-        // Past the deadline every run fails at once: stop searching.
-        if (this.callWatch?.expired) throw error;
-        if (error instanceof ExecutionRevertedError || error instanceof ExecutionFailedError) return false;
-        throw error;
-      }
-    };
-    if (await succeeds(first.gasUsed)) return first.gasUsed;
-    lo = first.gasUsed;
-    const guess = (first.gasUsed * 65n) / 64n + 5_000n;
-    if (guess < hi && (await succeeds(guess))) hi = guess;
-    else lo = guess < hi ? guess : lo;
-    while (hi - lo > 1n + hi / 1000n) {
-      const mid = (lo + hi) / 2n;
-      if (await succeeds(mid)) hi = mid;
-      else lo = mid;
-    }
-    return hi;
-  }
-
-  /** Points the call VM at the state of `ref` (a no-op when it is already there). Inside the queue. */
-  private async pinCallState(ref: BlockRef): Promise<void> {
-    const atHead = ref === "latest" || ref === "pending" || ref === this.headNumber;
-    if (!atHead && (ref < 0n || this.blocks[Number(ref)] === undefined)) throw new NodeError(`Block ${ref} does not exist (head is ${this.headNumber}).`);
-    const key = atHead ? `head:${this.stateVersion}` : `block:${ref}`;
-    if (key === this.callStateKey) return;
-    const root = atHead ? await this.stateManager.getStateRoot() : this.blocks[Number(ref)]!.header.stateRoot;
-    if (atHead) this.noteHeadRoot(root);
-    await this.callState.setStateRoot(root);
-    this.callStateKey = key;
-  }
-
-  /** Runs a transaction-shaped request on the call VM, on a checkpoint it reverts. Inside the queue, after pinCallState. */
-  private async simulate(request: CallRequest, gasLimit: bigint, report: { accessList?: { address: Hex; storageKeys: Hex[] }[] } = {}): Promise<CallResult> {
-    const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex;
-    const priced = request.gasPrice !== undefined || request.maxFeePerGas !== undefined;
-    const baseFee = priced ? this.nextBaseFee() : 0n;
-    const nonce = (await this.callState.getAccount(createAddressFromString(from)))?.nonce ?? 0n;
-    let tx: TypedTransaction;
-    try {
-      tx = this.buildTx({ ...request, gas: gasLimit, nonce, maxFeePerGas: request.maxFeePerGas ?? request.gasPrice ?? baseFee, maxPriorityFeePerGas: request.maxPriorityFeePerGas ?? 0n }, from);
-    } catch (error) {
-      // A request no transaction could carry (e.g. a gas limit past the protocol's maximum) is the caller's error.
-      throw new TransactionRejectedError(errorMessage(error));
-    }
-    const block = this.pendingHeaderBlock(baseFee);
-    const balance = (await this.callState.getAccount(createAddressFromString(from)))?.balance ?? 0n;
-    if (balance < (request.value ?? 0n)) throw new TransactionRejectedError(`Insufficient funds: ${from} cannot send ${request.value} wei.`);
-    await this.callState.checkpoint();
-    await this.runtime?.prepareCall?.(this.callState, this.headNumber + 1n, this.head.hash());
-    this.runtime?.startTx(this.callVm.evm);
-    let result: RunTxResult;
-    let trace: AivmTxTrace;
-    let fault: Error | undefined;
-    try {
-      result = await runTx(this.callVm, {
-        tx,
-        block,
-        skipBalance: true,
-        skipNonce: true,
-        skipBlockGasLimitValidation: true,
-        skipHardForkValidation: true,
-        reportAccessList: report.accessList !== undefined,
-      });
-      report.accessList?.push(...((result.accessList ?? []) as { address: Hex; storageKeys: Hex[] }[]));
-    } catch (error) {
-      throw new TransactionRejectedError(errorMessage(error));
-    } finally {
-      fault = this.runtime?.txFault?.();
-      trace = this.runtime?.endTx(undefined, true) ?? { receipts: [], traceRoot: ZERO_TRACE_ROOT };
-      await this.callState.revert();
-    }
-    if (fault !== undefined) throw callFault(fault);
-    return callOutcome(result.execResult, result.totalGasSpent, trace);
+    return this.queue.run(() => this.calls.estimateGas(request, ref, overrides));
   }
 
   private pendingHeaderBlock(baseFeePerGas: bigint): Block {
@@ -1315,47 +1075,11 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
   endBlock: async (_vm, blockNumber) => ({ blockNumber, anchorRoot: ZERO_TRACE_ROOT, receiptCount: 0, flops: 0n, multiplier: 0n }),
 };
 
-/** A finished call as eth_call reports it: its return data, or the revert / EVM failure as an error. */
-function callOutcome(exec: { returnValue: Uint8Array; exceptionError?: { error: string } }, gasUsed: bigint, trace: AivmTxTrace): CallResult {
-  const returnData = toHex(exec.returnValue);
-  const failure = exec.exceptionError;
-  if (failure) {
-    if (failure.error === "revert") throw new ExecutionRevertedError(returnData);
-    throw new ExecutionFailedError(String(failure.error));
-  }
-  return { returnData, gasUsed, trace };
-}
-
-/** A call that hit a node fault: logged, and answered as an internal error (it is not an outcome of the call). */
-function callFault(fault: Error): Error {
-  console.error(`aivm: a call hit a node fault: ${fault.message}`);
-  return fault;
-}
-
-/** A request that names a gas price (then fees and the base-fee check apply, as in a transaction). */
-/** EVMError's message for an out-of-gas halt (what ExecutionFailedError.reason holds). */
-const OUT_OF_GAS = "out of gas";
-
-function isPriced(request: CallRequest): boolean {
-  return request.gasPrice !== undefined || request.maxFeePerGas !== undefined || request.maxPriorityFeePerGas !== undefined;
-}
-
-/** runTx's intrinsic gas of a call without an access list: 21000 plus 4 per zero and 16 per other calldata byte. */
-function intrinsicGasOfCall(data: Uint8Array): bigint {
-  let gas = 21_000;
-  for (let i = 0; i < data.length; i++) gas += data[i] === 0 ? 4 : 16;
-  return BigInt(gas);
-}
-
 function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-export function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // EthereumJS appends a block/tx dump after " -> "; keep the reason only.
-  return message.split(" -> ")[0]!.trim();
-}
+export { errorMessage } from "./calls.ts";
 
 // Records hold bigints; tag them so the JSON round-trips exactly.
 export function encodeRecord(record: BlockRecord): string {

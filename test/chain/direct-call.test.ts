@@ -1,4 +1,4 @@
-// eth_call's direct path (DevNode.directCall) against the full-transaction path (simulate, taken
+// eth_call's direct path (CallExecutor.directCall, src/chain/calls.ts) against the full-transaction path (simulate, taken
 // with exactGas): the same requests must give the same return data, reverts and errors, down to
 // gasleft(), msg.sender, tx.origin, the nonce-derived address of a contract created in the call,
 // transient storage, value and balances, at the head and at a past block; AIVM precompile calls
