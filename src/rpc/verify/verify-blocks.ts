@@ -14,7 +14,7 @@ import { createBlockFromRPC, createBlockHeaderFromRPC, type Block, type JSONRPCB
 import type { Common } from "@ethereumjs/common";
 import { verifyMerkleProof as verifyTrieProof } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
-import { bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from "@ethereumjs/util";
+import { Address, bigIntToBytes, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { keccak256 } from "../../commit/keccak.ts";
 import { verifyMerkleProof } from "../../commit/merkle.ts";
 import { receiptLeaf, type AivmOpReceipt } from "../../commit/receipt.ts";
@@ -24,7 +24,7 @@ import { createChainCommon, createChainVM } from "../../evm/chain-vm.ts";
 import { buildAivmBlock } from "../../chain/builder.ts";
 import { BLOCK_ANCHOR_ADDRESS } from "../../chain/genesis.ts";
 import { createAivmRuntime, type AivmRuntimeImpl } from "../../chain/runtime.ts";
-import { vrfAlpha, type BlockVrf } from "../../chain/block-randomness.ts";
+import { BLOCK_RANDOMNESS_ADDRESS, VRF_PUBLIC_KEY_SLOT, vrfAlpha, type BlockVrf } from "../../chain/block-randomness.ts";
 import type { ReceiptInput } from "../../../precompiles/commit.ts";
 import { JsonRpcClient } from "./json-rpc.ts";
 import { ProvenRpcStateManager, UnprovenStateError } from "./proven-state.ts";
@@ -164,7 +164,7 @@ function rpcBlockchain(client: JsonRpcClient, common: Common) {
 }
 
 interface Reexecution {
-  /** Per transaction (block order), then system calls first: the traces this process computed. */
+  /** The receipts this process computed: per transaction in block order, and per system call (anchored first). */
   txTraces: AivmOpReceipt[][];
   systemTraces: AivmOpReceipt[][];
   /** Milliseconds each receipt took to produce, same order as the receipts. */
@@ -181,13 +181,15 @@ async function reexecuteBlock(client: JsonRpcClient, block: Block, parent: Block
   const n = block.header.number;
   const stateManager = new ProvenRpcStateManager({ provider: client.url, blockTag: n - 1n, common }, parent.header.stateRoot, client);
   const runtime: AivmRuntimeImpl = createAivmRuntime();
-  // The block's VRF: the producer's proof, checked against its public key in the parent's state.
+  // The block's VRF: the producer's proof, checked against its public key in the (proven) parent state.
   const served = await client.request<{ pi: Hex; beta: Hex; publicKey: Hex } | null>("aivm_getVrf", [`0x${n.toString(16)}`]);
   let vrfProblem: string | undefined;
   if (served) {
     const alpha = vrfAlpha(block.header.parentHash, n);
-    const beta = vrfVerify(hexToBytes(served.publicKey), hexToBytes(served.pi), alpha);
-    if (!beta || bytesToHex(beta) !== served.beta.toLowerCase()) vrfProblem = "block VRF proof";
+    const keyWord = await stateManager.getStorage(new Address(hexToBytes(BLOCK_RANDOMNESS_ADDRESS)), setLengthLeft(bigIntToBytes(VRF_PUBLIC_KEY_SLOT), 32));
+    const publicKey = setLengthLeft(keyWord, 32);
+    const beta = vrfVerify(publicKey, hexToBytes(served.pi), alpha);
+    if (!beta || bytesToHex(beta) !== served.beta.toLowerCase()) vrfProblem = "block VRF proof (under the producer's key in state)";
     const vrf: BlockVrf = { blockNumber: n, alpha, pi: hexToBytes(served.pi), beta: hexToBytes(served.beta) };
     runtime.blockVrfFor = () => vrf;
   }
