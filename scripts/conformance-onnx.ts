@@ -1,18 +1,21 @@
 // npm run conformance:onnx — every ONNX backend node case in ../shared/conformance/onnx-node through
 // the `aivm onnx run` pipeline (import → calibrate on the case's inputs → quantize → integer run),
 // judged by the AIVM tolerance rule. Prints JSON (default) or a table (--table).
-// --write regenerates docs/conformance.md, docs/onnx-ops.md and test/conformance/pass-set.json.
-import { writeFileSync } from "node:fs";
+// --write regenerates docs/conformance.md, docs/onnx-ops.md and test/conformance/pass-set.json; with
+// Debian's libonnx-testdata installed, docs/onnx-ops.md also gets that set's per-op counts.
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { conformanceRoot, listCases, runCase, summarize, type CaseResult } from "../src/model/conformance.ts";
-import { renderConformanceDoc, renderOnnxOpsDoc } from "../src/model/conformance-docs.ts";
+import { renderConformanceDoc, renderOnnxOpsDoc, type ConformanceSet } from "../src/model/conformance-docs.ts";
 import { chainExecutor, connect } from "../src/model/chain.ts";
 import type { ProgramExecutor } from "../src/model/onnx-run.ts";
 import { createAivmProvider } from "../src/rpc/provider.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Debian's libonnx-testdata (ONNX 1.12 backend node tests, expanded cases included). */
+const DEBIAN_NODE_TESTS = "/usr/share/libonnx-testdata/data/node";
 
 const program = new Command()
   .option("--filter <substring>", "only cases whose name contains this")
@@ -36,6 +39,8 @@ if (opts.chain) {
   close = () => provider.close();
 }
 for (const c of cases) results.push(await runCase(root, c, executor));
+const debian: CaseResult[] = [];
+if (opts.write && existsSync(DEBIAN_NODE_TESTS)) for (const c of listCases(DEBIAN_NODE_TESTS)) debian.push(await runCase(DEBIAN_NODE_TESTS, c, executor));
 await close();
 const seconds = (Date.now() - started) / 1000;
 const perOp = summarize(results);
@@ -52,7 +57,9 @@ if (opts.table) {
 
 if (opts.write) {
   writeFileSync(path.join(repoRoot, "docs/conformance.md"), renderConformanceDoc(results, seconds, opts.chain ? "TGRAPH eth_call on an in-process dev node (the `aivm onnx run` default)" : "the engine's runProgram (no chain)"));
-  writeFileSync(path.join(repoRoot, "docs/onnx-ops.md"), renderOnnxOpsDoc(results));
+  const sets: ConformanceSet[] = [{ label: "shared onnx-node (ONNX 1.22)", results }];
+  if (debian.length) sets.push({ label: "Debian libonnx-testdata (ONNX 1.12)", results: debian });
+  writeFileSync(path.join(repoRoot, "docs/onnx-ops.md"), renderOnnxOpsDoc(sets));
   const passSet = results.filter((r) => r.status === "pass").map((r) => r.case);
   writeFileSync(path.join(repoRoot, "test/conformance/pass-set.json"), JSON.stringify(passSet, null, 1) + "\n");
 }

@@ -1,23 +1,25 @@
 // Renders docs/conformance.md and docs/onnx-ops.md from conformance results (scripts/conformance-onnx.ts --write).
 import { summarize, type CaseResult } from "./conformance.ts";
-import { SUPPORTED_ONNX_OPS } from "./import.ts";
+import { LOWERED_ONNX_OPS, TABLE_ONNX_OPS } from "./import.ts";
+import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, REFUSED_ONNX_OPS } from "./onnx-ops.ts";
+import { COMPOSE_CONSTANT_INPUTS } from "./compose.ts";
 
 /** How each supported ONNX op maps onto the engine, and which attributes/forms are handled. */
 export const OP_NOTES: Record<string, { lowering: string; attributes: string }> = {
-  Add: { lowering: "add (TFLite-style rescale to a common int32 domain, one requantization)", attributes: "numpy broadcasting" },
+  Add: { lowering: "add (TFLite-style rescale to a common int32 domain, one requantization); integer operands: plain int32 add", attributes: "numpy broadcasting" },
   Sub: { lowering: "sub (as add)", attributes: "numpy broadcasting" },
-  Mul: { lowering: "mul (one requantization of a·b)", attributes: "numpy broadcasting" },
+  Mul: { lowering: "mul (one requantization of a·b); integer operands: plain int32 mul", attributes: "numpy broadcasting" },
   Div: { lowering: "by a constant: mul by its reciprocal; by a tensor: reciprocal lookup table, then mul", attributes: "numpy broadcasting" },
-  Pow: { lowering: "mul(x, x)", attributes: "exponent must be the constant 2" },
+  Pow: { lowering: "exponent 2: mul(x, x); any other constant scalar exponent: lookup table", attributes: "exponent constant and scalar" },
   MatMul: {
     lowering: "matmul; a constant 2-D weight becomes per-channel int8 (fused with a following bias Add); a run-time B widened to int16 runs as two exact int8 passes",
     attributes: "numpy semantics incl. 1-D operands and batch broadcasting",
   },
   Gemm: { lowering: "matmul with per-channel int8 weights and int32 bias; α, β folded offline", attributes: "alpha, beta, transA (transpose node), transB; B and C constant" },
-  Conv: { lowering: "conv2d with per-channel int8 weights and int32 bias", attributes: "2-D only: kernel_shape, strides, pads, dilations, group, auto_pad" },
+  Conv: { lowering: "conv2d with per-channel int8 weights and int32 bias; 1-D as conv2d over a height of 1", attributes: "1-D and 2-D: kernel_shape, strides, pads, dilations, group, auto_pad" },
   BatchNormalization: { lowering: "folded into a preceding Conv; otherwise per-channel mul + add", attributes: "epsilon; inference mode only (training_mode=0)" },
   Relu: { lowering: "relu", attributes: "—" },
-  LeakyRelu: { lowering: "leaky_relu (α as integer multiplier/shift)", attributes: "alpha ≥ 0" },
+  LeakyRelu: { lowering: "leaky_relu (α as integer multiplier/shift); α < 0 through a lookup table", attributes: "alpha" },
   Clip: { lowering: "clip with bounds quantized to the input scale", attributes: "min/max as constant inputs or attributes" },
   Sigmoid: { lowering: "requantize to int8 → 256-entry int16 lookup table", attributes: "—" },
   Tanh: { lowering: "lookup table", attributes: "—" },
@@ -29,7 +31,7 @@ export const OP_NOTES: Record<string, { lowering: string; attributes: string }> 
   LogSoftmax: { lowering: "log_softmax (int32 output at scale 2^-16)", attributes: "axis" },
   LayerNormalization: { lowering: "layer_norm (integer mean/variance, exact isqrt); Mean/InvStdDev outputs via reduce_mean and a 1/√x table", attributes: "axis, epsilon; Scale/B constant" },
   ReduceSum: { lowering: "reduce_sum (int32), then requantize", attributes: "axes (input or attribute), keepdims, noop_with_empty_axes" },
-  ReduceMean: { lowering: "reduce_mean", attributes: "axes, keepdims" },
+  ReduceMean: { lowering: "reduce_sum in int32, then one requantization by 1/count to the mean's own range", attributes: "axes, keepdims" },
   ReduceMax: { lowering: "reduce_max", attributes: "axes, keepdims" },
   ArgMax: { lowering: "argmax (int32 indices, written as int64)", attributes: "axis, keepdims, select_last_index" },
   MaxPool: { lowering: "max_pool (N-d)", attributes: "kernel_shape, strides, pads, dilations, ceil_mode, auto_pad; not the Indices output" },
@@ -104,42 +106,114 @@ ${failures(results)}
 `;
 }
 
-export function renderOnnxOpsDoc(results: readonly CaseResult[]): string {
-  const per = new Map(summarize(results).map((s) => [s.op, s]));
-  const rows = [...SUPPORTED_ONNX_OPS].map((op) => {
-    const n = OP_NOTES[op];
-    const s = per.get(op);
-    return `| ${op} | ${n?.lowering ?? ""} | ${n?.attributes ?? ""} | ${s ? `${s.pass}/${s.cases}` : "—"} |`;
+/** One conformance set's results, for the ops page. */
+export interface ConformanceSet {
+  label: string;
+  results: readonly CaseResult[];
+}
+
+function counts(sets: readonly ConformanceSet[], op: string): string {
+  return sets
+    .map((s) => {
+      const r = s.results.filter((c) => c.op === op);
+      return r.length ? `${r.filter((c) => c.status === "pass").length}/${r.length}` : "—";
+    })
+    .join(" | ");
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+export function renderOnnxOpsDoc(sets: readonly ConformanceSet[]): string {
+  const head = (first: string, second: string) =>
+    [`| ONNX op | ${first} | ${second} | ${sets.map((s) => s.label).join(" | ")} |`, `|---|---|---|${sets.map(() => "---").join("|")}|`].join("\n");
+  const lowered = [...LOWERED_ONNX_OPS].map((op) => `| ${op} | ${OP_NOTES[op]?.lowering ?? ""} | ${OP_NOTES[op]?.attributes ?? ""} | ${counts(sets, op)} |`);
+  const tables = [...TABLE_ONNX_OPS].sort().map((op) => `| ${op} | 256-entry int16 table on the int8-requantized input | attributes of the op | ${counts(sets, op)} |`);
+  const composed = Object.entries(COMPOSED_ONNX_OPS).sort(([a], [b]) => a.localeCompare(b)).map(([op, how]) => {
+    const need = COMPOSE_CONSTANT_INPUTS[op];
+    return `| ${op} | ${cell(how)} | ${need ? `input${need.length > 1 ? "s" : ""} ${need.join(", ")} constant (when given)` : "—"} | ${counts(sets, op)} |`;
   });
-  const unsupported = [...per.keys()].filter((op) => !(SUPPORTED_ONNX_OPS as readonly string[]).includes(op));
+  const folded = Object.entries(FOLD_ONLY_REASONS).filter(([op]) => !COMPOSED_ONNX_OPS[op]).sort(([a], [b]) => a.localeCompare(b)).map(([op, why]) => `| ${op} | folded at import | ${cell(why)} | ${counts(sets, op)} |`);
+  const refused = Object.entries(REFUSED_ONNX_OPS).sort(([a], [b]) => a.localeCompare(b)).map(([op, r]) => `| ${op} | ${cell(r.reason)} | ${cell(r.fix)} | ${counts(sets, op)} |`);
+  const pct = (p: number, n: number) => `${((100 * p) / Math.max(1, n)).toFixed(1)} %`;
+  const totals = sets.map((s) => {
+    const pass = s.results.filter((r) => r.status === "pass").length;
+    const open = s.results.filter((r) => !r.refused).length;
+    return `- **${s.label}:** ${pass} of ${s.results.length} cases pass (${pct(pass, s.results.length)}); ${pass} of the ${open} cases not refused by design (${pct(pass, open)}).`;
+  });
+  const known = new Set<string>([...LOWERED_ONNX_OPS, ...TABLE_ONNX_OPS, ...Object.keys(COMPOSED_ONNX_OPS), ...Object.keys(FOLD_ONLY_REASONS), ...Object.keys(REFUSED_ONNX_OPS)]);
+  const missing = [...new Set(sets.flatMap((s) => s.results.map((r) => r.op)))].filter((op) => !known.has(op)).sort();
   return `# ONNX ops supported by the importer
 
 Generated by \`npm run conformance:onnx -- --chain --write\` from the conformance results; do not edit by hand.
 
-The importer (src/model/import.ts) reads the ONNX graph, fixes static shapes, folds constants, and
-recognises exporter decompositions before lowering onto the engine's small op set
-(src/model/quantize.ts):
+The importer (src/model/import.ts) reads the ONNX graph and fixes static shapes, then:
 
-- **LayerNorm** written as ReduceMean → Sub → Pow(2)/Mul → ReduceMean → Add(ε) → Sqrt → Div (→ Mul γ → Add β)
-  becomes one \`layer_norm\`.
-- **GELU** written as x·0.5·(1 + Erf(x/√2)) (any operand order, Div by √2 or Mul by 1/√2) becomes one lookup table.
-- **Gemm** with any transA/transB/α/β, and **MatMul + Add(bias)** with a constant weight, become \`matmul\`
-  with per-channel int8 weights and an int32 bias.
-- **BatchNormalization** after a Conv is folded into its weights and bias.
-- Identity/Dropout are removed; Div by a constant becomes Mul; Shape/Constant chains are folded.
+1. **Folds at import.** Every node whose inputs are known is evaluated offline with the float executor
+   (src/model/float-exec.ts): constants, and Shape/Size/CastLike/EyeLike, which read only the static shape
+   and type of their input. Shape subgraphs (Shape → Gather → Unsqueeze → Concat → Reshape,
+   ConstantOfShape, Range, comparisons and Where on constants, Expand of constants…) disappear before
+   quantization; dead nodes are removed. The float folding is offline: the program is integers only.
+2. **Composes** the remaining ONNX ops from the engine's small op set (src/model/compose.ts,
+   src/model/resize.ts, src/model/recurrent.ts, src/model/conv-transpose.ts, src/model/einsum.ts); data
+   movement (Expand, Tile, Pad, Split, GatherElements, DepthToSpace, nearest Resize…) is exact.
+3. **Recognises exporter decompositions:** LayerNorm written as ReduceMean → Sub → Pow(2)/Mul →
+   ReduceMean → Add(ε) → Sqrt → Div (→ Mul γ → Add β) becomes one \`layer_norm\`; GELU written as
+   x·0.5·(1 + Erf(x/√2)) one lookup table; Gemm with any transA/transB/α/β and MatMul + Add(bias) with a
+   constant weight \`matmul\` with per-channel int8 weights and an int32 bias; BatchNormalization after a
+   Conv is folded into its weights; Identity/Dropout are removed; Div by a constant becomes Mul.
+4. **Lists every node it cannot take in one \`OnnxUnsupportedOpsError\`** (src/model/onnx-ops.ts): each with
+   its node name, op, reason and, where there is one, what to change in the export. Ops refused by design
+   (random, strings, sequences, data-dependent output shapes, control flow, training) are refused before
+   any shape work.
 
-An op outside this list fails with \`UnsupportedOpError\`, naming the op and the node and listing the
-supported ops. A wrong input shape at run time fails with a \`ShapeMismatchError\` stating the expected
-and the actual shape.
+A wrong input shape at run time fails with a \`ShapeMismatchError\` stating the expected and the actual shape.
+Integers (indices, masks, bool logic) are carried exactly in int32: integer arithmetic saturates at ±2^31.
 
-| ONNX op | lowered to | attributes / forms | conformance |
-|---|---|---|---|
-${rows.join("\n")}
+## Pass rate
 
-${unsupported.length ? `Not supported: ${unsupported.join(", ")} (see below).` : ""}
+${totals.join("\n")}
 
-## Conformance cases that do not pass, with the reason
+Columns per op below: cases passing / cases in each set. The Debian set is measured when Debian's
+\`libonnx-testdata\` is installed (\`apt-get install libonnx-testdata\`); run it alone with
+\`npm run conformance:onnx -- --root /usr/share/libonnx-testdata/data/node --table\`. An "_expanded" case
+(the op's function body inlined by the ONNX test generator) counts under the op it expands.
 
-${failures(results)}
+## Lowered onto engine ops
+
+${head("lowered to", "attributes / forms")}
+${lowered.join("\n")}
+
+## Element-wise functions through a lookup table
+
+${head("lowering", "attributes")}
+${tables.join("\n")}
+
+## Composed from engine ops
+
+${head("composition", "must be constant at import")}
+${composed.join("\n")}
+
+## Folded at import only
+
+These run when their inputs are constant (or, for Shape/Size/CastLike/EyeLike, always). Left with
+run-time inputs they are listed in the error with the reason. Comparisons and logic (Equal, Less,
+Greater…, Not, And, Or, Xor) also run at run time on integer and bool operands (above); on float
+operands they only fold, since one quantization step could flip a comparison.
+
+${head("treatment", "with run-time inputs")}
+${folded.join("\n")}
+
+## Refused by design
+
+${head("reason", "what to change in the export")}
+${refused.join("\n")}
+
+${missing.length ? `Ops in the conformance sets that the importer does not know (each listed in the error as "not implemented"): ${missing.join(", ")}.` : ""}
+
+## Conformance cases of ${sets[0]?.label ?? "the shared set"} that do not pass, with the reason
+
+${failures(sets[0]?.results ?? [])}
 `;
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { AivmError } from "../engine/errors.ts";
 import { checkOnnxOps } from "./import.ts";
+import { OnnxUnsupportedOpsError } from "./onnx-ops.ts";
 import { runOnnx, type ProgramExecutor } from "./onnx-run.ts";
 import { decodeModel, decodeTensorFile, type HostTensor } from "./onnx.ts";
 
@@ -18,6 +19,8 @@ export interface CaseResult {
   reason: string;
   /** Worst output's max|y − y_ref| / max|y_ref| (float outputs), or mismatches (integer outputs). */
   error: number;
+  /** Unsupported only because every node in the way is refused by design (docs/onnx-ops.md). */
+  refused?: boolean;
 }
 
 export function conformanceRoot(repoRoot: string): string {
@@ -95,7 +98,8 @@ export async function runCase(root: string, name: string, executor?: ProgramExec
     return { case: name, op, status: reasons.length ? "fail" : "pass", reason: reasons.join("; "), error: worst };
   } catch (e) {
     if (e instanceof AivmError && (e.code === "UNSUPPORTED_OP" || e.code === "ONNX_FORMAT")) {
-      return { case: name, op, status: "unsupported", reason: e.shortMessage, error: Infinity };
+      const refused = e instanceof OnnxUnsupportedOpsError && e.problems.every((p) => p.refused);
+      return { case: name, op, status: "unsupported", reason: e.shortMessage, error: Infinity, ...(refused ? { refused } : {}) };
     }
     return { case: name, op, status: "fail", reason: e instanceof AivmError ? `${e.name}: ${e.shortMessage}` : String((e as Error).message ?? e).split("\n")[0]!, error: Infinity };
   }
