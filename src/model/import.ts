@@ -22,7 +22,7 @@ export const TABLE_ONNX_OPS = TABLE_UNARY_OPS.filter((op) => !op.startsWith("aiv
 
 /** Every ONNX op the importer accepts: lowered, through a table, composed, or folded at import. */
 export const SUPPORTED_ONNX_OPS: readonly string[] = [
-  ...new Set<string>([...LOWERED_ONNX_OPS, ...TABLE_ONNX_OPS, ...Object.keys(COMPOSED_ONNX_OPS), ...Object.keys(FOLD_ONLY_REASONS), "ReduceMin"]),
+  ...new Set<string>([...LOWERED_ONNX_OPS, ...TABLE_ONNX_OPS, ...Object.keys(COMPOSED_ONNX_OPS), ...Object.keys(FOLD_ONLY_REASONS)]),
 ].sort();
 
 export interface ImportOptions {
@@ -255,7 +255,10 @@ export function fusePatterns(graph: FloatGraph): void {
       if (n.inputs[2] && scalarConst(graph, n.inputs[2]) !== 0 && ratio !== 0) {
         throw new OnnxUnsupportedOpsError([{ node: n.name, op: "Dropout (training_mode=1)", refused: true, reason: "training-mode dropout draws a random mask.", fix: "export with model.eval() (training_mode false)." }], SUPPORTED_ONNX_OPS);
       }
-      if (n.outputs[1]) graph.constants.set(n.outputs[1], hostTensor("bool", valueShapes(graph).get(src)!, new Array<number>(sizeOf(valueShapes(graph).get(src)!)).fill(1)));
+      if (n.outputs[1]) {
+        const shape = valueShapes(graph).get(src)!;
+        graph.constants.set(n.outputs[1], hostTensor("bool", shape, new Array<number>(sizeOf(shape)).fill(1)));
+      }
     }
     graph.nodes = graph.nodes.filter((x) => x !== n);
     if (graph.outputs.includes(dst)) {
