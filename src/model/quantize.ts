@@ -501,7 +501,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       // Tables index int8 inputs: bring the input to int8 at its calibrated range first.
       const x = c.requant(x0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[0]!).maxAbs, "int8"), zeroPoint: 0 }, label);
       const fn = node.op === "aivm.Gelu" ? (a.approximate === "tanh" ? "GeluTanh" : "Gelu") : node.op;
-      const q = c.actSpec(out, "int16");
+      const q = tableOutSpec(node, UNARY_FUNCTIONS[fn]!, x.q.scale, c);
       const shared = LUT_NAMES[fn];
       // H1's offline LUT builder covers the common activations; the rest use the same formula here.
       const table = shared ? buildLut({ fn: shared, inScale: x.q.scale, outScale: q.scale, outDtype: "int16" }) : buildTable(UNARY_FUNCTIONS[fn]!, x.q.scale, q.scale, "int16");
@@ -575,8 +575,24 @@ function lowerTable(node: FloatNode, c: LowerContext): void {
   const f = unaryFunction(node)!;
   const x0 = c.get(node.inputs[0]!);
   const x = c.requant(x0, { dtype: "int8", scale: scaleFor(c.stat(node.inputs[0]!).maxAbs, "int8"), zeroPoint: 0 }, c.label);
-  const q = c.actSpec(c.out, "int16");
+  const q = tableOutSpec(node, f, x.q.scale, c);
   c.set({ ref: c.b.one("lut", [x.ref, c.b.constant(tensor("int16", [256], buildTable(f, x.q.scale, q.scale, "int16")))], {}, c.label), q });
+}
+
+/** Functions with a known bounded range: their output scale need not come from calibration alone. */
+const BOUNDED_TABLES = new Set(["Sigmoid", "Tanh", "Erf", "HardSigmoid", "Softsign"]);
+
+/**
+ * A table's int16 output scale: the calibrated range, widened for a bounded function to cover f over
+ * the whole int8 input grid, so an input calibration never reached (a positive detection when the
+ * samples held none) is not clamped to what calibration saw.
+ */
+function tableOutSpec(node: FloatNode, f: (x: number) => number, inScale: number, c: LowerContext): QuantSpec {
+  const q = c.actSpec(c.out, "int16");
+  if (!BOUNDED_TABLES.has(node.op)) return q;
+  let m = 0;
+  for (let i = 0; i < 256; i++) m = Math.max(m, Math.abs(f((i - 128) * inScale)));
+  return m > q.scale * qmax("int16") ? { ...q, scale: scaleFor(m, "int16") } : q;
 }
 
 /** Float-graph ops quantize.ts lowers (after the importer's rewrites). */

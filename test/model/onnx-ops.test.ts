@@ -219,6 +219,15 @@ test("a QDQ model imports: weight DequantizeLinear folds, activation QuantizeLin
   assert.ok(maxRelError(outputs[0]!, ref) < 0.02, `error ${maxRelError(outputs[0]!, ref)}`);
 });
 
+test("a bounded table's output range covers its whole input grid: sigmoid calibrated on negatives still reaches 0.99", async () => {
+  const bytes = buildModel({ inputs: [{ name: "x", shape: [1, 8] }], outputs: [{ name: "y", shape: [1, 8] }], nodes: [{ op: "Sigmoid", inputs: ["x"], outputs: ["y"] }] });
+  const negatives = hostTensor("float32", [1, 8], [-6, -5, -4, -3, -2.5, -2, -1.5, -1]);
+  const x = hostTensor("float32", [1, 8], [-6, -3, -1, 0, 0.5, 1.3, 3, 6]);
+  const { outputs } = await runOnnx(bytes, [x], { calibration: [[negatives]] });
+  const ref = hostTensor("float32", [1, 8], Array.from(x.data, (v) => 1 / (1 + Math.exp(-v))));
+  assert.ok(maxRelError(outputs[0]!, ref) < 0.02, `error ${maxRelError(outputs[0]!, ref)}`);
+});
+
 interface Case {
   name: string;
   nodes: NodeSpec[];
