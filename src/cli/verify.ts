@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { verifyBlocks, verifyTransaction, type BlockVerdict } from "../rpc/verify/verify-blocks.ts";
 import { JsonRpcClient } from "../rpc/verify/json-rpc.ts";
+import { verifySample } from "../rpc/verify/sample.ts";
 
 export interface VerifyCommandOptions {
   rpc: string;
@@ -13,12 +14,19 @@ export interface VerifyCommandOptions {
   from?: string;
   to?: string;
   inclusionOnly: boolean;
+  /** Re-execute only this many blocks of the range, chosen by the next block's VRF. */
+  sample?: number;
   json: boolean;
 }
 
 function blockTag(value: string): string {
   if (value === "latest" || /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(value)) return value;
   throw new InvalidArgumentError("a block number or 'latest'");
+}
+
+function count(value: string): number {
+  if (/^[1-9][0-9]{0,5}$/.test(value)) return Number(value);
+  throw new InvalidArgumentError("a positive number of blocks");
 }
 
 function txHash(value: string): `0x${string}` {
@@ -66,12 +74,21 @@ export function verifyCommand(): Command {
     .option("--from <n>", "first block of a range (default 1)", blockTag)
     .option("--to <n>", "last block of a range (default latest)", blockTag)
     .option("--inclusion-only", "check leaves, trace roots, the anchor and the proofs; do not re-execute", false)
+    .option("--sample <k>", "for a block or range: check every block's inclusion, re-execute only k blocks with receipts, chosen by the VRF of the block after the range (default range: 1 to latest − 1)", count)
     .option("--json", "print the verdicts as JSON", false)
     .action(async (options: VerifyCommandOptions) => {
       const opts = { inclusionOnly: options.inclusionOnly };
       const client = new JsonRpcClient(options.rpc);
       let blocks: BlockVerdict[];
-      if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];
+      let mode = options.inclusionOnly ? "inclusion only" : "re-executed";
+      if (options.sample !== undefined && !options.tx) {
+        const from = await resolve(client, options.block ?? options.from ?? "1");
+        // The seed is the next block's VRF: by default the range ends one block before the head.
+        const to = options.block ?? options.to ? await resolve(client, (options.block ?? options.to)!) : (await resolve(client, "latest")) - 1n;
+        const run = await verifySample(options.rpc, from, to, options.sample);
+        blocks = run.blocks;
+        mode = `re-executed ${run.sampled.length} of ${run.candidates.length} blocks with receipts (${run.sampled.join(", ")}), drawn by block ${run.seedBlock}'s VRF; the rest inclusion only`;
+      } else if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];
       else if (options.block) {
         const n = await resolve(client, options.block);
         blocks = await verifyBlocks(options.rpc, n, n, opts);
@@ -79,7 +96,6 @@ export function verifyCommand(): Command {
         const to = await resolve(client, options.to ?? "latest");
         blocks = await verifyBlocks(options.rpc, await resolve(client, options.from ?? "1"), to, opts);
       }
-      const mode = options.inclusionOnly ? "inclusion only" : "re-executed";
       if (options.json) console.log(JSON.stringify({ mode, valid: blocks.every((b) => b.valid), blocks }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
       else console.log(formatVerdicts(blocks, mode));
       if (!blocks.every((b) => b.valid)) process.exitCode = 1;

@@ -10,12 +10,13 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bytesToHex, encodeAbiParameters } from "viem";
+import { bytesToHex, encodeAbiParameters, hexToBytes } from "viem";
 import { deployDemo, demoInferCalldata, fashionClassifyCalldata, DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { verifyBlocks, verifyTransaction } from "../../src/rpc/verify/verify-blocks.ts";
+import { sampleIndices, verifySample } from "../../src/rpc/verify/sample.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { REPO, call, spawnAivmNode, waitForExit } from "./helpers.ts";
@@ -99,6 +100,22 @@ describe("aivm verify", () => {
     } finally {
       proxy.close();
     }
+  });
+
+  it("--sample: the next block's VRF picks which blocks are re-executed, the same ones every time", async () => {
+    const node = faulty.server.node;
+    const head = node.headNumber;
+    await node.mine(); // block head+1: its VRF output is the seed
+    const all = await verifySample(faulty.server.url, 1n, head, 1000);
+    assert.equal(all.seedBlock, head + 1n);
+    assert.deepEqual([...all.sampled].sort((x, y) => Number(x - y)), all.candidates, "k ≥ candidates: every block with receipts is re-executed");
+    assert.ok(all.blocks.some((b) => b.receipts.some((r) => r.mismatches.includes("output commit 0"))), "so the faulty TCUSTOM receipt is found");
+    const one = await verifySample(faulty.server.url, 1n, head, 1);
+    const again = await verifySample(faulty.server.url, 1n, head, 1);
+    assert.equal(one.sampled.length, 1);
+    assert.deepEqual(one.sampled, again.sampled);
+    assert.deepEqual(one.blocks.filter((b) => b.reexecuted).map((b) => b.blockNumber), one.sampled);
+    assert.equal(sampleIndices(hexToBytes(one.beta), 5, 5).toSorted().join(), "0,1,2,3,4", "a permutation");
   });
 
   it("aivm node --inject-fault TMATMUL, then aivm verify: exit code 1 and the mismatch named", { timeout: 120_000 }, async () => {
