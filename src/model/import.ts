@@ -142,6 +142,18 @@ function checkLowerable(graph: FloatGraph): void {
   const lowerable = new Set<string>([...SUPPORTED_LOWERINGS, ...TABLE_UNARY_OPS, "aivm.Copy"]);
   const problems: OpProblem[] = [];
   for (const n of graph.nodes) {
+    const known = (i: number) => !n.inputs[i] || graph.constants.has(n.inputs[i]!);
+    // Forms quantize.ts refuses, found here so they join the one list.
+    const form =
+      n.op === "Conv" && !known(1) ? "the weight must be constant."
+      : n.op === "aivm.Linear" && !known(2) ? "C must be constant."
+      : n.op === "DequantizeLinear" && (!known(1) || !known(2) || graph.constants.get(n.inputs[1]!)!.data.length !== 1)
+        ? "at run time it takes one constant scale and zero point (per-axis scales only on constant inputs)."
+      : undefined;
+    if (form) {
+      problems.push({ node: n.name, op: n.op === "aivm.Linear" ? "Gemm" : n.op, reason: form, refused: false });
+      continue;
+    }
     if (lowerable.has(n.op)) continue;
     const foldOnly = FOLD_ONLY_REASONS[n.op];
     const needConst = COMPOSE_CONSTANT_INPUTS[n.op];

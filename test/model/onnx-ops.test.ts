@@ -99,20 +99,22 @@ test("every node the importer cannot take is listed in one error, refusals with 
   });
 });
 
-test("ops that only fold are refused, all at once, when their inputs are run-time data", () => {
+test("ops that only fold, and forms the quantizer refuses (a run-time Conv weight), are listed all at once", () => {
   const bytes = buildModel({
-    inputs: [{ name: "x", shape: [4] }],
-    outputs: [{ name: "y", shape: [4] }, { name: "z", shape: [1, 4] }],
+    inputs: [{ name: "x", shape: [4] }, { name: "x3", shape: [1, 2, 2, 2] }, { name: "w3", shape: [1, 2, 1, 1] }],
+    outputs: [{ name: "y", shape: [4] }, { name: "z", shape: [1, 4] }, { name: "cv", shape: [1, 1, 2, 2] }],
     nodes: [
       { op: "Less", name: "lt", inputs: ["x", "zero"], outputs: ["c"] },
       { op: "Where", name: "pick", inputs: ["c", "x", "zero"], outputs: ["y"] },
+      { op: "Conv", name: "conv", inputs: ["x3", "w3"], outputs: ["cv"], attrs: { kernel_shape: [1, 1] } },
       { op: "NonZero", name: "nz", inputs: ["x"], outputs: ["z"] },
     ],
     initializers: [{ name: "zero", shape: [], data: [0] }],
   });
   assert.throws(() => importOnnx(bytes), (e: unknown) => {
     assert.ok(e instanceof OnnxUnsupportedOpsError);
-    assert.deepEqual(e.problems.map((p) => [p.node, p.op]), [["lt", "Less"], ["nz", "NonZero"]]);
+    assert.deepEqual(e.problems.map((p) => [p.node, p.op]), [["lt", "Less"], ["conv", "Conv"], ["nz", "NonZero"]]);
+    assert.match(e.message, /node "conv" \(Conv\): the weight must be constant/);
     assert.match(e.message, /node "lt" \(Less\): its inputs are not constant at import: comparisons of float values run only on constants/);
     assert.match(e.message, /node "nz" \(NonZero\): its inputs are not constant at import: its output shape depends on the run-time data/);
     return true;
