@@ -2,12 +2,9 @@
 // both by inclusion and by re-execution in the verifier's own VM; on a node whose runtime flips one
 // output-commit bit (--inject-fault) the re-execution names the receipt and the commit, while
 // inclusion alone cannot tell (the node committed to its own wrong result). The CLI end to end:
-// `aivm node --inject-fault TMATMUL` as a process, a TMATMUL transaction, `aivm verify` exits 1.
+// `aivm node --inject-fault TMATMUL` (runNode), a TMATMUL transaction, `aivm verify` sets exit code 1.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { join } from "node:path";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { bytesToHex, encodeAbiParameters, hexToBytes } from "viem";
@@ -19,9 +16,10 @@ import { verifyBlocks, verifyTransaction } from "../../src/rpc/verify/verify-blo
 import { sampleIndices, verifySample } from "../../src/rpc/verify/sample.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
-import { REPO, call, spawnAivmNode, waitForExit } from "./helpers.ts";
-
-const run = promisify(execFile);
+import { call } from "./helpers.ts";
+import { runNode } from "../../src/cli/node.ts";
+import { verifyCommand } from "../../src/cli/verify.ts";
+import { DEFAULT_MNEMONIC } from "../../src/chain/accounts.ts";
 
 /** A dev node with the Fashion demo, one classify and one InferenceDemo transaction mined. */
 async function demoServer(injectFault?: string): Promise<{ server: NodeServer; classify: `0x${string}` }> {
@@ -118,25 +116,29 @@ describe("aivm verify", () => {
     assert.equal(sampleIndices(hexToBytes(one.beta), 5, 5).toSorted().join(), "0,1,2,3,4", "a permutation");
   });
 
-  it("aivm node --inject-fault TMATMUL, then aivm verify: exit code 1 and the mismatch named", { timeout: 120_000 }, async () => {
-    const spawned = await spawnAivmNode(["--inject-fault", "TMATMUL", "--quiet"]);
+  it("aivm node --inject-fault TMATMUL, then aivm verify: exit code 1 and the mismatch named", async () => {
+    // The two commands in process (runNode and verifyCommand are what bin/aivm.mjs runs), to keep the test fast.
+    const logs: string[] = [];
+    const { log, error } = console;
+    console.log = (...a: unknown[]) => void logs.push(a.join(" "));
+    console.error = (...a: unknown[]) => void logs.push(a.join(" "));
+    let server: NodeServer | undefined;
     try {
-      assert.match(spawned.output(), /TEST ONLY/);
-      const [from] = (await call(spawned.url, "eth_accounts")) as string[];
+      server = await runNode({ port: 0, host: "127.0.0.1", mnemonic: DEFAULT_MNEMONIC, demo: false, quiet: true, injectFault: "TMATMUL" });
+      assert.ok(logs.some((l) => /TEST ONLY: every TMATMUL receipt/.test(l)));
+      const from = server.node.accounts[0]!.address;
       const data = encodeAbiParameters(TMATMUL_INPUT, [[bytesToHex(encodeTensor(DEMO_INPUT)), bytesToHex(encodeTensor(DEMO_WEIGHTS))], [], [], 0]);
-      const hash = (await call(spawned.url, "eth_sendTransaction", [{ from, to: PRECOMPILE_ADDRESSES.TMATMUL, data }])) as string;
-      const receipts = await call(spawned.url, "aivm_getReceipts", [hash]);
-      assert.equal(receipts.receipts[0].opcode, "TMATMUL");
-      const cli = [join(REPO, "bin/aivm.mjs"), "verify", "--rpc", spawned.url, "--tx", hash];
-      const failed = await run(process.execPath, cli, { cwd: REPO }).then(
-        () => assert.fail("aivm verify exited 0 on a faulty node"),
-        (e: { code: number; stdout: string }) => e,
-      );
-      assert.equal(failed.code, 1);
-      assert.match(failed.stdout, /receipt #0 \(leaf 0\) TMATMUL +MISMATCH: output commit 0, leaf/);
+      const hash = (await call(server.url, "eth_sendTransaction", [{ from, to: PRECOMPILE_ADDRESSES.TMATMUL, data }])) as string;
+      assert.equal((await call(server.url, "aivm_getReceipts", [hash])).receipts[0].opcode, "TMATMUL");
+      logs.length = 0;
+      await verifyCommand().parseAsync(["--rpc", server.url, "--tx", hash], { from: "user" });
+      assert.equal(process.exitCode, 1);
+      assert.match(logs.join("\n"), /receipt #0 \(leaf 0\) TMATMUL +MISMATCH: output commit 0, leaf/);
     } finally {
-      spawned.child.kill("SIGTERM");
-      await waitForExit(spawned.child);
+      process.exitCode = undefined;
+      console.log = log;
+      console.error = error;
+      await server?.close();
     }
   });
 });
