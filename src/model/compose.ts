@@ -56,7 +56,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
-  ...RECURRENT_CONSTANT_INPUTS, OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
+  ...RECURRENT_CONSTANT_INPUTS, TopK: [1], OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
 /** Rewrites every composable node; returns nothing, the graph is changed in place. */
@@ -402,6 +402,22 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         const both = r.add("Concat", [flat(x, xs), flat(u, us)], { axis: 0 });
         const g = r.gatherAxis(both, src, 0);
         r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [xs.length], xs))], {}, out);
+        break;
+      }
+      case "TopK": {
+        // The engine's top_k works on the last axis: move the axis there and both outputs back.
+        const x = n.inputs[0]!;
+        const xs = shape(x);
+        const axis = normAxis(num(n.attrs.axis, -1), xs.length, n.name);
+        if (axis === xs.length - 1) break;
+        const perm = xs.map((_, i) => i);
+        perm[axis] = xs.length - 1;
+        perm[xs.length - 1] = axis;
+        const moved = r.add("Transpose", [x], { perm });
+        const [v, i] = [r.fresh("values"), r.fresh("indices")];
+        r.nodes.push({ op: "TopK", name: `${n.name}/TopK`, inputs: [moved, n.inputs[1]!], outputs: [v, i], attrs: { ...n.attrs, axis: -1 } });
+        if (n.outputs[0]) r.add("Transpose", [v], { perm }, n.outputs[0]);
+        if (n.outputs[1]) r.add("Transpose", [i], { perm }, n.outputs[1]);
         break;
       }
       case "OneHot": {

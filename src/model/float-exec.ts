@@ -730,7 +730,7 @@ export const SHAPE_AND_LOGIC_OPS = [
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
 export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
   "Identity", "Dropout", "aivm.Copy", "aivm.Cast", "Hardmax", "Shrink", "Einsum", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
-  "HannWindow", "HammingWindow", "BlackmanWindow", "ScatterElements", "Scatter", "ScatterND", "OneHot", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
+  "HannWindow", "HammingWindow", "BlackmanWindow", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Relu", "LeakyRelu", "Clip", "MatMul", "Gemm",
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
@@ -989,6 +989,25 @@ function runShapeAndLogicNode(
         for (let k = 0; k < target.length; k++) out.data[target.start + k] = upd.data[j * target.length + k]!;
       });
       return [out];
+    }
+    case "TopK": {
+      const x = input(0), k = input(1).data[0]!;
+      const axis = normAxis(num(a.axis, -1), x.shape.length, where);
+      const largest = num(a.largest, 1) === 1;
+      const n = x.shape[axis]!, inner = sizeOf(x.shape.slice(axis + 1)), outer = sizeOf(x.shape.slice(0, axis));
+      const shape = x.shape.map((d, i) => (i === axis ? k : d));
+      const values = hostTensor(x.dtype, shape), indices = hostTensor("int64", shape);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          const at = (j: number) => x.data[(o * n + j) * inner + i]!;
+          // Ties keep the lower index first, as ONNX.
+          const order = Array.from({ length: n }, (_, j) => j).sort((p, q) => (largest ? at(q) - at(p) : at(p) - at(q)) || p - q);
+          for (let j = 0; j < k; j++) {
+            values.data[(o * k + j) * inner + i] = at(order[j]!);
+            indices.data[(o * k + j) * inner + i] = order[j]!;
+          }
+        }
+      return [values, indices];
     }
     case "OneHot": {
       const idx = input(0), depth = input(1).data[0]!, values = input(2);

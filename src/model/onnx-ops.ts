@@ -140,6 +140,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none)",
   ScatterND: "as ScatterElements",
   Scatter: "as ScatterElements",
+  TopK: "the engine's top_k (values and int32 indices; ties keep the lower index) on the last axis, other axes moved there and back; K constant",
   OneHot: "run-time integer indices (negative ones wrapped) compared exactly with the positions along the new axis, then where(on, off); depth and values constant",
   Hardmax: "argmax, compared exactly with the constant positions along the axis (opset ≥ 13 semantics)",
   Shrink: "lookup table",

@@ -424,6 +424,15 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
     case "aivm.Cast":
       c.set(floatIn(0));
       return;
+    case "TopK": {
+      // Last axis (the importer moves any other there); ties keep the lower index, as ONNX.
+      const x = floatIn(0);
+      const k = c.graph.constants.get(node.inputs[1]!)!.data[0]!;
+      const [values, indices] = b.node("top_k", [x.ref], { k, largest: num(a.largest, 1) }, label);
+      if (node.outputs[0]) c.set({ ref: values!, q: x.q }, node.outputs[0]);
+      if (node.outputs[1]) c.set({ ref: indices!, q: INTEGER }, node.outputs[1]);
+      return;
+    }
     case "DequantizeLinear": {
       // Integers with one scale and zero point: the same integers, relabelled (exact).
       const x = floatIn(0);
@@ -600,7 +609,7 @@ export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
   "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
   "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
-  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear",
+  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear", "TopK",
 ];
 
 export { UNARY_FUNCTIONS };

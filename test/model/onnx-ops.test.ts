@@ -377,6 +377,16 @@ const CASES: Case[] = [
     nodes: [{ op: "ScatterElements", inputs: ["data", "idx", "x"], outputs: ["y"], attrs: { axis: 1 } }], inShape: [2, 2], outShape: [2, 5], onlyOps: [...MOVE, "requantize"],
     initializers: [{ name: "data", shape: [2, 5], data: randomFloats(10, 96) }, { name: "idx", shape: [2, 2], data: [4, 0, 1, -1], int64: I64 }],
   },
+  {
+    name: "TopK values along a middle axis (moved last for the engine's top_k)",
+    nodes: [{ op: "TopK", inputs: ["x", "k"], outputs: ["y", "i"], attrs: { axis: 1 } }], inShape: [3, 6, 2], outShape: [3, 2, 2],
+    initializers: [{ name: "k", shape: [1], data: [2], int64: I64 }],
+  },
+  {
+    name: "TopK indices, smallest (int64, exact)",
+    nodes: [{ op: "TopK", inputs: ["x", "k"], outputs: ["v", "y"], attrs: { largest: 0 } }], inShape: [4, 7], outShape: [4, 3], outType: 7,
+    initializers: [{ name: "k", shape: [1], data: [3], int64: I64 }],
+  },
   { name: "GlobalMaxPool (exact)", nodes: [{ op: "GlobalMaxPool", inputs: ["x"], outputs: ["y"] }], inShape: [1, 3, 4, 4], outShape: [1, 3, 1, 1], onlyOps: ["reduce_max"] },
 ];
 
