@@ -20,7 +20,7 @@ import {
   hexToBytes,
   setLengthLeft,
 } from "@ethereumjs/util";
-import type { RunTxResult, VM } from "@ethereumjs/vm";
+import type { VM } from "@ethereumjs/vm";
 import { BlockAbortedError, buildAivmBlock } from "./builder.ts";
 import { CallStateManager } from "../evm/call-state.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
@@ -33,6 +33,8 @@ import { TxPool, type PooledTx } from "./pool.ts";
 export type { PooledTx } from "./pool.ts";
 import { ChainClock, wallClockSeconds } from "./clock.ts";
 import { CallExecutor, errorMessage, type PendingBlock } from "./calls.ts";
+import { decodeRecord, encodeRecord, recordOfBlock, type IncludedTx } from "./mining.ts";
+import { Snapshots } from "./snapshots.ts";
 import { setBalanceIn, setCodeIn, setNonceIn, setStorageIn, type AccountOverride } from "./state-edits.ts";
 import { StateReaders } from "./state-reader.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
@@ -213,8 +215,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private readonly txIndex = new Map<string, { block: number; index: number }>();
   private readonly keys = new Map<string, Uint8Array>();
   private readonly impersonated = new Set<string>();
-  private readonly snapshots = new Map<number, Snapshot>();
-  private nextSnapshotId = 1;
+  /** evm_snapshot's saved states (snapshots.ts). */
+  private readonly snapshots = new Snapshots<Snapshot>();
   /** The pool (pending, in block order) and the queue (nonce gaps): pool.ts. */
   private readonly txs = new TxPool();
   /** Block time: wall clock, offset and a pinned next timestamp (clock.ts). */
@@ -773,7 +775,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
     this.txs.setPending([]);
     const rejected: { hash: Hex; reason: string }[] = [];
-    const included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[] = [];
+    const included: IncludedTx[] = [];
     let block: Block;
     try {
       const deferred = new Set<Hex>();
@@ -818,7 +820,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     // The block is final: a frozen header caches its hash (else every block.hash() re-encodes and hashes it).
     Object.freeze(block.header);
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
-    const record = this.blockRecord(block, included, anchor);
+    const record = recordOfBlock(block, included, anchor);
     if (preStateRoot !== bytesToHex(parent.header.stateRoot)) record.preStateRoot = preStateRoot;
     const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
     if (systemTraces.length > 0) record.systemTraces = systemTraces;
@@ -833,41 +835,6 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.emit("block", mined);
     for (const dropped of rejected) this.emit("droppedTransaction", dropped);
     return { mined, rejected };
-  }
-
-  private blockRecord(block: Block, included: { pooled: PooledTx; result: RunTxResult; trace: AivmTxTrace }[], anchor: AivmBlockAnchor | null): BlockRecord {
-    const baseFee = block.header.baseFeePerGas ?? 0n;
-    let logIndex = 0;
-    const txs = included.map(({ pooled, result, trace }, index): TxRecord => {
-      const tx = pooled.tx;
-      const receipt = result.receipt as RunTxResult["receipt"] & { status?: 0 | 1 };
-      const effectiveGasPrice =
-        "maxFeePerGas" in tx
-          ? baseFee + minBig((tx as { maxPriorityFeePerGas: bigint }).maxPriorityFeePerGas, (tx as { maxFeePerGas: bigint }).maxFeePerGas - baseFee)
-          : (tx as { gasPrice: bigint }).gasPrice;
-      return {
-        hash: pooled.hash,
-        from: pooled.from,
-        to: tx.to ? (tx.to.toString() as Hex) : null,
-        contractAddress: result.createdAddress ? (result.createdAddress.toString() as Hex) : null,
-        index,
-        type: tx.type,
-        status: receipt.status ?? (result.execResult.exceptionError ? 0 : 1),
-        gasUsed: result.totalGasSpent,
-        cumulativeGasUsed: receipt.cumulativeBlockGasUsed,
-        effectiveGasPrice,
-        logsBloom: bytesToHex(result.bloom.bitvector),
-        logs: receipt.logs.map(([address, topics, data]) => ({
-          address: bytesToHex(address) as Hex,
-          topics: topics.map((t) => bytesToHex(t) as Hex),
-          data: bytesToHex(data) as Hex,
-          logIndex: logIndex++,
-        })),
-        trace,
-        ...(result.execResult.exceptionError ? { failure: { reason: result.execResult.exceptionError.error, data: bytesToHex(result.execResult.returnValue) as Hex } } : {}),
-      };
-    });
-    return { txs, anchor };
   }
 
   setAutomine(enabled: boolean): void {
@@ -986,31 +953,23 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** evm_snapshot: returns the snapshot id. */
   async snapshot(): Promise<number> {
     return this.queue.run(async () => {
-      const id = this.nextSnapshotId++;
-      this.snapshots.set(id, {
+      return this.snapshots.take({
         headNumber: this.headNumber,
         stateRoot: await this.stateManager.getStateRoot(),
         ...this.clock.save(),
         pool: [...this.txs.pending],
         queued: this.txs.queuedList(),
       });
-      return id;
     });
   }
 
   /** evm_revert: restores a snapshot; it and every later snapshot are consumed. */
   async revert(id: number): Promise<boolean> {
     return this.queue.run(async () => {
-      const snap = this.snapshots.get(id);
+      const snap = this.snapshots.consume(id);
       if (!snap) return false;
-      for (const key of [...this.snapshots.keys()]) if (key >= id) this.snapshots.delete(key);
       const oldHead = this.headNumber;
-      for (let n = Number(snap.headNumber) + 1; n <= Number(oldHead); n++) {
-        this.blockByHash.delete(bytesToHex(this.blocks[n]!.hash()));
-        for (const tx of this.records[n]!.txs) this.txIndex.delete(tx.hash);
-      }
-      this.blocks.length = Number(snap.headNumber) + 1;
-      this.records.length = Number(snap.headNumber) + 1;
+      this.truncateTo(snap.headNumber);
       await this.stateManager.setStateRoot(snap.stateRoot);
       this.stateVersion++;
       this.clock.restore(snap);
@@ -1022,6 +981,16 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     });
   }
 
+  /** Drops the blocks after `n` and their index entries (evm_revert, hardhat_reset). */
+  private truncateTo(n: bigint): void {
+    for (let i = Number(n) + 1; i <= Number(this.headNumber); i++) {
+      this.blockByHash.delete(bytesToHex(this.blocks[i]!.hash()));
+      for (const tx of this.records[i]!.txs) this.txIndex.delete(tx.hash);
+    }
+    this.blocks.length = Number(n) + 1;
+    this.records.length = Number(n) + 1;
+  }
+
   /**
    * hardhat_reset: back to the genesis block and its state, as a fresh node with the same options
    * (the pool, the queue, snapshots, impersonation, time and next-block settings go too).
@@ -1029,12 +998,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   async reset(): Promise<void> {
     await this.queue.run(async () => {
       const oldHead = this.headNumber;
-      for (let n = 1; n <= Number(oldHead); n++) {
-        this.blockByHash.delete(bytesToHex(this.blocks[n]!.hash()));
-        for (const tx of this.records[n]!.txs) this.txIndex.delete(tx.hash);
-      }
-      this.blocks.length = 1;
-      this.records.length = 1;
+      this.truncateTo(0n);
       const root = this.blocks[0]!.header.stateRoot;
       await this.stateManager.setStateRoot(root);
       this.stateVersion++;
@@ -1075,22 +1039,9 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
   endBlock: async (_vm, blockNumber) => ({ blockNumber, anchorRoot: ZERO_TRACE_ROOT, receiptCount: 0, flops: 0n, multiplier: 0n }),
 };
 
-function minBig(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
-}
-
 export { errorMessage } from "./calls.ts";
 
-// Records hold bigints; tag them so the JSON round-trips exactly.
-export function encodeRecord(record: BlockRecord): string {
-  return JSON.stringify(record, (_key, value) => (typeof value === "bigint" ? { $big: value.toString() } : value));
-}
-
-export function decodeRecord(json: string): BlockRecord {
-  return JSON.parse(json, (_key, value) =>
-    value !== null && typeof value === "object" && typeof value.$big === "string" && Object.keys(value).length === 1 ? BigInt(value.$big) : value,
-  ) as BlockRecord;
-}
+export { encodeRecord, decodeRecord } from "./mining.ts";
 
 /** The VRF secret key a loaded runtime gets: `vrfKey`, or the one derived from the mnemonic. */
 function vrfSecretKeyOf(options: DevNodeOptions): Uint8Array {
