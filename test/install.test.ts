@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { pinnedSolc } from "../src/hardhat/solc.ts";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -23,4 +25,10 @@ test("solc comes from the exact-pinned npm package, not a download", () => {
   const pinned = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).devDependencies.solc as string;
   const solcPkg = require("solc/package.json") as { version: string };
   assert.equal(solcPkg.version, pinned);
+  const peer = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { peerDependencies: { solc: string }; peerDependenciesMeta: { solc: { optional: boolean } } };
+  assert.equal(peer.peerDependencies.solc, pinned, "users get the same solc as an optional peer dependency");
+  assert.equal(peer.peerDependenciesMeta.solc.optional, true);
+  // A project without solc is told what to install, not handed MODULE_NOT_FOUND.
+  const empty = mkdtempSync(join(tmpdir(), "aivm-no-solc-"));
+  assert.throws(() => pinnedSolc(empty), new RegExp(`optional peer dependency.*solc@${pinned.replaceAll(".", "\\.")}`));
 });

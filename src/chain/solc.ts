@@ -95,7 +95,32 @@ const requested = new Map<string, { dir: string; files: readonly string[] | unde
 export function compileRequests(): ReadonlyMap<string, { dir: string; files: readonly string[] | undefined }> {
   return requested;
 }
-const SOLC_VERSION = (require("solc/package.json") as { version: string }).version;
+/**
+ * The solc release that keys the caches and the prebuilt outputs: the installed one, or, when solc is not
+ * installed (it is an optional peer dependency: only compiling needs it), the one aivm pins, so the
+ * committed prebuilt outputs still serve a demo start.
+ */
+const SOLC_VERSION = installedSolcVersion() ?? (require("../../package.json") as { peerDependencies: { solc: string } }).peerDependencies.solc;
+
+function installedSolcVersion(): string | undefined {
+  try {
+    return (require("solc/package.json") as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A compile was needed and the optional peer dependency solc is not installed. */
+export class SolcMissingError extends AivmError {
+  override name = "SolcMissingError";
+  override readonly code = "SOLC_MISSING";
+  constructor(contracts: string) {
+    super(`Compiling ${contracts} needs the solc package, which is not installed.`, {
+      metaMessages: [`Install it: npm install --save-dev solc@${SOLC_VERSION}`],
+      docsPath: "precompiles.md#runtime-vm-and-blocks",
+    });
+  }
+}
 const IMPORT_RE = /import\s+(?:[^"']*\sfrom\s+)?["']([^"']+)["']/g;
 
 /** Every source reachable from `entries` through relative imports. */
@@ -167,6 +192,7 @@ export function compileContracts(dir: string = CONTRACTS_DIR, files?: readonly s
 /** Compiles a standard-JSON input with the pinned npm solc; throws SolidityCompileError on errors. */
 function runSolc(input: string, findImports: (path: string) => { contents: string } | { error: string }): SolcOutput {
   // Loading soljson takes seconds: only on a cache miss.
+  if (installedSolcVersion() === undefined) throw new SolcMissingError(Object.keys((JSON.parse(input) as { sources: object }).sources).join(", ").slice(0, 300));
   const solc = require("solc") as { compile(input: string, callbacks?: object): string };
   const output = JSON.parse(solc.compile(input, { import: findImports })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
