@@ -71,7 +71,7 @@ function duration(value: string): number {
 
 export function nodeCommand(): Command {
   return new Command("node")
-    .description("Start the AIVM dev node: JSON-RPC over HTTP and WebSocket, 10 funded accounts, AIVM precompiles")
+    .description("Start the AIVM dev node: JSON-RPC over HTTP and WebSocket, 20 funded accounts, AIVM precompiles")
     .option("-p, --port <port>", "port to listen on (0 = any free port)", integer("port", 0, 65535), DEFAULT_PORT)
     .option("--host <host>", "interface to bind (beyond loopback only with --allow-remote)", DEFAULT_HOST)
     .option("--allow-remote", "allow a --host other machines can reach: they get the unlocked dev accounts and hardhat_* methods", false)
