@@ -1,7 +1,8 @@
 // Runs the Hardhat CLI of the repository (Node 22 from node_modules) in an example project, and
 // starts `hardhat aivm node` on a free port. Used by the example-project tests.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -101,4 +102,41 @@ export function startAivmNode(cwd: string, timeoutMs = 120_000): Promise<Running
       reject(new Error(`hardhat aivm node exited with ${code} before listening:\n${out}`));
     });
   });
+}
+
+/**
+ * Hardhat's own `hardhat node` (EDR) in a temporary project with an empty config: Hardhat's defaults
+ * (chain 31337, 20 accounts from the default mnemonic), on a free loopback port. The caller kills
+ * `child` and removes `dir`.
+ */
+export async function startHardhatNode(dirPrefix: string): Promise<{ url: string; child: ChildProcess; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
+  writeFileSync(join(dir, "hardhat.config.js"), "export default {};\n");
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  // The child is a plain node process: the test runner's own variables stay out of it.
+  const { NODE_TEST_CONTEXT: _context, NODE_OPTIONS: _options, ...env } = process.env;
+  const child = spawn(NODE, [HARDHAT_CLI, "--show-stack-traces", "node", "--hostname", "127.0.0.1", "--port", "0"], {
+    cwd: dir,
+    env: { ...env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", DO_NOT_TRACK: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hardhat node did not start within 60 s:\n${out}`)), 60_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /server at (http:\/\/[^\s/]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m[1]!);
+      }
+    });
+    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hardhat node exited with ${code}:\n${out}`));
+    });
+  });
+  return { url, child, dir };
 }

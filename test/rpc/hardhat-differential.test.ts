@@ -7,9 +7,8 @@
 // from Hardhat's node") names it; a row no difference needs fails it too, so the list stays exact.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   createWalletClient,
@@ -28,7 +27,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { getContract } from "../../src/chain/solc.ts";
 import { DEFAULT_MNEMONIC, deriveDevAccounts } from "../../src/chain/accounts.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
-import { HARDHAT_CLI, NODE, REPO_ROOT } from "../hardhat/hardhat-cli.ts";
+import { REPO_ROOT, startHardhatNode } from "../hardhat/hardhat-cli.ts";
 
 const CHAIN_ID = 31337;
 const contract = getContract("Differential", undefined, ["test/Differential.sol"]);
@@ -101,39 +100,6 @@ function collect(value: unknown, into: Set<string>): void {
   if (typeof value === "string" && /^0x[0-9a-fA-F]{64}$/.test(value)) into.add(value.toLowerCase());
   else if (Array.isArray(value)) for (const v of value) collect(v, into);
   else if (value !== null && typeof value === "object") for (const v of Object.values(value)) collect(v, into);
-}
-
-/** `hardhat node` in a temporary project with an empty config: Hardhat's defaults (chain 31337, 20 accounts). */
-async function startHardhatNode(): Promise<{ url: string; child: ChildProcess; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "aivm-hardhat-differential-"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-  writeFileSync(join(dir, "hardhat.config.js"), "export default {};\n");
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  // The child is a plain node process: the test runner's own variables stay out of it.
-  const { NODE_TEST_CONTEXT: _context, NODE_OPTIONS: _options, ...env } = process.env;
-  const child = spawn(NODE, [HARDHAT_CLI, "--show-stack-traces", "node", "--hostname", "127.0.0.1", "--port", "0"], {
-    cwd: dir,
-    env: { ...env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", DO_NOT_TRACK: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hardhat node did not start within 60 s:\n${out}`)), 60_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /server at (http:\/\/[^\s/]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hardhat node exited with ${code}:\n${out}`));
-    });
-  });
-  return { url, child, dir };
 }
 
 // ---------------------------------------------------------------- comparison and the allow-list
@@ -257,7 +223,7 @@ describe("differential: Hardhat's node and aivm node answer the same scenario al
   const raw: { step: string; hardhat: Reply; aivm: Reply }[] = [];
 
   before(async () => {
-    const starting = startHardhatNode();
+    const starting = startHardhatNode("aivm-hardhat-differential-");
     server = await startNodeServer({ host: "127.0.0.1", port: 0, chainId: CHAIN_ID });
     aivm = new Side("aivm", server.url);
     hardhatProcess = await starting;

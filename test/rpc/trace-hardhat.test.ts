@@ -6,14 +6,12 @@
 // call gas) are kept out of the scenario: no store here refunds gas, and the traced call names its gas.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { encodeDeployData, encodeFunctionData, type Abi, type Hex } from "viem";
 import { getContract } from "../../src/chain/solc.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
-import { HARDHAT_CLI, NODE, REPO_ROOT } from "../hardhat/hardhat-cli.ts";
+import { startHardhatNode } from "../hardhat/hardhat-cli.ts";
 
 const child = getContract("TraceChild", undefined, ["test/TraceTargets.sol"]);
 const parent = getContract("TraceParent", undefined, ["test/TraceTargets.sol"]);
@@ -21,38 +19,6 @@ const parent = getContract("TraceParent", undefined, ["test/TraceTargets.sol"]);
 async function rpc(url: string, method: string, params: unknown[]): Promise<{ result?: any; error?: { code: number; message: string } }> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
   return (await res.json()) as { result?: any; error?: { code: number; message: string } };
-}
-
-/** `hardhat node` in a temporary project with an empty config (chain 31337, the same mnemonic). */
-async function startHardhatNode(): Promise<{ url: string; child: ChildProcess; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "aivm-trace-hardhat-"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-  writeFileSync(join(dir, "hardhat.config.js"), "export default {};\n");
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  const { NODE_TEST_CONTEXT: _context, NODE_OPTIONS: _options, ...env } = process.env;
-  const proc = spawn(NODE, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", "0"], {
-    cwd: dir,
-    env: { ...env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", DO_NOT_TRACK: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hardhat node did not start within 60 s:\n${out}`)), 60_000);
-    proc.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /server at (http:\/\/[^\s/]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hardhat node exited with ${code}:\n${out}`));
-    });
-  });
-  return { url, child: proc, dir };
 }
 
 interface Scenario {
@@ -85,7 +51,7 @@ describe("traces equal Hardhat's own node's", () => {
   let scenario: { hardhat: Scenario; aivm: Scenario };
 
   before(async () => {
-    hardhat = await startHardhatNode();
+    hardhat = await startHardhatNode("aivm-trace-hardhat-");
     aivm = await startNodeServer({ port: 0, runtime: null });
     scenario = { hardhat: await runScenario(hardhat.url), aivm: await runScenario(aivm.url) };
     assert.deepEqual(scenario.aivm.hashes, scenario.hardhat.hashes, "the same signed transactions on both nodes");
