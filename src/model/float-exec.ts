@@ -490,6 +490,16 @@ export function reshapeTarget(inShape: readonly number[], spec: readonly number[
 }
 
 /** Attribute-or-input integer list (opsets moved axes/shape from attributes to inputs). */
+/** A Reduce* node's axes, normalised and sorted; undefined when no axes and noop_with_empty_axes = 1 (the identity). */
+function reduceAxes(node: FloatNode, env: Map<string, HostTensor>, rank: number, where: string): number[] | undefined {
+  let axes = intList(node, env, "axes", 1);
+  if (axes === undefined || axes.length === 0) {
+    if (num(node.attrs.noop_with_empty_axes, 0) === 1) return undefined;
+    axes = Array.from({ length: rank }, (_, i) => i);
+  }
+  return [...new Set(axes.map((d) => normAxis(d, rank, where)))].sort((p, q) => p - q);
+}
+
 function intList(node: FloatNode, env: Map<string, HostTensor>, attr: string, inputIndex: number): number[] | undefined {
   const name = node.inputs[inputIndex];
   if (name) {
@@ -580,12 +590,8 @@ export function runFloatNode(node: FloatNode, env: Map<string, HostTensor>): Hos
     }
     case "ReduceSum": case "ReduceMean": case "ReduceMax": case "ReduceMin": {
       const x = input(0);
-      let axes = intList(node, env, "axes", 1);
-      if (axes === undefined || axes.length === 0) {
-        if (num(a.noop_with_empty_axes, 0) === 1) return [x];
-        axes = x.shape.map((_, i) => i);
-      }
-      const norm = [...new Set(axes.map((d) => normAxis(d, x.shape.length, where)))].sort((p, q) => p - q);
+      const norm = reduceAxes(node, env, x.shape.length, where);
+      if (norm === undefined) return [x];
       const kind = ({ ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max", ReduceMin: "min" } as const)[node.op];
       return [reduce(x, norm, num(a.keepdims, 1) === 1, kind)];
     }
@@ -928,12 +934,8 @@ function runShapeAndLogicNode(
     }
     case "ReduceProd": case "ReduceL1": case "ReduceL2": case "ReduceSumSquare": case "ReduceLogSum": case "ReduceLogSumExp": {
       const x = input(0);
-      let axes = intList(node, env, "axes", 1);
-      if (axes === undefined || axes.length === 0) {
-        if (num(a.noop_with_empty_axes, 0) === 1) return [x];
-        axes = x.shape.map((_, i) => i);
-      }
-      const norm = [...new Set(axes.map((d) => normAxis(d, x.shape.length, where)))].sort((p, q) => p - q);
+      const norm = reduceAxes(node, env, x.shape.length, where);
+      if (norm === undefined) return [x];
       const keep = num(a.keepdims, 1) === 1;
       if (node.op === "ReduceProd") return [reduceProd(x, norm, keep)];
       const pre = { ReduceL1: Math.abs, ReduceL2: (v: number) => v * v, ReduceSumSquare: (v: number) => v * v, ReduceLogSum: (v: number) => v, ReduceLogSumExp: Math.exp }[node.op];
