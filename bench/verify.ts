@@ -8,8 +8,10 @@
 //     against BlockAnchor, and from a block header's EIP-1186 proof (test/verify/onchain.ts).
 // (c) Freivalds at n = 512 (src/commit/freivalds.ts): checking an int8 matmul's int32 accumulator
 //     and its requantization against recomputing them with the node's kernel (matmulFast: WASM
-//     SIMD, worker threads) and with the single-threaded reference kernel, interleaved; then the
-//     false-accept rate over 10,000 accumulators each one element off by one, per |S|.
+//     SIMD, worker threads) and with the single-threaded reference kernel, interleaved, beside the
+//     check's JS path and its first implementation (freivalds-reference.ts); then the false-accept
+//     rate over 10,000 accumulators each one element off by one, per |S|.
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { DevNode } from "../src/chain/node.ts";
@@ -22,7 +24,8 @@ import { makeReceipt } from "../src/commit/receipt.ts";
 import { receiptLeafPreimage } from "../src/commit/receipt-preimage.ts";
 import { anchorRoot, receiptProof, verifyReceipt } from "../src/commit/trace.ts";
 import { measureVerifierGas, syntheticReceipts } from "../test/verify/onchain.ts";
-import { freivaldsBound, freivaldsMatmul, requantizationMismatch } from "../src/commit/freivalds.ts";
+import { freivaldsBound, freivaldsMatmul, freivaldsPaths, requantizationMismatch } from "../src/commit/freivalds.ts";
+import { freivaldsMatmulReference } from "../src/commit/freivalds-reference.ts";
 import { matmulFast } from "../src/engine/kernels/matmul-fast.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { requantize } from "../src/engine/requant.ts";
@@ -134,18 +137,34 @@ matmulFast(kernelArgs(facc));
 const fout = requantizeAll(facc);
 const claimOf = () => ({ a: fa, aZero: 0, b: fb, bias: fbias, acc: facc, m: N, k: N, n: N });
 const VERIFY = { rounds: 1, values: 65536 };
-const times = { matmulFast: [] as number[], freivalds: [] as number[], requantize: [] as number[], requantCheck: [] as number[], matmulReference: [] as number[] };
+const times = { matmulFast: [] as number[], freivalds: [] as number[], freivaldsJs: [] as number[], freivaldsReference: [] as number[], requantize: [] as number[], requantCheck: [] as number[], matmulReference: [] as number[] };
 const timed = (into: number[], run: () => void) => {
   const t = performance.now();
   run();
   into.push(performance.now() - t);
 };
+// Warm up the check's paths too (the first call compiles its WASM module), as matmulFast is above.
+for (let round = 0; round < 10; round++) {
+  freivaldsMatmul(claimOf(), Uint8Array.of(round), VERIFY);
+  freivaldsPaths.wasm = false;
+  freivaldsMatmul(claimOf(), Uint8Array.of(round), VERIFY);
+  freivaldsPaths.wasm = true;
+  freivaldsMatmulReference(claimOf(), Uint8Array.of(round), VERIFY);
+}
 for (let round = 0; round < 15; round++) {
   const acc = new Int32Array(N * N);
   timed(times.matmulFast, () => matmulFast(kernelArgs(acc)));
   timed(times.requantize, () => requantizeAll(acc));
   timed(times.freivalds, () => {
     if (!freivaldsMatmul(claimOf(), Uint8Array.of(round), VERIFY)) throw new Error("a correct accumulator failed");
+  });
+  freivaldsPaths.wasm = false;
+  timed(times.freivaldsJs, () => {
+    if (!freivaldsMatmul(claimOf(), Uint8Array.of(round), VERIFY)) throw new Error("a correct accumulator failed the JS path");
+  });
+  freivaldsPaths.wasm = true;
+  timed(times.freivaldsReference, () => {
+    if (!freivaldsMatmulReference(claimOf(), Uint8Array.of(round), VERIFY)) throw new Error("a correct accumulator failed the reference check");
   });
   timed(times.requantCheck, () => {
     if (requantizationMismatch(facc, fout, REQ.multiplier, REQ.shift, REQ.zeroPoint, "int8") !== -1) throw new Error("a correct output failed");
@@ -196,6 +215,8 @@ console.log(
         unit: "ms, median",
         accumulator: {
           freivalds: { rounds: VERIFY.rounds, values: VERIFY.values, bound: freivaldsBound(VERIFY), ms: round3(median(times.freivalds)) },
+          freivaldsJsPath: round3(median(times.freivaldsJs)),
+          freivaldsFirstImplementation: round3(median(times.freivaldsReference)),
           recomputeNodeKernel: round3(median(times.matmulFast)),
           recomputeReferenceKernel: round3(median(times.matmulReference)),
           speedupOverNodeKernel: round3(median(times.matmulFast) / median(times.freivalds)),
@@ -208,6 +229,7 @@ console.log(
           speedup: round3((median(times.matmulFast) + median(times.requantize)) / (median(times.freivalds) + median(times.requantCheck))),
         },
         falseAccepts,
+        loadAverage1m: round3(loadavg()[0]!),
       },
       notes: {
         blockAnchorCall: "AivmReceiptVerifier.verifyReceipt called from a contract (gasleft() around the STATICCALL), the last leaf of the tree",

@@ -10,6 +10,7 @@ import { requantize } from "../engine/requant.ts";
 import type { DType } from "../engine/tensor.ts";
 import { keccak256 } from "./keccak.ts";
 import { u32be } from "./hash.ts";
+import { ROW_KERNELS, freivaldsWasm, freivaldsWasmMemory, type FreivaldsWasm } from "./freivalds-wasm.ts";
 
 /** 2^32 + 15, the smallest prime above 2^32. */
 export const FREIVALDS_PRIME = 4294967311;
@@ -42,10 +43,19 @@ export function freivaldsBound(o: FreivaldsOptions): number {
 }
 
 const P = FREIVALDS_PRIME;
+const TWO32 = 4294967296;
 const mod = (x: number) => ((x % P) + P) % P;
+// s − ⌊s / 2^32⌋·p ≡ s (mod p): for |s| < 2^53 the quotient is below 2^21 and every step is exact,
+// leaving −2^25 < result < 2^32 + 2^25, at the cost of a floor instead of a remainder.
+const fold = (s: number) => {
+  const q = Math.floor(s / TWO32);
+  return s - q * TWO32 - 15 * q;
+};
+/** x·y mod p for 0 ≤ x, y < p, with y in 16-bit halves so each product stays below 2^50. */
+const mulMod = (x: number, y: number) => mod(mod(x * Math.floor(y / 65536)) * 65536 + x * (y % 65536));
 
 /** r for one round: 16-bit words of keccak256(seed ‖ round ‖ block), masked to [0, values). */
-function randomVector(seed: Uint8Array, round: number, n: number, values: number): Int32Array {
+export function freivaldsRandomVector(seed: Uint8Array, round: number, n: number, values: number): Int32Array {
   const r = new Int32Array(n);
   const mask = values - 1;
   for (let block = 0; block * 16 < n; block++) {
@@ -55,30 +65,60 @@ function randomVector(seed: Uint8Array, round: number, n: number, values: number
   return r;
 }
 
+/** Whether freivaldsMatmul may use the WASM kernels (freivalds-wasm.ts); tests turn it off to check the JS path. */
+export const freivaldsPaths = { wasm: true };
+
+/** Above this the operands' copy in WASM memory would stay too large for the process: use JS. */
+const WASM_MAX_BYTES = 256 * 1024 * 1024;
+
+// Sums below run on four accumulators (the loops are bound by add latency, not by multiplies) and
+// are folded after as many terms as keep each one below 2^53: every intermediate is an exact integer.
+/** ACC terms: |acc| ≤ 2^31 and r < 2^16, so 32 terms per accumulator add below 2^52 to a folded sum. */
+const ACC_CHUNK = 4 * 32;
+
 /**
  * True when the claim passes `rounds` Freivalds rounds. Sound only where the accumulator did not
- * saturate: when K·max|A − aZero|·128 + max|bias| ≥ 2^31, re-execute instead.
+ * saturate: when K·max|A − aZero|·128 + max|bias| ≥ 2^31, re-execute instead. Accepts exactly when
+ * freivaldsMatmulReference (freivalds-reference.ts) does: both compare the same residues mod p.
  */
 export function freivaldsMatmul(c: MatmulClaim, seed: Uint8Array, o: FreivaldsOptions): boolean {
   const { m, k, n } = c;
   if (!Number.isInteger(o.values) || (o.values & (o.values - 1)) !== 0 || o.values < 2 || o.values > 65536) throw new RangeError("values must be a power of two from 2 to 65536");
   if (c.a.length !== m * k || c.b.length !== k * n || c.acc.length !== m * n || (c.bias && c.bias.length !== n)) throw new RangeError("operand lengths do not match M, K, N");
   if (k >= 1 << 19 || n >= 1 << 21) throw new RangeError("K must stay below 2^19 and N below 2^21 for exact sums");
-  const { a, b, acc, aZero } = c;
-  // B·r mod p, split in 16-bit halves (hi < 2^17, lo < 2^16) so the products with A need no reduction.
-  const brHi = new Int32Array(k);
-  const brLo = new Int32Array(k);
+  if (!Number.isSafeInteger(c.aZero)) throw new RangeError("aZero must be a safe integer");
+  const w = freivaldsPaths.wasm && k < 1 << 15 && n < 1 << 15 ? freivaldsWasm() : null;
+  if (w && wasmBytes(c) <= WASM_MAX_BYTES) return freivaldsInWasm(w, c, seed, o);
+  const { a, b, acc } = c;
+  // (A − aZero)·(B·r) = A·(B·r) − aZero·Σ(B·r): terms of A·(B·r) are below |A|max·p, so a folded
+  // sum takes 2^20 / |A|max terms per accumulator (8,192 for int8 A, 32 for int16) below 2^53.
+  const aChunk = 4 * ((1 << 20) / (a instanceof Int8Array ? 128 : 32768));
+  const zero = mod(c.aZero);
+  // B·r mod p: exact integers in [0, p), held as numbers because p exceeds the int32 range.
+  const br: number[] = Array.from({ length: k }, () => 0);
   for (let round = 0; round < o.rounds; round++) {
-    const r = randomVector(seed, round, n, o.values);
-    // |B| ≤ 128 and r < 2^16: each row's sum stays below 2^53 for N < 2^30.
+    const r = freivaldsRandomVector(seed, round, n, o.values);
+    // |B| ≤ 128 and r < 2^16: a row's sum stays below 2^44 for N < 2^21.
+    let brSum = 0;
     for (let p = 0; p < k; p++) {
-      let s = 0;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
       const row = p * n;
-      for (let j = 0; j < n; j++) s += b[row + j]! * r[j]!;
-      const v = mod(s);
-      brHi[p] = Math.floor(v / 65536);
-      brLo[p] = v % 65536;
+      let j = 0;
+      for (; j + 3 < n; j += 4) {
+        s0 += b[row + j]! * r[j]!;
+        s1 += b[row + j + 1]! * r[j + 1]!;
+        s2 += b[row + j + 2]! * r[j + 2]!;
+        s3 += b[row + j + 3]! * r[j + 3]!;
+      }
+      for (; j < n; j++) s0 += b[row + j]! * r[j]!;
+      const v = mod(s0 + s1 + s2 + s3);
+      br[p] = v;
+      brSum += v; // below 2^52 for K < 2^19
     }
+    const zeroTerm = mulMod(zero, mod(brSum));
     // bias·r: terms below 2^47, reduced every 32.
     let biasR = 0;
     if (c.bias) {
@@ -90,27 +130,123 @@ export function freivaldsMatmul(c: MatmulClaim, seed: Uint8Array, o: FreivaldsOp
       biasR = mod(s);
     }
     for (let i = 0; i < m; i++) {
-      // (A − aZero)·(B·r): |A − aZero| < 2^17 against halves below 2^17, K < 2^19 terms: below 2^53.
-      let hi = 0;
-      let lo = 0;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
       const arow = i * k;
-      for (let p = 0; p < k; p++) {
-        const av = a[arow + p]! - aZero;
-        hi += av * brHi[p]!;
-        lo += av * brLo[p]!;
+      for (let p = 0; p < k; ) {
+        const end = Math.min(k, p + aChunk);
+        for (; p + 3 < end; p += 4) {
+          s0 += a[arow + p]! * br[p]!;
+          s1 += a[arow + p + 1]! * br[p + 1]!;
+          s2 += a[arow + p + 2]! * br[p + 2]!;
+          s3 += a[arow + p + 3]! * br[p + 3]!;
+        }
+        for (; p < end; p++) s0 += a[arow + p]! * br[p]!;
+        s0 = fold(s0);
+        s1 = fold(s1);
+        s2 = fold(s2);
+        s3 = fold(s3);
       }
-      const left = mod(mod(hi) * 65536 + lo + biasR);
-      // ACC·r with ACC split the same way (hi = acc >> 16, lo = acc & 0xffff): N < 2^21 terms below 2^32.
-      let accHi = 0;
-      let accLo = 0;
+      const left = mod(s0 + s1 + s2 + s3 - zeroTerm + biasR);
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
       const crow = i * n;
-      for (let j = 0; j < n; j++) {
-        const v = acc[crow + j]!;
-        const rj = r[j]!;
-        accHi += (v >> 16) * rj;
-        accLo += (v & 0xffff) * rj;
+      for (let j = 0; j < n; ) {
+        const end = Math.min(n, j + ACC_CHUNK);
+        for (; j + 3 < end; j += 4) {
+          t0 += acc[crow + j]! * r[j]!;
+          t1 += acc[crow + j + 1]! * r[j + 1]!;
+          t2 += acc[crow + j + 2]! * r[j + 2]!;
+          t3 += acc[crow + j + 3]! * r[j + 3]!;
+        }
+        for (; j < end; j++) t0 += acc[crow + j]! * r[j]!;
+        t0 = fold(t0);
+        t1 = fold(t1);
+        t2 = fold(t2);
+        t3 = fold(t3);
       }
-      if (left !== mod(mod(accHi) * 65536 + accLo)) return false;
+      if (left !== mod(t0 + t1 + t2 + t3)) return false;
+    }
+  }
+  return true;
+}
+
+const align16 = (x: number) => Math.ceil(x / 16) * 16;
+/** Byte offsets of r, B·r, the two row-sum outputs, B, A and ACC in WASM memory, and the total. */
+function wasmLayout(c: MatmulClaim) {
+  const r = 0;
+  const br = align16(4 * c.n);
+  const outA = align16(br + 8 * c.k);
+  const outC = align16(outA + 8 * Math.max(c.m, c.k)); // outA takes B·r's K rows, then A's M
+  const b = align16(outC + 8 * c.m);
+  const a = align16(b + c.k * c.n);
+  const acc = align16(a + c.a.byteLength);
+  return { r, br, outA, outC, b, a, acc, end: acc + 4 * c.m * c.n };
+}
+const wasmBytes = (c: MatmulClaim) => wasmLayout(c).end;
+
+/**
+ * freivaldsMatmul with its three row-sum passes (B·r, A·(B·r), ACC·r) in the WASM kernels, their
+ * row tails and the mod-p bookkeeping here. Row sums come back as i64 in (−p, p), read as two
+ * int32 words: exact as numbers.
+ */
+function freivaldsInWasm(w: FreivaldsWasm, c: MatmulClaim, seed: Uint8Array, o: FreivaldsOptions): boolean {
+  const { m, k, n, a, b, acc } = c;
+  const at = wasmLayout(c);
+  const buffer = freivaldsWasmMemory(w, at.end);
+  new Int8Array(buffer, at.b, k * n).set(b);
+  if (a instanceof Int8Array) new Int8Array(buffer, at.a, m * k).set(a);
+  else new Int16Array(buffer, at.a, m * k).set(a);
+  new Int32Array(buffer, at.acc, m * n).set(acc);
+  const words = new Int32Array(buffer);
+  const readI64 = (byteOffset: number) => words[(byteOffset >> 2) + 1]! * TWO32 + (words[byteOffset >> 2]! >>> 0);
+  const aKernel = a instanceof Int8Array ? ROW_KERNELS.i8xi64 : ROW_KERNELS.i16xi64;
+  const aRun = a instanceof Int8Array ? w.i8xi64 : w.i16xi64;
+  const bDone = n - (n % ROW_KERNELS.i8xi32.elements);
+  const aDone = k - (k % aKernel.elements);
+  const accDone = n - (n % ROW_KERNELS.i32xi32.elements);
+  const zero = mod(c.aZero);
+  const br: number[] = Array.from({ length: k }, () => 0);
+  for (let round = 0; round < o.rounds; round++) {
+    const r = freivaldsRandomVector(seed, round, n, o.values);
+    words.set(r, at.r >> 2);
+    w.i8xi32(at.b, at.r, k, bDone / ROW_KERNELS.i8xi32.elements, n, at.outA);
+    let brSum = 0;
+    for (let p = 0; p < k; p++) {
+      let s = readI64(at.outA + 8 * p);
+      for (let j = bDone; j < n; j++) s += b[p * n + j]! * r[j]!;
+      let v = s % P;
+      if (v < 0) v += P;
+      br[p] = v;
+      brSum += v; // below 2^52 for K < 2^19
+      const high = v >= TWO32 ? 1 : 0;
+      words[(at.br >> 2) + 2 * p] = (v - high * TWO32) | 0;
+      words[(at.br >> 2) + 2 * p + 1] = high;
+    }
+    const zeroTerm = mulMod(zero, mod(brSum));
+    let biasR = 0;
+    if (c.bias) {
+      let s = 0;
+      for (let j = 0; j < n; j++) {
+        s += c.bias[j]! * r[j]!;
+        if ((j & 31) === 31) s %= P;
+      }
+      biasR = mod(s);
+    }
+    aRun(at.a, at.br, m, aDone / aKernel.elements, k * a.BYTES_PER_ELEMENT, at.outA);
+    w.i32xi32(at.acc, at.r, m, accDone / ROW_KERNELS.i32xi32.elements, 4 * n, at.outC);
+    for (let i = 0; i < m; i++) {
+      // Fewer than 8 tail terms, each below 2^48, on a sum below p: exact.
+      let left = readI64(at.outA + 8 * i) - zeroTerm + biasR;
+      for (let p = aDone; p < k; p++) left += a[i * k + p]! * br[p]!;
+      let right = readI64(at.outC + 8 * i);
+      for (let j = accDone; j < n; j++) right += acc[i * n + j]! * r[j]!;
+      // Both sides are below 2^51 in magnitude: their difference is exact.
+      if ((left - right) % P !== 0) return false;
     }
   }
   return true;
