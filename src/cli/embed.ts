@@ -1,7 +1,6 @@
 // `aivm embed`: int8 sentence embeddings from the Universal Sentence Encoder lite imported as an AIVM
 // program (docs/embeddings.md), computed by the same integer program the chain runs, with the
 // pairwise similarities (integer dot products, and the cosine they stand for).
-import { Command } from "commander";
 import { loadSentenceEncoder } from "../model/sentence-encoder.ts";
 
 export interface EmbedOptions {
@@ -15,27 +14,22 @@ export function dotInt8(a: Int8Array, b: Int8Array): number {
   return s;
 }
 
-export function embedCommand(): Command {
-  return new Command("embed")
-    .description("Embed sentences with the on-chain sentence encoder (int8, 512 dims) and print their pairwise similarities")
-    .argument("<sentences...>", "one or more sentences")
-    .option("--json", "print the embeddings and similarities as JSON")
-    .action(async (sentences: string[], o: EmbedOptions) => {
-      const encoder = await loadSentenceEncoder();
-      const embeddings = sentences.map((s) => encoder.embedInts(s));
-      const scale2 = encoder.outputScale * encoder.outputScale;
-      const pairs: { a: number; b: number; dot: number; cosine: number }[] = [];
-      for (let i = 0; i < sentences.length; i++) {
-        for (let j = i + 1; j < sentences.length; j++) {
-          const dot = dotInt8(embeddings[i]!, embeddings[j]!);
-          pairs.push({ a: i, b: j, dot, cosine: dot * scale2 });
-        }
-      }
-      if (o.json) {
-        console.log(JSON.stringify({ dim: encoder.dim, outputScale: encoder.outputScale, sentences, embeddings: embeddings.map((e) => [...e]), pairs }, null, 2));
-        return;
-      }
-      sentences.forEach((s, i) => console.log(`[${i}] ${s}\n    int8[${encoder.dim}] ${[...embeddings[i]!.subarray(0, 8)].join(" ")} …`));
-      for (const p of pairs) console.log(`[${p.a}]·[${p.b}] = ${p.dot} (cosine ≈ ${p.cosine.toFixed(3)})`);
-    });
+/** `aivm embed <sentences...>` (the command: ./commands/embed.ts). */
+export async function embed(sentences: string[], o: EmbedOptions): Promise<void> {
+  const encoder = await loadSentenceEncoder();
+  const embeddings = sentences.map((s) => encoder.embedInts(s));
+  const scale2 = encoder.outputScale * encoder.outputScale;
+  const pairs: { a: number; b: number; dot: number; cosine: number }[] = [];
+  for (let i = 0; i < sentences.length; i++) {
+    for (let j = i + 1; j < sentences.length; j++) {
+      const dot = dotInt8(embeddings[i]!, embeddings[j]!);
+      pairs.push({ a: i, b: j, dot, cosine: dot * scale2 });
+    }
+  }
+  if (o.json) {
+    console.log(JSON.stringify({ dim: encoder.dim, outputScale: encoder.outputScale, sentences, embeddings: embeddings.map((e) => [...e]), pairs }, null, 2));
+    return;
+  }
+  sentences.forEach((s, i) => console.log(`[${i}] ${s}\n    int8[${encoder.dim}] ${[...embeddings[i]!.subarray(0, 8)].join(" ")} …`));
+  for (const p of pairs) console.log(`[${p.a}]·[${p.b}] = ${p.dot} (cosine ≈ ${p.cosine.toFixed(3)})`);
 }

@@ -11,13 +11,13 @@
 // forge's ffi decodes to bytes. docs/foundry.md.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
 import { createAddressFromString } from "@ethereumjs/util";
-import { bytesToHex, decodeAbiParameters, encodeAbiParameters, hexToBytes, isAddress, isHex, keccak256, type Hex } from "viem";
+import { bytesToHex, decodeAbiParameters, encodeAbiParameters, hexToBytes, keccak256, type Hex } from "viem";
 import { createAivmRuntime } from "../chain/runtime.ts";
 import { createAivmVM } from "../chain/vm.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { TSTORE_TARGET } from "../../precompiles/flags.ts";
+import { REPLAY_GAS, ZERO_ADDRESS } from "./commands/ffi.ts";
 
 const ENTRY = [
   { name: "precompile", type: "address" },
@@ -30,10 +30,16 @@ const RESULT = [
   { name: "returnData", type: "bytes" },
   { name: "gasUsed", type: "uint256" },
 ] as const;
-const ZERO_ADDRESS: Hex = "0x0000000000000000000000000000000000000000";
-/** Replayed calls succeeded in forge with at most the block's gas; they get plenty here. */
-const REPLAY_GAS = 1_000_000_000n;
-const PRECOMPILES = new Set<string>(Object.values(PRECOMPILE_ADDRESSES).map((a) => a.toLowerCase()));
+
+/** The flags of `aivm ffi call`. */
+export interface FfiCallFlags {
+  store: string;
+  caller: Hex;
+  static: boolean;
+  gas: bigint;
+  history: Hex[];
+  tx: Hex[];
+}
 
 /** One precompile call as forge made it. */
 export interface FfiEntry {
@@ -79,15 +85,6 @@ function loadEntry(store: string, hash: Hex): FfiEntry {
   if (keccak256(bytes) !== hash) throw new Error(`aivm ffi: entry file ${hash}.bin does not hash to its name`);
   const [precompile, caller, isStatic, data] = decodeAbiParameters(ENTRY, bytesToHex(bytes));
   return { precompile, caller, isStatic, data };
-}
-
-/** Concatenated 32-byte hashes ("0x" or "" for none). */
-function parseHashes(hex: string): Hex[] {
-  const body = hex.replace(/^0x/, "");
-  if (body.length % 64 !== 0 || !/^[0-9a-fA-F]*$/.test(body)) throw new InvalidArgumentError("expected concatenated 32-byte hashes in hex");
-  const out: Hex[] = [];
-  for (let i = 0; i < body.length; i += 64) out.push(`0x${body.slice(i, i + 64).toLowerCase()}`);
-  return out;
 }
 
 /** A fresh chain VM whose persistent store holds what `history` stored, and its runtime. */
@@ -192,48 +189,14 @@ export async function ffiSeed(packageFile: string, store: string, caller: Hex = 
   return { entries, programId: pkg.programId };
 }
 
-function hexArg(what: string) {
-  return (v: string) => {
-    if (!isHex(v)) throw new InvalidArgumentError(`${what} must be 0x-prefixed hex.`);
-    return v;
-  };
+/** `aivm ffi call` (the command: ./commands/ffi.ts). */
+export async function printFfiCall(address: Hex, calldata: Hex, o: FfiCallFlags): Promise<void> {
+  const r = await ffiCall(address, calldata, { store: o.store, caller: o.caller, isStatic: o.static, gas: o.gas, history: o.history, tx: o.tx });
+  process.stdout.write(encodeAbiParameters(RESULT, [r.success, r.returnData, r.gasUsed]));
 }
 
-function addressArg(v: string): Hex {
-  if (!isAddress(v, { strict: false })) throw new InvalidArgumentError("expected a 20-byte address.");
-  return v.toLowerCase() as Hex;
-}
-
-export function ffiCommand(): Command {
-  const ffi = new Command("ffi").description("the AIVM precompiles for Foundry's ffi cheatcode (contracts/foundry/AivmTest.sol; docs/foundry.md)");
-  ffi
-    .command("call")
-    .description("run one precompile call after replaying the forge state's earlier calls; prints abi.encode(bool success, bytes returnData, uint256 gasUsed)")
-    .argument("<address>", "the precompile, 0x…A101–0x…A108", (v) => {
-      const a = addressArg(v);
-      if (!PRECOMPILES.has(a)) throw new InvalidArgumentError(`${v} is not an AIVM precompile (0x…A101–0x…A108).`);
-      return a;
-    })
-    .argument("<calldata>", "the call's input, hex", hexArg("calldata"))
-    .requiredOption("--store <dir>", "directory holding the call entries")
-    .option("--caller <address>", "the calling contract", addressArg, ZERO_ADDRESS)
-    .option("--static", "the call is in a static context", false)
-    .option("--gas <n>", "gas the call gets", (v) => BigInt(v), REPLAY_GAS)
-    .option("--history <hashes>", "entries of earlier transactions that wrote state, concatenated", parseHashes, [] as Hex[])
-    .option("--tx <hashes>", "earlier entries of the current transaction, concatenated", parseHashes, [] as Hex[])
-    .action(async (address: Hex, calldata: Hex, o: { store: string; caller: Hex; static: boolean; gas: bigint; history: Hex[]; tx: Hex[] }) => {
-      const r = await ffiCall(address, calldata, { store: o.store, caller: o.caller, isStatic: o.static, gas: o.gas, history: o.history, tx: o.tx });
-      process.stdout.write(encodeAbiParameters(RESULT, [r.success, r.returnData, r.gasUsed]));
-    });
-  ffi
-    .command("seed")
-    .description("store a model package (shards, manifests, program) as TSTORE entries; prints abi.encode(bytes32[] entries, bytes32 programId)")
-    .argument("<package>", "an `aivm model pack` package (.aivm.json)")
-    .requiredOption("--store <dir>", "directory holding the call entries")
-    .option("--caller <address>", "the contract that stores it", addressArg, ZERO_ADDRESS)
-    .action(async (file: string, o: { store: string; caller: Hex }) => {
-      const { entries, programId } = await ffiSeed(file, o.store, o.caller);
-      process.stdout.write(encodeAbiParameters([{ type: "bytes32[]" }, { type: "bytes32" }], [entries, programId]));
-    });
-  return ffi;
+/** `aivm ffi seed` (the command: ./commands/ffi.ts). */
+export async function printFfiSeed(file: string, o: { store: string; caller: Hex }): Promise<void> {
+  const { entries, programId } = await ffiSeed(file, o.store, o.caller);
+  process.stdout.write(encodeAbiParameters([{ type: "bytes32[]" }, { type: "bytes32" }], [entries, programId]));
 }

@@ -1,23 +1,4 @@
-// The `aivm` command: one subcommand per module of this folder.
-import { Command } from "commander";
-import { embedCommand } from "./embed.ts";
-import { ffiCommand } from "./ffi.ts";
-import { generateCommand } from "./generate.ts";
-import { modelCommand } from "./model.ts";
-import { nodeCommand } from "./node.ts";
-import { onnxCommand } from "./onnx.ts";
-import { traceCommand } from "./trace.ts";
-import { verifyCommand } from "./verify.ts";
-import { verifyVrfCommand } from "./vrf.ts";
-
-export function createProgram(): Command {
-  const program = new Command("aivm")
-    .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
-    .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand()]) {
-    program.addCommand(command);
-  }
-  return program;
-}
+// The `aivm` command: one subcommand per module of ./commands, each loading its implementation when it runs.
+import { createProgram } from "./commands/program.ts";
 
 await createProgram().parseAsync(process.argv);

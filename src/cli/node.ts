@@ -1,16 +1,13 @@
 // `aivm node`: starts the dev node (HTTP + WebSocket JSON-RPC), prints the accounts, the system
 // addresses and a ready-to-run example, and shuts down cleanly on SIGINT/SIGTERM.
-import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_HARDFORK, NODE_HARDFORKS } from "../evm/chain-vm.ts";
+import { DEFAULT_HARDFORK } from "../evm/chain-vm.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/index.ts";
 import { AGENT_NAMESPACES_ADDRESS, BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS } from "../chain/genesis.ts";
 import { deployDemo, demoInferCalldata, type DeployedDemo } from "./demo.ts";
 import { deployAgentMemory, deployStoryTellerContract, demoAgentMemoryAddress, demoStoryTellerAddress, lmGenesisAccounts } from "./demo-lm.ts";
 import { packLm, type LmPackage } from "../model/lm-package.ts";
-import { DEFAULT_MNEMONIC } from "../chain/accounts.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, startNodeServer, type NodeServer } from "../rpc/server.ts";
+import { startNodeServer, type NodeServer } from "../rpc/server.ts";
 import { ExposureError, remoteExposureWarning } from "../rpc/access.ts";
-import { DEFAULT_RPC_EVM_TIMEOUT_MS } from "../chain/node.ts";
 import { createAivmRuntime } from "../chain/runtime.ts";
 import { devVrfSecretKey } from "../chain/block-randomness.ts";
 import { hexToBytes } from "@ethereumjs/util";
@@ -41,62 +38,16 @@ export interface NodeCommandOptions {
   injectFault?: string;
 }
 
-function integer(name: string, min: number, max: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}].`);
-    return n;
-  };
-}
-
-/** A comma-separated list (`--cors a,b`); repeated flags add to it. */
-function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(",").map((s) => s.trim()).filter((s) => s !== "")];
-}
-
-function gasAmount(value: string): bigint {
-  if (!/^(0|[1-9][0-9]{0,19})$/.test(value) || BigInt(value) >= 2n ** 64n) throw new InvalidArgumentError("--rpc.gascap must be a gas amount below 2^64 (0 = no cap).");
-  return BigInt(value);
-}
-
-/** A duration in ms from "5s", "500ms", "1.5s" or "0" (geth's --rpc.evmtimeout takes "5s" too). */
-function duration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
-  const ms = m ? Math.round(Number(m[1]) * (m[2] === "ms" ? 1 : 1000)) : NaN;
-  if (!Number.isSafeInteger(ms) || (m![1] !== "0" && ms === 0) || ms > 2 ** 31 - 1) {
-    throw new InvalidArgumentError('--rpc.evmtimeout must be a duration such as "5s" or "500ms" (0 = no deadline).');
+/** `aivm node` (the command: ./commands/node.ts). */
+export async function startNode(options: NodeCommandOptions): Promise<void> {
+  try {
+    await runNode(options);
+  } catch (error) {
+    // A refused setting is the user's to fix: say what to do, without a stack trace.
+    if (!(error instanceof ExposureError)) throw error;
+    console.error(`aivm node: ${error.message}`);
+    process.exitCode = 1;
   }
-  return ms;
-}
-
-export function nodeCommand(): Command {
-  return new Command("node")
-    .description("Start the AIVM dev node: JSON-RPC over HTTP and WebSocket, 20 funded accounts, AIVM precompiles")
-    .option("-p, --port <port>", "port to listen on (0 = any free port)", integer("port", 0, 65535), DEFAULT_PORT)
-    .option("--host <host>", "interface to bind (beyond loopback only with --allow-remote)", DEFAULT_HOST)
-    .option("--allow-remote", "allow a --host other machines can reach: they get the unlocked dev accounts and hardhat_* methods", false)
-    .option("--cors <origins>", "browser origins allowed besides localhost pages, comma-separated ('*' = any)", list)
-    .option("--allowed-hosts <names>", "Host header names allowed besides localhost and IP addresses, comma-separated ('*' = any)", list)
-    .option("--rpc.gascap <gas>", "gas cap of eth_call, eth_estimateGas and aivm_quote (default: the block gas limit; 0 = none)", gasAmount)
-    .option("--rpc.evmtimeout <duration>", "wall-clock deadline of eth_call, eth_estimateGas and aivm_quote (0 = none)", duration, DEFAULT_RPC_EVM_TIMEOUT_MS)
-    .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
-    .addOption(new Option("--hardfork <name>", "the EVM rules the chain runs; compile contracts for the same evmVersion").choices(NODE_HARDFORKS).default(DEFAULT_HARDFORK))
-    .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
-    .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
-    .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
-    .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
-    .option("-q, --quiet", "print only the listening line", false)
-    .addOption(new Option("--inject-fault <opcode>", "TEST ONLY: record every <opcode> receipt with one output-commit bit flipped, for aivm verify to catch (docs/verify.md)").choices(Object.keys(PRECOMPILE_ADDRESSES)))
-    .action(async (options: NodeCommandOptions) => {
-      try {
-        await runNode(options);
-      } catch (error) {
-        // A refused setting is the user's to fix: say what to do, without a stack trace.
-        if (!(error instanceof ExposureError)) throw error;
-        console.error(`aivm node: ${error.message}`);
-        process.exitCode = 1;
-      }
-    });
 }
 
 /** The runtime of a node started with --inject-fault: the node's own VRF key, and the fault. */

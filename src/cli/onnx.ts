@@ -2,7 +2,6 @@
 // (an in-process dev node by default, or --rpc), and write dequantized output_K.pb files.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Command } from "commander";
 import cliProgress from "cli-progress";
 import { AivmError } from "../engine/errors.ts";
 import { chainExecutor, connect } from "../model/chain.ts";
@@ -80,32 +79,19 @@ export async function runOnnxCli(modelPath: string, opts: OnnxRunCliOptions): Pr
   };
 }
 
-export function onnxCommand(): Command {
-  const onnx = new Command("onnx").description("Run ONNX models on AIVM");
-  onnx
-    .command("run")
-    .description("Import, quantize and execute an ONNX model through the TGRAPH precompile; write dequantized output_K.pb files")
-    .argument("<model.onnx>", "ONNX model file")
-    .requiredOption("--input <pb...>", "input_K.pb TensorProto files, one per model input in order")
-    .option("--calibrate <pb...>", "calibration TensorProto files (groups of one file per input); default: the inputs")
-    .requiredOption("--output-dir <dir>", "where to write output_K.pb")
-    .option("--rpc <url>", "JSON-RPC URL of an AIVM node (default: an in-process dev node)")
-    .option("--engine", "run the integer program in process without a chain")
-    .option("--json", "machine-readable output")
-    .action(async (modelPath: string, opts: OnnxRunCliOptions) => {
-      try {
-        const result = await runOnnxCli(modelPath, opts);
-        if (opts.json) console.log(JSON.stringify(result, null, 2));
-        else {
-          console.log(`Ran ${modelPath} via ${String(result.executedVia)} (${String(result.nodes)} program nodes).`);
-          for (const f of result.outputs as { file: string; name: string; shape: number[] }[]) console.log(`  wrote ${f.file}  (${f.name} float32 [${f.shape.join(",")}])`);
-          for (const l of result.quantReport as { tensor: string; dtype: string; relError: number }[]) console.log(`  ${l.dtype.padEnd(5)} ${l.tensor}: max error ${(100 * l.relError).toFixed(2)} % of range`);
-        }
-      } catch (e) {
-        reportError(e, opts.json);
-      }
-    });
-  return onnx;
+/** `aivm onnx run <model.onnx>` (the command: ./commands/onnx.ts). */
+export async function onnxRun(modelPath: string, opts: OnnxRunCliOptions): Promise<void> {
+  try {
+    const result = await runOnnxCli(modelPath, opts);
+    if (opts.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(`Ran ${modelPath} via ${String(result.executedVia)} (${String(result.nodes)} program nodes).`);
+      for (const f of result.outputs as { file: string; name: string; shape: number[] }[]) console.log(`  wrote ${f.file}  (${f.name} float32 [${f.shape.join(",")}])`);
+      for (const l of result.quantReport as { tensor: string; dtype: string; relError: number }[]) console.log(`  ${l.dtype.padEnd(5)} ${l.tensor}: max error ${(100 * l.relError).toFixed(2)} % of range`);
+    }
+  } catch (e) {
+    reportError(e, opts.json);
+  }
 }
 
 export function reportError(e: unknown, json?: boolean): void {

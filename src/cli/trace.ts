@@ -1,8 +1,6 @@
 // `aivm trace <txhash>`: asks a node for the transaction's aivmTracer trace (debug_traceTransaction,
 // docs/node.md#tracing) and prints it as a tree: every call frame, and on each AIVM precompile call
 // its op, shapes and dtypes, FLOPs, gas split and commits. `--json` prints the trace as the node gave it.
-import { Command, InvalidArgumentError } from "commander";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../rpc/server.ts";
 import { SYSTEM_CONTRACT_ADDRESSES } from "../../precompiles/addresses.ts";
 import { AGENT_SCHEDULER_ADDRESS, MODEL_REGISTRY_ADDRESS } from "../chain/predeploys.ts";
 
@@ -125,24 +123,15 @@ export function formatAivmTrace(hash: string, trace: AivmTraceFrame, blockNumber
   return lines.join("\n");
 }
 
-export function traceCommand(): Command {
-  return new Command("trace")
-    .description("Print a mined transaction's call tree with its AIVM ops: shapes, FLOPs, gas split and commits (debug_traceTransaction with aivmTracer)")
-    .argument("<txhash>", "transaction hash", (value: string) => {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError("Expected a 32-byte 0x-prefixed transaction hash.");
-      return value as Hex;
-    })
-    .option("--rpc <url>", "JSON-RPC URL of the node", `http://${DEFAULT_HOST}:${DEFAULT_PORT}`)
-    .option("--json", "print the aivmTracer result as JSON", false)
-    .action(async (hash: Hex, opts: { rpc: string; json: boolean }) => {
-      try {
-        const { trace, blockNumber, status } = await fetchAivmTrace(opts.rpc, hash);
-        console.log(opts.json ? JSON.stringify(trace, null, 2) : formatAivmTrace(hash, trace, blockNumber, status));
-      } catch (error) {
-        const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-        const message = error instanceof TraceRpcError ? `${error.message} (code ${error.rpcCode})` : error instanceof Error ? `${error.message}${cause}` : String(error);
-        console.error(`aivm trace: ${message}`);
-        process.exitCode = 1;
-      }
-    });
+/** `aivm trace <txhash>` (the command: ./commands/trace.ts). */
+export async function printTrace(hash: Hex, opts: { rpc: string; json: boolean }): Promise<void> {
+  try {
+    const { trace, blockNumber, status } = await fetchAivmTrace(opts.rpc, hash);
+    console.log(opts.json ? JSON.stringify(trace, null, 2) : formatAivmTrace(hash, trace, blockNumber, status));
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    const message = error instanceof TraceRpcError ? `${error.message} (code ${error.rpcCode})` : error instanceof Error ? `${error.message}${cause}` : String(error);
+    console.error(`aivm trace: ${message}`);
+    process.exitCode = 1;
+  }
 }

@@ -2,10 +2,12 @@
 // transaction, a block or a range: header hashes, the anchor proven from each block's state root,
 // every leaf, trace root and inclusion proof, and (unless --inclusion-only) every op re-executed in
 // this process and its commits compared. Exit code 1 when anything does not match.
-import { Command, InvalidArgumentError } from "commander";
 import { verifyBlocks, verifyTransaction, type BlockVerdict } from "../rpc/verify/verify-blocks.ts";
 import { JsonRpcClient } from "../rpc/verify/json-rpc.ts";
 import { verifySample } from "../rpc/verify/sample.ts";
+
+// test/cli/verify.test.ts builds the command from here.
+export { verifyCommand } from "./commands/verify.ts";
 
 export interface VerifyCommandOptions {
   rpc: string;
@@ -17,21 +19,6 @@ export interface VerifyCommandOptions {
   /** Re-execute only this many blocks of the range, chosen by the next block's VRF. */
   sample?: number;
   json: boolean;
-}
-
-function blockTag(value: string): string {
-  if (value === "latest" || /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(value)) return value;
-  throw new InvalidArgumentError("a block number or 'latest'");
-}
-
-function count(value: string): number {
-  if (/^[1-9][0-9]{0,5}$/.test(value)) return Number(value);
-  throw new InvalidArgumentError("a positive number of blocks");
-}
-
-function txHash(value: string): `0x${string}` {
-  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase() as `0x${string}`;
-  throw new InvalidArgumentError("a 32-byte transaction hash");
 }
 
 async function resolve(client: JsonRpcClient, tag: string): Promise<bigint> {
@@ -65,39 +52,28 @@ export function formatVerdicts(blocks: readonly BlockVerdict[], mode: string): s
   return lines.join("\n");
 }
 
-export function verifyCommand(): Command {
-  return new Command("verify")
-    .description("Check a node's AIVM receipts through its RPC: anchors, leaves, proofs, and a re-execution of every op in this process")
-    .requiredOption("--rpc <url>", "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545")
-    .option("--tx <hash>", "verify the block of this transaction, reporting its receipts", txHash)
-    .option("--block <n>", "verify one block (a number or 'latest')", blockTag)
-    .option("--from <n>", "first block of a range (default 1)", blockTag)
-    .option("--to <n>", "last block of a range (default latest)", blockTag)
-    .option("--inclusion-only", "check leaves, trace roots, the anchor and the proofs; do not re-execute", false)
-    .option("--sample <k>", "for a block or range: check every block's inclusion, re-execute only k blocks with receipts, chosen by the VRF of the block after the range (default range: 1 to latest − 1)", count)
-    .option("--json", "print the verdicts as JSON", false)
-    .action(async (options: VerifyCommandOptions) => {
-      const opts = { inclusionOnly: options.inclusionOnly };
-      const client = new JsonRpcClient(options.rpc);
-      let blocks: BlockVerdict[];
-      let mode = options.inclusionOnly ? "inclusion only" : "re-executed";
-      if (options.sample !== undefined && !options.tx) {
-        const from = await resolve(client, options.block ?? options.from ?? "1");
-        // The seed is the next block's VRF: by default the range ends one block before the head.
-        const to = options.block ?? options.to ? await resolve(client, (options.block ?? options.to)!) : (await resolve(client, "latest")) - 1n;
-        const run = await verifySample(options.rpc, from, to, options.sample);
-        blocks = run.blocks;
-        mode = `re-executed ${run.sampled.length} of ${run.candidates.length} blocks with receipts (${run.sampled.join(", ")}), drawn by block ${run.seedBlock}'s VRF; the rest inclusion only`;
-      } else if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];
-      else if (options.block) {
-        const n = await resolve(client, options.block);
-        blocks = await verifyBlocks(options.rpc, n, n, opts);
-      } else {
-        const to = await resolve(client, options.to ?? "latest");
-        blocks = await verifyBlocks(options.rpc, await resolve(client, options.from ?? "1"), to, opts);
-      }
-      if (options.json) console.log(JSON.stringify({ mode, valid: blocks.every((b) => b.valid), blocks }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
-      else console.log(formatVerdicts(blocks, mode));
-      if (!blocks.every((b) => b.valid)) process.exitCode = 1;
-    });
+/** `aivm verify` (the command: ./commands/verify.ts). */
+export async function verify(options: VerifyCommandOptions): Promise<void> {
+  const opts = { inclusionOnly: options.inclusionOnly };
+  const client = new JsonRpcClient(options.rpc);
+  let blocks: BlockVerdict[];
+  let mode = options.inclusionOnly ? "inclusion only" : "re-executed";
+  if (options.sample !== undefined && !options.tx) {
+    const from = await resolve(client, options.block ?? options.from ?? "1");
+    // The seed is the next block's VRF: by default the range ends one block before the head.
+    const to = options.block ?? options.to ? await resolve(client, (options.block ?? options.to)!) : (await resolve(client, "latest")) - 1n;
+    const run = await verifySample(options.rpc, from, to, options.sample);
+    blocks = run.blocks;
+    mode = `re-executed ${run.sampled.length} of ${run.candidates.length} blocks with receipts (${run.sampled.join(", ")}), drawn by block ${run.seedBlock}'s VRF; the rest inclusion only`;
+  } else if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];
+  else if (options.block) {
+    const n = await resolve(client, options.block);
+    blocks = await verifyBlocks(options.rpc, n, n, opts);
+  } else {
+    const to = await resolve(client, options.to ?? "latest");
+    blocks = await verifyBlocks(options.rpc, await resolve(client, options.from ?? "1"), to, opts);
+  }
+  if (options.json) console.log(JSON.stringify({ mode, valid: blocks.every((b) => b.valid), blocks }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+  else console.log(formatVerdicts(blocks, mode));
+  if (!blocks.every((b) => b.valid)) process.exitCode = 1;
 }

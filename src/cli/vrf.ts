@@ -2,13 +2,11 @@
 // the input is rebuilt from the block's own parent hash, the proof is verified with RFC 9381's
 // ECVRF-EDWARDS25519-SHA512-TAI, and BlockRandomness.vrfOutput must equal keccak256(beta).
 // Prints valid/invalid; exit code 1 when invalid (docs/vrf.md).
-import { Command, InvalidArgumentError } from "commander";
 import { createPublicClient, custom, http, keccak256, parseAbi, type Client, type EIP1193RequestFn, type Hex } from "viem";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { vrfVerify } from "../commit/vrf.ts";
 import { BLOCK_RANDOMNESS_ADDRESS, vrfAlpha } from "../chain/block-randomness.ts";
 import { getVrf } from "../viem/actions/getVrf.ts";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../rpc/server.ts";
 
 const RANDOMNESS_ABI = parseAbi(["function vrfOutput(uint256 blockNumber) view returns (bytes32)"]);
 
@@ -52,21 +50,11 @@ export async function verifyBlockVrf(target: string | { request: EIP1193RequestF
   return { ...seen, valid: true };
 }
 
-export function verifyVrfCommand(): Command {
-  return new Command("verify-vrf")
-    .description("Verify a block's VRF proof (RFC 9381 ECVRF-EDWARDS25519-SHA512-TAI) against its parent hash and the producer key")
-    .argument("<block>", "block number", (value: string) => {
-      if (!/^\d+$/.test(value)) throw new InvalidArgumentError("The block must be a decimal block number.");
-      return BigInt(value);
-    })
-    .option("--rpc <url>", "JSON-RPC URL of the node", `http://${DEFAULT_HOST}:${DEFAULT_PORT}`)
-    .option("--public-key <hex>", "the producer's expected 32-byte VRF public key (default: the one the chain stores)")
-    .option("--json", "print the result as JSON", false)
-    .action(async (block: bigint, opts: { rpc: string; publicKey?: Hex; json: boolean }) => {
-      const check = await verifyBlockVrf(opts.rpc, block, opts.publicKey);
-      if (opts.json) console.log(JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
-      else if (check.valid) console.log(`valid: block ${block} VRF output ${check.beta} under key ${check.publicKey}`);
-      else console.log(`invalid: block ${block}: ${check.reason}`);
-      if (!check.valid) process.exitCode = 1;
-    });
+/** `aivm verify-vrf <block>` (the command: ./commands/vrf.ts). */
+export async function verifyVrf(block: bigint, opts: { rpc: string; publicKey?: Hex; json: boolean }): Promise<void> {
+  const check = await verifyBlockVrf(opts.rpc, block, opts.publicKey);
+  if (opts.json) console.log(JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  else if (check.valid) console.log(`valid: block ${block} VRF output ${check.beta} under key ${check.publicKey}`);
+  else console.log(`invalid: block ${block}: ${check.reason}`);
+  if (!check.valid) process.exitCode = 1;
 }
