@@ -1,19 +1,19 @@
 // WASM SIMD128 row sums for freivaldsMatmul (freivalds.ts), assembled byte by byte like the matmul
 // kernels (src/engine/kernels/matmul-wasm-module.ts). Each kernel takes the dot product of every
-// row of X with one vector y in 64-bit integer lanes (i64x2.extmul / i64x2.mul: exact, no
-// floats), reduces it mod p with i64.rem_s and stores it as an i64: rows × steps·E elements, the
-// last len mod E elements of a row left to the caller. Terms are below 2^48 (|A| ≤ 2^15 times
-// B·r < p, or |ACC| ≤ 2^31 times r < 2^16), so a row shorter than 2^15, which the caller checks,
-// sums below 2^63.
+// row of X with one vector y in 64-bit integer lanes (i64x2.extmul_*_i32x4_s: exact, no floats),
+// reduces it mod p with i64.rem_s and stores it as an i64: rows × steps·E elements, the last
+// len mod E elements of a row left to the caller. B·r (below p) comes in 16-bit halves (high
+// ≤ 2^16), so every product is below 2^47 (|ACC| ≤ 2^31 times r < 2^16) and a row shorter than
+// 2^15, which the caller checks, sums below 2^63 (the high half's sum times 2^16 included).
 import { FREIVALDS_PRIME } from "./freivalds.ts";
 
 /** Kernels in export order: X's element type × y's, and elements per step. */
 export const ROW_KERNELS = {
   /** int8 X (B) · int32 y (r). */
   i8xi32: { index: 0, elements: 8 },
-  /** int8 X (A) · int64 y (B·r). */
+  /** int8 X (A) · y (B·r) in 16-bit halves: per 4 values, 4 int32 high halves then 4 low halves. */
   i8xi64: { index: 1, elements: 8 },
-  /** int16 X (A) · int64 y (B·r). */
+  /** int16 X (A) · y (B·r) in 16-bit halves, as for i8xi64. */
   i16xi64: { index: 2, elements: 4 },
   /** int32 X (ACC) · int32 y (r). */
   i32xi32: { index: 3, elements: 4 },
@@ -66,21 +66,35 @@ const LOAD8X8_S = (ptr: number) => [...get(ptr), ...simd(0x01), 0x00, 0x00];
 const LOAD16X4_S = (ptr: number) => [...get(ptr), ...simd(0x03), 0x00, 0x00];
 const I32X4_EXTEND_LOW_I16X8_S = simd(0xa7);
 const I32X4_EXTEND_HIGH_I16X8_S = simd(0xa8);
-const I64X2_EXTEND_LOW_I32X4_S = simd(0xc7);
-const I64X2_EXTEND_HIGH_I32X4_S = simd(0xc8);
 const I64X2_ADD = simd(0xce);
-const I64X2_MUL = simd(0xd5);
 const I64X2_EXTMUL_LOW_I32X4_S = simd(0xdc);
 const I64X2_EXTMUL_HIGH_I32X4_S = simd(0xdd);
 const lane64 = (l: number) => [...simd(0x1d), l];
 
 // Parameters: 0 xPtr, 1 yPtr, 2 rows, 3 steps, 4 xRowBytes, 5 outPtr. Locals: 6 row, 7 px, 8 py,
-// 9 end (i32); 10 acc0, 11 acc1, 12 x (v128).
-const [X_PTR, Y_PTR, ROWS, STEPS, X_ROW, OUT_PTR, ROW, PX, PY, END_PTR, ACC0, ACC1, X] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+// 9 end (i32); 10 acc0, 11 acc1, 12 x, 13 x32 (v128).
+const [X_PTR, Y_PTR, ROWS, STEPS, X_ROW, OUT_PTR, ROW, PX, PY, END_PTR, ACC0, ACC1, X, X32] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
 const addTo = (accLocal: number, product: number[]) => [...get(accLocal), ...product, ...I64X2_ADD, ...set(accLocal)];
+/**
+ * X32 (4 int32 of X) times 4 values of y stored as their high halves (i32x4 at `offset`) then low
+ * halves (at offset + 16): four i32 → i64 extended multiplies instead of two emulated i64x2.mul.
+ */
+const halvesTimes = (offset: number) => [
+  ...addTo(ACC0, [...get(X32), ...LOAD(PY, offset), ...I64X2_EXTMUL_LOW_I32X4_S]),
+  ...addTo(ACC0, [...get(X32), ...LOAD(PY, offset), ...I64X2_EXTMUL_HIGH_I32X4_S]),
+  ...addTo(ACC1, [...get(X32), ...LOAD(PY, offset + 16), ...I64X2_EXTMUL_LOW_I32X4_S]),
+  ...addTo(ACC1, [...get(X32), ...LOAD(PY, offset + 16), ...I64X2_EXTMUL_HIGH_I32X4_S]),
+];
 
 /** One step of each kernel, and its X and y strides in bytes. */
-const STEPS_OF: { step: number[]; xBytes: number; yBytes: number }[] = [
+interface KernelSteps {
+  step: number[];
+  xBytes: number;
+  yBytes: number;
+  /** y holds 16-bit halves: the row sum is (acc0's lanes) · 2^16 + (acc1's lanes). */
+  halves?: boolean;
+}
+const STEPS_OF: KernelSteps[] = [
   {
     // 8 int8 → two i32x4, each times 4 int32 of y into two i64x2 products.
     step: [
@@ -94,26 +108,22 @@ const STEPS_OF: { step: number[]; xBytes: number; yBytes: number }[] = [
     yBytes: 32,
   },
   {
-    // 8 int8 → four i64x2, times 8 int64 of y.
+    // 8 int8 → two i32x4, each times the 16-bit halves of 4 values of y (acc0: high, acc1: low).
     step: [
       ...LOAD8X8_S(PX), ...set(X),
-      ...addTo(ACC0, [...get(X), ...I32X4_EXTEND_LOW_I16X8_S, ...I64X2_EXTEND_LOW_I32X4_S, ...LOAD(PY, 0), ...I64X2_MUL]),
-      ...addTo(ACC1, [...get(X), ...I32X4_EXTEND_LOW_I16X8_S, ...I64X2_EXTEND_HIGH_I32X4_S, ...LOAD(PY, 16), ...I64X2_MUL]),
-      ...addTo(ACC0, [...get(X), ...I32X4_EXTEND_HIGH_I16X8_S, ...I64X2_EXTEND_LOW_I32X4_S, ...LOAD(PY, 32), ...I64X2_MUL]),
-      ...addTo(ACC1, [...get(X), ...I32X4_EXTEND_HIGH_I16X8_S, ...I64X2_EXTEND_HIGH_I32X4_S, ...LOAD(PY, 48), ...I64X2_MUL]),
+      ...get(X), ...I32X4_EXTEND_LOW_I16X8_S, ...set(X32), ...halvesTimes(0),
+      ...get(X), ...I32X4_EXTEND_HIGH_I16X8_S, ...set(X32), ...halvesTimes(32),
     ],
     xBytes: 8,
     yBytes: 64,
+    halves: true,
   },
   {
-    // 4 int16 → two i64x2, times 4 int64 of y.
-    step: [
-      ...LOAD16X4_S(PX), ...set(X),
-      ...addTo(ACC0, [...get(X), ...I64X2_EXTEND_LOW_I32X4_S, ...LOAD(PY, 0), ...I64X2_MUL]),
-      ...addTo(ACC1, [...get(X), ...I64X2_EXTEND_HIGH_I32X4_S, ...LOAD(PY, 16), ...I64X2_MUL]),
-    ],
+    // 4 int16 → one i32x4, times the 16-bit halves of 4 values of y.
+    step: [...LOAD16X4_S(PX), ...set(X32), ...halvesTimes(0)],
     xBytes: 8,
     yBytes: 32,
+    halves: true,
   },
   {
     // 4 int32 times 4 int32 into two i64x2.
@@ -127,7 +137,7 @@ const STEPS_OF: { step: number[]; xBytes: number; yBytes: number }[] = [
   },
 ];
 
-function kernelBody(k: { step: number[]; xBytes: number; yBytes: number }): number[] {
+function kernelBody(k: KernelSteps): number[] {
   const code = [
     ...i32(0), ...set(ROW),
     ...BLOCK, ...LOOP, // rows
@@ -142,16 +152,18 @@ function kernelBody(k: { step: number[]; xBytes: number; yBytes: number }): numb
     ...get(PX), ...i32(k.xBytes), ...ADD, ...set(PX),
     ...get(PY), ...i32(k.yBytes), ...ADD, ...set(PY),
     ...br(0), ...END, ...END,
-    // out[row] = (sum of the four lanes) rem p, an i64 in (−p, p).
+    // out[row] = (sum of the four lanes, or acc0's · 2^16 + acc1's) rem p, an i64 in (−p, p).
     ...get(OUT_PTR), ...get(ROW), ...i32(8), ...MUL, ...ADD,
-    ...get(ACC0), ...lane64(0), ...get(ACC0), ...lane64(1), 0x7c, ...get(ACC1), ...lane64(0), 0x7c, ...get(ACC1), ...lane64(1), 0x7c,
+    ...get(ACC0), ...lane64(0), ...get(ACC0), ...lane64(1), 0x7c,
+    ...(k.halves ? [0x42, ...sleb(16), 0x86] : []),
+    ...get(ACC1), ...lane64(0), 0x7c, ...get(ACC1), ...lane64(1), 0x7c,
     0x42, ...sleb(FREIVALDS_PRIME), 0x81,
     0x37, 0x03, 0x00,
     ...get(ROW), ...i32(1), ...ADD, ...set(ROW),
     ...br(0), ...END, ...END,
     ...END,
   ];
-  const fn = [...vec([[...uleb(4), I32], [...uleb(3), V128]]), ...code];
+  const fn = [...vec([[...uleb(4), I32], [...uleb(4), V128]]), ...code];
   return [...uleb(fn.length), ...fn];
 }
 

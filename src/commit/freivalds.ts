@@ -180,7 +180,7 @@ const align16 = (x: number) => Math.ceil(x / 16) * 16;
 function wasmLayout(c: MatmulClaim) {
   const r = 0;
   const br = align16(4 * c.n);
-  const outA = align16(br + 8 * c.k);
+  const outA = align16(br + 32 * Math.ceil(c.k / 4)); // B·r in blocks of 4 high then 4 low halves
   const outC = align16(outA + 8 * Math.max(c.m, c.k)); // outA takes B·r's K rows, then A's M
   const b = align16(outC + 8 * c.m);
   const a = align16(b + c.k * c.n);
@@ -223,9 +223,11 @@ function freivaldsInWasm(w: FreivaldsWasm, c: MatmulClaim, seed: Uint8Array, o: 
       if (v < 0) v += P;
       br[p] = v;
       brSum += v; // below 2^52 for K < 2^19
-      const high = v >= TWO32 ? 1 : 0;
-      words[(at.br >> 2) + 2 * p] = (v - high * TWO32) | 0;
-      words[(at.br >> 2) + 2 * p + 1] = high;
+      // The kernels read B·r in blocks of 4: the high 16-bit halves, then the low ones.
+      const high = Math.floor(v / 65536);
+      const slot = (at.br >> 2) + 8 * (p >> 2) + (p & 3);
+      words[slot] = high;
+      words[slot + 4] = v - high * 65536;
     }
     const zeroTerm = mulMod(zero, mod(brSum));
     let biasR = 0;
