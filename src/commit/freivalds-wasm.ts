@@ -6,6 +6,7 @@
 // ≤ 2^16), so every product is below 2^47 (|ACC| ≤ 2^31 times r < 2^16) and a row shorter than
 // 2^15, which the caller checks, sums below 2^63 (the high half's sum times 2^16 included).
 import { FREIVALDS_PRIME } from "./freivalds.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, sleb, uleb, vec } from "../engine/kernels/wasm-asm.ts";
 
 /** Kernels in export order: X's element type × y's, and elements per step. */
 export const ROW_KERNELS = {
@@ -19,48 +20,6 @@ export const ROW_KERNELS = {
   i32xi32: { index: 3, elements: 4 },
 } as const;
 
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-/** Signed LEB128 of a safe integer (i64.const of p needs more than 32 bits). */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = ((v % 128) + 128) % 128;
-    v = Math.floor(v / 128);
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const GE_U = [0x4f];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-const V128_ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 const LOAD = (ptr: number, offset: number) => [...get(ptr), ...simd(0x00), 0x00, ...uleb(offset)];
 const LOAD8X8_S = (ptr: number) => [...get(ptr), ...simd(0x01), 0x00, 0x00];
 const LOAD16X4_S = (ptr: number) => [...get(ptr), ...simd(0x03), 0x00, 0x00];

@@ -77,6 +77,32 @@ const WASM_MAX_BYTES = 256 * 1024 * 1024;
 const ACC_CHUNK = 4 * 32;
 
 /**
+ * Σ x[offset + t]·y[t] for t < len, ≡ mod p: four accumulators, each folded after every `chunk`
+ * terms (chunk / 4 per accumulator), which the caller picks so that no sum leaves 2^53.
+ */
+function dotFolded(x: ArrayLike<number>, offset: number, y: ArrayLike<number>, len: number, chunk: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let t = 0; t < len; ) {
+    const end = Math.min(len, t + chunk);
+    for (; t + 3 < end; t += 4) {
+      s0 += x[offset + t]! * y[t]!;
+      s1 += x[offset + t + 1]! * y[t + 1]!;
+      s2 += x[offset + t + 2]! * y[t + 2]!;
+      s3 += x[offset + t + 3]! * y[t + 3]!;
+    }
+    for (; t < end; t++) s0 += x[offset + t]! * y[t]!;
+    s0 = fold(s0);
+    s1 = fold(s1);
+    s2 = fold(s2);
+    s3 = fold(s3);
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+/**
  * True when the claim passes `rounds` Freivalds rounds. Sound only where the accumulator did not
  * saturate: when K·max|A − aZero|·128 + max|bias| ≥ 2^31, re-execute instead. Accepts exactly when
  * freivaldsMatmulReference (freivalds-reference.ts) does: both compare the same residues mod p.
@@ -101,20 +127,7 @@ export function freivaldsMatmul(c: MatmulClaim, seed: Uint8Array, o: FreivaldsOp
     // |B| ≤ 128 and r < 2^16: a row's sum stays below 2^44 for N < 2^21.
     let brSum = 0;
     for (let p = 0; p < k; p++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const row = p * n;
-      let j = 0;
-      for (; j + 3 < n; j += 4) {
-        s0 += b[row + j]! * r[j]!;
-        s1 += b[row + j + 1]! * r[j + 1]!;
-        s2 += b[row + j + 2]! * r[j + 2]!;
-        s3 += b[row + j + 3]! * r[j + 3]!;
-      }
-      for (; j < n; j++) s0 += b[row + j]! * r[j]!;
-      const v = mod(s0 + s1 + s2 + s3);
+      const v = mod(dotFolded(b, p * n, r, n, n));
       br[p] = v;
       brSum += v; // below 2^52 for K < 2^19
     }
@@ -130,46 +143,8 @@ export function freivaldsMatmul(c: MatmulClaim, seed: Uint8Array, o: FreivaldsOp
       biasR = mod(s);
     }
     for (let i = 0; i < m; i++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const arow = i * k;
-      for (let p = 0; p < k; ) {
-        const end = Math.min(k, p + aChunk);
-        for (; p + 3 < end; p += 4) {
-          s0 += a[arow + p]! * br[p]!;
-          s1 += a[arow + p + 1]! * br[p + 1]!;
-          s2 += a[arow + p + 2]! * br[p + 2]!;
-          s3 += a[arow + p + 3]! * br[p + 3]!;
-        }
-        for (; p < end; p++) s0 += a[arow + p]! * br[p]!;
-        s0 = fold(s0);
-        s1 = fold(s1);
-        s2 = fold(s2);
-        s3 = fold(s3);
-      }
-      const left = mod(s0 + s1 + s2 + s3 - zeroTerm + biasR);
-      let t0 = 0;
-      let t1 = 0;
-      let t2 = 0;
-      let t3 = 0;
-      const crow = i * n;
-      for (let j = 0; j < n; ) {
-        const end = Math.min(n, j + ACC_CHUNK);
-        for (; j + 3 < end; j += 4) {
-          t0 += acc[crow + j]! * r[j]!;
-          t1 += acc[crow + j + 1]! * r[j + 1]!;
-          t2 += acc[crow + j + 2]! * r[j + 2]!;
-          t3 += acc[crow + j + 3]! * r[j + 3]!;
-        }
-        for (; j < end; j++) t0 += acc[crow + j]! * r[j]!;
-        t0 = fold(t0);
-        t1 = fold(t1);
-        t2 = fold(t2);
-        t3 = fold(t3);
-      }
-      if (left !== mod(t0 + t1 + t2 + t3)) return false;
+      const left = mod(dotFolded(a, i * k, br, k, aChunk) - zeroTerm + biasR);
+      if (left !== mod(dotFolded(acc, i * n, r, n, ACC_CHUNK))) return false;
     }
   }
   return true;

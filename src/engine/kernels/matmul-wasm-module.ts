@@ -3,6 +3,7 @@
 // exported kernels: `matmul` (4×2 blocks, for M ≥ 4) and `matvec` (1×4 blocks, for the M < 4 of a
 // decode step, where 4-row blocks would spend 3/4 of their work on padding rows). Integer SIMD (not
 // the relaxed set) is bit-exact on every engine.
+import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
 
 /** Output block of each exported kernel, in export order (the worker threads index kernels the same way). */
 export const KERNEL_BLOCKS = [
@@ -12,52 +13,6 @@ export const KERNEL_BLOCKS = [
 export const MATMUL_KERNEL = 0;
 export const MATVEC_KERNEL = 1;
 
-/** Unsigned LEB128. */
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128 for small i32 constants. */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-// Opcodes (WebAssembly core + SIMD proposal, final numbering).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const LT_U = [0x49];
-const GE_U = [0x4f];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 const I32X4_ADD = [0xfd, ...uleb(0xae)];
 const I32X4_DOT_I16X8_S = [0xfd, ...uleb(0xba)];
 const lane = (l: number) => [0xfd, 0x1b, l];
