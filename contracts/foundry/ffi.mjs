@@ -2,7 +2,7 @@
 // `aivm ffi …` for AivmTest's shims (run as `node ffi.mjs ffi call …`), started in about a third of
 // the time: forge starts one process per precompile call, and through tsx (bin/aivm.mjs) most of each
 // start is loading and transpiling the TypeScript sources and the packages they import. This bundles
-// src/cli/ffi.ts with everything it imports (but native addons) with esbuild, tsx's own compiler,
+// src/cli/commands/ffi.ts (and the src/cli/ffi.ts it loads) with everything it imports (but native addons) with esbuild, tsx's own compiler,
 // into cache/ffi/ of the aivm package, and runs the bundle: the same code as `aivm ffi`, only loaded
 // faster. The bundle is rebuilt whenever a file it was built from changes (size or mtime), so it
 // never runs stale code.
@@ -50,7 +50,7 @@ async function rebuild() {
       // The grammar of `aivm ffi …`: this file is a drop-in for `aivm` in AivmTest.aivmCommand().
       contents: [
         'import { Command } from "commander";',
-        'import { ffiCommand } from "./src/cli/ffi.ts";',
+        'import { ffiCommand } from "./src/cli/commands/ffi.ts";',
         'await new Command("aivm").addCommand(ffiCommand()).parseAsync(process.argv);',
       ].join("\n"),
       resolveDir: AIVM_ROOT,
