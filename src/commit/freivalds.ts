@@ -76,6 +76,16 @@ const WASM_MAX_BYTES = 256 * 1024 * 1024;
 /** ACC terms: |acc| ≤ 2^31 and r < 2^16, so 32 terms per accumulator add below 2^52 to a folded sum. */
 const ACC_CHUNK = 4 * 32;
 
+/** bias·r mod p: terms below 2^47, reduced every 32. */
+function biasDotMod(bias: ArrayLike<number>, r: Int32Array): number {
+  let s = 0;
+  for (let j = 0; j < r.length; j++) {
+    s += bias[j]! * r[j]!;
+    if ((j & 31) === 31) s %= P;
+  }
+  return mod(s);
+}
+
 /**
  * Σ x[offset + t]·y[t] for t < len, ≡ mod p: four accumulators, each folded after every `chunk`
  * terms (chunk / 4 per accumulator), which the caller picks so that no sum leaves 2^53.
@@ -132,16 +142,7 @@ export function freivaldsMatmul(c: MatmulClaim, seed: Uint8Array, o: FreivaldsOp
       brSum += v; // below 2^52 for K < 2^19
     }
     const zeroTerm = mulMod(zero, mod(brSum));
-    // bias·r: terms below 2^47, reduced every 32.
-    let biasR = 0;
-    if (c.bias) {
-      let s = 0;
-      for (let j = 0; j < n; j++) {
-        s += c.bias[j]! * r[j]!;
-        if ((j & 31) === 31) s %= P;
-      }
-      biasR = mod(s);
-    }
+    const biasR = c.bias ? biasDotMod(c.bias, r) : 0;
     for (let i = 0; i < m; i++) {
       const left = mod(dotFolded(a, i * k, br, k, aChunk) - zeroTerm + biasR);
       if (left !== mod(dotFolded(acc, i * n, r, n, ACC_CHUNK))) return false;
@@ -205,15 +206,7 @@ function freivaldsInWasm(w: FreivaldsWasm, c: MatmulClaim, seed: Uint8Array, o: 
       words[slot + 4] = v - high * 65536;
     }
     const zeroTerm = mulMod(zero, mod(brSum));
-    let biasR = 0;
-    if (c.bias) {
-      let s = 0;
-      for (let j = 0; j < n; j++) {
-        s += c.bias[j]! * r[j]!;
-        if ((j & 31) === 31) s %= P;
-      }
-      biasR = mod(s);
-    }
+    const biasR = c.bias ? biasDotMod(c.bias, r) : 0;
     aRun(at.a, at.br, m, aDone / aKernel.elements, k * a.BYTES_PER_ELEMENT, at.outA);
     w.i32xi32(at.acc, at.r, m, accDone / ROW_KERNELS.i32xi32.elements, 4 * n, at.outC);
     for (let i = 0; i < m; i++) {
