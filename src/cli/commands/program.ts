@@ -10,13 +10,14 @@ import { nodeCommand } from "./node.ts";
 import { onnxCommand } from "./onnx.ts";
 import { traceCommand } from "./trace.ts";
 import { verifyCommand } from "./verify.ts";
+import { verifierCommand } from "./verifier.ts";
 import { verifyVrfCommand } from "./vrf.ts";
 
 export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand()]) {
     program.addCommand(command);
   }
   return program;
