@@ -10,6 +10,8 @@ import { isIdentityMap, resizeMaps } from "./resize.ts";
 import { RECURRENT_CONSTANT_INPUTS, unrollRecurrent } from "./recurrent.ts";
 import { planConvTranspose } from "./conv-transpose.ts";
 import { lowerEinsum, parseEinsum } from "./einsum.ts";
+import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
+import { composeLoss } from "./compose-loss.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -20,7 +22,7 @@ function num(v: OnnxAttr | undefined, fallback: number): number {
 let counter = 0;
 
 /** Emits replacement nodes for one ONNX node; the last one writes the node's output. */
-class Rewriter {
+export class Rewriter {
   readonly nodes: FloatNode[] = [];
   constructor(
     readonly graph: FloatGraph,
@@ -55,7 +57,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
-  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherElements: [1], GatherND: [1], CumSum: [1],
+  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherND: [1], CumSum: [1], NegativeLogLikelihoodLoss: [2], SoftmaxCrossEntropyLoss: [2],
   ...RECURRENT_CONSTANT_INPUTS, TopK: [1], OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
@@ -181,11 +183,21 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         r.add("Where", [r.konst("mask", mask), x, r.konst("zero", hostTensor(metas.get(x)!.dtype, [], [0]))], {}, out);
         break;
       }
-      case "GatherElements": {
+      case "Gather": case "GatherElements": {
         const x = n.inputs[0]!;
         const xs = shape(x);
-        const idx = c(1)!;
-        const flat = gatherElementsIndex(xs, idx, normAxis(num(n.attrs.axis, 0), xs.length, n.name), n.name);
+        const idx = c(1);
+        const axis = normAxis(num(n.attrs.axis, 0), xs.length, n.name);
+        if (!idx) {
+          // Run-time indices: exact only when they are integers (float indices would be quantized).
+          const dt = metas.get(n.inputs[1]!)!.dtype;
+          if (dt === "float32" || dt === "float64") break;
+          const select = n.op === "Gather" ? gatherRuntime : gatherElementsRuntime;
+          select(r, x, xs, metas.get(x)!.dtype, n.inputs[1]!, shape(n.inputs[1]!), axis, out);
+          break;
+        }
+        if (n.op === "Gather") break; // constant indices: the engine's gather
+        const flat = gatherElementsIndex(xs, idx, axis, n.name);
         const x1 = r.add("Reshape", [x, r.konst("shape", hostTensor("int64", [1], [sizeOf(xs)]))]);
         r.add("Gather", [x1, r.konst("idx", hostTensor("int64", idx.shape, Array.from(flat)))], { axis: 0 }, out);
         break;
@@ -447,6 +459,11 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         if (q && graph.nodes.filter((p) => p.inputs.includes(q.outputs[0]!)).length === 1 && !graph.outputs.includes(q.outputs[0]!)) {
           r.add("Identity", [q.inputs[0]!], {}, out);
         }
+        break;
+      }
+      case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": {
+        const dt = metas.get(n.inputs[1]!)!.dtype;
+        if (dt !== "float32" && dt !== "float64") composeLoss(r, n, shape, c(2));
         break;
       }
       case "Hardmax": {

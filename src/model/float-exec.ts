@@ -9,6 +9,7 @@ import { applyResize, resizeMaps } from "./resize.ts";
 import { unrollRecurrent } from "./recurrent.ts";
 import { planConvTranspose } from "./conv-transpose.ts";
 import { lowerEinsum, parseEinsum } from "./einsum.ts";
+import { lossReference } from "./compose-loss.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 
 export function sizeOf(shape: readonly number[]): number {
@@ -731,6 +732,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
   "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose", "InstanceNormalization", "GroupNormalization",
+  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -801,6 +803,7 @@ function runShapeAndLogicNode(
 ): HostTensor[] | undefined {
   const a = node.attrs;
   switch (node.op) {
+    case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": return lossReference(node, input(0), input(1), opt(2));
     case "Size": return [hostTensor("int64", [], [input(0).data.length])];
     case "ConstantOfShape": {
       const shape = [...input(0).data];

@@ -6,7 +6,7 @@ import { COMPOSE_CONSTANT_INPUTS, composeOps } from "./compose.ts";
 import { FLOAT_REFERENCE_OPS, TABLE_UNARY_OPS, runFloatGraph, runFloatNode, sizeOf } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
-import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_ONNX_OPS, type OpProblem } from "./onnx-ops.ts";
+import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_ONNX_OPS, refusedValueTypes, type OpProblem } from "./onnx-ops.ts";
 import { SUPPORTED_LOWERINGS } from "./quantize.ts";
 
 /** ONNX ops lowered onto engine ops directly (some only in the forms listed in docs/onnx-ops.md). */
@@ -68,6 +68,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
   const model = decodeModel(bytes);
   const g = model.graph;
   if (!g) throw new OnnxFormatError("model", "has no graph");
+  const refusedTypes = refusedValueTypes([...(g.input ?? []), ...(g.output ?? [])]);
+  if (refusedTypes.length) throw new OnnxUnsupportedOpsError(refusedTypes, SUPPORTED_ONNX_OPS);
   const constants = new Map<string, HostTensor>();
   for (const t of g.initializer ?? []) constants.set(t.name ?? "", readTensor(t));
   const inputs: FloatGraph["inputs"] = [];
@@ -112,7 +114,10 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
 /** Throws OnnxUnsupportedOpsError listing every node refused or unknown whatever its inputs (cheap: no shapes, no data). */
 export function checkOnnxOps(bytes: Uint8Array): void {
   const g = decodeModel(bytes).graph;
-  const problems = (g?.node ?? []).flatMap((n, i) => acceptNode(n, n.opType ?? "", n.name || `${n.opType ?? ""}_${i}`) ?? []);
+  const problems = [
+    ...refusedValueTypes([...(g?.input ?? []), ...(g?.output ?? [])]),
+    ...(g?.node ?? []).flatMap((n, i) => acceptNode(n, n.opType ?? "", n.name || `${n.opType ?? ""}_${i}`) ?? []),
+  ];
   if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
 }
 

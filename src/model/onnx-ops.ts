@@ -60,11 +60,21 @@ const CONTROL = {
   reason: "control flow with sub-graphs is not static.",
   fix: "export with tracing (torch.onnx.export without scripting) so the branch/loop is unrolled, or fix the condition at export time.",
 };
-const LOSS = {
-  reason: "a training loss: it reads the labels as indices at run time, which is not inference.",
-  fix: "export the model without its loss (outputs = logits or probabilities).",
-};
 const TRAINING = { reason: "training-only op (optimizer or gradient), not inference.", fix: "export the inference graph (model.eval())." };
+
+/** Graph inputs and outputs whose type has no integer tensor form: strings, sequences, optionals, maps. */
+export function refusedValueTypes(values: readonly { name?: string | null; type?: { tensorType?: { elemType?: number | null } | null; sequenceType?: unknown; optionalType?: unknown; mapType?: unknown; sparseTensorType?: unknown } | null }[]): OpProblem[] {
+  const out: OpProblem[] = [];
+  for (const v of values) {
+    const t = v.type;
+    if (!t) continue;
+    const kind = t.sequenceType ? "sequence" : t.optionalType ? "optional" : t.mapType ? "map" : t.sparseTensorType ? "sparse tensor" : t.tensorType?.elemType === 8 ? "string tensor" : undefined;
+    if (!kind) continue;
+    const why = kind === "string tensor" ? STRINGS : SEQUENCES;
+    out.push({ node: v.name ?? "", op: `${kind} value`, refused: true, reason: why.reason, fix: why.fix });
+  }
+  return out;
+}
 
 /** Ops refused by design, whatever their inputs. */
 export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: string }>> = {
@@ -76,7 +86,6 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   Unique: DATA_SHAPE, NonMaxSuppression: DATA_SHAPE, Compress: DATA_SHAPE,
   If: CONTROL, Loop: CONTROL, Scan: CONTROL,
   Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
-  NegativeLogLikelihoodLoss: LOSS, SoftmaxCrossEntropyLoss: LOSS,
 };
 
 const CMP = "comparisons of float values run only on constants (one quantization step could flip them; integer and bool operands compare exactly)";
@@ -112,7 +121,9 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Pad: "gather with edge/reflect/wrap indices; constant mode gathers from the input concatenated with one slab of the pad value (constant pads)",
   Split: "one slice per output (exact)",
   Trilu: "where(constant triangle mask, x, 0)",
-  GatherElements: "reshape to 1-D, gather of constant flat indices (exact; indices constant)",
+  GatherElements: "constant indices: reshape to 1-D, gather of constant flat indices (exact); run-time integer indices: compared exactly with the positions along the axis, where(hit, x, 0), reduce_sum over the positions",
+  NegativeLogLikelihoodLoss: "run-time integer labels compared exactly with the class positions, where + reduce_sum picks the (constant-weighted) input of the label class; ignore_index gets weight 0; reduction none/sum/mean (mean divides by the picked weights' sum through the reciprocal table)",
+  SoftmaxCrossEntropyLoss: "log_softmax over the classes (also the optional log_prob output), then as NegativeLogLikelihoodLoss",
   GatherND: "reshape, gather of constant row indices, reshape (exact; indices constant)",
   DepthToSpace: "reshape → transpose → reshape (DCR and CRD, exact)",
   SpaceToDepth: "reshape → transpose → reshape (exact)",
