@@ -9,7 +9,7 @@ import { bytesToHex, createAddressFromString, setLengthLeft } from "@ethereumjs/
 import { encodeReceipt, runTx, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { orderedTrieRoot } from "../evm/trie-root.ts";
 import type { CallStateManager } from "../evm/call-state.ts";
-import { armCallWatch, disarmCallWatch, type CallWatch } from "../evm/call-deadline.ts";
+import { withCallWatch, type CallWatch } from "../evm/call-deadline.ts";
 import type { AivmTxTrace } from "../commit/trace.ts";
 import { fromHexChecked, toHex } from "../commit/hex.ts";
 import { CallGasCapError, CallTimeoutError, ExecutionFailedError, ExecutionRevertedError, NodeError, TransactionRejectedError } from "./node-errors.ts";
@@ -179,23 +179,24 @@ export class CallExecutor {
    * or running out of gas at the gas cap. Inside the queue.
    */
   private async bounded<T>(capped: boolean, run: () => Promise<T>): Promise<T> {
-    const evm = this.callVm.evm;
-    const watch = armCallWatch(evm, this.rpcEvmTimeoutMs);
-    this.callWatch = watch;
     try {
-      const result = await run();
-      // A halted inner frame can still let its caller finish: the result is not the call's.
-      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
-      return result;
+      return await withCallWatch(
+        this.callVm.evm,
+        this.rpcEvmTimeoutMs,
+        (watch) => {
+          this.callWatch = watch;
+          return run();
+        },
+        () => new CallTimeoutError(this.rpcEvmTimeoutMs),
+      );
     } catch (error) {
-      if (watch.expired) throw new CallTimeoutError(this.rpcEvmTimeoutMs);
       if (capped && error instanceof ExecutionFailedError && error.reason === OUT_OF_GAS) throw new CallGasCapError(this.gasCap);
       throw error;
     } finally {
       this.callWatch = undefined;
-      disarmCallWatch(evm);
     }
   }
+
 
   /**
    * A call run straight on the EVM, with what runTx would set up for the same transaction: the

@@ -20,6 +20,7 @@ import { createTx, type TypedTransaction } from "@ethereumjs/tx";
 import { bytesToBigInt, bytesToHex, createAddressFromString, hexToBytes, setLengthLeft, type Address } from "@ethereumjs/util";
 import { runTx, type VM } from "@ethereumjs/vm";
 import { createChainVM } from "../evm/chain-vm.ts";
+import { callWatchOf, withCallWatch } from "../evm/call-deadline.ts";
 import { AivmStateManager } from "../evm/state-manager.ts";
 import type { AivmOpReceipt } from "../commit/receipt.ts";
 import type { AivmTxTrace } from "../commit/trace.ts";
@@ -28,7 +29,7 @@ import { buildAivmBlock } from "./builder.ts";
 import { AivmRuntimeImpl } from "./runtime.ts";
 import { readBlockVrf, vrfAlpha, type BlockVrf } from "./block-randomness.ts";
 import { CONGESTION_ADDRESS } from "./genesis.ts";
-import { NodeError } from "./node-errors.ts";
+import { CallTimeoutError, NodeError } from "./node-errors.ts";
 import { AivmError } from "../engine/errors.ts";
 import type { AivmRuntime } from "./types.ts";
 import type { BlockRef, CallRequest, DevNode } from "./node.ts";
@@ -53,6 +54,20 @@ export interface TraceOptions {
   /** callTracer and aivmTracer (tracerConfig): the top call only; each frame's logs. */
   onlyTopCall?: boolean;
   withLog?: boolean;
+  /** Wall-clock deadline of the re-execution in ms (geth's `timeout`), at most the node's --rpc.evmtimeout. */
+  timeoutMs?: number;
+}
+
+/**
+ * The deadline of one trace: the request's `timeout` when it is shorter than the node's
+ * --rpc.evmtimeout, else the node's (0: none). The replay VM is armed like the call VM
+ * (src/evm/call-deadline.ts), so a trace of a cheap-per-gas loop stops and yields to the event
+ * loop as eth_call does.
+ */
+function traceDeadlineMs(node: DevNode, options: TraceOptions): number {
+  const own = node.rpcEvmTimeoutMs;
+  if (options.timeoutMs === undefined) return own;
+  return own === 0 ? options.timeoutMs : Math.min(own, options.timeoutMs);
 }
 
 /** Struct logs kept without an explicit `limit`: beyond it the trace is refused rather than held in memory. */
@@ -124,6 +139,8 @@ export interface CallFrame {
 }
 
 const CALL_OPS = new Set(["CALL", "CALLCODE", "DELEGATECALL", "STATICCALL", "CREATE", "CREATE2"]);
+/** The opcodes that start a message, by byte (what the call watch's `opcode` holds when one starts). */
+const CALL_OP_NAMES: Readonly<Record<number, string>> = { 0xf0: "CREATE", 0xf1: "CALL", 0xf2: "CALLCODE", 0xf4: "DELEGATECALL", 0xf5: "CREATE2", 0xfa: "STATICCALL" };
 const STIPEND = 2300n;
 
 /** Listens to one EVM while one transaction runs. */
@@ -137,6 +154,7 @@ class TraceRecorder {
   private failure: unknown;
   private tooLarge = false;
   private logIndex = 0;
+  private stepping = false;
 
   constructor(
     private readonly options: TraceOptions,
@@ -158,7 +176,11 @@ class TraceRecorder {
           resolve?.();
         },
       );
-    on("step", (step: InterpreterStep, resolve?: () => void) => settle(this.onStep(step), resolve));
+    // Only the struct logger and withLog need each step: a step listener takes the interpreter off
+    // its fast path (upstream's loop, an awaited event per step). The other tracers read the caller's
+    // opcode from the call watch when a message starts.
+    this.stepping = this.options.tracer === "structLogger" || this.options.withLog === true;
+    if (this.stepping) on("step", (step: InterpreterStep, resolve?: () => void) => settle(this.onStep(step), resolve));
     on("beforeMessage", (message: Message, resolve?: () => void) => settle(this.onBeforeMessage(evm, message), resolve));
     on("afterMessage", (result: EVMResult) => {
       try {
@@ -226,6 +248,11 @@ class TraceRecorder {
 
   private async onBeforeMessage(evm: EVMInterface, message: Message): Promise<void> {
     const parent = this.top;
+    if (parent && !this.stepping) {
+      const opcode = callWatchOf(evm)?.opcode;
+      if (opcode === undefined) throw new Error("A trace without step events needs the EVM armed with a call watch.");
+      parent.lastOp = CALL_OP_NAMES[opcode];
+    }
     const type = callTypeOf(message, parent);
     // Message.codeAddress throws for a creation (no address yet).
     const codeAddress = message.to === undefined ? undefined : (message.codeAddress.toString() as Hex);
@@ -440,15 +467,18 @@ export async function traceTransaction(node: DevNode, hash: Hex, options: TraceO
   });
   try {
     const records = node.blockByNumber(number)!.record.txs;
-    for (let i = 0; i < found.record.index; i++) await builder.addTransaction(withSender(block.transactions[i]!, records[i]!.from), { skipHardForkValidation: true });
     const recorder = new TraceRecorder(options, runtime);
-    recorder.attach(vm.evm);
-    let result;
-    try {
-      result = await builder.addTransaction(withSender(found.tx, found.record.from), { skipHardForkValidation: true });
-    } finally {
-      recorder.detach(vm.evm);
-    }
+    // The transactions before it in its block, then it: one deadline for the whole re-execution.
+    const timeoutMs = traceDeadlineMs(node, options);
+    const result = await withCallWatch(vm.evm, timeoutMs, async () => {
+      for (let i = 0; i < found.record.index; i++) await builder.addTransaction(withSender(block.transactions[i]!, records[i]!.from), { skipHardForkValidation: true });
+      recorder.attach(vm.evm);
+      try {
+        return await builder.addTransaction(withSender(found.tx, found.record.from), { skipHardForkValidation: true });
+      } finally {
+        recorder.detach(vm.evm);
+      }
+    }, () => new CallTimeoutError(timeoutMs));
     recorder.check();
     const failed = result.execResult.exceptionError !== undefined;
     if (result.totalGasSpent !== found.record.gasUsed || (failed ? 0 : 1) !== found.record.status) {
@@ -576,8 +606,15 @@ export async function traceCall(node: DevNode, request: CallRequest, ref: BlockR
     recorder.attach(vm.evm);
     let result;
     try {
-      result = await runTx(vm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      const timeoutMs = traceDeadlineMs(node, options);
+      result = await withCallWatch(
+        vm.evm,
+        timeoutMs,
+        () => runTx(vm, { tx, block, skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true }),
+        () => new CallTimeoutError(timeoutMs),
+      );
     } catch (error) {
+      if (error instanceof CallTimeoutError) throw error;
       throw new NodeError(`The call cannot run: ${error instanceof Error ? error.message.split(" -> ")[0] : String(error)}`);
     } finally {
       recorder.detach(vm.evm);

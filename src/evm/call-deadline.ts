@@ -26,6 +26,12 @@ export interface CallWatch {
   sliceEnd: number;
   /** Set by the first poll past the deadline; from then on every step halts its frame. */
   expired: boolean;
+  /**
+   * The opcode of the step running now, in whichever frame (-1 before the first): when a call
+   * starts, its caller's CALL, STATICCALL, DELEGATECALL, CALLCODE, CREATE or CREATE2. Tracers read it
+   * instead of listening to every step, which would take the interpreter off its fast path.
+   */
+  opcode: number;
 }
 
 /** What a poll tells the interpreter to do. */
@@ -41,7 +47,7 @@ type Watched = { [WATCH]?: CallWatch };
 /** Arms `evm` with a deadline `timeoutMs` from now (0: none; runs still yield to the event loop). */
 export function armCallWatch(evm: object, timeoutMs: number): CallWatch {
   const now = performance.now();
-  const watch: CallWatch = { countdown: POLL_STEPS, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, sliceEnd: now + YIELD_SLICE_MS, expired: false };
+  const watch: CallWatch = { countdown: POLL_STEPS, deadline: timeoutMs > 0 ? now + timeoutMs : Infinity, sliceEnd: now + YIELD_SLICE_MS, expired: false, opcode: -1 };
   (evm as Watched)[WATCH] = watch;
   return watch;
 }
@@ -53,6 +59,25 @@ export function disarmCallWatch(evm: object): void {
 /** The watch of the EVM an interpreter belongs to; read once per run. */
 export function callWatchOf(evm: object): CallWatch | undefined {
   return (evm as Watched)[WATCH];
+}
+
+/**
+ * Runs `run` with `evm` armed (deadline `timeoutMs` from now; 0: none) and disarms it after. Past
+ * the deadline the run's outcome, result or error, is replaced by `expired()`: a halted inner frame
+ * can still let its caller finish, so what it returned is not the run's.
+ */
+export async function withCallWatch<T>(evm: object, timeoutMs: number, run: (watch: CallWatch) => Promise<T>, expired: () => Error): Promise<T> {
+  const watch = armCallWatch(evm, timeoutMs);
+  try {
+    const result = await run(watch);
+    if (watch.expired) throw expired();
+    return result;
+  } catch (error) {
+    if (watch.expired) throw expired();
+    throw error;
+  } finally {
+    disarmCallWatch(evm);
+  }
 }
 
 /** Called by the interpreter when `countdown` reaches 0. */

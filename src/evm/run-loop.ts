@@ -71,6 +71,7 @@ export async function installRunLoop(): Promise<void> {
         opCode = opCodeObj.opcodeInfo.code;
       }
       state.opCode = opCode;
+      if (watch !== undefined) watch.opcode = opCode;
       try {
         const pending = this.runStep(opCodeObj);
         if (pending !== undefined) {

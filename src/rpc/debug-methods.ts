@@ -20,8 +20,9 @@ import type { MethodTable } from "./methods.ts";
 
 const STRUCT_LOGGER_FLAGS = ["disableStack", "disableStorage", "enableMemory", "enableReturnData", "disableMemory"] as const;
 const CALL_TRACER_FLAGS = ["onlyTopCall", "withLog"] as const;
-/** Accepted for compatibility and not used: geth's per-request timeout and re-execution depth. */
-const IGNORED = ["timeout", "reexec"] as const;
+/** Accepted for compatibility and not used: geth's re-execution depth (every state is kept). */
+const IGNORED = ["reexec"] as const;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export function createDebugMethods(node: DevNode): MethodTable {
   return {
@@ -68,7 +69,7 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
   if (raw === undefined || raw === null) return { tracer: "structLogger" };
   if (typeof raw !== "object" || Array.isArray(raw)) throw new InvalidParamsError("Invalid trace options: expected an object such as { tracer: \"callTracer\" }.");
   const o = raw as Record<string, unknown>;
-  const known = new Set<string>(["tracer", "tracerConfig", "limit", ...STRUCT_LOGGER_FLAGS, ...IGNORED]);
+  const known = new Set<string>(["tracer", "tracerConfig", "limit", "timeout", ...STRUCT_LOGGER_FLAGS, ...IGNORED]);
   for (const key of Object.keys(o)) {
     if (unsupported.includes(key)) throw new InvalidParamsError(`Invalid trace options: ${key} is not supported by this node.`);
     if (!known.has(key)) throw new InvalidParamsError(`Invalid trace options: unknown field ${JSON.stringify(key.slice(0, 60))}.`);
@@ -111,9 +112,27 @@ export function traceOptions(raw: unknown, unsupported: readonly string[] = []):
       options[key as (typeof CALL_TRACER_FLAGS)[number]] = v;
     }
   }
+  if (o.timeout !== undefined && o.timeout !== null) options.timeoutMs = durationMs(o.timeout);
   for (const key of IGNORED) {
     const v = o[key];
-    if (v !== undefined && v !== null && typeof v !== (key === "timeout" ? "string" : "number")) throw new InvalidParamsError(`Invalid trace options: ${key} must be a ${key === "timeout" ? "duration string" : "number"}.`);
+    if (v !== undefined && v !== null && typeof v !== "number") throw new InvalidParamsError(`Invalid trace options: ${key} must be a number.`);
   }
   return options;
+}
+
+/** geth's `timeout`: a Go duration such as "10s", "500ms" or "1m30s", positive; whole ms, rounded up. */
+function durationMs(raw: unknown): number {
+  const text = typeof raw === "string" ? raw.trim() : "";
+  let ms = 0;
+  let rest = text;
+  while (rest !== "") {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    if (!m) break;
+    ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  if (text === "" || rest !== "" || !(ms > 0) || ms > 2 ** 31 - 1) {
+    throw new InvalidParamsError('Invalid trace options: timeout must be a positive duration such as "10s" or "500ms".');
+  }
+  return Math.ceil(ms);
 }

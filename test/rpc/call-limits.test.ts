@@ -184,3 +184,75 @@ describe("eth_call, eth_estimateGas and aivm_quote are capped at the RPC gas cap
     assert.match(reply.error.message, /out of gas/);
   });
 });
+
+describe("debug_traceCall and debug_traceTransaction stop at the RPC deadline", () => {
+  let server: NodeServer;
+  let countdownTx: string;
+  before(async () => {
+    // No gas cap: only the deadline can stop a traced 2^52-gas loop.
+    server = await startTestServer({ rpcGasCap: 0n, rpcEvmTimeoutMs: 1_000 });
+    await installCode(server.url);
+    const [from] = (await call(server.url, "eth_accounts", [])).result;
+    // 200,000 gas of the countdown: it runs out of gas after ~7,000 turns (status 0, still traceable).
+    // Automine answers a failed transaction with -32000, as Hardhat does; its hash is in the block.
+    await call(server.url, "eth_sendTransaction", [{ from, to: COUNT_AT, gas: "0x30d40" }]);
+    countdownTx = (await call(server.url, "eth_getBlockByNumber", ["latest", false])).result.transactions[0];
+  });
+  after(() => server.close());
+
+  for (const tracer of ["callTracer", "aivmTracer", "4byteTracer", undefined]) {
+    it(`debug_traceCall (${tracer ?? "struct logger"}) of an endless loop answers -32005 naming --rpc.evmtimeout after about the deadline`, { timeout: 20_000 }, async () => {
+      const started = performance.now();
+      const options = tracer ? { tracer } : { limit: 10 };
+      const reply = await call(server.url, "debug_traceCall", [{ to: LOOP_AT, gas: HUGE_GAS }, "latest", options]);
+      const elapsed = performance.now() - started;
+      assert.equal(reply.error?.code, -32005, JSON.stringify(reply).slice(0, 300));
+      assert.match(reply.error.message, /deadline of 1000 ms/);
+      assert.equal(reply.error.data.code, "CALL_TIMEOUT");
+      assert.ok(elapsed < 5_000, `stopped after ${elapsed.toFixed(0)} ms`);
+    });
+  }
+
+  it("eth_blockNumber is answered while an endless trace runs", { timeout: 20_000 }, async () => {
+    let done = false;
+    const trace = call(server.url, "debug_traceCall", [{ to: LOOP_AT, gas: HUGE_GAS }, "latest", { tracer: "callTracer" }]).then((reply) => {
+      done = true;
+      return reply;
+    });
+    let answered = 0;
+    while (!done) {
+      const head = await call(server.url, "eth_blockNumber", []);
+      if (done) break;
+      assert.ok(head.result);
+      answered++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(answered >= 3, `eth_blockNumber answered ${answered} times during the trace`);
+    assert.equal((await trace).error?.code, -32005);
+  });
+
+  it("a request's shorter timeout applies; a longer one is held to the node's deadline", { timeout: 20_000 }, async () => {
+    const short = await call(server.url, "debug_traceCall", [{ to: LOOP_AT, gas: HUGE_GAS }, "latest", { tracer: "callTracer", timeout: "50ms" }]);
+    assert.equal(short.error?.code, -32005);
+    assert.match(short.error.message, /deadline of 50 ms/);
+    const long = await call(server.url, "debug_traceCall", [{ to: LOOP_AT, gas: HUGE_GAS }, "latest", { tracer: "callTracer", timeout: "1m" }]);
+    assert.match(long.error?.message ?? "", /deadline of 1000 ms/);
+  });
+
+  it("debug_traceTransaction of a mined 200,000-gas countdown: traced within the deadline, stopped past a 1 ms timeout", { timeout: 20_000 }, async () => {
+    const full = await call(server.url, "debug_traceTransaction", [countdownTx, { tracer: "callTracer" }]);
+    assert.equal(full.error, undefined, JSON.stringify(full.error));
+    assert.equal(BigInt(full.result.gasUsed), 200_000n);
+    const cut = await call(server.url, "debug_traceTransaction", [countdownTx, { tracer: "callTracer", timeout: "1ms" }]);
+    assert.equal(cut.error?.code, -32005, JSON.stringify(cut).slice(0, 300));
+    assert.match(cut.error.message, /deadline of 1 ms/);
+  });
+
+  it("a timeout that is not a positive duration is refused by name", async () => {
+    for (const timeout of ["abc", "0s", "", "5", 5]) {
+      const reply = await call(server.url, "debug_traceCall", [{ to: GAS_AT }, "latest", { tracer: "callTracer", timeout }]);
+      assert.equal(reply.error?.code, -32602, `${JSON.stringify(timeout)}: ${JSON.stringify(reply)}`);
+      assert.match(reply.error.message, /timeout must be a positive duration/);
+    }
+  });
+});
