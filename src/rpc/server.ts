@@ -1,5 +1,5 @@
 // The node's transports: JSON-RPC over HTTP (node:http) and WebSocket (ws) on one port, with
-// eth_subscribe (newHeads, logs) on WebSocket. Bad input never takes the server down, and no client
+// eth_subscribe (newHeads, logs) on WebSocket, and the explorer's static files at /explorer (src/explorer/serve.ts). Bad input never takes the server down, and no client
 // can make it hold unbounded memory: request bytes in flight (received and not yet answered, on
 // HTTP and WebSocket together), WebSocket connections and subscriptions per socket are capped. Who may connect is decided in access.ts (loopback, Origin and Host checks).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES, errorResponse, handleBody, type Intercept } from "./han
 import { createMethodTable, type MethodTable } from "./methods.ts";
 import { logFilter, paramList } from "./params.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET, SubscriptionHub, type SubscriberSocket } from "./subscriptions.ts";
+import { serveExplorer } from "../explorer/serve.ts";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8545;
@@ -221,6 +222,7 @@ async function serveHttp(table: MethodTable, policy: AccessPolicy, limits: HttpL
     return;
   }
   if (req.method !== "POST") {
+    if (serveExplorer(req, res)) return;
     res.writeHead(200, { "content-type": "text/plain", ...cors }).end("AIVM dev node: send JSON-RPC 2.0 requests with POST.\n");
     return;
   }
