@@ -18,6 +18,8 @@ export interface VerifyCommandOptions {
   inclusionOnly: boolean;
   /** Re-execute only this many blocks of the range, chosen by the next block's VRF. */
   sample?: number;
+  /** The node's --hardfork; default: read from the headers (cancun, else osaka). */
+  hardfork?: string;
   json: boolean;
 }
 
@@ -54,7 +56,7 @@ export function formatVerdicts(blocks: readonly BlockVerdict[], mode: string): s
 
 /** `aivm verify` (the command: ./commands/verify.ts). */
 export async function verify(options: VerifyCommandOptions): Promise<void> {
-  const opts = { inclusionOnly: options.inclusionOnly };
+  const opts = { inclusionOnly: options.inclusionOnly, hardfork: options.hardfork };
   const client = new JsonRpcClient(options.rpc);
   let blocks: BlockVerdict[];
   let mode = options.inclusionOnly ? "inclusion only" : "re-executed";
@@ -62,7 +64,7 @@ export async function verify(options: VerifyCommandOptions): Promise<void> {
     const from = await resolve(client, options.block ?? options.from ?? "1");
     // The seed is the next block's VRF: by default the range ends one block before the head.
     const to = options.block ?? options.to ? await resolve(client, (options.block ?? options.to)!) : (await resolve(client, "latest")) - 1n;
-    const run = await verifySample(options.rpc, from, to, options.sample);
+    const run = await verifySample(options.rpc, from, to, options.sample, options.hardfork);
     blocks = run.blocks;
     mode = `re-executed ${run.sampled.length} of ${run.candidates.length} blocks with receipts (${run.sampled.join(", ")}), drawn by block ${run.seedBlock}'s VRF; the rest inclusion only`;
   } else if (options.tx) blocks = [await verifyTransaction(options.rpc, options.tx, opts)];

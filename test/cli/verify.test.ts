@@ -12,7 +12,7 @@ import { deployDemo, demoInferCalldata, fashionClassifyCalldata, DEMO_INPUT, DEM
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
-import { verifyBlocks, verifyTransaction } from "../../src/rpc/verify/verify-blocks.ts";
+import { HardforkMismatchError, verifyBlocks, verifyTransaction } from "../../src/rpc/verify/verify-blocks.ts";
 import { sampleIndices, verifySample } from "../../src/rpc/verify/sample.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
@@ -22,8 +22,8 @@ import { verifyCommand } from "../../src/cli/verify.ts";
 import { DEFAULT_MNEMONIC } from "../../src/chain/accounts.ts";
 
 /** A dev node with the Fashion demo, one classify and one InferenceDemo transaction mined. */
-async function demoServer(injectFault?: string): Promise<{ server: NodeServer; classify: `0x${string}` }> {
-  const server = await startNodeServer({ port: 0, ...(injectFault ? { runtime: createAivmRuntime({ injectFault }) } : {}) });
+async function demoServer(injectFault?: string, hardfork?: string): Promise<{ server: NodeServer; classify: `0x${string}` }> {
+  const server = await startNodeServer({ port: 0, ...(injectFault ? { runtime: createAivmRuntime({ injectFault }) } : {}), ...(hardfork ? { hardfork } : {}) });
   const node = server.node;
   const demo = await deployDemo(node);
   const from = node.accounts[0]!.address;
@@ -141,4 +141,25 @@ describe("aivm verify", () => {
       await server?.close();
     }
   });
+});
+
+describe("aivm verify re-executes under the node's own rules", () => {
+  for (const hardfork of ["cancun", "prague"]) {
+    it(`a --hardfork ${hardfork} chain: every receipt valid by re-execution; a wrong --hardfork is refused or caught`, { timeout: 120_000 }, async () => {
+      const { server } = await demoServer(undefined, hardfork);
+      try {
+        const head = server.node.headNumber;
+        const inferred = hardfork === "cancun" ? undefined : hardfork;
+        const reexec = await verifyBlocks(server.url, head - 1n, head, inferred ? { hardfork: inferred } : {});
+        assert.ok(reexec.every((b) => b.valid && b.reexecuted), JSON.stringify(reexec.map((b) => [b.mismatches, b.receipts.map((r) => r.mismatches)])));
+        assert.equal(reexec.flatMap((b) => b.receipts).length, 2);
+        if (hardfork === "cancun") {
+          // The header shape rules out Prague and Osaka.
+          await assert.rejects(verifyBlocks(server.url, head, head, { hardfork: "osaka" }), HardforkMismatchError);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });

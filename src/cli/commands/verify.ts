@@ -1,5 +1,6 @@
 // `aivm verify` (implementation: ../verify.ts).
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { NODE_HARDFORKS } from "./defaults.ts";
 import type { VerifyCommandOptions } from "../verify.ts";
 
 function blockTag(value: string): string {
@@ -27,6 +28,7 @@ export function verifyCommand(): Command {
     .option("--to <n>", "last block of a range (default latest)", blockTag)
     .option("--inclusion-only", "check leaves, trace roots, the anchor and the proofs; do not re-execute", false)
     .option("--sample <k>", "for a block or range: check every block's inclusion, re-execute only k blocks with receipts, chosen by the VRF of the block after the range (default range: 1 to latest − 1)", count)
+    .addOption(new Option("--hardfork <name>", "the node's --hardfork (default: cancun when its headers lack requestsHash, else osaka)").choices(NODE_HARDFORKS))
     .option("--json", "print the verdicts as JSON", false)
     .action(async (options: VerifyCommandOptions) => (await import("../verify.ts")).verify(options));
 }

@@ -7,11 +7,10 @@ import { Address, bigIntToBytes, bytesToHex, equalsBytes, hexToBytes, setLengthL
 import { keccak256 } from "../../commit/keccak.ts";
 import { u32be } from "../../commit/hash.ts";
 import { vrfVerify } from "../../commit/vrf.ts";
-import { createChainCommon } from "../../evm/chain-vm.ts";
 import { BLOCK_RANDOMNESS_ADDRESS, VRF_PUBLIC_KEY_SLOT, vrfAlpha } from "../../chain/block-randomness.ts";
 import { JsonRpcClient } from "./json-rpc.ts";
 import { ProvenRpcStateManager } from "./proven-state.ts";
-import { verifyBlock, type BlockVerdict } from "./verify-blocks.ts";
+import { chainCommonFor, verifyBlock, type BlockVerdict } from "./verify-blocks.ts";
 
 type Hex = `0x${string}`;
 
@@ -42,17 +41,17 @@ export function sampleIndices(beta: Uint8Array, count: number, k: number): numbe
 }
 
 /** Verifies blocks from…to by inclusion and re-executes k of those with receipts (see the top). */
-export async function verifySample(url: string, from: bigint, to: bigint, k: number): Promise<SampledVerification> {
+export async function verifySample(url: string, from: bigint, to: bigint, k: number, hardfork?: string): Promise<SampledVerification> {
   const client = new JsonRpcClient(url);
   const blocks: BlockVerdict[] = [];
-  for (let n = from; n <= to; n++) blocks.push(await verifyBlock(client, n, { inclusionOnly: true }));
+  for (let n = from; n <= to; n++) blocks.push(await verifyBlock(client, n, { inclusionOnly: true, hardfork }));
 
   // The seed: block to+1's VRF output, its proof checked under the producer's key in block to's proven state.
   const seedBlock = to + 1n;
   const seedJson = await client.request<JSONRPCBlock | null>("eth_getBlockByNumber", [`0x${seedBlock.toString(16)}`, false]);
   const vrf = await client.request<{ pi: Hex; beta: Hex } | null>("aivm_getVrf", [`0x${seedBlock.toString(16)}`]);
   if (!seedJson || !vrf) throw new Error(`--sample draws from block ${seedBlock}'s VRF output: wait until block ${seedBlock} is mined.`);
-  const common = createChainCommon({ chainId: Number(await client.request<Hex>("eth_chainId")) });
+  const common = chainCommonFor(Number(await client.request<Hex>("eth_chainId")), seedJson, hardfork);
   const seedHeader = createBlockHeaderFromRPC(seedJson, { common, skipConsensusFormatValidation: true });
   const last = blocks[blocks.length - 1]!;
   if (bytesToHex(seedHeader.parentHash) !== last.blockHash) throw new Error(`Block ${seedBlock} does not follow block ${to}.`);
@@ -66,6 +65,6 @@ export async function verifySample(url: string, from: bigint, to: bigint, k: num
 
   const candidates = blocks.filter((b) => b.receipts.length > 0).map((b) => b.blockNumber);
   const sampled = sampleIndices(beta, candidates.length, k).map((i) => candidates[i]!);
-  for (const n of sampled) blocks[Number(n - from)] = await verifyBlock(client, n);
+  for (const n of sampled) blocks[Number(n - from)] = await verifyBlock(client, n, { hardfork });
   return { seedBlock, beta: bytesToHex(beta) as Hex, candidates, sampled, blocks };
 }

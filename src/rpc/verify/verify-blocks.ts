@@ -34,6 +34,29 @@ type Hex = `0x${string}`;
 export interface VerifyOptions {
   /** Check leaves, trace roots, the anchor and the proofs only; do not re-execute. */
   inclusionOnly?: boolean;
+  /** The node's --hardfork (cancun, prague or osaka). Default: cancun for headers without requestsHash, else osaka. */
+  hardfork?: string;
+}
+
+/** The node's rules cannot be the ones asked for: the header's fields belong to another fork. */
+export class HardforkMismatchError extends Error {
+  override name = "HardforkMismatchError";
+}
+
+/**
+ * The rules a block is re-executed under. A header tells Cancun (no requestsHash) from Prague and
+ * Osaka (EIP-7685's requestsHash); Prague and Osaka share a header shape, so `requested` (the
+ * node's --hardfork) tells them apart, and Osaka is the node's default.
+ */
+export function chainCommonFor(chainId: number, header: { requestsHash?: string | null }, requested?: string): Common {
+  const hasRequests = header.requestsHash !== undefined && header.requestsHash !== null;
+  const hardfork = requested ?? (hasRequests ? "osaka" : "cancun");
+  if (requested !== undefined && (requested === "cancun") === hasRequests) {
+    throw new HardforkMismatchError(
+      `The node's blocks ${hasRequests ? "carry" : "lack"} requestsHash (EIP-7685), so its rules are ${hasRequests ? "prague or osaka" : "cancun"}, not --hardfork ${requested}.`,
+    );
+  }
+  return createChainCommon({ chainId, hardfork });
 }
 
 /** One receipt's verdict. `mismatches` names each disagreeing part ("output commit 0", "inclusion", …). */
@@ -233,7 +256,7 @@ export async function verifyBlock(client: JsonRpcClient, n: bigint, opts: Verify
   const mismatches: string[] = [];
   const blockJson = await client.request<JSONRPCBlock | null>("eth_getBlockByNumber", [`0x${n.toString(16)}`, true]);
   if (!blockJson) throw new Error(`Block ${n} does not exist on ${client.url}.`);
-  const common = createChainCommon({ chainId: Number(await client.request<Hex>("eth_chainId")) });
+  const common = chainCommonFor(Number(await client.request<Hex>("eth_chainId")), blockJson, opts.hardfork);
   const block = createBlockFromRPC(blockJson, [], { common, skipConsensusFormatValidation: true });
   if (bytesToHex(block.hash()) !== blockJson.hash) mismatches.push("header hash");
 
