@@ -52,11 +52,19 @@ function statsOf(runs: readonly Map<string, HostTensor>[]): Map<string, ValueSta
   const stats = new Map<string, ValueStats>();
   runs.forEach((env) => {
     for (const [name, t] of env) {
-      let m = 0;
-      for (const v of t.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+      let m = 0, lo = Infinity, hi = -Infinity;
+      for (const v of t.data) {
+        if (!Number.isFinite(v)) continue;
+        m = Math.max(m, Math.abs(v));
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
       const s = stats.get(name);
-      if (s) s.maxAbs = Math.max(s.maxAbs, m);
-      else stats.set(name, { shape: [...t.shape], dtype: t.dtype, maxAbs: m });
+      if (s) {
+        s.maxAbs = Math.max(s.maxAbs, m);
+        s.min = Math.min(s.min!, lo);
+        s.max = Math.max(s.max!, hi);
+      } else stats.set(name, { shape: [...t.shape], dtype: t.dtype, maxAbs: m, min: lo, max: hi });
     }
   });
   return stats;
@@ -65,10 +73,26 @@ function statsOf(runs: readonly Map<string, HostTensor>[]): Map<string, ValueSta
 /** Float (or integer) host tensor → the program's integer input. */
 export function quantizeInput(t: HostTensor, spec: IoSpec): Tensor {
   const q = spec.quant;
+  const h = spec.onnxQuantize;
+  if (h) {
+    const C = h.scales.length;
+    const inner = spec.shape.slice(h.axis + 1).reduce((a, b) => a * b, 1);
+    const at = (k: number[], i: number) => k[C === 1 ? 0 : Math.floor(i / inner) % C]!;
+    // The model's own QuantizeLinear on this input, in float32 as ONNX runtimes compute it.
+    const f = Math.fround;
+    return tensor(q.dtype, spec.shape, Array.from(t.data, (v, i) => Math.min(h.hi, Math.max(h.lo, roundHalfEven(f(f(v) / f(at(h.scales, i)))) + at(h.zeroPoints, i)))));
+  }
   const lo = q.dtype === "int8" ? -128 : q.dtype === "int16" ? -32768 : -2147483648;
   const hi = -lo - 1;
-  const data = Array.from(t.data, (v) => Math.min(hi, Math.max(lo, q.integer ? Math.trunc(v) : Math.round(v / q.scale) + q.zeroPoint)));
+  // A scale taken from the model file rounds as its QuantizeLinear does (half to even).
+  const round = q.fixed ? roundHalfEven : Math.round;
+  const data = Array.from(t.data, (v) => Math.min(hi, Math.max(lo, q.integer ? Math.trunc(v) : round(v / q.scale) + q.zeroPoint)));
   return tensor(q.dtype, spec.shape, data);
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Program output → host tensor in the ONNX element type (float32 dequantized, integers as is). */
@@ -148,7 +172,8 @@ export function calibrate(graph: FloatGraph, samples: readonly HostTensor[][], o
   let report = quantizationReport(graph, model, stats, samples, floatRuns);
   for (let r = 0; r < rounds; r++) {
     progress?.("widening", r + 1, rounds);
-    const add = report.filter((l) => l.relError > threshold && l.dtype === "int8" && activations.has(l.tensor) && !wide.has(l.tensor));
+    // Tensors whose quantization the model file fixes are never widened.
+    const add = report.filter((l) => l.relError > threshold && l.dtype === "int8" && activations.has(l.tensor) && !wide.has(l.tensor) && !graph.fixedQuant?.has(l.tensor));
     if (add.length === 0) break;
     // Widen the earliest offenders first: later errors often only inherit theirs.
     const order = [...activations];

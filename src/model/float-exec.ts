@@ -11,6 +11,7 @@ import { planConvTranspose } from "./conv-transpose.ts";
 import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { lossReference } from "./compose-loss.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
+import { QUANTIZED_ONNX_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -742,7 +743,7 @@ export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
-  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS,
+  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS, ...QUANTIZED_ONNX_OPS,
 ]);
 
 const ONNX_TYPE_TO_HOST: Record<number, HostDType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool", 11: "float64" };
@@ -964,6 +965,8 @@ function runShapeAndLogicNode(
       });
       return [sub.get(node.outputs[0]!)!];
     }
+    case "QLinearMatMul": case "QLinearConv": case "MatMulInteger": case "ConvInteger":
+      return runQuantizedOpFloat(node, env, runFloatNode);
     case "QuantizeLinear": case "DequantizeLinear": {
       const x = input(0), scale = input(1), zp = opt(2);
       // A per-tensor scale ignores the axis (which may not even exist for a 1-D input).

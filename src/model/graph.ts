@@ -22,6 +22,17 @@ export interface FloatGraph {
   constants: Map<string, HostTensor>;
   /** Opset of the default domain (some ops changed semantics across opsets). */
   opset: number;
+  /** Quantization an already-quantized model (QDQ, QLinear*) fixes for a value: taken as is, not calibrated (qdq.ts). */
+  fixedQuant?: Map<string, FixedQuant>;
+}
+
+/** real = (q − zeroPoint[c]) · scale[c], c the index along `axis` (one entry: per tensor). */
+export interface FixedQuant {
+  /** The ONNX integer type of q. */
+  dtype: "int8" | "uint8" | "int16" | "uint16" | "int32";
+  scale: number[];
+  zeroPoint: number[];
+  axis: number;
 }
 
 export function nodeLabel(n: FloatNode): string {

@@ -8,6 +8,8 @@ import type { FloatGraph, FloatNode } from "./graph.ts";
 import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
 import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_ONNX_OPS, refusedValueTypes, type OpProblem } from "./onnx-ops.ts";
 import { SUPPORTED_LOWERINGS } from "./quantize.ts";
+import { carryWeightQuant, takeQuantization } from "./qdq.ts";
+import { QUANTIZED_CONSTANT_INPUTS } from "./qdq-ops.ts";
 
 /** ONNX ops lowered onto engine ops directly (some only in the forms listed in docs/onnx-ops.md). */
 export const LOWERED_ONNX_OPS = [
@@ -36,7 +38,7 @@ export interface ImportOptions {
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
   Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
-  ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], HannWindow: [0], HammingWindow: [0], BlackmanWindow: [0],
+  ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], ...QUANTIZED_CONSTANT_INPUTS, HannWindow: [0], HammingWindow: [0], BlackmanWindow: [0],
 };
 
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
@@ -102,6 +104,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
   });
   if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
   const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
+  takeQuantization(graph);
   expandAttention(graph);
   foldConstants(graph);
   composeOps(graph, valueMetas(graph));
@@ -152,8 +155,7 @@ function checkLowerable(graph: FloatGraph): void {
     const form =
       n.op === "Conv" && !known(1) ? "the weight must be constant."
       : n.op === "aivm.Linear" && !known(2) ? "C must be constant."
-      : n.op === "DequantizeLinear" && (!known(1) || !known(2) || graph.constants.get(n.inputs[1]!)!.data.length !== 1)
-        ? "at run time it takes one constant scale and zero point (per-axis scales only on constant inputs)."
+      : (n.op === "DequantizeLinear" || n.op === "QuantizeLinear") && (!known(1) || !known(2)) ? "its scale and zero point must be constant."
       : undefined;
     if (form) {
       problems.push({ node: n.name, op: n.op === "aivm.Linear" ? "Gemm" : n.op, reason: form, refused: false });
@@ -526,6 +528,7 @@ function fuseLinear(graph: FloatGraph): void {
       const W = n.attrs.transB === 1 ? transpose2d(B) : B;
       const wName = freshName(graph, `${n.inputs[1]}_w`);
       graph.constants.set(wName, { ...W, data: W.data.map((x) => x * alpha) });
+      carryWeightQuant(graph, n.inputs[1]!, wName, n.attrs.transB === 1, alpha);
       const N = W.shape[1]!;
       let bName = "";
       if (C) {

@@ -10,6 +10,7 @@ import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import type { HostDType, HostTensor, OnnxAttr } from "./onnx.ts";
 import { buildLut, type LutFunction } from "./lut.ts";
+import { fileWeights, fixedSpec, onnxIntegerRange } from "./qdq.ts";
 
 const LUT_NAMES: Record<string, LutFunction | undefined> = { Sigmoid: "sigmoid", Tanh: "tanh", Exp: "exp", Erf: "erf", Gelu: "gelu", Silu: "silu" };
 
@@ -19,6 +20,8 @@ export interface QuantSpec {
   scale: number;
   zeroPoint: number;
   integer?: boolean;
+  /** Taken from the model file (QDQ / QLinear*), not calibrated. */
+  fixed?: boolean;
 }
 
 export interface ValueStats {
@@ -26,6 +29,9 @@ export interface ValueStats {
   dtype: HostDType;
   /** max |v| over the calibration set (0 for an all-zero tensor). */
   maxAbs: number;
+  /** Smallest and largest value seen (DynamicQuantizeLinear made static takes its range from them). */
+  min?: number;
+  max?: number;
 }
 
 export interface QuantizeOptions {
@@ -39,6 +45,12 @@ export interface IoSpec {
   /** The ONNX element type at the model boundary. */
   hostDtype: HostDType;
   quant: QuantSpec;
+  /**
+   * The model's first op on this input is a QuantizeLinear (or a DynamicQuantizeLinear made static):
+   * the host applies it (round half to even, per tensor or per channel) and the program receives
+   * the ONNX integers (`quant` is then integer-coded).
+   */
+  onnxQuantize?: { scales: number[]; zeroPoints: number[]; axis: number; lo: number; hi: number };
 }
 
 export interface QuantizedModel {
@@ -102,11 +114,26 @@ export function quantizeGraph(graph: FloatGraph, stats: ReadonlyMap<string, Valu
     return s;
   };
   const actDType = (name: string): DType => (wide.has(name) ? "int16" : "int8");
-  const actSpec = (name: string, d: DType = actDType(name)): QuantSpec => ({ dtype: d, scale: scaleFor(stat(name).maxAbs, d), zeroPoint: 0 });
+  const fixedOf = (name: string): QuantSpec | undefined => {
+    const fq = graph.fixedQuant?.get(name);
+    return fq && fq.scale.length === 1 ? { ...fixedSpec(fq), fixed: true } : undefined;
+  };
+  // A value whose quantization the model file fixes (QDQ) keeps it whatever calibration saw.
+  const actSpec = (name: string, d: DType = actDType(name)): QuantSpec => fixedOf(name) ?? { dtype: d, scale: scaleFor(stat(name).maxAbs, d), zeroPoint: 0 };
 
+  const boundary = new Set<string>();
   const inputs: IoSpec[] = graph.inputs.map((inp) => {
     const isFloat = inp.dtype === "float32" || inp.dtype === "float64";
-    const quant: QuantSpec = isFloat ? actSpec(inp.name) : { dtype: inp.dtype === "bool" || inp.dtype === "int8" ? "int8" : "int32", scale: 1, zeroPoint: 0, integer: true };
+    // Integer inputs are carried exactly: uint8 (quantized data) in int16.
+    const intDType: DType = inp.dtype === "bool" || inp.dtype === "int8" ? "int8" : inp.dtype === "uint8" ? "int16" : "int32";
+    const host = isFloat ? hostQuantization(graph, inp.name, inp.shape.length, stats) : undefined;
+    if (host) {
+      const quant: QuantSpec = { dtype: onnxIntegerRange(host.onnxType).engine, scale: 1, zeroPoint: 0, integer: true };
+      boundary.add(inp.name);
+      env.set(inp.name, { ref: b.input(quant.dtype, inp.shape), q: quant });
+      return { name: inp.name, shape: inp.shape, hostDtype: inp.dtype, quant, onnxQuantize: host.params };
+    }
+    const quant: QuantSpec = isFloat ? actSpec(inp.name) : { dtype: intDType, scale: 1, zeroPoint: 0, integer: true };
     env.set(inp.name, { ref: b.input(quant.dtype, inp.shape), q: quant });
     return { name: inp.name, shape: inp.shape, hostDtype: inp.dtype, quant };
   });
@@ -151,7 +178,7 @@ export function quantizeGraph(graph: FloatGraph, stats: ReadonlyMap<string, Valu
     const label = nodeLabel(node);
     const out = node.outputs[0]!;
     const set = (v: Lowered, name = out) => env.set(name, v);
-    lowerNode(node, { b, graph, label, out, set, get, stat, actSpec, actDType, requant, reshape, constRef });
+    lowerNode(node, { b, graph, label, out, set, get, stat, actSpec, actDType, requant, reshape, constRef, boundary });
   }
 
   const outputs: IoSpec[] = [];
@@ -183,6 +210,8 @@ interface LowerContext {
   requant(v: Lowered, to: QuantSpec, label: string): Lowered;
   reshape(v: Lowered, shape: readonly number[], label: string): Lowered;
   constRef(name: string, d?: DType): Lowered;
+  /** Graph inputs the host quantizes with the model's own QuantizeLinear (IoSpec.onnxQuantize). */
+  boundary: ReadonlySet<string>;
 }
 
 /** Per-channel (or, above the program's attribute limit, per-tensor) symmetric int8 weights. */
@@ -215,6 +244,113 @@ function biasTensor(bias: HostTensor | undefined, accScales: readonly number[], 
   return tensor("int32", [n], data);
 }
 
+/** DynamicQuantizeLinear's uint8 scale and zero point (ONNX formula) over the calibrated range. */
+function staticDynamicQuantize(s: ValueStats): { scale: number; zeroPoint: number } {
+  // In float32, as the ONNX definition and onnxruntime compute it.
+  const f = Math.fround;
+  const lo = f(Math.min(0, s.min ?? -s.maxAbs)), hi = f(Math.max(0, s.max ?? s.maxAbs));
+  const scale = hi > lo ? f(f(hi - lo) / 255) : 1;
+  return { scale, zeroPoint: Math.min(255, Math.max(0, roundHalfEven(f(-lo / scale)))) };
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** A float graph input whose only reader is a QuantizeLinear (constant parameters) or a DynamicQuantizeLinear. */
+function hostQuantization(graph: FloatGraph, name: string, rank: number, stats: ReadonlyMap<string, ValueStats>): { onnxType: string; params: NonNullable<IoSpec["onnxQuantize"]> } | undefined {
+  const readers = graph.nodes.filter((n) => n.inputs.includes(name));
+  const n = readers[0];
+  if (readers.length !== 1 || graph.outputs.includes(name) || !n || n.inputs[0] !== name) return undefined;
+  if (n.op === "DynamicQuantizeLinear") {
+    const s = stats.get(name);
+    if (!s) return undefined;
+    const d = staticDynamicQuantize(s);
+    return { onnxType: "uint8", params: { scales: [d.scale], zeroPoints: [d.zeroPoint], axis: 0, lo: 0, hi: 255 } };
+  }
+  if (n.op !== "QuantizeLinear") return undefined;
+  const sc = graph.constants.get(n.inputs[1]!), zp = n.inputs[2] ? graph.constants.get(n.inputs[2]) : undefined;
+  if (!sc || (n.inputs[2] && !zp)) return undefined;
+  const onnxType = zp?.dtype ?? "uint8";
+  const { lo, hi } = onnxIntegerRange(onnxType);
+  const raw = typeof n.attrs.axis === "number" ? n.attrs.axis : 1;
+  const axis = sc.data.length === 1 ? 0 : raw < 0 ? raw + rank : raw;
+  return { onnxType, params: { scales: Array.from(sc.data), zeroPoints: zp ? Array.from(zp.data) : Array.from(sc.data, () => 0), axis, lo, hi } };
+}
+
+/** The weight integers: the model file's own (QDQ) when they map onto the engine, else quantized here. */
+function weightsOf(c: LowerContext, name: string, w: HostTensor, channelAxis: number): { parts: number[][]; scales: number[] } {
+  const file = fileWeights(c.graph, name, w, channelAxis);
+  if (file) return file;
+  const wq = quantizeWeights(w, channelAxis);
+  return { parts: [wq.data], scales: wq.scales };
+}
+
+/**
+ * matmul or conv2d with constant int8 weights given as one part, or two whose sum is the weight
+ * (8-bit integers minus a zero point span 9 bits): exact int32 partial sums, added, then one
+ * requantization per output channel (`axis`), so the result equals one pass with the whole weight.
+ */
+function weightedOp(
+  c: LowerContext, op: "matmul" | "conv2d", x: ValueRef, shape: readonly number[], parts: readonly number[][], bias: Tensor | undefined,
+  attrs: Record<string, number | number[]>, accScales: readonly number[], q: QuantSpec, axis: number,
+): ValueRef {
+  const { b, label } = c;
+  const ins = (i: number) => [x, b.constant(tensor("int8", [...shape], parts[i]!)), ...(i === 0 && bias ? [b.constant(bias)] : [])];
+  if (parts.length === 1) return b.one(op, ins(0), { ...attrs, ...outputStage(accScales, q) }, label);
+  const acc = b.one("add", [b.one(op, ins(0), attrs, label), b.one(op, ins(1), attrs, label)], { outDtype: OUT_DTYPE_CODE.int32 }, label);
+  return b.one("requantize", [acc], { ...outputStage(accScales, q), ...(accScales.length > 1 ? { axis } : {}) }, label);
+}
+
+/** A constant per-channel int32 tensor broadcast along `axis` of a value of rank `rank`. */
+function channelConstant(values: readonly number[], axis: number, rank: number): Tensor {
+  return tensor("int32", Array.from({ length: rank }, (_, d) => (d === axis ? values.length : 1)), [...values]);
+}
+
+/**
+ * DequantizeLinear with a scale per channel on exact integers: subtract the zero points (exact),
+ * then one requantization per channel into int32 at a common scale fine enough that each channel's
+ * step is at least 256 units (or as fine as 255·max step keeps inside int32).
+ */
+function dequantizePerAxis(c: LowerContext, x: Lowered, scales: number[], zeros: number[] | undefined, axisAttr: number): Lowered {
+  const { b, label } = c;
+  const rank = b.meta(x.ref).shape.length;
+  const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  const centred = zeros && zeros.some((z) => z !== 0)
+    ? b.one("sub", [x.ref, b.constant(channelConstant(zeros, axis, rank))], { outDtype: OUT_DTYPE_CODE.int32 }, label)
+    : x.ref;
+  const common = Math.max(Math.min(...scales) / 256, (255 * Math.max(...scales)) / 2 ** 30);
+  const ps = scales.map((s) => requantParams(s / common));
+  const ref = b.one("requantize", [centred], { outDtype: OUT_DTYPE_CODE.int32, multiplier: ps.map((p) => p.multiplier), shift: ps.map((p) => p.shift), zeroPoint: 0, axis }, label);
+  return { ref, q: { dtype: "int32", scale: common, zeroPoint: 0 } };
+}
+
+/**
+ * QuantizeLinear: the ONNX integers themselves (integer-coded, uint8 held in int16). Per tensor it is
+ * one requantization to the file's scale and zero point, exact when the input already carries that
+ * quantization (a graph input, or a value the file fixes); per axis, one requantization per channel
+ * into int32, the zero points added, and the ONNX range clipped.
+ */
+function quantizeToOnnx(c: LowerContext, x: Lowered, scales: number[], zeros: number[] | undefined, onnxType: string, axisAttr: number): Lowered {
+  const { b, label } = c;
+  const { lo, hi, engine } = onnxIntegerRange(onnxType);
+  const coded: QuantSpec = { dtype: engine, scale: 1, zeroPoint: 0, integer: true };
+  const clipped = (ref: ValueRef, dtype: DType) => (DTYPE_MAX[dtype] > hi || -DTYPE_MAX[dtype] - 1 < lo ? b.one("clip", [ref], { min: lo, max: hi }, label) : ref);
+  if (scales.length === 1) {
+    const y = c.requant(x, { dtype: engine, scale: scales[0]!, zeroPoint: zeros?.[0] ?? 0 }, label);
+    return { ref: clipped(y.ref, engine), q: coded };
+  }
+  const rank = b.meta(x.ref).shape.length;
+  const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  const ps = scales.map((s) => requantParams(x.q.scale / s));
+  let ref = b.one("requantize", [x.ref], { outDtype: OUT_DTYPE_CODE.int32, multiplier: ps.map((p) => p.multiplier), shift: ps.map((p) => p.shift), zeroPoint: 0, inZero: x.q.zeroPoint, axis }, label);
+  if (zeros && zeros.some((z) => z !== 0)) ref = b.one("add", [ref, b.constant(channelConstant(zeros, axis, rank))], { outDtype: OUT_DTYPE_CODE.int32 }, label);
+  ref = b.one("clip", [ref], { min: lo, max: hi }, label);
+  if (engine !== "int32") ref = c.requant({ ref, q: { dtype: "int32", scale: 1, zeroPoint: 0 } }, { dtype: engine, scale: 1, zeroPoint: 0 }, label).ref;
+  return { ref, q: coded };
+}
+
 /** 256-entry table for f on an int8 input of scale sIn: entry i holds round(f((i − 128)·sIn)/sOut). */
 export function buildTable(f: (x: number) => number, sIn: number, sOut: number, d: DType): number[] {
   const hi = qmax(d), lo = -hi - 1;
@@ -236,7 +372,7 @@ function runtimeMatmul(c: LowerContext, A: Lowered, B0: Lowered, bName: string, 
   const maxA = A.q.dtype === "int8" ? 128 : 32768;
   // Both partial products must stay exact in int32: |A|·128·K < 2^31.
   const split = c.actDType(bName) === "int16" && maxA * 128 * K < 2 ** 31;
-  const tb: Record<string, number> = transB ? { transB } : {};
+  const tb: Record<string, number> = { ...(transB ? { transB } : {}), ...(A.q.zeroPoint ? { aZero: A.q.zeroPoint } : {}) };
   if (!split) {
     const B = c.requant(B0, { dtype: "int8", scale: scaleFor(c.stat(bName).maxAbs, "int8"), zeroPoint: 0 }, label);
     return b.one("matmul", [A.ref, B.ref], { ...tb, ...outputStage([alpha * A.q.scale * B.q.scale], q) }, label);
@@ -280,14 +416,10 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const xa = x.q.dtype === "int32" ? c.requant(x, c.actSpec(node.inputs[0]!, "int16"), label) : x;
       if (W && W.shape.length === 2) {
         const N = W.shape[1]!;
-        const wq = quantizeWeights(W, 1);
+        const wq = weightsOf(c, node.inputs[1]!, W, 1);
         const accScales = wq.scales.map((s) => s * xa.q.scale);
-        const wRef = b.constant(tensor("int8", W.shape, wq.data));
         const bias = biasTensor(node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined, accScales, N);
-        const ins = [xa.ref, wRef, ...(bias ? [b.constant(bias)] : [])];
-        const attrs: Record<string, number | number[]> = { ...outputStage(accScales, q) };
-        if (xa.q.zeroPoint) attrs.aZero = xa.q.zeroPoint;
-        const y = b.one("matmul", ins, attrs, label);
+        const y = weightedOp(c, "matmul", xa.ref, W.shape, wq.parts, bias, xa.q.zeroPoint ? { aZero: xa.q.zeroPoint } : {}, accScales, q, -1);
         c.set(c.reshape({ ref: y, q }, outShape(), label));
         return;
       }
@@ -298,11 +430,21 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       return;
     }
     case "MatMul": {
-      const A0 = floatIn(0), B0 = floatIn(1);
+      const A0 = floatIn(0);
       const q = c.actSpec(out);
-      const am = b.meta(A0.ref).shape, bm = b.meta(B0.ref).shape;
+      const am = b.meta(A0.ref).shape;
       let A = am.length === 1 ? c.reshape(A0, [1, am[0]!], label) : A0;
       if (A.q.dtype === "int32") A = c.requant(A, c.actSpec(node.inputs[0]!, "int16"), label);
+      const W = c.graph.constants.get(node.inputs[1]!);
+      const file = W && W.shape.length >= 2 ? fileWeights(c.graph, node.inputs[1]!, W, W.shape.length - 1) : undefined;
+      if (file) {
+        // A batched constant B the file quantized (QLinearMatMul): its own integers, per column.
+        const y = weightedOp(c, "matmul", A.ref, W!.shape, file.parts, undefined, A.q.zeroPoint ? { aZero: A.q.zeroPoint } : {}, file.scales.map((s) => s * A.q.scale), q, -1);
+        c.set(c.reshape({ ref: y, q }, outShape(), label));
+        return;
+      }
+      const B0 = floatIn(1);
+      const bm = b.meta(B0.ref).shape;
       const B = bm.length === 1 ? c.reshape(B0, [bm[0]!, 1], label) : B0;
       const y = runtimeMatmul(c, A, B, node.inputs[1]!, 1, 0, q, label);
       c.set(c.reshape({ ref: y, q }, outShape(), label));
@@ -316,20 +458,21 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const q = c.actSpec(out);
       const xm = b.meta(x.ref).shape;
       const g = poolGeometry(xm.slice(2), a, ints(a.kernel_shape, W.shape.slice(2)), label);
-      const wq = quantizeWeights(W, 0);
+      const wq = weightsOf(c, node.inputs[1]!, W, 0);
       const accScales = wq.scales.map((s) => s * x.q.scale);
       const Co = W.shape[0]!;
       const bias = biasTensor(node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined, accScales, Co);
-      const ins = [x.ref, b.constant(tensor("int8", W.shape, wq.data)), ...(bias ? [b.constant(bias)] : [])];
       const attrs: Record<string, number | number[]> = {
-        strides: g.strides, pads: [g.pads[0]!, g.pads[1]!, g.pads[2]!, g.pads[3]!], dilations: g.dilations, groups: num(a.group, 1), ...outputStage(accScales, q),
+        strides: g.strides, pads: [g.pads[0]!, g.pads[1]!, g.pads[2]!, g.pads[3]!], dilations: g.dilations, groups: num(a.group, 1),
+        // Padding reads as the zero point: real 0.
+        ...(x.q.zeroPoint ? { xZero: x.q.zeroPoint } : {}),
       };
-      c.set({ ref: b.one("conv2d", ins, attrs, label), q });
+      c.set({ ref: weightedOp(c, "conv2d", x.ref, W.shape, wq.parts, bias, attrs, accScales, q, 1), q });
       return;
     }
     case "Relu": {
       const x = floatIn(0);
-      c.set({ ref: b.one("relu", [x.ref], {}, label), q: x.q });
+      c.set({ ref: b.one("relu", [x.ref], x.q.zeroPoint ? { zeroPoint: x.q.zeroPoint } : {}, label), q: x.q });
       return;
     }
     case "Softmax": case "LogSoftmax": {
@@ -388,7 +531,9 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       return;
     }
     case "ReduceMean": case "ReduceMax": case "ReduceSum": {
-      const x = floatIn(0);
+      // Sums count the zero point once per element: reduce values centred on 0.
+      const x0 = floatIn(0);
+      const x = x0.q.zeroPoint && node.op !== "ReduceMax" ? c.requant(x0, { dtype: "int16", scale: x0.q.scale, zeroPoint: 0 }, label) : x0;
       const xs = b.meta(x.ref).shape;
       const axesT = node.inputs[1] ? c.graph.constants.get(node.inputs[1]) : undefined;
       let axes = axesT ? [...axesT.data] : ints(a.axes, []);
@@ -434,11 +579,27 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       return;
     }
     case "DequantizeLinear": {
-      // Integers with one scale and zero point: the same integers, relabelled (exact).
       const x = floatIn(0);
       const s = c.graph.constants.get(node.inputs[1]!), z = node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined;
-      if (!x.q.integer || !s || s.data.length !== 1 || (node.inputs[2] && !z)) throw new UnsupportedOpError("DequantizeLinear (run-time, per-axis or on non-integer input)", SUPPORTED_LOWERINGS, `node "${node.name}"`);
-      c.set({ ref: x.ref, q: { dtype: x.q.dtype, scale: s.data[0]!, zeroPoint: z?.data[0] ?? 0 } });
+      if (!x.q.integer || !s || (node.inputs[2] && !z)) throw new UnsupportedOpError("DequantizeLinear (run-time scale or on non-integer input)", SUPPORTED_LOWERINGS, `node "${node.name}"`);
+      // Integers with one scale and zero point: the same integers, relabelled (exact).
+      if (s.data.length === 1) c.set({ ref: x.ref, q: { dtype: x.q.dtype, scale: s.data[0]!, zeroPoint: z?.data[0] ?? 0 } });
+      else c.set(dequantizePerAxis(c, x, Array.from(s.data), z ? Array.from(z.data) : undefined, num(a.axis, 1)));
+      return;
+    }
+    case "QuantizeLinear": case "DynamicQuantizeLinear": {
+      const x = floatIn(0);
+      const dql = node.op === "DynamicQuantizeLinear" ? staticDynamicQuantize(c.stat(node.inputs[0]!)) : undefined;
+      if (dql) {
+        // Made static: the scale and zero point calibration saw, as constants of the program.
+        if (node.outputs[1]) c.set({ ref: b.constant(tensor("int32", [], [2 ** 20])), q: { dtype: "int32", scale: dql.scale / 2 ** 20, zeroPoint: 0 } }, node.outputs[1]);
+        if (node.outputs[2]) c.set({ ref: b.constant(tensor("int16", [], [dql.zeroPoint])), q: { dtype: "int16", scale: 1, zeroPoint: 0, integer: true } }, node.outputs[2]);
+      }
+      // The host already applied it to this graph input.
+      if (c.boundary.has(node.inputs[0]!)) return c.set(x);
+      if (dql) return c.set(quantizeToOnnx(c, x, [dql.scale], [dql.zeroPoint], "uint8", 0));
+      const s = c.graph.constants.get(node.inputs[1]!)!, z = node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined;
+      c.set(quantizeToOnnx(c, x, Array.from(s.data), z ? Array.from(z.data) : undefined, z?.dtype ?? "uint8", num(a.axis, 1)));
       return;
     }
     case "Reshape": case "Flatten": case "Squeeze": case "Unsqueeze": case "aivm.Copy": {
@@ -486,7 +647,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       // A negative slope is not monotone: the engine's leaky_relu takes α ≥ 0, so use a table.
       if (alpha < 0) return lowerTable(node, c);
       const { multiplier, shift } = requantParams(alpha);
-      c.set({ ref: b.one("leaky_relu", [x.ref], { alphaMultiplier: multiplier, alphaShift: shift }, label), q: x.q });
+      c.set({ ref: b.one("leaky_relu", [x.ref], { alphaMultiplier: multiplier, alphaShift: shift, ...(x.q.zeroPoint ? { zeroPoint: x.q.zeroPoint } : {}) }, label), q: x.q });
       return;
     }
     case "Clip": {
@@ -598,7 +759,7 @@ const BOUNDED_TABLES = new Set(["Sigmoid", "Tanh", "Erf", "HardSigmoid", "Softsi
  */
 function tableOutSpec(node: FloatNode, f: (x: number) => number, inScale: number, c: LowerContext): QuantSpec {
   const q = c.actSpec(c.out, "int16");
-  if (!BOUNDED_TABLES.has(node.op)) return q;
+  if (!BOUNDED_TABLES.has(node.op) || q.fixed) return q;
   let m = 0;
   for (let i = 0; i < 256; i++) m = Math.max(m, Math.abs(f((i - 128) * inScale)));
   return m > q.scale * qmax("int16") ? { ...q, scale: scaleFor(m, "int16") } : q;
@@ -609,7 +770,7 @@ export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
   "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
   "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
-  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear", "TopK",
+  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "TopK",
 ];
 
 export { UNARY_FUNCTIONS };
