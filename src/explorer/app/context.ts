@@ -8,7 +8,7 @@ export interface Ctx {
   onLogs(filter: Record<string, unknown>, fn: (log: any) => void): void;
   /** True while this page is still the one shown (a slow fetch must not draw over the next page). */
   current(): boolean;
-  /** Marks the first render done (data-ready, data-render-ms: ms since the page was asked for). */
+  /** Marks the first render done (data-ready; data-render-ms: ms since the route began; data-since-navigation-ms: since the document's navigation). */
   ready(): void;
 }
 

@@ -54,6 +54,7 @@ async function route(): Promise<void> {
   root.dataset.page = name;
   delete root.dataset.ready;
   delete root.dataset.renderMs;
+  delete root.dataset.sinceNavigationMs;
   root.setAttribute("aria-busy", "true");
   const ctx: Ctx = {
     rpc,
@@ -67,6 +68,8 @@ async function route(): Promise<void> {
     ready: () => {
       if (mine !== generation || root.dataset.ready) return;
       root.dataset.renderMs = (performance.now() - started).toFixed(1);
+      // Since the document's navigation began: the whole first render, bundle loading included.
+      root.dataset.sinceNavigationMs = performance.now().toFixed(1);
       root.dataset.ready = "true";
       root.removeAttribute("aria-busy");
       document.title = `${root.querySelector("h1")?.textContent ?? "AIVM"} · AIVM Explorer`;
