@@ -36,6 +36,8 @@ const short = (h: string) => `${h.slice(0, 10)}…`;
 /** One log line per event. */
 export function formatCommitteeEvent(e: CommitteeEvent): string {
   switch (e.kind) {
+    case "waiting":
+      return `waiting for the node and the registry: ${e.reason}`;
     case "registered":
       return `registered ${e.verifier} with a bond of ${formatEther(e.bond)} ETH (tx ${short(e.txHash)})`;
     case "already-registered":
@@ -57,7 +59,7 @@ export function formatCommitteeEvent(e: CommitteeEvent): string {
     case "attested":
       return `block ${e.blockNumber}: ATTESTED anchor ${e.anchorRoot} by ${e.votes} signatures`;
     case "slashed":
-      return `${e.self ? "THIS VERIFIER" : e.verifier} SLASHED for block ${e.blockNumber} (${e.reason}); ${formatEther(e.reward)} ETH to reporter ${e.reporter}`;
+      return `${e.self ? "THIS VERIFIER" : e.verifier} SLASHED for block ${e.blockNumber} (${e.reason}); ${e.reporter.toLowerCase() === e.verifier.toLowerCase() ? "relayed by itself, no reward" : `${formatEther(e.reward)} ETH to reporter ${e.reporter}`}`;
     case "reported":
       return `reported ${e.vote.verifier}'s signature on block ${e.vote.blockNumber} root ${e.vote.anchorRoot} to slashWrongRoot (tx ${short(e.txHash)})`;
   }

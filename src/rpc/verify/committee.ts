@@ -69,6 +69,9 @@ export const ATTESTATION_REGISTRY_ABI = parseAbi([
   "error TransferFailed(address to, uint256 amount)",
 ]);
 
+/** Gas limit of an attest transaction: above every path's use (at most 144K gas measured, docs/verify.md#committee). */
+export const ATTEST_GAS_LIMIT = 300_000n;
+
 /** AttestationRegistry.SlashReason, by its uint8 value. */
 export const SLASH_REASONS = ["WrongAnchor", "Conflicting", "AgainstAttested"] as const;
 
@@ -126,6 +129,7 @@ export function votesAgainstAttested(votes: readonly RecordedVote[], attested: R
 
 /** One line of what the verifier did, for its log. */
 export type CommitteeEvent =
+  | { kind: "waiting"; reason: string }
   | { kind: "registered"; verifier: Address; bond: bigint; txHash: Hex }
   | { kind: "already-registered"; verifier: Address; bond: bigint }
   | { kind: "skipped"; blockNumber: bigint; reason: string }
@@ -192,6 +196,8 @@ export class CommitteeVerifier {
 
   /** Reads the chain id and registers with a bond unless this key already holds one. */
   async init(): Promise<void> {
+    await this.waitForRegistry();
+    if (this.stopped) return;
     this.chainId = await this.publicClient.getChainId();
     const chain = defineChain({ id: this.chainId, name: "aivm", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this.options.rpc] } } });
     this.wallet = createWalletClient({ account: this.options.account, chain, transport: http(this.options.rpc), pollingInterval: 100 });
@@ -208,6 +214,24 @@ export class CommitteeVerifier {
     this.nextLogBlock = this.nextBlock;
   }
 
+  /** Waits until the node answers and the registry has code (a verifier may start before either). */
+  private async waitForRegistry(): Promise<void> {
+    let waiting: string | undefined;
+    while (!this.stopped) {
+      let reason: string;
+      try {
+        const code = await this.publicClient.getCode({ address: this.options.registry });
+        if (code !== undefined && code !== "0x") return;
+        reason = `no contract at ${this.options.registry} yet`;
+      } catch (e) {
+        reason = describeError(e);
+      }
+      if (reason !== waiting) this.emit({ kind: "waiting", reason });
+      waiting = reason;
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
+    }
+  }
+
   /** Verifies and attests every sealed block not yet seen, then reports wrong counted signatures. */
   async step(): Promise<void> {
     const head = await this.publicClient.getBlockNumber();
@@ -215,7 +239,8 @@ export class CommitteeVerifier {
       await this.attestBlock(this.nextBlock!);
       this.nextBlock!++;
     }
-    if (!this.stopped) await this.watch(head);
+    // Read up to the new head: the events of the transactions just sent (its own slashing among them).
+    if (!this.stopped) await this.watch(await this.publicClient.getBlockNumber());
   }
 
   /** Polls until stop() or until this verifier is slashed. */
@@ -255,8 +280,12 @@ export class CommitteeVerifier {
     const signature = await signAttestation(this.options.account, this.chainId, registry, attestation);
     let txHash: Hex;
     try {
-      // viem estimates the gas first, so a signature the registry refuses (duplicate, unregistered) is never sent.
-      txHash = await this.wallet.writeContract({ address: registry, abi: ATTESTATION_REGISTRY_ABI, functionName: "attest", args: [n, attestation.blockHash, attestation.anchorRoot, signature] });
+      const call = { address: registry, abi: ATTESTATION_REGISTRY_ABI, functionName: "attest", args: [n, attestation.blockHash, attestation.anchorRoot, signature] } as const;
+      // Simulated first, so a signature the registry refuses (duplicate, unregistered) is never sent; then
+      // sent with a fixed limit, not the estimate: the other verifiers' signatures landing first can make
+      // this one the vote that reaches the threshold, which costs more gas than estimated.
+      await this.publicClient.simulateContract({ ...call, account: this.options.account });
+      txHash = await this.wallet.writeContract({ ...call, gas: ATTEST_GAS_LIMIT });
     } catch (e) {
       return this.emit({ kind: "rejected", blockNumber: n, attestation, error: describeError(e) });
     }
