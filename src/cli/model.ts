@@ -7,13 +7,17 @@ import type { Abi, Hex } from "viem";
 import { decodeProgram } from "../codec/program.ts";
 import { hexToBytes } from "viem";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
-import { connect, quoteOnChain } from "../model/chain.ts";
+import { storedReadsGas } from "../gas/reads.ts";
+import { connect, nodeGasLimits, quoteOnChain, tcustomCalldata, type ChainConnection } from "../model/chain.ts";
+import { zeros } from "../engine/tensor.ts";
 import { registerPackage, uploadPackage } from "../model/deploy.ts";
+import { assertWithinGasLimit, intrinsicGas, quoteImportedGraph, type GasLimit } from "../model/gas-limit.ts";
+import { parseImagePreprocess } from "../model/inputs.ts";
 import { onnxInputNames } from "../model/onnx-run.ts";
 import { declaredShape, decodeModel, encodeTensorFile } from "../model/onnx.ts";
-import { decodeOutputs, encodeInputs, inlineProgram, packModel, parsePackage, quoteModel, serializePackage, type ModelPackage } from "../model/package.ts";
-import { loadCalibrationDir, readTensorFile } from "../model/samples.ts";
-import { openExecutor, progressReporter, reportError } from "./onnx.ts";
+import { decodeOutputs, encodeInputs, inlineProgram, inputMetas, packageReads, packModel, parsePackage, quoteModel, serializePackage, type ModelPackage } from "../model/package.ts";
+import { loadCalibrationDir } from "../model/samples.ts";
+import { loadInputs, openExecutor, progressReporter, reportError, tgraphCallGas } from "./onnx.ts";
 
 function print(json: boolean | undefined, data: unknown, human: () => void): void {
   if (json) console.log(JSON.stringify(data, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2));
@@ -26,7 +30,26 @@ export interface PackOptions {
   output: string;
   name?: string;
   samples: number;
+  /** JSON ImagePreprocess stored in the package (how `aivm model run` reads PNG/JPEG inputs). */
+  imagePreprocess?: string;
+  /** Node whose block gas limit the quote must fit (default: the dev node's default limit). */
+  rpc?: string;
+  /** Block gas limit to check against instead (0: no check). */
+  gasLimit?: bigint;
   json?: boolean;
+}
+
+/** The block gas limit a package is checked against at pack time: --gas-limit, the --rpc node's, or the dev node's default. */
+async function packGasLimit(opts: PackOptions): Promise<GasLimit> {
+  if (opts.gasLimit !== undefined) return { gas: opts.gasLimit, kind: "block gas limit", node: "--gas-limit" };
+  if (opts.rpc) return { gas: (await nodeGasLimits(await connect(opts.rpc))).blockGasLimit, kind: "block gas limit", node: opts.rpc };
+  const { DEFAULT_BLOCK_GAS_LIMIT } = await import("../chain/node.ts");
+  return { gas: DEFAULT_BLOCK_GAS_LIMIT, kind: "block gas limit", node: "the default dev node (aivm node; --gas-limit or --rpc for another)" };
+}
+
+/** A TCUSTOM transaction of the stored program: its AIVM quote plus the intrinsic gas of its calldata (all-zero inputs: a lower bound). */
+function deployedCallGas(pkg: ModelPackage, multiplier: bigint): bigint {
+  return quoteModel(pkg, multiplier).gas + intrinsicGas(tcustomCalldata(pkg.programId, inputMetas(pkg).map((m) => zeros(m.dtype, m.shape))));
 }
 
 export async function packCli(modelPath: string, opts: PackOptions): Promise<ModelPackage> {
@@ -35,10 +58,22 @@ export async function packCli(modelPath: string, opts: PackOptions): Promise<Mod
   const names = onnxInputNames(bytes);
   const first = g?.input?.find((v) => v.name === names[0]);
   const shape = first ? declaredShape(first).shape.map((d) => (d < 0 ? 1 : d)) : [];
+  const imagePreprocess = opts.imagePreprocess === undefined ? undefined : parseImagePreprocess(opts.imagePreprocess);
+  const limit = await packGasLimit(opts);
   const samples = loadCalibrationDir(opts.calibration, names.length, shape, opts.samples);
   const progress = progressReporter(!opts.json);
-  const pkg = packModel(bytes, samples, { name: opts.name ?? path.basename(modelPath, ".onnx"), file: path.basename(modelPath), onProgress: (s, d, t) => progress.update(s, d, t) });
-  progress.stop();
+  const label = path.basename(modelPath);
+  // Refused right after import: calibration would spend minutes on a model no block can hold.
+  const afterImport = (graph: Parameters<typeof quoteImportedGraph>[0]) => {
+    assertWithinGasLimit(label, quoteImportedGraph(graph).gas, "estimate after import, before calibration: the all-int8 program's quote at multiplier 1.0", limit);
+  };
+  let pkg: ModelPackage;
+  try {
+    pkg = packModel(bytes, samples, { name: opts.name ?? path.basename(modelPath, ".onnx"), file: path.basename(modelPath), imagePreprocess, afterImport, onProgress: (s, d, t) => progress.update(s, d, t) });
+  } finally {
+    progress.stop();
+  }
+  assertWithinGasLimit(label, BigInt(pkg.quote.gas), "exact quote of the package at multiplier 1.0", limit);
   writeFileSync(opts.output, serializePackage(pkg));
   return pkg;
 }
@@ -67,22 +102,35 @@ export async function modelDeploy(file: string, opts: { rpc: string; registry: H
   try {
     const pkg = parsePackage(readFileSync(file, "utf8"));
     const conn = await connect(opts.rpc);
+    // Before any store transaction: a model no block can run is not worth its shards.
+    const limits = await nodeGasLimits(conn);
+    assertWithinGasLimit(pkg.name, deployedCallGas(pkg, await nodeMultiplier(conn)), "exact quote of a TCUSTOM transaction of the stored program at the node's multiplier", { gas: limits.blockGasLimit, kind: "block gas limit", node: opts.rpc });
     const progress = progressReporter(!opts.json);
     const deployed = await uploadPackage(conn, pkg, (d, t) => progress.update("storing", d, t));
     progress.stop();
     if (opts.register) {
       const code = await conn.public.getCode({ address: opts.registry });
-      if (!code || code === "0x") deployed.registry = { address: opts.registry, modelId: "", version: 0, active: false, note: "no ModelRegistry at this address; shards and program are stored" };
+      if (!code || code === "0x") deployed.registry = { address: opts.registry, modelId: "", version: 0, active: false, alreadyRegistered: false, newModel: false, note: "no ModelRegistry at this address; shards and program are stored" };
       else deployed.registry = await registerPackage(conn, opts.registry, await loadRegistryAbi(), pkg, deployed);
     }
-    print(opts.json, deployed, () => {
-      console.log(`Stored ${deployed.shards.length} shards and program ${deployed.programId}.`);
-      const r = deployed.registry;
-      if (r) console.log(r.modelId ? `ModelRegistry ${r.address}: model ${r.modelId} version ${r.version}${r.active ? " (active)" : ""}${r.note ? ` — ${r.note}` : ""}` : `ModelRegistry: ${r.note}`);
+    const r = deployed.registry;
+    const alreadyDeployed = deployed.stored.count === 0 && (!r || r.alreadyRegistered);
+    print(opts.json, { ...deployed, alreadyDeployed }, () => {
+      const { count, skipped } = deployed.stored;
+      if (alreadyDeployed) console.log(`Already deployed${r?.modelId ? `: model id ${r.modelId} version ${r.version}${r.active ? " (active)" : ""}` : ""}. Every shard, manifest and the program ${deployed.programId} are stored; no transaction sent.`);
+      else {
+        console.log(`Stored ${count} of ${count + skipped} blobs (shards, manifests, program ${deployed.programId})${skipped ? `; ${skipped} already stored, skipped` : ""}. Gas: ${deployed.gasUsed}.`);
+        if (r) console.log(r.modelId ? `ModelRegistry ${r.address}: model ${r.modelId}${r.newModel ? " (new)" : ""} version ${r.version}${r.alreadyRegistered ? " (already registered)" : ""}${r.active ? " (active)" : ""}${r.note ? ` — ${r.note}` : ""}` : `ModelRegistry: ${r.note}`);
+      }
     });
   } catch (e) {
     reportError(e, opts.json);
   }
+}
+
+async function nodeMultiplier(conn: ChainConnection): Promise<bigint> {
+  const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
+  return BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE);
 }
 
 /** `aivm model quote` (the command: ./commands/model.ts). */
@@ -93,8 +141,7 @@ export async function modelQuote(file: string, opts: { rpc?: string; json?: bool
     const out: Record<string, unknown> = { gas: at1.gas, flops: at1.flops, programGas: at1.programGas, multiplier: MULTIPLIER_ONE };
     if (opts.rpc) {
       const conn = await connect(opts.rpc);
-      const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
-      const m = BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE);
+      const m = await nodeMultiplier(conn);
       const atM = quoteModel(pkg, m);
       out.atNode = { multiplier: m, gas: atM.gas };
       const zeros = encodeInputs(pkg, pkg.inputs.map((i) => ({ dtype: "float32" as const, shape: i.shape, data: new Float64Array(i.shape.reduce((a, b) => a * b, 1)) })));
@@ -118,12 +165,15 @@ export async function modelQuote(file: string, opts: { rpc?: string; json?: bool
 export async function modelRun(file: string, opts: { input: string[]; rpc?: string; outputDir?: string; json?: boolean }): Promise<void> {
   try {
     const pkg = parsePackage(readFileSync(file, "utf8"));
-    const ins = encodeInputs(pkg, opts.input.map(readTensorFile));
+    const targets = pkg.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.hostDtype }));
+    const ins = encodeInputs(pkg, loadInputs(opts.input, targets, pkg.imagePreprocess === undefined ? undefined : JSON.stringify(pkg.imagePreprocess)));
     const exec = await openExecutor(opts);
     let outs;
     try {
       // A remote node has the shards stored (aivm model deploy); a fresh in-process node gets them inline.
       const program = opts.rpc ? decodeProgram(hexToBytes(pkg.program)) : inlineProgram(pkg);
+      const io = opts.rpc ? { readsGas: storedReadsGas(packageReads(pkg).slice(1)) } : {};
+      assertWithinGasLimit(pkg.name, tgraphCallGas(program, inputMetas(pkg), exec.multiplier, io), "exact quote of the TGRAPH call plus its calldata gas", exec.limit);
       outs = decodeOutputs(pkg, await exec.executor(program, ins));
     } finally {
       await exec.close();

@@ -3,11 +3,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
+import type { Hex } from "viem";
 import { AivmError } from "../engine/errors.ts";
-import { chainExecutor, connect } from "../model/chain.ts";
-import { engineExecutor, executePrepared, prepareOnnx, type ProgramExecutor } from "../model/onnx-run.ts";
-import { encodeTensorFile, type HostTensor } from "../model/onnx.ts";
-import { groupSamples, readTensorFile } from "../model/samples.ts";
+import { MULTIPLIER_ONE } from "../gas/constants.ts";
+import { quoteProgram, type ProgramCallIo } from "../gas/quote.ts";
+import type { Program } from "../codec/program.ts";
+import { zeros, type TensorMeta } from "../engine/tensor.ts";
+import { chainExecutor, connect, nodeGasLimits, tgraphCalldata, type ChainConnection } from "../model/chain.ts";
+import { assertWithinGasLimit, intrinsicGas, quoteImportedGraph, type GasLimit } from "../model/gas-limit.ts";
+import { loadInput, parseImagePreprocess, type InputTarget } from "../model/inputs.ts";
+import { engineExecutor, executePrepared, onnxInputNames, prepareOnnx, type ProgramExecutor } from "../model/onnx-run.ts";
+import { declaredShape, decodeModel, encodeTensorFile, type HostTensor } from "../model/onnx.ts";
+import { groupSamples } from "../model/samples.ts";
 
 export interface OnnxRunCliOptions {
   input: string[];
@@ -15,6 +22,8 @@ export interface OnnxRunCliOptions {
   outputDir: string;
   rpc?: string;
   engine?: boolean;
+  /** JSON ImagePreprocess (src/model/inputs.ts) for PNG/JPEG inputs. */
+  imagePreprocess?: string;
   json?: boolean;
 }
 
@@ -38,25 +47,93 @@ export function progressReporter(enabled: boolean): { update(stage: string, done
   };
 }
 
+/** An executor and the gas limit its runs meet, with the congestion multiplier they are priced at. */
+export interface OpenedExecutor {
+  executor: ProgramExecutor;
+  via: string;
+  /** The eth_call limit of the node (--engine: the dev node's default block gas limit). */
+  limit: GasLimit;
+  multiplier: bigint;
+  close(): Promise<void>;
+}
+
+async function chainLimits(conn: ChainConnection, node: string): Promise<{ limit: GasLimit; multiplier: bigint }> {
+  const limits = await nodeGasLimits(conn);
+  const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
+  return { limit: { gas: limits.callGasLimit, kind: limits.callLimitKind, node }, multiplier: BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE) };
+}
+
 /** In-process dev node unless --rpc (external node) or --engine (no chain) is given. */
-export async function openExecutor(opts: { rpc?: string; engine?: boolean }): Promise<{ executor: ProgramExecutor; via: string; close(): Promise<void> }> {
-  if (opts.engine) return { executor: engineExecutor, via: "engine (runProgram, no chain)", close: async () => {} };
-  if (opts.rpc) return { executor: chainExecutor(await connect(opts.rpc)), via: `TGRAPH eth_call on ${opts.rpc}`, close: async () => {} };
+export async function openExecutor(opts: { rpc?: string; engine?: boolean }): Promise<OpenedExecutor> {
+  if (opts.engine) {
+    const { DEFAULT_BLOCK_GAS_LIMIT } = await import("../chain/node.ts");
+    const limit: GasLimit = { gas: DEFAULT_BLOCK_GAS_LIMIT, kind: "block gas limit", node: "the default dev node (--engine runs are held to its limit)" };
+    return { executor: engineExecutor, via: "engine (runProgram, no chain)", limit, multiplier: MULTIPLIER_ONE, close: async () => {} };
+  }
+  if (opts.rpc) {
+    const conn = await connect(opts.rpc);
+    return { executor: chainExecutor(conn), via: `TGRAPH eth_call on ${opts.rpc}`, ...(await chainLimits(conn, opts.rpc)), close: async () => {} };
+  }
   const { createAivmProvider } = await import("../rpc/provider.ts");
   const provider = await createAivmProvider();
-  return { executor: chainExecutor(await connect(provider)), via: "TGRAPH eth_call on an in-process dev node", close: () => provider.close() };
+  try {
+    const conn = await connect(provider);
+    return { executor: chainExecutor(conn), via: "TGRAPH eth_call on an in-process dev node", ...(await chainLimits(conn, "the in-process dev node")), close: () => provider.close() };
+  } catch (e) {
+    await provider.close();
+    throw e;
+  }
+}
+
+/** The model's ONNX inputs as load targets: name, declared shape (symbolic dimensions as 1) and element type. */
+export function onnxInputTargets(bytes: Uint8Array): InputTarget[] {
+  const names = onnxInputNames(bytes);
+  const decl = new Map((decodeModel(bytes).graph?.input ?? []).map((v) => [v.name ?? "", declaredShape(v)]));
+  return names.map((name) => {
+    const d = decl.get(name);
+    return { name, shape: (d?.shape ?? []).map((x) => (x < 0 ? 1 : x)), dtype: d?.dtype ?? "float32" };
+  });
+}
+
+/** Reads the K-th input file for the K-th model input (any extension loadInput knows). */
+export function loadInputs(files: readonly string[], targets: readonly InputTarget[], imagePreprocess?: string): HostTensor[] {
+  const pre = imagePreprocess === undefined ? undefined : parseImagePreprocess(imagePreprocess);
+  return files.map((f, k) => loadInput(f, targets[k % Math.max(1, targets.length)], pre));
+}
+
+/**
+ * Gas of a TGRAPH eth_call of `program` on inputs of these shapes: the precompile's quote plus the
+ * call's intrinsic gas, whose calldata carries the program (with any inline weights) and the inputs.
+ */
+export function tgraphCallGas(program: Program, inputs: readonly TensorMeta[], multiplier: bigint, io: ProgramCallIo = {}): bigint {
+  return quoteProgram(program, inputs, multiplier, undefined, io).gas + intrinsicGas(tgraphCalldata(program, inputs.map((m) => zeros(m.dtype, m.shape))));
 }
 
 export async function runOnnxCli(modelPath: string, opts: OnnxRunCliOptions): Promise<Record<string, unknown>> {
   const bytes = readFileSync(modelPath);
-  const inputs: HostTensor[] = opts.input.map(readTensorFile);
-  const calibration = opts.calibrate?.length ? groupSamples(opts.calibrate.map(readTensorFile), inputs.length) : [inputs];
-  const progress = progressReporter(!opts.json);
-  const prepared = prepareOnnx(bytes, inputs, { calibration, onProgress: (s, d, t) => progress.update(s, d, t) });
-  progress.stop();
+  const targets = onnxInputTargets(bytes);
+  const inputs: HostTensor[] = loadInputs(opts.input, targets, opts.imagePreprocess);
+  const calibration = opts.calibrate?.length ? groupSamples(loadInputs(opts.calibrate, targets, opts.imagePreprocess), inputs.length) : [inputs];
+  // The node first: its limit is checked as soon as the graph is imported, before calibration.
   const exec = await openExecutor(opts);
   let outputs: HostTensor[];
+  let prepared;
   try {
+    const label = path.basename(modelPath);
+    const progress = progressReporter(!opts.json);
+    const afterImport = (graph: Parameters<typeof quoteImportedGraph>[0]) => {
+      const q = quoteImportedGraph(graph, exec.multiplier);
+      const gas = q.gas + intrinsicGas(tgraphCalldata(q.program, q.inputs.map((m) => zeros(m.dtype, m.shape))));
+      assertWithinGasLimit(label, gas, "estimate after import, before calibration: the all-int8 program's quote plus the call's calldata gas", exec.limit);
+    };
+    try {
+      prepared = prepareOnnx(bytes, inputs, { calibration, afterImport, onProgress: (s, d, t) => progress.update(s, d, t) });
+    } finally {
+      progress.stop();
+    }
+    const m = prepared.calibration.model;
+    const exact = tgraphCallGas(m.program, m.inputs.map((i) => ({ dtype: i.quant.dtype, shape: i.shape })), exec.multiplier);
+    assertWithinGasLimit(label, exact, "exact quote of the calibrated program plus the call's calldata gas", exec.limit);
     outputs = await executePrepared(prepared, inputs, exec.executor);
   } finally {
     await exec.close();
@@ -96,7 +173,18 @@ export async function onnxRun(modelPath: string, opts: OnnxRunCliOptions): Promi
 
 export function reportError(e: unknown, json?: boolean): void {
   const err = e as Error;
-  if (json) console.log(JSON.stringify({ error: { name: err.name, code: (e as AivmError).code, message: (e as AivmError).shortMessage ?? err.message } }));
+  if (json) {
+    const a = e as Partial<AivmError> & { data?: unknown };
+    const v = e as { shortMessage?: string; details?: string };
+    const error: Record<string, unknown> = { name: err.name, code: a.code, message: a.shortMessage ?? v.shortMessage ?? err.message };
+    if (e instanceof AivmError) {
+      if (a.metaMessages?.length) error.metaMessages = a.metaMessages;
+      if (a.details) error.details = a.details;
+      if (a.docsPath) error.docs = `docs/${a.docsPath}`;
+      if (a.data !== undefined) error.data = a.data;
+    } else if (v.details) error.details = v.details;
+    console.log(JSON.stringify({ error }));
+  }
   // viem errors carry the whole calldata in `message`: print their short message and details only.
   else if (e instanceof AivmError) console.error(e.message);
   else {

@@ -89,3 +89,46 @@ export async function tstore(conn: ChainConnection, target: number, data: Uint8A
   if (receipt.status !== "success") throw new ChainAccessError(`TSTORE transaction ${txHash} reverted`);
   return { id, txHash, gasUsed: receipt.gasUsed };
 }
+
+/** The limits a model meets on a node: the block gas limit (transactions) and the eth_call cap (--rpc.gascap). */
+export interface NodeGasLimits {
+  blockGasLimit: bigint;
+  /** Gas an eth_call without a gas field runs with: the --rpc.gascap, else the block gas limit. */
+  callGasLimit: bigint;
+  callLimitKind: "block gas limit" | "rpc.gascap";
+}
+
+/** Init code that fails at once whatever its gas (PUSH4 0xffffffff MLOAD: a 4 GiB memory expansion). */
+const OUT_OF_GAS_AT_ONCE: Hex = "0x63ffffffff51";
+
+/**
+ * Reads the node's limits without doing any work: the latest block's gasLimit, and the call cap by
+ * asking for a call with 2^53 − 1 gas that runs out of gas at its first instruction (an AIVM node
+ * answers CALL_GAS_CAP with the cap when the request was capped; no answer means no cap).
+ */
+export async function nodeGasLimits(conn: ChainConnection): Promise<NodeGasLimits> {
+  const block = (await conn.public.request({ method: "eth_getBlockByNumber", params: ["latest", false] } as never)) as { gasLimit: Hex };
+  const blockGasLimit = BigInt(block.gasLimit);
+  try {
+    // No retries: viem retries a "limit exceeded" answer with back-off, which is the answer wanted here.
+    await conn.public.request({ method: "eth_call", params: [{ from: conn.account, data: OUT_OF_GAS_AT_ONCE, gas: `0x${(2n ** 53n - 1n).toString(16)}` }, "latest"] } as never, { retryCount: 0 });
+  } catch (e) {
+    // viem wraps the JSON-RPC error (its `data`) in one or more causes.
+    let d: { code?: string; gasCap?: Hex } | undefined;
+    for (let c = e as { data?: unknown; cause?: unknown } | undefined; c && !d; c = c.cause as typeof c) {
+      const x = c.data as { code?: string; gasCap?: Hex } | undefined;
+      if (x?.code === "CALL_GAS_CAP") d = x;
+    }
+    if (d?.gasCap) {
+      const cap = BigInt(d.gasCap);
+      return { blockGasLimit, callGasLimit: cap, callLimitKind: cap === blockGasLimit ? "block gas limit" : "rpc.gascap" };
+    }
+  }
+  return { blockGasLimit, callGasLimit: blockGasLimit, callLimitKind: "block gas limit" };
+}
+
+/** Whether the persistent store already holds this content id (a shard, a manifest or a program): aivm_getTensor, a read. */
+export async function isStored(conn: ChainConnection, id: Hex): Promise<boolean> {
+  const found = await conn.public.request({ method: "aivm_getTensor", params: [id] } as never);
+  return found !== null && found !== undefined;
+}

@@ -19,6 +19,8 @@ export interface OnnxRunOptions extends CalibrateOptions {
   /** Calibration samples, each one value per model input (ONNX order). Default: the run inputs themselves. */
   calibration?: HostTensor[][];
   executor?: ProgramExecutor;
+  /** Called with the imported graph before calibration (the gas-limit check: src/model/gas-limit.ts). */
+  afterImport?: (graph: FloatGraph) => void;
 }
 
 export interface PreparedModel {
@@ -63,6 +65,7 @@ export function prepareOnnx(bytes: Uint8Array, inputs: readonly HostTensor[], op
   const freeze = new Map<string, HostTensor>();
   names.forEach((n, i) => frozen.has(n) && freeze.set(n, inputs[i]!));
   const graph = importOnnx(bytes, { freeze, inputShapes: new Map(names.map((n, i) => [n, inputs[i]!.shape])) });
+  options.afterImport?.(graph);
   const pick = (sample: readonly HostTensor[]) => graph.inputs.map((inp) => sample[names.indexOf(inp.name)]!);
   const samples = (options.calibration ?? [inputs as HostTensor[]]).map(pick);
   const calibration = calibrate(graph, samples, options);

@@ -16,6 +16,7 @@ import { keccak256 } from "viem";
 import { dequantize, quantizeInput, type CalibrationResult, type LayerReport } from "./calibrate.ts";
 import { prepareOnnx, type OnnxRunOptions } from "./onnx-run.ts";
 import type { HostTensor } from "./onnx.ts";
+import { parseImagePreprocess, type ImagePreprocess } from "./inputs.ts";
 import type { IoSpec } from "./quantize.ts";
 
 export const PACKAGE_FORMAT = "aivm-model/1";
@@ -63,6 +64,8 @@ export interface ModelPackage {
   outputs: IoSpec[];
   config: { calibrationSamples: number; widenAbove: number; wide: string[]; engineVersion: number };
   quantReport: LayerReport[];
+  /** How `aivm model run` turns a PNG/JPEG input file into a tensor (absent: image inputs are refused). */
+  imagePreprocess?: ImagePreprocess;
   /** Exact AIVM gas of one inference at multiplier 1.0 (quoteProgram on the deployed program). */
   quote: { gas: string; flops: string; multiplier: string; programGas: string };
 }
@@ -180,6 +183,7 @@ export function quoteModel(pkg: ModelPackage, multiplier: bigint = MULTIPLIER_ON
 export interface PackOptions extends OnnxRunOptions {
   name?: string;
   file?: string;
+  imagePreprocess?: ImagePreprocess;
 }
 
 /** Imports, calibrates on `samples` (each one value per ONNX input), quantizes and packages a model. */
@@ -207,6 +211,7 @@ export function packCalibrated(onnxBytes: Uint8Array, calibration: CalibrationRe
     outputs: model.outputs,
     config: { calibrationSamples: sampleCount, widenAbove: options.widenAbove ?? 0.01, wide: [...wide], engineVersion: 1 },
     quantReport: report,
+    ...(options.imagePreprocess ? { imagePreprocess: options.imagePreprocess } : {}),
     quote: { gas: "0", flops: "0", multiplier: MULTIPLIER_ONE.toString(), programGas: "0" },
   };
   const q = quoteModel(pkg);
@@ -231,6 +236,7 @@ export function parsePackage(text: string): ModelPackage {
     if (bytesToHex(commitTensor(decodeTensor(hexToBytes(s.tensor)))) !== s.id) throw new ModelPackageError(`shard ${s.id} does not match its content id`);
   }
   pkg.manifests ??= [];
+  if (pkg.imagePreprocess !== undefined) pkg.imagePreprocess = parseImagePreprocess(JSON.stringify(pkg.imagePreprocess));
   for (const m of pkg.manifests) {
     if (keccak256(concatHex([stringToHex("AIVM.shards"), m.data])) !== m.id) throw new ModelPackageError(`manifest for value ${m.value} does not match its id`);
   }

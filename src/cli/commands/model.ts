@@ -13,6 +13,11 @@ function positive(name: string) {
   };
 }
 
+function gasAmount(v: string): bigint {
+  if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new InvalidArgumentError("--gas-limit must be a gas amount (0 = no check).");
+  return BigInt(v);
+}
+
 export function modelCommand(): Command {
   const model = new Command("model").description("Package, deploy, quote and run quantized models");
 
@@ -24,6 +29,9 @@ export function modelCommand(): Command {
     .requiredOption("-o, --output <file>", "package file to write (JSON)")
     .option("--name <name>", "model name (≤ 31 bytes, used in ModelRegistry)")
     .option("--samples <n>", "maximum calibration samples", positive("samples"), 200)
+    .option("--image-preprocess <json>", 'how `aivm model run` turns a PNG/JPEG into the input, e.g. \'{"layout":"NCHW","size":[28,28],"channels":1,"scale":0.00392156862745098}\' (fields: layout, channels, size, resize, scale, mean, std, invert; docs/models.md#inputs)')
+    .option("--rpc <url>", "check the quote against this node's block gas limit (default: the dev node's default limit)")
+    .option("--gas-limit <gas>", "check the quote against this block gas limit instead (0 = no check)", gasAmount)
     .option("--json", "machine-readable output")
     .action(async (modelPath: string, opts: PackOptions) => (await import("../model.ts")).modelPack(modelPath, opts));
 
@@ -49,7 +57,7 @@ export function modelCommand(): Command {
     .command("run")
     .description("Run one inference through the TGRAPH precompile (deployed weights with --rpc, else an in-process dev node)")
     .argument("<file>", "model package")
-    .requiredOption("--input <pb...>", "input TensorProto files, one per model input")
+    .requiredOption("--input <file...>", "one file per model input: .pb (TensorProto), .json (nested arrays or {shape, data}), .npy, or .png/.jpg/.jpeg (with the package's --image-preprocess)")
     .option("--rpc <url>", "JSON-RPC URL of a node where the package is deployed")
     .option("--output-dir <dir>", "also write dequantized output_K.pb files")
     .option("--json", "machine-readable output")
