@@ -6,7 +6,7 @@ import { COMPOSE_CONSTANT_INPUTS, composeOps } from "./compose.ts";
 import { FLOAT_REFERENCE_OPS, TABLE_UNARY_OPS, runFloatGraph, runFloatNode, sizeOf } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
 import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
-import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_ONNX_OPS, refusedValueTypes, type OpProblem } from "./onnx-ops.ts";
+import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_AT_RUN_TIME, REFUSED_ONNX_OPS, refusedValueTypes, type OpProblem } from "./onnx-ops.ts";
 import { SUPPORTED_LOWERINGS } from "./quantize.ts";
 import { carryWeightQuant, takeQuantization } from "./qdq.ts";
 import { QUANTIZED_CONSTANT_INPUTS } from "./qdq-ops.ts";
@@ -49,14 +49,28 @@ export function staticInputNames(bytes: Uint8Array): string[] {
   const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
   const inputs = new Set((g.input ?? []).map((v) => v.name ?? "").filter((n) => !inits.has(n)));
   const out = new Set<string>();
+  const producer = new Map((g.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+  // A size (Range bounds, ConstantOfShape's shape) computed from graph inputs freezes those inputs too.
+  const freezeAncestors = (v: string, seen: Set<string>) => {
+    if (seen.has(v)) return;
+    seen.add(v);
+    if (inputs.has(v)) out.add(v);
+    const p = producer.get(v);
+    const shapeOnly = SHAPE_ONLY_INPUTS[p?.opType ?? ""] ?? [];
+    (p?.input ?? []).forEach((u, i) => u && !shapeOnly.includes(i) && freezeAncestors(u, seen));
+  };
   for (const n of g.node ?? []) {
     const idx = STATIC_INPUTS[n.opType ?? ""] ?? [];
     (n.input ?? []).forEach((name, i) => {
       if (idx.includes(i) && inputs.has(name)) out.add(name);
+      if (SIZE_INPUTS[n.opType ?? ""]?.includes(i)) freezeAncestors(name, new Set());
     });
   }
   return [...out];
 }
+
+/** Inputs that are sizes: graph inputs they are computed from are frozen as well (see staticInputNames). */
+const SIZE_INPUTS: Record<string, readonly number[]> = { Range: [0, 1, 2], ConstantOfShape: [0] };
 
 function opsetOf(bytes: ReturnType<typeof decodeModel>): number {
   for (const o of bytes.opsetImport ?? []) {
@@ -170,7 +184,7 @@ function checkLowerable(graph: FloatGraph): void {
       : n.op === "Cast" || n.op === "CastLike" ? "a float → integer or bool cast at run time is not supported (quantized values have no exact truncation)."
       : foldOnly ? `its inputs are not constant at import: ${foldOnly}.`
       : "this form is not supported at run time (see docs/onnx-ops.md).";
-    problems.push({ node: n.name, op: n.op, reason, refused: n.op === "NonZero", fix: foldOnly ? "make its inputs constant at export (static shapes, constant folding in the exporter)." : undefined });
+    problems.push({ node: n.name, op: n.op, reason, refused: REFUSED_AT_RUN_TIME.has(n.op), fix: foldOnly ? "make its inputs constant at export (static shapes, constant folding in the exporter)." : undefined });
   }
   if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
 }

@@ -88,7 +88,7 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
 };
 
-const CMP = "comparisons of float values run only on constants (one quantization step could flip them; integer and bool operands compare exactly)";
+const CMP = "comparisons of float values run only on constants: quantized values within one step of each other could compare either way, and a bool result must be exact (integer and bool operands compare exactly at run time)";
 const LOGIC = "logic on float values runs only on constants (integer and bool operands run exactly)";
 
 /**
@@ -101,11 +101,17 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Equal: CMP, Less: CMP, LessOrEqual: CMP,
   Greater: CMP, GreaterOrEqual: CMP,
   Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
-  IsNaN: "quantized tensors hold no NaN: folded on constants only", IsInf: "quantized tensors hold no infinity: folded on constants only",
+  IsNaN: "quantized tensors hold no NaN (a NaN input cannot even be quantized): folded on constants only", IsInf: "quantized tensors hold no infinity (an infinite input cannot even be quantized): folded on constants only",
   Mod: "integer remainder runs only on constants",
   HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
-  QuantizeLinear: "alone on activations it would have to round float values exactly as onnxruntime does; QDQ pairs (removed) and constants are taken", DynamicQuantizeLinear: "its scale depends on the run-time data: folded on constants only", NonZero: DATA_SHAPE.reason, ReduceProd: "a product of quantized values overflows the int32 accumulator: folded on constants only",
+  QuantizeLinear: "alone on activations it would have to round float values exactly as onnxruntime does; QDQ pairs (removed) and constants are taken", DynamicQuantizeLinear: "its scale depends on the run-time data: folded on constants only", NonZero: DATA_SHAPE.reason,
 };
+
+/**
+ * Fold-only ops refused by design when left with run-time inputs: a data-dependent output shape, values
+ * quantized tensors cannot hold, or a bool result from float values that must be exact.
+ */
+export const REFUSED_AT_RUN_TIME: ReadonlySet<string> = new Set(["NonZero", "IsNaN", "IsInf", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"]);
 
 /** How each composed op is built from engine ops (for docs/onnx-ops.md). */
 export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
@@ -157,7 +163,11 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   Shrink: "lookup table",
   Cast: "identity at run time for float→float, integer→integer and integer/bool→float; otherwise folded on constants",
   CastLike: "as Cast, with the type of its second input",
-  Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table",
+  Pow: "exponent 2: mul(x, x); other constant scalar exponents: lookup table; a constant tensor of integer exponents 0…16: x, x·x, x·x·x… once each, then where with each exponent's constant mask (integer x exact)",
+  ReduceProd: "along each reduced axis, halves multiplied pairwise (an odd length padded with ones) until one slice is left: n − 1 muls in log₂ n rounds",
+  ReverseSequence: "one exact gather of the flattened input (sequence_lens constant)",
+  MeanVarianceNormalization: "reduce_mean, sub, mul, reduce_mean, add ε, 1/√x table, mul",
+  LRN: "x², channels moved last, matmul with a constant band matrix (α/size in the window), bias added, (·)^−β lookup table, mul by x",
   RNN: "unrolled over the static sequence length: one matmul of the sequence by Wᵀ, per step a matmul by Rᵀ and the activation tables; forward, reverse, bidirectional; layout 0/1",
   GRU: "unrolled as RNN: sigmoid/tanh tables, (1 − z)·h̃ + z·h; linear_before_reset 0 and 1",
   LSTM: "unrolled as RNN: i, o, f, c gates, peepholes, input_forget, clip; Y, Y_h, Y_c",
