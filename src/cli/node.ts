@@ -120,7 +120,8 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   lines.push(`Hardfork: ${options.hardfork ?? DEFAULT_HARDFORK} (--hardfork)`);
   const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;
   const deadline = node.rpcEvmTimeoutMs === 0 ? "no deadline" : `deadline ${node.rpcEvmTimeoutMs} ms`;
-  lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`, "");
+  lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`);
+  lines.push(`Explorer: ${server.url}/explorer/ (blocks, transactions, AIVM ops and tensors, models, scheduler; docs/explorer.md)`, "");
   lines.push("Accounts (10,000 ETH each)", "==========================");
   node.accounts.forEach((a, i) => lines.push(`(${i}) ${a.address}`, `    private key: ${a.privateKey}`));
   lines.push("", `Mnemonic: ${node.mnemonic}`, "Path:     m/44'/60'/0'/0/{i}", "");

@@ -3,6 +3,7 @@
 // `aivm --help` loads none of them (issue 21).
 import { Command } from "commander";
 import { embedCommand } from "./embed.ts";
+import { explorerCommand } from "./explorer.ts";
 import { ffiCommand } from "./ffi.ts";
 import { generateCommand } from "./generate.ts";
 import { modelCommand } from "./model.ts";
@@ -17,7 +18,7 @@ export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand(), explorerCommand()]) {
     program.addCommand(command);
   }
   return program;
