@@ -4,13 +4,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { modelDeploy, modelPack, modelRun } from "../../src/cli/model.ts";
 import { runOnnxCli } from "../../src/cli/onnx.ts";
-import { ModelOverGasLimitError } from "../../src/model/gas-limit.ts";
+import { DEMO_SAMPLES, type DemoSamples } from "../../scripts/pack-demo-model.ts";
+import { quoteProgram } from "../../src/gas/quote.ts";
+import { ModelOverGasLimitError, quoteImportedGraph } from "../../src/model/gas-limit.ts";
+import { prepareOnnx } from "../../src/model/onnx-run.ts";
 import { encodeTensorFile, hostTensor } from "../../src/model/onnx.ts";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { buildModel, randomFloats } from "../model/onnx-builder.ts";
@@ -67,6 +70,16 @@ async function captured(fn: () => Promise<void>): Promise<{ out: string; err: st
   }
 }
 
+test("aivm onnx run names --rpc.gascap when the node's eth_call cap is the limit", async () => {
+  // (Also loads the modules the next test times, so its figure is the refusal's alone.)
+  await assert.rejects(runOnnxCli(path.join(dir, "big.onnx"), { input: [path.join(dir, "x.pb")], outputDir: path.join(dir, "out"), rpc: capped.url, json: true }), (e: unknown) => {
+    assert.ok(e instanceof ModelOverGasLimitError, String(e));
+    assert.equal(e.limit.kind, "rpc.gascap");
+    assert.equal(e.limit.gas, LIMIT);
+    return true;
+  });
+});
+
 test("aivm onnx run refuses a model above the block gas limit right after import, in under 2 s, naming the quote and the limit", async () => {
   const t0 = performance.now();
   await assert.rejects(runOnnxCli(path.join(dir, "big.onnx"), { input: [path.join(dir, "x.pb")], outputDir: path.join(dir, "out"), rpc: small.url, json: true }), (e: unknown) => {
@@ -83,15 +96,6 @@ test("aivm onnx run refuses a model above the block gas limit right after import
   });
   const ms = performance.now() - t0;
   assert.ok(ms < 2000, `refused after ${ms.toFixed(0)} ms`);
-});
-
-test("aivm onnx run names --rpc.gascap when the node's eth_call cap is the limit", async () => {
-  await assert.rejects(runOnnxCli(path.join(dir, "big.onnx"), { input: [path.join(dir, "x.pb")], outputDir: path.join(dir, "out"), rpc: capped.url, json: true }), (e: unknown) => {
-    assert.ok(e instanceof ModelOverGasLimitError, String(e));
-    assert.equal(e.limit.kind, "rpc.gascap");
-    assert.equal(e.limit.gas, LIMIT);
-    return true;
-  });
 });
 
 test("aivm model pack refuses before calibration; deploy refuses before any store transaction; model run before the call", async () => {
@@ -136,4 +140,16 @@ test("the aivm binary prints the refusal as JSON with --json and exits 1", async
   const out = JSON.parse(r.stdout) as { error: { code: string; data: { quote: string; limit: string } } };
   assert.equal(out.error.code, "MODEL_OVER_GAS_LIMIT");
   assert.equal(out.error.data.limit, LIMIT.toString());
+});
+
+test("the estimate made before calibration is at most the calibrated program's quote (Fashion-MNIST MLP, CNN and ResNet)", () => {
+  const { samples } = JSON.parse(readFileSync(DEMO_SAMPLES, "utf8")) as DemoSamples;
+  for (const [file, shape] of [["fashion_mlp.onnx", [1, 784]], ["fashion_cnn.onnx", [1, 1, 28, 28]], ["fashion_resnet.onnx", [1, 1, 28, 28]]] as const) {
+    const cal = samples.map((x) => [hostTensor("float32", shape, x.pixels.map((p) => p / 255))]);
+    let estimate = -1n;
+    const prepared = prepareOnnx(readFileSync(path.join(REPO, "test/fixtures/models", file)), cal[0]!, { calibration: cal, afterImport: (g) => void (estimate = quoteImportedGraph(g).gas) });
+    const m = prepared.calibration.model;
+    const exact = quoteProgram(m.program, m.inputs.map((i) => ({ dtype: i.quant.dtype, shape: i.shape })), 1_000_000n).gas;
+    assert.ok(estimate > 0n && estimate <= exact, `${file}: estimate ${estimate}, calibrated ${exact}`);
+  }
 });
