@@ -110,8 +110,12 @@ export function carryWeightQuant(graph: FloatGraph, from: string, to: string, tr
 }
 
 export interface FileWeights {
-  /** int8 parts whose sum is the file's integers minus their zero point (two parts when they span 9 bits). */
+  /**
+   * int8 parts with Σ factor·part = the file's integers minus their zero point: one part, or for
+   * 9-bit values (8-bit integers minus a zero point span [−255, 255]) v = 2·floor(v/2) + (v mod 2).
+   */
   parts: number[][];
+  factors: number[];
   /** One scale per output channel, or one for the tensor. */
   scales: number[];
 }
@@ -130,9 +134,8 @@ export function fileWeights(graph: FloatGraph, name: string, w: HostTensor, chan
   let inner = 1;
   for (const d of w.shape.slice(channelAxis + 1)) inner *= d;
   const ints = Array.from(w.data, (v, i) => Math.round(v / fq.scale[perChannel ? Math.floor(i / inner) % C : 0]!));
-  if (ints.every((v) => v >= -128 && v <= 127)) return { parts: [ints], scales: fq.scale };
-  if (!ints.every((v) => v >= -256 && v <= 254)) return undefined;
-  // q − z spans [−255, 255] for 8-bit types with a zero point: the engine's weights are int8, so two parts.
-  const first = ints.map((v) => Math.min(127, Math.max(-128, v)));
-  return { parts: [first, ints.map((v, i) => v - first[i]!)], scales: fq.scale };
+  if (ints.every((v) => v >= -128 && v <= 127)) return { parts: [ints], factors: [1], scales: fq.scale };
+  if (!ints.every((v) => v >= -256 && v <= 255)) return undefined;
+  const half = ints.map((v) => Math.floor(v / 2));
+  return { parts: [half, ints.map((v, i) => v - 2 * half[i]!)], factors: [2, 1], scales: fq.scale };
 }

@@ -10,7 +10,7 @@ import type { FloatGraph, FloatNode } from "./graph.ts";
 import { nodeLabel } from "./graph.ts";
 import type { HostDType, HostTensor, OnnxAttr } from "./onnx.ts";
 import { buildLut, type LutFunction } from "./lut.ts";
-import { fileWeights, fixedSpec, onnxIntegerRange } from "./qdq.ts";
+import { fileWeights, fixedSpec, onnxIntegerRange, type FileWeights } from "./qdq.ts";
 
 const LUT_NAMES: Record<string, LutFunction | undefined> = { Sigmoid: "sigmoid", Tanh: "tanh", Exp: "exp", Erf: "erf", Gelu: "gelu", Silu: "silu" };
 
@@ -280,26 +280,30 @@ function hostQuantization(graph: FloatGraph, name: string, rank: number, stats: 
 }
 
 /** The weight integers: the model file's own (QDQ) when they map onto the engine, else quantized here. */
-function weightsOf(c: LowerContext, name: string, w: HostTensor, channelAxis: number): { parts: number[][]; scales: number[] } {
+function weightsOf(c: LowerContext, name: string, w: HostTensor, channelAxis: number): FileWeights {
   const file = fileWeights(c.graph, name, w, channelAxis);
   if (file) return file;
   const wq = quantizeWeights(w, channelAxis);
-  return { parts: [wq.data], scales: wq.scales };
+  return { parts: [wq.data], factors: [1], scales: wq.scales };
 }
 
 /**
- * matmul or conv2d with constant int8 weights given as one part, or two whose sum is the weight
- * (8-bit integers minus a zero point span 9 bits): exact int32 partial sums, added, then one
- * requantization per output channel (`axis`), so the result equals one pass with the whole weight.
+ * matmul or conv2d with constant int8 weights given as one part, or as 2·high + low (8-bit integers
+ * minus a zero point span 9 bits): exact int32 partial sums, the high one doubled exactly
+ * (M/2^t = 2^30/2^29), added, then one requantization per output channel (`axis`), so the result
+ * equals one pass with the whole weight.
  */
 function weightedOp(
-  c: LowerContext, op: "matmul" | "conv2d", x: ValueRef, shape: readonly number[], parts: readonly number[][], bias: Tensor | undefined,
+  c: LowerContext, op: "matmul" | "conv2d", x: ValueRef, shape: readonly number[], w: FileWeights, bias: Tensor | undefined,
   attrs: Record<string, number | number[]>, accScales: readonly number[], q: QuantSpec, axis: number,
 ): ValueRef {
   const { b, label } = c;
-  const ins = (i: number) => [x, b.constant(tensor("int8", [...shape], parts[i]!)), ...(i === 0 && bias ? [b.constant(bias)] : [])];
-  if (parts.length === 1) return b.one(op, ins(0), { ...attrs, ...outputStage(accScales, q) }, label);
-  const acc = b.one("add", [b.one(op, ins(0), attrs, label), b.one(op, ins(1), attrs, label)], { outDtype: OUT_DTYPE_CODE.int32 }, label);
+  const pass = (i: number, more: Record<string, number | number[]>) =>
+    // The bias joins the last (undoubled) part.
+    b.one(op, [x, b.constant(tensor("int8", [...shape], w.parts[i]!)), ...(i === w.parts.length - 1 && bias ? [b.constant(bias)] : [])], { ...attrs, ...more }, label);
+  if (w.parts.length === 1) return pass(0, outputStage(accScales, q));
+  const high = b.one("requantize", [pass(0, {})], { outDtype: OUT_DTYPE_CODE.int32, multiplier: [2 ** 30], shift: [29], zeroPoint: 0 }, label);
+  const acc = b.one("add", [high, pass(1, {})], { outDtype: OUT_DTYPE_CODE.int32 }, label);
   return b.one("requantize", [acc], { ...outputStage(accScales, q), ...(accScales.length > 1 ? { axis } : {}) }, label);
 }
 
@@ -419,7 +423,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
         const wq = weightsOf(c, node.inputs[1]!, W, 1);
         const accScales = wq.scales.map((s) => s * xa.q.scale);
         const bias = biasTensor(node.inputs[2] ? c.graph.constants.get(node.inputs[2]) : undefined, accScales, N);
-        const y = weightedOp(c, "matmul", xa.ref, W.shape, wq.parts, bias, xa.q.zeroPoint ? { aZero: xa.q.zeroPoint } : {}, accScales, q, -1);
+        const y = weightedOp(c, "matmul", xa.ref, W.shape, wq, bias, xa.q.zeroPoint ? { aZero: xa.q.zeroPoint } : {}, accScales, q, -1);
         c.set(c.reshape({ ref: y, q }, outShape(), label));
         return;
       }
@@ -439,7 +443,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       const file = W && W.shape.length >= 2 ? fileWeights(c.graph, node.inputs[1]!, W, W.shape.length - 1) : undefined;
       if (file) {
         // A batched constant B the file quantized (QLinearMatMul): its own integers, per column.
-        const y = weightedOp(c, "matmul", A.ref, W!.shape, file.parts, undefined, A.q.zeroPoint ? { aZero: A.q.zeroPoint } : {}, file.scales.map((s) => s * A.q.scale), q, -1);
+        const y = weightedOp(c, "matmul", A.ref, W!.shape, file, undefined, A.q.zeroPoint ? { aZero: A.q.zeroPoint } : {}, file.scales.map((s) => s * A.q.scale), q, -1);
         c.set(c.reshape({ ref: y, q }, outShape(), label));
         return;
       }
@@ -467,7 +471,7 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
         // Padding reads as the zero point: real 0.
         ...(x.q.zeroPoint ? { xZero: x.q.zeroPoint } : {}),
       };
-      c.set({ ref: weightedOp(c, "conv2d", x.ref, W.shape, wq.parts, bias, attrs, accScales, q, 1), q });
+      c.set({ ref: weightedOp(c, "conv2d", x.ref, W.shape, wq, bias, attrs, accScales, q, 1), q });
       return;
     }
     case "Relu": {
