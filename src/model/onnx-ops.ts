@@ -104,7 +104,7 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   IsNaN: "quantized tensors hold no NaN (a NaN input cannot even be quantized): folded on constants only", IsInf: "quantized tensors hold no infinity (an infinite input cannot even be quantized): folded on constants only",
   Mod: "integer remainder runs only on constants",
   HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
-  QuantizeLinear: "alone on activations it would have to round float values exactly as onnxruntime does; QDQ pairs (removed) and constants are taken", DynamicQuantizeLinear: "its scale depends on the run-time data: folded on constants only", NonZero: DATA_SHAPE.reason,
+  NonZero: DATA_SHAPE.reason,
 };
 
 /**
@@ -152,8 +152,13 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   GreaterOrEqual: "integer operands: 1 − clip(b − a, 0, 1) (exact)",
   LessOrEqual: "integer operands: 1 − clip(a − b, 0, 1) (exact)",
   Einsum: "one operand: reduce_sum and transpose; two operands: sums of private indices, transpose → reshape → matmul → reshape → transpose (no diagonals, at most two operands)",
-  DequantizeLinear: "on constants (QDQ weights): folded to float weights, which AIVM re-quantizes per channel; after a QuantizeLinear (QDQ activations): the pair is removed and AIVM calibrates that tensor itself; on a run-time integer input with a per-tensor scale: the same integers relabelled (exact)",
-  QuantizeLinear: "folded on constants; on activations only as half of a QDQ pair (removed, see DequantizeLinear)",
+  DequantizeLinear: "on constant integers (QDQ weights, biases): folded, and the file's integers and scales (per tensor or per output channel) become the engine's int8 weights and per-channel multipliers; after a QuantizeLinear (QDQ activations): the pair is removed and the value keeps the file's scale and zero point (not calibrated); on run-time integers: per tensor the same integers relabelled (exact), per axis sub(zero points) then requantize per channel",
+  QuantizeLinear: "scale and zero point constant: the value it reads takes the file's quantization (uint8 as int8 with the zero point − 128), and the ONNX integers come from one requantization (exact when that value carries the file's quantization; per axis: requantize per channel, add the zero points, clip); on a graph input the host applies it (round half to even, float32, per tensor or per axis)",
+  DynamicQuantizeLinear: "made static: the uint8 scale and zero point come from the calibrated range (min/max, ONNX formula in float32) and are program constants, then as QuantizeLinear; the expanded form, which computes the scale at run time, is not supported",
+  QLinearMatMul: "DequantizeLinear of each operand → MatMul → QuantizeLinear (see those): the file's integers and scales; b constant",
+  QLinearConv: "DequantizeLinear of x and w (per output channel) and of the int32 bias (scale x_scale·w_scale) → Conv → QuantizeLinear: the file's integers and scales; w and bias constant",
+  MatMulInteger: "DequantizeLinear(scale 1) of each operand → MatMul with an exact int32 result (scale 1); weights whose q − zero point spans 9 bits run as 2·(A·high) + A·low; B and the zero points constant",
+  ConvInteger: "as MatMulInteger with Conv (padding reads as the input zero point); w and the zero points constant",
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none)",
   ScatterND: "as ScatterElements",
   Scatter: "as ScatterElements",
