@@ -38,6 +38,8 @@ export function formatCommitteeEvent(e: CommitteeEvent): string {
   switch (e.kind) {
     case "waiting":
       return `waiting for the node and the registry: ${e.reason}`;
+    case "error":
+      return `error (retrying at the next poll): ${e.error}`;
     case "registered":
       return `registered ${e.verifier} with a bond of ${formatEther(e.bond)} ETH (tx ${short(e.txHash)})`;
     case "already-registered":

@@ -72,6 +72,9 @@ export const ATTESTATION_REGISTRY_ABI = parseAbi([
 /** Gas limit of an attest transaction: above every path's use (at most 144K gas measured, docs/verify.md#committee). */
 export const ATTEST_GAS_LIMIT = 300_000n;
 
+/** Blocks per eth_getLogs request. */
+const LOG_SLICE = 10_000n;
+
 /** AttestationRegistry.SlashReason, by its uint8 value. */
 export const SLASH_REASONS = ["WrongAnchor", "Conflicting", "AgainstAttested"] as const;
 
@@ -130,6 +133,7 @@ export function votesAgainstAttested(votes: readonly RecordedVote[], attested: R
 /** One line of what the verifier did, for its log. */
 export type CommitteeEvent =
   | { kind: "waiting"; reason: string }
+  | { kind: "error"; error: string }
   | { kind: "registered"; verifier: Address; bond: bigint; txHash: Hex }
   | { kind: "already-registered"; verifier: Address; bond: bigint }
   | { kind: "skipped"; blockNumber: bigint; reason: string }
@@ -175,6 +179,7 @@ export class CommitteeVerifier {
   private nextLogBlock = 0n;
   private readonly votes: RecordedVote[] = [];
   private readonly attested = new Map<bigint, { blockHash: Hex; anchorRoot: Hex }>();
+  /** "verifier:block" of the wrong signatures already slashed or reported. */
   private readonly reported = new Set<string>();
   private stopped = false;
   /** Set once this verifier's own bond was slashed; it then stops signing. */
@@ -247,7 +252,12 @@ export class CommitteeVerifier {
   async run(): Promise<void> {
     await this.init();
     while (!this.stopped && !this.slashed) {
-      await this.step();
+      try {
+        await this.step();
+      } catch (e) {
+        // A node restarting or a request failing: the same block is tried again at the next poll.
+        this.emit({ kind: "error", error: describeError(e) });
+      }
       if (!this.stopped && !this.slashed) await new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
     }
   }
@@ -324,9 +334,13 @@ export class CommitteeVerifier {
    * is sent to slashWrongRoot.
    */
   async watch(head: bigint): Promise<void> {
-    if (this.nextLogBlock > head) return;
-    const logs = await this.publicClient.getLogs({ address: this.options.registry, fromBlock: this.nextLogBlock, toBlock: head });
-    this.nextLogBlock = head + 1n;
+    const logs: Log[] = [];
+    // In slices the node's eth_getLogs accepts (MAX_LOG_RANGE, src/rpc/params.ts), for a verifier far behind.
+    for (let from = this.nextLogBlock; from <= head; from += LOG_SLICE) {
+      const to = from + LOG_SLICE - 1n < head ? from + LOG_SLICE - 1n : head;
+      logs.push(...(await this.publicClient.getLogs({ address: this.options.registry, fromBlock: from, toBlock: to })));
+    }
+    if (this.nextLogBlock <= head) this.nextLogBlock = head + 1n;
     for (const event of this.registryLogs(logs)) {
       if (event.eventName === "AttestationRecorded") {
         const a = event.args;
@@ -338,15 +352,16 @@ export class CommitteeVerifier {
       } else if (event.eventName === "Slashed") {
         const a = event.args;
         const self = a.verifier.toLowerCase() === this.address.toLowerCase();
-        this.reported.add(a.verifier.toLowerCase());
+        this.reported.add(`${a.verifier.toLowerCase()}:${a.blockNumber}`);
         this.emit({ kind: "slashed", verifier: a.verifier, blockNumber: a.blockNumber, reason: SLASH_REASONS[a.reason] ?? String(a.reason), reporter: a.reporter, reward: a.reward, self });
         if (self) this.slashed = true;
       }
     }
     if (this.slashed) return;
     for (const vote of votesAgainstAttested(this.votes, this.attested)) {
-      if (this.reported.has(vote.verifier.toLowerCase())) continue;
-      this.reported.add(vote.verifier.toLowerCase());
+      const key = `${vote.verifier.toLowerCase()}:${vote.blockNumber}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
       try {
         const txHash = await this.wallet.writeContract({
           address: this.options.registry,
