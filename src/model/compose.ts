@@ -12,6 +12,7 @@ import { planConvTranspose } from "./conv-transpose.ts";
 import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
 import { composeLoss } from "./compose-loss.ts";
+import { composeGridSample } from "./compose-grid-sample.ts";
 import { composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
@@ -58,7 +59,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
-  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherND: [1], CumSum: [1], NegativeLogLikelihoodLoss: [2], SoftmaxCrossEntropyLoss: [2], ReduceProd: [1], ReverseSequence: [1],
+  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherND: [1], CumSum: [1], NegativeLogLikelihoodLoss: [2], SoftmaxCrossEntropyLoss: [2], ReduceProd: [1], ReverseSequence: [1], GridSample: [1],
   ...RECURRENT_CONSTANT_INPUTS, TopK: [1], OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
@@ -478,6 +479,9 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         break;
       case "LRN":
         composeLrn(r, n, shape(n.inputs[0]!));
+        break;
+      case "GridSample":
+        composeGridSample(r, n, shape(n.inputs[0]!), c(1)!);
         break;
       case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": {
         const dt = metas.get(n.inputs[1]!)!.dtype;

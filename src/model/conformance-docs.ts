@@ -1,7 +1,7 @@
 // Renders docs/conformance.md and docs/onnx-ops.md from conformance results (scripts/conformance-onnx.ts --write).
 import { summarize, tally, tallyLine, type CaseResult } from "./conformance.ts";
 import { LOWERED_ONNX_OPS, TABLE_ONNX_OPS } from "./import.ts";
-import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, REFUSED_ONNX_OPS } from "./onnx-ops.ts";
+import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, REFUSED_AT_RUN_TIME, REFUSED_ONNX_OPS } from "./onnx-ops.ts";
 import { COMPOSE_CONSTANT_INPUTS } from "./compose.ts";
 
 /** How each supported ONNX op maps onto the engine, and which attributes/forms are handled. */
@@ -56,6 +56,75 @@ export const OP_NOTES: Record<string, { lowering: string; attributes: string }> 
     attributes: "q_num_heads, kv_num_heads, scale, is_causal, softcap, qk_matmul_output_mode 0–3, past_key/past_value, nonpad_kv_seqlen; attn_mask constant",
   },
 };
+
+/**
+ * Every op of the ai.onnx domain with the opset that introduced it, from ONNX 1.23.1's operator schemas
+ * (opset 28; `onnx.defs.get_all_schemas_with_history()`), a superset of the opsets onnx-proto's IR 8 covers.
+ */
+export const ALL_ONNX_OPS: ReadonlyMap<string, number> = new Map(
+  [
+  "Abs:1 Acos:7 Acosh:9 Add:1 AffineGrid:20 And:1 ArgMax:1 ArgMin:1 Asin:7 Asinh:9 Atan:7 Atanh:9 Attention:23",
+  "AveragePool:1 BatchNormalization:1 Bernoulli:15 BitCast:26 BitShift:11 BitwiseAnd:18 BitwiseNot:18",
+  "BitwiseOr:18 BitwiseXor:18 BlackmanWindow:17 Cast:1 CastLike:15 CausalConvWithState:27 Ceil:1 Celu:12",
+  "CenterCropPad:18 Clip:1 Col2Im:18 Compress:9 Concat:1 ConcatFromSequence:11 Constant:1 ConstantOfShape:9",
+  "Conv:1 ConvInteger:10 ConvTranspose:1 Cos:7 Cosh:9 CumProd:26 CumSum:11 DFT:17 DeformConv:19 DepthToSpace:1",
+  "DequantizeLinear:10 Det:11 Div:1 Dropout:1 DynamicQuantizeLinear:11 Einsum:12 Elu:1 Equal:1 Erf:9 Exp:1",
+  "Expand:8 EyeLike:9 Flatten:1 Floor:1 GRU:1 Gather:1 GatherElements:11 GatherND:11 Gelu:20 Gemm:1",
+  "GlobalAveragePool:1 GlobalLpPool:1 GlobalMaxPool:1 Greater:1 GreaterOrEqual:12 GridSample:16",
+  "GroupNormalization:18 HammingWindow:17 HannWindow:17 HardSigmoid:1 HardSwish:14 Hardmax:1 Identity:1 If:1",
+  "ImageDecoder:20 InstanceNormalization:1 IsInf:10 IsNaN:9 LRN:1 LSTM:1 LayerNormalization:17 LeakyRelu:1 Less:1",
+  "LessOrEqual:12 LinearAttention:27 Log:1 LogSoftmax:1 Loop:1 LpNormalization:1 LpPool:1 MatMul:1",
+  "MatMulInteger:10 Max:1 MaxPool:1 MaxRoiPool:1 MaxUnpool:9 Mean:1 MeanVarianceNormalization:9",
+  "MelWeightMatrix:17 Min:1 Mish:18 Mod:10 Mul:1 Multinomial:7 Neg:1 NegativeLogLikelihoodLoss:12",
+  "NonMaxSuppression:10 NonZero:9 Not:1 OneHot:9 Optional:15 OptionalGetElement:15 OptionalHasElement:15 Or:1",
+  "PRelu:1 Pad:1 Pow:1 QLinearConv:10 QLinearMatMul:10 QuantizeLinear:10 RMSNormalization:23 RNN:1 RandomNormal:1",
+  "RandomNormalLike:1 RandomUniform:1 RandomUniformLike:1 Range:11 Reciprocal:1 ReduceL1:1 ReduceL2:1",
+  "ReduceLogSum:1 ReduceLogSumExp:1 ReduceMax:1 ReduceMean:1 ReduceMin:1 ReduceProd:1 ReduceSum:1",
+  "ReduceSumSquare:1 RegexFullMatch:20 Relu:1 Reshape:1 Resize:10 ReverseSequence:10 RoiAlign:10",
+  "RotaryEmbedding:23 Round:11 STFT:17 Scan:8 Scatter:9 ScatterElements:11 ScatterND:11 Selu:1 SequenceAt:11",
+  "SequenceConstruct:11 SequenceEmpty:11 SequenceErase:11 SequenceInsert:11 SequenceLength:11 SequenceMap:17",
+  "Shape:1 Shrink:9 Sigmoid:1 Sign:9 Sin:7 Sinh:9 Size:1 Slice:1 Softmax:1 SoftmaxCrossEntropyLoss:12 Softplus:1",
+  "Softsign:1 SpaceToDepth:1 Split:1 SplitToSequence:11 Sqrt:1 Squeeze:1 StringConcat:20 StringNormalizer:10",
+  "StringSplit:20 Sub:1 Sum:1 SwiGLU:28 Swish:24 Tan:7 Tanh:1 TensorScatter:24 TfIdfVectorizer:9",
+  "ThresholdedRelu:10 Tile:1 TopK:1 Transpose:1 Trilu:14 Unique:11 Unsqueeze:1 Upsample:1 Where:9 Xor:1",
+  ]
+    .join(" ")
+    .split(" ")
+    .map((e) => [e.split(":")[0]!, Number(e.split(":")[1])] as const),
+);
+
+/** Why an ai.onnx op that is neither supported nor refused by design is not implemented (yet). */
+export const NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
+  BitShift: "a run-time shift amount needs a per-element power of two (left) or a floor division (right)",
+  AffineGrid: "would fold when theta is constant",
+  DFT: "complex-valued signal processing", STFT: "complex-valued signal processing", MelWeightMatrix: "would fold: all inputs are sizes",
+  Det: "determinant of run-time data: a division-heavy elimination the integer engine has no op for",
+  RoiAlign: "run-time boxes give data-dependent sampling positions", MaxRoiPool: "run-time boxes give data-dependent pooling windows",
+  MaxUnpool: "needs MaxPool's Indices output, which the engine's max_pool does not produce",
+  Col2Im: "would be a constant gather-add, as ConvTranspose", DeformConv: "run-time offsets give data-dependent sampling positions",
+  CenterCropPad: "would be a slice and a pad with static shapes",
+  BitwiseAnd: "no bitwise engine op on the int32-carried integers", BitwiseOr: "no bitwise engine op on the int32-carried integers",
+  BitwiseXor: "no bitwise engine op on the int32-carried integers", BitwiseNot: "no bitwise engine op on the int32-carried integers",
+  CumProd: "would be ReduceProd's pairwise products along each prefix",
+  RMSNormalization: "the engine has rms_norm; the ONNX op is not mapped onto it yet", Swish: "would be a lookup table",
+  TensorScatter: "a KV-cache update; would be a gather with constant positions",
+};
+
+/** One line per ai.onnx op: how the importer treats it. */
+function catalogue(): string {
+  const lowered = new Set<string>(LOWERED_ONNX_OPS), tables = new Set<string>(TABLE_ONNX_OPS);
+  const rows = [...ALL_ONNX_OPS].sort(([a], [b]) => a.localeCompare(b)).map(([op, since]) => {
+    const status =
+      REFUSED_ONNX_OPS[op] ? `refused by design: ${REFUSED_ONNX_OPS[op]!.reason}`
+      : lowered.has(op) ? "supported: lowered onto engine ops"
+      : tables.has(op) ? "supported: lookup table"
+      : COMPOSED_ONNX_OPS[op] ? `composed${FOLD_ONLY_REASONS[op] ? "; otherwise folded at import" : ""}`
+      : FOLD_ONLY_REASONS[op] ? `folded at import${REFUSED_AT_RUN_TIME.has(op) ? "; with run-time inputs refused by design" : ""}: ${FOLD_ONLY_REASONS[op]}`
+      : `not implemented${NOT_IMPLEMENTED[op] ? ` (${NOT_IMPLEMENTED[op]})` : ""}`;
+    return `| ${op} | ${since} | ${cell(status)} |`;
+  });
+  return ["| ai.onnx op | since opset | treatment |", "|---|---|---|", ...rows].join("\n");
+}
 
 function opTable(results: readonly CaseResult[]): string {
   const rows = summarize(results).map((s) => `| ${s.op} | ${s.pass}/${s.cases} | ${((100 * s.pass) / s.cases).toFixed(0)} % |`);
@@ -209,6 +278,17 @@ ${folded.join("\n")}
 
 ${head("reason", "what to change in the export")}
 ${refused.join("\n")}
+
+Also refused by design: graph inputs or outputs of string, sequence, optional or map type; training-mode
+BatchNormalization and Dropout; and, with run-time inputs, NonZero (data-dependent shape), IsNaN/IsInf
+(quantized tensors hold neither) and comparisons of float values (a bool result must be exact, and
+quantized values within one step of each other could compare either way).
+
+## Every ai.onnx op
+
+All ${ALL_ONNX_OPS.size} ops of the ai.onnx domain up to opset ${Math.max(...ALL_ONNX_OPS.values())} (ONNX 1.23.1), and how the importer treats each.
+
+${catalogue()}
 
 ${missing.length ? `Ops in the conformance sets that the importer does not know (each listed in the error as "not implemented"): ${missing.join(", ")}.` : ""}
 

@@ -11,6 +11,7 @@ import { planConvTranspose } from "./conv-transpose.ts";
 import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { lossReference } from "./compose-loss.ts";
 import { arithReference } from "./compose-arith.ts";
+import { gridSampleReference } from "./compose-grid-sample.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
 import { QUANTIZED_ONNX_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
 
@@ -734,7 +735,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
   "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose", "InstanceNormalization", "GroupNormalization",
-  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization",
+  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization", "GridSample",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -807,6 +808,7 @@ function runShapeAndLogicNode(
   switch (node.op) {
     case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": return lossReference(node, input(0), input(1), opt(2));
     case "ReverseSequence": case "LRN": case "MeanVarianceNormalization": return [arithReference(node, input(0), opt(1))];
+    case "GridSample": return [gridSampleReference(input(0), input(1), a, where)];
     case "Size": return [hostTensor("int64", [], [input(0).data.length])];
     case "ConstantOfShape": {
       const shape = [...input(0).data];

@@ -84,6 +84,8 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   SequenceLength: SEQUENCES, SequenceMap: SEQUENCES, SplitToSequence: SEQUENCES, ConcatFromSequence: SEQUENCES, Optional: SEQUENCES,
   OptionalHasElement: SEQUENCES, OptionalGetElement: SEQUENCES,
   Unique: DATA_SHAPE, NonMaxSuppression: DATA_SHAPE, Compress: DATA_SHAPE,
+  ImageDecoder: { reason: "it decodes compressed image bytes into a tensor whose shape depends on the data.", fix: "decode and resize the image before the model (aivm model run takes PNG/JPEG with declared preprocessing)." },
+  BitCast: { reason: "it reinterprets IEEE float bits, and quantized values have no float bit pattern.", fix: "remove the bit reinterpretation from the exported graph." },
   If: CONTROL, Loop: CONTROL, Scan: CONTROL,
   Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
 };
@@ -172,6 +174,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   ReduceProd: "along each reduced axis, halves multiplied pairwise (an odd length padded with ones) until one slice is left: n − 1 muls in log₂ n rounds",
   ReverseSequence: "one exact gather of the flattened input (sequence_lens constant)",
   MeanVarianceNormalization: "reduce_mean, sub, mul, reduce_mean, add ε, 1/√x table, mul",
+  GridSample: "2-D, grid constant: one constant linear map per batch item built offline (ONNX reference rules: nearest/bilinear/bicubic, zeros/border/reflection, align_corners), run as matmul with an int8 weight",
   LRN: "x², channels moved last, matmul with a constant band matrix (α/size in the window), bias added, (·)^−β lookup table, mul by x",
   RNN: "unrolled over the static sequence length: one matmul of the sequence by Wᵀ, per step a matmul by Rᵀ and the activation tables; forward, reverse, bidirectional; layout 0/1",
   GRU: "unrolled as RNN: sigmoid/tanh tables, (1 − z)·h̃ + z·h; linear_before_reset 0 and 1",

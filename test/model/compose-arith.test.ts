@@ -1,5 +1,6 @@
-// Pow with a tensor of integer exponents, ReduceProd, ReverseSequence, MeanVarianceNormalization and
-// LRN composed from engine ops (src/model/compose-arith.ts) agree with onnxruntime-node fp32.
+// Pow with a tensor of integer exponents, ReduceProd, ReverseSequence, MeanVarianceNormalization, LRN
+// (src/model/compose-arith.ts) and GridSample with a constant grid (compose-grid-sample.ts) composed
+// from engine ops agree with onnxruntime-node fp32.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as ort from "onnxruntime-node";
@@ -40,6 +41,11 @@ const CASES: Case[] = [
   {
     name: "LRN over a window of 3 channels",
     node: { op: "LRN", inputs: ["x"], outputs: ["y"], attrs: { size: 3, alpha: 0.002, beta: 0.5, bias: 1.5 } }, x: [1, 5, 3, 3], y: [1, 5, 3, 3],
+  },
+  {
+    name: "GridSample, bilinear, reflection padding, constant grid (a constant matmul per batch item)",
+    node: { op: "GridSample", inputs: ["x", "grid"], outputs: ["y"], attrs: { mode: "bilinear", padding_mode: "reflection" } }, x: [2, 2, 3, 4], y: [2, 2, 2, 3],
+    initializers: [{ name: "grid", shape: [2, 2, 3, 2], data: randomFloats(24, 3).map((v) => 1.3 * v) }],
   },
 ];
 
