@@ -6,7 +6,6 @@
 import { keccak256One } from "../src/commit/keccak.ts";
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
-import { decodeProgram } from "../src/codec/program.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { byteSize } from "../src/engine/tensor.ts";
 import { putBlob, putNamespaceEntry } from "./memory.ts";
@@ -18,6 +17,7 @@ import { HANDLE_KIND, WriteInStaticCallError } from "./errors.ts";
 import { encodeHandle, scratchHandle } from "./handles.ts";
 import { argumentGas, storeGas } from "./gas.ts";
 import { decodeShardManifestData, shardManifestBlob, shardManifestId } from "./shards.ts";
+import { decodeProgramCached } from "./program-cache.ts";
 
 export const TSTORE_INPUT = parseAbiParameters("uint8 target, bytes32 key, bytes data");
 
@@ -33,8 +33,8 @@ export async function planTstore(call: PrecompileCall): Promise<Plan> {
   params.set(key, 1);
 
   if (target === TSTORE_TARGET.program) {
-    decodeProgram(bytes); // validates the whole program before it is stored
     const id = keccak256One(bytes);
+    decodeProgramCached(bytes, id); // validates the whole program before it is stored (and keeps it decoded for its calls)
     const gas = storeGas(bytes.length);
     return {
       gas,

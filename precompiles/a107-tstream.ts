@@ -9,13 +9,13 @@ import { parseAbiParameters } from "viem";
 import { InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { allocate, byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
 import { MAX_STREAM_STEPS } from "../src/codec/program.ts";
-import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeStreamOutput } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, STACK_OUTPUTS } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { programOverheadGas, quoteStreamInferred, writeGas } from "./gas.ts";
 import { heldHandleBytes, loadAll, loadHandles, loadStoredProgram, programHandleArgs } from "./program-call.ts";
+import { inferProgramCached } from "./program-cache.ts";
 
 export const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
 
@@ -57,7 +57,7 @@ export async function planTstream(call: PrecompileCall): Promise<Plan> {
   }
   const handleArgs = await programHandleArgs(call, program);
   call.chargePlanning(programOverheadGas(programBytes.length, program.nodes.length, true));
-  const info = inferProgram(program, stepMetas);
+  const info = inferProgramCached(program, stepMetas);
   if (info.outputs.length <= program.stateCount) throw new InvalidArgumentError("TSTREAM", "program", "returns no per-step output y");
   // The receipt's params: the step program's id and the step count.
   const params = new Uint8Array(36);

@@ -3,13 +3,13 @@
 // input  abi.encode(bytes program, bytes[] inputs, uint8 flags)
 // output abi.encode(bytes[] outputs)  (QUOTE_ONLY: abi.encode(uint256 gas))
 import { parseAbiParameters } from "viem";
-import { decodeProgram } from "../src/codec/program.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { planProgramRun } from "./program-call.ts";
+import { decodeProgramCached } from "./program-cache.ts";
 
 export const TGRAPH_INPUT = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 
 export async function planTgraph(call: PrecompileCall): Promise<Plan> {
   const [bytes, inputs, flags] = call.decode(TGRAPH_INPUT);
-  return planProgramRun(call, decodeProgram(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
+  return planProgramRun(call, decodeProgramCached(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
 }

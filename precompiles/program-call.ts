@@ -2,18 +2,19 @@
 // shape, price it with src/gas, then run it with the engine keeping intermediates in VM memory.
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.ts";
 import { byteSize, sameShape, type Tensor } from "../src/engine/tensor.ts";
-import { decodeProgram, type Program } from "../src/codec/program.ts";
-import { inferProgram, type ProgramInfo } from "../src/codec/program-infer.ts";
+import type { Program } from "../src/codec/program.ts";
+import type { ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { encodeBytesArray } from "./abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { programOverheadGas, quoteInferred } from "./gas.ts";
+import { decodeProgramCached, inferProgramCached } from "./program-cache.ts";
 
 /** A stored program by id (TSTORE target 2), charged as a stored read, decoded and validated. */
 export async function loadStoredProgram(call: PrecompileCall, id: Uint8Array): Promise<{ program: Program; bytes: Uint8Array }> {
   const bytes = await call.storedBlob(id);
-  return { program: decodeProgram(bytes), bytes };
+  return { program: decodeProgramCached(bytes, id), bytes };
 }
 
 /** The program's stored constants (handle values), resolved by content id. */
@@ -65,7 +66,7 @@ export async function planProgramRun(
   const args = await call.tensorArgs(inputsAbi);
   const handleArgs = await programHandleArgs(call, program);
   call.chargePlanning(programOverheadGas(programBytes, program.nodes.length, storedProgram));
-  const info: ProgramInfo = inferProgram(program, args.map((a) => a.meta));
+  const info: ProgramInfo = inferProgramCached(program, args.map((a) => a.meta));
   // Every read (program, arguments, constants, shards) has been charged by now: readGas is final.
   const io = { inputs: args.map((a) => a.meta), sources: args.map((a) => a.source), readsGas: call.readGas, storedProgram };
   const gas = quoteInferred(info, programBytes, call.multiplier, io).gas;

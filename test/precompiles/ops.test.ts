@@ -25,6 +25,7 @@ import { tensor, type DType, type Tensor } from "../../src/engine/tensor.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { PRECOMPILE_ADDRESSES as A } from "../../precompiles/index.ts";
 import { decodeGas, programOverheadGas, quoteOp, quoteInferred } from "../../precompiles/gas.ts";
+import { programCacheStats } from "../../precompiles/program-cache.ts";
 import { commitTensor } from "../../src/commit/index.ts";
 
 const OP_INPUT = parseAbiParameters("bytes[] inputs, string[] attrNames, int64[][] attrValues, uint8 flags");
@@ -229,6 +230,19 @@ describe("TGRAPH", () => {
     assert.equal(charge.gasUsed, gas);
     assert.equal(trace.receipts.length, 1);
     assert.deepEqual(trace.receipts[0]!.outputCommits, expected.map((t) => bytesToHex(commitTensor(t))));
+  });
+
+  test("called again, the program comes from the decoded-program cache: same outputs, gas and receipt commits", async () => {
+    const x = rand("int8", [3, 6], 20);
+    const input = encodeAbiParameters(GRAPH_INPUT, [bytesToHex(encodeProgram(program)), [wire(x)], 0]);
+    const first = await viaProbe(A.TGRAPH, input);
+    const hits = programCacheStats.hits;
+    const again = await viaProbe(A.TGRAPH, input);
+    assert.ok(programCacheStats.hits > hits, "the second call decoded nothing");
+    assert.equal(again.ok, true);
+    assert.equal(again.ret, first.ret);
+    assert.equal(again.charge.gasUsed, first.charge.gasUsed);
+    assert.deepEqual(again.trace.receipts.map((r) => r.outputCommits), first.trace.receipts.map((r) => r.outputCommits));
   });
 
   test("a program that shape inference rejects at its last node pays for decoding and inferring it, not only the decode gas", async () => {
