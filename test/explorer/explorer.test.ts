@@ -139,7 +139,7 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
   it("the overview follows new heads over the WebSocket subscription", async () => {
     await page.goto(chain.explorerUrl);
     await ready("overview");
-    await page.waitForFunction(() => document.getElementById("live")?.textContent !== "connecting…");
+    await page.waitForSelector('#live[data-subscribed="true"]');
     await rpcCall(chain.server.url, "evm_mine");
     const head = BigInt(await rpcCall(chain.server.url, "eth_blockNumber"));
     await page.waitForFunction((n) => document.querySelector('[data-testid="head"]')?.textContent === `#${n}`, String(head), { timeout: 15_000 });

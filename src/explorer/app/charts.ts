@@ -13,7 +13,7 @@ export interface Series {
 
 const W = 600;
 const H = 150;
-const PAD = { left: 46, right: 8, top: 8, bottom: 20 };
+const PAD = { left: 74, right: 8, top: 8, bottom: 20 };
 
 /** A bar chart (kind "bar") or a line (kind "line") of one series, with its axis extremes. */
 export function chart(title: string, s: Series, kind: "bar" | "line", color: string, testId: string): HTMLElement {

@@ -36,8 +36,15 @@ rpc.subscribe(
     live.textContent = liveHead;
     for (const fn of headListeners) fn(head);
   },
-  (open) => (live.textContent = open ? liveHead || "live" : "reconnecting…"),
+  (open) => {
+    live.dataset.subscribed = String(open);
+    live.textContent = open ? liveHead || "live" : "reconnecting…";
+  },
 );
+void rpc.call<string>("eth_blockNumber").then((n) => {
+  liveHead ||= `live · head #${BigInt(n)}`;
+  if (live.textContent !== "reconnecting…") live.textContent = liveHead;
+});
 
 let generation = 0;
 let closeLogs: (() => void)[] = [];

@@ -58,12 +58,11 @@ export class Rpc {
     let closed = false;
     const open = () => {
       socket = new WebSocket(wsUrl);
-      socket.onopen = () => {
-        onStatus(true);
-        socket!.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params }));
-      };
+      socket.onopen = () => socket!.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params }));
       socket.onmessage = (event) => {
-        const msg = JSON.parse(String(event.data)) as { method?: string; params?: { result: unknown } };
+        const msg = JSON.parse(String(event.data)) as { id?: number; result?: unknown; method?: string; params?: { result: unknown } };
+        // Open once the node has answered eth_subscribe with a subscription id.
+        if (msg.id === 1 && typeof msg.result === "string") onStatus(true);
         if (msg.method === "eth_subscription" && msg.params) onData(msg.params.result);
       };
       socket.onclose = () => {

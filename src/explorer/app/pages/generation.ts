@@ -16,15 +16,17 @@ function tokenText(token: bigint): string {
 export const generationPage: Page = async (ctx, root) => {
   const logs = await logsOf(ctx.rpc, storyAbi, undefined, TOPICS);
   const list = h("div", { "data-testid": "stories" });
-  const stories = new Map<string, { section: HTMLElement; tokens: HTMLElement; text: HTMLElement }>();
+  const stories = new Map<string, { section: HTMLElement; tokens: HTMLElement; text: HTMLElement; commits: HTMLElement }>();
   const add = (l: DecodedLog) => {
     const key = `${l.address}:${l.args.storyId}`;
     let s = stories.get(key);
     if (!s) {
       const tokens = h("div", { class: "tokens", "aria-label": "tokens with their commits" });
       const text = h("p", { "data-testid": "story-text" });
-      const section = h("section", { "aria-label": `story ${l.args.storyId}` }, h("h2", {}, `Story ${l.args.storyId} `, h("span", { class: "muted mono" }, `by ${short(l.address, 4)} in `), h("a", { href: `#/tx/${l.transactionHash}` }, short(l.transactionHash))), text, tokens);
-      s = { section, tokens, text };
+      const commits = h("tbody", {});
+      const commitTable = h("details", {}, h("summary", {}, "Each token's Tensor Commit"), h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "token"), h("th", { scope: "col" }, "text"), h("th", { scope: "col" }, "commit"))), commits)));
+      const section = h("section", { "aria-label": `story ${l.args.storyId}` }, h("h2", {}, `Story ${l.args.storyId} `, h("span", { class: "muted mono" }, `by ${short(l.address, 4)} in `), h("a", { href: `#/tx/${l.transactionHash}` }, short(l.transactionHash))), text, tokens, commitTable);
+      s = { section, tokens, text, commits };
       stories.set(key, s);
       list.prepend(section);
     }
@@ -32,6 +34,7 @@ export const generationPage: Page = async (ctx, root) => {
     if (l.eventName === "TokenGenerated") {
       s.tokens.append(h("span", { title: `token ${l.args.index}: ${l.args.token}, commit ${l.args.commit}`, tabindex: 0, "data-commit": l.args.commit }, tokenText(l.args.token)));
       s.text.append(tokenText(l.args.token));
+      s.commits.append(h("tr", {}, h("td", { class: "num" }, String(l.args.index)), h("td", { class: "mono" }, tokenText(l.args.token)), h("td", { class: "mono" }, l.args.commit)));
     }
     if (l.eventName === "StoryFinished") s.section.append(h("p", { class: "muted" }, "trace root ", h("span", { class: "mono" }, l.args.traceRoot)));
   };
