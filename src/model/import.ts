@@ -118,7 +118,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
   });
   if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
   const graph: FloatGraph = { nodes, inputs, outputs: (g.output ?? []).map((v) => v.name ?? ""), constants, opset: opsetOf(model) };
-  takeQuantization(graph);
+  const dynamic = takeQuantization(graph);
+  if (dynamic.length) throw new OnnxUnsupportedOpsError(dynamic, SUPPORTED_ONNX_OPS);
   expandAttention(graph);
   foldConstants(graph);
   composeOps(graph, valueMetas(graph));

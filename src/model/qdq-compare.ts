@@ -1,7 +1,7 @@
 // Agreement of AIVM with onnxruntime on a model that onnxruntime's quantize_static already quantized
 // (QDQ): both run the same int8 file on the same Fashion-MNIST images, and the output integers
 // (the logits' QuantizeLinear grid) are compared. Offline: used by test/model/qdq.test.ts and
-// `npm run -s bench:qdq`.
+// scripts/qdq-agreement.ts.
 import { readFileSync } from "node:fs";
 import { calibrate, quantizeInput, type CalibrationResult } from "./calibrate.ts";
 import { fashionBatch, type FashionModel } from "./evaluate.ts";
@@ -19,6 +19,9 @@ export interface QdqAgreement {
   elements: number;
   /** Largest |AIVM − onnxruntime| over all output integers. */
   maxDiff: number;
+  /** Top-1 classes equal to the label. */
+  aivmCorrect: number;
+  onnxruntimeCorrect: number;
 }
 
 export interface QdqImport {
@@ -39,7 +42,7 @@ export async function compareWithOnnxruntime(file: string, model: QdqImport, set
   const session = await ort.InferenceSession.create(readFileSync(file));
   const { model: q } = model.calibration;
   const out = q.outputs[0]!.quant;
-  const r: QdqAgreement = { images: n, argmaxAgree: 0, identical: 0, offByOne: 0, elements: 0, maxDiff: 0 };
+  const r: QdqAgreement = { images: n, argmaxAgree: 0, identical: 0, offByOne: 0, elements: 0, maxDiff: 0, aivmCorrect: 0, onnxruntimeCorrect: 0 };
   for (let i = start; i < start + n; i++) {
     const x = fashionBatch(model.which, set, i, 1);
     const mine = runProgram(q.program, [quantizeInput(x, q.inputs[0]!)], new Map())[0]!;
@@ -54,7 +57,10 @@ export async function compareWithOnnxruntime(file: string, model: QdqImport, set
       if (d === 1) r.offByOne++;
       r.maxDiff = Math.max(r.maxDiff, d);
     }
-    if (argmax(Array.from(mine.data)) === argmax(theirs)) r.argmaxAgree++;
+    const [a, o] = [argmax(Array.from(mine.data)), argmax(theirs)];
+    if (a === o) r.argmaxAgree++;
+    if (a === set.labels[i]) r.aivmCorrect++;
+    if (o === set.labels[i]) r.onnxruntimeCorrect++;
   }
   return r;
 }

@@ -12,7 +12,8 @@ import { MAX_ATTR_INTS } from "../codec/program.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType } from "../engine/tensor.ts";
 import type { FixedQuant, FloatGraph } from "./graph.ts";
 import type { HostTensor } from "./onnx.ts";
-import { QUANTIZED_ONNX_OPS, expandQuantizedOp } from "./qdq-ops.ts";
+import type { OpProblem } from "./onnx-ops.ts";
+import { QUANTIZED_CONSTANT_INPUTS, QUANTIZED_ONNX_OPS, expandQuantizedOp } from "./qdq-ops.ts";
 
 /** The engine form of a fixed per-tensor quantization: unsigned types shift onto the signed range. */
 export function fixedSpec(fq: FixedQuant): { dtype: DType; scale: number; zeroPoint: number } {
@@ -43,11 +44,26 @@ function freshName(graph: FloatGraph, base: string): string {
   return n;
 }
 
-/** Runs before constant folding: rewrites the quantized ops, then records every fixed quantization. */
-export function takeQuantization(graph: FloatGraph): void {
+/**
+ * Runs before constant folding: rewrites the quantized ops, then records every fixed quantization.
+ * Returns the quantized ops whose weights, scales or zero points are computed at run time
+ * (onnxruntime's quantize_dynamic: DynamicQuantizeLinear feeding MatMulInteger's zero point).
+ */
+export function takeQuantization(graph: FloatGraph): OpProblem[] {
   const fixed = (graph.fixedQuant ??= new Map<string, FixedQuant>());
+  const problems: OpProblem[] = [];
+  const computed = (v: string) => graph.inputs.some((i) => i.name === v) || graph.nodes.some((p) => p.op !== "Constant" && p.outputs.includes(v));
   for (const n of [...graph.nodes]) {
     if (!QUANTIZED_ONNX_OPS.includes(n.op)) continue;
+    const late = (QUANTIZED_CONSTANT_INPUTS[n.op] ?? []).filter((i) => n.inputs[i] && computed(n.inputs[i]!));
+    if (late.length) {
+      problems.push({
+        node: n.name, op: n.op, refused: false,
+        reason: `input${late.length > 1 ? "s" : ""} ${late.join(", ")} must be constant (weights, scales and zero points); here ${late.length > 1 ? "they are" : "it is"} computed at run time (dynamic quantization).`,
+        fix: "quantize statically (onnxruntime.quantization.quantize_static, QDQ format), or import the float model and let AIVM calibrate it.",
+      });
+      continue;
+    }
     const rankOf = (v: string) => graph.constants.get(v)?.shape.length ?? graph.inputs.find((i) => i.name === v)?.shape.length ?? 2;
     const e = expandQuantizedOp(n, (b) => freshName(graph, `${n.name}_${b}`), rankOf);
     for (const [name, t] of e.constants) graph.constants.set(name, t);
@@ -76,6 +92,7 @@ export function takeQuantization(graph: FloatGraph): void {
     if (!graph.constants.has(x) && fq.scale.length === 1) fix(x, fq);
   }
   for (const v of conflicts) fixed.delete(v);
+  return problems;
 }
 
 function sameQuant(p: FixedQuant, q: FixedQuant): boolean {

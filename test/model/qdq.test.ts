@@ -13,6 +13,7 @@ import { loadFashionMnist } from "../../src/model/fashion-mnist.ts";
 import { importOnnx } from "../../src/model/import.ts";
 import { decodeModel, hostTensor, readTensor, type HostTensor } from "../../src/model/onnx.ts";
 import { runOnnx } from "../../src/model/onnx-run.ts";
+import { OnnxUnsupportedOpsError } from "../../src/model/onnx-ops.ts";
 import { compareWithOnnxruntime, importQdqFashion } from "../../src/model/qdq-compare.ts";
 import { OPS_BY_CODE } from "../../src/engine/registry.ts";
 import { buildModel, randomFloats } from "./onnx-builder.ts";
@@ -239,4 +240,24 @@ test("a fixed activation zero point is honoured by Relu (clamps at the zero poin
   const session = await ort.InferenceSession.create(bytes);
   const ref = Array.from((await session.run({ x: new ort.Tensor("float32", Float32Array.from(xs), [1, 8]) })).y!.data as Float32Array);
   outputs[0]!.data.forEach((v, i) => assert.ok(Math.abs(v - ref[i]!) < 1e-6, `y[${i}] ${v} vs ${ref[i]}`));
+});
+
+test("dynamic quantization (DynamicQuantizeLinear feeding MatMulInteger's zero point) is refused at import, naming the node and the fix", () => {
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [1, 4] }],
+    outputs: [{ name: "y", shape: [1, 2], elemType: I32 }],
+    nodes: [
+      { op: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"] },
+      { op: "MatMulInteger", name: "fc", inputs: ["xq", "w", "xz"], outputs: ["y"] },
+    ],
+    initializers: [{ name: "w", shape: [4, 2], data: [1, -2, 3, -4, 5, -6, 7, -8], dataType: I8 }],
+    opset: 13,
+  });
+  assert.throws(() => importOnnx(bytes), (e: unknown) => {
+    assert.ok(e instanceof OnnxUnsupportedOpsError);
+    assert.deepEqual(e.problems.map((p) => [p.node, p.op]), [["fc", "MatMulInteger"]]);
+    assert.match(e.problems[0]!.reason, /input 2 must be constant/);
+    assert.match(e.problems[0]!.fix ?? "", /quantize_static/);
+    return true;
+  });
 });
