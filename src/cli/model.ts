@@ -8,7 +8,7 @@ import { decodeProgram } from "../codec/program.ts";
 import { hexToBytes } from "viem";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { storedReadsGas } from "../gas/reads.ts";
-import { connect, nodeGasLimits, quoteOnChain, tcustomCalldata, type ChainConnection } from "../model/chain.ts";
+import { connect, nodeGasLimits, nodeMultiplier, quoteOnChain, tcustomCalldata } from "../model/chain.ts";
 import { zeros } from "../engine/tensor.ts";
 import { registerPackage, uploadPackage } from "../model/deploy.ts";
 import { assertWithinGasLimit, intrinsicGas, quoteImportedGraph, type GasLimit } from "../model/gas-limit.ts";
@@ -110,27 +110,23 @@ export async function modelDeploy(file: string, opts: { rpc: string; registry: H
     progress.stop();
     if (opts.register) {
       const code = await conn.public.getCode({ address: opts.registry });
-      if (!code || code === "0x") deployed.registry = { address: opts.registry, modelId: "", version: 0, active: false, alreadyRegistered: false, newModel: false, note: "no ModelRegistry at this address; shards and program are stored" };
+      if (!code || code === "0x") deployed.registry = { address: opts.registry, modelId: "", version: 0, active: false, defaultVersion: 0, alreadyRegistered: false, newModel: false, note: "no ModelRegistry at this address; shards and program are stored" };
       else deployed.registry = await registerPackage(conn, opts.registry, await loadRegistryAbi(), pkg, deployed);
     }
     const r = deployed.registry;
     const alreadyDeployed = deployed.stored.count === 0 && (!r || r.alreadyRegistered);
     print(opts.json, { ...deployed, alreadyDeployed }, () => {
       const { count, skipped } = deployed.stored;
-      if (alreadyDeployed) console.log(`Already deployed${r?.modelId ? `: model id ${r.modelId} version ${r.version}${r.active ? " (active)" : ""}` : ""}. Every shard, manifest and the program ${deployed.programId} are stored; no transaction sent.`);
+      const state = r && r.modelId ? `${r.active ? " (active" : " (not active"}${r.defaultVersion !== r.version ? `; the model's default is version ${r.defaultVersion}` : ""})` : "";
+      if (alreadyDeployed) console.log(`Already deployed${r?.modelId ? `: model id ${r.modelId} version ${r.version}${state}` : ""}. Every shard, manifest and the program ${deployed.programId} are stored; no transaction sent.`);
       else {
         console.log(`Stored ${count} of ${count + skipped} blobs (shards, manifests, program ${deployed.programId})${skipped ? `; ${skipped} already stored, skipped` : ""}. Gas: ${deployed.gasUsed}.`);
-        if (r) console.log(r.modelId ? `ModelRegistry ${r.address}: model ${r.modelId}${r.newModel ? " (new)" : ""} version ${r.version}${r.alreadyRegistered ? " (already registered)" : ""}${r.active ? " (active)" : ""}${r.note ? ` — ${r.note}` : ""}` : `ModelRegistry: ${r.note}`);
+        if (r) console.log(r.modelId ? `ModelRegistry ${r.address}: model ${r.modelId}${r.newModel ? " (new)" : ""} version ${r.version}${r.alreadyRegistered ? " (already registered)" : ""}${state}${r.note ? ` — ${r.note}` : ""}` : `ModelRegistry: ${r.note}`);
       }
     });
   } catch (e) {
     reportError(e, opts.json);
   }
-}
-
-async function nodeMultiplier(conn: ChainConnection): Promise<bigint> {
-  const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
-  return BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE);
 }
 
 /** `aivm model quote` (the command: ./commands/model.ts). */

@@ -3,13 +3,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
-import type { Hex } from "viem";
 import { AivmError } from "../engine/errors.ts";
 import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import { quoteProgram, type ProgramCallIo } from "../gas/quote.ts";
 import type { Program } from "../codec/program.ts";
 import { zeros, type TensorMeta } from "../engine/tensor.ts";
-import { chainExecutor, connect, nodeGasLimits, tgraphCalldata, type ChainConnection } from "../model/chain.ts";
+import { chainExecutor, connect, nodeGasLimits, nodeMultiplier, tgraphCalldata, type ChainConnection } from "../model/chain.ts";
 import { assertWithinGasLimit, intrinsicGas, quoteImportedGraph, type GasLimit } from "../model/gas-limit.ts";
 import { loadInput, parseImagePreprocess, type InputTarget } from "../model/inputs.ts";
 import { engineExecutor, executePrepared, onnxInputNames, prepareOnnx, type ProgramExecutor } from "../model/onnx-run.ts";
@@ -59,8 +58,7 @@ export interface OpenedExecutor {
 
 async function chainLimits(conn: ChainConnection, node: string): Promise<{ limit: GasLimit; multiplier: bigint }> {
   const limits = await nodeGasLimits(conn);
-  const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
-  return { limit: { gas: limits.callGasLimit, kind: limits.callLimitKind, node }, multiplier: BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE) };
+  return { limit: { gas: limits.callGasLimit, kind: limits.callLimitKind, node }, multiplier: await nodeMultiplier(conn) };
 }
 
 /** In-process dev node unless --rpc (external node) or --engine (no chain) is given. */
@@ -95,7 +93,7 @@ export function onnxInputTargets(bytes: Uint8Array): InputTarget[] {
   });
 }
 
-/** Reads the K-th input file for the K-th model input (any extension loadInput knows). */
+/** Reads input files in model-input order, repeating for calibration groups (file K feeds input K mod n; any extension loadInput knows). */
 export function loadInputs(files: readonly string[], targets: readonly InputTarget[], imagePreprocess?: string): HostTensor[] {
   const pre = imagePreprocess === undefined ? undefined : parseImagePreprocess(imagePreprocess);
   return files.map((f, k) => loadInput(f, targets[k % Math.max(1, targets.length)], pre));

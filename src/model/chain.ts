@@ -8,6 +8,7 @@ import type { Tensor } from "../engine/tensor.ts";
 import { AivmError } from "../engine/errors.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { QUOTE_ONLY } from "../../precompiles/flags.ts";
+import { MULTIPLIER_ONE } from "../gas/constants.ts";
 import type { ProgramExecutor } from "./onnx-run.ts";
 
 /** The node cannot be used for the requested step (no accounts, a reverted store transaction). */
@@ -131,4 +132,10 @@ export async function nodeGasLimits(conn: ChainConnection): Promise<NodeGasLimit
 export async function isStored(conn: ChainConnection, id: Hex): Promise<boolean> {
   const found = await conn.public.request({ method: "aivm_getTensor", params: [id] } as never);
   return found !== null && found !== undefined;
+}
+
+/** The congestion multiplier the node's next block prices AIVM work at (aivm_congestion; fixed point, 1.0 = MULTIPLIER_ONE). */
+export async function nodeMultiplier(conn: ChainConnection): Promise<bigint> {
+  const c = (await conn.public.request({ method: "aivm_congestion" } as never)) as { multiplier: Hex | null; nextMultiplier: Hex | null };
+  return BigInt(c.nextMultiplier ?? c.multiplier ?? MULTIPLIER_ONE);
 }

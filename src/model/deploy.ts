@@ -22,7 +22,8 @@ export interface DeployResult {
   stored: { count: number; skipped: number };
   /** Gas of every transaction this deploy sent (stores and registry calls). */
   gasUsed: string;
-  registry?: { address: Hex; modelId: string; version: number; active: boolean; alreadyRegistered: boolean; newModel: boolean; note?: string };
+  /** `active`: this version is executable (pinnable); `defaultVersion`: the model's active version, what `resolve(id, 0)` runs. */
+  registry?: { address: Hex; modelId: string; version: number; active: boolean; defaultVersion: number; alreadyRegistered: boolean; newModel: boolean; note?: string };
 }
 
 /** Packed tensor specs for the registry schema: dtype (1 byte), rank (1 byte), rank × uint32 BE dims. */
@@ -150,17 +151,18 @@ export async function registerPackage(conn: ChainConnection, registry: Hex, abi:
   const ver = version;
   const status = async () => ((await conn.public.readContract({ address: registry, abi, functionName: "getVersion", args: [id, ver] })) as { status: number }).status;
   const result = { address: registry, modelId: id.toString(), version: ver, alreadyRegistered, newModel };
-  const done = (active: boolean, note?: string) => {
+  const done = async (active: boolean, note?: string) => {
     deployed.gasUsed = (BigInt(deployed.gasUsed) + gas).toString();
-    return { ...result, active, ...(note ? { note } : {}) };
+    const model = (await conn.public.readContract({ address: registry, abi, functionName: "getModel", args: [id] })) as { activeVersion: number };
+    return { ...result, active, defaultVersion: Number(model.activeVersion), ...(note ? { note } : {}) };
   };
-  if ((await status()) === STATUS_ACTIVE) return done(true);
+  if ((await status()) === STATUS_ACTIVE) return await done(true);
   try {
     if (!alreadyRegistered || (await status()) === STATUS_PROPOSED) gas += (await send(conn, registry, abi, "approveVersion", [id, ver])).gasUsed;
     // With a threshold of one and no timelock the approval may already activate the version.
     if ((await status()) !== STATUS_ACTIVE) gas += (await send(conn, registry, abi, "activateVersion", [id, ver])).gasUsed;
-    return done((await status()) === STATUS_ACTIVE);
+    return await done((await status()) === STATUS_ACTIVE);
   } catch (e) {
-    return done(false, `proposed; governance must approve and activate it (${(e as Error).message.split("\n")[0]})`);
+    return await done(false, `proposed; governance must approve and activate it (${(e as Error).message.split("\n")[0]})`);
   }
 }

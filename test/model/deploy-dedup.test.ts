@@ -25,7 +25,7 @@ interface DeployJson {
   stored: { count: number; skipped: number };
   gasUsed: string;
   shards: { id: Hex; stored: boolean }[];
-  registry: { modelId: string; version: number; active: boolean; alreadyRegistered: boolean; newModel: boolean };
+  registry: { modelId: string; version: number; active: boolean; defaultVersion: number; alreadyRegistered: boolean; newModel: boolean };
 }
 
 /** `aivm model deploy --json` in process; returns its parsed output and what it printed in human mode too. */
@@ -98,10 +98,16 @@ test("a package with another calibration becomes version 2 of the same model id,
   writeFileSync(file, serializePackage(changed));
   const v2 = (await deploy(file)).result!;
   const first = (await deploy(DEMO_PACKAGE)).result!;
+  assert.equal(first.alreadyDeployed, true);
+  assert.equal(first.registry.version, 1);
+  assert.equal(first.registry.defaultVersion, 2);
+  const human = await deploy(DEMO_PACKAGE, false);
+  assert.match(human.text, /Already deployed: model id \d+ version 1 \(active; the model's default is version 2\)/);
   assert.equal(v2.registry.newModel, false);
   assert.equal(v2.registry.modelId, first.registry.modelId);
   assert.equal(v2.registry.version, 2);
   assert.equal(v2.registry.active, true);
+  assert.equal(v2.registry.defaultVersion, 2, "the new version is what resolve(id, 0) runs");
   // Shards whose content both packages share were found in the store.
   const originalIds = new Set(original.shards.map((s) => s.id.toLowerCase()));
   const shared = changed.shards.filter((s) => originalIds.has(s.id.toLowerCase())).length;
