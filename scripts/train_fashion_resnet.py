@@ -7,7 +7,7 @@ Input `input` float32 [1, 1, 28, 28] = pixel / 255 (as the Fashion-MNIST fixture
 
 Run with the pyenv python3 (torch 2.13, onnx, onnxruntime, onnxscript; docs/models.md):
     python3 scripts/train_fashion_resnet.py                          # train, export, write the fixtures
-    python3 scripts/train_fashion_resnet.py --image 0 --out x.pb     # test image 0 → the model's input
+    python3 scripts/train_fashion_resnet.py --image 0 --out x.pb     # test image 0 → the model's input (or x.png)
 Writes test/fixtures/models/fashion_resnet.onnx (TorchScript exporter), fashion_resnet.dynamo.onnx
 (dynamo exporter), fashion_test.pb / fashion_test_labels.pb (200 test images, uint8, evenly spaced),
 fashion_calib.pb (the 64 training images `aivm model pack --calibration <idx folder> --samples 64`
@@ -15,7 +15,9 @@ takes) and its entry in real_models.json.
 """
 import argparse
 import os
+import struct
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -58,15 +60,29 @@ class SmallResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def write_png(path, pixels):
+    """An 8-bit grayscale PNG (no image library needed: signature, IHDR, one zlib IDAT, IEND)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    h, w = pixels.shape
+    raw = b"".join(b"\x00" + pixels[r].tobytes() for r in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", type=int, help="only write Fashion-MNIST test image IMAGE as the model's input (with --out) and exit")
-    ap.add_argument("--out", help="the TensorProto file --image writes (input `input`, float32 [1, 1, 28, 28])")
+    ap.add_argument("--out", help="the file --image writes: x.pb (TensorProto `input`, float32 [1, 1, 28, 28]) or x.png")
     args = ap.parse_args()
     if args.image is not None:
         x, y = load_split(DEFAULT_DATA, "t10k")
-        write_pb(args.out, "input", x[args.image:args.image + 1].numpy())
-        print(f"wrote {args.out}: test image {args.image} (label {int(y[args.image])}) as input float32 [1, 1, 28, 28]")
+        if args.out.endswith(".png"):
+            write_png(args.out, np.round(x[args.image, 0].numpy() * 255).astype(np.uint8))
+            print(f"wrote {args.out}: test image {args.image} (label {int(y[args.image])}), 28×28 grayscale PNG")
+        else:
+            write_pb(args.out, "input", x[args.image:args.image + 1].numpy())
+            print(f"wrote {args.out}: test image {args.image} (label {int(y[args.image])}) as input float32 [1, 1, 28, 28]")
         return
     seed_everything(SEED)
     train_x, train_y = load_split(DEFAULT_DATA, "train")
