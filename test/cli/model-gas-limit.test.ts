@@ -111,6 +111,13 @@ test("aivm model pack refuses before calibration; deploy refuses before any stor
   assert.match(err.error.message, /before calibration/);
   assert.ok(err.error.metaMessages.some((m) => /Shrink the work/.test(m)));
 
+  // --rpc: the node's own block gas limit.
+  const viaNode = await captured(() => modelPack(path.join(dir, "big.onnx"), { calibration: path.join(dir, "cal"), output: pkgFile, samples: 8, rpc: small.url, json: true }));
+  const n = JSON.parse(viaNode.out) as { error: { code: string; data: { limit: string; node: string } } };
+  assert.equal(n.error.code, "MODEL_OVER_GAS_LIMIT");
+  assert.equal(n.error.data.limit, LIMIT.toString());
+  assert.equal(n.error.data.node, small.url);
+
   // Packed without the check, the package is refused by the small node before anything is stored.
   const packed = await captured(() => modelPack(path.join(dir, "big.onnx"), { calibration: path.join(dir, "cal"), output: pkgFile, samples: 1, gasLimit: 0n, json: true }));
   assert.equal(packed.exitCode, undefined, packed.out + packed.err);
