@@ -21,8 +21,12 @@ import { chainClients, deployRegistry, devKeys, registryAt, sendTmatmul } from "
 
 const BLOCK_ANCHOR_ABI = parseAbi(["function anchorOf(uint256 blockNumber) view returns (bytes32 root, uint256 receiptCount, uint256 flops)"]);
 const BLOCK_ANCHOR: Address = "0x000000000000000000000000000000000000A110";
-/** The whole run, from starting the node to the last assertion. */
-const DEADLINE_MS = 60_000;
+/**
+ * The whole run, from starting the node to the last assertion: 48–58 s with the machine's two cores
+ * shared with other test processes (load average 16–19), so the bound leaves room for a slow CI
+ * host while still failing a run that hangs.
+ */
+const DEADLINE_MS = 150_000;
 
 interface Spawned {
   child: ChildProcess;
