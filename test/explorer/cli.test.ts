@@ -9,7 +9,9 @@ import type { Browser } from "playwright-core";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { startExplorerServer, type ExplorerServer } from "../../src/explorer/server.ts";
 import { launchChromium, rpcCall } from "./demo-chain.ts";
-import { REPO, spawnAivmNode, waitForExit } from "../cli/helpers.ts";
+import { REPO } from "../cli/helpers.ts";
+import { runNode } from "../../src/cli/node.ts";
+import { DEFAULT_MNEMONIC } from "../../src/cli/commands/defaults.ts";
 
 const run = promisify(execFile);
 
@@ -45,16 +47,23 @@ describe("aivm explorer --rpc", { timeout: 60_000 }, () => {
   });
 
   it("aivm node's banner prints the link to its own explorer, which the node serves", async () => {
-    const spawned = await spawnAivmNode([]);
+    // runNode is what `aivm node` runs; its banner goes to console.log.
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => void printed.push(args.join(" "));
+    let server: NodeServer | undefined;
     try {
-      const link = new RegExp(`^Explorer: ${spawned.url}/explorer/ `, "m");
-      assert.match(spawned.output(), link);
-      const res = await fetch(`${spawned.url}/explorer/`);
+      server = await runNode({ port: 0, host: "127.0.0.1", mnemonic: DEFAULT_MNEMONIC, demo: false });
+    } finally {
+      console.log = log;
+    }
+    try {
+      assert.match(printed.join("\n"), new RegExp(`^Explorer: ${server.url}/explorer/ `, "m"));
+      const res = await fetch(`${server.url}/explorer/`);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /<title>AIVM Explorer<\/title>/);
     } finally {
-      spawned.child.kill("SIGTERM");
-      await waitForExit(spawned.child);
+      await server.close();
     }
   });
 });
