@@ -260,14 +260,21 @@ interface Rgba {
   data: Uint8Array;
 }
 
+/** The largest picture decoded (64 megapixels: 256 MB of RGBA). */
+const MAX_IMAGE_PIXELS = 64_000_000;
+
 function decodeImage(file: string, bytes: Buffer, ext: string): Rgba {
   try {
     if (ext === ".png") {
+      // IHDR's width and height (bytes 16–23) bound the decode, like jpeg-js's maxResolutionInMP below.
+      if (bytes.length >= 24 && bytes.readUInt32BE(16) * bytes.readUInt32BE(20) > MAX_IMAGE_PIXELS) {
+        throw new Error(`${bytes.readUInt32BE(16)}×${bytes.readUInt32BE(20)} pixels is above the ${MAX_IMAGE_PIXELS} this reader decodes`);
+      }
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, data: png.data };
     }
     // jpeg-js refuses pictures above these bounds instead of allocating for them.
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 64, maxMemoryUsageInMB: 512 });
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1_000_000, maxMemoryUsageInMB: 512 });
     return { width: img.width, height: img.height, data: img.data };
   } catch (e) {
     throw new InputFileError(file, `is not a readable ${ext === ".png" ? "PNG" : "JPEG"} (${(e as Error).message})`);
@@ -324,10 +331,11 @@ export function imageToTensor(file: string, img: Rgba, target: InputTarget, pre:
     throw new ShapeMismatchError("image input", target.name, target.shape, [], `${file}: the input is not an image shape ([1,C,H,W], [C,H,W] or NHWC); declare "size" and "channels" in --image-preprocess so the picture has ${target.shape.reduce((a, b) => a * b, 1)} elements`);
   }
   if (c !== 1 && c !== 3) throw new ShapeMismatchError("image input", target.name, target.shape, pre.layout === "NCHW" ? [1, c, h, w] : [1, h, w, c], `${file}: an image has 1 (gray) or 3 (RGB) channels`);
-  const planes = Array.from({ length: c }, (_, k) => resized(img, h, w, k, c, pre.resize));
   const shape = pre.layout === "NCHW" ? [1, c, h, w] : [1, h, w, c];
   const n = c * h * w;
+  // Checked before resizing, so a wrong "size" never allocates for it.
   if (n !== target.shape.reduce((a, b) => a * b, 1)) throw new ShapeMismatchError("image input", target.name, target.shape, shape, `${file} preprocessed to ${c}×${h}×${w} (${pre.layout})`);
+  const planes = Array.from({ length: c }, (_, k) => resized(img, h, w, k, c, pre.resize));
   const data = new Float64Array(n);
   for (let k = 0; k < c; k++) {
     const mean = pre.mean ? (pre.mean[k] ?? pre.mean[0]!) : 0;

@@ -127,6 +127,13 @@ test("images: preprocessing lays out, scales, normalizes, inverts and resizes; w
   const j = loadInput(file("g.jpg"), { name: "x", shape: [1, 1, 16, 16], dtype: "float32" }, parseImagePreprocess('{"scale":1}'));
   assert.ok(Array.from(j.data).every((v) => Math.abs(v - 120) <= 3));
 
+  // A header claiming 100,000 × 100,000 pixels is refused before decoding (no 40 GB allocation).
+  const huge = PNG.sync.write(new PNG({ width: 4, height: 4 }));
+  huge.writeUInt32BE(100_000, 16);
+  huge.writeUInt32BE(100_000, 20);
+  writeFileSync(file("huge.png"), huge);
+  assert.throws(() => loadInput(file("huge.png"), nchw, parseImagePreprocess("{}")), /100000×100000 pixels is above the 64000000 this reader decodes/);
+
   assert.throws(() => loadInput(file("g.png"), nchw), (e: unknown) => e instanceof InputFileError && /declares no image preprocessing/.test(e.message) && /aivm model pack … --image-preprocess/.test(e.message));
   assert.throws(() => loadInput(file("g.png"), { name: "x", shape: [1, 1, 4, 4], dtype: "float32" }, parseImagePreprocess('{"size":[2,3]}')), (e: unknown) => e instanceof ShapeMismatchError && /expected \[1,1,4,4\]/.test(e.message));
   assert.throws(() => loadInput(file("g.png"), { name: "x", shape: [1, 6], dtype: "float32" }, parseImagePreprocess("{}")), /declare "size" and "channels"/);
