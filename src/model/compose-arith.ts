@@ -2,6 +2,7 @@
 // Pow with a constant tensor of small integer exponents, ReduceProd as a tree of multiplications,
 // ReverseSequence as a constant gather, MeanVarianceNormalization and LRN from reductions and tables.
 import type { Rewriter } from "./compose.ts";
+import { indexHit, pickHits } from "./compose-select.ts";
 import { normAxis, sizeOf } from "./float-exec.ts";
 import type { FloatNode } from "./graph.ts";
 import { hostTensor, type HostTensor } from "./onnx.ts";
@@ -38,6 +39,20 @@ export function composeIntegerPow(r: Rewriter, node: FloatNode, dtype: HostTenso
     const last = i === distinct.length - 2;
     acc = r.add("Where", [mask(k), powers.get(k)!, acc], {}, last ? out : undefined);
   });
+  return true;
+}
+
+/**
+ * BitShift LEFT on run-time integers: 2^y picked from the constant powers 2^0…2^30 by comparing y
+ * exactly with 0…30 (compose-select.ts), then one exact int32 mul (saturating at 2^31). RIGHT needs a
+ * floor division the engine does not have: left for the importer to report (it folds on constants).
+ */
+export function composeBitShift(r: Rewriter, node: FloatNode, ys: readonly number[]): boolean {
+  if (node.attrs.direction !== "LEFT") return false;
+  const [x, y] = node.inputs as [string, string];
+  const hit = indexHit(r, y, ys, 31, ys.length, false);
+  const powers = r.konst("powers", hostTensor("int64", [...ys.map(() => 1), 31], Array.from({ length: 31 }, (_, k) => 2 ** k)));
+  r.add("Mul", [x, pickHits(r, hit, powers, "int64", ys.length)], {}, node.outputs[0]!);
   return true;
 }
 

@@ -13,7 +13,7 @@ import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
 import { composeLoss } from "./compose-loss.ts";
 import { composeGridSample } from "./compose-grid-sample.ts";
-import { composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
+import { composeBitShift, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -405,14 +405,34 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       case "ScatterElements": case "Scatter": case "ScatterND": {
         // Constant indices: every output element is either a data element or an update, so one gather
         // from the flattened data and updates concatenated (at one common scale).
-        if (typeof n.attrs.reduction === "string" && n.attrs.reduction !== "none") break;
+        const reduction = typeof n.attrs.reduction === "string" ? n.attrs.reduction : "none";
         const [x, , u] = n.inputs as [string, string, string];
         const xs = shape(x), us = shape(u);
+        const flat = (v: string, s: number[]) => r.add("Reshape", [v, r.konst("shape", hostTensor("int64", [1], [sizeOf(s)]))]);
+        if (reduction === "add" || reduction === "mul") {
+          // Updates landing on the same element form layers: layer l gathers each element's l-th update
+          // (or the neutral 0/1 appended after the updates), and data ⊕ layer₁ ⊕ layer₂ … in index order.
+          const landing: number[][] = Array.from({ length: sizeOf(xs) }, () => []);
+          scatterTargets(n, xs, c(1)!, n.name).forEach((t, j) => {
+            for (let k = 0; k < t.length; k++) landing[t.start + k]!.push(j * t.length + k);
+          });
+          const depth = Math.max(0, ...landing.map((l) => l.length));
+          const neutral = r.konst("neutral", hostTensor("float32", [1], [reduction === "add" ? 0 : 1]));
+          const pool = depth ? r.add("Concat", [flat(u, us), neutral], { axis: 0 }) : "";
+          let acc = x;
+          for (let l = 0; l < depth; l++) {
+            const g = r.gatherAxis(pool, landing.map((ls) => ls[l] ?? sizeOf(us)), 0);
+            const layer = r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [xs.length], xs))]);
+            acc = r.add(reduction === "add" ? "Add" : "Mul", [acc, layer], {}, l === depth - 1 ? out : undefined);
+          }
+          if (depth === 0) r.add("Identity", [x], {}, out);
+          break;
+        }
+        if (reduction !== "none") break;
         const src = Array.from({ length: sizeOf(xs) }, (_, i) => i);
         scatterTargets(n, xs, c(1)!, n.name).forEach((t, j) => {
           for (let k = 0; k < t.length; k++) src[t.start + k] = sizeOf(xs) + j * t.length + k;
         });
-        const flat = (v: string, s: number[]) => r.add("Reshape", [v, r.konst("shape", hostTensor("int64", [1], [sizeOf(s)]))]);
         const both = r.add("Concat", [flat(x, xs), flat(u, us)], { axis: 0 });
         const g = r.gatherAxis(both, src, 0);
         r.add("Reshape", [g, r.konst("shape", hostTensor("int64", [xs.length], xs))], {}, out);
@@ -479,6 +499,9 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         break;
       case "LRN":
         composeLrn(r, n, shape(n.inputs[0]!));
+        break;
+      case "BitShift":
+        composeBitShift(r, n, shape(n.inputs[1]!));
         break;
       case "GridSample":
         composeGridSample(r, n, shape(n.inputs[0]!), c(1)!);

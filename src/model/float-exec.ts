@@ -735,7 +735,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
   "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose", "InstanceNormalization", "GroupNormalization",
-  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization", "GridSample",
+  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization", "GridSample", "BitShift",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -809,6 +809,7 @@ function runShapeAndLogicNode(
     case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": return lossReference(node, input(0), input(1), opt(2));
     case "ReverseSequence": case "LRN": case "MeanVarianceNormalization": return [arithReference(node, input(0), opt(1))];
     case "GridSample": return [gridSampleReference(input(0), input(1), a, where)];
+    case "BitShift": return [binary(input(0), input(1), (x, y) => (str(a.direction, "LEFT") === "LEFT" ? x * 2 ** y : Math.floor(x / 2 ** y)), where)];
     case "Size": return [hostTensor("int64", [], [input(0).data.length])];
     case "ConstantOfShape": {
       const shape = [...input(0).data];
@@ -995,10 +996,11 @@ function runShapeAndLogicNode(
     }
     case "ScatterElements": case "Scatter": case "ScatterND": {
       const x = input(0), idx = input(1), upd = input(2);
-      if (str(a.reduction, "none") !== "none") throw new OnnxFormatError(where, `reduction "${str(a.reduction, "")}" is not supported`);
+      const combine = ({ none: (_: number, u: number) => u, add: (o: number, u: number) => o + u, mul: (o: number, u: number) => o * u } as Record<string, (o: number, u: number) => number>)[str(a.reduction, "none")];
+      if (!combine) throw new OnnxFormatError(where, `reduction "${str(a.reduction, "")}" is not supported`);
       const out = { ...x, data: Float64Array.from(x.data) };
       scatterTargets(node, x.shape, idx, where).forEach((target, j) => {
-        for (let k = 0; k < target.length; k++) out.data[target.start + k] = upd.data[j * target.length + k]!;
+        for (let k = 0; k < target.length; k++) out.data[target.start + k] = combine(out.data[target.start + k]!, upd.data[j * target.length + k]!);
       });
       return [out];
     }

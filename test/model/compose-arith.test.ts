@@ -47,6 +47,11 @@ const CASES: Case[] = [
     node: { op: "GridSample", inputs: ["x", "grid"], outputs: ["y"], attrs: { mode: "bilinear", padding_mode: "reflection" } }, x: [2, 2, 3, 4], y: [2, 2, 2, 3],
     initializers: [{ name: "grid", shape: [2, 2, 3, 2], data: randomFloats(24, 3).map((v) => 1.3 * v) }],
   },
+  {
+    name: "ScatterND with reduction add and duplicate indices (layers of gathered updates added to the data)",
+    node: { op: "ScatterND", inputs: ["x", "idx", "u"], outputs: ["y"], attrs: { reduction: "add" } }, x: [4, 3], y: [4, 3], opset: 16,
+    initializers: [{ name: "idx", shape: [3, 1], data: [2, 0, 2], int64: true }, { name: "u", shape: [3, 3], data: [0.5, -1, 1.5, 1, 1, -0.5, 0.25, 0.75, -1] }],
+  },
 ];
 
 for (const c of CASES) {
