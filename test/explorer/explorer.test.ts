@@ -94,7 +94,7 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
     assert.ok(hash0 !== hash1);
   });
 
-  it("a proof corrupted in flight (one sibling flipped) shows a failure, and the same proof untouched passes", async () => {
+  it("a proof corrupted in flight (one sibling flipped) or swapped for another receipt's shows a failure; the same proof untouched passes", async () => {
     const hash = chain.fashionTxs[0];
     await page.route(
       (url) => url.pathname === "/" && url.port === String(chain.server.port),
@@ -116,6 +116,20 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
     await page.unrouteAll();
     await page.click('[data-testid="verify-0"]');
     await page.waitForSelector('[data-testid="verify-result-0"].ok', { timeout: 15_000 });
+
+    // A valid proof of the other transaction's receipt is not a proof of this one.
+    await page.route(
+      (url) => url.pathname === "/" && url.port === String(chain.server.port),
+      async (route) => {
+        const body = route.request().postData() ?? "";
+        if (!body.includes("aivm_getReceiptProof")) return route.continue();
+        await route.fulfill({ response: await route.fetch({ postData: body.replace(hash, chain.fashionTxs[1]) }) });
+      },
+    );
+    await page.click('[data-testid="verify-0"]');
+    await page.waitForSelector('[data-testid="verify-result-0"].bad', { timeout: 15_000 });
+    assert.equal(await page.textContent('[data-testid="verify-result-0"]'), " ✗ not verified: the proof is for another receipt");
+    await page.unrouteAll();
   });
 
   it("the models page lists the Fashion MLP from ModelRegistry with its package's gas quote", async () => {

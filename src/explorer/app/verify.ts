@@ -34,17 +34,21 @@ export function toOpReceipt(r: RpcReceipt): AivmOpReceipt {
 }
 
 /**
- * Fetches receipt `index` of a transaction's Merkle proof (aivm_getReceiptProof) and the block's
- * anchor (aivm_getAnchor), then checks: the leaf is the hash of the receipt's fields, it sits at its
- * position among the anchor's leaves, and the path from it reaches the anchor root.
+ * Fetches the Merkle proof of a transaction's receipt `index` (aivm_getReceiptProof) and the block's
+ * anchor (aivm_getAnchor), then checks: the proof is for `expectedLeaf` when given, the leaf is the
+ * hash of the receipt's fields, it sits at its position among the anchor's leaves, and the path
+ * from it reaches the anchor root.
  */
-export async function checkReceiptProof(rpc: Rpc, txHash: Hex, index: number): Promise<ProofCheck> {
+export async function checkReceiptProof(rpc: Rpc, txHash: Hex, index: number, expectedLeaf?: Hex): Promise<ProofCheck> {
   const proof = await rpc.call<{ blockNumber: string; receipt: RpcReceipt[]; leaf: Hex; leafIndex: number; leafCount: number; siblings: Hex[] } | null>("aivm_getReceiptProof", [txHash, q(index)]);
   if (!proof) return { ok: false, detail: "the node has no such transaction" };
   const anchor = await rpc.call<{ anchorRoot: Hex; receiptCount: number } | null>("aivm_getAnchor", [proof.blockNumber]);
   if (!anchor) return { ok: false, detail: "the block has no anchor" };
   const receipt = toOpReceipt(proof.receipt[0]!);
-  if (receipt.leaf.toLowerCase() !== proof.leaf.toLowerCase()) return { ok: false, detail: "the proof is for another leaf" };
+  // The proof must be for the receipt the page shows (from the trace), not just any receipt.
+  if (receipt.leaf.toLowerCase() !== proof.leaf.toLowerCase() || (expectedLeaf !== undefined && expectedLeaf.toLowerCase() !== proof.leaf.toLowerCase())) {
+    return { ok: false, detail: "the proof is for another receipt" };
+  }
   const check = verifyReceipt(receipt, anchor, proof.leafIndex, proof.siblings);
   const where = { anchorRoot: anchor.anchorRoot, leafIndex: proof.leafIndex, leafCount: proof.leafCount };
   if (!check.ok) return { ok: false, detail: `failed at the ${check.failed} check`, ...where };

@@ -120,7 +120,7 @@ function opView(ctx: Ctx, hash: Hex, frame: Frame, k: number): HTMLElement {
           result.className = "muted";
           result.textContent = " checking…";
           try {
-            const check = await checkReceiptProof(ctx.rpc, hash, r.index!);
+            const check = await checkReceiptProof(ctx.rpc, hash, r.index!, r.leaf);
             result.className = check.ok ? "ok" : "bad";
             result.textContent = check.ok ? ` ✓ verified: ${check.detail} ${check.anchorRoot}` : ` ✗ not verified: ${check.detail}`;
           } catch (error) {
