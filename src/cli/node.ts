@@ -28,6 +28,8 @@ export interface NodeCommandOptions {
   cors?: string[];
   /** Host header names allowed beyond localhost and IP literals. */
   allowedHosts?: string[];
+  /** Gas limit of the blocks the node mines; default DEFAULT_BLOCK_GAS_LIMIT. */
+  blockGasLimit?: bigint;
   /** Gas cap of eth_call, eth_estimateGas and aivm_quote; 0n: none; default the block gas limit. */
   "rpc.gascap"?: bigint;
   /** Their wall-clock deadline in ms; 0: none. */
@@ -71,6 +73,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     allowRemote: options.allowRemote,
     corsOrigins: options.cors,
     allowedHosts: options.allowedHosts,
+    blockGasLimit: options.blockGasLimit,
     rpcGasCap: options["rpc.gascap"],
     rpcEvmTimeoutMs: options["rpc.evmtimeout"],
     hardfork: options.hardfork,

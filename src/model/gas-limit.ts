@@ -21,7 +21,7 @@ export interface GasLimit {
 
 export const OVER_LIMIT_OPTIONS = [
   "Options:",
-  "  - Run on a node with a higher limit: `aivm node --rpc.gascap <gas>` raises the eth_call cap (aivm onnx run, aivm model run); the block gas limit (transactions, aivm model deploy's registry calls) is the DevNode / createAivmProvider option blockGasLimit (default 60,000,000), which `aivm node` has no flag for.",
+  "  - Run on a node with a higher limit: `aivm node --rpc.gascap <gas>` raises the eth_call cap (aivm onnx run, aivm model run); `aivm node --block-gas-limit <gas>` raises the block gas limit (transactions, aivm model deploy's registry calls; the DevNode / createAivmProvider option blockGasLimit, default 60,000,000).",
   "  - Shrink the work: a smaller input shape (batch, resolution, sequence length) or fewer / narrower layers; gas grows with FLOPs (docs/gas.md).",
   "  - Split the model into stages that each fit, exported as separate ONNX files, and call them one after another, passing the intermediate tensors.",
 ];

@@ -67,3 +67,22 @@ describe("aivm node --demo", () => {
     assert.match((error as { stderr: string }).stderr, /port must be an integer/);
   });
 });
+
+describe("aivm node --block-gas-limit", () => {
+  it("mines blocks with that gas limit, caps calls at it, and refuses a limit below 21000", async () => {
+    const node = await spawnAivmNode(["--quiet", "--block-gas-limit", "30000000"]);
+    try {
+      const latest = (await call(node.url, "eth_getBlockByNumber", ["latest", false])) as { gasLimit: string };
+      assert.equal(BigInt(latest.gasLimit), 30_000_000n);
+      // GAS PUSH0 MSTORE PUSH1 32 PUSH0 RETURN: the gas left at the first step of a call with no gas given.
+      const left = BigInt((await call(node.url, "eth_call", [{ data: "0x5a5f5260205ff3" }, "latest"])) as string);
+      assert.ok(left < 30_000_000n && left > 29_000_000n, `gas left ${left}`);
+    } finally {
+      node.child.kill("SIGTERM");
+      await waitForExit(node.child);
+    }
+    const error = await run(process.execPath, [join(REPO, "bin/aivm.mjs"), "node", "--block-gas-limit", "100"], { cwd: REPO }).catch((e: unknown) => e as { code: number; stderr: string });
+    assert.equal((error as { code: number }).code, 1);
+    assert.match((error as { stderr: string }).stderr, /--block-gas-limit must be a gas amount from 21000/);
+  });
+});

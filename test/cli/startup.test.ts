@@ -12,7 +12,7 @@ import { REPO } from "./helpers.ts";
 import { createProgram } from "../../src/cli/commands/program.ts";
 import * as defaults from "../../src/cli/commands/defaults.ts";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../../src/rpc/server.ts";
-import { DEFAULT_RPC_EVM_TIMEOUT_MS } from "../../src/chain/node.ts";
+import { DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_RPC_EVM_TIMEOUT_MS } from "../../src/chain/node.ts";
 import { DEFAULT_HARDFORK, NODE_HARDFORKS } from "../../src/evm/chain-vm.ts";
 import { DEFAULT_MNEMONIC } from "../../src/chain/accounts.ts";
 import { MODEL_REGISTRY_ADDRESS } from "../../src/chain/predeploys.ts";
@@ -62,6 +62,7 @@ describe("aivm startup", () => {
     assert.equal(defaults.DEFAULT_HOST, DEFAULT_HOST);
     assert.equal(defaults.DEFAULT_PORT, DEFAULT_PORT);
     assert.equal(defaults.DEFAULT_RPC_EVM_TIMEOUT_MS, DEFAULT_RPC_EVM_TIMEOUT_MS);
+    assert.equal(defaults.DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_BLOCK_GAS_LIMIT);
     assert.deepEqual(defaults.NODE_HARDFORKS, NODE_HARDFORKS);
     assert.equal(defaults.DEFAULT_HARDFORK, DEFAULT_HARDFORK);
     assert.equal(defaults.DEFAULT_MNEMONIC, DEFAULT_MNEMONIC);

@@ -7,8 +7,9 @@ import { join } from "node:path";
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8545;
 export const DEFAULT_RPC_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
-/** src/chain/node.ts DEFAULT_RPC_EVM_TIMEOUT_MS. */
+/** src/chain/node.ts DEFAULT_RPC_EVM_TIMEOUT_MS and DEFAULT_BLOCK_GAS_LIMIT. */
 export const DEFAULT_RPC_EVM_TIMEOUT_MS = 5_000;
+export const DEFAULT_BLOCK_GAS_LIMIT = 60_000_000n;
 /** src/evm/chain-vm.ts NODE_HARDFORKS and DEFAULT_HARDFORK. */
 export const NODE_HARDFORKS: readonly string[] = ["cancun", "prague", "osaka"];
 export const DEFAULT_HARDFORK = "osaka";

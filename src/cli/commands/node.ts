@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PRECOMPILE_ADDRESSES } from "../../../precompiles/addresses.ts";
 import type { NodeCommandOptions } from "../node.ts";
-import { DEFAULT_HARDFORK, DEFAULT_HOST, DEFAULT_MNEMONIC, DEFAULT_PORT, DEFAULT_RPC_EVM_TIMEOUT_MS, NODE_HARDFORKS } from "./defaults.ts";
+import { DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_HARDFORK, DEFAULT_HOST, DEFAULT_MNEMONIC, DEFAULT_PORT, DEFAULT_RPC_EVM_TIMEOUT_MS, NODE_HARDFORKS } from "./defaults.ts";
 
 function integer(name: string, min: number, max: number) {
   return (value: string) => {
@@ -19,6 +19,14 @@ function list(value: string, previous: string[] = []): string[] {
 
 function gasAmount(value: string): bigint {
   if (!/^(0|[1-9][0-9]{0,19})$/.test(value) || BigInt(value) >= 2n ** 64n) throw new InvalidArgumentError("--rpc.gascap must be a gas amount below 2^64 (0 = no cap).");
+  return BigInt(value);
+}
+
+/** A block gas limit: at least a transfer's 21,000, and a 64-bit header field. */
+function blockGasLimit(value: string): bigint {
+  if (!/^[1-9][0-9]{0,19}$/.test(value) || BigInt(value) < 21_000n || BigInt(value) >= 2n ** 64n) {
+    throw new InvalidArgumentError("--block-gas-limit must be a gas amount from 21000 to 2^64 - 1.");
+  }
   return BigInt(value);
 }
 
@@ -40,6 +48,7 @@ export function nodeCommand(): Command {
     .option("--allow-remote", "allow a --host other machines can reach: they get the unlocked dev accounts and hardhat_* methods", false)
     .option("--cors <origins>", "browser origins allowed besides localhost pages, comma-separated ('*' = any)", list)
     .option("--allowed-hosts <names>", "Host header names allowed besides localhost and IP addresses, comma-separated ('*' = any)", list)
+    .option("--block-gas-limit <gas>", "gas limit of the blocks the node mines (evm_setBlockGasLimit changes it while running)", blockGasLimit, DEFAULT_BLOCK_GAS_LIMIT)
     .option("--rpc.gascap <gas>", "gas cap of eth_call, eth_estimateGas and aivm_quote (default: the block gas limit; 0 = none)", gasAmount)
     .option("--rpc.evmtimeout <duration>", "wall-clock deadline of eth_call, eth_estimateGas and aivm_quote (0 = none)", duration, DEFAULT_RPC_EVM_TIMEOUT_MS)
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
