@@ -10,8 +10,9 @@
 //   kept: quantize.ts recovers the file's integers from them instead of re-quantizing the weights.
 import { MAX_ATTR_INTS } from "../codec/program.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType } from "../engine/tensor.ts";
-import type { FixedQuant, FloatGraph } from "./graph.ts";
-import type { HostTensor } from "./onnx.ts";
+import { runFloatNode } from "./float-exec.ts";
+import type { FixedQuant, FloatGraph, FloatNode } from "./graph.ts";
+import { hostTensor, type HostTensor } from "./onnx.ts";
 import type { OpProblem } from "./onnx-ops.ts";
 import { QUANTIZED_CONSTANT_INPUTS, QUANTIZED_ONNX_OPS, expandQuantizedOp } from "./qdq-ops.ts";
 
@@ -70,6 +71,7 @@ export function takeQuantization(graph: FloatGraph): OpProblem[] {
     for (const v of e.exactIntegers) fixed.set(v, { dtype: "int32", scale: [1], zeroPoint: [0], axis: 0 });
     graph.nodes.splice(graph.nodes.indexOf(n), 1, ...e.nodes);
   }
+  recogniseDynamicQuantize(graph);
   const conflicts = new Set<string>();
   const fix = (v: string, fq: FixedQuant) => {
     const had = fixed.get(v);
@@ -155,4 +157,55 @@ export function fileWeights(graph: FloatGraph, name: string, w: HostTensor, chan
   if (!ints.every((v) => v >= -256 && v <= 255)) return undefined;
   const half = ints.map((v) => Math.floor(v / 2));
   return { parts: [half, ints.map((v, i) => v - 2 * half[i]!)], factors: [2, 1], scales: fq.scale };
+}
+
+/**
+ * DynamicQuantizeLinear written out (its ONNX function body: ReduceMin/ReduceMax of x, scale and
+ * zero point arithmetic, Cast, QuantizeLinear) becomes the op itself, which quantize.ts makes static.
+ * Recognised by what it computes: the scale/zero-point subgraph reads x only through ReduceMin and
+ * ReduceMax, and on three probe inputs (mixed signs, all positive, all negative) gives
+ * DynamicQuantizeLinear's scale and zero point.
+ */
+function recogniseDynamicQuantize(graph: FloatGraph): void {
+  for (const q of [...graph.nodes]) {
+    if (q.op !== "QuantizeLinear" || !q.inputs[2]) continue;
+    const [x, sName, zName] = q.inputs as [string, string, string];
+    const shape = graph.inputs.find((i) => i.name === x)?.shape;
+    if (!shape || graph.constants.has(sName)) continue;
+    const sub = ancestors(graph, [sName, zName], x);
+    if (!sub || !sub.some((n) => n.op === "ReduceMin") || !sub.some((n) => n.op === "ReduceMax")) continue;
+    if (sub.some((n) => n.inputs.includes(x) && n.op !== "ReduceMin" && n.op !== "ReduceMax")) continue;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const probes = [(i: number) => Math.sin(i * 1.7) * 3, (i: number) => 0.5 + (i % 7), (i: number) => -1 - (i % 5) * 0.3];
+    const same = probes.every((f) => {
+      const xt = hostTensor("float32", shape, Array.from({ length: size }, (_, i) => f(i)));
+      const env = new Map<string, HostTensor>(graph.constants);
+      env.set(x, xt);
+      for (const n of sub) runFloatNode(n, env).forEach((t, j) => n.outputs[j] && env.set(n.outputs[j]!, t));
+      const [, ds, dz] = runFloatNode({ op: "DynamicQuantizeLinear", name: q.name, inputs: [x], outputs: ["y", "s", "z"], attrs: {} }, env);
+      const s = env.get(sName)?.data[0], z = env.get(zName)?.data[0];
+      return s !== undefined && Math.abs(s - ds!.data[0]!) <= 1e-6 * ds!.data[0]! && z === dz!.data[0];
+    });
+    if (!same) continue;
+    // The op takes the place of the subgraph's first node; what is left of the subgraph dies.
+    const producers = new Set(graph.nodes.filter((n) => n.outputs.includes(sName) || n.outputs.includes(zName)));
+    const at = graph.nodes.indexOf(sub[0]!);
+    graph.nodes.splice(at, 0, { op: "DynamicQuantizeLinear", name: q.name, inputs: [x], outputs: [q.outputs[0]!, sName, zName], attrs: {} });
+    graph.nodes = graph.nodes.filter((n) => n !== q && !producers.has(n));
+  }
+}
+
+/** The nodes computing `targets` in graph order, when they read `x` and otherwise only constants; else undefined. */
+function ancestors(graph: FloatGraph, targets: readonly string[], x: string): FloatNode[] | undefined {
+  const need = new Set<string>();
+  const todo = [...targets];
+  while (todo.length) {
+    const v = todo.pop()!;
+    if (need.has(v) || v === x || graph.constants.has(v)) continue;
+    const p = graph.nodes.find((n) => n.outputs.includes(v));
+    if (!p) return undefined; // another run-time input
+    need.add(v);
+    todo.push(...p.inputs.filter(Boolean));
+  }
+  return graph.nodes.filter((n) => n.outputs.some((o) => need.has(o)));
 }

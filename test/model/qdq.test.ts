@@ -261,3 +261,37 @@ test("dynamic quantization (DynamicQuantizeLinear feeding MatMulInteger's zero p
     return true;
   });
 });
+
+test("DynamicQuantizeLinear written out (its ONNX function body) is recognised and made static: the integers of the calibrated range", async () => {
+  const f = (n: string) => `dql_${n}`;
+  const bytes = buildModel({
+    inputs: [{ name: "x", shape: [6] }],
+    outputs: [{ name: "y", shape: [6], elemType: U8 }, { name: "y_scale", shape: [] }, { name: "y_zero_point", shape: [], elemType: U8 }],
+    nodes: [
+      { op: "ReduceMin", inputs: ["x"], outputs: [f("min")], attrs: { keepdims: 0 } },
+      { op: "Min", inputs: [f("min"), "qmin"], outputs: [f("min_adj")] },
+      { op: "ReduceMax", inputs: ["x"], outputs: [f("max")], attrs: { keepdims: 0 } },
+      { op: "Max", inputs: [f("max"), "qmin"], outputs: [f("max_adj")] },
+      { op: "Sub", inputs: [f("max_adj"), f("min_adj")], outputs: [f("range")] },
+      { op: "Div", inputs: [f("range"), "qmax"], outputs: [f("scale")] },
+      { op: "Div", inputs: [f("min_adj"), f("scale")], outputs: [f("min_scaled")] },
+      { op: "Sub", inputs: ["qmin", f("min_scaled")], outputs: [f("zp_fp")] },
+      { op: "Clip", inputs: [f("zp_fp"), "qmin", "qmax"], outputs: [f("zp_clipped")] },
+      { op: "Round", inputs: [f("zp_clipped")], outputs: [f("zp_rounded")] },
+      { op: "Cast", inputs: [f("zp_rounded")], outputs: [f("zp")], attrs: { to: 2 } },
+      { op: "Identity", inputs: [f("scale")], outputs: ["y_scale"] },
+      { op: "Identity", inputs: [f("zp")], outputs: ["y_zero_point"] },
+      { op: "QuantizeLinear", inputs: ["x", f("scale"), f("zp")], outputs: ["y"] },
+    ],
+    initializers: [{ name: "qmin", shape: [], data: [0] }, { name: "qmax", shape: [], data: [255] }],
+    opset: 13,
+  });
+  assert.deepEqual(importOnnx(bytes).nodes.map((n) => n.op), ["DynamicQuantizeLinear"]);
+  const xs = [0, 2, -3, -2.5, 1.34, 0.5];
+  const { outputs } = await runOnnx(bytes, [hostTensor("float32", [6], xs)]);
+  const session = await ort.InferenceSession.create(bytes);
+  const ref = await session.run({ x: new ort.Tensor("float32", Float32Array.from(xs), [6]) });
+  assert.deepEqual(Array.from(outputs[0]!.data), Array.from(ref.y!.data as Uint8Array));
+  assert.deepEqual(Array.from(outputs[2]!.data), Array.from(ref.y_zero_point!.data as Uint8Array));
+  assert.ok(Math.abs(outputs[1]!.data[0]! - (ref.y_scale!.data as Float32Array)[0]!) < 1e-7);
+});
