@@ -52,7 +52,7 @@ def export_both(model, example, stem, input_name, output_name="logits"):
     return out
 
 
-def ort_run(path, x, batch=None):
+def ort_run(path, x):
     """onnxruntime fp32, one thread; rows one at a time (the files have a static batch of 1)."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1

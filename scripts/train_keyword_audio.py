@@ -5,7 +5,8 @@ the espeak-ng voice variants, at random speeds (120–200 wpm) and pitches (25�
 is held out: the test speakers are voices the model never heard. Clips are resampled to 8 kHz, the
 silence trimmed, peak-normalized, and placed at a random offset in a 1 s window with white noise
 (training: SNR 10–30 dB and gain 0.25–1; test: the same draw, seeded). The synthesized clips are
-cached in /tmp/aivm-keyword-clips.npz (delete it to synthesize again).
+cached in /tmp/aivm-keyword-clips.npz; synthesis draws from the same seeded generator as training's
+augmentation, so only a run without the cache retraces the committed model's draws.
 
 Model input: `audio` float32 [1, 1, 8000] — 1 s of 8 kHz mono samples in [-1, 1], raw (no feature
 extraction outside the model). Output `logits` [1, 10], index = digit.
