@@ -56,6 +56,39 @@ export function composeBitShift(r: Rewriter, node: FloatNode, ys: readonly numbe
   return true;
 }
 
+/**
+ * Mod on run-time integers by binary long division in exact int32 arithmetic: the remainder of |a| by
+ * |b| loses b·2^j whenever it is at least that, for j from the top bit down (b·2^j saturating at
+ * 2^31 simply never fits), then the sign rule: fmod = 1 takes a's sign, fmod = 0 (Python's %) b's.
+ */
+export function composeIntegerMod(r: Rewriter, node: FloatNode, dtype: HostTensor["dtype"]): void {
+  const [a, b] = node.inputs as [string, string];
+  const int = (v: number) => r.konst("k", hostTensor("int64", [], [v]));
+  const isNeg = (v: string) => r.add("Clip", [r.add("Sub", [int(0), v])], { min: 0, max: 1 }); // [v < 0]
+  const abs = (v: string) => r.add("Add", [r.add("Relu", [v]), r.add("Relu", [r.add("Sub", [int(0), v])])]);
+  const absA = abs(a), absB = abs(b);
+  const top = dtype === "int8" || dtype === "uint8" ? 7 : 30;
+  let rem = absA;
+  for (let j = top; j >= 0; j--) {
+    const t = r.add("Mul", [absB, int(2 ** j)]);
+    const fits = r.add("Sub", [int(1), r.add("Clip", [r.add("Sub", [t, rem])], { min: 0, max: 1 })]); // [rem ≥ t]
+    rem = r.add("Sub", [rem, r.add("Mul", [fits, t])]);
+  }
+  const out = node.outputs[0]!;
+  const signed = (v: string, negative: string) => r.add("Mul", [v, r.add("Sub", [int(1), r.add("Mul", [negative, int(2)])])], {}, out);
+  const negA = isNeg(a);
+  if (node.attrs.fmod === 1) {
+    signed(rem, negA);
+    return;
+  }
+  // Operands of different signs and a non-zero remainder: |b| − remainder, then b's sign.
+  const negB = isNeg(b);
+  const differ = r.add("Sub", [r.add("Add", [negA, negB]), r.add("Mul", [r.add("Mul", [negA, negB]), int(2)])]);
+  const flip = r.add("Mul", [differ, r.add("Clip", [rem], { min: 0, max: 1 })]);
+  const adjusted = r.add("Add", [rem, r.add("Mul", [flip, r.add("Sub", [absB, r.add("Mul", [rem, int(2)])])])]);
+  signed(adjusted, negB);
+}
+
 /** The reduced axes of a Reduce* node (attribute or constant input), undefined for the identity. */
 function reducedAxes(node: FloatNode, axesInput: HostTensor | undefined, rank: number): number[] | undefined {
   const attr = node.attrs.axes;

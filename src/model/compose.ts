@@ -13,7 +13,7 @@ import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
 import { composeLoss } from "./compose-loss.ts";
 import { composeGridSample } from "./compose-grid-sample.ts";
-import { composeBitShift, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
+import { composeBitShift, composeIntegerMod, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -500,6 +500,12 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       case "LRN":
         composeLrn(r, n, shape(n.inputs[0]!));
         break;
+      case "Mod": {
+        const dt = metas.get(n.inputs[0]!)!.dtype;
+        const float = (d: HostTensor["dtype"]) => d === "float32" || d === "float64";
+        if (!float(dt) && !float(metas.get(n.inputs[1]!)!.dtype)) composeIntegerMod(r, n, dt);
+        break;
+      }
       case "BitShift":
         composeBitShift(r, n, shape(n.inputs[1]!));
         break;

@@ -104,7 +104,7 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Greater: CMP, GreaterOrEqual: CMP,
   Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
   IsNaN: "quantized tensors hold no NaN (a NaN input cannot even be quantized): folded on constants only", IsInf: "quantized tensors hold no infinity (an infinite input cannot even be quantized): folded on constants only",
-  Mod: "integer remainder runs only on constants",
+  Mod: "a remainder of float values runs only on constants (integers run at run time)",
   HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
   NonZero: DATA_SHAPE.reason,
 };
@@ -162,6 +162,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   MatMulInteger: "DequantizeLinear(scale 1) of each operand → MatMul with an exact int32 result (scale 1); weights whose q − zero point spans 9 bits run as 2·(A·high) + A·low; B and the zero points constant",
   ConvInteger: "as MatMulInteger with Conv (padding reads as the input zero point); w and the zero points constant",
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none); reduction add/mul: each element's k-th update gathered into layer k (neutral 0/1 elsewhere), then data + layer₁ + … (or ·)",
+  Mod: "integer operands: binary long division of |a| by |b| in exact int32 arithmetic (compare, mul, sub per bit, 8 or 31 bits), then the sign rule of fmod 0 or 1",
   BitShift: "LEFT on run-time integers: 2^shift picked from the constant powers 2^0…2^30 (shift compared exactly with 0…30), then an exact int32 mul; RIGHT folds on constants only (no floor division in the engine)",
   ScatterND: "as ScatterElements",
   Scatter: "as ScatterElements",

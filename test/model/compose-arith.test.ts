@@ -70,3 +70,21 @@ for (const c of CASES) {
     assert.ok(err <= 0.02 * mx, `error ${err / mx} of max|y_ref|`);
   });
 }
+
+test("Mod on run-time int64 operands of mixed signs equals onnxruntime exactly (fmod 0 and 1), BitShift LEFT too", async () => {
+  const a = [-4, 7, 5, 4, -7, 8, 0, 1000003, -255, 96];
+  const b = [2, -3, 8, -2, 3, 5, 7, 97, -16, 1];
+  const run = async (node: NodeSpec, xa: number[], xb: number[], uint8 = false) => {
+    const elemType = uint8 ? 2 : 7;
+    const bytes = buildModel({ inputs: [{ name: "a", shape: [xa.length], elemType }, { name: "b", shape: [xb.length], elemType }], outputs: [{ name: "y", shape: [xa.length], elemType }], nodes: [node], opset: 13 });
+    const host = uint8 ? "uint8" : "int64";
+    const { outputs } = await runOnnx(bytes, [hostTensor(host, [xa.length], xa), hostTensor(host, [xb.length], xb)]);
+    const session = await ort.InferenceSession.create(bytes);
+    const feed = (v: number[]) => (uint8 ? new ort.Tensor("uint8", Uint8Array.from(v), [v.length]) : new ort.Tensor("int64", BigInt64Array.from(v, (x) => BigInt(x)), [v.length]));
+    const ref = (await session.run({ a: feed(xa), b: feed(xb) })).y!;
+    assert.deepEqual(Array.from(outputs[0]!.data), Array.from(ref.data as ArrayLike<number | bigint>, Number));
+  };
+  await run({ op: "Mod", inputs: ["a", "b"], outputs: ["y"] }, a, b);
+  await run({ op: "Mod", inputs: ["a", "b"], outputs: ["y"], attrs: { fmod: 1 } }, a, b);
+  await run({ op: "BitShift", inputs: ["a", "b"], outputs: ["y"], attrs: { direction: "LEFT" } }, [1, 3, 15, 7], [0, 4, 3, 5], true);
+});
