@@ -43,23 +43,42 @@ export function composeIntegerPow(r: Rewriter, node: FloatNode, dtype: HostTenso
 }
 
 /**
- * BitShift LEFT on run-time integers: 2^y picked from the constant powers 2^0…2^30 by comparing y
- * exactly with 0…30 (compose-select.ts), then one exact int32 mul (saturating at 2^31). RIGHT needs a
- * floor division the engine does not have: left for the importer to report (it folds on constants).
+ * BitShift on run-time integers: 2^shift picked from the constant powers 2^0…2^30 by comparing the
+ * shift exactly with 0…30 (compose-select.ts); LEFT is one exact int32 mul (saturating at 2^31),
+ * RIGHT the quotient of the long division by that power (see composeIntegerMod).
  */
-export function composeBitShift(r: Rewriter, node: FloatNode, ys: readonly number[]): boolean {
-  if (node.attrs.direction !== "LEFT") return false;
+export function composeBitShift(r: Rewriter, node: FloatNode, ys: readonly number[], dtype: HostTensor["dtype"]): void {
   const [x, y] = node.inputs as [string, string];
   const hit = indexHit(r, y, ys, 31, ys.length, false);
   const powers = r.konst("powers", hostTensor("int64", [...ys.map(() => 1), 31], Array.from({ length: 31 }, (_, k) => 2 ** k)));
-  r.add("Mul", [x, pickHits(r, hit, powers, "int64", ys.length)], {}, node.outputs[0]!);
-  return true;
+  const power = pickHits(r, hit, powers, "int64", ys.length);
+  if (node.attrs.direction === "RIGHT") longDivision(r, x, power, dtype, node.outputs[0]!);
+  else r.add("Mul", [x, power], {}, node.outputs[0]!);
 }
 
 /**
- * Mod on run-time integers by binary long division in exact int32 arithmetic: the remainder of |a| by
- * |b| loses b·2^j whenever it is at least that, for j from the top bit down (b·2^j saturating at
- * 2^31 simply never fits), then the sign rule: fmod = 1 takes a's sign, fmod = 0 (Python's %) b's.
+ * Long division of a ≥ 0 by b > 0 in exact int32 arithmetic: for j from the top bit down, when the
+ * remainder is at least b·2^j (which saturates at 2^31 and then never fits) it loses b·2^j and the
+ * quotient gains 2^j. Returns the remainder, or writes the quotient to `quotientOut`.
+ */
+function longDivision(r: Rewriter, a: string, b: string, dtype: HostTensor["dtype"], quotientOut?: string): string {
+  const int = (v: number) => r.konst("k", hostTensor("int64", [], [v]));
+  const top = dtype === "int8" || dtype === "uint8" ? 7 : 30;
+  let rem = a;
+  const bits: string[] = [];
+  for (let j = top; j >= 0; j--) {
+    const t = r.add("Mul", [b, int(2 ** j)]);
+    const fits = r.add("Sub", [int(1), r.add("Clip", [r.add("Sub", [t, rem])], { min: 0, max: 1 })]); // [rem ≥ t]
+    rem = r.add("Sub", [rem, r.add("Mul", [fits, t])]);
+    if (quotientOut) bits.push(r.add("Mul", [fits, int(2 ** j)]));
+  }
+  if (!quotientOut) return rem;
+  return bits.reduce((acc, v, k) => r.add("Add", [acc, v], {}, k === bits.length - 1 ? quotientOut : undefined));
+}
+
+/**
+ * Mod on run-time integers: the remainder of the long division of |a| by |b|, then the sign rule:
+ * fmod = 1 takes a's sign, fmod = 0 (Python's %) b's.
  */
 export function composeIntegerMod(r: Rewriter, node: FloatNode, dtype: HostTensor["dtype"]): void {
   const [a, b] = node.inputs as [string, string];
@@ -67,13 +86,7 @@ export function composeIntegerMod(r: Rewriter, node: FloatNode, dtype: HostTenso
   const isNeg = (v: string) => r.add("Clip", [r.add("Sub", [int(0), v])], { min: 0, max: 1 }); // [v < 0]
   const abs = (v: string) => r.add("Add", [r.add("Relu", [v]), r.add("Relu", [r.add("Sub", [int(0), v])])]);
   const absA = abs(a), absB = abs(b);
-  const top = dtype === "int8" || dtype === "uint8" ? 7 : 30;
-  let rem = absA;
-  for (let j = top; j >= 0; j--) {
-    const t = r.add("Mul", [absB, int(2 ** j)]);
-    const fits = r.add("Sub", [int(1), r.add("Clip", [r.add("Sub", [t, rem])], { min: 0, max: 1 })]); // [rem ≥ t]
-    rem = r.add("Sub", [rem, r.add("Mul", [fits, t])]);
-  }
+  const rem = longDivision(r, absA, absB, dtype);
   const out = node.outputs[0]!;
   const signed = (v: string, negative: string) => r.add("Mul", [v, r.add("Sub", [int(1), r.add("Mul", [negative, int(2)])])], {}, out);
   const negA = isNeg(a);

@@ -507,7 +507,7 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
         break;
       }
       case "BitShift":
-        composeBitShift(r, n, shape(n.inputs[1]!));
+        composeBitShift(r, n, shape(n.inputs[1]!), metas.get(n.inputs[0]!)!.dtype);
         break;
       case "GridSample":
         composeGridSample(r, n, shape(n.inputs[0]!), c(1)!);

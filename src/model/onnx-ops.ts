@@ -163,7 +163,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   ConvInteger: "as MatMulInteger with Conv (padding reads as the input zero point); w and the zero points constant",
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none); reduction add/mul: each element's k-th update gathered into layer k (neutral 0/1 elsewhere), then data + layer₁ + … (or ·)",
   Mod: "integer operands: binary long division of |a| by |b| in exact int32 arithmetic (compare, mul, sub per bit, 8 or 31 bits), then the sign rule of fmod 0 or 1",
-  BitShift: "LEFT on run-time integers: 2^shift picked from the constant powers 2^0…2^30 (shift compared exactly with 0…30), then an exact int32 mul; RIGHT folds on constants only (no floor division in the engine)",
+  BitShift: "run-time integers: 2^shift picked from the constant powers 2^0…2^30 (shift compared exactly with 0…30); LEFT an exact int32 mul, RIGHT the quotient of the long division by it (as Mod)",
   ScatterND: "as ScatterElements",
   Scatter: "as ScatterElements",
   TopK: "the engine's top_k (values and int32 indices; ties keep the lower index) on the last axis, other axes moved there and back; K constant",
