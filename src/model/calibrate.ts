@@ -84,9 +84,9 @@ export function quantizeInput(t: HostTensor, spec: IoSpec): Tensor {
   }
   const lo = q.dtype === "int8" ? -128 : q.dtype === "int16" ? -32768 : -2147483648;
   const hi = -lo - 1;
-  // A scale taken from the model file rounds as its QuantizeLinear does (half to even).
-  const round = q.fixed ? roundHalfEven : Math.round;
-  const data = Array.from(t.data, (v) => Math.min(hi, Math.max(lo, q.integer ? Math.trunc(v) : round(v / q.scale) + q.zeroPoint)));
+  // A scale taken from the model file rounds as its QuantizeLinear does (float32, half to even).
+  const toGrid = q.fixed ? (v: number) => roundHalfEven(Math.fround(Math.fround(v) / Math.fround(q.scale))) : (v: number) => Math.round(v / q.scale);
+  const data = Array.from(t.data, (v) => Math.min(hi, Math.max(lo, q.integer ? Math.trunc(v) : toGrid(v) + q.zeroPoint)));
   return tensor(q.dtype, spec.shape, data);
 }
 

@@ -130,11 +130,10 @@ export function carryWeightQuant(graph: FloatGraph, from: string, to: string, tr
 
 export interface FileWeights {
   /**
-   * int8 parts with Σ factor·part = the file's integers minus their zero point: one part, or for
-   * 9-bit values (8-bit integers minus a zero point span [−255, 255]) v = 2·floor(v/2) + (v mod 2).
+   * int8 parts of the file's integers minus their zero point: one part, or for 9-bit values (8-bit
+   * integers minus a zero point span [−255, 255]) [high, low] with v = 2·high + low, low ∈ {0, 1}.
    */
   parts: number[][];
-  factors: number[];
   /** One scale per output channel, or one for the tensor. */
   scales: number[];
 }
@@ -153,10 +152,10 @@ export function fileWeights(graph: FloatGraph, name: string, w: HostTensor, chan
   let inner = 1;
   for (const d of w.shape.slice(channelAxis + 1)) inner *= d;
   const ints = Array.from(w.data, (v, i) => Math.round(v / fq.scale[perChannel ? Math.floor(i / inner) % C : 0]!));
-  if (ints.every((v) => v >= -128 && v <= 127)) return { parts: [ints], factors: [1], scales: fq.scale };
+  if (ints.every((v) => v >= -128 && v <= 127)) return { parts: [ints], scales: fq.scale };
   if (!ints.every((v) => v >= -256 && v <= 255)) return undefined;
   const half = ints.map((v) => Math.floor(v / 2));
-  return { parts: [half, ints.map((v, i) => v - 2 * half[i]!)], factors: [2, 1], scales: fq.scale };
+  return { parts: [half, ints.map((v, i) => v - 2 * half[i]!)], scales: fq.scale };
 }
 
 /**

@@ -284,7 +284,7 @@ function weightsOf(c: LowerContext, name: string, w: HostTensor, channelAxis: nu
   const file = fileWeights(c.graph, name, w, channelAxis);
   if (file) return file;
   const wq = quantizeWeights(w, channelAxis);
-  return { parts: [wq.data], factors: [1], scales: wq.scales };
+  return { parts: [wq.data], scales: wq.scales };
 }
 
 /**
