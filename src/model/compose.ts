@@ -13,6 +13,7 @@ import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
 import { composeLoss } from "./compose-loss.ts";
 import { composeGridSample } from "./compose-grid-sample.ts";
+import { composeDft, composeStft, dftAxisGiven } from "./compose-spectral.ts";
 import { composeBitShift, composeIntegerMod, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
@@ -59,7 +60,7 @@ function isConst(graph: FloatGraph, v: string): boolean {
 
 /** Inputs that must be constant (after folding) for the op to be composed. */
 export const COMPOSE_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
-  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherND: [1], CumSum: [1], NegativeLogLikelihoodLoss: [2], SoftmaxCrossEntropyLoss: [2], ReduceProd: [1], ReverseSequence: [1], GridSample: [1],
+  Expand: [1], Tile: [1], Pad: [1, 2, 3], Split: [1], Trilu: [1], GatherND: [1], CumSum: [1], NegativeLogLikelihoodLoss: [2], SoftmaxCrossEntropyLoss: [2], ReduceProd: [1], ReverseSequence: [1], GridSample: [1], DFT: [1, 2], STFT: [1, 2, 3], MelWeightMatrix: [0, 1, 2, 3, 4],
   ...RECURRENT_CONSTANT_INPUTS, TopK: [1], OneHot: [1, 2], ScatterElements: [1], Scatter: [1], ScatterND: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], Resize: [1, 2, 3], Upsample: [1], ReduceMin: [1], ReduceL1: [1], ReduceL2: [1], ReduceSumSquare: [1], ReduceLogSum: [1], ReduceLogSumExp: [1],
 };
 
@@ -508,6 +509,15 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       }
       case "BitShift":
         composeBitShift(r, n, shape(n.inputs[1]!), metas.get(n.inputs[0]!)!.dtype);
+        break;
+      case "DFT": {
+        const constInput = (i: number) => (n.inputs[i] ? graph.constants.get(n.inputs[i]!) : undefined);
+        // Opset 20 moved the axis to an input with another default: without it, left to the importer's report.
+        if (graph.opset < 20 || dftAxisGiven(n, constInput)) composeDft(r, n, shape(n.inputs[0]!), constInput);
+        break;
+      }
+      case "STFT":
+        composeStft(r, n, shape(n.inputs[0]!), (i) => (n.inputs[i] ? graph.constants.get(n.inputs[i]!) : undefined));
         break;
       case "GridSample":
         composeGridSample(r, n, shape(n.inputs[0]!), c(1)!);

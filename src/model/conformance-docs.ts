@@ -96,7 +96,6 @@ export const ALL_ONNX_OPS: ReadonlyMap<string, number> = new Map(
 /** Why an ai.onnx op that is neither supported nor refused by design is not implemented (yet). */
 export const NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
   AffineGrid: "would fold when theta is constant",
-  DFT: "complex-valued signal processing", STFT: "complex-valued signal processing", MelWeightMatrix: "would fold: all inputs are sizes",
   Det: "determinant of run-time data: a division-heavy elimination the integer engine has no op for",
   RoiAlign: "run-time boxes give data-dependent sampling positions", MaxRoiPool: "run-time boxes give data-dependent pooling windows",
   MaxUnpool: "needs MaxPool's Indices output, which the engine's max_pool does not produce",

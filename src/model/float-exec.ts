@@ -12,8 +12,9 @@ import { lowerEinsum, parseEinsum } from "./einsum.ts";
 import { lossReference } from "./compose-loss.ts";
 import { arithReference } from "./compose-arith.ts";
 import { gridSampleReference } from "./compose-grid-sample.ts";
+import { spectralReference } from "./compose-spectral.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
-import { QUANTIZED_ONNX_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
+import { QDQ_FLOAT_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -735,7 +736,7 @@ export const SHAPE_AND_LOGIC_OPS = [
   "Or", "Xor", "Abs", "Max", "Min", "Sum", "Mean", "PRelu", "Mod", "Expand", "Tile", "Pad", "Split", "Trilu", "GatherElements",
   "GatherND", "DepthToSpace", "SpaceToDepth", "GlobalMaxPool", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
   "ReduceLogSumExp", "IsNaN", "IsInf", "ArgMin", "NonZero", "CumSum", "Resize", "Upsample", "RNN", "GRU", "LSTM", "ConvTranspose", "InstanceNormalization", "GroupNormalization",
-  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization", "GridSample", "BitShift",
+  "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ReverseSequence", "LRN", "MeanVarianceNormalization", "GridSample", "BitShift", "DFT", "STFT", "MelWeightMatrix",
 ] as const;
 
 /** Every op `runFloatNode` has a float reference for (the importer folds any of them on constants). */
@@ -745,7 +746,7 @@ export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
-  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS, ...QUANTIZED_ONNX_OPS,
+  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS, ...QDQ_FLOAT_OPS,
 ]);
 
 const ONNX_TYPE_TO_HOST: Record<number, HostDType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool", 11: "float64" };
@@ -809,6 +810,7 @@ function runShapeAndLogicNode(
     case "NegativeLogLikelihoodLoss": case "SoftmaxCrossEntropyLoss": return lossReference(node, input(0), input(1), opt(2));
     case "ReverseSequence": case "LRN": case "MeanVarianceNormalization": return [arithReference(node, input(0), opt(1))];
     case "GridSample": return [gridSampleReference(input(0), input(1), a, where)];
+    case "DFT": case "STFT": case "MelWeightMatrix": return [spectralReference(node, opt)];
     case "BitShift": return [binary(input(0), input(1), (x, y) => (str(a.direction, "LEFT") === "LEFT" ? x * 2 ** y : Math.floor(x / 2 ** y)), where)];
     case "Size": return [hostTensor("int64", [], [input(0).data.length])];
     case "ConstantOfShape": {
@@ -970,7 +972,7 @@ function runShapeAndLogicNode(
       });
       return [sub.get(node.outputs[0]!)!];
     }
-    case "QLinearMatMul": case "QLinearConv": case "MatMulInteger": case "ConvInteger":
+    case "QLinearMatMul": case "QLinearConv": case "MatMulInteger": case "ConvInteger": case "aivm.FakeQuant":
       return runQuantizedOpFloat(node, env, runFloatNode);
     case "QuantizeLinear": case "DequantizeLinear": {
       const x = input(0), scale = input(1), zp = opt(2);

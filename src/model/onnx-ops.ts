@@ -105,7 +105,7 @@ export const FOLD_ONLY_REASONS: Readonly<Record<string, string>> = {
   Not: LOGIC, And: LOGIC, Or: LOGIC, Xor: LOGIC,
   IsNaN: "quantized tensors hold no NaN (a NaN input cannot even be quantized): folded on constants only", IsInf: "quantized tensors hold no infinity (an infinite input cannot even be quantized): folded on constants only",
   Mod: "a remainder of float values runs only on constants (integers run at run time)",
-  HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
+  MelWeightMatrix: "all its inputs are sizes: the matrix folds",   HannWindow: "size must be constant (the window folds)", HammingWindow: "size must be constant (the window folds)", BlackmanWindow: "size must be constant (the window folds)",
   NonZero: DATA_SHAPE.reason,
 };
 
@@ -162,6 +162,8 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   MatMulInteger: "DequantizeLinear(scale 1) of each operand → MatMul with an exact int32 result (scale 1); weights whose q − zero point spans 9 bits run as 2·(A·high) + A·low; B and the zero points constant",
   ConvInteger: "as MatMulInteger with Conv (padding reads as the input zero point); w and the zero points constant",
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none); reduction add/mul: each element's k-th update gathered into layer k (neutral 0/1 elsewhere), then data + layer₁ + … (or ·)",
+  DFT: "static length: the cos/sin matrix (dft_length padding or truncation, onesided, inverse with 1/n) built offline, one matmul after moving the axis before the real/imaginary axis; not the inverse one-sided form (irfft); opset 20 needs its axis input",
+  STFT: "static length: one constant matrix per signal (every frame's window × cos/sin, onesided), one matmul; frame_step, window and frame_length constant",
   Mod: "integer operands: binary long division of |a| by |b| in exact int32 arithmetic (compare, mul, sub per bit, 8 or 31 bits), then the sign rule of fmod 0 or 1",
   BitShift: "run-time integers: 2^shift picked from the constant powers 2^0…2^30 (shift compared exactly with 0…30); LEFT an exact int32 mul, RIGHT the quotient of the long division by it (as Mod)",
   ScatterND: "as ScatterElements",

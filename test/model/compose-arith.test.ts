@@ -1,6 +1,6 @@
 // Pow with a tensor of integer exponents, ReduceProd, ReverseSequence, MeanVarianceNormalization, LRN
-// (src/model/compose-arith.ts) and GridSample with a constant grid (compose-grid-sample.ts) composed
-// from engine ops agree with onnxruntime-node fp32.
+// (src/model/compose-arith.ts), GridSample with a constant grid (compose-grid-sample.ts), DFT and STFT
+// (compose-spectral.ts) composed from engine ops agree with onnxruntime-node fp32.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as ort from "onnxruntime-node";
@@ -51,6 +51,15 @@ const CASES: Case[] = [
     name: "ScatterND with reduction add and duplicate indices (layers of gathered updates added to the data)",
     node: { op: "ScatterND", inputs: ["x", "idx", "u"], outputs: ["y"], attrs: { reduction: "add" } }, x: [4, 3], y: [4, 3], opset: 16,
     initializers: [{ name: "idx", shape: [3, 1], data: [2, 0, 2], int64: true }, { name: "u", shape: [3, 3], data: [0.5, -1, 1.5, 1, 1, -0.5, 0.25, 0.75, -1] }],
+  },
+  {
+    name: "DFT of a real signal along axis 1, one-sided (a constant cos/sin matmul)",
+    node: { op: "DFT", inputs: ["x"], outputs: ["y"], attrs: { axis: 1, onesided: 1 } }, x: [2, 8, 1], y: [2, 5, 2],
+  },
+  {
+    name: "STFT with a window, frame step 4 (one constant framed, windowed DFT matmul)",
+    node: { op: "STFT", inputs: ["x", "step", "window"], outputs: ["y"] }, x: [1, 24, 1], y: [1, 3, 9, 2],
+    initializers: [{ name: "step", shape: [], data: [4], int64: true }, { name: "window", shape: [16], data: Array.from({ length: 16 }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / 16)) }],
   },
 ];
 
