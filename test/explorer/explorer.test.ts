@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { fashionPackage, fashionSamples } from "../../src/cli/demo.ts";
 import { DEV_SCHEDULER_GENESIS } from "../../src/chain/predeploys.ts";
-import { launchChromium, rpcCall, startFashionChain, type DemoChain } from "./demo-chain.ts";
+import { decodeFunctionResult, encodeFunctionData, toEventSelector, type Hex } from "viem";
+import { schedulerAbi } from "../../src/explorer/app/chain.ts";
+import { RECENT_BLOCKS } from "../../src/explorer/app/context.ts";
+import { AGENT_SCHEDULER, AGENT_STAKES, TICKS_PER_CLASS, launchChromium, rpcCall, startFashionChain, type DemoChain } from "./demo-chain.ts";
 
 const commas = (v: bigint | number | string) => BigInt(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
@@ -47,8 +50,10 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
     await ready("overview");
     const head = BigInt(await rpcCall(chain.server.url, "eth_blockNumber"));
     assert.equal(await page.textContent('[data-testid="head"]'), `#${head}`);
-    // The overview reads the last 20 blocks: the demo's chain is shorter, so all of them are listed.
-    assert.equal(await page.locator("table").first().locator("tbody tr").count(), Number(head) + 1);
+    // The overview lists the last RECENT_BLOCKS blocks, newest first.
+    const rows = page.locator('[data-testid="latest-blocks-table"] tbody tr');
+    assert.equal(await rows.count(), Math.min(Number(head) + 1, RECENT_BLOCKS));
+    assert.equal(await rows.first().locator("td").first().textContent(), `#${head}`);
 
     await page.getByRole("link", { name: `#${chain.fashionBlock}`, exact: true }).first().click();
     await ready("block");
@@ -141,13 +146,34 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
     assert.match((await model.textContent())!, /Active1/);
   });
 
-  it("the scheduler page reads AgentScheduler's configuration and queues", async () => {
+  it("the scheduler page shows AgentScheduler's configuration, each class's requests as the contract records them, and the agents' stake shares", async () => {
     await page.goto(`${chain.explorerUrl}#/scheduler`);
     await ready("scheduler");
     const text = (await page.textContent("main"))!;
     assert.match(text, new RegExp(`epochs of ${DEV_SCHEDULER_GENESIS.epochLength} blocks`));
     assert.match(text, new RegExp(`${commas(DEV_SCHEDULER_GENESIS.capacity)} units, ${commas(DEV_SCHEDULER_GENESIS.guaranteedCapacity)} guaranteed`));
-    for (const c of ["RT", "Interactive", "Bulk"]) assert.ok(await page.getByRole("cell", { name: c, exact: true }).isVisible(), c);
+    // What the contract holds for each submitted request (the scheduler ran them in its epoch system calls).
+    const submitted = await rpcCall(chain.server.url, "eth_getLogs", [{ fromBlock: "0x0", address: AGENT_SCHEDULER, topics: [toEventSelector(schedulerAbi.find((x) => x.type === "event" && x.name === "RequestSubmitted")!)] }]);
+    assert.equal(submitted.length, 3 * TICKS_PER_CLASS);
+    const requests = await Promise.all(
+      submitted.map(async (log: { topics: Hex[] }) => {
+        const data = encodeFunctionData({ abi: schedulerAbi, functionName: "getRequest", args: [BigInt(log.topics[1]!)] });
+        return decodeFunctionResult({ abi: schedulerAbi, functionName: "getRequest", data: await rpcCall(chain.server.url, "eth_call", [{ to: AGENT_SCHEDULER, data }]) }) as { class_: number; status: number };
+      }),
+    );
+    for (const [c, name] of ["RT", "Interactive", "Bulk"].entries()) {
+      const mine = requests.filter((r) => r.class_ === c);
+      const n = (status: number) => String(mine.filter((r) => r.status === status).length);
+      const row = await page.getByRole("row").filter({ has: page.getByRole("cell", { name, exact: true }) }).locator("td").allTextContents();
+      const [executed, refunded, queued] = [n(2), n(3), n(1)];
+      assert.deepEqual(row, c === 2 ? [name, String(TICKS_PER_CLASS), executed, "—", "—", queued] : [name, String(TICKS_PER_CLASS), executed, executed, refunded, queued], name);
+    }
+    assert.ok(requests.some((r) => r.status === 2), "the scheduler ran some of the ticks");
+    const total = AGENT_STAKES.reduce((a, b) => a + b, 0n);
+    for (const [i, stake] of AGENT_STAKES.entries()) {
+      const tenths = (stake * 1000n) / total;
+      assert.equal(await page.textContent(`[data-testid="stake-share-${i + 1}"]`), `${tenths / 10n}.${tenths % 10n} %`);
+    }
   });
 
   it("the overview follows new heads over the WebSocket subscription", async () => {

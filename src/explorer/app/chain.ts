@@ -44,13 +44,15 @@ export const schedulerAbi = parseAbi([
   "function bulkBacklog() view returns (uint256)",
   "function getAgent(uint256 agentId) view returns (Agent)",
   "function weightOf(uint256 agentId) view returns (uint256)",
+  "struct Request { uint64 agentId; uint64 modelId; uint32 version; uint32 callbackGas; uint8 kind; uint8 class_; uint8 status; uint64 submitEpoch; uint64 deadline; uint64 slot; uint64 units; address requester; uint96 fee; bytes32 input; }",
+  "function getRequest(uint256 requestId) view returns (Request)",
   "event AgentRegistered(uint256 indexed agentId, address indexed owner, address callback, uint256 stake)",
   "event RequestSubmitted(uint256 indexed requestId, uint256 indexed agentId, uint8 kind, uint8 class_, uint64 slot, uint64 deadline, uint256 units, uint256 fee)",
-  "event RequestExecuted(uint256 indexed requestId, uint64 indexed slot, bool callbackOk, bytes32 outputCommit)",
-  "event DeadlineMissed(uint256 indexed requestId, uint64 deadline, uint64 executedIn)",
 ]);
 
 export const LATENCY_CLASSES = ["RT", "Interactive", "Bulk"] as const;
+/** IAgentScheduler.RequestStatus. */
+export const REQUEST_STATUS = { Queued: 1, Executed: 2, Refunded: 3 } as const;
 
 /** contracts/examples/StoryTeller.sol's events: a generation, token by token, with each token's commit. */
 export const storyAbi = parseAbi([

@@ -71,10 +71,10 @@ export function txLink(hash: string, keep = 6): HTMLAnchorElement {
   return h("a", { href: `#/tx/${hash}`, class: "mono", title: hash }, short(hash, keep));
 }
 
-export function table(head: (string | [string, string])[], rows: Child[][], caption?: string): HTMLElement {
+export function table(head: (string | [string, string])[], rows: Child[][], caption?: string, testId?: string): HTMLElement {
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", "data-testid": testId },
     h(
       "table",
       {},

@@ -70,7 +70,7 @@ export const overviewPage: Page = async (ctx, root) => {
         chart(`AIVM FLOPs per block`, { labels: oldestFirst, values: flops, text: (v) => num(BigInt(Math.round(v))) }, "bar", "var(--bar1)", "chart-flops"),
         chart(`AIVM share of block gas`, { labels: oldestFirst, values: shares, text: (v) => `${v.toFixed(1)} %` }, "bar", "var(--bar3)", "chart-share"),
       ),
-      h("h2", {}, `Latest blocks`),
+      h("h2", { id: "latest-blocks" }, `Latest blocks`),
       table(
         ["block", ["age", "hide-sm"], ["txs", "num"], ["gas used", "num"], ["AIVM gas share", "num"], ["FLOPs", "num"], ["anchor root", "hide-sm"]],
         blocks.map((b, i) => [
@@ -83,6 +83,7 @@ export const overviewPage: Page = async (ctx, root) => {
           h("span", { class: "mono", title: anchorOf(i)?.anchorRoot ?? "" }, short(anchorOf(i)?.anchorRoot)),
         ]),
         "latest blocks",
+        "latest-blocks-table",
       ),
       h("h2", {}, "Latest transactions"),
       txs.length === 0
@@ -91,6 +92,7 @@ export const overviewPage: Page = async (ctx, root) => {
             ["transaction", "block", ["from", "hide-sm"], "to", "AIVM ops", ["AIVM gas", "num"]],
             txs.map((t) => [txLink(t.hash), blockLink(t.blockNumber), h("span", { class: "mono" }, short(t.from, 4)), t.to ? h("span", { class: "mono", title: t.to }, nameOf(t.to) ?? short(t.to, 4)) : "create", opsOfTx.get(t.hash)!.join(", ") || "—", num(aivmGasOfTx.get(t.hash)!)]),
             "latest transactions",
+            "latest-txs-table",
           ),
     );
   };

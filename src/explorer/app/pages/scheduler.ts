@@ -1,9 +1,13 @@
 // AgentScheduler: its configuration, the slots ahead (reserved units and requests), the Bulk
 // backlog, each latency class's requests (submitted, executed, deadlines met and missed) and the
-// agents with their stake shares, from view calls and the scheduler's logs.
+// agents with their stake shares. Agents and requests are found by the logs of the transactions that
+// made them; what became of a request is read with getRequest, because the scheduler runs requests
+// in per-epoch system calls, whose events are in no transaction's receipt (docs/scheduler.md). A
+// reserved request that misses its deadline is refunded, so for RT and Interactive "refunded" is
+// "deadline missed".
 import { toEventSelector } from "viem";
-import { h, kv, num, short, table, render } from "../dom.ts";
-import { AGENT_SCHEDULER, LATENCY_CLASSES, schedulerAbi } from "../chain.ts";
+import { h, kv, num, percent, short, table, render } from "../dom.ts";
+import { AGENT_SCHEDULER, LATENCY_CLASSES, REQUEST_STATUS, schedulerAbi } from "../chain.ts";
 import { logsOf, read } from "../contracts.ts";
 import type { Page } from "../context.ts";
 
@@ -17,14 +21,13 @@ export const schedulerPage: Page = async (ctx, root) => {
     read<bigint>(ctx.rpc, AGENT_SCHEDULER, schedulerAbi, "bulkBacklog"),
   ]);
   const slots = await Promise.all(Array.from({ length: 8 }, (_v, i) => next + BigInt(i)).map(async (s) => [s, await read<[bigint, bigint]>(ctx.rpc, AGENT_SCHEDULER, schedulerAbi, "slotLoad", [s])] as const));
-  const logs = await logsOf(ctx.rpc, schedulerAbi, AGENT_SCHEDULER, ["AgentRegistered", "RequestSubmitted", "RequestExecuted", "DeadlineMissed"].map(topic));
+  const logs = await logsOf(ctx.rpc, schedulerAbi, AGENT_SCHEDULER, ["AgentRegistered", "RequestSubmitted"].map(topic));
   const agents = logs.filter((l) => l.eventName === "AgentRegistered");
   const weights = await Promise.all(agents.map((a) => read<bigint>(ctx.rpc, AGENT_SCHEDULER, schedulerAbi, "weightOf", [a.args.agentId])));
   const info = await Promise.all(agents.map((a) => read<any>(ctx.rpc, AGENT_SCHEDULER, schedulerAbi, "getAgent", [a.args.agentId])));
-  const totalWeight = weights.reduce((s, w) => s + w, 0n);
+  const totalStake = info.reduce((s, a) => s + BigInt(a.stake), 0n);
   const submitted = logs.filter((l) => l.eventName === "RequestSubmitted");
-  const executed = new Set(logs.filter((l) => l.eventName === "RequestExecuted").map((l) => l.args.requestId as bigint));
-  const missed = new Set(logs.filter((l) => l.eventName === "DeadlineMissed").map((l) => l.args.requestId as bigint));
+  const requests = await Promise.all(submitted.map((l) => read<any>(ctx.rpc, AGENT_SCHEDULER, schedulerAbi, "getRequest", [l.args.requestId])));
   if (!ctx.current()) return;
   render(root, 
     h("h1", {}, "Scheduler"),
@@ -37,12 +40,14 @@ export const schedulerPage: Page = async (ctx, root) => {
     ]),
     h("h2", {}, "Queues per latency class"),
     table(
-      ["class", ["submitted", "num"], ["executed", "num"], ["deadlines met", "num"], ["deadlines missed", "num"], ["waiting", "num"]],
+      ["class", ["submitted", "num"], ["executed", "num"], ["deadlines met", "num"], ["deadlines missed (refunded)", "num"], ["waiting", "num"]],
       LATENCY_CLASSES.map((name, c) => {
-        const mine = submitted.filter((s) => Number(s.args.class_) === c);
-        const ran = mine.filter((s) => executed.has(s.args.requestId)).length;
-        const late = mine.filter((s) => missed.has(s.args.requestId)).length;
-        return [name, mine.length, ran, name === "Bulk" ? "—" : ran - late, name === "Bulk" ? "—" : late, mine.length - ran];
+        const mine = requests.filter((r) => Number(r.class_) === c);
+        const count = (status: number) => mine.filter((r) => Number(r.status) === status).length;
+        const ran = count(REQUEST_STATUS.Executed);
+        const refunded = count(REQUEST_STATUS.Refunded);
+        const bulk = name === "Bulk";
+        return [name, mine.length, ran, bulk ? "—" : ran, bulk ? "—" : refunded, count(REQUEST_STATUS.Queued)];
       }),
       "queues per latency class",
     ),
@@ -52,8 +57,8 @@ export const schedulerPage: Page = async (ctx, root) => {
     agents.length === 0
       ? h("p", { class: "muted" }, "No agents registered.")
       : table(
-          ["agent", "owner", ["stake (wei)", "num"], ["weight", "num"], ["stake share", "num"], ["pending", "num"]],
-          agents.map((a, i) => [String(a.args.agentId), h("span", { class: "mono" }, short(info[i].owner, 4)), num(info[i].stake), num(weights[i]!), totalWeight === 0n ? "—" : `${Number((weights[i]! * 1000n) / totalWeight) / 10} %`, info[i].pending]),
+          ["agent", "owner", ["stake (wei)", "num"], ["stake share", "num"], ["fair-queuing weight", "num"], ["pending", "num"]],
+          agents.map((a, i) => [String(a.args.agentId), h("span", { class: "mono" }, short(info[i].owner, 4)), num(info[i].stake), h("span", { "data-testid": `stake-share-${a.args.agentId}` }, percent(BigInt(info[i].stake), totalStake)), num(weights[i]!), info[i].pending]),
           "agents",
         ),
   );
