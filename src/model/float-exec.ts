@@ -14,7 +14,7 @@ import { arithReference } from "./compose-arith.ts";
 import { gridSampleReference } from "./compose-grid-sample.ts";
 import { spectralReference } from "./compose-spectral.ts";
 import { OnnxFormatError, hostTensor, type HostDType, type HostTensor, type OnnxAttr } from "./onnx.ts";
-import { QUANTIZED_ONNX_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
+import { QDQ_FLOAT_OPS, runQuantizedOpFloat } from "./qdq-ops.ts";
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -746,7 +746,7 @@ export const FLOAT_REFERENCE_OPS: ReadonlySet<string> = new Set<string>([
   "aivm.Linear", "Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Softmax", "LogSoftmax",
   "LayerNormalization", "aivm.LayerNorm", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ArgMax", "Reshape", "Flatten",
   "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Where", "Shape", "Cast", "Constant",
-  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS, ...QUANTIZED_ONNX_OPS,
+  ...TABLE_UNARY_OPS, ...SHAPE_AND_LOGIC_OPS, ...QDQ_FLOAT_OPS,
 ]);
 
 const ONNX_TYPE_TO_HOST: Record<number, HostDType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 9: "bool", 11: "float64" };
@@ -972,7 +972,7 @@ function runShapeAndLogicNode(
       });
       return [sub.get(node.outputs[0]!)!];
     }
-    case "QLinearMatMul": case "QLinearConv": case "MatMulInteger": case "ConvInteger":
+    case "QLinearMatMul": case "QLinearConv": case "MatMulInteger": case "ConvInteger": case "aivm.FakeQuant":
       return runQuantizedOpFloat(node, env, runFloatNode);
     case "QuantizeLinear": case "DequantizeLinear": {
       const x = input(0), scale = input(1), zp = opt(2);

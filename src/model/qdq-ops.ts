@@ -8,6 +8,16 @@ import { hostTensor, type HostTensor } from "./onnx.ts";
 
 export const QUANTIZED_ONNX_OPS: readonly string[] = ["QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger"];
 
+/**
+ * A QuantizeLinear → DequantizeLinear pair on an activation (QDQ format), as one node: in float it
+ * rounds onto the file's grid (so the float reference keeps what the pair does, such as a ReLU made
+ * by a zero point at the bottom of the range); in the program the value already carries that grid.
+ */
+export const FAKE_QUANT_OP = "aivm.FakeQuant";
+
+/** Ops whose float reference is their rewrite here. */
+export const QDQ_FLOAT_OPS: readonly string[] = [...QUANTIZED_ONNX_OPS, FAKE_QUANT_OP];
+
 /** Inputs that must be constant at import: scales, zero points and weights (the first operand runs). */
 export const QUANTIZED_CONSTANT_INPUTS: Readonly<Record<string, readonly number[]>> = {
   QLinearMatMul: [1, 2, 3, 4, 5, 6, 7],
@@ -72,6 +82,9 @@ export function expandQuantizedOp(node: FloatNode, fresh: (base: string) => stri
       add("aivm.Cast", [acc], { to: 6 }, y);
       break;
     }
+    case FAKE_QUANT_OP:
+      add("DequantizeLinear", [add("QuantizeLinear", i), ...i.slice(1)], {}, y);
+      break;
     default:
       throw new Error(`expandQuantizedOp: ${node.op} is not a quantized op`);
   }

@@ -14,7 +14,7 @@ import { runFloatNode } from "./float-exec.ts";
 import type { FixedQuant, FloatGraph, FloatNode } from "./graph.ts";
 import { hostTensor, type HostTensor } from "./onnx.ts";
 import type { OpProblem } from "./onnx-ops.ts";
-import { QUANTIZED_CONSTANT_INPUTS, QUANTIZED_ONNX_OPS, expandQuantizedOp } from "./qdq-ops.ts";
+import { FAKE_QUANT_OP, QUANTIZED_CONSTANT_INPUTS, QUANTIZED_ONNX_OPS, expandQuantizedOp } from "./qdq-ops.ts";
 
 /** The engine form of a fixed per-tensor quantization: unsigned types shift onto the signed range. */
 export function fixedSpec(fq: FixedQuant): { dtype: DType; scale: number; zeroPoint: number } {
@@ -94,7 +94,25 @@ export function takeQuantization(graph: FloatGraph): OpProblem[] {
     if (!graph.constants.has(x) && fq.scale.length === 1) fix(x, fq);
   }
   for (const v of conflicts) fixed.delete(v);
+  fuseFakeQuant(graph);
   return problems;
+}
+
+/**
+ * Each Q→DQ pair on a value computed in the graph (same per-tensor parameters, the Q read only by
+ * DQs) becomes one aivm.FakeQuant node. Pairs on graph inputs are left to composeOps, which removes
+ * them: the host quantizes the input onto the same grid.
+ */
+function fuseFakeQuant(graph: FloatGraph): void {
+  const fixed = graph.fixedQuant!;
+  for (const q of [...graph.nodes]) {
+    const qOut = q.outputs[0]!;
+    if (q.op !== "QuantizeLinear" || !fixed.has(q.inputs[0]!) || graph.inputs.some((i) => i.name === q.inputs[0]) || graph.outputs.includes(qOut)) continue;
+    const readers = graph.nodes.filter((n) => n.inputs.includes(qOut));
+    if (!readers.length || !readers.every((n) => n.op === "DequantizeLinear" && n.inputs[0] === qOut && fixed.has(n.outputs[0]!))) continue;
+    for (const dq of readers) Object.assign(dq, { op: FAKE_QUANT_OP, inputs: [...q.inputs], attrs: {} });
+    graph.nodes = graph.nodes.filter((n) => n !== q);
+  }
 }
 
 function sameQuant(p: FixedQuant, q: FixedQuant): boolean {

@@ -591,6 +591,11 @@ function lowerNode(node: FloatNode, c: LowerContext): void {
       else c.set(dequantizePerAxis(c, x, Array.from(s.data), z ? Array.from(z.data) : undefined, num(a.axis, 1)));
       return;
     }
+    case "aivm.FakeQuant": {
+      // The value already sits on the file's grid (its quantization is fixed): identity, or one requantization onto it.
+      c.set(c.requant(floatIn(0), c.actSpec(out), label));
+      return;
+    }
     case "QuantizeLinear": case "DynamicQuantizeLinear": {
       const x = floatIn(0);
       const dql = node.op === "DynamicQuantizeLinear" ? staticDynamicQuantize(c.stat(node.inputs[0]!)) : undefined;
@@ -774,7 +779,7 @@ export const SUPPORTED_LOWERINGS = [
   "aivm.Linear", "MatMul", "Conv", "Relu", "Softmax", "LogSoftmax", "aivm.LayerNorm", "MaxPool", "AveragePool", "GlobalAveragePool",
   "ReduceMean", "ReduceMax", "ReduceSum", "ArgMax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
   "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Exp", "Erf", "Sqrt", "Reciprocal", "Rsqrt", "aivm.Gelu", "Transpose", "Slice",
-  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "TopK",
+  "Gather", "Concat", "Where", "aivm.Cast", "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "aivm.FakeQuant", "TopK",
 ];
 
 export { UNARY_FUNCTIONS };

@@ -64,6 +64,16 @@ for (const { file, which } of QDQ_FILES) {
     }
   });
 
+  test(`${file}: each activation Q→DQ pair is one fake-quantization node, so the float reference matches the program on the file's grid`, () => {
+    const bytes = readFileSync(path.join(FIXTURES, file));
+    const pairs = (decodeModel(bytes).graph!.node ?? []).filter((n) => n.opType === "QuantizeLinear" && n.input![0] !== "input").length;
+    assert.equal(importOnnx(bytes).nodes.filter((n) => n.op === "aivm.FakeQuant").length, pairs);
+    const { report } = importQdqFashion(path.join(FIXTURES, file), which, train).calibration;
+    const dqOutputs = report.filter((l) => l.node.includes("DequantizeLinear") || l.tensor.endsWith("_DequantizeLinear_Output"));
+    assert.ok(dqOutputs.length >= pairs - 1);
+    for (const l of dqOutputs) assert.ok(l.relError <= 0.01, `${l.tensor}: ${l.relError}`);
+  });
+
   test(`${file}: AIVM's output integers agree with onnxruntime-node on the same int8 file (1,000 test images)`, async () => {
     const m = importQdqFashion(path.join(FIXTURES, file), which, train);
     const r = await compareWithOnnxruntime(path.join(FIXTURES, file), m, testSet, 0, 1000);
