@@ -90,6 +90,7 @@ export async function modelPack(modelPath: string, opts: PackOptions): Promise<v
     print(opts.json, { file: opts.output, programId: pkg.programId, shards: pkg.shards.length, quote: pkg.quote, int16Tensors: pkg.config.wide, quantReport: pkg.quantReport }, () => {
       console.log(`Wrote ${opts.output}: ${pkg.shards.length} weight shards, program ${pkg.programId}`);
       console.log(`Exact gas per inference at multiplier 1.0: ${pkg.quote.gas} (${pkg.quote.flops} FLOPs)`);
+      if (pkg.config.frozenInputs?.length) console.log(`Frozen from the first calibration sample (the program needs them constant): ${pkg.config.frozenInputs.join(", ")}.`);
       for (const l of pkg.quantReport) console.log(`  ${l.dtype.padEnd(5)} ${l.tensor}: max error ${(100 * l.relError).toFixed(2)} % of range`);
     });
   } catch (e) {

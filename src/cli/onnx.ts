@@ -161,6 +161,8 @@ export async function onnxRun(modelPath: string, opts: OnnxRunCliOptions): Promi
     if (opts.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(`Ran ${modelPath} via ${String(result.executedVia)} (${String(result.nodes)} program nodes).`);
+      const frozen = result.frozenInputs as string[];
+      if (frozen.length) console.log(`  frozen from the given input (the program needs them constant): ${frozen.join(", ")}`);
       for (const f of result.outputs as { file: string; name: string; shape: number[] }[]) console.log(`  wrote ${f.file}  (${f.name} float32 [${f.shape.join(",")}])`);
       for (const l of result.quantReport as { tensor: string; dtype: string; relError: number }[]) console.log(`  ${l.dtype.padEnd(5)} ${l.tensor}: max error ${(100 * l.relError).toFixed(2)} % of range`);
     }

@@ -41,6 +41,9 @@ const STATIC_INPUTS: Record<string, readonly number[]> = {
   ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], ...QUANTIZED_CONSTANT_INPUTS, HannWindow: [0], HammingWindow: [0], BlackmanWindow: [0],
 };
 
+/** ONNX TensorProto element types of integers: UINT8…INT64, UINT32, UINT64. */
+const INTEGER_ELEM_TYPES = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
+
 /** Names of the graph inputs the importer needs as constants (conformance cases feed weights as inputs). */
 export function staticInputNames(bytes: Uint8Array): string[] {
   const model = decodeModel(bytes);
@@ -48,6 +51,7 @@ export function staticInputNames(bytes: Uint8Array): string[] {
   if (!g) return [];
   const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
   const inputs = new Set((g.input ?? []).map((v) => v.name ?? "").filter((n) => !inits.has(n)));
+  const elemType = new Map((g.input ?? []).map((v) => [v.name ?? "", v.type?.tensorType?.elemType ?? 0]));
   const out = new Set<string>();
   const producer = new Map((g.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
   // A size (Range bounds, ConstantOfShape's shape) computed from graph inputs freezes those inputs too.
@@ -62,6 +66,9 @@ export function staticInputNames(bytes: Uint8Array): string[] {
   for (const n of g.node ?? []) {
     const idx = STATIC_INPUTS[n.opType ?? ""] ?? [];
     (n.input ?? []).forEach((name, i) => {
+      // Integer indices of a Gather run as they come (compose.ts gatherRuntime): an embedding lookup's
+      // token ids are the model's input, not a constant.
+      if (n.opType === "Gather" && i === 1 && INTEGER_ELEM_TYPES.has(elemType.get(name) ?? 0)) return;
       if (idx.includes(i) && inputs.has(name)) out.add(name);
       if (SIZE_INPUTS[n.opType ?? ""]?.includes(i)) freezeAncestors(name, new Set());
     });

@@ -62,7 +62,14 @@ export interface ModelPackage {
   weightsRoot: Hex;
   inputs: IoSpec[];
   outputs: IoSpec[];
-  config: { calibrationSamples: number; widenAbove: number; wide: string[]; engineVersion: number };
+  config: {
+    calibrationSamples: number;
+    widenAbove: number;
+    wide: string[];
+    engineVersion: number;
+    /** ONNX inputs the program needs as constants (shapes, axes, weights fed as inputs), frozen from the first calibration sample. */
+    frozenInputs?: string[];
+  };
   quantReport: LayerReport[];
   /** How `aivm model run` turns a PNG/JPEG input file into a tensor (absent: image inputs are refused). */
   imagePreprocess?: ImagePreprocess;
@@ -190,7 +197,9 @@ export interface PackOptions extends OnnxRunOptions {
 export function packModel(onnxBytes: Uint8Array, samples: HostTensor[][], options: PackOptions = {}): ModelPackage {
   if (samples.length === 0) throw new ModelPackageError("at least one calibration sample is needed");
   const prepared = prepareOnnx(onnxBytes, samples[0]!, { ...options, calibration: samples });
-  return packCalibrated(onnxBytes, prepared.calibration, samples.length, options);
+  const pkg = packCalibrated(onnxBytes, prepared.calibration, samples.length, options);
+  if (prepared.frozen.size > 0) pkg.config.frozenInputs = [...prepared.frozen];
+  return pkg;
 }
 
 /** Packages an already calibrated model (same result as packModel on the same samples). */

@@ -8,9 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { runProgram } from "../codec/program-run.ts";
 import { decodeTensorFile, hostTensor, type HostTensor } from "./onnx.ts";
-import { calibrate } from "./calibrate.ts";
-import { importOnnx } from "./import.ts";
-import { encodeInputs, inlineProgram, packCalibrated, type ModelPackage } from "./package.ts";
+import { encodeInputs, inlineProgram, packModel, type ModelPackage } from "./package.ts";
 
 export interface RealModel {
   /** File stem in test/fixtures/models (the TorchScript export; the dynamo export adds `.dynamo`). */
@@ -75,18 +73,12 @@ export function loadRealFixture(dir: string, m: RealModel): RealFixture {
   };
 }
 
-/**
- * The package `aivm model pack` builds, on the fixture's calibration samples: import with the model's
- * one input run-time, calibrate, package. (packModel itself freezes a graph input that feeds a
- * Gather's indices into a constant — the LSTM's `chars`, an embedding lookup — so it is not used
- * here; for the image and audio models both give the same program: test/model/real-models.test.ts.)
- */
+/** The package `aivm model pack` builds (packModel), on the fixture's calibration samples. */
 export function packRealModel(dir: string, m: RealModel, exporter: Exporter, fixture = loadRealFixture(dir, m)): ModelPackage {
   const file = realModelFile(m, exporter);
   const bytes = readFileSync(path.join(dir, file));
-  const graph = importOnnx(bytes, { inputShapes: new Map([[m.input, m.shape]]) });
   const name = file.replace(/\.onnx$/, "").replace(/\./g, "_");
-  return packCalibrated(bytes, calibrate(graph, fixture.calibration), fixture.calibration.length, { name, file });
+  return packModel(bytes, fixture.calibration, { name, file });
 }
 
 function argmax(data: ArrayLike<number>): number {
