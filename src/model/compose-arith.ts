@@ -76,6 +76,19 @@ function longDivision(r: Rewriter, a: string, b: string, dtype: HostTensor["dtyp
   return bits.reduce((acc, v, k) => r.add("Add", [acc, v], {}, k === bits.length - 1 ? quotientOut : undefined));
 }
 
+/** Div of integers (truncation toward zero): the quotient of |a| by |b|, negated when the signs differ. */
+export function composeIntegerDiv(r: Rewriter, node: FloatNode, dtype: HostTensor["dtype"]): void {
+  const [a, b] = node.inputs as [string, string];
+  const int = (v: number) => r.konst("k", hostTensor("int64", [], [v]));
+  const isNeg = (v: string) => r.add("Clip", [r.add("Sub", [int(0), v])], { min: 0, max: 1 });
+  const abs = (v: string) => r.add("Add", [r.add("Relu", [v]), r.add("Relu", [r.add("Sub", [int(0), v])])]);
+  const q = r.fresh("quotient");
+  longDivision(r, abs(a), abs(b), dtype, q);
+  const [negA, negB] = [isNeg(a), isNeg(b)];
+  const differ = r.add("Sub", [r.add("Add", [negA, negB]), r.add("Mul", [r.add("Mul", [negA, negB]), int(2)])]);
+  r.add("Mul", [q, r.add("Sub", [int(1), r.add("Mul", [differ, int(2)])])], {}, node.outputs[0]!);
+}
+
 /**
  * Mod on run-time integers: the remainder of the long division of |a| by |b|, then the sign rule:
  * fmod = 1 takes a's sign, fmod = 0 (Python's %) b's.

@@ -14,7 +14,7 @@ import { gatherElementsRuntime, gatherRuntime } from "./compose-select.ts";
 import { composeLoss } from "./compose-loss.ts";
 import { composeGridSample } from "./compose-grid-sample.ts";
 import { composeDft, composeStft, dftAxisGiven } from "./compose-spectral.ts";
-import { composeBitShift, composeIntegerMod, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
+import { composeBitShift, composeIntegerDiv, composeIntegerMod, composeIntegerPow, composeLrn, composeMeanVarianceNormalization, composeReduceProd, composeReverseSequence } from "./compose-arith.ts";
 
 type Meta = { shape: number[]; dtype: HostTensor["dtype"] };
 
@@ -501,6 +501,12 @@ export function composeOps(graph: FloatGraph, metas: ReadonlyMap<string, Meta>):
       case "LRN":
         composeLrn(r, n, shape(n.inputs[0]!));
         break;
+      case "Div": {
+        const float = (d: HostTensor["dtype"]) => d === "float32" || d === "float64";
+        const dt = metas.get(n.inputs[0]!)!.dtype;
+        if (!float(dt) && !float(metas.get(n.inputs[1]!)!.dtype)) composeIntegerDiv(r, n, dt);
+        break;
+      }
       case "Mod": {
         const dt = metas.get(n.inputs[0]!)!.dtype;
         const float = (d: HostTensor["dtype"]) => d === "float32" || d === "float64";

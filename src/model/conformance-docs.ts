@@ -9,7 +9,7 @@ export const OP_NOTES: Record<string, { lowering: string; attributes: string }> 
   Add: { lowering: "add (TFLite-style rescale to a common int32 domain, one requantization); integer operands: plain int32 add", attributes: "numpy broadcasting" },
   Sub: { lowering: "sub (as add)", attributes: "numpy broadcasting" },
   Mul: { lowering: "mul (one requantization of a·b); integer operands: plain int32 mul", attributes: "numpy broadcasting" },
-  Div: { lowering: "by a constant: mul by its reciprocal; by a tensor: reciprocal lookup table, then mul", attributes: "numpy broadcasting" },
+  Div: { lowering: "by a constant: mul by its reciprocal; by a tensor: reciprocal lookup table, then mul; integer operands: exact long division (see Composed)", attributes: "numpy broadcasting" },
   Pow: { lowering: "exponent 2: mul(x, x); any other constant scalar exponent: lookup table", attributes: "exponent constant and scalar" },
   MatMul: {
     lowering: "matmul; a constant 2-D weight becomes per-channel int8 (fused with a following bias Add); a run-time B widened to int16 runs as two exact int8 passes",

@@ -164,6 +164,7 @@ export const COMPOSED_ONNX_OPS: Readonly<Record<string, string>> = {
   ScatterElements: "constant indices: the flattened data and updates concatenated (one requantization to a common scale), then one gather (reduction none); reduction add/mul: each element's k-th update gathered into layer k (neutral 0/1 elsewhere), then data + layer₁ + … (or ·)",
   DFT: "static length: the cos/sin matrix (dft_length padding or truncation, onesided, inverse with 1/n) built offline, one matmul after moving the axis before the real/imaginary axis; not the inverse one-sided form (irfft); opset 20 needs its axis input",
   STFT: "static length: one constant matrix per signal (every frame's window × cos/sin, onesided), one matmul; frame_step, window and frame_length constant",
+  Div: "integer operands at run time: the quotient of the long division of |a| by |b| (as Mod), negated when the signs differ (truncation toward zero)",
   Mod: "integer operands: binary long division of |a| by |b| in exact int32 arithmetic (compare, mul, sub per bit, 8 or 31 bits), then the sign rule of fmod 0 or 1",
   BitShift: "run-time integers: 2^shift picked from the constant powers 2^0…2^30 (shift compared exactly with 0…30); LEFT an exact int32 mul, RIGHT the quotient of the long division by it (as Mod)",
   ScatterND: "as ScatterElements",

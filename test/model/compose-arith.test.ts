@@ -80,7 +80,7 @@ for (const c of CASES) {
   });
 }
 
-test("Mod on run-time int64 operands of mixed signs equals onnxruntime exactly (fmod 0 and 1), BitShift LEFT and RIGHT too", async () => {
+test("Mod on run-time int64 operands of mixed signs equals onnxruntime exactly (fmod 0 and 1), integer Div, BitShift LEFT and RIGHT too", async () => {
   const a = [-4, 7, 5, 4, -7, 8, 0, 1000003, -255, 96];
   const b = [2, -3, 8, -2, 3, 5, 7, 97, -16, 1];
   const run = async (node: NodeSpec, xa: number[], xb: number[], uint8 = false) => {
@@ -95,6 +95,7 @@ test("Mod on run-time int64 operands of mixed signs equals onnxruntime exactly (
   };
   await run({ op: "Mod", inputs: ["a", "b"], outputs: ["y"] }, a, b);
   await run({ op: "Mod", inputs: ["a", "b"], outputs: ["y"], attrs: { fmod: 1 } }, a, b);
+  await run({ op: "Div", inputs: ["a", "b"], outputs: ["y"] }, a, b);
   await run({ op: "BitShift", inputs: ["a", "b"], outputs: ["y"], attrs: { direction: "LEFT" } }, [1, 3, 15, 7], [0, 4, 3, 5], true);
   await run({ op: "BitShift", inputs: ["a", "b"], outputs: ["y"], attrs: { direction: "RIGHT" } }, [255, 3, 200, 7], [0, 1, 3, 5], true);
 });
