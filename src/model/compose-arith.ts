@@ -1,6 +1,7 @@
 // Arithmetic ONNX ops composed from the engine's mul/where/slice/concat/matmul (no new engine op):
 // Pow with a constant tensor of small integer exponents, ReduceProd as a tree of multiplications,
-// ReverseSequence as a constant gather, MeanVarianceNormalization and LRN from reductions and tables.
+// integer Div/Mod and BitShift by long division in exact int32 arithmetic, ReverseSequence as a
+// constant gather, MeanVarianceNormalization and LRN from reductions and tables.
 import type { Rewriter } from "./compose.ts";
 import { indexHit, pickHits } from "./compose-select.ts";
 import { normAxis, sizeOf } from "./float-exec.ts";
