@@ -58,7 +58,7 @@ const DATA_SHAPE = {
 };
 const CONTROL = {
   reason: "control flow with sub-graphs is not static.",
-  fix: "export with tracing (torch.onnx.export without scripting) so the branch/loop is unrolled, or fix the condition at export time.",
+  fix: "export with tracing (torch.onnx.export without scripting), which unrolls loops and keeps only the branch taken.",
 };
 const TRAINING = { reason: "training-only op (optimizer or gradient), not inference.", fix: "export the inference graph (model.eval())." };
 
