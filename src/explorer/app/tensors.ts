@@ -26,7 +26,11 @@ export function inlineTensors(hex: Hex | string | undefined): FoundTensor[] {
       const header = decodeTensorHeader(bytes, o);
       const { tensor, end } = decodeTensorAt(bytes, o);
       const wire = bytes.subarray(o, o + header.encodedLength);
-      found.push({ tensor, bytes: wire, commit: toHex(commitEncodedTensor(wire)) });
+      // The commit is hashed when first read: the transaction page lists tensors by shape only.
+      let commit: Hex | undefined;
+      found.push({ tensor, bytes: wire, get commit() {
+        return (commit ??= toHex(commitEncodedTensor(wire)));
+      } });
       o = end - 4 - ((end - 4) % 4);
     } catch {
       // "AIVT" inside other data: not a tensor.

@@ -81,7 +81,8 @@ function gasSplit(gas: NonNullable<AivmOp["gas"]>): HTMLElement {
 }
 
 function opSummary(a: AivmOp): string {
-  const io = a.inputs && a.outputs ? ` ${a.inputs.map((t) => shapeText(t.dtype, t.shape)).join(", ")} → ${a.outputs.map((t) => shapeText(t.dtype, t.shape)).join(", ")}` : "";
+  const list = (ts: { dtype: string; shape: number[] }[]) => ts.map((t) => shapeText(t.dtype, t.shape)).join(", ") || "—";
+  const io = a.inputs && a.outputs ? ` ${list(a.inputs)} → ${list(a.outputs)}` : "";
   return `${a.opcode}${a.op ? ` (${a.op})` : ""}${io}${a.flops ? ` · ${num(a.flops)} FLOPs` : ""}`;
 }
 
