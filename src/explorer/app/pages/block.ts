@@ -80,10 +80,11 @@ export const blockPage: Page = async (ctx, root, [id]) => {
     status.textContent = `✗ ${failed.length} of ${checks.length} receipt proofs fail (${failed[0]!.detail})`;
   } else {
     status.className = "ok";
+    const unchecked = systemReceipts > 0 ? ` (${systemReceipts} system-call receipt${systemReceipts === 1 ? "" : "s"} not exposed per transaction)` : "";
     status.textContent =
       checks.length === 0
-        ? "✓ no transaction receipts; header and BlockAnchor storage agree on the root"
-        : `✓ anchor verifies: ${checks.length} of ${checks.length} transaction receipts proven in the browser${systemReceipts > 0 ? ` (${systemReceipts} system-call receipts not exposed per transaction)` : ""}; header and BlockAnchor storage agree`;
+        ? `✓ no transaction receipts${unchecked}; header and BlockAnchor storage agree on the root`
+        : `✓ anchor verifies: ${checks.length} of ${checks.length} transaction receipts proven in the browser${unchecked}; header and BlockAnchor storage agree`;
   }
   status.dataset.verified = String(status.className === "ok");
 };
