@@ -11,15 +11,15 @@ Usage (python3 with onnx and onnxruntime; pip installs both from the local wheel
     python3 scripts/quantize_static.py [--data /usr/share/datasets/fashion-mnist] [--out test/fixtures]
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 
 import numpy as np
 import onnx
 import onnxruntime
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+from train_fashion_mnist import read_idx
 
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
 MODELS = "test/fixtures/models"
@@ -31,17 +31,6 @@ VARIANTS = [
     ("fashion_cnn.onnx", (1, 28, 28), "fashion_cnn_qdq_per_channel.onnx", True),
     ("fashion_mlp.onnx", (784,), "fashion_mlp_qdq.onnx", False),
 ]
-
-
-def read_idx(path):
-    """Reads an idx(.gz) file (magic, dims as big-endian u32, u8 data)."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f"{path}: not a u8 idx file")
-    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 class ImageReader(CalibrationDataReader):
@@ -59,6 +48,7 @@ def main():
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--out", default="test/fixtures")
     args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
     images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte.gz"))[:CALIBRATION_IMAGES]
     made = []
     for source, shape, target, per_channel in VARIANTS:
