@@ -5,7 +5,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { fashionPackage, fashionSamples } from "../../src/cli/demo.ts";
+import { DEMO_WEIGHTS, fashionPackage, fashionSamples } from "../../src/cli/demo.ts";
+import { commitTensor } from "../../src/commit/tensor-commit.ts";
+import { toHex } from "../../src/commit/hex.ts";
 import { DEV_SCHEDULER_GENESIS } from "../../src/chain/predeploys.ts";
 import { decodeFunctionResult, encodeFunctionData, toEventSelector, type Hex } from "viem";
 import { schedulerAbi } from "../../src/explorer/app/chain.ts";
@@ -135,6 +137,20 @@ describe("the explorer in headless Chromium, on the Fashion demo", { timeout: 12
     await page.waitForSelector('[data-testid="verify-result-0"].bad', { timeout: 15_000 });
     assert.equal(await page.textContent('[data-testid="verify-result-0"]'), " ✗ not verified: the proof is for another receipt");
     await page.unrouteAll();
+  });
+
+  it("the tensor viewer reads a stored tensor by content id (aivm_getTensor) and refuses a stored program", async () => {
+    const id = toHex(commitTensor(DEMO_WEIGHTS));
+    await page.goto(`${chain.explorerUrl}#/tensor/${id}`);
+    await ready("tensor");
+    assert.equal(await page.textContent('[data-testid="tensor-shape"]'), "int8[4,3]");
+    assert.match((await page.textContent('[data-testid="commit-match"]'))!, /✓ equals its content id/);
+    await page.getByRole("button", { name: "Table" }).click();
+    const cells = await page.locator('[data-testid="tensor-table"] tbody td').allTextContents();
+    assert.deepEqual(cells.map(Number), Array.from(DEMO_WEIGHTS.data));
+    await page.goto(`${chain.explorerUrl}#/tensor/${fashionPackage().programId}`);
+    await ready("tensor");
+    assert.match((await page.textContent('[data-testid="not-a-tensor"]'))!, /not a tensor/);
   });
 
   it("the models page lists the Fashion MLP from ModelRegistry with its package's gas quote", async () => {

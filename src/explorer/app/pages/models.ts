@@ -43,7 +43,7 @@ export const modelsPage: Page = async (ctx, root) => {
             approvals.filter((a) => a.args.modelId === id && Number(a.args.version) === i + 1).map((a) => short(a.args.approver, 4)).join(", ") || "—",
             h("span", { "data-testid": "gas-quote" }, num(v.gasQuote)),
             h("span", { class: "mono", title: v.contentHash }, short(v.contentHash)),
-            h("a", { href: `#/tensor/${v.programHandle}`, class: "mono", title: v.programHandle }, short(v.programHandle)),
+            h("span", { class: "mono", title: v.programHandle }, short(v.programHandle)),
             num(v.fee),
           ]),
           `versions of model ${id}`,
@@ -54,7 +54,7 @@ export const modelsPage: Page = async (ctx, root) => {
   if (!ctx.current()) return;
   render(root, 
     h("h1", {}, "Models"),
-    h("p", { class: "muted" }, `ModelRegistry at ${MODEL_REGISTRY}: ${created.length} model${created.length === 1 ? "" : "s"}. A version's content pin is keccak256 of its spec; resolve(id, 0) follows the active version, resolve(id, v) pins v.`),
+    h("p", { class: "muted" }, `ModelRegistry at ${MODEL_REGISTRY}: ${created.length} model${created.length === 1 ? "" : "s"}. A version's content pin is keccak256 of its spec, its program the stored program's content id; resolve(id, 0) follows the active version, resolve(id, v) pins v.`),
     ...sections,
   );
   ctx.ready();

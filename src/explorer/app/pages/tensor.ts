@@ -31,6 +31,12 @@ export const tensorPage: Page = async (ctx, root, args) => {
     const stored = await ctx.rpc.call<{ id: Hex; data: Hex } | null>("aivm_getTensor", [id]);
     if (stored) {
       const bytes = fromHex(stored.data);
+      // The store also holds programs and shard manifests under their content ids: not tensors.
+      const isTensor = bytes.length >= 4 && bytes[0] === 0x41 && bytes[1] === 0x49 && bytes[2] === 0x56 && bytes[3] === 0x54;
+      if (!isTensor) {
+        render(root, h("h1", {}, "Stored object"), h("p", { "data-testid": "not-a-tensor" }, `${short(id)} holds ${stored.data.length / 2 - 1} bytes that are not a tensor (a program or a shard manifest).`));
+        return;
+      }
       found = { tensor: decodeTensor(bytes), bytes, commit: toHex(commitEncodedTensor(bytes)) };
     }
     origin = h("span", {}, "the persistent tensor store (aivm_getTensor)");
