@@ -2,7 +2,7 @@
 // the Merkle tree, verifyReceipt): nothing the node says about a proof is taken on trust, only the
 // anchor root it committed to, which is read from three places that must agree.
 import { verifyReceipt } from "../../commit/trace.ts";
-import { keccak } from "../../commit/hash.ts";
+import { keccak, u256be } from "../../commit/hash.ts";
 import { toHex, type Hex } from "../../commit/hex.ts";
 import type { AivmOpReceipt } from "../../commit/receipt.ts";
 import { BLOCK_ANCHOR } from "./chain.ts";
@@ -57,16 +57,7 @@ export async function checkReceiptProof(rpc: Rpc, txHash: Hex, index: number, ex
 
 /** BlockAnchor's storage slot of block n's root: keccak256(abi.encode(n, 1)) (docs/node.md). */
 export function anchorRootSlot(blockNumber: bigint): Hex {
-  const word = (v: bigint) => {
-    const b = new Uint8Array(32);
-    let x = v;
-    for (let i = 31; i >= 0 && x > 0n; i--) {
-      b[i] = Number(x & 0xffn);
-      x >>= 8n;
-    }
-    return b;
-  };
-  return toHex(keccak(word(blockNumber), word(1n)));
+  return toHex(keccak(u256be(blockNumber), u256be(1n)));
 }
 
 /** The anchor root as the BlockAnchor system contract stores it, at block n's state. */
