@@ -5,7 +5,7 @@ import { UnsupportedOpError } from "../engine/errors.ts";
 import { COMPOSE_CONSTANT_INPUTS, composeOps } from "./compose.ts";
 import { FLOAT_REFERENCE_OPS, TABLE_UNARY_OPS, runFloatGraph, runFloatNode, sizeOf } from "./float-exec.ts";
 import type { FloatGraph, FloatNode } from "./graph.ts";
-import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor } from "./onnx.ts";
+import { OnnxFormatError, declaredShape, decodeModel, hostTensor, readAttributes, readTensor, type HostTensor, type NodeProto } from "./onnx.ts";
 import { COMPOSED_ONNX_OPS, FOLD_ONLY_REASONS, OnnxUnsupportedOpsError, REFUSED_AT_RUN_TIME, REFUSED_ONNX_OPS, refusedValueTypes, type OpProblem } from "./onnx-ops.ts";
 import { SUPPORTED_LOWERINGS } from "./quantize.ts";
 import { carryWeightQuant, takeQuantization } from "./qdq.ts";
@@ -37,7 +37,7 @@ export interface ImportOptions {
 /** Inputs of these (op, input index) pairs must be known at compile time: they shape the program or are weights. */
 const STATIC_INPUTS: Record<string, readonly number[]> = {
   Reshape: [1], Slice: [1, 2, 3, 4], Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1],
-  Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
+  Clip: [1, 2], Conv: [1, 2], Gemm: [1, 2], If: [0], Attention: [3, 6], BatchNormalization: [1, 2, 3, 4], LayerNormalization: [1, 2], Gather: [1], Pow: [1],
   ...COMPOSE_CONSTANT_INPUTS, ConstantOfShape: [0], Range: [0, 1, 2], OneHot: [1, 2], Resize: [1, 2, 3], Upsample: [1], ConvTranspose: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], ...QUANTIZED_CONSTANT_INPUTS, HannWindow: [0], HammingWindow: [0], BlackmanWindow: [0],
 };
 
@@ -111,7 +111,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
   }
   const problems: OpProblem[] = [];
   const nodes: FloatNode[] = [];
-  (g.node ?? []).forEach((n, i) => {
+  inlineKnownIfs(g.node ?? [], constants).forEach((n, i) => {
     const op = n.opType ?? "";
     const node = n.name || `${op}_${i}`;
     const problem = acceptNode(n, op, node);
@@ -136,12 +136,47 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Floa
   return graph;
 }
 
+/**
+ * An If whose condition is known before the import runs anything (an initializer, an input frozen
+ * from the first sample, or a Constant node's value) is replaced by the branch it takes: the branch's
+ * initializers join the constants, its nodes (their own known Ifs inlined too) take the If's place,
+ * and one Identity per output gives the branch's results the If's output names. An If whose
+ * condition is computed at run time stays, and acceptNode refuses it. ONNX names are unique across a
+ * model and its sub-graphs, and a branch reads outer values by name, so the inlined nodes keep theirs.
+ */
+function inlineKnownIfs(nodes: readonly NodeProto[], constants: Map<string, HostTensor>): NodeProto[] {
+  const known = new Map<string, HostTensor>();
+  const value = (name: string) => constants.get(name) ?? known.get(name);
+  const out: NodeProto[] = [];
+  for (const n of nodes) {
+    if (n.opType === "Constant" && (!n.domain || n.domain === "ai.onnx")) {
+      const t = n.attribute?.find((a) => a.name === "value")?.t;
+      if (t && n.output?.[0]) known.set(n.output[0], readTensor(t, `node "${n.name || "Constant"}" attribute value`));
+    }
+    const cond = n.opType === "If" && (!n.domain || n.domain === "ai.onnx") ? value(n.input?.[0] ?? "") : undefined;
+    if (!cond) {
+      out.push(n);
+      continue;
+    }
+    if (cond.data.length !== 1) throw new OnnxFormatError(`node "${n.name || "If"}"`, `condition has ${cond.data.length} elements; If takes a single bool`);
+    const branch = n.attribute?.find((a) => a.name === (cond.data[0] !== 0 ? "then_branch" : "else_branch"))?.g;
+    if (!branch) throw new OnnxFormatError(`node "${n.name || "If"}"`, "has no then_branch or else_branch graph");
+    const results = (branch.output ?? []).map((v) => v.name ?? "");
+    if (results.length !== (n.output ?? []).length) throw new OnnxFormatError(`node "${n.name || "If"}"`, `branch has ${results.length} outputs, the If ${(n.output ?? []).length}`);
+    for (const t of branch.initializer ?? []) constants.set(t.name ?? "", readTensor(t));
+    out.push(...inlineKnownIfs(branch.node ?? [], constants));
+    results.forEach((r, k) => out.push({ opType: "Identity", name: `${n.name || "If"}/${k}`, input: [r], output: [n.output![k]!] }));
+  }
+  return out;
+}
+
 /** Throws OnnxUnsupportedOpsError listing every node refused or unknown whatever its inputs (cheap: no shapes, no data). */
 export function checkOnnxOps(bytes: Uint8Array): void {
   const g = decodeModel(bytes).graph;
   const problems = [
     ...refusedValueTypes([...(g?.input ?? []), ...(g?.output ?? [])]),
-    ...(g?.node ?? []).flatMap((n, i) => acceptNode(n, n.opType ?? "", n.name || `${n.opType ?? ""}_${i}`) ?? []),
+    // An If may be inlined once its condition is known (inlineKnownIfs): the import decides.
+    ...(g?.node ?? []).flatMap((n, i) => (n.opType === "If" ? [] : (acceptNode(n, n.opType ?? "", n.name || `${n.opType ?? ""}_${i}`) ?? []))),
   ];
   if (problems.length) throw new OnnxUnsupportedOpsError(problems, SUPPORTED_ONNX_OPS);
 }

@@ -86,7 +86,11 @@ export const REFUSED_ONNX_OPS: Readonly<Record<string, { reason: string; fix: st
   Unique: DATA_SHAPE, NonMaxSuppression: DATA_SHAPE, Compress: DATA_SHAPE,
   ImageDecoder: { reason: "it decodes compressed image bytes into a tensor whose shape depends on the data.", fix: "decode and resize the image before the model (aivm model run takes PNG/JPEG with declared preprocessing)." },
   BitCast: { reason: "it reinterprets IEEE float bits, and quantized values have no float bit pattern.", fix: "remove the bit reinterpretation from the exported graph." },
-  If: CONTROL, Loop: CONTROL, Scan: CONTROL,
+  If: {
+    reason: "its condition is computed at run time, so the program would need both branches (an If whose condition is an initializer, a Constant or an input that is frozen is replaced by the branch it takes).",
+    fix: "export with tracing (torch.onnx.export without scripting), which keeps only the branch taken, or make the condition a constant.",
+  },
+  Loop: CONTROL, Scan: CONTROL,
   Gradient: TRAINING, Momentum: TRAINING, Adagrad: TRAINING, Adam: TRAINING,
 };
 
