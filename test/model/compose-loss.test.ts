@@ -6,7 +6,7 @@ import { test } from "node:test";
 import * as ort from "onnxruntime-node";
 import { hostTensor, type HostTensor } from "../../src/model/onnx.ts";
 import { executePrepared, prepareOnnx } from "../../src/model/onnx-run.ts";
-import { buildModel, randomFloats, type NodeSpec } from "./onnx-builder.ts";
+import { buildModel, maxRelError, randomFloats, type NodeSpec } from "./onnx-builder.ts";
 
 const feed = (t: HostTensor) =>
   t.dtype === "int64" ? new ort.Tensor("int64", BigInt64Array.from(t.data, (v) => BigInt(v)), t.shape) : new ort.Tensor("float32", Float32Array.from(t.data), t.shape);
@@ -18,15 +18,6 @@ async function ortRun(bytes: Uint8Array, inputs: Record<string, HostTensor>): Pr
   return hostTensor(out.type === "int64" ? "int64" : "float32", [...out.dims], data);
 }
 
-function relError(y: HostTensor, ref: HostTensor): number {
-  assert.deepEqual(y.shape, ref.shape);
-  let mx = 0, e = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    mx = Math.max(mx, Math.abs(ref.data[i]!));
-    e = Math.max(e, Math.abs(y.data[i]! - ref.data[i]!));
-  }
-  return e / mx;
-}
 
 interface Case {
   name: string;
@@ -88,7 +79,7 @@ for (const c of CASES) {
     for (const t of [first!, second!]) {
       const [y] = await executePrepared(prepared, [x, t]);
       const ref = await ortRun(bytes, { x, t });
-      const e = relError(y!, ref);
+      const e = maxRelError(y!, ref);
       assert.ok(e <= 0.02, `labels [${Array.from(t.data)}]: error ${e}`);
     }
   });

@@ -13,7 +13,7 @@ import { decodeTensorFile, encodeTensorFile, hostTensor, type HostTensor } from 
 import { runOnnx } from "../../src/model/onnx-run.ts";
 import { requantParams } from "../../src/model/quantize.ts";
 import { encodeInputs, packModel } from "../../src/model/package.ts";
-import { buildModel, randomFloats } from "./onnx-builder.ts";
+import { buildModel, maxRelError, randomFloats } from "./onnx-builder.ts";
 import * as ort from "onnxruntime-node";
 
 /** The reference: onnxruntime-node fp32 on the original (unfused) ONNX graph. */
@@ -98,14 +98,6 @@ function convBnModel(): Uint8Array {
   });
 }
 
-function maxRelError(y: HostTensor, ref: HostTensor): number {
-  let mx = 0, e = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    mx = Math.max(mx, Math.abs(ref.data[i]!));
-    e = Math.max(e, Math.abs(y.data[i]! - ref.data[i]!));
-  }
-  return e / mx;
-}
 
 test("LayerNorm written as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add becomes one fused layer norm", async () => {
   const g = importOnnx(layerNormModel());

@@ -1,5 +1,6 @@
-// Builds small ONNX models in memory with onnx-proto, for importer tests.
-import { onnx } from "../../src/model/onnx.ts";
+// Builds small ONNX models in memory with onnx-proto, for importer tests, and compares their outputs.
+import assert from "node:assert/strict";
+import { onnx, type HostTensor } from "../../src/model/onnx.ts";
 
 export interface NodeSpec {
   op: string;
@@ -51,4 +52,15 @@ export function randomFloats(n: number, seed: number): number[] {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 31 - 1;
   });
+}
+
+/** max |y − ref| over max |ref|, shapes required equal (tests only). */
+export function maxRelError(y: HostTensor, ref: HostTensor): number {
+  assert.deepEqual(y.shape, ref.shape);
+  let mx = 0, e = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    mx = Math.max(mx, Math.abs(ref.data[i]!));
+    e = Math.max(e, Math.abs(y.data[i]! - ref.data[i]!));
+  }
+  return e / mx;
 }

@@ -10,7 +10,7 @@ import { OnnxUnsupportedOpsError } from "../../src/model/onnx-ops.ts";
 import { runOnnx } from "../../src/model/onnx-run.ts";
 import { OPS_BY_CODE } from "../../src/engine/registry.ts";
 import { ShapeMismatchError } from "../../src/engine/errors.ts";
-import { buildModel, randomFloats, type NodeSpec } from "./onnx-builder.ts";
+import { buildModel, maxRelError, randomFloats, type NodeSpec } from "./onnx-builder.ts";
 
 async function ortRun(bytes: Uint8Array, inputs: Record<string, HostTensor>, output = "y"): Promise<HostTensor> {
   const session = await ort.InferenceSession.create(bytes);
@@ -19,15 +19,6 @@ async function ortRun(bytes: Uint8Array, inputs: Record<string, HostTensor>, out
   return hostTensor("float32", [...out.dims], Array.from(out.data as Float32Array));
 }
 
-function maxRelError(y: HostTensor, ref: HostTensor): number {
-  assert.deepEqual(y.shape, ref.shape);
-  let mx = 0, e = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    mx = Math.max(mx, Math.abs(ref.data[i]!));
-    e = Math.max(e, Math.abs(y.data[i]! - ref.data[i]!));
-  }
-  return e / mx;
-}
 
 const I64 = true;
 
