@@ -187,7 +187,9 @@ export class CommitteeVerifier {
 
   constructor(readonly options: CommitteeVerifierOptions) {
     this.client = new JsonRpcClient(options.rpc);
-    this.publicClient = createPublicClient({ transport: http(options.rpc), pollingInterval: 100 }) as PublicClient<Transport, Chain>;
+    // cacheTime 0: viem would otherwise answer eth_blockNumber from a cache for a polling interval,
+    // and a block mined within it would wait for the next poll (or, for a caller of step(), be missed).
+    this.publicClient = createPublicClient({ transport: http(options.rpc), pollingInterval: 100, cacheTime: 0 }) as PublicClient<Transport, Chain>;
     this.nextBlock = options.fromBlock;
   }
 
