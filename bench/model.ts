@@ -1,8 +1,10 @@
 // npm run bench:model — for the Fashion-MNIST MLP and CNN: latency per inference through eth_call
 // (TGRAPH on an in-process dev node, weights in the persistent store) against onnxruntime-node fp32
-// on the same input, exact gas per inference (quote and charge), AIVM vs fp32 top-1 accuracy, and
+// on the same input, the same node served over HTTP to 16 concurrent clients (bench/node-clients.ts
+// in a worker thread, a distinct test image per call), exact gas per inference (quote and charge), AIVM vs fp32 top-1 accuracy, and
 // the same MLP in plain Solidity (contracts/examples/PlainMLP.sol), gas only. Prints JSON.
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { bytesToHex, encodeFunctionData, hexToBytes, type Abi, type Hex } from "viem";
@@ -16,6 +18,8 @@ import { encodeInputs, packCalibrated, quoteModel } from "../src/model/package.t
 import { decodeProgram } from "../src/codec/program.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
 import { createAivmProvider } from "../src/rpc/provider.ts";
+import { startNodeServer } from "../src/rpc/server.ts";
+import type { ClientJob, ClientReport } from "./node-clients.ts";
 import { plainMlpReference, quantizeFashionMlp, weightChunks } from "../test/fixtures/plain-mlp.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,6 +59,33 @@ const ort = await import("onnxruntime-node");
 const provider = await createAivmProvider({ blockGasLimit: 60_000_000n });
 const conn = await connect(provider);
 const results: Record<string, unknown>[] = [];
+// The same node over HTTP, for the concurrent-client figures.
+const server = await startNodeServer({ node: provider.node, port: 0 });
+const worker = new Worker(new URL("./node-clients.ts", import.meta.url), { execArgv: ["--import", "tsx"] });
+const HTTP_CLIENTS = 16;
+async function clients(job: ClientJob): Promise<ClientReport> {
+  const report = await new Promise<ClientReport>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.postMessage(job);
+  });
+  if (report.error) throw new Error(`client: ${report.error}`);
+  return report;
+}
+
+/** p50/p99 eth_call latency with 16 clients each sending `perClient` calls one after another, a distinct image per call. */
+async function httpLatency(calldataOf: (image: number) => string, perClient: number): Promise<{ clients: number; calls: number; p50Ms: number; p99Ms: number; callsPerSec: number }> {
+  let rpcId = 0;
+  const bodies = (offset: number) =>
+    Array.from({ length: HTTP_CLIENTS }, (_, c) =>
+      Array.from({ length: perClient }, (_, k) => JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method: "eth_call", params: [{ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldataOf(offset + c * perClient + k), from: conn.account }, "latest"] })),
+    );
+  await clients({ kind: "concurrent", url: server.url, clients: bodies(0).map((b) => b.slice(0, 3)) }); // warm-up
+  const report = await clients({ kind: "concurrent", url: server.url, clients: bodies(HTTP_CLIENTS * 3) });
+  const sorted = report.latenciesMs.sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return { clients: HTTP_CLIENTS, calls: sorted.length, p50Ms: pct(50), p99Ms: pct(99), callsPerSec: sorted.length / (report.elapsedMs / 1000) };
+}
 
 for (const which of ["mlp", "cnn"] as FashionModel[]) {
   const model = calibrateFashion(repoRoot, which, opts.calibration, 100, train);
@@ -66,6 +97,7 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   const ins = encodeInputs(pkg, [x]);
   const calldata = tgraphCalldata(program, ins);
   const ethCallMs = await timeIt(opts.runs, () => conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldata, account: conn.account }));
+  const http = await httpLatency((image) => tgraphCalldata(program, encodeInputs(pkg, [fashionBatch(which, test, image % test.labels.length, 1)])), opts.runs);
   // What the program cache (precompiles/program-cache.ts) saves a call: one decode and one inference.
   const decoded = decodeProgram(program);
   const decodeProgramMs = await timeIt(opts.runs * 10, async () => decodeProgram(program));
@@ -82,7 +114,7 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
     model: which,
     programNodes: decodeProgram(program).nodes.length,
     int16Tensors: pkg.config.wide.length,
-    latencyMs: { ethCallTgraph: ethCallMs, onnxruntimeFp32: ortMs, ratio: ethCallMs / ortMs, cachedPerCall: { decodeProgram: decodeProgramMs, inferProgram: inferProgramMs } },
+    latencyMs: { ethCallTgraph: ethCallMs, onnxruntimeFp32: ortMs, ratio: ethCallMs / ortMs, cachedPerCall: { decodeProgram: decodeProgramMs, inferProgram: inferProgramMs }, ethCallHttp: { ...http, ratioP50ToOnnxruntime: http.p50Ms / ortMs } },
     gasPerInference: { quote: quote.gas.toString(), charged: charged.toString(), quoteEqualsCharge: quote.gas === charged, flops: quote.flops.toString(), txGasUsed: tx.gasUsed.toString() },
     accuracy: { images: accuracy.images, aivmPercent: accuracy.aivmAccuracy, fp32Percent: accuracy.floatAccuracy, differencePoints: accuracy.aivmAccuracy - accuracy.floatAccuracy, agreement: accuracy.agreement },
   });
@@ -106,4 +138,6 @@ const mlp = results[0]!.gasPerInference as { charged: string; txGasUsed: string 
 if (plain.inferTxGasUsed) plain.ratioPlainToAivmTx = Number(plain.inferTxGasUsed) / Number(mlp.txGasUsed);
 
 console.log(JSON.stringify({ bench: "model", node: process.version, models: results, plainSolidityMlp: plain }, null, 2));
+await worker.terminate();
+await server.close();
 await provider.close();
