@@ -154,7 +154,6 @@ class TraceRecorder {
   private failure: unknown;
   private tooLarge = false;
   private logIndex = 0;
-  private stepping = false;
 
   constructor(
     private readonly options: TraceOptions,
@@ -179,7 +178,6 @@ class TraceRecorder {
     // Only the struct logger and withLog need each step: a step listener takes the interpreter off
     // its fast path (upstream's loop, an awaited event per step). The other tracers read the caller's
     // opcode from the call watch when a message starts.
-    this.stepping = this.options.tracer === "structLogger" || this.options.withLog === true;
     if (this.stepping) on("step", (step: InterpreterStep, resolve?: () => void) => settle(this.onStep(step), resolve));
     on("beforeMessage", (message: Message, resolve?: () => void) => settle(this.onBeforeMessage(evm, message), resolve));
     on("afterMessage", (result: EVMResult) => {
@@ -199,6 +197,11 @@ class TraceRecorder {
 
   detach(evm: EVMInterface): void {
     for (const [name, fn] of this.listeners) evm.events!.off(name as "step", fn as never);
+  }
+
+  /** Whether the tracer needs each step: the struct logger, and withLog (LOG steps carry the data). */
+  private get stepping(): boolean {
+    return this.options.tracer === "structLogger" || this.options.withLog === true;
   }
 
   private get top(): CallFrame | undefined {
