@@ -1,6 +1,7 @@
 // debug_traceTransaction and debug_traceCall (docs/node.md#tracing): parse geth's trace options,
 // re-execute through src/chain/trace.ts, and answer with the struct logger's, callTracer's or
-// aivmTracer's result. A bad option is refused by name (-32602) rather than ignored.
+// aivmTracer's result. A bad option is refused by name (-32602) rather than ignored. The
+// debug_getRaw* methods are raw-methods.ts's.
 import type { DevNode } from "../chain/node.ts";
 import {
   TRACERS,
@@ -17,6 +18,7 @@ import {
 import { InvalidParamsError, LIMIT_EXCEEDED, RpcError, SERVER_ERROR } from "./errors.ts";
 import { blockRef, callRequest, hash, paramList } from "./params.ts";
 import type { MethodTable } from "./methods.ts";
+import { createRawMethods } from "./raw-methods.ts";
 
 const STRUCT_LOGGER_FLAGS = ["disableStack", "disableStorage", "enableMemory", "enableReturnData", "disableMemory"] as const;
 const CALL_TRACER_FLAGS = ["onlyTopCall", "withLog"] as const;
@@ -26,6 +28,7 @@ const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1
 
 export function createDebugMethods(node: DevNode): MethodTable {
   return {
+    ...createRawMethods(node),
     debug_traceTransaction: async (params) => {
       const [h, raw] = paramList(params, 1, 2, "debug_traceTransaction");
       const txHash = hash(h, "transactionHash");
