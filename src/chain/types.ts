@@ -14,6 +14,8 @@ export interface GenesisAccount {
   /** Storage slots, hex key → hex value. */
   storage?: Record<`0x${string}`, `0x${string}`>;
   balance?: bigint;
+  /** Default: 1 for a code account (as if deployed), else 0. */
+  nonce?: bigint;
 }
 
 /**

@@ -29,7 +29,7 @@ export async function applyGenesis(vm: VM, accounts: readonly GenesisAccount[]):
   for (const a of accounts) {
     const address = new Address(hexToBytes(a.address));
     // Nonce 1 for code accounts, as if deployed: they are never "empty" under EIP-161.
-    await state.putAccount(address, new Account(a.code ? 1n : 0n, a.balance ?? 0n));
+    await state.putAccount(address, new Account(a.nonce ?? (a.code ? 1n : 0n), a.balance ?? 0n));
     if (a.code) await state.putCode(address, hexToBytes(a.code));
     for (const [k, v] of Object.entries(a.storage ?? {})) await state.putStorage(address, hexToBytes(k as `0x${string}`), hexToBytes(v));
   }
