@@ -1,10 +1,12 @@
 // Per-block VRF randomness (docs/vrf.md): the producer proves ECVRF-EDWARDS25519-SHA512-TAI over
-// alpha = parentHash ‖ uint64be(blockNumber) at the start of each block and writes proof and output
+// alpha = parentHash ‖ uint64be(blockNumber) at the start of each block (in engine mode the output is
+// derived from the payload's prevRandao instead: randaoBlockVrf) and writes proof and output
 // into the BlockRandomness system contract at 0x…A113, whose storage layout is fixed by the slot
 // constants in contracts/system/BlockRandomness.sol (mirrored here).
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { Address, bigIntToBytes, bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { keccak256One } from "../commit/keccak.ts";
 import { VRF_OUTPUT_BYTES, VRF_PROOF_BYTES, vrfKeygen, vrfProofToHash, vrfProve } from "../commit/vrf.ts";
 import { DEFAULT_MNEMONIC } from "./accounts.ts";
@@ -57,6 +59,20 @@ export function proveBlockVrf(secretKey: Uint8Array, parentHash: Uint8Array, blo
   const pi = vrfProve(secretKey, alpha);
   return { blockNumber, alpha, pi, beta: vrfProofToHash(pi) };
 }
+
+/**
+ * Engine mode's rule (docs/vrf.md#engine-mode): block `blockNumber`'s randomness from the beacon
+ * chain's RANDAO mix the payload carries as prevRandao, so any node re-executes a block from its
+ * payload alone. beta = SHA-512("AIVM.randao" ‖ prevRandao ‖ alpha); there is no producer key, so
+ * the proof is 80 zero bytes.
+ */
+export function randaoBlockVrf(prevRandao: Uint8Array, parentHash: Uint8Array, blockNumber: bigint): BlockVrf {
+  const alpha = vrfAlpha(parentHash, blockNumber);
+  const beta = sha512(concatBytes(RANDAO_DOMAIN, setLengthLeft(prevRandao, 32), alpha));
+  return { blockNumber, alpha, pi: new Uint8Array(VRF_PROOF_BYTES), beta };
+}
+
+const RANDAO_DOMAIN = utf8ToBytes("AIVM.randao");
 
 /** The first storage slot of a block's record: keccak256(abi.encode(blockNumber, RECORDS_SLOT)). */
 export function vrfRecordSlot(blockNumber: bigint): bigint {

@@ -87,13 +87,16 @@ export class AivmBlockBuilder extends BlockBuilder {
   private headerBlock: Block | undefined;
   /** Set by build() for the upstream build it wraps. */
   private roots: { transactions: Uint8Array; receipts: Uint8Array } | undefined;
+  /** Engine mode (docs/network.md): the header's extraData is the block's AIVM anchor root. */
+  private readonly anchorInExtraData: boolean;
 
   constructor(
     vm: VM,
-    opts: BuildBlockOpts,
+    opts: AivmBuildBlockOpts,
     readonly runtime: AivmRuntime,
   ) {
     super(vm, opts);
+    this.anchorInExtraData = opts.anchorInExtraData ?? false;
     // Upstream always seals with vm.common (copied per header); honour a Common the caller shares.
     if (opts.blockOpts?.common) this.internals.blockOpts = { ...this.internals.blockOpts, common: opts.blockOpts.common };
   }
@@ -231,6 +234,7 @@ export class AivmBlockBuilder extends BlockBuilder {
     const self = this.internals;
     self.checkStatus();
     this.anchor = await this.runtime.endBlock(self.vm, this.number);
+    if (this.anchorInExtraData) self.headerData.extraData = hexToBytes(this.anchor.anchorRoot);
     const transactions = self.transactions;
     const keccak = self.vm.common.customCrypto.keccak256;
     this.roots = {
@@ -266,12 +270,17 @@ export class AivmBlockBuilder extends BlockBuilder {
   }
 }
 
+export interface AivmBuildBlockOpts extends BuildBlockOpts {
+  /** Seal the block's AIVM anchor root as its extraData (engine mode: a validator names an anchor mismatch). */
+  anchorInExtraData?: boolean;
+}
+
 /**
  * Starts a block on `vm`: like upstream `buildBlock`, plus `runtime.startBlock` (which reads the
  * multiplier in force from state and writes the block's VRF) and, at an epoch boundary, the
  * scheduler's system call.
  */
-export async function buildAivmBlock(vm: VM, runtime: AivmRuntime, opts: BuildBlockOpts): Promise<AivmBlockBuilder> {
+export async function buildAivmBlock(vm: VM, runtime: AivmRuntime, opts: AivmBuildBlockOpts): Promise<AivmBlockBuilder> {
   const builder = new AivmBlockBuilder(vm, opts, runtime);
   await builder.initState();
   const internals = builder as unknown as BuilderInternals;

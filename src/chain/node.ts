@@ -14,8 +14,10 @@ import { createTx, createTxFromRLP, paramsTx, type TypedTransaction } from "@eth
 import {
   Address,
   ValueEncoding,
+  bigIntToBytes,
   bytesToBigInt,
   bytesToHex,
+  equalsBytes,
   createAddressFromString,
   hexToBytes,
   setLengthLeft,
@@ -39,7 +41,8 @@ import { setBalanceIn, setCodeIn, setNonceIn, setStorageIn, type AccountOverride
 import { StateReaders } from "./state-reader.ts";
 import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./store.ts";
 import { applyGenesis } from "./vm.ts";
-import { devVrfSecretKey } from "./block-randomness.ts";
+import { BLOCK_RANDOMNESS_ADDRESS, VRF_PUBLIC_KEY_SLOT, devVrfSecretKey, randaoBlockVrf } from "./block-randomness.ts";
+import { EngineChain, type EngineHost } from "./engine-chain.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
@@ -94,6 +97,12 @@ export interface DevNodeOptions {
   rpcGasCap?: bigint;
   /** Wall-clock deadline of one such request, in ms (--rpc.evmtimeout). Default 5000; 0: none. */
   rpcEvmTimeoutMs?: number;
+  /**
+   * Execution-client mode (docs/network.md#engine-api): no automine, no interval mining, no state
+   * edits; blocks come only from a consensus client through the Engine API (`node.engine`). The
+   * genesis timestamp is 0 and BlockRandomness holds no producer key, so every node has one genesis.
+   */
+  engine?: boolean;
   /**
    * A genesis file's header fields and accounts (genesis-json.ts): every node started from the file
    * gets the same genesis block, so its alloc replaces the dev accounts' funding.
@@ -227,6 +236,15 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   /** Block time: wall clock, offset and a pinned next timestamp (clock.ts). */
   private readonly clock = new ChainClock();
   private intervalTimer: NodeJS.Timeout | undefined;
+  /** Engine mode: the Engine API's block tree, builds and fork choice (engine-chain.ts). */
+  readonly engine: EngineChain | undefined;
+  /** While a side branch executes: its blocks by number, over the canonical ones (BLOCKHASH). */
+  private ancestry: Map<number, Block> | undefined;
+  /** Engine mode: the prevRandao of the block being built or executed (its randomness, docs/vrf.md#engine-mode). */
+  private randao: Uint8Array | undefined;
+  /** The consensus client's safe and finalized blocks (engine mode); undefined: the head. */
+  safeNumber: bigint | undefined;
+  finalizedNumber: bigint | undefined;
   private closed = false;
   private callBlock: { key: string; block: Block } | undefined;
   /** The Commons every transaction, and every block, the node builds or decodes share (shared-common.ts). */
@@ -260,7 +278,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
     this.initialBlockGasLimit = this.blockGasLimit;
     this.rpcEvmTimeoutMs = options.rpcEvmTimeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS;
-    this.automine = options.automine ?? !options.blockTime;
+    this.automine = options.engine ? false : (options.automine ?? !options.blockTime);
+    this.engine = options.engine ? new EngineChain(this.engineHost()) : undefined;
     this.txCommon = sharedCommon(common, paramsTx);
     this.blockCommon = sharedCommon(common, paramsBlock);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getters read the node's private state
@@ -306,7 +325,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const holder: { node?: DevNode } = {};
     // BLOCKHASH reads our block list; unknown numbers hash to zero like the EVM's own mock.
     const blockchain = {
-      getBlock: async (n: number) => holder.node?.blocks[n] ?? { hash: () => new Uint8Array(32) },
+      getBlock: async (n: number) => holder.node?.ancestry?.get(n) ?? holder.node?.blocks[n] ?? { hash: () => new Uint8Array(32) },
       putBlock: async () => {},
       shallowCopy() {
         return blockchain;
@@ -321,7 +340,8 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     const meta = await store.readMeta();
     if (meta) await node.resume(meta);
     else await node.createGenesis(options);
-    if (options.blockTime && options.blockTime > 0) node.startIntervalMining(options.blockTime);
+    if (options.engine) node.useRandaoRandomness();
+    else if (options.blockTime && options.blockTime > 0) node.startIntervalMining(options.blockTime);
     return node;
   }
 
@@ -330,7 +350,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   private async createGenesis(options: DevNodeOptions): Promise<void> {
     const balance = options.accountBalance ?? DEFAULT_ACCOUNT_BALANCE;
     const genesis: GenesisAccount[] = [
-      ...(this.runtime?.genesisAccounts() ?? []),
+      ...(this.runtime?.genesisAccounts() ?? []).map((a) => (options.engine ? withoutProducerKey(a) : a)),
       ...(options.genesisAccounts ?? []),
       ...(options.genesis?.accounts ?? this.accounts.map((a) => ({ address: a.address, balance }))),
     ];
@@ -342,7 +362,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
           number: 0n,
           gasLimit: this.blockGasLimit,
           baseFeePerGas: INITIAL_BASE_FEE,
-          timestamp: wallClockSeconds(),
+          timestamp: options.engine ? 0n : wallClockSeconds(),
           ...options.genesis?.header,
           stateRoot,
         },
@@ -762,6 +782,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   private async mineUnqueued(): Promise<{ mined: MinedBlock; rejected: { hash: Hex; reason: string }[] }> {
+    this.refuseInEngineMode("mine a block");
     const parent = this.head;
     const number = parent.header.number + 1n;
     const timestamp = this.clock.take(parent.header.timestamp);
@@ -844,6 +865,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
   }
 
   setAutomine(enabled: boolean): void {
+    if (enabled) this.refuseInEngineMode("automine");
     this.automine = enabled;
   }
 
@@ -947,6 +969,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** A state edit outside any block: applied, flushed into the trie, and the new root persisted. */
   private async editState(edit: (sm: MerkleStateManager) => Promise<void>): Promise<void> {
+    this.refuseInEngineMode("edit the state");
     await this.queue.run(async () => {
       await edit(this.stateManager);
       this.stateVersion++;
@@ -971,6 +994,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
 
   /** evm_revert: restores a snapshot; it and every later snapshot are consumed. */
   async revert(id: number): Promise<boolean> {
+    this.refuseInEngineMode("revert to a snapshot");
     return this.queue.run(async () => {
       const snap = this.snapshots.consume(id);
       if (!snap) return false;
@@ -1002,6 +1026,7 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
    * (the pool, the queue, snapshots, impersonation, time and next-block settings go too).
    */
   async reset(): Promise<void> {
+    this.refuseInEngineMode("reset the chain");
     await this.queue.run(async () => {
       const oldHead = this.headNumber;
       this.truncateTo(0n);
@@ -1019,6 +1044,167 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       this.txs.setQueued([]);
       await this.store.putMeta(this.meta(root), oldHead > 0n ? { from: 1n, to: oldHead } : undefined);
     });
+  }
+
+  // ---------------------------------------------------------------- engine mode (engine-chain.ts)
+
+  private refuseInEngineMode(what: string): void {
+    if (this.engine) throw new NodeError(`This node runs under a consensus client (--engine): it cannot ${what}; blocks come only through the Engine API.`);
+  }
+
+  /** The consensus client's safe (or finalized) block: its number, or the head's before one is set. */
+  checkpointNumber(which: "safe" | "finalized"): bigint {
+    return (which === "safe" ? this.safeNumber : this.finalizedNumber) ?? this.headNumber;
+  }
+
+  /** engine_newPayload (engine-chain.ts), in the queue. */
+  async engineNewPayload(...args: Parameters<EngineChain["newPayload"]>): ReturnType<EngineChain["newPayload"]> {
+    const engine = this.requireEngine();
+    return this.queue.run(() => engine.newPayload(...args));
+  }
+
+  /** engine_forkchoiceUpdated (engine-chain.ts), in the queue. */
+  async engineForkchoiceUpdated(...args: Parameters<EngineChain["forkchoiceUpdated"]>): ReturnType<EngineChain["forkchoiceUpdated"]> {
+    const engine = this.requireEngine();
+    return this.queue.run(() => engine.forkchoiceUpdated(...args));
+  }
+
+  /** engine_getPayload: waits for the build (queued by forkchoiceUpdated). */
+  async engineGetPayload(payloadId: Hex): ReturnType<EngineChain["getPayload"]> {
+    return this.requireEngine().getPayload(payloadId);
+  }
+
+  private requireEngine(): EngineChain {
+    if (this.engine === undefined) throw new NodeError("The Engine API needs a node started with --engine.");
+    return this.engine;
+  }
+
+  /**
+   * Engine mode's randomness rule (docs/vrf.md#engine-mode): a block's VRF output derives from its
+   * prevRandao (the block being executed or built, a canonical block when tracing re-executes it,
+   * else the head's for calls on the pending block), never from a producer key.
+   */
+  private useRandaoRandomness(): void {
+    const runtime = this.runtime as (AivmRuntime & { blockVrfFor?: (parentHash: Uint8Array, blockNumber: bigint) => unknown }) | null;
+    if (runtime === null || runtime.blockVrfFor === undefined) return;
+    runtime.blockVrfFor = (parentHash: Uint8Array, blockNumber: bigint) => {
+      const block = this.blocks[Number(blockNumber)];
+      const own = block !== undefined && equalsBytes(block.header.parentHash, parentHash) ? block.header.mixHash : undefined;
+      return randaoBlockVrf(this.randao ?? own ?? this.head.header.mixHash, parentHash, blockNumber);
+    };
+  }
+
+  private engineHost(): EngineHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getters read the node's private state
+    const node = this;
+    return {
+      get vm() {
+        return node.vm;
+      },
+      get runtime() {
+        return node.runtime ?? PLAIN_EVM_RUNTIME;
+      },
+      get stateManager() {
+        return node.stateManager;
+      },
+      get blockCommon() {
+        return node.blockCommon;
+      },
+      get head() {
+        return node.head;
+      },
+      get blockGasLimit() {
+        return node.blockGasLimit;
+      },
+      canonicalByHash: (hash) => node.blockByHashHex(hash),
+      pendingTxs: () => node.txs.pending,
+      dropPooled: (hash, reason) => {
+        if (node.txs.drop(hash)) node.emit("droppedTransaction", { hash, reason });
+      },
+      setAncestry: (blocks) => {
+        node.ancestry = blocks;
+      },
+      setRandao: (prevRandao) => {
+        node.randao = prevRandao;
+      },
+      setCanonical: (forkNumber, branch) => node.setCanonical(forkNumber, branch),
+      enqueue: (task) => node.queue.run(task),
+      setCheckpoints: (safe, finalized) => {
+        node.safeNumber = safe;
+        node.finalizedNumber = finalized;
+      },
+    };
+  }
+
+  /**
+   * A reorg (or an extension) to `branch`, the children of canonical block `forkNumber` in order:
+   * the blocks after the fork leave every index, the branch's enter them, the state moves to the
+   * new head's, the store drops and writes the same, and the pool takes back the transactions of
+   * the blocks that left and loses the ones the branch included. Returns the blocks that left.
+   */
+  private async setCanonical(forkNumber: bigint, branch: MinedBlock[]): Promise<MinedBlock[]> {
+    const oldHead = this.headNumber;
+    const removed: MinedBlock[] = [];
+    for (let n = forkNumber + 1n; n <= oldHead; n++) removed.push(this.blockByNumber(n)!);
+    if (removed.length > 0) {
+      this.truncateTo(forkNumber);
+      await this.stateManager.setStateRoot(this.head.header.stateRoot);
+      await this.store.putMeta(this.meta(this.head.header.stateRoot), { from: forkNumber + 1n, to: oldHead });
+      console.error(`aivm engine: reorg: ${removed.length} block(s) after ${forkNumber} replaced by ${branch.length}`);
+    }
+    for (const mined of branch) {
+      this.indexBlock(mined.block, mined.record);
+      this.rememberAnchor(mined);
+      if (this.store.persistent) await this.store.putBlock({ number: mined.block.header.number, rlp: mined.block.serialize(), record: encodeRecord(mined.record) }, this.meta(mined.block.header.stateRoot));
+    }
+    await this.stateManager.setStateRoot(this.head.header.stateRoot);
+    this.stateVersion++;
+    await this.reconcilePool(removed.flatMap((m) => m.record.txs.map((r, i) => ({ tx: m.block.transactions[i]!, from: r.from, hash: r.hash }))));
+    for (const mined of branch) this.emit("block", mined);
+    return removed;
+  }
+
+  /** The runtime's recent-anchor record of a block that became canonical (the block executed last at its height may have been another). */
+  private rememberAnchor(mined: MinedBlock): void {
+    const runtime = this.runtime as { blocks?: Map<bigint, { anchor: unknown; leaves: Hex[]; traces: { txHash: Hex | undefined; trace: unknown }[] }> } | null;
+    const anchor = mined.record.anchor;
+    if (runtime?.blocks === undefined || anchor === null) return;
+    const system = mined.record.systemTraces ?? [];
+    const leaves = [...system, ...mined.record.txs.map((t) => t.trace)].flatMap((t) => t.receipts.map((r) => r.leaf));
+    const traces = [...system.map((trace) => ({ txHash: undefined, trace })), ...mined.record.txs.map((t) => ({ txHash: t.hash, trace: t.trace }))];
+    runtime.blocks.delete(anchor.blockNumber);
+    runtime.blocks.set(anchor.blockNumber, { anchor, leaves, traces });
+  }
+
+  /**
+   * After the head moved: the pool holds, per sender, the transactions that follow on from the new
+   * head's nonce (pending) or after a gap (queued); ones the chain has included, or whose nonce it
+   * used, leave it. `returned` (from blocks a reorg removed) go first.
+   */
+  private async reconcilePool(returned: PooledTx[]): Promise<void> {
+    const seen = new Set<string>();
+    const bySender = new Map<Hex, PooledTx[]>();
+    for (const pooled of [...returned, ...this.txs.pending, ...this.txs.queuedList()]) {
+      if (seen.has(pooled.hash) || this.txIndex.has(pooled.hash)) continue;
+      seen.add(pooled.hash);
+      const list = bySender.get(pooled.from) ?? [];
+      list.push(pooled);
+      bySender.set(pooled.from, list);
+    }
+    const pending: PooledTx[] = [];
+    const queued: PooledTx[] = [];
+    for (const [from, list] of bySender) {
+      let next = (await this.stateManager.getAccount(createAddressFromString(from)))?.nonce ?? 0n;
+      for (const pooled of list.sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : a.tx.nonce > b.tx.nonce ? 1 : 0))) {
+        if (pooled.tx.nonce < next) continue;
+        if (pooled.tx.nonce === next) {
+          pending.push(pooled);
+          next++;
+        } else queued.push(pooled);
+      }
+    }
+    this.txs.setPending(pending);
+    this.txs.setQueued(queued);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -1048,6 +1234,14 @@ const PLAIN_EVM_RUNTIME: AivmRuntime = {
 export { errorMessage } from "./calls.ts";
 
 export { encodeRecord, decodeRecord } from "./mining.ts";
+
+/** Engine mode's BlockRandomness genesis account: no producer key (randomness comes from prevRandao, docs/vrf.md#engine-mode). */
+function withoutProducerKey(account: GenesisAccount): GenesisAccount {
+  if (account.address.toLowerCase() !== BLOCK_RANDOMNESS_ADDRESS.toLowerCase() || account.storage === undefined) return account;
+  const keySlot = bytesToHex(setLengthLeft(bigIntToBytes(VRF_PUBLIC_KEY_SLOT), 32));
+  const storage = Object.fromEntries(Object.entries(account.storage).filter(([slot]) => slot.toLowerCase() !== keySlot)) as GenesisAccount["storage"];
+  return { ...account, storage };
+}
 
 /** The VRF secret key a loaded runtime gets: `vrfKey`, or the one derived from the mnemonic. */
 function vrfSecretKeyOf(options: DevNodeOptions): Uint8Array {

@@ -112,7 +112,7 @@ export function formatBlock({ block, record }: MinedBlock, fullTransactions: boo
     timestamp: q(h.timestamp),
     transactions: txs,
     uncles: [],
-    withdrawals: [],
+    withdrawals: (block.withdrawals ?? []).map((w) => w.toJSON()),
     aivmAnchorRoot: record.anchor?.anchorRoot ?? null,
   };
   if (h.baseFeePerGas !== undefined) out.baseFeePerGas = q(h.baseFeePerGas);

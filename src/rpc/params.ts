@@ -74,6 +74,8 @@ export function bool(value: unknown, name: string): boolean {
 
 /** A block tag or number; also accepts EIP-1898 `{ blockNumber }` / `{ blockHash }`. */
 export function blockRef(value: unknown, node: DevNode, name = "block"): BlockRef {
+  // A consensus client's safe and finalized blocks (engine mode); the head otherwise.
+  if ((value === "safe" || value === "finalized") && node.engine !== undefined) return node.checkpointNumber(value);
   if (value === undefined || value === null || value === "latest" || value === "safe" || value === "finalized") return "latest";
   if (value === "pending") return "pending";
   if (value === "earliest") return 0n;
