@@ -11,6 +11,7 @@ import { ExposureError, remoteExposureWarning } from "../rpc/access.ts";
 import { createAivmRuntime } from "../chain/runtime.ts";
 import { devVrfSecretKey } from "../chain/block-randomness.ts";
 import { hexToBytes } from "@ethereumjs/util";
+import { startTxForwarding } from "../rpc/tx-forward.ts";
 
 export interface NodeCommandOptions {
   port: number;
@@ -38,6 +39,8 @@ export interface NodeCommandOptions {
   hardfork?: string;
   /** TEST ONLY: the opcode whose receipts get one output-commit bit flipped (AivmRuntimeOptions.injectFault). */
   injectFault?: string;
+  /** JSON-RPC URLs of the nodes every pooled transaction is forwarded to (../rpc/tx-forward.ts). */
+  txPeers?: string[];
 }
 
 /** `aivm node` (the command: ./commands/node.ts). */
@@ -92,6 +95,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   } else if (options.demo) {
     agents = { storyTeller: demoStoryTellerAddress(node), agentMemory: demoAgentMemoryAddress(node), lm: lm! };
   }
+  const forwarding = options.txPeers?.length ? startTxForwarding(node, options.txPeers) : undefined;
   if (!options.quiet) printBanner(server, options, demo, agents);
   // The last line: scripts and tests wait for it.
   console.log(`Listening on ${server.url} (WebSocket ${server.wsUrl}), chain id ${node.chainId}, head block ${node.headNumber}`);
@@ -99,6 +103,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await forwarding?.stop();
     await server.close();
     process.exit(0);
   };

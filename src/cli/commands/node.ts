@@ -58,6 +58,7 @@ export function nodeCommand(): Command {
     .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
     .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)
     .option("-q, --quiet", "print only the listening line", false)
+    .option("--tx-peers <urls>", "forward every transaction entering the pool to these nodes' JSON-RPC URLs, comma-separated (docs/network.md#devnet)", list)
     .addOption(new Option("--inject-fault <opcode>", "TEST ONLY: record every <opcode> receipt with one output-commit bit flipped, for aivm verify to catch (docs/verify.md)").choices(Object.keys(PRECOMPILE_ADDRESSES)))
     .action(async (options: NodeCommandOptions) => (await import("../node.ts")).startNode(options));
 }
