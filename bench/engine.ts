@@ -20,6 +20,9 @@ import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
+import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+
+applyNodeV8Flags();
 
 const { onnx } = onnxProto;
 const SIZES = [128, 256, 512];

@@ -15,6 +15,9 @@ import { createChainCommon } from "../src/evm/chain-vm.ts";
 import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
 import { pathSweep } from "./gas-paths.ts";
 import { seededInts } from "../test/xorshift.ts";
+import { NODE_V8_FLAGS, applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+
+applyNodeV8Flags();
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
 
@@ -145,6 +148,7 @@ async function main() {
       {
         bench: "gas",
         node: process.version,
+        v8Flags: NODE_V8_FLAGS,
         targetMsPerRow: TARGET_MS,
         references,
         nodeDispatch: nodeDispatch(timeIt),

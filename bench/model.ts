@@ -21,6 +21,9 @@ import { createAivmProvider } from "../src/rpc/provider.ts";
 import { startNodeServer } from "../src/rpc/server.ts";
 import type { ClientJob, ClientReport } from "./node-clients.ts";
 import { plainMlpReference, quantizeFashionMlp, weightChunks } from "../test/fixtures/plain-mlp.ts";
+import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+
+applyNodeV8Flags();
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opts = new Command()

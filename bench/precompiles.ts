@@ -17,6 +17,9 @@ import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { PRECOMPILE_ADDRESSES } from "../precompiles/index.ts";
 import { quoteOp } from "../precompiles/gas.ts";
 import { commitTensor } from "../src/commit/index.ts";
+import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+
+applyNodeV8Flags();
 
 function ints(n: number, seed: number): number[] {
   let s = seed >>> 0;

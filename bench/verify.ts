@@ -31,6 +31,9 @@ import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { requantize } from "../src/engine/requant.ts";
 import { requantizer } from "../src/engine/intmath.ts";
 import { rng } from "../test/xorshift.ts";
+import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+
+applyNodeV8Flags();
 
 const RECEIPTS = 10_000;
 const ROUNDS = 3;

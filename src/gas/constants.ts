@@ -95,7 +95,7 @@ export const MUL_INT32_FLOP_WEIGHT = 1_024n;
 export const OP_BASE_GAS = 200n;
 /**
  * Per program node: dispatching it inside a run, which adds no receipt of its own. bench:gas measures
- * 0.40–0.60 µs of CPU per node (a 1-element relu chain): 25–40 ns per gas at 16, about the node's
+ * 0.25–0.30 µs of CPU per node (a 1-element relu chain): 15–19 ns per gas at 16, under the node's
  * native ecrecover (docs/gas.md#per-op-class-weights); 10 left the 1-element node at up to 2×.
  */
 export const NODE_BASE_GAS = 16n;
