@@ -66,13 +66,15 @@ function kernelsOf(w: WasmMatmul): KernelFn[] {
 }
 
 /**
- * The compiled kernels, or null where WebAssembly SIMD is unavailable. With worker threads (see
+ * The compiled kernels, or null where WebAssembly SIMD is unavailable or AIVM_MATMUL_KERNEL=js. With worker threads (see
  * matmulWorkerCount) they run on a shared memory that the workers instantiate the same module on.
  */
 export function wasmMatmul(): WasmMatmul | null {
   if (instance !== undefined) return instance;
   try {
     if (!wasmApi) throw new Error("no WebAssembly");
+    // AIVM_MATMUL_KERNEL=js: the JS kernels only, so a devnet node checks them against the others' WASM (docs/network.md#devnet).
+    if (process.env.AIVM_MATMUL_KERNEL === "js") throw new Error("JS kernels forced");
     const workers = matmulWorkerCount();
     if (workers > 0) {
       try {
