@@ -21,6 +21,7 @@ export interface VerifierCommandOptions {
   poll: number;
   json: boolean;
   fault?: VerifierFault;
+  hardfork?: string;
 }
 
 /** The key itself (32 bytes of hex, 0x optional) or the path of a file holding it. */
@@ -77,6 +78,7 @@ export async function runVerifier(options: VerifierCommandOptions): Promise<void
     ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
     ...(options.bond !== undefined ? { bond: options.bond } : {}),
     ...(options.fault ? { fault: options.fault } : {}),
+    ...(options.hardfork ? { hardfork: options.hardfork } : {}),
     pollMs: options.poll,
     onEvent: (e) => console.log(options.json ? JSON.stringify(e, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) : formatCommitteeEvent(e)),
   });

@@ -17,6 +17,7 @@ import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 import { ATTESTATION_REGISTRY_ABI, CommitteeVerifier, SLASH_REASONS, type CommitteeEvent } from "../../src/rpc/verify/committee.ts";
 import { formatCommitteeEvent } from "../../src/cli/verifier.ts";
+import { HardforkMismatchError } from "../../src/rpc/verify/verify-blocks.ts";
 import { chainClients, deployRegistry, devKeys, registryAt, sendTmatmul } from "./attestation.ts";
 
 const BLOCK_ANCHOR_ABI = parseAbi(["function anchorOf(uint256 blockNumber) view returns (bytes32 root, uint256 receiptCount, uint256 flops)"]);
@@ -182,6 +183,30 @@ describe("aivm verifier committee", () => {
       assert.ok(!events.some((e) => e.kind === "signed"));
       const { publicClient } = chainClients(server.url, keys[0]!);
       assert.deepEqual(await publicClient.readContract({ ...registryAt(registry), functionName: "voteOf", args: [b.blockNumber, verifier.address] }), [`0x${"0".repeat(64)}`, `0x${"0".repeat(64)}`]);
+    } finally {
+      await server?.close();
+    }
+  });
+
+  it("a verifier re-executes under the node's --hardfork: prague signs a Prague chain's block, cancun is refused and signs nothing", async () => {
+    let server: NodeServer | undefined;
+    try {
+      server = await startNodeServer({ port: 0, hardfork: "prague" });
+      const keys = devKeys();
+      const registry = await deployRegistry(server.url, keys[0]!, { minBond: parseEther("1"), exitDelay: 10n, minThreshold: 1n });
+      const run = async (key: Hex, hardfork: string) => {
+        const events: CommitteeEvent[] = [];
+        const verifier = new CommitteeVerifier({ rpc: server!.url, account: chainClients(server!.url, key).account, registry, hardfork, onEvent: (e) => events.push(e) });
+        await verifier.init();
+        return { verifier, events };
+      };
+      const wrong = await run(keys[2]!, "cancun");
+      const right = await run(keys[1]!, "prague");
+      const b = await sendTmatmul(server.url, keys[0]!);
+      await right.verifier.step();
+      assert.ok(right.events.some((e) => e.kind === "signed" && e.blockNumber === b.blockNumber), JSON.stringify(right.events.map((e) => e.kind)));
+      await assert.rejects(wrong.verifier.step(), (e: Error) => e instanceof HardforkMismatchError && /requestsHash/.test(e.message));
+      assert.ok(!wrong.events.some((e) => e.kind === "signed"));
     } finally {
       await server?.close();
     }

@@ -1,6 +1,7 @@
 // `aivm verifier` (implementation: ../verifier.ts).
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { VerifierCommandOptions } from "../verifier.ts";
+import { NODE_HARDFORKS } from "./defaults.ts";
 
 function address(value: string): `0x${string}` {
   if (/^0x[0-9a-fA-F]{40}$/.test(value)) return value as `0x${string}`;
@@ -34,6 +35,7 @@ export function verifierCommand(): Command {
     .option("--from-block <n>", "first block to verify (default: the block after the head at start)", blockNumber)
     .option("--bond <wei>", "bond sent when registering (default: the registry's minBond)", wei)
     .option("--poll <ms>", "milliseconds between polls for new blocks", milliseconds, 250)
+    .addOption(new Option("--hardfork <name>", "the node's --hardfork, for re-execution (default: cancun when its headers lack requestsHash, else osaka)").choices(NODE_HARDFORKS))
     .option("--json", "print one JSON object per event", false)
     .addOption(new Option("--fault <mode>", "TEST ONLY: sign-wrong-root signs every anchor root with its lowest bit flipped, for the registry to slash").choices(VERIFIER_FAULTS))
     .action(async (options: VerifierCommandOptions) => (await import("../verifier.ts")).runVerifier(options));

@@ -155,6 +155,8 @@ export interface CommitteeVerifierOptions {
   fault?: VerifierFault;
   /** Milliseconds between polls of eth_blockNumber. */
   pollMs?: number;
+  /** The node's --hardfork, for re-execution (verifyBlock's default: read from the headers). */
+  hardfork?: string;
   onEvent?: (event: CommitteeEvent) => void;
 }
 
@@ -277,7 +279,7 @@ export class CommitteeVerifier {
     const anchor = await this.client.request<{ anchorRoot: Hex; receiptCount: number } | null>("aivm_getAnchor", [`0x${n.toString(16)}`]);
     if (!anchor || anchor.receiptCount === 0) return;
     const t0 = performance.now();
-    const verdict = await verifyBlock(this.client, n);
+    const verdict = await verifyBlock(this.client, n, this.options.hardfork === undefined ? {} : { hardfork: this.options.hardfork });
     if (!verdict.valid) return this.emit({ kind: "mismatch", blockNumber: n, verdict });
     const attestation: Attestation = {
       blockNumber: n,
