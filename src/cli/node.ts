@@ -11,6 +11,11 @@ import { ExposureError, remoteExposureWarning } from "../rpc/access.ts";
 import { createAivmRuntime } from "../chain/runtime.ts";
 import { devVrfSecretKey } from "../chain/block-randomness.ts";
 import { hexToBytes } from "@ethereumjs/util";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readOrCreateJwtSecret } from "../rpc/engine/auth.ts";
+import { startEngineServer, type EngineServer } from "../rpc/engine/server.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
 
 export interface NodeCommandOptions {
@@ -39,12 +44,23 @@ export interface NodeCommandOptions {
   hardfork?: string;
   /** TEST ONLY: the opcode whose receipts get one output-commit bit flipped (AivmRuntimeOptions.injectFault). */
   injectFault?: string;
+  /** Execution-client mode: blocks only from a consensus client, through the Engine API on the auth port. */
+  engine?: boolean;
+  "authrpc.port"?: number;
+  "authrpc.addr"?: string;
+  /** The JWT secret file; created when missing. */
+  "authrpc.jwtsecret"?: string;
   /** JSON-RPC URLs of the nodes every pooled transaction is forwarded to (../rpc/tx-forward.ts). */
   txPeers?: string[];
 }
 
 /** `aivm node` (the command: ./commands/node.ts). */
 export async function startNode(options: NodeCommandOptions): Promise<void> {
+  if (options.engine && (options.demo || options.blockTime !== undefined)) {
+    console.error("aivm node: with --engine the blocks come from the consensus client; --demo and --block-time need a node that mines its own.");
+    process.exitCode = 1;
+    return;
+  }
   try {
     await runNode(options);
   } catch (error) {
@@ -81,8 +97,10 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     rpcEvmTimeoutMs: options["rpc.evmtimeout"],
     hardfork: options.hardfork,
     ...(options.injectFault ? { runtime: faultyRuntime(options) } : {}),
+    ...(options.engine ? { engine: true } : {}),
   });
   const { node } = server;
+  const engine = options.engine ? await startEngine(server, options) : undefined;
   // Even with --quiet: whoever opened the node to the network must see what that gives away.
   if (server.remote) console.error(remoteExposureWarning(server.host, server.port, node.accounts.length));
   // Without this, a transaction dropped at block building (automine off) would vanish silently.
@@ -97,6 +115,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   }
   const forwarding = options.txPeers?.length ? startTxForwarding(node, options.txPeers) : undefined;
   if (!options.quiet) printBanner(server, options, demo, agents);
+  if (engine) console.log(`Engine API on ${engine.server.url} (JWT secret ${engine.secretPath})`);
   // The last line: scripts and tests wait for it.
   console.log(`Listening on ${server.url} (WebSocket ${server.wsUrl}), chain id ${node.chainId}, head block ${node.headNumber}`);
   let stopping = false;
@@ -104,12 +123,21 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     if (stopping) return;
     stopping = true;
     await forwarding?.stop();
+    await engine?.server.close();
     await server.close();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());
   process.once("SIGTERM", () => void stop());
   return server;
+}
+
+/** --engine: the Engine API on the auth port, with the JWT secret file (created when missing, as geth does). */
+async function startEngine(server: NodeServer, options: NodeCommandOptions): Promise<{ server: EngineServer; secretPath: string }> {
+  const secretPath = options["authrpc.jwtsecret"] ?? join(options.db ?? mkdtempSync(join(tmpdir(), "aivm-engine-")), "jwtsecret");
+  const { secret } = readOrCreateJwtSecret(secretPath);
+  const engine = await startEngineServer({ node: server.node, jwtSecret: secret, host: options["authrpc.addr"], port: options["authrpc.port"] });
+  return { server: engine, secretPath };
 }
 
 /** The agent demos: the language model's StoryTeller and an AgentMemory for sentence embeddings. */
@@ -123,7 +151,8 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   const { node } = server;
   const lines: string[] = [];
   lines.push("AIVM dev node", "");
-  lines.push(`Mining:   ${options.blockTime ? `a block every ${options.blockTime} s` : "automine (one block per transaction)"}`);
+  const mining = options.engine ? "by a consensus client through the Engine API (--engine)" : options.blockTime ? `a block every ${options.blockTime} s` : "automine (one block per transaction)";
+  lines.push(`Mining:   ${mining}`);
   lines.push(`Storage:  ${options.db ? `LevelDB at ${options.db}` : "in memory"}`);
   lines.push(`Hardfork: ${options.hardfork ?? DEFAULT_HARDFORK} (--hardfork)`);
   const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;

@@ -60,5 +60,9 @@ export function nodeCommand(): Command {
     .option("-q, --quiet", "print only the listening line", false)
     .option("--tx-peers <urls>", "forward every transaction entering the pool to these nodes' JSON-RPC URLs, comma-separated (docs/network.md#devnet)", list)
     .addOption(new Option("--inject-fault <opcode>", "TEST ONLY: record every <opcode> receipt with one output-commit bit flipped, for aivm verify to catch (docs/verify.md)").choices(Object.keys(PRECOMPILE_ADDRESSES)))
+    .option("--engine", "execution-client mode: blocks come only from a consensus client through the Engine API (docs/network.md#engine-api)", false)
+    .option("--authrpc.port <port>", "Engine API port with --engine (0 = any free port)", integer("authrpc.port", 0, 65535), 8551)
+    .option("--authrpc.addr <host>", "interface the Engine API listens on", "127.0.0.1")
+    .option("--authrpc.jwtsecret <file>", "the Engine API's 32-byte hex JWT secret, created when missing (default: <db>/jwtsecret, or a fresh temporary file)")
     .action(async (options: NodeCommandOptions) => (await import("../node.ts")).startNode(options));
 }
