@@ -352,6 +352,74 @@ describe("Engine API", () => {
   });
 });
 
+describe("Engine API with --db", () => {
+  it("a restarted node resumes at the canonical head a reorg left, with its receipts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aivm-engine-db-"));
+    const open = async () => {
+      const server = await startNodeServer({ port: 0, host: "127.0.0.1", engine: true, dbPath: dir });
+      const secret = Uint8Array.from(randomBytes(32));
+      const engine = await startEngineServer({ node: server.node, jwtSecret: secret, port: 0 });
+      const node: EngineNode = {
+        server,
+        engine,
+        secret,
+        async call(method, params) {
+          const res = await fetch(engine.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${await jwt(secret)}` }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+          const json = await res.json();
+          if (json.error) throw new Error(json.error.message);
+          return json.result;
+        },
+        async eth(method, params) {
+          return (await rpc(server.url, { jsonrpc: "2.0", id: 1, method, params })).json.result;
+        },
+      };
+      return node;
+    };
+    try {
+      const first = await open();
+      const tx = await sendRaw(first, 9, { to: "0x00000000000000000000000000000000000000dd", value: 5n, gas: 21_000n });
+      const genesis = await first.eth("eth_getBlockByNumber", ["0x0", false]);
+      // Two children of genesis holding the same transaction: X, then Y by a reorg.
+      const built = [];
+      for (const offset of [12n, 13n]) {
+        const attrs = attributes(genesis, feeRecipientOf(offset), offset);
+        const fcu = await first.call("engine_forkchoiceUpdatedV3", [{ headBlockHash: genesis.hash, safeBlockHash: ZERO, finalizedBlockHash: ZERO }, attrs]);
+        built.push({ payload: (await first.call("engine_getPayloadV5", [fcu.payloadId])).executionPayload, beaconRoot: attrs.parentBeaconBlockRoot as Hex });
+      }
+      const [x, y] = built as [{ payload: any; beaconRoot: Hex }, { payload: any; beaconRoot: Hex }];
+      assert.notEqual(x.payload.blockHash, y.payload.blockHash);
+      for (const { payload, beaconRoot } of [x, y]) assert.equal((await newPayload(first, payload, beaconRoot)).status, "VALID");
+      await forkchoice(first, x.payload.blockHash);
+      await forkchoice(first, y.payload.blockHash);
+      assert.equal((await first.eth("eth_getTransactionReceipt", [tx])).blockHash, y.payload.blockHash);
+      await first.engine.close();
+      await first.server.close();
+
+      const second = await open();
+      try {
+        const head = await second.eth("eth_getBlockByNumber", ["latest", false]);
+        assert.equal(head.hash, y.payload.blockHash);
+        assert.equal(head.stateRoot, y.payload.stateRoot);
+        assert.equal((await second.eth("eth_getTransactionReceipt", [tx])).blockHash, y.payload.blockHash);
+        assert.equal(await second.eth("eth_getBalance", ["0x00000000000000000000000000000000000000dd", "latest"]), "0x5");
+        // And the chain goes on from there.
+        const next = await buildPayload(second, feeRecipientOf(1n));
+        assert.equal(next.response.executionPayload.parentHash, y.payload.blockHash);
+        assert.equal((await newPayload(second, next.response.executionPayload, next.beaconRoot)).status, "VALID");
+      } finally {
+        await second.engine.close();
+        await second.server.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function feeRecipientOf(n: bigint): Hex {
+  return `0x${n.toString(16).padStart(40, "0")}`;
+}
+
 describe("Engine API: the JWT secret file", () => {
   it("is created with 32 random bytes when missing, and read back as is", () => {
     const dir = mkdtempSync(join(tmpdir(), "aivm-jwt-"));
