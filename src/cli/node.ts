@@ -17,6 +17,8 @@ import { join } from "node:path";
 import { readOrCreateJwtSecret } from "../rpc/engine/auth.ts";
 import { startEngineServer, type EngineServer } from "../rpc/engine/server.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
+import { readGenesisFile } from "./chain-data.ts";
+import { GenesisFileError } from "../chain/genesis-json.ts";
 
 export interface NodeCommandOptions {
   port: number;
@@ -52,6 +54,8 @@ export interface NodeCommandOptions {
   "authrpc.jwtsecret"?: string;
   /** JSON-RPC URLs of the nodes every pooled transaction is forwarded to (../rpc/tx-forward.ts). */
   txPeers?: string[];
+  /** A geth-style genesis.json: its chain id, fork, gas limit and genesis block replace the defaults. */
+  genesis?: string;
 }
 
 /** `aivm node` (the command: ./commands/node.ts). */
@@ -65,7 +69,7 @@ export async function startNode(options: NodeCommandOptions): Promise<void> {
     await runNode(options);
   } catch (error) {
     // A refused setting is the user's to fix: say what to do, without a stack trace.
-    if (!(error instanceof ExposureError)) throw error;
+    if (!(error instanceof ExposureError || error instanceof GenesisFileError)) throw error;
     console.error(`aivm node: ${error.message}`);
     process.exitCode = 1;
   }
@@ -98,6 +102,7 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     hardfork: options.hardfork,
     ...(options.injectFault ? { runtime: faultyRuntime(options) } : {}),
     ...(options.engine ? { engine: true } : {}),
+    ...(options.genesis ? await genesisOptions(options.genesis, options) : {}),
   });
   const { node } = server;
   const engine = options.engine ? await startEngine(server, options) : undefined;
@@ -130,6 +135,12 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
   process.once("SIGINT", () => void stop());
   process.once("SIGTERM", () => void stop());
   return server;
+}
+
+/** --genesis: the file's chain id, fork, block gas limit and genesis block. */
+async function genesisOptions(file: string, options: NodeCommandOptions) {
+  const { chainId, hardfork, blockGasLimit, genesis } = await readGenesisFile(file, options.vrfKey ? hexToBytes(options.vrfKey) : devVrfSecretKey(options.mnemonic));
+  return { chainId, hardfork, blockGasLimit, genesis };
 }
 
 /** --engine: the Engine API on the auth port, with the JWT secret file (created when missing, as geth does). */

@@ -54,6 +54,7 @@ export function nodeCommand(): Command {
     .option("-b, --block-time <seconds>", "mine a block every N seconds instead of one per transaction", integer("block time", 1, 86400))
     .addOption(new Option("--hardfork <name>", "the EVM rules the chain runs; compile contracts for the same evmVersion").choices(NODE_HARDFORKS).default(DEFAULT_HARDFORK))
     .option("--db <dir>", "keep blocks, state and the tensor store in LevelDB at <dir> (resumes on restart)")
+    .option("--genesis <file>", "start from a geth-style genesis.json (aivm genesis writes one): its chain id, fork, gas limit, header fields and alloc")
     .option("-m, --mnemonic <words>", "mnemonic for the dev accounts", DEFAULT_MNEMONIC)
     .option("--vrf-key <hex>", "the block producer's 32-byte VRF secret key (default: derived from the mnemonic, see docs/vrf.md)")
     .option("--demo", "deploy the demo models (InferenceDemo, the Fashion-MNIST MLP with FashionDemo) on a fresh chain", false)

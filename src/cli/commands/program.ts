@@ -2,6 +2,7 @@
 // imports its implementation (the EVM, the engine, the model importers, solc, viem) when it runs, so
 // `aivm --help` loads none of them (issue 21).
 import { Command } from "commander";
+import { exportCommand, genesisCommand, importCommand } from "./chain-data.ts";
 import { embedCommand } from "./embed.ts";
 import { explorerCommand } from "./explorer.ts";
 import { ffiCommand } from "./ffi.ts";
@@ -18,7 +19,7 @@ export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand(), explorerCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand(), explorerCommand(), exportCommand(), importCommand(), genesisCommand()]) {
     program.addCommand(command);
   }
   return program;
