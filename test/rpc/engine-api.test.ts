@@ -226,6 +226,9 @@ describe("Engine API", () => {
     assert.deepEqual(await b.eth("aivm_getAnchor", ["latest"]), await a.eth("aivm_getAnchor", ["latest"]));
     assert.equal(await b.eth("eth_getBalance", ["0x00000000000000000000000000000000000000aa", "latest"]), "0xde0b6b3a7640000", "the withdrawal: 10^9 gwei");
     assert.equal((await a.eth("txpool_status", [])).pending, "0x0", "A's pool lost the included transactions");
+    const bodies = await b.call("engine_getPayloadBodiesByHashV1", [[payload.blockHash, bytesToHex(randomBytes(32))]]);
+    assert.deepEqual(bodies, [{ transactions: payload.transactions, withdrawals: payload.withdrawals }, null]);
+    assert.deepEqual(await b.call("engine_getPayloadBodiesByRangeV1", ["0x1", "0x8"]), [bodies[0]], "up to the head");
   });
 
   it("tampered payloads are INVALID, naming what re-execution found different; an unknown parent is SYNCING", async () => {

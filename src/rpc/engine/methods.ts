@@ -1,7 +1,7 @@
 // The Engine API method table (docs/network.md#engine-api): engine_* for the fork the node runs,
 // with the execution-apis JSON shapes (paris.md … osaka.md), plus the ordinary eth_*, net_* and
 // web3_* methods, which consensus clients also call on the authenticated port.
-import type { ExecutionPayload } from "@ethereumjs/block";
+import type { Block, ExecutionPayload } from "@ethereumjs/block";
 import { bytesToHex, hexToBytes, type WithdrawalData } from "@ethereumjs/util";
 import type { DevNode } from "../../chain/node.ts";
 import { InvalidForkchoiceStateError, InvalidPayloadAttributesError, type BuiltPayload, type PayloadAttributes } from "../../chain/engine-chain.ts";
@@ -40,7 +40,12 @@ export const ENGINE_METHODS = [
   "engine_getPayloadV5",
   "engine_getBlobsV1",
   "engine_getBlobsV2",
+  "engine_getPayloadBodiesByHashV1",
+  "engine_getPayloadBodiesByRangeV1",
 ] as const;
+
+/** engine_getPayloadBodies*: at most this many blocks per request (the spec's 1024 lower bound). */
+const MAX_BODIES = 1024;
 
 export function createEngineMethodTable(node: DevNode): MethodTable {
   const fork = node.common.hardfork();
@@ -115,8 +120,31 @@ export function createEngineMethodTable(node: DevNode): MethodTable {
     // The node keeps no blobs (blob transactions are not built into payloads): nothing to answer.
     engine_getBlobsV1: (params: unknown[]) => blobHashes(params, "engine_getBlobsV1").map(() => null),
     engine_getBlobsV2: (params: unknown[]) => (blobHashes(params, "engine_getBlobsV2").length === 0 ? [] : null),
+    // Canonical blocks' bodies, for a consensus client that stores blinded blocks (shanghai.md); null for unknown ones.
+    engine_getPayloadBodiesByHashV1: (params: unknown[]) => {
+      const [list] = paramList(params, 1, 1, "engine_getPayloadBodiesByHashV1");
+      if (!Array.isArray(list)) throw new InvalidParamsError("engine_getPayloadBodiesByHashV1: expected an array of block hashes.");
+      if (list.length > MAX_BODIES) throw new RpcError(TOO_LARGE_REQUEST, `Too large request: ${list.length} hashes, at most ${MAX_BODIES}.`);
+      return list.map((h, i) => payloadBody(node.blockByHashHex(hash(h, `blockHashes[${i}]`))?.block));
+    },
+    engine_getPayloadBodiesByRangeV1: (params: unknown[]) => {
+      const [startRaw, countRaw] = paramList(params, 2, 2, "engine_getPayloadBodiesByRangeV1");
+      const start = quantity(startRaw, "start");
+      const count = quantity(countRaw, "count");
+      if (start < 1n || count < 1n) throw new InvalidParamsError("engine_getPayloadBodiesByRangeV1: start and count must be at least 1.");
+      if (count > BigInt(MAX_BODIES)) throw new RpcError(TOO_LARGE_REQUEST, `Too large request: ${count} blocks, at most ${MAX_BODIES}.`);
+      const last = start + count - 1n < node.headNumber ? start + count - 1n : node.headNumber;
+      const bodies = [];
+      for (let n = start; n <= last; n++) bodies.push(payloadBody(node.blockByNumber(n)?.block));
+      return bodies;
+    },
   });
   return table;
+}
+
+function payloadBody(block: Block | undefined): { transactions: Hex[]; withdrawals: unknown[] | null } | null {
+  if (block === undefined) return null;
+  return { transactions: block.transactions.map((tx) => bytesToHex(tx.serialize()) as Hex), withdrawals: block.withdrawals?.map((w) => w.toJSON()) ?? null };
 }
 
 function blobHashes(params: unknown[], method: string): Hex[] {
