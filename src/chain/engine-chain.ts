@@ -64,6 +64,8 @@ export interface EngineHost {
   setAncestry(blocks: Map<number, Block> | undefined): void;
   /** The prevRandao the block being executed derives its randomness from (undefined: the head's). */
   setRandao(prevRandao: Uint8Array | undefined): void;
+  /** Puts the head's state (root `root`) back after executing another block, with what the runtime keeps of it. */
+  restoreHead(root: Uint8Array): Promise<void>;
   /** Makes `branch` (children of canonical block `forkNumber`, in order) the canonical chain after it. */
   setCanonical(forkNumber: bigint, branch: MinedBlock[]): Promise<MinedBlock[]>;
   /** Runs `task` in the node's serial queue, after what is queued now. */
@@ -264,7 +266,7 @@ export class EngineChain {
     } finally {
       this.host.setAncestry(undefined);
       this.host.setRandao(undefined);
-      await stateManager.setStateRoot(headRoot);
+      await this.host.restoreHead(headRoot);
     }
   }
 

@@ -43,6 +43,8 @@ import { LevelStore, MemoryStore, type ChainMeta, type ChainStore } from "./stor
 import { applyGenesis } from "./vm.ts";
 import { BLOCK_RANDOMNESS_ADDRESS, VRF_PUBLIC_KEY_SLOT, devVrfSecretKey, randaoBlockVrf } from "./block-randomness.ts";
 import { EngineChain, type EngineHost } from "./engine-chain.ts";
+import { CONGESTION_ADDRESS } from "./genesis.ts";
+import { initialMultiplier } from "../../precompiles/gas.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
 import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import { DEFAULT_CHAIN_ID } from "../../precompiles/addresses.ts";
@@ -1128,6 +1130,10 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
         node.randao = prevRandao;
       },
       setCanonical: (forkNumber, branch) => node.setCanonical(forkNumber, branch),
+      restoreHead: async (root) => {
+        await node.stateManager.setStateRoot(root);
+        await node.syncRuntimeMultiplier();
+      },
       enqueue: (task) => node.queue.run(task),
       setCheckpoints: (safe, finalized) => {
         node.safeNumber = safe;
@@ -1158,10 +1164,23 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
       if (this.store.persistent) await this.store.putBlock({ number: mined.block.header.number, rlp: mined.block.serialize(), record: encodeRecord(mined.record) }, this.meta(mined.block.header.stateRoot));
     }
     await this.stateManager.setStateRoot(this.head.header.stateRoot);
+    await this.syncRuntimeMultiplier();
     this.stateVersion++;
     await this.reconcilePool(removed.flatMap((m) => m.record.txs.map((r, i) => ({ tx: m.block.transactions[i]!, from: r.from, hash: r.hash }))));
     for (const mined of branch) this.emit("block", mined);
     return removed;
+  }
+
+  /**
+   * The runtime's multiplier (what calls and quotes charge) from the head state's Congestion slot:
+   * executing another block (a side branch, a rejected payload, a build forkchoice never picks) left
+   * that block's next multiplier there.
+   */
+  private async syncRuntimeMultiplier(): Promise<void> {
+    const runtime = this.runtime as { multiplier?: bigint } | null;
+    if (runtime === null || runtime.multiplier === undefined) return;
+    const stored = bytesToBigInt(await this.stateManager.getStorage(createAddressFromString(CONGESTION_ADDRESS), new Uint8Array(32)));
+    runtime.multiplier = stored === 0n ? initialMultiplier() : stored;
   }
 
   /** The runtime's recent-anchor record of a block that became canonical (the block executed last at its height may have been another). */
