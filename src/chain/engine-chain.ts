@@ -87,6 +87,10 @@ export class InvalidPayloadAttributesError extends Error {
 const ZERO_HASH = `0x${"00".repeat(32)}`;
 /** How many built payloads are kept for getPayload (the consensus client asks for the latest). */
 const MAX_PAYLOADS = 16;
+/** How many invalid block hashes are remembered. */
+const MAX_INVALID = 1024;
+/** Without a finalized block, side blocks this far below the head are dropped (no fork choice goes back so far). */
+const SIDE_DEPTH = 128n;
 
 export class EngineChain {
   /** Valid blocks off the canonical chain (forkchoice may pick them), by hash. */
@@ -124,7 +128,7 @@ export class EngineChain {
     const parentHash = bytesToHex(block.header.parentHash) as Hex;
     if (this.invalid.has(parentHash)) {
       const latestValid = this.invalid.get(parentHash) ?? null;
-      this.invalid.set(hash, latestValid);
+      this.markInvalid(hash, latestValid);
       return invalid(latestValid, `Block ${hash} builds on invalid block ${parentHash}.`);
     }
     const parent = this.lookup(parentHash);
@@ -144,7 +148,7 @@ export class EngineChain {
       const message = `Block ${block.header.number} (${hash}) is invalid: ${mismatch ?? "it did not execute"}`;
       console.error(`aivm engine: ${message}`);
       if (executed && executed.block.header.extraData.length === 32 && !equalsBytes(executed.block.header.extraData, block.header.extraData)) logAivmReceipts(executed);
-      this.invalid.set(hash, parentHash);
+      this.markInvalid(hash, parentHash);
       return invalid(parentHash, message);
     }
     this.side.set(hash, { block, record: executed.record });
@@ -223,7 +227,8 @@ export class EngineChain {
     const finalized = numberOf(finalizedHash, "finalized");
     this.host.setCheckpoints(safe, finalized);
     // Side blocks at or below finalized can never become canonical.
-    if (finalized !== undefined) for (const [hash, b] of this.side) if (b.block.header.number <= finalized) this.side.delete(hash);
+    const floor = finalized ?? this.host.head.header.number - SIDE_DEPTH;
+    for (const [hash, b] of this.side) if (b.block.header.number <= floor) this.side.delete(hash);
   }
 
   /** The side blocks from the canonical chain up to `hash`, or undefined when an ancestor is unknown. */
@@ -237,6 +242,14 @@ export class EngineChain {
       if (side === undefined) return undefined;
       blocks.push(side);
       at = bytesToHex(side.block.header.parentHash) as Hex;
+    }
+  }
+
+  private markInvalid(hash: Hex, latestValidHash: Hex | null): void {
+    this.invalid.set(hash, latestValidHash);
+    for (const old of this.invalid.keys()) {
+      if (this.invalid.size <= MAX_INVALID) break;
+      this.invalid.delete(old);
     }
   }
 

@@ -199,6 +199,8 @@ describe("Engine API", () => {
     const transfer = await sendRaw(a, 1, { to: "0x00000000000000000000000000000000000000bb", value: 12345n, gas: 21_000n });
     const matmul = await sendRaw(a, 2, { to: PRECOMPILE_ADDRESSES.TMATMUL as Hex, data: tmatmulCalldata });
     assert.equal(await a.eth("eth_blockNumber", []), "0x0", "no automine in engine mode");
+    await assert.rejects(a.eth("evm_mine", []), /consensus client/, "nor evm_mine");
+    await assert.rejects(a.eth("hardhat_setBalance", [feeRecipient, "0x1"]), /consensus client/, "nor state edits");
     const { response, beaconRoot } = await buildPayload(a, feeRecipient);
     const payload = response.executionPayload;
     assert.equal(payload.transactions.length, 2);
