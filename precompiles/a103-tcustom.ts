@@ -11,5 +11,5 @@ export async function planTcustom(call: PrecompileCall): Promise<Plan> {
   const [programId, inputs, flags] = call.decode(TCUSTOM_INPUT);
   const { program, bytes } = await loadStoredProgram(call, programId);
   // The receipt's params are the program id: the program itself is in state under that id.
-  return planProgramRun(call, program, inputs, call.checkFlags(flags), programId, bytes.length, true);
+  return planProgramRun(call, program, inputs, call.checkFlags(flags), programId, bytes.length, { storedProgram: true });
 }

@@ -5,11 +5,12 @@
 import { parseAbiParameters } from "viem";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { planProgramRun } from "./program-call.ts";
-import { decodeProgramCached } from "./program-cache.ts";
+import { inlineProgramCached } from "./program-cache.ts";
 
 export const TGRAPH_INPUT = parseAbiParameters("bytes program, bytes[] inputs, uint8 flags");
 
 export async function planTgraph(call: PrecompileCall): Promise<Plan> {
   const [bytes, inputs, flags] = call.decode(TGRAPH_INPUT);
-  return planProgramRun(call, decodeProgramCached(bytes), inputs, call.checkFlags(flags), bytes, bytes.length);
+  const { program, paramsHash } = inlineProgramCached(bytes);
+  return planProgramRun(call, program, inputs, call.checkFlags(flags), bytes, bytes.length, { paramsHash });
 }

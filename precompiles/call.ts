@@ -297,14 +297,18 @@ export class PrecompileCall {
     return commitOf(t);
   }
 
-  /** Appends this call's receipt to the transaction's trace; inputs are tensors or (loaded) arguments. */
-  async record(params: Uint8Array, inputs: readonly (Tensor | TensorArg)[], outputCommits: readonly Uint8Array[], gasUsed: bigint, flops: bigint): Promise<void> {
+  /**
+   * Appends this call's receipt to the transaction's trace; inputs are tensors or (loaded) arguments.
+   * `paramsHash`: paramsHashBytes(params), when the caller already holds it.
+   */
+  async record(params: Uint8Array, inputs: readonly (Tensor | TensorArg)[], outputCommits: readonly Uint8Array[], gasUsed: bigint, flops: bigint, paramsHash?: Uint8Array): Promise<void> {
     const inputCommits: Uint8Array[] = [];
     for (const t of inputs) inputCommits.push("meta" in t ? await t.commit() : commitOf(t));
     this.runtime.recordReceipt({
       precompile: this.address,
       opcode: this.opcode,
       params,
+      paramsHash,
       inputCommits,
       outputCommits: [...outputCommits],
       gasUsed,

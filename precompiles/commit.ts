@@ -24,6 +24,8 @@ export interface ReceiptInput {
   opcode: string;
   /** The call's parameters; the receipt commits to their hash. */
   params: Uint8Array;
+  /** paramsHashBytes(params), when the caller already holds it (a cached inline program's). */
+  paramsHash?: Uint8Array;
   inputCommits: Uint8Array[];
   outputCommits: Uint8Array[];
   gasUsed: bigint;
@@ -38,7 +40,7 @@ export function receiptLeafOf(index: number, r: ReceiptInput): AivmOpReceipt {
     precompile = fromHex(r.precompile);
     addressBytes.set(r.precompile, precompile);
   }
-  const paramsHash = paramsHashBytes(r.params);
+  const paramsHash = r.paramsHash ?? paramsHashBytes(r.params);
   const leaf = receiptLeafBytes(precompile, paramsHash, r.inputCommits, r.outputCommits, r.gasUsed, r.flops);
   return {
     index,

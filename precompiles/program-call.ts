@@ -52,7 +52,10 @@ export function heldHandleBytes(args: Map<number, TensorArg>): number {
   return n;
 }
 
-/** Plans a single run of `program` on ABI tensor arguments (TGRAPH, or TCUSTOM with `storedProgram`). */
+/**
+ * Plans a single run of `program` on ABI tensor arguments (TGRAPH, or TCUSTOM with `storedProgram`).
+ * `paramsHash`: the receipt's hash of `params`, when the caller keeps it (a cached inline program).
+ */
 export async function planProgramRun(
   call: PrecompileCall,
   program: Program,
@@ -60,7 +63,7 @@ export async function planProgramRun(
   flags: number,
   params: Uint8Array,
   programBytes: number,
-  storedProgram = false,
+  { storedProgram = false, paramsHash }: { storedProgram?: boolean; paramsHash?: () => Uint8Array } = {},
 ): Promise<Plan> {
   if (program.stateCount !== 0) throw new InvalidArgumentError(call.opcode, "program", "is a step program; run it with TSTREAM");
   const args = await call.tensorArgs(inputsAbi);
@@ -80,7 +83,7 @@ export async function planProgramRun(
       const inputs = await loadAll(args);
       const outputs = runProgram(program, inputs, await loadHandles(handleArgs), { info });
       const encoded = outputs.map((t) => call.emit(t, flags));
-      await call.record(params, args, outputs.map((t) => call.commit(t)), gas, info.flops);
+      await call.record(params, args, outputs.map((t) => call.commit(t)), gas, info.flops, paramsHash?.());
       return encodeBytesArray(encoded);
     },
   };

@@ -218,10 +218,11 @@ export class CallExecutor {
     await evm.journal.cleanup();
     await evm.journal.checkpoint();
     await this.host.runtime?.prepareCall?.(this.callState, this.host.headNumber + 1n, this.host.head.hash());
-    for (const [address] of evm.precompiles.entries()) evm.journal.addAlwaysWarmAddress(address);
-    evm.journal.addAlwaysWarmAddress(caller.toString());
-    evm.journal.addAlwaysWarmAddress(request.to.toLowerCase());
-    evm.journal.addAlwaysWarmAddress(block.header.coinbase.toString());
+    // Unprefixed, as the journal keys them (a 0x prefix costs it a regex test per address).
+    for (const address of evm.precompiles.keys()) evm.journal.addAlwaysWarmAddress(address);
+    evm.journal.addAlwaysWarmAddress(caller.toString().slice(2));
+    evm.journal.addAlwaysWarmAddress(request.to.slice(2).toLowerCase());
+    evm.journal.addAlwaysWarmAddress(block.header.coinbase.toString().slice(2));
     this.host.runtime?.startTx(evm);
     let result: Awaited<ReturnType<typeof evm.runCall>>;
     let trace: AivmTxTrace;
@@ -399,9 +400,9 @@ function isPriced(request: CallRequest): boolean {
 
 /** runTx's intrinsic gas of a call without an access list: 21000 plus 4 per zero and 16 per other calldata byte. */
 function intrinsicGasOfCall(data: Uint8Array): bigint {
-  let gas = 21_000;
-  for (let i = 0; i < data.length; i++) gas += data[i] === 0 ? 4 : 16;
-  return BigInt(gas);
+  let zeros = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
+  return BigInt(21_000 + 16 * data.length - 12 * zeros);
 }
 
 /** An error's message without the block/tx dump EthereumJS appends after " -> ". */

@@ -2,7 +2,7 @@
 // each precompile call's caller and static flag from the EVM's message events, journals scratch and
 // receipts with the call frames, proves and writes the block's VRF at its start, and writes the block
 // anchor and next multiplier at the end of a block.
-import { Address, bytesToBigInt, bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { Address, bytesToBigInt, bigIntToBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
@@ -14,7 +14,7 @@ import type { AivmRuntime, GenesisAccount } from "./types.ts";
 import type { ScratchCheckpoint } from "../../precompiles/memory.ts";
 import { TxContext, type PrecompileCallFrame } from "../../precompiles/tx-context.ts";
 import { BLOCK_ANCHOR_ADDRESS, CONGESTION_ADDRESS, aivmGenesisAccounts } from "./genesis.ts";
-import { devVrfSecretKey, proveBlockVrf, vrfAlpha, vrfPublicKeyOf, writeBlockVrf, type BlockVrf } from "./block-randomness.ts";
+import { devVrfSecretKey, proveBlockVrf, vrfPublicKeyOf, writeBlockVrf, type BlockVrf } from "./block-randomness.ts";
 import { createAivmPrecompiles, isAivmPrecompile } from "../../precompiles/index.ts";
 import { receiptLeafOf, type ReceiptInput } from "../../precompiles/commit.ts";
 import { anchorRoot, traceRoot } from "../commit/trace.ts";
@@ -61,6 +61,13 @@ function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] 
 }
 const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
+
+/** Byte equality of two short arrays (a loop: Buffer.compare would move small arrays off the JS heap first). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Whether a message goes to BlockRandomness (0x…A113). */
 function isBlockRandomness(to: Address | undefined): boolean {
@@ -109,7 +116,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   /** Set by prepareCall until the call ends: the pending block's record, written when the call first messages BlockRandomness. */
   private pendingRecord: { state: StateManagerInterface; vrf: BlockVrf } | undefined;
   /** The last proof made: calls on the pending block and then its mining share one (a proof costs milliseconds). */
-  private lastVrf: { key: string; vrf: BlockVrf } | undefined;
+  private lastVrf: { parentHash: Uint8Array; blockNumber: bigint; vrf: BlockVrf } | undefined;
 
   constructor(options: AivmRuntimeOptions = {}) {
     this.txMemoryLimitBytes = options.txMemoryLimitBytes;
@@ -124,11 +131,13 @@ export class AivmRuntimeImpl implements AivmRuntime {
     return aivmGenesisAccounts(this.vrfPublicKey);
   }
 
-  /** Block `blockNumber`'s VRF over `parentHash`, with this runtime's key (memoised for the last input). */
+  /** Block `blockNumber`'s VRF over `parentHash`, with this runtime's key (memoised for the last input; every call asks). */
   blockVrfFor(parentHash: Uint8Array, blockNumber: bigint): BlockVrf {
-    const key = bytesToHex(vrfAlpha(parentHash, blockNumber));
-    if (this.lastVrf?.key !== key) this.lastVrf = { key, vrf: proveBlockVrf(this.vrfSecretKey, parentHash, blockNumber) };
-    return this.lastVrf.vrf;
+    const last = this.lastVrf;
+    if (last !== undefined && last.blockNumber === blockNumber && sameBytes(last.parentHash, parentHash)) return last.vrf;
+    const vrf = proveBlockVrf(this.vrfSecretKey, parentHash, blockNumber);
+    this.lastVrf = { parentHash: parentHash.slice(), blockNumber, vrf };
+    return vrf;
   }
 
   attach(vm: VM): void {

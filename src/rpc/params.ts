@@ -6,6 +6,7 @@ import { InvalidParamsError, RpcError, SERVER_ERROR } from "./errors.ts";
 type Hex = `0x${string}`;
 
 const HEX_RE = /^0x[0-9a-fA-F]*$/;
+const LOWER_HEX_RE = /^0x[0-9a-f]*$/;
 // Leading zeros are accepted, as Hardhat's node does ("0x01", a 32-byte slot that starts with 0);
 // the width checks (66 characters here, 64 bits in uint64) still bound the value.
 const QUANTITY_RE = /^0x[0-9a-fA-F]+$/;
@@ -47,10 +48,15 @@ export function uint64(value: unknown, name: string): bigint {
 }
 
 export function data(value: unknown, name: string): Hex {
-  if (typeof value !== "string" || !HEX_RE.test(value) || value.length % 2 !== 0) {
-    throw new InvalidParamsError(`Invalid ${name}: expected even-length 0x-prefixed hex data, got ${describe(value)}.`);
-  }
+  if (typeof value !== "string" || value.length % 2 !== 0) throw invalidData(value, name);
+  // Clients send lower case: then one scan, and no copy of what may be megabytes.
+  if (LOWER_HEX_RE.test(value)) return value as Hex;
+  if (!HEX_RE.test(value)) throw invalidData(value, name);
   return value.toLowerCase() as Hex;
+}
+
+function invalidData(value: unknown, name: string): InvalidParamsError {
+  return new InvalidParamsError(`Invalid ${name}: expected even-length 0x-prefixed hex data, got ${describe(value)}.`);
 }
 
 export function address(value: unknown, name: string): Hex {

@@ -7,7 +7,8 @@ import { decodeProgram, encodeProgram, type Program } from "../../src/codec/prog
 import { inferProgram } from "../../src/codec/program-infer.ts";
 import { OP_CODES } from "../../src/engine/registry.ts";
 import { keccak256One } from "../../src/commit/keccak.ts";
-import { decodeProgramCached, inferProgramCached, programCacheStats } from "../../precompiles/program-cache.ts";
+import { decodeProgramCached, inferProgramCached, inlineProgramCached, programCacheStats } from "../../precompiles/program-cache.ts";
+import { paramsHashBytes } from "../../src/commit/receipt.ts";
 
 function reluChain(n: number, shape: number[] = [2, 3]): Program {
   return {
@@ -21,9 +22,9 @@ function reluChain(n: number, shape: number[] = [2, 3]): Program {
 describe("decoded-program cache", () => {
   it("a second decode of the same bytes is a hit and equals decodeProgram", () => {
     const bytes = encodeProgram(reluChain(3));
-    const first = decodeProgramCached(bytes);
+    const first = inlineProgramCached(bytes).program;
     const hits = programCacheStats.hits;
-    const again = decodeProgramCached(bytes.slice());
+    const again = inlineProgramCached(bytes.slice()).program;
     assert.equal(programCacheStats.hits, hits + 1);
     assert.equal(again, first);
     assert.deepEqual(again, decodeProgram(bytes));
@@ -40,11 +41,25 @@ describe("decoded-program cache", () => {
     assert.equal(decodeProgramCached(a, id).nodes.length, 2);
   });
 
+  it("an inline program's paramsHash is the receipt's hash of its bytes, on a miss and on a hit", () => {
+    // Same length, different bytes: each keeps its own program and hash.
+    const a = encodeProgram(reluChain(3, [2, 3]));
+    const b = encodeProgram(reluChain(3, [3, 2]));
+    assert.equal(a.length, b.length);
+    for (let round = 0; round < 2; round++) {
+      for (const bytes of [a, b]) {
+        const inline = inlineProgramCached(bytes.slice());
+        assert.deepEqual(inline.program, decodeProgram(bytes));
+        assert.deepEqual(inline.paramsHash(), paramsHashBytes(bytes));
+      }
+    }
+  });
+
   it("bytes that do not decode throw the same error every time and are not kept", () => {
     const bytes = encodeProgram(reluChain(2)).slice(0, 9);
     const errors = [0, 1].map(() => {
       try {
-        decodeProgramCached(bytes);
+        inlineProgramCached(bytes);
         return undefined;
       } catch (e) {
         return (e as Error).message;
@@ -56,15 +71,15 @@ describe("decoded-program cache", () => {
 
   it("keeps at most 256 programs: the least recently used is decoded again", () => {
     const first = encodeProgram(reluChain(1, [1, 1]));
-    decodeProgramCached(first);
-    for (let i = 2; i <= 300; i++) decodeProgramCached(encodeProgram(reluChain(1, [1, i])));
+    inlineProgramCached(first);
+    for (let i = 2; i <= 300; i++) inlineProgramCached(encodeProgram(reluChain(1, [1, i])));
     const misses = programCacheStats.misses;
-    decodeProgramCached(first);
+    inlineProgramCached(first);
     assert.equal(programCacheStats.misses, misses + 1);
   });
 
   it("inference is kept per program and input metas; metas the program refuses throw every time", () => {
-    const program = decodeProgramCached(encodeProgram(reluChain(4)));
+    const program = inlineProgramCached(encodeProgram(reluChain(4))).program;
     const metas = [{ dtype: "int8" as const, shape: [2, 3] }];
     const info = inferProgramCached(program, metas);
     assert.equal(inferProgramCached(program, [{ dtype: "int8", shape: [2, 3] }]), info);
