@@ -2,7 +2,7 @@
 // canonical chain, payload building from the pool, validation of a payload by re-executing it on
 // its parent's state, and fork choice (which may reorg the node). Everything here runs inside the
 // node's serial queue; the node supplies its VM, state and indexes through EngineHost.
-import { createBlockFromExecutionPayload, genRequestsRoot, type Block, type ExecutionPayload, type HeaderData } from "@ethereumjs/block";
+import { createBlockFromExecutionPayload, createBlockFromRLP, genRequestsRoot, type Block, type ExecutionPayload, type HeaderData } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import type { MerkleStateManager } from "@ethereumjs/statemanager";
 import { Blob4844Tx } from "@ethereumjs/tx";
@@ -87,6 +87,8 @@ export class InvalidPayloadAttributesError extends Error {
 const ZERO_HASH = `0x${"00".repeat(32)}`;
 /** How many built payloads are kept for getPayload (the consensus client asks for the latest). */
 const MAX_PAYLOADS = 16;
+/** At most this many blocks are fetched by one sync from peers. */
+const MAX_SYNC_BLOCKS = 8192;
 /** How many invalid block hashes are remembered. */
 const MAX_INVALID = 1024;
 /** Without a finalized block, side blocks this far below the head are dropped (no fork choice goes back so far). */
@@ -125,6 +127,17 @@ export class EngineChain {
     if (hashes.length !== expectedBlobVersionedHashes.length || hashes.some((h, i) => h !== expectedBlobVersionedHashes[i]!.toLowerCase())) {
       return invalid(null, `Block ${hash}: its blob versioned hashes [${hashes.join(", ")}] are not the expected [${expectedBlobVersionedHashes.join(", ")}].`);
     }
+    const status = await this.validate(block);
+    // An unknown parent: fetch the missing blocks from a peer, if there is a block source (then this one).
+    if (status.status === "SYNCING") this.startSync(bytesToHex(block.header.parentHash) as Hex, block);
+    return status;
+  }
+
+  /** A block whose hash is known to be its header's: checked against its parent and re-executed on its state. */
+  private async validate(block: Block): Promise<PayloadStatus> {
+    const hash = bytesToHex(block.hash()) as Hex;
+    if (this.invalid.has(hash)) return invalid(this.invalid.get(hash) ?? null, `Block ${hash} was found invalid before.`);
+    if (this.known(hash)) return valid(hash);
     const parentHash = bytesToHex(block.header.parentHash) as Hex;
     if (this.invalid.has(parentHash)) {
       const latestValid = this.invalid.get(parentHash) ?? null;
@@ -178,7 +191,10 @@ export class EngineChain {
     }
     if (canonical === undefined) {
       const branch = this.branchTo(headHash);
-      if (branch === undefined) return { payloadStatus: { status: "SYNCING", latestValidHash: null, validationError: null }, payloadId: null };
+      if (branch === undefined) {
+        this.startSync(headHash);
+        return { payloadStatus: { status: "SYNCING", latestValidHash: null, validationError: null }, payloadId: null };
+      }
       const removed = await this.host.setCanonical(branch.forkNumber, branch.blocks);
       for (const b of branch.blocks) this.side.delete(bytesToHex(b.block.hash()) as Hex);
       for (const b of removed) this.side.set(bytesToHex(b.block.hash()) as Hex, b);
@@ -259,6 +275,54 @@ export class EngineChain {
 
   private lookup(hash: Hex): MinedBlock | undefined {
     return this.host.canonicalByHash(hash) ?? this.side.get(hash);
+  }
+
+  // ---------------------------------------------------------------- sync from peers
+
+  /**
+   * Where missing blocks come from (a peer's debug_getRawBlock, src/rpc/engine/sync.ts): a block's
+   * RLP by hash, or undefined. Without one, an unknown parent stays SYNCING until the consensus
+   * client sends the missing payloads.
+   */
+  setBlockSource(source: ((hash: Hex) => Promise<Uint8Array | undefined>) | undefined): void {
+    this.blockSource = source;
+  }
+
+  private blockSource: ((hash: Hex) => Promise<Uint8Array | undefined>) | undefined;
+  private syncing: Promise<void> | undefined;
+
+  /**
+   * In the background (one sync at a time): fetches `hash` and its ancestors back to a known block
+   * from the block source, then validates them oldest first (each re-executed like a payload, in
+   * the queue), then `tip`. They become canonical when forkchoice names one of them.
+   */
+  private startSync(hash: Hex, tip?: Block): void {
+    const source = this.blockSource;
+    if (source === undefined || this.syncing !== undefined) return;
+    this.syncing = (async () => {
+      const fetched: Block[] = [];
+      for (let at = hash; !this.known(at) && fetched.length < MAX_SYNC_BLOCKS; ) {
+        const rlp = await source(at);
+        if (rlp === undefined) throw new Error(`no peer has block ${at}`);
+        const block = createBlockFromRLP(rlp, { common: this.host.blockCommon });
+        if (bytesToHex(block.hash()) !== at) throw new Error(`a peer answered block ${at} with block ${bytesToHex(block.hash())}`);
+        fetched.push(block);
+        at = bytesToHex(block.header.parentHash) as Hex;
+      }
+      const blocks = [...fetched.reverse(), ...(tip ? [tip] : [])];
+      for (const block of blocks) {
+        const status = await this.host.enqueue(() => this.validate(block));
+        if (status.status !== "VALID") throw new Error(`block ${block.header.number} (${bytesToHex(block.hash())}) is ${status.status}: ${status.validationError ?? ""}`);
+      }
+      if (blocks.length > 0) console.error(`aivm engine: synced ${blocks.length} block(s) from peers, up to ${blocks[blocks.length - 1]!.header.number}`);
+    })()
+      .catch((error: unknown) => console.error(`aivm engine: sync towards ${hash} stopped: ${errorMessage(error)}`))
+      .finally(() => (this.syncing = undefined));
+  }
+
+  /** The sync running now, if any (tests wait for it). */
+  get syncInProgress(): Promise<void> | undefined {
+    return this.syncing;
   }
 
   // ---------------------------------------------------------------- execution

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readOrCreateJwtSecret } from "../rpc/engine/auth.ts";
 import { startEngineServer, type EngineServer } from "../rpc/engine/server.ts";
+import { peerBlockSource } from "../rpc/engine/sync.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
 import { readGenesisFile } from "./chain-data.ts";
 import { GenesisFileError } from "../chain/genesis-json.ts";
@@ -52,6 +53,8 @@ export interface NodeCommandOptions {
   "authrpc.addr"?: string;
   /** The JWT secret file; created when missing. */
   "authrpc.jwtsecret"?: string;
+  /** With --engine: JSON-RPC URLs of the nodes missed blocks are fetched from (../rpc/engine/sync.ts). */
+  syncPeers?: string[];
   /** JSON-RPC URLs of the nodes every pooled transaction is forwarded to (../rpc/tx-forward.ts). */
   txPeers?: string[];
   /** A geth-style genesis.json: its chain id, fork, gas limit and genesis block replace the defaults. */
@@ -147,6 +150,7 @@ async function genesisOptions(file: string, options: NodeCommandOptions) {
 async function startEngine(server: NodeServer, options: NodeCommandOptions): Promise<{ server: EngineServer; secretPath: string }> {
   const secretPath = options["authrpc.jwtsecret"] ?? join(options.db ?? mkdtempSync(join(tmpdir(), "aivm-engine-")), "jwtsecret");
   const { secret } = readOrCreateJwtSecret(secretPath);
+  if (options.syncPeers?.length) server.node.engine?.setBlockSource(peerBlockSource(options.syncPeers));
   const engine = await startEngineServer({ node: server.node, jwtSecret: secret, host: options["authrpc.addr"], port: options["authrpc.port"] });
   return { server: engine, secretPath };
 }

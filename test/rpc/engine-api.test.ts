@@ -18,6 +18,7 @@ import { bytesToHex, createWithdrawal, hexToBytes } from "@ethereumjs/util";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { startEngineServer, type EngineServer } from "../../src/rpc/engine/server.ts";
 import { readOrCreateJwtSecret } from "../../src/rpc/engine/auth.ts";
+import { peerBlockSource } from "../../src/rpc/engine/sync.ts";
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 import { createChainCommon } from "../../src/evm/chain-vm.ts";
 import { deriveDevAccounts } from "../../src/chain/accounts.ts";
@@ -354,6 +355,24 @@ describe("Engine API", () => {
     assert.equal((await b.eth("eth_getBlockByNumber", ["finalized", false])).hash, head.hash);
     assert.equal((await b.eth("txpool_status", [])).pending, "0x0");
     await assert.rejects(forkchoice(b, X.blockHash, Y.blockHash, ZERO), (e: any) => e.code === -38002, "a safe block off the head's chain");
+  });
+
+  it("a node that missed the chain syncs it from a peer (re-executing every block) when forkchoice names an unknown head", async () => {
+    const late = await engineNode();
+    try {
+      late.server.node.engine!.setBlockSource(peerBlockSource(["http://127.0.0.1:1", b.server.url]));
+      const head = await b.eth("eth_getBlockByNumber", ["latest", false]);
+      assert.equal((await forkchoice(late, head.hash)).payloadStatus.status, "SYNCING");
+      await late.server.node.engine!.syncInProgress;
+      assert.equal((await forkchoice(late, head.hash)).payloadStatus.status, "VALID");
+      const mine = await late.eth("eth_getBlockByNumber", ["latest", false]);
+      assert.equal(mine.hash, head.hash);
+      assert.equal(mine.stateRoot, head.stateRoot);
+      assert.deepEqual(await late.eth("aivm_getAnchor", ["0x1"]), await b.eth("aivm_getAnchor", ["0x1"]));
+    } finally {
+      await late.engine.close();
+      await late.server.close();
+    }
   });
 });
 
