@@ -39,7 +39,7 @@ describe("aivm startup", () => {
   it("aivm --help lists every subcommand", async () => {
     const { stdout } = await run(process.execPath, [join(REPO, "bin/aivm.mjs"), "--help"], { cwd: REPO });
     const names = createProgram().commands.map((c) => c.name());
-    assert.deepEqual(names, ["node", "onnx", "model", "generate", "embed", "verify-vrf", "ffi", "trace", "verify", "verifier", "explorer", "export", "import", "genesis"]);
+    assert.deepEqual(names, ["node", "onnx", "model", "generate", "embed", "verify-vrf", "ffi", "trace", "verify", "verifier", "explorer", "export", "import", "genesis", "devnet"]);
     for (const name of names) assert.match(stdout, new RegExp(`^  ${name}\\b`, "m"), `aivm --help lists ${name}`);
   });
 

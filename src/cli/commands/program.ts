@@ -3,6 +3,7 @@
 // `aivm --help` loads none of them (issue 21).
 import { Command } from "commander";
 import { exportCommand, genesisCommand, importCommand } from "./chain-data.ts";
+import { devnetCommand } from "./devnet.ts";
 import { embedCommand } from "./embed.ts";
 import { explorerCommand } from "./explorer.ts";
 import { ffiCommand } from "./ffi.ts";
@@ -19,7 +20,7 @@ export function createProgram(): Command {
   const program = new Command("aivm")
     .description("AIVM: deterministic, FLOPs-metered AI inference as EVM precompiles")
     .version("0.1.0");
-  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand(), explorerCommand(), exportCommand(), importCommand(), genesisCommand()]) {
+  for (const command of [nodeCommand(), onnxCommand(), modelCommand(), generateCommand(), embedCommand(), verifyVrfCommand(), ffiCommand(), traceCommand(), verifyCommand(), verifierCommand(), explorerCommand(), exportCommand(), importCommand(), genesisCommand(), devnetCommand()]) {
     program.addCommand(command);
   }
   return program;
