@@ -163,7 +163,7 @@ export async function importChain(file: string, options: ImportCommandOptions): 
       automine: false,
     });
     try {
-      if (spec) checkGenesisHeader(node, spec, options.genesis!);
+      if (spec) checkGenesisBlock(node, spec, options.genesis!);
       const raws = splitBlockRlps(await readFile(file));
       let imported = 0;
       let known = 0;
@@ -204,13 +204,19 @@ async function storedChainId(dir: string): Promise<number | undefined> {
   }
 }
 
-/** An existing database started from another genesis would reject every block: say so up front. */
-function checkGenesisHeader(node: DevNode, spec: ChainGenesis, file: string): void {
+/** A database reopened with --genesis must have been made from it (its chain id and genesis header fields). */
+export function checkGenesisBlock(node: DevNode, spec: ChainGenesis, file: string): void {
   const header = node.blocks[0]!.header;
   const wanted = spec.genesis.header;
-  if (header.timestamp !== wanted.timestamp || header.gasLimit !== wanted.gasLimit || header.baseFeePerGas !== wanted.baseFeePerGas || !equalsBytes(header.extraData, wanted.extraData)) {
-    throw new ChainDataError(`the database's genesis block (${bytesToHex(node.blocks[0]!.hash())}) was not made from ${file}.`);
-  }
+  const same =
+    node.chainId === spec.chainId &&
+    header.timestamp === wanted.timestamp &&
+    header.gasLimit === wanted.gasLimit &&
+    header.baseFeePerGas === wanted.baseFeePerGas &&
+    equalsBytes(header.extraData, wanted.extraData) &&
+    equalsBytes(header.mixHash, wanted.mixHash) &&
+    equalsBytes(header.coinbase.bytes, wanted.coinbase);
+  if (!same) throw new GenesisFileError(`the database's genesis block (${bytesToHex(node.blocks[0]!.hash())}) was not made from ${file}.`);
 }
 
 // ---------------------------------------------------------------- genesis

@@ -18,8 +18,8 @@ import { readOrCreateJwtSecret } from "../rpc/engine/auth.ts";
 import { startEngineServer, type EngineServer } from "../rpc/engine/server.ts";
 import { peerBlockSource } from "../rpc/engine/sync.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
-import { readGenesisFile } from "./chain-data.ts";
-import { GenesisFileError } from "../chain/genesis-json.ts";
+import { checkGenesisBlock, readGenesisFile } from "./chain-data.ts";
+import { GenesisFileError, type ChainGenesis } from "../chain/genesis-json.ts";
 
 export interface NodeCommandOptions {
   port: number;
@@ -88,6 +88,7 @@ function faultyRuntime(options: NodeCommandOptions) {
 export async function runNode(options: NodeCommandOptions): Promise<NodeServer> {
   // The demo chain's genesis holds the language model's blobs as TSTORE would write them (docs/lm.md).
   const lm: LmPackage | undefined = options.demo ? packLm().pkg : undefined;
+  const fromFile = options.genesis ? await genesisOptions(options.genesis, options) : undefined;
   const server = await startNodeServer({
     ...(lm ? { genesisAccounts: lmGenesisAccounts(lm) } : {}),
     port: options.port,
@@ -105,9 +106,10 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
     hardfork: options.hardfork,
     ...(options.injectFault ? { runtime: faultyRuntime(options) } : {}),
     ...(options.engine ? { engine: true } : {}),
-    ...(options.genesis ? await genesisOptions(options.genesis, options) : {}),
+    ...fromFile,
   });
   const { node } = server;
+  if (fromFile) await checkedGenesis(server, fromFile, options.genesis!);
   const engine = options.engine ? await startEngine(server, options) : undefined;
   // Even with --quiet: whoever opened the node to the network must see what that gives away.
   if (server.remote) console.error(remoteExposureWarning(server.host, server.port, node.accounts.length));
@@ -144,6 +146,16 @@ export async function runNode(options: NodeCommandOptions): Promise<NodeServer> 
 async function genesisOptions(file: string, options: NodeCommandOptions) {
   const { chainId, hardfork, blockGasLimit, genesis } = await readGenesisFile(file, options.vrfKey ? hexToBytes(options.vrfKey) : devVrfSecretKey(options.mnemonic));
   return { chainId, hardfork, blockGasLimit, genesis };
+}
+
+/** A --db chain reopened with --genesis must have been made from that file. */
+async function checkedGenesis(server: NodeServer, spec: ChainGenesis, file: string): Promise<void> {
+  try {
+    checkGenesisBlock(server.node, spec, file);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }
 
 /** --engine: the Engine API on the auth port, with the JWT secret file (created when missing, as geth does). */

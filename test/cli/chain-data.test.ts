@@ -113,6 +113,18 @@ describe("aivm genesis, export and import", { timeout: 240_000 }, () => {
     assert.match(again.stdout, new RegExp(`Imported 0 blocks \\(${head} already known\\)`));
   });
 
+  it("refuses to reopen a database with a genesis.json it was not made from", async () => {
+    const other = join(dir, "other-genesis.json");
+    const json = JSON.parse(readFileSync(genesisFile, "utf8"));
+    writeFileSync(other, JSON.stringify({ ...json, timestamp: "0x1" }));
+    const failed = await aivm("node", "--port", "0", "--quiet", "--genesis", other, "--db", join(dir, "a")).then(
+      () => assert.fail("the node started"),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(failed.code, 1);
+    assert.ok(failed.stderr.includes(`aivm node: the database's genesis block (${printedGenesisHash}) was not made from ${other}.`), failed.stderr);
+  });
+
   it("stops at a block whose state root differs, naming it and both roots, and writes nothing from it on", async () => {
     const blocks = splitBlockRlps(readFileSync(join(dir, "rpc.rlp")));
     const bad = 4;
