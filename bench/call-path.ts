@@ -4,7 +4,12 @@
 // every sample's self time put in one stage of the call path by the file it ran in. Also measures
 // what the node's V8 flags (src/cli/v8-flags.ts) change: a typed array's allocation and a one-node
 // program of a tiny movement op, each with the flags off and on. Prints JSON.
+//
+// A call's CPU keeps falling for the first few thousand calls (V8 tiering up the EVM and the call
+// path), so each model is first called BENCH_WARMUP times (3000), then timed in 5 rounds of
+// BENCH_CALLS / 4 calls each (the median round is reported, and every round), then profiled.
 import { execFileSync } from "node:child_process";
+import os from "node:os";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +30,8 @@ import { NODE_V8_FLAGS, applyNodeV8Flags } from "../src/cli/v8-flags.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
+const ROUNDS = 5;
 
 /** CPU and wall ns per call of a synchronous function, after a warm-up. */
 function timeNs(fn: () => unknown, ms = 400): { cpu: number; wall: number } {
@@ -85,7 +92,7 @@ function stageOf(url: string, fn: string): string {
     [/^src\/rpc\//, "rpc (params, methods, provider)"],
     [/^src\/chain\/(calls|queue|node|runtime|block-randomness)\.ts/, "call set-up (queue, block context, runtime)"],
     [/^src\/evm\/|^node_modules\/@ethereumjs\/|^node_modules\/@js-sdsl\//, "evm and state"],
-    [/^precompiles\/(abi|abi-decode|call|memory|commit|index)\.ts/, "precompile entry (ABI, memory, receipt)"],
+    [/^precompiles\/(abi|abi-decode|call|memory|commit|index|a1[0-9]{2}-[a-z]+)\.ts/, "precompile entry (ABI, memory, receipt)"],
     [/^precompiles\/program-cache\.ts|^src\/codec\/program(-infer)?\.ts/, "program decode (cached)"],
     [/^precompiles\/program-call\.ts|^src\/gas\//, "planning and gas"],
     [/^src\/codec\/program-run\.ts|^src\/codec\/tensor\.ts/, "program run and tensor codec"],
@@ -127,13 +134,22 @@ async function profileCalls(call: () => Promise<unknown>, calls: number): Promis
   return Object.fromEntries([...stages].sort((a, b) => b[1] - a[1]).map(([k, c]) => [k, +((100 * c) / total).toFixed(1)]));
 }
 
-async function timeCalls(call: () => Promise<unknown>, calls: number): Promise<{ wallMs: number; cpuMs: number }> {
-  for (let i = 0; i < 50; i++) await call();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < calls; i++) await call();
-  const c = process.cpuUsage(c0);
-  return { wallMs: +((performance.now() - t0) / calls).toFixed(3), cpuMs: +((c.user + c.system) / 1e3 / calls).toFixed(3) };
+/** Per-call wall and CPU ms of `calls` calls, in ROUNDS rounds: the median round's, and every round's CPU. */
+async function timeCalls(call: () => Promise<unknown>, calls: number): Promise<{ wallMs: number; cpuMs: number; cpuMsRounds: number[] }> {
+  const rounds: { wallMs: number; cpuMs: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await call();
+    const c = process.cpuUsage(c0);
+    rounds.push({ wallMs: (performance.now() - t0) / calls, cpuMs: (c.user + c.system) / 1e3 / calls });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[ROUNDS >> 1]!;
+  return {
+    wallMs: +median(rounds.map((r) => r.wallMs)).toFixed(3),
+    cpuMs: +median(rounds.map((r) => r.cpuMs)).toFixed(3),
+    cpuMsRounds: rounds.map((r) => +r.cpuMs.toFixed(3)),
+  };
 }
 
 const MICRO = "--micro";
@@ -157,6 +173,7 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   const from = conn.account;
   const viaViem = () => conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data, account: conn.account });
   const viaRequest = () => provider.request({ method: "eth_call", params: [{ from, to: PRECOMPILE_ADDRESSES.TGRAPH, data: data as Hex }, "latest"] });
+  for (let i = 0; i < WARMUP; i++) await viaRequest();
   models.push({
     model: which,
     calldataBytes: (data.length - 2) / 2,
@@ -165,4 +182,4 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   });
 }
 await provider.close();
-console.log(JSON.stringify({ bench: "call-path", node: process.version, calls: CALLS, v8Flags: flagEffect, models }, null, 1));
+console.log(JSON.stringify({ bench: "call-path", node: process.version, at: new Date().toISOString(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)), calls: CALLS, warmup: WARMUP, v8Flags: flagEffect, models }, null, 1));

@@ -67,9 +67,27 @@ export class ScratchMemory {
 export const STORE_CODE_PREFIX = 0xfe;
 const STORE_DOMAIN = utf8ToBytes("AIVM.store");
 
+/**
+ * Store addresses by the id array they were derived from: a cached program's handle ids are the
+ * same arrays on every call, so its weights' addresses are not hashed again. The id's bytes are
+ * kept and compared on a hit (an array could be written to); entries go with their arrays.
+ */
+const storeAddresses = new WeakMap<Uint8Array, { id: Uint8Array; address: Address }>();
+
 /** The derived account whose code holds the blob with content id `id`. */
 export function storeAddressOf(id: Uint8Array): Address {
-  return new Address(keccak256One(concatBytes(STORE_DOMAIN, id)).subarray(12));
+  const hit = storeAddresses.get(id);
+  if (hit !== undefined && sameBytes(hit.id, id)) return hit.address;
+  const address = new Address(keccak256One(concatBytes(STORE_DOMAIN, id)).subarray(12));
+  storeAddresses.set(id, { id: id.slice(), address });
+  return address;
+}
+
+/** Byte equality of two short arrays (a loop: Buffer.compare would move small arrays off the JS heap first). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Writes a content-addressed blob into state (journaled with the current frame). */
