@@ -252,6 +252,11 @@ describe("Engine API", () => {
     assert.equal(r2.status, "INVALID");
     assert.match(r2.validationError, /AIVM anchor root \(extraData\).*gasUsed/);
 
+    await assert.rejects(newPayload(b, payload, beaconRoot, ["0x01"]), (e: any) => e.code === -32602, "an execution request without data");
+    await assert.rejects(newPayload(b, payload, beaconRoot, ["0x0101", "0x0001"]), (e: any) => e.code === -32602, "execution requests out of order");
+    const r4 = await newPayload(b, payload, beaconRoot, ["0x0001"]);
+    assert.equal(r4.status, "INVALID", "requests the block's requestsHash does not commit to");
+    assert.match(r4.validationError, /Invalid blockHash/);
     const r3 = await newPayload(b, { ...payload, blockHash: bytesToHex(randomBytes(32)) }, beaconRoot);
     assert.equal(r3.status, "INVALID");
     assert.match(r3.validationError, /Invalid blockHash/);

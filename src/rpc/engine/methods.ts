@@ -71,6 +71,11 @@ export function createEngineMethodTable(node: DevNode): MethodTable {
     if (version >= 4) {
       if (!Array.isArray(list[3])) throw new InvalidParamsError(`${method}: executionRequests must be an array.`);
       requests = list[3].map((r, i) => hexToBytes(data(r, `executionRequests[${i}]`)));
+      // prague.md: each `type ‖ data` with data, one per type, in ascending order of type.
+      requests.forEach((r, i) => {
+        if (r.length < 2) throw new InvalidParamsError(`executionRequests[${i}] has no request data (empty requests are left out).`);
+        if (i > 0 && r[0]! <= requests![i - 1]![0]!) throw new InvalidParamsError(`executionRequests[${i}]: types must be strictly ascending.`);
+      });
     }
     return node.engineNewPayload(payload, beaconRoot, requests, blobHashes);
   };
