@@ -46,8 +46,8 @@ async function jwt(secret: Uint8Array, iat = Math.floor(Date.now() / 1000)): Pro
   return new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuedAt(iat).sign(secret);
 }
 
-async function engineNode(injectFault?: string): Promise<EngineNode> {
-  const server = await startNodeServer({ port: 0, host: "127.0.0.1", engine: true, ...(injectFault ? { runtime: createAivmRuntime({ injectFault }) } : {}) });
+async function engineNode(injectFault?: string, hardfork?: string): Promise<EngineNode> {
+  const server = await startNodeServer({ port: 0, host: "127.0.0.1", engine: true, hardfork, ...(injectFault ? { runtime: createAivmRuntime({ injectFault }) } : {}) });
   const secret = Uint8Array.from(randomBytes(32));
   const engine = await startEngineServer({ node: server.node, jwtSecret: secret, port: 0 });
   const unwrap = (json: any) => {
@@ -379,6 +379,36 @@ describe("Engine API", () => {
       await late.server.close();
     }
   });
+});
+
+describe("Engine API under Prague and Cancun", () => {
+  for (const [fork, getV, newV, wrongGetV] of [["prague", 4, 4, 5], ["cancun", 3, 3, 4]] as const) {
+    it(`a ${fork} node builds with getPayloadV${getV} and validates with newPayloadV${newV}`, async () => {
+      const [p, q] = [await engineNode(undefined, fork), await engineNode(undefined, fork)];
+      try {
+        await sendRaw(p, fork === "prague" ? 10 : 11, { to: PRECOMPILE_ADDRESSES.TMATMUL as Hex, data: tmatmulCalldata });
+        const genesis = await p.eth("eth_getBlockByNumber", ["0x0", false]);
+        const attrs = attributes(genesis, "0x00000000000000000000000000000000000000fe");
+        const fcu = await p.call("engine_forkchoiceUpdatedV3", [{ headBlockHash: genesis.hash, safeBlockHash: ZERO, finalizedBlockHash: ZERO }, attrs]);
+        await assert.rejects(p.call(`engine_getPayloadV${wrongGetV}`, [fcu.payloadId]), (e: any) => e.code === -38005);
+        const response = await p.call(`engine_getPayloadV${getV}`, [fcu.payloadId]);
+        assert.equal("executionRequests" in response, getV >= 4);
+        const payload = response.executionPayload;
+        assert.equal(payload.transactions.length, 1);
+        const params = newV === 4 ? [payload, [], attrs.parentBeaconBlockRoot, []] : [payload, [], attrs.parentBeaconBlockRoot];
+        const wrong = newV === 4 ? [payload, [], attrs.parentBeaconBlockRoot] : [payload, [], attrs.parentBeaconBlockRoot, []];
+        await assert.rejects(q.call(`engine_newPayloadV${newV === 4 ? 3 : 4}`, wrong), (e: any) => e.code === -38005);
+        assert.equal((await q.call(`engine_newPayloadV${newV}`, params)).status, "VALID");
+        await forkchoice(q, payload.blockHash);
+        assert.equal((await q.eth("eth_getBlockByNumber", ["latest", false])).stateRoot, payload.stateRoot);
+      } finally {
+        for (const n of [p, q]) {
+          await n.engine.close();
+          await n.server.close();
+        }
+      }
+    });
+  }
 });
 
 describe("Engine API with --db", () => {
