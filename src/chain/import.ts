@@ -1,9 +1,11 @@
-// Blocks from outside the node (`aivm import`, docs/node.md#chain-data): each is re-executed on the
-// node's VM with the AIVM runtime, through the same block builder mining uses (startBlock and its VRF,
+// Blocks from outside the node (`aivm import`, docs/node.md#chain-data). On a dev chain each is
+// re-executed on the node's VM with the AIVM runtime, through the same block builder mining uses (startBlock and its VRF,
 // the scheduler's epoch calls, every transaction, endBlock's anchor and multiplier), from the header
 // fields its producer chose. The result must be the block: parent hash, transactions root, state root,
 // receipts root, logs bloom, gas used and, last, the block hash. On any difference the block's state
 // is dropped and nothing of it is written; the error names the block number and each field that differs.
+// A node in engine mode takes them through its Engine API instead (importEngineBlock). Neither touches
+// the transaction pool.
 import type { Block, HeaderData } from "@ethereumjs/block";
 import { bytesToHex, equalsBytes } from "@ethereumjs/util";
 import { AivmError } from "../engine/errors.ts";
@@ -51,7 +53,7 @@ async function importUnqueued(node: DevNode, block: Block): Promise<MinedBlock> 
   const parent = node.head;
   if (number !== parent.header.number + 1n) throw new BlockImportError(number, [`it does not follow the head, block ${parent.header.number}`]);
   if (!equalsBytes(header.parentHash, parent.hash())) {
-    throw new BlockImportError(number, [`parent hash ${bytesToHex(header.parentHash)}, but block ${parent.header.number} here is ${bytesToHex(parent.hash())} (was the chain started from the same genesis? see --genesis)`]);
+    throw new BlockImportError(number, [`parent hash ${bytesToHex(header.parentHash)}, but block ${parent.header.number} here is ${bytesToHex(parent.hash())} (was the chain started from the same genesis, see --genesis, or by an engine-mode node, see --engine?)`]);
   }
   if (!equalsBytes(await node.stateManager.getStateRoot(), parent.header.stateRoot)) {
     throw new BlockImportError(number, [`the head state was edited after block ${parent.header.number} (hardhat_set*), so it is not block ${parent.header.number}'s state`]);
@@ -110,6 +112,25 @@ async function importUnqueued(node: DevNode, block: Block): Promise<MinedBlock> 
   const mined = { block, record };
   node.emit("block", mined);
   return mined;
+}
+
+/**
+ * Imports `block` into a node in engine mode (DevNode `engine: true`, `aivm node --engine`) the way a
+ * consensus client hands it over: engine_newPayload, which re-executes it with the payload's
+ * randomness and compares every root (engine-chain.ts), then forkchoiceUpdated to make it the head.
+ */
+export async function importEngineBlock(node: DevNode, block: Block): Promise<void> {
+  const engine = node.engine;
+  const number = block.header.number;
+  if (engine === undefined) throw new BlockImportError(number, ["the node is not in engine mode"]);
+  const hash = bytesToHex(block.hash()) as Hex;
+  const blobHashes = block.transactions.flatMap((tx) => ("blobVersionedHashes" in tx ? (tx.blobVersionedHashes as Hex[]) : []));
+  const beaconRoot = bytesToHex(block.header.parentBeaconBlockRoot ?? new Uint8Array(32)) as Hex;
+  const status = await engine.newPayload(block.toExecutionPayload(), beaconRoot, undefined, blobHashes);
+  if (status.status === "SYNCING") throw new BlockImportError(number, [`its parent ${bytesToHex(block.header.parentHash)} is not in the database (was the chain started from the same genesis? see --genesis)`]);
+  if (status.status !== "VALID") throw new BlockImportError(number, [status.validationError ?? `newPayload answered ${status.status}`]);
+  const { payloadStatus } = await engine.forkchoiceUpdated(hash, hash, hash, undefined);
+  if (payloadStatus.status !== "VALID") throw new BlockImportError(number, [payloadStatus.validationError ?? `forkchoiceUpdated answered ${payloadStatus.status}`]);
 }
 
 /** The fields re-execution decides, then the hash (which covers the rest of the header). */

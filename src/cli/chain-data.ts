@@ -8,7 +8,7 @@ import { createBlockFromRLP } from "@ethereumjs/block";
 import { bytesToHex, equalsBytes, hexToBytes } from "@ethereumjs/util";
 import { DevNode } from "../chain/node.ts";
 import { LevelStore } from "../chain/store.ts";
-import { BlockImportError, importBlock, splitBlockRlps } from "../chain/import.ts";
+import { BlockImportError, importBlock, importEngineBlock, splitBlockRlps } from "../chain/import.ts";
 import { GenesisFileError, genesisJsonOf, readGenesisJson, type ChainGenesis } from "../chain/genesis-json.ts";
 import { aivmGenesisAccounts } from "../chain/genesis.ts";
 import { devVrfSecretKey, vrfPublicKeyOf } from "../chain/block-randomness.ts";
@@ -37,6 +37,8 @@ export interface ImportCommandOptions {
   hardfork: string;
   mnemonic: string;
   vrfKey?: Hex;
+  /** The blocks come from an engine-mode chain (aivm node --engine, aivm devnet). */
+  engine: boolean;
 }
 
 export interface GenesisCommandOptions {
@@ -161,6 +163,7 @@ export async function importChain(file: string, options: ImportCommandOptions): 
       vrfKey: bytesToHex(vrfSecretKey) as Hex,
       ...(spec ? { blockGasLimit: spec.blockGasLimit, genesis: spec.genesis } : {}),
       automine: false,
+      engine: options.engine,
     });
     try {
       if (spec) checkGenesisBlock(node, spec, options.genesis!);
@@ -182,7 +185,7 @@ export async function importChain(file: string, options: ImportCommandOptions): 
           known++;
           continue;
         }
-        await importBlock(node, block);
+        await (options.engine ? importEngineBlock(node, block) : importBlock(node, block));
         imported++;
       }
       const seconds = ((performance.now() - started) / 1000).toFixed(2);

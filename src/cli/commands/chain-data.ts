@@ -35,6 +35,7 @@ export function importCommand(): Command {
     .addOption(new Option("--hardfork <name>", "the chain's rules, when no --genesis gives them").choices(NODE_HARDFORKS).default(DEFAULT_HARDFORK))
     .option("-m, --mnemonic <words>", "the producer's mnemonic: its dev VRF key (default: the dev mnemonic's)", DEFAULT_MNEMONIC)
     .option("--vrf-key <hex>", "the producer's 32-byte VRF secret key, which each block's randomness record is proved with")
+    .option("--engine", "the chain of an engine-mode node (aivm node --engine, aivm devnet): blocks go through its Engine API, randomness from each block's prevRandao", false)
     .action(async (file: string, options: ImportCommandOptions) => (await import("../chain-data.ts")).importChain(file, options));
 }
 
