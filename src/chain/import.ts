@@ -40,7 +40,12 @@ interface NodeInternals {
   meta(stateRoot: Uint8Array): ChainMeta;
 }
 
-/** Re-executes `block` on top of the node's head and, when it reproduces exactly, appends it (persisted with a LevelDB store). */
+/**
+ * Re-executes `block` on top of the node's head and, when it reproduces exactly, appends it
+ * (persisted with a LevelDB store). After a refusal the state is the head's again, but the runtime's
+ * in-memory view (the multiplier calls are charged at, the refused block's anchor) is the refused
+ * block's: `aivm import` closes the node there.
+ */
 export async function importBlock(node: DevNode, block: Block): Promise<MinedBlock> {
   return node.queue.run(() => importUnqueued(node, block));
 }
