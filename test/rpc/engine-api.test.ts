@@ -10,7 +10,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { encodeAbiParameters, bytesToHex as viemBytesToHex, type Hex } from "viem";
+import { encodeAbiParameters, encodeFunctionData, parseAbi, bytesToHex as viemBytesToHex, type Hex } from "viem";
+import { sha512 } from "@noble/hashes/sha2.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { privateKeyToAccount } from "viem/accounts";
 import { createBlock, genTransactionsTrieRoot, genWithdrawalsTrieRoot } from "@ethereumjs/block";
 import { createTxFromRLP } from "@ethereumjs/tx";
@@ -25,7 +28,7 @@ import { deriveDevAccounts } from "../../src/chain/accounts.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
-import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
+import { BLOCK_RANDOMNESS_ADDRESS, PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { rpc } from "./helpers.ts";
 
 const ZERO = `0x${"00".repeat(32)}` as Hex;
@@ -229,6 +232,17 @@ describe("Engine API", () => {
     assert.deepEqual(await b.eth("aivm_getAnchor", ["latest"]), await a.eth("aivm_getAnchor", ["latest"]));
     assert.equal(await b.eth("eth_getBalance", ["0x00000000000000000000000000000000000000aa", "latest"]), "0xde0b6b3a7640000", "the withdrawal: 10^9 gwei");
     assert.equal((await a.eth("txpool_status", [])).pending, "0x0", "A's pool lost the included transactions");
+    // The block's randomness: SHA-512("AIVM.randao" ‖ prevRandao ‖ parentHash ‖ uint64 number), no proof, no key.
+    const alpha = concatBytes(hexToBytes(payload.parentHash), hexToBytes(`0x${"1".padStart(16, "0")}`));
+    const beta = bytesToHex(sha512(concatBytes(utf8ToBytes("AIVM.randao"), hexToBytes(payload.prevRandao), alpha)));
+    const vrf = await b.eth("aivm_getVrf", ["0x1"]);
+    assert.deepEqual(vrf, await a.eth("aivm_getVrf", ["0x1"]));
+    assert.equal(vrf.beta, beta);
+    assert.equal(vrf.pi, `0x${"00".repeat(80)}`);
+    assert.equal(vrf.publicKey, ZERO, "no producer key in an engine-mode genesis");
+    const vrfOutput = encodeFunctionData({ abi: parseAbi(["function vrfOutput(uint256) view returns (bytes32)"]), args: [1n] });
+    const output = await b.eth("eth_call", [{ to: BLOCK_RANDOMNESS_ADDRESS, data: vrfOutput }, "latest"]);
+    assert.equal(output, bytesToHex(keccak_256(hexToBytes(beta))), "BlockRandomness.vrfOutput(1) reads it");
     const bodies = await b.call("engine_getPayloadBodiesByHashV1", [[payload.blockHash, bytesToHex(randomBytes(32))]]);
     assert.deepEqual(bodies, [{ transactions: payload.transactions, withdrawals: payload.withdrawals }, null]);
     assert.deepEqual(await b.call("engine_getPayloadBodiesByRangeV1", ["0x1", "0x8"]), [bodies[0]], "up to the head");
