@@ -1,5 +1,5 @@
 // The AIVM dev node: one chain, one VM, one serial queue. It owns block production (automine or
-// interval mining), the transaction pool, every index the JSON-RPC layer reads (blocks, txs,
+// interval mining; in engine mode a consensus client's, through engine-chain.ts), the transaction pool, every index the JSON-RPC layer reads (blocks, txs,
 // receipts, logs, AIVM traces and anchors), snapshots, time control and persistence. It drives the
 // AIVM runtime only through the AivmRuntime seam in types.ts.
 import { createAivmRuntime } from "./runtime.ts";
