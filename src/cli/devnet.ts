@@ -1,9 +1,10 @@
 // `aivm devnet` (docs/network.md#devnet): N execution nodes (`aivm node --engine`, one process each,
 // its own LevelDB, JWT secret and log) on loopback, every transaction forwarded between them
-// (--tx-peers), driven through their Engine API by the simulated beacon (./devnet-beacon.ts). Node 1
-// runs with the matmul worker threads off and node 2 with the JS kernels only, so an engine that
-// computed differently on another machine shows as a rejected payload. A node that dies is
-// restarted on its database and sent the blocks it missed.
+// (--tx-peers) and missed blocks fetched from each other (--sync-peers), driven through their
+// Engine API by the simulated beacon (./devnet-beacon.ts). Node 1 runs with the matmul worker
+// threads off and node 2 with the JS kernels only, so an engine that computed differently on
+// another machine shows as a rejected payload. A node that dies is restarted on its database and
+// catches up.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from "node:fs";
@@ -164,7 +165,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       "--db", join(nodeDir, "db"),
       "--hardfork", options.hardfork,
       "-q",
-      ...(peers.length > 0 ? ["--tx-peers", peers.join(",")] : []),
+      ...(peers.length > 0 ? ["--tx-peers", peers.join(","), "--sync-peers", peers.join(",")] : []),
       "--genesis", genesisFile,
       ...(options.mnemonic ? ["--mnemonic", options.mnemonic] : []),
       ...(options.injectFault?.node === i ? ["--inject-fault", options.injectFault.opcode] : []),
