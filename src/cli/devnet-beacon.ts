@@ -193,7 +193,9 @@ export class SimulatedBeacon {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.proposeSlot().finally(() => this.schedule());
+      this.running = this.proposeSlot()
+        .catch((error: unknown) => this.log(`slot ${this.slot}: ${errorText(error)}`))
+        .finally(() => this.schedule());
     }, this.options.slotMs);
   }
 
