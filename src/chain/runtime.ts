@@ -270,7 +270,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   endTx(txHash: `0x${string}` | undefined, discard: boolean): AivmTxTrace {
     this.pendingRecord = undefined;
     const receipts = this.tx?.receipts ?? [];
-    const trace: AivmTxTrace = { receipts, traceRoot: traceRoot(receipts) };
+    const trace: AivmTxTrace = discard ? lazyTrace(receipts) : { receipts, traceRoot: traceRoot(receipts) };
     this.tx = undefined;
     this.frames = [];
     if (!discard) {
@@ -322,6 +322,17 @@ export class AivmRuntimeImpl implements AivmRuntime {
   get currentBlockNumber(): bigint {
     return this.blockNumber;
   }
+}
+
+/** A trace whose root is hashed when first read: a call's trace is mostly thrown away unread. */
+function lazyTrace(receipts: AivmOpReceipt[]): AivmTxTrace {
+  let root: `0x${string}` | undefined;
+  return {
+    receipts,
+    get traceRoot() {
+      return (root ??= traceRoot(receipts));
+    },
+  };
 }
 
 /** The injected fault (AivmRuntimeOptions.injectFault): output commit 0 with its lowest bit flipped. */
