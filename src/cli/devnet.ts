@@ -221,6 +221,13 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const startNode = async (index: number) => {
     const node = nodes[index]!;
     const relaunched = await launch(specs[index]!);
+    if (stopping) {
+      // The devnet was stopped while this node was starting: stop it too.
+      relaunched.child.kill("SIGTERM");
+      await exited(relaunched.child);
+      relaunched.log.end();
+      return;
+    }
     node.child = relaunched.child;
     logs[index]!.end();
     logs[index] = relaunched.log;
