@@ -7,7 +7,7 @@
 // (signed again for that chain) on one `aivm node --block-time <slot>` without a consensus side,
 // until all are mined. The ratio is devnet tx/s over that single node's.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeAbiParameters, bytesToHex, type Hex } from "viem";
@@ -126,6 +126,7 @@ async function measureDevnet() {
     return { txs: txs.length, sendSeconds: +sentS.toFixed(2), seconds: +seconds.toFixed(2), txPerSecondFinalized: +(txs.length / seconds).toFixed(1), rejections, ...(await blockStats(urls[0]!, from, to)) };
   } finally {
     await devnet.stop();
+    rmSync(devnet.dir, { recursive: true, force: true });
   }
 }
 

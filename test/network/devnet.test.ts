@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeAbiParameters, bytesToHex, type Hex } from "viem";
@@ -138,6 +138,7 @@ test("3-node devnet: transactions sent to different nodes are included, a SIGKIL
     assert.ok(lines.some((l) => l.includes("node 2 exited (SIGKILL")), lines.join("\n"));
   } finally {
     await net.stop();
+    rmSync(net.dir, { recursive: true, force: true });
     // The devnet's log, less the routine blocks: restarts, catch-ups and rejections.
     for (const line of lines.filter((l) => !/, 0 transaction\(s\), VALID on 3\/3$/.test(l))) t.diagnostic(line);
   }
@@ -163,6 +164,7 @@ test("a node that flips one TMATMUL output bit (--inject-fault) disagrees: its p
     assert.ok(lines.some((l) => /^node \d rejected block \d+ 0x[0-9a-f]{64}: Block \d+ .* is invalid: AIVM anchor root/.test(l)), lines.join("\n"));
   } finally {
     await net.stop();
+    rmSync(net.dir, { recursive: true, force: true });
     for (const line of lines.filter((l) => !/, 0 transaction\(s\), VALID on 3\/3$/.test(l))) t.diagnostic(line);
   }
 });
