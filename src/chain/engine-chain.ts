@@ -16,6 +16,7 @@ import { recordOfBlock, type IncludedTx } from "./mining.ts";
 import type { BlockRecord, MinedBlock } from "./node.ts";
 import type { PooledTx } from "./pool.ts";
 import type { AivmRuntime } from "./types.ts";
+import type { AivmOpReceipt } from "../commit/receipt.ts";
 
 type Hex = `0x${string}`;
 
@@ -72,6 +73,12 @@ export interface EngineHost {
   enqueue<T>(task: () => Promise<T>): Promise<T>;
   /** Records safe and finalized (canonical block numbers; undefined: not set). */
   setCheckpoints(safe: bigint | undefined, finalized: bigint | undefined): void;
+}
+
+/** One transaction's AIVM receipts as a node reports them (aivm_getBlockAivmReceipts), for naming a mismatching one. */
+export interface TxAivmReceipts {
+  txHash: Hex;
+  receipts: Pick<AivmOpReceipt, "index" | "opcode" | "leaf" | "paramsHash" | "inputCommits" | "outputCommits">[];
 }
 
 /** A fork-choice state that does not hold (JSON-RPC -38002). */
@@ -160,7 +167,10 @@ export class EngineChain {
     if (mismatch !== undefined || executed === undefined) {
       const message = `Block ${block.header.number} (${hash}) is invalid: ${mismatch ?? "it did not execute"}`;
       console.error(`aivm engine: ${message}`);
-      if (executed && executed.block.header.extraData.length === 32 && !equalsBytes(executed.block.header.extraData, block.header.extraData)) logAivmReceipts(executed);
+      if (executed && executed.block.header.extraData.length === 32 && !equalsBytes(executed.block.header.extraData, block.header.extraData)) {
+        logAivmReceipts(executed);
+        this.nameMismatchingReceipt(hash, executed);
+      }
       this.markInvalid(hash, parentHash);
       return invalid(parentHash, message);
     }
@@ -318,6 +328,37 @@ export class EngineChain {
     })()
       .catch((error: unknown) => console.error(`aivm engine: sync towards ${hash} stopped: ${errorMessage(error)}`))
       .finally(() => (this.syncing = undefined));
+  }
+
+  /** Where a producer's AIVM receipts of a block come from (peers' aivm_getBlockAivmReceipts, src/rpc/engine/sync.ts). */
+  setReceiptSource(source: ((blockHash: Hex) => Promise<TxAivmReceipts[] | undefined>) | undefined): void {
+    this.receiptSource = source;
+  }
+
+  private receiptSource: ((blockHash: Hex) => Promise<TxAivmReceipts[] | undefined>) | undefined;
+  /** The last anchor-mismatch diagnosis: the first receipt where a peer's record and this node's re-execution differ. */
+  lastDiagnosis: Promise<string> | undefined;
+
+  /** The AIVM receipts of a block this node holds (canonical, or valid and off the chain), per transaction. */
+  aivmReceiptsOf(hash: Hex): { txHash: Hex; receipts: AivmOpReceipt[] }[] | undefined {
+    const mined = this.lookup(hash.toLowerCase() as Hex);
+    return mined === undefined ? undefined : txAivmReceipts(mined);
+  }
+
+  /** In the background: asks the peers for the producer's receipts of `hash` and logs the first that differs from `executed`'s. */
+  private nameMismatchingReceipt(hash: Hex, executed: MinedBlock): void {
+    const source = this.receiptSource;
+    if (source === undefined) return;
+    const number = executed.block.header.number;
+    this.lastDiagnosis = (async () => {
+      const theirs = await source(hash);
+      const message =
+        theirs === undefined
+          ? `block ${number}: no peer has the producer's AIVM receipts of ${hash}`
+          : `block ${number}: ${firstReceiptMismatch(txAivmReceipts(executed), theirs) ?? "the producer's AIVM receipts equal this node's (the mismatch is outside them)"}`;
+      console.error(`aivm engine: ${message}`);
+      return message;
+    })().catch((error: unknown) => `block ${number}: asking the peers for receipts failed: ${errorMessage(error)}`);
   }
 
   /** The sync running now, if any (tests wait for it). */
@@ -505,6 +546,42 @@ function compareHeaders(payload: Block, executed: Block): string | undefined {
   const diffs = fields.filter(([, x, y]) => hex(x) !== hex(y)).map(([name, x, y]) => `${name} ${name === "logsBloom" ? "differs" : `${hex(x)} != re-executed ${hex(y)}`}`);
   if (diffs.length === 0 && !equalsBytes(payload.hash(), executed.hash())) diffs.push(`block hash ${bytesToHex(payload.hash())} != re-executed ${bytesToHex(executed.hash())}`);
   return diffs.length === 0 ? undefined : diffs.join("; ");
+}
+
+function txAivmReceipts(mined: MinedBlock): { txHash: Hex; receipts: AivmOpReceipt[] }[] {
+  return mined.record.txs.map((t) => ({ txHash: t.hash, receipts: t.trace.receipts }));
+}
+
+/**
+ * The first AIVM receipt where the producer's record (`theirs`) and this node's re-execution
+ * (`ours`) differ, named by transaction, index and opcode with the differing field; undefined when
+ * they agree.
+ */
+export function firstReceiptMismatch(ours: TxAivmReceipts[], theirs: TxAivmReceipts[]): string | undefined {
+  for (let t = 0; t < Math.max(ours.length, theirs.length); t++) {
+    const [a, b] = [ours[t], theirs[t]];
+    if (a === undefined || b === undefined || a.txHash.toLowerCase() !== b.txHash.toLowerCase()) return `transaction ${t}: the producer has ${b?.txHash ?? "none"}, this node ${a?.txHash ?? "none"}`;
+    for (let i = 0; i < Math.max(a.receipts.length, b.receipts.length); i++) {
+      const [x, y] = [a.receipts[i], b.receipts[i]];
+      if (x === undefined || y === undefined) return `transaction ${a.txHash}: the producer recorded ${b.receipts.length} AIVM receipts, re-execution ${a.receipts.length}`;
+      if (x.leaf === y.leaf) continue;
+      const field =
+        x.opcode !== y.opcode
+          ? `opcode ${y.opcode} != re-executed ${x.opcode}`
+          : x.paramsHash !== y.paramsHash
+            ? `params hash ${y.paramsHash} != re-executed ${x.paramsHash}`
+            : differingCommit("input", y.inputCommits, x.inputCommits) ?? differingCommit("output", y.outputCommits, x.outputCommits) ?? `leaf ${y.leaf} != re-executed ${x.leaf}`;
+      return `the mismatching AIVM receipt is transaction ${a.txHash} receipt ${x.index} (${x.opcode}): ${field}`;
+    }
+  }
+  return undefined;
+}
+
+function differingCommit(kind: string, theirs: readonly string[], ours: readonly string[]): string | undefined {
+  for (let k = 0; k < Math.max(theirs.length, ours.length); k++) {
+    if (theirs[k] !== ours[k]) return `${kind} commit ${k} ${theirs[k] ?? "none"} != re-executed ${ours[k] ?? "none"}`;
+  }
+  return undefined;
 }
 
 /** On an anchor mismatch: this node's AIVM receipts of the block, to set beside the producer's (aivm_getReceipts). */

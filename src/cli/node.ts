@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readOrCreateJwtSecret } from "../rpc/engine/auth.ts";
 import { startEngineServer, type EngineServer } from "../rpc/engine/server.ts";
-import { peerBlockSource } from "../rpc/engine/sync.ts";
+import { peerBlockSource, peerReceiptSource } from "../rpc/engine/sync.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
 import { checkGenesisBlock, readGenesisFile } from "./chain-data.ts";
 import { GenesisFileError, type ChainGenesis } from "../chain/genesis-json.ts";
@@ -162,7 +162,10 @@ async function checkedGenesis(server: NodeServer, spec: ChainGenesis, file: stri
 async function startEngine(server: NodeServer, options: NodeCommandOptions): Promise<{ server: EngineServer; secretPath: string }> {
   const secretPath = options["authrpc.jwtsecret"] ?? join(options.db ?? mkdtempSync(join(tmpdir(), "aivm-engine-")), "jwtsecret");
   const { secret } = readOrCreateJwtSecret(secretPath);
-  if (options.syncPeers?.length) server.node.engine?.setBlockSource(peerBlockSource(options.syncPeers));
+  if (options.syncPeers?.length) {
+    server.node.engine?.setBlockSource(peerBlockSource(options.syncPeers));
+    server.node.engine?.setReceiptSource(peerReceiptSource(options.syncPeers));
+  }
   const engine = await startEngineServer({ node: server.node, jwtSecret: secret, host: options["authrpc.addr"], port: options["authrpc.port"] });
   return { server: engine, secretPath };
 }

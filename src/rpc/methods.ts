@@ -9,7 +9,7 @@ import { getBlob } from "../../precompiles/memory.ts";
 import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
 import { EXECUTION_REVERTED, InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR, revertMessage } from "./errors.ts";
 import { FilterRegistry } from "./filters.ts";
-import { formatAnchor, formatBlock, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
+import { formatAnchor, formatBlock, formatOpReceipt, formatReceipt, formatTrace, formatTransaction, q } from "./format.ts";
 import { queryLogs } from "./logs.ts";
 import { MAX_UINT64, address, blockNumberOf, blockNumberParam, blockRef, bool, callRequest, data, hash, logFilter, paramList, quantity, stateOverrides, uint64 } from "./params.ts";
 import { receiptProof } from "./receipt-proof.ts";
@@ -450,6 +450,15 @@ export function createMethodTable(node: DevNode): MethodTable {
       const found = node.transaction(hash(h, "transactionHash"));
       if (!found) return null;
       return { transactionHash: found.record.hash, blockNumber: q(found.block.header.number), ...formatTrace(found.record.trace) };
+    },
+    // A block's AIVM receipts by block hash, also for a valid block off the chain in engine mode (a validator names a mismatching receipt with them).
+    aivm_getBlockAivmReceipts: (params) => {
+      const [h] = p(params, 1, 1, "aivm_getBlockAivmReceipts");
+      const blockHash = hash(h, "blockHash");
+      const mined = node.blockByHashHex(blockHash);
+      const txs = mined ? mined.record.txs.map((t) => ({ txHash: t.hash, receipts: t.trace.receipts })) : node.engine?.aivmReceiptsOf(blockHash);
+      if (txs === undefined) return null;
+      return { blockHash, transactions: txs.map((t) => ({ transactionHash: t.txHash, receipts: t.receipts.map(formatOpReceipt) })) };
     },
     aivm_getAnchor: (params) => {
       const [tag] = p(params, 0, 1, "aivm_getAnchor");

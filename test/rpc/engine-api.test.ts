@@ -21,7 +21,7 @@ import { bytesToHex, createWithdrawal, hexToBytes } from "@ethereumjs/util";
 import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { startEngineServer, type EngineServer } from "../../src/rpc/engine/server.ts";
 import { readOrCreateJwtSecret } from "../../src/rpc/engine/auth.ts";
-import { peerBlockSource } from "../../src/rpc/engine/sync.ts";
+import { peerBlockSource, peerReceiptSource } from "../../src/rpc/engine/sync.ts";
 import { createAivmRuntime } from "../../src/chain/runtime.ts";
 import { createChainCommon } from "../../src/evm/chain-vm.ts";
 import { deriveDevAccounts } from "../../src/chain/accounts.ts";
@@ -331,8 +331,14 @@ describe("Engine API", () => {
       const fcu = await faulty.call("engine_forkchoiceUpdatedV3", [{ headBlockHash: genesis.hash, safeBlockHash: ZERO, finalizedBlockHash: ZERO }, attrs]);
       const { executionPayload } = await faulty.call("engine_getPayloadV5", [fcu.payloadId]);
       assert.equal(executionPayload.transactions.length, 1);
+      b.server.node.engine!.setReceiptSource(peerReceiptSource([faulty.server.url]));
       const status = await newPayload(b, executionPayload, attrs.parentBeaconBlockRoot as Hex);
       assert.equal(status.status, "INVALID");
+      // B asks the producer for its receipts and names the one that differs: the flipped output commit.
+      const diagnosis = await b.server.node.engine!.lastDiagnosis;
+      const txHash = bytesToHex(keccak_256(hexToBytes(raw)));
+      assert.match(diagnosis!, new RegExp(`the mismatching AIVM receipt is transaction ${txHash} receipt 0 \\(TMATMUL\\): output commit 0 0x[0-9a-f]{64} != re-executed 0x[0-9a-f]{64}`));
+      b.server.node.engine!.setReceiptSource(undefined);
       assert.equal(status.latestValidHash, genesis.hash);
       assert.match(status.validationError, /AIVM anchor root \(extraData\) 0x[0-9a-f]{64} != re-executed 0x[0-9a-f]{64}; stateRoot/);
     } finally {

@@ -64,7 +64,7 @@ export function nodeCommand(): Command {
     .option("--engine", "execution-client mode: blocks come only from a consensus client through the Engine API (docs/network.md#engine-api)", false)
     .option("--authrpc.port <port>", "Engine API port with --engine (0 = any free port)", integer("authrpc.port", 0, 65535), 8551)
     .option("--authrpc.addr <host>", "interface the Engine API listens on", "127.0.0.1")
-    .option("--sync-peers <urls>", "with --engine: fetch blocks this node missed from these nodes' JSON-RPC URLs (debug_getRawBlock), re-executing each, comma-separated", list)
+    .option("--sync-peers <urls>", "with --engine: fetch blocks this node missed from these nodes' JSON-RPC URLs (debug_getRawBlock), re-executing each, and a rejected block's AIVM receipts to name the mismatching one; comma-separated", list)
     .option("--authrpc.jwtsecret <file>", "the Engine API's 32-byte hex JWT secret, created when missing (default: <db>/jwtsecret, or a fresh temporary file)")
     .action(async (options: NodeCommandOptions) => (await import("../node.ts")).startNode(options));
 }
