@@ -46,7 +46,7 @@ export function devnetCommand(): Command {
     .option("-n, --nodes <n>", "number of nodes", integer("nodes", 1, 64), 3)
     .option("-p, --port <port>", "JSON-RPC port of node 0; node i listens on port + i", integer("port", 1, 65535), 8545)
     .option("--authrpc.port <port>", "Engine API port of node 0; node i listens on port + i", integer("authrpc.port", 1, 65535), 8651)
-    .option("--slot-time <duration>", 'one block per slot: "2", "2s", "500ms"', slotTime, 2000)
+    .addOption(new Option("--slot-time <duration>", 'one block per slot: "2", "2s", "500ms"').argParser(slotTime).default(2000, "2s"))
     .addOption(new Option("--hardfork <name>", "the fork every node runs").choices(NODE_HARDFORKS).default(DEFAULT_HARDFORK))
     .option("--dir <dir>", "keep the nodes' databases, JWT secrets and logs here (default: a new temporary directory); a devnet started again on it resumes")
     .option("--genesis <file>", "a genesis.json every node starts from (aivm genesis writes one)")
