@@ -137,8 +137,10 @@ export class SimulatedBeacon {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  /** Blocks each member answered INVALID (diagnostics and tests). */
-  readonly rejections: { member: string; number: bigint; hash: Hex; validationError: string | null }[] = [];
+  /** Blocks each member answered INVALID (diagnostics and tests), with the member that built each. */
+  readonly rejections: { member: string; number: bigint; hash: Hex; proposer: string; validationError: string | null }[] = [];
+  /** Which member built each recent payload, by block hash (to say whose block a node rejected). */
+  private readonly builders = new Map<Hex, string>();
 
   constructor(private readonly options: SimulatedBeaconOptions) {
     const versions = FORK_VERSIONS[options.fork];
@@ -151,6 +153,11 @@ export class SimulatedBeacon {
   get head(): { number: bigint; hash: Hex } {
     const block = this.chain[this.chain.length - 1]!;
     return { number: block.number, hash: block.hash };
+  }
+
+  /** The member that built the payload with this block hash (the most recent 256 payloads). */
+  builderOf(hash: Hex): string | undefined {
+    return this.builders.get(hash.toLowerCase() as Hex);
   }
 
   /** Reads every member's genesis block (they must agree), then proposes one block per slot. */
@@ -229,7 +236,9 @@ export class SimulatedBeacon {
     }
     if (built?.payload === undefined || proposer === undefined) return;
     const payload = built.payload;
-    const statuses = await Promise.all(members.map((m) => this.judge(m, built, payload)));
+    this.builders.set(built.hash.toLowerCase() as Hex, proposer.name);
+    if (this.builders.size > 256) this.builders.delete(this.builders.keys().next().value!);
+    const statuses = await Promise.all(members.map((m) => this.judge(m, built, payload, proposer)));
     const valid = statuses.filter((s) => s === "VALID").length;
     const txs = (payload.transactions as unknown[]).length;
     if (valid * 2 <= members.length) {
@@ -271,7 +280,7 @@ export class SimulatedBeacon {
   }
 
   /** A member's verdict on a block; SYNCING members are first sent what they lack. Unreachable: "DOWN". */
-  private async judge(member: BeaconMember, block: AcceptedBlock, payload: Record<string, unknown>): Promise<string> {
+  private async judge(member: BeaconMember, block: AcceptedBlock, payload: Record<string, unknown>, proposer: BeaconMember): Promise<string> {
     try {
       let status = await this.newPayload(member, block, payload);
       if (status.status === "SYNCING") {
@@ -279,8 +288,8 @@ export class SimulatedBeacon {
         status = await this.newPayload(member, block, payload);
       }
       if (status.status === "INVALID") {
-        this.rejections.push({ member: member.name, number: block.number, hash: block.hash, validationError: status.validationError });
-        this.log(`${member.name} rejected block ${block.number} ${block.hash}: ${status.validationError ?? "no reason given"}`);
+        this.rejections.push({ member: member.name, number: block.number, hash: block.hash, proposer: proposer.name, validationError: status.validationError });
+        this.log(`${member.name} rejected block ${block.number} ${block.hash} from ${proposer.name}: ${status.validationError ?? "no reason given"}`);
       }
       return status.status;
     } catch (error) {

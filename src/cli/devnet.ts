@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { hexToBytes } from "@ethereumjs/util";
 import { SimulatedBeacon, type BeaconMember } from "./devnet-beacon.ts";
 
+type Hex = `0x${string}`;
+
 const AIVM_BIN = fileURLToPath(new URL("../../bin/aivm.mjs", import.meta.url));
 
 export interface DevnetOptions {
@@ -74,6 +76,25 @@ interface Launch {
   args: string[];
   env: NodeJS.ProcessEnv;
   logFile: string;
+  /** Each line the node writes to stderr (where its engine reports rejected blocks). */
+  onStderrLine?: (line: string) => void;
+}
+
+/** The node's line for a block it found invalid: its number and hash. */
+const INVALID_BLOCK_LINE = /^aivm engine: Block (\d+) \((0x[0-9a-f]{64})\) is invalid: /;
+/** The node's diagnosis of a rejected block's AIVM receipts (src/chain/engine-chain.ts), after it asked its --sync-peers for the producer's. */
+const DIAGNOSIS_LINE = /^aivm engine: block (\d+): (?!this node's AIVM receipts)(.+)$/;
+/** The first receipt that differs: transaction, index, opcode, field, the producer's value and the re-executed one. */
+const RECEIPT_MISMATCH = /^the mismatching AIVM receipt is transaction (0x[0-9a-f]+) receipt (\d+) \((\w+)\): (.+?) (\S+) != re-executed (\S+)$/;
+
+/** Calls `onLine` with each whole line of a stream of chunks. */
+function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let rest = "";
+  return (chunk) => {
+    const parts = (rest + chunk.toString()).split("\n");
+    rest = parts.pop()!;
+    for (const line of parts) onLine(line);
+  };
 }
 
 /** Starts one `aivm node --engine` and resolves with its RPC and Engine URLs once it listens. */
@@ -82,6 +103,7 @@ function launch(spec: Launch, timeoutMs = 180_000): Promise<{ child: ChildProces
   const child = spawn(process.execPath, [AIVM_BIN, "node", ...spec.args], { env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
+  if (spec.onStderrLine) child.stderr!.on("data", lineSplitter(spec.onStderrLine));
   let out = "";
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
@@ -144,6 +166,35 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const rpcUrls = Array.from({ length: n }, (_, i) => `http://127.0.0.1:${rpcPort(i)}`);
 
   const genesisFile = options.genesis ? resolve(options.genesis) : await sharedGenesis(dir, options, log);
+  // The driver, once started: it knows which node built each block.
+  const driver: { beacon?: SimulatedBeacon } = {};
+  /**
+   * Node i's rejections, relayed to the devnet's log: when it rejects a block for its AIVM anchor,
+   * it compares its re-executed receipts with the producer's and names the first that differs.
+   */
+  const receiptDiagnosis = (i: number): ((line: string) => void) => {
+    const invalidHashes = new Map<string, Hex>();
+    return (line) => {
+      const invalid = INVALID_BLOCK_LINE.exec(line);
+      if (invalid) {
+        invalidHashes.set(invalid[1]!, invalid[2]! as Hex);
+        return;
+      }
+      const diagnosis = DIAGNOSIS_LINE.exec(line);
+      if (!diagnosis) return;
+      const [, number, text] = diagnosis as unknown as [string, string, string];
+      const hash = invalidHashes.get(number);
+      invalidHashes.delete(number);
+      const producer = (hash && driver.beacon?.builderOf(hash)) ?? "its producer";
+      const receipt = RECEIPT_MISMATCH.exec(text);
+      if (receipt === null) {
+        log(`node ${i}: block ${number}${hash ? ` ${hash}` : ""} from ${producer}: ${text}`);
+        return;
+      }
+      const [, tx, index, opcode, field, theirs, ours] = receipt;
+      log(`node ${i}: block ${number}${hash ? ` ${hash}` : ""} from ${producer}: receipt #${index} (tx ${tx}, ${opcode}) ${field} differs: ${theirs} (${producer}) vs ${ours} (node ${i}, re-executed)`);
+    };
+  };
   const specs: (Launch & { name: string; dbDir: string; jwtSecretFile: string; variant: string })[] = [];
   for (let i = 0; i < n; i++) {
     const nodeDir = join(dir, `node-${i}`);
@@ -170,7 +221,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       ...(options.mnemonic ? ["--mnemonic", options.mnemonic] : []),
       ...(options.injectFault?.node === i ? ["--inject-fault", options.injectFault.opcode] : []),
     ];
-    specs.push({ name: `node ${i}`, args, env: { ...process.env, ...env }, logFile: join(nodeDir, "node.log"), dbDir: join(nodeDir, "db"), jwtSecretFile, variant });
+    specs.push({ name: `node ${i}`, args, env: { ...process.env, ...env }, logFile: join(nodeDir, "node.log"), onStderrLine: receiptDiagnosis(i), dbDir: join(nodeDir, "db"), jwtSecretFile, variant });
   }
 
   const settled = await Promise.allSettled(specs.map((spec) => launch(spec)));
@@ -208,6 +259,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     rpcUrl: node.rpcUrl,
   }));
   const beacon = new SimulatedBeacon({ members, fork: options.hardfork.toLowerCase(), slotMs: options.slotMs, log });
+  driver.beacon = beacon;
 
   let stopping = false;
   const restart = options.restart ?? true;

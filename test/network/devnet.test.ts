@@ -2,7 +2,8 @@
 // matmul workers and node 2 on the JS kernels, driven through their Engine API. Transactions sent to
 // different nodes (transfers and TMATMUL calls) are included; every node finalizes the same blocks
 // with the same state roots, receipts roots and AIVM anchors; a SIGKILLed node restarts on its
-// database, catches up and agrees. A node that flips one TMATMUL output bit has its payloads rejected.
+// database, catches up and agrees. A node that flips one TMATMUL output bit has its payloads rejected,
+// and the devnet's log names the receipt that differs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
@@ -144,7 +145,7 @@ test("3-node devnet: transactions sent to different nodes are included, a SIGKIL
   }
 });
 
-test("a node that flips one TMATMUL output bit (--inject-fault) disagrees: its payloads or its verdicts are INVALID, the anchor named, the chain goes on", { timeout: 120_000 }, async (t) => {
+test("a node that flips one TMATMUL output bit (--inject-fault) disagrees: its payloads or its verdicts are INVALID, the anchor and the mismatching receipt named, the chain goes on", { timeout: 120_000 }, async (t) => {
   const lines: string[] = [];
   const net = await devnet(lines, { injectFault: { node: 1, opcode: "TMATMUL" } });
   try {
@@ -161,7 +162,17 @@ test("a node that flips one TMATMUL output bit (--inject-fault) disagrees: its p
     assert.equal(b2.hash, b0.hash);
     assert.deepEqual(await call(urls[2]!, "aivm_getAnchor", [tag]), await call(urls[0]!, "aivm_getAnchor", [tag]));
     assert.notEqual(b1?.hash, b0.hash, "the faulty node did not accept the honest block");
-    assert.ok(lines.some((l) => /^node \d rejected block \d+ 0x[0-9a-f]{64}: Block \d+ .* is invalid: AIVM anchor root/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /^node \d rejected block \d+ 0x[0-9a-f]{64} from node \d: Block \d+ .* is invalid: AIVM anchor root/.test(l)), lines.join("\n"));
+    // The rejecting node names the receipt: the TMATMUL call's, whose output commit differs in the one flipped bit.
+    const named = await waitFor("the mismatching receipt named in the devnet's log", async () =>
+      lines.map((l) => /^node (\d): block (\d+) (0x[0-9a-f]{64}) from node (\d): receipt #0 \(tx (0x[0-9a-f]{64}), TMATMUL\) output commit 0 differs: (0x[0-9a-f]{64}) \(node \d\) vs (0x[0-9a-f]{64}) \(node \d, re-executed\)$/.exec(l)).find((m) => m !== null),
+    );
+    const [, rejecter, , blockHash, producer, tx, theirs, ours] = named;
+    assert.equal(tx, hash, "the receipt named is the TMATMUL call's");
+    assert.ok((rejecter === "1") !== (producer === "1"), `one side of the disagreement is the faulty node 1 (node ${rejecter} rejected node ${producer}'s block)`);
+    assert.ok(net.beacon.rejections.some((r) => r.hash === blockHash && r.member === `node ${rejecter}` && r.proposer === `node ${producer}`), "the line names a block the driver saw rejected");
+    const flipped = BigInt(theirs!) ^ BigInt(ours!);
+    assert.ok(flipped !== 0n && (flipped & (flipped - 1n)) === 0n, `the two output commits differ in one bit (${theirs} vs ${ours})`);
   } finally {
     await net.stop();
     rmSync(net.dir, { recursive: true, force: true });
