@@ -294,6 +294,11 @@ test(`3-node devnet: ${TOTAL} mixed transactions (transfers, contract calls, TST
       perBlock.set(n, b);
     }
     const loadBlocks = [...perBlock.values()];
+    // Each AIVM call of a block has at least one receipt under that block's anchor (the nodes agreed on the anchors above).
+    for (const [n, b] of perBlock) {
+      const anchor = views[0]!.anchors[n - 1] as { receiptCount: number } | null;
+      assert.ok((anchor?.receiptCount ?? 0) >= b.aivm, `block ${n} anchors ${anchor?.receiptCount ?? 0} AIVM receipts for its ${b.aivm} AIVM calls`);
+    }
     const figures = {
       bench: "devnet-mixed",
       nodes: 3,
