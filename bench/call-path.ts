@@ -8,7 +8,15 @@
 // A call's CPU keeps falling for the first few thousand calls (V8 tiering up the EVM and the call
 // path), so each model is first called BENCH_WARMUP times (3000), then timed in 5 rounds of
 // BENCH_CALLS / 4 calls each (the median round is reported, and every round), then profiled.
+//
+// Also compares the keccak implementations at hand (src/commit/keccak.ts's hash-wasm, @noble/hashes,
+// and Node's crypto if it offers Keccak-256), digests checked equal, µs of CPU per hash.
+//
+// BENCH_AGAINST=<another checkout of aivm> also runs the same calls through that tree's node in this
+// process, rounds of the two alternating, so both see the same load: on a shared machine, the one
+// before/after comparison that holds. It checks both answer the same bytes.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import os from "node:os";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
@@ -27,11 +35,14 @@ import { loadFashionMnist } from "../src/model/fashion-mnist.ts";
 import { encodeInputs, packCalibrated } from "../src/model/package.ts";
 import { createAivmProvider } from "../src/rpc/provider.ts";
 import { NODE_V8_FLAGS, applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { keccak256One } from "../src/commit/keccak.ts";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const ROUNDS = 5;
+const AGAINST = process.env.BENCH_AGAINST;
 
 /** CPU and wall ns per call of a synchronous function, after a warm-up. */
 function timeNs(fn: () => unknown, ms = 400): { cpu: number; wall: number } {
@@ -85,7 +96,8 @@ function v8FlagEffect(): Record<string, unknown> {
 /** The stage of the call path a profiled frame's file belongs to. */
 function stageOf(url: string, fn: string): string {
   if (url === "") return fn === "(garbage collector)" ? "gc" : fn === "(program)" || fn === "(idle)" || fn === "(root)" ? "v8 (unattributed)" : "";
-  if (url.startsWith("wasm://")) return "kernels";
+  // WASM counts for its JS caller: the engine's kernels, or hash-wasm's keccak (a commit).
+  if (url.startsWith("wasm://")) return "";
   const file = url.replace(/^.*\/node_modules\//, "node_modules/").replace(/^file:\/\/.*?\/(src|precompiles|bench)\//, "$1/");
   const table: [RegExp, string][] = [
     [/^node_modules\/viem\//, "client (viem)"],
@@ -144,12 +156,84 @@ async function timeCalls(call: () => Promise<unknown>, calls: number): Promise<{
     const c = process.cpuUsage(c0);
     rounds.push({ wallMs: (performance.now() - t0) / calls, cpuMs: (c.user + c.system) / 1e3 / calls });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[ROUNDS >> 1]!;
   return {
     wallMs: +median(rounds.map((r) => r.wallMs)).toFixed(3),
     cpuMs: +median(rounds.map((r) => r.cpuMs)).toFixed(3),
     cpuMsRounds: rounds.map((r) => +r.cpuMs.toFixed(3)),
   };
+}
+
+type Call = () => Promise<unknown>;
+
+/** The median of numbers. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** The same package and call data through a node of another checkout (BENCH_AGAINST), in this process. */
+async function callAgainst(dir: string, pkg: Parameters<typeof uploadPackage>[1], data: Hex): Promise<{ call: Call; close: () => Promise<void> }> {
+  const other = {
+    provider: (await import(path.join(dir, "src/rpc/provider.ts"))) as typeof import("../src/rpc/provider.ts"),
+    chain: (await import(path.join(dir, "src/model/chain.ts"))) as typeof import("../src/model/chain.ts"),
+    deploy: (await import(path.join(dir, "src/model/deploy.ts"))) as typeof import("../src/model/deploy.ts"),
+  };
+  const provider = await other.provider.createAivmProvider({ blockGasLimit: 60_000_000n });
+  const conn = await other.chain.connect(provider);
+  await other.deploy.uploadPackage(conn, pkg);
+  const from = conn.account;
+  return { call: () => provider.request({ method: "eth_call", params: [{ from, to: PRECOMPILE_ADDRESSES.TGRAPH, data }, "latest"] }), close: () => provider.close() };
+}
+
+/** CPU ms per call of `mine` and `theirs`, 2·ROUNDS rounds of `calls` each, alternating (which goes first alternates too). */
+async function interleaved(mine: Call, theirs: Call, calls: number): Promise<Record<string, number>> {
+  const rounds = { mine: [] as number[], theirs: [] as number[] };
+  for (let r = 0; r < 2 * ROUNDS; r++) {
+    const order: [Call, number[]][] = [
+      [mine, rounds.mine],
+      [theirs, rounds.theirs],
+    ];
+    for (const [call, out] of r % 2 === 0 ? order : order.reverse()) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < calls; i++) await call();
+      const c = process.cpuUsage(c0);
+      out.push((c.user + c.system) / 1e3 / calls);
+    }
+  }
+  return {
+    cpuMs: +median(rounds.mine).toFixed(3),
+    againstCpuMs: +median(rounds.theirs).toFixed(3),
+    // Per round pair, so a load change between rounds cancels.
+    ratio: +median(rounds.mine.map((m, i) => m / rounds.theirs[i]!)).toFixed(3),
+  };
+}
+
+/** µs of CPU per keccak256 of inputs of a few sizes (a 32-byte word, the MLP's input tensor, its program, 64 KiB), per implementation. */
+function keccakCompare(): Record<string, unknown>[] {
+  const nodeKeccak = (() => {
+    try {
+      createHash("KECCAK-256");
+      return (d: Uint8Array) => new Uint8Array(createHash("KECCAK-256").update(d).digest());
+    } catch {
+      return undefined;
+    }
+  })();
+  return [32, 784, 3136, 65536].map((bytes) => {
+    const data = Uint8Array.from({ length: bytes }, (_, i) => (i * 37) & 0xff);
+    const impls: [string, (d: Uint8Array) => Uint8Array][] = [
+      ["hash-wasm (src/commit/keccak.ts)", keccak256One],
+      ["@noble/hashes", keccak_256],
+      ...(nodeKeccak ? [["node:crypto KECCAK-256", nodeKeccak] as [string, (d: Uint8Array) => Uint8Array]] : []),
+    ];
+    const digest = Buffer.from(keccak256One(data)).toString("hex");
+    const row: Record<string, unknown> = { bytes };
+    for (const [name, fn] of impls) {
+      if (Buffer.from(fn(data)).toString("hex") !== digest) throw new Error(`${name} disagrees with hash-wasm at ${bytes} bytes`);
+      row[name] = +(timeNs(() => fn(data), 200).cpu / 1e3).toFixed(2);
+    }
+    if (!nodeKeccak) row["node:crypto KECCAK-256"] = "not offered by this Node's OpenSSL";
+    return row;
+  });
 }
 
 const MICRO = "--micro";
@@ -159,6 +243,7 @@ if (process.argv[2] === MICRO) {
   process.exit(0);
 }
 const flagEffect = v8FlagEffect();
+const keccakUs = keccakCompare();
 applyNodeV8Flags();
 const train = loadFashionMnist("train");
 const test = loadFashionMnist("test");
@@ -173,13 +258,25 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   const from = conn.account;
   const viaViem = () => conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data, account: conn.account });
   const viaRequest = () => provider.request({ method: "eth_call", params: [{ from, to: PRECOMPILE_ADDRESSES.TGRAPH, data: data as Hex }, "latest"] });
-  for (let i = 0; i < WARMUP; i++) await viaRequest();
+  const against = AGAINST === undefined ? undefined : await callAgainst(AGAINST, pkg, data as Hex);
+  for (let i = 0; i < WARMUP; i++) {
+    await viaRequest();
+    await against?.call();
+  }
+  let versus: Record<string, unknown> | undefined;
+  if (against !== undefined) {
+    const [mine, theirs] = [await viaRequest(), await against.call()];
+    if (mine !== theirs) throw new Error(`${which}: ${AGAINST} answers other bytes than this tree`);
+    versus = { tree: AGAINST, sameResult: true, ...(await interleaved(viaRequest, against.call, CALLS / 4)) };
+    await against.close();
+  }
   models.push({
     model: which,
     calldataBytes: (data.length - 2) / 2,
     perCall: { viem: await timeCalls(viaViem, CALLS / 4), providerRequest: await timeCalls(viaRequest, CALLS / 4) },
+    ...(versus ? { against: versus } : {}),
     cpuPercentByStage: await profileCalls(viaRequest, CALLS),
   });
 }
 await provider.close();
-console.log(JSON.stringify({ bench: "call-path", node: process.version, at: new Date().toISOString(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)), calls: CALLS, warmup: WARMUP, v8Flags: flagEffect, models }, null, 1));
+console.log(JSON.stringify({ bench: "call-path", node: process.version, at: new Date().toISOString(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)), calls: CALLS, warmup: WARMUP, v8Flags: flagEffect, keccakCpuUs: keccakUs, models }, null, 1));
