@@ -2,6 +2,7 @@
 // persistent content-addressed store in state, and per-contract agent namespaces.
 import { Address, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { keccak256One } from "../src/commit/keccak.ts";
+import { equalBytes } from "../src/commit/hash.ts";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { MemoryLimitError } from "../src/engine/errors.ts";
@@ -77,17 +78,10 @@ const storeAddresses = new WeakMap<Uint8Array, { id: Uint8Array; address: Addres
 /** The derived account whose code holds the blob with content id `id`. */
 export function storeAddressOf(id: Uint8Array): Address {
   const hit = storeAddresses.get(id);
-  if (hit !== undefined && sameBytes(hit.id, id)) return hit.address;
+  if (hit !== undefined && equalBytes(hit.id, id)) return hit.address;
   const address = new Address(keccak256One(concatBytes(STORE_DOMAIN, id)).subarray(12));
   storeAddresses.set(id, { id: id.slice(), address });
   return address;
-}
-
-/** Byte equality of two short arrays (a loop: Buffer.compare would move small arrays off the JS heap first). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Writes a content-addressed blob into state (journaled with the current frame). */

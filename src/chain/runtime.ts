@@ -7,6 +7,7 @@ import type { VM } from "@ethereumjs/vm";
 import type { EVMInterface, EVMResult, Message, PrecompileFunc } from "@ethereumjs/evm";
 import type { StateManagerInterface } from "@ethereumjs/common";
 import { keccak256One } from "../commit/keccak.ts";
+import { equalBytes } from "../commit/hash.ts";
 import { concatBytes } from "@noble/hashes/utils.js";
 import type { AivmOpReceipt } from "../commit/receipt.ts";
 import type { AivmBlockAnchor, AivmTxTrace } from "../commit/trace.ts";
@@ -61,13 +62,6 @@ function anchorSlots(blockNumber: bigint): [Uint8Array, Uint8Array, Uint8Array] 
 }
 const slotN = (n: number) => setLengthLeft(Uint8Array.of(n), 32);
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32);
-
-/** Byte equality of two short arrays (a loop: Buffer.compare would move small arrays off the JS heap first). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Whether a message goes to BlockRandomness (0x…A113). */
 function isBlockRandomness(to: Address | undefined): boolean {
@@ -134,7 +128,7 @@ export class AivmRuntimeImpl implements AivmRuntime {
   /** Block `blockNumber`'s VRF over `parentHash`, with this runtime's key (memoised for the last input; every call asks). */
   blockVrfFor(parentHash: Uint8Array, blockNumber: bigint): BlockVrf {
     const last = this.lastVrf;
-    if (last !== undefined && last.blockNumber === blockNumber && sameBytes(last.parentHash, parentHash)) return last.vrf;
+    if (last !== undefined && last.blockNumber === blockNumber && equalBytes(last.parentHash, parentHash)) return last.vrf;
     const vrf = proveBlockVrf(this.vrfSecretKey, parentHash, blockNumber);
     this.lastVrf = { parentHash: parentHash.slice(), blockNumber, vrf };
     return vrf;
