@@ -10,7 +10,6 @@
 // Prints one JSON line with the figures (docs/network.md#devnet).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +28,7 @@ import { TCUSTOM_INPUT } from "../../precompiles/a103-tcustom.ts";
 import { TSTORE_INPUT } from "../../precompiles/a105-tstore.ts";
 import { TSTREAM_INPUT } from "../../precompiles/a107-tstream.ts";
 import { TGRAPH_INPUT } from "../../precompiles/a108-tgraph.ts";
+import { freePorts } from "./ports.ts";
 
 const TOTAL = Number(process.env.AIVM_DEVNET_MIXED_TXS ?? 10_000);
 const BATCH = 250;
@@ -97,22 +97,6 @@ async function batch<T = any>(url: string, calls: [string, unknown[]][]): Promis
   return out;
 }
 
-async function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePorts(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < count && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,6 @@
 // and the devnet's log names the receipt that differs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,27 +18,11 @@ import { DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { call } from "../cli/helpers.ts";
+import { freePorts } from "./ports.ts";
 
 const keys = deriveDevAccounts().map((a) => a.privateKey as Hex);
 const tmatmulCalldata = encodeAbiParameters(TMATMUL_INPUT, [[bytesToHex(encodeTensor(DEMO_INPUT)), bytesToHex(encodeTensor(DEMO_WEIGHTS))], [], [], 0]);
 
-async function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `count` free ports after it. */
-async function freePorts(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < count && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
