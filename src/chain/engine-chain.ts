@@ -425,7 +425,7 @@ export class EngineChain {
       }
       const { block } = await builder.build();
       Object.freeze(block.header);
-      return { block, record: recordFor(block, included, builder) };
+      return { block, record: recordOfBlock(block, included, builder.anchor ?? null, builder.epochCalls) };
     });
   }
 
@@ -482,17 +482,9 @@ export class EngineChain {
       Object.freeze(block.header);
       for (const d of dropped) this.host.dropPooled(d.hash, d.reason);
       const executionRequests = (requests ?? []).filter((r) => r.bytes.length > 1).map((r) => r.bytes);
-      return { block, record: recordFor(block, included, builder), executionRequests, blockValue: builder.minerValue };
+      return { block, record: recordOfBlock(block, included, builder.anchor ?? null, builder.epochCalls), executionRequests, blockValue: builder.minerValue };
     });
   }
-}
-
-/** A block's record as the node keeps it: per-transaction results, the anchor, the system calls' traces. */
-function recordFor(block: Block, included: IncludedTx[], builder: Awaited<ReturnType<typeof buildAivmBlock>>): BlockRecord {
-  const record = recordOfBlock(block, included, builder.anchor ?? null);
-  const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
-  if (systemTraces.length > 0) record.systemTraces = systemTraces;
-  return record;
 }
 
 /** EIP-7685's requests hash over `type ‖ data` requests (empty ones are skipped by genRequestsRoot). */

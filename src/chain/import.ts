@@ -11,9 +11,8 @@ import { bytesToHex, equalsBytes } from "@ethereumjs/util";
 import { AivmError } from "../engine/errors.ts";
 import { buildAivmBlock, type AivmBlockBuilder } from "./builder.ts";
 import { errorMessage } from "./calls.ts";
-import { encodeRecord, recordOfBlock, type IncludedTx } from "./mining.ts";
-import type { BlockRecord, DevNode, MinedBlock } from "./node.ts";
-import type { ChainMeta } from "./store.ts";
+import { recordOfBlock, type IncludedTx } from "./mining.ts";
+import type { DevNode, MinedBlock } from "./node.ts";
 
 type Hex = `0x${string}`;
 
@@ -28,16 +27,6 @@ export class BlockImportError extends AivmError {
   ) {
     super(`Block ${blockNumber} was not imported: ${differences.join("; ")}.`, { docsPath: "node.md#chain-data" });
   }
-}
-
-/**
- * What this module needs of DevNode beyond its public API: adding a block it did not mine to the
- * indexes, and the head meta the store writes with it. (A public DevNode entry point for an
- * externally executed block would replace this view.)
- */
-interface NodeInternals {
-  indexBlock(block: Block, record: BlockRecord): void;
-  meta(stateRoot: Uint8Array): ChainMeta;
 }
 
 /**
@@ -105,18 +94,7 @@ async function importUnqueued(node: DevNode, block: Block): Promise<MinedBlock> 
     throw new BlockImportError(number, differences);
   }
   Object.freeze(block.header);
-  const record = recordOfBlock(block, included, builder.anchor ?? null);
-  const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
-  if (systemTraces.length > 0) record.systemTraces = systemTraces;
-  const internals = node as unknown as NodeInternals;
-  internals.indexBlock(block, record);
-  if (node.store.persistent) {
-    const stateRoot = await node.stateManager.getStateRoot();
-    await node.store.putBlock({ number, rlp: block.serialize(), record: encodeRecord(record) }, internals.meta(stateRoot));
-  }
-  const mined = { block, record };
-  node.emit("block", mined);
-  return mined;
+  return node.appendBlock(block, recordOfBlock(block, included, builder.anchor ?? null, builder.epochCalls));
 }
 
 /**

@@ -17,8 +17,12 @@ export interface IncludedTx {
   trace: AivmTxTrace;
 }
 
-/** A mined block's record: per transaction the sender, status, gas, fee, logs (indexed within the block), AIVM trace and failure. */
-export function recordOfBlock(block: Block, included: readonly IncludedTx[], anchor: AivmBlockAnchor | null): BlockRecord {
+/**
+ * A mined block's record: per transaction the sender, status, gas, fee, logs (indexed within the
+ * block), AIVM trace and failure; the anchor; the traces of the block's system calls (`epochCalls`,
+ * the builder's) that made AIVM receipts.
+ */
+export function recordOfBlock(block: Block, included: readonly IncludedTx[], anchor: AivmBlockAnchor | null, epochCalls: readonly { trace: AivmTxTrace }[] = []): BlockRecord {
   const baseFee = block.header.baseFeePerGas ?? 0n;
   let logIndex = 0;
   const txs = included.map(({ pooled, result, trace }, index): TxRecord => {
@@ -50,7 +54,8 @@ export function recordOfBlock(block: Block, included: readonly IncludedTx[], anc
       ...(result.execResult.exceptionError ? { failure: { reason: result.execResult.exceptionError.error, data: bytesToHex(result.execResult.returnValue) as Hex } } : {}),
     };
   });
-  return { txs, anchor };
+  const systemTraces = epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
+  return systemTraces.length > 0 ? { txs, anchor, systemTraces } : { txs, anchor };
 }
 
 function minBig(a: bigint, b: bigint): bigint {

@@ -849,21 +849,29 @@ export class DevNode extends EventEmitter<DevNodeEvents> {
     // The block is final: a frozen header caches its hash (else every block.hash() re-encodes and hashes it).
     Object.freeze(block.header);
     const anchor = this.runtime ? (builder.anchor ?? null) : null;
-    const record = recordOfBlock(block, included, anchor);
+    const record = recordOfBlock(block, included, anchor, builder.epochCalls);
     if (preStateRoot !== bytesToHex(parent.header.stateRoot)) record.preStateRoot = preStateRoot;
-    const systemTraces = builder.epochCalls.map((c) => c.trace).filter((t) => t.receipts.length > 0);
-    if (systemTraces.length > 0) record.systemTraces = systemTraces;
+    const mined = await this.appendBlock(block, record);
+    for (const dropped of rejected) this.emit("droppedTransaction", dropped);
+    return { mined, rejected };
+  }
+
+  /**
+   * Appends a block executed on the head's state (the state manager holds its post-state) to the
+   * chain: the indexes, the store when persistent, and the "block" event. Mining and `aivm import`
+   * (import.ts) end with it. Inside the queue.
+   */
+  async appendBlock(block: Block, record: BlockRecord): Promise<MinedBlock> {
     this.indexBlock(block, record);
     // An in-memory chain keeps the block and its record in the indexes alone: encoding them for a
     // store that drops them cost ~40 µs per transaction.
     if (this.store.persistent) {
       const stateRoot = await this.stateManager.getStateRoot();
-      await this.store.putBlock({ number, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));
+      await this.store.putBlock({ number: block.header.number, rlp: block.serialize(), record: encodeRecord(record) }, this.meta(stateRoot));
     }
     const mined = { block, record };
     this.emit("block", mined);
-    for (const dropped of rejected) this.emit("droppedTransaction", dropped);
-    return { mined, rejected };
+    return mined;
   }
 
   setAutomine(enabled: boolean): void {
