@@ -30,6 +30,7 @@ import { DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { TMATMUL_INPUT } from "../../precompiles/a101-tmatmul.ts";
 import { BLOCK_RANDOMNESS_ADDRESS, PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { rpc } from "./helpers.ts";
+import { MAX_BODY_BYTES } from "../../src/rpc/handler.ts";
 
 const ZERO = `0x${"00".repeat(32)}` as Hex;
 const keys = deriveDevAccounts().map((a) => a.privateKey);
@@ -191,6 +192,16 @@ describe("Engine API", () => {
     assert.equal(version.name, "aivm");
     await assert.rejects(a.call("engine_getPayloadV3", ["0x0000000000000001"]), (e: any) => e.code === -38005, "V3 is not Osaka's getPayload");
     await assert.rejects(a.call("engine_getPayloadV5", ["0x0000000000000001"]), (e: any) => e.code === -38001, "unknown payload id");
+  });
+
+  it("a body over MAX_BODY_BYTES is refused with 413 before it is parsed; an unauthenticated one gets 401 unread", async () => {
+    const big = `{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[],"pad":"${"x".repeat(MAX_BODY_BYTES)}"}`;
+    const post = (auth?: string) => fetch(a.engine.url, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) }, body: big });
+    const tooLarge = await post(`Bearer ${await jwt(a.secret)}`);
+    assert.equal(tooLarge.status, 413);
+    assert.match(((await tooLarge.json()) as { error: { message: string } }).error.message, new RegExp(`limit of ${MAX_BODY_BYTES} bytes`));
+    assert.equal((await post()).status, 401);
+    assert.equal(await a.call("eth_chainId", []), `0x${a.server.node.chainId.toString(16)}`, "the port still serves");
   });
 
   it("both nodes start from the same genesis block", async () => {
