@@ -40,6 +40,12 @@ export interface NodeCase {
   inputs: Tensor[];
   attrs?: Attrs;
   outputs?: number;
+  /**
+   * Inputs given as a fresh array at every run (copied before it; the copy is timed too), as an
+   * input decoded from calldata or a previous node's output is: nothing kept between calls for
+   * the same array (the matmul kernel's packed-weight cache) can help.
+   */
+  fresh?: number[];
 }
 
 const REQ = { multiplier: 1 << 30, shift: 38 };
@@ -67,6 +73,16 @@ export const CASES = (): NodeCase[] => [
   { name: "matmul batch [256,4,4]x[256,4,4]", op: "matmul", inputs: [rand("int8", [256, 4, 4]), rand("int8", [256, 4, 4])] },
   { name: "matmul batch [6,1,48]x[6,48,128]", op: "matmul", inputs: [rand("int8", [6, 1, 48]), rand("int8", [6, 48, 128])] },
   { name: "matmul [1,1]x[1,1]", op: "matmul", inputs: [rand("int8", [1, 1]), rand("int8", [1, 1])] },
+  // Tall and skinny: few FLOPs per A element, so packing A, not the kernel, is the work.
+  { name: "matmul int8 [4096,1024]x[1024,1]", op: "matmul", inputs: [rand("int8", [4096, 1024]), rand("int8", [1024, 1])] },
+  { name: "matmul int8 [1024,1024]x[1024,4]", op: "matmul", inputs: [rand("int8", [1024, 1024]), rand("int8", [1024, 4])] },
+  { name: "matmul int16 [4096,256]x[256,2]", op: "matmul", inputs: [rand("int16", [4096, 256]), rand("int8", [256, 2])] },
+  { name: "matmul int8 [1,4096]x[4096,1]", op: "matmul", inputs: [rand("int8", [1, 4096]), rand("int8", [4096, 1])] },
+  // B not seen before (an inline input, a previous node's output): packed at every call.
+  { name: "matmul GEMV int8 [1,4096]x[4096,1024] fresh B", op: "matmul", inputs: [rand("int8", [1, 4096]), rand("int8", [4096, 1024])], fresh: [1] },
+  { name: "matmul GEMV int16 [1,1024]x[1024,1024] fresh B", op: "matmul", inputs: [rand("int16", [1, 1024]), rand("int8", [1024, 1024])], fresh: [1] },
+  { name: "matmul GEMV int8 [1,1024]x[1024,1024] transB fresh B", op: "matmul", inputs: [rand("int8", [1, 1024]), rand("int8", [1024, 1024])], attrs: { transB: 1 }, fresh: [1] },
+  { name: "matmul int8 [8,64]x[64,64] fresh B", op: "matmul", inputs: [rand("int8", [8, 64]), rand("int8", [64, 64])], fresh: [1] },
   // conv2d
   { name: "conv2d int8 [1,8,28,28] 3x3 x16", op: "conv2d", inputs: [rand("int8", [1, 8, 28, 28]), rand("int8", [16, 8, 3, 3])], attrs: { pads: [1, 1, 1, 1] } },
   { name: "conv2d int8 [1,8,28,28] 3x3 dilated 4", op: "conv2d", inputs: [rand("int8", [1, 8, 28, 28]), rand("int8", [16, 8, 3, 3])], attrs: { dilations: [4, 4] } },
@@ -203,7 +219,10 @@ export function nodeSweep(time: TimeFn, ref: Reference, only = process.env.BENCH
     const gas = Number(quote.gas);
     const outputElements = info.nodes[0]!.outputs.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
     const entries = info.nodes[0]!.outputs.reduce((n, t) => n + Number(batchEntries(t)), 0);
-    const run = () => runProgram(program, c.inputs, new Map(), { info });
+    const fresh = new Set(c.fresh ?? []);
+    const run = fresh.size === 0
+      ? () => runProgram(program, c.inputs, new Map(), { info })
+      : () => runProgram(program, c.inputs.map((t, i) => (fresh.has(i) ? tensor(t.dtype, t.shape, t.data.slice()) : t)), new Map(), { info });
     const perCall: number[] = [];
     const ratios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
