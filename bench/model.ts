@@ -1,9 +1,11 @@
 // npm run bench:model — for the Fashion-MNIST MLP and CNN: latency per inference through eth_call
 // (TGRAPH on an in-process dev node, weights in the persistent store, after --warmup calls) against onnxruntime-node fp32
 // on the same input, the same node served over HTTP to 16 concurrent clients (bench/node-clients.ts
-// in a worker thread, a distinct test image per call), exact gas per inference (the quote of the
+// in a worker thread, a distinct test image per call; see httpLatency), exact gas per inference (the quote of the
 // deployed model's TCUSTOM call and what that call is charged), AIVM vs fp32 top-1 accuracy, and
 // the same MLP in plain Solidity (contracts/examples/PlainMLP.sol), gas only. Prints JSON.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
@@ -31,9 +33,11 @@ const opts = new Command()
   .option("--images <n>", "test images for the accuracy figures", (v) => Number(v), 10_000)
   .option("--runs <n>", "timed inferences per path", (v) => Number(v), 30)
   .option("--warmup <n>", "eth_calls before the timed ones: V8 optimises the call path over the first few thousand", (v) => Number(v), 2000)
+  .option("--http-calls <n>", "timed eth_calls per HTTP client (16 clients)", (v) => Number(v), 100)
+  .option("--http-rate <n>", "calls per second the 16 paced HTTP clients offer together", (v) => Number(v), 1000)
   .option("--calibration <n>", "calibration images", (v) => Number(v), 64)
   .parse()
-  .opts<{ images: number; runs: number; warmup: number; calibration: number }>();
+  .opts<{ images: number; runs: number; warmup: number; httpCalls: number; httpRate: number; calibration: number }>();
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -78,18 +82,58 @@ async function clients(job: ClientJob): Promise<ClientReport> {
   return report;
 }
 
-/** p50/p99 eth_call latency with 16 clients each sending `perClient` calls one after another, a distinct image per call. */
-async function httpLatency(calldataOf: (image: number) => string, perClient: number): Promise<{ clients: number; calls: number; p50Ms: number; p99Ms: number; callsPerSec: number }> {
-  let rpcId = 0;
-  const bodies = (offset: number) =>
-    Array.from({ length: HTTP_CLIENTS }, (_, c) =>
-      Array.from({ length: perClient }, (_, k) => JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method: "eth_call", params: [{ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldataOf(offset + c * perClient + k), from: conn.account }, "latest"] })),
-    );
-  await clients({ kind: "concurrent", url: server.url, clients: bodies(0).map((b) => b.slice(0, 3)) }); // warm-up
-  const report = await clients({ kind: "concurrent", url: server.url, clients: bodies(HTTP_CLIENTS * 3) });
-  const sorted = report.latenciesMs.sort((a, b) => a - b);
+interface HttpLatency {
+  clients: number;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  callsPerSec: number;
+}
+
+function latencyOf(report: ClientReport): HttpLatency {
+  const sorted = [...report.latenciesMs].sort((a, b) => a - b);
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
   return { clients: HTTP_CLIENTS, calls: sorted.length, p50Ms: pct(50), p99Ms: pct(99), callsPerSec: sorted.length / (report.elapsedMs / 1000) };
+}
+
+/**
+ * A node:http server that answers every POST with one fixed JSON-RPC reply, read to the end first:
+ * what the same clients measure when the server does no work, the floor under any node's figures.
+ */
+async function constantServer(reply: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const http = createServer((req, res) => {
+    req.on("data", () => {});
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(reply));
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, close: () => new Promise((resolve) => http.close(() => resolve())) };
+}
+
+/**
+ * eth_call over HTTP from 16 clients, a distinct image per call, after --warmup calls over HTTP:
+ * `closedLoop`, each client sending its next call as soon as the last returns (the node saturated:
+ * p50 ≈ 16 calls in flight ÷ calls per second); `floor`, the same clients and bodies against a
+ * server that answers at once with a reply of the same length; `paced`, the 16 clients together
+ * offering --http-rate calls per second, each call timed from when it was due.
+ */
+async function httpLatency(calldataOf: (image: number) => string): Promise<{ closedLoop: HttpLatency; floor: HttpLatency; paced: HttpLatency & { offeredCallsPerSec: number } }> {
+  let rpcId = 0;
+  let image = 0;
+  const bodies = (perClient: number) =>
+    Array.from({ length: HTTP_CLIENTS }, () =>
+      Array.from({ length: perClient }, () => JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method: "eth_call", params: [{ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldataOf(image++), from: conn.account }, "latest"] })),
+    );
+  const perClient = opts.httpCalls;
+  const warm = bodies(Math.ceil(opts.warmup / HTTP_CLIENTS));
+  await clients({ kind: "concurrent", url: server.url, clients: warm });
+  const closedLoop = latencyOf(await clients({ kind: "concurrent", url: server.url, clients: bodies(perClient) }));
+  const paced = latencyOf(await clients({ kind: "paced", url: server.url, clients: bodies(perClient), callsPerSec: opts.httpRate }));
+  const answer = (await provider.request({ method: "eth_call", params: [{ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldataOf(0), from: conn.account }, "latest"] })) as string;
+  const floorServer = await constantServer(JSON.stringify({ jsonrpc: "2.0", id: 1, result: answer }));
+  await clients({ kind: "concurrent", url: floorServer.url, clients: warm });
+  const floor = latencyOf(await clients({ kind: "concurrent", url: floorServer.url, clients: bodies(perClient) }));
+  await floorServer.close();
+  return { closedLoop, floor, paced: { ...paced, offeredCallsPerSec: opts.httpRate } };
 }
 
 for (const which of ["mlp", "cnn"] as FashionModel[]) {
@@ -100,9 +144,12 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   const program = hexToBytes(pkg.program);
   const x = fashionBatch(which, test, 0, 1);
   const ins = encodeInputs(pkg, [x]);
-  const calldata = tgraphCalldata(program, ins);
-  const ethCallMs = await timeIt(opts.runs, () => conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data: calldata, account: conn.account }), opts.warmup);
-  const http = await httpLatency((image) => tgraphCalldata(program, encodeInputs(pkg, [fashionBatch(which, test, image % test.labels.length, 1)])), opts.runs);
+  const calldataOf = (image: number) => tgraphCalldata(program, encodeInputs(pkg, [fashionBatch(which, test, image % test.labels.length, 1)]));
+  // A distinct image per call, encoded before the timing starts.
+  const inProcess = Array.from({ length: opts.warmup + opts.runs }, (_, i) => calldataOf(i));
+  let next = 0;
+  const ethCallMs = await timeIt(opts.runs, () => conn.public.call({ to: PRECOMPILE_ADDRESSES.TGRAPH, data: inProcess[next++ % inProcess.length], account: conn.account }), opts.warmup);
+  const http = await httpLatency(calldataOf);
   // What the program cache (precompiles/program-cache.ts) saves a call: one decode and one inference.
   const decoded = decodeProgram(program);
   const decodeProgramMs = await timeIt(opts.runs * 10, async () => decodeProgram(program));
@@ -120,7 +167,7 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
     model: which,
     programNodes: decodeProgram(program).nodes.length,
     int16Tensors: pkg.config.wide.length,
-    latencyMs: { warmupCalls: opts.warmup, ethCallTgraph: ethCallMs, onnxruntimeFp32: ortMs, ratio: ethCallMs / ortMs, cachedPerCall: { decodeProgram: decodeProgramMs, inferProgram: inferProgramMs }, ethCallHttp: { ...http, ratioP50ToOnnxruntime: http.p50Ms / ortMs } },
+    latencyMs: { warmupCalls: opts.warmup, ethCallTgraph: ethCallMs, onnxruntimeFp32: ortMs, ratio: ethCallMs / ortMs, cachedPerCall: { decodeProgram: decodeProgramMs, inferProgram: inferProgramMs }, ethCallHttp: { ...http, ratioClosedLoopP50ToFloor: http.closedLoop.p50Ms / http.floor.p50Ms, ratioPacedP50ToOnnxruntime: http.paced.p50Ms / ortMs } },
     gasPerInference: { quote: quote.gas.toString(), charged: charged.toString(), quoteEqualsCharge: quote.gas === charged, flops: quote.flops.toString(), txGasUsed: tx.gasUsed.toString() },
     accuracy: { images: accuracy.images, aivmPercent: accuracy.aivmAccuracy, fp32Percent: accuracy.floatAccuracy, differencePoints: accuracy.aivmAccuracy - accuracy.floatAccuracy, agreement: accuracy.agreement },
   });

@@ -8,7 +8,15 @@ export type ClientJob =
   /** Each inner list is one client, sending its bodies one after another; all clients at once. */
   | { kind: "concurrent"; url: string; clients: string[][] }
   /** One client, one body after another. */
-  | { kind: "serial"; url: string; bodies: string[] };
+  | { kind: "serial"; url: string; bodies: string[] }
+  /**
+   * Each inner list is one client sending on a fixed schedule: all clients together offer
+   * `callsPerSec`, client c's i-th call due at start + (i·clients + c) / callsPerSec. A client whose
+   * previous call returned after the next was due sends late, and that call's latency counts from
+   * when it was due, so the time it waited behind a slow one is measured, not hidden (no coordinated
+   * omission); otherwise it counts from the send (a timer firing late is the client's delay).
+   */
+  | { kind: "paced"; url: string; clients: string[][]; callsPerSec: number };
 
 export interface ClientReport {
   /** Per request, milliseconds from send to parsed reply. */
@@ -58,11 +66,27 @@ async function runClient(url: string, bodies: string[], report: ClientReport): P
   }
 }
 
+async function runPacedClient(url: string, bodies: string[], report: ClientReport, dueMs: (i: number) => number): Promise<void> {
+  for (let i = 0; i < bodies.length; i++) {
+    const due = dueMs(i);
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const from = wait > 0 ? performance.now() : due;
+    const reply = await post(url, bodies[i]!);
+    report.latenciesMs.push(performance.now() - from);
+    report.error ??= firstError(reply);
+  }
+}
+
 async function run(job: ClientJob): Promise<ClientReport> {
   const report: ClientReport = { latenciesMs: [], elapsedMs: 0 };
   const t0 = performance.now();
   if (job.kind === "serial") await runClient(job.url, job.bodies, report);
-  else await Promise.all(job.clients.map((bodies) => runClient(job.url, bodies, report)));
+  else if (job.kind === "paced") {
+    const n = job.clients.length;
+    const intervalMs = 1000 / job.callsPerSec;
+    await Promise.all(job.clients.map((bodies, c) => runPacedClient(job.url, bodies, report, (i) => t0 + (i * n + c) * intervalMs)));
+  } else await Promise.all(job.clients.map((bodies) => runClient(job.url, bodies, report)));
   report.elapsedMs = performance.now() - t0;
   return report;
 }
