@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels/matmul-reference.ts";
 import { A_CHUNK_ELEMENTS, fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
-import { matmulWasmBytes, matmulWasmInto, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
+import { matmulWasm, matmulWasmBytes, matmulWasmInto, matmulWasmPaths, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
 import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../../src/engine/kernels/conv2d-im2col.ts";
@@ -88,5 +88,37 @@ test("matmul kernels match the reference when A is packed in several row chunks"
     const got = new Int32Array(m * n);
     kernel({ ...args, out: got });
     assert.deepEqual(got, want, kernel.name);
+  }
+});
+
+test("int8 A packed by the module's SIMD packA8 equals the JS-packed kernel and the reference (K 1…4096, M 1…5, N 1…9, extreme values, zero points)", () => {
+  const r = rng(81);
+  /** Values that stress every lane: all −128, all 127, alternating extremes, or random. */
+  const fillA = (len: number, mode: number): Int8Array =>
+    Int8Array.from({ length: len }, (_, i) => (mode === 0 ? -128 : mode === 1 ? 127 : mode === 2 ? (i & 1 ? 127 : -128) : int(r, -128, 127)));
+  let cases = 0;
+  for (const k of [1, 7, 8, 15, 16, 17, 63, 4096]) {
+    for (let m = 1; m <= 5; m++) {
+      for (let n = 1; n <= 9; n++) {
+        const mode = cases % 4;
+        const aOffset = cases % 3;
+        // A ends exactly at its last row: the copy into the kernel's memory must not read past it.
+        const a = fillA(aOffset + m * k, mode);
+        const b = Int8Array.from({ length: k * n }, (_, i) => (mode === 2 ? (i % 3 === 0 ? 127 : -128) : mode === 0 ? -128 : int(r, -128, 127)));
+        const aZero = [0, -128, 127, 5][(cases >> 2) % 4]!;
+        const bias = cases % 5 === 0 ? Int32Array.from({ length: n }, (_, j) => (j & 1 ? 2147483647 : -2147483648)) : null;
+        const args = { a, aOffset, aZero, b, bOffset: 0, transB: cases % 2 === 0, bias, m, k, n, outOffset: 1 };
+        const want = new Int32Array(1 + m * n);
+        matmulReference({ ...args, out: want });
+        for (const packA8 of [true, false]) {
+          matmulWasmPaths.packA8 = packA8;
+          const got = new Int32Array(1 + m * n);
+          assert.ok(matmulWasm({ ...args, out: got }), "the WASM path ran");
+          assert.deepEqual(got, want, `packA8=${packA8} m=${m} k=${k} n=${n} aZero=${aZero} mode=${mode}`);
+        }
+        matmulWasmPaths.packA8 = true;
+        cases++;
+      }
+    }
   }
 });

@@ -31,6 +31,7 @@ interface WasmMatmul {
   memory: WasmMemory;
   matmul: KernelFn;
   matvec: KernelFn;
+  packA8: KernelFn;
 }
 
 /** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
@@ -55,11 +56,12 @@ export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs
 export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 
 /**
- * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
- * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts). Benchmarks turn both
- * off (0, false) to time the 4×2 kernel and the JS fallback they replace.
+ * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel,
+ * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts), and with `packA8`
+ * int8 A is packed by the module's SIMD `packA8` rather than in JavaScript. Benchmarks turn them
+ * off (0, false, false) to time the paths they replaced.
  */
-export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true };
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, packA8: true };
 
 function kernelsOf(w: WasmMatmul): KernelFn[] {
   return KERNEL_BLOCKS.map((kb) => w[kb.name]);
@@ -142,6 +144,8 @@ export function clearPackedWeightCache(): void {
 interface CallPlan {
   /** Kernel rows per row of A: 2 when A is split into high and low bytes (see matmulWasm). */
   split: 1 | 2;
+  /** A is int8, copied as it is above the outputs and packed there by `packA8`. */
+  packInWasm: boolean;
   kernel: number;
   R: number;
   C: number;
@@ -180,10 +184,12 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const nBlocks = ceilDiv(n, C);
   const bBytes = nBlocks * kSteps * C * 16;
   const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes) : undefined;
-  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
-  const bScratch = cachedB === undefined ? bBytes : 0;
-  // Per block of R rows: its packed A and its int32 outputs.
-  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4;
+  const packInWasm = split === 1 && x.a instanceof Int8Array && matmulWasmPaths.packA8;
+  const plan: CallPlan = { split, packInWasm, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
+  // The int8 copy of A ends with 16 bytes of slack: packA8 reads up to 7 bytes past its last row.
+  const bScratch = (cachedB === undefined ? bBytes : 0) + (packInWasm ? 16 : 0);
+  // Per block of R rows: its packed A, its int32 outputs, and (packInWasm) its int8 copy.
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : 0);
   const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
   const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
   const rowsPerPart = Math.floor((rowBlocks * R) / split);
@@ -241,13 +247,20 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const bPtr = plan.cachedB ?? plan.scratch;
   const aPtr = plan.cachedB === undefined ? plan.scratch + bBytes : plan.scratch;
   const outPtr = aPtr + aBytes;
-  ensureMemory(w, outPtr + mBlocks * R * nPad * 4);
+  const outEnd = outPtr + mBlocks * R * nPad * 4;
+  ensureMemory(w, plan.packInWasm ? outEnd + rows * k + 16 : outEnd);
   const buf = w.memory.buffer;
-  // Padding rows, columns and k-values must read as 0 so they add nothing.
+  // Padding columns and k-values of B must read as 0 so they add nothing.
   if (plan.cachedB === undefined && !packedB) packB(new Int16Array(buf, bPtr, bBytes / 2), x, kSteps, C);
-  const aPacked = new Int16Array(buf, aPtr, aBytes / 2);
-  if (split === 2) packRowsSplit(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
-  else packRows(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+  if (plan.packInWasm) {
+    const from = x.aOffset + first * k;
+    new Int8Array(buf, outEnd, rows * k).set((x.a as Int8Array).subarray(from, from + rows * k));
+    w.packA8(outEnd, aPtr, rows, kSteps, k, R, x.aZero);
+  } else {
+    const aPacked = new Int16Array(buf, aPtr, aBytes / 2);
+    if (split === 2) packRowsSplit(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+    else packRows(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+  }
   const task = { kernel: plan.kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
   const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
   if (threads === undefined || !threads.run(task)) {
