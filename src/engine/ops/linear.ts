@@ -87,9 +87,10 @@ export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: Matmu
   const p = planMatmul(inputs, attrs);
   const [a, b, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
   const y = zeros(p.stage.out, p.outShape);
-  // One accumulator matrix, reused per batch entry: scratch stays M·N whatever the batch.
+  // One accumulator matrix, reused per batch entry: scratch stays M·N whatever the batch. With no
+  // requantization the int32 output is the accumulator: the kernel writes it in place, no copy.
   const size = p.m * p.n;
-  const acc = new Int32Array(size);
+  const acc = p.stage.multiplier === null && y.data instanceof Int32Array ? null : new Int32Array(size);
   const aIndex = broadcastIndex(a.shape.slice(0, -2), p.batchShape);
   const bIndex = broadcastIndex(b.shape.slice(0, -2), p.batchShape);
   for (let i = 0; i < p.batch; i++) {
@@ -97,9 +98,9 @@ export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: Matmu
       a: a.data, aOffset: aIndex[i]! * p.m * p.k, aZero: p.aZero,
       b: b.data as Int8Array, bOffset: bIndex[i]! * p.k * p.n, transB: p.transB,
       bias: bias ? (bias.data as Int32Array) : null,
-      m: p.m, k: p.k, n: p.n, out: acc, outOffset: 0,
+      m: p.m, k: p.k, n: p.n, out: acc ?? (y.data as Int32Array), outOffset: acc ? 0 : i * size,
     });
-    applyOutputStage(acc, p.stage, p.n, 1, y.data.subarray(i * size, (i + 1) * size));
+    if (acc) applyOutputStage(acc, p.stage, p.n, 1, y.data.subarray(i * size, (i + 1) * size));
   }
   return y;
 }
