@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
 import { matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmInto, matmulWasmLimits, matmulWorkersReady } from "../../src/engine/kernels/matmul-wasm.ts";
-import { SLOT } from "../../src/engine/kernels/matmul-chunks.mjs";
+import { SLOT, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { rng, int } from "../golden/linear/cases.ts";
@@ -92,6 +92,37 @@ test("the engine's matmul op gives the same tensor with and without threads", as
   const threaded = op.run([a, b], {})[0]!;
   assert.deepEqual(threaded.shape, single.shape);
   assert.deepEqual(threaded.data, single.data);
+});
+
+test("guided chunks tile the task exactly once, shrink to the minimum, and count every block done", () => {
+  for (const [blocks, threads] of [[256, 2], [1, 2], [7, 3], [1000, 8], [33, 1]] as const) {
+    const ctl = new Int32Array(SLOT.COUNT);
+    const minChunk = Math.max(1, Math.ceil(blocks / (threads * 16)));
+    Atomics.store(ctl, SLOT.SPLIT_ROWS, 0);
+    Atomics.store(ctl, SLOT.M_BLOCKS, 5);
+    Atomics.store(ctl, SLOT.N_BLOCKS, blocks);
+    Atomics.store(ctl, SLOT.B_BLOCK, 1);
+    Atomics.store(ctl, SLOT.MIN_CHUNK, minChunk);
+    Atomics.store(ctl, SLOT.THREADS, threads);
+    Atomics.store(ctl, SLOT.END, blocks);
+    const chunks: [number, number][] = [];
+    // A kernel that records which column blocks it was given (bPtr is the first, nBlocks the count).
+    const record = (_a: number, bPtr: number, _o: number, _m: number, count: number) => {
+      chunks.push([bPtr, count]);
+    };
+    const ran = runClaimedChunks(ctl, [record]);
+    assert.equal(ran, blocks);
+    assert.equal(Atomics.load(ctl, SLOT.DONE), blocks);
+    let next = 0;
+    for (const [first, count] of chunks) {
+      assert.equal(first, next, `chunks are contiguous (${blocks} blocks, ${threads} threads)`);
+      assert.ok(count >= Math.min(minChunk, blocks - first), "no chunk below the minimum except the last");
+      next += count;
+    }
+    assert.equal(next, blocks);
+    for (let i = 1; i < chunks.length; i++) assert.ok(chunks[i]![1] <= chunks[i - 1]![1], "chunks never grow");
+    if (blocks >= threads * 16) assert.ok(chunks[0]![1] >= Math.floor(blocks / (2 * threads)), "the first chunk is a large share");
+  }
 });
 
 test("a worker that claims a chunk and never finishes: the pool is given up, the call is redone alone", async () => {

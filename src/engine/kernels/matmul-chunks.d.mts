@@ -12,12 +12,13 @@ export declare const SLOT: Readonly<{
   K_STEPS: number;
   OUT_ROW: number;
   SPLIT_ROWS: number;
-  PER_CHUNK: number;
+  MIN_CHUNK: number;
   A_BLOCK: number;
   B_BLOCK: number;
   KERNEL: number;
   ROWS: number;
   COLS: number;
+  THREADS: number;
   COUNT: number;
 }>;
 

@@ -5,9 +5,9 @@
 /** Slots of the shared control block (an Int32Array). */
 export const SLOT = Object.freeze({
   SEQ: 0, // bumped for every task; idle workers sleep on it
-  NEXT: 1, // next chunk to claim
-  END: 2, // chunks in the current task; 0 while a task is being set up, stored last to publish it
-  DONE: 3, // chunks finished in the current task
+  NEXT: 1, // first block of the next chunk to claim
+  END: 2, // blocks in the current task; 0 while a task is being set up, stored last to publish it
+  DONE: 3, // blocks finished in the current task
   READY: 4, // workers that have instantiated the kernel
   A_PTR: 5,
   B_PTR: 6,
@@ -17,44 +17,55 @@ export const SLOT = Object.freeze({
   K_STEPS: 10,
   OUT_ROW: 11,
   SPLIT_ROWS: 12, // 1: chunks are blocks of rows; 0: blocks of columns
-  PER_CHUNK: 13, // blocks per chunk
+  MIN_CHUNK: 13, // blocks in the smallest chunk (see chunkBlocks)
   A_BLOCK: 14, // bytes of one row block of packed A
   B_BLOCK: 15, // bytes of one column block of packed Bᵀ
   KERNEL: 16, // index of the kernel export (KERNEL_BLOCKS in matmul-wasm-module.ts)
   ROWS: 17, // rows per output block of that kernel
   COLS: 18, // columns per output block of that kernel
-  COUNT: 19,
+  THREADS: 19, // threads that may take chunks: the workers and the calling thread
+  COUNT: 20,
 });
 
 /**
- * Claims a chunk: a compare-and-swap on NEXT that holds only while NEXT < END. NEXT is read before
- * END, and the caller resets END before NEXT and publishes END after the task, so a claim that
- * succeeds belongs to a fully published task.
+ * Blocks in the chunk that starts at `next`: a share 1/(2·threads) of what is left, at least
+ * `minChunk` (guided scheduling). Chunks shrink as the task ends, so a thread that starts late or
+ * is preempted leaves the others a short wait, while the first chunks stay large. Every thread
+ * computes the same size from `next`, which is what makes the claim below a single CAS.
+ */
+function chunkBlocks(next, end, threads, minChunk) {
+  return Math.min(end - next, Math.max(minChunk, Math.ceil((end - next) / (2 * threads))));
+}
+
+/**
+ * Claims a chunk: a compare-and-swap moving NEXT past it, which holds only while NEXT < END. NEXT
+ * is read before END, and the caller resets END before NEXT and publishes END after the task, so a
+ * claim that succeeds belongs to a fully published task. Returns its first block, or −1.
  */
 function claim(ctl) {
   for (;;) {
     const next = Atomics.load(ctl, SLOT.NEXT);
     const end = Atomics.load(ctl, SLOT.END);
     if (next >= end) return -1;
-    if (Atomics.compareExchange(ctl, SLOT.NEXT, next, next + 1) === next) return next;
+    const size = chunkBlocks(next, end, Atomics.load(ctl, SLOT.THREADS), Atomics.load(ctl, SLOT.MIN_CHUNK));
+    if (Atomics.compareExchange(ctl, SLOT.NEXT, next, next + size) === next) return next;
   }
 }
 
 /**
- * Claims and runs chunks of the current task until none is left; counts each in DONE and wakes the
- * waiters after the last. `kernels` are the module's kernel exports, indexed by SLOT.KERNEL.
- * Returns the chunks run.
+ * Claims and runs chunks of the current task until none is left; counts their blocks in DONE and
+ * wakes the waiters after the last. `kernels` are the module's kernel exports, indexed by
+ * SLOT.KERNEL. Returns the blocks run.
  */
 export function runClaimedChunks(ctl, kernels) {
   let ran = 0;
-  for (let c = claim(ctl); c >= 0; c = claim(ctl)) {
+  for (let first = claim(ctl); first >= 0; first = claim(ctl)) {
     // Read the task only after the claim (see claim()).
     const splitRows = Atomics.load(ctl, SLOT.SPLIT_ROWS) === 1;
-    const perChunk = Atomics.load(ctl, SLOT.PER_CHUNK);
     const mBlocks = Atomics.load(ctl, SLOT.M_BLOCKS);
     const nBlocks = Atomics.load(ctl, SLOT.N_BLOCKS);
-    const first = c * perChunk;
-    const count = Math.min(perChunk, (splitRows ? mBlocks : nBlocks) - first);
+    const end = Atomics.load(ctl, SLOT.END);
+    const count = chunkBlocks(first, end, Atomics.load(ctl, SLOT.THREADS), Atomics.load(ctl, SLOT.MIN_CHUNK));
     const aPtr = Atomics.load(ctl, SLOT.A_PTR);
     const bPtr = Atomics.load(ctl, SLOT.B_PTR);
     const outPtr = Atomics.load(ctl, SLOT.OUT_PTR);
@@ -65,8 +76,8 @@ export function runClaimedChunks(ctl, kernels) {
     const cols = Atomics.load(ctl, SLOT.COLS);
     if (splitRows) matmul(aPtr + first * Atomics.load(ctl, SLOT.A_BLOCK), bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
     else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
-    ran++;
-    if (Atomics.add(ctl, SLOT.DONE, 1) + 1 === Atomics.load(ctl, SLOT.END)) Atomics.notify(ctl, SLOT.DONE);
+    ran += count;
+    if (Atomics.add(ctl, SLOT.DONE, count) + count === end) Atomics.notify(ctl, SLOT.DONE);
   }
   return ran;
 }

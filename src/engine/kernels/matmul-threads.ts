@@ -95,9 +95,9 @@ export class MatmulPool {
     const { rows, cols } = task;
     const splitRows = task.mBlocks >= task.nBlocks;
     const blocks = splitRows ? task.mBlocks : task.nBlocks;
-    // About four chunks per thread, so a thread slowed by other load is covered by the rest.
-    const perChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 4)));
-    const chunks = Math.ceil(blocks / perChunk);
+    // Chunks shrink from 1/(2·threads) of the task to 1/(16·threads) (chunkBlocks in
+    // matmul-chunks.mjs): a thread slowed by other load is covered by the rest.
+    const minChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 16)));
     // Close the previous task (every chunk of it is done) before resetting its counters; publish
     // the new one by storing END last.
     Atomics.store(ctl, SLOT.END, 0);
@@ -111,20 +111,21 @@ export class MatmulPool {
     Atomics.store(ctl, SLOT.K_STEPS, task.kSteps);
     Atomics.store(ctl, SLOT.OUT_ROW, task.outRowBytes);
     Atomics.store(ctl, SLOT.SPLIT_ROWS, splitRows ? 1 : 0);
-    Atomics.store(ctl, SLOT.PER_CHUNK, perChunk);
+    Atomics.store(ctl, SLOT.MIN_CHUNK, minChunk);
+    Atomics.store(ctl, SLOT.THREADS, workers + 1);
     Atomics.store(ctl, SLOT.A_BLOCK, task.kSteps * rows * 16);
     Atomics.store(ctl, SLOT.B_BLOCK, task.kSteps * cols * 16);
     Atomics.store(ctl, SLOT.KERNEL, task.kernel);
     Atomics.store(ctl, SLOT.ROWS, rows);
     Atomics.store(ctl, SLOT.COLS, cols);
-    Atomics.store(ctl, SLOT.END, chunks);
+    Atomics.store(ctl, SLOT.END, blocks);
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
     const own = runClaimedChunks(ctl, this.opts.kernels);
     let done = Atomics.load(ctl, SLOT.DONE);
     let lastProgress = performance.now();
-    while (done < chunks) {
+    while (done < blocks) {
       Atomics.wait(ctl, SLOT.DONE, done, Math.min(1000, this.opts.tuning.stallMs));
       const now = Atomics.load(ctl, SLOT.DONE);
       if (now !== done) {
@@ -135,7 +136,7 @@ export class MatmulPool {
         return false;
       }
     }
-    if (own < chunks) this.threadedTasks++;
+    if (own < blocks) this.threadedTasks++;
     return true;
   }
 
