@@ -1,0 +1,42 @@
+// The matmul op gives the same bytes whatever the kernel and thread settings a node starts with:
+// AIVM_MATMUL_THREADS = 0, 1 and 2 (WASM kernel on the calling thread alone, or with workers) and
+// AIVM_MATMUL_KERNEL=js (the JS kernels only), each in its own process since both are read once at
+// start-up; all equal to the readable reference kernel run here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { runMatmul } from "../../src/engine/ops/linear.ts";
+import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
+import { matmulEnvCases } from "./matmul-env-cases.ts";
+
+interface ChildReport {
+  digests: string[];
+  wasm: boolean;
+  threadedCalls: number;
+}
+
+function runChild(env: Record<string, string>): ChildReport {
+  const script = fileURLToPath(new URL("./matmul-env-digest.ts", import.meta.url));
+  const out = execFileSync(process.execPath, ["--import", "tsx", script], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+  return JSON.parse(out) as ChildReport;
+}
+
+test("matmul output bytes are identical with 0, 1 and 2 worker threads and with the JS kernels only, and equal the reference", () => {
+  const want = matmulEnvCases().map(({ inputs, attrs }) => {
+    const y = runMatmul(inputs, attrs, matmulReference);
+    return createHash("sha256").update(new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength)).digest("hex");
+  });
+  const settings: [string, Record<string, string>, (r: ChildReport) => boolean][] = [
+    ["0 workers", { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls === 0],
+    ["1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
+    ["2 workers", { AIVM_MATMUL_THREADS: "2", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
+    ["JS kernels", { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: "js" }, (r) => !r.wasm],
+  ];
+  for (const [label, env, ranAsSet] of settings) {
+    const report = runChild(env);
+    assert.ok(ranAsSet(report), `${label}: the paths that ran (wasm ${report.wasm}, threaded calls ${report.threadedCalls})`);
+    assert.deepEqual(report.digests, want, label);
+  }
+});
