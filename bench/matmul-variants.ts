@@ -132,7 +132,7 @@ function kernel(v: Variant): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
-function moduleOf(v: Variant): Uint8Array {
+function moduleOf(v: Variant): Uint8Array<ArrayBuffer> {
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types = section(1, vec([[0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00]]));
   return new Uint8Array([
