@@ -1,0 +1,418 @@
+// The matmul operand packers in WASM SIMD128, assembled byte by byte like the kernels
+// (matmul-wasm-module.ts): A's rows, Bᵀ's rows (transB) and B [K,N] gathered down its columns, into
+// the kernels' [rows/block][k/8][block][8] int16 layout, zero padded, bit for bit what the
+// JavaScript packers write (test/engine/matmul-pack.test.ts holds them as the oracle). Packing in
+// JavaScript cost 1–4 ns per element against the kernel's ~0.05 ns per weight: unpaid CPU for a B
+// that is new at every call. The source is copied into the kernel's memory with one native `.set`
+// (a memcpy) to a staging area the caller reserves, then widened, transposed and scattered here.
+// The module imports the kernel instance's memory (shared when the worker threads are on).
+import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
+import type { IntArray } from "../tensor.ts";
+
+/** The slice of WebAssembly used here (tsconfig's lib has no WebAssembly types). */
+interface PackMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+interface PackWasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { exports: unknown };
+}
+
+type PackFn = (...args: number[]) => void;
+const wasmApi = () => (globalThis as { WebAssembly?: PackWasmApi }).WebAssembly;
+
+/** Column-block widths packB gathers B [K,N] for: the divisors of 16 (one 16-byte row of int8 B per tile). */
+export const PACK_B_BLOCKS = [1, 2, 4, 8, 16] as const;
+
+// Core opcodes beyond wasm-asm.ts's.
+const SUB = [0x6b];
+const DIV_U = [0x6e];
+const REM_U = [0x70];
+const AND = [0x71];
+const SHR_S = [0x75];
+const GT_U = [0x4b];
+const IF = [0x04, 0x40];
+const call = (f: number) => [0x10, ...uleb(f)];
+const tee = (i: number) => [0x22, i];
+const i32Load8S = (offset: number) => [0x2c, 0x00, ...uleb(offset)];
+const i32Load16S = (offset: number) => [0x2e, 0x01, ...uleb(offset)];
+const i32Load = (offset: number) => [0x28, 0x02, ...uleb(offset)];
+const i32Store8 = (offset: number) => [0x3a, 0x00, ...uleb(offset)];
+const i32Store16 = (offset: number) => [0x3b, 0x01, ...uleb(offset)];
+// SIMD opcodes (final numbering); alignment hints are 0: rows start anywhere.
+const v128Load = (offset: number) => [...simd(0x00), 0x00, ...uleb(offset)];
+const load8x8S = (offset: number) => [...simd(0x01), 0x00, ...uleb(offset)];
+const v128Store = (offset: number) => [...simd(0x0b), 0x00, ...uleb(offset)];
+const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes];
+const I16X8_SPLAT = simd(0x10);
+const I32X4_SPLAT = simd(0x11);
+const V128_AND = simd(0x4e);
+const I16X8_EXTEND_LOW_I8 = simd(0x87);
+const I16X8_EXTEND_HIGH_I8 = simd(0x88);
+const I16X8_SUB = simd(0x91);
+const I32X4_EXTEND_LOW_I16 = simd(0xa7);
+const I32X4_EXTEND_HIGH_I16 = simd(0xa8);
+const I32X4_SHR_S = simd(0xac);
+const I32X4_SUB = simd(0xb1);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** The low 16 bits of each int32 lane of two vectors, as eight int16 lanes: Int16Array's wrap-around store, not a saturating narrow. */
+const LOW_HALVES = shuffle([0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]);
+/** Interleave the low (or high) halves of two vectors in units of `w` bytes. */
+const interleave = (w: number, high: boolean) =>
+  shuffle(range(16 / (2 * w)).flatMap((u) => [...range(w).map((b) => (high ? 8 : 0) + u * w + b), ...range(w).map((b) => 16 + (high ? 8 : 0) + u * w + b)]));
+
+/** Bytes per element of each source dtype, and its name in the exports. */
+const SOURCES = [
+  { tag: 8, bytes: 1 },
+  { tag: 16, bytes: 2 },
+  { tag: 32, bytes: 4 },
+] as const;
+type Source = (typeof SOURCES)[number];
+
+interface Fn {
+  params: number;
+  i32Locals: number;
+  v128Locals: number;
+  code: number[];
+}
+
+const body = (f: Fn): number[] => {
+  const fn = [...vec([[...uleb(f.i32Locals), I32], [...uleb(f.v128Locals), V128]]), ...f.code, ...END];
+  return [...uleb(fn.length), ...fn];
+};
+
+/** `while (p < stop) { ...inner }`: the loop shape every packer uses. */
+const whileLess = (p: number, stop: number, inner: number[]) => [...BLOCK, ...LOOP, ...get(p), ...get(stop), ...GE_U, ...brIf(1), ...inner, ...br(0), ...END, ...END];
+
+/** d = base + (row / block)·blockBytes + (row % block)·16: where kernel row `row` starts. */
+const rowStart = (base: number, row: number[], block: number, blockBytes: number) => [
+  ...get(base), ...row, ...get(block), ...DIV_U, ...get(blockBytes), ...MUL, ...ADD,
+  ...row, ...get(block), ...REM_U, ...i32(16), ...MUL, ...ADD,
+];
+
+/** Zero the kernel rows [from, to): the padding rows of the last block, which the JS packers leave from dst.fill(0). */
+function zeroRows(kr: number, to: number, d: number, stop: number, base: number, block: number, blockBytes: number, step: number): number[] {
+  return whileLess(kr, to, [
+    ...rowStart(base, get(kr), block, blockBytes), ...set(d),
+    ...get(d), ...get(blockBytes), ...ADD, ...set(stop),
+    ...whileLess(d, stop, [...get(d), ...V128_ZERO, ...v128Store(0), ...get(d), ...get(step), ...ADD, ...set(d)]),
+    ...get(kr), ...i32(1), ...ADD, ...set(kr),
+  ]);
+}
+
+/**
+ * `rows{8,16,32}(src, dst, rows, k, kSteps, block, zero)`: row-major [rows, k] values at src
+ * (staged), minus zero, as [rows/block][k/8][block][8] int16 at dst, zero padded (packRows).
+ */
+function rowsFn(s: Source): Fn {
+  const [SRC, DST, ROWS, K, K_STEPS, BLOCK_ROWS, ZERO] = range(7);
+  const [ROW, S, D, STEP, STOP, PAIRS, Q, BLOCK_BYTES, PADDED] = range(9).map((i) => 7 + i);
+  const ZV = 16;
+  /** Eight centred values from s + offset as int16 lanes, on the stack. */
+  const eight = (offset: number) =>
+    s.tag === 8 ? [...get(S), ...load8x8S(offset), ...get(ZV), ...I16X8_SUB]
+    : s.tag === 16 ? [...get(S), ...v128Load(offset), ...get(ZV), ...I16X8_SUB]
+    : [...get(S), ...v128Load(offset), ...get(S), ...v128Load(offset + 16), ...LOW_HALVES, ...get(ZV), ...I16X8_SUB];
+  const scalarLoad = s.tag === 8 ? i32Load8S(0) : s.tag === 16 ? i32Load16S(0) : i32Load(0);
+  const code = [
+    ...get(ZERO), ...I16X8_SPLAT, ...set(ZV),
+    ...get(BLOCK_ROWS), ...i32(16), ...MUL, ...set(STEP),
+    ...get(K_STEPS), ...get(STEP), ...MUL, ...set(BLOCK_BYTES),
+    ...i32(0), ...set(ROW),
+    ...whileLess(ROW, ROWS, [
+      ...get(SRC), ...get(ROW), ...get(K), ...MUL, ...i32(s.bytes), ...MUL, ...ADD, ...set(S),
+      ...rowStart(DST, get(ROW), BLOCK_ROWS, BLOCK_BYTES), ...set(D),
+      // Sixteen values per turn while two whole k-steps remain, then one, then the tail.
+      ...get(D), ...get(K), ...i32(4), ...SHR_S, ...get(STEP), ...MUL, ...i32(2), ...MUL, ...ADD, ...set(PAIRS),
+      ...whileLess(D, PAIRS, [
+        ...get(D), ...eight(0), ...v128Store(0),
+        ...get(D), ...get(STEP), ...ADD, ...eight(8 * s.bytes), ...v128Store(0),
+        ...get(S), ...i32(16 * s.bytes), ...ADD, ...set(S),
+        ...get(D), ...get(STEP), ...i32(2), ...MUL, ...ADD, ...set(D),
+      ]),
+      ...get(K), ...i32(8), ...AND, ...IF,
+      ...get(D), ...eight(0), ...v128Store(0),
+      ...get(S), ...i32(8 * s.bytes), ...ADD, ...set(S),
+      ...get(D), ...get(STEP), ...ADD, ...set(D),
+      ...END,
+      ...get(K), ...i32(7), ...AND, ...IF,
+      ...get(D), ...V128_ZERO, ...v128Store(0),
+      ...i32(0), ...set(Q),
+      ...BLOCK, ...LOOP,
+      ...get(D), ...get(Q), ...i32(2), ...MUL, ...ADD,
+      ...get(S), ...get(Q), ...i32(s.bytes), ...MUL, ...ADD, ...scalarLoad, ...get(ZERO), ...SUB, ...i32Store16(0),
+      ...get(Q), ...i32(1), ...ADD, ...tee(Q), ...get(K), ...i32(7), ...AND, ...LT_U, ...brIf(0),
+      ...END, ...END,
+      ...END,
+      ...get(ROW), ...i32(1), ...ADD, ...set(ROW),
+    ]),
+    ...get(ROWS), ...get(BLOCK_ROWS), ...ADD, ...i32(1), ...SUB, ...get(BLOCK_ROWS), ...DIV_U, ...get(BLOCK_ROWS), ...MUL, ...set(PADDED),
+    ...zeroRows(ROW, PADDED, D, STOP, DST, BLOCK_ROWS, BLOCK_BYTES, STEP),
+  ];
+  return { params: 7, i32Locals: 9, v128Locals: 1, code };
+}
+
+/**
+ * `split{8,16,32}(src, dst, rows, k, kSteps, block, zero)`: like rows, but source row r becomes
+ * kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero, in int32 (packRowsSplit).
+ */
+function splitFn(s: Source): Fn {
+  const [SRC, DST, ROWS, K, K_STEPS, BLOCK_ROWS, ZERO] = range(7);
+  const [ROW, S, DH, DL, STEP, STOP, Q, BLOCK_BYTES, PADDED, C] = range(10).map((i) => 7 + i);
+  const [ZV, MASK, C0, C1, T] = range(5).map((i) => 17 + i);
+  /** Centred int32 lanes of eight values from s into C0 (values 0–3) and C1 (values 4–7). */
+  const centred =
+    s.tag === 32
+      ? [...get(S), ...v128Load(0), ...get(ZV), ...I32X4_SUB, ...set(C0), ...get(S), ...v128Load(16), ...get(ZV), ...I32X4_SUB, ...set(C1)]
+      : [
+          ...get(S), ...(s.tag === 8 ? load8x8S(0) : v128Load(0)), ...tee(T),
+          ...I32X4_EXTEND_LOW_I16, ...get(ZV), ...I32X4_SUB, ...set(C0),
+          ...get(T), ...I32X4_EXTEND_HIGH_I16, ...get(ZV), ...I32X4_SUB, ...set(C1),
+        ];
+  const scalarLoad = s.tag === 8 ? i32Load8S(0) : s.tag === 16 ? i32Load16S(0) : i32Load(0);
+  const code = [
+    ...get(ZERO), ...I32X4_SPLAT, ...set(ZV),
+    ...i32(255), ...I32X4_SPLAT, ...set(MASK),
+    ...get(BLOCK_ROWS), ...i32(16), ...MUL, ...set(STEP),
+    ...get(K_STEPS), ...get(STEP), ...MUL, ...set(BLOCK_BYTES),
+    ...i32(0), ...set(ROW),
+    ...whileLess(ROW, ROWS, [
+      ...get(SRC), ...get(ROW), ...get(K), ...MUL, ...i32(s.bytes), ...MUL, ...ADD, ...set(S),
+      ...rowStart(DST, [...get(ROW), ...i32(2), ...MUL], BLOCK_ROWS, BLOCK_BYTES), ...set(DH),
+      ...rowStart(DST, [...get(ROW), ...i32(2), ...MUL, ...i32(1), ...ADD], BLOCK_ROWS, BLOCK_BYTES), ...set(DL),
+      ...get(DH), ...get(K), ...i32(3), ...SHR_S, ...get(STEP), ...MUL, ...ADD, ...set(STOP),
+      ...whileLess(DH, STOP, [
+        ...centred,
+        ...get(DH), ...get(C0), ...i32(8), ...I32X4_SHR_S, ...get(C1), ...i32(8), ...I32X4_SHR_S, ...LOW_HALVES, ...v128Store(0),
+        ...get(DL), ...get(C0), ...get(MASK), ...V128_AND, ...get(C1), ...get(MASK), ...V128_AND, ...LOW_HALVES, ...v128Store(0),
+        ...get(S), ...i32(8 * s.bytes), ...ADD, ...set(S),
+        ...get(DH), ...get(STEP), ...ADD, ...set(DH),
+        ...get(DL), ...get(STEP), ...ADD, ...set(DL),
+      ]),
+      ...get(K), ...i32(7), ...AND, ...IF,
+      ...get(DH), ...V128_ZERO, ...v128Store(0),
+      ...get(DL), ...V128_ZERO, ...v128Store(0),
+      ...i32(0), ...set(Q),
+      ...BLOCK, ...LOOP,
+      ...get(S), ...get(Q), ...i32(s.bytes), ...MUL, ...ADD, ...scalarLoad, ...get(ZERO), ...SUB, ...set(C),
+      ...get(DH), ...get(Q), ...i32(2), ...MUL, ...ADD, ...get(C), ...i32(8), ...SHR_S, ...i32Store16(0),
+      ...get(DL), ...get(Q), ...i32(2), ...MUL, ...ADD, ...get(C), ...i32(255), ...AND, ...i32Store16(0),
+      ...get(Q), ...i32(1), ...ADD, ...tee(Q), ...get(K), ...i32(7), ...AND, ...LT_U, ...brIf(0),
+      ...END, ...END,
+      ...END,
+      ...get(ROW), ...i32(1), ...ADD, ...set(ROW),
+    ]),
+    ...get(ROWS), ...i32(2), ...MUL, ...set(ROW),
+    ...get(ROW), ...get(BLOCK_ROWS), ...ADD, ...i32(1), ...SUB, ...get(BLOCK_ROWS), ...DIV_U, ...get(BLOCK_ROWS), ...MUL, ...set(PADDED),
+    ...zeroRows(ROW, PADDED, DH, STOP, DST, BLOCK_ROWS, BLOCK_BYTES, STEP),
+  ];
+  return { params: 7, i32Locals: 10, v128Locals: 5, code };
+}
+
+/**
+ * `tile(src, stride, dst, blockBytes, limit)` for blocks of C columns: eight int8 rows of sixteen
+ * columns (stride bytes apart) transposed in three rounds of interleaves into sixteen columns of
+ * eight values, widened to int16; column g goes to dst + (g / C)·blockBytes + (g % C)·16, and only
+ * while g < limit when `masked` (the last, partial group of columns).
+ */
+function tileFn(C: number, masked: boolean): Fn {
+  const [SRC, STRIDE, DST, BLOCK_BYTES, LIMIT] = range(5);
+  const P = 5;
+  const r = range(8).map((i) => 6 + i);
+  const t = range(8).map((i) => 14 + i);
+  const code: number[] = [...get(SRC), ...set(P)];
+  for (let i = 0; i < 8; i++) code.push(...get(P), ...v128Load(0), ...set(r[i]!), ...(i < 7 ? [...get(P), ...get(STRIDE), ...ADD, ...set(P)] : []));
+  // Round 1 (bytes): t[2i], t[2i+1] = columns 0–7 and 8–15 of rows 2i, 2i+1, interleaved.
+  for (let i = 0; i < 4; i++) {
+    code.push(...get(r[2 * i]!), ...get(r[2 * i + 1]!), ...interleave(1, false), ...set(t[2 * i]!));
+    code.push(...get(r[2 * i]!), ...get(r[2 * i + 1]!), ...interleave(1, true), ...set(t[2 * i + 1]!));
+  }
+  // Round 2 (pairs): r[4h + c] = columns 4c..4c+3 of rows 4h..4h+3.
+  for (let h = 0; h < 2; h++) {
+    const [a, b] = [t[4 * h]!, t[4 * h + 2]!];
+    const [a2, b2] = [t[4 * h + 1]!, t[4 * h + 3]!];
+    code.push(...get(a), ...get(b), ...interleave(2, false), ...set(r[4 * h]!));
+    code.push(...get(a), ...get(b), ...interleave(2, true), ...set(r[4 * h + 1]!));
+    code.push(...get(a2), ...get(b2), ...interleave(2, false), ...set(r[4 * h + 2]!));
+    code.push(...get(a2), ...get(b2), ...interleave(2, true), ...set(r[4 * h + 3]!));
+  }
+  // Round 3 (quads): t[2c], t[2c+1] = columns 4c, 4c+1 and 4c+2, 4c+3, eight rows each.
+  for (let c = 0; c < 4; c++) {
+    code.push(...get(r[c]!), ...get(r[4 + c]!), ...interleave(4, false), ...set(t[2 * c]!));
+    code.push(...get(r[c]!), ...get(r[4 + c]!), ...interleave(4, true), ...set(t[2 * c + 1]!));
+  }
+  code.push(...get(DST), ...set(P));
+  for (let g = 0; g < 16; g++) {
+    if (g > 0 && g % C === 0) code.push(...get(P), ...get(BLOCK_BYTES), ...ADD, ...set(P));
+    const store = [...get(P), ...get(t[g >> 1]!), ...(g % 2 === 0 ? I16X8_EXTEND_LOW_I8 : I16X8_EXTEND_HIGH_I8), ...v128Store((g % C) * 16)];
+    code.push(...(masked ? [...get(LIMIT), ...i32(g), ...GT_U, ...IF, ...store, ...END] : store));
+  }
+  return { params: 5, i32Locals: 1, v128Locals: 16, code };
+}
+
+/**
+ * `cols(src, dst, k, n, kSteps, tmp)` for blocks of C columns: B [k, n] int8 (staged at src) as
+ * [n/C][k/8][C][8] int16 at dst, zero padded (packB without transB). Whole 8×16 tiles are read in
+ * place; the tiles at the k and n edges are first copied into a zeroed 128-byte tile at tmp.
+ */
+function colsFn(tileWhole: number, tileMasked: number, C: number): Fn {
+  const [SRC, DST, K, N, K_STEPS, TMP] = range(6);
+  const [BLOCK_BYTES, GROUP_BYTES, KS, WHOLE_K, G, GROUPS, ROWP, D, LIMIT, HAVE_ROWS, HAVE_COLS, I, J] = range(13).map((i) => 6 + i);
+  /** tmp ← rows [0, haveRows) × columns [0, haveCols) of the tile at src (stride n), zeros elsewhere. */
+  const fillTmp = (from: number[]) => [
+    ...range(8).flatMap((q) => [...get(TMP), ...V128_ZERO, ...v128Store(q * 16)]),
+    ...i32(0), ...set(I),
+    ...whileLess(I, HAVE_ROWS, [
+      ...i32(0), ...set(J),
+      ...whileLess(J, HAVE_COLS, [
+        ...get(TMP), ...get(I), ...i32(16), ...MUL, ...ADD, ...get(J), ...ADD,
+        ...from, ...get(I), ...get(N), ...MUL, ...ADD, ...get(J), ...ADD, ...i32Load8S(0), ...i32Store8(0),
+        ...get(J), ...i32(1), ...ADD, ...set(J),
+      ]),
+      ...get(I), ...i32(1), ...ADD, ...set(I),
+    ]),
+  ];
+  // One k-step: whole groups of 16 columns, then the partial one (haveRows rows of B are real).
+  const kStep = (whole: boolean) => [
+    ...get(DST), ...get(KS), ...i32(C * 16), ...MUL, ...ADD, ...set(D),
+    ...i32(0), ...set(G),
+    ...whileLess(G, GROUPS, [
+      ...(whole
+        ? [...get(ROWP), ...get(G), ...i32(16), ...MUL, ...ADD, ...get(N), ...get(D), ...get(BLOCK_BYTES), ...i32(0), ...call(tileWhole)]
+        : [...i32(16), ...set(HAVE_COLS), ...fillTmp([...get(ROWP), ...get(G), ...i32(16), ...MUL, ...ADD]),
+           ...get(TMP), ...i32(16), ...get(D), ...get(BLOCK_BYTES), ...i32(0), ...call(tileWhole)]),
+      ...get(D), ...get(GROUP_BYTES), ...ADD, ...set(D),
+      ...get(G), ...i32(1), ...ADD, ...set(G),
+    ]),
+    ...get(N), ...i32(15), ...AND, ...IF,
+    ...get(N), ...i32(15), ...AND, ...set(HAVE_COLS),
+    ...fillTmp([...get(ROWP), ...get(GROUPS), ...i32(16), ...MUL, ...ADD]),
+    // Columns up to the end of the last block of C are written (the zeros of the padding columns).
+    ...get(HAVE_COLS), ...i32(C - 1), ...ADD, ...i32(C), ...DIV_U, ...i32(C), ...MUL, ...set(LIMIT),
+    ...get(TMP), ...i32(16), ...get(D), ...get(BLOCK_BYTES), ...get(LIMIT), ...call(tileMasked),
+    ...END,
+  ];
+  const code = [
+    ...get(K_STEPS), ...i32(C * 16), ...MUL, ...set(BLOCK_BYTES),
+    ...get(BLOCK_BYTES), ...i32(16 / C), ...MUL, ...set(GROUP_BYTES),
+    ...get(N), ...i32(4), ...SHR_S, ...set(GROUPS),
+    ...get(K), ...i32(3), ...SHR_S, ...set(WHOLE_K),
+    ...i32(8), ...set(HAVE_ROWS),
+    ...i32(0), ...set(KS),
+    ...whileLess(KS, WHOLE_K, [
+      ...get(SRC), ...get(KS), ...i32(8), ...MUL, ...get(N), ...MUL, ...ADD, ...set(ROWP),
+      ...kStep(true),
+      ...get(KS), ...i32(1), ...ADD, ...set(KS),
+    ]),
+    ...get(K), ...i32(7), ...AND, ...IF,
+    ...get(K), ...i32(7), ...AND, ...set(HAVE_ROWS),
+    ...get(SRC), ...get(KS), ...i32(8), ...MUL, ...get(N), ...MUL, ...ADD, ...set(ROWP),
+    ...kStep(false),
+    ...END,
+  ];
+  return { params: 6, i32Locals: 13, v128Locals: 0, code };
+}
+
+/** Export names in function order (internal tiles have none). */
+interface ModuleFn {
+  name?: string;
+  fn: Fn;
+}
+
+function moduleFunctions(): ModuleFn[] {
+  const fns: ModuleFn[] = [];
+  for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, fn: rowsFn(s) });
+  for (const s of SOURCES) fns.push({ name: `split${s.tag}`, fn: splitFn(s) });
+  for (const C of PACK_B_BLOCKS) {
+    const whole = fns.length;
+    fns.push({ fn: tileFn(C, false) }, { fn: tileFn(C, true) });
+    fns.push({ name: `cols${C}`, fn: colsFn(whole, whole + 1, C) });
+  }
+  return fns;
+}
+
+/**
+ * The packer module's bytes. It defines no memory: it imports `env.memory`, shared (of at most
+ * 65536 pages, any shared memory fits) when `shared`, else unshared, the kernel instance's own.
+ */
+export function matmulPackWasmBytes(shared: boolean): Uint8Array {
+  const fns = moduleFunctions();
+  const arities = [...new Set(fns.map((f) => f.fn.params))];
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types = section(1, vec(arities.map((p) => [0x60, ...uleb(p), ...new Array<number>(p).fill(I32), 0x00])));
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, ...limits]]));
+  const functions = section(3, vec(fns.map((f) => uleb(arities.indexOf(f.fn.params)))));
+  const exports = section(7, vec(fns.flatMap((f, i) => (f.name === undefined ? [] : [[...name(f.name), 0x00, ...uleb(i)]]))));
+  const code = section(10, vec(fns.map((f) => body(f.fn))));
+  return new Uint8Array([...header, ...types, ...imports, ...functions, ...exports, ...code]);
+}
+
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** Staging bytes packRows and packRowsSplit need: the rows copied as they are. */
+export function rowsStageBytes(rows: number, k: number, src: IntArray): number {
+  return align16(rows * k * src.BYTES_PER_ELEMENT);
+}
+
+/** Staging bytes packB needs: B copied as it is, plus a 128-byte edge tile when not transB. */
+export function bStageBytes(k: number, n: number, transB: boolean): number {
+  return align16(k * n) + (transB ? 0 : 128);
+}
+
+/**
+ * Packers on one kernel memory. Every method copies its source to `stagePtr` (16-aligned, with
+ * rowsStageBytes / bStageBytes bytes reserved by the caller, the memory already grown to cover it
+ * and the packed destination) and packs to `dstPtr`; none grows the memory, so the caller's views
+ * of it stay valid.
+ */
+export class MatmulPackers {
+  private readonly fns: Record<string, PackFn>;
+
+  /** Throws where WebAssembly is unavailable (matmulPackers returns null instead). */
+  constructor(private readonly memory: PackMemory) {
+    const api = wasmApi();
+    if (api === undefined) throw new Error("no WebAssembly");
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    this.fns = new api.Instance(new api.Module(matmulPackWasmBytes(shared)), { env: { memory } }).exports as Record<string, PackFn>;
+  }
+
+  /** packRows: rows [first, first + rows) of a row-major [·, k] array at offset, minus zero, as [rows/block][k/8][block][8] int16. */
+  packRows(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
+    this.stage(src, offset + first * k, rows * k, stagePtr);
+    this.fns[`rows${src.BYTES_PER_ELEMENT * 8}`]!(stagePtr, dstPtr, rows, k, kSteps, block, zero);
+  }
+
+  /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
+  packRowsSplit(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
+    this.stage(src, offset + first * k, rows * k, stagePtr);
+    this.fns[`split${src.BYTES_PER_ELEMENT * 8}`]!(stagePtr, dstPtr, rows, k, kSteps, block, zero);
+  }
+
+  /** packB: Bᵀ as [n/C][k/8][C][8] int16 from B [k, n] or (transB) [n, k] int8 at bOffset; C one of PACK_B_BLOCKS. */
+  packB(dstPtr: number, b: Int8Array, bOffset: number, transB: boolean, k: number, n: number, kSteps: number, C: number, stagePtr: number): void {
+    if (transB) return this.packRows(dstPtr, b, bOffset, 0, n, k, kSteps, C, 0, stagePtr);
+    const cols = this.fns[`cols${C}`];
+    if (cols === undefined) throw new RangeError(`packB: column blocks of ${C} are not one of ${PACK_B_BLOCKS.join(", ")}`);
+    this.stage(b, bOffset, k * n, stagePtr);
+    cols(stagePtr, dstPtr, k, n, kSteps, stagePtr + align16(k * n));
+  }
+
+  /** One native copy of src[from, from + count) to stagePtr. */
+  private stage(src: IntArray, from: number, count: number, stagePtr: number): void {
+    const buffer = this.memory.buffer;
+    if (src instanceof Int8Array) new Int8Array(buffer, stagePtr, count).set(src.subarray(from, from + count));
+    else if (src instanceof Int16Array) new Int16Array(buffer, stagePtr, count).set(src.subarray(from, from + count));
+    else new Int32Array(buffer, stagePtr, count).set(src.subarray(from, from + count));
+  }
+}
+
+const packersByMemory = new WeakMap<object, MatmulPackers>();
+
+/** The packers instantiated on `memory` (once per memory object), or null where WebAssembly is unavailable. */
+export function matmulPackers(memory: PackMemory): MatmulPackers | null {
+  if (wasmApi() === undefined) return null;
+  let p = packersByMemory.get(memory);
+  if (p === undefined) packersByMemory.set(memory, (p = new MatmulPackers(memory)));
+  return p;
+}
