@@ -9,6 +9,10 @@
 // recently used entries are dropped and the rest moved down (compaction). Calls are synchronous and
 // the worker threads only run inside a call, so no entry is ever moved or overwritten while a
 // kernel reads it. Growing the memory keeps offsets, so entries survive growth.
+//
+// An array is admitted only the second time it is seen with the same key: a B that appears once
+// (an inline input, a previous node's output) is packed in the call's scratch and never evicts or
+// moves the weights that come back.
 
 /** Tunable bounds (tests lower them to force eviction). */
 export const packedWeightCacheLimits = {
@@ -33,6 +37,12 @@ export interface PackedWeightCacheStats {
   entries: number;
   bytes: number;
 }
+
+/**
+ * The keys each array has been offered under. Shared by every cache: one that replaces another
+ * (fresh kernel memory) admits weights already seen at their next call.
+ */
+const sightings = new WeakMap<Int8Array, Set<string>>();
 
 export class PackedWeightCache {
   private readonly byArray = new WeakMap<Int8Array, Map<string, Entry>>();
@@ -62,12 +72,20 @@ export class PackedWeightCache {
 
   /**
    * Reserves `bytes` (a multiple of 16) for B's packed form and returns its offset, evicting and
-   * compacting through `memory()` if needed; undefined when it exceeds the capacity. The caller
-   * grows the memory to cover the new `top` and packs B there before the next lookup.
+   * compacting through `memory()` if needed; undefined when it exceeds the capacity, or the first
+   * time (b, key) is offered (an evicted entry comes back at once). The caller grows the memory to
+   * cover the new `top` and packs B there before the next lookup.
    */
   insert(b: Int8Array, key: string, bytes: number, memory: () => ArrayBuffer): number | undefined {
     const capacity = packedWeightCacheLimits.capacityBytes;
     if (bytes > capacity) return undefined;
+    // First sighting: remember it and let the caller pack B per call.
+    let seen = sightings.get(b);
+    if (seen === undefined) sightings.set(b, (seen = new Set()));
+    if (!seen.has(key)) {
+      seen.add(key);
+      return undefined;
+    }
     if (this.end + bytes > capacity) this.evictAndCompact(capacity - bytes, memory);
     const entry: Entry = { ptr: this.end, bytes, owner: new WeakRef(b), key };
     let forArray = this.byArray.get(b);
