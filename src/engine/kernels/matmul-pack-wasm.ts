@@ -32,7 +32,6 @@ const AND = [0x71];
 const SHR_S = [0x75];
 const GT_U = [0x4b];
 const IF = [0x04, 0x40];
-const call = (f: number) => [0x10, ...uleb(f)];
 const tee = (i: number) => [0x22, i];
 const i32Load8S = (offset: number) => [0x2c, 0x00, ...uleb(offset)];
 const i32Load16S = (offset: number) => [0x2e, 0x01, ...uleb(offset)];
@@ -209,19 +208,29 @@ function splitFn(s: Source): Fn {
   return { params: 7, i32Locals: 10, v128Locals: 5, code };
 }
 
+/** Where one tile's code finds its operands: code pushing the source and row stride, and locals. */
+interface TileAt {
+  src: number[];
+  stride: number[];
+  dst: number;
+  blockBytes: number;
+  limit: number;
+  /** A scratch i32 local and the first of 16 scratch v128 locals. */
+  p: number;
+  v0: number;
+}
+
 /**
- * `tile(src, stride, dst, blockBytes, limit)` for blocks of C columns: eight int8 rows of sixteen
- * columns (stride bytes apart) transposed in three rounds of interleaves into sixteen columns of
- * eight values, widened to int16; column g goes to dst + (g / C)·blockBytes + (g % C)·16, and only
- * while g < limit when `masked` (the last, partial group of columns).
+ * One tile for blocks of C columns: eight int8 rows of sixteen columns (`stride` bytes apart)
+ * transposed in three rounds of interleaves into sixteen columns of eight values, widened to
+ * int16; column g goes to dst + (g / C)·blockBytes + (g % C)·16, only while g < limit when
+ * `masked` (the last, partial group of columns). Emitted inline: a call per tile cost more.
  */
-function tileFn(C: number, masked: boolean): Fn {
-  const [SRC, STRIDE, DST, BLOCK_BYTES, LIMIT] = range(5);
-  const P = 5;
-  const r = range(8).map((i) => 6 + i);
-  const t = range(8).map((i) => 14 + i);
-  const code: number[] = [...get(SRC), ...set(P)];
-  for (let i = 0; i < 8; i++) code.push(...get(P), ...v128Load(0), ...set(r[i]!), ...(i < 7 ? [...get(P), ...get(STRIDE), ...ADD, ...set(P)] : []));
+function tileCode(C: number, masked: boolean, at: TileAt): number[] {
+  const r = range(8).map((i) => at.v0 + i);
+  const t = range(8).map((i) => at.v0 + 8 + i);
+  const code: number[] = [...at.src, ...set(at.p)];
+  for (let i = 0; i < 8; i++) code.push(...get(at.p), ...v128Load(0), ...set(r[i]!), ...(i < 7 ? [...get(at.p), ...at.stride, ...ADD, ...set(at.p)] : []));
   // Round 1 (bytes): t[2i], t[2i+1] = columns 0–7 and 8–15 of rows 2i, 2i+1, interleaved.
   for (let i = 0; i < 4; i++) {
     code.push(...get(r[2 * i]!), ...get(r[2 * i + 1]!), ...interleave(1, false), ...set(t[2 * i]!));
@@ -241,81 +250,84 @@ function tileFn(C: number, masked: boolean): Fn {
     code.push(...get(r[c]!), ...get(r[4 + c]!), ...interleave(4, false), ...set(t[2 * c]!));
     code.push(...get(r[c]!), ...get(r[4 + c]!), ...interleave(4, true), ...set(t[2 * c + 1]!));
   }
-  code.push(...get(DST), ...set(P));
+  code.push(...get(at.dst), ...set(at.p));
   for (let g = 0; g < 16; g++) {
-    if (g > 0 && g % C === 0) code.push(...get(P), ...get(BLOCK_BYTES), ...ADD, ...set(P));
-    const store = [...get(P), ...get(t[g >> 1]!), ...(g % 2 === 0 ? I16X8_EXTEND_LOW_I8 : I16X8_EXTEND_HIGH_I8), ...v128Store((g % C) * 16)];
-    code.push(...(masked ? [...get(LIMIT), ...i32(g), ...GT_U, ...IF, ...store, ...END] : store));
+    if (g > 0 && g % C === 0) code.push(...get(at.p), ...get(at.blockBytes), ...ADD, ...set(at.p));
+    const store = [...get(at.p), ...get(t[g >> 1]!), ...(g % 2 === 0 ? I16X8_EXTEND_LOW_I8 : I16X8_EXTEND_HIGH_I8), ...v128Store((g % C) * 16)];
+    code.push(...(masked ? [...get(at.limit), ...i32(g), ...GT_U, ...IF, ...store, ...END] : store));
   }
-  return { params: 5, i32Locals: 1, v128Locals: 16, code };
+  return code;
 }
 
 /**
  * `cols(src, dst, k, n, kSteps, tmp)` for blocks of C columns: B [k, n] int8 (staged at src) as
- * [n/C][k/8][C][8] int16 at dst, zero padded (packB without transB). Whole 8×16 tiles are read in
- * place; the tiles at the k and n edges are first copied into a zeroed 128-byte tile at tmp.
+ * [n/C][k/8][C][8] int16 at dst, zero padded (packB without transB). One group of 16 columns at a
+ * time, down all of k, so each block of C columns is written in order; whole 8×16 tiles are read in
+ * place, the tiles at the k and n edges are first copied into a zeroed 128-byte tile at tmp.
  */
-function colsFn(tileWhole: number, tileMasked: number, C: number): Fn {
+function colsFn(C: number): Fn {
   const [SRC, DST, K, N, K_STEPS, TMP] = range(6);
-  const [BLOCK_BYTES, GROUP_BYTES, KS, WHOLE_K, G, GROUPS, ROWP, D, LIMIT, HAVE_ROWS, HAVE_COLS, I, J] = range(13).map((i) => 6 + i);
-  /** tmp ← rows [0, haveRows) × columns [0, haveCols) of the tile at src (stride n), zeros elsewhere. */
-  const fillTmp = (from: number[]) => [
+  const [BLOCK_BYTES, ROW_STEP, G, GROUPS, ROWP, D, STOP, LIMIT, HAVE_ROWS, HAVE_COLS, I, J, P] = range(13).map((i) => 6 + i);
+  const tile = (fromTmp: boolean) =>
+    tileCode(C, fromTmp, { src: get(fromTmp ? TMP : ROWP), stride: fromTmp ? i32(16) : get(N), dst: D, blockBytes: BLOCK_BYTES, limit: LIMIT, p: P, v0: 19 });
+  /** tmp ← rows [0, haveRows) × columns [0, haveCols) of the tile at rowp (stride n), zeros elsewhere. */
+  const fillTmp = [
     ...range(8).flatMap((q) => [...get(TMP), ...V128_ZERO, ...v128Store(q * 16)]),
     ...i32(0), ...set(I),
     ...whileLess(I, HAVE_ROWS, [
       ...i32(0), ...set(J),
       ...whileLess(J, HAVE_COLS, [
         ...get(TMP), ...get(I), ...i32(16), ...MUL, ...ADD, ...get(J), ...ADD,
-        ...from, ...get(I), ...get(N), ...MUL, ...ADD, ...get(J), ...ADD, ...i32Load8S(0), ...i32Store8(0),
+        ...get(ROWP), ...get(I), ...get(N), ...MUL, ...ADD, ...get(J), ...ADD, ...i32Load8S(0), ...i32Store8(0),
         ...get(J), ...i32(1), ...ADD, ...set(J),
       ]),
       ...get(I), ...i32(1), ...ADD, ...set(I),
     ]),
   ];
-  // One k-step: whole groups of 16 columns, then the partial one (haveRows rows of B are real).
-  const kStep = (whole: boolean) => [
-    ...get(DST), ...get(KS), ...i32(C * 16), ...MUL, ...ADD, ...set(D),
-    ...i32(0), ...set(G),
-    ...whileLess(G, GROUPS, [
+  const next = [...get(ROWP), ...get(ROW_STEP), ...ADD, ...set(ROWP), ...get(D), ...i32(C * 16), ...ADD, ...set(D)];
+  /** The column group starting at rowp, written from d: whole k-steps, then the k tail. */
+  const group = (whole: boolean) => [
+    ...get(D), ...get(K), ...i32(3), ...SHR_S, ...i32(C * 16), ...MUL, ...ADD, ...set(STOP),
+    ...i32(8), ...set(HAVE_ROWS),
+    ...whileLess(D, STOP, [
       ...(whole
-        ? [...get(ROWP), ...get(G), ...i32(16), ...MUL, ...ADD, ...get(N), ...get(D), ...get(BLOCK_BYTES), ...i32(0), ...call(tileWhole)]
-        : [...i32(16), ...set(HAVE_COLS), ...fillTmp([...get(ROWP), ...get(G), ...i32(16), ...MUL, ...ADD]),
-           ...get(TMP), ...i32(16), ...get(D), ...get(BLOCK_BYTES), ...i32(0), ...call(tileWhole)]),
-      ...get(D), ...get(GROUP_BYTES), ...ADD, ...set(D),
-      ...get(G), ...i32(1), ...ADD, ...set(G),
+        ? tile(false)
+        : [...fillTmp, ...tile(true)]),
+      ...next,
     ]),
-    ...get(N), ...i32(15), ...AND, ...IF,
-    ...get(N), ...i32(15), ...AND, ...set(HAVE_COLS),
-    ...fillTmp([...get(ROWP), ...get(GROUPS), ...i32(16), ...MUL, ...ADD]),
-    // Columns up to the end of the last block of C are written (the zeros of the padding columns).
-    ...get(HAVE_COLS), ...i32(C - 1), ...ADD, ...i32(C), ...DIV_U, ...i32(C), ...MUL, ...set(LIMIT),
-    ...get(TMP), ...i32(16), ...get(D), ...get(BLOCK_BYTES), ...get(LIMIT), ...call(tileMasked),
+    ...get(K), ...i32(7), ...AND, ...IF,
+    ...get(K), ...i32(7), ...AND, ...set(HAVE_ROWS),
+    ...fillTmp, ...tile(true),
     ...END,
   ];
   const code = [
     ...get(K_STEPS), ...i32(C * 16), ...MUL, ...set(BLOCK_BYTES),
-    ...get(BLOCK_BYTES), ...i32(16 / C), ...MUL, ...set(GROUP_BYTES),
+    ...get(N), ...i32(8), ...MUL, ...set(ROW_STEP),
     ...get(N), ...i32(4), ...SHR_S, ...set(GROUPS),
-    ...get(K), ...i32(3), ...SHR_S, ...set(WHOLE_K),
-    ...i32(8), ...set(HAVE_ROWS),
-    ...i32(0), ...set(KS),
-    ...whileLess(KS, WHOLE_K, [
-      ...get(SRC), ...get(KS), ...i32(8), ...MUL, ...get(N), ...MUL, ...ADD, ...set(ROWP),
-      ...kStep(true),
-      ...get(KS), ...i32(1), ...ADD, ...set(KS),
+    ...i32(16), ...set(HAVE_COLS),
+    ...i32(16), ...set(LIMIT),
+    ...i32(0), ...set(G),
+    ...whileLess(G, GROUPS, [
+      ...get(SRC), ...get(G), ...i32(16), ...MUL, ...ADD, ...set(ROWP),
+      ...get(DST), ...get(G), ...get(BLOCK_BYTES), ...i32(16 / C), ...MUL, ...MUL, ...ADD, ...set(D),
+      ...group(true),
+      ...get(G), ...i32(1), ...ADD, ...set(G),
     ]),
-    ...get(K), ...i32(7), ...AND, ...IF,
-    ...get(K), ...i32(7), ...AND, ...set(HAVE_ROWS),
-    ...get(SRC), ...get(KS), ...i32(8), ...MUL, ...get(N), ...MUL, ...ADD, ...set(ROWP),
-    ...kStep(false),
+    ...get(N), ...i32(15), ...AND, ...IF,
+    ...get(N), ...i32(15), ...AND, ...set(HAVE_COLS),
+    // Columns up to the end of the last block of C are written (the zeros of the padding columns).
+    ...get(HAVE_COLS), ...i32(C - 1), ...ADD, ...i32(C), ...DIV_U, ...i32(C), ...MUL, ...set(LIMIT),
+    ...get(SRC), ...get(GROUPS), ...i32(16), ...MUL, ...ADD, ...set(ROWP),
+    ...get(DST), ...get(GROUPS), ...get(BLOCK_BYTES), ...i32(16 / C), ...MUL, ...MUL, ...ADD, ...set(D),
+    ...group(false),
     ...END,
   ];
-  return { params: 6, i32Locals: 13, v128Locals: 0, code };
+  return { params: 6, i32Locals: 13, v128Locals: 16, code };
 }
 
-/** Export names in function order (internal tiles have none). */
+/** A function and its export name. */
 interface ModuleFn {
-  name?: string;
+  name: string;
   fn: Fn;
 }
 
@@ -323,11 +335,7 @@ function moduleFunctions(): ModuleFn[] {
   const fns: ModuleFn[] = [];
   for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, fn: rowsFn(s) });
   for (const s of SOURCES) fns.push({ name: `split${s.tag}`, fn: splitFn(s) });
-  for (const C of PACK_B_BLOCKS) {
-    const whole = fns.length;
-    fns.push({ fn: tileFn(C, false) }, { fn: tileFn(C, true) });
-    fns.push({ name: `cols${C}`, fn: colsFn(whole, whole + 1, C) });
-  }
+  for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, fn: colsFn(C) });
   return fns;
 }
 
@@ -343,7 +351,7 @@ export function matmulPackWasmBytes(shared: boolean): Uint8Array {
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, ...limits]]));
   const functions = section(3, vec(fns.map((f) => uleb(arities.indexOf(f.fn.params)))));
-  const exports = section(7, vec(fns.flatMap((f, i) => (f.name === undefined ? [] : [[...name(f.name), 0x00, ...uleb(i)]]))));
+  const exports = section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
   const code = section(10, vec(fns.map((f) => body(f.fn))));
   return new Uint8Array([...header, ...types, ...imports, ...functions, ...exports, ...code]);
 }
