@@ -2,10 +2,11 @@
 // rows, `matvec` (1×4 blocks) for the M < 4 of decode steps. Used only when dtype bounds prove no
 // int32 overflow. B's packed form is kept between calls when the same array comes back
 // (packed-weight-cache.ts), and large calls are split across worker threads over one shared
-// memory (matmul-threads.ts).
+// memory (matmul-threads.ts). Operands are packed in WASM too (matmul-pack-wasm.ts), staged above
+// the call's outputs.
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
-import type { IntArray } from "../tensor.ts";
+import { bStageBytes, matmulPackers, rowsStageBytes } from "./matmul-pack-wasm.ts";
 import type { KernelFn } from "./matmul-chunks.mjs";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
@@ -187,9 +188,10 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const packInWasm = split === 1 && x.a instanceof Int8Array && matmulWasmPaths.packA8;
   const plan: CallPlan = { split, packInWasm, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
   // The int8 copy of A ends with 16 bytes of slack: packA8 reads up to 7 bytes past its last row.
-  const bScratch = (cachedB === undefined ? bBytes : 0) + (packInWasm ? 16 : 0);
-  // Per block of R rows: its packed A, its int32 outputs, and (packInWasm) its int8 copy.
-  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : 0);
+  // An uncached B is staged (copied as it is) above the outputs before it is packed.
+  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB) : 0) + (packInWasm ? 16 : 0);
+  // Per block of R rows: its packed A, its int32 outputs, and A's rows staged as they are.
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : rowsStageBytes(R, k, x.a));
   const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
   const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
   const rowsPerPart = Math.floor((rowBlocks * R) / split);
@@ -221,8 +223,9 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
   if (hit !== undefined) return hit;
   const ptr = cache.insert(x.b, key, bBytes, () => w.memory.buffer);
   if (ptr === undefined) return undefined;
-  ensureMemory(w, cache.top);
-  packB(new Int16Array(w.memory.buffer, ptr, bBytes / 2), x, kSteps, C);
+  // Staged just above the new entry, where the call's scratch will start.
+  ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB));
+  matmulPackers(w.memory)!.packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
   return ptr;
 }
 
@@ -248,18 +251,22 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const aPtr = plan.cachedB === undefined ? plan.scratch + bBytes : plan.scratch;
   const outPtr = aPtr + aBytes;
   const outEnd = outPtr + mBlocks * R * nPad * 4;
-  ensureMemory(w, plan.packInWasm ? outEnd + rows * k + 16 : outEnd);
-  const buf = w.memory.buffer;
+  // Staging (B's, then A's rows, one after the other) starts at outEnd.
+  const packB = plan.cachedB === undefined && !packedB;
+  const stageBytes = Math.max(plan.packInWasm ? rows * k + 16 : rowsStageBytes(rows, k, x.a), packB ? bStageBytes(k, n, x.transB) : 0);
+  ensureMemory(w, outEnd + stageBytes);
+  const packers = matmulPackers(w.memory)!;
   // Padding columns and k-values of B must read as 0 so they add nothing.
-  if (plan.cachedB === undefined && !packedB) packB(new Int16Array(buf, bPtr, bBytes / 2), x, kSteps, C);
+  if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
+  const buf = w.memory.buffer;
   if (plan.packInWasm) {
     const from = x.aOffset + first * k;
     new Int8Array(buf, outEnd, rows * k).set((x.a as Int8Array).subarray(from, from + rows * k));
     w.packA8(outEnd, aPtr, rows, kSteps, k, R, x.aZero);
+  } else if (split === 2) {
+    packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   } else {
-    const aPacked = new Int16Array(buf, aPtr, aBytes / 2);
-    if (split === 2) packRowsSplit(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
-    else packRows(aPacked, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero);
+    packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   }
   const task = { kernel: plan.kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
   const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
@@ -296,72 +303,6 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     else x.out.set(acc.subarray(src, src + n), dst);
   }
   return "done";
-}
-
-/**
- * Rows of a row-major [·, k] array, from row `first` at `offset`, minus `zero`, as
- * [rows/block][k/8][block][8] int16, zero padded: A (block R) and a transposed B (block C).
- */
-function packRows(dst: Int16Array, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number): void {
-  dst.fill(0);
-  const step = block * 8;
-  const whole = k >> 3;
-  for (let row = 0; row < rows; row++) {
-    let d = ((row / block) | 0) * kSteps * step + (row % block) * 8;
-    let s = offset + (first + row) * k;
-    // Eight values per k-step, unrolled: packing is most of a decode-time call's JS work.
-    for (let ks = 0; ks < whole; ks++, d += step, s += 8) {
-      dst[d] = src[s]! - zero;
-      dst[d + 1] = src[s + 1]! - zero;
-      dst[d + 2] = src[s + 2]! - zero;
-      dst[d + 3] = src[s + 3]! - zero;
-      dst[d + 4] = src[s + 4]! - zero;
-      dst[d + 5] = src[s + 5]! - zero;
-      dst[d + 6] = src[s + 6]! - zero;
-      dst[d + 7] = src[s + 7]! - zero;
-    }
-    for (let q = 0; q < (k & 7); q++) dst[d + q] = src[s + q]! - zero;
-  }
-}
-
-/** Like packRows, but row r of the source becomes kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
-function packRowsSplit(dst: Int16Array, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number): void {
-  dst.fill(0);
-  const step = block * 8;
-  for (let row = 0; row < rows; row++) {
-    const hiRow = 2 * row;
-    const hiBase = ((hiRow / block) | 0) * kSteps * step + (hiRow % block) * 8;
-    const loBase = (((hiRow + 1) / block) | 0) * kSteps * step + ((hiRow + 1) % block) * 8;
-    const s = offset + (first + row) * k;
-    for (let p = 0; p < k; p++) {
-      const c = src[s + p]! - zero;
-      const at = (p >> 3) * step + (p & 7);
-      dst[hiBase + at] = c >> 8;
-      dst[loBase + at] = c & 255;
-    }
-  }
-}
-
-/** Bᵀ as [n/C][k/8][C][8] int16, zero padded, from B [K,N] or (transB) [N,K]. */
-function packB(dst: Int16Array, x: MatmulKernelArgs, kSteps: number, C: number): void {
-  if (x.transB) return packRows(dst, x.b, x.bOffset, 0, x.n, x.k, kSteps, C, 0);
-  dst.fill(0);
-  const { b, k, n } = x;
-  const step = C * 8;
-  // Column blocks outer, k inner: the packed block is written in order, B read down its columns.
-  const nBlocks = ceilDiv(n, C);
-  let d = 0;
-  for (let jb = 0; jb < nBlocks; jb++) {
-    const j0 = jb * C;
-    const cols = Math.min(C, n - j0);
-    for (let ks = 0; ks < kSteps; ks++, d += step) {
-      const pEnd = Math.min(8, k - ks * 8);
-      let s = x.bOffset + ks * 8 * n + j0;
-      for (let q = 0; q < pEnd; q++, s += n) {
-        for (let c = 0; c < cols; c++) dst[d + c * 8 + q] = b[s + c]!;
-      }
-    }
-  }
 }
 
 function ceilDiv(a: number, b: number): number {
