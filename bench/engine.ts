@@ -145,11 +145,10 @@ for (const n of run("square") ? SIZES : []) {
   });
 }
 
-/** The decode-time paths (1×4 matvec kernel, packed-weight cache, int16 split into bytes, int8 A packed by SIMD), or the ones they replaced. */
+/** The decode-time paths (1×4 matvec kernel, packed-weight cache, int16 split into bytes), or the ones they replaced. */
 function usePaths(current: boolean): void {
   matmulWasmPaths.matvecMaxRows = current ? 3 : 0;
   matmulWasmPaths.splitA = current;
-  matmulWasmPaths.packA8 = current;
   packedWeightCacheLimits.capacityBytes = current ? 64 * 1024 * 1024 : 0;
   clearPackedWeightCache();
 }
@@ -259,11 +258,11 @@ console.log(JSON.stringify({
   node: process.version,
   results,
   matvec: {
-    what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = 4×2 kernel with B packed at every call and A packed in JavaScript, aivmInt8 = 1×4 matvec kernel with B packed once (cache) and A packed by the module's SIMD packA8; onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
+    what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
     results: matvec,
   },
   decode: {
-    what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up, each mode run twice alternating and the second run kept (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop, A packed in JavaScript)",
+    what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up, each mode run twice alternating and the second run kept (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop)",
     ...decode,
   },
 }, null, 2));
