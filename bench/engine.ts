@@ -13,7 +13,7 @@ import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
 import {
-  clearPackedWeightCache, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
+  clearPackedWeightCache, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits, wasmMatmul,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
@@ -256,6 +256,9 @@ console.log(JSON.stringify({
   what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
+  // Which kernel the engine op ran: the WASM SIMD128 one (AIVM_MATMUL_KERNEL unset) or the JS one.
+  kernel: wasmMatmul() === null ? "js" : "wasm-simd128",
+  threads: THREADS,
   results,
   matvec: {
     what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
