@@ -3,7 +3,7 @@
 // row/column counts off the 8- and 16-multiples, offsets into the source, transB and not, split.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MatmulPackers, PACK_B_BLOCKS, bStageBytes, matmulPackers, rowsStageBytes } from "../../src/engine/kernels/matmul-pack-wasm.ts";
+import { MatmulPackers, PACK_B_BLOCKS, bStageBytes, matmulPackers, packStaging, rowsStageBytes } from "../../src/engine/kernels/matmul-pack-wasm.ts";
 import { wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import type { IntArray } from "../../src/engine/tensor.ts";
 
@@ -79,6 +79,7 @@ function checkPacked(arena: Arena, packedElements: number, stageBytes: number, p
   assert.deepEqual(got, expected, what);
   for (let i = 0; i < GUARD; i++) assert.equal(bytes[i], 0xa5, `${what}: wrote before the packed region`);
   for (let i = dstPtr + packedElements * 2; i < stagePtr; i++) assert.equal(bytes[i], 0xa5, `${what}: wrote after the packed region`);
+  for (let i = stagePtr + stageBytes; i < need; i++) assert.equal(bytes[i], 0xa5, `${what}: staged more than the bytes reserved`);
 }
 
 function arenaOf(shared: boolean): Arena {
@@ -89,8 +90,20 @@ function arenaOf(shared: boolean): Arena {
 const KS = [1, 7, 8, 9, 15, 16, 17, 31, 33];
 const KINDS = [8, 16, 32] as const;
 
-for (const shared of [false, true]) {
-  test(`packRows: every dtype, zero point, k, row count, block, offset and first row (${shared ? "shared" : "unshared"} memory)`, () => {
+/** Runs `body` with sources staged in bands of `bandBytes` (1: a band per block of rows or per k-step). */
+function withBands(bandBytes: number, body: () => void): void {
+  const saved = packStaging.bandBytes;
+  packStaging.bandBytes = bandBytes;
+  try {
+    body();
+  } finally {
+    packStaging.bandBytes = saved;
+  }
+}
+
+for (const [shared, bandBytes] of [[false, packStaging.bandBytes], [true, packStaging.bandBytes], [false, 1]] as const) {
+  const setting = `${shared ? "shared" : "unshared"} memory, ${bandBytes === 1 ? "one band per block" : "default bands"}`;
+  test(`packRows: every dtype, zero point, k, row count, block, offset and first row (${setting})`, () => withBands(bandBytes, () => {
     const arena = arenaOf(shared);
     for (const kind of KINDS) {
       for (const k of KS) {
@@ -104,15 +117,15 @@ for (const shared of [false, true]) {
             const elements = ceilDiv(rows, block) * block * kSteps * 8;
             const expected = new Int16Array(elements);
             packRowsJs(expected, src, offset, first, rows, k, kSteps, block, zero);
-            checkPacked(arena, elements, rowsStageBytes(rows, k, src), (d, s) => arena.packers.packRows(d, src, offset, first, rows, k, kSteps, block, zero, s), expected,
+            checkPacked(arena, elements, rowsStageBytes(rows, k, src, block), (d, s) => arena.packers.packRows(d, src, offset, first, rows, k, kSteps, block, zero, s), expected,
               `int${kind} k=${k} rows=${rows} block=${block} zero=${zero}`);
           }
         }
       }
     }
-  });
+  }));
 
-  test(`packRowsSplit: hi and lo byte rows for every dtype, zero point, k, row count and block (${shared ? "shared" : "unshared"} memory)`, () => {
+  test(`packRowsSplit: hi and lo byte rows for every dtype, zero point, k, row count and block (${setting})`, () => withBands(bandBytes, () => {
     const arena = arenaOf(shared);
     for (const kind of KINDS) {
       for (const k of KS) {
@@ -126,15 +139,15 @@ for (const shared of [false, true]) {
             const elements = ceilDiv(2 * rows, block) * block * kSteps * 8;
             const expected = new Int16Array(elements);
             packRowsSplitJs(expected, src, offset, first, rows, k, kSteps, block, zero);
-            checkPacked(arena, elements, rowsStageBytes(rows, k, src), (d, s) => arena.packers.packRowsSplit(d, src, offset, first, rows, k, kSteps, block, zero, s), expected,
+            checkPacked(arena, elements, rowsStageBytes(rows, k, src, block), (d, s) => arena.packers.packRowsSplit(d, src, offset, first, rows, k, kSteps, block, zero, s), expected,
               `split int${kind} k=${k} rows=${rows} block=${block} zero=${zero}`);
           }
         }
       }
     }
-  });
+  }));
 
-  test(`packB: B [K,N] and Bᵀ [N,K] for every column block, k and n off the 8- and 16-multiples, with offsets (${shared ? "shared" : "unshared"} memory)`, () => {
+  test(`packB: B [K,N] and Bᵀ [N,K] for every column block, k and n off the 8- and 16-multiples, with offsets (${setting})`, () => withBands(bandBytes, () => {
     const arena = arenaOf(shared);
     for (const C of PACK_B_BLOCKS) {
       for (const k of KS) {
@@ -146,13 +159,13 @@ for (const shared of [false, true]) {
             const elements = ceilDiv(n, C) * C * kSteps * 8;
             const expected = new Int16Array(elements);
             packBJs(expected, b, bOffset, transB, k, n, kSteps, C);
-            checkPacked(arena, elements, bStageBytes(k, n, transB), (d, s) => arena.packers.packB(d, b, bOffset, transB, k, n, kSteps, C, s), expected,
+            checkPacked(arena, elements, bStageBytes(k, n, transB, C), (d, s) => arena.packers.packB(d, b, bOffset, transB, k, n, kSteps, C, s), expected,
               `packB C=${C} k=${k} n=${n} transB=${transB}`);
           }
         }
       }
     }
-  });
+  }));
 }
 
 test("packers at k = 4097 (one value past a whole 16-multiple) and a B of 4097×37", () => {
@@ -165,11 +178,11 @@ test("packers at k = 4097 (one value past a whole 16-multiple) and a B of 4097×
       const elements = ceilDiv(5, block) * block * kSteps * 8;
       const expected = new Int16Array(elements);
       packRowsJs(expected, src, 3, 0, 5, k, kSteps, block, 3);
-      checkPacked(arena, elements, rowsStageBytes(5, k, src), (d, s) => arena.packers.packRows(d, src, 3, 0, 5, k, kSteps, block, 3, s), expected, `rows int${kind} block=${block}`);
+      checkPacked(arena, elements, rowsStageBytes(5, k, src, block), (d, s) => arena.packers.packRows(d, src, 3, 0, 5, k, kSteps, block, 3, s), expected, `rows int${kind} block=${block}`);
       const splitElements = ceilDiv(10, block) * block * kSteps * 8;
       const expectedSplit = new Int16Array(splitElements);
       packRowsSplitJs(expectedSplit, src, 3, 0, 5, k, kSteps, block, -9);
-      checkPacked(arena, splitElements, rowsStageBytes(5, k, src), (d, s) => arena.packers.packRowsSplit(d, src, 3, 0, 5, k, kSteps, block, -9, s), expectedSplit, `split int${kind} block=${block}`);
+      checkPacked(arena, splitElements, rowsStageBytes(5, k, src, block), (d, s) => arena.packers.packRowsSplit(d, src, 3, 0, 5, k, kSteps, block, -9, s), expectedSplit, `split int${kind} block=${block}`);
     }
   }
   const n = 37;
@@ -179,7 +192,7 @@ test("packers at k = 4097 (one value past a whole 16-multiple) and a B of 4097×
       const elements = ceilDiv(n, C) * C * kSteps * 8;
       const expected = new Int16Array(elements);
       packBJs(expected, b, 1, transB, k, n, kSteps, C);
-      checkPacked(arena, elements, bStageBytes(k, n, transB), (d, s) => arena.packers.packB(d, b, 1, transB, k, n, kSteps, C, s), expected, `packB C=${C} transB=${transB}`);
+      checkPacked(arena, elements, bStageBytes(k, n, transB, C), (d, s) => arena.packers.packB(d, b, 1, transB, k, n, kSteps, C, s), expected, `packB C=${C} transB=${transB}`);
     }
   }
 });

@@ -358,21 +358,37 @@ export function matmulPackWasmBytes(shared: boolean): Uint8Array {
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-/** Staging bytes packRows and packRowsSplit need: the rows copied as they are. */
-export function rowsStageBytes(rows: number, k: number, src: IntArray): number {
-  return align16(rows * k * src.BYTES_PER_ELEMENT);
+/**
+ * Sources are staged and packed in bands of about `bandBytes`, so the staged copy is still in
+ * cache when it is packed and the staging area stays small (tests lower it to cross many bands).
+ */
+export const packStaging = { bandBytes: 128 * 1024 };
+
+/** Rows per band: a multiple of `block`, so a band starts at a block boundary of the layout (of kernel rows 2r too, for split). */
+function bandRows(k: number, bytesPerElement: number, block: number): number {
+  return Math.max(1, Math.floor(packStaging.bandBytes / (k * bytesPerElement * block))) * block;
 }
 
-/** Staging bytes packB needs: B copied as it is, plus a 128-byte edge tile when not transB. */
-export function bStageBytes(k: number, n: number, transB: boolean): number {
-  return align16(k * n) + (transB ? 0 : 128);
+/** k-steps per band of B [k, n]. */
+function bandSteps(n: number): number {
+  return Math.max(1, Math.floor(packStaging.bandBytes / (8 * n)));
+}
+
+/** Staging bytes packRows and packRowsSplit need for `rows` rows of `src` packed for `block`-row blocks. */
+export function rowsStageBytes(rows: number, k: number, src: IntArray, block: number): number {
+  return align16(Math.min(rows, bandRows(k, src.BYTES_PER_ELEMENT, block)) * k * src.BYTES_PER_ELEMENT);
+}
+
+/** Staging bytes packB needs: a band of B, plus a 128-byte edge tile when not transB. */
+export function bStageBytes(k: number, n: number, transB: boolean, C: number): number {
+  return transB ? rowsStageBytes(n, k, new Int8Array(0), C) : align16(Math.min(k, 8 * bandSteps(n)) * n) + 128;
 }
 
 /**
- * Packers on one kernel memory. Every method copies its source to `stagePtr` (16-aligned, with
- * rowsStageBytes / bStageBytes bytes reserved by the caller, the memory already grown to cover it
- * and the packed destination) and packs to `dstPtr`; none grows the memory, so the caller's views
- * of it stay valid.
+ * Packers on one kernel memory. Every method copies its source, a band at a time, to `stagePtr`
+ * (16-aligned, with rowsStageBytes / bStageBytes bytes reserved by the caller, the memory already
+ * grown to cover it and the packed destination) and packs to `dstPtr`; none grows the memory, so
+ * the caller's views of it stay valid.
  */
 export class MatmulPackers {
   private readonly fns: Record<string, PackFn>;
@@ -387,14 +403,12 @@ export class MatmulPackers {
 
   /** packRows: rows [first, first + rows) of a row-major [·, k] array at offset, minus zero, as [rows/block][k/8][block][8] int16. */
   packRows(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
-    this.stage(src, offset + first * k, rows * k, stagePtr);
-    this.fns[`rows${src.BYTES_PER_ELEMENT * 8}`]!(stagePtr, dstPtr, rows, k, kSteps, block, zero);
+    this.byBands(`rows${src.BYTES_PER_ELEMENT * 8}`, 1, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
   }
 
   /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
   packRowsSplit(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
-    this.stage(src, offset + first * k, rows * k, stagePtr);
-    this.fns[`split${src.BYTES_PER_ELEMENT * 8}`]!(stagePtr, dstPtr, rows, k, kSteps, block, zero);
+    this.byBands(`split${src.BYTES_PER_ELEMENT * 8}`, 2, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
   }
 
   /** packB: Bᵀ as [n/C][k/8][C][8] int16 from B [k, n] or (transB) [n, k] int8 at bOffset; C one of PACK_B_BLOCKS. */
@@ -402,8 +416,26 @@ export class MatmulPackers {
     if (transB) return this.packRows(dstPtr, b, bOffset, 0, n, k, kSteps, C, 0, stagePtr);
     const cols = this.fns[`cols${C}`];
     if (cols === undefined) throw new RangeError(`packB: column blocks of ${C} are not one of ${PACK_B_BLOCKS.join(", ")}`);
-    this.stage(b, bOffset, k * n, stagePtr);
-    cols(stagePtr, dstPtr, k, n, kSteps, stagePtr + align16(k * n));
+    const steps = bandSteps(n);
+    const tmp = stagePtr + align16(Math.min(k, 8 * steps) * n);
+    // A band of k-steps [ks, ks + steps) lands at its offset inside every column block.
+    for (let ks = 0; ks < kSteps; ks += steps) {
+      const kBand = Math.min(k - ks * 8, steps * 8);
+      this.stage(b, bOffset + ks * 8 * n, kBand * n, stagePtr);
+      cols(stagePtr, dstPtr + ks * C * 16, kBand, n, kSteps, tmp);
+    }
+  }
+
+  /** Rows in bands of whole blocks: band rows [r, r + count) start at kernel row r·split of the layout. */
+  private byBands(fn: string, split: number, dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
+    const pack = this.fns[fn]!;
+    const band = bandRows(k, src.BYTES_PER_ELEMENT, block);
+    const blockBytes = kSteps * block * 16;
+    for (let r = 0; r < rows; r += band) {
+      const count = Math.min(band, rows - r);
+      this.stage(src, offset + (first + r) * k, count * k, stagePtr);
+      pack(stagePtr, dstPtr + ((r * split) / block) * blockBytes, count, k, kSteps, block, zero);
+    }
   }
 
   /** One native copy of src[from, from + count) to stagePtr. */

@@ -189,9 +189,9 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const plan: CallPlan = { split, packInWasm, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
   // The int8 copy of A ends with 16 bytes of slack: packA8 reads up to 7 bytes past its last row.
   // An uncached B is staged (copied as it is) above the outputs before it is packed.
-  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB) : 0) + (packInWasm ? 16 : 0);
+  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + (packInWasm ? 16 : 0);
   // Per block of R rows: its packed A, its int32 outputs, and A's rows staged as they are.
-  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : rowsStageBytes(R, k, x.a));
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : rowsStageBytes(R, k, x.a, R));
   const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
   const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
   const rowsPerPart = Math.floor((rowBlocks * R) / split);
@@ -224,7 +224,7 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
   const ptr = cache.insert(x.b, key, bBytes, () => w.memory.buffer);
   if (ptr === undefined) return undefined;
   // Staged just above the new entry, where the call's scratch will start.
-  ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB));
+  ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB, C));
   matmulPackers(w.memory)!.packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
   return ptr;
 }
@@ -253,7 +253,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const outEnd = outPtr + mBlocks * R * nPad * 4;
   // Staging (B's, then A's rows, one after the other) starts at outEnd.
   const packB = plan.cachedB === undefined && !packedB;
-  const stageBytes = Math.max(plan.packInWasm ? rows * k + 16 : rowsStageBytes(rows, k, x.a), packB ? bStageBytes(k, n, x.transB) : 0);
+  const stageBytes = Math.max(plan.packInWasm ? rows * k + 16 : rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
   ensureMemory(w, outEnd + stageBytes);
   const packers = matmulPackers(w.memory)!;
   // Padding columns and k-values of B must read as 0 so they add nothing.
