@@ -2,12 +2,15 @@
 // γ is a rational and the congestion multiplier a fixed-point integer.
 
 /**
- * γ = GAMMA_NUM / GAMMA_DEN gas per FLOP at multiplier 1. Calibrated by `npm run bench:gas`: an
- * engine matmul costs about as much gas per CPU second as EthereumJS's sha256 precompile (ecrecover,
- * ~50× slower per gas, is reported alongside); rounded to a power of two (docs/gas.md#calibrating-γ).
+ * γ = GAMMA_NUM / GAMMA_DEN gas per weighted FLOP at multiplier 1: the price of a matmul FLOP, the
+ * cheapest work the engine does (weight 1). Every other class weighs its FLOPs more (OP_WEIGHTS).
+ * Calibrated by `npm run bench:gas` (docs/gas.md#calibrating-γ): sha256 parity gave 1/256; with the
+ * matmul's operands priced separately (its `unit`), the sweep put every matmul row of the node
+ * sweep within 2× the node's ecrecover per gas at 1/512, the other classes' weights doubled to keep
+ * their prices (docs/gas.md#γ-per-class).
  */
 export const GAMMA_NUM = 1n;
-export const GAMMA_DEN = 256n;
+export const GAMMA_DEN = 512n;
 
 /** Fixed-point unit of the congestion multiplier m: m = MULTIPLIER_ONE means ×1. */
 export const MULTIPLIER_ONE = 1_000_000n;
@@ -18,8 +21,8 @@ export const MULTIPLIER_MAX = 64n * MULTIPLIER_ONE;
 /** EIP-1559's 1/8: the multiplier moves at most ±12.5% per block. */
 export const MULTIPLIER_CHANGE_DENOMINATOR = 8n;
 /**
- * AIVM FLOPs per block at which the multiplier holds steady: the FLOPs that 30 M gas (half the dev
- * node's 60 M block gas limit, EIP-1559's target ratio) buys at m = 1.
+ * AIVM FLOPs per block at which the multiplier holds steady: the matmul FLOPs that 30 M gas (half the
+ * dev node's 60 M block gas limit, EIP-1559's target ratio) buys at m = 1.
  */
 export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
 
@@ -34,8 +37,10 @@ export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
  *   a matmul runs its kernel and output stage once per entry, however small M·N·K;
  * - `node`: per node or call, for per-call set-up a tiny shape does not amortise (planning, tables);
  * - `unit`: per op-specific unit of work FLOPs miss: attention's scores (B·Hq·S·T: the integer exp,
- *   the row sums and the probabilities' requantization, whatever the head size) and conv2d's im2col
- *   taps (N·Ho·Wo·C_in·kh·kw: one gathered input value each, however few output channels share it).
+ *   the row sums and the probabilities' requantization, whatever the head size), conv2d's im2col
+ *   taps (N·Ho·Wo·C_in·kh·kw: one gathered input value each, however few output channels share it)
+ *   and matmul's operand elements (per batch entry M·K + K·N: each is read and packed into the
+ *   kernel's layout, which is the work when M or N is small, or B is new at every call).
  * Set from `npm run bench:gas` (docs/gas.md#per-op-class-weights): each class's slowest measured
  * shape and dtype path within 3× the node's native ecrecover per gas, with margin. Powers of two.
  */
@@ -55,41 +60,42 @@ const w = (flop: number, element = 0, node = 0, entry = 0, unit = 0): OpWeight =
   unit: BigInt(unit),
 });
 
-/** Per op class (engine op name) — w(flop, element, node, entry); an op not listed weighs DEFAULT_OP_WEIGHT. */
+/** Per op class (engine op name) — w(flop, element, node, entry, unit); an op not listed weighs DEFAULT_OP_WEIGHT. */
 export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
-  // 64 gas per call (packing, dispatch into WASM) and 16 per batch entry (a kernel call and output stage each).
-  matmul: w(1, 0, 16_384, 4_096),
-  conv2d: w(1, 0, 16_384, 0, 64),
-  attention: w(4, 0, 16_384, 0, 256),
-  add: w(64, 0, 8_192),
-  sub: w(64, 0, 8_192),
-  mul: w(64, 0, 8_192),
-  relu: w(64),
-  relu6: w(64),
-  leaky_relu: w(64),
-  clip: w(64),
-  lut: w(32),
-  requantize: w(128, 0, 8_192),
-  softmax: w(32, 0, 8_192),
-  log_softmax: w(128, 0, 8_192),
-  layer_norm: w(32, 0, 16_384),
-  rms_norm: w(32, 0, 16_384),
-  reduce_sum: w(32, 0, 4_096),
-  reduce_mean: w(32, 0, 4_096),
-  reduce_max: w(32, 0, 4_096),
-  argmax: w(16, 0, 4_096),
-  max_pool: w(64, 128),
-  avg_pool: w(64, 128),
-  global_avg_pool: w(32, 0, 8_192),
-  top_k: w(32, 0, 32_768),
-  sample: w(16, 0, 262_144),
+  // 64 gas per call (dispatch into WASM), 16 per batch entry (a kernel call and output stage each),
+  // 1/256 gas per operand element packed.
+  matmul: w(1, 0, 32_768, 8_192, 2),
+  conv2d: w(2, 0, 32_768, 0, 128),
+  attention: w(8, 0, 32_768, 0, 512),
+  add: w(128, 0, 16_384),
+  sub: w(128, 0, 16_384),
+  mul: w(128, 0, 16_384),
+  relu: w(128),
+  relu6: w(128),
+  leaky_relu: w(128),
+  clip: w(128),
+  lut: w(64),
+  requantize: w(256, 0, 16_384),
+  softmax: w(64, 0, 16_384),
+  log_softmax: w(256, 0, 16_384),
+  layer_norm: w(64, 0, 32_768),
+  rms_norm: w(64, 0, 32_768),
+  reduce_sum: w(64, 0, 8_192),
+  reduce_mean: w(64, 0, 8_192),
+  reduce_max: w(64, 0, 8_192),
+  argmax: w(32, 0, 8_192),
+  max_pool: w(128, 256),
+  avg_pool: w(128, 256),
+  global_avg_pool: w(64, 0, 16_384),
+  top_k: w(64, 0, 65_536),
+  sample: w(32, 0, 524_288),
   // movement: 0 FLOPs; where reads three (broadcast) inputs per output element
-  where: w(1, 16),
+  where: w(2, 32),
 };
 /** Movement ops (0 FLOPs) and anything unlisted: 1/16 gas per output element on top of its write. */
-export const DEFAULT_OP_WEIGHT: OpWeight = w(1, 16);
+export const DEFAULT_OP_WEIGHT: OpWeight = w(2, 32);
 /** mul with two int32 inputs: products past 2^53 take the exact BigInt path per element. */
-export const MUL_INT32_FLOP_WEIGHT = 1_024n;
+export const MUL_INT32_FLOP_WEIGHT = 2_048n;
 
 /** Per standalone op call (TMATMUL, TEWOP, TLOAD, TSTORE, TCOMMIT): dispatch, its own receipt leaf and its Merkle share. */
 export const OP_BASE_GAS = 200n;

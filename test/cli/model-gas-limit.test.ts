@@ -19,9 +19,9 @@ import { startNodeServer, type NodeServer } from "../../src/rpc/server.ts";
 import { buildModel, randomFloats } from "../model/onnx-builder.ts";
 import { REPO } from "./helpers.ts";
 
-// x[192,192] · W[192,192]: 14 M FLOPs; with its weights above a 100,000-gas limit on every path (a
+// x[256,256] · W[256,256]: 34 M FLOPs; with its weights above a 100,000-gas limit on every path (a
 // bigger model only takes longer to import: the shape inference at import runs the float graph).
-const N = 192;
+const N = 256;
 const LIMIT = 100_000n;
 let dir: string;
 let small: NodeServer;

@@ -115,20 +115,20 @@ test("commit, write and input gas: hashing only where a commit is computed", () 
 test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights); every op with FLOPs has one", () => {
   // [flop, element, node, entry, unit]
   const pinned: Record<string, [number, number, number, number, number?]> = {
-    matmul: [1, 0, 16_384, 4_096], conv2d: [1, 0, 16_384, 0, 64], attention: [4, 0, 16_384, 0, 256],
-    add: [64, 0, 8_192, 0], sub: [64, 0, 8_192, 0], mul: [64, 0, 8_192, 0],
-    relu: [64, 0, 0, 0], relu6: [64, 0, 0, 0], leaky_relu: [64, 0, 0, 0], clip: [64, 0, 0, 0], lut: [32, 0, 0, 0],
-    requantize: [128, 0, 8_192, 0], softmax: [32, 0, 8_192, 0], log_softmax: [128, 0, 8_192, 0],
-    layer_norm: [32, 0, 16_384, 0], rms_norm: [32, 0, 16_384, 0],
-    reduce_sum: [32, 0, 4_096, 0], reduce_mean: [32, 0, 4_096, 0], reduce_max: [32, 0, 4_096, 0], argmax: [16, 0, 4_096, 0],
-    max_pool: [64, 128, 0, 0], avg_pool: [64, 128, 0, 0], global_avg_pool: [32, 0, 8_192, 0],
-    top_k: [32, 0, 32_768, 0], sample: [16, 0, 262_144, 0], where: [1, 16, 0, 0],
+    matmul: [1, 0, 32_768, 8_192, 2], conv2d: [2, 0, 32_768, 0, 128], attention: [8, 0, 32_768, 0, 512],
+    add: [128, 0, 16_384, 0], sub: [128, 0, 16_384, 0], mul: [128, 0, 16_384, 0],
+    relu: [128, 0, 0, 0], relu6: [128, 0, 0, 0], leaky_relu: [128, 0, 0, 0], clip: [128, 0, 0, 0], lut: [64, 0, 0, 0],
+    requantize: [256, 0, 16_384, 0], softmax: [64, 0, 16_384, 0], log_softmax: [256, 0, 16_384, 0],
+    layer_norm: [64, 0, 32_768, 0], rms_norm: [64, 0, 32_768, 0],
+    reduce_sum: [64, 0, 8_192, 0], reduce_mean: [64, 0, 8_192, 0], reduce_max: [64, 0, 8_192, 0], argmax: [32, 0, 8_192, 0],
+    max_pool: [128, 256, 0, 0], avg_pool: [128, 256, 0, 0], global_avg_pool: [64, 0, 16_384, 0],
+    top_k: [64, 0, 65_536, 0], sample: [32, 0, 524_288, 0], where: [2, 32, 0, 0],
   };
   const asTuple = (x: { flop: bigint; element: bigint; node: bigint; entry: bigint; unit: bigint }) => [x.flop, x.element, x.node, x.entry, x.unit].map(Number);
   for (const [op, want] of Object.entries(pinned)) assert.deepEqual(asTuple(OP_WEIGHTS[op]!), [...want.slice(0, 4), want[4] ?? 0], op);
   assert.deepEqual(Object.keys(OP_WEIGHTS).sort(), Object.keys(pinned).sort());
-  assert.deepEqual(asTuple(DEFAULT_OP_WEIGHT), [1, 16, 0, 0, 0]);
-  assert.equal(MUL_INT32_FLOP_WEIGHT, 1_024n);
+  assert.deepEqual(asTuple(DEFAULT_OP_WEIGHT), [2, 32, 0, 0, 0]);
+  assert.equal(MUL_INT32_FLOP_WEIGHT, 2_048n);
   assert.equal(NODE_BASE_GAS, 16n);
   // Every op that computes (FLOPs > 0 on some shape) is weighed on purpose; only movement ops take the default.
   const movement = ["reshape", "transpose", "concat", "slice", "gather", "flatten", "squeeze", "unsqueeze"];
@@ -137,22 +137,25 @@ test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights)
 
 test("weighted FLOPs: flop · FLOPs + element · output elements + entry · batch entries + node, from shapes only", () => {
   const x: TensorMeta = { dtype: "int16", shape: [3, 100] };
-  // add: 64 per FLOP (4 per output) + 8192 per node
-  assert.equal(weightedFlops("add", [x, x], [x], 1200n), 64n * 1200n + 8192n);
-  // a movement op: 0 FLOPs, 16 per output element
-  assert.equal(weightedFlops("transpose", [x], [{ dtype: "int16", shape: [100, 3] }], 0n), 16n * 300n);
+  // add: 128 per FLOP (4 per output) + 16,384 per node
+  assert.equal(weightedFlops("add", [x, x], [x], 1200n), 128n * 1200n + 16_384n);
+  // a movement op: 0 FLOPs, 32 per output element
+  assert.equal(weightedFlops("transpose", [x], [{ dtype: "int16", shape: [100, 3] }], 0n), 32n * 300n);
   // mul on two int32 inputs takes the BigInt-product weight; int32 × int16 does not
   const i32: TensorMeta = { dtype: "int32", shape: [300] };
-  assert.equal(weightedFlops("mul", [i32, i32], [i32], 600n), 1_024n * 600n + 8192n);
-  assert.equal(weightedFlops("mul", [i32, { dtype: "int16", shape: [300] }], [i32], 600n), 64n * 600n + 8192n);
+  assert.equal(weightedFlops("mul", [i32, i32], [i32], 600n), 2_048n * 600n + 16_384n);
+  assert.equal(weightedFlops("mul", [i32, { dtype: "int16", shape: [300] }], [i32], 600n), 128n * 600n + 16_384n);
   // matmul: one batch entry per index of the output's leading dims, even when M·N is 0
   assert.equal(batchEntries({ dtype: "int32", shape: [4, 32] }), 1n);
   assert.equal(batchEntries({ dtype: "int32", shape: [1024, 2, 2] }), 1024n);
   assert.equal(batchEntries({ dtype: "int32", shape: [7, 5, 0, 3] }), 35n);
-  assert.equal(weightedFlops("matmul", [], [{ dtype: "int32", shape: [1024, 2, 2] }], 16384n), 16384n + 4096n * 1024n + 16384n);
+  // matmul: 1 per FLOP, 2 per operand element (per entry A's M·K and B's K·N), 8,192 per entry, 32,768 per node
+  const a3: TensorMeta = { dtype: "int8", shape: [1024, 2, 2] };
+  const b2: TensorMeta = { dtype: "int8", shape: [2, 2] };
+  assert.equal(weightedFlops("matmul", [a3, b2], [{ dtype: "int32", shape: [1024, 2, 2] }], 16384n), 16384n + 2n * 1024n * (4n + 4n) + 8_192n * 1024n + 32_768n);
   const empty = quoteOp("matmul", [{ dtype: "int8", shape: [1 << 16, 0, 4] }, { dtype: "int8", shape: [4, 2] }], {}, MULTIPLIER_ONE);
   assert.equal(empty.flops, 0n);
-  assert.equal(empty.compute, ((1n << 16n) * 4096n + 16384n) / 256n, "65,536 empty batch entries are still paid for");
+  assert.equal(empty.compute, ((1n << 16n) * (8_192n + 2n * 8n) + 32_768n) / 512n, "65,536 empty batch entries are still paid for, and B's K·N each");
 });
 
 test("work units: attention's scores (4-D, or packed with q_num_heads) and conv2d's im2col taps, exact from shapes", () => {
@@ -164,11 +167,15 @@ test("work units: attention's scores (4-D, or packed with q_num_heads) and conv2
   // conv2d: N·Ho·Wo·C_in·kh·kw, however many output channels
   assert.equal(workUnits("conv2d", [i8([1, 8, 28, 28]), i8([16, 8, 3, 3])], [{ dtype: "int32", shape: [1, 16, 28, 28] }]), 28n * 28n * 8n * 9n);
   assert.equal(workUnits("conv2d", [i8([1, 32, 28, 28]), i8([32, 1, 3, 3])], [{ dtype: "int32", shape: [1, 32, 28, 28] }]), 28n * 28n * 32n * 9n, "depthwise: every input channel's taps");
-  assert.equal(workUnits("matmul", [i8([2, 2]), i8([2, 2])], [i8([2, 2])]), 0n);
-  // The quote of a real attention call: 4 per FLOP, 256 per score, 16,384 per call.
+  // matmul: operand elements per batch entry, M·K + K·N, B again for every entry it is broadcast to
+  assert.equal(workUnits("matmul", [i8([2, 3]), i8([3, 5])], [i8([2, 5])]), 6n + 15n);
+  assert.equal(workUnits("matmul", [i8([7, 1, 64]), i8([64, 128])], [i8([7, 1, 128])]), 7n * (64n + 64n * 128n));
+  assert.equal(workUnits("matmul", [i8([1, 64]), i8([128, 64])], [i8([1, 128])], { transB: 1 }), 64n + 64n * 128n);
+  assert.equal(workUnits("relu", [i8([2, 2])], [i8([2, 2])]), 0n);
+  // The quote of a real attention call: 8 per FLOP, 512 per score, 32,768 per call (at γ = 1/512).
   const attrs = { scoreMultiplier: 1 << 30, scoreShift: 35, multiplier: 1 << 30, shift: 45 };
   const q = quoteOp("attention", [i8([1, 6, 1, 48]), i8([1, 2, 128, 48]), i8([1, 2, 128, 48])], attrs, MULTIPLIER_ONE);
-  assert.equal(q.compute, ceilRef(4n * q.flops + 256n * 768n + 16_384n, 256n));
+  assert.equal(q.compute, ceilRef(8n * q.flops + 512n * 768n + 32_768n, 512n));
 });
 
 test("quoteOp = ceil(γ·weighted FLOPs·m) + base + input gas by source + output write and commit (engine matmul)", () => {
@@ -180,8 +187,8 @@ test("quoteOp = ceil(γ·weighted FLOPs·m) + base + input gas by source + outpu
   assert.equal(q.flops, flops);
   assert.deepEqual(q.outputs, [{ dtype: "int32", shape: [4, 32] }]);
   const out = q.outputs[0]!;
-  // matmul weighs its FLOPs 1, plus 16,384 per call and 4,096 for its one batch entry.
-  const compute = ceilRef((flops + 16_384n + 4_096n) * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
+  // matmul weighs its FLOPs 1, its operand elements 2 (A's 4·64 and B's 64·32), plus 32,768 per call and 8,192 for its one batch entry.
+  const compute = ceilRef((flops + 2n * (4n * 64n + 64n * 32n) + 32_768n + 8_192n) * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
   // int32 [4,32]: 512 data bytes = 16 words written.
   const expected = compute + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + COPY_GAS_PER_WORD * 16n + commitGas(out);
   assert.equal(q.gas, expected);
@@ -225,8 +232,8 @@ test("quoteProgram = program overhead + Σ (compute + node base + output writes)
   // int32 [8,300] = 9600 data bytes = 300 words written per output; node 1 writes two outputs.
   const write = COPY_GAS_PER_WORD * 300n;
   const flops = [1001, 1002, 1001].map((code, i) => testOps(code).flops(code === 1002 ? [meta] : [meta, meta], i === 0 ? { c: 1 } : {}));
-  // Test ops are not engine ops: the default weight, 1 per FLOP and 16 per output element (2400 each).
-  const perNode = [write, 2n * write, write].map((w, i) => computeGas(flops[i]! + 16n * 2400n * (i === 1 ? 2n : 1n), m) + NODE_BASE_GAS + w);
+  // Test ops are not engine ops: the default weight, 2 per FLOP and 32 per output element (2400 each).
+  const perNode = [write, 2n * write, write].map((w, i) => computeGas(2n * flops[i]! + 32n * 2400n * (i === 1 ? 2n : 1n), m) + NODE_BASE_GAS + w);
   assert.deepEqual(q.nodes.map((n) => n.gas), perNode);
   const len = encodedProgramLength(p);
   assert.equal(len, encodeProgram(p).length);
@@ -256,7 +263,7 @@ test("a program node reading a big stored weight pays compute and its output, no
   };
   const q = quoteProgram(p, undefined, MULTIPLIER_ONE);
   const out: TensorMeta = { dtype: "int32", shape: [1, 1024] };
-  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n + 16_384n + 4_096n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
+  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n + 2n * (1024n + 1024n * 1024n) + 32_768n + 8_192n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
   assert.ok(q.nodes[0]!.gas < tensorBytesGas({ dtype: "int8", shape: [1024, 1024] }) / 10n);
 });
 

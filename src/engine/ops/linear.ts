@@ -105,6 +105,15 @@ export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: Matmu
   return y;
 }
 
+/**
+ * Operand elements a matmul's kernel reads and packs: per batch entry, A's M·K and B's K·N (B
+ * again for every entry, even when broadcast). What gas prices beyond the FLOPs (docs/gas.md).
+ */
+export function matmulOperandElements(inputs: readonly TensorMeta[], attrs: Attrs): bigint {
+  const p = planMatmul(inputs, attrs);
+  return BigInt(p.batch) * (BigInt(p.m) * BigInt(p.k) + BigInt(p.k) * BigInt(p.n));
+}
+
 /** Elementwise extra work per output: +1 for the bias add, +1 for requantization. */
 function epilogueFlops(outputs: number, hasBias: boolean, stage: OutputStage): bigint {
   return BigInt(outputs) * BigInt((hasBias ? 1 : 0) + (stage.multiplier ? 1 : 0));
