@@ -188,10 +188,10 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const packInWasm = split === 1 && x.a instanceof Int8Array && matmulWasmPaths.packA8;
   const plan: CallPlan = { split, packInWasm, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
   // The int8 copy of A ends with 16 bytes of slack: packA8 reads up to 7 bytes past its last row.
-  // An uncached B is staged (copied as it is) above the outputs before it is packed.
-  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + (packInWasm ? 16 : 0);
-  // Per block of R rows: its packed A, its int32 outputs, and A's rows staged as they are.
-  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : rowsStageBytes(R, k, x.a, R));
+  // Above the outputs, a band of A's rows and (uncached) of B is staged, copied as it is, to be packed.
+  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + (packInWasm ? 16 : rowsStageBytes(m, k, x.a, R));
+  // Per block of R rows: its packed A, its int32 outputs, and (packInWasm) its int8 copy.
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : 0);
   const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
   const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
   const rowsPerPart = Math.floor((rowBlocks * R) / split);
