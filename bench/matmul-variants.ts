@@ -227,7 +227,8 @@ for (let round = 0; round < 3; round++) rounds.forEach((timeRound, i) => times[i
 const gops = (ms: number) => Math.round((2 * n ** 3) / (ms * 1e4)) / 100;
 const results = VARIANTS.map((v, i) => {
   const ms = times[i]!;
-  return { variant: v.label, cpuMsMin: Math.min(...ms), cpuMsMax: Math.max(...ms), gopsCpuBest: gops(Math.min(...ms)), gopsCpuWorst: gops(Math.max(...ms)) };
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { variant: v.label, cpuMsMin: round(Math.min(...ms)), cpuMsMax: round(Math.max(...ms)), gopsCpuBest: gops(Math.min(...ms)), gopsCpuWorst: gops(Math.max(...ms)) };
 });
 console.log(JSON.stringify({
   bench: "engine.matmul-variants",
