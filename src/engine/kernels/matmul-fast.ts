@@ -53,6 +53,13 @@ function fitsSplitAccumulation(x: MatmulKernelArgs): boolean {
   return matmulWasmPaths.splitA && maxAbsCentered(x) <= 65535 && x.k * 256 * 128 < 2 ** 31;
 }
 
+/**
+ * Multiply-adds (M·K·N of one batch entry) below which the JS loop runs instead of the WASM kernel:
+ * staging the operands into the kernel's memory and calling it costs ~0.6 µs, more than a tiny
+ * product (a 2×2 entry: 0.18 µs in JS; 8×8×8 is even, /tmp bench of batched matmuls).
+ */
+export const WASM_MIN_MACS = 512;
+
 /** Rows of A packed at a time: bounds the Int32 copy of A to 16 MiB whatever the operand size. */
 export const A_CHUNK_ELEMENTS = 1 << 22;
 
@@ -71,7 +78,7 @@ function runInRowChunks(x: MatmulKernelArgs, allowWasm: boolean): void {
   const int32 = fitsInt32Accumulation(x);
   // The WASM kernel packs A and B itself, straight from their arrays; A split into bytes when its
   // values or sums are too wide for int16 lanes and int32 sums (int16 activations, long K).
-  if (allowWasm && x.k > 0) {
+  if (allowWasm && x.k > 0 && x.m * x.k * x.n >= WASM_MIN_MACS) {
     const direct = int32 && fitsInt16Lanes(x);
     if (direct ? matmulWasm(x) : fitsSplitAccumulation(x) && matmulWasm(x, true)) return;
   }
