@@ -131,7 +131,7 @@ for (const [shared, bandBytes] of [[false, packStaging.bandBytes], [true, packSt
       for (const k of KS) {
         for (const block of [1, 2, 4]) {
           for (const rows of [1, 2, 3, 5]) {
-            const zero = [0, -300, 255, kind === 32 ? 2 ** 30 : 1][(k + rows) % 4]!;
+            const zero = [0, -300, 255, kind === 32 ? 2 ** 30 : -40000, 2 ** 31 - 1, -(2 ** 31) + 65536, 1][(k + rows + block) % 7]!;
             const offset = (k + rows * 7) % 4;
             const first = (rows + 1) % 2;
             const src = source(kind, offset + (first + rows) * k, k * 17 + rows + kind);

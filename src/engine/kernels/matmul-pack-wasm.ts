@@ -49,6 +49,9 @@ const V128_AND = simd(0x4e);
 const I16X8_EXTEND_LOW_I8 = simd(0x87);
 const I16X8_EXTEND_HIGH_I8 = simd(0x88);
 const I16X8_SUB = simd(0x91);
+const I16X8_ADD = simd(0x8e);
+const I16X8_SHR_S = simd(0x8c);
+const I16X8_LT_S = simd(0x2f);
 const I32X4_EXTEND_LOW_I16 = simd(0xa7);
 const I32X4_EXTEND_HIGH_I16 = simd(0xa8);
 const I32X4_SHR_S = simd(0xac);
@@ -154,24 +157,46 @@ function rowsFn(s: Source): Fn {
 /**
  * `split{8,16,32}(src, dst, rows, k, kSteps, block, zero)`: like rows, but source row r becomes
  * kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero, in int32 (packRowsSplit).
+ * `narrow` (int8 and int16 sources, c within int32): the same in int16 lanes, with no widening,
+ * from c >> 8 = (v >> 8) − (zero >> 8) − [v & 255 < zero & 255] and c & 255 = (v − zero) & 255.
  */
-function splitFn(s: Source): Fn {
+function splitFn(s: Source, narrow: boolean): Fn {
   const [SRC, DST, ROWS, K, K_STEPS, BLOCK_ROWS, ZERO] = range(7);
   const [ROW, S, DH, DL, STEP, STOP, Q, BLOCK_BYTES, PADDED, C] = range(10).map((i) => 7 + i);
   const [ZV, MASK, C0, C1, T] = range(5).map((i) => 17 + i);
+  const [ZH, ZL, V] = [C0, C1, T];
+  const hiLo = narrow
+    ? [
+        ...get(S), ...(s.tag === 8 ? load8x8S(0) : v128Load(0)), ...set(V),
+        ...get(DH), ...get(V), ...i32(8), ...I16X8_SHR_S, ...get(ZH), ...I16X8_SUB,
+        ...get(V), ...get(MASK), ...V128_AND, ...get(ZL), ...I16X8_LT_S, ...I16X8_ADD, ...v128Store(0),
+        ...get(DL), ...get(V), ...get(ZV), ...I16X8_SUB, ...get(MASK), ...V128_AND, ...v128Store(0),
+      ]
+    : [
+        ...centred(s),
+        ...get(DH), ...get(C0), ...i32(8), ...I32X4_SHR_S, ...get(C1), ...i32(8), ...I32X4_SHR_S, ...LOW_HALVES, ...v128Store(0),
+        ...get(DL), ...get(C0), ...get(MASK), ...V128_AND, ...get(C1), ...get(MASK), ...V128_AND, ...LOW_HALVES, ...v128Store(0),
+      ];
   /** Centred int32 lanes of eight values from s into C0 (values 0–3) and C1 (values 4–7). */
-  const centred =
-    s.tag === 32
+  function centred(s: Source): number[] {
+    return s.tag === 32
       ? [...get(S), ...v128Load(0), ...get(ZV), ...I32X4_SUB, ...set(C0), ...get(S), ...v128Load(16), ...get(ZV), ...I32X4_SUB, ...set(C1)]
       : [
           ...get(S), ...(s.tag === 8 ? load8x8S(0) : v128Load(0)), ...tee(T),
           ...I32X4_EXTEND_LOW_I16, ...get(ZV), ...I32X4_SUB, ...set(C0),
           ...get(T), ...I32X4_EXTEND_HIGH_I16, ...get(ZV), ...I32X4_SUB, ...set(C1),
         ];
+  }
   const scalarLoad = s.tag === 8 ? i32Load8S(0) : s.tag === 16 ? i32Load16S(0) : i32Load(0);
   const code = [
-    ...get(ZERO), ...I32X4_SPLAT, ...set(ZV),
-    ...i32(255), ...I32X4_SPLAT, ...set(MASK),
+    ...(narrow
+      ? [
+          ...get(ZERO), ...I16X8_SPLAT, ...set(ZV),
+          ...get(ZERO), ...i32(8), ...SHR_S, ...I16X8_SPLAT, ...set(ZH),
+          ...get(ZERO), ...i32(255), ...AND, ...I16X8_SPLAT, ...set(ZL),
+          ...i32(255), ...I16X8_SPLAT, ...set(MASK),
+        ]
+      : [...get(ZERO), ...I32X4_SPLAT, ...set(ZV), ...i32(255), ...I32X4_SPLAT, ...set(MASK)]),
     ...get(BLOCK_ROWS), ...i32(16), ...MUL, ...set(STEP),
     ...get(K_STEPS), ...get(STEP), ...MUL, ...set(BLOCK_BYTES),
     ...i32(0), ...set(ROW),
@@ -181,9 +206,7 @@ function splitFn(s: Source): Fn {
       ...rowStart(DST, [...get(ROW), ...i32(2), ...MUL, ...i32(1), ...ADD], BLOCK_ROWS, BLOCK_BYTES), ...set(DL),
       ...get(DH), ...get(K), ...i32(3), ...SHR_S, ...get(STEP), ...MUL, ...ADD, ...set(STOP),
       ...whileLess(DH, STOP, [
-        ...centred,
-        ...get(DH), ...get(C0), ...i32(8), ...I32X4_SHR_S, ...get(C1), ...i32(8), ...I32X4_SHR_S, ...LOW_HALVES, ...v128Store(0),
-        ...get(DL), ...get(C0), ...get(MASK), ...V128_AND, ...get(C1), ...get(MASK), ...V128_AND, ...LOW_HALVES, ...v128Store(0),
+        ...hiLo,
         ...get(S), ...i32(8 * s.bytes), ...ADD, ...set(S),
         ...get(DH), ...get(STEP), ...ADD, ...set(DH),
         ...get(DL), ...get(STEP), ...ADD, ...set(DL),
@@ -334,7 +357,8 @@ interface ModuleFn {
 function moduleFunctions(): ModuleFn[] {
   const fns: ModuleFn[] = [];
   for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, fn: rowsFn(s) });
-  for (const s of SOURCES) fns.push({ name: `split${s.tag}`, fn: splitFn(s) });
+  for (const s of SOURCES) fns.push({ name: `split${s.tag}`, fn: splitFn(s, false) });
+  for (const s of SOURCES.filter((x) => x.tag !== 32)) fns.push({ name: `splitNarrow${s.tag}`, fn: splitFn(s, true) });
   for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, fn: colsFn(C) });
   return fns;
 }
@@ -408,7 +432,9 @@ export class MatmulPackers {
 
   /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
   packRowsSplit(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
-    this.byBands(`split${src.BYTES_PER_ELEMENT * 8}`, 2, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
+    // |v − zero| < 2^31 for every int8/int16 v: the int16-lane form gives the same bits.
+    const narrow = !(src instanceof Int32Array) && Math.abs(zero) <= 2 ** 31 - 2 ** 16;
+    this.byBands(`${narrow ? "splitNarrow" : "split"}${src.BYTES_PER_ELEMENT * 8}`, 2, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
   }
 
   /** packB: Bᵀ as [n/C][k/8][C][8] int16 from B [k, n] or (transB) [n, k] int8 at bOffset; C one of PACK_B_BLOCKS. */
