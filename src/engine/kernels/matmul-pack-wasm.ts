@@ -3,9 +3,10 @@
 // the kernels' [rows/block][k/8][block][8] int16 layout, zero padded, bit for bit what the
 // JavaScript packers write (test/engine/matmul-pack.test.ts holds them as the oracle). Packing in
 // JavaScript cost 1–4 ns per element against the kernel's ~0.05 ns per weight: unpaid CPU for a B
-// that is new at every call. The source is copied into the kernel's memory with one native `.set`
-// (a memcpy) to a staging area the caller reserves, then widened, transposed and scattered here.
-// The module imports the kernel instance's memory (shared when the worker threads are on).
+// that is new at every call. The source is copied into the kernel's memory, a band of ~128 KiB at a
+// time, with one native `.set` (a memcpy) to a staging area the caller reserves, then widened,
+// transposed and scattered here. The module imports the kernel instance's memory (shared when the
+// worker threads are on).
 import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
 import type { IntArray } from "../tensor.ts";
 
