@@ -114,11 +114,10 @@ function kernelBody(R: number, C: number): number[] {
 
 /**
  * `packA8(srcPtr, dstPtr, rows, kSteps, k, R, zero)`: int8 rows of A (row-major, k bytes apart, at
- * srcPtr) minus `zero`, widened to the kernels' [rows/R][k/8][R][8] int16 layout at dstPtr. Eight
- * values per vector op, where packing in JavaScript cost ~15% of a 512³ call. The last k-step of a
- * row takes up to 7 bytes past it: they meet Bᵀ's zero padding and add nothing; padding rows of the
- * last block are not written, and the outputs they produce are dropped by the caller. The caller
- * checks that a − zero fits int16.
+ * srcPtr) minus `zero`, widened to the kernels' [rows/R][k/8][R][8] int16 layout at dstPtr, eight
+ * values per vector op. The last k-step of a row takes up to 7 bytes past it: they meet Bᵀ's zero
+ * padding and add nothing; padding rows of the last block are not written, and the outputs they
+ * produce are dropped by the caller. The caller checks that a − zero fits int16.
  */
 function packA8Body(): number[] {
   const [SRC, DST, ROWS, K_STEPS_P, K, BLOCK_ROWS, ZERO] = [0, 1, 2, 3, 4, 5, 6];
@@ -151,9 +150,9 @@ function packA8Body(): number[] {
 
 /**
  * The module's bytes: one memory (exported) and one function per KERNEL_BLOCKS entry, all typed
- * `(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`, then `packA8` (the same type). With `sharedMaxPages` the memory is
- * not defined but imported as `env.memory`, shared, of at most that many pages: the form the worker
- * threads and the calling thread instantiate on one memory.
+ * `(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`, then `packA8` (the same type).
+ * With `sharedMaxPages` the memory is not defined but imported as `env.memory`, shared, of at most
+ * that many pages: the form the worker threads and the calling thread instantiate on one memory.
  */
 export function matmulWasmBytes(sharedMaxPages?: number): Uint8Array {
   const memory =
