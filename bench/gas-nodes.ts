@@ -8,7 +8,7 @@ import { runProgram } from "../src/codec/program-run.ts";
 import type { Attrs } from "../src/engine/op.ts";
 import { OP_CODES, type OpName } from "../src/engine/registry.ts";
 import { tensor, type DType, type Tensor } from "../src/engine/tensor.ts";
-import { MULTIPLIER_ONE, batchEntries, quoteInferred } from "../src/gas/index.ts";
+import { MULTIPLIER_ONE, batchEntries, quoteInferred, writeGas } from "../src/gas/index.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { emptyCalibration } from "../src/model/lm-float.ts";
 import { tinyWeights } from "../test/model/lm-fixture.ts";
@@ -41,9 +41,10 @@ export interface NodeCase {
   attrs?: Attrs;
   outputs?: number;
   /**
-   * Inputs given as a fresh array at every run (copied before it; the copy is timed too), as an
-   * input decoded from calldata or a previous node's output is: nothing kept between calls for
-   * the same array (the matmul kernel's packed-weight cache) can help.
+   * Inputs given as a fresh array at every run, as a previous node's output is: nothing kept
+   * between calls for the same array (the matmul kernel's packed-weight cache) can help. The array
+   * is allocated and copied before each run, inside the timing, and the row's gas adds what the
+   * producing node pays for writing it (writeGas; an inline input pays more: copy and hash).
    */
   fresh?: number[];
 }
@@ -199,6 +200,8 @@ export interface NodeRow {
   outputElements: number;
   entries: number;
   gas: number;
+  /** Of which the fresh inputs' writes, paid by the node that produced them (NodeCase.fresh). */
+  producerWriteGas?: number;
   /** Of which compute (weighted FLOPs at γ); the rest is NODE_BASE_GAS and output writes. */
   computeGas: number;
   /** Median over the rounds, CPU time. */
@@ -216,7 +219,8 @@ export function nodeSweep(time: TimeFn, ref: Reference, only = process.env.BENCH
     const program = oneNode(c);
     const info = inferProgram(program, c.inputs);
     const quote = quoteInferred(info, 0, MULTIPLIER_ONE).nodes[0]!;
-    const gas = Number(quote.gas);
+    const producerWriteGas = (c.fresh ?? []).reduce((g, i) => g + writeGas(c.inputs[i]!), 0n);
+    const gas = Number(quote.gas + producerWriteGas);
     const outputElements = info.nodes[0]!.outputs.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
     const entries = info.nodes[0]!.outputs.reduce((n, t) => n + Number(batchEntries(t)), 0);
     const fresh = new Set(c.fresh ?? []);
@@ -232,7 +236,7 @@ export function nodeSweep(time: TimeFn, ref: Reference, only = process.env.BENCH
       ratios.push(node / gas / (reference / ref.gas));
     }
     const ns = median(perCall);
-    return { node: c.name, op: c.op, flops: Number(info.flops), outputElements, entries, gas, computeGas: Number(quote.compute), cpuNsPerCall: Math.round(ns), cpuNsPerGas: +(ns / gas).toFixed(2), vsNativeEcrecover: +median(ratios).toFixed(2) };
+    return { node: c.name, op: c.op, flops: Number(info.flops), outputElements, entries, gas, ...(c.fresh ? { producerWriteGas: Number(producerWriteGas) } : {}), computeGas: Number(quote.compute), cpuNsPerCall: Math.round(ns), cpuNsPerGas: +(ns / gas).toFixed(2), vsNativeEcrecover: +median(ratios).toFixed(2) };
   });
 }
 
