@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels/matmul-reference.ts";
-import { A_CHUNK_ELEMENTS, fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
+import { A_CHUNK_ELEMENTS, WASM_MIN_MACS, fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
 import { matmulWasm, matmulWasmBytes, matmulWasmInto, matmulWasmPaths, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
@@ -42,7 +42,7 @@ test("matmulFast (WASM when eligible), matmulFastJs and the reference agree on 1
       kernel({ ...args, out: got });
       assert.deepEqual(got, want, `${kernel.name} case ${c} m=${args.m} k=${args.k} n=${args.n} aZero=${args.aZero}`);
     }
-    if (fitsInt32Accumulation({ ...args, out: want }) && args.a instanceof Int8Array && args.k > 0) wasmEligible++;
+    if (fitsInt32Accumulation({ ...args, out: want }) && args.a instanceof Int8Array && args.m * args.k * args.n >= WASM_MIN_MACS) wasmEligible++;
   }
   assert.ok(wasmEligible > 500, `only ${wasmEligible} cases reached the WASM path`);
 });
