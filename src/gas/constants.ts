@@ -39,8 +39,10 @@ export const TARGET_BLOCK_FLOPS = (30_000_000n * GAMMA_DEN) / GAMMA_NUM;
  * - `unit`: per op-specific unit of work FLOPs miss: attention's scores (B·Hq·S·T: the integer exp,
  *   the row sums and the probabilities' requantization, whatever the head size), conv2d's im2col
  *   taps (N·Ho·Wo·C_in·kh·kw: one gathered input value each, however few output channels share it)
- *   and matmul's operand elements (per batch entry M·K + K·N: each is read and packed into the
- *   kernel's layout, which is the work when M or N is small, or B is new at every call).
+ *   and matmul's operands (per batch entry 8 per element of A and 1 per element of B: each is
+ *   read and packed into the kernel's layout, A at every call, which is the work when M or N is
+ *   small; bench:gas's tall-skinny [4096,1024]×[1024,1], memory-bound, measured 1.6–2.2× at 1 and
+ *   1.9× at 2 per A element while the host's memory was busy).
  * Set from `npm run bench:gas` (docs/gas.md#per-op-class-weights): each class's slowest measured
  * shape and dtype path within 3× the node's native ecrecover per gas, with margin. Powers of two.
  */
@@ -63,7 +65,7 @@ const w = (flop: number, element = 0, node = 0, entry = 0, unit = 0): OpWeight =
 /** Per op class (engine op name) — w(flop, element, node, entry, unit); an op not listed weighs DEFAULT_OP_WEIGHT. */
 export const OP_WEIGHTS: Readonly<Record<string, OpWeight>> = {
   // 64 gas per call (dispatch into WASM), 16 per batch entry (a kernel call and output stage each),
-  // 1/256 gas per operand element packed.
+  // 1/32 gas per element of A and 1/256 per element of B (the operands' packing).
   matmul: w(1, 0, 32_768, 8_192, 2),
   conv2d: w(2, 0, 32_768, 0, 128),
   attention: w(8, 0, 32_768, 0, 512),

@@ -3,7 +3,7 @@
 import { encodedTensorLength } from "../codec/tensor.ts";
 import { CHUNK_BYTES } from "../commit/tensor-commit.ts";
 import type { Attrs } from "../engine/op.ts";
-import { matmulOperandElements } from "../engine/ops/linear.ts";
+import { matmulOperandUnits } from "../engine/ops/linear.ts";
 import { DTYPE_BYTES, checkShape, type QuantParams, type TensorMeta } from "../engine/tensor.ts";
 import {
   CHUNK_HASH_GAS,
@@ -62,7 +62,7 @@ const dim = (t: TensorMeta | undefined, i: number): bigint => BigInt(t?.shape[i]
  * attention's scores B·Hq·S·T (q [B,Hq,S,Dh] and k [B,Hkv,T,Dh], or packed q [B,S,Hq·Dh] and
  * k [B,T,Hkv·Dh] with Hq = q_num_heads); conv2d's im2col taps N·Ho·Wo·C_in·kh·kw
  * (x [N,C_in,H,W], weight [C_out,C_in/g,kh,kw], output [N,C_out,Ho,Wo]); matmul's operand
- * elements, per batch entry M·K + K·N (matmulOperandElements). 0 for other ops.
+ * work, per batch entry 8·M·K + K·N (matmulOperandUnits: A is packed at every call). 0 for other ops.
  */
 export function workUnits(op: string, inputs: readonly TensorMeta[], outputs: readonly TensorMeta[], attrs: Attrs = {}): bigint {
   if (op === "attention") {
@@ -71,7 +71,7 @@ export function workUnits(op: string, inputs: readonly TensorMeta[], outputs: re
     const heads = typeof attrs["q_num_heads"] === "number" ? BigInt(attrs["q_num_heads"]) : dim(q, 2);
     return dim(q, 0) * heads * dim(q, 1) * dim(k, 1);
   }
-  if (op === "matmul") return matmulOperandElements(inputs, attrs);
+  if (op === "matmul") return matmulOperandUnits(inputs, attrs);
   if (op === "conv2d") {
     const [x, weight] = inputs;
     const y = outputs[0];

@@ -149,10 +149,10 @@ test("weighted FLOPs: flop · FLOPs + element · output elements + entry · batc
   assert.equal(batchEntries({ dtype: "int32", shape: [4, 32] }), 1n);
   assert.equal(batchEntries({ dtype: "int32", shape: [1024, 2, 2] }), 1024n);
   assert.equal(batchEntries({ dtype: "int32", shape: [7, 5, 0, 3] }), 35n);
-  // matmul: 1 per FLOP, 2 per operand element (per entry A's M·K and B's K·N), 8,192 per entry, 32,768 per node
+  // matmul: 1 per FLOP, 16 per element of A and 2 per element of B (per entry), 8,192 per entry, 32,768 per node
   const a3: TensorMeta = { dtype: "int8", shape: [1024, 2, 2] };
   const b2: TensorMeta = { dtype: "int8", shape: [2, 2] };
-  assert.equal(weightedFlops("matmul", [a3, b2], [{ dtype: "int32", shape: [1024, 2, 2] }], 16384n), 16384n + 2n * 1024n * (4n + 4n) + 8_192n * 1024n + 32_768n);
+  assert.equal(weightedFlops("matmul", [a3, b2], [{ dtype: "int32", shape: [1024, 2, 2] }], 16384n), 16384n + 1024n * (16n * 4n + 2n * 4n) + 8_192n * 1024n + 32_768n);
   const empty = quoteOp("matmul", [{ dtype: "int8", shape: [1 << 16, 0, 4] }, { dtype: "int8", shape: [4, 2] }], {}, MULTIPLIER_ONE);
   assert.equal(empty.flops, 0n);
   assert.equal(empty.compute, ((1n << 16n) * (8_192n + 2n * 8n) + 32_768n) / 512n, "65,536 empty batch entries are still paid for, and B's K·N each");
@@ -167,10 +167,10 @@ test("work units: attention's scores (4-D, or packed with q_num_heads) and conv2
   // conv2d: N·Ho·Wo·C_in·kh·kw, however many output channels
   assert.equal(workUnits("conv2d", [i8([1, 8, 28, 28]), i8([16, 8, 3, 3])], [{ dtype: "int32", shape: [1, 16, 28, 28] }]), 28n * 28n * 8n * 9n);
   assert.equal(workUnits("conv2d", [i8([1, 32, 28, 28]), i8([32, 1, 3, 3])], [{ dtype: "int32", shape: [1, 32, 28, 28] }]), 28n * 28n * 32n * 9n, "depthwise: every input channel's taps");
-  // matmul: operand elements per batch entry, M·K + K·N, B again for every entry it is broadcast to
-  assert.equal(workUnits("matmul", [i8([2, 3]), i8([3, 5])], [i8([2, 5])]), 6n + 15n);
-  assert.equal(workUnits("matmul", [i8([7, 1, 64]), i8([64, 128])], [i8([7, 1, 128])]), 7n * (64n + 64n * 128n));
-  assert.equal(workUnits("matmul", [i8([1, 64]), i8([128, 64])], [i8([1, 128])], { transB: 1 }), 64n + 64n * 128n);
+  // matmul: per batch entry 8·M·K (A, packed at every call) + K·N (B), B again for every entry it is broadcast to
+  assert.equal(workUnits("matmul", [i8([2, 3]), i8([3, 5])], [i8([2, 5])]), 8n * 6n + 15n);
+  assert.equal(workUnits("matmul", [i8([7, 1, 64]), i8([64, 128])], [i8([7, 1, 128])]), 7n * (8n * 64n + 64n * 128n));
+  assert.equal(workUnits("matmul", [i8([1, 64]), i8([128, 64])], [i8([1, 128])], { transB: 1 }), 8n * 64n + 64n * 128n);
   assert.equal(workUnits("relu", [i8([2, 2])], [i8([2, 2])]), 0n);
   // The quote of a real attention call: 8 per FLOP, 512 per score, 32,768 per call (at γ = 1/512).
   const attrs = { scoreMultiplier: 1 << 30, scoreShift: 35, multiplier: 1 << 30, shift: 45 };
@@ -187,8 +187,8 @@ test("quoteOp = ceil(γ·weighted FLOPs·m) + base + input gas by source + outpu
   assert.equal(q.flops, flops);
   assert.deepEqual(q.outputs, [{ dtype: "int32", shape: [4, 32] }]);
   const out = q.outputs[0]!;
-  // matmul weighs its FLOPs 1, its operand elements 2 (A's 4·64 and B's 64·32), plus 32,768 per call and 8,192 for its one batch entry.
-  const compute = ceilRef((flops + 2n * (4n * 64n + 64n * 32n) + 32_768n + 8_192n) * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
+  // matmul weighs its FLOPs 1, A's 4·64 elements 16 and B's 64·32 elements 2, plus 32,768 per call and 8,192 for its one batch entry.
+  const compute = ceilRef((flops + 16n * 4n * 64n + 2n * 64n * 32n + 32_768n + 8_192n) * m * GAMMA_NUM, GAMMA_DEN * MULTIPLIER_ONE);
   // int32 [4,32]: 512 data bytes = 16 words written.
   const expected = compute + OP_BASE_GAS + tensorBytesGas(a) + tensorBytesGas(b) + COPY_GAS_PER_WORD * 16n + commitGas(out);
   assert.equal(q.gas, expected);
@@ -263,7 +263,7 @@ test("a program node reading a big stored weight pays compute and its output, no
   };
   const q = quoteProgram(p, undefined, MULTIPLIER_ONE);
   const out: TensorMeta = { dtype: "int32", shape: [1, 1024] };
-  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n + 2n * (1024n + 1024n * 1024n) + 32_768n + 8_192n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
+  assert.equal(q.nodes[0]!.gas, computeGas(2n * 1024n * 1024n + 16n * 1024n + 2n * 1024n * 1024n + 32_768n + 8_192n, MULTIPLIER_ONE) + NODE_BASE_GAS + writeGas(out));
   assert.ok(q.nodes[0]!.gas < tensorBytesGas({ dtype: "int8", shape: [1024, 1024] }) / 10n);
 });
 

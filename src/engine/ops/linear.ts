@@ -106,12 +106,15 @@ export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: Matmu
 }
 
 /**
- * Operand elements a matmul's kernel reads and packs: per batch entry, A's M·K and B's K·N (B
- * again for every entry, even when broadcast). What gas prices beyond the FLOPs (docs/gas.md).
+ * The operand work gas prices beyond a matmul's FLOPs (docs/gas.md): per batch entry, 8 units per
+ * element of A (M·K: copied into the kernel's memory and widened into its layout at every call, a
+ * memory-bound pass that a tall-skinny product does little else than) and 1 per element of B (K·N:
+ * packed too, but once only while a weight stays cached), B again for every entry even when
+ * broadcast.
  */
-export function matmulOperandElements(inputs: readonly TensorMeta[], attrs: Attrs): bigint {
+export function matmulOperandUnits(inputs: readonly TensorMeta[], attrs: Attrs): bigint {
   const p = planMatmul(inputs, attrs);
-  return BigInt(p.batch) * (BigInt(p.m) * BigInt(p.k) + BigInt(p.k) * BigInt(p.n));
+  return BigInt(p.batch) * (8n * BigInt(p.m) * BigInt(p.k) + BigInt(p.k) * BigInt(p.n));
 }
 
 /** Elementwise extra work per output: +1 for the bias add, +1 for requantization. */
