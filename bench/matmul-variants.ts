@@ -5,7 +5,7 @@
 // (process CPU, median of 15 batches of 10 calls) in three rounds that alternate the variants, so a
 // burst of other load hits them all alike. Prints JSON: each variant's fastest and slowest round.
 // Run: node_modules/.bin/node --import tsx bench/matmul-variants.ts [n]
-import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "../src/engine/kernels/wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, blockLoopsTail, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "../src/engine/kernels/wasm-asm.ts";
 import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
 
 applyNodeV8Flags();
@@ -120,12 +120,7 @@ function kernel(v: Variant): number[] {
     ...advanceA,
     ...get(PB), ...i32(bStep * U), ...ADD, ...set(PB),
     ...br(0), ...END, ...END,
-    ...get(OUT_PTR), ...get(IB), ...i32(R), ...MUL, ...get(OUT_ROW), ...MUL, ...ADD, ...get(JB), ...i32(C * 4), ...MUL, ...ADD, ...set(O),
-    ...stores,
-    ...get(JB), ...i32(1), ...ADD, ...set(JB),
-    ...get(JB), ...get(N_BLOCKS), ...LT_U, ...brIf(0), ...END,
-    ...get(IB), ...i32(1), ...ADD, ...set(IB),
-    ...get(IB), ...get(M_BLOCKS), ...LT_U, ...brIf(0), ...END,
+    ...blockLoopsTail({ outPtr: OUT_PTR, outRow: OUT_ROW, mBlocks: M_BLOCKS, nBlocks: N_BLOCKS, ib: IB, jb: JB, o: O }, R, C, stores),
     ...END,
   ];
   const fn = [...vec([[...uleb(PA0 + aPointers - 8), I32], [...uleb(planes * R * C + R + planes * C), V128]]), ...code];

@@ -4,7 +4,7 @@
 // decode step, where 4-row blocks would spend 3/4 of their work on padding rows); `packA8` packs
 // int8 rows of A into the kernels' int16 layout. Integer SIMD (not the relaxed set) is bit-exact on
 // every engine. Why not relaxed SIMD nor larger blocks: docs/performance.md#the-int8-matmul-kernel.
-import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, blockLoopsTail, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
 
 /** Output block of each exported kernel, in export order (the worker threads index kernels the same way). */
 export const KERNEL_BLOCKS = [
@@ -98,13 +98,7 @@ function kernelBody(R: number, C: number): number[] {
     ...get(PA), ...i32(R * 16), ...ADD, ...set(PA),
     ...get(PB), ...i32(C * 16), ...ADD, ...set(PB),
     ...br(0), ...END, ...END,
-    // o = outPtr + ib·R·outRowBytes + jb·C·4
-    ...get(OUT_PTR), ...get(IB), ...i32(R), ...MUL, ...get(OUT_ROW), ...MUL, ...ADD, ...get(JB), ...i32(C * 4), ...MUL, ...ADD, ...set(O),
-    ...stores,
-    ...get(JB), ...i32(1), ...ADD, ...set(JB),
-    ...get(JB), ...get(N_BLOCKS), ...LT_U, ...brIf(0), ...END,
-    ...get(IB), ...i32(1), ...ADD, ...set(IB),
-    ...get(IB), ...get(M_BLOCKS), ...LT_U, ...brIf(0), ...END,
+    ...blockLoopsTail({ outPtr: OUT_PTR, outRow: OUT_ROW, mBlocks: M_BLOCKS, nBlocks: N_BLOCKS, ib: IB, jb: JB, o: O }, R, C, stores),
     ...END,
   ];
   const locals = vec([[...uleb(I32_LOCALS), I32], [...uleb(v128Locals), V128]]);

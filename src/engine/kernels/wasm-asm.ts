@@ -49,3 +49,31 @@ export const END = [0x0b];
 export const br = (d: number) => [0x0c, d];
 export const brIf = (d: number) => [0x0d, d];
 export const V128_ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+
+/** The locals of a blocked matmul kernel's two block loops (rows of blocks outer, columns inner). */
+export interface BlockLoopLocals {
+  outPtr: number;
+  outRow: number;
+  mBlocks: number;
+  nBlocks: number;
+  ib: number;
+  jb: number;
+  /** Set here to the block's first output: outPtr + ib·R·outRow + jb·C·4. */
+  o: number;
+}
+
+/**
+ * The end of one R×C output block and of both block loops: o set to the block's output, `stores`
+ * (which write from o), then jb += 1 while jb < nBlocks and ib += 1 while ib < mBlocks, closing
+ * the two loops the kernel opened.
+ */
+export function blockLoopsTail(l: BlockLoopLocals, R: number, C: number, stores: number[]): number[] {
+  return [
+    ...get(l.outPtr), ...get(l.ib), ...i32(R), ...MUL, ...get(l.outRow), ...MUL, ...ADD, ...get(l.jb), ...i32(C * 4), ...MUL, ...ADD, ...set(l.o),
+    ...stores,
+    ...get(l.jb), ...i32(1), ...ADD, ...set(l.jb),
+    ...get(l.jb), ...get(l.nBlocks), ...LT_U, ...brIf(0), ...END,
+    ...get(l.ib), ...i32(1), ...ADD, ...set(l.ib),
+    ...get(l.ib), ...get(l.mBlocks), ...LT_U, ...brIf(0), ...END,
+  ];
+}
