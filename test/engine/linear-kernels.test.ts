@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels/matmul-reference.ts";
 import { A_CHUNK_ELEMENTS, WASM_MIN_MACS, fitsInt32Accumulation, matmulFast, matmulFastJs } from "../../src/engine/kernels/matmul-fast.ts";
-import { matmulWasm, matmulWasmBytes, matmulWasmInto, matmulWasmPaths, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
+import { matmulWasm, matmulWasmBytes, matmulWasmInto, wasmApi, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { conv2dReference } from "../../src/engine/kernels/conv2d-reference.ts";
 import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../../src/engine/kernels/conv2d-im2col.ts";
@@ -91,7 +91,7 @@ test("matmul kernels match the reference when A is packed in several row chunks"
   }
 });
 
-test("int8 A packed by the module's SIMD packA8 equals the JS-packed kernel and the reference (K 1…4096, M 1…5, N 1…9, extreme values, zero points)", () => {
+test("int8 A packed by the WASM packers gives the reference's result through the kernel (K 1…4096, M 1…5, N 1…9, extreme values, zero points)", () => {
   const r = rng(81);
   /** Values that stress every lane: all −128, all 127, alternating extremes, or random. */
   const fillA = (len: number, mode: number): Int8Array =>
@@ -110,13 +110,9 @@ test("int8 A packed by the module's SIMD packA8 equals the JS-packed kernel and 
         const args = { a, aOffset, aZero, b, bOffset: 0, transB: cases % 2 === 0, bias, m, k, n, outOffset: 1 };
         const want = new Int32Array(1 + m * n);
         matmulReference({ ...args, out: want });
-        for (const packA8 of [true, false]) {
-          matmulWasmPaths.packA8 = packA8;
-          const got = new Int32Array(1 + m * n);
-          assert.ok(matmulWasm({ ...args, out: got }), "the WASM path ran");
-          assert.deepEqual(got, want, `packA8=${packA8} m=${m} k=${k} n=${n} aZero=${aZero} mode=${mode}`);
-        }
-        matmulWasmPaths.packA8 = true;
+        const got = new Int32Array(1 + m * n);
+        assert.ok(matmulWasm({ ...args, out: got }), "the WASM path ran");
+        assert.deepEqual(got, want, `m=${m} k=${k} n=${n} aZero=${aZero} mode=${mode}`);
         cases++;
       }
     }

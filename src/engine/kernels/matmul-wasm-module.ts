@@ -1,9 +1,9 @@
 // The WASM SIMD128 matmul kernels, assembled here byte by byte (no external compiler): int16 rows of
 // A and Bᵀ, R×C output blocks, i32x4.dot_i16x8_s over 8 k-values per step. One generator makes both
 // exported kernels: `matmul` (4×2 blocks, for M ≥ 4) and `matvec` (1×4 blocks, for the M < 4 of a
-// decode step, where 4-row blocks would spend 3/4 of their work on padding rows); `packA8` packs
-// int8 rows of A into the kernels' int16 layout. Integer SIMD (not the relaxed set) is bit-exact on
-// every engine. Why not relaxed SIMD nor larger blocks: docs/performance.md#the-int8-matmul-kernel.
+// decode step, where 4-row blocks would spend 3/4 of their work on padding rows); the operands are
+// packed into their int16 layout by matmul-pack-wasm.ts. Integer SIMD (not the relaxed set) is
+// bit-exact on every engine. Why not relaxed SIMD nor larger blocks: docs/performance.md#the-int8-matmul-kernel.
 import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, blockLoopsTail, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
 
 /** Output block of each exported kernel, in export order (the worker threads index kernels the same way). */
@@ -30,11 +30,6 @@ const I32_LOCALS = 8;
 const ACC0 = 15;
 const load = (ptr: number, offset: number) => [...get(ptr), 0xfd, 0x00, 0x04, ...uleb(offset)];
 /** v128.load8x8_s: eight int8 widened to int16 lanes (align 2^0: rows of A start anywhere). */
-const LOAD8X8_S = [0xfd, 0x01, 0x00, 0x00];
-const I16X8_SPLAT = [0xfd, ...uleb(0x10)];
-const I16X8_SUB = [0xfd, ...uleb(0x91)];
-const DIV_U = [0x6e];
-const REM_U = [0x70];
 const storeAt = (offset: number) => [0x36, 0x02, ...uleb(offset)];
 const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x04, ...uleb(offset)];
 
@@ -107,44 +102,8 @@ function kernelBody(R: number, C: number): number[] {
 }
 
 /**
- * `packA8(srcPtr, dstPtr, rows, kSteps, k, R, zero)`: int8 rows of A (row-major, k bytes apart, at
- * srcPtr) minus `zero`, widened to the kernels' [rows/R][k/8][R][8] int16 layout at dstPtr, eight
- * values per vector op. The last k-step of a row takes up to 7 bytes past it: they meet Bᵀ's zero
- * padding and add nothing; padding rows of the last block are not written, and the outputs they
- * produce are dropped by the caller. The caller checks that a − zero fits int16.
- */
-function packA8Body(): number[] {
-  const [SRC, DST, ROWS, K_STEPS_P, K, BLOCK_ROWS, ZERO] = [0, 1, 2, 3, 4, 5, 6];
-  const [ROW, S, D, STOP, STEP] = [7, 8, 9, 10, 11];
-  const ZV = 12;
-  const code = [
-    ...get(ZERO), ...I16X8_SPLAT, ...set(ZV),
-    ...get(BLOCK_ROWS), ...i32(16), ...MUL, ...set(STEP),
-    ...i32(0), ...set(ROW),
-    ...BLOCK, ...LOOP, // rows
-    ...get(ROW), ...get(ROWS), ...GE_U, ...brIf(1),
-    ...get(SRC), ...get(ROW), ...get(K), ...MUL, ...ADD, ...set(S),
-    // d = dst + (row / R)·kSteps·R·16 + (row % R)·16
-    ...get(DST), ...get(ROW), ...get(BLOCK_ROWS), ...DIV_U, ...get(K_STEPS_P), ...MUL, ...get(STEP), ...MUL, ...ADD,
-    ...get(ROW), ...get(BLOCK_ROWS), ...REM_U, ...i32(16), ...MUL, ...ADD, ...set(D),
-    ...get(D), ...get(K_STEPS_P), ...get(STEP), ...MUL, ...ADD, ...set(STOP),
-    ...BLOCK, ...LOOP, // k-steps of the row
-    ...get(D), ...get(STOP), ...GE_U, ...brIf(1),
-    ...get(D), ...get(S), ...LOAD8X8_S, ...get(ZV), ...I16X8_SUB, ...v128StoreAt(0),
-    ...get(S), ...i32(8), ...ADD, ...set(S),
-    ...get(D), ...get(STEP), ...ADD, ...set(D),
-    ...br(0), ...END, ...END,
-    ...get(ROW), ...i32(1), ...ADD, ...set(ROW),
-    ...br(0), ...END, ...END,
-    ...END,
-  ];
-  const fn = [...vec([[...uleb(5), I32], [...uleb(1), V128]]), ...code];
-  return [...uleb(fn.length), ...fn];
-}
-
-/**
  * The module's bytes: one memory (exported) and one function per KERNEL_BLOCKS entry, all typed
- * `(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`, then `packA8` (the same type).
+ * `(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)`.
  * With `sharedMaxPages` the memory is not defined but imported as `env.memory`, shared, of at most
  * that many pages: the form the worker threads and the calling thread instantiate on one memory.
  */
@@ -155,13 +114,9 @@ export function matmulWasmBytes(sharedMaxPages?: number): Uint8Array {
       : section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(sharedMaxPages)]]));
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types = section(1, vec([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, I32, 0x00]]));
-  const functions = section(3, vec([...KERNEL_BLOCKS.map(() => [0x00]), [0x00]]));
-  const exports = section(7, vec([
-    [...name("memory"), 0x02, 0x00],
-    ...KERNEL_BLOCKS.map((kb, i) => [...name(kb.name), 0x00, ...uleb(i)]),
-    [...name("packA8"), 0x00, ...uleb(KERNEL_BLOCKS.length)],
-  ]));
-  const code = section(10, vec([...KERNEL_BLOCKS.map((kb) => kernelBody(kb.rows, kb.cols)), packA8Body()]));
+  const functions = section(3, vec(KERNEL_BLOCKS.map(() => [0x00])));
+  const exports = section(7, vec([[...name("memory"), 0x02, 0x00], ...KERNEL_BLOCKS.map((kb, i) => [...name(kb.name), 0x00, ...uleb(i)])]));
+  const code = section(10, vec(KERNEL_BLOCKS.map((kb) => kernelBody(kb.rows, kb.cols))));
   // Sections in the order the binary format requires: type, import, function, memory, export, code.
   return new Uint8Array(
     sharedMaxPages === undefined

@@ -32,7 +32,6 @@ interface WasmMatmul {
   memory: WasmMemory;
   matmul: KernelFn;
   matvec: KernelFn;
-  packA8: KernelFn;
 }
 
 /** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
@@ -57,12 +56,11 @@ export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs
 export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 
 /**
- * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel,
- * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts), and with `packA8`
- * int8 A is packed by the module's SIMD `packA8` rather than in JavaScript. Benchmarks turn them
- * off (0, false, false) to time the paths they replaced.
+ * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
+ * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts). Benchmarks turn both
+ * off (0, false) to time the 4×2 kernel and the JS fallback they replace.
  */
-export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, packA8: true };
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true };
 
 function kernelsOf(w: WasmMatmul): KernelFn[] {
   return KERNEL_BLOCKS.map((kb) => w[kb.name]);
@@ -145,8 +143,6 @@ export function clearPackedWeightCache(): void {
 interface CallPlan {
   /** Kernel rows per row of A: 2 when A is split into high and low bytes (see matmulWasm). */
   split: 1 | 2;
-  /** A is int8, copied as it is above the outputs and packed there by `packA8`. */
-  packInWasm: boolean;
   kernel: number;
   R: number;
   C: number;
@@ -185,13 +181,11 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const nBlocks = ceilDiv(n, C);
   const bBytes = nBlocks * kSteps * C * 16;
   const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes) : undefined;
-  const packInWasm = split === 1 && x.a instanceof Int8Array && matmulWasmPaths.packA8;
-  const plan: CallPlan = { split, packInWasm, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
-  // The int8 copy of A ends with 16 bytes of slack: packA8 reads up to 7 bytes past its last row.
+  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
   // Above the outputs, a band of A's rows and (uncached) of B is staged, copied as it is, to be packed.
-  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + (packInWasm ? 16 : rowsStageBytes(m, k, x.a, R));
-  // Per block of R rows: its packed A, its int32 outputs, and (packInWasm) its int8 copy.
-  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4 + (packInWasm ? R * k : 0);
+  const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + rowsStageBytes(m, k, x.a, R);
+  // Per block of R rows: its packed A and its int32 outputs.
+  const perRowBlock = kSteps * R * 16 + R * nBlocks * C * 4;
   const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
   const rowBlocks = Math.min(ceilDiv(m * split, R), Math.floor((budget - bScratch) / perRowBlock));
   const rowsPerPart = Math.floor((rowBlocks * R) / split);
@@ -253,21 +247,14 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const outEnd = outPtr + mBlocks * R * nPad * 4;
   // Staging (B's, then A's rows, one after the other) starts at outEnd.
   const packB = plan.cachedB === undefined && !packedB;
-  const stageBytes = Math.max(plan.packInWasm ? rows * k + 16 : rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
+  const stageBytes = Math.max(rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
   ensureMemory(w, outEnd + stageBytes);
   const packers = matmulPackers(w.memory)!;
   // Padding columns and k-values of B must read as 0 so they add nothing.
   if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
   const buf = w.memory.buffer;
-  if (plan.packInWasm) {
-    const from = x.aOffset + first * k;
-    new Int8Array(buf, outEnd, rows * k).set((x.a as Int8Array).subarray(from, from + rows * k));
-    w.packA8(outEnd, aPtr, rows, kSteps, k, R, x.aZero);
-  } else if (split === 2) {
-    packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  } else {
-    packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  }
+  if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
+  else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   const task = { kernel: plan.kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
   const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
   if (threads === undefined || !threads.run(task)) {
