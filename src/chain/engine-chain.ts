@@ -540,7 +540,8 @@ function compareHeaders(payload: Block, executed: Block): string | undefined {
   return diffs.length === 0 ? undefined : diffs.join("; ");
 }
 
-function txAivmReceipts(mined: MinedBlock): { txHash: Hex; receipts: AivmOpReceipt[] }[] {
+/** A block's AIVM receipts per transaction, as aivm_getBlockAivmReceipts answers them. */
+export function txAivmReceipts(mined: MinedBlock): { txHash: Hex; receipts: AivmOpReceipt[] }[] {
   return mined.record.txs.map((t) => ({ txHash: t.hash, receipts: t.trace.receipts }));
 }
 

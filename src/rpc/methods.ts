@@ -5,6 +5,7 @@ import { bytesToHex, hexToBytes } from "@ethereumjs/util";
 import { keccak256One } from "../commit/keccak.ts";
 import { rawTxChainId, type DevNode } from "../chain/node.ts";
 import { CONGESTION_ADDRESS } from "../chain/genesis.ts";
+import { txAivmReceipts } from "../chain/engine-chain.ts";
 import { getBlob } from "../../precompiles/memory.ts";
 import { readBlockVrf, readVrfPublicKey, vrfAlpha } from "../chain/block-randomness.ts";
 import { EXECUTION_REVERTED, InvalidParamsError, MethodNotFoundError, RpcError, SERVER_ERROR, revertMessage } from "./errors.ts";
@@ -456,7 +457,7 @@ export function createMethodTable(node: DevNode): MethodTable {
       const [h] = p(params, 1, 1, "aivm_getBlockAivmReceipts");
       const blockHash = hash(h, "blockHash");
       const mined = node.blockByHashHex(blockHash);
-      const txs = mined ? mined.record.txs.map((t) => ({ txHash: t.hash, receipts: t.trace.receipts })) : node.engine?.aivmReceiptsOf(blockHash);
+      const txs = mined ? txAivmReceipts(mined) : node.engine?.aivmReceiptsOf(blockHash);
       if (txs === undefined) return null;
       return { blockHash, transactions: txs.map((t) => ({ transactionHash: t.txHash, receipts: t.receipts.map(formatOpReceipt) })) };
     },

@@ -10,45 +10,39 @@ type Hex = `0x${string}`;
 /** How long one peer may take to answer one block. */
 const PEER_TIMEOUT_MS = 10_000;
 
+/**
+ * Asks the peers one after another for `method(param)` and returns the first answer `pick` accepts;
+ * a peer that is down, slow or without the answer is skipped. undefined when none has it.
+ */
+async function firstPeerAnswer<T>(urls: readonly string[], method: string, param: string, pick: (result: unknown) => T | undefined): Promise<T | undefined> {
+  for (const url of urls) {
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [param] }),
+        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+      });
+      const answer = pick(((await res.json()) as { result?: unknown }).result);
+      if (answer !== undefined) return answer;
+    } catch {
+      // A peer that is down or slow: ask the next one.
+    }
+  }
+  return undefined;
+}
+
 /** A block source over the peers' JSON-RPC URLs: the first peer that has the block answers. */
 export function peerBlockSource(urls: readonly string[]): (hash: Hex) => Promise<Uint8Array | undefined> {
-  return async (hash) => {
-    for (const url of urls) {
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "debug_getRawBlock", params: [hash] }),
-          signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
-        });
-        const json = (await res.json()) as { result?: unknown };
-        if (typeof json.result === "string" && /^0x[0-9a-fA-F]+$/.test(json.result)) return hexToBytes(json.result as Hex);
-      } catch {
-        // A peer that is down or slow: ask the next one.
-      }
-    }
-    return undefined;
-  };
+  return (hash) =>
+    firstPeerAnswer(urls, "debug_getRawBlock", hash, (result) => (typeof result === "string" && /^0x[0-9a-fA-F]+$/.test(result) ? hexToBytes(result as Hex) : undefined));
 }
 
 /** A receipt source over the peers' JSON-RPC URLs: the first peer that holds the block answers its AIVM receipts. */
 export function peerReceiptSource(urls: readonly string[]): (blockHash: Hex) => Promise<TxAivmReceipts[] | undefined> {
-  return async (blockHash) => {
-    for (const url of urls) {
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "aivm_getBlockAivmReceipts", params: [blockHash] }),
-          signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
-        });
-        const json = (await res.json()) as { result?: { transactions?: { transactionHash: Hex; receipts: TxAivmReceipts["receipts"] }[] } | null };
-        const txs = json.result?.transactions;
-        if (Array.isArray(txs)) return txs.map((t) => ({ txHash: t.transactionHash, receipts: t.receipts }));
-      } catch {
-        // A peer that is down or slow: ask the next one.
-      }
-    }
-    return undefined;
-  };
+  return (blockHash) =>
+    firstPeerAnswer(urls, "aivm_getBlockAivmReceipts", blockHash, (result) => {
+      const txs = (result as { transactions?: { transactionHash: Hex; receipts: TxAivmReceipts["receipts"] }[] } | null | undefined)?.transactions;
+      return Array.isArray(txs) ? txs.map((t) => ({ txHash: t.transactionHash, receipts: t.receipts })) : undefined;
+    });
 }
