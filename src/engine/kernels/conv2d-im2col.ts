@@ -2,8 +2,8 @@
 // the fast matmul against the group's weights (already [Cout_g, Cin_g·kH·kW], i.e. transposed B).
 // Padding cells hold the zero point, so they add exactly 0 — the same sum as the reference.
 // Output positions are unfolded in chunks so the scratch stays small whatever the input size.
-import { allocate, dtypeOf } from "../tensor.ts";
-import type { Conv2dKernelArgs } from "./conv2d-reference.ts";
+import { allocate, dtypeOf, type IntArray } from "../tensor.ts";
+import type { Conv2dGeometry, Conv2dKernelArgs } from "./conv2d-reference.ts";
 import { matmulFast } from "./matmul-fast.ts";
 
 /** Upper bound on im2col elements per chunk (8 MiB as int16). */
@@ -23,35 +23,69 @@ export function conv2dIm2col(args: Conv2dKernelArgs): void {
     for (let grp = 0; grp < g.groups; grp++) {
       const groupBias = bias ? bias.subarray(grp * coutG, (grp + 1) * coutG) : null;
       const base = (n * g.cout + grp * coutG) * positions;
+      const firstPlane = n * g.cin + grp * cinG;
       for (let first = 0; first < positions; first += chunk) {
         const rows = Math.min(chunk, positions - first);
-        let o = 0;
-        for (let pos = first; pos < first + rows; pos++) {
-          const oh = Math.floor(pos / g.wout);
-          const ow = pos - oh * g.wout;
-          for (let ic = 0; ic < cinG; ic++) {
-            const plane = (n * g.cin + grp * cinG + ic) * g.h;
-            for (let ky = 0; ky < g.kh; ky++) {
-              const ih = oh * g.strideH - g.padTop + ky * g.dilationH;
-              const inRow = ih >= 0 && ih < g.h;
-              const rowBase = (plane + ih) * g.w;
-              for (let kx = 0; kx < g.kw; kx++) {
-                const iw = ow * g.strideW - g.padLeft + kx * g.dilationW;
-                col[o++] = inRow && iw >= 0 && iw < g.w ? x[rowBase + iw]! : xZero;
-              }
-            }
-          }
-        }
+        unfold(x, xZero, g, firstPlane, cinG, first, rows, col);
         matmulFast({
           a: col, aOffset: 0, aZero: xZero,
           b: weight, bOffset: grp * coutG * kc, transB: true,
           bias: groupBias, m: rows, k: kc, n: coutG, out: tmp, outOffset: 0,
         });
-        // tmp is [position, channel]; the output is NCHW.
-        for (let p = 0; p < rows; p++) {
-          for (let c = 0; c < coutG; c++) out[base + c * positions + first + p] = tmp[p * coutG + c]!;
+        transposeInto(tmp, rows, coutG, out, base + first, positions);
+      }
+    }
+  }
+}
+
+/**
+ * Writes the im2col rows of output positions [first, first + rows) into `col`:
+ * col[(pos − first)·kc + (ic·kH + ky)·kW + kx] = x[plane ic, ih, iw], or the zero point where the tap
+ * falls in the padding. Walks one output row segment and one kernel tap at a time, so the padding
+ * test is made per segment, not per element.
+ */
+function unfold(x: IntArray, xZero: number, g: Conv2dGeometry, firstPlane: number, cinG: number, first: number, rows: number, col: IntArray): void {
+  const { h, w, kh, kw, wout, strideH, strideW, padTop, padLeft, dilationH, dilationW } = g;
+  const kc = cinG * kh * kw;
+  const end = first + rows;
+  for (let pos = first; pos < end; ) {
+    const oh = Math.floor(pos / wout);
+    const owFirst = pos - oh * wout;
+    const owEnd = Math.min(wout, owFirst + (end - pos));
+    // col index of (ow, tap 0) is rowCol + ow·kc.
+    const rowCol = (pos - first - owFirst) * kc;
+    for (let ic = 0; ic < cinG; ic++) {
+      for (let ky = 0; ky < kh; ky++) {
+        const ih = oh * strideH - padTop + ky * dilationH;
+        const tapRow = (ic * kh + ky) * kw;
+        const inRow = ih >= 0 && ih < h;
+        const xRow = ((firstPlane + ic) * h + ih) * w;
+        for (let kx = 0; kx < kw; kx++) {
+          const shift = kx * dilationW - padLeft;
+          // ow with 0 ≤ ow·strideW + shift < w, clipped to this segment.
+          const lo = inRow ? Math.min(owEnd, Math.max(owFirst, ceilDiv(-shift, strideW))) : owEnd;
+          const hi = inRow ? Math.max(lo, Math.min(owEnd, ceilDiv(w - shift, strideW))) : owEnd;
+          let o = rowCol + owFirst * kc + tapRow + kx;
+          for (let ow = owFirst; ow < lo; ow++, o += kc) col[o] = xZero;
+          let i = xRow + lo * strideW + shift;
+          for (let ow = lo; ow < hi; ow++, o += kc, i += strideW) col[o] = x[i]!;
+          for (let ow = hi; ow < owEnd; ow++, o += kc) col[o] = xZero;
         }
       }
     }
+    pos += owEnd - owFirst;
+  }
+}
+
+/** ⌈a / b⌉ for b > 0 and any integer a. */
+function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+/** out[dst + c·stride + p] = src[p·cols + c] for p < rows, c < cols: [rows, cols] into column-major planes. */
+function transposeInto(src: Int32Array, rows: number, cols: number, out: Int32Array, dst: number, stride: number): void {
+  for (let c = 0; c < cols; c++) {
+    const d = dst + c * stride;
+    for (let p = 0, t = c; p < rows; p++, t += cols) out[d + p] = src[t]!;
   }
 }
