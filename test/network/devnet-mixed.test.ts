@@ -19,9 +19,8 @@ import { startDevnet } from "../../src/cli/devnet.ts";
 import { deriveDevAccounts } from "../../src/chain/accounts.ts";
 import { AGENT_SCHEDULER_ADDRESS } from "../../src/chain/predeploys.ts";
 import { fashionPackage, fashionSamples } from "../../src/cli/demo.ts";
-import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { encodeProgram } from "../../src/codec/program.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
-import { OP_CODES } from "../../src/engine/registry.ts";
 import { PRECOMPILE_ADDRESSES } from "../../precompiles/addresses.ts";
 import { TSTORE_TARGET } from "../../precompiles/flags.ts";
 import { TCUSTOM_INPUT } from "../../precompiles/a103-tcustom.ts";
@@ -29,6 +28,7 @@ import { TSTORE_INPUT } from "../../precompiles/a105-tstore.ts";
 import { TSTREAM_INPUT } from "../../precompiles/a107-tstream.ts";
 import { TGRAPH_INPUT } from "../../precompiles/a108-tgraph.ts";
 import { freePorts } from "./ports.ts";
+import { RELU_STEP } from "../fixtures/programs.ts";
 
 const TOTAL = Number(process.env.AIVM_DEVNET_MIXED_TXS ?? 10_000);
 const BATCH = 250;
@@ -46,20 +46,7 @@ const schedulerAbi = parseAbi([
 const BULK = 2;
 const AGENT_REGISTERED = keccak256(new TextEncoder().encode("AgentRegistered(uint256,address,address,uint256)"));
 
-/** TSTREAM's step: state [1,4] and x [1,4] in, relu of each out (the new state, then the step's output). */
-const STEP: Program = {
-  stateCount: 1,
-  values: [
-    { kind: "input", dtype: "int8", shape: [1, 4] },
-    { kind: "input", dtype: "int8", shape: [1, 4] },
-  ],
-  nodes: [
-    { op: OP_CODES.relu, inputs: [1], outputs: 1, attrs: {} },
-    { op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} },
-  ],
-  outputs: [2, 3],
-};
-const STEP_BYTES = bytesToHex(encodeProgram(STEP));
+const STEP_BYTES = bytesToHex(encodeProgram(RELU_STEP));
 const STREAM_STATE = bytesToHex(encodeTensor({ dtype: "int8", shape: [1, 4], data: Int8Array.from([3, -1, 7, 2]) }));
 const STREAM_XS = bytesToHex(encodeTensor({ dtype: "int8", shape: [2, 1, 4], data: Int8Array.from([1, -2, 3, -4, 5, -6, 7, -8]) }));
 

@@ -14,6 +14,7 @@ import { getContract } from "../../src/chain/solc.ts";
 import { encodeTensor } from "../../src/codec/tensor.ts";
 import { DEMO_INPUT, DEMO_WEIGHTS } from "../../src/cli/demo.ts";
 import { encodeProgram, type Program } from "../../src/codec/program.ts";
+import { RELU_STEP } from "../fixtures/programs.ts";
 import { commitTensor } from "../../src/commit/index.ts";
 import { OP_CODES } from "../../src/engine/registry.ts";
 import type { Tensor } from "../../src/engine/tensor.ts";
@@ -262,18 +263,7 @@ describe("debug_traceTransaction and debug_traceCall", () => {
     const x: Tensor = DEMO_INPUT;
     const xs: Tensor = { dtype: "int8", shape: [2, 1, 4], data: Int8Array.from([1, -2, 3, -4, 5, -6, 7, -8]) };
     const relu: Program = { stateCount: 0, values: [{ kind: "input", dtype: "int8", shape: [1, 4] }], nodes: [{ op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} }], outputs: [1] };
-    const step: Program = {
-      stateCount: 1,
-      values: [
-        { kind: "input", dtype: "int8", shape: [1, 4] },
-        { kind: "input", dtype: "int8", shape: [1, 4] },
-      ],
-      nodes: [
-        { op: OP_CODES.relu, inputs: [1], outputs: 1, attrs: {} },
-        { op: OP_CODES.relu, inputs: [0], outputs: 1, attrs: {} },
-      ],
-      outputs: [2, 3],
-    };
+    const step = RELU_STEP;
     const probeAddress = (await send(probe.bytecode as Hex)).receipt.contractAddress as Hex;
     const sequence = (calls: [Hex, Hex][], gas = 5_000_000n) =>
       send(encodeFunctionData({ abi: probe.abi as Abi, functionName: "sequence", args: [calls.map((c) => c[0]), calls.map((c) => c[1])] }), probeAddress, gas);
