@@ -6,9 +6,10 @@ import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "..
 import type { Attrs, OpDef } from "../op.ts";
 import { checkRequant } from "../requant.ts";
 import { requantizer } from "../intmath.ts";
-import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
+import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { multiplyShiftRound } from "../kernels/multiply-shift.ts";
 import { OUT_DTYPE_CODES } from "../kernels/output-stage.ts";
+import { clampInto, keepAboveInto } from "../kernels/elementwise-loops.ts";
 
 const ALL_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
 const I32_MIN = -2147483648;
@@ -288,8 +289,8 @@ const mul: OpDef = {
 
 // ---------------------------------------------------------------- unary clamps: relu, relu6, clip, leaky_relu
 
-/** A unary op whose output has the input's dtype and shape; `prepare` validates attrs and returns the per-element map. */
-function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bigint, prepare: (x: TensorMeta, attrs: Attrs) => (v: number) => number): OpDef {
+/** A unary op whose output has the input's dtype and shape; `prepare` validates attrs and returns the loop writing y from x. */
+function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bigint, prepare: (x: TensorMeta, attrs: Attrs) => (x: IntArray, y: IntArray) => void): OpDef {
   const validate = (inputs: readonly TensorMeta[], attrs: Attrs): TensorMeta => {
     checkArity(name, inputs, 1);
     checkAttrNames(name, attrs, attrNames);
@@ -313,10 +314,9 @@ function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bi
     },
     run(inputs, attrs) {
       const x = validate(inputs, attrs) as Tensor;
-      const f = prepare(x, attrs);
+      const loop = prepare(x, attrs);
       const y = zeros(x.dtype, x.shape);
-      const n = x.data.length;
-      for (let i = 0; i < n; i++) y.data[i] = f(x.data[i]!);
+      loop(x.data, y.data);
       return [y];
     },
   };
@@ -324,21 +324,22 @@ function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bi
 
 const relu = unaryOp("relu", ["zeroPoint"], 1n, (x, attrs) => {
   const z = attrInRange("relu", attrs, "zeroPoint", x.dtype, 0);
-  return (v) => (v < z ? z : v);
+  const hi = DTYPE_MAX[x.dtype];
+  return (xs, ys) => clampInto(xs, ys, z, hi);
 });
 
 const relu6 = unaryOp("relu6", ["zeroPoint", "six"], 1n, (x, attrs) => {
   const z = attrInRange("relu6", attrs, "zeroPoint", x.dtype, 0);
   const six = attrInRange("relu6", attrs, "six", x.dtype);
   if (six < z) throw new InvalidArgumentError("relu6", 'attribute "six"', 'must be ≥ "zeroPoint"');
-  return (v) => (v < z ? z : v > six ? six : v);
+  return (xs, ys) => clampInto(xs, ys, z, six);
 });
 
 const clip = unaryOp("clip", ["min", "max"], 1n, (x, attrs) => {
   const lo = attrInRange("clip", attrs, "min", x.dtype);
   const hi = attrInRange("clip", attrs, "max", x.dtype);
   if (lo > hi) throw new InvalidArgumentError("clip", 'attributes "min"/"max"', "min must be ≤ max");
-  return (v) => (v < lo ? lo : v > hi ? hi : v);
+  return (xs, ys) => clampInto(xs, ys, lo, hi);
 });
 
 // y = x for x ≥ z, else z + rms(x − z, αM, αt), saturated: α = αM / 2^αt in the real domain.
@@ -348,7 +349,7 @@ const leakyRelu = unaryOp("leaky_relu", ["zeroPoint", "alphaMultiplier", "alphaS
   const t = attrInt("leaky_relu", attrs, "alphaShift");
   checkRequant("leaky_relu", m, t, 0, "int32");
   const dt = x.dtype;
-  return (v) => (v >= z ? v : clampTo(z + multiplyShiftRound(v - z, m, t), dt));
+  return (xs, ys) => keepAboveInto(xs, ys, z, (v) => clampTo(z + multiplyShiftRound(v - z, m, t), dt));
 });
 
 // ---------------------------------------------------------------- lut
