@@ -1,12 +1,13 @@
 // max_pool, avg_pool, global_avg_pool: goldens, a direct 2-D reference over random attributes, the
-// ONNX backend node cases (inputs scaled to integers), FLOPs and bad input.
+// 2-D kernels against the generic N-D kernel, the ONNX backend node cases (inputs scaled to
+// integers), FLOPs and bad input.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AivmError, ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../../src/engine/errors.ts";
 import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { DTYPE_MIN, numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
-import { AUTO_PAD } from "../../src/engine/ops/pool.ts";
+import { AUTO_PAD, poolReference } from "../../src/engine/ops/pool.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
 import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
@@ -17,8 +18,11 @@ test("golden vectors: max_pool, avg_pool, global_avg_pool", () => {
   for (const op of ["max_pool", "avg_pool", "global_avg_pool"]) assert.ok(checkGolden(op) >= 2);
 });
 
-/** Direct 2-D pooling: explicit loops over output rows/cols and kernel taps, no precomputed windows. */
-function reference2d(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: number[], outH: number, outW: number, cip: boolean): number[] {
+/**
+ * Direct 2-D pooling: explicit loops over output rows/cols and kernel taps, no precomputed windows.
+ * `seen.emptyWindows` counts the windows with no tap inside the input.
+ */
+function reference2d(op: string, x: Tensor, k: number[], s: number[], d: number[], pads: number[], outH: number, outW: number, cip: boolean, seen = { emptyWindows: 0 }): number[] {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const out: number[] = [];
   for (let p = 0; p < n * c; p++) {
@@ -40,7 +44,8 @@ function reference2d(op: string, x: Tensor, k: number[], s: number[], d: number[
             valid++;
           }
         }
-        if (op === "max_pool") out.push(best === -Infinity ? -128 : best);
+        if (valid === 0) seen.emptyWindows++;
+        if (op === "max_pool") out.push(best === -Infinity ? DTYPE_MIN[x.dtype] : best);
         else {
           const div = BigInt(cip ? inPad : valid);
           if (div === 0n) {
@@ -93,6 +98,98 @@ test("max_pool/avg_pool match a direct 2-D reference over random kernels, stride
     checked++;
   }
   assert.ok(checked > 300);
+});
+
+const DTYPES = ["int8", "int16", "int32"] as const;
+
+/** A random tensor over the dtype's whole range. */
+function randomTensor(r: ReturnType<typeof prng>, dtype: (typeof DTYPES)[number], shape: number[]): Tensor {
+  const x = zeros(dtype, shape);
+  const span = dtype === "int8" ? 128 : dtype === "int16" ? 32768 : 2 ** 31;
+  for (let i = 0; i < x.data.length; i++) x.data[i] = Math.floor(r.next() * 2 * span) - span;
+  return x;
+}
+
+test("2-D max_pool/avg_pool equal the generic N-D kernel and the direct reference bit for bit, every dtype and attribute", () => {
+  const r = prng(59);
+  const seen = { emptyWindows: 0 };
+  const covered = { ceil: 0, autoPad: 0, asymmetricPads: 0, dilated: 0, strideOverKernel: 0, countIncludePad: 0, emptyWindows: 0 };
+  let checked = 0;
+  for (let c = 0; c < 600; c++) {
+    const dtype = r.pick(DTYPES);
+    const [h, w] = [r.int(1, 12), r.int(1, 12)];
+    const x = randomTensor(r, dtype, [r.int(1, 2), r.int(1, 3), h, w]);
+    const k = [r.int(1, 4), r.int(1, 4)];
+    const s = [r.int(1, 5), r.int(1, 5)];
+    const d = [r.int(1, 3), r.int(1, 3)];
+    const autoPad = r.pick([AUTO_PAD.NOTSET, AUTO_PAD.NOTSET, AUTO_PAD.NOTSET, AUTO_PAD.SAME_UPPER, AUTO_PAD.SAME_LOWER, AUTO_PAD.VALID]);
+    const pads = [r.int(0, 4), r.int(0, 4), r.int(0, 4), r.int(0, 4)];
+    const ceil = r.int(0, 1);
+    const cip = r.int(0, 1);
+    const op = r.pick(["max_pool", "avg_pool"] as const);
+    const attrs: Attrs = {
+      kernel_shape: k, strides: s, dilations: d, ceil_mode: ceil,
+      ...(autoPad === AUTO_PAD.NOTSET ? { pads } : { auto_pad: autoPad }),
+      ...(op === "avg_pool" ? { count_include_pad: cip } : {}),
+    };
+    let want: Tensor;
+    try {
+      want = poolReference(op, [x], attrs);
+    } catch (e) {
+      assert.ok(e instanceof ShapeMismatchError, String(e));
+      assert.throws(() => run(op, [x], attrs), ShapeMismatchError);
+      continue;
+    }
+    const y = run(op, [x], attrs);
+    const label = `${op} ${JSON.stringify(attrs)} on ${dtype}${JSON.stringify(x.shape)}`;
+    assert.deepEqual(y.shape, want.shape, label);
+    assert.equal(y.data.constructor, want.data.constructor, label);
+    assert.deepEqual(Array.from(y.data), Array.from(want.data), label);
+    if (autoPad === AUTO_PAD.NOTSET) {
+      const before = seen.emptyWindows;
+      assert.deepEqual(Array.from(y.data), reference2d(op, x, k, s, d, pads, y.shape[2]!, y.shape[3]!, cip === 1, seen), label);
+      if (seen.emptyWindows > before) covered.emptyWindows++;
+      if (pads[0] !== pads[2] || pads[1] !== pads[3]) covered.asymmetricPads++;
+      covered.ceil += ceil;
+    } else covered.autoPad++;
+    if (d[0]! > 1 || d[1]! > 1) covered.dilated++;
+    if (s[0]! > k[0]! || s[1]! > k[1]!) covered.strideOverKernel++;
+    if (op === "avg_pool") covered.countIncludePad += cip;
+    checked++;
+  }
+  assert.ok(checked > 400, `checked ${checked}`);
+  for (const [what, n] of Object.entries(covered)) assert.ok(n >= 10, `${what}: ${n} cases`);
+});
+
+test("2-D windows wholly in the padding (dilation 3 over a 1×1 input): max_pool gives the dtype minimum, avg_pool 0", () => {
+  const attrs = { kernel_shape: [2, 2], dilations: [3, 3], pads: [2, 2, 2, 2] };
+  for (const dtype of DTYPES) {
+    const x = tensor(dtype, [1, 2, 1, 1], [5, -7]);
+    for (const op of ["max_pool", "avg_pool"] as const) {
+      for (const a of op === "avg_pool" ? [attrs, { ...attrs, count_include_pad: 1 }] : [attrs]) {
+        const y = run(op, [x], a);
+        assert.deepEqual(y.shape, [1, 2, 2, 2]);
+        assert.deepEqual(Array.from(y.data), new Array<number>(8).fill(op === "max_pool" ? DTYPE_MIN[dtype] : 0), `${op} ${dtype} ${JSON.stringify(a)}`);
+        assert.deepEqual(Array.from(poolReference(op, [x], a).data), Array.from(y.data));
+      }
+    }
+  }
+});
+
+test("2-D avg_pool over int32 with a 2048×2048 kernel (taps · 2^31 ≥ 2^53: the BigInt sums) equals the generic kernel", () => {
+  const r = prng(61);
+  const kernel = [2048, 2048];
+  assert.ok(kernel[0]! * kernel[1]! * 2 ** 31 >= 2 ** 53); // the exactness rule sends these windows to BigInt
+  const x = randomTensor(r, "int32", [1, 2, 5, 6]);
+  for (let i = 0; i < 8; i++) x.data[r.int(0, x.data.length - 1)] = r.pick([-(2 ** 31), 2 ** 31 - 1]);
+  const pads = [1030, 1029, 1031, 1030];
+  for (const cip of [0, 1]) {
+    const attrs = { kernel_shape: kernel, strides: [3, 2], pads, count_include_pad: cip };
+    const y = run("avg_pool", [x], attrs);
+    assert.deepEqual(Array.from(y.data), Array.from(poolReference("avg_pool", [x], attrs).data));
+    assert.deepEqual(Array.from(y.data), reference2d("avg_pool", x, kernel, [3, 2], [1, 1], pads, y.shape[2]!, y.shape[3]!, cip === 1));
+    assert.ok(y.data.some((v) => v !== 0), "some window averages to a non-zero value");
+  }
 });
 
 /** Direct N-D pooling: every output multi-index, every kernel tap, no precomputed tap lists. */

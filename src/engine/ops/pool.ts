@@ -4,8 +4,9 @@
 import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
 import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import { floorDiv, roundDivAway, roundDivAwayBig } from "../intmath.ts";
+import { avgPool2d, maxPool2d, type Pool2dGeometry } from "../kernels/pool2d.ts";
 import type { Attrs, OpDef } from "../op.ts";
-import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type IntArray, type TensorMeta } from "../tensor.ts";
+import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { expectDType, expectInputCount } from "./normalize.ts";
 
 const INT_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
@@ -227,48 +228,78 @@ function poolOp(name: "max_pool" | "avg_pool"): OpDef {
     run(inputs, a) {
       const p = planPool(name, inputs, a);
       const data = inputs[0]!.data;
-      const y = allocate(p.x.dtype, numElements(p.outShape));
-      const planes = p.x.shape[0]! * p.x.shape[1]!;
-      const inPlane = numElements(p.x.shape.slice(2));
-      const { valid, padded } = tapLists(p);
-      const outSpatial = p.outShape.slice(2);
-      const outPlane = numElements(outSpatial);
-      const k = outSpatial.length;
-      const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
-      const lo = DTYPE_MIN[p.x.dtype];
-      const idx = new Array<number>(k).fill(0);
-      const tap = new Array<number>(k).fill(0);
-      const lists = new Array<Int32Array>(k);
-      for (let t = 0; t < outPlane; t++) {
-        let padCount = 1;
-        for (let i = 0; i < k; i++) {
-          lists[i] = valid[i]![idx[i]!]!;
-          padCount *= padded[i]![idx[i]!]!;
-        }
-        for (let c = 0; c < planes; c++) {
-          const ib = c * inPlane;
-          let v: number;
-          if (name === "max_pool") {
-            // A window that lies wholly in the padding (possible with dilation) yields the dtype minimum.
-            v = windowMax(data, ib, lists, lo, tap);
-          } else {
-            let count = 1;
-            for (let i = 0; i < k; i++) count *= lists[i]!.length;
-            const divisor = p.countIncludePad ? padCount : count;
-            if (divisor === 0) v = 0;
-            else if (exact) v = roundDivAway(windowSum(data, ib, lists, tap), divisor);
-            else v = Number(roundDivAwayBig(windowSumBig(data, ib, lists, tap), BigInt(divisor)));
-          }
-          y[c * outPlane + t] = v;
-        }
-        for (let i = k - 1; i >= 0; i--) {
-          if (++idx[i]! < outSpatial[i]!) break;
-          idx[i] = 0;
-        }
-      }
+      const y = p.kernel.length === 2 ? pool2d(name, p, data) : poolNd(name, p, data);
       return [{ dtype: p.x.dtype, shape: p.outShape, data: y }];
     },
   };
+}
+
+/** The 2-D kernels (kernels/pool2d.ts) on the plan's geometry. */
+function pool2d(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): IntArray {
+  const [n, c, h, w] = p.x.shape as [number, number, number, number];
+  const g: Pool2dGeometry = {
+    planes: n * c, h, w, outH: p.outShape[2]!, outW: p.outShape[3]!,
+    kernelH: p.kernel[0]!, kernelW: p.kernel[1]!, strideH: p.strides[0]!, strideW: p.strides[1]!,
+    dilationH: p.dilations[0]!, dilationW: p.dilations[1]!,
+    padTop: p.padBegin[0]!, padLeft: p.padBegin[1]!, padBottom: p.padEnd[0]!, padRight: p.padEnd[1]!,
+  };
+  const y = allocate(p.x.dtype, numElements(p.outShape));
+  if (name === "max_pool") maxPool2d(data, y, g, DTYPE_MIN[p.x.dtype]);
+  else avgPool2d(data, y, g, p.countIncludePad, p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53);
+  return y;
+}
+
+/**
+ * The generic kernel for any number of spatial dimensions: output positions outermost, windows
+ * enumerated from per-dimension tap lists. For k = 2 it is the reference the 2-D kernels must match.
+ */
+function poolNd(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): IntArray {
+  const y = allocate(p.x.dtype, numElements(p.outShape));
+  const planes = p.x.shape[0]! * p.x.shape[1]!;
+  const inPlane = numElements(p.x.shape.slice(2));
+  const { valid, padded } = tapLists(p);
+  const outSpatial = p.outShape.slice(2);
+  const outPlane = numElements(outSpatial);
+  const k = outSpatial.length;
+  const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
+  const lo = DTYPE_MIN[p.x.dtype];
+  const idx = new Array<number>(k).fill(0);
+  const tap = new Array<number>(k).fill(0);
+  const lists = new Array<Int32Array>(k);
+  for (let t = 0; t < outPlane; t++) {
+    let padCount = 1;
+    for (let i = 0; i < k; i++) {
+      lists[i] = valid[i]![idx[i]!]!;
+      padCount *= padded[i]![idx[i]!]!;
+    }
+    for (let c = 0; c < planes; c++) {
+      const ib = c * inPlane;
+      let v: number;
+      if (name === "max_pool") {
+        // A window that lies wholly in the padding (possible with dilation) yields the dtype minimum.
+        v = windowMax(data, ib, lists, lo, tap);
+      } else {
+        let count = 1;
+        for (let i = 0; i < k; i++) count *= lists[i]!.length;
+        const divisor = p.countIncludePad ? padCount : count;
+        if (divisor === 0) v = 0;
+        else if (exact) v = roundDivAway(windowSum(data, ib, lists, tap), divisor);
+        else v = Number(roundDivAwayBig(windowSumBig(data, ib, lists, tap), BigInt(divisor)));
+      }
+      y[c * outPlane + t] = v;
+    }
+    for (let i = k - 1; i >= 0; i--) {
+      if (++idx[i]! < outSpatial[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return y;
+}
+
+/** max_pool or avg_pool through the generic N-D kernel whatever the rank: the reference the tests pin the 2-D kernels to. */
+export function poolReference(name: "max_pool" | "avg_pool", inputs: readonly Tensor[], attrs: Attrs): Tensor {
+  const p = planPool(name, inputs, attrs);
+  return { dtype: p.x.dtype, shape: p.outShape, data: poolNd(name, p, inputs[0]!.data) };
 }
 
 function planGlobal(metas: readonly TensorMeta[], attrs: Attrs) {
