@@ -1,4 +1,5 @@
-// max_pool, avg_pool and global_avg_pool over N-d spatial dimensions ([N, C, D1..Dk], NCHW for k = 2).
+// max_pool, avg_pool and global_avg_pool over N-d spatial dimensions ([N, C, D1..Dk], NCHW for k = 2);
+// k = 2 runs the row-wise kernels in kernels/pool2d.ts, every other k the generic kernel here.
 // Attributes mirror ONNX MaxPool/AveragePool so imported models and conformance cases map 1:1;
 // auto_pad is an integer code because attributes are integers.
 import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
@@ -170,7 +171,7 @@ function windowMax(data: IntArray, base: number, lists: readonly Int32Array[], l
   }
 }
 
-/** Sum over the window's in-input taps as a double: exact when kernelSize · max|x| < 2^53 (`exact` in run). */
+/** Sum over the window's in-input taps as a double: exact when kernelSize · max|x| < 2^53 (sumIsExact). */
 function windowSum(data: IntArray, base: number, lists: readonly Int32Array[], idx: number[]): number {
   const k = lists.length;
   let sum = 0;
@@ -234,6 +235,11 @@ function poolOp(name: "max_pool" | "avg_pool"): OpDef {
   };
 }
 
+/** Whether any window's sum is exact as a double: kernelSize · max|x| < 2^53; otherwise windows are summed in BigInt. */
+function sumIsExact(p: PoolPlan): boolean {
+  return p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
+}
+
 /** The 2-D kernels (kernels/pool2d.ts) on the plan's geometry. */
 function pool2d(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): IntArray {
   const [n, c, h, w] = p.x.shape as [number, number, number, number];
@@ -245,7 +251,7 @@ function pool2d(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): Int
   };
   const y = allocate(p.x.dtype, numElements(p.outShape));
   if (name === "max_pool") maxPool2d(data, y, g, DTYPE_MIN[p.x.dtype]);
-  else avgPool2d(data, y, g, p.countIncludePad, p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53);
+  else avgPool2d(data, y, g, p.countIncludePad, sumIsExact(p));
   return y;
 }
 
@@ -261,7 +267,7 @@ function poolNd(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): Int
   const outSpatial = p.outShape.slice(2);
   const outPlane = numElements(outSpatial);
   const k = outSpatial.length;
-  const exact = p.kernelSize * MAX_ABS[p.x.dtype] < 2 ** 53;
+  const exact = sumIsExact(p);
   const lo = DTYPE_MIN[p.x.dtype];
   const idx = new Array<number>(k).fill(0);
   const tap = new Array<number>(k).fill(0);
