@@ -52,9 +52,9 @@ function axisTaps(out: number, size: number, kernel: number, stride: number, dil
 }
 
 /**
- * The kernel columns that land inside the input for at least one output column, each with the output
- * columns [lo, hi) it lands inside for (a range: its input column ox·stride − padLeft + kx·dilation
- * grows with ox) and the input column it reads for output column lo.
+ * The kernel columns kx that land inside the input for at least one output column, each with the
+ * output columns [lo, hi) for which it does (a range, since its input column ox·stride − padLeft +
+ * kx·dilation grows with ox) and the input column it reads for output column lo.
  */
 function kernelColumns(g: Pool2dGeometry): { lo: Int32Array; hi: Int32Array; input: Int32Array } {
   const lo: number[] = [];
