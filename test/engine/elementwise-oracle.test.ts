@@ -52,7 +52,11 @@ const UNARY_ATTRS: Record<string, (dt: DType) => Attrs[]> = {
   relu: (dt): Attrs[] => [{}, { zeroPoint: dt === "int8" ? -5 : 300 }],
   relu6: (dt): Attrs[] => [{ six: 60 }, { zeroPoint: -20, six: dt === "int8" ? 100 : 1000 }],
   clip: (dt): Attrs[] => [{ min: -100, max: 100 }, { min: dt === "int8" ? -128 : -30000, max: dt === "int8" ? 127 : 30000 }],
-  leaky_relu: (): Attrs[] => [{ alphaMultiplier: 1 << 17, alphaShift: 20 }, { zeroPoint: 3, alphaMultiplier: (1 << 30) + 12345, alphaShift: 60 }, { alphaMultiplier: 3, alphaShift: 2 }],
+  // A zero point ≤ 0 takes the split rescale on int32 too, a positive one multiplyShiftRound.
+  leaky_relu: (): Attrs[] => [
+    { alphaMultiplier: 1 << 17, alphaShift: 20 }, { zeroPoint: 3, alphaMultiplier: (1 << 30) + 12345, alphaShift: 60 }, { alphaMultiplier: 3, alphaShift: 2 },
+    { zeroPoint: -40, alphaMultiplier: 2147483647, alphaShift: 33 }, { alphaMultiplier: (1 << 30) + 12345, alphaShift: 60 },
+  ],
 };
 
 function assertMatchesOracle(op: string, inputs: PlainTensor[], attrs: Attrs, ctx: string): void {
@@ -93,6 +97,17 @@ for (const op of Object.keys(UNARY_ATTRS)) {
     }
   });
 }
+
+test("requantize's loop matches the BigInt oracle per tensor and per channel, every dtype, with and without an input zero point", () => {
+  const r = rng(1000);
+  const shape = [4, 50, 7];
+  const perChannel = { axis: 1, multiplier: Array.from({ length: 50 }, (_, c) => (1 << 30) + c * 99991), shift: Array.from({ length: 50 }, (_, c) => 12 + c) };
+  for (const dt of DTYPES) {
+    for (const attrs of [{ multiplier: [1 << 30], shift: [38], outDtype: 0 }, { multiplier: [1 << 30], shift: [58], outDtype: 1, inZero: dt === "int8" ? 100 : 1000 }, { ...perChannel, outDtype: 2, zeroPoint: -5 }, { ...perChannel, outDtype: 0, inZero: -100 }] as Attrs[]) {
+      assertMatchesOracle("requantize", [plain(dt, shape, values(r, dt, count(shape)))], attrs, `${dt} ${JSON.stringify(attrs)}`);
+    }
+  }
+});
 
 test("lut's loop matches the BigInt oracle on every int8 input, int8 and int16 tables", () => {
   const r = rng(900);

@@ -5,11 +5,9 @@ import { broadcastPlan, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
 import { checkRequant } from "../requant.ts";
-import { requantizer } from "../intmath.ts";
 import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
-import { multiplyShiftRound } from "../kernels/multiply-shift.ts";
 import { OUT_DTYPE_CODES } from "../kernels/output-stage.ts";
-import { clampInto, keepAboveInto } from "../kernels/elementwise-loops.ts";
+import { addRescaledInto, clampInto, keepAboveInto, mulRescaledInto, requantizeInto, rescaledCopy, rescaleOf } from "../kernels/elementwise-loops.ts";
 
 const ALL_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
 const I32_MIN = -2147483648;
@@ -66,20 +64,6 @@ function scaleAttrs(op: string, attrs: Attrs, mName: string, sName: string): Sca
 
 const isIdentity = (s: Scale): boolean => s.multiplier === 1 && s.shift === 0;
 
-/** v ↦ clamp(rms(v, M, t) + z, lo, hi) with the bounds bound once (no dtype-table lookup per element). */
-function rescaleClamp(multiplier: number, shift: number, z: number, lo: number, hi: number): (v: number) => number {
-  return (v) => {
-    const r = multiplyShiftRound(v, multiplier, shift) + z;
-    return r < lo ? lo : r > hi ? hi : r;
-  };
-}
-
-function clampTo(v: number, dt: DType): number {
-  const lo = DTYPE_MIN[dt];
-  const hi = DTYPE_MAX[dt];
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
 // ---------------------------------------------------------------- add / sub
 
 interface AddPlan {
@@ -121,25 +105,6 @@ function planAdd(op: string, inputs: readonly TensorMeta[], attrs: Attrs): AddPl
   };
 }
 
-/**
- * Each input element once: sat32(rms((x − z)·2^leftShift, M, t)). The shifted value is within ±2^31
- * (planAdd checks it), so for shifts ≥ 17 intmath's hoisted 16-bit split is exact and no element
- * takes multiplyShiftRound's wide path.
- */
-function rescaleInput(x: Tensor, zero: number, leftShift: number, s: Scale): Int32Array {
-  const n = x.data.length;
-  const r = new Int32Array(n);
-  const data = x.data;
-  const lift = 2 ** leftShift;
-  if (isIdentity(s)) {
-    for (let i = 0; i < n; i++) r[i] = sat32((data[i]! - zero) * lift);
-  } else {
-    const f = requantizer(s.multiplier, s.shift, 0, I32_MIN, I32_MAX, (v) => sat32(multiplyShiftRound(v, s.multiplier, s.shift)));
-    for (let i = 0; i < n; i++) r[i] = f((data[i]! - zero) * lift);
-  }
-  return r;
-}
-
 function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const p = planAdd(op, inputs, attrs);
   const [a, b] = inputs as [Tensor, Tensor];
@@ -164,17 +129,12 @@ function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attr
     }
     return y;
   }
-  const ra = rescaleInput(a, p.aZero, p.leftShift, p.aScale);
-  const rb = rescaleInput(b, p.bZero, p.leftShift, p.bScale);
-  // The saturated sum is within ±2^31: the same hoisted split for the output rescale.
-  const rescale = isIdentity(p.outScale)
-    ? (s: number) => { const v = s + z; return v < lo ? lo : v > hi ? hi : v; }
-    : requantizer(multiplier, shift, z, lo, hi, rescaleClamp(multiplier, shift, z, lo, hi));
-  for (let r = 0, o = 0; r < plan.rows; r++) {
-    let ia = plan.rowOffsetA[r]!;
-    let ib = plan.rowOffsetB[r]!;
-    for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) out[o] = rescale(sat32(ra[ia]! + sign * rb[ib]!));
-  }
+  // Inputs rescale to sat32(rms((x − z)·2^leftShift, M, t)), within ±2^31 (planAdd checks the
+  // shifted value), and the saturated sum is too: the split form applies to all three rescales.
+  const inputScale = (s: Scale) => rescaleOf(s.multiplier, s.shift, 0, I32_MIN, I32_MAX, true);
+  const ra = rescaledCopy(a.data, p.aZero, 2 ** p.leftShift, inputScale(p.aScale));
+  const rb = rescaledCopy(b.data, p.bZero, 2 ** p.leftShift, inputScale(p.bScale));
+  addRescaledInto(plan, ra, rb, out, sign, rescaleOf(multiplier, shift, z, lo, hi, true));
   return y;
 }
 
@@ -249,21 +209,18 @@ function runMul(inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const { multiplier, shift } = p.scale;
   const lo = DTYPE_MIN[p.out];
   const hi = DTYPE_MAX[p.out];
-  // Products within ±2^31 (int8/int16 without zero points): the hoisted 16-bit split is exact for
-  // shifts ≥ 17, so no element takes multiplyShiftRound's BigInt path.
-  const narrow = maxAbsCentered(a.dtype, aZero) * maxAbsCentered(b.dtype, bZero) <= TWO31;
-  const rescale = narrow ? requantizer(multiplier, shift, z, lo, hi, rescaleClamp(multiplier, shift, z, lo, hi)) : undefined;
+  if (p.exactProduct) {
+    // Products within ±2^31 (int8/int16 without zero points): the hoisted 16-bit split is exact for
+    // shifts ≥ 17, so no element takes multiplyShiftRound's BigInt path.
+    const narrow = maxAbsCentered(a.dtype, aZero) * maxAbsCentered(b.dtype, bZero) <= TWO31;
+    mulRescaledInto(plan, ad, bd, out, aZero, bZero, rescaleOf(multiplier, shift, z, lo, hi, narrow));
+    return y;
+  }
   for (let r = 0, o = 0; r < plan.rows; r++) {
     let ia = plan.rowOffsetA[r]!;
     let ib = plan.rowOffsetB[r]!;
-    if (rescale) {
-      for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) out[o] = rescale((ad[ia]! - aZero) * (bd[ib]! - bZero));
-      continue;
-    }
     for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
-      const v = (p.exactProduct
-        ? multiplyShiftRound((ad[ia]! - aZero) * (bd[ib]! - bZero), multiplier, shift)
-        : mulShiftBig(ad[ia]! - aZero, bd[ib]! - bZero, p.scale)) + z;
+      const v = mulShiftBig(ad[ia]! - aZero, bd[ib]! - bZero, p.scale) + z;
       out[o] = v < lo ? lo : v > hi ? hi : v;
     }
   }
@@ -348,8 +305,9 @@ const leakyRelu = unaryOp("leaky_relu", ["zeroPoint", "alphaMultiplier", "alphaS
   const m = attrInt("leaky_relu", attrs, "alphaMultiplier");
   const t = attrInt("leaky_relu", attrs, "alphaShift");
   checkRequant("leaky_relu", m, t, 0, "int32");
-  const dt = x.dtype;
-  return (xs, ys) => keepAboveInto(xs, ys, z, (v) => clampTo(z + multiplyShiftRound(v - z, m, t), dt));
+  // v < z ≤ 0, or narrower dtypes, keep |v − z| ≤ 2^31: the split form is exact there.
+  const below = rescaleOf(m, t, z, DTYPE_MIN[x.dtype], DTYPE_MAX[x.dtype], x.dtype !== "int32" || z <= 0);
+  return (xs, ys) => keepAboveInto(xs, ys, z, below);
 });
 
 // ---------------------------------------------------------------- lut
@@ -393,9 +351,8 @@ interface RequantPlan {
   multiplier: readonly number[];
   shift: readonly number[];
   zeroPoint: number;
-  /** Elements per channel step, and the channel count (1 when per tensor). */
+  /** Elements per channel step (the multipliers cycle through the channels at this step). */
   inner: number;
-  channels: number;
 }
 
 function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPlan {
@@ -426,7 +383,7 @@ function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPla
   } else if (multiplier.length !== 1) {
     throw new InvalidArgumentError(op, 'attribute "axis"', "is required for per-channel multipliers");
   }
-  return { out, inZero, multiplier, shift, zeroPoint, inner, channels };
+  return { out, inZero, multiplier, shift, zeroPoint, inner };
 }
 
 const requantizeOp: OpDef = {
@@ -444,25 +401,13 @@ const requantizeOp: OpDef = {
     const p = planRequantize(inputs, attrs);
     const x = inputs[0]!;
     const y = zeros(p.out, x.shape);
-    const n = x.data.length;
     const lo = DTYPE_MIN[p.out];
     const hi = DTYPE_MAX[p.out];
     // |x − inZero| ≤ 2^31 unless an int32 input has a zero point. Then, for shifts ≥ 17, the hoisted
-    // 16-bit split (intmath's requantizer) is exact and no element takes multiplyShiftRound's BigInt path.
-    const split = x.dtype !== "int32" || p.inZero === 0;
-    const rescale = p.multiplier.map((m, c) => {
-      const t = p.shift[c]!;
-      const general = rescaleClamp(m, t, p.zeroPoint, lo, hi);
-      return split ? requantizer(m, t, p.zeroPoint, lo, hi, general) : general;
-    });
-    const perTensor = p.multiplier.length === 1;
-    const run = perTensor ? n : p.inner;
-    for (let start = 0, c = 0; start < n; start += run) {
-      const f = rescale[perTensor ? 0 : c]!;
-      const end = Math.min(n, start + run);
-      for (let i = start; i < end; i++) y.data[i] = f(x.data[i]! - p.inZero);
-      if (++c === p.channels) c = 0;
-    }
+    // 16-bit split is exact and no element takes multiplyShiftRound's BigInt path.
+    const narrow = x.dtype !== "int32" || p.inZero === 0;
+    const rescales = p.multiplier.map((m, c) => rescaleOf(m, p.shift[c]!, p.zeroPoint, lo, hi, narrow));
+    requantizeInto(x.data, y.data, p.inZero, rescales, rescales.length === 1 ? x.data.length : p.inner);
     return [y];
   },
 };
