@@ -48,13 +48,33 @@ export function applyRescale(v: number, r: Rescale): number {
   return q < r.lo ? r.lo : q > r.hi ? r.hi : q;
 }
 
-/** y[i] = clamp(x[i], lo, hi): relu, relu6 and clip. */
-export function clampInto(x: IntArray, y: IntArray, lo: number, hi: number): void {
-  const n = x.length;
-  for (let i = 0; i < n; i++) {
+// The clamp once per typed-array kind: a loop that only ever sees one kind compiles to direct loads
+// and stores, where one loop shared by all three checks the kind per element (1.3-1.6× slower on
+// relu's int8 and int16 node shapes).
+function clamp8(x: Int8Array, y: Int8Array, lo: number, hi: number): void {
+  for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     y[i] = v < lo ? lo : v > hi ? hi : v;
   }
+}
+function clamp16(x: Int16Array, y: Int16Array, lo: number, hi: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    y[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+function clamp32(x: Int32Array, y: Int32Array, lo: number, hi: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    y[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+/** y[i] = clamp(x[i], lo, hi) for x and y of one dtype: relu, relu6 and clip. */
+export function clampInto(x: IntArray, y: IntArray, lo: number, hi: number): void {
+  if (x instanceof Int8Array) clamp8(x, y as Int8Array, lo, hi);
+  else if (x instanceof Int16Array) clamp16(x, y as Int16Array, lo, hi);
+  else clamp32(x, y as Int32Array, lo, hi);
 }
 
 /** y[i] = x[i] for x[i] ≥ z, else below(x[i] − z): leaky_relu, whose slope side requantizes. */
