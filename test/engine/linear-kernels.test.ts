@@ -75,6 +75,20 @@ test("conv2d im2col matches the reference when output positions are unfolded in 
   assert.deepEqual(got, want);
 });
 
+test("conv2d weights-first path (int8, zero point 0) matches the reference over a batch, with groups, every image's columns large enough for the packed-weight cache", () => {
+  const r = rng(83);
+  // kc·positions = 2·3·3 · 16·16 = 4608 ≥ the cache's minElements: columns must never be served from it.
+  const g = { batch: 4, cin: 4, h: 16, w: 16, cout: 6, kh: 3, kw: 3, groups: 2, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1, hout: 16, wout: 16 };
+  const x = Int8Array.from({ length: 4 * 4 * 16 * 16 }, () => int(r, -128, 127));
+  const weight = Int8Array.from({ length: 6 * 2 * 9 }, () => int(r, -128, 127));
+  const bias = Int32Array.from([5, -7, 1 << 20, 0, 2147483000, -3]);
+  const want = new Int32Array(4 * 6 * 16 * 16);
+  const got = new Int32Array(4 * 6 * 16 * 16);
+  conv2dReference({ x, xZero: 0, weight, bias, g, out: want });
+  conv2dIm2col({ x, xZero: 0, weight, bias, g, out: got });
+  assert.deepEqual(got, want);
+});
+
 test("matmul kernels match the reference when A is packed in several row chunks", () => {
   const r = rng(80);
   const [m, k, n] = [2100, 2048, 3];

@@ -110,9 +110,11 @@ function conv2dWeightsFirst(args: Conv2dKernelArgs, x: Int8Array): void {
   const coutG = g.cout / g.groups;
   const kc = cinG * g.kh * g.kw;
   const positions = g.hout * g.wout;
-  const col = new Int8Array(kc * positions);
   for (let n = 0; n < g.batch; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
+      // New for each image and group: the packed-weight cache keys B by its array, so an array
+      // refilled with other columns could be served packed from an earlier call.
+      const col = new Int8Array(kc * positions);
       unfoldRows(x, g, n * g.cin + grp * cinG, cinG, col);
       const base = (n * g.cout + grp * coutG) * positions;
       matmulFast({
