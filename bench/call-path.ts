@@ -2,7 +2,7 @@
 // the Fashion-MNIST MLP and CNN through TGRAPH on an in-process dev node, timed through viem and
 // through the provider's request alone, then profiled (V8's sampling profiler, in this process) with
 // every sample's self time put in one stage of the call path by the file it ran in. Also measures
-// what the node's V8 flags (src/cli/v8-flags.ts) change: a typed array's allocation and a one-node
+// what the node's start-up tuning (src/cli/process-tuning.ts) changes: a typed array's allocation and a one-node
 // program of a tiny movement op, each with the flags off and on. Prints JSON.
 //
 // A call's CPU keeps falling for the first few thousand calls (V8 tiering up the EVM and the call
@@ -26,7 +26,7 @@ import { PRECOMPILE_ADDRESSES } from "../precompiles/addresses.ts";
 import { inferProgram } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import type { Program } from "../src/codec/program.ts";
-import { OP_CODES } from "../src/engine/registry.ts";
+import { OP_CODES, getOp } from "../src/engine/registry.ts";
 import { tensor } from "../src/engine/tensor.ts";
 import { connect, tgraphCalldata } from "../src/model/chain.ts";
 import { uploadPackage } from "../src/model/deploy.ts";
@@ -34,7 +34,7 @@ import { calibrateFashion, fashionBatch, type FashionModel } from "../src/model/
 import { loadFashionMnist } from "../src/model/fashion-mnist.ts";
 import { encodeInputs, packCalibrated } from "../src/model/package.ts";
 import { createAivmProvider } from "../src/rpc/provider.ts";
-import { NODE_V8_FLAGS, applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { ALLOCATOR_ENV, ALLOCATOR_WARM_UP_BYTES, NODE_V8_FLAGS, applyNodeV8Flags, rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 import { keccak256One } from "../src/commit/keccak.ts";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 
@@ -58,17 +58,21 @@ function timeNs(fn: () => unknown, ms = 400): { cpu: number; wall: number } {
   return { cpu: ((c.user + c.system) * 1e3) / n, wall: ((performance.now() - t0) * 1e6) / n };
 }
 
-/** The micro cases the flags change, timed in this process (run as a child, with or without the flags). */
+/** The micro cases the tuning changes, timed in this process (run as a child, with or without it). */
 function microCases(): { name: string; cpuNs: number; wallNs: number }[] {
   const x = tensor("int8", [288], Array.from({ length: 288 }, (_, i) => (i % 200) - 100));
   const one: Program = { stateCount: 0, values: [{ kind: "input", dtype: "int8", shape: [288] }], nodes: [{ op: OP_CODES.unsqueeze, inputs: [0], outputs: 1, attrs: { axes: [0] } }], outputs: [1] };
   const info = inferProgram(one, [x]);
   const small = new Int8Array(288);
+  const square = tensor("int8", [512, 512], Int8Array.from({ length: 512 * 512 }, (_, i) => ((i * 7919) % 255) - 127));
+  const matmul = getOp("matmul");
   const cases = {
     "Int8Array(288).slice()": () => small.slice(),
     "new Int8Array(4096)": () => new Int8Array(4096),
     "new Int8Array(1 MiB)": () => new Int8Array(1 << 20),
+    "eight Int32Array(256 Ki) alive at once, filled": () => Array.from({ length: 8 }, (_, i) => new Int32Array(1 << 18).fill(i)),
     "one-node program: unsqueeze int8 [288]": () => runProgram(one, [x], new Map(), { info }),
+    "matmul int8 [512,512]x[512,512] -> int32 (a 1 MiB output)": () => matmul.run([square, square], {}),
   };
   return Object.entries(cases).map(([name, fn]) => {
     const t = timeNs(fn);
@@ -76,21 +80,28 @@ function microCases(): { name: string; cpuNs: number; wallNs: number }[] {
   });
 }
 
-/** The flags' effect: the micro cases in a child process with V8's defaults and in one with NODE_V8_FLAGS, alternately, 3 rounds, medians. */
-function v8FlagEffect(): Record<string, unknown> {
-  const child = (flags: boolean) => {
-    const out = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), MICRO], { env: { ...process.env, AIVM_BENCH_FLAGS: flags ? "1" : "0" }, encoding: "utf8" });
+/** How a micro-case child process is set up: the runtime's defaults, the node's V8 flags alone, or all of tuneNodeProcess with ALLOCATOR_ENV. */
+type Tuning = "defaults" | "v8FlagsOnly" | "tuned";
+const TUNINGS: readonly Tuning[] = ["defaults", "v8FlagsOnly", "tuned"];
+
+/** The tuning's effect: the micro cases in child processes set up each way, in turn, 3 rounds, medians. */
+function tuningEffect(): Record<string, unknown> {
+  const child = (tuning: Tuning) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, AIVM_BENCH_TUNING: tuning };
+    if (tuning === "tuned") Object.assign(env, ALLOCATOR_ENV);
+    else delete env["GLIBC_TUNABLES"];
+    const out = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), MICRO], { env, encoding: "utf8" });
     return JSON.parse(out) as { name: string; cpuNs: number; wallNs: number }[];
   };
-  const rounds = [0, 1, 2].map(() => ({ defaults: child(false), flagged: child(true) }));
+  const rounds = [0, 1, 2].map(() => Object.fromEntries(TUNINGS.map((t) => [t, child(t)])) as Record<Tuning, { name: string; cpuNs: number; wallNs: number }[]>);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
   const rows = rounds[0]!.defaults.map((r, i) => {
-    const d = { cpuNs: median(rounds.map((x) => x.defaults[i]!.cpuNs)), wallNs: median(rounds.map((x) => x.defaults[i]!.wallNs)) };
-    const f = { cpuNs: median(rounds.map((x) => x.flagged[i]!.cpuNs)), wallNs: median(rounds.map((x) => x.flagged[i]!.wallNs)) };
+    const of = (t: Tuning) => ({ cpuNs: median(rounds.map((x) => x[t][i]!.cpuNs)), wallNs: median(rounds.map((x) => x[t][i]!.wallNs)) });
+    const [d, f, tuned] = TUNINGS.map(of) as [ReturnType<typeof of>, ReturnType<typeof of>, ReturnType<typeof of>];
     // CPU time counts V8's background threads too; wall time is what a caller waits.
-    return { name: r.name, v8Defaults: d, nodeFlags: f, wallRatio: +(d.wallNs / f.wallNs).toFixed(2) };
+    return { name: r.name, defaults: d, v8FlagsOnly: f, tuned, wallRatio: +(d.wallNs / tuned.wallNs).toFixed(2) };
   });
-  return { flags: NODE_V8_FLAGS, rows };
+  return { flags: NODE_V8_FLAGS, allocatorWarmUpBytes: ALLOCATOR_WARM_UP_BYTES, allocatorEnv: ALLOCATOR_ENV, rows };
 }
 
 /** The stage of the call path a profiled frame's file belongs to. */
@@ -238,13 +249,15 @@ function keccakCompare(): Record<string, unknown>[] {
 
 const MICRO = "--micro";
 if (process.argv[2] === MICRO) {
-  if (process.env.AIVM_BENCH_FLAGS === "1") applyNodeV8Flags();
+  if (process.env.AIVM_BENCH_TUNING === "tuned") tuneNodeProcess();
+  if (process.env.AIVM_BENCH_TUNING === "v8FlagsOnly") applyNodeV8Flags();
   console.log(JSON.stringify(microCases()));
   process.exit(0);
 }
-const flagEffect = v8FlagEffect();
+rerunWithAllocatorEnv();
+const flagEffect = tuningEffect();
 const keccakUs = keccakCompare();
-applyNodeV8Flags();
+tuneNodeProcess();
 const train = loadFashionMnist("train");
 const test = loadFashionMnist("test");
 const provider = await createAivmProvider({ blockGasLimit: 60_000_000n });
@@ -279,4 +292,4 @@ for (const which of ["mlp", "cnn"] as FashionModel[]) {
   });
 }
 await provider.close();
-console.log(JSON.stringify({ bench: "call-path", node: process.version, at: new Date().toISOString(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)), calls: CALLS, warmup: WARMUP, v8Flags: flagEffect, keccakCpuUs: keccakUs, models }, null, 1));
+console.log(JSON.stringify({ bench: "call-path", node: process.version, at: new Date().toISOString(), loadAverage: os.loadavg().map((l) => +l.toFixed(2)), calls: CALLS, warmup: WARMUP, processTuning: flagEffect, keccakCpuUs: keccakUs, models }, null, 1));

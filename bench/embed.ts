@@ -15,9 +15,10 @@ import { quoteProgram } from "../src/gas/quote.ts";
 import { MULTIPLIER_ONE } from "../src/gas/constants.ts";
 import { CALIBRATION_SENTENCES } from "../src/model/tfjs-calibration-sentences.ts";
 import { cosine, DEFAULT_BUCKETS, DEFAULT_SLOTS, floatEmbed, loadSentenceEncoder, recallProgram } from "../src/model/sentence-encoder.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const opts = new Command()
   .option("--store <n>", "stored sentences for retrieval", (v) => Number(v), 600)

@@ -20,9 +20,10 @@ import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const { onnx } = onnxProto;
 // 1024: the threads' speedup at n ≥ 512 (the JS kernel, ~0.6 s a call there, is skipped).

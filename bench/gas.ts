@@ -15,9 +15,10 @@ import { createChainCommon } from "../src/evm/chain-vm.ts";
 import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
 import { pathSweep } from "./gas-paths.ts";
 import { seededInts } from "../test/xorshift.ts";
-import { NODE_V8_FLAGS, applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { ALLOCATOR_WARM_UP_BYTES, NODE_V8_FLAGS, rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400);
 
@@ -149,6 +150,8 @@ async function main() {
         bench: "gas",
         node: process.version,
         v8Flags: NODE_V8_FLAGS,
+        allocatorWarmUpBytes: ALLOCATOR_WARM_UP_BYTES,
+        allocatorEnv: process.env["GLIBC_TUNABLES"] ?? null,
         targetMsPerRow: TARGET_MS,
         references,
         nodeDispatch: nodeDispatch(timeIt),

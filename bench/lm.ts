@@ -21,9 +21,10 @@ import { packCompiledLm } from "../src/model/lm-package.ts";
 import { DevNode } from "../src/chain/node.ts";
 import { deployStoryTeller, nodeConnection } from "../src/cli/demo-lm.ts";
 import { generate } from "../src/viem/actions/generate.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const opts = new Command()
   .option("--lines <n>", "held-out lines for perplexity and agreement", (v) => Number(v), 200)

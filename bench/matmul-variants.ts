@@ -6,9 +6,10 @@
 // burst of other load hits them all alike. Prints JSON: each variant's fastest and slowest round.
 // Run: node_modules/.bin/node --import tsx bench/matmul-variants.ts [n]
 import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, blockLoopsTail, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "../src/engine/kernels/wasm-asm.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 interface Variant {
   label: string;

@@ -24,9 +24,10 @@ import { nativeSecp256k1Loaded } from "../src/evm/crypto.ts";
 import { TMATMUL_INPUT } from "../precompiles/a101-tmatmul.ts";
 import { PRECOMPILE_ADDRESSES } from "../precompiles/addresses.ts";
 import type { ClientJob, ClientReport } from "./node-clients.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const N_AUTOMINE = Number(process.env.BENCH_AUTOMINE_TXS ?? 200);
 const N_BATCHED = Number(process.env.BENCH_BATCHED_TXS ?? 2000);

@@ -17,9 +17,10 @@ import { tensor, type Tensor } from "../src/engine/tensor.ts";
 import { PRECOMPILE_ADDRESSES } from "../precompiles/index.ts";
 import { quoteOp } from "../precompiles/gas.ts";
 import { commitTensor } from "../src/commit/index.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 function ints(n: number, seed: number): number[] {
   let s = seed >>> 0;

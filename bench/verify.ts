@@ -31,9 +31,10 @@ import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { requantize } from "../src/engine/requant.ts";
 import { requantizer } from "../src/engine/intmath.ts";
 import { rng } from "../test/xorshift.ts";
-import { applyNodeV8Flags } from "../src/cli/v8-flags.ts";
+import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
-applyNodeV8Flags();
+rerunWithAllocatorEnv();
+tuneNodeProcess();
 
 const RECEIPTS = 10_000;
 const ROUNDS = 3;

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hexToBytes } from "@ethereumjs/util";
 import { SimulatedBeacon, type BeaconMember } from "./devnet-beacon.ts";
+import { withAllocatorEnv } from "./process-tuning.ts";
 
 type Hex = `0x${string}`;
 
@@ -221,7 +222,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       ...(options.mnemonic ? ["--mnemonic", options.mnemonic] : []),
       ...(options.injectFault?.node === i ? ["--inject-fault", options.injectFault.opcode] : []),
     ];
-    specs.push({ name: `node ${i}`, args, env: { ...process.env, ...env }, logFile: join(nodeDir, "node.log"), onStderrLine: receiptDiagnosis(i), dbDir: join(nodeDir, "db"), jwtSecretFile, variant });
+    specs.push({ name: `node ${i}`, args, env: withAllocatorEnv({ ...process.env, ...env }), logFile: join(nodeDir, "node.log"), onStderrLine: receiptDiagnosis(i), dbDir: join(nodeDir, "db"), jwtSecretFile, variant });
   }
 
   const settled = await Promise.allSettled(specs.map((spec) => launch(spec)));

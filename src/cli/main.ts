@@ -1,6 +1,6 @@
 // The `aivm` command: one subcommand per module of ./commands, each loading its implementation when it runs.
 import { createProgram } from "./commands/program.ts";
-import { applyNodeV8Flags } from "./v8-flags.ts";
+import { tuneNodeProcess } from "./process-tuning.ts";
 
-applyNodeV8Flags();
+tuneNodeProcess();
 await createProgram().parseAsync(process.argv);
