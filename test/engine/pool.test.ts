@@ -1,5 +1,5 @@
 // max_pool, avg_pool, global_avg_pool: goldens, a direct 2-D reference over random attributes, the
-// 2-D kernels against the generic N-D kernel, the ONNX backend node cases (inputs scaled to
+// 2-D and the axis-by-axis kernels against the generic N-D kernel, the ONNX backend node cases (inputs scaled to
 // integers), FLOPs and bad input.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -7,7 +7,7 @@ import { AivmError, ElementLimitError, InvalidArgumentError, ShapeMismatchError 
 import type { Attrs } from "../../src/engine/op.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { DTYPE_MIN, numElements, tensor, zeros, type Tensor } from "../../src/engine/tensor.ts";
-import { AUTO_PAD, poolReference } from "../../src/engine/ops/pool.ts";
+import { AUTO_PAD, poolReference, poolSeparable } from "../../src/engine/ops/pool.ts";
 import { checkGolden } from "../golden/nonlinear/golden.ts";
 import { listOnnxCases, loadOnnxCase } from "../golden/nonlinear/onnx-cases.ts";
 import { prng } from "../golden/nonlinear/prng.ts";
@@ -256,6 +256,118 @@ test("max_pool/avg_pool over 1, 3 and 4 spatial dimensions match a direct N-D re
     checked++;
   }
   assert.equal(checked, 200);
+});
+
+/** Whether some output index along one axis has no tap inside the input: its windows lie wholly in the padding. */
+function hasEmptyWindow(size: number[], out: number[], k: number[], s: number[], d: number[], padBegin: number[]): boolean {
+  return size.some((n, a) => {
+    for (let o = 0; o < out[a]!; o++) {
+      let inside = false;
+      for (let j = 0; j < k[a]!; j++) {
+        const q = o * s[a]! - padBegin[a]! + j * d[a]!;
+        if (q >= 0 && q < n) inside = true;
+      }
+      if (!inside) return true;
+    }
+    return false;
+  });
+}
+
+test("1-, 3-, 4- and 5-D max_pool/avg_pool: the axis-by-axis kernels equal the generic kernel bit for bit, every dtype and attribute", () => {
+  const r = prng(83);
+  let fallbacks = 0;
+  const covered = { rank1: 0, rank3: 0, rank4: 0, rank5: 0, int8: 0, int16: 0, int32: 0, ceil: 0, autoPad: 0, asymmetricPads: 0, dilated: 0, strided: 0, countIncludePad: 0, emptyWindows: 0 };
+  let checked = 0;
+  for (let c = 0; c < 700; c++) {
+    const n = r.pick([1, 3, 3, 4, 4, 5]);
+    const dtype = r.pick(DTYPES);
+    const spatial = Array.from({ length: n }, () => r.int(1, n >= 4 ? 5 : 8));
+    const x = randomTensor(r, dtype, [r.int(1, 2), r.int(1, 3), ...spatial]);
+    for (let i = 0; i < 4; i++) x.data[r.int(0, x.data.length - 1)] = r.pick([DTYPE_MIN[dtype], -DTYPE_MIN[dtype] - 1]);
+    const k = spatial.map(() => r.int(1, 3));
+    const s = spatial.map(() => r.int(1, 3));
+    const d = spatial.map(() => r.int(1, 3));
+    const autoPad = r.pick([AUTO_PAD.NOTSET, AUTO_PAD.NOTSET, AUTO_PAD.NOTSET, AUTO_PAD.SAME_UPPER, AUTO_PAD.SAME_LOWER, AUTO_PAD.VALID]);
+    const pads = Array.from({ length: 2 * n }, () => r.int(0, 4));
+    const ceil = r.int(0, 1);
+    const cip = r.int(0, 1);
+    const op = r.pick(["max_pool", "avg_pool"] as const);
+    const attrs: Attrs = {
+      kernel_shape: k, strides: s, dilations: d, ceil_mode: ceil,
+      ...(autoPad === AUTO_PAD.NOTSET ? { pads } : { auto_pad: autoPad }),
+      ...(op === "avg_pool" ? { count_include_pad: cip } : {}),
+    };
+    let want: Tensor;
+    try {
+      want = poolReference(op, [x], attrs);
+    } catch (e) {
+      assert.ok(e instanceof ShapeMismatchError, String(e));
+      continue;
+    }
+    const label = `${op} ${JSON.stringify(attrs)} on ${dtype}${JSON.stringify(x.shape)}`;
+    assert.deepEqual(Array.from(run(op, [x], attrs).data), Array.from(want.data), `run: ${label}`);
+    const y = poolSeparable(op, [x], attrs);
+    if (y === null) {
+      fallbacks++; // pass buffers past the scratch bound (heavy padding of tiny inputs)
+      continue;
+    }
+    assert.deepEqual(y.shape, want.shape, label);
+    assert.equal(y.data.constructor, want.data.constructor, label);
+    assert.deepEqual(Array.from(y.data), Array.from(want.data), label);
+    covered[`rank${n}` as keyof typeof covered]++;
+    covered[dtype]++;
+    if (autoPad === AUTO_PAD.NOTSET) {
+      if (hasEmptyWindow(spatial, y.shape.slice(2), k, s, d, pads)) covered.emptyWindows++;
+      if (spatial.some((_, a) => pads[a] !== pads[a + n])) covered.asymmetricPads++;
+      covered.ceil += ceil;
+    } else covered.autoPad++;
+    if (d.some((v) => v > 1)) covered.dilated++;
+    if (s.some((v) => v > 1)) covered.strided++;
+    if (op === "avg_pool") covered.countIncludePad += cip;
+    checked++;
+  }
+  assert.ok(checked > 400 && fallbacks < checked / 10, `checked ${checked}, ${fallbacks} left to the generic kernel`);
+  for (const [what, count] of Object.entries(covered)) assert.ok(count >= 10, `${what}: ${count} cases`);
+});
+
+test("3-D windows wholly in the padding (dilation 3 over a 1×1×1 input): the axis-by-axis max_pool gives the dtype minimum, avg_pool 0", () => {
+  const attrs = { kernel_shape: [2, 2, 2], dilations: [3, 3, 3], pads: [2, 2, 2, 2, 2, 2] };
+  for (const dtype of DTYPES) {
+    const x = tensor(dtype, [1, 2, 1, 1, 1], [5, -7]);
+    for (const op of ["max_pool", "avg_pool"] as const) {
+      for (const a of op === "avg_pool" ? [attrs, { ...attrs, count_include_pad: 1 }] : [attrs]) {
+        const y = poolSeparable(op, [x], a);
+        assert.ok(y !== null);
+        assert.deepEqual(y.shape, [1, 2, 2, 2, 2]);
+        assert.deepEqual(Array.from(y.data), new Array<number>(16).fill(op === "max_pool" ? DTYPE_MIN[dtype] : 0), `${op} ${dtype} ${JSON.stringify(a)}`);
+        assert.deepEqual(Array.from(poolReference(op, [x], a).data), Array.from(y.data));
+      }
+    }
+  }
+});
+
+test("3-D pooling the axis-by-axis kernels leave to the generic kernel: BigInt avg_pool sums, pass buffers past the default scratch bound", () => {
+  const r = prng(89);
+  // int32 taps · 2^31 ≥ 2^53: avg_pool's sums need BigInt; max_pool has no sums and still runs axis by axis.
+  const x = randomTensor(r, "int32", [1, 2, 2, 3, 2]);
+  for (const cip of [0, 1]) {
+    const big = { kernel_shape: [256, 256, 256], pads: [127, 127, 127, 128, 127, 127], count_include_pad: cip };
+    assert.equal(poolSeparable("avg_pool", [x], big), null);
+    const y = run("avg_pool", [x], big);
+    assert.deepEqual(Array.from(y.data), Array.from(poolReference("avg_pool", [x], big).data));
+    assert.ok(y.data.some((v) => v !== 0));
+  }
+  const bigMax = { kernel_shape: [256, 256, 256], pads: [127, 127, 127, 128, 127, 127] };
+  assert.deepEqual(Array.from(poolSeparable("max_pool", [x], bigMax)!.data), Array.from(poolReference("max_pool", [x], bigMax).data));
+  // Padding the first axis grows the first pass's buffer to 101 · 300 elements, past 12 bytes per input and 8 per output element.
+  const wide = randomTensor(r, "int8", [1, 1, 1, 1, 300]);
+  for (const op of ["max_pool", "avg_pool"] as const) {
+    const attrs = { kernel_shape: [1, 1, 300], pads: [100, 0, 0, 0, 0, 0] };
+    assert.equal(poolSeparable(op, [wide], attrs), null);
+    const y = run(op, [wide], attrs);
+    assert.deepEqual(y.shape, [1, 1, 101, 1, 1]);
+    assert.deepEqual(Array.from(y.data), Array.from(poolReference(op, [wide], attrs).data));
+  }
 });
 
 const SCALE = 1024;

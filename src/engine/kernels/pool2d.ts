@@ -27,7 +27,7 @@ export interface Pool2dGeometry {
 }
 
 /** One spatial axis, per output index: where its in-input taps start and how many there are. */
-interface AxisTaps {
+export interface AxisTaps {
   /** Input position of the first tap inside the input (meaningless when `count` is 0). */
   first: Int32Array;
   /** Taps inside the input; they are consecutive in the kernel, `dilation` apart in the input. */
@@ -36,7 +36,7 @@ interface AxisTaps {
   padded: Int32Array;
 }
 
-function axisTaps(out: number, size: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number): AxisTaps {
+export function axisTaps(out: number, size: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number): AxisTaps {
   const first = new Int32Array(out);
   const count = new Int32Array(out);
   const padded = new Int32Array(out);

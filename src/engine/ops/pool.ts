@@ -1,12 +1,16 @@
 // max_pool, avg_pool and global_avg_pool over N-d spatial dimensions ([N, C, D1..Dk], NCHW for k = 2);
-// k = 2 runs the row-wise kernels in kernels/pool2d.ts, every other k the generic kernel here.
+// k = 2 runs the row-wise kernels in kernels/pool2d.ts, every other k the axis-by-axis kernels in
+// kernels/pool-nd.ts; the generic kernel here is their reference and runs what they cannot (BigInt
+// sums, pass buffers past the default scratch bound).
 // Attributes mirror ONNX MaxPool/AveragePool so imported models and conformance cases map 1:1;
 // auto_pad is an integer code because attributes are integers.
 import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
 import { ElementLimitError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import { floorDiv, roundDivAway, roundDivAwayBig } from "../intmath.ts";
+import { avgPoolNd, maxPoolNd, poolNdFits, type PoolNdGeometry } from "../kernels/pool-nd.ts";
 import { avgPool2d, maxPool2d, type Pool2dGeometry } from "../kernels/pool2d.ts";
 import type { Attrs, OpDef } from "../op.ts";
+import { defaultScratchBytes } from "../scratch.ts";
 import { allocate, checkShape, DTYPE_MIN, MAX_ELEMENTS, numElements, type DType, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { expectDType, expectInputCount } from "./normalize.ts";
 
@@ -229,7 +233,7 @@ function poolOp(name: "max_pool" | "avg_pool"): OpDef {
     run(inputs, a) {
       const p = planPool(name, inputs, a);
       const data = inputs[0]!.data;
-      const y = p.kernel.length === 2 ? pool2d(name, p, data) : poolNd(name, p, data);
+      const y = p.kernel.length === 2 ? pool2d(name, p, data) : (poolByAxis(name, p, data) ?? poolNd(name, p, data));
       return [{ dtype: p.x.dtype, shape: p.outShape, data: y }];
     },
   };
@@ -256,8 +260,26 @@ function pool2d(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): Int
 }
 
 /**
+ * The axis-by-axis kernels (kernels/pool-nd.ts) on the plan's geometry, or null when they do not
+ * apply: avg_pool sums that need BigInt, or pass buffers that would outgrow the default scratch the
+ * memory budget charges pooling (pool declares no scratchBytes; its other allocations are small).
+ */
+function poolByAxis(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): IntArray | null {
+  if (name === "avg_pool" && !sumIsExact(p)) return null;
+  const g: PoolNdGeometry = {
+    planes: p.x.shape[0]! * p.x.shape[1]!, size: p.x.shape.slice(2), out: p.outShape.slice(2),
+    kernel: p.kernel, strides: p.strides, dilations: p.dilations, padBegin: p.padBegin, padEnd: p.padEnd,
+  };
+  if (!poolNdFits(name, g, p.x.dtype, defaultScratchBytes([p.x], [{ dtype: p.x.dtype, shape: p.outShape }]))) return null;
+  const y = allocate(p.x.dtype, numElements(p.outShape));
+  if (name === "max_pool") maxPoolNd(data, y, g, p.x.dtype, DTYPE_MIN[p.x.dtype]);
+  else avgPoolNd(data, y, g, p.countIncludePad);
+  return y;
+}
+
+/**
  * The generic kernel for any number of spatial dimensions: output positions outermost, windows
- * enumerated from per-dimension tap lists. For k = 2 it is the reference the 2-D kernels must match.
+ * enumerated from per-dimension tap lists: the reference the 2-D and axis-by-axis kernels must match.
  */
 function poolNd(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): IntArray {
   const y = allocate(p.x.dtype, numElements(p.outShape));
@@ -302,7 +324,14 @@ function poolNd(name: "max_pool" | "avg_pool", p: PoolPlan, data: IntArray): Int
   return y;
 }
 
-/** max_pool or avg_pool through the generic N-D kernel whatever the rank: the reference the tests pin the 2-D kernels to. */
+/** max_pool or avg_pool through the axis-by-axis kernels whatever the rank, or null where they do not apply (see poolByAxis). */
+export function poolSeparable(name: "max_pool" | "avg_pool", inputs: readonly Tensor[], attrs: Attrs): Tensor | null {
+  const p = planPool(name, inputs, attrs);
+  const y = poolByAxis(name, p, inputs[0]!.data);
+  return y && { dtype: p.x.dtype, shape: p.outShape, data: y };
+}
+
+/** max_pool or avg_pool through the generic N-D kernel whatever the rank: the reference the tests pin the 2-D and axis-by-axis kernels to. */
 export function poolReference(name: "max_pool" | "avg_pool", inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const p = planPool(name, inputs, attrs);
   return { dtype: p.x.dtype, shape: p.outShape, data: poolNd(name, p, inputs[0]!.data) };
