@@ -110,16 +110,15 @@ function conv2dWeightsFirst(args: Conv2dKernelArgs, x: Int8Array): void {
   const coutG = g.cout / g.groups;
   const kc = cinG * g.kh * g.kw;
   const positions = g.hout * g.wout;
+  const col = new Int8Array(kc * positions);
   for (let n = 0; n < g.batch; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
-      // New for each image and group: the packed-weight cache keys B by its array, so an array
-      // refilled with other columns could be served packed from an earlier call.
-      const col = new Int8Array(kc * positions);
+      if (n > 0 || grp > 0) col.fill(0);
       unfoldRows(x, g, n * g.cin + grp * cinG, cinG, col);
       const base = (n * g.cout + grp * coutG) * positions;
       matmulFast({
         a: weight, aOffset: grp * coutG * kc, aZero: 0,
-        b: col, bOffset: 0, transB: false,
+        b: col, bOffset: 0, transB: false, bIsScratch: true,
         bias: null, m: coutG, k: kc, n: positions, out, outOffset: base,
       });
       if (bias === null) continue;
@@ -134,8 +133,8 @@ function conv2dWeightsFirst(args: Conv2dKernelArgs, x: Int8Array): void {
 
 /**
  * col[(ic·kH + ky)·kW + kx, oh·Wout + ow] = x[plane ic, ih, iw], or 0 (the zero point) in the
- * padding, which `col` (new, zero-filled) already holds: per kernel tap and output row, the one run
- * of in-input columns is copied in order.
+ * padding, which `col` (zero-filled before each image and group) already holds: per kernel tap
+ * and output row, the one run of in-input columns is copied in order.
  */
 function unfoldRows(x: Int8Array, g: Conv2dGeometry, firstPlane: number, cinG: number, col: Int8Array): void {
   const { h, w, kh, kw, hout, wout, strideH, strideW, padTop, padLeft, dilationH, dilationW } = g;

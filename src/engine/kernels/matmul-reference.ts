@@ -19,6 +19,8 @@ export interface MatmulKernelArgs {
   n: number;
   out: Int32Array;
   outOffset: number;
+  /** B is the caller's scratch, refilled between calls: never kept in the packed-weight cache, which knows an array by its identity. */
+  bIsScratch?: boolean;
 }
 
 export type MatmulKernel = (args: MatmulKernelArgs) => void;

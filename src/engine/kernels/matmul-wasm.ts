@@ -168,7 +168,7 @@ interface CallPlan {
  * int16 activations with K up to 65535 stay on the SIMD kernel.
  */
 export function matmulWasm(x: MatmulKernelArgs, splitA = false): boolean {
-  return runWasm(x, splitA ? 2 : 1, true);
+  return runWasm(x, splitA ? 2 : 1, x.bIsScratch !== true);
 }
 
 function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean {
@@ -200,7 +200,7 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   for (let first = 0; first < m; first += rowsPerPart) {
     const rows = Math.min(rowsPerPart, m - first);
     // The pool was given up mid-call: start again, alone, on the fresh memory.
-    if (matmulWasmPart(x, plan, first, rows, first > 0) === "retry") return runWasm(x, split, true);
+    if (matmulWasmPart(x, plan, first, rows, first > 0) === "retry") return runWasm(x, split, x.bIsScratch !== true);
   }
   return true;
 }
