@@ -89,6 +89,10 @@ export const CASES = (): NodeCase[] => [
   { name: "conv2d int8 [1,8,28,28] 3x3 dilated 4", op: "conv2d", inputs: [rand("int8", [1, 8, 28, 28]), rand("int8", [16, 8, 3, 3])], attrs: { dilations: [4, 4] } },
   { name: "conv2d int8 depthwise [1,32,28,28] 3x3", op: "conv2d", inputs: [rand("int8", [1, 32, 28, 28]), rand("int8", [32, 1, 3, 3])], attrs: { groups: 32, pads: [1, 1, 1, 1] } },
   { name: "conv2d int8 [1,1,28,28] 5x5 x1 -> int8", op: "conv2d", inputs: [rand("int8", [1, 1, 28, 28]), rand("int8", [1, 1, 5, 5])], attrs: OUT8 },
+  // the positions × taps path: int16 input, or an int8 input with a zero point
+  { name: "conv2d int16 [1,16,14,14] 3x3 x32", op: "conv2d", inputs: [rand("int16", [1, 16, 14, 14]), rand("int8", [32, 16, 3, 3])], attrs: { pads: [1, 1, 1, 1] } },
+  { name: "conv2d int8 zero point 5 [1,8,28,28] 3x3 x16", op: "conv2d", inputs: [rand("int8", [1, 8, 28, 28]), rand("int8", [16, 8, 3, 3])], attrs: { pads: [1, 1, 1, 1], xZero: 5 } },
+  { name: "conv2d int8 [1,3,64,64] 3x3 stride 2 x16", op: "conv2d", inputs: [rand("int8", [1, 3, 64, 64]), rand("int8", [16, 3, 3, 3])], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } },
   // add / sub
   { name: "add int16 [1,288]", op: "add", inputs: [rand("int16", [1, 288]), rand("int16", [1, 288])] },
   { name: "add int8 [1,16]", op: "add", inputs: [rand("int8", [1, 16]), rand("int8", [1, 16])] },

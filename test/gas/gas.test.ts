@@ -115,13 +115,13 @@ test("commit, write and input gas: hashing only where a commit is computed", () 
 test("op weights: pinned per class (bench:gas, docs/gas.md#per-op-class-weights); every op with FLOPs has one", () => {
   // [flop, element, node, entry, unit]
   const pinned: Record<string, [number, number, number, number, number?]> = {
-    matmul: [1, 0, 32_768, 8_192, 2], conv2d: [2, 0, 32_768, 0, 128], attention: [8, 0, 32_768, 0, 512],
+    matmul: [1, 0, 32_768, 8_192, 2], conv2d: [2, 0, 32_768, 0, 64], attention: [8, 0, 32_768, 0, 512],
     add: [128, 0, 16_384, 0], sub: [128, 0, 16_384, 0], mul: [128, 0, 16_384, 0],
     relu: [128, 0, 0, 0], relu6: [128, 0, 0, 0], leaky_relu: [128, 0, 0, 0], clip: [128, 0, 0, 0], lut: [64, 0, 0, 0],
     requantize: [256, 0, 16_384, 0], softmax: [64, 0, 16_384, 0], log_softmax: [256, 0, 16_384, 0],
     layer_norm: [64, 0, 32_768, 0], rms_norm: [64, 0, 32_768, 0],
     reduce_sum: [64, 0, 8_192, 0], reduce_mean: [64, 0, 8_192, 0], reduce_max: [64, 0, 8_192, 0], argmax: [32, 0, 8_192, 0],
-    max_pool: [128, 256, 0, 0], avg_pool: [128, 256, 0, 0], global_avg_pool: [64, 0, 16_384, 0],
+    max_pool: [64, 128, 0, 0], avg_pool: [64, 128, 0, 0], global_avg_pool: [64, 0, 16_384, 0],
     top_k: [64, 0, 65_536, 0], sample: [32, 0, 524_288, 0], where: [2, 32, 0, 0],
   };
   const asTuple = (x: { flop: bigint; element: bigint; node: bigint; entry: bigint; unit: bigint }) => [x.flop, x.element, x.node, x.entry, x.unit].map(Number);
