@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
 import { matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmInto, matmulWasmLimits, matmulWorkersReady } from "../../src/engine/kernels/matmul-wasm.ts";
-import { SLOT, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
+import { SLOT, pollSlot, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { rng, int } from "../golden/linear/cases.ts";
@@ -30,8 +30,9 @@ test("threaded calls equal the single-threaded kernel and the reference, bit for
   await matmulWorkersReady(2);
   const r = rng(4242);
   const before = matmulThreadedCalls();
-  // Rows split (m ≥ n blocks) and columns split (a few rows, many columns); ragged block counts.
-  const shapes: [number, number, number][] = [[257, 65, 9], [1, 300, 513], [3, 17, 1001], [97, 8, 97], [400, 129, 30], [5, 1, 64], [64, 256, 64]];
+  // Rows split (m ≥ n blocks, or 4 row blocks per thread: [64,256,64], [50,33,300]) and columns
+  // split (a few rows, many columns); ragged block counts.
+  const shapes: [number, number, number][] = [[257, 65, 9], [1, 300, 513], [3, 17, 1001], [97, 8, 97], [400, 129, 30], [5, 1, 64], [64, 256, 64], [50, 33, 300], [9, 40, 700]];
   for (let round = 0; round < 8; round++) {
     for (const [m, k, n] of shapes) {
       const { pa, bt, bias } = operands(r, m, k, n);
@@ -157,4 +158,19 @@ test("a worker that claims a chunk and never finishes: the pool is given up, the
   assert.deepEqual(again, want);
   assert.equal(matmulThreadedCalls(), calls);
   await assert.rejects(matmulWorkersReady(1, 100), /threads are off|not ready/);
+});
+
+test("pollSlot: returns at once when the stop condition holds or spinning is off, else after at most the spin time", () => {
+  const ctl = new Int32Array(new SharedArrayBuffer(SLOT.COUNT * 4));
+  ctl[SLOT.SEQ] = 5;
+  ctl[SLOT.SPIN_US] = 0;
+  assert.equal(pollSlot(ctl, SLOT.SEQ, (v) => v !== 5), 5, "spinning off: one read");
+  ctl[SLOT.SPIN_US] = 20_000;
+  const t0 = performance.now();
+  assert.equal(pollSlot(ctl, SLOT.SEQ, (v) => v === 5), 5, "already there");
+  assert.ok(performance.now() - t0 < 10, "no spin when the condition already holds");
+  const t1 = performance.now();
+  assert.equal(pollSlot(ctl, SLOT.SEQ, (v) => v !== 5), 5, "nothing changed: the value read last");
+  const spent = performance.now() - t1;
+  assert.ok(spent >= 19 && spent < 2_000, `spun ${spent} ms for a 20 ms budget`);
 });

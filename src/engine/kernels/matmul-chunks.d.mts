@@ -19,9 +19,12 @@ export declare const SLOT: Readonly<{
   ROWS: number;
   COLS: number;
   THREADS: number;
+  SPIN_US: number;
   COUNT: number;
 }>;
 
 export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 
 export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[]): number;
+
+export declare function pollSlot(ctl: Int32Array, slot: number, stop: (value: number) => boolean): number;

@@ -24,7 +24,8 @@ export const SLOT = Object.freeze({
   ROWS: 17, // rows per output block of that kernel
   COLS: 18, // columns per output block of that kernel
   THREADS: 19, // threads that may take chunks: the workers and the calling thread
-  COUNT: 20,
+  SPIN_US: 20, // µs a thread polls for the next task (worker) or the last chunk (caller) before sleeping
+  COUNT: 21,
 });
 
 /**
@@ -80,4 +81,21 @@ export function runClaimedChunks(ctl, kernels) {
     if (Atomics.add(ctl, SLOT.DONE, count) + count === end) Atomics.notify(ctl, SLOT.DONE);
   }
   return ran;
+}
+
+/**
+ * Polls `ctl[slot]` until `stop(value)` holds or SLOT.SPIN_US µs have passed, and returns the value
+ * it read last. Sleeping in Atomics.wait costs a wake-up of tens of µs on a virtual machine's idle
+ * core; a short poll catches the next task (a worker) or the last chunk (the caller) without it.
+ */
+export function pollSlot(ctl, slot, stop) {
+  let now = Atomics.load(ctl, slot);
+  const spinUs = Atomics.load(ctl, SLOT.SPIN_US);
+  if (spinUs <= 0 || stop(now)) return now;
+  const until = performance.now() + spinUs / 1000;
+  for (let i = 1; !stop(now); i++) {
+    if ((i & 63) === 0 && performance.now() > until) break;
+    now = Atomics.load(ctl, slot);
+  }
+  return now;
 }

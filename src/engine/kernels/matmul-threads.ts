@@ -13,7 +13,7 @@
 // land in a later call's buffers.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { SLOT, runClaimedChunks, type KernelFn } from "./matmul-chunks.mjs";
+import { SLOT, runClaimedChunks, pollSlot, type KernelFn } from "./matmul-chunks.mjs";
 
 /** One kernel task: `kernel(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of `rows` × `cols`. */
 export interface MatmulTask {
@@ -32,10 +32,14 @@ export interface MatmulTask {
 
 /** Multiply-adds below which a call runs on the calling thread alone (waking workers costs tens of µs). */
 export const THREADED_MIN_MACS = 1 << 22;
+/** Row blocks per thread from which a task is split by rows (see MatmulPool.run). */
+const ROW_SPLIT_MIN_BLOCKS_PER_THREAD = 4;
 /** Knobs read at every call (tests shorten the stall and inject a worker that never finishes). */
 export interface MatmulPoolTuning {
   /** With no chunk finished for this long, the pool is given up and the call redone alone. */
   stallMs: number;
+  /** µs a thread polls before sleeping: a worker for the next task, the caller for the last chunk. */
+  spinUs: number;
   /** Called once a task is published, before the workers are woken (fault injection). */
   onPublish?: (ctl: Int32Array) => void;
 }
@@ -93,11 +97,14 @@ export class MatmulPool {
     if (workers === 0) return false;
     const ctl = this.ctl;
     const { rows, cols } = task;
-    const splitRows = task.mBlocks >= task.nBlocks;
+    // Rows while there are enough row blocks to share: each thread then reads only its own rows of
+    // A and writes whole output rows, where column chunks share every row's cache lines at their
+    // edges and every thread reads all of A.
+    const splitRows = task.mBlocks >= ROW_SPLIT_MIN_BLOCKS_PER_THREAD * (workers + 1) || task.mBlocks >= task.nBlocks;
     const blocks = splitRows ? task.mBlocks : task.nBlocks;
-    // Chunks shrink from 1/(2·threads) of the task to 1/(16·threads) (chunkBlocks in
-    // matmul-chunks.mjs): a thread slowed by other load is covered by the rest.
-    const minChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 16)));
+    // Chunks shrink from 1/(2·threads) of the task to 1/(64·threads) (chunkBlocks in
+    // matmul-chunks.mjs): a thread slowed by other load, or woken late, is covered by the rest.
+    const minChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 64)));
     // Close the previous task (every chunk of it is done) before resetting its counters; publish
     // the new one by storing END last.
     Atomics.store(ctl, SLOT.END, 0);
@@ -118,12 +125,14 @@ export class MatmulPool {
     Atomics.store(ctl, SLOT.KERNEL, task.kernel);
     Atomics.store(ctl, SLOT.ROWS, rows);
     Atomics.store(ctl, SLOT.COLS, cols);
+    Atomics.store(ctl, SLOT.SPIN_US, this.opts.tuning.spinUs);
     Atomics.store(ctl, SLOT.END, blocks);
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
     const own = runClaimedChunks(ctl, this.opts.kernels);
     let done = Atomics.load(ctl, SLOT.DONE);
+    done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
     while (done < blocks) {
       Atomics.wait(ctl, SLOT.DONE, done, Math.min(1000, this.opts.tuning.stallMs));

@@ -50,7 +50,7 @@ let poolSeed: { memory: WasmMemory; module: object; workers: number } | undefine
  * Multiply-adds from which a call is split across the worker threads, and the pool's tuning (see
  * MatmulPoolTuning); tests lower the threshold and the stall time.
  */
-export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs: THREADED_MIN_MACS, stallMs: 30_000 };
+export const matmulThreading: { minMacs: number } & MatmulPoolTuning = { minMacs: THREADED_MIN_MACS, stallMs: 30_000, spinUs: 200 };
 
 /** Bytes one call may use in the kernel's memory (at most WASM_MAX_BYTES; tests lower it to force row parts). */
 export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };

@@ -1,7 +1,7 @@
 // A matmul worker thread (started by matmul-threads.ts): instantiates the kernel on the shared
 // memory, then runs chunks of each task the calling thread publishes, sleeping in between.
 import { workerData } from "node:worker_threads";
-import { SLOT, runClaimedChunks } from "./matmul-chunks.mjs";
+import { SLOT, runClaimedChunks, pollSlot } from "./matmul-chunks.mjs";
 
 const { memory, module, control, kernelNames } = workerData;
 const ctl = new Int32Array(control);
@@ -11,6 +11,6 @@ let seen = Atomics.load(ctl, SLOT.SEQ);
 Atomics.add(ctl, SLOT.READY, 1);
 for (;;) {
   runClaimedChunks(ctl, kernels);
-  Atomics.wait(ctl, SLOT.SEQ, seen);
+  if (pollSlot(ctl, SLOT.SEQ, (seq) => seq !== seen) === seen) Atomics.wait(ctl, SLOT.SEQ, seen);
   seen = Atomics.load(ctl, SLOT.SEQ);
 }
