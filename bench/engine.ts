@@ -1,5 +1,5 @@
-// bench:engine — int8 matmul throughput of the engine's `matmul` op (int32 output; WASM SIMD
-// kernel, plus the JS-only and reference kernels for context) against onnxruntime-node's fp32
+// bench:engine — int8 matmul throughput of the engine's `matmul` op (int32 output; the native
+// kernel where it is built, else WASM SIMD; the WASM, JS-only and reference kernels for context) against onnxruntime-node's fp32
 // MatMul on one thread, measured in the same run; matrix-vector shapes (M = 1, weights [N,K] used
 // with transB, as in a decode step); and CPU time per token of one decode step of a 5.4M-parameter
 // llama decoder. The matrix-vector and decode figures are taken twice in the same run: with the
@@ -13,7 +13,7 @@ import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
 import {
-  clearPackedWeightCache, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits, wasmMatmul,
+  clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
@@ -104,6 +104,10 @@ for (const n of run("square") ? SIZES : []) {
   const op = getOp("matmul");
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER; // one thread
   const aivm = await measure(() => op.run([a, b], {}), 1500);
+  // The WASM SIMD128 kernel the native one stands in for (the same when no native kernel is built).
+  matmulWasmPaths.native = false;
+  const aivmWasm = await measure(() => op.run([a, b], {}), 1500);
+  matmulWasmPaths.native = true;
   let threaded: { aivm: Timing; onnx: Timing } | null = null;
   if (THREADS > 1) {
     matmulThreading.minMacs = DEFAULT_MIN_MACS;
@@ -128,11 +132,13 @@ for (const n of run("square") ? SIZES : []) {
   results.push({
     n,
     aivmInt8: report(n, aivm),
+    aivmInt8WasmKernel: report(n, aivmWasm),
     aivmInt8JsKernel: js === null ? null : report(n, js),
     aivmInt8ReferenceKernel: ref === null ? null : report(n, ref),
     onnxruntimeFp32SingleThread: report(n, onnx),
     ratioAivmOverOnnxruntimeCpu: round(onnx.cpuMs / aivm.cpuMs),
     ratioAivmOverOnnxruntimeWall: round(onnx.wallMs / aivm.wallMs),
+    ratioWasmKernelOverOnnxruntimeCpu: round(onnx.cpuMs / aivmWasm.cpuMs),
     // Both on THREADS threads (the engine's worker pool, onnxruntime's intra-op threads): wall time.
     threads:
       threaded === null
@@ -151,6 +157,7 @@ for (const n of run("square") ? SIZES : []) {
 function usePaths(current: boolean): void {
   matmulWasmPaths.matvecMaxRows = current ? 3 : 0;
   matmulWasmPaths.splitA = current;
+  matmulWasmPaths.native = current;
   packedWeightCacheLimits.capacityBytes = current ? 64 * 1024 * 1024 : 0;
   clearPackedWeightCache();
 }
@@ -255,19 +262,19 @@ usePaths(true);
 
 console.log(JSON.stringify({
   bench: "engine.matmul",
-  what: "square n×n×n matmul; int8×int8→int32 via the engine op (WASM SIMD dispatch) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
+  what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   // Which kernel the engine op ran: the WASM SIMD128 one (AIVM_MATMUL_KERNEL unset) or the JS one.
-  kernel: wasmMatmul() === null ? "js" : "wasm-simd128",
+  kernel: matmulKernelName(),
   threads: THREADS,
   results,
   matvec: {
-    what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
+    what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = the WASM 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
     results: matvec,
   },
   decode: {
-    what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up, each mode run twice alternating and the second run kept (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop)",
+    what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up, each mode run twice alternating and the second run kept (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (WASM 4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop)",
     ...decode,
   },
 }, null, 2));

@@ -1,6 +1,7 @@
 // npm skips optional dependencies whose `engines` exclude the running Node. EDR's native package
 // requires Node >= 22, so an `npm install` started from Node 20 leaves Hardhat without its runtime.
 // This script runs after every install and fetches the missing platform package from the registry.
+// It also builds the native matmul kernel (scripts/build-native.mjs).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,6 +44,9 @@ function npmNode() {
   const match = /node\/(v[\d.]+)/.exec(agent);
   return match ? `npm ran under Node ${match[1]}` : "package missing";
 }
+
+// The optional native matmul kernel (native/matmul.c); without a C compiler the WASM kernel runs.
+execFileSync(process.execPath, [join(root, "scripts", "build-native.mjs")], { stdio: "inherit" });
 
 const edrManifest = join(root, "node_modules", "@nomicfoundation", "edr", "package.json");
 if (!existsSync(edrManifest)) process.exit(0); // dev dependencies not installed: nothing to repair

@@ -68,7 +68,7 @@ export interface Devnet {
 /** The environment and description of node i's engine variant: what makes it a "different machine". */
 function engineVariant(index: number, uniform: boolean): { env: Record<string, string>; variant: string } {
   if (uniform) return { env: {}, variant: "" };
-  if (index % 3 === 1) return { env: { AIVM_MATMUL_THREADS: "0" }, variant: "matmul workers off (AIVM_MATMUL_THREADS=0)" };
+  if (index % 3 === 1) return { env: { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: "wasm" }, variant: "WASM matmul kernel, workers off (AIVM_MATMUL_KERNEL=wasm AIVM_MATMUL_THREADS=0)" };
   if (index % 3 === 2) return { env: { AIVM_MATMUL_KERNEL: "js" }, variant: "JS kernels only (AIVM_MATMUL_KERNEL=js)" };
   return { env: {}, variant: "" };
 }

@@ -3,7 +3,7 @@
 // SHA-256 of every output tensor plus which paths ran.
 import { createHash } from "node:crypto";
 import { getOp } from "../../src/engine/registry.ts";
-import { matmulThreadedCalls, matmulWorkersReady, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
+import { matmulKernelName, matmulThreadedCalls, matmulWorkersReady, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../../src/engine/kernels/matmul-threads.ts";
 import { matmulEnvCases } from "./matmul-env-cases.ts";
 
@@ -13,4 +13,4 @@ const digests = matmulEnvCases().map(({ inputs, attrs }) => {
   const y = op.run(inputs, attrs)[0]!;
   return createHash("sha256").update(new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength)).digest("hex");
 });
-console.log(JSON.stringify({ digests, wasm: wasmMatmul() !== null, threadedCalls: matmulThreadedCalls() }));
+console.log(JSON.stringify({ digests, wasm: wasmMatmul() !== null, kernel: matmulKernelName(), threadedCalls: matmulThreadedCalls() }));

@@ -1,7 +1,8 @@
 // The matmul op gives the same bytes whatever the kernel and thread settings a node starts with:
-// AIVM_MATMUL_THREADS = 0, 1 and 2 (WASM kernel on the calling thread alone, or with workers) and
-// AIVM_MATMUL_KERNEL=js (the JS kernels only), each in its own process since both are read once at
-// start-up; all equal to the readable reference kernel run here.
+// AIVM_MATMUL_THREADS = 0, 1 and 2 (the calling thread alone, or with workers), AIVM_MATMUL_KERNEL
+// = wasm, js (the JS kernels only) and native-<isa> for every native ISA this CPU runs (the default
+// where the addon is built), each in its own process since both are read once at start-up; all
+// equal to the readable reference kernel run here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,10 +11,12 @@ import { fileURLToPath } from "node:url";
 import { runMatmul } from "../../src/engine/ops/linear.ts";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
 import { matmulEnvCases } from "./matmul-env-cases.ts";
+import { nativeIsasForTests } from "./native-isas.ts";
 
 interface ChildReport {
   digests: string[];
   wasm: boolean;
+  kernel: string;
   threadedCalls: number;
 }
 
@@ -23,7 +26,7 @@ function runChild(env: Record<string, string>): ChildReport {
   return JSON.parse(out) as ChildReport;
 }
 
-test("matmul output bytes are identical with 0, 1 and 2 worker threads and with the JS kernels only, and equal the reference", () => {
+test("matmul output bytes are identical with 0, 1 and 2 worker threads, on the WASM, native and JS kernels, and equal the reference", () => {
   const want = matmulEnvCases().map(({ inputs, attrs }) => {
     const y = runMatmul(inputs, attrs, matmulReference);
     return createHash("sha256").update(new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength)).digest("hex");
@@ -33,10 +36,15 @@ test("matmul output bytes are identical with 0, 1 and 2 worker threads and with 
     ["1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
     ["2 workers", { AIVM_MATMUL_THREADS: "2", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
     ["JS kernels", { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: "js" }, (r) => !r.wasm],
+    ["WASM kernel, 1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "wasm" }, (r) => r.kernel === "wasm-simd128" && r.threadedCalls > 0],
   ];
+  for (const isa of nativeIsasForTests()) {
+    settings.push([`native ${isa}, 0 workers`, { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: `native-${isa}` }, (r) => r.kernel === `native-${isa}` && r.threadedCalls === 0]);
+    settings.push([`native ${isa}, 1 worker`, { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: `native-${isa}` }, (r) => r.kernel === `native-${isa}` && r.threadedCalls > 0]);
+  }
   for (const [label, env, ranAsSet] of settings) {
     const report = runChild(env);
-    assert.ok(ranAsSet(report), `${label}: the paths that ran (wasm ${report.wasm}, threaded calls ${report.threadedCalls})`);
+    assert.ok(ranAsSet(report), `${label}: the paths that ran (wasm ${report.wasm}, kernel ${report.kernel}, threaded calls ${report.threadedCalls})`);
     assert.deepEqual(report.digests, want, label);
   }
 });

@@ -20,11 +20,22 @@ export declare const SLOT: Readonly<{
   COLS: number;
   THREADS: number;
   SPIN_US: number;
+  PACK_FN: number;
+  PACK_STAGE: number;
+  PACK_ROWS: number;
+  PACK_K: number;
+  PACK_ZERO: number;
+  PACK_SPLIT: number;
+  PACK_ELEM_BYTES: number;
   COUNT: number;
 }>;
 
 export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 
-export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[]): number;
+export type PackFn = (stagePtr: number, dstPtr: number, rows: number, k: number, kSteps: number, block: number, zero: number) => void;
+
+export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[]): number;
 
 export declare function pollSlot(ctl: Int32Array, slot: number, stop: (value: number) => boolean): number;
+
+export declare function nativeKernelOn(memory: { readonly buffer: ArrayBuffer | SharedArrayBuffer }, fn: (view: Int8Array, ...args: number[]) => void): KernelFn;

@@ -25,7 +25,16 @@ export const SLOT = Object.freeze({
   COLS: 18, // columns per output block of that kernel
   THREADS: 19, // threads that may take chunks: the workers and the calling thread
   SPIN_US: 20, // µs a thread polls for the next task (worker) or the last chunk (caller) before sleeping
-  COUNT: 21,
+  // A's rows packed per chunk by the thread that claims it (row splits only): the row packer's
+  // index (ROW_PACKERS in matmul-pack-wasm.ts) or −1 when A is packed already, then its operands.
+  PACK_FN: 21,
+  PACK_STAGE: 22, // staged source rows, as they are
+  PACK_ROWS: 23, // source rows in the task
+  PACK_K: 24,
+  PACK_ZERO: 25,
+  PACK_SPLIT: 26, // kernel rows per source row (1, or 2: split into bytes)
+  PACK_ELEM_BYTES: 27, // bytes per source element
+  COUNT: 28,
 });
 
 /**
@@ -53,12 +62,22 @@ function claim(ctl) {
   }
 }
 
+/** Packs the source rows behind kernel rows [from, to) of the task's staged A to dst. */
+function packChunk(ctl, pack, dst, from, to, kSteps, block) {
+  const split = Atomics.load(ctl, SLOT.PACK_SPLIT);
+  const k = Atomics.load(ctl, SLOT.PACK_K);
+  const first = from / split;
+  const rows = Math.min(Atomics.load(ctl, SLOT.PACK_ROWS), to / split) - first;
+  const stage = Atomics.load(ctl, SLOT.PACK_STAGE) + first * k * Atomics.load(ctl, SLOT.PACK_ELEM_BYTES);
+  pack(stage, dst, rows, k, kSteps, block, Atomics.load(ctl, SLOT.PACK_ZERO));
+}
+
 /**
  * Claims and runs chunks of the current task until none is left; counts their blocks in DONE and
  * wakes the waiters after the last. `kernels` are the module's kernel exports, indexed by
- * SLOT.KERNEL. Returns the blocks run.
+ * SLOT.KERNEL, and `rowPackers` the packer module's, indexed by SLOT.PACK_FN. Returns the blocks run.
  */
-export function runClaimedChunks(ctl, kernels) {
+export function runClaimedChunks(ctl, kernels, rowPackers) {
   let ran = 0;
   for (let first = claim(ctl); first >= 0; first = claim(ctl)) {
     // Read the task only after the claim (see claim()).
@@ -75,7 +94,12 @@ export function runClaimedChunks(ctl, kernels) {
     const matmul = kernels[Atomics.load(ctl, SLOT.KERNEL)];
     const rows = Atomics.load(ctl, SLOT.ROWS);
     const cols = Atomics.load(ctl, SLOT.COLS);
-    if (splitRows) matmul(aPtr + first * Atomics.load(ctl, SLOT.A_BLOCK), bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
+    if (splitRows) {
+      const aBlock = Atomics.load(ctl, SLOT.A_BLOCK);
+      const pack = Atomics.load(ctl, SLOT.PACK_FN);
+      if (pack >= 0) packChunk(ctl, rowPackers[pack], aPtr + first * aBlock, first * rows, (first + count) * rows, kSteps, rows);
+      matmul(aPtr + first * aBlock, bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
+    }
     else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
     ran += count;
     if (Atomics.add(ctl, SLOT.DONE, count) + count === end) Atomics.notify(ctl, SLOT.DONE);
@@ -98,4 +122,17 @@ export function pollSlot(ctl, slot, stop) {
     now = Atomics.load(ctl, slot);
   }
   return now;
+}
+
+/**
+ * The native kernel `fn(view, ...args)` of build/aivm-native.node (matmul-native.ts) as a KernelFn
+ * on `memory`: the Int8Array view over the memory is made again whenever the memory has grown.
+ */
+export function nativeKernelOn(memory, fn) {
+  let view = new Int8Array(memory.buffer);
+  return (aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow) => {
+    const buffer = memory.buffer;
+    if (buffer.byteLength !== view.byteLength) view = new Int8Array(buffer);
+    fn(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+  };
 }

@@ -384,6 +384,28 @@ export function matmulPackWasmBytes(shared: boolean): Uint8Array {
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /**
+ * The exports that pack rows, in a fixed order (the worker threads index them the same way): each
+ * `(stagePtr, dstPtr, rows, k, kSteps, block, zero)` packs staged rows at stagePtr.
+ */
+export const ROW_PACKERS: readonly string[] = moduleFunctions().map((f) => f.name).filter((n) => n.startsWith("rows") || n.startsWith("split"));
+
+/** The export that packs rows of `src` minus `zero`, split into bytes when `split` is 2. */
+export function rowPackerName(src: IntArray, split: 1 | 2, zero: number): string {
+  const bits = src.BYTES_PER_ELEMENT * 8;
+  if (split === 1) return `rows${bits}`;
+  // |v − zero| < 2^31 for every int8/int16 v: the int16-lane form gives the same bits.
+  const narrow = !(src instanceof Int32Array) && Math.abs(zero) <= 2 ** 31 - 2 ** 16;
+  return `${narrow ? "splitNarrow" : "split"}${bits}`;
+}
+
+const compiledShared: { module?: object } = {};
+
+/** The packer module compiled for a shared memory (what the worker threads instantiate). */
+export function matmulPackSharedModule(): object {
+  return (compiledShared.module ??= new (wasmApi()!.Module)(matmulPackWasmBytes(true)));
+}
+
+/**
  * Sources are staged and packed in bands of about `bandBytes`, so the staged copy is still in
  * cache when it is packed and the staging area stays small (tests lower it to cross many bands).
  */
@@ -423,19 +445,28 @@ export class MatmulPackers {
     const api = wasmApi();
     if (api === undefined) throw new Error("no WebAssembly");
     const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    this.fns = new api.Instance(new api.Module(matmulPackWasmBytes(shared)), { env: { memory } }).exports as Record<string, PackFn>;
+    const module = shared ? matmulPackSharedModule() : new api.Module(matmulPackWasmBytes(false));
+    this.fns = new api.Instance(module, { env: { memory } }).exports as Record<string, PackFn>;
   }
 
   /** packRows: rows [first, first + rows) of a row-major [·, k] array at offset, minus zero, as [rows/block][k/8][block][8] int16. */
   packRows(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
-    this.byBands(`rows${src.BYTES_PER_ELEMENT * 8}`, 1, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
+    this.byBands(rowPackerName(src, 1, zero), 1, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
   }
 
   /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */
   packRowsSplit(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
-    // |v − zero| < 2^31 for every int8/int16 v: the int16-lane form gives the same bits.
-    const narrow = !(src instanceof Int32Array) && Math.abs(zero) <= 2 ** 31 - 2 ** 16;
-    this.byBands(`${narrow ? "splitNarrow" : "split"}${src.BYTES_PER_ELEMENT * 8}`, 2, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
+    this.byBands(rowPackerName(src, 2, zero), 2, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
+  }
+
+  /** The row packers in ROW_PACKERS order. */
+  rowPackers(): PackFn[] {
+    return ROW_PACKERS.map((n) => this.fns[n]!);
+  }
+
+  /** Rows [first, first + rows) of a row-major [·, k] array, copied as they are to stagePtr in one native copy. */
+  stageRows(src: IntArray, offset: number, first: number, rows: number, k: number, stagePtr: number): void {
+    this.stage(src, offset + first * k, rows * k, stagePtr);
   }
 
   /** packB: Bᵀ as [n/C][k/8][C][8] int16 from B [k, n] or (transB) [n, k] int8 at bOffset; C one of PACK_B_BLOCKS. */

@@ -13,7 +13,7 @@
 // land in a later call's buffers.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { SLOT, runClaimedChunks, pollSlot, type KernelFn } from "./matmul-chunks.mjs";
+import { SLOT, runClaimedChunks, pollSlot, type KernelFn, type PackFn } from "./matmul-chunks.mjs";
 
 /** One kernel task: `kernel(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of `rows` × `cols`. */
 export interface MatmulTask {
@@ -28,6 +28,23 @@ export interface MatmulTask {
   nBlocks: number;
   kSteps: number;
   outRowBytes: number;
+  /**
+   * A's rows staged as they are but not packed yet: the thread that claims a chunk of a row split
+   * packs its rows to aPtr first (packing runs on every thread); a column split packs them all on
+   * the calling thread before the task is published.
+   */
+  packA?: {
+    /** Index of the row packer (ROW_PACKERS in matmul-pack-wasm.ts). */
+    fn: number;
+    stagePtr: number;
+    /** Source rows. */
+    rows: number;
+    k: number;
+    zero: number;
+    /** Kernel rows per source row: 2 when A is split into bytes. */
+    split: 1 | 2;
+    elemBytes: number;
+  };
 }
 
 /** Multiply-adds below which a call runs on the calling thread alone (waking workers costs tens of µs). */
@@ -52,6 +69,12 @@ export interface MatmulPoolOptions {
   /** The calling thread's instances of its kernels, and their export names (the workers look them up). */
   kernels: readonly KernelFn[];
   kernelNames: readonly string[];
+  /** The native kernel (matmul-native.ts), the calling thread's kernel after the named ones: the workers load it too. */
+  native?: { path: string; isa: string };
+  /** The row packers on the calling thread, and the packer module (shared memory) and export names the workers instantiate. */
+  rowPackers: readonly PackFn[];
+  packModule: object;
+  rowPackerNames: readonly string[];
   workers: number;
   tuning: MatmulPoolTuning;
 }
@@ -69,7 +92,10 @@ export class MatmulPool {
       // Plain JavaScript, started without this process's loaders (--import tsx and the like).
       const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
         execArgv: [],
-        workerData: { memory: opts.memory, module: opts.module, control: this.ctl.buffer, kernelNames: opts.kernelNames },
+        workerData: {
+          memory: opts.memory, module: opts.module, control: this.ctl.buffer, kernelNames: opts.kernelNames, native: opts.native,
+          packModule: opts.packModule, rowPackerNames: opts.rowPackerNames,
+        },
       });
       // Never keep the process alive; a worker that fails or exits ends the pool.
       worker.unref();
@@ -90,7 +116,8 @@ export class MatmulPool {
 
   /**
    * Runs the task on the workers and returns true once every chunk is done; false (nothing to rely
-   * on in the output) when no worker is ready or the pool was given up, so the caller runs it alone.
+   * on in the output, A perhaps still unpacked) when no worker is ready or the pool was given up,
+   * so the caller runs it alone.
    */
   run(task: MatmulTask): boolean {
     const workers = this.ready;
@@ -126,11 +153,25 @@ export class MatmulPool {
     Atomics.store(ctl, SLOT.ROWS, rows);
     Atomics.store(ctl, SLOT.COLS, cols);
     Atomics.store(ctl, SLOT.SPIN_US, this.opts.tuning.spinUs);
+    const p = task.packA;
+    if (p !== undefined && !splitRows) {
+      // Every thread reads all of A: pack it here, once.
+      this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
+    }
+    Atomics.store(ctl, SLOT.PACK_FN, p !== undefined && splitRows ? p.fn : -1);
+    if (p !== undefined && splitRows) {
+      Atomics.store(ctl, SLOT.PACK_STAGE, p.stagePtr);
+      Atomics.store(ctl, SLOT.PACK_ROWS, p.rows);
+      Atomics.store(ctl, SLOT.PACK_K, p.k);
+      Atomics.store(ctl, SLOT.PACK_ZERO, p.zero);
+      Atomics.store(ctl, SLOT.PACK_SPLIT, p.split);
+      Atomics.store(ctl, SLOT.PACK_ELEM_BYTES, p.elemBytes);
+    }
     Atomics.store(ctl, SLOT.END, blocks);
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    const own = runClaimedChunks(ctl, this.opts.kernels);
+    const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers);
     let done = Atomics.load(ctl, SLOT.DONE);
     done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();

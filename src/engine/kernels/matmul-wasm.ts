@@ -6,8 +6,9 @@
 // the call's outputs.
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
-import { bStageBytes, matmulPackers, rowsStageBytes } from "./matmul-pack-wasm.ts";
-import type { KernelFn } from "./matmul-chunks.mjs";
+import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes } from "./matmul-pack-wasm.ts";
+import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
+import { NATIVE_ADDON_PATH, nativeKernelFor, nativeMatmulChoice } from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
 import { PackedWeightCache, packedWeightCacheLimits, type PackedWeightCacheStats } from "./packed-weight-cache.ts";
@@ -39,6 +40,14 @@ export const WASM_MAX_BYTES = 256 * 1024 * 1024;
 const PAGE = 65536;
 
 let instance: WasmMatmul | null | undefined;
+/**
+ * `instance`'s kernels in KERNEL_BLOCKS order, then (index NATIVE_KERNEL) the native kernel on its
+ * memory when one runs here: the WASM `matmul` kernel's contract and layout (matmul-native.ts).
+ */
+let kernels: KernelFn[] = [];
+/** The native kernel's ISA, or undefined where none runs. */
+let nativeIsa: string | undefined;
+const NATIVE_KERNEL = KERNEL_BLOCKS.length;
 /** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
 let cache = new PackedWeightCache();
 /** The worker pool sharing `instance`'s memory, when threads are on. */
@@ -57,13 +66,24 @@ export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 
 /**
  * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
- * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts). Benchmarks turn both
- * off (0, false) to time the 4×2 kernel and the JS fallback they replace.
+ * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts), and with `native` the
+ * native kernel runs 4×2 blocks where it is built (matmul-native.ts). Benchmarks turn them off
+ * (0, false) to time the kernels and paths they replace.
  */
-export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true };
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true };
 
-function kernelsOf(w: WasmMatmul): KernelFn[] {
-  return KERNEL_BLOCKS.map((kb) => w[kb.name]);
+/** Sets `instance` and its kernels. */
+function useInstance(w: WasmMatmul): WasmMatmul {
+  instance = w;
+  kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
+  if (nativeIsa !== undefined) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa)));
+  return w;
+}
+
+/** The kernel that runs 4×2 blocks: `native-<isa>` (matmul-native.ts), `wasm-simd128`, or `js` (no WebAssembly). */
+export function matmulKernelName(): string {
+  if (wasmMatmul() === null) return "js";
+  return nativeIsa === undefined || !matmulWasmPaths.native ? "wasm-simd128" : `native-${nativeIsa}`;
 }
 
 /**
@@ -76,37 +96,43 @@ export function wasmMatmul(): WasmMatmul | null {
     if (!wasmApi) throw new Error("no WebAssembly");
     // AIVM_MATMUL_KERNEL=js: the JS kernels only, so a devnet node checks them against the others' WASM (docs/network.md#devnet).
     if (process.env.AIVM_MATMUL_KERNEL === "js") throw new Error("JS kernels forced");
+    // Throws on a bad AIVM_MATMUL_KERNEL, or one the addon or the CPU cannot honour: not a fallback.
+    nativeIsa = nativeMatmulChoice().isa;
     const workers = matmulWorkerCount();
     if (workers > 0) {
       try {
         const memory = new wasmApi.Memory({ initial: 1, maximum: WASM_MAX_BYTES / PAGE, shared: true });
         const module = new wasmApi.Module(matmulWasmBytes(WASM_MAX_BYTES / PAGE));
-        instance = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul;
+        useInstance(new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul);
         poolSeed = { memory, module, workers };
-        return instance;
+        return instance!;
       } catch {
         // No shared WebAssembly memory here: one thread.
       }
     }
-    instance = useUnsharedInstance();
-  } catch {
+    return useUnsharedInstance();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith("AIVM_MATMUL_KERNEL")) throw e;
     instance = null;
   }
-  return instance;
+  return null;
 }
 
 /** A fresh instance on its own unshared memory, with an empty cache (nothing of the old memory is reused). */
 function useUnsharedInstance(): WasmMatmul {
-  instance = new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul;
   cache = new PackedWeightCache();
-  return instance;
+  return useInstance(new wasmApi!.Instance(new wasmApi!.Module(matmulWasmBytes())).exports as unknown as WasmMatmul);
 }
 
 /** The worker pool, started on the first call large enough to use it. */
 function matmulPool(): MatmulPool | undefined {
   if (pool === undefined && poolSeed !== undefined) {
     const kernelNames = KERNEL_BLOCKS.map((kb) => kb.name);
-    pool = new MatmulPool({ memory: poolSeed.memory, module: poolSeed.module, kernels: kernelsOf(instance!), kernelNames, workers: poolSeed.workers, tuning: matmulThreading });
+    const native = nativeIsa === undefined ? undefined : { path: NATIVE_ADDON_PATH, isa: nativeIsa };
+    pool = new MatmulPool({
+      memory: poolSeed.memory, module: poolSeed.module, kernels, kernelNames, native, workers: poolSeed.workers, tuning: matmulThreading,
+      rowPackers: matmulPackers(poolSeed.memory)!.rowPackers(), packModule: matmulPackSharedModule(), rowPackerNames: ROW_PACKERS,
+    });
     poolSeed = undefined;
   }
   return pool;
@@ -247,16 +273,27 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const outEnd = outPtr + mBlocks * R * nPad * 4;
   // Staging (B's, then A's rows, one after the other) starts at outEnd.
   const packB = plan.cachedB === undefined && !packedB;
-  const stageBytes = Math.max(rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
+  const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
+  // With workers, A's rows are staged whole and each thread packs the rows of the chunks it
+  // claims (MatmulTask.packA), when the whole part fits the budget; else packed here, by bands.
+  const eb = x.a.BYTES_PER_ELEMENT;
+  const wholeStage = Math.ceil((rows * k * eb) / 16) * 16;
+  const budget = Math.min(matmulWasmLimits.maxBytes, WASM_MAX_BYTES - plan.scratch);
+  const packInChunks = threads !== undefined && threads.ready > 0 && outEnd - plan.scratch + wholeStage <= budget;
+  const stageBytes = Math.max(packInChunks ? wholeStage : rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
   ensureMemory(w, outEnd + stageBytes);
   const packers = matmulPackers(w.memory)!;
   // Padding columns and k-values of B must read as 0 so they add nothing.
   if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
   const buf = w.memory.buffer;
-  if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
+  const packerName = rowPackerName(x.a, split, x.aZero);
+  if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
+  else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  const task = { kernel: plan.kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4 };
-  const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
+  const kernel = plan.kernel === MATMUL_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL : plan.kernel;
+  const packFn = ROW_PACKERS.indexOf(packerName);
+  const packA = packInChunks ? { fn: packFn, stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
+  const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, packA };
   if (threads === undefined || !threads.run(task)) {
     if (threads !== undefined && !threads.usable) {
       // Leave the pool's memory (and the packed weights in it) to it: a stuck worker may still write there.
@@ -264,7 +301,9 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
       pool = undefined;
       return "retry";
     }
-    w[KERNEL_BLOCKS[plan.kernel]!.name](aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    // No worker was ready after all: pack the staged rows here.
+    if (packA !== undefined) packers.rowPackers()[packFn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
+    kernels[kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
   }
   const acc = new Int32Array(buf, outPtr, mBlocks * R * nPad);
   const bias = x.bias;

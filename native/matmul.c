@@ -1,0 +1,234 @@
+// The int8 matmul kernel in native x86-64 vector code, an optional Node-API addon built at install
+// time (scripts/build-native.mjs). It reads and writes exactly what the WASM `matmul` kernel
+// (src/engine/kernels/matmul-wasm-module.ts) does, in the kernel's shared WebAssembly memory:
+// A as [m/4][k/8][4][8] int16, Bᵀ as [n/2][k/8][2][8] int16, int32 outputs in 4×2 blocks, so the
+// packers, the packed-weight cache and the worker threads are shared with it.
+//
+// Why it gives the WASM kernel's bits on every CPU: every instruction used is integer arithmetic
+// modulo 2^32. `vpdpwssd` (AVX-512 VNNI) adds two int16×int16 products to an int32 lane, wrapping;
+// `vpmaddwd` + `vpaddd` (AVX2) do the same in two steps; the WASM kernel's i32x4.dot_i16x8_s +
+// i32x4.add too. Sums modulo 2^32 do not depend on their order, so every path gives the same int32
+// for every input, and the exact one whenever the true sum fits int32 (which the caller proves from
+// the dtypes before choosing the kernel). The saturating forms (vpdpwssds) are never used.
+// test/engine/native-matmul.test.ts checks each ISA against the WASM kernel and the reference.
+#include <node_api.h>
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef void kernel_fn(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                       int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row);
+
+#define INLINE static inline __attribute__((always_inline))
+
+// ---- AVX-512 VNNI: one zmm holds a 4-row block's 8 k-values (row r in 128-bit lane r). ----------
+#define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vnni")))
+
+// Lane r of the result: [Σ lane r of a0, a1, a2, a3] (one row, four columns).
+T512 INLINE __m512i sum4_512(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
+  __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
+  __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+}
+
+// Lane r of the result, low 64 bits: [Σ lane r of a0, a1] (one row, two columns).
+T512 INLINE __m512i sum2_512(__m512i a0, __m512i a1) {
+  __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
+  return _mm512_add_epi32(s, _mm512_shuffle_epi32(s, (_MM_PERM_ENUM)0x4e));
+}
+
+T512 INLINE void store_rows_512(uint8_t *out, int32_t out_row, __m512i v, int wide) {
+  __m128i r0 = _mm512_castsi512_si128(v), r1 = _mm512_extracti32x4_epi32(v, 1);
+  __m128i r2 = _mm512_extracti32x4_epi32(v, 2), r3 = _mm512_extracti32x4_epi32(v, 3);
+  if (wide) {
+    _mm_storeu_si128((__m128i *)out, r0);
+    _mm_storeu_si128((__m128i *)(out + out_row), r1);
+    _mm_storeu_si128((__m128i *)(out + 2 * out_row), r2);
+    _mm_storeu_si128((__m128i *)(out + 3 * out_row), r3);
+  } else {
+    _mm_storel_epi64((__m128i *)out, r0);
+    _mm_storel_epi64((__m128i *)(out + out_row), r1);
+    _mm_storel_epi64((__m128i *)(out + 2 * out_row), r2);
+    _mm_storel_epi64((__m128i *)(out + 3 * out_row), r3);
+  }
+}
+
+// RB row blocks × CB column blocks of the output (4·RB rows, 2·CB columns).
+T512 INLINE void tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps,
+                         int32_t a_block, int32_t b_block, int32_t out_row, const int RB, const int CB) {
+  __m512i acc[2][4];
+  for (int r = 0; r < RB; r++)
+    for (int c = 0; c < 2 * CB; c++) acc[r][c] = _mm512_setzero_si512();
+  for (int32_t s = 0; s < k_steps; s++) {
+    __m512i av[2];
+    for (int r = 0; r < RB; r++) av[r] = _mm512_loadu_si512((const void *)(a + r * a_block + s * 64));
+    for (int c = 0; c < 2 * CB; c++) {
+      __m512i bv = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b + (c >> 1) * b_block + s * 32 + (c & 1) * 16)));
+      for (int r = 0; r < RB; r++) acc[r][c] = _mm512_dpwssd_epi32(acc[r][c], av[r], bv);
+    }
+  }
+  for (int r = 0; r < RB; r++) {
+    uint8_t *o = out + r * 4 * out_row;
+    if (CB == 2) store_rows_512(o, out_row, sum4_512(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), 1);
+    else store_rows_512(o, out_row, sum2_512(acc[r][0], acc[r][1]), 0);
+  }
+}
+
+T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                                   int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  const int32_t a_block = k_steps * 64, b_block = k_steps * 32;
+  for (int32_t ib = 0; ib < m_blocks; ib += 2) {
+    const int two_rows = ib + 1 < m_blocks;
+    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
+    for (int32_t jb = 0; jb < n_blocks; jb += 2) {
+      const uint8_t *b = base + b_ptr + (size_t)jb * b_block;
+      uint8_t *o = base + out_ptr + (size_t)ib * 4 * out_row + (size_t)jb * 8;
+      const int two_cols = jb + 1 < n_blocks;
+      if (two_rows && two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 2);
+      else if (two_rows) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 1);
+      else if (two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 2);
+      else tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 1);
+    }
+  }
+}
+
+// ---- AVX2: one ymm holds two rows' 8 k-values; a 4-row block is two ymm. ------------------------
+#define T256 __attribute__((target("avx2")))
+
+// 128-bit lane h of the result: [Σ lane h of a0, a1, a2, a3].
+T256 INLINE __m256i sum4_256(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
+  __m256i s01 = _mm256_add_epi32(_mm256_unpacklo_epi32(a0, a1), _mm256_unpackhi_epi32(a0, a1));
+  __m256i s23 = _mm256_add_epi32(_mm256_unpacklo_epi32(a2, a3), _mm256_unpackhi_epi32(a2, a3));
+  return _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
+}
+
+T256 INLINE __m256i sum2_256(__m256i a0, __m256i a1) {
+  __m256i s = _mm256_add_epi32(_mm256_unpacklo_epi32(a0, a1), _mm256_unpackhi_epi32(a0, a1));
+  return _mm256_add_epi32(s, _mm256_shuffle_epi32(s, 0x4e));
+}
+
+// One 4-row block × CB column blocks (2·CB columns).
+T256 INLINE void tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps,
+                         int32_t b_block, int32_t out_row, const int CB) {
+  __m256i acc[2][4];
+  for (int h = 0; h < 2; h++)
+    for (int c = 0; c < 2 * CB; c++) acc[h][c] = _mm256_setzero_si256();
+  for (int32_t s = 0; s < k_steps; s++) {
+    __m256i av0 = _mm256_loadu_si256((const __m256i *)(a + s * 64));
+    __m256i av1 = _mm256_loadu_si256((const __m256i *)(a + s * 64 + 32));
+    for (int c = 0; c < 2 * CB; c++) {
+      __m256i bv = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(b + (c >> 1) * b_block + s * 32 + (c & 1) * 16)));
+      acc[0][c] = _mm256_add_epi32(acc[0][c], _mm256_madd_epi16(av0, bv));
+      acc[1][c] = _mm256_add_epi32(acc[1][c], _mm256_madd_epi16(av1, bv));
+    }
+  }
+  for (int h = 0; h < 2; h++) {
+    uint8_t *o = out + h * 2 * out_row;
+    if (CB == 2) {
+      __m256i v = sum4_256(acc[h][0], acc[h][1], acc[h][2], acc[h][3]);
+      _mm_storeu_si128((__m128i *)o, _mm256_castsi256_si128(v));
+      _mm_storeu_si128((__m128i *)(o + out_row), _mm256_extracti128_si256(v, 1));
+    } else {
+      __m256i v = sum2_256(acc[h][0], acc[h][1]);
+      _mm_storel_epi64((__m128i *)o, _mm256_castsi256_si128(v));
+      _mm_storel_epi64((__m128i *)(o + out_row), _mm256_extracti128_si256(v, 1));
+    }
+  }
+}
+
+T256 static void matmul_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                             int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  const int32_t a_block = k_steps * 64, b_block = k_steps * 32;
+  for (int32_t ib = 0; ib < m_blocks; ib++) {
+    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
+    for (int32_t jb = 0; jb < n_blocks; jb += 2) {
+      const uint8_t *b = base + b_ptr + (size_t)jb * b_block;
+      uint8_t *o = base + out_ptr + (size_t)ib * 4 * out_row + (size_t)jb * 8;
+      if (jb + 1 < n_blocks) tile256(a, b, o, k_steps, b_block, out_row, 2);
+      else tile256(a, b, o, k_steps, b_block, out_row, 1);
+    }
+  }
+}
+
+// ---- Node-API ------------------------------------------------------------------------------------
+
+static const struct { const char *name; const char *cpu; kernel_fn *fn; } ISAS[] = {
+  {"avx512vnni", "avx512vnni", matmul_avx512vnni},
+  {"avx2", "avx2", matmul_avx2},
+};
+#define ISA_COUNT ((int)(sizeof ISAS / sizeof ISAS[0]))
+
+static int supported(int i) {
+  __builtin_cpu_init();
+  if (i == 0) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+  return __builtin_cpu_supports("avx2");
+}
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+// kernel(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes), view an Int8Array over
+// the whole kernel memory; the ISA is bound as the function's data. Bounds are checked here: a
+// block outside the view is refused, never read.
+static napi_value run_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 8) return throw_error(env, "matmul kernel: 8 arguments expected");
+  napi_typedarray_type type;
+  size_t length;
+  void *base;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &base, NULL, NULL) != napi_ok || type != napi_int8_array)
+    return throw_error(env, "matmul kernel: argument 0 must be an Int8Array over the kernel memory");
+  int64_t v[7];
+  for (int i = 0; i < 7; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok || v[i] < 0 || v[i] > 0x7fffffff)
+      return throw_error(env, "matmul kernel: pointers and counts must be integers in [0, 2^31)");
+  }
+  const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
+  if (m_blocks == 0 || n_blocks == 0) return NULL;
+  const int64_t a_end = v[0] + m_blocks * k_steps * 64, b_end = v[1] + n_blocks * k_steps * 32;
+  const int64_t out_end = v[2] + (m_blocks * 4 - 1) * out_row + n_blocks * 8;
+  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * 8)
+    return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory");
+  ((kernel_fn *)data)((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2], (int32_t)m_blocks,
+                      (int32_t)n_blocks, (int32_t)k_steps, (int32_t)out_row);
+  return NULL;
+}
+
+// exports.isas: the ISAs this CPU runs, best first; exports.kernel(name): the kernel for one of them.
+static napi_value kernel_for(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  char name[32];
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_string_utf8(env, arg, name, sizeof name, &len) != napi_ok)
+    return throw_error(env, "kernel(isa): a string is expected");
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (strcmp(name, ISAS[i].name) == 0 && supported(i)) {
+      napi_value fn;
+      napi_create_function(env, ISAS[i].name, NAPI_AUTO_LENGTH, run_kernel, (void *)ISAS[i].fn, &fn);
+      return fn;
+    }
+  }
+  return throw_error(env, "kernel(isa): not an ISA this CPU runs");
+}
+
+NAPI_MODULE_INIT() {
+  napi_value isas, fn, s;
+  napi_create_array(env, &isas);
+  uint32_t n = 0;
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (!supported(i)) continue;
+    napi_create_string_utf8(env, ISAS[i].name, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, isas, n++, s);
+  }
+  napi_set_named_property(env, exports, "isas", isas);
+  napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, kernel_for, NULL, &fn);
+  napi_set_named_property(env, exports, "kernel", fn);
+  return exports;
+}

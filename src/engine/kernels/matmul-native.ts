@@ -1,0 +1,68 @@
+// The optional native int8 matmul kernel (native/matmul.c, built by `npm install` into
+// build/aivm-native.node): the WASM `matmul` kernel's contract and memory layout on 512-bit
+// AVX-512 VNNI or 256-bit AVX2 vectors, where WASM SIMD has 128 bits. Integer arithmetic modulo
+// 2^32 throughout, so it gives the WASM kernel's bits on every CPU (native/matmul.c says why;
+// test/engine/native-matmul.test.ts checks every ISA this CPU runs).
+//
+// AIVM_MATMUL_KERNEL picks the kernel: unset, the best native ISA the CPU runs (else WASM);
+// `wasm` the WASM kernel; `native-avx2` or `native-avx512vnni` one ISA (an error if the addon
+// or the CPU lacks it); `js` the JavaScript kernels only (matmul-wasm.ts).
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+interface NativeAddon {
+  /** ISAs this CPU runs, best first. */
+  readonly isas: readonly string[];
+  kernel(isa: string): (view: Int8Array, ...args: number[]) => void;
+}
+
+/** The addon's path (a module worker threads load too). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../build/aivm-native.node", import.meta.url));
+
+export interface NativeChoice {
+  /** ISA of the native kernel, or undefined for the WASM kernel. */
+  isa: string | undefined;
+  /** Why no native kernel runs (the addon is missing, or AIVM_MATMUL_KERNEL says so). */
+  reason?: string;
+}
+
+let addon: NativeAddon | null | undefined;
+let loadError = "";
+
+function loadAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  try {
+    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    addon = null;
+    loadError = (e as Error).message.split("\n")[0]!;
+  }
+  return addon;
+}
+
+/** Which native ISA the matmul kernel uses here, per AIVM_MATMUL_KERNEL and the addon. */
+export function nativeMatmulChoice(): NativeChoice {
+  const env = process.env.AIVM_MATMUL_KERNEL ?? "";
+  if (env === "wasm" || env === "js") return { isa: undefined, reason: `AIVM_MATMUL_KERNEL=${env}` };
+  const forced = env.startsWith("native-") ? env.slice("native-".length) : undefined;
+  if (env !== "" && forced === undefined) {
+    throw new RangeError(`AIVM_MATMUL_KERNEL must be one of wasm, js, native-avx512vnni, native-avx2 (or unset), got ${JSON.stringify(env)}`);
+  }
+  const a = loadAddon();
+  if (a === null) {
+    if (forced !== undefined) throw new Error(`AIVM_MATMUL_KERNEL=${env}: the native addon did not load (${loadError}); run npm run build:native`);
+    return { isa: undefined, reason: "build/aivm-native.node not built (npm run build:native)" };
+  }
+  if (forced !== undefined && !a.isas.includes(forced)) {
+    throw new Error(`AIVM_MATMUL_KERNEL=${env}: this CPU runs ${a.isas.length === 0 ? "no native ISA" : a.isas.join(", ")}`);
+  }
+  const isa = forced ?? a.isas[0];
+  return isa === undefined ? { isa: undefined, reason: "the CPU has neither AVX-512 VNNI nor AVX2" } : { isa };
+}
+
+/** The native kernel for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes). */
+export function nativeKernelFor(isa: string): (view: Int8Array, ...args: number[]) => void {
+  const a = loadAddon();
+  if (a === null) throw new Error(`the native addon did not load (${loadError})`);
+  return a.kernel(isa);
+}
