@@ -135,38 +135,24 @@ export class MatmulPool {
     // Close the previous task (every chunk of it is done) before resetting its counters; publish
     // the new one by storing END last.
     Atomics.store(ctl, SLOT.END, 0);
-    Atomics.store(ctl, SLOT.NEXT, 0);
-    Atomics.store(ctl, SLOT.DONE, 0);
-    Atomics.store(ctl, SLOT.A_PTR, task.aPtr);
-    Atomics.store(ctl, SLOT.B_PTR, task.bPtr);
-    Atomics.store(ctl, SLOT.OUT_PTR, task.outPtr);
-    Atomics.store(ctl, SLOT.M_BLOCKS, task.mBlocks);
-    Atomics.store(ctl, SLOT.N_BLOCKS, task.nBlocks);
-    Atomics.store(ctl, SLOT.K_STEPS, task.kSteps);
-    Atomics.store(ctl, SLOT.OUT_ROW, task.outRowBytes);
-    Atomics.store(ctl, SLOT.SPLIT_ROWS, splitRows ? 1 : 0);
-    Atomics.store(ctl, SLOT.MIN_CHUNK, minChunk);
-    Atomics.store(ctl, SLOT.THREADS, workers + 1);
-    Atomics.store(ctl, SLOT.A_BLOCK, task.kSteps * rows * 16);
-    Atomics.store(ctl, SLOT.B_BLOCK, task.kSteps * cols * 16);
-    Atomics.store(ctl, SLOT.KERNEL, task.kernel);
-    Atomics.store(ctl, SLOT.ROWS, rows);
-    Atomics.store(ctl, SLOT.COLS, cols);
-    Atomics.store(ctl, SLOT.SPIN_US, this.opts.tuning.spinUs);
     const p = task.packA;
-    if (p !== undefined && !splitRows) {
-      // Every thread reads all of A: pack it here, once.
-      this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
+    // Every thread reads all of A in a column split: pack it here, once; a row split packs per chunk.
+    if (p !== undefined && !splitRows) this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
+    const perChunk = splitRows ? p : undefined;
+    const fields: [number, number][] = [
+      [SLOT.NEXT, 0], [SLOT.DONE, 0],
+      [SLOT.A_PTR, task.aPtr], [SLOT.B_PTR, task.bPtr], [SLOT.OUT_PTR, task.outPtr],
+      [SLOT.M_BLOCKS, task.mBlocks], [SLOT.N_BLOCKS, task.nBlocks], [SLOT.K_STEPS, task.kSteps], [SLOT.OUT_ROW, task.outRowBytes],
+      [SLOT.SPLIT_ROWS, splitRows ? 1 : 0], [SLOT.MIN_CHUNK, minChunk], [SLOT.THREADS, workers + 1],
+      [SLOT.A_BLOCK, task.kSteps * rows * 16], [SLOT.B_BLOCK, task.kSteps * cols * 16],
+      [SLOT.KERNEL, task.kernel], [SLOT.ROWS, rows], [SLOT.COLS, cols], [SLOT.SPIN_US, this.opts.tuning.spinUs],
+      [SLOT.PACK_FN, perChunk === undefined ? -1 : perChunk.fn],
+    ];
+    if (perChunk !== undefined) {
+      const { stagePtr, rows: sourceRows, k, zero, split, elemBytes } = perChunk;
+      fields.push([SLOT.PACK_STAGE, stagePtr], [SLOT.PACK_ROWS, sourceRows], [SLOT.PACK_K, k], [SLOT.PACK_ZERO, zero], [SLOT.PACK_SPLIT, split], [SLOT.PACK_ELEM_BYTES, elemBytes]);
     }
-    Atomics.store(ctl, SLOT.PACK_FN, p !== undefined && splitRows ? p.fn : -1);
-    if (p !== undefined && splitRows) {
-      Atomics.store(ctl, SLOT.PACK_STAGE, p.stagePtr);
-      Atomics.store(ctl, SLOT.PACK_ROWS, p.rows);
-      Atomics.store(ctl, SLOT.PACK_K, p.k);
-      Atomics.store(ctl, SLOT.PACK_ZERO, p.zero);
-      Atomics.store(ctl, SLOT.PACK_SPLIT, p.split);
-      Atomics.store(ctl, SLOT.PACK_ELEM_BYTES, p.elemBytes);
-    }
+    for (const [slot, value] of fields) Atomics.store(ctl, slot, value);
     Atomics.store(ctl, SLOT.END, blocks);
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
