@@ -11,10 +11,14 @@
 // for every input, and the exact one whenever the true sum fits int32 (which the caller proves from
 // the dtypes before choosing the kernel). The saturating forms (vpdpwssds) are never used.
 // test/engine/native-matmul.test.ts checks each ISA against the WASM kernel and the reference.
+// The addon also sets glibc's malloc thresholds for the process (setMallocThresholds, below).
 #include <node_api.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 typedef void kernel_fn(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                        int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row);
@@ -218,6 +222,26 @@ static napi_value kernel_for(napi_env env, napi_callback_info info) {
   return throw_error(env, "kernel(isa): not an ISA this CPU runs");
 }
 
+// setMallocThresholds(mmapThreshold, trimThreshold): glibc's mallopt(M_MMAP_THRESHOLD) and
+// mallopt(M_TRIM_THRESHOLD) in this process, what the GLIBC_TUNABLES of ALLOCATOR_ENV set at start
+// (src/cli/process-tuning.ts). Returns whether both were applied (false where the C library is not
+// glibc, or glibc refused a value).
+static napi_value set_malloc_thresholds(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int64_t mmap_threshold, trim_threshold;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int64(env, argv[0], &mmap_threshold) != napi_ok || napi_get_value_int64(env, argv[1], &trim_threshold) != napi_ok ||
+      mmap_threshold < 0 || mmap_threshold > 0x7fffffff || trim_threshold < 0 || trim_threshold > 0x7fffffff)
+    return throw_error(env, "setMallocThresholds(mmapThreshold, trimThreshold): two byte counts in [0, 2^31) are expected");
+  int ok = 0;
+#if defined(__GLIBC__)
+  ok = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) == 1 && mallopt(M_TRIM_THRESHOLD, (int)trim_threshold) == 1;
+#endif
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s;
   napi_create_array(env, &isas);
@@ -230,5 +254,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "isas", isas);
   napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, kernel_for, NULL, &fn);
   napi_set_named_property(env, exports, "kernel", fn);
+  napi_create_function(env, "setMallocThresholds", NAPI_AUTO_LENGTH, set_malloc_thresholds, NULL, &fn);
+  napi_set_named_property(env, exports, "setMallocThresholds", fn);
   return exports;
 }

@@ -3,6 +3,7 @@
 // what it computes.
 import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
+import { setMallocThresholds } from "../engine/kernels/matmul-native.ts";
 
 /**
  * `--no-concurrent-array-buffer-sweeping`: free ArrayBuffers on the main thread after each scavenge
@@ -41,16 +42,20 @@ export function keepLargeBlocksInHeap(): void {
   block.transfer(0);
 }
 
+/** glibc's malloc thresholds the node runs with: blocks up to 32 MiB from the heap, up to 256 MiB of free heap kept. */
+export const MALLOC_MMAP_THRESHOLD = 32 << 20;
+export const MALLOC_TRIM_THRESHOLD = 256 << 20;
+
 /**
  * glibc's malloc tunables that keep large blocks in the heap for good: blocks up to 32 MiB from the
  * heap instead of their own mmap, and up to 256 MiB of free heap kept rather than returned to the
- * kernel. keepLargeBlocksInHeap gets part of this from inside the process; only the environment at
- * start gets all of it (a loop keeping eight 1 MiB int32 arrays alive at a time: ~3 ms per array,
- * half of it page faults, with glibc's defaults; ~2.4 ms after keepLargeBlocksInHeap; 0.12 ms with
- * these). Ignored where the C library is not glibc.
+ * kernel (a loop keeping eight 1 MiB int32 arrays alive at a time: ~3 ms per array, half of it
+ * page faults, with glibc's defaults; ~2.4 ms after keepLargeBlocksInHeap; 0.12 ms with these).
+ * Set in the environment at start, or from inside the process by tuneNodeProcess through the
+ * native addon. Ignored where the C library is not glibc.
  */
 export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
-  GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456",
+  GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${MALLOC_MMAP_THRESHOLD}:glibc.malloc.trim_threshold=${MALLOC_TRIM_THRESHOLD}`,
 };
 
 /** `env` with ALLOCATOR_ENV added, unless it already sets glibc tunables of its own. */
@@ -68,8 +73,16 @@ export function rerunWithAllocatorEnv(): void {
   process.exit(child.status ?? 1);
 }
 
-/** The V8 flags and keepLargeBlocksInHeap: the `aivm` CLI does at start-up, the benchmarks before measuring. */
-export function tuneNodeProcess(): void {
+/**
+ * The V8 flags, and glibc's malloc thresholds: from the environment when GLIBC_TUNABLES is set,
+ * else through the native addon (mallopt, the same two values), else keepLargeBlocksInHeap. The
+ * `aivm` CLI does this at start-up, the benchmarks before measuring. Returns how the allocator was
+ * tuned.
+ */
+export function tuneNodeProcess(): "environment" | "mallopt" | "warm-up" {
   applyNodeV8Flags();
+  if (process.env["GLIBC_TUNABLES"] !== undefined) return "environment";
+  if (setMallocThresholds(MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD)) return "mallopt";
   keepLargeBlocksInHeap();
+  return "warm-up";
 }

@@ -14,6 +14,7 @@ interface NativeAddon {
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
   kernel(isa: string): (view: Int8Array, ...args: number[]) => void;
+  setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
 
 /** The addon's path (a module worker threads load too). */
@@ -65,4 +66,14 @@ export function nativeKernelFor(isa: string): (view: Int8Array, ...args: number[
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
   return a.kernel(isa);
+}
+
+/**
+ * glibc's malloc thresholds set from inside the process through the addon (mallopt), what
+ * GLIBC_TUNABLES sets at start (src/cli/process-tuning.ts). False where the addon is not built or
+ * the C library is not glibc.
+ */
+export function setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean {
+  const a = loadAddon();
+  return a !== null && a.setMallocThresholds(mmapThreshold, trimThreshold);
 }
