@@ -16,7 +16,11 @@ import { decoderStep, nodeDispatch, nodeSweep } from "./gas-nodes.ts";
 import { pathSweep } from "./gas-paths.ts";
 import { seededInts } from "../test/xorshift.ts";
 import { ALLOCATOR_WARM_UP_BYTES, NODE_V8_FLAGS, rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
+import { matmulKernelName } from "../src/engine/kernels/matmul-wasm.ts";
 
+// Gas is priced against the WASM matmul kernel, which every node has, not the native one some
+// nodes build (docs/ops.md): the sweep runs on it unless AIVM_MATMUL_KERNEL names another.
+process.env.AIVM_MATMUL_KERNEL ??= "wasm";
 rerunWithAllocatorEnv();
 tuneNodeProcess();
 
@@ -81,7 +85,7 @@ async function main() {
   const worstPath = paths.reduce<(typeof paths)[number] | undefined>((a, b) => (a === undefined || b.vsNativeEcrecover > a.vsNativeEcrecover ? b : a), undefined);
   if (process.env.BENCH_NODES !== undefined) {
     // Iterating on some node classes: print only those rows.
-    console.log(JSON.stringify({ bench: "gas", references, programNodes: { worst: { node: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }, rows: nodes }, paths: { worst: worstPath, rows: paths } }, null, 1));
+    console.log(JSON.stringify({ bench: "gas", matmulKernel: matmulKernelName(), references, programNodes: { worst: { node: worst.node, vsNativeEcrecover: worst.vsNativeEcrecover }, rows: nodes }, paths: { worst: worstPath, rows: paths } }, null, 1));
     return;
   }
   const shaNsPerGas = [32, 1024, 65536].map((n) => refRow(`sha256 (0x02) ${n} B`, "0x0000000000000000000000000000000000000002", new Uint8Array(n).fill(7)));
@@ -149,6 +153,7 @@ async function main() {
       {
         bench: "gas",
         node: process.version,
+        matmulKernel: matmulKernelName(),
         v8Flags: NODE_V8_FLAGS,
         allocatorWarmUpBytes: ALLOCATOR_WARM_UP_BYTES,
         allocatorEnv: process.env["GLIBC_TUNABLES"] ?? null,
