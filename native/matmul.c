@@ -242,8 +242,14 @@ static napi_value set_malloc_thresholds(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
+// (a checkout updated without `npm run build:native`) instead of calling what it lacks.
+#define AIVM_NATIVE_ABI 2
+
 NAPI_MODULE_INIT() {
-  napi_value isas, fn, s;
+  napi_value isas, fn, s, abi;
+  napi_create_int32(env, AIVM_NATIVE_ABI, &abi);
+  napi_set_named_property(env, exports, "abi", abi);
   napi_create_array(env, &isas);
   uint32_t n = 0;
   for (int i = 0; i < ISA_COUNT; i++) {

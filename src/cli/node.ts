@@ -20,6 +20,8 @@ import { peerBlockSource, peerReceiptSource } from "../rpc/engine/sync.ts";
 import { startTxForwarding } from "../rpc/tx-forward.ts";
 import { checkGenesisBlock, readGenesisFile } from "./chain-data.ts";
 import { GenesisFileError, type ChainGenesis } from "../chain/genesis-json.ts";
+import { matmulKernelSummary } from "../engine/kernels/matmul-wasm.ts";
+import { matmulWorkerCount } from "../engine/kernels/matmul-threads.ts";
 
 export interface NodeCommandOptions {
   port: number;
@@ -188,6 +190,7 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;
   const deadline = node.rpcEvmTimeoutMs === 0 ? "no deadline" : `deadline ${node.rpcEvmTimeoutMs} ms`;
   lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`);
+  lines.push(`Engine:   matmul kernel ${matmulKernelSummary()}, ${matmulWorkerCount()} matmul worker threads (AIVM_MATMUL_KERNEL, AIVM_MATMUL_THREADS)`);
   lines.push(`Explorer: ${server.url}/explorer/ (blocks, transactions, AIVM ops and tensors, models, scheduler; docs/explorer.md)`, "");
   lines.push("Accounts (10,000 ETH each)", "==========================");
   node.accounts.forEach((a, i) => lines.push(`(${i}) ${a.address}`, `    private key: ${a.privateKey}`));

@@ -7,10 +7,15 @@
 // AIVM_MATMUL_KERNEL picks the kernel: unset, the best native ISA the CPU runs (else WASM);
 // `wasm` the WASM kernel; `native-avx2` or `native-avx512vnni` one ISA (an error if the addon
 // or the CPU lacks it); `js` the JavaScript kernels only (matmul-wasm.ts).
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
+/** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
+const NATIVE_ABI = 2;
+
 interface NativeAddon {
+  readonly abi: number;
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
   kernel(isa: string): (view: Int8Array, ...args: number[]) => void;
@@ -32,8 +37,14 @@ let loadError = "";
 
 function loadAddon(): NativeAddon | null {
   if (addon !== undefined) return addon;
+  if (!existsSync(NATIVE_ADDON_PATH)) {
+    loadError = "build/aivm-native.node is not built (npm run build:native; it needs a C compiler)";
+    return (addon = null);
+  }
   try {
-    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    const loaded = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    if (loaded.abi !== NATIVE_ABI) throw new Error(`build/aivm-native.node was built from other sources (ABI ${String(loaded.abi)}, expected ${NATIVE_ABI}): run npm run build:native`);
+    addon = loaded;
   } catch (e) {
     addon = null;
     loadError = (e as Error).message.split("\n")[0]!;
@@ -52,7 +63,7 @@ export function nativeMatmulChoice(): NativeChoice {
   const a = loadAddon();
   if (a === null) {
     if (forced !== undefined) throw new Error(`AIVM_MATMUL_KERNEL=${env}: the native addon did not load (${loadError}); run npm run build:native`);
-    return { isa: undefined, reason: "build/aivm-native.node not built (npm run build:native)" };
+    return { isa: undefined, reason: loadError };
   }
   if (forced !== undefined && !a.isas.includes(forced)) {
     throw new Error(`AIVM_MATMUL_KERNEL=${env}: this CPU runs ${a.isas.length === 0 ? "no native ISA" : a.isas.join(", ")}`);

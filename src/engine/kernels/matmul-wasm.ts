@@ -80,6 +80,14 @@ function useInstance(w: WasmMatmul): WasmMatmul {
   return w;
 }
 
+/** matmulKernelName, and why no native kernel runs where none does (for the node's banner). */
+export function matmulKernelSummary(): string {
+  const name = matmulKernelName();
+  if (name !== "wasm-simd128") return name;
+  const why = nativeMatmulChoice().reason;
+  return why === undefined ? name : `${name} (no native kernel: ${why})`;
+}
+
 /** The kernel that runs 4×2 blocks: `native-<isa>` (matmul-native.ts), `wasm-simd128`, or `js` (no WebAssembly). */
 export function matmulKernelName(): string {
   if (wasmMatmul() === null) return "js";
