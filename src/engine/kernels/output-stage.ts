@@ -63,10 +63,14 @@ interface FastStage {
   mh: number[];
   ml: number[];
   half: number[];
-  div: number[];
+  /** 2^−(t−16): multiplying by a power of two is exact in doubles, as dividing by its inverse is, and cheaper. */
+  inv: number[];
   lo: number;
   hi: number;
 }
+
+/** 2^−16, exact. */
+const INV_65536 = 1 / 65536;
 
 const fastStages = new WeakMap<OutputStage, FastStage | null>();
 
@@ -77,13 +81,13 @@ function fastStageOf(stage: OutputStage): FastStage | null {
   f = null;
   if (stage.shift.every((t) => t >= 17)) {
     const n = m.length;
-    f = { mh: new Array<number>(n), ml: new Array<number>(n), half: new Array<number>(n), div: new Array<number>(n), lo: DTYPE_MIN[stage.out], hi: DTYPE_MAX[stage.out] };
+    f = { mh: new Array<number>(n), ml: new Array<number>(n), half: new Array<number>(n), inv: new Array<number>(n), lo: DTYPE_MIN[stage.out], hi: DTYPE_MAX[stage.out] };
     for (let c = 0; c < n; c++) {
       const t = stage.shift[c]!;
       f.mh[c] = Math.floor(m[c]! / 65536);
       f.ml[c] = m[c]! - f.mh[c]! * 65536;
       f.half[c] = POW2[t - 17]!;
-      f.div[c] = POW2[t - 16]!;
+      f.inv[c] = 1 / POW2[t - 16]!;
     }
   }
   fastStages.set(stage, f);
@@ -104,16 +108,35 @@ export function applyOutputStage(acc: Int32Array, stage: OutputStage, channels: 
   const z = stage.zeroPoint;
   const f = fastStageOf(stage);
   if (f !== null) {
-    // The same integer steps as roundingMultiplyShift: every product is below 2^47.
-    const { mh, ml, half, div, lo, hi } = f;
-    const perTensor = m.length === 1;
+    // The same integer steps as roundingMultiplyShift: every product is below 2^47, and the
+    // scalings by 2^−16 and 2^−(t−16) are exact, so Math.floor sees the exact quotients.
+    const { mh, ml, half, inv, lo, hi } = f;
+    if (m.length === 1) {
+      const a = mh[0]!, b = ml[0]!, h = half[0]!, d = inv[0]!;
+      for (let i = 0; i < n; i++) {
+        const x = acc[i]!;
+        const v = Math.floor((x * a + h + Math.floor(x * b * INV_65536)) * d) + z;
+        out[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+    if (inner === 1) {
+      // A matmul's layout: channel c is every row's column c.
+      for (let start = 0; start < n; start += channels) {
+        for (let c = 0; c < channels; c++) {
+          const x = acc[start + c]!;
+          const v = Math.floor((x * mh[c]! + half[c]! + Math.floor(x * ml[c]! * INV_65536)) * inv[c]!) + z;
+          out[start + c] = v < lo ? lo : v > hi ? hi : v;
+        }
+      }
+      return;
+    }
     for (let start = 0, c = 0; start < n; start += inner) {
-      const k = perTensor ? 0 : c;
-      const a = mh[k]!, b = ml[k]!, h = half[k]!, d = div[k]!;
+      const a = mh[c]!, b = ml[c]!, h = half[c]!, d = inv[c]!;
       const end = start + inner;
       for (let i = start; i < end; i++) {
         const x = acc[i]!;
-        const v = Math.floor((x * a + h + Math.floor((x * b) / 65536)) / d) + z;
+        const v = Math.floor((x * a + h + Math.floor(x * b * INV_65536)) * d) + z;
         out[i] = v < lo ? lo : v > hi ? hi : v;
       }
       if (++c === channels) c = 0;
