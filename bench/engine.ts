@@ -108,13 +108,16 @@ for (const n of run("square") ? SIZES : []) {
   matmulWasmPaths.native = false;
   const aivmWasm = await measure(() => op.run([a, b], {}), 1500);
   matmulWasmPaths.native = true;
-  let threaded: { aivm: Timing; onnx: Timing } | null = null;
+  let threaded: { aivm: Timing; wasm: Timing; onnx: Timing } | null = null;
   if (THREADS > 1) {
     matmulThreading.minMacs = DEFAULT_MIN_MACS;
     const aivmThreads = await measure(() => op.run([a, b], {}), 1500);
+    matmulWasmPaths.native = false;
+    const wasmThreads = await measure(() => op.run([a, b], {}), 1500);
+    matmulWasmPaths.native = true;
     const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: "sequential" });
     const feeds = { A: new ort.Tensor("float32", Float32Array.from(a.data), [n, n]), B: new ort.Tensor("float32", Float32Array.from(b.data), [n, n]) };
-    threaded = { aivm: aivmThreads, onnx: await measure(() => session.run(feeds), 1500) };
+    threaded = { aivm: aivmThreads, wasm: wasmThreads, onnx: await measure(() => session.run(feeds), 1500) };
     await session.release();
     matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
   }
@@ -148,6 +151,9 @@ for (const n of run("square") ? SIZES : []) {
             aivmInt8: report(n, threaded.aivm),
             onnxruntimeFp32: report(n, threaded.onnx),
             speedupOverOneThread: round(aivm.wallMs / threaded.aivm.wallMs),
+            // The same on the WASM kernel (equal to the above where no native kernel is built).
+            wasmKernel: report(n, threaded.wasm),
+            wasmKernelSpeedupOverOneThread: round(aivmWasm.wallMs / threaded.wasm.wallMs),
             ratioAivmOverOnnxruntimeWall: round(threaded.onnx.wallMs / threaded.aivm.wallMs),
           },
   });
