@@ -24,7 +24,6 @@ test("every native ISA writes the WASM kernel's bytes: random and extreme int16 
   w.memory.grow(64);
   const mem = () => new Int16Array(w.memory.buffer);
   const r = rng(77);
-  let cases = 0;
   for (let round = 0; round < 300; round++) {
     const mBlocks = int(r, 1, 6);
     const nBlocks = int(r, 1, 7);
@@ -49,10 +48,8 @@ test("every native ISA writes the WASM kernel's bytes: random and extreme int16 
       sentinel();
       nativeKernelOn(w.memory, nativeKernelFor(isa))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
       assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps, ${padCols} padding columns${extreme ? ", extremes" : ""}`);
-      cases++;
     }
   }
-  assert.equal(cases, 300 * isas.length);
 });
 
 test("the native kernel refuses operands or outputs outside its memory, and arguments of the wrong type", { skip }, () => {

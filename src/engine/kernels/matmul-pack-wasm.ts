@@ -349,18 +349,18 @@ function colsFn(C: number): Fn {
   return { params: 6, i32Locals: 13, v128Locals: 16, code };
 }
 
-/** A function and its export name. */
+/** An export name and how to build its function (built only when the module's bytes are made). */
 interface ModuleFn {
   name: string;
-  fn: Fn;
+  build: () => Fn;
 }
 
 function moduleFunctions(): ModuleFn[] {
   const fns: ModuleFn[] = [];
-  for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, fn: rowsFn(s) });
-  for (const s of SOURCES) fns.push({ name: `split${s.tag}`, fn: splitFn(s, false) });
-  for (const s of SOURCES.filter((x) => x.tag !== 32)) fns.push({ name: `splitNarrow${s.tag}`, fn: splitFn(s, true) });
-  for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, fn: colsFn(C) });
+  for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, build: () => rowsFn(s) });
+  for (const s of SOURCES) fns.push({ name: `split${s.tag}`, build: () => splitFn(s, false) });
+  for (const s of SOURCES.filter((x) => x.tag !== 32)) fns.push({ name: `splitNarrow${s.tag}`, build: () => splitFn(s, true) });
+  for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, build: () => colsFn(C) });
   return fns;
 }
 
@@ -369,7 +369,7 @@ function moduleFunctions(): ModuleFn[] {
  * 65536 pages, any shared memory fits) when `shared`, else unshared, the kernel instance's own.
  */
 export function matmulPackWasmBytes(shared: boolean): Uint8Array {
-  const fns = moduleFunctions();
+  const fns = moduleFunctions().map((f) => ({ name: f.name, fn: f.build() }));
   const arities = [...new Set(fns.map((f) => f.fn.params))];
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types = section(1, vec(arities.map((p) => [0x60, ...uleb(p), ...new Array<number>(p).fill(I32), 0x00])));

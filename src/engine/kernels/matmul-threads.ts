@@ -158,8 +158,7 @@ export class MatmulPool {
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
     const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers);
-    let done = Atomics.load(ctl, SLOT.DONE);
-    done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
+    let done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
     while (done < blocks) {
       Atomics.wait(ctl, SLOT.DONE, done, Math.min(1000, this.opts.tuning.stallMs));

@@ -100,30 +100,27 @@ export function matmulKernelName(): string {
  */
 export function wasmMatmul(): WasmMatmul | null {
   if (instance !== undefined) return instance;
+  // AIVM_MATMUL_KERNEL=js: the JS kernels only, so a devnet node checks them against the others' WASM (docs/network.md#devnet).
+  if (!wasmApi || process.env.AIVM_MATMUL_KERNEL === "js") return (instance = null);
+  // Throws on a bad AIVM_MATMUL_KERNEL, or one the addon or the CPU cannot honour: not a fallback.
+  nativeIsa = nativeMatmulChoice().isa;
   try {
-    if (!wasmApi) throw new Error("no WebAssembly");
-    // AIVM_MATMUL_KERNEL=js: the JS kernels only, so a devnet node checks them against the others' WASM (docs/network.md#devnet).
-    if (process.env.AIVM_MATMUL_KERNEL === "js") throw new Error("JS kernels forced");
-    // Throws on a bad AIVM_MATMUL_KERNEL, or one the addon or the CPU cannot honour: not a fallback.
-    nativeIsa = nativeMatmulChoice().isa;
     const workers = matmulWorkerCount();
     if (workers > 0) {
       try {
         const memory = new wasmApi.Memory({ initial: 1, maximum: WASM_MAX_BYTES / PAGE, shared: true });
         const module = new wasmApi.Module(matmulWasmBytes(WASM_MAX_BYTES / PAGE));
-        useInstance(new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul);
         poolSeed = { memory, module, workers };
-        return instance!;
+        return useInstance(new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul);
       } catch {
         // No shared WebAssembly memory here: one thread.
+        poolSeed = undefined;
       }
     }
     return useUnsharedInstance();
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith("AIVM_MATMUL_KERNEL")) throw e;
-    instance = null;
+  } catch {
+    return (instance = null);
   }
-  return null;
 }
 
 /** A fresh instance on its own unshared memory, with an empty cache (nothing of the old memory is reused). */
@@ -294,13 +291,11 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   // Padding columns and k-values of B must read as 0 so they add nothing.
   if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
   const buf = w.memory.buffer;
-  const packerName = rowPackerName(x.a, split, x.aZero);
   if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   const kernel = plan.kernel === MATMUL_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL : plan.kernel;
-  const packFn = ROW_PACKERS.indexOf(packerName);
-  const packA = packInChunks ? { fn: packFn, stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
+  const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, packA };
   if (threads === undefined || !threads.run(task)) {
     if (threads !== undefined && !threads.usable) {
@@ -310,7 +305,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
       return "retry";
     }
     // No worker was ready after all: pack the staged rows here.
-    if (packA !== undefined) packers.rowPackers()[packFn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
+    if (packA !== undefined) packers.rowPackers()[packA.fn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
     kernels[kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
   }
   const acc = new Int32Array(buf, outPtr, mBlocks * R * nPad);
