@@ -242,9 +242,39 @@ static napi_value set_malloc_thresholds(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// copy(dst, dstByteOffset, src, srcByteOffset, bytes): memmove between two typed arrays (either on
+// a SharedArrayBuffer), byte offsets from each view's start. A typed array's own `set` copies from
+// or to shared memory element by element (relaxed atomics), two to four times slower: this is how
+// the matmul operands are staged into the kernel memory and its outputs copied out.
+static napi_value copy_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return throw_error(env, "copy: 5 arguments expected");
+  void *base[2];
+  size_t bytes[2];
+  for (int i = 0; i < 2; i++) {
+    napi_typedarray_type type;
+    size_t length;
+    if (napi_get_typedarray_info(env, argv[2 * i], &type, &length, &base[i], NULL, NULL) != napi_ok)
+      return throw_error(env, "copy: arguments 0 and 2 must be typed arrays");
+    size_t width = type == napi_int8_array || type == napi_uint8_array || type == napi_uint8_clamped_array ? 1
+                 : type == napi_int16_array || type == napi_uint16_array ? 2
+                 : type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array ? 4 : 8;
+    bytes[i] = length * width;
+  }
+  int64_t v[3];
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_int64(env, argv[i == 0 ? 1 : i + 2], &v[i]) != napi_ok || v[i] < 0 || v[i] > ((int64_t)1 << 40))
+      return throw_error(env, "copy: offsets and byte count must be non-negative integers");
+  }
+  if (v[0] + v[2] > (int64_t)bytes[0] || v[1] + v[2] > (int64_t)bytes[1]) return throw_error(env, "copy: range outside an array");
+  if (v[2] > 0) memmove((uint8_t *)base[0] + v[0], (uint8_t *)base[1] + v[1], (size_t)v[2]);
+  return NULL;
+}
+
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 2
+#define AIVM_NATIVE_ABI 3
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;
@@ -260,6 +290,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "isas", isas);
   napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, kernel_for, NULL, &fn);
   napi_set_named_property(env, exports, "kernel", fn);
+  napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy_bytes, NULL, &fn);
+  napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "setMallocThresholds", NAPI_AUTO_LENGTH, set_malloc_thresholds, NULL, &fn);
   napi_set_named_property(env, exports, "setMallocThresholds", fn);
   return exports;

@@ -29,7 +29,7 @@ function randomArgs(r: () => number, dtype: "int8" | "int16"): Omit<MatmulKernel
   return { a, aOffset: int(r, 0, 3), aZero, b, bOffset: int(r, 0, 5), transB: r() < 0.5, bias, m, k, n, outOffset: int(r, 0, 2) };
 }
 
-test("matmulFast (WASM when eligible), matmulFastJs and the reference agree on 1,500 random kernel calls", () => {
+test("matmulFast (WASM when eligible), matmulFastJs and the reference agree on 1,500 random kernel calls, and write every output", () => {
   const r = rng(77);
   let wasmEligible = 0;
   for (let c = 0; c < 1500; c++) {
@@ -37,10 +37,15 @@ test("matmulFast (WASM when eligible), matmulFastJs and the reference agree on 1
     const size = args.outOffset + args.m * args.n;
     const want = new Int32Array(size);
     matmulReference({ ...args, out: want });
+    // Outputs start as two different fills: an element a kernel skipped would differ from the
+    // reference in one of them (the matmul op hands the kernels unzeroed memory, tensor.ts unfilled).
     for (const kernel of [matmulFast, matmulFastJs]) {
-      const got = new Int32Array(size);
-      kernel({ ...args, out: got });
-      assert.deepEqual(got, want, `${kernel.name} case ${c} m=${args.m} k=${args.k} n=${args.n} aZero=${args.aZero}`);
+      for (const fill of [0x5a5a5a5a, -1]) {
+        const got = new Int32Array(size).fill(fill);
+        kernel({ ...args, out: got });
+        assert.deepEqual(got.subarray(args.outOffset), want.subarray(args.outOffset), `${kernel.name} case ${c} m=${args.m} k=${args.k} n=${args.n} aZero=${args.aZero}`);
+        assert.ok(got.subarray(0, args.outOffset).every((v) => v === fill), "nothing written before the offset");
+      }
     }
     if (fitsInt32Accumulation({ ...args, out: want }) && args.a instanceof Int8Array && args.m * args.k * args.n >= WASM_MIN_MACS) wasmEligible++;
   }

@@ -37,11 +37,13 @@ test("threaded calls equal the single-threaded kernel and the reference, bit for
     for (const [m, k, n] of shapes) {
       const { pa, bt, bias } = operands(r, m, k, n);
       const want = referenceOf(pa, bt, m, k, n, bias);
+      // Outputs start filled with a sentinel: every element must be written, whichever thread ran
+      // its rows (the calling thread copies its own chunks out as it goes, the workers' at the end).
       matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
-      const single = new Int32Array(m * n + 2);
+      const single = new Int32Array(m * n + 2).fill(0x5a5a5a5a, 2);
       assert.ok(matmulWasmInto(pa, bt, m, k, n, bias, single, 2));
       matmulThreading.minMacs = 0;
-      const threaded = new Int32Array(m * n + 2);
+      const threaded = new Int32Array(m * n + 2).fill(0x5a5a5a5a, 2);
       assert.ok(matmulWasmInto(pa, bt, m, k, n, bias, threaded, 2));
       assert.deepEqual(single.subarray(2), want, `single ${m}x${k}x${n}`);
       assert.deepEqual(threaded.subarray(2), want, `threaded ${m}x${k}x${n}`);

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { nativeKernelOn } from "../../src/engine/kernels/matmul-chunks.mjs";
-import { nativeKernelFor } from "../../src/engine/kernels/matmul-native.ts";
+import { nativeCopy, nativeKernelFor } from "../../src/engine/kernels/matmul-native.ts";
 import { matmulWasmBytes } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { nativeIsasForTests } from "./native-isas.ts";
@@ -69,4 +69,28 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
     assert.deepEqual(view, before, `${isa}: nothing written by a refused call`);
   }
   assert.throws(() => nativeKernelFor("avx9000"), /not an ISA this CPU runs/);
+});
+
+test("the addon's copy moves bytes between typed arrays of any width, shared or not, and refuses ranges outside them", { skip }, () => {
+  const copy = nativeCopy()!;
+  const r = rng(313);
+  const shared = new Int8Array(new SharedArrayBuffer(4096));
+  for (let i = 0; i < shared.length; i++) shared[i] = int(r, -128, 127);
+  // Into an int32 view that starts inside its buffer: byte offsets count from the view's start.
+  const out = new Int32Array(new ArrayBuffer(1024 + 16), 16, 256).fill(-1);
+  copy(out, 40, shared, 1000, 600);
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  assert.deepEqual(bytes.subarray(40, 640), new Uint8Array(shared.buffer, 1000, 600));
+  assert.ok(bytes.subarray(0, 40).every((b) => b === 255) && bytes.subarray(640).every((b) => b === 255), "nothing outside the range");
+  // Int16 source into the shared memory.
+  const src = Int16Array.from({ length: 100 }, () => int(r, -32768, 32767));
+  copy(shared, 2, src, 20, 160);
+  assert.deepEqual(new Int16Array(shared.buffer, 2, 80), src.subarray(10, 90));
+  const before = shared.slice();
+  assert.throws(() => copy(shared, 4000, src, 0, 100), /range outside an array/, "past the destination's end");
+  assert.throws(() => copy(shared, 0, src, 150, 100), /range outside an array/, "past the source's end");
+  assert.throws(() => copy(shared, -1, src, 0, 1), /non-negative integers/, "negative offset");
+  assert.throws(() => copy([] as unknown as Int8Array, 0, src, 0, 1), /typed arrays/, "not a typed array");
+  assert.throws(() => (copy as unknown as (...a: unknown[]) => void)(shared, 0, src, 0), /5 arguments/, "too few arguments");
+  assert.deepEqual(shared, before, "nothing written by a refused call");
 });

@@ -34,12 +34,17 @@ test("the output stage equals the BigInt definition on 4,000 random per-tensor a
     const z = DTYPE_MIN[out] + r(Math.min(DTYPE_MAX[out] - DTYPE_MIN[out] + 1, 2 ** 30));
     const stage = parseOutputStage("matmul", { outDtype: code, multiplier: perChannel ? ms : ms[0]!, shift: perChannel ? ts : ts[0]!, zeroPoint: z }, channels);
     const acc = Int32Array.from({ length: rows * channels * inner }, accumulator);
-    const got = out === "int8" ? new Int8Array(acc.length) : out === "int16" ? new Int16Array(acc.length) : new Int32Array(acc.length);
-    applyOutputStage(acc, stage, channels, inner, got);
-    acc.forEach((a, i) => {
-      const c = perChannel ? Math.floor(i / inner) % channels : 0;
-      assert.equal(got[i], exact(a, ms[c]!, ts[c]!, z, out), `trial ${trial}: acc ${a}, M ${ms[c]}, t ${ts[c]}, z ${z}, ${out}`);
-    });
+    // Two different starting fills: an element the stage skipped would show in one of them (the
+    // matmul op hands it unzeroed memory, tensor.ts unfilled).
+    for (const fill of [0, -1]) {
+      const got = out === "int8" ? new Int8Array(acc.length) : out === "int16" ? new Int16Array(acc.length) : new Int32Array(acc.length);
+      got.fill(fill);
+      applyOutputStage(acc, stage, channels, inner, got);
+      acc.forEach((a, i) => {
+        const c = perChannel ? Math.floor(i / inner) % channels : 0;
+        assert.equal(got[i], exact(a, ms[c]!, ts[c]!, z, out), `trial ${trial}: acc ${a}, M ${ms[c]}, t ${ts[c]}, z ${z}, ${out}, fill ${fill}`);
+      });
+    }
   }
 });
 

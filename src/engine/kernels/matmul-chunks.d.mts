@@ -34,7 +34,7 @@ export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: num
 
 export type PackFn = (stagePtr: number, dstPtr: number, rows: number, k: number, kSteps: number, block: number, zero: number) => void;
 
-export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[]): number;
+export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[], onRows?: (first: number, count: number) => void): number;
 
 export declare function pollSlot(ctl: Int32Array, slot: number, stop: (value: number) => boolean): number;
 

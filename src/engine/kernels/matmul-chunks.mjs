@@ -75,9 +75,11 @@ function packChunk(ctl, pack, dst, from, to, kSteps, block) {
 /**
  * Claims and runs chunks of the current task until none is left; counts their blocks in DONE and
  * wakes the waiters after the last. `kernels` are the module's kernel exports, indexed by
- * SLOT.KERNEL, and `rowPackers` the packer module's, indexed by SLOT.PACK_FN. Returns the blocks run.
+ * SLOT.KERNEL, and `rowPackers` the packer module's, indexed by SLOT.PACK_FN. `onRows(first,
+ * count)`, when given (the calling thread), is called after each chunk of a row split with its row
+ * blocks, before the chunk is counted done. Returns the blocks run.
  */
-export function runClaimedChunks(ctl, kernels, rowPackers) {
+export function runClaimedChunks(ctl, kernels, rowPackers, onRows) {
   let ran = 0;
   for (let first = claim(ctl); first >= 0; first = claim(ctl)) {
     // Read the task only after the claim (see claim()).
@@ -99,6 +101,7 @@ export function runClaimedChunks(ctl, kernels, rowPackers) {
       const pack = Atomics.load(ctl, SLOT.PACK_FN);
       if (pack >= 0) packChunk(ctl, rowPackers[pack], aPtr + first * aBlock, first * rows, (first + count) * rows, kSteps, rows);
       matmul(aPtr + first * aBlock, bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
+      if (onRows !== undefined) onRows(first, count);
     }
     else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
     ran += count;

@@ -12,15 +12,23 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 
 interface NativeAddon {
   readonly abi: number;
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
   kernel(isa: string): (view: Int8Array, ...args: number[]) => void;
+  copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
+
+/**
+ * memmove of `bytes` bytes between two typed arrays, byte offsets from each view's start (either
+ * may be on a SharedArrayBuffer). A typed array's `set` copies to or from shared memory element by
+ * element, two to four times slower; the bytes are the same.
+ */
+export type NativeCopy = (dst: ArrayBufferView, dstByteOffset: number, src: ArrayBufferView, srcByteOffset: number, bytes: number) => void;
 
 /** The addon's path (a module worker threads load too). */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../build/aivm-native.node", import.meta.url));
@@ -77,6 +85,11 @@ export function nativeKernelFor(isa: string): (view: Int8Array, ...args: number[
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
   return a.kernel(isa);
+}
+
+/** The addon's copy (NativeCopy), or undefined where the addon is not built. */
+export function nativeCopy(): NativeCopy | undefined {
+  return loadAddon()?.copy;
 }
 
 /**

@@ -9,6 +9,7 @@
 // worker threads are on).
 import { ADD, BLOCK, END, GE_U, I32, LOOP, LT_U, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
 import type { IntArray } from "../tensor.ts";
+import type { NativeCopy } from "./matmul-native.ts";
 
 /** The slice of WebAssembly used here (tsconfig's lib has no WebAssembly types). */
 interface PackMemory {
@@ -439,6 +440,8 @@ export function bStageBytes(k: number, n: number, transB: boolean, C: number): n
  */
 export class MatmulPackers {
   private readonly fns: Record<string, PackFn>;
+  /** Stages sources with the native addon's copy when set (the native kernel's calls), else with a typed array's `set`. */
+  copy: NativeCopy | undefined;
 
   /** Throws where WebAssembly is unavailable (matmulPackers returns null instead). */
   constructor(private readonly memory: PackMemory) {
@@ -496,8 +499,10 @@ export class MatmulPackers {
     }
   }
 
-  /** One native copy of src[from, from + count) to stagePtr. */
+  /** One copy of src[from, from + count) to stagePtr. */
   private stage(src: IntArray, from: number, count: number, stagePtr: number): void {
+    const width = src.BYTES_PER_ELEMENT;
+    if (this.copy !== undefined) return this.copy(new Int8Array(this.memory.buffer, stagePtr, count * width), 0, src, from * width, count * width);
     const buffer = this.memory.buffer;
     if (src instanceof Int8Array) new Int8Array(buffer, stagePtr, count).set(src.subarray(from, from + count));
     else if (src instanceof Int16Array) new Int16Array(buffer, stagePtr, count).set(src.subarray(from, from + count));

@@ -117,9 +117,13 @@ export class MatmulPool {
   /**
    * Runs the task on the workers and returns true once every chunk is done; false (nothing to rely
    * on in the output, A perhaps still unpacked) when no worker is ready or the pool was given up,
-   * so the caller runs it alone.
+   * so the caller runs it alone. In a row split, `onRows(first, count)` is called on the calling
+   * thread for every row block, each once: for the calling thread's own chunks as soon as it has
+   * run them (it copies their outputs out while they are in its caches and the workers still run),
+   * for the workers' once every chunk is done. (Copying the workers' rows out between the calling
+   * thread's chunks too measured slower at 512³: 0.64–0.71 ms a call against 0.60–0.63.)
    */
-  run(task: MatmulTask): boolean {
+  run(task: MatmulTask, onRows?: (first: number, count: number) => void): boolean {
     const workers = this.ready;
     if (workers === 0) return false;
     const ctl = this.ctl;
@@ -157,7 +161,8 @@ export class MatmulPool {
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers);
+    const out = onRows !== undefined && splitRows ? new RowsOut(blocks, onRows) : undefined;
+    const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers, out?.ownChunk);
     let done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
     while (done < blocks) {
@@ -171,6 +176,7 @@ export class MatmulPool {
         return false;
       }
     }
+    out?.rest();
     if (own < blocks) this.threadedTasks++;
     return true;
   }
@@ -180,6 +186,35 @@ export class MatmulPool {
     if (this.broken) return;
     this.broken = true;
     for (const worker of this.workers) void worker.terminate();
+  }
+}
+
+/** Hands a row split's row blocks to `onRows`, each once: the calling thread's chunks as it runs them, the rest in runs at the end. */
+class RowsOut {
+  private readonly own: Uint8Array;
+
+  constructor(private readonly blocks: number, private readonly onRows: (first: number, count: number) => void) {
+    this.own = new Uint8Array(blocks);
+  }
+
+  readonly ownChunk = (first: number, count: number): void => {
+    this.own.fill(1, first, first + count);
+    this.onRows(first, count);
+  };
+
+  /** Every block not handed over yet (once the whole task is done). */
+  rest(): void {
+    const { own, blocks } = this;
+    for (let b = 0; b < blocks; ) {
+      if (own[b] === 1) {
+        b++;
+        continue;
+      }
+      let e = b + 1;
+      while (e < blocks && own[e] === 0) e++;
+      this.onRows(b, e - b);
+      b = e;
+    }
   }
 }
 

@@ -6,9 +6,9 @@
 // the call's outputs.
 import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
-import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes } from "./matmul-pack-wasm.ts";
+import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes, type MatmulPackers } from "./matmul-pack-wasm.ts";
 import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
-import { NATIVE_ADDON_PATH, nativeKernelFor, nativeMatmulChoice } from "./matmul-native.ts";
+import { NATIVE_ADDON_PATH, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy } from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
 import { PackedWeightCache, packedWeightCacheLimits, type PackedWeightCacheStats } from "./packed-weight-cache.ts";
@@ -47,6 +47,8 @@ let instance: WasmMatmul | null | undefined;
 let kernels: KernelFn[] = [];
 /** The native kernel's ISA, or undefined where none runs. */
 let nativeIsa: string | undefined;
+/** The addon's memmove, with the native kernel: stages operands and copies outputs (see copyIn). */
+let copyNative: NativeCopy | undefined;
 const NATIVE_KERNEL = KERNEL_BLOCKS.length;
 /** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
 let cache = new PackedWeightCache();
@@ -104,6 +106,7 @@ export function wasmMatmul(): WasmMatmul | null {
   if (!wasmApi || process.env.AIVM_MATMUL_KERNEL === "js") return (instance = null);
   // Throws on a bad AIVM_MATMUL_KERNEL, or one the addon or the CPU cannot honour: not a fallback.
   nativeIsa = nativeMatmulChoice().isa;
+  if (nativeIsa !== undefined) copyNative = nativeCopy();
   try {
     const workers = matmulWorkerCount();
     if (workers > 0) {
@@ -121,6 +124,22 @@ export function wasmMatmul(): WasmMatmul | null {
   } catch {
     return (instance = null);
   }
+}
+
+/**
+ * The copy used between the kernel memory and JavaScript arrays: the addon's memmove while the
+ * native kernel runs (a typed array's `set` copies shared memory element by element, 2–4× slower),
+ * else undefined (`set`), so the WASM kernel's calls are what a node without the addon runs.
+ */
+function copyIn(): NativeCopy | undefined {
+  return matmulWasmPaths.native ? copyNative : undefined;
+}
+
+/** The packers on the kernel memory, staging with copyIn(). */
+function packersOn(w: WasmMatmul): MatmulPackers {
+  const packers = matmulPackers(w.memory)!;
+  packers.copy = copyIn();
+  return packers;
 }
 
 /** A fresh instance on its own unshared memory, with an empty cache (nothing of the old memory is reused). */
@@ -250,7 +269,7 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
   if (ptr === undefined) return undefined;
   // Staged just above the new entry, where the call's scratch will start.
   ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB, C));
-  matmulPackers(w.memory)!.packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
+  packersOn(w).packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
   return ptr;
 }
 
@@ -287,17 +306,23 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const packInChunks = threads !== undefined && threads.ready > 0 && outEnd - plan.scratch + wholeStage <= budget;
   const stageBytes = Math.max(packInChunks ? wholeStage : rowsStageBytes(rows, k, x.a, R), packB ? bStageBytes(k, n, x.transB, C) : 0);
   ensureMemory(w, outEnd + stageBytes);
-  const packers = matmulPackers(w.memory)!;
+  const packers = packersOn(w);
   // Padding columns and k-values of B must read as 0 so they add nothing.
   if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
-  const buf = w.memory.buffer;
   if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   const kernel = plan.kernel === MATMUL_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL : plan.kernel;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, packA };
-  if (threads === undefined || !threads.run(task)) {
+  // In a row split, the pool hands the finished row blocks over while it runs (MatmulPool.run):
+  // the calling thread writes their rows out between its own chunks, the rest once all are done.
+  let handedOver = 0;
+  const onRows = (firstBlock: number, blocks: number) => {
+    handedOver += blocks;
+    emitRows(x, plan, w.memory.buffer, outPtr, first, ((firstBlock * R) / split) | 0, Math.min(rows, ((firstBlock + blocks) * R) / split));
+  };
+  if (threads === undefined || !threads.run(task, onRows)) {
     if (threads !== undefined && !threads.usable) {
       // Leave the pool's memory (and the packed weights in it) to it: a stuck worker may still write there.
       useUnsharedInstance();
@@ -307,31 +332,46 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     // No worker was ready after all: pack the staged rows here.
     if (packA !== undefined) packers.rowPackers()[packA.fn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
     kernels[kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    handedOver = 0;
   }
-  const acc = new Int32Array(buf, outPtr, mBlocks * R * nPad);
+  // A column split (or one thread): every row at once.
+  if (handedOver === 0) emitRows(x, plan, w.memory.buffer, outPtr, first, 0, rows);
+  return "done";
+}
+
+/**
+ * Writes rows [i0, i1) of a part (its first row is `first`) from the int32 block outputs at outPtr
+ * to x.out: joined from their two byte rows when A was split, with the bias, saturated.
+ */
+function emitRows(x: MatmulKernelArgs, plan: CallPlan, buf: ArrayBuffer, outPtr: number, first: number, i0: number, i1: number): void {
+  const { n } = x;
+  const { split, nBlocks, C } = plan;
+  const nPad = nBlocks * C;
+  const acc = new Int32Array(buf, outPtr);
   const bias = x.bias;
   if (split === 2) {
-    for (let i = 0; i < rows; i++) {
+    for (let i = i0; i < i1; i++) {
       const hi = 2 * i * nPad;
       const lo = hi + nPad;
       const dst = x.outOffset + (first + i) * n;
       // |256·Σhi| + |Σlo| + |bias| < 2^53: the double sums are exact.
       for (let j = 0; j < n; j++) x.out[dst + j] = saturateInt32(acc[hi + j]! * 256 + acc[lo + j]! + (bias ? bias[j]! : 0));
     }
-    return "done";
+    return;
   }
   if (!bias && nPad === n) {
     // Unpadded rows are contiguous: one copy.
-    x.out.set(acc.subarray(0, rows * n), x.outOffset + first * n);
-    return "done";
+    const copy = copyIn();
+    if (copy !== undefined) copy(x.out, (x.outOffset + (first + i0) * n) * 4, acc, i0 * n * 4, (i1 - i0) * n * 4);
+    else x.out.set(acc.subarray(i0 * n, i1 * n), x.outOffset + (first + i0) * n);
+    return;
   }
-  for (let i = 0; i < rows; i++) {
+  for (let i = i0; i < i1; i++) {
     const src = i * nPad;
     const dst = x.outOffset + (first + i) * n;
     if (bias) for (let j = 0; j < n; j++) x.out[dst + j] = saturateInt32(acc[src + j]! + bias[j]!);
     else x.out.set(acc.subarray(src, src + n), dst);
   }
-  return "done";
 }
 
 function ceilDiv(a: number, b: number): number {

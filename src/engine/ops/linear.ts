@@ -5,7 +5,7 @@ import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
 import { broadcastIndex, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
 import type { Attrs, OpDef } from "../op.ts";
-import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
+import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, unfilled, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
 import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../kernels/conv2d-im2col.ts";
 import type { Conv2dGeometry, Conv2dKernel } from "../kernels/conv2d-reference.ts";
 import { matmulFast } from "../kernels/matmul-fast.ts";
@@ -86,7 +86,8 @@ function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
 export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: MatmulKernel): Tensor {
   const p = planMatmul(inputs, attrs);
   const [a, b, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
-  const y = zeros(p.stage.out, p.outShape);
+  // Every element is written below, by the kernel or the output stage (their tests check it).
+  const y = unfilled(p.stage.out, p.outShape);
   // One accumulator matrix, reused per batch entry: scratch stays M·N whatever the batch. With no
   // requantization the int32 output is the accumulator: the kernel writes it in place, no copy.
   const size = p.m * p.n;
