@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
 import { matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmInto, matmulWasmLimits, matmulWorkersReady } from "../../src/engine/kernels/matmul-wasm.ts";
-import { SLOT, pollSlot, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
+import { FLAGGED_BLOCKS, SLOT, pollSlot, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { rng, int } from "../golden/linear/cases.ts";
@@ -126,6 +126,25 @@ test("guided chunks tile the task exactly once, shrink to the minimum, and count
     for (let i = 1; i < chunks.length; i++) assert.ok(chunks[i]![1] <= chunks[i - 1]![1], "chunks never grow");
     if (blocks >= threads * 16) assert.ok(chunks[0]![1] >= Math.floor(blocks / (2 * threads)), "the first chunk is a large share");
   }
+});
+
+test("in a row split, the calling thread is handed each of its chunks' row blocks, a worker flags each of its own with the task's number", () => {
+  const rowSplit = (ctl: Int32Array, blocks: number) => {
+    for (const [slot, value] of [[SLOT.SPLIT_ROWS, 1], [SLOT.M_BLOCKS, blocks], [SLOT.N_BLOCKS, 3], [SLOT.A_BLOCK, 1], [SLOT.ROWS, 4], [SLOT.MIN_CHUNK, 1], [SLOT.THREADS, 2], [SLOT.PACK_FN, -1], [SLOT.TASK, 7], [SLOT.FLAGS_ON, 1], [SLOT.END, blocks]]) Atomics.store(ctl, slot!, value!);
+  };
+  const noKernel = () => {};
+  // As a worker: no callback, every block flagged.
+  const worker = new Int32Array(SLOT.COUNT + FLAGGED_BLOCKS);
+  rowSplit(worker, 37);
+  assert.equal(runClaimedChunks(worker, [noKernel]), 37);
+  assert.deepEqual([...worker.subarray(SLOT.COUNT, SLOT.COUNT + 38)], [...Array<number>(37).fill(7), 0], "blocks 0…36 flagged, nothing past them");
+  // As the calling thread: each block handed over once, in order, and no flags written.
+  const caller = new Int32Array(SLOT.COUNT + FLAGGED_BLOCKS);
+  rowSplit(caller, 37);
+  const handed: number[] = [];
+  runClaimedChunks(caller, [noKernel], [], (first, count) => handed.push(...Array.from({ length: count }, (_, i) => first + i)));
+  assert.deepEqual(handed, Array.from({ length: 37 }, (_, i) => i));
+  assert.ok(caller.subarray(SLOT.COUNT).every((v) => v === 0), "the calling thread flags nothing");
 });
 
 test("a worker that claims a chunk and never finishes: the pool is given up, the call is redone alone", async () => {

@@ -27,12 +27,16 @@ export declare const SLOT: Readonly<{
   PACK_ZERO: number;
   PACK_SPLIT: number;
   PACK_ELEM_BYTES: number;
+  TASK: number;
+  FLAGS_ON: number;
   COUNT: number;
 }>;
 
 export type KernelFn = (aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void;
 
 export type PackFn = (stagePtr: number, dstPtr: number, rows: number, k: number, kSteps: number, block: number, zero: number) => void;
+
+export declare const FLAGGED_BLOCKS: number;
 
 export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[], onRows?: (first: number, count: number) => void): number;
 

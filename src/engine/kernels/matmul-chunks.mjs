@@ -34,8 +34,17 @@ export const SLOT = Object.freeze({
   PACK_ZERO: 25,
   PACK_SPLIT: 26, // kernel rows per source row (1, or 2: split into bytes)
   PACK_ELEM_BYTES: 27, // bytes per source element
-  COUNT: 28,
+  TASK: 28, // the task's number, from 1: what a finished row block's flag holds
+  FLAGS_ON: 29, // 1: the workers flag each row block of a row split once done (FLAGGED_BLOCKS)
+  COUNT: 30,
 });
+
+/**
+ * Row blocks of a row split that get a done flag, at ctl[SLOT.COUNT + block]: the task's number,
+ * stored by the worker after the block's outputs are written. The calling thread copies the
+ * workers' finished rows out between its own chunks by them. Larger tasks go without flags.
+ */
+export const FLAGGED_BLOCKS = 4096;
 
 /**
  * Blocks in the chunk that starts at `next`: a share 1/(2·threads) of what is left, at least
@@ -75,9 +84,9 @@ function packChunk(ctl, pack, dst, from, to, kSteps, block) {
 /**
  * Claims and runs chunks of the current task until none is left; counts their blocks in DONE and
  * wakes the waiters after the last. `kernels` are the module's kernel exports, indexed by
- * SLOT.KERNEL, and `rowPackers` the packer module's, indexed by SLOT.PACK_FN. `onRows(first,
- * count)`, when given (the calling thread), is called after each chunk of a row split with its row
- * blocks, before the chunk is counted done. Returns the blocks run.
+ * SLOT.KERNEL, and `rowPackers` the packer module's, indexed by SLOT.PACK_FN. The calling thread
+ * passes `onRows(first, count)`, called after each chunk of a row split it runs with its row
+ * blocks; the workers flag theirs instead (FLAGGED_BLOCKS). Returns the blocks run.
  */
 export function runClaimedChunks(ctl, kernels, rowPackers, onRows) {
   let ran = 0;
@@ -102,6 +111,10 @@ export function runClaimedChunks(ctl, kernels, rowPackers, onRows) {
       if (pack >= 0) packChunk(ctl, rowPackers[pack], aPtr + first * aBlock, first * rows, (first + count) * rows, kSteps, rows);
       matmul(aPtr + first * aBlock, bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
       if (onRows !== undefined) onRows(first, count);
+      else if (Atomics.load(ctl, SLOT.FLAGS_ON) === 1) {
+        const task = Atomics.load(ctl, SLOT.TASK);
+        for (let b = first; b < first + count; b++) Atomics.store(ctl, SLOT.COUNT + b, task);
+      }
     }
     else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
     ran += count;

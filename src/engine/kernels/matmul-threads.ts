@@ -13,7 +13,7 @@
 // land in a later call's buffers.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { SLOT, runClaimedChunks, pollSlot, type KernelFn, type PackFn } from "./matmul-chunks.mjs";
+import { FLAGGED_BLOCKS, SLOT, runClaimedChunks, pollSlot, type KernelFn, type PackFn } from "./matmul-chunks.mjs";
 
 /** One kernel task: `kernel(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes)` over blocks of `rows` × `cols`. */
 export interface MatmulTask {
@@ -83,11 +83,13 @@ export class MatmulPool {
   private readonly ctl: Int32Array;
   private readonly workers: Worker[] = [];
   private broken = false;
+  /** The last task's number (SLOT.TASK). */
+  private task = 0;
   /** Tasks that workers took part in (tests check that the threaded path really ran). */
   threadedTasks = 0;
 
   constructor(private readonly opts: MatmulPoolOptions) {
-    this.ctl = new Int32Array(new SharedArrayBuffer(SLOT.COUNT * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer((SLOT.COUNT + FLAGGED_BLOCKS) * 4));
     for (let i = 0; i < opts.workers; i++) {
       // Plain JavaScript, started without this process's loaders (--import tsx and the like).
       const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
@@ -118,10 +120,10 @@ export class MatmulPool {
    * Runs the task on the workers and returns true once every chunk is done; false (nothing to rely
    * on in the output, A perhaps still unpacked) when no worker is ready or the pool was given up,
    * so the caller runs it alone. In a row split, `onRows(first, count)` is called on the calling
-   * thread for every row block, each once: for the calling thread's own chunks as soon as it has
-   * run them (it copies their outputs out while they are in its caches and the workers still run),
-   * for the workers' once every chunk is done. (Copying the workers' rows out between the calling
-   * thread's chunks too measured slower at 512³: 0.64–0.71 ms a call against 0.60–0.63.)
+   * thread for every row block, each once, as soon as it is known done: after each chunk the
+   * calling thread runs, with that chunk and the workers' chunks finished since (up to the first
+   * block not done), and at the end with the rest. The caller copies outputs out while the workers
+   * still run, instead of all of them after.
    */
   run(task: MatmulTask, onRows?: (first: number, count: number) => void): boolean {
     const workers = this.ready;
@@ -143,6 +145,8 @@ export class MatmulPool {
     // Every thread reads all of A in a column split: pack it here, once; a row split packs per chunk.
     if (p !== undefined && !splitRows) this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
     const perChunk = splitRows ? p : undefined;
+    this.task = (this.task % 0x7ffffffe) + 1;
+    const flagsOn = onRows !== undefined && splitRows && blocks <= FLAGGED_BLOCKS;
     const fields: [number, number][] = [
       [SLOT.NEXT, 0], [SLOT.DONE, 0],
       [SLOT.A_PTR, task.aPtr], [SLOT.B_PTR, task.bPtr], [SLOT.OUT_PTR, task.outPtr],
@@ -151,6 +155,7 @@ export class MatmulPool {
       [SLOT.A_BLOCK, task.kSteps * rows * 16], [SLOT.B_BLOCK, task.kSteps * cols * 16],
       [SLOT.KERNEL, task.kernel], [SLOT.ROWS, rows], [SLOT.COLS, cols], [SLOT.SPIN_US, this.opts.tuning.spinUs],
       [SLOT.PACK_FN, perChunk === undefined ? -1 : perChunk.fn],
+      [SLOT.TASK, this.task], [SLOT.FLAGS_ON, flagsOn ? 1 : 0],
     ];
     if (perChunk !== undefined) {
       const { stagePtr, rows: sourceRows, k, zero, split, elemBytes } = perChunk;
@@ -161,7 +166,7 @@ export class MatmulPool {
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    const out = onRows !== undefined && splitRows ? new RowsOut(blocks, onRows) : undefined;
+    const out = onRows !== undefined && splitRows ? new RowsOut(ctl, blocks, this.task, flagsOn, onRows) : undefined;
     const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers, out?.ownChunk);
     let done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
@@ -189,32 +194,53 @@ export class MatmulPool {
   }
 }
 
-/** Hands a row split's row blocks to `onRows`, each once: the calling thread's chunks as it runs them, the rest in runs at the end. */
+/**
+ * Hands a row split's finished row blocks to `onRows` on the calling thread, each once and in runs:
+ * its own chunks as it runs them, with the workers' flagged blocks finished since, from the lowest
+ * block not handed over up to the first not done (chunks are claimed in order, so the scans move
+ * on); `rest` every block left once the whole task is done.
+ */
 class RowsOut {
   private readonly own: Uint8Array;
+  /** Every block below is handed over. */
+  private scan = 0;
 
-  constructor(private readonly blocks: number, private readonly onRows: (first: number, count: number) => void) {
+  constructor(
+    private readonly ctl: Int32Array,
+    private readonly blocks: number,
+    private readonly task: number,
+    private readonly flagged: boolean,
+    private readonly onRows: (first: number, count: number) => void,
+  ) {
     this.own = new Uint8Array(blocks);
   }
 
   readonly ownChunk = (first: number, count: number): void => {
     this.own.fill(1, first, first + count);
     this.onRows(first, count);
+    if (this.flagged) this.handOver((b) => Atomics.load(this.ctl, SLOT.COUNT + b) === this.task);
   };
 
-  /** Every block not handed over yet (once the whole task is done). */
   rest(): void {
+    this.handOver(() => true);
+  }
+
+  /** Hands over the workers' blocks from `scan` on while `done` says they are finished. */
+  private handOver(done: (block: number) => boolean): void {
     const { own, blocks } = this;
-    for (let b = 0; b < blocks; ) {
+    let b = this.scan;
+    while (b < blocks) {
       if (own[b] === 1) {
         b++;
         continue;
       }
+      if (!done(b)) break;
       let e = b + 1;
-      while (e < blocks && own[e] === 0) e++;
+      while (e < blocks && own[e] === 0 && done(e)) e++;
       this.onRows(b, e - b);
       b = e;
     }
+    this.scan = b;
   }
 }
 
