@@ -19,15 +19,18 @@ const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) 
 const isas = nativeIsasForTests();
 const skip = isas.length === 0 ? "build/aivm-native.node is not built (npm run build:native)" : false;
 
-test("every native ISA writes the WASM kernel's bytes: random and extreme int16 operands, ragged tiles, padded output rows", { skip }, () => {
+test("every native ISA writes the WASM kernel's bytes: random and extreme int16 operands, ragged tiles and column panels, padded output rows", { skip }, () => {
   const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports;
-  w.memory.grow(64);
+  w.memory.grow(96);
   const mem = () => new Int16Array(w.memory.buffer);
   const r = rng(77);
   for (let round = 0; round < 300; round++) {
+    // Every tenth round a long k: packed Bᵀ spans several of the kernels' column panels (about
+    // 256 KiB of Bᵀ each, native/matmul.c), with a ragged last panel.
+    const panels = round % 10 === 9;
     const mBlocks = int(r, 1, 6);
-    const nBlocks = int(r, 1, 7);
-    const kSteps = int(r, 1, 40);
+    const nBlocks = panels ? int(r, 13, 41) : int(r, 1, 7);
+    const kSteps = panels ? int(r, 600, 900) : int(r, 1, 40);
     const padCols = int(r, 0, 3);
     const outRow = (nBlocks * 2 + padCols) * 4;
     const aPtr = 64 * int(r, 0, 4) + 4 * int(r, 0, 3);
