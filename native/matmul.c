@@ -108,6 +108,50 @@ T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr
   }
 }
 
+// ---- The 1×4 `matvec` kernel (decode steps, M ≤ 3): A as [m][k/8][8] int16, Bᵀ as
+// [n/4][k/8][4][8] int16, one output row of 4 int32 per column block. One zmm holds a column
+// block's k-step (column c in 128-bit lane c), and A's 8 values are broadcast to the four lanes.
+
+// [Σ lane 0, Σ lane 1, Σ lane 2, Σ lane 3] of v.
+T512 INLINE __m128i lane_sums_512(__m512i v) {
+  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0x4e));
+  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0xb1));
+  return _mm512_castsi512_si128(_mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), v));
+}
+
+// JB column blocks of one row: two accumulators per block (even and odd k-steps) for more
+// independent vpdpwssd chains.
+T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  __m512i acc[4][2];
+  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm512_setzero_si512();
+  int32_t s = 0;
+  for (; s + 1 < k_steps; s += 2) {
+    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16 + 16)));
+    for (int j = 0; j < JB; j++) {
+      acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64)));
+      acc[j][1] = _mm512_dpwssd_epi32(acc[j][1], a1, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64 + 64)));
+    }
+  }
+  if (s < k_steps) {
+    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    for (int j = 0; j < JB; j++) acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64)));
+  }
+  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_512(_mm512_add_epi32(acc[j][0], acc[j][1])));
+}
+
+T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                                   int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;
+  for (int32_t ib = 0; ib < m_blocks; ib++) {
+    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
+    uint8_t *o = base + out_ptr + (size_t)ib * out_row;
+    int32_t jb = 0;
+    for (; jb + 4 <= n_blocks; jb += 4) matvec_tile512(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 4);
+    for (; jb < n_blocks; jb++) matvec_tile512(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1);
+  }
+}
+
 // ---- AVX2: one ymm holds two rows' 8 k-values; a 4-row block is two ymm. ------------------------
 #define T256 __attribute__((target("avx2")))
 
@@ -168,11 +212,54 @@ T256 static void matmul_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint
   }
 }
 
+// The 1×4 `matvec` kernel on 256-bit vectors: a column block's k-step is two ymm (columns 0–1, 2–3).
+
+// [Σ lane 0 of lo, Σ lane 1 of lo, Σ lane 0 of hi, Σ lane 1 of hi].
+T256 INLINE __m128i lane_sums_256(__m256i lo, __m256i hi) {
+  // Each lane's sum in all four of its elements.
+  lo = _mm256_add_epi32(lo, _mm256_shuffle_epi32(lo, 0x4e));
+  lo = _mm256_add_epi32(lo, _mm256_shuffle_epi32(lo, 0xb1));
+  hi = _mm256_add_epi32(hi, _mm256_shuffle_epi32(hi, 0x4e));
+  hi = _mm256_add_epi32(hi, _mm256_shuffle_epi32(hi, 0xb1));
+  // Lane 0: [c0, c0, c2, c2], lane 1: [c1, c1, c3, c3] (c the four columns' sums).
+  __m256i m = _mm256_blend_epi32(lo, hi, 0xcc);
+  __m128i l0 = _mm256_castsi256_si128(m), l1 = _mm256_extracti128_si256(m, 1);
+  return _mm_unpacklo_epi64(_mm_unpacklo_epi32(l0, l1), _mm_unpackhi_epi32(l0, l1));
+}
+
+T256 INLINE void matvec_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  __m256i acc[2][2];
+  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
+  for (int32_t s = 0; s < k_steps; s++) {
+    __m256i av = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    for (int j = 0; j < JB; j++) {
+      acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 64))));
+      acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 64 + 32))));
+    }
+  }
+  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_256(acc[j][0], acc[j][1]));
+}
+
+T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                             int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;
+  for (int32_t ib = 0; ib < m_blocks; ib++) {
+    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
+    uint8_t *o = base + out_ptr + (size_t)ib * out_row;
+    int32_t jb = 0;
+    for (; jb + 2 <= n_blocks; jb += 2) matvec_tile256(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 2);
+    for (; jb < n_blocks; jb++) matvec_tile256(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1);
+  }
+}
+
 // ---- Node-API ------------------------------------------------------------------------------------
 
-static const struct { const char *name; const char *cpu; kernel_fn *fn; } ISAS[] = {
-  {"avx512vnni", "avx512vnni", matmul_avx512vnni},
-  {"avx2", "avx2", matmul_avx2},
+// Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts), with
+// their output blocks (rows × columns).
+typedef struct { const char *name; int rows, cols; kernel_fn *fn; } kernel_def;
+static const struct { const char *name; kernel_def kernels[2]; } ISAS[] = {
+  {"avx512vnni", {{"matmul", 4, 2, matmul_avx512vnni}, {"matvec", 1, 4, matvec_avx512vnni}}},
+  {"avx2", {{"matmul", 4, 2, matmul_avx2}, {"matvec", 1, 4, matvec_avx2}}},
 };
 #define ISA_COUNT ((int)(sizeof ISAS / sizeof ISAS[0]))
 
@@ -189,13 +276,14 @@ static napi_value throw_error(napi_env env, const char *message) {
 }
 
 // kernel(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes), view an Int8Array over
-// the whole kernel memory; the ISA is bound as the function's data. Bounds are checked here: a
-// block outside the view is refused, never read.
+// the whole kernel memory; the kernel (ISA and block shape) is bound as the function's data. Bounds
+// are checked here: a block outside the view is refused, never read.
 static napi_value run_kernel(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
   void *data;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 8) return throw_error(env, "matmul kernel: 8 arguments expected");
+  const kernel_def *k = (const kernel_def *)data;
   napi_typedarray_type type;
   size_t length;
   void *base;
@@ -208,32 +296,38 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   }
   const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
   if (m_blocks == 0 || n_blocks == 0) return NULL;
-  const int64_t a_end = v[0] + m_blocks * k_steps * 64, b_end = v[1] + n_blocks * k_steps * 32;
-  const int64_t out_end = v[2] + (m_blocks * 4 - 1) * out_row + n_blocks * 8;
-  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * 8)
+  const int64_t a_end = v[0] + m_blocks * k_steps * 16 * k->rows, b_end = v[1] + n_blocks * k_steps * 16 * k->cols;
+  const int64_t out_end = v[2] + (m_blocks * k->rows - 1) * out_row + n_blocks * k->cols * 4;
+  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * k->cols * 4)
     return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory");
-  ((kernel_fn *)data)((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2], (int32_t)m_blocks,
-                      (int32_t)n_blocks, (int32_t)k_steps, (int32_t)out_row);
+  k->fn((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2], (int32_t)m_blocks,
+        (int32_t)n_blocks, (int32_t)k_steps, (int32_t)out_row);
   return NULL;
 }
 
-// exports.isas: the ISAs this CPU runs, best first; exports.kernel(name): the kernel for one of them.
+// exports.isas: the ISAs this CPU runs, best first; exports.kernel(isa, name): that ISA's kernel
+// `matmul` (4×2 blocks) or `matvec` (1×4).
 static napi_value kernel_for(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  char name[32];
+  size_t argc = 2;
+  napi_value argv[2];
+  char isa[32], name[32];
   size_t len;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_string_utf8(env, arg, name, sizeof name, &len) != napi_ok)
-    return throw_error(env, "kernel(isa): a string is expected");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_string_utf8(env, argv[0], isa, sizeof isa, &len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok)
+    return throw_error(env, "kernel(isa, name): two strings are expected");
   for (int i = 0; i < ISA_COUNT; i++) {
-    if (strcmp(name, ISAS[i].name) == 0 && supported(i)) {
+    if (strcmp(isa, ISAS[i].name) != 0 || !supported(i)) continue;
+    for (int j = 0; j < 2; j++) {
+      const kernel_def *k = &ISAS[i].kernels[j];
+      if (strcmp(name, k->name) != 0) continue;
       napi_value fn;
-      napi_create_function(env, ISAS[i].name, NAPI_AUTO_LENGTH, run_kernel, (void *)ISAS[i].fn, &fn);
+      napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_kernel, (void *)k, &fn);
       return fn;
     }
+    return throw_error(env, "kernel(isa, name): the name is not matmul or matvec");
   }
-  return throw_error(env, "kernel(isa): not an ISA this CPU runs");
+  return throw_error(env, "kernel(isa, name): not an ISA this CPU runs");
 }
 
 // setMallocThresholds(mmapThreshold, trimThreshold): glibc's mallopt(M_MMAP_THRESHOLD) and
@@ -288,7 +382,7 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
 
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 3
+#define AIVM_NATIVE_ABI 4
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;

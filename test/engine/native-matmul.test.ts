@@ -49,9 +49,48 @@ test("every native ISA writes the WASM kernel's bytes: random and extreme int16 
     const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
     for (const isa of isas) {
       sentinel();
-      nativeKernelOn(w.memory, nativeKernelFor(isa))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+      nativeKernelOn(w.memory, nativeKernelFor(isa, "matmul"))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
       assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps, ${padCols} padding columns${extreme ? ", extremes" : ""}`);
     }
+  }
+});
+
+test("every native ISA's matvec kernel writes the WASM matvec kernel's bytes: one-row blocks of four columns, odd k-steps, extremes", { skip }, () => {
+  const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports as unknown as Kernel & { matvec: (...args: number[]) => void };
+  w.memory.grow(96);
+  const r = rng(78);
+  for (let round = 0; round < 300; round++) {
+    // Up to 3 rows (the decode shapes), column blocks past the 4- and 2-block tiles, long k every tenth round.
+    const mBlocks = int(r, 1, 3);
+    const nBlocks = int(r, 1, 11);
+    const kSteps = round % 10 === 9 ? int(r, 300, 520) : int(r, 1, 40);
+    const outRow = (nBlocks * 4 + int(r, 0, 3)) * 4;
+    const aPtr = 64 * int(r, 0, 4) + 2 * int(r, 0, 7);
+    const bPtr = aPtr + mBlocks * kSteps * 16 + 2 * int(r, 0, 9);
+    const bBytes = nBlocks * kSteps * 64;
+    const outPtr = Math.ceil((bPtr + bBytes) / 4) * 4 + 4 * int(r, 0, 5);
+    const outBytes = (mBlocks - 1) * outRow + nBlocks * 16;
+    const extreme = round % 3 === 0;
+    const h = new Int16Array(w.memory.buffer);
+    for (let i = aPtr / 2; i < (bPtr + bBytes) / 2; i++) h[i] = extreme ? [-32768, 32767, -32768, int(r, -32768, 32767)][int(r, 0, 3)]! : int(r, -300, 300);
+    const sentinel = () => new Int32Array(w.memory.buffer, outPtr, outBytes / 4).fill(0x5a5a5a5a);
+    sentinel();
+    w.matvec(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+    const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
+    for (const isa of isas) {
+      sentinel();
+      nativeKernelOn(w.memory, nativeKernelFor(isa, "matvec"))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+      assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} matvec: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${extreme ? ", extremes" : ""}`);
+    }
+  }
+  // Its bounds are its own blocks': 16 bytes of A and 64 of Bᵀ per k-step.
+  const view = new Int8Array(w.memory.buffer);
+  const size = view.length;
+  for (const isa of isas) {
+    const raw = nativeKernelFor(isa, "matvec");
+    assert.throws(() => raw(view, size - 16, 0, 0, 1, 1, 2, 16), /outside the kernel memory/, "A past the end");
+    assert.throws(() => raw(view, 0, size - 64, 0, 1, 1, 2, 16), /outside the kernel memory/, "B past the end");
+    assert.throws(() => raw(view, 0, 0, 0, 1, 2, 1, 16), /outside the kernel memory/, "output row shorter than its blocks");
   }
 });
 
@@ -59,7 +98,7 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
   const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports;
   const size = w.memory.buffer.byteLength;
   for (const isa of isas) {
-    const raw = nativeKernelFor(isa);
+    const raw = nativeKernelFor(isa, "matmul");
     const view = new Int8Array(w.memory.buffer);
     const before = view.slice();
     assert.throws(() => raw(view, size - 64, 0, 0, 2, 1, 1, 8), /outside the kernel memory/, "A past the end");
@@ -71,7 +110,8 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
     assert.throws(() => raw(view, 0, 0, 0), /8 arguments/, "too few arguments");
     assert.deepEqual(view, before, `${isa}: nothing written by a refused call`);
   }
-  assert.throws(() => nativeKernelFor("avx9000"), /not an ISA this CPU runs/);
+  assert.throws(() => nativeKernelFor("avx9000", "matmul"), /not an ISA this CPU runs/);
+  assert.throws(() => nativeKernelFor(isas[0]!, "conv" as "matmul"), /not matmul or matvec/);
 });
 
 test("the addon's copy moves bytes between typed arrays of any width, shared or not, and refuses ranges outside them", { skip }, () => {

@@ -12,13 +12,13 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 3;
+const NATIVE_ABI = 4;
 
 interface NativeAddon {
   readonly abi: number;
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
-  kernel(isa: string): (view: Int8Array, ...args: number[]) => void;
+  kernel(isa: string, name: NativeKernelName): (view: Int8Array, ...args: number[]) => void;
   copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
@@ -80,11 +80,17 @@ export function nativeMatmulChoice(): NativeChoice {
   return isa === undefined ? { isa: undefined, reason: "the CPU has neither AVX-512 VNNI nor AVX2" } : { isa };
 }
 
-/** The native kernel for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes). */
-export function nativeKernelFor(isa: string): (view: Int8Array, ...args: number[]) => void {
+/** The addon's kernels, named as the WASM module's (KERNEL_BLOCKS): 4×2 blocks, and 1×4 for decode steps. */
+export type NativeKernelName = "matmul" | "matvec";
+
+/**
+ * The native kernel `name` for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks,
+ * kSteps, outRowBytes), on the WASM kernel of the same name's layout and contract.
+ */
+export function nativeKernelFor(isa: string, name: NativeKernelName): (view: Int8Array, ...args: number[]) => void {
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
-  return a.kernel(isa);
+  return a.kernel(isa, name);
 }
 
 /** The addon's copy (NativeCopy), or undefined where the addon is not built. */

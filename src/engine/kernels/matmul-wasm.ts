@@ -41,8 +41,9 @@ const PAGE = 65536;
 
 let instance: WasmMatmul | null | undefined;
 /**
- * `instance`'s kernels in KERNEL_BLOCKS order, then (index NATIVE_KERNEL) the native kernel on its
- * memory when one runs here: the WASM `matmul` kernel's contract and layout (matmul-native.ts).
+ * `instance`'s kernels in KERNEL_BLOCKS order, then (from index NATIVE_KERNEL, in the same order)
+ * the native kernels on its memory when they run here: each with the WASM kernel of its name's
+ * contract and layout (matmul-native.ts).
  */
 let kernels: KernelFn[] = [];
 /** The native kernel's ISA, or undefined where none runs. */
@@ -78,7 +79,7 @@ export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true };
 function useInstance(w: WasmMatmul): WasmMatmul {
   instance = w;
   kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
-  if (nativeIsa !== undefined) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa)));
+  if (nativeIsa !== undefined) for (const kb of KERNEL_BLOCKS) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa, kb.name)));
   return w;
 }
 
@@ -312,7 +313,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  const kernel = plan.kernel === MATMUL_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL : plan.kernel;
+  const kernel = nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL + plan.kernel : plan.kernel;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, packA };
   // In a row split, the pool hands the finished row blocks over while it runs (MatmulPool.run):

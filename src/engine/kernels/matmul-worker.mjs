@@ -11,9 +11,12 @@ const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const kernels = kernelNames.map((name) => exports[name]);
 const packers = new WebAssembly.Instance(packModule, { env: { memory } }).exports;
 const rowPackers = rowPackerNames.map((name) => packers[name]);
-// The native kernel after the named ones, as the calling thread lists it (a load failure ends this
-// worker, and the pool with it).
-if (native) kernels.push(nativeKernelOn(memory, createRequire(import.meta.url)(native.path).kernel(native.isa)));
+// The native kernels after the WASM ones, in the same order, as the calling thread lists them (a
+// load failure ends this worker, and the pool with it).
+if (native) {
+  const addon = createRequire(import.meta.url)(native.path);
+  for (const name of kernelNames) kernels.push(nativeKernelOn(memory, addon.kernel(native.isa, name)));
+}
 let seen = Atomics.load(ctl, SLOT.SEQ);
 Atomics.add(ctl, SLOT.READY, 1);
 for (;;) {
