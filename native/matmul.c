@@ -140,16 +140,21 @@ T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out
   for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_512(_mm512_add_epi32(acc[j][0], acc[j][1])));
 }
 
+// A matvec kernel's body (its parameters in scope): each row block's output row, column blocks
+// WIDE at a time through `tile`, then one at a time. One macro for both ISAs, whose tiles differ.
+#define MATVEC_ROWS(tile, WIDE)                                                                     \
+  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;                                     \
+  for (int32_t ib = 0; ib < m_blocks; ib++) {                                                       \
+    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;                                         \
+    uint8_t *o = base + out_ptr + (size_t)ib * out_row;                                             \
+    int32_t jb = 0;                                                                                 \
+    for (; jb + WIDE <= n_blocks; jb += WIDE) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, WIDE); \
+    for (; jb < n_blocks; jb++) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1); \
+  }
+
 T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                                    int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;
-  for (int32_t ib = 0; ib < m_blocks; ib++) {
-    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
-    uint8_t *o = base + out_ptr + (size_t)ib * out_row;
-    int32_t jb = 0;
-    for (; jb + 4 <= n_blocks; jb += 4) matvec_tile512(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 4);
-    for (; jb < n_blocks; jb++) matvec_tile512(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1);
-  }
+  MATVEC_ROWS(matvec_tile512, 4)
 }
 
 // ---- AVX2: one ymm holds two rows' 8 k-values; a 4-row block is two ymm. ------------------------
@@ -242,14 +247,7 @@ T256 INLINE void matvec_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out
 
 T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;
-  for (int32_t ib = 0; ib < m_blocks; ib++) {
-    const uint8_t *a = base + a_ptr + (size_t)ib * a_block;
-    uint8_t *o = base + out_ptr + (size_t)ib * out_row;
-    int32_t jb = 0;
-    for (; jb + 2 <= n_blocks; jb += 2) matvec_tile256(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 2);
-    for (; jb < n_blocks; jb++) matvec_tile256(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1);
-  }
+  MATVEC_ROWS(matvec_tile256, 2)
 }
 
 // ---- Node-API ------------------------------------------------------------------------------------

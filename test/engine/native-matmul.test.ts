@@ -19,10 +19,33 @@ const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) 
 const isas = nativeIsasForTests();
 const skip = isas.length === 0 ? "build/aivm-native.node is not built (npm run build:native)" : false;
 
+/**
+ * Fills A and Bᵀ (int16, [aPtr, bEnd)) with random values (int16 extremes when `extreme`), runs the
+ * WASM kernel `name` and then each ISA's native one from a sentinel-filled output, and checks that
+ * every ISA wrote the WASM kernel's bytes.
+ */
+function sameAsWasm(
+  w: Kernel & { matvec: (...args: number[]) => void }, name: "matmul" | "matvec", r: () => number, extreme: boolean,
+  args: { aPtr: number; bPtr: number; bEnd: number; outPtr: number; outBytes: number; mBlocks: number; nBlocks: number; kSteps: number; outRow: number },
+  what: string,
+): void {
+  const { aPtr, bPtr, bEnd, outPtr, outBytes, mBlocks, nBlocks, kSteps, outRow } = args;
+  const h = new Int16Array(w.memory.buffer);
+  for (let i = aPtr / 2; i < bEnd / 2; i++) h[i] = extreme ? [-32768, 32767, -32768, int(r, -32768, 32767)][int(r, 0, 3)]! : int(r, -300, 300);
+  const sentinel = () => new Int32Array(w.memory.buffer, outPtr, outBytes / 4).fill(0x5a5a5a5a);
+  sentinel();
+  w[name](aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+  const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
+  for (const isa of isas) {
+    sentinel();
+    nativeKernelOn(w.memory, nativeKernelFor(isa, name))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+    assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} ${name}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${what}${extreme ? ", extremes" : ""}`);
+  }
+}
+
 test("every native ISA writes the WASM kernel's bytes: random and extreme int16 operands, ragged tiles and column panels, padded output rows", { skip }, () => {
-  const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports;
+  const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports as unknown as Kernel & { matvec: (...args: number[]) => void };
   w.memory.grow(96);
-  const mem = () => new Int16Array(w.memory.buffer);
   const r = rng(77);
   for (let round = 0; round < 300; round++) {
     // Every tenth round a long k: packed Bᵀ spans several of the kernels' column panels (about
@@ -39,19 +62,7 @@ test("every native ISA writes the WASM kernel's bytes: random and extreme int16 
     const bBytes = nBlocks * kSteps * 32;
     const outPtr = bPtr + bBytes + 4 * int(r, 0, 5);
     const outBytes = mBlocks * 4 * outRow;
-    const extreme = round % 3 === 0;
-    const value = () => (extreme ? [-32768, 32767, -32768, int(r, -32768, 32767)][int(r, 0, 3)]! : int(r, -300, 300));
-    const h = mem();
-    for (let i = aPtr / 2; i < (bPtr + bBytes) / 2; i++) h[i] = value();
-    const sentinel = () => new Int32Array(w.memory.buffer, outPtr, outBytes / 4).fill(0x5a5a5a5a);
-    sentinel();
-    w.matmul(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
-    const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
-    for (const isa of isas) {
-      sentinel();
-      nativeKernelOn(w.memory, nativeKernelFor(isa, "matmul"))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
-      assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps, ${padCols} padding columns${extreme ? ", extremes" : ""}`);
-    }
+    sameAsWasm(w, "matmul", r, round % 3 === 0, { aPtr, bPtr, bEnd: bPtr + bBytes, outPtr, outBytes, mBlocks, nBlocks, kSteps, outRow }, `, ${padCols} padding columns`);
   }
 });
 
@@ -70,18 +81,7 @@ test("every native ISA's matvec kernel writes the WASM matvec kernel's bytes: on
     const bBytes = nBlocks * kSteps * 64;
     const outPtr = Math.ceil((bPtr + bBytes) / 4) * 4 + 4 * int(r, 0, 5);
     const outBytes = (mBlocks - 1) * outRow + nBlocks * 16;
-    const extreme = round % 3 === 0;
-    const h = new Int16Array(w.memory.buffer);
-    for (let i = aPtr / 2; i < (bPtr + bBytes) / 2; i++) h[i] = extreme ? [-32768, 32767, -32768, int(r, -32768, 32767)][int(r, 0, 3)]! : int(r, -300, 300);
-    const sentinel = () => new Int32Array(w.memory.buffer, outPtr, outBytes / 4).fill(0x5a5a5a5a);
-    sentinel();
-    w.matvec(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
-    const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
-    for (const isa of isas) {
-      sentinel();
-      nativeKernelOn(w.memory, nativeKernelFor(isa, "matvec"))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
-      assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} matvec: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${extreme ? ", extremes" : ""}`);
-    }
+    sameAsWasm(w, "matvec", r, round % 3 === 0, { aPtr, bPtr, bEnd: bPtr + bBytes, outPtr, outBytes, mBlocks, nBlocks, kSteps, outRow }, "");
   }
   // Its bounds are its own blocks': 16 bytes of A and 64 of Bᵀ per k-step.
   const view = new Int8Array(w.memory.buffer);
