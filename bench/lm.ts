@@ -172,9 +172,17 @@ if (!opts.skipChain) {
   const deployed = await deployStoryTeller(node, opts.dir);
   const conn = await nodeConnection(node);
   const client = conn.public;
-  const callStart = process.hrtime.bigint();
-  const viaCall = await generate(client, { storyTeller: deployed.address, prompt: "the ", maxTokens: n, chunk: n });
-  const callTokS = n / (Number(process.hrtime.bigint() - callStart) / 1e9);
+  // The first call after deployment reads, decodes and plans the programs and packs the weights;
+  // later calls find them in the node's caches. Both are reported: the first, then the median of three.
+  const timedCall = async () => {
+    const start = process.hrtime.bigint();
+    const result = await generate(client, { storyTeller: deployed.address, prompt: "the ", maxTokens: n, chunk: n });
+    return { result, tokS: n / (Number(process.hrtime.bigint() - start) / 1e9) };
+  };
+  const first = await timedCall();
+  const viaCall = first.result;
+  const warm = [(await timedCall()).tokS, (await timedCall()).tokS, (await timedCall()).tokS].sort((a, b) => a - b);
+  const callTokS = warm[1]!;
   const sameAsInProcess = viaCall.tokens.join(",") === aivmGenerate("the ", n).join(",");
   const tellTx = async (tokens: number) => {
     const data = encodeFunctionData({ abi: deployed.abi, functionName: "tell", args: [toHex("the "), tokens, 0, 0, 0] });
@@ -214,6 +222,7 @@ if (!opts.skipChain) {
   const keptBytes = lm.stateMetas.reduce((sum, m) => sum + byteSize(m), 0);
   chain = {
     deploy: { ...deployed.deploy, gas: deployed.deploy.gas.toString() },
+    ethCallFirstTokensPerSecond: first.tokS,
     ethCallTokensPerSecond: callTokS,
     ethCallSameTokensAsInProcess: sameAsInProcess,
     transaction: { tokens: 8 + n, seconds: long.seconds, tokensPerSecond: (8 + n) / long.seconds, gasUsed: long.gas.toString() },
