@@ -145,7 +145,13 @@ export class MatmulPool {
     // Every thread reads all of A in a column split: pack it here, once; a row split packs per chunk.
     if (p !== undefined && !splitRows) this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
     const perChunk = splitRows ? p : undefined;
-    this.task = (this.task % 0x7ffffffe) + 1;
+    // Task numbers wrap after 2^31 − 2 tasks: the flags are cleared then (no worker touches them
+    // between tasks), so a flag left from a task that long ago can never match a new one.
+    if (this.task >= 0x7ffffffe) {
+      ctl.fill(0, SLOT.COUNT);
+      this.task = 0;
+    }
+    this.task++;
     const flagsOn = onRows !== undefined && splitRows && blocks <= FLAGGED_BLOCKS;
     const fields: [number, number][] = [
       [SLOT.NEXT, 0], [SLOT.DONE, 0],
