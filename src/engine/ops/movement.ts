@@ -401,15 +401,11 @@ const where = movementOp(
   },
 );
 
-/** One row of `src` along the last axis (stride 1: a copy; stride 0: one value repeated) into out[o, o + n). */
-function copyRow(out: IntArray, o: number, src: IntArray, s: number, stride: number, n: number): void {
-  if (stride === 1) out.set(src.subarray(s, s + n), o);
-  else out.fill(src[s]!, o, o + n);
-}
-
 /**
  * where() when cond's last-axis stride is 0: each output row (last axis) comes whole from x or from
- * y, as the element loop would pick it element by element.
+ * y, as the element loop would pick it element by element. Consecutive rows read from one source at
+ * consecutive offsets are copied as one run: the decoder's KV-cache write copies each head's cache
+ * in three runs (the rows before the new one, the new one, the rows after), not row by row.
  */
 function whereRows(out: IntArray, c: IntArray, x: IntArray, y: IntArray, shape: readonly number[], sc: readonly number[], sx: readonly number[], sy: readonly number[]): void {
   const rank = shape.length;
@@ -419,9 +415,32 @@ function whereRows(out: IntArray, c: IntArray, x: IntArray, y: IntArray, shape: 
   let oc = 0;
   let ox = 0;
   let oy = 0;
+  // The pending run: runLength elements of runSource from runStart, to out from runOut.
+  let runSource = x;
+  let runStart = 0;
+  let runOut = 0;
+  let runLength = 0;
+  const flush = () => {
+    if (runLength > 0) out.set(runSource.subarray(runStart, runStart + runLength), runOut);
+    runLength = 0;
+  };
   for (let r = 0, o = 0; r < rows; r++, o += n) {
-    if (c[oc]! !== 0) copyRow(out, o, x, ox, sx[rank - 1]!, n);
-    else copyRow(out, o, y, oy, sy[rank - 1]!, n);
+    const fromX = c[oc]! !== 0;
+    const source = fromX ? x : y;
+    const start = fromX ? ox : oy;
+    if ((fromX ? sx : sy)[rank - 1]! !== 1) {
+      // A source broadcast along the row: one value repeated.
+      flush();
+      out.fill(source[start]!, o, o + n);
+    } else if (runLength > 0 && source === runSource && start === runStart + runLength) {
+      runLength += n;
+    } else {
+      flush();
+      runSource = source;
+      runStart = start;
+      runOut = o;
+      runLength = n;
+    }
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]!++;
       oc += sc[d]!;
@@ -434,6 +453,7 @@ function whereRows(out: IntArray, c: IntArray, x: IntArray, y: IntArray, shape: 
       idx[d] = 0;
     }
   }
+  flush();
 }
 
 export const movementOps: readonly OpDef[] = [reshape, transpose, concat, slice, gather, flatten, squeeze, unsqueeze, where];
