@@ -50,28 +50,6 @@ interface Timing {
   cpuMs: number;
 }
 
-/** Runs `run` in batches of ≥ 20 ms after warm-up, until ~`budgetMs`; medians per run of wall and CPU time. */
-async function measure(run: () => unknown, budgetMs: number): Promise<Timing> {
-  for (let i = 0; i < 3; i++) await run();
-  const t0 = performance.now();
-  await run();
-  const reps = Math.max(1, Math.ceil(20 / Math.max(0.01, performance.now() - t0)));
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  const start = performance.now();
-  while (walls.length < 5 || (performance.now() - start < budgetMs && walls.length < 40)) {
-    const c0 = process.cpuUsage();
-    const w0 = performance.now();
-    for (let r = 0; r < reps; r++) await run();
-    const wall = performance.now() - w0;
-    const c = process.cpuUsage(c0);
-    walls.push(wall / reps);
-    cpus.push((c.user + c.system) / 1000 / reps);
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { wallMs: median(walls), cpuMs: median(cpus) };
-}
-
 /**
  * Times several setups of one call in alternating batches (each setup's batch ≥ 20 ms, rounds until
  * ~`budgetMs`): every setup sees the same moments of a shared machine, so their ratios do not move
@@ -93,7 +71,7 @@ async function measureInterleaved(cases: { setup: () => void; run: () => unknown
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
       c.setup();
-      await c.run(); // the first call after a switch (a worker waking) is not timed
+      if (cases.length > 1) await c.run(); // the first call after a switch (a worker waking) is not timed
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       for (let r = 0; r < reps[i]!; r++) await c.run();
@@ -105,6 +83,11 @@ async function measureInterleaved(cases: { setup: () => void; run: () => unknown
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return cases.map((_, i) => ({ wallMs: median(walls[i]!), cpuMs: median(cpus[i]!) }));
+}
+
+/** Runs `run` in batches of ≥ 20 ms after warm-up, until ~`budgetMs`; medians per run of wall and CPU time. */
+async function measure(run: () => unknown, budgetMs: number): Promise<Timing> {
+  return (await measureInterleaved([{ setup: () => {}, run }], budgetMs))[0]!;
 }
 
 function int8Square(n: number, seed: number): Tensor {

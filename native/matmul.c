@@ -365,7 +365,10 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
       return throw_error(env, "copy: arguments 0 and 2 must be typed arrays");
     size_t width = type == napi_int8_array || type == napi_uint8_array || type == napi_uint8_clamped_array ? 1
                  : type == napi_int16_array || type == napi_uint16_array ? 2
-                 : type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array ? 4 : 8;
+                 : type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array ? 4
+                 : type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array ? 8 : 0;
+    // An element type this file does not know has no width it could trust: refused.
+    if (width == 0) return throw_error(env, "copy: arguments 0 and 2 must be typed arrays");
     bytes[i] = length * width;
   }
   int64_t v[3];

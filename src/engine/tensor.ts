@@ -118,7 +118,7 @@ const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): { 
 /**
  * A tensor for a kernel that writes every one of its elements. From UNFILLED_MIN_BYTES its memory
  * is not zeroed first (Node's Buffer.allocUnsafeSlow), which saves a pass over it as long as the
- * kernel's own writes: 1 MiB took 55–65 µs to allocate zeroed here, 1 µs unfilled. Each caller's
+ * kernel's own writes: 1 MiB took 52–65 µs to allocate zeroed here, about 1 µs unfilled. Each caller's
  * tests fill the output with a sentinel first and check that the kernel wrote every element, so no
  * earlier memory can show through. Zeroed where Node's Buffer is missing.
  */

@@ -333,7 +333,6 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     // No worker was ready after all: pack the staged rows here.
     if (packA !== undefined) packers.rowPackers()[packA.fn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
     kernels[kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
-    handedOver = 0;
   }
   // A column split (or one thread): every row at once.
   if (handedOver === 0) emitRows(x, plan, w.memory.buffer, outPtr, first, 0, rows);
