@@ -148,6 +148,24 @@ test("int16 and mixed int8/int16 Q, K, V match the loop reference bit for bit ov
   }
 });
 
+test("decode steps (one query row, 6 query heads on 2 KV heads, a 128-key cache partly filled) match the loop reference, with buffers kept between calls of other shapes", () => {
+  const r = prng(53);
+  for (let c = 0; c < 8; c++) {
+    // Alternating cache lengths and head sizes: the row buffers kept from one call are reused,
+    // regrown or replaced by the next.
+    const t = c % 2 === 0 ? 128 : r.int(1, 9);
+    const d = c % 4 === 3 ? 16 : 48;
+    const q = randInt8(r, [1, 6, 1, d]);
+    const k = randInt8(r, [1, 2, t, d]);
+    const v = c % 3 === 2 ? randInt16(r, [1, 2, t, d]) : randInt8(r, [1, 2, t, d]);
+    const filled = r.int(1, t);
+    const mask = tensor("int8", [1, 1, 1, t], Array.from({ length: t }, (_, j) => (j < filled ? 1 : 0)));
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(36, 44), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 52), zeroPoint: r.int(-5, 5) };
+    const y = run([q, k, v, mask], scale);
+    assert.deepEqual(Array.from(y.data), reference({ q, k, v, mask, causal: 0, ...scale }), `case ${c}: T${t} D${d} ${v.dtype} V, ${filled} keys filled`);
+  }
+});
+
 test("int16 scores are exact beyond int32, and a key 2^32 or more score units below the best gets the probability of one 2^32 − 1 below", () => {
   const fill = (x: number) => new Array<number>(128).fill(x);
   const q = tensor("int16", [1, 1, 1, 128], fill(32767));

@@ -173,9 +173,57 @@ function dot(a: IntArray, ai: number, b: IntArray, bi: number, n: number): numbe
   return sum;
 }
 
-/** sums[c] += p·v[vi + c] for c < n. */
-function addScaled(sums: number[], p: number, v: IntArray, vi: number, n: number): void {
-  for (let c = 0; c < n; c++) sums[c] = sums[c]! + p * v[vi + c]!;
+/**
+ * `dot` where the sum is known to fit int32 (int8 Q and K with Dh ≤ INT32_DOT_MAX_HEAD_SIZE: |Σ| ≤
+ * Dh·2^14 ≤ 2^30), so every partial sum is an int32 and `| 0` changes nothing; four at a time.
+ */
+function dotInt32(a: IntArray, ai: number, b: IntArray, bi: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    s0 = (s0 + a[ai + c]! * b[bi + c]!) | 0;
+    s1 = (s1 + a[ai + c + 1]! * b[bi + c + 1]!) | 0;
+    s2 = (s2 + a[ai + c + 2]! * b[bi + c + 2]!) | 0;
+    s3 = (s3 + a[ai + c + 3]! * b[bi + c + 3]!) | 0;
+  }
+  for (; c < n; c++) s0 = (s0 + a[ai + c]! * b[bi + c]!) | 0;
+  return (s0 + s1 + s2 + s3) | 0;
+}
+
+/** Head sizes up to which int8 scores are summed in int32 (dotInt32): 2^16·2^7·2^7 = 2^30. */
+const INT32_DOT_MAX_HEAD_SIZE = 2 ** 16;
+
+/** acc[c] += p·v[vi + c] for c < n, in int32 sums the caller has shown cannot leave int32. */
+function addScaled(acc: Int32Array, p: number, v: IntArray, vi: number, n: number): void {
+  for (let c = 0; c < n; c++) acc[c] = acc[c]! + p * v[vi + c]!;
+}
+
+/** runAttention's per-row buffers: T keys' int32 scores (empty when Q or K is int16), mask, distances, exps and probabilities, and Dv sums. */
+interface RowBuffers {
+  t: number;
+  dv: number;
+  scores: Int32Array;
+  allowed: Uint8Array;
+  dist: Int32Array;
+  exps: Int32Array;
+  probs: Int32Array;
+  acc: Int32Array;
+}
+
+/**
+ * Row buffers are kept between calls up to this many keys and sums (a decode step's cache length
+ * and head size): a call is synchronous and never re-entered. Larger calls get their own.
+ */
+const KEPT_BUFFER_LENGTH = 4096;
+let keptBuffers: RowBuffers | null = null;
+
+/** Buffers for rows of at least `t` keys, with int32 scores if asked, and exactly `dv` sums (applyOutputStage reads all of acc). */
+function rowBuffers(t: number, dv: number, int32Scores: boolean): RowBuffers {
+  const kept = keptBuffers;
+  if (kept !== null && kept.t >= t && kept.dv === dv && (!int32Scores || kept.scores.length >= t)) return kept;
+  const b = { t, dv, scores: new Int32Array(int32Scores ? t : 0), allowed: new Uint8Array(t), dist: new Int32Array(t), exps: new Int32Array(t), probs: new Int32Array(t), acc: new Int32Array(dv) };
+  if (t <= KEPT_BUFFER_LENGTH && dv <= KEPT_BUFFER_LENGTH) keptBuffers = b;
+  return b;
 }
 
 /** Element strides of a Q/K/V operand: [B, H, L, D] when 4-D, [B, L, H·D] when packed. */
@@ -200,13 +248,10 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
   const stage = parseOutputStage("matmul", p.pvAttrs, dv);
   const out: Tensor = { dtype: stage.out, shape: p.outShape, data: allocate(stage.out, numElements(p.outShape)) };
   // int32 scores for int8 Q and K; exact integers below 2^47 (Dh < 2^16 by checkShape) when either is int16.
-  const row: number[] | Int32Array = p.wideScores ? new Array<number>(t).fill(0) : new Int32Array(t);
-  const allowed = new Uint8Array(t);
-  const dist = new Int32Array(t);
-  const exps = new Int32Array(t);
-  const probs = new Int32Array(t);
-  const sums = new Array<number>(dv);
-  const acc = new Int32Array(dv);
+  const buffers = rowBuffers(t, dv, !p.wideScores);
+  const row: number[] | Int32Array = p.wideScores ? new Array<number>(t).fill(0) : buffers.scores;
+  const { allowed, dist, exps, probs, acc } = buffers;
+  const int32Dots = !p.wideScores && dh <= INT32_DOT_MAX_HEAD_SIZE;
   const ms = mask ? broadcastStridesOf(mask.shape, [p.batch, p.qHeads, s, t]) : null;
   const useAllowed = p.causal !== 0 || mask?.dtype === "int8";
   // Key positions past `i + causalOffset` are hidden from query i.
@@ -220,7 +265,7 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
       const vBase = b * vs.batch + kh * vs.head;
       for (let i = 0; i < s; i++) {
         const qBase = b * qs.batch + h * qs.head + i * qs.row;
-        allowed.fill(1);
+        allowed.fill(1, 0, t);
         if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
         const mb = ms ? b * ms[0]! + h * ms[1]! + i * ms[2]! : 0;
         if (mask && ms && mask.dtype === "int8") for (let j = 0; j < t; j++) if (mask.data[mb + j * ms[3]!] === 0) allowed[j] = 0;
@@ -229,6 +274,10 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
           // filled cache computes only the filled rows.
           if (useAllowed && allowed[j] === 0) {
             row[j] = 0;
+            continue;
+          }
+          if (int32Dots) {
+            row[j] = dotInt32(qd, qBase, kd, kBase + j * kRowStride, dh);
             continue;
           }
           const score = dot(qd, qBase, kd, kBase + j * kRowStride, dh);
@@ -243,13 +292,15 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
         if (p.wideScores) clampDistances(row, t, useAllowed ? allowed : null);
         const total = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
         for (let j = 0; j < t; j++) probs[j] = probability(exps[j]!, total, "int16");
-        sums.fill(0);
+        // Every partial sum of P·V fits int32, so the int32 sums are exact (and saturating, as the
+        // matmul op does, changes nothing). p_j rounds 2^15·e_j/S half up, so p_j ≤ 2^15·e_j/S + ½,
+        // and p_j ≥ 1 needs e_j/S ≥ 2^−16: at most 2^16 keys have p_j ≥ 1 and Σp ≤ 2^15 + 2^16/2 =
+        // 2^16. With |v| ≤ 2^15 (v ≤ 2^15 − 1), any partial sum lies in [−2^31, 2^31 − 2^16].
+        acc.fill(0);
         for (let j = 0; j < t; j++) {
           const pj = probs[j]!;
-          if (pj === 0) continue;
-          addScaled(sums, pj, vd, vBase + j * vRowStride, dv);
+          if (pj !== 0) addScaled(acc, pj, vd, vBase + j * vRowStride, dv);
         }
-        for (let c = 0; c < dv; c++) acc[c] = saturateInt32(sums[c]!);
         const yBase = b * ys.batch + h * ys.head + i * ys.row;
         applyOutputStage(acc, stage, dv, 1, out.data.subarray(yBase, yBase + dv));
       }
@@ -276,9 +327,9 @@ export const attentionOps: readonly OpDef[] = [attention];
 
 /**
  * Bytes attention allocates beyond its output, from shapes alone, so the memory budget can be
- * charged before the op runs: runAttention's per-row buffers (the scores row, at most 8 bytes an
- * entry; three int32 rows and a uint8 mask row of T; the P·V sums of Dv numbers and int32s),
- * independent of batch, heads and query length.
+ * charged before the op runs: runAttention's per-row buffers (at most 8 + 3·4 + 1 bytes a key:
+ * the scores row, int32 or, when Q or K is int16, numbers; three int32 rows and the uint8 mask
+ * row; and the Dv int32 sums, counted at 12 bytes each), independent of batch, heads and query length.
  */
 export function attentionScratchBytes(inputs: readonly TensorMeta[], attrs: Attrs): number {
   const p = planAttention(inputs, attrs);
