@@ -50,7 +50,26 @@ export interface BroadcastPlan {
   strideB: number;
 }
 
+/** Plans kept by shapes, since a program's nodes broadcast the same shapes at every call and step. */
+const KEPT_PLANS = 256;
+/** Plans with more rows than this are not kept (their tables are as large as the shapes make them). */
+const KEPT_PLAN_MAX_ROWS = 1024;
+const keptPlans = new Map<string, BroadcastPlan>();
+
+/** The plan for broadcasting `a` and `b` to `outShape`; shared between calls, so callers only read it. */
 export function broadcastPlan(a: readonly number[], b: readonly number[], outShape: readonly number[]): BroadcastPlan {
+  const key = `${a.join()}|${b.join()}|${outShape.join()}`;
+  const kept = keptPlans.get(key);
+  if (kept !== undefined) return kept;
+  const plan = Object.freeze(planBroadcast(a, b, outShape));
+  if (plan.rows <= KEPT_PLAN_MAX_ROWS) {
+    if (keptPlans.size >= KEPT_PLANS) keptPlans.clear();
+    keptPlans.set(key, plan);
+  }
+  return plan;
+}
+
+function planBroadcast(a: readonly number[], b: readonly number[], outShape: readonly number[]): BroadcastPlan {
   let dims = [...outShape];
   let sa = broadcastStrides(a, outShape);
   let sb = broadcastStrides(b, outShape);
@@ -104,8 +123,15 @@ export function broadcastPlan(a: readonly number[], b: readonly number[], outSha
   return { rows, rowLength, rowOffsetA, rowOffsetB, strideA: ca[last]!, strideB: cb[last]! };
 }
 
-/** For each flat index of `outShape`, the flat index into `shape` it reads (used for small batch grids). */
+/** The index table of a rank-0 grid (a matmul with no batch dimensions): read only. */
+const SCALAR_INDEX = new Int32Array(1);
+
+/**
+ * For each flat index of `outShape`, the flat index into `shape` it reads (used for small batch
+ * grids). Callers only read it (a rank-0 grid's table is shared).
+ */
 export function broadcastIndex(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  if (outShape.length === 0) return SCALAR_INDEX;
   const plan = broadcastPlan(shape, shape, outShape);
   const out = new Int32Array(plan.rows * plan.rowLength);
   for (let r = 0, o = 0; r < plan.rows; r++) {
