@@ -21,17 +21,23 @@ export function attrInts(op: string, attrs: Attrs, name: string, fallback?: read
     return fallback;
   }
   const list = typeof v === "number" ? [v] : v;
-  for (const x of list) {
-    if (!Number.isSafeInteger(x)) throw new InvalidArgumentError(op, `attribute "${name}"`, "must hold integers only");
+  for (let i = 0; i < list.length; i++) {
+    if (!Number.isSafeInteger(list[i])) throw new InvalidArgumentError(op, `attribute "${name}"`, "must hold integers only");
   }
   return list;
 }
 
+// A stored program's nodes keep their attrs objects from call to call (and step to step), and the
+// engine never changes one: an attrs object that passed against a list of names passes again.
+const checkedAttrNames = new WeakMap<Attrs, readonly string[]>();
+
 /** Rejects attributes the op does not declare, so a typo never silently uses a default. */
 export function checkAttrNames(op: string, attrs: Attrs, allowed: readonly string[]): void {
+  if (checkedAttrNames.get(attrs) === allowed) return;
   for (const k of Object.keys(attrs)) {
     if (!allowed.includes(k)) throw new InvalidArgumentError(op, `attribute "${k}"`, `unknown; accepted: ${allowed.join(", ") || "none"}`);
   }
+  checkedAttrNames.set(attrs, allowed);
 }
 
 /** Normalises a possibly negative axis against a rank. */

@@ -51,7 +51,8 @@ export interface Tensor extends TensorMeta {
 export function checkShape(shape: readonly number[]): number {
   if (shape.length > MAX_RANK) throw new RankLimitError(shape.length, MAX_RANK);
   let count = 1;
-  for (const d of shape) {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
     if (!Number.isInteger(d) || d < 0 || d > 0x7fffffff) throw new InvalidDimensionError(shape);
     count *= d;
     // Stop as soon as the running product passes the cap, so it never leaves exact integer range.
@@ -62,7 +63,7 @@ export function checkShape(shape: readonly number[]): number {
 
 export function numElements(shape: readonly number[]): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
   return n;
 }
 

@@ -355,10 +355,12 @@ interface RequantPlan {
   inner: number;
 }
 
+const REQUANTIZE_ATTRS: readonly string[] = ["inZero", "multiplier", "shift", "zeroPoint", "outDtype", "axis"];
+
 function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPlan {
   const op = "requantize";
   checkArity(op, inputs, 1);
-  checkAttrNames(op, attrs, ["inZero", "multiplier", "shift", "zeroPoint", "outDtype", "axis"]);
+  checkAttrNames(op, attrs, REQUANTIZE_ATTRS);
   const x = inputs[0]!;
   checkDType(op, "x", x, ALL_DTYPES);
   const inZero = attrInRange(op, attrs, "inZero", x.dtype, 0);
@@ -389,7 +391,7 @@ function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPla
 const requantizeOp: OpDef = {
   name: "requantize",
   inputs: ["x"],
-  attrs: ["inZero", "multiplier", "shift", "zeroPoint", "outDtype", "axis"],
+  attrs: REQUANTIZE_ATTRS,
   infer(inputs, attrs) {
     return [{ dtype: planRequantize(inputs, attrs).out, shape: [...inputs[0]!.shape] }];
   },

@@ -53,10 +53,11 @@ interface MatmulPlan {
 }
 
 const MATMUL = "matmul";
+const MATMUL_ATTRS: readonly string[] = ["transB", "aZero", ...OUTPUT_ATTRS];
 
 function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
   checkArity(MATMUL, inputs, 2, 3);
-  checkAttrNames(MATMUL, attrs, ["transB", "aZero", ...OUTPUT_ATTRS]);
+  checkAttrNames(MATMUL, attrs, MATMUL_ATTRS);
   const [a, b, bias] = inputs as [TensorMeta, TensorMeta, TensorMeta | undefined];
   checkDType(MATMUL, "a", a, ["int8", "int16"]);
   checkDType(MATMUL, "b", b, ["int8"]);
@@ -126,7 +127,7 @@ function epilogueFlops(outputs: number, hasBias: boolean, stage: OutputStage): b
 const matmul: OpDef = {
   name: MATMUL,
   inputs: ["a", "b", "bias?"],
-  attrs: ["transB", "aZero", ...OUTPUT_ATTRS],
+  attrs: MATMUL_ATTRS,
   infer(inputs, attrs) {
     const p = planMatmul(inputs, attrs);
     return [{ dtype: p.stage.out, shape: p.outShape }];
@@ -150,6 +151,7 @@ const matmul: OpDef = {
 // ---------------------------------------------------------------- conv2d
 
 const CONV = "conv2d";
+const CONV_ATTRS: readonly string[] = ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS];
 /** Bound on strides, dilations and pads: keeps every index computation far inside exact range. */
 const MAX_CONV_ATTR = 65535;
 
@@ -170,7 +172,7 @@ function convPair(attrs: Attrs, name: string, fallback: readonly number[], min: 
 
 function planConv(inputs: readonly TensorMeta[], attrs: Attrs): ConvPlan {
   checkArity(CONV, inputs, 2, 3);
-  checkAttrNames(CONV, attrs, ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS]);
+  checkAttrNames(CONV, attrs, CONV_ATTRS);
   const [x, w, bias] = inputs as [TensorMeta, TensorMeta, TensorMeta | undefined];
   checkDType(CONV, "x", x, ["int8", "int16"]);
   checkDType(CONV, "weight", w, ["int8"]);
@@ -221,7 +223,7 @@ export function runConv2d(inputs: readonly Tensor[], attrs: Attrs, kernel: Conv2
 const conv2d: OpDef = {
   name: CONV,
   inputs: ["x", "weight", "bias?"],
-  attrs: ["strides", "pads", "dilations", "groups", "xZero", ...OUTPUT_ATTRS],
+  attrs: CONV_ATTRS,
   infer(inputs, attrs) {
     const p = planConv(inputs, attrs);
     return [{ dtype: p.stage.out, shape: p.outShape }];
