@@ -8,6 +8,7 @@ import type { Attrs, OpDef } from "../op.ts";
 import { saturateInt32 } from "../requant.ts";
 import { allocate, checkShape, numElements, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { applyOutputStage, parseOutputStage } from "../kernels/output-stage.ts";
+import { attentionWasm, type AttentionWasm } from "../kernels/attention-wasm.ts";
 import { linearOps } from "./linear.ts";
 import { broadcastAll, broadcastStridesOf } from "./movement.ts";
 import { attrScale, expectDType, expectInputCount, expRow, probability, SOFTMAX_FLOPS_PER_ELEMENT } from "./normalize.ts";
@@ -232,11 +233,46 @@ function headStrides(p: AttentionPlan, heads: number, len: number, d: number): {
 }
 
 /**
+ * Where the WASM products run (int8 Q and K): the module memory's layout for one batch entry, the
+ * query row (zero padded to whole 8-value steps), K's and V's rows of the entry, one scores row,
+ * one probabilities row and the P·V sums; each region 16-byte aligned, with 16 bytes of slack
+ * after K and V for the steps' reads past a row's end. Null when it would not fit the module memory.
+ */
+interface WasmLayout {
+  wasm: AttentionWasm;
+  qSteps: number;
+  vSteps: number;
+  kPtr: number;
+  vPtr: number;
+  scoresPtr: number;
+  probsPtr: number;
+  accPtr: number;
+}
+
+const align16 = (x: number) => Math.ceil(x / 16) * 16;
+
+function wasmLayout(p: AttentionPlan, ks: { batch: number }, vs: { batch: number }, vBytes: number): WasmLayout | null {
+  if (p.wideScores || p.dh > INT32_DOT_MAX_HEAD_SIZE) return null;
+  const wasm = attentionWasm();
+  if (wasm === null) return null;
+  const qSteps = Math.ceil(p.dh / 8);
+  const vSteps = Math.ceil(p.dv / 8);
+  const kPtr = align16(qSteps * 8);
+  const vPtr = align16(kPtr + ks.batch + 16);
+  const scoresPtr = align16(vPtr + vs.batch * vBytes + 16);
+  const probsPtr = align16(scoresPtr + 4 * p.t);
+  const accPtr = align16(probsPtr + 2 * p.t);
+  if (!wasm.reserve(accPtr + 32 * vSteps)) return null;
+  return { wasm, qSteps, vSteps, kPtr, vPtr, scoresPtr, probsPtr, accPtr };
+}
+
+/**
  * The composition's result computed in place, one query row at a time: the scores row is the
  * matmul op's saturated exact dot products, the softmax is expRow/probability (Q15 int16 as the
  * composition's P), P·V is the matmul op's saturated exact sum, then the matmul output stage.
  * No head-split copies, no full score or probability tensors: a decode step (S = 1) against a
- * KV cache touches each cached row once.
+ * KV cache touches each cached row once. With int8 Q and K the two products run on WASM SIMD
+ * (attention-wasm.ts) over a copy of each batch entry's K and V, else in the loops here.
  */
 function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor, Tensor | undefined], scale: { multiplier: number; shift: number }): Tensor {
   const { s, t, dh, dv } = p;
@@ -247,10 +283,16 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
   const ys = headStrides(p, p.qHeads, s, dv);
   const stage = parseOutputStage("matmul", p.pvAttrs, dv);
   const out: Tensor = { dtype: stage.out, shape: p.outShape, data: allocate(stage.out, numElements(p.outShape)) };
+  const vBytes = v.dtype === "int16" ? 2 : 1;
+  const w = wasmLayout(p, ks, vs, vBytes);
+  const buffers = rowBuffers(t, dv, !p.wideScores && w === null);
   // int32 scores for int8 Q and K; exact integers below 2^47 (Dh < 2^16 by checkShape) when either is int16.
-  const buffers = rowBuffers(t, dv, !p.wideScores);
-  const row: number[] | Int32Array = p.wideScores ? new Array<number>(t).fill(0) : buffers.scores;
-  const { allowed, dist, exps, probs, acc } = buffers;
+  const row: number[] | Int32Array =
+    w !== null ? w.wasm.int32.subarray(w.scoresPtr / 4, w.scoresPtr / 4 + t) : p.wideScores ? new Array<number>(t).fill(0) : buffers.scores;
+  // Probabilities are at most 32767: int16 in the module's memory.
+  const probs: Int16Array | Int32Array = w !== null ? w.wasm.int16.subarray(w.probsPtr / 2, w.probsPtr / 2 + t) : buffers.probs;
+  const acc = w !== null ? w.wasm.int32.subarray(w.accPtr / 4, w.accPtr / 4 + dv) : buffers.acc;
+  const { allowed, dist, exps } = buffers;
   const int32Dots = !p.wideScores && dh <= INT32_DOT_MAX_HEAD_SIZE;
   const ms = mask ? broadcastStridesOf(mask.shape, [p.batch, p.qHeads, s, t]) : null;
   const useAllowed = p.causal !== 0 || mask?.dtype === "int8";
@@ -258,7 +300,13 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
   const causalOffset = p.causal === 2 ? t - s : p.causalOffset;
   const qd = q.data, kd = k.data, vd = v.data;
   const kRowStride = ks.row, vRowStride = vs.row;
+  if (w !== null) w.wasm.int8.fill(0, 0, w.qSteps * 8);
   for (let b = 0; b < p.batch; b++) {
+    if (w !== null) {
+      w.wasm.int8.set(kd.subarray(b * ks.batch, (b + 1) * ks.batch), w.kPtr);
+      if (vBytes === 2) w.wasm.int16.set(vd.subarray(b * vs.batch, (b + 1) * vs.batch), w.vPtr / 2);
+      else w.wasm.int8.set(vd.subarray(b * vs.batch, (b + 1) * vs.batch), w.vPtr);
+    }
     for (let h = 0; h < p.qHeads; h++) {
       const kh = Math.floor(h / g);
       const kBase = b * ks.batch + kh * ks.head;
@@ -269,19 +317,27 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
         if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
         const mb = ms ? b * ms[0]! + h * ms[1]! + i * ms[2]! : 0;
         if (mask && ms && mask.dtype === "int8") for (let j = 0; j < t; j++) if (mask.data[mb + j * ms[3]!] === 0) allowed[j] = 0;
-        for (let j = 0; j < t; j++) {
-          // A hidden key's score is never read (expRow skips it): a decode step against a partly
-          // filled cache computes only the filled rows.
-          if (useAllowed && allowed[j] === 0) {
-            row[j] = 0;
-            continue;
+        if (w !== null) {
+          // Scores up to the last key this row sees; a hidden key's score is never read (expRow skips it).
+          let keys = t;
+          if (useAllowed) while (keys > 0 && allowed[keys - 1] === 0) keys--;
+          w.wasm.int8.set(qd.subarray(qBase, qBase + dh), 0);
+          w.wasm.dots(0, w.kPtr + kh * ks.head, kRowStride, w.scoresPtr, keys, w.qSteps);
+        } else {
+          for (let j = 0; j < t; j++) {
+            // A hidden key's score is never read (expRow skips it): a decode step against a partly
+            // filled cache computes only the filled rows.
+            if (useAllowed && allowed[j] === 0) {
+              row[j] = 0;
+              continue;
+            }
+            if (int32Dots) {
+              row[j] = dotInt32(qd, qBase, kd, kBase + j * kRowStride, dh);
+              continue;
+            }
+            const score = dot(qd, qBase, kd, kBase + j * kRowStride, dh);
+            row[j] = p.wideScores ? score : saturateInt32(score);
           }
-          if (int32Dots) {
-            row[j] = dotInt32(qd, qBase, kd, kBase + j * kRowStride, dh);
-            continue;
-          }
-          const score = dot(qd, qBase, kd, kBase + j * kRowStride, dh);
-          row[j] = p.wideScores ? score : saturateInt32(score);
         }
         if (mask && ms && mask.dtype === "int32") {
           for (let j = 0; j < t; j++) {
@@ -291,15 +347,24 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
         }
         if (p.wideScores) clampDistances(row, t, useAllowed ? allowed : null);
         const total = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
-        for (let j = 0; j < t; j++) probs[j] = probability(exps[j]!, total, "int16");
+        let keys = 0;
+        for (let j = 0; j < t; j++) {
+          const pj = probability(exps[j]!, total, "int16");
+          probs[j] = pj;
+          if (pj !== 0) keys = j + 1;
+        }
         // Every partial sum of P·V fits int32, so the int32 sums are exact (and saturating, as the
         // matmul op does, changes nothing). p_j rounds 2^15·e_j/S half up, so p_j ≤ 2^15·e_j/S + ½,
         // and p_j ≥ 1 needs e_j/S ≥ 2^−16: at most 2^16 keys have p_j ≥ 1 and Σp ≤ 2^15 + 2^16/2 =
         // 2^16. With |v| ≤ 2^15 (v ≤ 2^15 − 1), any partial sum lies in [−2^31, 2^31 − 2^16].
-        acc.fill(0);
-        for (let j = 0; j < t; j++) {
-          const pj = probs[j]!;
-          if (pj !== 0) addScaled(acc, pj, vd, vBase + j * vRowStride, dv);
+        if (w !== null) {
+          w.wasm.pv(vBytes === 2, w.probsPtr, w.vPtr + kh * vs.head * vBytes, vRowStride * vBytes, w.accPtr, keys, w.vSteps);
+        } else {
+          acc.fill(0);
+          for (let j = 0; j < keys; j++) {
+            const pj = probs[j]!;
+            if (pj !== 0) addScaled(acc, pj, vd, vBase + j * vRowStride, dv);
+          }
         }
         const yBase = b * ys.batch + h * ys.head + i * ys.row;
         applyOutputStage(acc, stage, dv, 1, out.data.subarray(yBase, yBase + dv));
@@ -330,6 +395,8 @@ export const attentionOps: readonly OpDef[] = [attention];
  * charged before the op runs: runAttention's per-row buffers (at most 8 + 3·4 + 1 bytes a key:
  * the scores row, int32 or, when Q or K is int16, numbers; three int32 rows and the uint8 mask
  * row; and the Dv int32 sums, counted at 12 bytes each), independent of batch, heads and query length.
+ * The WASM products' copies of K and V live in the module's own memory, the process's (at most
+ * ATTENTION_WASM_MAX_BYTES), as the matmul kernels' operands do in theirs.
  */
 export function attentionScratchBytes(inputs: readonly TensorMeta[], attrs: Attrs): number {
   const p = planAttention(inputs, attrs);
