@@ -4,7 +4,8 @@
 // with transB, as in a decode step); and CPU time per token of one decode step of a 5.4M-parameter
 // llama decoder. The matrix-vector and decode figures are taken twice in the same run: with the
 // current paths, and with the ones they replaced (4×2 kernel, B packed at every call, wide int16
-// sums in JS). Prints JSON. Sections: `tsx bench/engine.ts [square] [matvec] [decode]` (all by default).
+// sums in JS); and the matmul op with an int8 output stage in WebAssembly against the JavaScript
+// loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [matvec] [decode] [stage]` (all by default).
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { OP_CODES, getOp } from "../src/engine/registry.ts";
@@ -16,6 +17,7 @@ import {
   clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
+import { outputStagePaths } from "../src/engine/kernels/output-stage-wasm.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
 import { runProgram } from "../src/codec/program-run.ts";
@@ -111,7 +113,7 @@ const THREADS = matmulWorkerCount() + 1;
 const DEFAULT_MIN_MACS = matmulThreading.minMacs;
 if (THREADS > 1) await matmulWorkersReady(THREADS - 1);
 
-const SECTIONS = ["square", "matvec", "decode"];
+const SECTIONS = ["square", "matvec", "decode", "stage"];
 const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
 const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
 
@@ -284,6 +286,22 @@ if (run("decode")) {
 }
 usePaths(true);
 
+// The matmul op with an int8 per-channel output stage, the stage in WebAssembly (output-stage-wasm.ts)
+// or in the JavaScript loop it replaced, alternating; one thread.
+const STAGE_SHAPES: [number, number, number][] = [[512, 512, 512], [64, 288, 768], [1, 288, 768]];
+const stage = [];
+for (const [m, k, n] of run("stage") ? STAGE_SHAPES : []) {
+  const a = tensor("int8", [m, k], int8Square(Math.max(m, k), 5).data.subarray(0, m * k));
+  const b = tensor("int8", [n, k], int8Square(Math.max(n, k), 6).data.subarray(0, n * k));
+  const attrs = { transB: 1, outDtype: 0, multiplier: Array.from({ length: n }, (_, i) => 1_500_000_000 + i), shift: Array.from({ length: n }, () => 40), zeroPoint: 0 };
+  const op = getOp("matmul");
+  matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
+  const call = () => op.run([a, b], attrs);
+  const [wasm, js] = await measureInterleaved([{ setup: () => { outputStagePaths.wasm = true; }, run: call }, { setup: () => { outputStagePaths.wasm = false; }, run: call }], 3000);
+  outputStagePaths.wasm = true;
+  stage.push({ shape: [m, k, n], wasmStageUs: round(wasm!.cpuMs * 1000), jsStageUs: round(js!.cpuMs * 1000), speedupCpu: round(js!.cpuMs / wasm!.cpuMs) });
+}
+
 console.log(JSON.stringify({
   bench: "engine.matmul",
   what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; the engine's four settings (kernel × one thread or threads) are timed in alternating batches, so their ratios (speedupOverOneThread) see the same load; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
@@ -300,5 +318,9 @@ console.log(JSON.stringify({
   decode: {
     what: "one decode step (token in, token out) of a random llama decoder of the real size (d_model 288, 6 layers, 6/2 heads, ffn 768, vocab 257), runProgram, process CPU ms per token over 40 tokens after 3 of warm-up, each mode run twice alternating and the second run kept (matmul share: its nodes' CPU time over 20 more); before = the paths this replaced (WASM 4×2 kernel, no weight cache, wide int16 sums in the exact-double JS loop)",
     ...decode,
+  },
+  stage: {
+    what: "the matmul op, int8 A [M,K] × int8 weights [N,K] (transB), int8 output with a per-channel output stage, one thread: the stage in WebAssembly (wasmStageUs, what runs) or in the JavaScript loop it replaced (jsStageUs), alternating batches; process CPU µs per call, the whole op",
+    results: stage,
   },
 }, null, 2));

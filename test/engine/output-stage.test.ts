@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { applyOutputStage, parseOutputStage, OUT_DTYPE_CODES } from "../../src/engine/kernels/output-stage.ts";
+import { CHUNK_ELEMENTS, outputStagePaths, outputStageWasm } from "../../src/engine/kernels/output-stage-wasm.ts";
 import { getOp } from "../../src/engine/registry.ts";
 import { DTYPE_MAX, DTYPE_MIN, tensor, type DType } from "../../src/engine/tensor.ts";
 import { rng } from "../xorshift.ts";
@@ -38,12 +39,44 @@ test("the output stage equals the BigInt definition on 4,000 random per-tensor a
     // matmul op hands it unzeroed memory, tensor.ts unfilled).
     for (const fill of [0, -1]) {
       const got = out === "int8" ? new Int8Array(acc.length) : out === "int16" ? new Int16Array(acc.length) : new Int32Array(acc.length);
-      got.fill(fill);
-      applyOutputStage(acc, stage, channels, inner, got);
-      acc.forEach((a, i) => {
-        const c = perChannel ? Math.floor(i / inner) % channels : 0;
-        assert.equal(got[i], exact(a, ms[c]!, ts[c]!, z, out), `trial ${trial}: acc ${a}, M ${ms[c]}, t ${ts[c]}, z ${z}, ${out}, fill ${fill}`);
-      });
+      // The op's path (WASM from 32 elements), the JavaScript loop alone, and the WASM module at any size.
+      for (const path of ["op", "js", "wasm"] as const) {
+        got.fill(fill);
+        outputStagePaths.wasm = path !== "js";
+        try {
+          if (path === "wasm") outputStageWasm()!.run(acc, stage as typeof stage & { multiplier: number[] }, z, DTYPE_MIN[out], DTYPE_MAX[out], channels, inner, got);
+          else applyOutputStage(acc, stage, channels, inner, got);
+        } finally {
+          outputStagePaths.wasm = true;
+        }
+        acc.forEach((a, i) => {
+          const c = perChannel ? Math.floor(i / inner) % channels : 0;
+          assert.equal(got[i], exact(a, ms[c]!, ts[c]!, z, out), `trial ${trial} (${path}): acc ${a}, M ${ms[c]}, t ${ts[c]}, z ${z}, ${out}, fill ${fill}`);
+        });
+      }
+    }
+  }
+});
+
+test("the WASM output stage equals the definition across its chunks: whole rows, channel blocks of a row, and one channel's elements", () => {
+  // [rows, channels, inner] per case, each past CHUNK_ELEMENTS in the way that picks one chunking.
+  const cases: [number, number, number, boolean][] = [
+    [(CHUNK_ELEMENTS >> 6) + 3, 64, 1, true], // a matmul's rows: several chunks of whole rows
+    [2, 3, (CHUNK_ELEMENTS >> 1) + 1, true], // a conv's rows longer than a chunk: blocks of channels
+    [1, 2, CHUNK_ELEMENTS + 3, true], // one channel longer than a chunk
+    [1, 1, 2 * CHUNK_ELEMENTS + 7, false], // per tensor
+  ];
+  for (const [rows, channels, inner, perChannel] of cases) {
+    const count = perChannel ? channels : 1;
+    const ms = Array.from({ length: count }, multiplier);
+    const ts = Array.from({ length: count }, () => 17 + r(46));
+    const stage = parseOutputStage("conv2d", { outDtype: 1, multiplier: perChannel ? ms : ms[0]!, shift: perChannel ? ts : ts[0]!, zeroPoint: 7 }, channels);
+    const acc = Int32Array.from({ length: rows * channels * inner }, accumulator);
+    const got = new Int16Array(acc.length).fill(-1);
+    applyOutputStage(acc, stage, channels, inner, got);
+    for (let i = 0; i < acc.length; i++) {
+      const c = perChannel ? Math.floor(i / inner) % channels : 0;
+      if (got[i] !== exact(acc[i]!, ms[c]!, ts[c]!, 7, "int16")) assert.fail(`[${rows},${channels},${inner}] element ${i}: ${got[i]} for acc ${acc[i]}, M ${ms[c]}, t ${ts[c]}`);
     }
   }
 });

@@ -6,6 +6,7 @@ import type { Attrs } from "../op.ts";
 import { checkRequant, requantize } from "../requant.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType, type IntArray } from "../tensor.ts";
 import { POW2 } from "../intmath.ts";
+import { MAX_WASM_CHANNELS, WASM_MIN_ELEMENTS, outputStageWasm } from "./output-stage-wasm.ts";
 
 /** `outDtype` attribute codes. */
 export const OUT_DTYPE_CODES: readonly DType[] = ["int8", "int16", "int32"];
@@ -106,6 +107,13 @@ export function applyOutputStage(acc: Int32Array, stage: OutputStage, channels: 
   }
   const n = acc.length;
   const z = stage.zeroPoint;
+  if (n >= WASM_MIN_ELEMENTS && m.length <= MAX_WASM_CHANNELS) {
+    const w = outputStageWasm();
+    if (w !== null) {
+      w.run(acc, stage as OutputStage & { multiplier: readonly number[] }, z, DTYPE_MIN[stage.out], DTYPE_MAX[stage.out], channels, inner, out);
+      return;
+    }
+  }
   const f = fastStageOf(stage);
   if (f !== null) {
     // The same integer steps as roundingMultiplyShift: every product is below 2^47, and the
