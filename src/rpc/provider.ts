@@ -42,8 +42,10 @@ export async function createAivmProvider(options: AivmProviderOptions = {}): Pro
     node,
     async request({ method, params }) {
       try {
-        // JSON round trip: callers get plain JSON values, exactly as over HTTP.
+        // JSON round trip: callers get plain JSON values, exactly as over HTTP. A string (eth_call's
+        // hex, which can be megabytes) comes back from it unchanged, so it skips it.
         const result = await dispatch(table, method, (Array.isArray(params) ? params : params === undefined ? [] : [params]) as unknown[]);
+        if (typeof result === "string") return result;
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       } catch (error) {
         const rpc = toRpcError(error);
