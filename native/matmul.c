@@ -142,8 +142,8 @@ T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out
 
 // A matvec kernel's body (its parameters in scope): each row block's output row, column blocks
 // WIDE at a time through `tile`, then one at a time. One macro for both ISAs, whose tiles differ.
-#define MATVEC_ROWS(tile, WIDE)                                                                     \
-  const int32_t a_block = k_steps * 16, b_block = k_steps * 64;                                     \
+#define MATVEC_ROWS(tile, WIDE, B_STEP)                                                             \
+  const int32_t a_block = k_steps * 16, b_block = k_steps * (B_STEP);                               \
   for (int32_t ib = 0; ib < m_blocks; ib++) {                                                       \
     const uint8_t *a = base + a_ptr + (size_t)ib * a_block;                                         \
     uint8_t *o = base + out_ptr + (size_t)ib * out_row;                                             \
@@ -154,7 +154,36 @@ T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out
 
 T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                                    int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  MATVEC_ROWS(matvec_tile512, 4)
+  MATVEC_ROWS(matvec_tile512, 4, 64)
+}
+
+// ---- `matvec8`: the 1×4 kernel on Bᵀ packed as int8, [n/4][k/8][4][8] (32 bytes a column block's
+// k-step, half the int16 layout's): each k-step is sign-extended to the int16 vector the `matvec`
+// kernel loads (vpmovsxbw), then the same vpdpwssd. Weights are int8, so their int16 packed form
+// narrows to this one exactly, and the products and sums are the `matvec` kernel's: a decode step
+// streams half the weight bytes.
+T512 INLINE void matvec8_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  __m512i acc[4][2];
+  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm512_setzero_si512();
+  int32_t s = 0;
+  for (; s + 1 < k_steps; s += 2) {
+    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16 + 16)));
+    for (int j = 0; j < JB; j++) {
+      acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32))));
+      acc[j][1] = _mm512_dpwssd_epi32(acc[j][1], a1, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32 + 32))));
+    }
+  }
+  if (s < k_steps) {
+    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    for (int j = 0; j < JB; j++) acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32))));
+  }
+  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_512(_mm512_add_epi32(acc[j][0], acc[j][1])));
+}
+
+T512 static void matvec8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                                    int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  MATVEC_ROWS(matvec8_tile512, 4, 32)
 }
 
 // ---- AVX2: one ymm holds two rows' 8 k-values; a 4-row block is two ymm. ------------------------
@@ -247,17 +276,37 @@ T256 INLINE void matvec_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out
 
 T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  MATVEC_ROWS(matvec_tile256, 2)
+  MATVEC_ROWS(matvec_tile256, 2, 64)
+}
+
+// `matvec8` on 256-bit vectors: 16 bytes of int8 (two columns' k-step) widened to one ymm of int16.
+T256 INLINE void matvec8_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  __m256i acc[2][2];
+  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
+  for (int32_t s = 0; s < k_steps; s++) {
+    __m256i av = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a + s * 16)));
+    for (int j = 0; j < JB; j++) {
+      acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * b_block + s * 32)))));
+      acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * b_block + s * 32 + 16)))));
+    }
+  }
+  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_256(acc[j][0], acc[j][1]));
+}
+
+T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  MATVEC_ROWS(matvec8_tile256, 2, 32)
 }
 
 // ---- Node-API ------------------------------------------------------------------------------------
 
 // Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts), with
-// their output blocks (rows × columns).
-typedef struct { const char *name; int rows, cols; kernel_fn *fn; } kernel_def;
-static const struct { const char *name; kernel_def kernels[2]; } ISAS[] = {
-  {"avx512vnni", {{"matmul", 4, 2, matmul_avx512vnni}, {"matvec", 1, 4, matvec_avx512vnni}}},
-  {"avx2", {{"matmul", 4, 2, matmul_avx2}, {"matvec", 1, 4, matvec_avx2}}},
+// their output blocks (rows × columns) and the bytes of one packed Bᵀ value (2: int16, 1: int8).
+typedef struct { const char *name; int rows, cols, b_bytes; kernel_fn *fn; } kernel_def;
+#define KERNELS_PER_ISA 3
+static const struct { const char *name; kernel_def kernels[KERNELS_PER_ISA]; } ISAS[] = {
+  {"avx512vnni", {{"matmul", 4, 2, 2, matmul_avx512vnni}, {"matvec", 1, 4, 2, matvec_avx512vnni}, {"matvec8", 1, 4, 1, matvec8_avx512vnni}}},
+  {"avx2", {{"matmul", 4, 2, 2, matmul_avx2}, {"matvec", 1, 4, 2, matvec_avx2}, {"matvec8", 1, 4, 1, matvec8_avx2}}},
 };
 #define ISA_COUNT ((int)(sizeof ISAS / sizeof ISAS[0]))
 
@@ -294,7 +343,7 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   }
   const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
   if (m_blocks == 0 || n_blocks == 0) return NULL;
-  const int64_t a_end = v[0] + m_blocks * k_steps * 16 * k->rows, b_end = v[1] + n_blocks * k_steps * 16 * k->cols;
+  const int64_t a_end = v[0] + m_blocks * k_steps * 16 * k->rows, b_end = v[1] + n_blocks * k_steps * 8 * k->b_bytes * k->cols;
   const int64_t out_end = v[2] + (m_blocks * k->rows - 1) * out_row + n_blocks * k->cols * 4;
   if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * k->cols * 4)
     return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory");
@@ -304,7 +353,7 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
 }
 
 // exports.isas: the ISAs this CPU runs, best first; exports.kernel(isa, name): that ISA's kernel
-// `matmul` (4×2 blocks) or `matvec` (1×4).
+// `matmul` (4×2 blocks), `matvec` (1×4) or `matvec8` (1×4 on int8 Bᵀ).
 static napi_value kernel_for(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -316,14 +365,14 @@ static napi_value kernel_for(napi_env env, napi_callback_info info) {
     return throw_error(env, "kernel(isa, name): two strings are expected");
   for (int i = 0; i < ISA_COUNT; i++) {
     if (strcmp(isa, ISAS[i].name) != 0 || !supported(i)) continue;
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < KERNELS_PER_ISA; j++) {
       const kernel_def *k = &ISAS[i].kernels[j];
       if (strcmp(name, k->name) != 0) continue;
       napi_value fn;
       napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_kernel, (void *)k, &fn);
       return fn;
     }
-    return throw_error(env, "kernel(isa, name): the name is not matmul or matvec");
+    return throw_error(env, "kernel(isa, name): the name is not matmul, matvec or matvec8");
   }
   return throw_error(env, "kernel(isa, name): not an ISA this CPU runs");
 }
@@ -383,7 +432,7 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
 
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 4
+#define AIVM_NATIVE_ABI 5
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;

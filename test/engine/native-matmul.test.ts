@@ -94,6 +94,48 @@ test("every native ISA's matvec kernel writes the WASM matvec kernel's bytes: on
   }
 });
 
+test("every native ISA's matvec8 kernel, on the int16 packed Bᵀ narrowed to int8, writes the WASM matvec kernel's bytes", { skip }, () => {
+  const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports as unknown as Kernel & { matvec: (...args: number[]) => void };
+  w.memory.grow(96);
+  const r = rng(79);
+  for (let round = 0; round < 300; round++) {
+    const mBlocks = int(r, 1, 3);
+    const nBlocks = int(r, 1, 11);
+    const kSteps = round % 10 === 9 ? int(r, 300, 520) : int(r, 1, 40);
+    const outRow = (nBlocks * 4 + int(r, 0, 3)) * 4;
+    const aPtr = 64 * int(r, 0, 4) + 2 * int(r, 0, 7);
+    const bPtr = aPtr + mBlocks * kSteps * 16 + 2 * int(r, 0, 9);
+    const bBytes = nBlocks * kSteps * 64;
+    const b8Ptr = bPtr + bBytes + int(r, 0, 9);
+    const outPtr = Math.ceil((b8Ptr + bBytes / 2) / 4) * 4 + 4 * int(r, 0, 5);
+    const outBytes = (mBlocks - 1) * outRow + nBlocks * 16;
+    const extreme = round % 3 === 0;
+    // A: int16 (extremes every third round); Bᵀ: int8 values, as weights are.
+    const h = new Int16Array(w.memory.buffer);
+    for (let i = aPtr / 2; i < bPtr / 2; i++) h[i] = extreme ? [-32768, 32767, int(r, -32768, 32767)][int(r, 0, 2)]! : int(r, -300, 300);
+    for (let i = bPtr / 2; i < (bPtr + bBytes) / 2; i++) h[i] = extreme ? [-128, 127, int(r, -128, 127)][int(r, 0, 2)]! : int(r, -128, 127);
+    new Int8Array(w.memory.buffer, b8Ptr, bBytes / 2).set(new Int16Array(w.memory.buffer, bPtr, bBytes / 2));
+    const sentinel = () => new Int32Array(w.memory.buffer, outPtr, outBytes / 4).fill(0x5a5a5a5a);
+    sentinel();
+    w.matvec(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+    const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
+    for (const isa of isas) {
+      sentinel();
+      nativeKernelOn(w.memory, nativeKernelFor(isa, "matvec8"))(aPtr, b8Ptr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+      assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} matvec8: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${extreme ? ", extremes" : ""}`);
+    }
+  }
+  // Its bounds are its own blocks': 16 bytes of A and 32 of int8 Bᵀ per k-step and column block.
+  const view = new Int8Array(w.memory.buffer);
+  const size = view.length;
+  for (const isa of isas) {
+    const raw = nativeKernelFor(isa, "matvec8");
+    raw(view, 0, size - 64, 0, 1, 1, 2, 16);
+    assert.throws(() => raw(view, 0, size - 63, 0, 1, 1, 2, 16), /outside the kernel memory/, "B past the end");
+    assert.throws(() => raw(view, size - 16, 0, 0, 1, 1, 2, 16), /outside the kernel memory/, "A past the end");
+  }
+});
+
 test("the native kernel refuses operands or outputs outside its memory, and arguments of the wrong type", { skip }, () => {
   const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports;
   const size = w.memory.buffer.byteLength;
@@ -111,7 +153,7 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
     assert.deepEqual(view, before, `${isa}: nothing written by a refused call`);
   }
   assert.throws(() => nativeKernelFor("avx9000", "matmul"), /not an ISA this CPU runs/);
-  assert.throws(() => nativeKernelFor(isas[0]!, "conv" as "matmul"), /not matmul or matvec/);
+  assert.throws(() => nativeKernelFor(isas[0]!, "conv" as "matmul"), /not matmul, matvec or matvec8/);
 });
 
 test("the addon's copy moves bytes between typed arrays of any width, shared or not, and refuses ranges outside them", { skip }, () => {

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 4;
+const NATIVE_ABI = 5;
 
 interface NativeAddon {
   readonly abi: number;
@@ -80,8 +80,14 @@ export function nativeMatmulChoice(): NativeChoice {
   return isa === undefined ? { isa: undefined, reason: "the CPU has neither AVX-512 VNNI nor AVX2" } : { isa };
 }
 
-/** The addon's kernels, named as the WASM module's (KERNEL_BLOCKS): 4×2 blocks, and 1×4 for decode steps. */
-export type NativeKernelName = "matmul" | "matvec";
+/**
+ * The addon's kernels: those named as the WASM module's (KERNEL_BLOCKS), 4×2 blocks and 1×4 for
+ * decode steps, and `matvec8`, the 1×4 kernel on Bᵀ packed as int8 (the int16 packed form narrowed,
+ * half the bytes to stream), which only the addon has.
+ */
+export type NativeKernelName = "matmul" | "matvec" | "matvec8";
+/** The addon's kernels in the order the engine lists them after the WASM ones. */
+export const NATIVE_KERNEL_NAMES: readonly NativeKernelName[] = ["matmul", "matvec", "matvec8"];
 
 /**
  * The native kernel `name` for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks,

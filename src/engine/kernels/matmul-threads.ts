@@ -28,6 +28,8 @@ export interface MatmulTask {
   nBlocks: number;
   kSteps: number;
   outRowBytes: number;
+  /** Bytes of one column block of packed Bᵀ: kSteps·cols·16 for int16 (the default), half that for the int8 form. */
+  bBlockBytes?: number;
   /**
    * A's rows staged as they are but not packed yet: the thread that claims a chunk of a row split
    * packs its rows to aPtr first (packing runs on every thread); a column split packs them all on
@@ -69,8 +71,8 @@ export interface MatmulPoolOptions {
   /** The calling thread's instances of its kernels, and their export names (the workers look them up). */
   kernels: readonly KernelFn[];
   kernelNames: readonly string[];
-  /** The native kernel (matmul-native.ts), the calling thread's kernel after the named ones: the workers load it too. */
-  native?: { path: string; isa: string };
+  /** The native kernels (matmul-native.ts), the calling thread's kernels after the named ones, in `names` order: the workers load them too. */
+  native?: { path: string; isa: string; names: readonly string[] };
   /** The row packers on the calling thread, and the packer module (shared memory) and export names the workers instantiate. */
   rowPackers: readonly PackFn[];
   packModule: object;
@@ -158,7 +160,7 @@ export class MatmulPool {
       [SLOT.A_PTR, task.aPtr], [SLOT.B_PTR, task.bPtr], [SLOT.OUT_PTR, task.outPtr],
       [SLOT.M_BLOCKS, task.mBlocks], [SLOT.N_BLOCKS, task.nBlocks], [SLOT.K_STEPS, task.kSteps], [SLOT.OUT_ROW, task.outRowBytes],
       [SLOT.SPLIT_ROWS, splitRows ? 1 : 0], [SLOT.MIN_CHUNK, minChunk], [SLOT.THREADS, workers + 1],
-      [SLOT.A_BLOCK, task.kSteps * rows * 16], [SLOT.B_BLOCK, task.kSteps * cols * 16],
+      [SLOT.A_BLOCK, task.kSteps * rows * 16], [SLOT.B_BLOCK, task.bBlockBytes ?? task.kSteps * cols * 16],
       [SLOT.KERNEL, task.kernel], [SLOT.ROWS, rows], [SLOT.COLS, cols], [SLOT.SPIN_US, this.opts.tuning.spinUs],
       [SLOT.PACK_FN, perChunk === undefined ? -1 : perChunk.fn],
       [SLOT.TASK, this.task], [SLOT.FLAGS_ON, flagsOn ? 1 : 0],

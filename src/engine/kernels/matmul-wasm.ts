@@ -8,7 +8,7 @@ import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
 import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes, type MatmulPackers } from "./matmul-pack-wasm.ts";
 import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
-import { NATIVE_ADDON_PATH, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy } from "./matmul-native.ts";
+import { NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy } from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
 import { PackedWeightCache, packedWeightCacheLimits, type PackedWeightCacheStats } from "./packed-weight-cache.ts";
@@ -43,7 +43,7 @@ let instance: WasmMatmul | null | undefined;
 /**
  * `instance`'s kernels in KERNEL_BLOCKS order, then (from index NATIVE_KERNEL, in the same order)
  * the native kernels on its memory when they run here: each with the WASM kernel of its name's
- * contract and layout (matmul-native.ts).
+ * contract and layout (matmul-native.ts), and last (NATIVE_MATVEC8) the native 1×4 kernel on int8 Bᵀ.
  */
 let kernels: KernelFn[] = [];
 /** The native kernel's ISA, or undefined where none runs. */
@@ -51,6 +51,7 @@ let nativeIsa: string | undefined;
 /** The addon's memmove, with the native kernel: stages operands and copies outputs (see copyIn). */
 let copyNative: NativeCopy | undefined;
 const NATIVE_KERNEL = KERNEL_BLOCKS.length;
+const NATIVE_MATVEC8 = NATIVE_KERNEL + NATIVE_KERNEL_NAMES.indexOf("matvec8");
 /** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
 let cache = new PackedWeightCache();
 /** The worker pool sharing `instance`'s memory, when threads are on. */
@@ -79,7 +80,7 @@ export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true };
 function useInstance(w: WasmMatmul): WasmMatmul {
   instance = w;
   kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
-  if (nativeIsa !== undefined) for (const kb of KERNEL_BLOCKS) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa, kb.name)));
+  if (nativeIsa !== undefined) for (const name of NATIVE_KERNEL_NAMES) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa, name)));
   return w;
 }
 
@@ -153,7 +154,7 @@ function useUnsharedInstance(): WasmMatmul {
 function matmulPool(): MatmulPool | undefined {
   if (pool === undefined && poolSeed !== undefined) {
     const kernelNames = KERNEL_BLOCKS.map((kb) => kb.name);
-    const native = nativeIsa === undefined ? undefined : { path: NATIVE_ADDON_PATH, isa: nativeIsa };
+    const native = nativeIsa === undefined ? undefined : { path: NATIVE_ADDON_PATH, isa: nativeIsa, names: NATIVE_KERNEL_NAMES };
     pool = new MatmulPool({
       memory: poolSeed.memory, module: poolSeed.module, kernels, kernelNames, native, workers: poolSeed.workers, tuning: matmulThreading,
       rowPackers: matmulPackers(poolSeed.memory)!.rowPackers(), packModule: matmulPackSharedModule(), rowPackerNames: ROW_PACKERS,
@@ -202,6 +203,8 @@ interface CallPlan {
   bBytes: number;
   /** B's packed form in the cache, or undefined: packed per call at the start of the scratch. */
   cachedB: number | undefined;
+  /** The cached form is int8 (the native `matvec8` kernel's), not int16. */
+  int8B: boolean;
   /** Start of this call's scratch: above the cached region. */
   scratch: number;
 }
@@ -231,8 +234,10 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const kSteps = ceilDiv(k, 8);
   const nBlocks = ceilDiv(n, C);
   const bBytes = nBlocks * kSteps * C * 16;
-  const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes) : undefined;
-  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, scratch: cache.top };
+  // Decode steps on the native kernel keep their weights packed as int8: half the bytes to stream.
+  const int8B = kernel === MATVEC_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native;
+  const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes, int8B) : undefined;
+  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, int8B: int8B && cachedB !== undefined, scratch: cache.top };
   // Above the outputs, a band of A's rows and (uncached) of B is staged, copied as it is, to be packed.
   const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + rowsStageBytes(m, k, x.a, R);
   // Per block of R rows: its packed A and its int32 outputs.
@@ -258,19 +263,29 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
 
 /**
  * B's packed form in the cache (packing it there on a miss), or undefined when B is too small to
- * be worth keeping or larger than the cache.
+ * be worth keeping or larger than the cache. With `int8` the form is the int16 packed form narrowed
+ * to int8 (B is int8, so exactly), for the native `matvec8` kernel.
  */
-function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: number, kSteps: number, bBytes: number): number | undefined {
-  if (x.k * x.n < packedWeightCacheLimits.minElements || bBytes > packedWeightCacheLimits.capacityBytes) return undefined;
-  // The layout (kernel) is part of the key: the same weights packed for 4×2 and 1×4 blocks differ.
-  const key = `${kernel}:${x.bOffset}:${x.k}:${x.n}:${x.transB ? 1 : 0}`;
+function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: number, kSteps: number, bBytes: number, int8: boolean): number | undefined {
+  const bytes = int8 ? bBytes / 2 : bBytes;
+  if (x.k * x.n < packedWeightCacheLimits.minElements || bytes > packedWeightCacheLimits.capacityBytes) return undefined;
+  // The layout (kernel, and int8 or int16) is part of the key: the same weights packed for 4×2 and 1×4 blocks differ.
+  const key = `${kernel}${int8 ? "i8" : ""}:${x.bOffset}:${x.k}:${x.n}:${x.transB ? 1 : 0}`;
   const hit = cache.lookup(x.b, key);
   if (hit !== undefined) return hit;
-  const ptr = cache.insert(x.b, key, bBytes, () => w.memory.buffer);
+  const ptr = cache.insert(x.b, key, bytes, () => w.memory.buffer);
   if (ptr === undefined) return undefined;
-  // Staged just above the new entry, where the call's scratch will start.
-  ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB, C));
-  packersOn(w).packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
+  if (!int8) {
+    // Staged just above the new entry, where the call's scratch will start.
+    ensureMemory(w, cache.top + bStageBytes(x.k, x.n, x.transB, C));
+    packersOn(w).packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
+    return ptr;
+  }
+  // Packed as int16 just above the cache (staged above that), then narrowed into the entry.
+  const int16At = cache.top;
+  ensureMemory(w, int16At + bBytes + bStageBytes(x.k, x.n, x.transB, C));
+  packersOn(w).packB(int16At, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, int16At + bBytes);
+  new Int8Array(w.memory.buffer, ptr, bytes).set(new Int16Array(w.memory.buffer, int16At, bytes));
   return ptr;
 }
 
@@ -313,9 +328,10 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  const kernel = nativeIsa !== undefined && matmulWasmPaths.native ? NATIVE_KERNEL + plan.kernel : plan.kernel;
+  const kernel = nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
-  const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, packA };
+  const bBlockBytes = kSteps * C * (plan.int8B ? 8 : 16);
+  const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, bBlockBytes, packA };
   // In a row split, the pool hands the finished row blocks over while it runs (MatmulPool.run):
   // the calling thread writes their rows out between its own chunks, the rest once all are done.
   let handedOver = 0;

@@ -15,7 +15,7 @@ const rowPackers = rowPackerNames.map((name) => packers[name]);
 // load failure ends this worker, and the pool with it).
 if (native) {
   const addon = createRequire(import.meta.url)(native.path);
-  for (const name of kernelNames) kernels.push(nativeKernelOn(memory, addon.kernel(native.isa, name)));
+  for (const name of native.names) kernels.push(nativeKernelOn(memory, addon.kernel(native.isa, name)));
 }
 let seen = Atomics.load(ctl, SLOT.SEQ);
 Atomics.add(ctl, SLOT.READY, 1);
