@@ -317,16 +317,17 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
         if (p.causal !== 0) for (let j = Math.max(0, i + causalOffset + 1); j < t; j++) allowed[j] = 0;
         const mb = ms ? b * ms[0]! + h * ms[1]! + i * ms[2]! : 0;
         if (mask && ms && mask.dtype === "int8") for (let j = 0; j < t; j++) if (mask.data[mb + j * ms[3]!] === 0) allowed[j] = 0;
+        // Keys past the last one this row sees take no part: no score, exp or probability (a
+        // decode step against a partly filled cache computes only the filled rows).
+        let seen = t;
+        if (useAllowed) while (seen > 0 && allowed[seen - 1] === 0) seen--;
         if (w !== null) {
-          // Scores up to the last key this row sees; a hidden key's score is never read (expRow skips it).
-          let keys = t;
-          if (useAllowed) while (keys > 0 && allowed[keys - 1] === 0) keys--;
+          // A hidden key's score is never read (expRow skips it).
           w.wasm.int8.set(qd.subarray(qBase, qBase + dh), 0);
-          w.wasm.dots(0, w.kPtr + kh * ks.head, kRowStride, w.scoresPtr, keys, w.qSteps);
+          w.wasm.dots(0, w.kPtr + kh * ks.head, kRowStride, w.scoresPtr, seen, w.qSteps);
         } else {
-          for (let j = 0; j < t; j++) {
-            // A hidden key's score is never read (expRow skips it): a decode step against a partly
-            // filled cache computes only the filled rows.
+          for (let j = 0; j < seen; j++) {
+            // A hidden key's score is never read (expRow skips it).
             if (useAllowed && allowed[j] === 0) {
               row[j] = 0;
               continue;
@@ -340,15 +341,15 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
           }
         }
         if (mask && ms && mask.dtype === "int32") {
-          for (let j = 0; j < t; j++) {
+          for (let j = 0; j < seen; j++) {
             const masked = row[j]! + mask.data[mb + j * ms[3]!]!;
             row[j] = p.wideScores ? masked : saturateInt32(masked);
           }
         }
-        if (p.wideScores) clampDistances(row, t, useAllowed ? allowed : null);
-        const total = expRow(row, t, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
+        if (p.wideScores) clampDistances(row, seen, useAllowed ? allowed : null);
+        const total = expRow(row, seen, useAllowed ? allowed : null, scale.multiplier, scale.shift, dist, exps);
         let keys = 0;
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < seen; j++) {
           const pj = probability(exps[j]!, total, "int16");
           probs[j] = pj;
           if (pj !== 0) keys = j + 1;
