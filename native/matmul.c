@@ -119,9 +119,16 @@ T512 INLINE __m128i lane_sums_512(__m512i v) {
   return _mm512_castsi512_si128(_mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), v));
 }
 
+// One column block's k-step of packed Bᵀ as 32 int16: loaded (int16 Bᵀ), or 32 int8 sign-extended
+// (int8 Bᵀ, `matvec8`: the same values, so the same products and sums).
+T512 INLINE __m512i load_b512(const uint8_t *p, const int INT8) {
+  return INT8 ? _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)) : _mm512_loadu_si512((const void *)p);
+}
+
 // JB column blocks of one row: two accumulators per block (even and odd k-steps) for more
-// independent vpdpwssd chains.
-T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+// independent vpdpwssd chains. B_STEP: bytes of a column block's k-step (64 int16, 32 int8).
+T512 INLINE void matvec_tile512_b(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB, const int INT8) {
+  const int B_STEP = INT8 ? 32 : 64;
   __m512i acc[4][2];
   for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm512_setzero_si512();
   int32_t s = 0;
@@ -129,15 +136,23 @@ T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out
     __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
     __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16 + 16)));
     for (int j = 0; j < JB; j++) {
-      acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64)));
-      acc[j][1] = _mm512_dpwssd_epi32(acc[j][1], a1, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64 + 64)));
+      acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, load_b512(b + j * b_block + s * B_STEP, INT8));
+      acc[j][1] = _mm512_dpwssd_epi32(acc[j][1], a1, load_b512(b + j * b_block + s * B_STEP + B_STEP, INT8));
     }
   }
   if (s < k_steps) {
     __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
-    for (int j = 0; j < JB; j++) acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_loadu_si512((const void *)(b + j * b_block + s * 64)));
+    for (int j = 0; j < JB; j++) acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, load_b512(b + j * b_block + s * B_STEP, INT8));
   }
   for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_512(_mm512_add_epi32(acc[j][0], acc[j][1])));
+}
+
+T512 INLINE void matvec_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  matvec_tile512_b(a, b, out, k_steps, b_block, JB, 0);
+}
+
+T512 INLINE void matvec8_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  matvec_tile512_b(a, b, out, k_steps, b_block, JB, 1);
 }
 
 // A matvec kernel's body (its parameters in scope): each row block's output row, column blocks
@@ -162,25 +177,6 @@ T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr
 // kernel loads (vpmovsxbw), then the same vpdpwssd. Weights are int8, so their int16 packed form
 // narrows to this one exactly, and the products and sums are the `matvec` kernel's: a decode step
 // streams half the weight bytes.
-T512 INLINE void matvec8_tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
-  __m512i acc[4][2];
-  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm512_setzero_si512();
-  int32_t s = 0;
-  for (; s + 1 < k_steps; s += 2) {
-    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
-    __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16 + 16)));
-    for (int j = 0; j < JB; j++) {
-      acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32))));
-      acc[j][1] = _mm512_dpwssd_epi32(acc[j][1], a1, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32 + 32))));
-    }
-  }
-  if (s < k_steps) {
-    __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a + s * 16)));
-    for (int j = 0; j < JB; j++) acc[j][0] = _mm512_dpwssd_epi32(acc[j][0], a0, _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 32))));
-  }
-  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_512(_mm512_add_epi32(acc[j][0], acc[j][1])));
-}
-
 T512 static void matvec8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                                     int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec8_tile512, 4, 32)
@@ -261,36 +257,36 @@ T256 INLINE __m128i lane_sums_256(__m256i lo, __m256i hi) {
   return _mm_unpacklo_epi64(_mm_unpacklo_epi32(l0, l1), _mm_unpackhi_epi32(l0, l1));
 }
 
-T256 INLINE void matvec_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+// Two columns' k-step of packed Bᵀ as 16 int16: loaded, or 16 int8 sign-extended (`matvec8`).
+T256 INLINE __m256i load_b256(const uint8_t *p, const int INT8) {
+  return INT8 ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)) : _mm256_loadu_si256((const __m256i *)p);
+}
+
+T256 INLINE void matvec_tile256_b(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB, const int INT8) {
+  const int HALF = INT8 ? 16 : 32; // bytes of two columns' k-step
   __m256i acc[2][2];
   for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
   for (int32_t s = 0; s < k_steps; s++) {
     __m256i av = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a + s * 16)));
     for (int j = 0; j < JB; j++) {
-      acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 64))));
-      acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(av, _mm256_loadu_si256((const __m256i *)(b + j * b_block + s * 64 + 32))));
+      acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(av, load_b256(b + j * b_block + s * 2 * HALF, INT8)));
+      acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(av, load_b256(b + j * b_block + s * 2 * HALF + HALF, INT8)));
     }
   }
   for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_256(acc[j][0], acc[j][1]));
+}
+
+T256 INLINE void matvec_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  matvec_tile256_b(a, b, out, k_steps, b_block, JB, 0);
+}
+
+T256 INLINE void matvec8_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
+  matvec_tile256_b(a, b, out, k_steps, b_block, JB, 1);
 }
 
 T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec_tile256, 2, 64)
-}
-
-// `matvec8` on 256-bit vectors: 16 bytes of int8 (two columns' k-step) widened to one ymm of int16.
-T256 INLINE void matvec8_tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps, int32_t b_block, const int JB) {
-  __m256i acc[2][2];
-  for (int j = 0; j < JB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
-  for (int32_t s = 0; s < k_steps; s++) {
-    __m256i av = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a + s * 16)));
-    for (int j = 0; j < JB; j++) {
-      acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * b_block + s * 32)))));
-      acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * b_block + s * 32 + 16)))));
-    }
-  }
-  for (int j = 0; j < JB; j++) _mm_storeu_si128((__m128i *)(out + j * 16), lane_sums_256(acc[j][0], acc[j][1]));
 }
 
 T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,

@@ -18,6 +18,20 @@ const att = getOp("attention");
 const run = (inputs: Tensor[], attrs: Attrs) => att.run(inputs, attrs)[0]!;
 const randInt8 = (r: Prng, shape: number[], lim = 127) => tensor("int8", shape, Array.from({ length: numElements(shape) }, () => r.int(-lim, lim)));
 
+/** Registers `body` as two tests: with attention's products on WASM SIMD and in the JavaScript loops. */
+function bothPaths(title: string, body: () => void): void {
+  for (const wasm of [true, false]) {
+    test(`${title} (${wasm ? "WASM" : "JavaScript"} products)`, () => {
+      attentionPaths.wasm = wasm;
+      try {
+        body();
+      } finally {
+        attentionPaths.wasm = true;
+      }
+    });
+  }
+}
+
 test("golden vectors: attention", () => {
   assert.ok(checkGolden("attention") >= 4);
 });
@@ -89,110 +103,83 @@ function reference(a: RefArgs): number[] {
   return out;
 }
 
-for (const wasm of [true, false]) {
-  test(`attention matches the loop reference bit for bit over 150 random configurations (${wasm ? "WASM" : "JavaScript"} products)`, () => {
-    attentionPaths.wasm = wasm;
-    try {
-      (() => {
-        const r = prng(41);
-        for (let c = 0; c < 150; c++) {
-          const b = r.int(1, 2);
-          const hkv = r.int(1, 2);
-          const hq = hkv * r.int(1, 3);
-          const s = r.int(1, 5);
-          const t = r.int(1, 6);
-          const d = r.pick([1, 4, 8, 16]);
-          const dv = r.pick([1, 3, 8]);
-          const q = randInt8(r, [b, hq, s, d]);
-          const k = randInt8(r, [b, hkv, t, d]);
-          const v = randInt8(r, [b, hkv, t, dv]);
-          const causal = r.pick([0, 1, 2] as const);
-          let mask: Tensor | undefined;
-          const mk = r.int(0, 2);
-          if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
-          if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
-          const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(30, 45), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 48), zeroPoint: r.int(-5, 5) };
-          const attrs = { ...scale, causal };
-          const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
-          assert.deepEqual(y.shape, [b, hq, s, dv]);
-          const want = reference({ q, k, v, mask, causal, ...scale });
-          assert.deepEqual(Array.from(y.data), want, `case ${c}: B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
-        }
-      })();
-    } finally {
-      attentionPaths.wasm = true;
-    }
-  });
-}
+bothPaths("attention matches the loop reference bit for bit over 150 random configurations", () => {
+  const r = prng(41);
+  for (let c = 0; c < 150; c++) {
+    const b = r.int(1, 2);
+    const hkv = r.int(1, 2);
+    const hq = hkv * r.int(1, 3);
+    const s = r.int(1, 5);
+    const t = r.int(1, 6);
+    const d = r.pick([1, 4, 8, 16]);
+    const dv = r.pick([1, 3, 8]);
+    const q = randInt8(r, [b, hq, s, d]);
+    const k = randInt8(r, [b, hkv, t, d]);
+    const v = randInt8(r, [b, hkv, t, dv]);
+    const causal = r.pick([0, 1, 2] as const);
+    let mask: Tensor | undefined;
+    const mk = r.int(0, 2);
+    if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
+    if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(30, 45), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 48), zeroPoint: r.int(-5, 5) };
+    const attrs = { ...scale, causal };
+    const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
+    assert.deepEqual(y.shape, [b, hq, s, dv]);
+    const want = reference({ q, k, v, mask, causal, ...scale });
+    assert.deepEqual(Array.from(y.data), want, `case ${c}: B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
+  }
+});
 
 const randInt16 = (r: Prng, shape: number[], lim = 32767) => tensor("int16", shape, Array.from({ length: numElements(shape) }, () => r.pick([-lim - 1, lim, r.int(-lim, lim), r.int(-300, 300)])));
 
-for (const wasm of [true, false]) {
-  test(`int16 and mixed int8/int16 Q, K, V match the loop reference bit for bit over 150 random configurations (${wasm ? "WASM" : "JavaScript"} products)`, () => {
-    attentionPaths.wasm = wasm;
-    try {
-      (() => {
-        const r = prng(47);
-        for (let c = 0; c < 150; c++) {
-          const b = r.int(1, 2);
-          const hkv = r.int(1, 2);
-          const hq = hkv * r.int(1, 3);
-          const s = r.int(1, 5);
-          const t = r.int(1, 6);
-          const d = r.pick([1, 4, 16, 128]);
-          const dv = r.pick([1, 3, 8]);
-          const [dq, dk, dvt] = r.pick([["int16", "int16", "int16"], ["int16", "int8", "int8"], ["int8", "int16", "int16"], ["int8", "int8", "int16"]] as const);
-          const pick = (dt: "int8" | "int16", shape: number[]) => (dt === "int16" ? randInt16(r, shape) : randInt8(r, shape));
-          const q = pick(dq, [b, hq, s, d]);
-          const k = pick(dk, [b, hkv, t, d]);
-          const v = pick(dvt, [b, hkv, t, dv]);
-          const causal = r.pick([0, 1, 2] as const);
-          let mask: Tensor | undefined;
-          const mk = r.int(0, 2);
-          if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
-          if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
-          const outDtype = r.pick(["int8", "int16"] as const);
-          // Score units up to 2^37 apart: shifts from "distances matter" to "every distance saturates the exp".
-          const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(40, 62), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 56), zeroPoint: r.int(-5, 5) };
-          const attrs = { ...scale, causal, outDtype: outDtype === "int8" ? 0 : 1 };
-          const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
-          assert.equal(y.dtype, outDtype);
-          const want = reference({ q, k, v, mask, causal, ...scale, outDtype });
-          assert.deepEqual(Array.from(y.data), want, `case ${c}: ${dq}/${dk}/${dvt} B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
-        }
-      })();
-    } finally {
-      attentionPaths.wasm = true;
-    }
-  });
-}
+bothPaths("int16 and mixed int8/int16 Q, K, V match the loop reference bit for bit over 150 random configurations", () => {
+  const r = prng(47);
+  for (let c = 0; c < 150; c++) {
+    const b = r.int(1, 2);
+    const hkv = r.int(1, 2);
+    const hq = hkv * r.int(1, 3);
+    const s = r.int(1, 5);
+    const t = r.int(1, 6);
+    const d = r.pick([1, 4, 16, 128]);
+    const dv = r.pick([1, 3, 8]);
+    const [dq, dk, dvt] = r.pick([["int16", "int16", "int16"], ["int16", "int8", "int8"], ["int8", "int16", "int16"], ["int8", "int8", "int16"]] as const);
+    const pick = (dt: "int8" | "int16", shape: number[]) => (dt === "int16" ? randInt16(r, shape) : randInt8(r, shape));
+    const q = pick(dq, [b, hq, s, d]);
+    const k = pick(dk, [b, hkv, t, d]);
+    const v = pick(dvt, [b, hkv, t, dv]);
+    const causal = r.pick([0, 1, 2] as const);
+    let mask: Tensor | undefined;
+    const mk = r.int(0, 2);
+    if (mk === 1) mask = tensor("int8", [s, t], Array.from({ length: s * t }, () => (r.int(0, 3) ? 1 : 0)));
+    if (mk === 2) mask = tensor("int32", [b, 1, s, t], Array.from({ length: b * s * t }, () => r.pick([0, -2147483648, r.int(-50000, 50000)])));
+    const outDtype = r.pick(["int8", "int16"] as const);
+    // Score units up to 2^37 apart: shifts from "distances matter" to "every distance saturates the exp".
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(40, 62), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 56), zeroPoint: r.int(-5, 5) };
+    const attrs = { ...scale, causal, outDtype: outDtype === "int8" ? 0 : 1 };
+    const y = run(mask ? [q, k, v, mask] : [q, k, v], attrs);
+    assert.equal(y.dtype, outDtype);
+    const want = reference({ q, k, v, mask, causal, ...scale, outDtype });
+    assert.deepEqual(Array.from(y.data), want, `case ${c}: ${dq}/${dk}/${dvt} B${b} Hq${hq} Hkv${hkv} S${s} T${t} D${d} Dv${dv} causal ${causal} mask ${mk}`);
+  }
+});
 
-for (const wasm of [true, false]) {
-  test(`decode steps (one query row, 6 query heads on 2 KV heads, a 128-key cache partly filled) match the loop reference, with buffers kept between calls of other shapes (${wasm ? "WASM" : "JavaScript"} products)`, () => {
-    attentionPaths.wasm = wasm;
-    try {
-      (() => {
-        const r = prng(53);
-        for (let c = 0; c < 8; c++) {
-          // Alternating cache lengths and head sizes: the row buffers kept from one call are reused,
-          // regrown or replaced by the next.
-          const t = c % 2 === 0 ? 128 : r.int(1, 9);
-          const d = c % 4 === 3 ? 16 : 48;
-          const q = randInt8(r, [1, 6, 1, d]);
-          const k = randInt8(r, [1, 2, t, d]);
-          const v = c % 3 === 2 ? randInt16(r, [1, 2, t, d]) : randInt8(r, [1, 2, t, d]);
-          const filled = r.int(1, t);
-          const mask = tensor("int8", [1, 1, 1, t], Array.from({ length: t }, (_, j) => (j < filled ? 1 : 0)));
-          const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(36, 44), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 52), zeroPoint: r.int(-5, 5) };
-          const y = run([q, k, v, mask], scale);
-          assert.deepEqual(Array.from(y.data), reference({ q, k, v, mask, causal: 0, ...scale }), `case ${c}: T${t} D${d} ${v.dtype} V, ${filled} keys filled`);
-        }
-      })();
-    } finally {
-      attentionPaths.wasm = true;
-    }
-  });
-}
+bothPaths("decode steps (one query row, 6 query heads on 2 KV heads, a 128-key cache partly filled) match the loop reference, with buffers kept between calls of other shapes", () => {
+  const r = prng(53);
+  for (let c = 0; c < 8; c++) {
+    // Alternating cache lengths and head sizes: the row buffers kept from one call are reused,
+    // regrown or replaced by the next.
+    const t = c % 2 === 0 ? 128 : r.int(1, 9);
+    const d = c % 4 === 3 ? 16 : 48;
+    const q = randInt8(r, [1, 6, 1, d]);
+    const k = randInt8(r, [1, 2, t, d]);
+    const v = c % 3 === 2 ? randInt16(r, [1, 2, t, d]) : randInt8(r, [1, 2, t, d]);
+    const filled = r.int(1, t);
+    const mask = tensor("int8", [1, 1, 1, t], Array.from({ length: t }, (_, j) => (j < filled ? 1 : 0)));
+    const scale = { scoreMultiplier: r.int(2 ** 30, 2 ** 31 - 1), scoreShift: r.int(36, 44), multiplier: r.int(2 ** 30, 2 ** 31 - 1), shift: r.int(44, 52), zeroPoint: r.int(-5, 5) };
+    const y = run([q, k, v, mask], scale);
+    assert.deepEqual(Array.from(y.data), reference({ q, k, v, mask, causal: 0, ...scale }), `case ${c}: T${t} D${d} ${v.dtype} V, ${filled} keys filled`);
+  }
+});
 
 test("int16 scores are exact beyond int32, and a key 2^32 or more score units below the best gets the probability of one 2^32 − 1 below", () => {
   const fill = (x: number) => new Array<number>(128).fill(x);

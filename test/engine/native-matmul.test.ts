@@ -66,19 +66,26 @@ test("every native ISA writes the WASM kernel's bytes: random and extreme int16 
   }
 });
 
+/**
+ * A matvec call's blocks and operands at odd offsets: up to 3 rows (the decode shapes), column
+ * blocks past the 4- and 2-block tiles, long k every tenth round; Bᵀ's int16 packed bytes.
+ */
+function matvecShape(r: () => number, round: number) {
+  const mBlocks = int(r, 1, 3);
+  const nBlocks = int(r, 1, 11);
+  const kSteps = round % 10 === 9 ? int(r, 300, 520) : int(r, 1, 40);
+  const outRow = (nBlocks * 4 + int(r, 0, 3)) * 4;
+  const aPtr = 64 * int(r, 0, 4) + 2 * int(r, 0, 7);
+  const bPtr = aPtr + mBlocks * kSteps * 16 + 2 * int(r, 0, 9);
+  return { mBlocks, nBlocks, kSteps, outRow, aPtr, bPtr, bBytes: nBlocks * kSteps * 64 };
+}
+
 test("every native ISA's matvec kernel writes the WASM matvec kernel's bytes: one-row blocks of four columns, odd k-steps, extremes", { skip }, () => {
   const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports as unknown as Kernel & { matvec: (...args: number[]) => void };
   w.memory.grow(96);
   const r = rng(78);
   for (let round = 0; round < 300; round++) {
-    // Up to 3 rows (the decode shapes), column blocks past the 4- and 2-block tiles, long k every tenth round.
-    const mBlocks = int(r, 1, 3);
-    const nBlocks = int(r, 1, 11);
-    const kSteps = round % 10 === 9 ? int(r, 300, 520) : int(r, 1, 40);
-    const outRow = (nBlocks * 4 + int(r, 0, 3)) * 4;
-    const aPtr = 64 * int(r, 0, 4) + 2 * int(r, 0, 7);
-    const bPtr = aPtr + mBlocks * kSteps * 16 + 2 * int(r, 0, 9);
-    const bBytes = nBlocks * kSteps * 64;
+    const { mBlocks, nBlocks, kSteps, outRow, aPtr, bPtr, bBytes } = matvecShape(r, round);
     const outPtr = Math.ceil((bPtr + bBytes) / 4) * 4 + 4 * int(r, 0, 5);
     const outBytes = (mBlocks - 1) * outRow + nBlocks * 16;
     sameAsWasm(w, "matvec", r, round % 3 === 0, { aPtr, bPtr, bEnd: bPtr + bBytes, outPtr, outBytes, mBlocks, nBlocks, kSteps, outRow }, "");
@@ -99,13 +106,7 @@ test("every native ISA's matvec8 kernel, on the int16 packed Bᵀ narrowed to in
   w.memory.grow(96);
   const r = rng(79);
   for (let round = 0; round < 300; round++) {
-    const mBlocks = int(r, 1, 3);
-    const nBlocks = int(r, 1, 11);
-    const kSteps = round % 10 === 9 ? int(r, 300, 520) : int(r, 1, 40);
-    const outRow = (nBlocks * 4 + int(r, 0, 3)) * 4;
-    const aPtr = 64 * int(r, 0, 4) + 2 * int(r, 0, 7);
-    const bPtr = aPtr + mBlocks * kSteps * 16 + 2 * int(r, 0, 9);
-    const bBytes = nBlocks * kSteps * 64;
+    const { mBlocks, nBlocks, kSteps, outRow, aPtr, bPtr, bBytes } = matvecShape(r, round);
     const b8Ptr = bPtr + bBytes + int(r, 0, 9);
     const outPtr = Math.ceil((b8Ptr + bBytes / 2) / 4) * 4 + 4 * int(r, 0, 5);
     const outBytes = (mBlocks - 1) * outRow + nBlocks * 16;

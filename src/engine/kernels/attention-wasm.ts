@@ -6,7 +6,7 @@
 // true sum fits int32, so each is exact. The module has its own memory: the caller copies the
 // operands in, and test/engine/attention.test.ts checks the op with and without it against a loop
 // reference.
-import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, i32, section, set, simd, uleb, vec } from "./wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
 import { wasmApi } from "./matmul-wasm.ts";
 
 const I32X4_ADD = simd(0xae);
@@ -94,7 +94,6 @@ function pvBody(wideV: boolean): number[] {
 
 /** The module's bytes: one exported memory and `dots`, `pv8`, `pv16`, all typed (i32 × 6) → (). */
 export function attentionWasmBytes(): Uint8Array {
-  const name = (s: string) => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types = section(1, vec([[0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0x00]]));
   const functions = section(3, vec([[0x00], [0x00], [0x00]]));

@@ -4,7 +4,7 @@
 // double-precision element loop, not its definition: test/engine/output-stage.test.ts checks both
 // against the BigInt definition. The module has its own memory; the caller's accumulators go
 // through it in chunks of at most CHUNK_ELEMENTS, so it stays a few MiB whatever the tensor.
-import { ADD, BLOCK, END, GE_U, I32, LOOP, br, brIf, get, i32, section, set, uleb, vec } from "./wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
 
 /** The slice of the WebAssembly global used here (tsconfig's lib has no WebAssembly types). */
 interface WasmApi {
@@ -43,6 +43,22 @@ function elementCode(width: 1 | 2 | 4, l: { a: number; o: number; m: number; rnd
   ];
 }
 
+/** The channel's (M, 2^(t−1), t) from its parameters at `pp`. */
+function loadParams(pp: number, l: { m: number; rnd: number; t: number }): number[] {
+  return [...get(pp), ...I64_LOAD(0), ...set(l.m), ...get(pp), ...I64_LOAD(8), ...set(l.rnd), ...get(pp), ...I64_LOAD(16), ...set(l.t)];
+}
+
+/** A function's start: zero point and clamp bounds widened to int64, the two pointers from their parameters. */
+function prologue(p: { z: number; lo: number; hi: number; acc: number; out: number }, l: { z: number; lo: number; hi: number; a: number; o: number }): number[] {
+  return [
+    ...get(p.z), ...I64_EXTEND_I32_S, ...set(l.z),
+    ...get(p.lo), ...I64_EXTEND_I32_S, ...set(l.lo),
+    ...get(p.hi), ...I64_EXTEND_I32_S, ...set(l.hi),
+    ...get(p.acc), ...set(l.a),
+    ...get(p.out), ...set(l.o),
+  ];
+}
+
 /** i32 counter from 0 while below `limit`, around `body`. */
 function loopWhileBelow(counter: number, limit: number, body: number[]): number[] {
   return [
@@ -65,18 +81,12 @@ function blocksBody(width: 1 | 2 | 4): number[] {
   const [M, T, RND, V, Z64, LO64, HI64] = [15, 16, 17, 18, 19, 20, 21];
   const element = elementCode(width, { a: A, o: O, m: M, rnd: RND, t: T, v: V, z: Z64, lo: LO64, hi: HI64 });
   const channel = [
-    ...get(PP), ...I64_LOAD(0), ...set(M),
-    ...get(PP), ...I64_LOAD(8), ...set(RND),
-    ...get(PP), ...I64_LOAD(16), ...set(T),
+    ...loadParams(PP, { m: M, rnd: RND, t: T }),
     ...loopWhileBelow(E, INNER, element),
     ...get(PP), ...i32(PARAM_BYTES), ...ADD, ...set(PP),
   ];
   const code = [
-    ...get(Z), ...I64_EXTEND_I32_S, ...set(Z64),
-    ...get(LO), ...I64_EXTEND_I32_S, ...set(LO64),
-    ...get(HI), ...I64_EXTEND_I32_S, ...set(HI64),
-    ...get(ACC), ...set(A),
-    ...get(OUT), ...set(O),
+    ...prologue({ z: Z, lo: LO, hi: HI, acc: ACC, out: OUT }, { z: Z64, lo: LO64, hi: HI64, a: A, o: O }),
     ...loopWhileBelow(R, ROWS, [...get(PARAMS), ...set(PP), ...loopWhileBelow(C, CHANNELS, channel)]),
     ...END,
   ];
@@ -93,20 +103,14 @@ function rowsBody(width: 1 | 2 | 4): number[] {
   const [I, PP, END_PP, A, O] = [8, 9, 10, 11, 12];
   const [V, Z64, LO64, HI64, M, RND, T] = [13, 14, 15, 16, 17, 18, 19];
   const element = [
-    ...get(PP), ...I64_LOAD(0), ...set(M),
-    ...get(PP), ...I64_LOAD(8), ...set(RND),
-    ...get(PP), ...I64_LOAD(16), ...set(T),
+    ...loadParams(PP, { m: M, rnd: RND, t: T }),
     ...elementCode(width, { a: A, o: O, m: M, rnd: RND, t: T, v: V, z: Z64, lo: LO64, hi: HI64 }),
     ...get(PP), ...i32(PARAM_BYTES), ...ADD, ...set(PP),
     // Back to channel 0 at the end of a row: pp = pp == end ? params : pp.
     ...get(PARAMS), ...get(PP), ...get(PP), ...get(END_PP), ...I32_EQ, ...SELECT, ...set(PP),
   ];
   const code = [
-    ...get(Z), ...I64_EXTEND_I32_S, ...set(Z64),
-    ...get(LO), ...I64_EXTEND_I32_S, ...set(LO64),
-    ...get(HI), ...I64_EXTEND_I32_S, ...set(HI64),
-    ...get(ACC), ...set(A),
-    ...get(OUT), ...set(O),
+    ...prologue({ z: Z, lo: LO, hi: HI, acc: ACC, out: OUT }, { z: Z64, lo: LO64, hi: HI64, a: A, o: O }),
     ...get(PARAMS), ...set(PP),
     ...get(PARAMS), ...get(CHANNELS), ...i32(PARAM_BYTES), ...I32_MUL, ...ADD, ...set(END_PP),
     ...loopWhileBelow(I, COUNT, element),
@@ -123,7 +127,6 @@ const WIDTHS = [1, 2, 4] as const;
  * typed (i32 × 9) → ().
  */
 export function outputStageWasmBytes(): Uint8Array {
-  const name = (s: string) => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types = section(1, vec([[0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00], [0x60, ...uleb(9), ...new Array<number>(9).fill(I32), 0x00]]));
   const functions = section(3, vec([...WIDTHS.map(() => [0x00]), ...WIDTHS.map(() => [0x01])]));
