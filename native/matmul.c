@@ -296,8 +296,9 @@ T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uin
 
 // ---- Node-API ------------------------------------------------------------------------------------
 
-// Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts), with
-// their output blocks (rows × columns) and the bytes of one packed Bᵀ value (2: int16, 1: int8).
+// Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts) and then
+// `matvec8`, which only the addon has, with their output blocks (rows × columns) and the bytes of
+// one packed Bᵀ value (2: int16, 1: int8).
 typedef struct { const char *name; int rows, cols, b_bytes; kernel_fn *fn; } kernel_def;
 #define KERNELS_PER_ISA 3
 static const struct { const char *name; kernel_def kernels[KERNELS_PER_ISA]; } ISAS[] = {

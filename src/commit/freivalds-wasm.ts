@@ -6,7 +6,7 @@
 // ≤ 2^16), so every product is below 2^47 (|ACC| ≤ 2^31 times r < 2^16) and a row shorter than
 // 2^15, which the caller checks, sums below 2^63 (the high half's sum times 2^16 included).
 import { FREIVALDS_PRIME } from "./freivalds.ts";
-import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, sleb, uleb, vec } from "../engine/kernels/wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, growMemoryTo, i32, name, section, set, simd, sleb, uleb, vec } from "../engine/kernels/wasm-asm.ts";
 
 /** Kernels in export order: X's element type × y's, and elements per step. */
 export const ROW_KERNELS = {
@@ -168,7 +168,5 @@ export function freivaldsWasm(): FreivaldsWasm | null {
 
 /** Grows the memory to at least `bytes` and returns its buffer. */
 export function freivaldsWasmMemory(w: FreivaldsWasm, bytes: number): ArrayBuffer {
-  const have = w.memory.buffer.byteLength;
-  if (bytes > have) w.memory.grow(Math.ceil((bytes - have) / 65536));
-  return w.memory.buffer;
+  return growMemoryTo(w.memory, bytes);
 }

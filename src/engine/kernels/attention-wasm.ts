@@ -6,7 +6,7 @@
 // true sum fits int32, so each is exact. The module has its own memory: the caller copies the
 // operands in, and test/engine/attention.test.ts checks the op with and without it against a loop
 // reference.
-import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
+import { ADD, BLOCK, END, GE_U, I32, LOOP, MUL, V128, V128_ZERO, br, brIf, get, growMemoryTo, i32, name, section, set, simd, uleb, vec } from "./wasm-asm.ts";
 import { wasmApi } from "./matmul-wasm.ts";
 
 const I32X4_ADD = simd(0xae);
@@ -111,7 +111,6 @@ interface AttentionExports {
   pv16: Fn6;
 }
 
-const PAGE = 65536;
 /** The module's memory grows to at most this; larger operands take the JavaScript loops. */
 export const ATTENTION_WASM_MAX_BYTES = 64 << 20;
 
@@ -141,9 +140,8 @@ export class AttentionWasm {
   /** Makes the memory at least `bytes` long; false (nothing changed) beyond ATTENTION_WASM_MAX_BYTES. */
   reserve(bytes: number): boolean {
     if (bytes > ATTENTION_WASM_MAX_BYTES) return false;
-    const have = this.exports.memory.buffer.byteLength;
-    if (bytes > have) {
-      this.exports.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (bytes > this.exports.memory.buffer.byteLength) {
+      growMemoryTo(this.exports.memory, bytes);
       this.views();
     }
     return true;

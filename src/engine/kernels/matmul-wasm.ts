@@ -11,6 +11,7 @@ import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
 import { NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy } from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
+import { WASM_PAGE, growMemoryTo } from "./wasm-asm.ts";
 import { PackedWeightCache, packedWeightCacheLimits, type PackedWeightCacheStats } from "./packed-weight-cache.ts";
 
 export { matmulWasmBytes } from "./matmul-wasm-module.ts";
@@ -37,7 +38,6 @@ interface WasmMatmul {
 
 /** Above this the kernel's linear memory would stay too large for the process: use the JS kernel. */
 export const WASM_MAX_BYTES = 256 * 1024 * 1024;
-const PAGE = 65536;
 
 let instance: WasmMatmul | null | undefined;
 /**
@@ -113,8 +113,8 @@ export function wasmMatmul(): WasmMatmul | null {
     const workers = matmulWorkerCount();
     if (workers > 0) {
       try {
-        const memory = new wasmApi.Memory({ initial: 1, maximum: WASM_MAX_BYTES / PAGE, shared: true });
-        const module = new wasmApi.Module(matmulWasmBytes(WASM_MAX_BYTES / PAGE));
+        const memory = new wasmApi.Memory({ initial: 1, maximum: WASM_MAX_BYTES / WASM_PAGE, shared: true });
+        const module = new wasmApi.Module(matmulWasmBytes(WASM_MAX_BYTES / WASM_PAGE));
         poolSeed = { memory, module, workers };
         return useInstance(new wasmApi.Instance(module, { env: { memory } }).exports as unknown as WasmMatmul);
       } catch {
@@ -290,9 +290,8 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
 }
 
 function ensureMemory(w: WasmMatmul, bytes: number): void {
-  const have = w.memory.buffer.byteLength;
   // Growing keeps every offset, so cached entries stay where they are.
-  if (bytes > have) w.memory.grow(ceilDiv(bytes - have, PAGE));
+  growMemoryTo(w.memory, bytes);
 }
 
 /**

@@ -4,14 +4,8 @@
 // double-precision element loop, not its definition: test/engine/output-stage.test.ts checks both
 // against the BigInt definition. The module has its own memory; the caller's accumulators go
 // through it in chunks of at most CHUNK_ELEMENTS, so it stays a few MiB whatever the tensor.
-import { ADD, BLOCK, END, GE_U, I32, LOOP, br, brIf, get, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
-
-/** The slice of the WebAssembly global used here (tsconfig's lib has no WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+import { ADD, BLOCK, END, GE_U, I32, LOOP, br, brIf, get, growMemoryTo, i32, name, section, set, uleb, vec } from "./wasm-asm.ts";
+import { wasmApi } from "./matmul-wasm.ts";
 
 const I64 = 0x7e;
 const I64_EXTEND_I32_S = [0xac];
@@ -172,7 +166,6 @@ export const WASM_MIN_ELEMENTS = 32;
 /** Which path the output stage takes (tests and benchmarks switch it; the bits are the same). */
 export const outputStagePaths = { wasm: true };
 
-const PAGE = 65536;
 const ACC_PTR = PARAM_ARENA_BYTES;
 const OUT_PTR = ACC_PTR + 4 * CHUNK_ELEMENTS;
 /** The whole memory: the arena, then one chunk's accumulators and its outputs. */
@@ -201,9 +194,7 @@ class StageWasm {
   private arenaUsed = 0;
 
   constructor(exports: StageExports) {
-    const have = exports.memory.buffer.byteLength;
-    if (MEMORY_BYTES > have) exports.memory.grow(Math.ceil((MEMORY_BYTES - have) / PAGE));
-    const buffer = exports.memory.buffer;
+    const buffer = growMemoryTo(exports.memory, MEMORY_BYTES);
     this.int32 = new Int32Array(buffer);
     this.outViews = { 1: new Int8Array(buffer), 2: new Int16Array(buffer), 4: this.int32 };
     this.rowsFns = { 1: exports.rows8, 2: exports.rows16, 4: exports.rows32 };

@@ -28,6 +28,19 @@ export function sleb(v: number): number[] {
   }
 }
 
+/** A WebAssembly memory page, the unit memories grow by. */
+export const WASM_PAGE = 65536;
+
+/**
+ * Grows `memory` to at least `bytes` (growing keeps every offset) and returns its buffer, which is a
+ * new object after growth: views over the old one must be made again.
+ */
+export function growMemoryTo(memory: { readonly buffer: ArrayBuffer; grow(pages: number): number }, bytes: number): ArrayBuffer {
+  const have = memory.buffer.byteLength;
+  if (bytes > have) memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
+  return memory.buffer;
+}
+
 export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 export const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
