@@ -23,6 +23,7 @@ import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
 import { runProgram } from "../src/codec/program-run.ts";
 import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
 import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
+import { coreCeiling } from "./core-ceiling.ts";
 
 rerunWithAllocatorEnv();
 tuneNodeProcess();
@@ -117,6 +118,18 @@ const SECTIONS = ["square", "matvec", "decode", "stage"];
 const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
 const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
 
+/** About how long `call` takes on the calling thread alone, after warm-up (the fastest of five). */
+function oneThreadCallMs(call: () => unknown): number {
+  matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
+  let best = Infinity;
+  for (let i = 0; i < 8; i++) {
+    const t = performance.now();
+    call();
+    if (i >= 3) best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
 const results = [];
 for (const n of run("square") ? SIZES : []) {
   const a = int8Square(n, 1);
@@ -125,13 +138,19 @@ for (const n of run("square") ? SIZES : []) {
   // The engine's kernel (native where built) and the WASM kernel, each on one thread and (with
   // workers) on THREADS threads, timed in alternating batches.
   const setup = (threads: boolean, native: boolean) => () => {
+    ceiling?.cold();
     matmulThreading.minMacs = threads ? DEFAULT_MIN_MACS : Number.MAX_SAFE_INTEGER;
     matmulWasmPaths.native = native;
   };
   const call = () => op.run([a, b], {});
-  const cases = [{ setup: setup(false, true), run: call }, { setup: setup(false, false), run: call }];
+  // From n = 512 (the must-show's sizes), the machine's own ceiling in the same rounds: the
+  // register-only loop on one thread and on THREADS at once, each about as long as a one-thread call.
+  const ceiling = THREADS > 1 && n >= 512 ? await coreCeiling(oneThreadCallMs(call), THREADS) : null;
+  const cases: { setup: () => void; run: () => unknown }[] = [{ setup: setup(false, true), run: call }, { setup: setup(false, false), run: call }];
   if (THREADS > 1) cases.push({ setup: setup(true, true), run: call }, { setup: setup(true, false), run: call });
-  const [aivm, aivmWasm, aivmThreads, wasmThreads] = await measureInterleaved(cases, 1500 * cases.length);
+  if (ceiling !== null) cases.push({ setup: ceiling.cold, run: ceiling.one }, { setup: ceiling.hot, run: ceiling.all });
+  const [aivm, aivmWasm, aivmThreads, wasmThreads, loopOne, loopAll] = await measureInterleaved(cases, 1500 * cases.length);
+  await ceiling?.close();
   matmulWasmPaths.native = true;
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
   let threaded: { aivm: Timing; wasm: Timing; onnx: Timing } | null = null;
@@ -175,6 +194,17 @@ for (const n of run("square") ? SIZES : []) {
             wasmKernel: report(n, threaded.wasm),
             wasmKernelSpeedupOverOneThread: round(aivmWasm.wallMs / threaded.wasm.wallMs),
             ratioAivmOverOnnxruntimeWall: round(threaded.onnx.wallMs / threaded.aivm.wallMs),
+            // What the cores gave a loop that shares nothing (bench/core-ceiling.ts), in the same rounds:
+            // the most a threaded kernel could reach in these minutes, and the share of it the engine got.
+            machineCeiling:
+              loopOne === undefined || loopAll === undefined
+                ? null
+                : {
+                    loopOneThreadMs: round(loopOne.wallMs),
+                    loopAllThreadsMs: round(loopAll.wallMs),
+                    speedup: round((THREADS * loopOne.wallMs) / loopAll.wallMs),
+                    speedupOverOneThreadOfCeiling: round(aivm.wallMs / threaded.aivm.wallMs / ((THREADS * loopOne.wallMs) / loopAll.wallMs)),
+                  },
           },
   });
 }
@@ -304,7 +334,7 @@ for (const [m, k, n] of run("stage") ? STAGE_SHAPES : []) {
 
 console.log(JSON.stringify({
   bench: "engine.matmul",
-  what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; the engine's four settings (kernel × one thread or threads) are timed in alternating batches, so their ratios (speedupOverOneThread) see the same load; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine)",
+  what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; the engine's four settings (kernel × one thread or threads) are timed in alternating batches, so their ratios (speedupOverOneThread) see the same load; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine); threads.machineCeiling (n ≥ 512): a register-only WASM SIMD loop (bench/core-ceiling.ts) about as long as a one-thread call, on the calling thread alone and on all threads at once, timed in the same alternating batches: its speedup is what these cores gave work that shares nothing in those minutes, and speedupOverOneThreadOfCeiling the share of it the threaded matmul got",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   // Which kernel the engine op ran: the WASM SIMD128 one (AIVM_MATMUL_KERNEL unset) or the JS one.
