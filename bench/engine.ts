@@ -14,9 +14,10 @@ import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
 import {
-  clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
+  clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmBytes, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
+import { NATIVE_ADDON_PATH, nativeMatmulChoice } from "../src/engine/kernels/matmul-native.ts";
 import { outputStagePaths } from "../src/engine/kernels/output-stage-wasm.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
@@ -24,6 +25,7 @@ import { runProgram } from "../src/codec/program-run.ts";
 import { tinyWeights, tokenSequence } from "../test/model/lm-fixture.ts";
 import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 import { coreCeiling } from "./core-ceiling.ts";
+import type { KernelSpec } from "./core-ceiling-work.mjs";
 
 rerunWithAllocatorEnv();
 tuneNodeProcess();
@@ -118,6 +120,25 @@ const SECTIONS = ["square", "matvec", "decode", "stage"];
 const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
 const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
 
+/** The engine's 4×2 kernel for the ceiling's bare-kernel work: native where it runs here, else WASM. */
+function kernelSpec(n: number): KernelSpec {
+  const isa = nativeMatmulChoice().isa;
+  return { n, native: isa === undefined ? null : { path: NATIVE_ADDON_PATH, isa }, wasmModule: new WebAssembly.Module(matmulWasmBytes() as Uint8Array<ArrayBuffer>) };
+}
+
+/**
+ * threads.machineCeiling: each work's times and its speedup on THREADS threads, and the threaded
+ * matmul's speedup as a share of each: the most a threaded kernel could reach in those minutes.
+ */
+function ceilingReport(speedup: number, ...t: (Timing | undefined)[]) {
+  const [loopOne, loopAll, kernelOne, kernelAll] = t;
+  if (loopOne === undefined || loopAll === undefined || kernelOne === undefined || kernelAll === undefined) return null;
+  const work = (one: Timing, all: Timing) => ({ oneThreadMs: round(one.wallMs), allThreadsMs: round(all.wallMs), speedup: round((THREADS * one.wallMs) / all.wallMs) });
+  const loop = work(loopOne, loopAll);
+  const kernel = work(kernelOne, kernelAll);
+  return { loop, kernel, speedupOverOneThreadOfLoop: round(speedup / loop.speedup), speedupOverOneThreadOfKernel: round(speedup / kernel.speedup) };
+}
+
 /** About how long `call` takes on the calling thread alone, after warm-up (the fastest of five). */
 function oneThreadCallMs(call: () => unknown): number {
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
@@ -143,13 +164,16 @@ for (const n of run("square") ? SIZES : []) {
     matmulWasmPaths.native = native;
   };
   const call = () => op.run([a, b], {});
-  // From n = 512 (the must-show's sizes), the machine's own ceiling in the same rounds: the
-  // register-only loop on one thread and on THREADS at once, each about as long as a one-thread call.
-  const ceiling = THREADS > 1 && n >= 512 ? await coreCeiling(oneThreadCallMs(call), THREADS) : null;
+  // From n = 512 (the must-show's sizes), what the cores give work that shares nothing, in the same
+  // rounds (bench/core-ceiling.ts): the register-only loop, about as long as a one-thread call, and
+  // the bare kernel on each thread's own n×n×n operands, each on one thread and on THREADS at once.
+  const ceiling = THREADS > 1 && n >= 512 ? await coreCeiling(THREADS, oneThreadCallMs(call), kernelSpec(n)) : null;
   const cases: { setup: () => void; run: () => unknown }[] = [{ setup: setup(false, true), run: call }, { setup: setup(false, false), run: call }];
   if (THREADS > 1) cases.push({ setup: setup(true, true), run: call }, { setup: setup(true, false), run: call });
-  if (ceiling !== null) cases.push({ setup: ceiling.cold, run: ceiling.one }, { setup: ceiling.hot, run: ceiling.all });
-  const [aivm, aivmWasm, aivmThreads, wasmThreads, loopOne, loopAll] = await measureInterleaved(cases, 1500 * cases.length);
+  if (ceiling !== null) {
+    for (const work of ["loop", "kernel"] as const) cases.push({ setup: ceiling.cold, run: () => ceiling.one(work) }, { setup: ceiling.hot, run: () => ceiling.all(work) });
+  }
+  const [aivm, aivmWasm, aivmThreads, wasmThreads, loopOne, loopAll, kernelOne, kernelAll] = await measureInterleaved(cases, 1500 * cases.length);
   await ceiling?.close();
   matmulWasmPaths.native = true;
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
@@ -194,17 +218,8 @@ for (const n of run("square") ? SIZES : []) {
             wasmKernel: report(n, threaded.wasm),
             wasmKernelSpeedupOverOneThread: round(aivmWasm.wallMs / threaded.wasm.wallMs),
             ratioAivmOverOnnxruntimeWall: round(threaded.onnx.wallMs / threaded.aivm.wallMs),
-            // What the cores gave a loop that shares nothing (bench/core-ceiling.ts), in the same rounds:
-            // the most a threaded kernel could reach in these minutes, and the share of it the engine got.
-            machineCeiling:
-              loopOne === undefined || loopAll === undefined
-                ? null
-                : {
-                    loopOneThreadMs: round(loopOne.wallMs),
-                    loopAllThreadsMs: round(loopAll.wallMs),
-                    speedup: round((THREADS * loopOne.wallMs) / loopAll.wallMs),
-                    speedupOverOneThreadOfCeiling: round(aivm.wallMs / threaded.aivm.wallMs / ((THREADS * loopOne.wallMs) / loopAll.wallMs)),
-                  },
+            // What the cores gave work that shares nothing (bench/core-ceiling.ts), in the same rounds.
+            machineCeiling: ceilingReport(aivm.wallMs / threaded.aivm.wallMs, loopOne, loopAll, kernelOne, kernelAll),
           },
   });
 }
