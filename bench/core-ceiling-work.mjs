@@ -19,30 +19,32 @@ export function loopWork(module, iters) {
 }
 
 /**
- * The engine's int8 matmul kernel (4×2 blocks) over an n×n×n product on this thread's own operands:
- * the native kernel (`native`: the addon's path and ISA) or else the WASM one (`wasmModule`, the
- * module with its own memory). The operands' values do not matter to the time: any bytes.
+ * The engine's 4×2 int8 matmul kernel over an n×n×n product on this thread's own operands: the
+ * native kernel `native.name` (`matmulu8`, on bytes, or `matmul`; `native` also gives the addon's
+ * path and ISA) or else the WASM `matmul` (`wasmModule`, the module with its own memory). The
+ * operands' values do not matter to the time: any bytes.
  */
 export function kernelWork({ n, native, wasmModule }) {
-  const kSteps = n / 8;
+  const bytes = native?.name === "matmulu8";
+  const kSteps = n / (bytes ? 16 : 8);
   const mBlocks = n / 4;
   const nBlocks = n / 2;
   const aBytes = mBlocks * kSteps * 64;
-  const bBytes = nBlocks * kSteps * 32;
-  const bytes = aBytes + bBytes + n * n * 4;
+  const bBytes = nBlocks * (kSteps * 32 + (bytes ? 32 : 0));
+  const size = aBytes + bBytes + n * n * 4;
   const args = [0, aBytes, aBytes + bBytes, mBlocks, nBlocks, kSteps, n * 4];
   let seed = 12345;
   const fill = (view) => {
     for (let i = 0; i < aBytes + bBytes; i++) view[i] = (seed = (Math.imul(seed, 1103515245) + 12345) | 0) >> 24;
   };
   if (native) {
-    const view = new Int8Array(bytes);
+    const view = new Int8Array(size);
     fill(view);
-    const kernel = createRequire(import.meta.url)(native.path).kernel(native.isa, "matmul");
+    const kernel = createRequire(import.meta.url)(native.path).kernel(native.isa, native.name);
     return () => kernel(view, ...args);
   }
   const exports = new WebAssembly.Instance(wasmModule).exports;
-  exports.memory.grow(Math.ceil(bytes / 65536));
+  exports.memory.grow(Math.ceil(size / 65536));
   fill(new Int8Array(exports.memory.buffer));
   return () => exports.matmul(...args);
 }

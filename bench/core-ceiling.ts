@@ -75,14 +75,14 @@ export interface CoreCeiling {
 
 /** The register-only loop, run for 100 ms to be optimized and then sized to about `ms` on this thread. */
 function sizedLoop(module: WebAssembly.Module, ms: number): number {
+  const { spin } = new WebAssembly.Instance(module).exports as { spin: (iters: number) => number };
   // V8 compiles the loop again, optimized, in the background once it runs often: sizing it on the
   // first code would make it far shorter than `ms`.
-  const spin = loopWork(module, 1 << 12);
   const warm = performance.now() + 100;
-  while (performance.now() < warm) spin();
+  while (performance.now() < warm) spin(1 << 12);
   for (let iters = 1 << 12; ; iters *= 2) {
     const t = performance.now();
-    loopWork(module, iters)();
+    spin(iters);
     const took = performance.now() - t;
     if (took >= ms / 4) return Math.max(1, Math.round((iters * ms) / took));
   }

@@ -17,7 +17,7 @@ import {
   clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmBytes, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
-import { NATIVE_ADDON_PATH, nativeMatmulChoice } from "../src/engine/kernels/matmul-native.ts";
+import { NATIVE_ADDON_PATH, nativeKernelFor, nativeMatmulChoice } from "../src/engine/kernels/matmul-native.ts";
 import { outputStagePaths } from "../src/engine/kernels/output-stage-wasm.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
@@ -120,10 +120,14 @@ const SECTIONS = ["square", "matvec", "decode", "stage"];
 const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
 const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
 
-/** The engine's 4×2 kernel for the ceiling's bare-kernel work: native where it runs here, else WASM. */
+/**
+ * The engine's 4×2 kernel for the ceiling's bare-kernel work: the one a square int8 call runs on
+ * a cached B, native where it runs here (`matmulu8` where the ISA has it), else WASM.
+ */
 function kernelSpec(n: number): KernelSpec {
   const isa = nativeMatmulChoice().isa;
-  return { n, native: isa === undefined ? null : { path: NATIVE_ADDON_PATH, isa }, wasmModule: new WebAssembly.Module(matmulWasmBytes() as Uint8Array<ArrayBuffer>) };
+  const name = isa !== undefined && nativeKernelFor(isa, "matmulu8") !== undefined ? "matmulu8" : "matmul";
+  return { n, native: isa === undefined ? null : { path: NATIVE_ADDON_PATH, isa, name }, wasmModule: new WebAssembly.Module(matmulWasmBytes() as Uint8Array<ArrayBuffer>) };
 }
 
 /**
@@ -157,25 +161,28 @@ for (const n of run("square") ? SIZES : []) {
   const b = int8Square(n, 2);
   const op = getOp("matmul");
   // The engine's kernel (native where built) and the WASM kernel, each on one thread and (with
-  // workers) on THREADS threads, timed in alternating batches.
-  const setup = (threads: boolean, native: boolean) => () => {
+  // workers) on THREADS threads, and the native int16 kernel the byte kernel replaced on one
+  // thread, timed in alternating batches.
+  const setup = (threads: boolean, native: boolean, bytes = true) => () => {
     ceiling?.cold();
     matmulThreading.minMacs = threads ? DEFAULT_MIN_MACS : Number.MAX_SAFE_INTEGER;
     matmulWasmPaths.native = native;
+    matmulWasmPaths.bytes = bytes;
   };
   const call = () => op.run([a, b], {});
   // From n = 512 (the must-show's sizes), what the cores give work that shares nothing, in the same
   // rounds (bench/core-ceiling.ts): the register-only loop, about as long as a one-thread call, and
   // the bare kernel on each thread's own n×n×n operands, each on one thread and on THREADS at once.
   const ceiling = THREADS > 1 && n >= 512 ? await coreCeiling(THREADS, oneThreadCallMs(call), kernelSpec(n)) : null;
-  const cases: { setup: () => void; run: () => unknown }[] = [{ setup: setup(false, true), run: call }, { setup: setup(false, false), run: call }];
+  const cases: { setup: () => void; run: () => unknown }[] = [{ setup: setup(false, true), run: call }, { setup: setup(false, false), run: call }, { setup: setup(false, true, false), run: call }];
   if (THREADS > 1) cases.push({ setup: setup(true, true), run: call }, { setup: setup(true, false), run: call });
   if (ceiling !== null) {
     for (const work of ["loop", "kernel"] as const) cases.push({ setup: ceiling.cold, run: () => ceiling.one(work) }, { setup: ceiling.hot, run: () => ceiling.all(work) });
   }
-  const [aivm, aivmWasm, aivmThreads, wasmThreads, loopOne, loopAll, kernelOne, kernelAll] = await measureInterleaved(cases, 1500 * cases.length);
+  const [aivm, aivmWasm, aivmInt16, aivmThreads, wasmThreads, loopOne, loopAll, kernelOne, kernelAll] = await measureInterleaved(cases, 1500 * cases.length);
   await ceiling?.close();
   matmulWasmPaths.native = true;
+  matmulWasmPaths.bytes = true;
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
   let threaded: { aivm: Timing; wasm: Timing; onnx: Timing } | null = null;
   if (THREADS > 1) {
@@ -199,6 +206,9 @@ for (const n of run("square") ? SIZES : []) {
     n,
     aivmInt8: report(n, aivm),
     aivmInt8WasmKernel: report(n, aivmWasm),
+    // The same engine call with the byte kernel off: the native int16 kernel (the WASM one where no native kernel runs).
+    aivmInt8Int16Kernel: report(n, aivmInt16!),
+    bytesKernelSpeedupCpu: round(aivmInt16!.cpuMs / aivm.cpuMs),
     aivmInt8JsKernel: js === null ? null : report(n, js),
     aivmInt8ReferenceKernel: ref === null ? null : report(n, ref),
     onnxruntimeFp32SingleThread: report(n, onnx),
@@ -349,7 +359,7 @@ for (const [m, k, n] of run("stage") ? STAGE_SHAPES : []) {
 
 console.log(JSON.stringify({
   bench: "engine.matmul",
-  what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; the engine's four settings (kernel × one thread or threads) are timed in alternating batches, so their ratios (speedupOverOneThread) see the same load; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine); threads.machineCeiling (n ≥ 512): a register-only WASM SIMD loop (bench/core-ceiling.ts) about as long as a one-thread call, on the calling thread alone and on all threads at once, timed in the same alternating batches: its speedup is what these cores gave work that shares nothing in those minutes, and speedupOverOneThreadOfCeiling the share of it the threaded matmul got",
+  what: "square n×n×n matmul; int8×int8→int32 via the engine op (aivmInt8: the kernel named by \`kernel\`, native where built, which for an int8 A against a cached B, every call after the first here, is the native byte kernel `matmulu8` where the CPU has AVX-512 VNNI; aivmInt8Int16Kernel: the same with the byte kernel off, bytesKernelSpeedupCpu its ratio; aivmInt8WasmKernel: the WASM SIMD128 kernel) vs onnxruntime-node fp32 MatMul, 1 thread, and (threads) both on the calling thread plus the engine's matmul workers; the engine's settings (kernel × one thread or threads) are timed in alternating batches, so their ratios (speedupOverOneThread) see the same load; GOP/s = 2n³/time per run (median of batches), from wall time and from process CPU time; ratio = aivm GOP/s ÷ onnxruntime GOP/s (CPU-time ratio is the robust one on a shared machine); threads.machineCeiling (n ≥ 512), timed in the same alternating batches (bench/core-ceiling.ts): a register-only WASM SIMD loop about as long as a one-thread call, and the bare 4×2 kernel the engine runs on each thread's own n×n×n operands, each on the calling thread alone and on all threads at once: their speedups are what these cores gave work that shares nothing in those minutes, and speedupOverOneThreadOfLoop / OfKernel the share of each the threaded matmul got",
   loadAverage1m: (await import("node:os")).loadavg()[0],
   node: process.version,
   // Which kernel the engine op ran: the WASM SIMD128 one (AIVM_MATMUL_KERNEL unset) or the JS one.

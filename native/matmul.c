@@ -7,9 +7,12 @@
 // Why it gives the WASM kernel's bits on every CPU: every instruction used is integer arithmetic
 // modulo 2^32. `vpdpwssd` (AVX-512 VNNI) adds two int16×int16 products to an int32 lane, wrapping;
 // `vpmaddwd` + `vpaddd` (AVX2) do the same in two steps; the WASM kernel's i32x4.dot_i16x8_s +
-// i32x4.add too. Sums modulo 2^32 do not depend on their order, so every path gives the same int32
-// for every input, and the exact one whenever the true sum fits int32 (which the caller proves from
-// the dtypes before choosing the kernel). The saturating forms (vpdpwssds) are never used.
+// i32x4.add too. `matmulu8` (an int8 A against a cached B) multiplies bytes instead: vpdpbusd adds
+// four uint8×int8 products to an int32 lane, wrapping, and the per-column correction it adds makes
+// each output Σ (a − aZero)·b modulo 2^32 (see matmulu8_avx512vnni). Sums modulo 2^32 do not depend
+// on their order, so every path gives the same int32 for every input, and the exact one whenever
+// the true sum fits int32 (which the caller proves from the dtypes before choosing the kernel). The
+// saturating forms (vpdpwssds, vpdpbusds) are never used.
 // test/engine/native-matmul.test.ts checks each ISA against the WASM kernel and the reference.
 // The addon also sets glibc's malloc thresholds for the process (setMallocThresholds, below).
 #include <node_api.h>
@@ -57,9 +60,11 @@ T512 INLINE void store_rows_512(uint8_t *out, int32_t out_row, __m512i v, int wi
   }
 }
 
-// RB row blocks × CB column blocks of the output (4·RB rows, 2·CB columns).
+// RB row blocks × CB column blocks of the output (4·RB rows, 2·CB columns). U8 (`matmulu8`): A's
+// bytes are unsigned and Bᵀ's signed, 16 k-values to a k-step, multiplied by vpdpbusd; each column
+// block's correction (below) is added to its outputs.
 T512 INLINE void tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32_t k_steps,
-                         int32_t a_block, int32_t b_block, int32_t out_row, const int RB, const int CB) {
+                         int32_t a_block, int32_t b_block, int32_t out_row, const int RB, const int CB, const int U8) {
   __m512i acc[2][4];
   for (int r = 0; r < RB; r++)
     for (int c = 0; c < 2 * CB; c++) acc[r][c] = _mm512_setzero_si512();
@@ -68,13 +73,21 @@ T512 INLINE void tile512(const uint8_t *a, const uint8_t *b, uint8_t *out, int32
     for (int r = 0; r < RB; r++) av[r] = _mm512_loadu_si512((const void *)(a + r * a_block + s * 64));
     for (int c = 0; c < 2 * CB; c++) {
       __m512i bv = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b + (c >> 1) * b_block + s * 32 + (c & 1) * 16)));
-      for (int r = 0; r < RB; r++) acc[r][c] = _mm512_dpwssd_epi32(acc[r][c], av[r], bv);
+      for (int r = 0; r < RB; r++) acc[r][c] = U8 ? _mm512_dpbusd_epi32(acc[r][c], av[r], bv) : _mm512_dpwssd_epi32(acc[r][c], av[r], bv);
     }
+  }
+  // U8: the two int32 corrections after each column block's k-steps, for its 2·CB columns.
+  __m512i corr = _mm512_setzero_si512();
+  if (U8) {
+    const uint8_t *t = b + (size_t)k_steps * 32;
+    __m128i c4 = CB == 2 ? _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)t), _mm_loadl_epi64((const __m128i *)(t + b_block)))
+                         : _mm_loadl_epi64((const __m128i *)t);
+    corr = _mm512_broadcast_i32x4(c4);
   }
   for (int r = 0; r < RB; r++) {
     uint8_t *o = out + r * 4 * out_row;
-    if (CB == 2) store_rows_512(o, out_row, sum4_512(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), 1);
-    else store_rows_512(o, out_row, sum2_512(acc[r][0], acc[r][1]), 0);
+    if (CB == 2) store_rows_512(o, out_row, _mm512_add_epi32(sum4_512(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), corr), 1);
+    else store_rows_512(o, out_row, _mm512_add_epi32(sum2_512(acc[r][0], acc[r][1]), corr), 0);
   }
 }
 
@@ -88,9 +101,11 @@ static int32_t panel_blocks(int32_t b_block) {
   return p < 2 ? 2 : p;
 }
 
-T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
-                                   int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  const int32_t a_block = k_steps * 64, b_block = k_steps * 32, panel = panel_blocks(b_block);
+// The 4×2 kernel's walk: column panels, then pairs of row blocks, then pairs of column blocks.
+// b_block: bytes of one column block of packed Bᵀ (its k-steps, then for U8 its corrections).
+T512 INLINE void matmul512(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr, int32_t m_blocks,
+                           int32_t n_blocks, int32_t k_steps, int32_t out_row, int32_t b_block, const int U8) {
+  const int32_t a_block = k_steps * 64, panel = panel_blocks(b_block);
   for (int32_t jp = 0; jp < n_blocks; jp += panel)
   for (int32_t ib = 0; ib < m_blocks; ib += 2) {
     const int two_rows = ib + 1 < m_blocks;
@@ -100,12 +115,27 @@ T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr
       const uint8_t *b = base + b_ptr + (size_t)jb * b_block;
       uint8_t *o = base + out_ptr + (size_t)ib * 4 * out_row + (size_t)jb * 8;
       const int two_cols = jb + 1 < j_end;
-      if (two_rows && two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 2);
-      else if (two_rows) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 1);
-      else if (two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 2);
-      else tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 1);
+      if (two_rows && two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 2, U8);
+      else if (two_rows) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 1, U8);
+      else if (two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 2, U8);
+      else tile512(a, b, o, k_steps, a_block, b_block, out_row, 1, 1, U8);
     }
   }
+}
+
+T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                                   int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  matmul512(base, a_ptr, b_ptr, out_ptr, m_blocks, n_blocks, k_steps, out_row, k_steps * 32, 0);
+}
+
+// ---- `matmulu8`: the 4×2 kernel on bytes, twice the multiply-adds per instruction. A as
+// [m/4][k/16][4][16] uint8 u = a + 128 (a int8), Bᵀ as [n/2][k/16][2][16] int8 with, after each
+// column block's k-steps, 32 bytes: the int32 corrections of its two columns, −(128 + aZero)·Σ_p B[p,j],
+// then zeros. vpdpbusd adds four uint8×int8 products to an int32 lane, wrapping, so every output is
+// Σ u·b − (128 + aZero)·Σ b = Σ (a − aZero)·b modulo 2^32: the `matmul` kernel's integer.
+T512 static void matmulu8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+                                     int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
+  matmul512(base, a_ptr, b_ptr, out_ptr, m_blocks, n_blocks, k_steps, out_row, k_steps * 32 + 32, 1);
 }
 
 // ---- The 1×4 `matvec` kernel (decode steps, M ≤ 3): A as [m][k/8][8] int16, Bᵀ as
@@ -297,13 +327,16 @@ T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uin
 // ---- Node-API ------------------------------------------------------------------------------------
 
 // Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts) and then
-// `matvec8`, which only the addon has, with their output blocks (rows × columns) and the bytes of
-// one packed Bᵀ value (2: int16, 1: int8).
-typedef struct { const char *name; int rows, cols, b_bytes; kernel_fn *fn; } kernel_def;
-#define KERNELS_PER_ISA 3
+// `matvec8` and `matmulu8`, which only the addon has, with their output blocks (rows × columns), the
+// bytes of a row block's and of a column block's k-step, and the bytes after a column block's
+// k-steps (`matmulu8`'s corrections). A kernel an ISA lacks has no function: AVX2 has no vpdpbusd.
+typedef struct { const char *name; int rows, cols, a_step, b_step, b_tail; kernel_fn *fn; } kernel_def;
+#define KERNELS_PER_ISA 4
 static const struct { const char *name; kernel_def kernels[KERNELS_PER_ISA]; } ISAS[] = {
-  {"avx512vnni", {{"matmul", 4, 2, 2, matmul_avx512vnni}, {"matvec", 1, 4, 2, matvec_avx512vnni}, {"matvec8", 1, 4, 1, matvec8_avx512vnni}}},
-  {"avx2", {{"matmul", 4, 2, 2, matmul_avx2}, {"matvec", 1, 4, 2, matvec_avx2}, {"matvec8", 1, 4, 1, matvec8_avx2}}},
+  {"avx512vnni", {{"matmul", 4, 2, 64, 32, 0, matmul_avx512vnni}, {"matvec", 1, 4, 16, 64, 0, matvec_avx512vnni},
+                  {"matvec8", 1, 4, 16, 32, 0, matvec8_avx512vnni}, {"matmulu8", 4, 2, 64, 32, 32, matmulu8_avx512vnni}}},
+  {"avx2", {{"matmul", 4, 2, 64, 32, 0, matmul_avx2}, {"matvec", 1, 4, 16, 64, 0, matvec_avx2},
+            {"matvec8", 1, 4, 16, 32, 0, matvec8_avx2}, {"matmulu8", 4, 2, 64, 32, 32, NULL}}},
 };
 #define ISA_COUNT ((int)(sizeof ISAS / sizeof ISAS[0]))
 
@@ -340,7 +373,7 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   }
   const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
   if (m_blocks == 0 || n_blocks == 0) return NULL;
-  const int64_t a_end = v[0] + m_blocks * k_steps * 16 * k->rows, b_end = v[1] + n_blocks * k_steps * 8 * k->b_bytes * k->cols;
+  const int64_t a_end = v[0] + m_blocks * k_steps * k->a_step, b_end = v[1] + n_blocks * (k_steps * k->b_step + k->b_tail);
   const int64_t out_end = v[2] + (m_blocks * k->rows - 1) * out_row + n_blocks * k->cols * 4;
   if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * k->cols * 4)
     return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory");
@@ -350,7 +383,8 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
 }
 
 // exports.isas: the ISAs this CPU runs, best first; exports.kernel(isa, name): that ISA's kernel
-// `matmul` (4×2 blocks), `matvec` (1×4) or `matvec8` (1×4 on int8 Bᵀ).
+// `matmul` (4×2 blocks), `matvec` (1×4), `matvec8` (1×4 on int8 Bᵀ) or `matmulu8` (4×2 on bytes),
+// or undefined for a kernel the ISA lacks.
 static napi_value kernel_for(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -366,10 +400,14 @@ static napi_value kernel_for(napi_env env, napi_callback_info info) {
       const kernel_def *k = &ISAS[i].kernels[j];
       if (strcmp(name, k->name) != 0) continue;
       napi_value fn;
+      if (k->fn == NULL) {
+        napi_get_undefined(env, &fn);
+        return fn;
+      }
       napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_kernel, (void *)k, &fn);
       return fn;
     }
-    return throw_error(env, "kernel(isa, name): the name is not matmul, matvec or matvec8");
+    return throw_error(env, "kernel(isa, name): the name is not matmul, matvec, matvec8 or matmulu8");
   }
   return throw_error(env, "kernel(isa, name): not an ISA this CPU runs");
 }
@@ -429,7 +467,7 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
 
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 5
+#define AIVM_NATIVE_ABI 6
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;

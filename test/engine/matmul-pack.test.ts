@@ -44,6 +44,17 @@ function packBJs(dst: Int16Array, b: Int8Array, bOffset: number, transB: boolean
   }
 }
 
+/** `matmulu8`'s A: [rows/block][k/16][block][16] uint8 v + 128, zero padded (as int16 pairs, for checkPacked). */
+function packRowsBytesJs(src: Int8Array, offset: number, first: number, rows: number, k: number, kSteps: number, block: number): Int16Array {
+  const out = new Uint8Array(ceilDiv(rows, block) * block * kSteps * 16);
+  const step = block * 16;
+  for (let row = 0; row < rows; row++) {
+    const d = ((row / block) | 0) * kSteps * step + (row % block) * 16;
+    for (let p = 0; p < k; p++) out[d + (p >> 4) * step + (p & 15)] = src[offset + (first + row) * k + p]! + 128;
+  }
+  return new Int16Array(out.buffer);
+}
+
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
 /** Values over the dtype's whole range, extremes included (the packers wrap as Int16Array does). */
@@ -142,6 +153,23 @@ for (const [shared, bandBytes] of [[false, packStaging.bandBytes], [true, packSt
             checkPacked(arena, elements, rowsStageBytes(rows, k, src, block), (d, s) => arena.packers.packRowsSplit(d, src, offset, first, rows, k, kSteps, block, zero, s), expected,
               `split int${kind} k=${k} rows=${rows} block=${block} zero=${zero}`);
           }
+        }
+      }
+    }
+  }));
+
+  test(`packRowsBytes: int8 rows as matmulu8's uint8 bytes, k off the 16-multiples, any row count, block and first row (${setting})`, () => withBands(bandBytes, () => {
+    const arena = arenaOf(shared);
+    for (const k of [...KS, 47, 48, 49]) {
+      for (const block of [1, 4]) {
+        for (const rows of [1, 2, 3, 5, 8, 9]) {
+          const offset = (k + rows) % 5;
+          const first = rows % 3;
+          const src = source(8, offset + (first + rows) * k + 3, k * 13 + rows) as Int8Array;
+          const kSteps = ceilDiv(k, 16);
+          const expected = packRowsBytesJs(src, offset, first, rows, k, kSteps, block);
+          checkPacked(arena, expected.length, rowsStageBytes(rows, k, src, block), (d, s) => arena.packers.packRowsBytes(d, src, offset, first, rows, k, kSteps, block, s), expected,
+            `bytes k=${k} rows=${rows} block=${block}`);
         }
       }
     }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { matmulReference, type MatmulKernelArgs } from "../../src/engine/kernels/matmul-reference.ts";
 import { fitsInt32Accumulation, matmulFast } from "../../src/engine/kernels/matmul-fast.ts";
 import {
-  clearPackedWeightCache, matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmPaths, matmulWorkersReady,
+  clearPackedWeightCache, matmulBytesKernel, matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmPaths, matmulWorkersReady,
   packedWeightCacheLimits, packedWeightCacheStats, wasmMatmul,
 } from "../../src/engine/kernels/matmul-wasm.ts";
 import { SLOT } from "../../src/engine/kernels/matmul-chunks.mjs";
@@ -151,7 +151,10 @@ export function matvecSuite(threads: boolean): void {
     const rows = { ...x2, a: randomA(r, "int8", 5, k), m: 5 };
     assert.deepEqual(wasm(rows), reference(rows));
     const s4 = packedWeightCacheStats();
-    assert.deepEqual([s4.misses - s3.misses, s4.hits - s3.hits], [2, 0], "offset and layout are part of the key");
+    // The 4×2 call of an int8 A looks up B's byte form first where the byte kernel runs (then, at
+    // this first sighting, the int16 form): one more miss.
+    const bytesLookups = matmulBytesKernel() ? 1 : 0;
+    assert.deepEqual([s4.misses - s3.misses, s4.hits - s3.hits], [2 + bytesLookups, 0], "offset and layout are part of the key");
     // Below the size threshold nothing is cached.
     const small = { ...x2, n: 8, b: randomB(r, 8, k) };
     assert.ok(small.k * small.n < packedWeightCacheLimits.minElements);

@@ -17,6 +17,13 @@ interface Kernel {
 const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Kernel }; Module: new (b: Uint8Array) => object } }).WebAssembly;
 
 const isas = nativeIsasForTests();
+
+/** The addon's kernel `name` for `isa`, which must have it. */
+function kernelOf(isa: string, name: Parameters<typeof nativeKernelFor>[1]): (view: Int8Array, ...args: number[]) => void {
+  const fn = nativeKernelFor(isa, name);
+  assert.ok(fn !== undefined, `${isa} has no ${name}`);
+  return fn;
+}
 const skip = isas.length === 0 ? "build/aivm-native.node is not built (npm run build:native)" : false;
 
 /**
@@ -38,7 +45,7 @@ function sameAsWasm(
   const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
   for (const isa of isas) {
     sentinel();
-    nativeKernelOn(w.memory, nativeKernelFor(isa, name))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+    nativeKernelOn(w.memory, kernelOf(isa, name))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
     assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} ${name}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${what}${extreme ? ", extremes" : ""}`);
   }
 }
@@ -94,7 +101,7 @@ test("every native ISA's matvec kernel writes the WASM matvec kernel's bytes: on
   const view = new Int8Array(w.memory.buffer);
   const size = view.length;
   for (const isa of isas) {
-    const raw = nativeKernelFor(isa, "matvec");
+    const raw = kernelOf(isa, "matvec");
     assert.throws(() => raw(view, size - 16, 0, 0, 1, 1, 2, 16), /outside the kernel memory/, "A past the end");
     assert.throws(() => raw(view, 0, size - 64, 0, 1, 1, 2, 16), /outside the kernel memory/, "B past the end");
     assert.throws(() => raw(view, 0, 0, 0, 1, 2, 1, 16), /outside the kernel memory/, "output row shorter than its blocks");
@@ -122,7 +129,7 @@ test("every native ISA's matvec8 kernel, on the int16 packed Bᵀ narrowed to in
     const want = new Uint8Array(w.memory.buffer, outPtr, outBytes).slice();
     for (const isa of isas) {
       sentinel();
-      nativeKernelOn(w.memory, nativeKernelFor(isa, "matvec8"))(aPtr, b8Ptr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+      nativeKernelOn(w.memory, kernelOf(isa, "matvec8"))(aPtr, b8Ptr, outPtr, mBlocks, nBlocks, kSteps, outRow);
       assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} matvec8: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${extreme ? ", extremes" : ""}`);
     }
   }
@@ -130,7 +137,7 @@ test("every native ISA's matvec8 kernel, on the int16 packed Bᵀ narrowed to in
   const view = new Int8Array(w.memory.buffer);
   const size = view.length;
   for (const isa of isas) {
-    const raw = nativeKernelFor(isa, "matvec8");
+    const raw = kernelOf(isa, "matvec8");
     raw(view, 0, size - 64, 0, 1, 1, 2, 16);
     assert.throws(() => raw(view, 0, size - 63, 0, 1, 1, 2, 16), /outside the kernel memory/, "B past the end");
     assert.throws(() => raw(view, size - 16, 0, 0, 1, 1, 2, 16), /outside the kernel memory/, "A past the end");
@@ -141,7 +148,7 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
   const w = new WA.Instance(new WA.Module(matmulWasmBytes())).exports;
   const size = w.memory.buffer.byteLength;
   for (const isa of isas) {
-    const raw = nativeKernelFor(isa, "matmul");
+    const raw = kernelOf(isa, "matmul");
     const view = new Int8Array(w.memory.buffer);
     const before = view.slice();
     assert.throws(() => raw(view, size - 64, 0, 0, 2, 1, 1, 8), /outside the kernel memory/, "A past the end");
@@ -154,7 +161,85 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
     assert.deepEqual(view, before, `${isa}: nothing written by a refused call`);
   }
   assert.throws(() => nativeKernelFor("avx9000", "matmul"), /not an ISA this CPU runs/);
-  assert.throws(() => nativeKernelFor(isas[0]!, "conv" as "matmul"), /not matmul, matvec or matvec8/);
+  assert.throws(() => nativeKernelFor(isas[0]!, "conv" as "matmul"), /not matmul, matvec, matvec8 or matmulu8/);
+});
+
+/**
+ * `matmulu8`'s operands laid out as native/matmul.c says, from int8 A [m,k] and B [k,n]: A as
+ * [m/4][k/16][4][16] uint8 a + 128, Bᵀ as [n/2][k/16][2][16] int8, each column block followed by
+ * its columns' corrections −(128 + zero)·Σ b and 24 zero bytes. Written here element by element,
+ * independently of the engine's packers.
+ */
+function bytesOperands(mem: ArrayBuffer, at: number, a: Int8Array, b: Int8Array, m: number, k: number, n: number, zero: number) {
+  const kSteps = Math.ceil(k / 16);
+  const mBlocks = Math.ceil(m / 4);
+  const nBlocks = Math.ceil(n / 2);
+  const aPtr = at;
+  const bPtr = aPtr + mBlocks * kSteps * 64;
+  const blockBytes = kSteps * 32 + 32;
+  const end = bPtr + nBlocks * blockBytes;
+  const u = new Uint8Array(mem);
+  u.fill(0, aPtr, end);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) u[aPtr + (i >> 2) * kSteps * 64 + (p >> 4) * 64 + (i & 3) * 16 + (p & 15)] = a[i * k + p]! + 128;
+  const dv = new DataView(mem);
+  for (let j = 0; j < n; j++) {
+    let sum = 0;
+    for (let p = 0; p < k; p++) {
+      u[bPtr + (j >> 1) * blockBytes + (p >> 4) * 32 + (j & 1) * 16 + (p & 15)] = b[p * n + j]! & 255;
+      sum += b[p * n + j]!;
+    }
+    dv.setInt32(bPtr + (j >> 1) * blockBytes + kSteps * 32 + (j & 1) * 4, Math.imul(-(128 + zero), sum), true);
+  }
+  return { aPtr, bPtr, end, mBlocks, nBlocks, kSteps };
+}
+
+test("every native ISA with matmulu8 (uint8 A × int8 Bᵀ, vpdpbusd) writes Σ (a − zero)·b: any zero point, extremes, ragged blocks, k tails, column panels", { skip }, () => {
+  const withU8 = isas.filter((isa) => nativeKernelFor(isa, "matmulu8") !== undefined);
+  // AVX2 has no vpdpbusd: the addon offers no matmulu8 there, and the engine never asks for one.
+  if (isas.includes("avx2")) assert.equal(nativeKernelFor("avx2", "matmulu8"), undefined);
+  const mem = new ArrayBuffer(8 << 20);
+  const view = new Int8Array(mem);
+  const out32 = new Int32Array(mem);
+  const r = rng(80);
+  for (let round = 0; round < 200; round++) {
+    // Every tenth round a long k and many columns: Bᵀ spans several column panels.
+    const panels = round % 10 === 9;
+    const m = int(r, 1, 23);
+    const k = panels ? int(r, 2000, 4100) : int(r, 1, 90);
+    const n = panels ? int(r, 60, 140) : int(r, 1, 19);
+    const extreme = round % 3 === 0;
+    const zero = [-128, 127, 0, int(r, -128, 127)][round % 4]!;
+    const pick = (lo: number, hi: number) => (extreme ? [lo, hi, int(r, lo, hi)][int(r, 0, 2)]! : int(r, lo, hi));
+    const a = Int8Array.from({ length: m * k }, () => pick(-128, 127));
+    const b = Int8Array.from({ length: k * n }, () => pick(-128, 127));
+    const { aPtr, bPtr, end, mBlocks, nBlocks, kSteps } = bytesOperands(mem, 64 * int(r, 0, 3) + 4 * int(r, 0, 3), a, b, m, k, n, zero);
+    const padCols = int(r, 0, 3);
+    const outRow = (nBlocks * 2 + padCols) * 4;
+    const outPtr = Math.ceil(end / 4) * 4 + 4 * int(r, 0, 5);
+    for (const isa of withU8) {
+      out32.fill(0x5a5a5a5a, outPtr / 4, outPtr / 4 + (mBlocks * 4 * outRow) / 4);
+      kernelOf(isa, "matmulu8")(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let want = 0;
+          for (let p = 0; p < k; p++) want += (a[i * k + p]! - zero) * b[p * n + j]!;
+          const got = out32[(outPtr + i * outRow) / 4 + j]!;
+          if (got !== want) assert.fail(`${isa} matmulu8 [${m},${k}]×[${k},${n}] zero ${zero}${extreme ? ", extremes" : ""}: out[${i},${j}] = ${got}, want ${want}`);
+        }
+        // The padding columns of each output row are not written.
+        for (let j = nBlocks * 2; j < nBlocks * 2 + padCols; j++) assert.equal(out32[(outPtr + i * outRow) / 4 + j], 0x5a5a5a5a);
+      }
+    }
+  }
+  // Its bounds are its own blocks': 64 bytes of A per k-step and row block, 32 of Bᵀ per k-step
+  // and column block, then the block's 32 bytes of corrections.
+  const size = view.length;
+  for (const isa of withU8) {
+    const raw = kernelOf(isa, "matmulu8");
+    raw(view, 0, size - 96, 0, 1, 1, 2, 8);
+    assert.throws(() => raw(view, 0, size - 95, 0, 1, 1, 2, 8), /outside the kernel memory/, "corrections past the end");
+    assert.throws(() => raw(view, size - 64, 0, 0, 1, 1, 2, 8), /outside the kernel memory/, "A past the end");
+  }
 });
 
 test("the addon's copy moves bytes between typed arrays of any width, shared or not, and refuses ranges outside them", { skip }, () => {

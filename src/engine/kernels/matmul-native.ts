@@ -12,13 +12,14 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 5;
+const NATIVE_ABI = 6;
 
 interface NativeAddon {
   readonly abi: number;
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
-  kernel(isa: string, name: NativeKernelName): (view: Int8Array, ...args: number[]) => void;
+  /** Undefined for a kernel the ISA lacks (`matmulu8` on AVX2). */
+  kernel(isa: string, name: NativeKernelName): ((view: Int8Array, ...args: number[]) => void) | undefined;
   copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
@@ -82,18 +83,20 @@ export function nativeMatmulChoice(): NativeChoice {
 
 /**
  * The addon's kernels: those named as the WASM module's (KERNEL_BLOCKS), 4×2 blocks and 1×4 for
- * decode steps, and `matvec8`, the 1×4 kernel on Bᵀ packed as int8 (the int16 packed form narrowed,
- * half the bytes to stream), which only the addon has.
+ * decode steps, and two only the addon has: `matvec8`, the 1×4 kernel on Bᵀ packed as int8 (the
+ * int16 packed form narrowed, half the bytes to stream), and `matmulu8`, the 4×2 kernel on bytes
+ * (uint8 A and int8 Bᵀ with per-column corrections, vpdpbusd; AVX-512 VNNI only).
  */
-export type NativeKernelName = "matmul" | "matvec" | "matvec8";
+export type NativeKernelName = "matmul" | "matvec" | "matvec8" | "matmulu8";
 /** The addon's kernels in the order the engine lists them after the WASM ones. */
-export const NATIVE_KERNEL_NAMES: readonly NativeKernelName[] = ["matmul", "matvec", "matvec8"];
+export const NATIVE_KERNEL_NAMES: readonly NativeKernelName[] = ["matmul", "matvec", "matvec8", "matmulu8"];
 
 /**
  * The native kernel `name` for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks,
- * kSteps, outRowBytes), on the WASM kernel of the same name's layout and contract.
+ * kSteps, outRowBytes), on the WASM kernel of the same name's layout and contract; undefined when
+ * the ISA lacks it.
  */
-export function nativeKernelFor(isa: string, name: NativeKernelName): (view: Int8Array, ...args: number[]) => void {
+export function nativeKernelFor(isa: string, name: NativeKernelName): ((view: Int8Array, ...args: number[]) => void) | undefined {
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
   return a.kernel(isa, name);

@@ -36,6 +36,8 @@ const GT_U = [0x4b];
 const IF = [0x04, 0x40];
 const tee = (i: number) => [0x22, i];
 const i32Load8S = (offset: number) => [0x2c, 0x00, ...uleb(offset)];
+const i32Load8U = (offset: number) => [0x2d, 0x00, ...uleb(offset)];
+const XOR = [0x73];
 const i32Load16S = (offset: number) => [0x2e, 0x01, ...uleb(offset)];
 const i32Load = (offset: number) => [0x28, 0x02, ...uleb(offset)];
 const i32Store8 = (offset: number) => [0x3a, 0x00, ...uleb(offset)];
@@ -45,7 +47,9 @@ const v128Load = (offset: number) => [...simd(0x00), 0x00, ...uleb(offset)];
 const load8x8S = (offset: number) => [...simd(0x01), 0x00, ...uleb(offset)];
 const v128Store = (offset: number) => [...simd(0x0b), 0x00, ...uleb(offset)];
 const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes];
+const I8X16_SPLAT = simd(0x0f);
 const I16X8_SPLAT = simd(0x10);
+const V128_XOR = simd(0x51);
 const I32X4_SPLAT = simd(0x11);
 const V128_AND = simd(0x4e);
 const I16X8_EXTEND_LOW_I8 = simd(0x87);
@@ -233,6 +237,47 @@ function splitFn(s: Source, narrow: boolean): Fn {
   return { params: 7, i32Locals: 10, v128Locals: 5, code };
 }
 
+/**
+ * `bytes8(src, dst, rows, k, kSteps, block, zero)`: row-major [rows, k] int8 at src (staged) as
+ * [rows/block][k/16][block][16] uint8 u = v + 128 (the byte's top bit flipped) at dst, the k tail
+ * and padding rows zero: `matmulu8`'s A (native/matmul.c). `zero` is not applied here: the kernel's
+ * per-column corrections, packed with B, subtract (128 + zero)·Σ b.
+ */
+function bytesFn(): Fn {
+  const [SRC, DST, ROWS, K, K_STEPS, BLOCK_ROWS] = range(6);
+  const [ROW, S, D, STEP, STOP, Q, BLOCK_BYTES, PADDED] = range(8).map((i) => 7 + i);
+  const FLIP = 15;
+  const code = [
+    ...i32(0x80), ...I8X16_SPLAT, ...set(FLIP),
+    ...get(BLOCK_ROWS), ...i32(16), ...MUL, ...set(STEP),
+    ...get(K_STEPS), ...get(STEP), ...MUL, ...set(BLOCK_BYTES),
+    ...i32(0), ...set(ROW),
+    ...whileLess(ROW, ROWS, [
+      ...get(SRC), ...get(ROW), ...get(K), ...MUL, ...ADD, ...set(S),
+      ...rowStart(DST, get(ROW), BLOCK_ROWS, BLOCK_BYTES), ...set(D),
+      ...get(D), ...get(K), ...i32(4), ...SHR_S, ...get(STEP), ...MUL, ...ADD, ...set(STOP),
+      ...whileLess(D, STOP, [
+        ...get(D), ...get(S), ...v128Load(0), ...get(FLIP), ...V128_XOR, ...v128Store(0),
+        ...get(S), ...i32(16), ...ADD, ...set(S),
+        ...get(D), ...get(STEP), ...ADD, ...set(D),
+      ]),
+      ...get(K), ...i32(15), ...AND, ...IF,
+      ...get(D), ...V128_ZERO, ...v128Store(0),
+      ...i32(0), ...set(Q),
+      ...BLOCK, ...LOOP,
+      ...get(D), ...get(Q), ...ADD,
+      ...get(S), ...get(Q), ...ADD, ...i32Load8U(0), ...i32(0x80), ...XOR, ...i32Store8(0),
+      ...get(Q), ...i32(1), ...ADD, ...tee(Q), ...get(K), ...i32(15), ...AND, ...LT_U, ...brIf(0),
+      ...END, ...END,
+      ...END,
+      ...get(ROW), ...i32(1), ...ADD, ...set(ROW),
+    ]),
+    ...get(ROWS), ...get(BLOCK_ROWS), ...ADD, ...i32(1), ...SUB, ...get(BLOCK_ROWS), ...DIV_U, ...get(BLOCK_ROWS), ...MUL, ...set(PADDED),
+    ...zeroRows(ROW, PADDED, D, STOP, DST, BLOCK_ROWS, BLOCK_BYTES, STEP),
+  ];
+  return { params: 7, i32Locals: 8, v128Locals: 1, code };
+}
+
 /** Where one tile's code finds its operands: code pushing the source and row stride, and locals. */
 interface TileAt {
   src: number[];
@@ -361,6 +406,7 @@ function moduleFunctions(): ModuleFn[] {
   for (const s of SOURCES) fns.push({ name: `rows${s.tag}`, build: () => rowsFn(s) });
   for (const s of SOURCES) fns.push({ name: `split${s.tag}`, build: () => splitFn(s, false) });
   for (const s of SOURCES.filter((x) => x.tag !== 32)) fns.push({ name: `splitNarrow${s.tag}`, build: () => splitFn(s, true) });
+  fns.push({ name: "bytes8", build: bytesFn });
   for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, build: () => colsFn(C) });
   return fns;
 }
@@ -388,10 +434,17 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * The exports that pack rows, in a fixed order (the worker threads index them the same way): each
  * `(stagePtr, dstPtr, rows, k, kSteps, block, zero)` packs staged rows at stagePtr.
  */
-export const ROW_PACKERS: readonly string[] = moduleFunctions().map((f) => f.name).filter((n) => n.startsWith("rows") || n.startsWith("split"));
+export const ROW_PACKERS: readonly string[] = moduleFunctions().map((f) => f.name).filter((n) => n.startsWith("rows") || n.startsWith("split") || n.startsWith("bytes"));
 
-/** The export that packs rows of `src` minus `zero`, split into bytes when `split` is 2. */
-export function rowPackerName(src: IntArray, split: 1 | 2, zero: number): string {
+/**
+ * The export that packs rows of `src` minus `zero`, split into bytes when `split` is 2; with
+ * `bytes`, int8 rows as the `matmulu8` kernel's uint8 (bytes8, `zero` left to the kernel).
+ */
+export function rowPackerName(src: IntArray, split: 1 | 2, zero: number, bytes = false): string {
+  if (bytes) {
+    if (!(src instanceof Int8Array) || split !== 1) throw new RangeError("bytes8 packs int8 rows, unsplit");
+    return "bytes8";
+  }
   const bits = src.BYTES_PER_ELEMENT * 8;
   if (split === 1) return `rows${bits}`;
   // |v − zero| < 2^31 for every int8/int16 v: the int16-lane form gives the same bits.
@@ -455,6 +508,11 @@ export class MatmulPackers {
   /** packRows: rows [first, first + rows) of a row-major [·, k] array at offset, minus zero, as [rows/block][k/8][block][8] int16. */
   packRows(dstPtr: number, src: IntArray, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, zero: number, stagePtr: number): void {
     this.byBands(rowPackerName(src, 1, zero), 1, dstPtr, src, offset, first, rows, k, kSteps, block, zero, stagePtr);
+  }
+
+  /** packRowsBytes: rows of int8 as [rows/block][k/16][block][16] uint8 v + 128 (`matmulu8`'s A; k-steps of 16). */
+  packRowsBytes(dstPtr: number, src: Int8Array, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, stagePtr: number): void {
+    this.byBands("bytes8", 1, dstPtr, src, offset, first, rows, k, kSteps, block, 0, stagePtr);
   }
 
   /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */

@@ -43,7 +43,8 @@ let instance: WasmMatmul | null | undefined;
 /**
  * `instance`'s kernels in KERNEL_BLOCKS order, then (from index NATIVE_KERNEL, in the same order)
  * the native kernels on its memory when they run here: each with the WASM kernel of its name's
- * contract and layout (matmul-native.ts), and last (NATIVE_MATVEC8) the native 1×4 kernel on int8 Bᵀ.
+ * contract and layout (matmul-native.ts), then (NATIVE_MATVEC8) the native 1×4 kernel on int8 Bᵀ
+ * and (NATIVE_MATMUL_U8, where the ISA has it) the 4×2 kernel on bytes.
  */
 let kernels: KernelFn[] = [];
 /** The native kernel's ISA, or undefined where none runs. */
@@ -52,6 +53,11 @@ let nativeIsa: string | undefined;
 let copyNative: NativeCopy | undefined;
 const NATIVE_KERNEL = KERNEL_BLOCKS.length;
 const NATIVE_MATVEC8 = NATIVE_KERNEL + NATIVE_KERNEL_NAMES.indexOf("matvec8");
+const NATIVE_MATMUL_U8 = NATIVE_KERNEL + NATIVE_KERNEL_NAMES.indexOf("matmulu8");
+/** Whether the native ISA has `matmulu8` (AVX-512 VNNI's vpdpbusd; AVX2 has none). */
+let nativeU8 = false;
+/** Parts of calls run by `matmulu8` (tests check that the path really ran). */
+let bytesCalls = 0;
 /** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
 let cache = new PackedWeightCache();
 /** The worker pool sharing `instance`'s memory, when threads are on. */
@@ -71,17 +77,32 @@ export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 /**
  * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
  * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts), and with `native` the
- * native kernel runs 4×2 blocks where it is built (matmul-native.ts). Benchmarks turn them off
- * (0, false) to time the kernels and paths they replace.
+ * native kernel runs 4×2 blocks where it is built (matmul-native.ts), and with `bytes` an int8 A
+ * against a cached B runs the native `matmulu8` kernel where the CPU has it (cachedBytesB).
+ * Benchmarks and tests turn them off (0, false) to time or check the kernels and paths they replace.
  */
-export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true };
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true, bytes: true };
 
 /** Sets `instance` and its kernels. */
 function useInstance(w: WasmMatmul): WasmMatmul {
   instance = w;
   kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
-  if (nativeIsa !== undefined) for (const name of NATIVE_KERNEL_NAMES) kernels.push(nativeKernelOn(w.memory, nativeKernelFor(nativeIsa, name)));
+  nativeU8 = false;
+  if (nativeIsa !== undefined) {
+    for (const name of NATIVE_KERNEL_NAMES) {
+      const fn = nativeKernelFor(nativeIsa, name);
+      if (name === "matmulu8") nativeU8 = fn !== undefined;
+      kernels.push(fn === undefined ? missingKernel(name) : nativeKernelOn(w.memory, fn));
+    }
+  }
   return w;
+}
+
+/** A kernel the native ISA lacks: never chosen (nativeU8), it throws if it ever were. */
+function missingKernel(name: string): KernelFn {
+  return () => {
+    throw new Error(`the native ${nativeIsa ?? ""} kernels have no ${name}`);
+  };
 }
 
 /** matmulKernelName, and why no native kernel runs where none does (for the node's banner). */
@@ -177,6 +198,16 @@ export async function matmulWorkersReady(count = 1, timeoutMs = 10_000): Promise
 }
 
 /** Calls the worker threads ran (tests check that the threaded path really ran). */
+/** Whether an int8 A against a cached B runs the native byte kernel `matmulu8` now (the CPU has it, and the paths allow it). */
+export function matmulBytesKernel(): boolean {
+  return wasmMatmul() !== null && nativeU8 && matmulWasmPaths.native && matmulWasmPaths.bytes;
+}
+
+/** Parts of calls the native `matmulu8` kernel ran (an int8 A against a cached B). */
+export function matmulBytesCalls(): number {
+  return bytesCalls;
+}
+
 export function matmulThreadedCalls(): number {
   return pool?.threadedTasks ?? 0;
 }
@@ -205,6 +236,8 @@ interface CallPlan {
   cachedB: number | undefined;
   /** The cached form is int8 (the native `matvec8` kernel's), not int16. */
   int8B: boolean;
+  /** The native `matmulu8` kernel on bytes: A packed by bytes8, kSteps of 16, B with its corrections (cachedBytesB). */
+  bytes: boolean;
   /** Start of this call's scratch: above the cached region. */
   scratch: number;
 }
@@ -231,13 +264,16 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const { m, k, n } = x;
   const kernel = m * split <= matmulWasmPaths.matvecMaxRows ? MATVEC_KERNEL : MATMUL_KERNEL;
   const { rows: R, cols: C } = KERNEL_BLOCKS[kernel]!;
-  const kSteps = ceilDiv(k, 8);
   const nBlocks = ceilDiv(n, C);
+  // An int8 A against a cached B: the native kernel on bytes, twice the multiply-adds an instruction.
+  const bytes = kernel === MATMUL_KERNEL && split === 1 && useCache && x.a instanceof Int8Array && nativeU8 && matmulWasmPaths.native && matmulWasmPaths.bytes;
+  const bytesB = bytes ? cachedBytesB(w, x) : undefined;
+  const kSteps = ceilDiv(k, bytesB === undefined ? 8 : 16);
   const bBytes = nBlocks * kSteps * C * 16;
   // Decode steps on the native kernel keep their weights packed as int8: half the bytes to stream.
   const int8B = kernel === MATVEC_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native;
-  const cachedB = useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes, int8B) : undefined;
-  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, int8B: int8B && cachedB !== undefined, scratch: cache.top };
+  const cachedB = bytesB ?? (useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes, int8B) : undefined);
+  const plan: CallPlan = { split, kernel, R, C, kSteps, nBlocks, bBytes, cachedB, int8B: int8B && cachedB !== undefined, bytes: bytesB !== undefined, scratch: cache.top };
   // Above the outputs, a band of A's rows and (uncached) of B is staged, copied as it is, to be packed.
   const bScratch = (cachedB === undefined ? bBytes + bStageBytes(k, n, x.transB, C) : 0) + rowsStageBytes(m, k, x.a, R);
   // Per block of R rows: its packed A and its int32 outputs.
@@ -289,6 +325,48 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
   return ptr;
 }
 
+/** Bytes of one column block of `matmulu8`'s Bᵀ: its k-steps (2 columns × 16 int8 each), then 32 for the corrections. */
+const bytesBlockBytes = (kSteps16: number): number => kSteps16 * 32 + 32;
+
+/**
+ * B as the native `matmulu8` kernel reads it, in the cache (packed there on a miss), or undefined
+ * when it is not cached (the first sighting, or too large): [n/2][k/16][2][16] int8, zero padded,
+ * each column block followed by its two columns' corrections −(128 + aZero)·Σ_p B[p,j] modulo 2^32
+ * (native/matmul.c), so the key names aZero. Packed here in JavaScript, once per cached weight.
+ */
+function cachedBytesB(w: WasmMatmul, x: MatmulKernelArgs): number | undefined {
+  const { k, n, b, bOffset, transB } = x;
+  const kSteps = ceilDiv(k, 16);
+  const nBlocks = ceilDiv(n, 2);
+  const blockBytes = bytesBlockBytes(kSteps);
+  const bytes = nBlocks * blockBytes;
+  if (k * n < packedWeightCacheLimits.minElements || bytes > packedWeightCacheLimits.capacityBytes) return undefined;
+  const key = `u8:${128 + x.aZero}:${bOffset}:${k}:${n}:${transB ? 1 : 0}`;
+  const hit = cache.lookup(b, key);
+  if (hit !== undefined) return hit;
+  const ptr = cache.insert(b, key, bytes, () => w.memory.buffer);
+  if (ptr === undefined) return undefined;
+  const buffer = growMemoryTo(w.memory, cache.top);
+  const out = new Int8Array(buffer, ptr, bytes);
+  const corrections = new Int32Array(buffer, ptr, bytes / 4);
+  out.fill(0);
+  const offset = 128 + x.aZero;
+  // B[p, j] is at bOffset + p·n + j, or (transB) bOffset + j·k + p.
+  const [rowStep, colStep] = transB ? [1, k] : [n, 1];
+  for (let j = 0; j < n; j++) {
+    const block = (j >> 1) * blockBytes + (j & 1) * 16;
+    let src = bOffset + j * colStep;
+    let sum = 0;
+    for (let p = 0; p < k; p++, src += rowStep) {
+      const v = b[src]!;
+      out[block + (p >> 4) * 32 + (p & 15)] = v;
+      sum += v;
+    }
+    corrections[((j >> 1) * blockBytes + kSteps * 32) / 4 + (j & 1)] = Math.imul(-offset, sum);
+  }
+  return ptr;
+}
+
 function ensureMemory(w: WasmMatmul, bytes: number): void {
   // Growing keeps every offset, so cached entries stay where they are.
   growMemoryTo(w.memory, bytes);
@@ -325,11 +403,14 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   // Padding columns and k-values of B must read as 0 so they add nothing.
   if (packB) packers.packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outEnd);
   if (packInChunks) packers.stageRows(x.a, x.aOffset, first, rows, k, outEnd);
+  else if (plan.bytes) packers.packRowsBytes(aPtr, x.a as Int8Array, x.aOffset, first, rows, k, kSteps, R, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  const kernel = nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
-  const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
-  const bBlockBytes = kSteps * C * (plan.int8B ? 8 : 16);
+  const kernel =
+    nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
+  const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero, plan.bytes)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
+  const bBlockBytes = plan.bytes ? bytesBlockBytes(kSteps) : kSteps * C * (plan.int8B ? 8 : 16);
+  if (plan.bytes) bytesCalls++;
   const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, bBlockBytes, packA };
   // In a row split, the pool hands the finished row blocks over while it runs (MatmulPool.run):
   // the calling thread writes their rows out between its own chunks, the rest once all are done.
