@@ -80,12 +80,23 @@ function sizedLoop(module: WebAssembly.Module, ms: number): number {
   // first code would make it far shorter than `ms`.
   const warm = performance.now() + 100;
   while (performance.now() < warm) spin(1 << 12);
-  for (let iters = 1 << 12; ; iters *= 2) {
+  let iters = 1 << 12;
+  for (;;) {
     const t = performance.now();
     spin(iters);
     const took = performance.now() - t;
-    if (took >= ms / 4) return Math.max(1, Math.round((iters * ms) / took));
+    if (took >= ms / 4) break;
+    iters *= 2;
   }
+  // Then the median of five runs at that size, scaled to `ms` (one run's time moves with the machine).
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    spin(iters);
+    times.push(performance.now() - t);
+  }
+  const median = times.sort((x, y) => x - y)[2]!;
+  return Math.max(1, Math.round((iters * ms) / median));
 }
 
 /** Starts `threads − 1` workers; the loop lasts about `loopMs` on one thread; the kernel work runs when `kernel` is given. */
