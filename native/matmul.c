@@ -23,7 +23,9 @@
 #include <malloc.h>
 #endif
 
-typedef void kernel_fn(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+// A and Bᵀ at offsets into the kernel memory `base`; the outputs at `out`, in that memory or in the
+// caller's own output array (run_kernel's optional last argument).
+typedef void kernel_fn(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                        int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row);
 
 #define INLINE static inline __attribute__((always_inline))
@@ -103,7 +105,7 @@ static int32_t panel_blocks(int32_t b_block) {
 
 // The 4×2 kernel's walk: column panels, then pairs of row blocks, then pairs of column blocks.
 // b_block: bytes of one column block of packed Bᵀ (its k-steps, then for U8 its corrections).
-T512 INLINE void matmul512(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr, int32_t m_blocks,
+T512 INLINE void matmul512(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out, int32_t m_blocks,
                            int32_t n_blocks, int32_t k_steps, int32_t out_row, int32_t b_block, const int U8) {
   const int32_t a_block = k_steps * 64, panel = panel_blocks(b_block);
   for (int32_t jp = 0; jp < n_blocks; jp += panel)
@@ -113,7 +115,7 @@ T512 INLINE void matmul512(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32
     const int32_t j_end = jp + panel < n_blocks ? jp + panel : n_blocks;
     for (int32_t jb = jp; jb < j_end; jb += 2) {
       const uint8_t *b = base + b_ptr + (size_t)jb * b_block;
-      uint8_t *o = base + out_ptr + (size_t)ib * 4 * out_row + (size_t)jb * 8;
+      uint8_t *o = out + (size_t)ib * 4 * out_row + (size_t)jb * 8;
       const int two_cols = jb + 1 < j_end;
       if (two_rows && two_cols) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 2, U8);
       else if (two_rows) tile512(a, b, o, k_steps, a_block, b_block, out_row, 2, 1, U8);
@@ -123,9 +125,9 @@ T512 INLINE void matmul512(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32
   }
 }
 
-T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                                    int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  matmul512(base, a_ptr, b_ptr, out_ptr, m_blocks, n_blocks, k_steps, out_row, k_steps * 32, 0);
+  matmul512(base, a_ptr, b_ptr, out, m_blocks, n_blocks, k_steps, out_row, k_steps * 32, 0);
 }
 
 // ---- `matmulu8`: the 4×2 kernel on bytes, twice the multiply-adds per instruction. A as
@@ -133,9 +135,9 @@ T512 static void matmul_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr
 // column block's k-steps, 32 bytes: the int32 corrections of its two columns, −(128 + aZero)·Σ_p B[p,j],
 // then zeros. vpdpbusd adds four uint8×int8 products to an int32 lane, wrapping, so every output is
 // Σ u·b − (128 + aZero)·Σ b = Σ (a − aZero)·b modulo 2^32: the `matmul` kernel's integer.
-T512 static void matmulu8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T512 static void matmulu8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                                      int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
-  matmul512(base, a_ptr, b_ptr, out_ptr, m_blocks, n_blocks, k_steps, out_row, k_steps * 32 + 32, 1);
+  matmul512(base, a_ptr, b_ptr, out, m_blocks, n_blocks, k_steps, out_row, k_steps * 32 + 32, 1);
 }
 
 // ---- The 1×4 `matvec` kernel (decode steps, M ≤ 3): A as [m][k/8][8] int16, Bᵀ as
@@ -191,13 +193,13 @@ T512 INLINE void matvec8_tile512(const uint8_t *a, const uint8_t *b, uint8_t *ou
   const int32_t a_block = k_steps * 16, b_block = k_steps * (B_STEP);                               \
   for (int32_t ib = 0; ib < m_blocks; ib++) {                                                       \
     const uint8_t *a = base + a_ptr + (size_t)ib * a_block;                                         \
-    uint8_t *o = base + out_ptr + (size_t)ib * out_row;                                             \
+    uint8_t *o = out + (size_t)ib * out_row;                                             \
     int32_t jb = 0;                                                                                 \
     for (; jb + WIDE <= n_blocks; jb += WIDE) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, WIDE); \
     for (; jb < n_blocks; jb++) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1); \
   }
 
-T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                                    int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec_tile512, 4, 64)
 }
@@ -207,7 +209,7 @@ T512 static void matvec_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr
 // kernel loads (vpmovsxbw), then the same vpdpwssd. Weights are int8, so their int16 packed form
 // narrows to this one exactly, and the products and sums are the `matvec` kernel's: a decode step
 // streams half the weight bytes.
-T512 static void matvec8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T512 static void matvec8_avx512vnni(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                                     int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec8_tile512, 4, 32)
 }
@@ -256,7 +258,7 @@ T256 INLINE void tile256(const uint8_t *a, const uint8_t *b, uint8_t *out, int32
   }
 }
 
-T256 static void matmul_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T256 static void matmul_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   const int32_t a_block = k_steps * 64, b_block = k_steps * 32, panel = panel_blocks(b_block);
   for (int32_t jp = 0; jp < n_blocks; jp += panel)
@@ -265,7 +267,7 @@ T256 static void matmul_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint
     const int32_t j_end = jp + panel < n_blocks ? jp + panel : n_blocks;
     for (int32_t jb = jp; jb < j_end; jb += 2) {
       const uint8_t *b = base + b_ptr + (size_t)jb * b_block;
-      uint8_t *o = base + out_ptr + (size_t)ib * 4 * out_row + (size_t)jb * 8;
+      uint8_t *o = out + (size_t)ib * 4 * out_row + (size_t)jb * 8;
       if (jb + 1 < j_end) tile256(a, b, o, k_steps, b_block, out_row, 2);
       else tile256(a, b, o, k_steps, b_block, out_row, 1);
     }
@@ -314,12 +316,12 @@ T256 INLINE void matvec8_tile256(const uint8_t *a, const uint8_t *b, uint8_t *ou
   matvec_tile256_b(a, b, out, k_steps, b_block, JB, 1);
 }
 
-T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T256 static void matvec_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                              int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec_tile256, 2, 64)
 }
 
-T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint32_t out_ptr,
+T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uint8_t *out,
                               int32_t m_blocks, int32_t n_blocks, int32_t k_steps, int32_t out_row) {
   MATVEC_ROWS(matvec8_tile256, 2, 32)
 }
@@ -352,20 +354,30 @@ static napi_value throw_error(napi_env env, const char *message) {
   return NULL;
 }
 
-// kernel(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes), view an Int8Array over
-// the whole kernel memory; the kernel (ISA and block shape) is bound as the function's data. Bounds
-// are checked here: a block outside the view is refused, never read.
+// kernel(view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes[, out]), view an Int8Array
+// over the whole kernel memory; the kernel (ISA and block shape) is bound as the function's data.
+// The outputs go to outPtr in that memory, or with `out` (an Int32Array the caller owns) to byte
+// outPtr of `out`: no copy out of the kernel memory. Bounds are checked here: a block outside the
+// view or `out` is refused, never read or written.
 static napi_value run_kernel(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 8) return throw_error(env, "matmul kernel: 8 arguments expected");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || (argc != 8 && argc != 9))
+    return throw_error(env, "matmul kernel: 8 or 9 arguments expected");
   const kernel_def *k = (const kernel_def *)data;
   napi_typedarray_type type;
-  size_t length;
-  void *base;
+  size_t length, out_length;
+  void *base, *out_base;
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &base, NULL, NULL) != napi_ok || type != napi_int8_array)
     return throw_error(env, "matmul kernel: argument 0 must be an Int8Array over the kernel memory");
+  out_base = base;
+  out_length = length;
+  if (argc == 9) {
+    if (napi_get_typedarray_info(env, argv[8], &type, &out_length, &out_base, NULL, NULL) != napi_ok || type != napi_int32_array)
+      return throw_error(env, "matmul kernel: argument 8 (the outputs) must be an Int32Array");
+    out_length *= 4;
+  }
   int64_t v[7];
   for (int i = 0; i < 7; i++) {
     if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok || v[i] < 0 || v[i] > 0x7fffffff)
@@ -375,9 +387,9 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   if (m_blocks == 0 || n_blocks == 0) return NULL;
   const int64_t a_end = v[0] + m_blocks * k_steps * k->a_step, b_end = v[1] + n_blocks * (k_steps * k->b_step + k->b_tail);
   const int64_t out_end = v[2] + (m_blocks * k->rows - 1) * out_row + n_blocks * k->cols * 4;
-  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)length || out_row < n_blocks * k->cols * 4)
-    return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory");
-  k->fn((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2], (int32_t)m_blocks,
+  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)out_length || out_row < n_blocks * k->cols * 4)
+    return throw_error(env, "matmul kernel: operands or outputs outside the kernel memory or the output array");
+  k->fn((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint8_t *)out_base + v[2], (int32_t)m_blocks,
         (int32_t)n_blocks, (int32_t)k_steps, (int32_t)out_row);
   return NULL;
 }
@@ -467,7 +479,7 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
 
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 6
+#define AIVM_NATIVE_ABI 7
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;

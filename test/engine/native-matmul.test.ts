@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { nativeKernelOn } from "../../src/engine/kernels/matmul-chunks.mjs";
-import { nativeCopy, nativeKernelFor } from "../../src/engine/kernels/matmul-native.ts";
+import { nativeCopy, nativeKernelFor, type NativeKernelFn } from "../../src/engine/kernels/matmul-native.ts";
 import { matmulWasmBytes } from "../../src/engine/kernels/matmul-wasm.ts";
 import { rng, int } from "../golden/linear/cases.ts";
 import { nativeIsasForTests } from "./native-isas.ts";
@@ -19,7 +19,7 @@ const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) 
 const isas = nativeIsasForTests();
 
 /** The addon's kernel `name` for `isa`, which must have it. */
-function kernelOf(isa: string, name: Parameters<typeof nativeKernelFor>[1]): (view: Int8Array, ...args: number[]) => void {
+function kernelOf(isa: string, name: Parameters<typeof nativeKernelFor>[1]): NativeKernelFn {
   const fn = nativeKernelFor(isa, name);
   assert.ok(fn !== undefined, `${isa} has no ${name}`);
   return fn;
@@ -47,6 +47,11 @@ function sameAsWasm(
     sentinel();
     nativeKernelOn(w.memory, kernelOf(isa, name))(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRow);
     assert.deepEqual(new Uint8Array(w.memory.buffer, outPtr, outBytes), want, `${isa} ${name}: ${mBlocks}×${nBlocks} blocks, ${kSteps} k-steps${what}${extreme ? ", extremes" : ""}`);
+    // The same outputs written to an array of the caller's (its 9th argument), at a byte offset into it.
+    const out = new Int32Array(outBytes / 4 + 4).fill(0x5a5a5a5a);
+    kernelOf(isa, name)(new Int8Array(w.memory.buffer), aPtr, bPtr, 8, mBlocks, nBlocks, kSteps, outRow, out);
+    assert.deepEqual(new Uint8Array(out.buffer, 8, outBytes), want, `${isa} ${name} into an output array${what}`);
+    assert.deepEqual([out[0], out[1], out[out.length - 2], out[out.length - 1]], [0x5a5a5a5a, 0x5a5a5a5a, 0x5a5a5a5a, 0x5a5a5a5a], `${isa} ${name}: nothing written outside its blocks in the output array`);
   }
 }
 
@@ -157,7 +162,12 @@ test("the native kernel refuses operands or outputs outside its memory, and argu
     assert.throws(() => raw(view, 0, 64, 128, 1, 2, 1, 8), /outside the kernel memory/, "output row shorter than its blocks");
     assert.throws(() => raw(view, -1, 0, 0, 1, 1, 1, 8), /integers in \[0, 2\^31\)/, "negative pointer");
     assert.throws(() => raw(new Int16Array(16) as unknown as Int8Array, 0, 0, 0, 1, 1, 1, 8), /Int8Array/, "not an Int8Array");
-    assert.throws(() => raw(view, 0, 0, 0), /8 arguments/, "too few arguments");
+    assert.throws(() => (raw as (...a: unknown[]) => void)(view, 0, 0, 0), /8 or 9 arguments/, "too few arguments");
+    // Outputs to an array of the caller's: it must be an Int32Array holding every output block.
+    const out = new Int32Array(8).fill(7);
+    assert.throws(() => raw(view, 0, 64, 8, 1, 1, 1, 8, out), /outside the kernel memory or the output array/, "output rows past the array's end");
+    assert.throws(() => (raw as (...a: unknown[]) => void)(view, 0, 64, 0, 1, 1, 1, 8, new Int16Array(16)), /must be an Int32Array/, "outputs not int32");
+    assert.deepEqual(out, new Int32Array(8).fill(7), `${isa}: nothing written to the output array by a refused call`);
     assert.deepEqual(view, before, `${isa}: nothing written by a refused call`);
   }
   assert.throws(() => nativeKernelFor("avx9000", "matmul"), /not an ISA this CPU runs/);

@@ -42,4 +42,4 @@ export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly Kern
 
 export declare function pollSlot(ctl: Int32Array, slot: number, stop: (value: number) => boolean): number;
 
-export declare function nativeKernelOn(memory: { readonly buffer: ArrayBuffer | SharedArrayBuffer }, fn: (view: Int8Array, ...args: number[]) => void): KernelFn;
+export declare function nativeKernelOn(memory: { readonly buffer: ArrayBuffer | SharedArrayBuffer }, fn: (view: Int8Array, aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void): KernelFn;

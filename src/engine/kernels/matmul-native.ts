@@ -12,14 +12,14 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 6;
+const NATIVE_ABI = 7;
 
 interface NativeAddon {
   readonly abi: number;
   /** ISAs this CPU runs, best first. */
   readonly isas: readonly string[];
   /** Undefined for a kernel the ISA lacks (`matmulu8` on AVX2). */
-  kernel(isa: string, name: NativeKernelName): ((view: Int8Array, ...args: number[]) => void) | undefined;
+  kernel(isa: string, name: NativeKernelName): NativeKernelFn | undefined;
   copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
@@ -92,11 +92,16 @@ export type NativeKernelName = "matmul" | "matvec" | "matvec8" | "matmulu8";
 export const NATIVE_KERNEL_NAMES: readonly NativeKernelName[] = ["matmul", "matvec", "matvec8", "matmulu8"];
 
 /**
- * The native kernel `name` for `isa` as a function of (view, aPtr, bPtr, outPtr, mBlocks, nBlocks,
- * kSteps, outRowBytes), on the WASM kernel of the same name's layout and contract; undefined when
- * the ISA lacks it.
+ * A native kernel: (view, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes[, out]) on the
+ * kernel memory `view`; the outputs at byte outPtr of that memory, or with `out` of that Int32Array.
  */
-export function nativeKernelFor(isa: string, name: NativeKernelName): ((view: Int8Array, ...args: number[]) => void) | undefined {
+export type NativeKernelFn = (view: Int8Array, aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number, out?: Int32Array) => void;
+
+/**
+ * The native kernel `name` for `isa`, on the WASM kernel of the same name's layout and contract;
+ * undefined when the ISA lacks it.
+ */
+export function nativeKernelFor(isa: string, name: NativeKernelName): NativeKernelFn | undefined {
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
   return a.kernel(isa, name);

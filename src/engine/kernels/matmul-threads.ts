@@ -89,11 +89,16 @@ export class MatmulPool {
   private task = 0;
   /** Tasks that workers took part in (tests check that the threaded path really ran). */
   threadedTasks = 0;
+  /** The last task's calling-thread chunks ran on run()'s `ownKernel` (written in place, not handed to onRows). */
+  ownInPlace = false;
+  /** The kernels the calling thread runs: opts.kernels, with run()'s `ownKernel` at the task's index while a task runs. */
+  private readonly ownKernels: KernelFn[];
   private readonly rowsOut: RowsOut;
 
   constructor(private readonly opts: MatmulPoolOptions) {
     this.ctl = new Int32Array(new SharedArrayBuffer((SLOT.COUNT + FLAGGED_BLOCKS) * 4));
     this.rowsOut = new RowsOut(this.ctl);
+    this.ownKernels = [...opts.kernels];
     for (let i = 0; i < opts.workers; i++) {
       // Plain JavaScript, started without this process's loaders (--import tsx and the like).
       const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
@@ -129,7 +134,7 @@ export class MatmulPool {
    * block not done), and at the end with the rest. The caller copies outputs out while the workers
    * still run, instead of all of them after.
    */
-  run(task: MatmulTask, onRows?: (first: number, count: number) => void): boolean {
+  run(task: MatmulTask, onRows?: (first: number, count: number) => void, ownKernel?: KernelFn): boolean {
     const workers = this.ready;
     if (workers === 0) return false;
     const ctl = this.ctl;
@@ -176,8 +181,9 @@ export class MatmulPool {
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    const out = onRows !== undefined && splitRows ? this.rowsOut.start(blocks, this.task, flagsOn, onRows) : undefined;
-    const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers, out?.ownChunk);
+    this.ownInPlace = ownKernel !== undefined && splitRows;
+    const out = onRows !== undefined && splitRows ? this.rowsOut.start(blocks, this.task, flagsOn, onRows, this.ownInPlace) : undefined;
+    const own = this.runOwnChunks(task.kernel, this.ownInPlace ? ownKernel : undefined, out?.ownChunk);
     let done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
     while (done < blocks) {
@@ -194,6 +200,17 @@ export class MatmulPool {
     out?.rest();
     if (own < blocks) this.threadedTasks++;
     return true;
+  }
+
+  /** The calling thread's share of the task: chunks claimed in turn, on `ownKernel` when given. */
+  private runOwnChunks(kernel: number, ownKernel: KernelFn | undefined, onChunk: ((first: number, count: number) => void) | undefined): number {
+    if (ownKernel === undefined) return runClaimedChunks(this.ctl, this.opts.kernels, this.opts.rowPackers, onChunk);
+    this.ownKernels[kernel] = ownKernel;
+    try {
+      return runClaimedChunks(this.ctl, this.ownKernels, this.opts.rowPackers, onChunk);
+    } finally {
+      this.ownKernels[kernel] = this.opts.kernels[kernel]!;
+    }
   }
 
   /** Stops using the workers for good (their memory is abandoned by the caller). */
@@ -218,6 +235,8 @@ class RowsOut {
   private blocks = 0;
   private task = 0;
   private flagged = false;
+  /** The calling thread's own chunks are written in place: not handed to onRows. */
+  private ownInPlace = false;
   private onRows: (first: number, count: number) => void = () => {};
   /** Every block below is handed over. */
   private scan = 0;
@@ -226,21 +245,22 @@ class RowsOut {
     this.ctl = ctl;
   }
 
-  /** Starts handing over the row blocks of task number `task`. */
-  start(blocks: number, task: number, flagged: boolean, onRows: (first: number, count: number) => void): this {
+  /** Starts handing over the row blocks of task number `task` (the workers' only, with `ownInPlace`). */
+  start(blocks: number, task: number, flagged: boolean, onRows: (first: number, count: number) => void, ownInPlace: boolean): this {
     if (this.own.length < blocks) this.own = new Uint8Array(blocks);
     else this.own.fill(0, 0, blocks);
     this.blocks = blocks;
     this.task = task;
     this.flagged = flagged;
     this.onRows = onRows;
+    this.ownInPlace = ownInPlace;
     this.scan = 0;
     return this;
   }
 
   readonly ownChunk = (first: number, count: number): void => {
     this.own.fill(1, first, first + count);
-    this.onRows(first, count);
+    if (!this.ownInPlace) this.onRows(first, count);
     if (this.flagged) this.handOver(false);
   };
 

@@ -8,7 +8,7 @@ import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
 import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes, type MatmulPackers } from "./matmul-pack-wasm.ts";
 import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
-import { NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy } from "./matmul-native.ts";
+import { NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy, type NativeKernelFn } from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
 import { WASM_PAGE, growMemoryTo } from "./wasm-asm.ts";
@@ -47,6 +47,8 @@ let instance: WasmMatmul | null | undefined;
  * and (NATIVE_MATMUL_U8, where the ISA has it) the 4×2 kernel on bytes.
  */
 let kernels: KernelFn[] = [];
+/** The addon's functions behind `kernels`, by the same index (undefined for the WASM ones): they can also write to an array of the caller's. */
+let nativeFns: (NativeKernelFn | undefined)[] = [];
 /** The native kernel's ISA, or undefined where none runs. */
 let nativeIsa: string | undefined;
 /** The addon's memmove, with the native kernel: stages operands and copies outputs (see copyIn). */
@@ -56,8 +58,9 @@ const NATIVE_MATVEC8 = NATIVE_KERNEL + NATIVE_KERNEL_NAMES.indexOf("matvec8");
 const NATIVE_MATMUL_U8 = NATIVE_KERNEL + NATIVE_KERNEL_NAMES.indexOf("matmulu8");
 /** Whether the native ISA has `matmulu8` (AVX-512 VNNI's vpdpbusd; AVX2 has none). */
 let nativeU8 = false;
-/** Parts of calls run by `matmulu8` (tests check that the path really ran). */
+/** Parts of calls run by `matmulu8`, and parts whose outputs the native kernel wrote in place (tests check that the paths really ran). */
 let bytesCalls = 0;
+let directCalls = 0;
 /** Packed B operands living in `instance`'s memory; replaced whenever the instance is. */
 let cache = new PackedWeightCache();
 /** The worker pool sharing `instance`'s memory, when threads are on. */
@@ -77,22 +80,26 @@ export const matmulWasmLimits = { maxBytes: WASM_MAX_BYTES };
 /**
  * Which WASM paths run: calls with at most `matvecMaxRows` rows use the 1-row `matvec` kernel, and
  * with `splitA` wide int16 sums run with A split into bytes (matmul-fast.ts), and with `native` the
- * native kernel runs 4×2 blocks where it is built (matmul-native.ts), and with `bytes` an int8 A
- * against a cached B runs the native `matmulu8` kernel where the CPU has it (cachedBytesB).
+ * native kernel runs 4×2 blocks where it is built (matmul-native.ts), with `bytes` an int8 A
+ * against a cached B runs the native `matmulu8` kernel where the CPU has it (cachedBytesB), and
+ * with `directOut` the native kernel writes the calling thread's outputs straight into the call's
+ * int32 output array where no row or column of it is padding and no bias is added (directOutput).
  * Benchmarks and tests turn them off (0, false) to time or check the kernels and paths they replace.
  */
-export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true, bytes: true };
+export const matmulWasmPaths = { matvecMaxRows: 3, splitA: true, native: true, bytes: true, directOut: true };
 
 /** Sets `instance` and its kernels. */
 function useInstance(w: WasmMatmul): WasmMatmul {
   instance = w;
   kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
+  nativeFns = KERNEL_BLOCKS.map(() => undefined);
   nativeU8 = false;
   if (nativeIsa !== undefined) {
     for (const name of NATIVE_KERNEL_NAMES) {
       const fn = nativeKernelFor(nativeIsa, name);
       if (name === "matmulu8") nativeU8 = fn !== undefined;
       kernels.push(fn === undefined ? missingKernel(name) : nativeKernelOn(w.memory, fn));
+      nativeFns.push(fn);
     }
   }
   return w;
@@ -206,6 +213,11 @@ export function matmulBytesKernel(): boolean {
 /** Parts of calls the native `matmulu8` kernel ran (an int8 A against a cached B). */
 export function matmulBytesCalls(): number {
   return bytesCalls;
+}
+
+/** Parts of calls whose outputs the native kernel wrote straight into the output array (all, or the calling thread's chunks). */
+export function matmulDirectCalls(): number {
+  return directCalls;
 }
 
 export function matmulThreadedCalls(): number {
@@ -408,6 +420,8 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   const kernel =
     nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
+  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4);
+  if (direct !== undefined) directCalls++;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero, plan.bytes)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const bBlockBytes = plan.bytes ? bytesBlockBytes(kSteps) : kSteps * C * (plan.int8B ? 8 : 16);
   if (plan.bytes) bytesCalls++;
@@ -419,7 +433,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     handedOver += blocks;
     emitRows(x, plan, w.memory.buffer, outPtr, first, ((firstBlock * R) / split) | 0, Math.min(rows, ((firstBlock + blocks) * R) / split));
   };
-  if (threads === undefined || !threads.run(task, onRows)) {
+  if (threads === undefined || !threads.run(task, onRows, direct)) {
     if (threads !== undefined && !threads.usable) {
       // Leave the pool's memory (and the packed weights in it) to it: a stuck worker may still write there.
       useUnsharedInstance();
@@ -428,11 +442,30 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     }
     // No worker was ready after all: pack the staged rows here.
     if (packA !== undefined) packers.rowPackers()[packA.fn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
-    kernels[kernel]!(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    (direct ?? kernels[kernel]!)(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
+    // Written in place: nothing to copy out.
+    if (direct !== undefined) return "done";
+  } else if (direct !== undefined && threads.ownInPlace) {
+    // A row split: the calling thread's chunks were written in place, the workers' handed over.
+    return "done";
   }
   // A column split (or one thread): every row at once.
   if (handedOver === 0) emitRows(x, plan, w.memory.buffer, outPtr, first, 0, rows);
   return "done";
+}
+
+/**
+ * The native kernel `kernel` writing to x.out itself, as a KernelFn whose output pointer is one into
+ * the kernel memory's output block at outPtr, moved to byte outByte of x.out; or undefined where it
+ * cannot: a WASM kernel, A split into byte rows, a bias to add, rows or columns of padding
+ * (`unpadded` false: the kernel writes whole blocks), or an output that is not int32.
+ */
+function directOutput(x: MatmulKernelArgs, kernel: number, split: 1 | 2, unpadded: boolean, outPtr: number, outByte: number): KernelFn | undefined {
+  const fn = nativeFns[kernel];
+  if (fn === undefined || !matmulWasmPaths.directOut || split !== 1 || x.bias !== null || !unpadded || !(x.out instanceof Int32Array)) return undefined;
+  const out = x.out;
+  const memory = instance!.memory;
+  return (aPtr, bPtr, ptr, mBlocks, nBlocks, kSteps, outRow) => fn(new Int8Array(memory.buffer), aPtr, bPtr, ptr - outPtr + outByte, mBlocks, nBlocks, kSteps, outRow, out);
 }
 
 /**
