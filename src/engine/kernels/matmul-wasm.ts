@@ -204,7 +204,6 @@ export async function matmulWorkersReady(count = 1, timeoutMs = 10_000): Promise
   }
 }
 
-/** Calls the worker threads ran (tests check that the threaded path really ran). */
 /** Whether an int8 A against a cached B runs the native byte kernel `matmulu8` now (the CPU has it, and the paths allow it). */
 export function matmulBytesKernel(): boolean {
   return wasmMatmul() !== null && nativeU8 && matmulWasmPaths.native && matmulWasmPaths.bytes;
@@ -220,6 +219,7 @@ export function matmulDirectCalls(): number {
   return directCalls;
 }
 
+/** Calls the worker threads ran (tests check that the threaded path really ran). */
 export function matmulThreadedCalls(): number {
   return pool?.threadedTasks ?? 0;
 }
