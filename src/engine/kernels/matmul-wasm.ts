@@ -420,7 +420,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   const kernel =
     nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
-  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4);
+  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4, rows * n * 4);
   if (direct !== undefined) directCalls++;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero, plan.bytes)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const bBlockBytes = plan.bytes ? bytesBlockBytes(kSteps) : kSteps * C * (plan.int8B ? 8 : 16);
@@ -457,16 +457,23 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
 /**
  * The native kernel `kernel` writing to x.out itself, as a KernelFn whose output pointer is one into
  * the kernel memory's output block at outPtr, moved to byte outByte of x.out; or undefined where it
- * cannot: a WASM kernel, A split into byte rows, a bias to add, rows or columns of padding
- * (`unpadded` false: the kernel writes whole blocks), or an output that is not int32.
+ * cannot or it would not pay: a WASM kernel, A split into byte rows, a bias to add, rows or columns
+ * of padding (`unpadded` false: the kernel writes whole blocks), an output that is not int32, or
+ * fewer than DIRECT_MIN_BYTES of it.
  */
-function directOutput(x: MatmulKernelArgs, kernel: number, split: 1 | 2, unpadded: boolean, outPtr: number, outByte: number): KernelFn | undefined {
+function directOutput(x: MatmulKernelArgs, kernel: number, split: 1 | 2, unpadded: boolean, outPtr: number, outByte: number, outBytes: number): KernelFn | undefined {
   const fn = nativeFns[kernel];
-  if (fn === undefined || !matmulWasmPaths.directOut || split !== 1 || x.bias !== null || !unpadded || !(x.out instanceof Int32Array)) return undefined;
+  if (fn === undefined || !matmulWasmPaths.directOut || outBytes < DIRECT_MIN_BYTES || split !== 1 || x.bias !== null || !unpadded || !(x.out instanceof Int32Array)) return undefined;
   const out = x.out;
   const memory = instance!.memory;
   return (aPtr, bPtr, ptr, mBlocks, nBlocks, kSteps, outRow) => fn(new Int8Array(memory.buffer), aPtr, bPtr, ptr - outPtr + outByte, mBlocks, nBlocks, kSteps, outRow, out);
 }
+
+/**
+ * Output bytes from which a call's native kernel writes in place: below, the copy it saves costs
+ * less than setting that up (a decode step's [1,768] output is 3 KiB).
+ */
+const DIRECT_MIN_BYTES = 64 * 1024;
 
 /**
  * Writes rows [i0, i1) of a part (its first row is `first`) from the int32 block outputs at outPtr
