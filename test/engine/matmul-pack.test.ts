@@ -225,6 +225,50 @@ test("packers at k = 4097 (one value past a whole 16-multiple) and a B of 4097×
   }
 });
 
+/** `matmulu8`'s Bᵀ from B [k,n]: [n/2][k/16][2][16] int8, each column block then −offset·Σ b of its two columns and zeros. */
+function narrowBJs(b: Int8Array, k: number, n: number, offset: number): Uint8Array {
+  const kSteps = ceilDiv(k, 16);
+  const blockBytes = kSteps * 32 + 32;
+  const out = new Uint8Array(ceilDiv(n, 2) * blockBytes);
+  const dv = new DataView(out.buffer);
+  for (let j = 0; j < n; j++) {
+    let sum = 0;
+    for (let p = 0; p < k; p++) {
+      out[(j >> 1) * blockBytes + (p >> 4) * 32 + (j & 1) * 16 + (p & 15)] = b[p * n + j]! & 255;
+      sum += b[p * n + j]!;
+    }
+    dv.setInt32((j >> 1) * blockBytes + kSteps * 32 + (j & 1) * 4, Math.imul(-offset, sum), true);
+  }
+  return out;
+}
+
+test("narrowB: B packed as int16 for 4×2 blocks, rewritten as matmulu8's int8 k-steps of 16 with each column block's corrections; odd k-step counts, odd n", () => {
+  const arena = arenaOf(false);
+  for (const k of [...KS, 47, 300]) {
+    for (const n of [1, 2, 3, 17, 48]) {
+      const offset = [0, 1, 128, 255][(k + n) % 4]!;
+      const b = source(8, k * n, k * 5 + n) as Int8Array;
+      const kSteps = ceilDiv(k, 8);
+      const nBlocks = ceilDiv(n, 2);
+      const int16Bytes = nBlocks * kSteps * 32;
+      const want = narrowBJs(b, k, n, offset);
+      const dst = GUARD;
+      const src = Math.ceil((dst + want.length + GUARD) / 16) * 16;
+      const stage = src + int16Bytes;
+      const need = stage + bStageBytes(k, n, false, 2) + GUARD;
+      const have = arena.memory.buffer.byteLength;
+      if (need > have) arena.memory.grow(Math.ceil((need - have) / 65536));
+      new Uint8Array(arena.memory.buffer).fill(0xa5, 0, need);
+      arena.packers.packB(src, b, 0, false, k, n, kSteps, 2, stage);
+      arena.packers.narrowB(src, dst, nBlocks, kSteps, offset);
+      const bytes = new Uint8Array(arena.memory.buffer);
+      assert.deepEqual(bytes.slice(dst, dst + want.length), want, `narrowB k=${k} n=${n} offset=${offset}`);
+      for (let i = 0; i < dst; i++) assert.equal(bytes[i], 0xa5, "wrote before the entry");
+      for (let i = dst + want.length; i < src; i++) assert.equal(bytes[i], 0xa5, "wrote after the entry");
+    }
+  }
+});
+
 test("the packers instantiate on the matmul kernel's own memory, once per memory", () => {
   const w = wasmMatmul();
   assert.ok(w, "the WASM kernel is available here");

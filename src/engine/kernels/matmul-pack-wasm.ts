@@ -62,6 +62,11 @@ const I32X4_EXTEND_LOW_I16 = simd(0xa7);
 const I32X4_EXTEND_HIGH_I16 = simd(0xa8);
 const I32X4_SHR_S = simd(0xac);
 const I32X4_SUB = simd(0xb1);
+const I32X4_ADD = simd(0xae);
+const I8X16_NARROW_I16X8_S = simd(0x65);
+const I32X4_EXTADD_PAIRWISE_I16X8_S = simd(0x7e);
+const i32x4Lane = (lane: number) => [...simd(0x1b), lane];
+const i32Store = (offset: number) => [0x36, 0x02, ...uleb(offset)];
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** The low 16 bits of each int32 lane of two vectors, as eight int16 lanes: Int16Array's wrap-around store, not a saturating narrow. */
 const LOW_HALVES = shuffle([0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]);
@@ -278,6 +283,55 @@ function bytesFn(): Fn {
   return { params: 7, i32Locals: 8, v128Locals: 1, code };
 }
 
+/**
+ * `narrowB(src, dst, nBlocks, kSteps, offset)`: Bᵀ packed for 4×2 blocks as int16
+ * ([n/2][kSteps][2][8], packB with C = 2) rewritten as `matmulu8`'s ([n/2][kSteps/2][2][16] int8,
+ * each column block followed by 32 bytes: its two columns' corrections −offset·Σ b, then zeros).
+ * The values are weights, int8, so the narrowing is exact; an odd last k-step pairs with zeros.
+ */
+function narrowFn(): Fn {
+  const [SRC, DST, N_BLOCKS, K_STEPS, OFFSET] = range(5);
+  const [JB, S, D, T, PAIRS, HALF] = range(6).map((i) => 5 + i);
+  const [V0, V1, W0, W1, SUM0, SUM1] = range(6).map((i) => 11 + i);
+  /** The int32 sum of the four lanes of a v128 local, on the stack. */
+  const laneSum = (v: number) => [...get(v), ...i32x4Lane(0), ...get(v), ...i32x4Lane(1), ...ADD, ...get(v), ...i32x4Lane(2), ...ADD, ...get(v), ...i32x4Lane(3), ...ADD];
+  const accumulate = (sum: number, v: number) => [...get(sum), ...get(v), ...I32X4_EXTADD_PAIRWISE_I16X8_S, ...I32X4_ADD, ...set(sum)];
+  const code = [
+    ...get(K_STEPS), ...i32(1), ...SHR_S, ...set(PAIRS),
+    ...get(K_STEPS), ...i32(1), ...AND, ...set(HALF),
+    ...i32(0), ...set(JB),
+    ...whileLess(JB, N_BLOCKS, [
+      ...get(SRC), ...get(JB), ...get(K_STEPS), ...MUL, ...i32(32), ...MUL, ...ADD, ...set(S),
+      ...get(DST), ...get(JB), ...get(PAIRS), ...get(HALF), ...ADD, ...i32(32), ...MUL, ...i32(32), ...ADD, ...MUL, ...ADD, ...set(D),
+      ...V128_ZERO, ...set(SUM0), ...V128_ZERO, ...set(SUM1),
+      ...i32(0), ...set(T),
+      ...whileLess(T, PAIRS, [
+        ...get(S), ...v128Load(0), ...set(V0), ...get(S), ...v128Load(16), ...set(V1),
+        ...get(S), ...v128Load(32), ...set(W0), ...get(S), ...v128Load(48), ...set(W1),
+        ...get(D), ...get(V0), ...get(W0), ...I8X16_NARROW_I16X8_S, ...v128Store(0),
+        ...get(D), ...get(V1), ...get(W1), ...I8X16_NARROW_I16X8_S, ...v128Store(16),
+        ...accumulate(SUM0, V0), ...accumulate(SUM0, W0), ...accumulate(SUM1, V1), ...accumulate(SUM1, W1),
+        ...get(S), ...i32(64), ...ADD, ...set(S),
+        ...get(D), ...i32(32), ...ADD, ...set(D),
+        ...get(T), ...i32(1), ...ADD, ...set(T),
+      ]),
+      ...get(HALF), ...IF,
+      ...get(S), ...v128Load(0), ...set(V0), ...get(S), ...v128Load(16), ...set(V1),
+      ...get(D), ...get(V0), ...V128_ZERO, ...I8X16_NARROW_I16X8_S, ...v128Store(0),
+      ...get(D), ...get(V1), ...V128_ZERO, ...I8X16_NARROW_I16X8_S, ...v128Store(16),
+      ...accumulate(SUM0, V0), ...accumulate(SUM1, V1),
+      ...get(D), ...i32(32), ...ADD, ...set(D),
+      ...END,
+      // The trailer: two corrections, then zeros.
+      ...get(D), ...V128_ZERO, ...v128Store(0), ...get(D), ...V128_ZERO, ...v128Store(16),
+      ...get(D), ...i32(0), ...get(OFFSET), ...SUB, ...laneSum(SUM0), ...MUL, ...i32Store(0),
+      ...get(D), ...i32(0), ...get(OFFSET), ...SUB, ...laneSum(SUM1), ...MUL, ...i32Store(4),
+      ...get(JB), ...i32(1), ...ADD, ...set(JB),
+    ]),
+  ];
+  return { params: 5, i32Locals: 6, v128Locals: 6, code };
+}
+
 /** Where one tile's code finds its operands: code pushing the source and row stride, and locals. */
 interface TileAt {
   src: number[];
@@ -407,6 +461,7 @@ function moduleFunctions(): ModuleFn[] {
   for (const s of SOURCES) fns.push({ name: `split${s.tag}`, build: () => splitFn(s, false) });
   for (const s of SOURCES.filter((x) => x.tag !== 32)) fns.push({ name: `splitNarrow${s.tag}`, build: () => splitFn(s, true) });
   fns.push({ name: "bytes8", build: bytesFn });
+  fns.push({ name: "narrowB", build: narrowFn });
   for (const C of PACK_B_BLOCKS) fns.push({ name: `cols${C}`, build: () => colsFn(C) });
   return fns;
 }
@@ -513,6 +568,14 @@ export class MatmulPackers {
   /** packRowsBytes: rows of int8 as [rows/block][k/16][block][16] uint8 v + 128 (`matmulu8`'s A; k-steps of 16). */
   packRowsBytes(dstPtr: number, src: Int8Array, offset: number, first: number, rows: number, k: number, kSteps: number, block: number, stagePtr: number): void {
     this.byBands("bytes8", 1, dstPtr, src, offset, first, rows, k, kSteps, block, 0, stagePtr);
+  }
+
+  /**
+   * `matmulu8`'s Bᵀ at dstPtr from Bᵀ packed as int16 for 4×2 blocks at srcPtr (packB, C = 2,
+   * kSteps of 8): int8 k-steps of 16, each column block followed by its corrections −offset·Σ b.
+   */
+  narrowB(srcPtr: number, dstPtr: number, nBlocks: number, kSteps: number, offset: number): void {
+    this.fns["narrowB"]!(srcPtr, dstPtr, nBlocks, kSteps, offset);
   }
 
   /** packRowsSplit: like packRows, source row r becoming kernel rows 2r (c >> 8) and 2r + 1 (c & 255) of c = value − zero. */

@@ -344,38 +344,27 @@ const bytesBlockBytes = (kSteps16: number): number => kSteps16 * 32 + 32;
  * B as the native `matmulu8` kernel reads it, in the cache (packed there on a miss), or undefined
  * when it is not cached (the first sighting, or too large): [n/2][k/16][2][16] int8, zero padded,
  * each column block followed by its two columns' corrections −(128 + aZero)·Σ_p B[p,j] modulo 2^32
- * (native/matmul.c), so the key names aZero. Packed here in JavaScript, once per cached weight.
+ * (native/matmul.c), so the key names aZero. Packed as int16 for 4×2 blocks just above the cache
+ * (staged above that) by the WASM packer, then narrowed into the entry in WASM (narrowB): the cost
+ * of an admission stays that of the int16 form's.
  */
 function cachedBytesB(w: WasmMatmul, x: MatmulKernelArgs): number | undefined {
   const { k, n, b, bOffset, transB } = x;
-  const kSteps = ceilDiv(k, 16);
+  const kSteps8 = ceilDiv(k, 8);
   const nBlocks = ceilDiv(n, 2);
-  const blockBytes = bytesBlockBytes(kSteps);
-  const bytes = nBlocks * blockBytes;
+  const bytes = nBlocks * bytesBlockBytes(ceilDiv(k, 16));
   if (k * n < packedWeightCacheLimits.minElements || bytes > packedWeightCacheLimits.capacityBytes) return undefined;
   const key = `u8:${128 + x.aZero}:${bOffset}:${k}:${n}:${transB ? 1 : 0}`;
   const hit = cache.lookup(b, key);
   if (hit !== undefined) return hit;
   const ptr = cache.insert(b, key, bytes, () => w.memory.buffer);
   if (ptr === undefined) return undefined;
-  const buffer = growMemoryTo(w.memory, cache.top);
-  const out = new Int8Array(buffer, ptr, bytes);
-  const corrections = new Int32Array(buffer, ptr, bytes / 4);
-  out.fill(0);
-  const offset = 128 + x.aZero;
-  // B[p, j] is at bOffset + p·n + j, or (transB) bOffset + j·k + p.
-  const [rowStep, colStep] = transB ? [1, k] : [n, 1];
-  for (let j = 0; j < n; j++) {
-    const block = (j >> 1) * blockBytes + (j & 1) * 16;
-    let src = bOffset + j * colStep;
-    let sum = 0;
-    for (let p = 0; p < k; p++, src += rowStep) {
-      const v = b[src]!;
-      out[block + (p >> 4) * 32 + (p & 15)] = v;
-      sum += v;
-    }
-    corrections[((j >> 1) * blockBytes + kSteps * 32) / 4 + (j & 1)] = Math.imul(-offset, sum);
-  }
+  const int16At = cache.top;
+  const int16Bytes = nBlocks * kSteps8 * 32;
+  ensureMemory(w, int16At + int16Bytes + bStageBytes(k, n, transB, 2));
+  const packers = packersOn(w);
+  packers.packB(int16At, b, bOffset, transB, k, n, kSteps8, 2, int16At + int16Bytes);
+  packers.narrowB(int16At, ptr, nBlocks, kSteps8, 128 + x.aZero);
   return ptr;
 }
 
