@@ -132,7 +132,9 @@ export class MatmulPool {
    * thread for every row block, each once, as soon as it is known done: after each chunk the
    * calling thread runs, with that chunk and the workers' chunks finished since (up to the first
    * block not done), and at the end with the rest. The caller copies outputs out while the workers
-   * still run, instead of all of them after.
+   * still run, instead of all of them after. With `ownKernel`, in a row split the calling thread
+   * runs its chunks on it instead of the task's kernel (one that writes them in place) and `onRows`
+   * gets only the workers' blocks; `ownInPlace` then says so.
    */
   run(task: MatmulTask, onRows?: (first: number, count: number) => void, ownKernel?: KernelFn): boolean {
     const workers = this.ready;
@@ -266,6 +268,8 @@ class RowsOut {
 
   rest(): void {
     this.handOver(true);
+    // Hold nothing of the finished call (its onRows closes over the call's output).
+    this.onRows = () => {};
   }
 
   /** Hands over the workers' blocks from `scan` on while they are finished (all of them with `all`, else those flagged done). */
