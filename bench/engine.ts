@@ -14,10 +14,10 @@ import { runMatmul } from "../src/engine/ops/linear.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
 import { matmulFastJs } from "../src/engine/kernels/matmul-fast.ts";
 import {
-  clearPackedWeightCache, matmulKernelName, matmulThreading, matmulWasmBytes, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
+  clearPackedWeightCache, matmulBytesKernel, matmulKernelName, matmulThreading, matmulWasmBytes, matmulWasmPaths, matmulWorkersReady, packedWeightCacheLimits,
 } from "../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../src/engine/kernels/matmul-threads.ts";
-import { NATIVE_ADDON_PATH, nativeKernelFor, nativeMatmulChoice } from "../src/engine/kernels/matmul-native.ts";
+import { NATIVE_ADDON_PATH, nativeMatmulChoice } from "../src/engine/kernels/matmul-native.ts";
 import { outputStagePaths } from "../src/engine/kernels/output-stage-wasm.ts";
 import { compileLm, initialState, readLmConfig } from "../src/model/lm.ts";
 import { FloatDecoder, emptyCalibration } from "../src/model/lm-float.ts";
@@ -126,7 +126,7 @@ const run = (section: string): boolean => asked.length === 0 || asked.includes(s
  */
 function kernelSpec(n: number): KernelSpec {
   const isa = nativeMatmulChoice().isa;
-  const name = isa !== undefined && nativeKernelFor(isa, "matmulu8") !== undefined ? "matmulu8" : "matmul";
+  const name = matmulBytesKernel() ? "matmulu8" : "matmul";
   return { n, native: isa === undefined ? null : { path: NATIVE_ADDON_PATH, isa, name }, wasmModule: new WebAssembly.Module(matmulWasmBytes() as Uint8Array<ArrayBuffer>) };
 }
 

@@ -193,7 +193,7 @@ T512 INLINE void matvec8_tile512(const uint8_t *a, const uint8_t *b, uint8_t *ou
   const int32_t a_block = k_steps * 16, b_block = k_steps * (B_STEP);                               \
   for (int32_t ib = 0; ib < m_blocks; ib++) {                                                       \
     const uint8_t *a = base + a_ptr + (size_t)ib * a_block;                                         \
-    uint8_t *o = out + (size_t)ib * out_row;                                             \
+    uint8_t *o = out + (size_t)ib * out_row;                                                        \
     int32_t jb = 0;                                                                                 \
     for (; jb + WIDE <= n_blocks; jb += WIDE) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, WIDE); \
     for (; jb < n_blocks; jb++) tile(a, base + b_ptr + (size_t)jb * b_block, o + jb * 16, k_steps, b_block, 1); \

@@ -278,10 +278,10 @@ function runWasm(x: MatmulKernelArgs, split: 1 | 2, useCache: boolean): boolean 
   const { rows: R, cols: C } = KERNEL_BLOCKS[kernel]!;
   const nBlocks = ceilDiv(n, C);
   // An int8 A against a cached B: the native kernel on bytes, twice the multiply-adds an instruction.
-  const bytes = kernel === MATMUL_KERNEL && split === 1 && useCache && x.a instanceof Int8Array && nativeU8 && matmulWasmPaths.native && matmulWasmPaths.bytes;
+  const bytes = kernel === MATMUL_KERNEL && split === 1 && useCache && x.a instanceof Int8Array && matmulBytesKernel();
   const bytesB = bytes ? cachedBytesB(w, x) : undefined;
   const kSteps = ceilDiv(k, bytesB === undefined ? 8 : 16);
-  const bBytes = nBlocks * kSteps * C * 16;
+  const bBytes = nBlocks * (bytesB === undefined ? kSteps * C * 16 : bytesBlockBytes(kSteps));
   // Decode steps on the native kernel keep their weights packed as int8: half the bytes to stream.
   const int8B = kernel === MATVEC_KERNEL && nativeIsa !== undefined && matmulWasmPaths.native;
   const cachedB = bytesB ?? (useCache ? cachedPackedB(w, x, kernel, C, kSteps, bBytes, int8B) : undefined);
@@ -329,12 +329,20 @@ function cachedPackedB(w: WasmMatmul, x: MatmulKernelArgs, kernel: number, C: nu
     packersOn(w).packB(ptr, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, cache.top);
     return ptr;
   }
-  // Packed as int16 just above the cache (staged above that), then narrowed into the entry.
-  const int16At = cache.top;
-  ensureMemory(w, int16At + bBytes + bStageBytes(x.k, x.n, x.transB, C));
-  packersOn(w).packB(int16At, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, int16At + bBytes);
+  const int16At = packedAboveCache(w, x, kSteps, C, bBytes);
   new Int8Array(w.memory.buffer, ptr, bytes).set(new Int16Array(w.memory.buffer, int16At, bytes));
   return ptr;
+}
+
+/**
+ * B packed as int16 for blocks of C columns (int16Bytes of it) just above the cache, staged above
+ * that, for a cached form narrowed from it into an entry below; returns where it starts.
+ */
+function packedAboveCache(w: WasmMatmul, x: MatmulKernelArgs, kSteps: number, C: number, int16Bytes: number): number {
+  const at = cache.top;
+  ensureMemory(w, at + int16Bytes + bStageBytes(x.k, x.n, x.transB, C));
+  packersOn(w).packB(at, x.b, x.bOffset, x.transB, x.k, x.n, kSteps, C, at + int16Bytes);
+  return at;
 }
 
 /** Bytes of one column block of `matmulu8`'s Bᵀ: its k-steps (2 columns × 16 int8 each), then 32 for the corrections. */
@@ -359,12 +367,8 @@ function cachedBytesB(w: WasmMatmul, x: MatmulKernelArgs): number | undefined {
   if (hit !== undefined) return hit;
   const ptr = cache.insert(b, key, bytes, () => w.memory.buffer);
   if (ptr === undefined) return undefined;
-  const int16At = cache.top;
-  const int16Bytes = nBlocks * kSteps8 * 32;
-  ensureMemory(w, int16At + int16Bytes + bStageBytes(k, n, transB, 2));
-  const packers = packersOn(w);
-  packers.packB(int16At, b, bOffset, transB, k, n, kSteps8, 2, int16At + int16Bytes);
-  packers.narrowB(int16At, ptr, nBlocks, kSteps8, 128 + x.aZero);
+  const int16At = packedAboveCache(w, x, kSteps8, 2, nBlocks * kSteps8 * 32);
+  packersOn(w).narrowB(int16At, ptr, nBlocks, kSteps8, 128 + x.aZero);
   return ptr;
 }
 
@@ -459,8 +463,9 @@ function directOutput(x: MatmulKernelArgs, kernel: number, split: 1 | 2, unpadde
 }
 
 /**
- * Output bytes from which a call's native kernel writes in place: below, the copy it saves costs
- * less than setting that up (a decode step's [1,768] output is 3 KiB).
+ * Output bytes from which a call's native kernel writes in place: below, the copy it saves is small
+ * next to the call, so the per-call closure and memory view are not spent on it (a decode step's
+ * [1,768] output is 3 KiB; its loop measured the same either way, docs/performance.md).
  */
 const DIRECT_MIN_BYTES = 64 * 1024;
 
