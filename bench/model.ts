@@ -79,8 +79,17 @@ const worker = new Worker(new URL("./node-clients.ts", import.meta.url), { execA
 const HTTP_CLIENTS = 16;
 async function clients(job: ClientJob): Promise<ClientReport> {
   const report = await new Promise<ClientReport>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
+    // Each job's listeners go with it: one left per job would pile up on the worker.
+    const onMessage = (r: ClientReport) => {
+      worker.off("error", onError);
+      resolve(r);
+    };
+    const onError = (e: Error) => {
+      worker.off("message", onMessage);
+      reject(e);
+    };
+    worker.once("message", onMessage);
+    worker.once("error", onError);
     worker.postMessage(job);
   });
   if (report.error) throw new Error(`client: ${report.error}`);
