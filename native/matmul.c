@@ -15,10 +15,17 @@
 // saturating forms (vpdpwssds, vpdpbusds) are never used.
 // test/engine/native-matmul.test.ts checks each ISA against the WASM kernel and the reference.
 // The addon also sets glibc's malloc thresholds for the process (setMallocThresholds, below).
+#if defined(__linux__)
+#define _GNU_SOURCE // sched_getcpu
+#endif
 #include <node_api.h>
 #include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -326,19 +333,254 @@ T256 static void matvec8_avx2(uint8_t *base, uint32_t a_ptr, uint32_t b_ptr, uin
   MATVEC_ROWS(matvec8_tile256, 2, 32)
 }
 
+// ---- Threads: one call's blocks on the calling thread and helper threads ------------------------
+// For a call whose outputs go straight to the caller's Int32Array (run_threaded, below), the
+// calling thread and helper threads claim chunks of row blocks (or of column blocks, for a few rows
+// against many columns) from one counter. A thread that claims row blocks packs their rows of A
+// from the caller's source array into the kernel memory first, then runs the kernel on them, and
+// the kernel writes their outputs into the caller's array: nothing is staged before the call and
+// nothing copied after it. Each output is one dot product computed by the kernel that runs alone,
+// so the bits are the same whichever thread runs it. The calling thread returns only once every
+// chunk is done, so no helper touches the call's memory after it returns.
+
+// Packs row blocks [b0, b1) of A (source rows 4·b0 … 4·b1, those from `rows` on as zeros) from
+// `src` (row-major [rows, k], `elem` bytes per value) into the kernel's layout at `a` (row block
+// b at b·k_steps·64): `matmulu8`'s [k/16][4][16] uint8 u = v + 128, or `matmul`'s [k/8][4][8]
+// int16 v − zero, wrapped to 16 bits as the WASM packers' i16x8.sub does; the k tail zero.
+typedef void pack_fn(uint8_t *a, const void *src, int elem, int32_t b0, int32_t b1, int32_t rows, int32_t k, int32_t k_steps, int32_t zero);
+
+static void pack_u8(uint8_t *a, const void *src, int elem, int32_t b0, int32_t b1, int32_t rows, int32_t k, int32_t k_steps, int32_t zero) {
+  (void)elem;
+  (void)zero;
+  const int8_t *s8 = (const int8_t *)src;
+  const __m128i flip = _mm_set1_epi8((char)0x80);
+  const int32_t full = k / 16;
+  for (int32_t b = b0; b < b1; b++) {
+    uint8_t *blk = a + (size_t)b * k_steps * 64;
+    for (int r = 0; r < 4; r++) {
+      const int32_t row = b * 4 + r;
+      uint8_t *d = blk + r * 16;
+      if (row >= rows) {
+        for (int32_t s = 0; s < k_steps; s++) memset(d + (size_t)s * 64, 0, 16);
+        continue;
+      }
+      const int8_t *v = s8 + (size_t)row * k;
+      int32_t s = 0;
+      for (; s < full; s++) _mm_storeu_si128((__m128i *)(d + (size_t)s * 64), _mm_xor_si128(_mm_loadu_si128((const __m128i *)(v + s * 16)), flip));
+      for (; s < k_steps; s++) {
+        for (int j = 0; j < 16; j++) {
+          const int32_t p = s * 16 + j;
+          d[(size_t)s * 64 + j] = p < k ? (uint8_t)(v[p] ^ 0x80) : 0;
+        }
+      }
+    }
+  }
+}
+
+static int32_t source_value(const void *src, int elem, size_t i) {
+  return elem == 1 ? ((const int8_t *)src)[i] : elem == 2 ? ((const int16_t *)src)[i] : ((const int32_t *)src)[i];
+}
+
+static void pack_i16(uint8_t *a, const void *src, int elem, int32_t b0, int32_t b1, int32_t rows, int32_t k, int32_t k_steps, int32_t zero) {
+  for (int32_t b = b0; b < b1; b++) {
+    uint8_t *blk = a + (size_t)b * k_steps * 64;
+    for (int r = 0; r < 4; r++) {
+      const int32_t row = b * 4 + r;
+      for (int32_t s = 0; s < k_steps; s++) {
+        int16_t *d = (int16_t *)(blk + (size_t)s * 64 + r * 16);
+        for (int j = 0; j < 8; j++) {
+          const int32_t p = s * 8 + j;
+          d[j] = row < rows && p < k ? (int16_t)(uint16_t)((uint32_t)source_value(src, elem, (size_t)row * k + p) - (uint32_t)zero) : 0;
+        }
+      }
+    }
+  }
+}
+
+// One call's task, as the calling thread publishes it (see pool.claim).
+typedef struct {
+  kernel_fn *fn;
+  pack_fn *pack;
+  uint8_t *base, *out;
+  const void *src;
+  int elem;
+  uint32_t a_ptr, b_ptr;
+  int32_t rows, k, zero, m_blocks, n_blocks, k_steps, out_row, b_block, split_rows, end, threads, min_chunk;
+} pool_task;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  // Bumped for every task; idle helpers sleep on it (under `lock`) once they have spun spin_ns.
+  atomic_uint seq;
+  atomic_int sleepers;
+  // The next block to claim in the low 32 bits, the task's number in the high 32: a helper that
+  // read the counter of an earlier task can never claim in a later one (its compare-and-swap
+  // expects the earlier number). Stored last when a task is published.
+  _Atomic uint64_t claim;
+  // Blocks finished in the current task.
+  atomic_int done;
+  // 1 while a calling thread owns the pool (another caller then runs its call alone).
+  atomic_int busy;
+  int helpers;
+  atomic_llong spin_ns;
+  // The CPU the calling thread published its last task from (−1 where unknown).
+  atomic_int caller_cpu;
+  uint32_t number;
+  // Tasks by their number's parity: a helper holding an earlier number reads the other one.
+  pool_task task[2];
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .caller_cpu = -1};
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int current_cpu(void) {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
+
+// A share 1/(2·threads) of the blocks left, at least min_chunk (guided scheduling, as the worker
+// threads' chunks in matmul-chunks.mjs): large first chunks, small last ones.
+static int32_t chunk_blocks(int32_t next, int32_t end, int32_t threads, int32_t min_chunk) {
+  int32_t left = end - next, size = (left + 2 * threads - 1) / (2 * threads);
+  if (size < min_chunk) size = min_chunk;
+  return size < left ? size : left;
+}
+
+static void run_range(const pool_task *t, int32_t first, int32_t count) {
+  if (t->split_rows) {
+    t->pack(t->base + t->a_ptr, t->src, t->elem, first, first + count, t->rows, t->k, t->k_steps, t->zero);
+    t->fn(t->base, t->a_ptr + (uint32_t)first * (uint32_t)t->k_steps * 64, t->b_ptr, t->out + (size_t)first * 4 * t->out_row,
+          count, t->n_blocks, t->k_steps, t->out_row);
+  } else {
+    t->fn(t->base, t->a_ptr, t->b_ptr + (uint32_t)first * (uint32_t)t->b_block, t->out + (size_t)first * 8, t->m_blocks, count,
+          t->k_steps, t->out_row);
+  }
+}
+
+// Claims and runs chunks of the current task until none is left; returns the blocks run. The task
+// is copied before the claim; the claim succeeds only while the task is the one copied and has
+// blocks left, and a task's fields are rewritten only after all its blocks are done, so a copy
+// that a successful claim follows is whole.
+static int32_t run_chunks(void) {
+  int32_t ran = 0;
+  for (;;) {
+    uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+    const uint32_t number = (uint32_t)(c >> 32);
+    const int32_t next = (int32_t)(uint32_t)c;
+    pool_task t = pool.task[number & 1];
+    if (next >= t.end) return ran;
+    const int32_t size = chunk_blocks(next, t.end, t.threads, t.min_chunk);
+    if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, ((uint64_t)number << 32) | (uint32_t)(next + size),
+                                               memory_order_acq_rel, memory_order_acquire))
+      continue;
+    run_range(&t, next, size);
+    ran += size;
+    atomic_fetch_add_explicit(&pool.done, size, memory_order_release);
+  }
+}
+
+static void *helper_main(void *arg) {
+  (void)arg;
+  unsigned seen = atomic_load(&pool.seq);
+  for (;;) {
+    // A helper on the calling thread's CPU would only keep it from running: it sleeps at once.
+    int64_t until = current_cpu() == atomic_load(&pool.caller_cpu) ? 0 : now_ns() + atomic_load(&pool.spin_ns);
+    unsigned s;
+    for (int i = 0; (s = atomic_load_explicit(&pool.seq, memory_order_acquire)) == seen; i++) {
+      if ((i & 63) != 0 || now_ns() < until) {
+        _mm_pause();
+        continue;
+      }
+      pthread_mutex_lock(&pool.lock);
+      atomic_fetch_add(&pool.sleepers, 1);
+      while (atomic_load(&pool.seq) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+      atomic_fetch_sub(&pool.sleepers, 1);
+      pthread_mutex_unlock(&pool.lock);
+    }
+    seen = s;
+    run_chunks();
+  }
+  return NULL;
+}
+
+// Starts helper threads once per process (later calls change nothing); returns how many run.
+static int start_helpers(int wanted) {
+  static pthread_mutex_t start = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&start);
+  for (int i = pool.helpers; i < wanted && pool.helpers == i; i++) {
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, helper_main, NULL) == 0) pool.helpers++;
+    pthread_attr_destroy(&attr);
+  }
+  int n = pool.helpers;
+  pthread_mutex_unlock(&start);
+  return n;
+}
+
+// Runs the task `t` (its end, threads and min_chunk set here) on the calling thread and the
+// helpers; returns the blocks the helpers ran (0: the calling thread ran them all).
+static int32_t run_pooled(pool_task t, int64_t spin_ns) {
+  const int32_t blocks = t.split_rows ? t.m_blocks : t.n_blocks;
+  int expected = 0;
+  if (pool.helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+    if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
+    run_range(&t, 0, blocks);
+    return 0;
+  }
+  t.threads = pool.helpers + 1;
+  t.end = blocks;
+  t.min_chunk = (blocks + t.threads * 64 - 1) / (t.threads * 64);
+  if (t.min_chunk < 1) t.min_chunk = 1;
+  // Every thread reads all of A in a column split: packed here, once.
+  if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
+  const uint32_t number = ++pool.number;
+  pool.task[number & 1] = t;
+  atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+  atomic_store(&pool.spin_ns, spin_ns);
+  atomic_store(&pool.caller_cpu, current_cpu());
+  atomic_store_explicit(&pool.claim, (uint64_t)number << 32, memory_order_release);
+  atomic_fetch_add(&pool.seq, 1);
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.lock);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+  }
+  const int32_t own = run_chunks();
+  // The helpers' last chunks: spin, then yield the CPU (a helper may be waiting for it).
+  const int64_t until = now_ns() + spin_ns;
+  for (int i = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < blocks; i++) {
+    if ((i & 63) != 0 || now_ns() < until) _mm_pause();
+    else sched_yield();
+  }
+  atomic_store(&pool.busy, 0);
+  return blocks - own;
+}
+
 // ---- Node-API ------------------------------------------------------------------------------------
 
 // Each ISA's kernels, named as the WASM module's (KERNEL_BLOCKS in matmul-wasm-module.ts) and then
 // `matvec8` and `matmulu8`, which only the addon has, with their output blocks (rows × columns), the
 // bytes of a row block's and of a column block's k-step, and the bytes after a column block's
 // k-steps (`matmulu8`'s corrections). A kernel an ISA lacks has no function: AVX2 has no vpdpbusd.
-typedef struct { const char *name; int rows, cols, a_step, b_step, b_tail; kernel_fn *fn; } kernel_def;
+// The 4×2 kernels also name the packer that lays out A for them from the caller's rows (`threaded`),
+// with the k-values per k-step.
+typedef struct { const char *name; int rows, cols, a_step, b_step, b_tail; kernel_fn *fn; pack_fn *pack; int k_per_step; } kernel_def;
 #define KERNELS_PER_ISA 4
 static const struct { const char *name; kernel_def kernels[KERNELS_PER_ISA]; } ISAS[] = {
-  {"avx512vnni", {{"matmul", 4, 2, 64, 32, 0, matmul_avx512vnni}, {"matvec", 1, 4, 16, 64, 0, matvec_avx512vnni},
-                  {"matvec8", 1, 4, 16, 32, 0, matvec8_avx512vnni}, {"matmulu8", 4, 2, 64, 32, 32, matmulu8_avx512vnni}}},
-  {"avx2", {{"matmul", 4, 2, 64, 32, 0, matmul_avx2}, {"matvec", 1, 4, 16, 64, 0, matvec_avx2},
-            {"matvec8", 1, 4, 16, 32, 0, matvec8_avx2}, {"matmulu8", 4, 2, 64, 32, 32, NULL}}},
+  {"avx512vnni", {{"matmul", 4, 2, 64, 32, 0, matmul_avx512vnni, pack_i16, 8}, {"matvec", 1, 4, 16, 64, 0, matvec_avx512vnni, NULL, 8},
+                  {"matvec8", 1, 4, 16, 32, 0, matvec8_avx512vnni, NULL, 8}, {"matmulu8", 4, 2, 64, 32, 32, matmulu8_avx512vnni, pack_u8, 16}}},
+  {"avx2", {{"matmul", 4, 2, 64, 32, 0, matmul_avx2, pack_i16, 8}, {"matvec", 1, 4, 16, 64, 0, matvec_avx2, NULL, 8},
+            {"matvec8", 1, 4, 16, 32, 0, matvec8_avx2, NULL, 8}, {"matmulu8", 4, 2, 64, 32, 32, NULL, NULL, 16}}},
 };
 #define ISA_COUNT ((int)(sizeof ISAS / sizeof ISAS[0]))
 
@@ -392,6 +634,101 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   k->fn((uint8_t *)base, (uint32_t)v[0], (uint32_t)v[1], (uint8_t *)out_base + v[2], (int32_t)m_blocks,
         (int32_t)n_blocks, (int32_t)k_steps, (int32_t)out_row);
   return NULL;
+}
+
+// threaded(view, aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, out, src, srcOffset,
+// rows, k, zero, spinUs): a 4×2 kernel's whole call with its outputs written into `out` (an
+// Int32Array) from byte outByte, A packed from `src` (rows × k values from element srcOffset: an
+// Int8Array for `matmulu8`, an Int8Array, Int16Array or Int32Array less `zero` for `matmul`) to
+// aPtr of the kernel memory `view`, on the calling thread and the helper threads (startThreads;
+// alone while another call holds them). Split by rows (a thread packs the rows it claims) unless a
+// few rows meet many columns. Returns the blocks the helpers ran. Bounds are checked as for the
+// kernels, and the source against its array: a refused call reads and writes nothing.
+static napi_value run_threaded(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 15)
+    return throw_error(env, "threaded matmul: 15 arguments expected");
+  const kernel_def *kd = (const kernel_def *)data;
+  napi_typedarray_type type;
+  size_t length, out_length, src_length;
+  void *base, *out_base, *src;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &base, NULL, NULL) != napi_ok || type != napi_int8_array)
+    return throw_error(env, "threaded matmul: argument 0 must be an Int8Array over the kernel memory");
+  if (napi_get_typedarray_info(env, argv[8], &type, &out_length, &out_base, NULL, NULL) != napi_ok || type != napi_int32_array)
+    return throw_error(env, "threaded matmul: argument 8 (the outputs) must be an Int32Array");
+  out_length *= 4;
+  if (napi_get_typedarray_info(env, argv[9], &type, &src_length, &src, NULL, NULL) != napi_ok)
+    return throw_error(env, "threaded matmul: argument 9 (A's rows) must be a typed array");
+  const int elem = type == napi_int8_array ? 1 : type == napi_int16_array ? 2 : type == napi_int32_array ? 4 : 0;
+  if (elem == 0 || (kd->pack == pack_u8 && elem != 1))
+    return throw_error(env, kd->pack == pack_u8 ? "threaded matmul: matmulu8 packs an Int8Array" : "threaded matmul: A must be an Int8Array, Int16Array or Int32Array");
+  // v: aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, srcOffset, rows, k, zero, spinUs.
+  int64_t v[12];
+  for (int i = 0; i < 12; i++) {
+    const int arg = i < 7 ? i + 1 : i + 3;
+    if (napi_get_value_int64(env, argv[arg], &v[i]) != napi_ok || v[i] < (i == 10 ? -0x80000000LL : 0) || v[i] > 0x7fffffff)
+      return throw_error(env, "threaded matmul: pointers, counts and the zero point must be integers in [0, 2^31) (the zero point in int32)");
+  }
+  const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
+  const int64_t src_offset = v[7], rows = v[8], k = v[9], spin_us = v[11];
+  if (m_blocks == 0 || n_blocks == 0) return NULL;
+  const int64_t a_end = v[0] + m_blocks * k_steps * kd->a_step, b_end = v[1] + n_blocks * (k_steps * kd->b_step + kd->b_tail);
+  const int64_t out_end = v[2] + (m_blocks * kd->rows - 1) * out_row + n_blocks * kd->cols * 4;
+  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)out_length || out_row < n_blocks * kd->cols * 4)
+    return throw_error(env, "threaded matmul: operands or outputs outside the kernel memory or the output array");
+  if (rows < 1 || rows > m_blocks * 4 || rows <= (m_blocks - 1) * 4 || k < 1 || k > k_steps * kd->k_per_step ||
+      k <= (k_steps - 1) * kd->k_per_step || src_offset + rows * k > (int64_t)src_length)
+    return throw_error(env, "threaded matmul: A's rows and k do not match the blocks, or lie outside its array");
+  if (spin_us > 1000000) return throw_error(env, "threaded matmul: spinUs must be at most 1000000");
+  pool_task t = {.fn = kd->fn, .pack = kd->pack, .base = (uint8_t *)base, .out = (uint8_t *)out_base + v[2],
+                 .src = (const uint8_t *)src + src_offset * elem, .elem = elem, .a_ptr = (uint32_t)v[0], .b_ptr = (uint32_t)v[1],
+                 .rows = (int32_t)rows, .k = (int32_t)k, .zero = (int32_t)v[10], .m_blocks = (int32_t)m_blocks,
+                 .n_blocks = (int32_t)n_blocks, .k_steps = (int32_t)k_steps, .out_row = (int32_t)out_row,
+                 .b_block = (int32_t)(k_steps * kd->b_step + kd->b_tail)};
+  const int threads = pool.helpers + 1;
+  t.split_rows = m_blocks >= 4 * threads || m_blocks >= n_blocks;
+  napi_value result;
+  napi_create_int32(env, run_pooled(t, spin_us * 1000), &result);
+  return result;
+}
+
+// exports.threaded(isa, name): `threaded` (above) for that ISA's 4×2 kernel `matmul` or `matmulu8`,
+// or undefined for a kernel the ISA lacks or one that has no packer (the 1×4 kernels).
+static napi_value threaded_for(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], fn;
+  char isa[32], name[32];
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_string_utf8(env, argv[0], isa, sizeof isa, &len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok)
+    return throw_error(env, "threaded(isa, name): two strings are expected");
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (strcmp(isa, ISAS[i].name) != 0 || !supported(i)) continue;
+    for (int j = 0; j < KERNELS_PER_ISA; j++) {
+      const kernel_def *k = &ISAS[i].kernels[j];
+      if (strcmp(name, k->name) != 0) continue;
+      if (k->fn == NULL || k->pack == NULL) napi_get_undefined(env, &fn);
+      else napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_threaded, (void *)k, &fn);
+      return fn;
+    }
+    return throw_error(env, "threaded(isa, name): the name is not matmul, matvec, matvec8 or matmulu8");
+  }
+  return throw_error(env, "threaded(isa, name): not an ISA this CPU runs");
+}
+
+// startThreads(helpers): starts the helper threads `threaded` uses, once per process (a later call
+// starts none and changes nothing); returns how many run.
+static napi_value start_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int64_t n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_int64(env, argv[0], &n) != napi_ok || n < 0 || n > 64)
+    return throw_error(env, "startThreads(helpers): an integer from 0 to 64 is expected");
+  napi_create_int32(env, start_helpers((int)n), &result);
+  return result;
 }
 
 // exports.isas: the ISAs this CPU runs, best first; exports.kernel(isa, name): that ISA's kernel
@@ -479,7 +816,7 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
 
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 7
+#define AIVM_NATIVE_ABI 8
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;
@@ -495,6 +832,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "isas", isas);
   napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, kernel_for, NULL, &fn);
   napi_set_named_property(env, exports, "kernel", fn);
+  napi_create_function(env, "threaded", NAPI_AUTO_LENGTH, threaded_for, NULL, &fn);
+  napi_set_named_property(env, exports, "threaded", fn);
+  napi_create_function(env, "startThreads", NAPI_AUTO_LENGTH, start_threads, NULL, &fn);
+  napi_set_named_property(env, exports, "startThreads", fn);
   napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy_bytes, NULL, &fn);
   napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "setMallocThresholds", NAPI_AUTO_LENGTH, set_malloc_thresholds, NULL, &fn);

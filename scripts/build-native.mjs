@@ -40,7 +40,7 @@ mkdirSync(dirname(target), { recursive: true });
 const tmp = `${target}.${process.pid}.tmp`;
 // Warnings fail the build only where it is required (CI): elsewhere a newer compiler's new warning
 // must not cost a user the kernel.
-const args = ["-O3", "-std=c11", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", ...(required ? ["-Werror"] : []), "-I", include, "-o", tmp, source];
+const args = ["-O3", "-std=c11", "-pthread", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", ...(required ? ["-Werror"] : []), "-I", include, "-o", tmp, source];
 if (process.platform === "darwin") args.push("-undefined", "dynamic_lookup");
 try {
   execFileSync(cc, args, { stdio: ["ignore", "inherit", "inherit"] });

@@ -4,7 +4,7 @@
 // call the first time and cached from the second (where `matmulu8` runs, on AVX-512 VNNI).
 import { createHash } from "node:crypto";
 import { getOp } from "../../src/engine/registry.ts";
-import { matmulBytesCalls, matmulDirectCalls, matmulKernelName, matmulThreadedCalls, matmulWorkersReady, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
+import { matmulBytesCalls, matmulDirectCalls, matmulKernelName, matmulNativeThreadedCalls, matmulThreadedCalls, matmulWorkersReady, wasmMatmul } from "../../src/engine/kernels/matmul-wasm.ts";
 import { matmulWorkerCount } from "../../src/engine/kernels/matmul-threads.ts";
 import { matmulEnvCases } from "./matmul-env-cases.ts";
 
@@ -16,4 +16,4 @@ const digests = matmulEnvCases().flatMap(({ inputs, attrs }) =>
     return createHash("sha256").update(new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength)).digest("hex");
   }),
 );
-console.log(JSON.stringify({ digests, wasm: wasmMatmul() !== null, kernel: matmulKernelName(), threadedCalls: matmulThreadedCalls(), bytesCalls: matmulBytesCalls(), directCalls: matmulDirectCalls() }));
+console.log(JSON.stringify({ digests, wasm: wasmMatmul() !== null, kernel: matmulKernelName(), threadedCalls: matmulThreadedCalls(), nativeThreadedCalls: matmulNativeThreadedCalls(), bytesCalls: matmulBytesCalls(), directCalls: matmulDirectCalls() }));

@@ -19,6 +19,7 @@ interface ChildReport {
   wasm: boolean;
   kernel: string;
   threadedCalls: number;
+  nativeThreadedCalls: number;
   bytesCalls: number;
   directCalls: number;
 }
@@ -40,18 +41,20 @@ test("matmul output bytes are identical with 0, 1 and 2 worker threads, on the W
     ["1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
     ["2 workers", { AIVM_MATMUL_THREADS: "2", AIVM_MATMUL_KERNEL: "" }, (r) => r.wasm && r.threadedCalls > 0],
     ["JS kernels", { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: "js" }, (r) => !r.wasm],
-    ["WASM kernel, 1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "wasm" }, (r) => r.kernel === "wasm-simd128" && r.threadedCalls > 0],
+    ["WASM kernel, 1 worker", { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: "wasm" }, (r) => r.kernel === "wasm-simd128" && r.threadedCalls > 0 && r.nativeThreadedCalls === 0],
   ];
   for (const isa of nativeIsasForTests()) {
     // The byte kernel where the ISA has it (AVX-512 VNNI), on the second call of each large int8
     // case; outputs written in place by every native ISA (the unpadded cases without bias).
     const bytes = (r: ChildReport) => (isa === "avx512vnni" ? r.bytesCalls > 0 : r.bytesCalls === 0) && r.directCalls > 0;
     settings.push([`native ${isa}, 0 workers`, { AIVM_MATMUL_THREADS: "0", AIVM_MATMUL_KERNEL: `native-${isa}` }, (r) => r.kernel === `native-${isa}` && r.threadedCalls === 0 && bytes(r)]);
-    settings.push([`native ${isa}, 1 worker`, { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: `native-${isa}` }, (r) => r.kernel === `native-${isa}` && r.threadedCalls > 0 && bytes(r)]);
+    // With a worker: the large cases written in place run on the addon's helper thread
+    // (nativeThreadedCalls), the others on the worker thread (threadedCalls counts both).
+    settings.push([`native ${isa}, 1 worker`, { AIVM_MATMUL_THREADS: "1", AIVM_MATMUL_KERNEL: `native-${isa}` }, (r) => r.kernel === `native-${isa}` && r.threadedCalls > r.nativeThreadedCalls && r.nativeThreadedCalls > 0 && bytes(r)]);
   }
   for (const [label, env, ranAsSet] of settings) {
     const report = runChild(env);
-    assert.ok(ranAsSet(report), `${label}: the paths that ran (wasm ${report.wasm}, kernel ${report.kernel}, threaded calls ${report.threadedCalls}, byte-kernel calls ${report.bytesCalls}, in place ${report.directCalls})`);
+    assert.ok(ranAsSet(report), `${label}: the paths that ran (wasm ${report.wasm}, kernel ${report.kernel}, threaded calls ${report.threadedCalls}, of them on the addon's threads ${report.nativeThreadedCalls}, byte-kernel calls ${report.bytesCalls}, in place ${report.directCalls})`);
     assert.deepEqual(report.digests, want, label);
   }
 });

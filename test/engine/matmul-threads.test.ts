@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { matmulReference } from "../../src/engine/kernels/matmul-reference.ts";
 import { matmulThreadedCalls, matmulThreading, matmulWasm, matmulWasmInto, matmulWasmLimits, matmulWorkersReady } from "../../src/engine/kernels/matmul-wasm.ts";
-import { FLAGGED_BLOCKS, SLOT, pollSlot, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
+import { FLAGGED_BLOCKS, SLOT, pollSlot, runChunk, runClaimedChunks } from "../../src/engine/kernels/matmul-chunks.mjs";
 import { getOp } from "../../src/engine/registry.ts";
 import { tensor } from "../../src/engine/tensor.ts";
 import { rng, int } from "../golden/linear/cases.ts";
@@ -126,6 +126,24 @@ test("guided chunks tile the task exactly once, shrink to the minimum, and count
     for (let i = 1; i < chunks.length; i++) assert.ok(chunks[i]![1] <= chunks[i - 1]![1], "chunks never grow");
     if (blocks >= threads * 16) assert.ok(chunks[0]![1] >= Math.floor(blocks / (2 * threads)), "the first chunk is a large share");
   }
+});
+
+test("a claim sized from an earlier task's counters runs exactly the blocks it moved NEXT past, cut at the current task's end", () => {
+  // A thread read NEXT = 0 and END = 1000 of a task nobody had claimed from; that task ran to its
+  // end without it, the next task (37 column blocks) reset NEXT to 0, and its compare-and-swap then
+  // moved NEXT from 0 past the 250 blocks it had sized from END = 1000. It must run blocks 0…36 of
+  // the current task and count 37 done: not the chunk the current task's own sizes would give.
+  const ctl = new Int32Array(SLOT.COUNT);
+  for (const [slot, value] of [[SLOT.SPLIT_ROWS, 0], [SLOT.M_BLOCKS, 2], [SLOT.N_BLOCKS, 37], [SLOT.B_BLOCK, 1], [SLOT.MIN_CHUNK, 1], [SLOT.THREADS, 2], [SLOT.NEXT, 250], [SLOT.END, 37]]) Atomics.store(ctl, slot!, value!);
+  const ran: [number, number][] = [];
+  const record = (_a: number, bPtr: number, _o: number, _m: number, count: number) => {
+    ran.push([bPtr, count]);
+  };
+  assert.equal(runChunk(ctl, 0, 250, [record]), 37);
+  assert.deepEqual(ran, [[0, 37]]);
+  assert.equal(Atomics.load(ctl, SLOT.DONE), 37, "the task's blocks, each counted once");
+  // Nothing is left for anyone else: NEXT is past END.
+  assert.equal(runClaimedChunks(ctl, [record]), 0);
 });
 
 test("in a row split, the calling thread is handed each of its chunks' row blocks, a worker flags each of its own with the task's number", () => {

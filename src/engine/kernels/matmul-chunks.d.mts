@@ -40,6 +40,8 @@ export declare const FLAGGED_BLOCKS: number;
 
 export declare function runClaimedChunks(ctl: Int32Array, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[], onRows?: (first: number, count: number) => void): number;
 
+export declare function runChunk(ctl: Int32Array, first: number, size: number, kernels: readonly KernelFn[], rowPackers?: readonly PackFn[], onRows?: (first: number, count: number) => void): number;
+
 export declare function pollSlot(ctl: Int32Array, slot: number, stop: (value: number) => boolean): number;
 
 export declare function nativeKernelOn(memory: { readonly buffer: ArrayBuffer | SharedArrayBuffer }, fn: (view: Int8Array, aPtr: number, bPtr: number, outPtr: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number) => void): KernelFn;

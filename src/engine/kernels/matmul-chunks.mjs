@@ -56,10 +56,12 @@ function chunkBlocks(next, end, threads, minChunk) {
   return Math.min(end - next, Math.max(minChunk, Math.ceil((end - next) / (2 * threads))));
 }
 
+/** Blocks in the chunk the last successful claim() of this thread took. */
+let claimedSize = 0;
+
 /**
- * Claims a chunk: a compare-and-swap moving NEXT past it, which holds only while NEXT < END. NEXT
- * is read before END, and the caller resets END before NEXT and publishes END after the task, so a
- * claim that succeeds belongs to a fully published task. Returns its first block, or −1.
+ * Claims a chunk: a compare-and-swap moving NEXT past it, which holds only while NEXT < END.
+ * Returns its first block (its size in claimedSize), or −1 when none is left.
  */
 function claim(ctl) {
   for (;;) {
@@ -67,7 +69,10 @@ function claim(ctl) {
     const end = Atomics.load(ctl, SLOT.END);
     if (next >= end) return -1;
     const size = chunkBlocks(next, end, Atomics.load(ctl, SLOT.THREADS), Atomics.load(ctl, SLOT.MIN_CHUNK));
-    if (Atomics.compareExchange(ctl, SLOT.NEXT, next, next + size) === next) return next;
+    if (Atomics.compareExchange(ctl, SLOT.NEXT, next, next + size) === next) {
+      claimedSize = size;
+      return next;
+    }
   }
 }
 
@@ -90,37 +95,48 @@ function packChunk(ctl, pack, dst, from, to, kSteps, block) {
  */
 export function runClaimedChunks(ctl, kernels, rowPackers, onRows) {
   let ran = 0;
-  for (let first = claim(ctl); first >= 0; first = claim(ctl)) {
-    // Read the task only after the claim (see claim()).
-    const splitRows = Atomics.load(ctl, SLOT.SPLIT_ROWS) === 1;
-    const mBlocks = Atomics.load(ctl, SLOT.M_BLOCKS);
-    const nBlocks = Atomics.load(ctl, SLOT.N_BLOCKS);
-    const end = Atomics.load(ctl, SLOT.END);
-    const count = chunkBlocks(first, end, Atomics.load(ctl, SLOT.THREADS), Atomics.load(ctl, SLOT.MIN_CHUNK));
-    const aPtr = Atomics.load(ctl, SLOT.A_PTR);
-    const bPtr = Atomics.load(ctl, SLOT.B_PTR);
-    const outPtr = Atomics.load(ctl, SLOT.OUT_PTR);
-    const kSteps = Atomics.load(ctl, SLOT.K_STEPS);
-    const outRow = Atomics.load(ctl, SLOT.OUT_ROW);
-    const matmul = kernels[Atomics.load(ctl, SLOT.KERNEL)];
-    const rows = Atomics.load(ctl, SLOT.ROWS);
-    const cols = Atomics.load(ctl, SLOT.COLS);
-    if (splitRows) {
-      const aBlock = Atomics.load(ctl, SLOT.A_BLOCK);
-      const pack = Atomics.load(ctl, SLOT.PACK_FN);
-      if (pack >= 0) packChunk(ctl, rowPackers[pack], aPtr + first * aBlock, first * rows, (first + count) * rows, kSteps, rows);
-      matmul(aPtr + first * aBlock, bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
-      if (onRows !== undefined) onRows(first, count);
-      else if (Atomics.load(ctl, SLOT.FLAGS_ON) === 1) {
-        const task = Atomics.load(ctl, SLOT.TASK);
-        for (let b = first; b < first + count; b++) Atomics.store(ctl, SLOT.COUNT + b, task);
-      }
-    }
-    else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
-    ran += count;
-    if (Atomics.add(ctl, SLOT.DONE, count) + count === end) Atomics.notify(ctl, SLOT.DONE);
-  }
+  for (let first = claim(ctl); first >= 0; first = claim(ctl)) ran += runChunk(ctl, first, claimedSize, kernels, rowPackers, onRows);
   return ran;
+}
+
+/**
+ * Runs the claimed chunk [first, first + size) of the current task, cut at its END, counts it in
+ * DONE and returns its blocks. The claim moved NEXT past exactly these blocks, so exactly these
+ * run, whatever size this task's own chunking would give. A claim sized from an earlier task's
+ * counters (a thread that read NEXT = 0 and END before that task began, and compared-and-swapped
+ * after the next task reset NEXT to 0) lands at the start of the next task, perhaps while that is
+ * still being published: END is reset before NEXT and stored last, so the task is read once END is
+ * set again. That task cannot end before this chunk is counted, so what is read stays its own.
+ */
+export function runChunk(ctl, first, size, kernels, rowPackers, onRows) {
+  let end = Atomics.load(ctl, SLOT.END);
+  while (end === 0) end = Atomics.load(ctl, SLOT.END);
+  const count = Math.min(size, end - first);
+  const splitRows = Atomics.load(ctl, SLOT.SPLIT_ROWS) === 1;
+  const mBlocks = Atomics.load(ctl, SLOT.M_BLOCKS);
+  const nBlocks = Atomics.load(ctl, SLOT.N_BLOCKS);
+  const aPtr = Atomics.load(ctl, SLOT.A_PTR);
+  const bPtr = Atomics.load(ctl, SLOT.B_PTR);
+  const outPtr = Atomics.load(ctl, SLOT.OUT_PTR);
+  const kSteps = Atomics.load(ctl, SLOT.K_STEPS);
+  const outRow = Atomics.load(ctl, SLOT.OUT_ROW);
+  const matmul = kernels[Atomics.load(ctl, SLOT.KERNEL)];
+  const rows = Atomics.load(ctl, SLOT.ROWS);
+  const cols = Atomics.load(ctl, SLOT.COLS);
+  if (splitRows) {
+    const aBlock = Atomics.load(ctl, SLOT.A_BLOCK);
+    const pack = Atomics.load(ctl, SLOT.PACK_FN);
+    if (pack >= 0) packChunk(ctl, rowPackers[pack], aPtr + first * aBlock, first * rows, (first + count) * rows, kSteps, rows);
+    matmul(aPtr + first * aBlock, bPtr, outPtr + first * rows * outRow, count, nBlocks, kSteps, outRow);
+    if (onRows !== undefined) onRows(first, count);
+    else if (Atomics.load(ctl, SLOT.FLAGS_ON) === 1) {
+      const task = Atomics.load(ctl, SLOT.TASK);
+      for (let b = first; b < first + count; b++) Atomics.store(ctl, SLOT.COUNT + b, task);
+    }
+  }
+  else matmul(aPtr, bPtr + first * Atomics.load(ctl, SLOT.B_BLOCK), outPtr + first * cols * 4, mBlocks, count, kSteps, outRow);
+  if (Atomics.add(ctl, SLOT.DONE, count) + count === end) Atomics.notify(ctl, SLOT.DONE);
+  return count;
 }
 
 /**

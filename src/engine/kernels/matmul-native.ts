@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 7;
+const NATIVE_ABI = 8;
 
 interface NativeAddon {
   readonly abi: number;
@@ -20,6 +20,9 @@ interface NativeAddon {
   readonly isas: readonly string[];
   /** Undefined for a kernel the ISA lacks (`matmulu8` on AVX2). */
   kernel(isa: string, name: NativeKernelName): NativeKernelFn | undefined;
+  /** Undefined for a kernel the ISA lacks or that has no packer (the 1×4 kernels). */
+  threaded(isa: string, name: NativeKernelName): NativeThreadedFn | undefined;
+  startThreads(helpers: number): number;
   copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
 }
@@ -105,6 +108,36 @@ export function nativeKernelFor(isa: string, name: NativeKernelName): NativeKern
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);
   return a.kernel(isa, name);
+}
+
+/**
+ * A native 4×2 kernel's whole call on the calling thread and the addon's helper threads
+ * (startNativeThreads): (view, aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, out,
+ * src, srcOffset, rows, k, zero, spinUs). A is packed from `rows` × `k` values of `src` from element
+ * srcOffset (less `zero` for `matmul`; `matmulu8` takes int8 and leaves the zero point to B's
+ * corrections) to aPtr of the kernel memory, by the thread that claims each block of rows, and the
+ * outputs are written into `out` from byte outByte: no staging before the call, no copy after it.
+ * Returns the blocks the helpers ran (0 when the calling thread ran them all: no helpers, or another
+ * call held them). Bounds are checked as for the kernels (native/matmul.c).
+ */
+export type NativeThreadedFn = (
+  view: Int8Array, aPtr: number, bPtr: number, outByte: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number,
+  out: Int32Array, src: Int8Array | Int16Array | Int32Array, srcOffset: number, rows: number, k: number, zero: number, spinUs: number,
+) => number;
+
+/** The threaded form of the native 4×2 kernel `name` for `isa`, or undefined where it has none (the 1×4 kernels, `matmulu8` on AVX2). */
+export function nativeThreadedFor(isa: string, name: NativeKernelName): NativeThreadedFn | undefined {
+  const a = loadAddon();
+  if (a === null) throw new Error(`the native addon did not load (${loadError})`);
+  return a.threaded(isa, name);
+}
+
+/**
+ * Starts the addon's helper threads (once per process: a later call starts none and changes
+ * nothing) and returns how many run; 0 where the addon is not built.
+ */
+export function startNativeThreads(helpers: number): number {
+  return loadAddon()?.startThreads(helpers) ?? 0;
 }
 
 /** The addon's copy (NativeCopy), or undefined where the addon is not built. */

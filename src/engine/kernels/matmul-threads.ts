@@ -89,16 +89,11 @@ export class MatmulPool {
   private task = 0;
   /** Tasks that workers took part in (tests check that the threaded path really ran). */
   threadedTasks = 0;
-  /** The last task's calling-thread chunks ran on run()'s `ownKernel` (written in place, not handed to onRows). */
-  ownInPlace = false;
-  /** The kernels the calling thread runs: opts.kernels, with run()'s `ownKernel` at the task's index while a task runs. */
-  private readonly ownKernels: KernelFn[];
   private readonly rowsOut: RowsOut;
 
   constructor(private readonly opts: MatmulPoolOptions) {
     this.ctl = new Int32Array(new SharedArrayBuffer((SLOT.COUNT + FLAGGED_BLOCKS) * 4));
     this.rowsOut = new RowsOut(this.ctl);
-    this.ownKernels = [...opts.kernels];
     for (let i = 0; i < opts.workers; i++) {
       // Plain JavaScript, started without this process's loaders (--import tsx and the like).
       const worker = new Worker(new URL("./matmul-worker.mjs", import.meta.url), {
@@ -132,11 +127,9 @@ export class MatmulPool {
    * thread for every row block, each once, as soon as it is known done: after each chunk the
    * calling thread runs, with that chunk and the workers' chunks finished since (up to the first
    * block not done), and at the end with the rest. The caller copies outputs out while the workers
-   * still run, instead of all of them after. With `ownKernel`, in a row split the calling thread
-   * runs its chunks on it instead of the task's kernel (one that writes them in place) and `onRows`
-   * gets only the workers' blocks; `ownInPlace` then says so.
+   * still run, instead of all of them after.
    */
-  run(task: MatmulTask, onRows?: (first: number, count: number) => void, ownKernel?: KernelFn): boolean {
+  run(task: MatmulTask, onRows?: (first: number, count: number) => void): boolean {
     const workers = this.ready;
     if (workers === 0) return false;
     const ctl = this.ctl;
@@ -149,12 +142,13 @@ export class MatmulPool {
     // Chunks shrink from 1/(2·threads) of the task to 1/(64·threads) (chunkBlocks in
     // matmul-chunks.mjs): a thread slowed by other load, or woken late, is covered by the rest.
     const minChunk = Math.max(1, Math.ceil(blocks / ((workers + 1) * 64)));
-    // Close the previous task (every chunk of it is done) before resetting its counters; publish
-    // the new one by storing END last.
-    Atomics.store(ctl, SLOT.END, 0);
     const p = task.packA;
     // Every thread reads all of A in a column split: pack it here, once; a row split packs per chunk.
     if (p !== undefined && !splitRows) this.opts.rowPackers[p.fn]!(p.stagePtr, task.aPtr, p.rows, p.k, task.kSteps, rows, p.zero);
+    // Close the previous task (every chunk of it is done) before resetting its counters; publish
+    // the new one by storing END last. Nothing between the two stores can throw: a thread whose
+    // claim lands in between waits for END (runChunk in matmul-chunks.mjs).
+    Atomics.store(ctl, SLOT.END, 0);
     const perChunk = splitRows ? p : undefined;
     // Task numbers wrap after 2^31 − 2 tasks: the flags are cleared then (no worker touches them
     // between tasks), so a flag left from a task that long ago can never match a new one.
@@ -183,9 +177,8 @@ export class MatmulPool {
     this.opts.tuning.onPublish?.(ctl);
     Atomics.add(ctl, SLOT.SEQ, 1);
     Atomics.notify(ctl, SLOT.SEQ);
-    this.ownInPlace = ownKernel !== undefined && splitRows;
-    const out = onRows !== undefined && splitRows ? this.rowsOut.start(blocks, this.task, flagsOn, onRows, this.ownInPlace) : undefined;
-    const own = this.runOwnChunks(task.kernel, this.ownInPlace ? ownKernel : undefined, out?.ownChunk);
+    const out = onRows !== undefined && splitRows ? this.rowsOut.start(blocks, this.task, flagsOn, onRows) : undefined;
+    const own = runClaimedChunks(ctl, this.opts.kernels, this.opts.rowPackers, out?.ownChunk);
     let done = pollSlot(ctl, SLOT.DONE, (d: number) => d >= blocks);
     let lastProgress = performance.now();
     while (done < blocks) {
@@ -202,17 +195,6 @@ export class MatmulPool {
     out?.rest();
     if (own < blocks) this.threadedTasks++;
     return true;
-  }
-
-  /** The calling thread's share of the task: chunks claimed in turn, on `ownKernel` when given. */
-  private runOwnChunks(kernel: number, ownKernel: KernelFn | undefined, onChunk: ((first: number, count: number) => void) | undefined): number {
-    if (ownKernel === undefined) return runClaimedChunks(this.ctl, this.opts.kernels, this.opts.rowPackers, onChunk);
-    this.ownKernels[kernel] = ownKernel;
-    try {
-      return runClaimedChunks(this.ctl, this.ownKernels, this.opts.rowPackers, onChunk);
-    } finally {
-      this.ownKernels[kernel] = this.opts.kernels[kernel]!;
-    }
   }
 
   /** Stops using the workers for good (their memory is abandoned by the caller). */
@@ -237,8 +219,6 @@ class RowsOut {
   private blocks = 0;
   private task = 0;
   private flagged = false;
-  /** The calling thread's own chunks are written in place: not handed to onRows. */
-  private ownInPlace = false;
   private onRows: (first: number, count: number) => void = () => {};
   /** Every block below is handed over. */
   private scan = 0;
@@ -247,22 +227,21 @@ class RowsOut {
     this.ctl = ctl;
   }
 
-  /** Starts handing over the row blocks of task number `task` (the workers' only, with `ownInPlace`). */
-  start(blocks: number, task: number, flagged: boolean, onRows: (first: number, count: number) => void, ownInPlace: boolean): this {
+  /** Starts handing over the row blocks of task number `task`. */
+  start(blocks: number, task: number, flagged: boolean, onRows: (first: number, count: number) => void): this {
     if (this.own.length < blocks) this.own = new Uint8Array(blocks);
     else this.own.fill(0, 0, blocks);
     this.blocks = blocks;
     this.task = task;
     this.flagged = flagged;
     this.onRows = onRows;
-    this.ownInPlace = ownInPlace;
     this.scan = 0;
     return this;
   }
 
   readonly ownChunk = (first: number, count: number): void => {
     this.own.fill(1, first, first + count);
-    if (!this.ownInPlace) this.onRows(first, count);
+    this.onRows(first, count);
     if (this.flagged) this.handOver(false);
   };
 

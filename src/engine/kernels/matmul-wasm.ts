@@ -8,7 +8,10 @@ import { saturateInt32 } from "../requant.ts";
 import type { MatmulKernelArgs } from "./matmul-reference.ts";
 import { ROW_PACKERS, bStageBytes, matmulPackSharedModule, matmulPackers, rowPackerName, rowsStageBytes, type MatmulPackers } from "./matmul-pack-wasm.ts";
 import { nativeKernelOn, type KernelFn } from "./matmul-chunks.mjs";
-import { NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, type NativeCopy, type NativeKernelFn } from "./matmul-native.ts";
+import {
+  NATIVE_ADDON_PATH, NATIVE_KERNEL_NAMES, nativeCopy, nativeKernelFor, nativeMatmulChoice, nativeThreadedFor, startNativeThreads,
+  type NativeCopy, type NativeKernelFn, type NativeThreadedFn,
+} from "./matmul-native.ts";
 import { MatmulPool, THREADED_MIN_MACS, matmulWorkerCount, type MatmulPoolTuning } from "./matmul-threads.ts";
 import { KERNEL_BLOCKS, MATMUL_KERNEL, MATVEC_KERNEL, matmulWasmBytes } from "./matmul-wasm-module.ts";
 import { WASM_PAGE, growMemoryTo } from "./wasm-asm.ts";
@@ -49,6 +52,12 @@ let instance: WasmMatmul | null | undefined;
 let kernels: KernelFn[] = [];
 /** The addon's functions behind `kernels`, by the same index (undefined for the WASM ones): they can also write to an array of the caller's. */
 let nativeFns: (NativeKernelFn | undefined)[] = [];
+/** The threaded forms of the native 4×2 kernels, by the same index (undefined for the others). */
+let nativeThreadedFns: (NativeThreadedFn | undefined)[] = [];
+/** The addon's helper threads (startNativeThreads), once started: how many run. */
+let nativeHelpers: number | undefined;
+/** Calls the addon's helper threads took part in. */
+let nativeThreadedTasks = 0;
 /** The native kernel's ISA, or undefined where none runs. */
 let nativeIsa: string | undefined;
 /** The addon's memmove, with the native kernel: stages operands and copies outputs (see copyIn). */
@@ -93,6 +102,7 @@ function useInstance(w: WasmMatmul): WasmMatmul {
   instance = w;
   kernels = KERNEL_BLOCKS.map((kb) => w[kb.name]);
   nativeFns = KERNEL_BLOCKS.map(() => undefined);
+  nativeThreadedFns = KERNEL_BLOCKS.map(() => undefined);
   nativeU8 = false;
   if (nativeIsa !== undefined) {
     for (const name of NATIVE_KERNEL_NAMES) {
@@ -100,6 +110,7 @@ function useInstance(w: WasmMatmul): WasmMatmul {
       if (name === "matmulu8") nativeU8 = fn !== undefined;
       kernels.push(fn === undefined ? missingKernel(name) : nativeKernelOn(w.memory, fn));
       nativeFns.push(fn);
+      nativeThreadedFns.push(nativeThreadedFor(nativeIsa, name));
     }
   }
   return w;
@@ -219,9 +230,26 @@ export function matmulDirectCalls(): number {
   return directCalls;
 }
 
-/** Calls the worker threads ran (tests check that the threaded path really ran). */
+/** Calls that other threads took part in: the worker threads, or the addon's helper threads (tests check that the threaded paths really ran). */
 export function matmulThreadedCalls(): number {
-  return pool?.threadedTasks ?? 0;
+  return (pool?.threadedTasks ?? 0) + nativeThreadedTasks;
+}
+
+/** Calls the addon's helper threads took part in (nativeThreaded). */
+export function matmulNativeThreadedCalls(): number {
+  return nativeThreadedTasks;
+}
+
+/**
+ * The threaded form of the native kernel `kernel` when it can take a call whose outputs it writes
+ * in place: the addon's helper threads (as many as matmulWorkerCount, started on first use) run and
+ * the kernel has a threaded form; else undefined.
+ */
+function nativeThreaded(kernel: number): NativeThreadedFn | undefined {
+  const fn = nativeThreadedFns[kernel];
+  if (fn === undefined) return undefined;
+  nativeHelpers ??= startNativeThreads(matmulWorkerCount());
+  return nativeHelpers > 0 ? fn : undefined;
 }
 
 /** Hits, misses and evictions of the packed-weight cache, and what it holds now. */
@@ -395,7 +423,25 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const outEnd = outPtr + mBlocks * R * nPad * 4;
   // Staging (B's, then A's rows, one after the other) starts at outEnd.
   const packB = plan.cachedB === undefined && !packedB;
-  const threads = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1 ? matmulPool() : undefined;
+  const large = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1;
+  const kernel =
+    nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
+  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4, rows * n * 4);
+  if (plan.bytes) bytesCalls++;
+  const nativeThreads = direct !== undefined && large ? nativeThreaded(kernel) : undefined;
+  if (nativeThreads !== undefined) {
+    directCalls++;
+    // The addon's threads pack A from its array and write the outputs in place (NativeThreadedFn).
+    ensureMemory(w, outPtr + (packB ? bStageBytes(k, n, x.transB, C) : 0));
+    if (packB) packersOn(w).packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outPtr);
+    const helped = nativeThreads(
+      new Int8Array(w.memory.buffer), aPtr, bPtr, (x.outOffset + first * n) * 4, mBlocks, nBlocks, kSteps, nPad * 4,
+      x.out as Int32Array, x.a, x.aOffset + first * k, rows, k, x.aZero, matmulThreading.spinUs,
+    );
+    if (helped > 0) nativeThreadedTasks++;
+    return "done";
+  }
+  const threads = large ? matmulPool() : undefined;
   // With workers, A's rows are staged whole and each thread packs the rows of the chunks it
   // claims (MatmulTask.packA), when the whole part fits the budget; else packed here, by bands.
   const eb = x.a.BYTES_PER_ELEMENT;
@@ -411,13 +457,8 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   else if (plan.bytes) packers.packRowsBytes(aPtr, x.a as Int8Array, x.aOffset, first, rows, k, kSteps, R, outEnd);
   else if (split === 2) packers.packRowsSplit(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
   else packers.packRows(aPtr, x.a, x.aOffset, first, rows, k, kSteps, R, x.aZero, outEnd);
-  const kernel =
-    nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
-  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4, rows * n * 4);
-  if (direct !== undefined) directCalls++;
   const packA = packInChunks ? { fn: ROW_PACKERS.indexOf(rowPackerName(x.a, split, x.aZero, plan.bytes)), stagePtr: outEnd, rows, k, zero: x.aZero, split, elemBytes: eb } : undefined;
   const bBlockBytes = plan.bytes ? bytesBlockBytes(kSteps) : kSteps * C * (plan.int8B ? 8 : 16);
-  if (plan.bytes) bytesCalls++;
   const task = { kernel, rows: R, cols: C, aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, outRowBytes: nPad * 4, bBlockBytes, packA };
   // In a row split, the pool hands the finished row blocks over while it runs (MatmulPool.run):
   // the calling thread writes their rows out between its own chunks, the rest once all are done.
@@ -426,7 +467,7 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     handedOver += blocks;
     emitRows(x, plan, w.memory.buffer, outPtr, first, ((firstBlock * R) / split) | 0, Math.min(rows, ((firstBlock + blocks) * R) / split));
   };
-  if (threads === undefined || !threads.run(task, onRows, direct)) {
+  if (threads === undefined || !threads.run(task, onRows)) {
     if (threads !== undefined && !threads.usable) {
       // Leave the pool's memory (and the packed weights in it) to it: a stuck worker may still write there.
       useUnsharedInstance();
@@ -436,11 +477,11 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
     // No worker was ready after all: pack the staged rows here.
     if (packA !== undefined) packers.rowPackers()[packA.fn]!(outEnd, aPtr, rows, k, kSteps, R, x.aZero);
     (direct ?? kernels[kernel]!)(aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, task.outRowBytes);
-    // Written in place: nothing to copy out.
-    if (direct !== undefined) return "done";
-  } else if (direct !== undefined && threads.ownInPlace) {
-    // A row split: the calling thread's chunks were written in place, the workers' handed over.
-    return "done";
+    if (direct !== undefined) {
+      // Written in place: nothing to copy out.
+      directCalls++;
+      return "done";
+    }
   }
   // A column split (or one thread): every row at once.
   if (handedOver === 0) emitRows(x, plan, w.memory.buffer, outPtr, first, 0, rows);
