@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -403,9 +404,10 @@ typedef struct {
   pack_fn *pack;
   uint8_t *base, *out;
   const void *src;
+  const int32_t *bias;
   int elem;
-  uint32_t a_ptr, b_ptr;
-  int32_t rows, k, zero, m_blocks, n_blocks, k_steps, out_row, b_block, split_rows, end, threads, min_chunk;
+  uint32_t a_ptr, b_ptr, scratch;
+  int32_t rows, n, k, zero, m_blocks, n_blocks, k_steps, out_row, b_block, split_rows, end, threads, min_chunk;
 } pool_task;
 
 static struct {
@@ -453,14 +455,56 @@ static int32_t chunk_blocks(int32_t next, int32_t end, int32_t threads, int32_t 
   return size < left ? size : left;
 }
 
+// Output blocks [ib0, ib1) × [jb0, jb1) of task t, written into the caller's array. The kernel
+// writes whole 4×2 blocks, so what would fall outside the array goes through the kernel memory's
+// scratch and only the real outputs are copied: the last column block when n is odd (its one
+// column, via scratch rows of 2 int32), the last row block when the rows are not a multiple of 4
+// (its real rows, via 4 scratch rows of out_row bytes). Then the bias, added with int32
+// saturation as the engine's other kernels add it. Blocks of one task never share an output
+// element or a scratch byte: row chunks own their rows, column chunks their columns.
+static void run_blocks(const pool_task *t, int32_t ib0, int32_t ib1, int32_t jb0, int32_t jb1) {
+  const int32_t whole_rows = t->rows / 4 < ib1 ? t->rows / 4 : ib1, whole_cols = t->n / 2 < jb1 ? t->n / 2 : jb1;
+  const int32_t a_block = t->k_steps * 64, row = t->out_row;
+  uint8_t *col_scratch = t->base + t->scratch, *row_scratch = col_scratch + (size_t)t->m_blocks * 32;
+  for (int part = 0; part < 2; part++) {
+    // Part 0: row blocks whose rows are all real, written in place; part 1: the last, padded one.
+    const int32_t b0 = part == 0 ? ib0 : (whole_rows > ib0 ? whole_rows : ib0), b1 = part == 0 ? whole_rows : ib1;
+    if (b0 >= b1) continue;
+    const uint32_t a = t->a_ptr + (uint32_t)b0 * (uint32_t)a_block;
+    uint8_t *o = part == 0 ? t->out + (size_t)b0 * 4 * row : row_scratch;
+    if (jb0 < whole_cols) t->fn(t->base, a, t->b_ptr + (uint32_t)jb0 * (uint32_t)t->b_block, o + (size_t)jb0 * 8, b1 - b0, whole_cols - jb0, t->k_steps, row);
+    const int32_t first_row = b0 * 4, last_row = b1 * 4 < t->rows ? b1 * 4 : t->rows;
+    if (whole_cols < jb1) {
+      // The last column block of an odd n: its one real column, from the scratch rows.
+      t->fn(t->base, a, t->b_ptr + (uint32_t)whole_cols * (uint32_t)t->b_block, col_scratch + (size_t)first_row * 8, b1 - b0, 1, t->k_steps, 8);
+      for (int32_t r = first_row; r < last_row; r++) memcpy(o + (size_t)(r - first_row) * row + (size_t)(t->n - 1) * 4, col_scratch + (size_t)r * 8, 4);
+    }
+    if (part == 1) {
+      const int32_t c0 = jb0 * 2, c1 = jb1 * 2 < t->n ? jb1 * 2 : t->n;
+      for (int32_t r = first_row; r < last_row; r++) memcpy(t->out + (size_t)r * row + (size_t)c0 * 4, row_scratch + (size_t)(r - first_row) * row + (size_t)c0 * 4, (size_t)(c1 - c0) * 4);
+    }
+  }
+  if (t->bias != NULL) {
+    const int32_t r1 = ib1 * 4 < t->rows ? ib1 * 4 : t->rows, c0 = jb0 * 2, c1 = jb1 * 2 < t->n ? jb1 * 2 : t->n;
+    for (int32_t r = ib0 * 4; r < r1; r++) {
+      int32_t *o = (int32_t *)(t->out + (size_t)r * row);
+      // x + y wraps exactly when both differ in sign from the wrapped sum; it then saturates toward
+      // x's sign. Branch-free, so the compiler vectorizes it.
+      for (int32_t c = c0; c < c1; c++) {
+        const int32_t x = o[c], y = t->bias[c], sum = (int32_t)((uint32_t)x + (uint32_t)y);
+        o[c] = ((x ^ sum) & (y ^ sum)) < 0 ? (x >> 31) ^ INT32_MAX : sum;
+      }
+    }
+  }
+}
+
+// Chunk [first, first + count) of the task: row blocks (their rows of A packed first) or column blocks.
 static void run_range(const pool_task *t, int32_t first, int32_t count) {
   if (t->split_rows) {
     t->pack(t->base + t->a_ptr, t->src, t->elem, first, first + count, t->rows, t->k, t->k_steps, t->zero);
-    t->fn(t->base, t->a_ptr + (uint32_t)first * (uint32_t)t->k_steps * 64, t->b_ptr, t->out + (size_t)first * 4 * t->out_row,
-          count, t->n_blocks, t->k_steps, t->out_row);
+    run_blocks(t, first, first + count, 0, t->n_blocks);
   } else {
-    t->fn(t->base, t->a_ptr, t->b_ptr + (uint32_t)first * (uint32_t)t->b_block, t->out + (size_t)first * 8, t->m_blocks, count,
-          t->k_steps, t->out_row);
+    run_blocks(t, 0, t->m_blocks, first, first + count);
   }
 }
 
@@ -527,12 +571,12 @@ static int start_helpers(int wanted) {
   return n;
 }
 
-// Runs the task `t` (its end, threads and min_chunk set here) on the calling thread and the
-// helpers; returns the blocks the helpers ran (0: the calling thread ran them all).
-static int32_t run_pooled(pool_task t, int64_t spin_ns) {
+// Runs the task `t` (its end, threads and min_chunk set here) on the calling thread and, unless
+// `alone`, the helpers; returns the blocks the helpers ran (0: the calling thread ran them all).
+static int32_t run_pooled(pool_task t, int alone, int64_t spin_ns) {
   const int32_t blocks = t.split_rows ? t.m_blocks : t.n_blocks;
   int expected = 0;
-  if (pool.helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+  if (alone || pool.helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
     if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
     run_range(&t, 0, blocks);
     return 0;
@@ -636,61 +680,77 @@ static napi_value run_kernel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// threaded(view, aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, out, src, srcOffset,
-// rows, k, zero, spinUs): a 4×2 kernel's whole call with its outputs written into `out` (an
-// Int32Array) from byte outByte, A packed from `src` (rows × k values from element srcOffset: an
-// Int8Array for `matmulu8`, an Int8Array, Int16Array or Int32Array less `zero` for `matmul`) to
-// aPtr of the kernel memory `view`, on the calling thread and the helper threads (startThreads;
-// alone while another call holds them). Split by rows (a thread packs the rows it claims) unless a
-// few rows meet many columns. Returns the blocks the helpers ran. Bounds are checked as for the
-// kernels, and the source against its array: a refused call reads and writes nothing.
+// threaded(view, aPtr, bPtr, scratchPtr, mBlocks, nBlocks, kSteps, out, outByte, outRowBytes, n,
+// src, srcOffset, rows, k, zero, bias, threads, spinUs): a 4×2 kernel's whole call, rows × n
+// outputs written into `out` (an Int32Array) from byte outByte, outRowBytes apart, plus `bias`
+// (an Int32Array of n, or null) with int32 saturation. A is packed from `src` (rows × k values
+// from element srcOffset: an Int8Array for `matmulu8`, an Int8Array, Int16Array or Int32Array less
+// `zero` for `matmul`) to aPtr of the kernel memory `view`; blocks that would reach past the
+// outputs (an odd n, rows not a multiple of 4) go through mBlocks·32 + 4·outRowBytes bytes of
+// scratch at scratchPtr. With `threads` true, on the calling thread and the helper threads
+// (startThreads; alone while another call holds them), split by rows (a thread packs the rows it
+// claims) unless a few rows meet many columns; else on the calling thread. Returns the blocks the
+// helpers ran. Bounds are checked as for the kernels, and A, B and the scratch may not overlap: a
+// refused call reads and writes nothing.
 static napi_value run_threaded(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 19;
+  napi_value argv[19];
   void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 15)
-    return throw_error(env, "threaded matmul: 15 arguments expected");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != 19)
+    return throw_error(env, "threaded matmul: 19 arguments expected");
   const kernel_def *kd = (const kernel_def *)data;
   napi_typedarray_type type;
-  size_t length, out_length, src_length;
-  void *base, *out_base, *src;
+  size_t length, out_length, src_length, bias_length = 0;
+  void *base, *out_base, *src, *bias = NULL;
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &base, NULL, NULL) != napi_ok || type != napi_int8_array)
     return throw_error(env, "threaded matmul: argument 0 must be an Int8Array over the kernel memory");
-  if (napi_get_typedarray_info(env, argv[8], &type, &out_length, &out_base, NULL, NULL) != napi_ok || type != napi_int32_array)
-    return throw_error(env, "threaded matmul: argument 8 (the outputs) must be an Int32Array");
+  if (napi_get_typedarray_info(env, argv[7], &type, &out_length, &out_base, NULL, NULL) != napi_ok || type != napi_int32_array)
+    return throw_error(env, "threaded matmul: argument 7 (the outputs) must be an Int32Array");
   out_length *= 4;
-  if (napi_get_typedarray_info(env, argv[9], &type, &src_length, &src, NULL, NULL) != napi_ok)
-    return throw_error(env, "threaded matmul: argument 9 (A's rows) must be a typed array");
+  if (napi_get_typedarray_info(env, argv[11], &type, &src_length, &src, NULL, NULL) != napi_ok)
+    return throw_error(env, "threaded matmul: argument 11 (A's rows) must be a typed array");
   const int elem = type == napi_int8_array ? 1 : type == napi_int16_array ? 2 : type == napi_int32_array ? 4 : 0;
   if (elem == 0 || (kd->pack == pack_u8 && elem != 1))
     return throw_error(env, kd->pack == pack_u8 ? "threaded matmul: matmulu8 packs an Int8Array" : "threaded matmul: A must be an Int8Array, Int16Array or Int32Array");
-  // v: aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, srcOffset, rows, k, zero, spinUs.
-  int64_t v[12];
-  for (int i = 0; i < 12; i++) {
-    const int arg = i < 7 ? i + 1 : i + 3;
-    if (napi_get_value_int64(env, argv[arg], &v[i]) != napi_ok || v[i] < (i == 10 ? -0x80000000LL : 0) || v[i] > 0x7fffffff)
-      return throw_error(env, "threaded matmul: pointers, counts and the zero point must be integers in [0, 2^31) (the zero point in int32)");
+  napi_valuetype bias_type;
+  napi_typeof(env, argv[16], &bias_type);
+  if (bias_type != napi_null && (napi_get_typedarray_info(env, argv[16], &type, &bias_length, &bias, NULL, NULL) != napi_ok || type != napi_int32_array))
+    return throw_error(env, "threaded matmul: argument 16 (the bias) must be an Int32Array or null");
+  bool threads;
+  if (napi_get_value_bool(env, argv[17], &threads) != napi_ok) return throw_error(env, "threaded matmul: argument 17 (threads) must be a boolean");
+  // v: aPtr, bPtr, scratchPtr, mBlocks, nBlocks, kSteps, outByte, outRowBytes, n, srcOffset, rows, k, zero, spinUs.
+  static const int args[14] = {1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 13, 14, 15, 18};
+  int64_t v[14];
+  for (int i = 0; i < 14; i++) {
+    if (napi_get_value_int64(env, argv[args[i]], &v[i]) != napi_ok || v[i] < (i == 12 ? -0x80000000LL : 0) || v[i] > 0x7fffffff)
+      return throw_error(env, "threaded matmul: pointers and counts must be integers in [0, 2^31), the zero point an int32");
   }
-  const int64_t m_blocks = v[3], n_blocks = v[4], k_steps = v[5], out_row = v[6];
-  const int64_t src_offset = v[7], rows = v[8], k = v[9], spin_us = v[11];
-  if (m_blocks == 0 || n_blocks == 0) return NULL;
-  const int64_t a_end = v[0] + m_blocks * k_steps * kd->a_step, b_end = v[1] + n_blocks * (k_steps * kd->b_step + kd->b_tail);
-  const int64_t out_end = v[2] + (m_blocks * kd->rows - 1) * out_row + n_blocks * kd->cols * 4;
-  if (a_end > (int64_t)length || b_end > (int64_t)length || out_end > (int64_t)out_length || out_row < n_blocks * kd->cols * 4)
-    return throw_error(env, "threaded matmul: operands or outputs outside the kernel memory or the output array");
-  if (rows < 1 || rows > m_blocks * 4 || rows <= (m_blocks - 1) * 4 || k < 1 || k > k_steps * kd->k_per_step ||
-      k <= (k_steps - 1) * kd->k_per_step || src_offset + rows * k > (int64_t)src_length)
-    return throw_error(env, "threaded matmul: A's rows and k do not match the blocks, or lie outside its array");
+  const int64_t a_ptr = v[0], b_ptr = v[1], scratch = v[2], m_blocks = v[3], n_blocks = v[4], k_steps = v[5];
+  const int64_t out_byte = v[6], out_row = v[7], n = v[8], src_offset = v[9], rows = v[10], k = v[11], spin_us = v[13];
+  if (m_blocks == 0 || n_blocks == 0) return throw_error(env, "threaded matmul: no blocks");
+  const int64_t b_block = k_steps * kd->b_step + kd->b_tail;
+  const int64_t a_end = a_ptr + m_blocks * k_steps * kd->a_step, b_end = b_ptr + n_blocks * b_block, scratch_end = scratch + m_blocks * 32 + 4 * out_row;
+  if (a_end > (int64_t)length || b_end > (int64_t)length || scratch_end > (int64_t)length)
+    return throw_error(env, "threaded matmul: operands or scratch outside the kernel memory");
+  if ((a_ptr < b_end && b_ptr < a_end) || (a_ptr < scratch_end && scratch < a_end) || (b_ptr < scratch_end && scratch < b_end))
+    return throw_error(env, "threaded matmul: A, B and the scratch overlap in the kernel memory");
+  if (n < 1 || n > n_blocks * 2 || n <= (n_blocks - 1) * 2 || rows < 1 || rows > m_blocks * 4 || rows <= (m_blocks - 1) * 4 ||
+      k < 1 || k > k_steps * kd->k_per_step || k <= (k_steps - 1) * kd->k_per_step)
+    return throw_error(env, "threaded matmul: rows, n and k do not match the blocks");
+  if (out_row < n * 4 || out_byte + (rows - 1) * out_row + n * 4 > (int64_t)out_length)
+    return throw_error(env, "threaded matmul: outputs outside the output array");
+  if (src_offset + rows * k > (int64_t)src_length) return throw_error(env, "threaded matmul: A's rows lie outside its array");
+  if (bias != NULL && (int64_t)bias_length < n) return throw_error(env, "threaded matmul: the bias is shorter than n");
   if (spin_us > 1000000) return throw_error(env, "threaded matmul: spinUs must be at most 1000000");
-  pool_task t = {.fn = kd->fn, .pack = kd->pack, .base = (uint8_t *)base, .out = (uint8_t *)out_base + v[2],
-                 .src = (const uint8_t *)src + src_offset * elem, .elem = elem, .a_ptr = (uint32_t)v[0], .b_ptr = (uint32_t)v[1],
-                 .rows = (int32_t)rows, .k = (int32_t)k, .zero = (int32_t)v[10], .m_blocks = (int32_t)m_blocks,
-                 .n_blocks = (int32_t)n_blocks, .k_steps = (int32_t)k_steps, .out_row = (int32_t)out_row,
-                 .b_block = (int32_t)(k_steps * kd->b_step + kd->b_tail)};
-  const int threads = pool.helpers + 1;
-  t.split_rows = m_blocks >= 4 * threads || m_blocks >= n_blocks;
+  pool_task t = {.fn = kd->fn, .pack = kd->pack, .base = (uint8_t *)base, .out = (uint8_t *)out_base + out_byte,
+                 .src = (const uint8_t *)src + src_offset * elem, .bias = (const int32_t *)bias, .elem = elem,
+                 .a_ptr = (uint32_t)a_ptr, .b_ptr = (uint32_t)b_ptr, .scratch = (uint32_t)scratch, .rows = (int32_t)rows,
+                 .n = (int32_t)n, .k = (int32_t)k, .zero = (int32_t)v[12], .m_blocks = (int32_t)m_blocks,
+                 .n_blocks = (int32_t)n_blocks, .k_steps = (int32_t)k_steps, .out_row = (int32_t)out_row, .b_block = (int32_t)b_block};
+  const int pool_threads = pool.helpers + 1;
+  t.split_rows = !threads || m_blocks >= 4 * pool_threads || m_blocks >= n_blocks;
   napi_value result;
-  napi_create_int32(env, run_pooled(t, spin_us * 1000), &result);
+  napi_create_int32(env, run_pooled(t, !threads, spin_us * 1000), &result);
   return result;
 }
 

@@ -111,21 +111,26 @@ export function nativeKernelFor(isa: string, name: NativeKernelName): NativeKern
 }
 
 /**
- * A native 4×2 kernel's whole call on the calling thread and the addon's helper threads
- * (startNativeThreads): (view, aPtr, bPtr, outByte, mBlocks, nBlocks, kSteps, outRowBytes, out,
- * src, srcOffset, rows, k, zero, spinUs). A is packed from `rows` × `k` values of `src` from element
- * srcOffset (less `zero` for `matmul`; `matmulu8` takes int8 and leaves the zero point to B's
- * corrections) to aPtr of the kernel memory, by the thread that claims each block of rows, and the
- * outputs are written into `out` from byte outByte: no staging before the call, no copy after it.
- * Returns the blocks the helpers ran (0 when the calling thread ran them all: no helpers, or another
- * call held them). Bounds are checked as for the kernels (native/matmul.c).
+ * A native 4×2 kernel's whole call, (view, aPtr, bPtr, scratchPtr, mBlocks, nBlocks, kSteps, out,
+ * outByte, outRowBytes, n, src, srcOffset, rows, k, zero, bias, threads, spinUs): A packed from
+ * `rows` × `k` values of `src` from element srcOffset (less `zero` for `matmul`; `matmulu8` takes
+ * int8 and leaves the zero point to B's corrections) to aPtr of the kernel memory, by the thread
+ * that claims each block of rows, and the rows × n outputs written into `out` from byte outByte,
+ * outRowBytes apart, plus `bias` (or null) with int32 saturation: no staging before the call, no
+ * copy after it. Blocks that would reach past the outputs (an odd n, rows not a multiple of 4) go
+ * through mBlocks·32 + 4·outRowBytes bytes of scratch at scratchPtr. With `threads`, on the calling
+ * thread and the addon's helper threads (startNativeThreads). Returns the blocks the helpers ran
+ * (0 when the calling thread ran them all: alone, no helpers, or another call held them). Bounds
+ * are checked as for the kernels (native/matmul.c).
  */
 export type NativeThreadedFn = (
-  view: Int8Array, aPtr: number, bPtr: number, outByte: number, mBlocks: number, nBlocks: number, kSteps: number, outRowBytes: number,
-  out: Int32Array, src: Int8Array | Int16Array | Int32Array, srcOffset: number, rows: number, k: number, zero: number, spinUs: number,
+  view: Int8Array, aPtr: number, bPtr: number, scratchPtr: number, mBlocks: number, nBlocks: number, kSteps: number,
+  out: Int32Array, outByte: number, outRowBytes: number, n: number,
+  src: Int8Array | Int16Array | Int32Array, srcOffset: number, rows: number, k: number, zero: number,
+  bias: Int32Array | null, threads: boolean, spinUs: number,
 ) => number;
 
-/** The threaded form of the native 4×2 kernel `name` for `isa`, or undefined where it has none (the 1×4 kernels, `matmulu8` on AVX2). */
+/** The whole-call form of the native 4×2 kernel `name` for `isa` (NativeThreadedFn), or undefined where it has none (the 1×4 kernels, `matmulu8` on AVX2). */
 export function nativeThreadedFor(isa: string, name: NativeKernelName): NativeThreadedFn | undefined {
   const a = loadAddon();
   if (a === null) throw new Error(`the native addon did not load (${loadError})`);

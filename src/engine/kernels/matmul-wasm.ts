@@ -241,15 +241,20 @@ export function matmulNativeThreadedCalls(): number {
 }
 
 /**
- * The threaded form of the native kernel `kernel` when it can take a call whose outputs it writes
- * in place: the addon's helper threads (as many as matmulWorkerCount, started on first use) run and
- * the kernel has a threaded form; else undefined.
+ * The native 4×2 kernel `kernel`'s whole-call form (NativeThreadedFn), where it writes x's outputs
+ * in place: outputs of at least DIRECT_MIN_BYTES, int32, A not split into bytes (a bias and
+ * padding rows or columns it handles itself); else undefined.
  */
-function nativeThreaded(kernel: number): NativeThreadedFn | undefined {
+function nativeInPlace(x: MatmulKernelArgs, kernel: number, split: 1 | 2, outBytes: number): NativeThreadedFn | undefined {
   const fn = nativeThreadedFns[kernel];
-  if (fn === undefined) return undefined;
+  if (fn === undefined || !matmulWasmPaths.directOut || outBytes < DIRECT_MIN_BYTES || split !== 1 || !(x.out instanceof Int32Array)) return undefined;
+  return fn;
+}
+
+/** Whether the addon's helper threads run (as many as matmulWorkerCount, started on first use). */
+function nativeHelpersRun(): boolean {
   nativeHelpers ??= startNativeThreads(matmulWorkerCount());
-  return nativeHelpers > 0 ? fn : undefined;
+  return nativeHelpers > 0;
 }
 
 /** Hits, misses and evictions of the packed-weight cache, and what it holds now. */
@@ -426,21 +431,23 @@ function matmulWasmPart(x: MatmulKernelArgs, plan: CallPlan, first: number, rows
   const large = rows * n * k >= matmulThreading.minMacs && mBlocks * nBlocks > 1;
   const kernel =
     nativeIsa === undefined || !matmulWasmPaths.native ? plan.kernel : plan.bytes ? NATIVE_MATMUL_U8 : plan.int8B ? NATIVE_MATVEC8 : NATIVE_KERNEL + plan.kernel;
-  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4, rows * n * 4);
   if (plan.bytes) bytesCalls++;
-  const nativeThreads = direct !== undefined && large ? nativeThreaded(kernel) : undefined;
-  if (nativeThreads !== undefined) {
+  const inPlace = nativeInPlace(x, kernel, split, rows * n * 4);
+  if (inPlace !== undefined) {
+    // The native 4×2 kernel packs A from its array and writes the outputs (and the bias) in place,
+    // with the addon's threads when the call is large enough (NativeThreadedFn); B is staged and
+    // scratch kept at outPtr.
     directCalls++;
-    // The addon's threads pack A from its array and write the outputs in place (NativeThreadedFn).
-    ensureMemory(w, outPtr + (packB ? bStageBytes(k, n, x.transB, C) : 0));
+    ensureMemory(w, outPtr + Math.max(mBlocks * 32 + 4 * n * 4, packB ? bStageBytes(k, n, x.transB, C) : 0));
     if (packB) packersOn(w).packB(bPtr, x.b, x.bOffset, x.transB, k, n, kSteps, C, outPtr);
-    const helped = nativeThreads(
-      new Int8Array(w.memory.buffer), aPtr, bPtr, (x.outOffset + first * n) * 4, mBlocks, nBlocks, kSteps, nPad * 4,
-      x.out as Int32Array, x.a, x.aOffset + first * k, rows, k, x.aZero, matmulThreading.spinUs,
+    const helped = inPlace(
+      new Int8Array(w.memory.buffer), aPtr, bPtr, outPtr, mBlocks, nBlocks, kSteps, x.out as Int32Array, (x.outOffset + first * n) * 4, n * 4, n,
+      x.a, x.aOffset + first * k, rows, k, x.aZero, x.bias, large && nativeHelpersRun(), matmulThreading.spinUs,
     );
     if (helped > 0) nativeThreadedTasks++;
     return "done";
   }
+  const direct = directOutput(x, kernel, split, (rows * split) % R === 0 && nBlocks * C === n, outPtr, (x.outOffset + first * n) * 4, rows * n * 4);
   const threads = large ? matmulPool() : undefined;
   // With workers, A's rows are staged whole and each thread packs the rows of the chunks it
   // claims (MatmulTask.packA), when the whole part fits the budget; else packed here, by bands.
