@@ -6,6 +6,8 @@
 // current paths, and with the ones they replaced (4×2 kernel, B packed at every call, wide int16
 // sums in JS); and the matmul op with an int8 output stage in WebAssembly against the JavaScript
 // loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [matvec] [decode] [stage]` (all by default).
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { OP_CODES, getOp } from "../src/engine/registry.ts";
@@ -31,6 +33,12 @@ rerunWithAllocatorEnv();
 tuneNodeProcess();
 
 const { onnx } = onnxProto;
+
+// A full collection before each shape: every shape starts from a collected heap, not from the
+// garbage of the ones before it (whose collection would otherwise run in V8's helper threads,
+// on the cores the engine's threads are timed on).
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 // 1024: the threads' speedup at n ≥ 512 (the JS kernel, ~0.6 s a call there, is skipped).
 const SIZES = [128, 256, 512, 1024];
 
@@ -116,7 +124,7 @@ const THREADS = matmulWorkerCount() + 1;
 const DEFAULT_MIN_MACS = matmulThreading.minMacs;
 if (THREADS > 1) await matmulWorkersReady(THREADS - 1);
 
-const SECTIONS = ["square", "matvec", "decode", "stage"];
+const SECTIONS = ["square", "layers", "matvec", "decode", "stage"];
 const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
 const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
 
@@ -155,8 +163,84 @@ function oneThreadCallMs(call: () => unknown): number {
   return best;
 }
 
+/**
+ * Transformer layers' products with their bias: ViT-B/16's (197 tokens: rows not a multiple of 4),
+ * BERT-base's at 128 tokens, and an odd column count.
+ */
+const LAYER_SHAPES: { layer: string; m: number; k: number; n: number }[] = [
+  { layer: "vit-b16 qkv", m: 197, k: 768, n: 2304 },
+  { layer: "vit-b16 mlp up", m: 197, k: 768, n: 3072 },
+  { layer: "vit-b16 mlp down", m: 197, k: 3072, n: 768 },
+  { layer: "bert-base attention out", m: 128, k: 768, n: 768 },
+  { layer: "odd columns", m: 256, k: 1000, n: 999 },
+];
+
+/** Y = MatMul(A, W) + bias: A fp32 [m,k] input, W fp32 [k,n] and bias fp32 [n] constants (a layer's weights). */
+function layerModel(m: number, k: number, n: number, w: Float32Array, bias: Float32Array): Uint8Array {
+  const io = (name: string, rows: number, cols: number) => ({
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: rows }, { dimValue: cols }] } } },
+  });
+  const constant = (name: string, dims: number[], data: Float32Array) => ({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: "", version: 13 }],
+    producerName: "aivm-bench",
+    graph: {
+      name: "layer",
+      node: [{ opType: "MatMul", input: ["A", "W"], output: ["P"] }, { opType: "Add", input: ["P", "bias"], output: ["Y"] }],
+      initializer: [constant("W", [k, n], w), constant("bias", [n], bias)],
+      input: [io("A", m, k)],
+      output: [io("Y", m, n)],
+    },
+  }).finish();
+}
+
+const layers = [];
+for (const { layer, m, k, n } of run("layers") ? LAYER_SHAPES : []) {
+  collectGarbage();
+  const a = tensor("int8", [m, k], int8Array(m * k, 5));
+  const w = int8Array(k * n, 6);
+  const b = tensor("int8", [k, n], w);
+  const bias = tensor("int32", [n], Int32Array.from({ length: n }, (_, j) => ((j * 7919) % 20001) - 10000));
+  const op = getOp("matmul");
+  const call = () => op.run([a, b, bias], {});
+  const setup = (threads: boolean) => () => {
+    matmulThreading.minMacs = threads ? DEFAULT_MIN_MACS : Number.MAX_SAFE_INTEGER;
+  };
+  const cases = [{ setup: setup(false), run: call }];
+  if (THREADS > 1) cases.push({ setup: setup(true), run: call });
+  const [one, threaded] = await measureInterleaved(cases, 1500 * cases.length);
+  matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
+  const onnxTimings: Timing[] = [];
+  for (const threads of THREADS > 1 ? [1, THREADS] : [1]) {
+    const session = await ort.InferenceSession.create(layerModel(m, k, n, Float32Array.from(w), Float32Array.from(bias.data)), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" });
+    const feeds = { A: new ort.Tensor("float32", Float32Array.from(a.data), [m, k]) };
+    onnxTimings.push(await measure(() => session.run(feeds), 1500));
+    await session.release();
+  }
+  const [onnxOne, onnxThreads] = onnxTimings;
+  const ms = (t: Timing) => ({ wallMs: round(t.wallMs), cpuMs: round(t.cpuMs) });
+  layers.push({
+    layer, m, k, n,
+    aivmInt8OneThread: ms(one!),
+    onnxruntimeFp32OneThread: ms(onnxOne!),
+    ratioAivmOverOnnxruntimeCpu: round(onnxOne!.cpuMs / one!.cpuMs),
+    threads: threaded === undefined ? null : {
+      threads: THREADS,
+      aivmInt8: ms(threaded),
+      speedupOverOneThread: round(one!.wallMs / threaded.wallMs),
+      onnxruntimeFp32: ms(onnxThreads!),
+      onnxruntimeSpeedupOverOneThread: round(onnxOne!.wallMs / onnxThreads!.wallMs),
+      ratioAivmOverOnnxruntimeWall: round(onnxThreads!.wallMs / threaded.wallMs),
+    },
+  });
+}
+matmulThreading.minMacs = DEFAULT_MIN_MACS;
+
 const results = [];
 for (const n of run("square") ? SIZES : []) {
+  collectGarbage();
   const a = int8Square(n, 1);
   const b = int8Square(n, 2);
   const op = getOp("matmul");
@@ -366,6 +450,10 @@ console.log(JSON.stringify({
   kernel: matmulKernelName(),
   threads: THREADS,
   results,
+  layers: {
+    what: "transformer layers' products with their bias: int8 A [m,k] × int8 weights [k,n] + int32 bias, int32 out, via the engine op (the weights cached after the first call, as a stored model's are), on one thread and on the calling thread plus the engine's other threads, timed in alternating batches (speedupOverOneThread); onnxruntime-node fp32 MatMul + Add with W and the bias as constants, on 1 and on the same number of threads; ms per call (median of batches); each shape, like each square size, starts from a collected heap",
+    results: layers,
+  },
   matvec: {
     what: "M = 1, int8 A [1,K] × int8 weights [N,K] (transB), int32 out, one thread; before = the WASM 4×2 kernel with B packed at every call, aivmInt8 = 1×4 matvec kernel with B packed once (cache); onnxruntime MatMul with W a constant initializer; µs per call (median of batches)",
     results: matvec,

@@ -748,7 +748,12 @@ static napi_value run_threaded(napi_env env, napi_callback_info info) {
                  .n = (int32_t)n, .k = (int32_t)k, .zero = (int32_t)v[12], .m_blocks = (int32_t)m_blocks,
                  .n_blocks = (int32_t)n_blocks, .k_steps = (int32_t)k_steps, .out_row = (int32_t)out_row, .b_block = (int32_t)b_block};
   const int pool_threads = pool.helpers + 1;
-  t.split_rows = !threads || m_blocks >= 4 * pool_threads || m_blocks >= n_blocks;
+  // By rows: each thread packs and reads only its rows of A and writes whole output rows. By columns
+  // where a few rows meet many columns, or packed B is at least twice packed A: each thread then
+  // streams only its columns of B, once, while all of A (packed once, by this thread) stays in its
+  // cache; by rows it would stream all of B again for every chunk it claims.
+  const int64_t a_bytes = m_blocks * k_steps * kd->a_step, b_bytes = n_blocks * b_block;
+  t.split_rows = !threads || m_blocks >= n_blocks || (m_blocks >= 4 * pool_threads && (b_bytes < 2 * a_bytes || n_blocks < 4 * pool_threads));
   napi_value result;
   napi_create_int32(env, run_pooled(t, !threads, spin_us * 1000), &result);
   return result;

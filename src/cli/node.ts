@@ -190,7 +190,8 @@ function printBanner(server: NodeServer, options: NodeCommandOptions, demo: Depl
   const cap = node.callGasCap === 0n ? "no gas cap" : `gas cap ${node.callGasCap}`;
   const deadline = node.rpcEvmTimeoutMs === 0 ? "no deadline" : `deadline ${node.rpcEvmTimeoutMs} ms`;
   lines.push(`Calls:    eth_call, eth_estimateGas and aivm_quote: ${cap}, ${deadline} (--rpc.gascap, --rpc.evmtimeout)`);
-  lines.push(`Engine:   matmul kernel ${matmulKernelSummary()}, ${matmulWorkerCount()} matmul worker threads (AIVM_MATMUL_KERNEL, AIVM_MATMUL_THREADS)`);
+  const helpers = matmulWorkerCount();
+  lines.push(`Engine:   matmul kernel ${matmulKernelSummary()}, ${helpers} matmul thread${helpers === 1 ? "" : "s"} beside the calling one (AIVM_MATMUL_KERNEL, AIVM_MATMUL_THREADS)`);
   lines.push(`Explorer: ${server.url}/explorer/ (blocks, transactions, AIVM ops and tensors, models, scheduler; docs/explorer.md)`, "");
   lines.push("Accounts (10,000 ETH each)", "==========================");
   node.accounts.forEach((a, i) => lines.push(`(${i}) ${a.address}`, `    private key: ${a.privateKey}`));

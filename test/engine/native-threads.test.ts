@@ -127,10 +127,11 @@ test("the whole-call form writes Σ (a − zero)·b + bias and packs A as laid o
       }
       assert.ok(fn !== undefined, `${isa} ${name} has a whole-call form`);
       for (let round = 0; round < 48; round++) {
-        // Many rows (a row split), or a few rows against many columns (a column split).
-        const rowSplit = round % 3 !== 0;
-        const m = rowSplit ? int(r, 30, 200) : int(r, 1, 11);
-        const n = rowSplit ? int(r, 1, 40) : int(r, 200, 420);
+        // Many rows against few columns (a row split); a few rows against many columns, or many
+        // rows against B more than twice A's size (column splits).
+        const shape = round % 3;
+        const m = shape === 0 ? int(r, 30, 200) : shape === 1 ? int(r, 1, 11) : int(r, 33, 80);
+        const n = shape === 0 ? int(r, 1, 40) : shape === 1 ? int(r, 200, 420) : int(r, 200, 300);
         const k = int(r, 1, 150);
         const width = name === "matmulu8" ? 1 : [1, 2, 4][round % 3]!;
         const srcOffset = int(r, 0, 5);
