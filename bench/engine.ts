@@ -5,7 +5,9 @@
 // llama decoder. The matrix-vector and decode figures are taken twice in the same run: with the
 // current paths, and with the ones they replaced (4×2 kernel, B packed at every call, wide int16
 // sums in JS); and the matmul op with an int8 output stage in WebAssembly against the JavaScript
-// loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [matvec] [decode] [stage]` (all by default).
+// loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [layers] [matvec] [decode] [stage]`
+// (all by default), each in its own process.
+import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import onnxProto from "onnx-proto";
@@ -30,6 +32,28 @@ import { coreCeiling } from "./core-ceiling.ts";
 import type { KernelSpec } from "./core-ceiling-work.mjs";
 
 rerunWithAllocatorEnv();
+
+const SECTIONS = ["square", "layers", "matvec", "decode", "stage"];
+/** The JSON key each section's figures are under. */
+const SECTION_KEYS: Record<string, string> = { square: "results", layers: "layers", matvec: "matvec", decode: "decode", stage: "stage" };
+const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
+const sections = asked.length === 0 ? SECTIONS : asked;
+// Several sections run one after the other, each in its own process, and their JSON is merged. In
+// one process a section ran on the heap the ones before it left, and V8 sizes its collections by
+// that history: after the square section it marked the old generation every 60–90 ms during the
+// layers' calls, on the second core the threads are timed on (their speedups fell to 1.55–1.69).
+if (sections.length > 1) {
+  const parts = sections.map((section) => {
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, section], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 << 20 });
+    return JSON.parse(out) as Record<string, unknown>;
+  });
+  const merged: Record<string, unknown> = { ...parts[0]!, loadAverage1mBySection: Object.fromEntries(sections.map((section, i) => [section, parts[i]!.loadAverage1m])) };
+  sections.forEach((section, i) => {
+    merged[SECTION_KEYS[section]!] = parts[i]![SECTION_KEYS[section]!];
+  });
+  console.log(JSON.stringify(merged, null, 2));
+  process.exit(0);
+}
 tuneNodeProcess();
 
 const { onnx } = onnxProto;
@@ -124,9 +148,7 @@ const THREADS = matmulWorkerCount() + 1;
 const DEFAULT_MIN_MACS = matmulThreading.minMacs;
 if (THREADS > 1) await matmulWorkersReady(THREADS - 1);
 
-const SECTIONS = ["square", "layers", "matvec", "decode", "stage"];
-const asked = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
-const run = (section: string): boolean => asked.length === 0 || asked.includes(section);
+const run = (section: string): boolean => sections.includes(section);
 
 /**
  * The engine's 4×2 kernel for the ceiling's bare-kernel work: the one a square int8 call runs on
