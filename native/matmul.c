@@ -378,24 +378,41 @@ static void pack_u8(uint8_t *a, const void *src, int elem, int32_t b0, int32_t b
   }
 }
 
-static int32_t source_value(const void *src, int elem, size_t i) {
-  return elem == 1 ? ((const int8_t *)src)[i] : elem == 2 ? ((const int16_t *)src)[i] : ((const int32_t *)src)[i];
-}
+// pack_i16 for a source of type T: each k-step's 8 values of a row centred and stored as int16
+// (wrapping, as the WASM packers' i16x8.sub), a loop the compiler vectorizes; the k tail and the
+// rows past `rows` zero.
+#define PACK_I16(NAME, T)                                                                                  \
+  static void NAME(uint8_t *a, const T *src, int32_t b0, int32_t b1, int32_t rows, int32_t k, int32_t k_steps, int32_t zero) { \
+    const int32_t full = k / 8;                                                                            \
+    for (int32_t b = b0; b < b1; b++) {                                                                    \
+      uint8_t *blk = a + (size_t)b * k_steps * 64;                                                         \
+      for (int r = 0; r < 4; r++) {                                                                        \
+        const int32_t row = b * 4 + r;                                                                     \
+        int32_t s = 0;                                                                                     \
+        if (row < rows) {                                                                                  \
+          const T *v = src + (size_t)row * k;                                                              \
+          for (; s < full; s++) {                                                                          \
+            int16_t *d = (int16_t *)(blk + (size_t)s * 64 + r * 16);                                       \
+            for (int j = 0; j < 8; j++) d[j] = (int16_t)(uint16_t)((uint32_t)(int32_t)v[s * 8 + j] - (uint32_t)zero); \
+          }                                                                                                \
+          for (; s < k_steps; s++) {                                                                       \
+            int16_t *d = (int16_t *)(blk + (size_t)s * 64 + r * 16);                                       \
+            for (int j = 0; j < 8; j++)                                                                    \
+              d[j] = s * 8 + j < k ? (int16_t)(uint16_t)((uint32_t)(int32_t)v[s * 8 + j] - (uint32_t)zero) : 0; \
+          }                                                                                                \
+        }                                                                                                  \
+        for (; s < k_steps; s++) memset(blk + (size_t)s * 64 + r * 16, 0, 16);                             \
+      }                                                                                                    \
+    }                                                                                                      \
+  }
+PACK_I16(pack_i16_from8, int8_t)
+PACK_I16(pack_i16_from16, int16_t)
+PACK_I16(pack_i16_from32, int32_t)
 
 static void pack_i16(uint8_t *a, const void *src, int elem, int32_t b0, int32_t b1, int32_t rows, int32_t k, int32_t k_steps, int32_t zero) {
-  for (int32_t b = b0; b < b1; b++) {
-    uint8_t *blk = a + (size_t)b * k_steps * 64;
-    for (int r = 0; r < 4; r++) {
-      const int32_t row = b * 4 + r;
-      for (int32_t s = 0; s < k_steps; s++) {
-        int16_t *d = (int16_t *)(blk + (size_t)s * 64 + r * 16);
-        for (int j = 0; j < 8; j++) {
-          const int32_t p = s * 8 + j;
-          d[j] = row < rows && p < k ? (int16_t)(uint16_t)((uint32_t)source_value(src, elem, (size_t)row * k + p) - (uint32_t)zero) : 0;
-        }
-      }
-    }
-  }
+  if (elem == 1) pack_i16_from8(a, (const int8_t *)src, b0, b1, rows, k, k_steps, zero);
+  else if (elem == 2) pack_i16_from16(a, (const int16_t *)src, b0, b1, rows, k, k_steps, zero);
+  else pack_i16_from32(a, (const int32_t *)src, b0, b1, rows, k, k_steps, zero);
 }
 
 // One call's task, as the calling thread publishes it (see pool.claim).
