@@ -441,7 +441,8 @@ static struct {
   atomic_int done;
   // 1 while a calling thread owns the pool (another caller then runs its call alone).
   atomic_int busy;
-  int helpers;
+  // Helper threads running (set once, under start_helpers' lock; read by any calling thread).
+  atomic_int helpers;
   atomic_llong spin_ns;
   // The CPU the calling thread published its last task from (−1 where unknown).
   atomic_int caller_cpu;
@@ -575,15 +576,16 @@ static void *helper_main(void *arg) {
 static int start_helpers(int wanted) {
   static pthread_mutex_t start = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&start);
-  for (int i = pool.helpers; i < wanted && pool.helpers == i; i++) {
+  int n = atomic_load(&pool.helpers);
+  for (int i = 0; n == 0 && i < wanted; i++) {
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, helper_main, NULL) == 0) pool.helpers++;
+    if (pthread_create(&th, &attr, helper_main, NULL) == 0) atomic_fetch_add(&pool.helpers, 1);
     pthread_attr_destroy(&attr);
   }
-  int n = pool.helpers;
+  n = atomic_load(&pool.helpers);
   pthread_mutex_unlock(&start);
   return n;
 }
@@ -593,12 +595,13 @@ static int start_helpers(int wanted) {
 static int32_t run_pooled(pool_task t, int alone, int64_t spin_ns) {
   const int32_t blocks = t.split_rows ? t.m_blocks : t.n_blocks;
   int expected = 0;
-  if (alone || pool.helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+  const int helpers = atomic_load(&pool.helpers);
+  if (alone || helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
     if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
     run_range(&t, 0, blocks);
     return 0;
   }
-  t.threads = pool.helpers + 1;
+  t.threads = helpers + 1;
   t.end = blocks;
   t.min_chunk = (blocks + t.threads * 64 - 1) / (t.threads * 64);
   if (t.min_chunk < 1) t.min_chunk = 1;
@@ -764,7 +767,7 @@ static napi_value run_threaded(napi_env env, napi_callback_info info) {
                  .a_ptr = (uint32_t)a_ptr, .b_ptr = (uint32_t)b_ptr, .scratch = (uint32_t)scratch, .rows = (int32_t)rows,
                  .n = (int32_t)n, .k = (int32_t)k, .zero = (int32_t)v[12], .m_blocks = (int32_t)m_blocks,
                  .n_blocks = (int32_t)n_blocks, .k_steps = (int32_t)k_steps, .out_row = (int32_t)out_row, .b_block = (int32_t)b_block};
-  const int pool_threads = pool.helpers + 1;
+  const int pool_threads = atomic_load(&pool.helpers) + 1;
   // By rows: each thread packs and reads only its rows of A and writes whole output rows. By columns
   // where a few rows meet many columns, or packed B is at least twice packed A: each thread then
   // streams only its columns of B, once, while all of A (packed once, by this thread) stays in its
@@ -801,8 +804,8 @@ static napi_value threaded_for(napi_env env, napi_callback_info info) {
   return throw_error(env, "threaded(isa, name): not an ISA this CPU runs");
 }
 
-// startThreads(helpers): starts the helper threads `threaded` uses, once per process (a later call
-// starts none and changes nothing); returns how many run.
+// startThreads(helpers): starts the helper threads `threaded` uses when none run yet (once they run,
+// a later call starts none and changes nothing); returns how many run.
 static napi_value start_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;

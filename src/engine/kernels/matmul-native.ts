@@ -138,8 +138,8 @@ export function nativeThreadedFor(isa: string, name: NativeKernelName): NativeTh
 }
 
 /**
- * Starts the addon's helper threads (once per process: a later call starts none and changes
- * nothing) and returns how many run; 0 where the addon is not built.
+ * Starts the addon's helper threads when none run yet (once they run, a later call starts none and
+ * changes nothing) and returns how many run; 0 where the addon is not built.
  */
 export function startNativeThreads(helpers: number): number {
   return loadAddon()?.startThreads(helpers) ?? 0;
