@@ -25,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #if defined(__GLIBC__)
@@ -779,31 +780,6 @@ static napi_value run_threaded(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// exports.threaded(isa, name): `threaded` (above) for that ISA's 4×2 kernel `matmul` or `matmulu8`,
-// or undefined for a kernel the ISA lacks or one that has no packer (the 1×4 kernels).
-static napi_value threaded_for(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], fn;
-  char isa[32], name[32];
-  size_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_value_string_utf8(env, argv[0], isa, sizeof isa, &len) != napi_ok ||
-      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok)
-    return throw_error(env, "threaded(isa, name): two strings are expected");
-  for (int i = 0; i < ISA_COUNT; i++) {
-    if (strcmp(isa, ISAS[i].name) != 0 || !supported(i)) continue;
-    for (int j = 0; j < KERNELS_PER_ISA; j++) {
-      const kernel_def *k = &ISAS[i].kernels[j];
-      if (strcmp(name, k->name) != 0) continue;
-      if (k->fn == NULL || k->pack == NULL) napi_get_undefined(env, &fn);
-      else napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_threaded, (void *)k, &fn);
-      return fn;
-    }
-    return throw_error(env, "threaded(isa, name): the name is not matmul, matvec, matvec8 or matmulu8");
-  }
-  return throw_error(env, "threaded(isa, name): not an ISA this CPU runs");
-}
-
 // startThreads(helpers): starts the helper threads `threaded` uses when none run yet (once they run,
 // a later call starts none and changes nothing); returns how many run.
 static napi_value start_threads(napi_env env, napi_callback_info info) {
@@ -816,34 +792,40 @@ static napi_value start_threads(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// exports.isas: the ISAs this CPU runs, best first; exports.kernel(isa, name): that ISA's kernel
+// exports.isas: the ISAs this CPU runs, best first. exports.kernel(isa, name): that ISA's kernel
 // `matmul` (4×2 blocks), `matvec` (1×4), `matvec8` (1×4 on int8 Bᵀ) or `matmulu8` (4×2 on bytes),
-// or undefined for a kernel the ISA lacks.
+// or undefined for a kernel the ISA lacks. exports.threaded(isa, name): `threaded` (above) for that
+// ISA's 4×2 kernel `matmul` or `matmulu8`, or undefined for one it lacks or one without a packer
+// (the 1×4 kernels). One function for both, its data saying which (1: threaded).
 static napi_value kernel_for(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2];
+  napi_value argv[2], fn;
   char isa[32], name[32];
   size_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_value_string_utf8(env, argv[0], isa, sizeof isa, &len) != napi_ok ||
-      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok)
-    return throw_error(env, "kernel(isa, name): two strings are expected");
+  void *data;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  const int threaded = data != NULL;
+  const char *what = threaded ? "threaded(isa, name)" : "kernel(isa, name)";
+  char message[96];
+  if (argc != 2 || napi_get_value_string_utf8(env, argv[0], isa, sizeof isa, &len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) {
+    snprintf(message, sizeof message, "%s: two strings are expected", what);
+    return throw_error(env, message);
+  }
   for (int i = 0; i < ISA_COUNT; i++) {
     if (strcmp(isa, ISAS[i].name) != 0 || !supported(i)) continue;
     for (int j = 0; j < KERNELS_PER_ISA; j++) {
       const kernel_def *k = &ISAS[i].kernels[j];
       if (strcmp(name, k->name) != 0) continue;
-      napi_value fn;
-      if (k->fn == NULL) {
-        napi_get_undefined(env, &fn);
-        return fn;
-      }
-      napi_create_function(env, k->name, NAPI_AUTO_LENGTH, run_kernel, (void *)k, &fn);
+      if (k->fn == NULL || (threaded && k->pack == NULL)) napi_get_undefined(env, &fn);
+      else napi_create_function(env, k->name, NAPI_AUTO_LENGTH, threaded ? run_threaded : run_kernel, (void *)k, &fn);
       return fn;
     }
-    return throw_error(env, "kernel(isa, name): the name is not matmul, matvec, matvec8 or matmulu8");
+    snprintf(message, sizeof message, "%s: the name is not matmul, matvec, matvec8 or matmulu8", what);
+    return throw_error(env, message);
   }
-  return throw_error(env, "kernel(isa, name): not an ISA this CPU runs");
+  snprintf(message, sizeof message, "%s: not an ISA this CPU runs", what);
+  return throw_error(env, message);
 }
 
 // setMallocThresholds(mmapThreshold, trimThreshold): glibc's mallopt(M_MMAP_THRESHOLD) and
@@ -917,7 +899,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "isas", isas);
   napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, kernel_for, NULL, &fn);
   napi_set_named_property(env, exports, "kernel", fn);
-  napi_create_function(env, "threaded", NAPI_AUTO_LENGTH, threaded_for, NULL, &fn);
+  napi_create_function(env, "threaded", NAPI_AUTO_LENGTH, kernel_for, (void *)1, &fn);
   napi_set_named_property(env, exports, "threaded", fn);
   napi_create_function(env, "startThreads", NAPI_AUTO_LENGTH, start_threads, NULL, &fn);
   napi_set_named_property(env, exports, "startThreads", fn);

@@ -191,6 +191,8 @@ test("the whole-call form refuses arguments outside its arrays or overlapping in
   assert.ok(memory.every((v) => v === 3), "nothing written to the memory by a refused call");
   assert.ok(out.every((v) => v === SENTINEL), "nothing written to the outputs by a refused call");
   assert.equal(nativeThreadedFor(isa, "matvec"), undefined, "the 1×4 kernels have no whole-call form");
+  assert.throws(() => nativeThreadedFor("avx9000", "matmul"), /threaded\(isa, name\): not an ISA this CPU runs/);
+  assert.throws(() => nativeThreadedFor(isa, "conv" as "matmul"), /threaded\(isa, name\): the name is not matmul/);
 });
 
 test("two threads calling at once both get their own outputs: the one that finds the helpers taken runs alone", { skip }, async () => {
