@@ -28,8 +28,7 @@ import { freivaldsBound, freivaldsMatmul, freivaldsPaths, requantizationMismatch
 import { freivaldsMatmulReference } from "../src/commit/freivalds-reference.ts";
 import { matmulFast } from "../src/engine/kernels/matmul-fast.ts";
 import { matmulReference } from "../src/engine/kernels/matmul-reference.ts";
-import { requantize } from "../src/engine/requant.ts";
-import { requantizer } from "../src/engine/intmath.ts";
+import { applyRescale, rescaleOf } from "../src/engine/kernels/elementwise-loops.ts";
 import { rng } from "../test/xorshift.ts";
 import { rerunWithAllocatorEnv, tuneNodeProcess } from "../src/cli/process-tuning.ts";
 
@@ -130,11 +129,11 @@ const fbias = Int32Array.from({ length: N }, () => pick(1 << 16) - (1 << 15));
 const facc = new Int32Array(N * N);
 const REQ = { multiplier: 1 << 20, shift: 36, zeroPoint: 0 };
 const kernelArgs = (out: Int32Array) => ({ a: fa, aOffset: 0, aZero: 0, b: fb, bOffset: 0, transB: false, bias: fbias, m: N, k: N, n: N, out, outOffset: 0 });
-// The engine's per-element requantization (requantizer: the kernels' hoisted form of requantize).
-const requantizeOne = requantizer(REQ.multiplier, REQ.shift, REQ.zeroPoint, -128, 127, (v) => requantize(v, REQ.multiplier, REQ.shift, REQ.zeroPoint, "int8"));
+// The engine's per-element requantization (rescaleOf/applyRescale: the kernels' hoisted form of requantize).
+const rescale = rescaleOf(REQ.multiplier, REQ.shift, REQ.zeroPoint, -128, 127, true);
 const requantizeAll = (acc: Int32Array) => {
   const out = new Int8Array(acc.length);
-  for (let i = 0; i < acc.length; i++) out[i] = requantizeOne(acc[i]!);
+  for (let i = 0; i < acc.length; i++) out[i] = applyRescale(acc[i]!, rescale);
   return out;
 };
 matmulFast(kernelArgs(facc));

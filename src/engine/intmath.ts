@@ -155,19 +155,3 @@ export function log2Q16OfQ24(s: number): number {
   }
   return (b - 24) * TWO16 + frac;
 }
-
-/**
- * requantize(acc, M, t, z, out) from requant.ts with the shift-dependent constants hoisted out of
- * the per-element loop: acc·M is split at 2^16 exactly as roundingMultiplyShift does. For |acc| < 2^31.
- */
-export function requantizer(multiplier: number, shift: number, zeroPoint: number, lo: number, hi: number, general: (acc: number) => number): (acc: number) => number {
-  if (shift < 17) return general;
-  const mh = Math.floor(multiplier / POW2[16]!);
-  const ml = multiplier - mh * TWO16;
-  const half = POW2[shift - 17]!;
-  const div = POW2[shift - 16]!;
-  return (acc: number) => {
-    const v = Math.floor((acc * mh + half + Math.floor(acc * ml / POW2[16]!)) / div) + zeroPoint;
-    return v < lo ? lo : v > hi ? hi : v;
-  };
-}

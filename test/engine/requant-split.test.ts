@@ -1,4 +1,4 @@
-// requantize and mul take the hoisted 16-bit split (intmath's requantizer) when the centred value
+// requantize and mul take the hoisted 16-bit split (rescaleOf's split form) when the centred value
 // fits ±2^31: it must equal the exact BigInt definition for every dtype, zero point, multiplier and
 // shift, including the dtype edges and the paths that keep multiplyShiftRound.
 import { test } from "node:test";

@@ -11,11 +11,11 @@ import {
   log2Q16OfQ24,
   roundDivAway,
   roundDivAwayBig,
-  requantizer,
   scaledDistanceQ16,
 } from "../intmath.ts";
+import { applyRescale, rescaleOf } from "../kernels/elementwise-loops.ts";
 import type { Attrs, OpDef } from "../op.ts";
-import { requantize, saturateInt32 } from "../requant.ts";
+import { saturateInt32 } from "../requant.ts";
 import { allocate, checkShape, DTYPE_MAX, DTYPE_MIN, numElements, type DType, type TensorMeta } from "../tensor.ts";
 
 /** `outDtype` attribute codes, shared with matmul's output stage. */
@@ -247,10 +247,9 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
       // Both paths compute the same integers; the bounds only decide whether doubles hold them exactly.
       const sumsFit = n * A * A < TWO52;
       const N = BigInt(n);
-      const rq = requantizer(scale.multiplier, scale.shift, zeroPoint, DTYPE_MIN[out], DTYPE_MAX[out], (acc) => requantize(acc, scale.multiplier, scale.shift, zeroPoint, out));
-      const emit = (idx: number, i: number, nq: number) => {
-        y[idx] = rq(saturateInt32(nq * gamma[i]! + (beta === null ? 0 : beta[i]!)));
-      };
+      // The output stage's constants once, applied by a plain function V8 inlines (a per-call
+      // closure here cost about 2/3 of a [1,288] row's time): each |acc| ≤ 2^31, saturated first.
+      const rescale = rescaleOf(scale.multiplier, scale.shift, zeroPoint, DTYPE_MIN[out], DTYPE_MAX[out], true);
       for (let r = 0; r < rows; r++) {
         const base = r * n;
         let sx: bigint;
@@ -277,7 +276,7 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
         const mean = centred ? sx : 0n;
         const v = N * sxx - mean * mean + N * N * BigInt(epsilon);
         if (v === 0n) {
-          for (let i = 0; i < n; i++) emit(base + i, i, 0);
+          for (let i = 0; i < n; i++) y[base + i] = applyRescale(saturateInt32(beta === null ? 0 : beta[i]!), rescale);
           continue;
         }
         const g = normGuardBits(v);
@@ -287,10 +286,14 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
         if (d < TWO52 && (n * A + Math.abs(meanN)) * 2 ** (frac + 1) + Number(d) < TWO52) {
           const dn = Number(d);
           const one = 2 ** frac;
-          for (let i = 0; i < n; i++) emit(base + i, i, roundDivAway((n * data[base + i]! - meanN) * one, dn));
+          for (let i = 0; i < n; i++) {
+            const nq = roundDivAway((n * data[base + i]! - meanN) * one, dn);
+            y[base + i] = applyRescale(saturateInt32(nq * gamma[i]! + (beta === null ? 0 : beta[i]!)), rescale);
+          }
         } else {
           for (let i = 0; i < n; i++) {
-            emit(base + i, i, Number(roundDivAwayBig((N * BigInt(data[base + i]!) - mean) << BigInt(frac), d)));
+            const nq = Number(roundDivAwayBig((N * BigInt(data[base + i]!) - mean) << BigInt(frac), d));
+            y[base + i] = applyRescale(saturateInt32(nq * gamma[i]! + (beta === null ? 0 : beta[i]!)), rescale);
           }
         }
       }
