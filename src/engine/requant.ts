@@ -2,6 +2,7 @@
 // acc is an int32 accumulator, M ∈ [0, 2^31), t ∈ [0, 62]. acc·M can reach 2^62, beyond exact
 // double range, so the product is split: M = Mh·2^16 + Ml, and each partial product stays < 2^47.
 import { InvalidArgumentError } from "./errors.ts";
+import { INV_POW2, POW2 } from "./intmath.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType } from "./tensor.ts";
 
 export interface Requant {
@@ -45,9 +46,9 @@ export function roundingMultiplyShift(acc: number, multiplier: number, shift: nu
   const lo = acc * ml; // |lo| < 2^47
   if (shift >= 17) {
     // floor((hi·2^16 + lo + 2^(t−1)) / 2^t) = floor((hi + 2^(t−17) + floor(lo / 2^16)) / 2^(t−16))
-    return Math.floor((hi + 2 ** (shift - 17) + Math.floor(lo / TWO16)) / 2 ** (shift - 16));
+    return Math.floor((hi + POW2[shift - 17]! + Math.floor(lo * INV_POW2[16]!)) * INV_POW2[shift - 16]!);
   }
-  if (shift === 16) return hi + Math.floor((lo + 32768) / TWO16);
+  if (shift === 16) return hi + Math.floor((lo + 32768) * INV_POW2[16]!);
   // t < 16: the result exceeds every dtype range unless acc·M is small; use exact BigInt (rare path).
   const big = BigInt(acc) * BigInt(multiplier) + (shift > 0 ? 1n << BigInt(shift - 1) : 0n);
   const q = big >> BigInt(shift); // arithmetic shift = floor division by 2^t
