@@ -67,11 +67,12 @@ export const EXP2_FINE_Q30: readonly number[] = [
 /** POW2[k] = 2^k for k = 0..63; dividing a safe integer by it is exact, so floor(x / POW2[k]) = x >> k. */
 export const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
 /**
- * INV_POW2[k] = 2^−k, exactly a double. x · 2^−k equals x / 2^k for every safe integer x (both only
- * change the exponent), and a multiply costs a few cycles where a division by a value loaded at run
- * time costs ~15: the hot paths below multiply.
+ * INV_POW2[k] = 1 / 2^k, exactly a double. x · INV_POW2[k] is bit for bit x / POW2[k] for every safe
+ * integer x (both only change the exponent), so floor(x · INV_POW2[k]) is the same integer as
+ * floor(x / POW2[k]); a multiply costs a few cycles where a division by a value loaded at run time
+ * costs ~15, so the hot paths below multiply (as output-stage.ts's per-channel constants do).
  */
-export const INV_POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** -k);
+export const INV_POW2: readonly number[] = POW2.map((p) => 1 / p);
 
 /**
  * round(a·b / 2^30) = floor((a·b + 2^29) / 2^30) for 0 ≤ a, b < 2^32, exact: b = bh·2^15 + bl keeps
