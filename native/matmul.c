@@ -549,6 +549,20 @@ static int32_t run_chunks(void) {
   }
 }
 
+// Moves the calling thread off CPU `cpu` where another CPU is allowed to it: its affinity without
+// that CPU (the kernel migrates it at once), then the whole set again, so nothing stays pinned.
+static void move_off_cpu(int cpu) {
+#if defined(__linux__)
+  cpu_set_t all, other;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof all, &all) != 0 || !CPU_ISSET(cpu, &all) || CPU_COUNT(&all) < 2) return;
+  other = all;
+  CPU_CLR(cpu, &other);
+  if (sched_setaffinity(0, sizeof other, &other) == 0) sched_setaffinity(0, sizeof all, &all);
+#else
+  (void)cpu;
+#endif
+}
+
 static void *helper_main(void *arg) {
   (void)arg;
   unsigned seen = atomic_load(&pool.seq);
@@ -568,12 +582,18 @@ static void *helper_main(void *arg) {
       pthread_mutex_unlock(&pool.lock);
     }
     seen = s;
+    // Woken onto the calling thread's CPU (the scheduler does so when it sees no idle CPU, as when
+    // the host holds one back), the helper would take turns with the caller instead of running
+    // beside it, and wake there again next time: it moves off first.
+    const int caller = atomic_load(&pool.caller_cpu);
+    if (caller >= 0 && current_cpu() == caller) move_off_cpu(caller);
     run_chunks();
   }
   return NULL;
 }
 
-// Starts helper threads once per process (later calls change nothing); returns how many run.
+// Starts `wanted` helper threads when none run yet (once they run, later calls start none);
+// returns how many run.
 static int start_helpers(int wanted) {
   static pthread_mutex_t start = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&start);
