@@ -8,8 +8,6 @@
 // loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [layers] [matvec] [decode] [stage]`
 // (all by default), each in its own process.
 import { execFileSync } from "node:child_process";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { OP_CODES, getOp } from "../src/engine/registry.ts";
@@ -58,11 +56,6 @@ tuneNodeProcess();
 
 const { onnx } = onnxProto;
 
-// A full collection before each shape: every shape starts from a collected heap, not from the
-// garbage of the ones before it (whose collection would otherwise run in V8's helper threads,
-// on the cores the engine's threads are timed on).
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
 // 1024: the threads' speedup at n ≥ 512 (the JS kernel, ~0.6 s a call there, is skipped).
 const SIZES = [128, 256, 512, 1024];
 
@@ -220,7 +213,6 @@ function layerModel(m: number, k: number, n: number, w: Float32Array, bias: Floa
 
 const layers = [];
 for (const { layer, m, k, n } of run("layers") ? LAYER_SHAPES : []) {
-  collectGarbage();
   const a = tensor("int8", [m, k], int8Array(m * k, 5));
   const w = int8Array(k * n, 6);
   const b = tensor("int8", [k, n], w);
@@ -262,7 +254,6 @@ matmulThreading.minMacs = DEFAULT_MIN_MACS;
 
 const results = [];
 for (const n of run("square") ? SIZES : []) {
-  collectGarbage();
   const a = int8Square(n, 1);
   const b = int8Square(n, 2);
   const op = getOp("matmul");
@@ -473,7 +464,7 @@ console.log(JSON.stringify({
   threads: THREADS,
   results,
   layers: {
-    what: "transformer layers' products with their bias: int8 A [m,k] × int8 weights [k,n] + int32 bias, int32 out, via the engine op (the weights cached after the first call, as a stored model's are), on one thread and on the calling thread plus the engine's other threads, timed in alternating batches (speedupOverOneThread); onnxruntime-node fp32 MatMul + Add with W and the bias as constants, on 1 and on the same number of threads; ms per call (median of batches); each shape, like each square size, starts from a collected heap",
+    what: "transformer layers' products with their bias: int8 A [m,k] × int8 weights [k,n] + int32 bias, int32 out, via the engine op (the weights cached after the first call, as a stored model's are), on one thread and on the calling thread plus the engine's other threads, timed in alternating batches (speedupOverOneThread); onnxruntime-node fp32 MatMul + Add with W and the bias as constants, on 1 and on the same number of threads; ms per call (median of batches)",
     results: layers,
   },
   matvec: {

@@ -70,7 +70,7 @@ export const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 **
  * INV_POW2[k] = 1 / 2^k, exactly a double. x · INV_POW2[k] is bit for bit x / POW2[k] for every safe
  * integer x (both only change the exponent), so floor(x · INV_POW2[k]) is the same integer as
  * floor(x / POW2[k]); a multiply costs a few cycles where a division by a value loaded at run time
- * costs ~15, so the hot paths below multiply (as output-stage.ts's per-channel constants do).
+ * costs ~15, so the hot paths multiply (here, in the element-wise rescale and the output stage).
  */
 export const INV_POW2: readonly number[] = POW2.map((p) => 1 / p);
 

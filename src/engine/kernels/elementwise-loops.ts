@@ -2,14 +2,13 @@
 // loop its constants once instead of calling a per-op closure per element, which V8 cannot inline
 // once a call site sees several closures.
 import type { BroadcastPlan } from "../broadcast.ts";
-import { POW2 } from "../intmath.ts";
+import { INV_POW2, POW2 } from "../intmath.ts";
 import type { IntArray } from "../tensor.ts";
 import { multiplyShiftRound } from "./multiply-shift.ts";
 
 const I32_MIN = -2147483648;
 const I32_MAX = 2147483647;
 const TWO16 = 65536;
-const INV_TWO16 = 1 / TWO16;
 
 /**
  * v ↦ clamp(rms(v, M, t) + z, lo, hi) as plain data. `split` selects the form
@@ -38,14 +37,14 @@ export function rescaleOf(multiplier: number, shift: number, zeroPoint: number, 
     multiplier, shift, zeroPoint, lo, hi, split, mh,
     ml: multiplier - mh * TWO16,
     half: split ? POW2[shift - 17]! : 0,
-    invDiv: split ? 1 / POW2[shift - 16]! : 1,
+    invDiv: split ? INV_POW2[shift - 16]! : 1,
   };
 }
 
 /** One value through a Rescale (a plain function, so V8 inlines it into each loop below). */
 export function applyRescale(v: number, r: Rescale): number {
   const q = (r.split
-    ? Math.floor((v * r.mh + r.half + Math.floor(v * r.ml * INV_TWO16)) * r.invDiv)
+    ? Math.floor((v * r.mh + r.half + Math.floor(v * r.ml * INV_POW2[16]!)) * r.invDiv)
     : multiplyShiftRound(v, r.multiplier, r.shift)) + r.zeroPoint;
   return q < r.lo ? r.lo : q > r.hi ? r.hi : q;
 }

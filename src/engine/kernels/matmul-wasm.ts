@@ -511,9 +511,11 @@ function directOutput(x: MatmulKernelArgs, kernel: number, split: 1 | 2, unpadde
 }
 
 /**
- * Output bytes from which a call's native kernel writes in place: below, the copy it saves is small
- * next to the call, so the per-call closure and memory view are not spent on it (a decode step's
- * [1,768] output is 3 KiB; its loop measured the same either way, docs/performance.md).
+ * Output bytes from which a call's native kernel writes in place (the 4×2 kernels' whole-call form,
+ * the 1×4 kernels' direct output): below, the outputs go through the kernel memory as before. The
+ * figure was measured for the 1×4 kernels' direct output, whose per-call closure and memory view
+ * did not pay below it (a decode step's [1,768] output is 3 KiB; its loop measured the same either
+ * way, docs/performance.md); the whole-call form was not timed below it.
  */
 const DIRECT_MIN_BYTES = 64 * 1024;
 

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { Attrs } from "../op.ts";
 import { checkRequant, requantize } from "../requant.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType, type IntArray } from "../tensor.ts";
-import { POW2 } from "../intmath.ts";
+import { INV_POW2, POW2 } from "../intmath.ts";
 import { MAX_WASM_CHANNELS, WASM_MIN_ELEMENTS, outputStageWasm } from "./output-stage-wasm.ts";
 
 /** `outDtype` attribute codes. */
@@ -88,7 +88,7 @@ function fastStageOf(stage: OutputStage): FastStage | null {
       f.mh[c] = Math.floor(m[c]! / 65536);
       f.ml[c] = m[c]! - f.mh[c]! * 65536;
       f.half[c] = POW2[t - 17]!;
-      f.inv[c] = 1 / POW2[t - 16]!;
+      f.inv[c] = INV_POW2[t - 16]!;
     }
   }
   fastStages.set(stage, f);
