@@ -567,8 +567,10 @@ static void *helper_main(void *arg) {
   (void)arg;
   unsigned seen = atomic_load(&pool.seq);
   for (;;) {
-    // A helper on the calling thread's CPU would only keep it from running: it sleeps at once.
-    int64_t until = current_cpu() == atomic_load(&pool.caller_cpu) ? 0 : now_ns() + atomic_load(&pool.spin_ns);
+    // A helper on the calling thread's CPU would only keep it from running: it sleeps at once
+    // (where the CPU is unknown, −1, it polls).
+    const int cpu = current_cpu();
+    int64_t until = cpu >= 0 && cpu == atomic_load(&pool.caller_cpu) ? 0 : now_ns() + atomic_load(&pool.spin_ns);
     unsigned s;
     for (int i = 0; (s = atomic_load_explicit(&pool.seq, memory_order_acquire)) == seen; i++) {
       if ((i & 63) != 0 || now_ns() < until) {
@@ -615,10 +617,11 @@ static int start_helpers(int wanted) {
 // `alone`, the helpers; returns the blocks the helpers ran (0: the calling thread ran them all).
 static int32_t run_pooled(pool_task t, int alone, int64_t spin_ns) {
   const int32_t blocks = t.split_rows ? t.m_blocks : t.n_blocks;
+  // Every thread reads all of A in a column split: packed here, once.
+  if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
   int expected = 0;
   const int helpers = atomic_load(&pool.helpers);
   if (alone || helpers == 0 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
-    if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
     run_range(&t, 0, blocks);
     return 0;
   }
@@ -626,8 +629,6 @@ static int32_t run_pooled(pool_task t, int alone, int64_t spin_ns) {
   t.end = blocks;
   t.min_chunk = (blocks + t.threads * 64 - 1) / (t.threads * 64);
   if (t.min_chunk < 1) t.min_chunk = 1;
-  // Every thread reads all of A in a column split: packed here, once.
-  if (!t.split_rows) t.pack(t.base + t.a_ptr, t.src, t.elem, 0, t.m_blocks, t.rows, t.k, t.k_steps, t.zero);
   const uint32_t number = ++pool.number;
   pool.task[number & 1] = t;
   atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
