@@ -2,6 +2,7 @@
 // budget and receipts on top through the hooks, which see every node before and after it runs.
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../engine/errors.ts";
 import { sameShape, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import type { Attrs, OpDef, PreparedRun } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
 import { MAX_STREAM_STEPS, declaredMeta, programInputIds, type HandleDecl, type Program } from "./program.ts";
 import { inferProgram, releasedAfter, type NodeInfo, type OpLookup, type ProgramInfo } from "./program-infer.ts";
@@ -62,6 +63,8 @@ interface RunPlan {
   handleIds: number[];
   /** Per node (in info.nodes order), the values dead once it has run. */
   releases: number[][];
+  /** Per node, its prepared work (OpDef.prepare), made when the node first runs. */
+  prepared: (PreparedRun | undefined)[];
 }
 
 // A TSTREAM step or a stored program runs many times with one ProgramInfo: plan once per info.
@@ -82,9 +85,15 @@ function runPlanOf(program: Program, info: ProgramInfo): RunPlan {
     constIds,
     handleIds,
     releases: info.nodes.map((node) => releasedAfter(program, node.index, node.outputIds, info.lastUse, isOutput)),
+    prepared: new Array<PreparedRun | undefined>(info.nodes.length),
   };
   runPlans.set(info, plan);
   return plan;
+}
+
+/** The node's prepared work: the op's own `prepare`, or its `run` with the attributes bound. */
+function prepareNode(op: OpDef, inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun {
+  return op.prepare ? op.prepare(inputs, attrs) : (ins) => op.run(ins, attrs);
 }
 
 /**
@@ -124,7 +133,8 @@ export function runProgram(
     hooks.beforeNode?.({ step, node });
     const def = program.nodes[node.index]!;
     const ins = def.inputs.map((id) => env[id]!);
-    const outs = node.op.run(ins, def.attrs);
+    // Prepared after beforeNode, so the node is charged before its planning runs, as with `run`.
+    const outs = (plan.prepared[k] ??= prepareNode(node.op, node.inputs, def.attrs))(ins);
     // The kernel must produce what infer promised: gas and memory were charged on that promise.
     if (outs.length !== node.outputs.length) {
       throw new InvalidArgumentError(node.op.name, "outputs", `kernel produced ${outs.length}, infer declared ${node.outputs.length}`);

@@ -69,6 +69,24 @@ export function broadcastPlan(a: readonly number[], b: readonly number[], outSha
   return plan;
 }
 
+/** Rows up to which a prepared node keeps its own plan (its tables: 8 bytes a row). */
+export const NODE_PLAN_MAX_ROWS = 64;
+
+/**
+ * For a prepared node (OpDef.prepare): the plan for these shapes, planned at the first call and then
+ * kept by the node when it has at most NODE_PLAN_MAX_ROWS rows (others come from broadcastPlan at
+ * every call, as above), so what a node keeps is bounded whatever its shapes.
+ */
+export function broadcastPlanOnce(a: readonly number[], b: readonly number[], outShape: readonly number[]): () => BroadcastPlan {
+  let kept: BroadcastPlan | undefined;
+  return () => {
+    if (kept !== undefined) return kept;
+    const plan = broadcastPlan(a, b, outShape);
+    if (plan.rows <= NODE_PLAN_MAX_ROWS) kept = plan;
+    return plan;
+  };
+}
+
 function planBroadcast(a: readonly number[], b: readonly number[], outShape: readonly number[]): BroadcastPlan {
   let dims = [...outShape];
   let sa = broadcastStrides(a, outShape);

@@ -6,6 +6,9 @@ import type { Tensor, TensorMeta } from "./tensor.ts";
 export type AttrValue = number | readonly number[];
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
+/** A node's work with everything its input metas and attributes decide done beforehand (OpDef.prepare). */
+export type PreparedRun = (inputs: readonly Tensor[]) => Tensor[];
+
 export interface OpDef {
   /** Stable name, e.g. "matmul"; its wire-format code is in OP_CODES (registry.ts) only. */
   readonly name: string;
@@ -22,6 +25,16 @@ export interface OpDef {
   flops(inputs: readonly TensorMeta[], attrs: Attrs): bigint;
   /** Executes. Inputs have already passed `infer`. */
   run(inputs: readonly Tensor[], attrs: Attrs): Tensor[];
+  /**
+   * Validates and plans from input dtypes, shapes and attributes alone, and returns the work left
+   * for inputs of exactly those metas. An op that has it runs as `prepare(inputs, attrs)(inputs)`,
+   * so the two cannot differ. A program run many times (a cached call's, every TSTREAM step) prepares
+   * each node once (codec/program-run.ts). It lives as long as the cached program, for each input
+   * shape the program is kept for, so what it keeps is a small constant (plans of at most 64 rows or
+   * batch entries, else made per call), never sized by the elements; anything as large as the
+   * attributes (per-channel constants) is kept once per attribute object, shared by every preparation.
+   */
+  prepare?(inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun;
   /**
    * Upper bound on the bytes `run` allocates beyond its outputs (accumulators, index tables, row
    * buffers), from shapes alone, so the memory budget is charged before the op runs. Ops without

@@ -1,13 +1,13 @@
 // Element-wise ops: add/sub/mul with numpy broadcasting and TFLite-style requantization, the
 // clamping activations, table lookup and requantize. Exact integer formulas: docs/ops.md.
 import { attrInt, attrInts, checkAttrNames, normAxis } from "../attrs.ts";
-import { broadcastPlan, broadcastShapes } from "../broadcast.ts";
+import { broadcastPlanOnce, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
-import type { Attrs, OpDef } from "../op.ts";
+import type { Attrs, OpDef, PreparedRun } from "../op.ts";
 import { checkRequant } from "../requant.ts";
 import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, zeros, type DType, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { OUT_DTYPE_CODES } from "../kernels/output-stage.ts";
-import { addRescaledInto, clampInto, keepAboveInto, mulRescaledInto, requantizeInto, rescaledCopy, rescaleOf } from "../kernels/elementwise-loops.ts";
+import { addRescaledInto, clampInto, keepAboveInto, mulRescaledInto, requantizeInto, rescaledCopy, rescaleOf, type Rescale } from "../kernels/elementwise-loops.ts";
 
 const ALL_DTYPES: readonly DType[] = ["int8", "int16", "int32"];
 const I32_MIN = -2147483648;
@@ -105,37 +105,46 @@ function planAdd(op: string, inputs: readonly TensorMeta[], attrs: Attrs): AddPl
   };
 }
 
-function runAdd(op: string, sign: 1 | -1, inputs: readonly Tensor[], attrs: Attrs): Tensor {
+function prepareAdd(op: string, sign: 1 | -1, inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun {
   const p = planAdd(op, inputs, attrs);
-  const [a, b] = inputs as [Tensor, Tensor];
-  const y = zeros(p.out, p.outShape);
-  const out = y.data;
-  const plan = broadcastPlan(a.shape, b.shape, p.outShape);
-  const { multiplier, shift } = p.outScale;
+  const [am, bm] = inputs as [TensorMeta, TensorMeta];
+  const planOf = broadcastPlanOnce(am.shape, bm.shape, p.outShape);
   const z = p.zeroPoint;
   const lo = DTYPE_MIN[p.out];
   const hi = DTYPE_MAX[p.out];
   if (isIdentity(p.aScale) && isIdentity(p.bScale) && isIdentity(p.outScale) && p.leftShift === 0 && p.aZero === 0 && p.bZero === 0) {
     // The plain add: no rescale, so no per-input copies.
-    const ad = a.data;
-    const bd = b.data;
-    for (let r = 0, o = 0; r < plan.rows; r++) {
-      let ia = plan.rowOffsetA[r]!;
-      let ib = plan.rowOffsetB[r]!;
-      for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
-        const v = sat32(ad[ia]! + sign * bd[ib]!) + z;
-        out[o] = v < lo ? lo : v > hi ? hi : v;
+    return ([a, b]) => {
+      const y = zeros(p.out, p.outShape);
+      const out = y.data;
+      const plan = planOf();
+      const ad = a!.data;
+      const bd = b!.data;
+      for (let r = 0, o = 0; r < plan.rows; r++) {
+        let ia = plan.rowOffsetA[r]!;
+        let ib = plan.rowOffsetB[r]!;
+        for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
+          const v = sat32(ad[ia]! + sign * bd[ib]!) + z;
+          out[o] = v < lo ? lo : v > hi ? hi : v;
+        }
       }
-    }
-    return y;
+      return [y];
+    };
   }
   // Inputs rescale to sat32(rms((x − z)·2^leftShift, M, t)), within ±2^31 (planAdd checks the
   // shifted value), and the saturated sum is too: the split form applies to all three rescales.
   const inputScale = (s: Scale) => rescaleOf(s.multiplier, s.shift, 0, I32_MIN, I32_MAX, true);
-  const ra = rescaledCopy(a.data, p.aZero, 2 ** p.leftShift, inputScale(p.aScale));
-  const rb = rescaledCopy(b.data, p.bZero, 2 ** p.leftShift, inputScale(p.bScale));
-  addRescaledInto(plan, ra, rb, out, sign, rescaleOf(multiplier, shift, z, lo, hi, true));
-  return y;
+  const aRescale = inputScale(p.aScale);
+  const bRescale = inputScale(p.bScale);
+  const outRescale = rescaleOf(p.outScale.multiplier, p.outScale.shift, z, lo, hi, true);
+  const shifted = 2 ** p.leftShift;
+  return ([a, b]) => {
+    const y = zeros(p.out, p.outShape);
+    const ra = rescaledCopy(a!.data, p.aZero, shifted, aRescale);
+    const rb = rescaledCopy(b!.data, p.bZero, shifted, bRescale);
+    addRescaledInto(planOf(), ra, rb, y.data, sign, outRescale);
+    return [y];
+  };
 }
 
 function addLike(name: "add" | "sub", sign: 1 | -1): OpDef {
@@ -151,8 +160,11 @@ function addLike(name: "add" | "sub", sign: 1 | -1): OpDef {
     flops(inputs, attrs) {
       return 4n * BigInt(numElements(planAdd(name, inputs, attrs).outShape));
     },
+    prepare(inputs, attrs) {
+      return prepareAdd(name, sign, inputs, attrs);
+    },
     run(inputs, attrs) {
-      return [runAdd(name, sign, inputs, attrs)];
+      return prepareAdd(name, sign, inputs, attrs)(inputs);
     },
   };
 }
@@ -197,34 +209,40 @@ function mulShiftBig(x: number, y: number, s: Scale): number {
   return Number(q > cap ? cap : q < -cap ? -cap : q);
 }
 
-function runMul(inputs: readonly Tensor[], attrs: Attrs): Tensor {
+function prepareMul(inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun {
   const p = planMul(inputs, attrs);
-  const [a, b] = inputs as [Tensor, Tensor];
-  const y = zeros(p.out, p.outShape);
-  const out = y.data;
-  const plan = broadcastPlan(a.shape, b.shape, p.outShape);
-  const ad = a.data;
-  const bd = b.data;
+  const [am, bm] = inputs as [TensorMeta, TensorMeta];
+  const planOf = broadcastPlanOnce(am.shape, bm.shape, p.outShape);
   const { aZero, bZero, zeroPoint: z } = p;
-  const { multiplier, shift } = p.scale;
   const lo = DTYPE_MIN[p.out];
   const hi = DTYPE_MAX[p.out];
   if (p.exactProduct) {
     // Products within ±2^31 (int8/int16 without zero points): the hoisted 16-bit split is exact for
     // shifts ≥ 17, so no element takes multiplyShiftRound's BigInt path.
-    const narrow = maxAbsCentered(a.dtype, aZero) * maxAbsCentered(b.dtype, bZero) <= TWO31;
-    mulRescaledInto(plan, ad, bd, out, aZero, bZero, rescaleOf(multiplier, shift, z, lo, hi, narrow));
-    return y;
+    const narrow = maxAbsCentered(am.dtype, aZero) * maxAbsCentered(bm.dtype, bZero) <= TWO31;
+    const rescale = rescaleOf(p.scale.multiplier, p.scale.shift, z, lo, hi, narrow);
+    return ([a, b]) => {
+      const y = zeros(p.out, p.outShape);
+      mulRescaledInto(planOf(), a!.data, b!.data, y.data, aZero, bZero, rescale);
+      return [y];
+    };
   }
-  for (let r = 0, o = 0; r < plan.rows; r++) {
-    let ia = plan.rowOffsetA[r]!;
-    let ib = plan.rowOffsetB[r]!;
-    for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
-      const v = mulShiftBig(ad[ia]! - aZero, bd[ib]! - bZero, p.scale) + z;
-      out[o] = v < lo ? lo : v > hi ? hi : v;
+  return ([a, b]) => {
+    const y = zeros(p.out, p.outShape);
+    const out = y.data;
+    const plan = planOf();
+    const ad = a!.data;
+    const bd = b!.data;
+    for (let r = 0, o = 0; r < plan.rows; r++) {
+      let ia = plan.rowOffsetA[r]!;
+      let ib = plan.rowOffsetB[r]!;
+      for (let j = 0; j < plan.rowLength; j++, o++, ia += plan.strideA, ib += plan.strideB) {
+        const v = mulShiftBig(ad[ia]! - aZero, bd[ib]! - bZero, p.scale) + z;
+        out[o] = v < lo ? lo : v > hi ? hi : v;
+      }
     }
-  }
-  return y;
+    return [y];
+  };
 }
 
 const mul: OpDef = {
@@ -239,8 +257,9 @@ const mul: OpDef = {
   flops(inputs, attrs) {
     return 2n * BigInt(numElements(planMul(inputs, attrs).outShape));
   },
+  prepare: prepareMul,
   run(inputs, attrs) {
-    return [runMul(inputs, attrs)];
+    return prepareMul(inputs, attrs)(inputs);
   },
 };
 
@@ -254,6 +273,15 @@ function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bi
     const x = inputs[0]!;
     checkDType(name, "x", x, ALL_DTYPES);
     return x;
+  };
+  const prepareRun = (inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun => {
+    const x = validate(inputs, attrs);
+    const loop = prepare(x, attrs);
+    return ([t]) => {
+      const y = zeros(x.dtype, x.shape);
+      loop(t!.data, y.data);
+      return [y];
+    };
   };
   return {
     name,
@@ -269,12 +297,9 @@ function unaryOp(name: string, attrNames: readonly string[], flopsPerElement: bi
       prepare(x, attrs);
       return flopsPerElement * BigInt(numElements(x.shape));
     },
+    prepare: prepareRun,
     run(inputs, attrs) {
-      const x = validate(inputs, attrs) as Tensor;
-      const loop = prepare(x, attrs);
-      const y = zeros(x.dtype, x.shape);
-      loop(x.data, y.data);
-      return [y];
+      return prepareRun(inputs, attrs)(inputs);
     },
   };
 }
@@ -388,6 +413,35 @@ function planRequantize(inputs: readonly TensorMeta[], attrs: Attrs): RequantPla
   return { out, inZero, multiplier, shift, zeroPoint, inner };
 }
 
+/**
+ * Requantize's rescales per node (its attribute object) and input width, made once: a node prepared
+ * for several input shapes shares them, so what preparing keeps stays within the attributes' size.
+ */
+const keptRescales = new WeakMap<Attrs, { narrow?: Rescale[]; wide?: Rescale[] }>();
+
+function requantRescales(attrs: Attrs, narrow: boolean, make: () => Rescale[]): Rescale[] {
+  let kept = keptRescales.get(attrs);
+  if (kept === undefined) keptRescales.set(attrs, (kept = {}));
+  return narrow ? (kept.narrow ??= make()) : (kept.wide ??= make());
+}
+
+function prepareRequantize(inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun {
+  const p = planRequantize(inputs, attrs);
+  const x = inputs[0]!;
+  const lo = DTYPE_MIN[p.out];
+  const hi = DTYPE_MAX[p.out];
+  // |x − inZero| ≤ 2^31 unless an int32 input has a zero point. Then, for shifts ≥ 17, the hoisted
+  // 16-bit split is exact and no element takes multiplyShiftRound's BigInt path.
+  const narrow = x.dtype !== "int32" || p.inZero === 0;
+  const rescales = requantRescales(attrs, narrow, () => p.multiplier.map((m, c) => rescaleOf(m, p.shift[c]!, p.zeroPoint, lo, hi, narrow)));
+  const step = rescales.length === 1 ? numElements(x.shape) : p.inner;
+  return ([t]) => {
+    const y = zeros(p.out, x.shape);
+    requantizeInto(t!.data, y.data, p.inZero, rescales, step);
+    return [y];
+  };
+}
+
 const requantizeOp: OpDef = {
   name: "requantize",
   inputs: ["x"],
@@ -399,18 +453,9 @@ const requantizeOp: OpDef = {
     planRequantize(inputs, attrs);
     return BigInt(numElements(inputs[0]!.shape));
   },
+  prepare: prepareRequantize,
   run(inputs, attrs) {
-    const p = planRequantize(inputs, attrs);
-    const x = inputs[0]!;
-    const y = zeros(p.out, x.shape);
-    const lo = DTYPE_MIN[p.out];
-    const hi = DTYPE_MAX[p.out];
-    // |x − inZero| ≤ 2^31 unless an int32 input has a zero point. Then, for shifts ≥ 17, the hoisted
-    // 16-bit split is exact and no element takes multiplyShiftRound's BigInt path.
-    const narrow = x.dtype !== "int32" || p.inZero === 0;
-    const rescales = p.multiplier.map((m, c) => rescaleOf(m, p.shift[c]!, p.zeroPoint, lo, hi, narrow));
-    requantizeInto(x.data, y.data, p.inZero, rescales, rescales.length === 1 ? x.data.length : p.inner);
-    return [y];
+    return prepareRequantize(inputs, attrs)(inputs);
   },
 };
 

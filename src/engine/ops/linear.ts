@@ -4,7 +4,7 @@
 import { attrInt, attrInts, checkAttrNames } from "../attrs.ts";
 import { broadcastIndex, broadcastShapes } from "../broadcast.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
-import type { Attrs, OpDef } from "../op.ts";
+import type { Attrs, OpDef, PreparedRun } from "../op.ts";
 import { checkShape, DTYPE_MAX, DTYPE_MIN, numElements, unfilled, zeros, type DType, type Tensor, type TensorMeta } from "../tensor.ts";
 import { conv2dIm2col, IM2COL_CHUNK_ELEMENTS } from "../kernels/conv2d-im2col.ts";
 import type { Conv2dGeometry, Conv2dKernel } from "../kernels/conv2d-reference.ts";
@@ -83,28 +83,43 @@ function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
   return { m, k, n, transB: transB === 1, aZero, batchShape, batch: numElements(batchShape), outShape, stage };
 }
 
-/** Runs matmul with a chosen kernel (the op uses the fast one; tests compare it with the reference). */
-export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: MatmulKernel): Tensor {
+/** Batch entries up to which a prepared matmul keeps its broadcast batch tables (8 bytes an entry; above, made per call). */
+const KEPT_BATCH_TABLES = 64;
+
+/**
+ * Plans matmul once for these metas and returns the run with a chosen kernel (the op uses the fast
+ * one; tests compare it with the reference).
+ */
+export function prepareMatmul(inputs: readonly TensorMeta[], attrs: Attrs, kernel: MatmulKernel): PreparedRun {
   const p = planMatmul(inputs, attrs);
-  const [a, b, bias] = inputs as [Tensor, Tensor, Tensor | undefined];
-  // Every element is written below, by the kernel or the output stage (their tests check it).
-  const y = unfilled(p.stage.out, p.outShape);
+  const [am, bm] = inputs as [TensorMeta, TensorMeta];
+  const size = p.m * p.n;
   // One accumulator matrix, reused per batch entry: scratch stays M·N whatever the batch. With no
   // requantization the int32 output is the accumulator: the kernel writes it in place, no copy.
-  const size = p.m * p.n;
-  const acc = p.stage.multiplier === null && y.data instanceof Int32Array ? null : new Int32Array(size);
-  const aIndex = broadcastIndex(a.shape.slice(0, -2), p.batchShape);
-  const bIndex = broadcastIndex(b.shape.slice(0, -2), p.batchShape);
-  for (let i = 0; i < p.batch; i++) {
-    kernel({
-      a: a.data, aOffset: aIndex[i]! * p.m * p.k, aZero: p.aZero,
-      b: b.data as Int8Array, bOffset: bIndex[i]! * p.k * p.n, transB: p.transB,
-      bias: bias ? (bias.data as Int32Array) : null,
-      m: p.m, k: p.k, n: p.n, out: acc ?? (y.data as Int32Array), outOffset: acc ? 0 : i * size,
-    });
-    if (acc) applyOutputStage(acc, p.stage, p.n, 1, y.data.subarray(i * size, (i + 1) * size));
-  }
-  return y;
+  const inPlace = p.stage.multiplier === null && p.stage.out === "int32";
+  const batchTables = () => [broadcastIndex(am.shape.slice(0, -2), p.batchShape), broadcastIndex(bm.shape.slice(0, -2), p.batchShape)] as const;
+  const kept = p.batch <= KEPT_BATCH_TABLES ? batchTables() : undefined;
+  return ([a, b, bias]) => {
+    // Every element is written below, by the kernel or the output stage (their tests check it).
+    const y = unfilled(p.stage.out, p.outShape);
+    const acc = inPlace ? null : new Int32Array(size);
+    const [aIndex, bIndex] = kept ?? batchTables();
+    for (let i = 0; i < p.batch; i++) {
+      kernel({
+        a: a!.data, aOffset: aIndex[i]! * p.m * p.k, aZero: p.aZero,
+        b: b!.data as Int8Array, bOffset: bIndex[i]! * p.k * p.n, transB: p.transB,
+        bias: bias ? (bias.data as Int32Array) : null,
+        m: p.m, k: p.k, n: p.n, out: acc ?? (y.data as Int32Array), outOffset: acc ? 0 : i * size,
+      });
+      if (acc) applyOutputStage(acc, p.stage, p.n, 1, y.data.subarray(i * size, (i + 1) * size));
+    }
+    return [y];
+  };
+}
+
+/** Runs matmul with a chosen kernel (the op uses the fast one; tests compare it with the reference). */
+export function runMatmul(inputs: readonly Tensor[], attrs: Attrs, kernel: MatmulKernel): Tensor {
+  return prepareMatmul(inputs, attrs, kernel)(inputs)[0]!;
 }
 
 /**
@@ -143,8 +158,11 @@ const matmul: OpDef = {
     const p = planMatmul(inputs, attrs);
     return 4 * p.m * p.n + 8 * p.batch + 4 * p.m * p.k + p.k * p.n;
   },
+  prepare(inputs, attrs) {
+    return prepareMatmul(inputs, attrs, matmulFast);
+  },
   run(inputs, attrs) {
-    return [runMatmul(inputs, attrs, matmulFast)];
+    return prepareMatmul(inputs, attrs, matmulFast)(inputs);
   },
 };
 

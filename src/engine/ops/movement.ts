@@ -4,7 +4,7 @@
 import { attrInt, attrInts, checkAttrNames, normAxis } from "../attrs.ts";
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError, formatShape } from "../errors.ts";
 import { floorDiv } from "../intmath.ts";
-import type { Attrs, OpDef } from "../op.ts";
+import type { Attrs, OpDef, PreparedRun } from "../op.ts";
 import { allocate, checkShape, numElements, stridesOf, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { expectDType, expectInputCount } from "./normalize.ts";
 
@@ -23,6 +23,11 @@ function movementOp<P extends { out: TensorMeta }>(
     checkShape(p.out.shape);
     return p;
   };
+  // A plan holds the op's attributes and per-axis tables: bounded by the rank, never by the elements.
+  const prepare = (metas: readonly TensorMeta[], a: Attrs): PreparedRun => {
+    const p = checked(metas, a);
+    return (ins) => [{ dtype: p.out.dtype, shape: [...p.out.shape], data: move(ins, p) }];
+  };
   return {
     name,
     inputs,
@@ -32,10 +37,8 @@ function movementOp<P extends { out: TensorMeta }>(
       checked(metas, a);
       return 0n;
     },
-    run: (ins, a) => {
-      const p = checked(ins, a);
-      return [{ dtype: p.out.dtype, shape: [...p.out.shape], data: move(ins, p) }];
-    },
+    prepare,
+    run: (ins, a) => prepare(ins, a)(ins),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   scaledDistanceQ16,
 } from "../intmath.ts";
 import { applyRescale, rescaleOf } from "../kernels/elementwise-loops.ts";
-import type { Attrs, OpDef } from "../op.ts";
+import type { Attrs, OpDef, PreparedRun } from "../op.ts";
 import { saturateInt32 } from "../requant.ts";
 import { allocate, checkShape, DTYPE_MAX, DTYPE_MIN, numElements, type DType, type TensorMeta } from "../tensor.ts";
 
@@ -236,20 +236,24 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
       const rows = n === 0 ? 0n : count / BigInt(n);
       return NORM_FLOPS_PER_ELEMENT * count + NORM_FLOPS_PER_ROW * rows;
     },
-    run(inputs, a) {
-      const { x, epsilon, scale, out, zeroPoint, n } = parse(inputs, a);
+    prepare,
+    run: (inputs, a) => prepare(inputs, a)(inputs),
+  };
+  function prepare(metas: readonly TensorMeta[], a: Attrs): PreparedRun {
+    const { x, epsilon, scale, out, zeroPoint, n } = parse(metas, a);
+    const A = NORM_MAX_ABS[x.dtype];
+    // Both paths compute the same integers; the bounds only decide whether doubles hold them exactly.
+    const sumsFit = n * A * A < TWO52;
+    const N = BigInt(n);
+    // The output stage's constants once, applied by a plain function V8 inlines (a per-call
+    // closure here cost about 2/3 of a [1,288] row's time): each |acc| ≤ 2^31, saturated first.
+    const rescale = rescaleOf(scale.multiplier, scale.shift, zeroPoint, DTYPE_MIN[out], DTYPE_MAX[out], true);
+    return (inputs) => {
       const data = inputs[0]!.data;
       const gamma = inputs[1]!.data;
       const beta = inputs[2]?.data ?? null;
       const y = allocate(out, data.length);
       const rows = n === 0 ? 0 : data.length / n;
-      const A = NORM_MAX_ABS[x.dtype];
-      // Both paths compute the same integers; the bounds only decide whether doubles hold them exactly.
-      const sumsFit = n * A * A < TWO52;
-      const N = BigInt(n);
-      // The output stage's constants once, applied by a plain function V8 inlines (a per-call
-      // closure here cost about 2/3 of a [1,288] row's time): each |acc| ≤ 2^31, saturated first.
-      const rescale = rescaleOf(scale.multiplier, scale.shift, zeroPoint, DTYPE_MIN[out], DTYPE_MAX[out], true);
       for (let r = 0; r < rows; r++) {
         const base = r * n;
         let sx: bigint;
@@ -298,8 +302,8 @@ function normOp(name: "layer_norm" | "rms_norm"): OpDef {
         }
       }
       return [{ dtype: out, shape: [...x.shape], data: y }];
-    },
-  };
+    };
+  }
 }
 
 export const normalizeOps: readonly OpDef[] = [softmaxLike("softmax"), softmaxLike("log_softmax"), normOp("layer_norm"), normOp("rms_norm")];
