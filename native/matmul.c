@@ -902,9 +902,102 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- The output stage's requantization (src/engine/kernels/output-stage.ts) ----------------------
+// requant(acc, out, outOffset, channels, params, zeroPoint, lo, hi): for every i < acc.length,
+// out[outOffset + i] = clamp(((acc[i]·M_c + R_c) >> t_c) + zeroPoint, lo, hi) with c = i mod channels,
+// M_c = params[c], R_c = params[channels + c] and t_c = params[2·channels + c], a BigInt64Array the
+// caller builds once per stage from the parameters parseOutputStage validated: 0 ≤ M < 2^31,
+// 0 ≤ t ≤ 62 and R = 2^(t−1) (0 for t = 0). Then the sum is exact in int64 (|acc·M| < 2^62, R ≤ 2^61)
+// and this is the definition the WASM stage and the BigInt reference compute, bit for bit
+// (test/engine/output-stage.test.ts). The parameters are not checked per call (that cost three times
+// the requantization of a 768-channel row): other values give outputs that mean nothing but are still
+// defined, with the same arithmetic in both loops (M's low 32 bits as signed, sums modulo 2^64, shifts
+// of 64 or more as 63), and nothing outside the arrays is ever touched.
+// One element, the definition itself for valid parameters (above), and what the vector loop computes
+// for any: vpmuldq's signed low halves, vpaddq's wrapping sums, vpsravq's sign fill past 63.
+INLINE int64_t requant_one(int32_t a, int64_t m, int64_t r, int64_t t, int64_t zero, int64_t lo, int64_t hi) {
+  uint64_t sum = (uint64_t)((int64_t)a * (int64_t)(int32_t)m) + (uint64_t)r;
+  int64_t v = (int64_t)((uint64_t)((int64_t)sum >> ((uint64_t)t > 63 ? 63 : t)) + (uint64_t)zero);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+// n elements from channel parameters m, r, t (stride `step`: 1 per channel, 0 for one shared channel).
+#define REQUANT_SCALAR(T)                                                                            \
+  for (size_t i = 0; i < n; i++) ((T *)out)[i] = (T)requant_one(acc[i], m[i * step], r[i * step], t[i * step], zero, lo, hi);
+
+static void requant_scalar(const int32_t *acc, void *out, int width, size_t n, const int64_t *m, const int64_t *r, const int64_t *t,
+                           size_t step, int64_t zero, int64_t lo, int64_t hi) {
+  if (width == 1) { REQUANT_SCALAR(int8_t) }
+  else if (width == 2) { REQUANT_SCALAR(int16_t) }
+  else { REQUANT_SCALAR(int32_t) }
+}
+
+// Eight elements a step: vpmuldq multiplies each lane's low signed 32 bits (the accumulator, and M
+// < 2^31) into the exact int64 product; vpsravq is the arithmetic shift; the narrowing stores take
+// the clamped int64 lanes' low bytes, which hold the value.
+__attribute__((target("avx512f"))) static void requant_avx512(const int32_t *acc, void *out, int width, size_t n, const int64_t *m,
+                                                              const int64_t *r, const int64_t *t, size_t step, int64_t zero, int64_t lo, int64_t hi) {
+  const __m512i z8 = _mm512_set1_epi64(zero), lo8 = _mm512_set1_epi64(lo), hi8 = _mm512_set1_epi64(hi);
+  __m512i m8 = _mm512_set1_epi64(m[0]), r8 = _mm512_set1_epi64(r[0]), t8 = _mm512_set1_epi64(t[0]);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (step != 0) {
+      m8 = _mm512_loadu_si512(m + i);
+      r8 = _mm512_loadu_si512(r + i);
+      t8 = _mm512_loadu_si512(t + i);
+    }
+    __m512i a = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(acc + i)));
+    __m512i v = _mm512_add_epi64(_mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, m8), r8), t8), z8);
+    v = _mm512_min_epi64(_mm512_max_epi64(v, lo8), hi8);
+    if (width == 1) _mm_storel_epi64((__m128i *)((int8_t *)out + i), _mm512_cvtepi64_epi8(v));
+    else if (width == 2) _mm_storeu_si128((__m128i *)((int16_t *)out + i), _mm512_cvtepi64_epi16(v));
+    else _mm256_storeu_si256((__m256i *)((int32_t *)out + i), _mm512_cvtepi64_epi32(v));
+  }
+  requant_scalar(acc + i, (uint8_t *)out + i * (size_t)width, width, n - i, m + i * step, r + i * step, t + i * step, step, zero, lo, hi);
+}
+
+static napi_value requant(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  static const char *usage = "requant(acc: Int32Array, out: Int8Array | Int16Array | Int32Array, outOffset, channels, params: BigInt64Array, zeroPoint, lo, hi)";
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return throw_error(env, usage);
+  napi_typedarray_type type;
+  size_t count, out_length, params_length;
+  void *acc, *out, *params;
+  if (napi_get_typedarray_info(env, argv[0], &type, &count, &acc, NULL, NULL) != napi_ok || type != napi_int32_array) return throw_error(env, usage);
+  if (napi_get_typedarray_info(env, argv[1], &type, &out_length, &out, NULL, NULL) != napi_ok) return throw_error(env, usage);
+  int width = type == napi_int8_array ? 1 : type == napi_int16_array ? 2 : type == napi_int32_array ? 4 : 0;
+  if (width == 0) return throw_error(env, usage);
+  if (napi_get_typedarray_info(env, argv[4], &type, &params_length, &params, NULL, NULL) != napi_ok || type != napi_bigint64_array) return throw_error(env, usage);
+  int64_t v[5];
+  for (int i = 0; i < 5; i++)
+    if (napi_get_value_int64(env, argv[i == 0 ? 2 : i == 1 ? 3 : i + 3], &v[i]) != napi_ok) return throw_error(env, usage);
+  int64_t out_offset = v[0], channels = v[1], zero = v[2], lo = v[3], hi = v[4];
+  int64_t out_min = width == 1 ? INT8_MIN : width == 2 ? INT16_MIN : INT32_MIN, out_max = width == 1 ? INT8_MAX : width == 2 ? INT16_MAX : INT32_MAX;
+  if (channels < 1 || channels > (1 << 16) || count % (size_t)channels != 0 || params_length != 3 * (size_t)channels)
+    return throw_error(env, "requant: the accumulators must be whole rows of `channels` (1 … 65536), with 3 parameters a channel");
+  if (out_offset < 0 || (size_t)out_offset + count > out_length) return throw_error(env, "requant: outputs outside the output array");
+  uint8_t *dst = (uint8_t *)out + (size_t)out_offset * (size_t)width;
+  if (dst < (uint8_t *)acc + count * 4 && (uint8_t *)acc < dst + count * (size_t)width) return throw_error(env, "requant: the outputs overlap the accumulators");
+  if (lo > hi || lo < out_min || hi > out_max || zero < INT32_MIN || zero > INT32_MAX)
+    return throw_error(env, "requant: the bounds must lie in the output's range and the zero point in int32");
+  const int64_t *p = params;
+  __builtin_cpu_init();
+  int avx512 = __builtin_cpu_supports("avx512f");
+  const int64_t *m = p, *r = p + channels, *t = p + 2 * channels;
+  // One channel: the whole array at once. Else row by row ([rows][channels], a matmul's layout).
+  size_t run = channels == 1 ? count : (size_t)channels, step = channels == 1 ? 0 : 1;
+  for (size_t start = 0; start < count; start += run) {
+    uint8_t *o = dst + start * (size_t)width;
+    if (avx512) requant_avx512((const int32_t *)acc + start, o, width, run, m, r, t, step, zero, lo, hi);
+    else requant_scalar((const int32_t *)acc + start, o, width, run, m, r, t, step, zero, lo, hi);
+  }
+  return NULL;
+}
+
 // Bumped whenever the exports change: matmul-native.ts refuses an addon built from other sources
 // (a checkout updated without `npm run build:native`) instead of calling what it lacks.
-#define AIVM_NATIVE_ABI 8
+#define AIVM_NATIVE_ABI 9
 
 NAPI_MODULE_INIT() {
   napi_value isas, fn, s, abi;
@@ -928,5 +1021,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "setMallocThresholds", NAPI_AUTO_LENGTH, set_malloc_thresholds, NULL, &fn);
   napi_set_named_property(env, exports, "setMallocThresholds", fn);
+  napi_create_function(env, "requant", NAPI_AUTO_LENGTH, requant, NULL, &fn);
+  napi_set_named_property(env, exports, "requant", fn);
   return exports;
 }

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The exports this file expects: AIVM_NATIVE_ABI in native/matmul.c. */
-const NATIVE_ABI = 8;
+const NATIVE_ABI = 9;
 
 interface NativeAddon {
   readonly abi: number;
@@ -25,7 +25,23 @@ interface NativeAddon {
   startThreads(helpers: number): number;
   copy: NativeCopy;
   setMallocThresholds(mmapThreshold: number, trimThreshold: number): boolean;
+  requant: NativeRequant;
 }
+
+/**
+ * out[outOffset + i] = clamp(((acc[i]·M_c + R_c) >> t_c) + zeroPoint, lo, hi), c = i mod channels, with
+ * params = [M_0…, R_0…, t_0…] (native/matmul.c `requant`): the output stage's requantization.
+ */
+export type NativeRequant = (
+  acc: Int32Array,
+  out: Int8Array | Int16Array | Int32Array,
+  outOffset: number,
+  channels: number,
+  params: BigInt64Array,
+  zeroPoint: number,
+  lo: number,
+  hi: number,
+) => void;
 
 /**
  * memmove of `bytes` bytes between two typed arrays, byte offsets from each view's start (either
@@ -143,6 +159,15 @@ export function nativeThreadedFor(isa: string, name: NativeKernelName): NativeTh
  */
 export function startNativeThreads(helpers: number): number {
   return loadAddon()?.startThreads(helpers) ?? 0;
+}
+
+/**
+ * The addon's requantization (NativeRequant), or undefined where the addon is not built or
+ * AIVM_MATMUL_KERNEL asks for the WASM or JavaScript kernels (then no native code runs at all).
+ */
+export function nativeRequant(): NativeRequant | undefined {
+  const env = process.env.AIVM_MATMUL_KERNEL ?? "";
+  return env === "wasm" || env === "js" ? undefined : loadAddon()?.requant;
 }
 
 /** The addon's copy (NativeCopy), or undefined where the addon is not built. */

@@ -164,7 +164,7 @@ export const MAX_WASM_CHANNELS = 1 << 16;
 /** Elements below which the JavaScript loop is kept (the copies in and out cost more than they save). */
 export const WASM_MIN_ELEMENTS = 32;
 /** Which path the output stage takes (tests and benchmarks switch it; the bits are the same). */
-export const outputStagePaths = { wasm: true };
+export const outputStagePaths = { wasm: true, native: true };
 
 const ACC_PTR = PARAM_ARENA_BYTES;
 const OUT_PTR = ACC_PTR + 4 * CHUNK_ELEMENTS;

@@ -6,7 +6,8 @@ import type { Attrs } from "../op.ts";
 import { checkRequant, requantize } from "../requant.ts";
 import { DTYPE_MAX, DTYPE_MIN, type DType, type IntArray } from "../tensor.ts";
 import { INV_POW2, POW2 } from "../intmath.ts";
-import { MAX_WASM_CHANNELS, WASM_MIN_ELEMENTS, outputStageWasm } from "./output-stage-wasm.ts";
+import { MAX_WASM_CHANNELS, WASM_MIN_ELEMENTS, outputStagePaths, outputStageWasm } from "./output-stage-wasm.ts";
+import { nativeRequant, type NativeRequant } from "./matmul-native.ts";
 
 /** `outDtype` attribute codes. */
 export const OUT_DTYPE_CODES: readonly DType[] = ["int8", "int16", "int32"];
@@ -95,6 +96,33 @@ function fastStageOf(stage: OutputStage): FastStage | null {
   return f;
 }
 
+let nativeFn: NativeRequant | null | undefined;
+
+/** The addon's requantization, looked up once; undefined where it is not built or outputStagePaths.native is off. */
+function requantNative(): NativeRequant | undefined {
+  if (!outputStagePaths.native) return undefined;
+  if (nativeFn === undefined) nativeFn = nativeRequant() ?? null;
+  return nativeFn ?? undefined;
+}
+
+/** Per stage, the addon's parameters [M_c…, 2^(t_c−1) or 0…, t_c…] (validated by parseOutputStage). */
+const nativeParams = new WeakMap<OutputStage, BigInt64Array>();
+
+function nativeParamsOf(stage: OutputStage & { multiplier: readonly number[] }): BigInt64Array {
+  let params = nativeParams.get(stage);
+  if (params !== undefined) return params;
+  const c = stage.multiplier.length;
+  params = new BigInt64Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    const t = stage.shift[i]!;
+    params[i] = BigInt(stage.multiplier[i]!);
+    params[c + i] = t === 0 ? 0n : 1n << BigInt(t - 1);
+    params[2 * c + i] = BigInt(t);
+  }
+  nativeParams.set(stage, params);
+  return params;
+}
+
 /**
  * Writes the output: element i belongs to channel floor(i / inner) mod channels.
  * `acc` already holds saturated int32 accumulators (bias included).
@@ -107,6 +135,14 @@ export function applyOutputStage(acc: Int32Array, stage: OutputStage, channels: 
   }
   const n = acc.length;
   const z = stage.zeroPoint;
+  if (n >= WASM_MIN_ELEMENTS && m.length <= MAX_WASM_CHANNELS && (inner === 1 || m.length === 1)) {
+    // Per tensor, or a matmul's [rows][channels]: the addon's vector loop where it is built.
+    const native = requantNative();
+    if (native !== undefined) {
+      native(acc, out, 0, m.length, nativeParamsOf(stage as OutputStage & { multiplier: readonly number[] }), z, DTYPE_MIN[stage.out], DTYPE_MAX[stage.out]);
+      return;
+    }
+  }
   if (n >= WASM_MIN_ELEMENTS && m.length <= MAX_WASM_CHANNELS) {
     const w = outputStageWasm();
     if (w !== null) {
