@@ -83,6 +83,22 @@ function planMatmul(inputs: readonly TensorMeta[], attrs: Attrs): MatmulPlan {
   return { m, k, n, transB: transB === 1, aZero, batchShape, batch: numElements(batchShape), outShape, stage };
 }
 
+/** Accumulators up to which matmul reuses one scratch array (256 KiB) instead of allocating per call. */
+const SHARED_ACC_MAX = 1 << 16;
+let sharedAcc = new Int32Array(0);
+
+/**
+ * `size` int32 accumulators for one call's batch entry: the shared scratch when small enough (a decode
+ * step's [1,768] allocated afresh cost about as much as requantizing it), else a new array. Only the
+ * call holding it reads or writes it: the kernel fills it and the output stage reads it before the
+ * call returns, and nothing in between runs another matmul on this thread.
+ */
+function accumulators(size: number): Int32Array {
+  if (size > SHARED_ACC_MAX) return new Int32Array(size);
+  if (sharedAcc.length < size) sharedAcc = new Int32Array(Math.min(SHARED_ACC_MAX, Math.max(size, 2 * sharedAcc.length)));
+  return sharedAcc.length === size ? sharedAcc : sharedAcc.subarray(0, size);
+}
+
 /** Batch entries up to which a prepared matmul keeps its broadcast batch tables (8 bytes an entry; above, made per call). */
 const KEPT_BATCH_TABLES = 64;
 
@@ -102,7 +118,7 @@ export function prepareMatmul(inputs: readonly TensorMeta[], attrs: Attrs, kerne
   return ([a, b, bias]) => {
     // Every element is written below, by the kernel or the output stage (their tests check it).
     const y = unfilled(p.stage.out, p.outShape);
-    const acc = inPlace ? null : new Int32Array(size);
+    const acc = inPlace ? null : accumulators(size);
     const [aIndex, bIndex] = kept ?? batchTables();
     for (let i = 0; i < p.batch; i++) {
       kernel({
