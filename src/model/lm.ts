@@ -11,7 +11,7 @@ import { InvalidArgumentError } from "../engine/errors.ts";
 import { DTYPE_MAX, tensor, type DType, type Tensor, type TensorMeta } from "../engine/tensor.ts";
 import type { Program } from "../codec/program.ts";
 import { runProgram } from "../codec/program-run.ts";
-import { inferProgram } from "../codec/program-infer.ts";
+import { inferProgram, type ProgramInfo } from "../codec/program-infer.ts";
 
 /** Architecture, as scripts/train_lm.py writes it to config.json. */
 export interface LmConfig {
@@ -425,18 +425,38 @@ export function decodeTokens(ids: readonly number[]): string {
   return new TextDecoder().decode(Uint8Array.from(ids.filter((t) => t >= 0 && t < 256)));
 }
 
+interface GenerationPrograms {
+  prefill: Program;
+  step: Program;
+  prefillInfo: ProgramInfo;
+  stepInfo: ProgramInfo;
+}
+
+const builtForGeneration = new WeakMap<CompiledLm, GenerationPrograms>();
+
+/**
+ * The prefill and step programs of a compiled model with their inference, built once per model:
+ * every step has the same shapes, and a program run again with its inference keeps its nodes'
+ * plans (codec/program-run.ts), so later generations start where the first left off.
+ */
+function generationPrograms(lm: CompiledLm): GenerationPrograms {
+  let built = builtForGeneration.get(lm);
+  if (built !== undefined) return built;
+  const prefill = lm.build({ token: "input", emit: "token" });
+  const step = lm.build({ token: "state", emit: "token" });
+  built = { prefill, step, prefillInfo: inferProgram(prefill, [...lm.stateMetas, { dtype: "int32", shape: [1] }]), stepInfo: inferProgram(step, lm.stateMetas) };
+  builtForGeneration.set(lm, built);
+  return built;
+}
+
 /**
  * Generates `n` tokens in process with the same step programs the chain runs: a prefill stream over
  * `prompt` (BOS first), then one step program run per further token. `onToken` sees each token as
  * its step finishes.
  */
 export function generateTokens(lm: CompiledLm, prompt: readonly number[], n: number, seed: Tensor, sampler: SamplerSettings = {}, onToken?: (t: number) => void): number[] {
-  const prefill = lm.build({ token: "input", emit: "token" });
-  const step = lm.build({ token: "state", emit: "token" });
+  const { prefill, step, prefillInfo, stepInfo } = generationPrograms(lm);
   let state = initialState(lm, seed, sampler);
-  // Every step has the same shapes: infer each program once, not once per token.
-  const prefillInfo = inferProgram(prefill, [...lm.stateMetas, { dtype: "int32", shape: [1] }]);
-  const stepInfo = inferProgram(step, lm.stateMetas);
   let next = 0;
   for (const t of prompt) {
     const outs = runProgram(prefill, [...state, tensor("int32", [1], [t])], new Map(), { info: prefillInfo });
