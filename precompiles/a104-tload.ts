@@ -5,7 +5,7 @@
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { byteSize } from "../src/engine/tensor.ts";
-import { encodeBytes } from "./abi.ts";
+import { encodeBytes } from "../src/codec/abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { type Plan, type PrecompileCall } from "./call.ts";
 import { isHandle } from "./handles.ts";

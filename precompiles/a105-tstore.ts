@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../src/engine/errors.ts";
 import { encodeTensor } from "../src/codec/tensor.ts";
 import { byteSize } from "../src/engine/tensor.ts";
 import { putBlob, putNamespaceEntry } from "./memory.ts";
-import { encodeBytes } from "./abi.ts";
+import { encodeBytes } from "../src/codec/abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { PRECOMPILE_ADDRESSES } from "./addresses.ts";
 import { TSTORE_TARGET } from "./flags.ts";

@@ -4,7 +4,7 @@
 // output mode 0: abi.encode(bytes32 commit); mode 1: abi.encode(bytes32 traceRoot, uint256 receiptCount)
 import { parseAbiParameters } from "viem";
 import { InvalidArgumentError } from "../src/engine/errors.ts";
-import { encodeUint } from "./abi.ts";
+import { encodeUint } from "../src/codec/abi.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { argumentGas, tensorMoveGas } from "./gas.ts";
 import { fromHex } from "../src/commit/hex.ts";

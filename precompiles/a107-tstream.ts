@@ -10,7 +10,7 @@ import { InvalidArgumentError, ShapeMismatchError } from "../src/engine/errors.t
 import { allocate, byteSize, numElements, type Tensor, type TensorMeta } from "../src/engine/tensor.ts";
 import { MAX_STREAM_STEPS } from "../src/codec/program.ts";
 import { runProgram } from "../src/codec/program-run.ts";
-import { encodeStreamOutput } from "./abi.ts";
+import { encodeStreamOutput } from "../src/codec/abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY, STACK_OUTPUTS } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { programOverheadGas, quoteStreamInferred, writeGas } from "./gas.ts";

@@ -14,7 +14,7 @@ import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { HANDLE_KIND, PrecompileFaultError, UnknownHandleError, revertDataOf } from "./errors.ts";
 import { decodeHandle, isHandle, scratchHandle, scratchSlotOf } from "./handles.ts";
 import { decodeGas, readAccessGas, readBytesGas, type GasTensor, type InputSource } from "./gas.ts";
-import { encodeUint } from "./abi.ts";
+import { encodeUint } from "../src/codec/abi.ts";
 import { decodeParams, type DecodedParams } from "./abi-decode.ts";
 import { commitOf, type ReceiptInput } from "./commit.ts";
 import { decodeShardManifest, isShardManifest, type ShardManifest } from "./shards.ts";

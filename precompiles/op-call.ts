@@ -6,7 +6,7 @@ import type { RegisteredOp } from "../src/engine/registry.ts";
 import { byteSize, type Tensor } from "../src/engine/tensor.ts";
 import { scratchBytesOf } from "../src/engine/scratch.ts";
 import { encodeOpParams, isAttrName } from "../src/codec/program.ts";
-import { encodeBytes } from "./abi.ts";
+import { encodeBytes } from "../src/codec/abi.ts";
 import { QUOTE_ONLY } from "./flags.ts";
 import type { Plan, PrecompileCall } from "./call.ts";
 import { quoteOp } from "./gas.ts";

@@ -5,7 +5,7 @@ import { byteSize, sameShape, type Tensor } from "../src/engine/tensor.ts";
 import type { Program } from "../src/codec/program.ts";
 import type { ProgramInfo } from "../src/codec/program-infer.ts";
 import { runProgram } from "../src/codec/program-run.ts";
-import { encodeBytesArray } from "./abi.ts";
+import { encodeBytesArray } from "../src/codec/abi.ts";
 import { OUT_SCRATCH, QUOTE_ONLY } from "./flags.ts";
 import { type Plan, type PrecompileCall, type TensorArg } from "./call.ts";
 import { programOverheadGas, quoteInferred } from "./gas.ts";

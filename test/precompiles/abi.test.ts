@@ -3,8 +3,8 @@
 // the right custom error, handles round-trip, and the scratch budget refuses before allocating.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytesToHex, decodeErrorResult, encodeAbiParameters, parseAbiParameters, toFunctionSignature, type AbiItem } from "viem";
-import { encodeBytes, encodeBytesArray, encodeStreamOutput, encodeUint } from "../../precompiles/abi.ts";
+import { bytesToHex, decodeAbiParameters, decodeErrorResult, encodeAbiParameters, hexToBytes, parseAbiParameters, toFunctionSignature, type AbiItem } from "viem";
+import { decodeStreamOutput, encodeBytes, encodeBytesArray, encodeStreamInput, encodeStreamOutput, encodeUint } from "../../src/codec/abi.ts";
 import { AIVM_ERRORS_ABI, NonCanonicalAbiError, UnknownHandleError, WriteInStaticCallError, revertDataOf } from "../../precompiles/errors.ts";
 import { decodeHandle, encodeHandle, isHandle, scratchHandle, scratchSlotOf } from "../../precompiles/handles.ts";
 import { contract } from "./chain.ts";
@@ -40,6 +40,39 @@ test("encodeBytes / encodeBytesArray / encodeStreamOutput / encodeUint equal vie
     encodeAbiParameters(parseAbiParameters("bytes[], bytes, bytes32[]"), [items.slice(1, 3).map((b) => bytesToHex(b)), bytesToHex(rnd(40, 8)), commits.map((c) => bytesToHex(c))]),
   );
   assert.equal(bytesToHex(encodeUint(123456789012345678901234567890n)), encodeAbiParameters(parseAbiParameters("uint256"), [123456789012345678901234567890n]));
+  const id = rnd(32, 9);
+  for (const [state, xs, steps, flags] of [[items, rnd(0, 1), 1, 0], [[], rnd(33, 2), 0xffffffff, 255], [items.slice(2), rnd(1000, 3), 64, 1]] as const) {
+    assert.equal(
+      bytesToHex(encodeStreamInput(id, state, xs, steps, flags)),
+      encodeAbiParameters(parseAbiParameters("bytes32, bytes[], bytes, uint32, uint8"), [bytesToHex(id), state.map((b) => bytesToHex(b)), bytesToHex(xs), steps, flags]),
+      `state of ${state.length}, xs of ${xs.length}`,
+    );
+  }
+  assert.throws(() => encodeStreamInput(rnd(31, 1), [], rnd(0, 1), 1, 0), /32 bytes/);
+  assert.throws(() => encodeStreamInput(id, [], rnd(0, 1), 2 ** 32, 0), /uint32/);
+  assert.throws(() => encodeStreamInput(id, [], rnd(0, 1), 1, 256), /uint8/);
+});
+
+test("decodeStreamOutput reads what viem's encodeAbiParameters writes, and refuses offsets and lengths past the data", () => {
+  const layout = parseAbiParameters("bytes[], bytes, bytes32[]");
+  for (const [state, last, steps] of [[[], 0, 0], [[0, 5, 32, 33], 40, 3], [[12288, 12288, 4], 64, 64]] as const) {
+    const items = state.map((n, i) => rnd(n, i));
+    const commits = Array.from({ length: steps }, (_, i) => rnd(32, 100 + i));
+    const data = encodeAbiParameters(layout, [items.map((b) => bytesToHex(b)), bytesToHex(rnd(last, 9)), commits.map((c) => bytesToHex(c))]);
+    const got = decodeStreamOutput(hexToBytes(data));
+    const [vState, vLast, vCommits] = decodeAbiParameters(layout, data);
+    assert.deepEqual(got.state.map((b) => bytesToHex(b)), vState);
+    assert.equal(bytesToHex(got.last), vLast);
+    assert.deepEqual(got.commits.map((c) => bytesToHex(c)), vCommits);
+  }
+  const good = hexToBytes(encodeAbiParameters(layout, [[bytesToHex(rnd(40, 1))], bytesToHex(rnd(3, 2)), [bytesToHex(rnd(32, 3))]]));
+  assert.throws(() => decodeStreamOutput(good.subarray(0, good.length - 1)), /MalformedEncoding|runs past|points past/);
+  const bigLength = good.slice();
+  bigLength[32 * 6 - 1] = 0xff; // the state item's length word (heads, count, offset, then it)
+  assert.throws(() => decodeStreamOutput(bigLength), /past the data/);
+  const highBits = good.slice();
+  highBits[0] = 1;
+  assert.throws(() => decodeStreamOutput(highBits), /not a length or offset/);
 });
 
 test("the error ABI in precompiles/errors.ts is exactly the compiled IAIVMErrors interface", () => {

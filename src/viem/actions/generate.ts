@@ -1,15 +1,14 @@
 // Streams text from an on-chain language model (a StoryTeller deployment, docs/lm.md) through
 // eth_call: the prompt is prefilled by one TSTREAM call, then tokens come `chunk` at a time, each
 // call carrying the KV cache forward inline. Nothing is sent as a transaction.
-import { concatHex, decodeAbiParameters, encodeAbiParameters, keccak256, parseAbiParameters, toHex, type Address, type Client, type Hex } from "viem";
+import { bytesToHex, concatHex, hexToBytes, keccak256, toHex, type Address, type Client, type Hex } from "viem";
 import { call, readContract } from "viem/actions";
 import { decodeTensor, encodeTensor } from "../../codec/tensor.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { PRECOMPILE_ADDRESSES } from "../../../precompiles/addresses.ts";
 import { STACK_OUTPUTS } from "../../../precompiles/flags.ts";
+import { decodeStreamOutput, encodeStreamInput } from "../../codec/abi.ts";
 
-const TSTREAM_INPUT = parseAbiParameters("bytes32 programId, bytes[] state, bytes xs, uint32 steps, uint8 flags");
-const TSTREAM_OUTPUT = parseAbiParameters("bytes[] finalState, bytes lastOutput, bytes32[] stepCommits");
 const BOS = 256;
 
 const STORY_TELLER_ABI = [
@@ -43,17 +42,23 @@ export interface GenerateResult {
   text: string;
 }
 
-function ref(kind: number, id: Hex): Hex {
-  return concatHex(["0x41524546", toHex(kind, { size: 1 }), toHex(0, { size: 20 }), id]);
+function ref(kind: number, id: Hex): Uint8Array {
+  return hexToBytes(concatHex(["0x41524546", toHex(kind, { size: 1 }), toHex(0, { size: 20 }), id]));
 }
 
-function int32s(shape: number[], values: number[]): Hex {
+function int32s(shape: number[], values: number[]): Uint8Array {
   const t: Tensor = { dtype: "int32", shape, data: Int32Array.from(values) };
-  return toHex(encodeTensor(t));
+  return encodeTensor(t);
 }
 
-function ints(t: Hex): number[] {
-  return Array.from(decodeTensor(Uint8Array.from(Buffer.from(t.slice(2), "hex"))).data);
+// Node's Buffer converts hex natively, several times faster than viem's loops on a KV cache; the
+// same strings and bytes either way (browsers take viem's).
+const nodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const hexOf = (b: Uint8Array): Hex => (nodeBuffer ? `0x${nodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}` : bytesToHex(b));
+const bytesOf = (h: Hex): Uint8Array => (nodeBuffer ? nodeBuffer.from(h.slice(2), "hex") : hexToBytes(h));
+
+function ints(t: Uint8Array): number[] {
+  return Array.from(decodeTensor(t).data);
 }
 
 export async function generate(client: Client, p: GenerateParameters): Promise<GenerateResult> {
@@ -77,20 +82,22 @@ export async function generate(client: Client, p: GenerateParameters): Promise<G
   const topP = p.topP ?? 1;
   const sampler = [Math.round(temperature * 65536), p.topK ?? 0, topP >= 1 ? 0 : Math.max(1, Math.round(topP * 65536)), 0];
   const salt = p.salt ?? keccak256(toHex(p.prompt));
-  let state: readonly Hex[] = [
+  // The state stays bytes from call to call: the KV cache is most of each call's data, and viem's
+  // ABI coder would take it through hex strings twice a call (precompiles/abi.ts lays it out directly).
+  let state: readonly Uint8Array[] = [
     int32s([1], [BOS]),
     int32s([1], [0]),
     ref(4, salt),
     int32s([4], sampler),
     ...Array.from({ length: 2 * Number(layers) }, () => ref(2, cache)),
   ];
-  const stream = async (programId: Hex, xs: Hex, steps: number, flags: number) => {
-    const data = encodeAbiParameters(TSTREAM_INPUT, [programId, state, xs, steps, flags]);
+  const stream = async (programId: Hex, xs: Uint8Array, steps: number, flags: number) => {
+    const data = hexOf(encodeStreamInput(hexToBytes(programId), state, xs, steps, flags));
     const { data: out } = await call(client, { to: PRECOMPILE_ADDRESSES.TSTREAM, data });
     if (!out) throw new Error("TSTREAM returned no data.");
-    const [finalState, last, commits] = decodeAbiParameters(TSTREAM_OUTPUT, out);
+    const { state: finalState, last, commits } = decodeStreamOutput(bytesOf(out));
     state = finalState;
-    return { last, commits };
+    return { last, commits: commits.map((c) => bytesToHex(c)) };
   };
   const tokens: number[] = [];
   const commits: Hex[] = [];
@@ -104,7 +111,7 @@ export async function generate(client: Client, p: GenerateParameters): Promise<G
   const chunk = p.chunk ?? 8;
   while (tokens.length < p.maxTokens) {
     const n = Math.min(chunk, p.maxTokens - tokens.length);
-    const r = await stream(step, "0x", n, STACK_OUTPUTS);
+    const r = await stream(step, new Uint8Array(0), n, STACK_OUTPUTS);
     ints(r.last).forEach((t, i) => emit(t, r.commits[i]!));
   }
   return { tokens, commits, text: new TextDecoder().decode(Uint8Array.from(tokens.filter((t) => t < 256))) };
