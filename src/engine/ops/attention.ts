@@ -4,7 +4,7 @@
 // FLOPs are the sum of the parts. Semantics: docs/ops-nonlinear.md#attention.
 import { attrInt, checkAttrNames } from "../attrs.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.ts";
-import type { Attrs, OpDef } from "../op.ts";
+import type { Attrs, OpDef, PreparedRun } from "../op.ts";
 import { saturateInt32 } from "../requant.ts";
 import { allocate, checkShape, numElements, type IntArray, type Tensor, type TensorMeta } from "../tensor.ts";
 import { applyOutputStage, parseOutputStage } from "../kernels/output-stage.ts";
@@ -161,11 +161,16 @@ const attention: OpDef = {
     return matmul().flops(qk, { transB: 1 }) + maskAdd + SOFTMAX_FLOPS_PER_ELEMENT * scores + matmul().flops(pv, p.pvAttrs);
   },
   scratchBytes: (inputs, a) => attentionScratchBytes(inputs, a),
-  run(inputs, a) {
-    const p = planAttention(inputs, a);
-    return [runAttention(p, inputs as [Tensor, Tensor, Tensor, Tensor | undefined], attrScale(NAME, a, "scoreMultiplier", "scoreShift"))];
-  },
+  prepare: prepareAttention,
+  run: (inputs, a) => prepareAttention(inputs, a)(inputs),
 };
+
+/** The plan (shapes, strides, the P·V stage's attributes) and the score scale, made once per node. */
+function prepareAttention(inputs: readonly TensorMeta[], a: Attrs): PreparedRun {
+  const p = planAttention(inputs, a);
+  const scale = attrScale(NAME, a, "scoreMultiplier", "scoreShift");
+  return (ins) => [runAttention(p, ins as [Tensor, Tensor, Tensor, Tensor | undefined], scale)];
+}
 
 /** Σ a[ai + c]·b[bi + c] for c < n, exact (|Σ| < 2^53: int8 by MAX_ELEMENTS, int16 by MAX_WIDE_HEAD_SIZE). */
 function dot(a: IntArray, ai: number, b: IntArray, bi: number, n: number): number {
@@ -282,7 +287,7 @@ function runAttention(p: AttentionPlan, [q, k, v, mask]: [Tensor, Tensor, Tensor
   const vs = headStrides(p, p.kvHeads, t, dv);
   const ys = headStrides(p, p.qHeads, s, dv);
   const stage = parseOutputStage("matmul", p.pvAttrs, dv);
-  const out: Tensor = { dtype: stage.out, shape: p.outShape, data: allocate(stage.out, numElements(p.outShape)) };
+  const out: Tensor = { dtype: stage.out, shape: [...p.outShape], data: allocate(stage.out, numElements(p.outShape)) };
   const vBytes = v.dtype === "int16" ? 2 : 1;
   const w = wasmLayout(p, ks, vs, vBytes);
   const buffers = rowBuffers(t, dv, !p.wideScores && w === null);
