@@ -4,8 +4,8 @@
 // with transB, as in a decode step); and CPU time per token of one decode step of a 5.4M-parameter
 // llama decoder. The matrix-vector and decode figures are taken twice in the same run: with the
 // current paths, and with the ones they replaced (4×2 kernel, B packed at every call, wide int16
-// sums in JS); and the matmul op with an int8 output stage in WebAssembly against the JavaScript
-// loop it replaced. Prints JSON. Sections: `tsx bench/engine.ts [square] [layers] [matvec] [decode] [stage]`
+// sums in JS); and the matmul op with an int8 output stage on the addon, in WebAssembly and in the
+// JavaScript loop. Prints JSON. Sections: `tsx bench/engine.ts [square] [layers] [matvec] [decode] [stage]`
 // (all by default), each in its own process.
 import { execFileSync } from "node:child_process";
 import onnxProto from "onnx-proto";
@@ -438,8 +438,8 @@ if (run("decode")) {
 }
 usePaths(true);
 
-// The matmul op with an int8 per-channel output stage, the stage in WebAssembly (output-stage-wasm.ts)
-// or in the JavaScript loop it replaced, alternating; one thread.
+// The matmul op with an int8 per-channel output stage, the stage on the addon (`requant`, where
+// built), in WebAssembly (output-stage-wasm.ts) or in the JavaScript loop, alternating; one thread.
 const STAGE_SHAPES: [number, number, number][] = [[512, 512, 512], [64, 288, 768], [1, 288, 768]];
 const stage = [];
 for (const [m, k, n] of run("stage") ? STAGE_SHAPES : []) {
@@ -449,9 +449,13 @@ for (const [m, k, n] of run("stage") ? STAGE_SHAPES : []) {
   const op = getOp("matmul");
   matmulThreading.minMacs = Number.MAX_SAFE_INTEGER;
   const call = () => op.run([a, b], attrs);
-  const [wasm, js] = await measureInterleaved([{ setup: () => { outputStagePaths.wasm = true; }, run: call }, { setup: () => { outputStagePaths.wasm = false; }, run: call }], 3000);
-  outputStagePaths.wasm = true;
-  stage.push({ shape: [m, k, n], wasmStageUs: round(wasm!.cpuMs * 1000), jsStageUs: round(js!.cpuMs * 1000), speedupCpu: round(js!.cpuMs / wasm!.cpuMs) });
+  const path = (native: boolean, wasm: boolean) => () => {
+    outputStagePaths.native = native;
+    outputStagePaths.wasm = wasm;
+  };
+  const [addon, wasm, js] = await measureInterleaved([{ setup: path(true, true), run: call }, { setup: path(false, true), run: call }, { setup: path(false, false), run: call }], 3000);
+  path(true, true)();
+  stage.push({ shape: [m, k, n], addonStageUs: round(addon!.cpuMs * 1000), wasmStageUs: round(wasm!.cpuMs * 1000), jsStageUs: round(js!.cpuMs * 1000), addonOverWasmCpu: round(wasm!.cpuMs / addon!.cpuMs), wasmOverJsCpu: round(js!.cpuMs / wasm!.cpuMs) });
 }
 
 console.log(JSON.stringify({
@@ -476,7 +480,7 @@ console.log(JSON.stringify({
     ...decode,
   },
   stage: {
-    what: "the matmul op, int8 A [M,K] × int8 weights [N,K] (transB), int8 output with a per-channel output stage, one thread: the stage in WebAssembly (wasmStageUs, what runs) or in the JavaScript loop it replaced (jsStageUs), alternating batches; process CPU µs per call, the whole op",
+    what: "the matmul op, int8 A [M,K] × int8 weights [N,K] (transB), int8 output with a per-channel output stage, one thread: the stage on the native addon (addonStageUs, what runs where the addon is built; the WebAssembly figure where it is not), in WebAssembly (wasmStageUs) or in the JavaScript loop (jsStageUs), alternating batches; process CPU µs per call, the whole op",
     results: stage,
   },
 }, null, 2));

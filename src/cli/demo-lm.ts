@@ -49,7 +49,8 @@ export async function nodeConnection(node: DevNode): Promise<ChainConnection> {
 /** Stores every shard, manifest and program of the package and the empty cache; returns what it cost. */
 export async function uploadLm(conn: ChainConnection, pkg: LmPackage, onProgress?: (done: number, total: number) => void): Promise<LmDeployStats> {
   const started = Date.now();
-  const first = await conn.public.getBlockNumber();
+  // cacheTime 0: viem keeps a block number for 4 s, longer than a fast deployment takes.
+  const first = await conn.public.getBlockNumber({ cacheTime: 0 });
   const stats: LmDeployStats = { transactions: 0, gas: 0n, blocks: 0, ms: 0, bytes: 0 };
   const total = pkg.shards.length + pkg.manifests.length + 3;
   const put = async (target: number, data: Hex, expected: Hex, what: string) => {
@@ -66,7 +67,7 @@ export async function uploadLm(conn: ChainConnection, pkg: LmPackage, onProgress
   await put(TSTORE_TARGET.program, pkg.programs.prefill.program, pkg.programs.prefill.id, "the prefill program");
   await put(TSTORE_TARGET.program, pkg.programs.step.program, pkg.programs.step.id, "the step program");
   await put(TSTORE_TARGET.persistent, pkg.emptyCache.tensor, pkg.emptyCache.id, "the empty KV cache");
-  stats.blocks = Number((await conn.public.getBlockNumber()) - first);
+  stats.blocks = Number((await conn.public.getBlockNumber({ cacheTime: 0 })) - first);
   stats.ms = Date.now() - started;
   return stats;
 }
