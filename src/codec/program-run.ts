@@ -1,7 +1,8 @@
 // Executes a program node by node with the engine. Pure: the precompile layers gas, the memory
 // budget and receipts on top through the hooks, which see every node before and after it runs.
 import { DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from "../engine/errors.ts";
-import { sameShape, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { sameShape, type IntArray, type Tensor, type TensorMeta } from "../engine/tensor.ts";
+import { recycle } from "../engine/recycle.ts";
 import type { Attrs, OpDef, PreparedRun } from "../engine/op.ts";
 import { getOp } from "../engine/registry.ts";
 import { MAX_STREAM_STEPS, declaredMeta, programInputIds, type HandleDecl, type Program } from "./program.ts";
@@ -91,6 +92,31 @@ function runPlanOf(program: Program, info: ProgramInfo): RunPlan {
   return plan;
 }
 
+/** Arrays at or below this many bytes live on V8's heap and are never recycled: not counted. */
+const HEAP_ARRAY_BYTES = 64;
+
+function holdForGood(owners: Map<ArrayBufferLike, number>, t: Tensor | undefined): void {
+  if (t !== undefined && t.data.byteLength > HEAP_ARRAY_BYTES) owners.set(t.data.buffer, Infinity);
+}
+
+function own(owners: Map<ArrayBufferLike, number>, data: IntArray): void {
+  if (data.byteLength <= HEAP_ARRAY_BYTES) return;
+  const buffer = data.buffer;
+  owners.set(buffer, (owners.get(buffer) ?? 0) + 1);
+}
+
+/** One live value fewer on `data`'s buffer; the last one's array is recycled. */
+function disown(owners: Map<ArrayBufferLike, number>, data: IntArray): void {
+  if (data.byteLength <= HEAP_ARRAY_BYTES) return;
+  const buffer = data.buffer;
+  const left = owners.get(buffer)! - 1;
+  if (left > 0) owners.set(buffer, left);
+  else {
+    owners.delete(buffer);
+    recycle(data);
+  }
+}
+
 /** The node's prepared work: the op's own `prepare`, or its `run` with the attributes bound. */
 function prepareNode(op: OpDef, inputs: readonly TensorMeta[], attrs: Attrs): PreparedRun {
   return op.prepare ? op.prepare(inputs, attrs) : (ins) => op.run(ins, attrs);
@@ -114,6 +140,10 @@ export function runProgram(
 
   const plan = runPlanOf(program, info);
   const env: (Tensor | undefined)[] = new Array(info.values.length);
+  // Without hooks nothing outside this run keeps a node's output: a dead one's array is recycled
+  // (engine/recycle.ts) once no live value shares its buffer. `owners` counts the live values on
+  // each buffer; the program's inputs, constants and handles hold theirs for good.
+  const owners = options.hooks === undefined ? new Map<ArrayBufferLike, number>() : undefined;
   if (inputs.length !== plan.inputIds.length) {
     throw new InvalidArgumentError("program", "inputs", `${inputs.length} given, the program declares ${plan.inputIds.length}`);
   }
@@ -127,6 +157,7 @@ export function runProgram(
     if (!t) throw new InvalidArgumentError("program", `handle value ${id}`, "was not resolved");
     env[id] = t;
   }
+  if (owners !== undefined) for (let id = 0; id < program.values.length; id++) holdForGood(owners, env[id]);
 
   for (let k = 0; k < info.nodes.length; k++) {
     const node = info.nodes[k]!;
@@ -142,12 +173,14 @@ export function runProgram(
     for (let j = 0; j < outs.length; j++) {
       checkAgainst(`${node.op.name} output ${j}`, node.outputs[j]!, outs[j]!);
       env[node.outputIds[j]!] = outs[j];
+      if (owners !== undefined) own(owners, outs[j]!.data);
     }
     hooks.afterNode?.({ step, node, inputs: ins, outputs: outs });
     for (const id of plan.releases[k]!) {
       const t = env[id]!;
       env[id] = undefined;
       hooks.release?.(id, t);
+      if (owners !== undefined) disown(owners, t.data);
     }
   }
   return program.outputs.map((id) => env[id]!);

@@ -6,6 +6,7 @@ import {
   InvalidDimensionError,
   RankLimitError,
 } from "./errors.ts";
+import { takeRecycled } from "./recycle.ts";
 
 export type DType = "int8" | "int16" | "int32";
 export const DTYPES: readonly DType[] = ["int8", "int16", "int32"];
@@ -72,6 +73,9 @@ export function byteSize(meta: TensorMeta): number {
 }
 
 export function allocate(dtype: DType, count: number): IntArray {
+  // A dead program value's array when one of this size is kept (recycle.ts), zeroed as a new one is.
+  const reused = takeRecycled(dtype, count);
+  if (reused !== undefined) return reused.fill(0);
   switch (dtype) {
     case "int8":
       return new Int8Array(count);
@@ -127,6 +131,8 @@ export function unfilled(dtype: DType, shape: readonly number[]): Tensor {
   const count = checkShape(shape);
   const bytes = count * DTYPE_BYTES[dtype];
   if (bytes < UNFILLED_MIN_BYTES || nodeBuffer === undefined) return zeros(dtype, shape);
+  const reused = takeRecycled(dtype, count);
+  if (reused !== undefined) return { dtype, shape: [...shape], data: reused };
   const buffer = nodeBuffer.allocUnsafeSlow(bytes).buffer;
   const data = dtype === "int8" ? new Int8Array(buffer, 0, count) : dtype === "int16" ? new Int16Array(buffer, 0, count) : new Int32Array(buffer, 0, count);
   return { dtype, shape: [...shape], data };

@@ -1,7 +1,8 @@
 // No engine op writes to its inputs. The precompiles rely on it: a stored tensor (model weights) is
 // decoded once and the same object feeds every later call (precompiles/call.ts), and a tensor's
 // commit is memoised per object. Every golden case of every op runs once, and each input's data
-// must be exactly as it was.
+// must be exactly as it was. Nor does an output share a buffer with an input: runProgram recycles
+// a dead value's array (engine/recycle.ts), which a view of it kept as an output would see change.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,12 +27,14 @@ test("every op leaves its inputs' data untouched on every golden case", () => {
       for (const c of cases) {
         const inputs = c.inputs.map((t) => tensor(t.dtype, t.shape, t.data, t.quant));
         const before = inputs.map((t) => Array.from(t.data));
+        let outputs: { data: { buffer: ArrayBufferLike } }[] = [];
         try {
-          getOp(op).run(inputs, c.attrs ?? {});
+          outputs = getOp(op).run(inputs, c.attrs ?? {});
         } catch {
           // Error cases are fine: what matters is that nothing was written first.
         }
         inputs.forEach((t, i) => assert.deepEqual(Array.from(t.data), before[i], `${op} / ${c.name}: input ${i}`));
+        outputs.forEach((o, j) => inputs.forEach((t, i) => assert.notEqual(o.data.buffer, t.data.buffer, `${op} / ${c.name}: output ${j} shares input ${i}'s buffer`)));
       }
     }
   }

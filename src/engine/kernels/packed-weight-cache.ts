@@ -44,6 +44,14 @@ export interface PackedWeightCacheStats {
  */
 const sightings = new WeakMap<Int8Array, Set<string>>();
 
+/**
+ * Whether `b` was ever offered to a cache as a matmul B under a key: engine/recycle.ts never reuses
+ * such an array for another value, whose contents would differ under the same identity.
+ */
+export function sightedAsWeight(b: Int8Array): boolean {
+  return sightings.has(b);
+}
+
 export class PackedWeightCache {
   private readonly byArray = new WeakMap<Int8Array, Map<string, Entry>>();
   /** Entries in least-recently-used-first order (a Set iterates in insertion order). */
