@@ -8,7 +8,6 @@
 // cache has seen as a matmul B: that cache keys packed weights by the array object, so an array
 // whose contents change must never come back under the same identity. A taken array is zeroed
 // again before `allocate` hands it out, so a reused output is exactly a new one.
-import { sightedAsWeight } from "./kernels/packed-weight-cache.ts";
 import type { DType, IntArray } from "./tensor.ts";
 
 /** Arrays at or below this many bytes live on V8's heap: allocating them costs nothing to save. */
@@ -19,6 +18,8 @@ const MAX_ARRAY_BYTES = 256 << 10;
 export const RECYCLE_MAX_BYTES = 8 << 20;
 
 const kept: Record<DType, Map<number, IntArray[]>> = { int8: new Map(), int16: new Map(), int32: new Map() };
+/** Arrays the packed-weight cache has been offered as a matmul B (kernels/packed-weight-cache.ts). */
+const weights = new WeakSet<Int8Array>();
 let keptBytes = 0;
 
 function dtypeKey(data: IntArray): DType {
@@ -34,12 +35,17 @@ export function recycle(data: IntArray): void {
   if (bytes < MIN_BYTES || bytes > MAX_ARRAY_BYTES || keptBytes + bytes > RECYCLE_MAX_BYTES) return;
   const buffer = data.buffer;
   if (data.byteOffset !== 0 || buffer.byteLength !== bytes || !(buffer instanceof ArrayBuffer)) return;
-  if (data instanceof Int8Array && sightedAsWeight(data)) return;
+  if (data instanceof Int8Array && weights.has(data)) return;
   const byLength = kept[dtypeKey(data)];
   const list = byLength.get(data.length);
   if (list === undefined) byLength.set(data.length, [data]);
   else list.push(data);
   keptBytes += bytes;
+}
+
+/** Marks `b` as never to be recycled: a cache keeps something keyed by this array object. */
+export function neverRecycle(b: Int8Array): void {
+  weights.add(b);
 }
 
 /** A kept array of `count` elements of `dtype`, no longer kept, or undefined. Its contents are stale. */

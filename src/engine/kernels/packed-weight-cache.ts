@@ -14,6 +14,8 @@
 // (an inline input, a previous node's output) is packed in the call's scratch and never evicts or
 // moves the weights that come back.
 
+import { neverRecycle } from "../recycle.ts";
+
 /** Tunable bounds (tests lower them to force eviction). */
 export const packedWeightCacheLimits = {
   /** Bytes of packed weights kept at most. */
@@ -43,14 +45,6 @@ export interface PackedWeightCacheStats {
  * (fresh kernel memory) admits weights already seen at their next call.
  */
 const sightings = new WeakMap<Int8Array, Set<string>>();
-
-/**
- * Whether `b` was ever offered to a cache as a matmul B under a key: engine/recycle.ts never reuses
- * such an array for another value, whose contents would differ under the same identity.
- */
-export function sightedAsWeight(b: Int8Array): boolean {
-  return sightings.has(b);
-}
 
 export class PackedWeightCache {
   private readonly byArray = new WeakMap<Int8Array, Map<string, Entry>>();
@@ -89,7 +83,11 @@ export class PackedWeightCache {
     if (bytes > capacity) return undefined;
     // First sighting: remember it and let the caller pack B per call.
     let seen = sightings.get(b);
-    if (seen === undefined) sightings.set(b, (seen = new Set()));
+    if (seen === undefined) {
+      sightings.set(b, (seen = new Set()));
+      // A packed form may come to be keyed by this array: it must never be reused for another value.
+      neverRecycle(b);
+    }
     if (!seen.has(key)) {
       seen.add(key);
       return undefined;
