@@ -981,10 +981,15 @@ static napi_value requant(napi_env env, napi_callback_info info) {
   if (dst < (uint8_t *)acc + count * 4 && (uint8_t *)acc < dst + count * (size_t)width) return throw_error(env, "requant: the outputs overlap the accumulators");
   if (lo > hi || lo < out_min || hi > out_max || zero < INT32_MIN || zero > INT32_MAX)
     return throw_error(env, "requant: the bounds must lie in the output's range and the zero point in int32");
-  const int64_t *p = params;
-  __builtin_cpu_init();
-  int avx512 = __builtin_cpu_supports("avx512f");
-  const int64_t *m = p, *r = p + channels, *t = p + 2 * channels;
+  // Whether the CPU has AVX-512F, asked once (any thread may call first: an atomic).
+  static atomic_int has_avx512 = -1;
+  int avx512 = atomic_load_explicit(&has_avx512, memory_order_relaxed);
+  if (avx512 < 0) {
+    __builtin_cpu_init();
+    avx512 = __builtin_cpu_supports("avx512f") != 0;
+    atomic_store_explicit(&has_avx512, avx512, memory_order_relaxed);
+  }
+  const int64_t *m = params, *r = m + channels, *t = m + 2 * channels;
   // One channel: the whole array at once. Else row by row ([rows][channels], a matmul's layout).
   size_t run = channels == 1 ? count : (size_t)channels, step = channels == 1 ? 0 : 1;
   for (size_t start = 0; start < count; start += run) {

@@ -8,7 +8,7 @@
 // cache has seen as a matmul B: that cache keys packed weights by the array object, so an array
 // whose contents change must never come back under the same identity. A taken array is zeroed
 // again before `allocate` hands it out, so a reused output is exactly a new one.
-import type { DType, IntArray } from "./tensor.ts";
+import { dtypeOf, type DType, type IntArray } from "./tensor.ts";
 
 /** Arrays at or below this many bytes live on V8's heap: allocating them costs nothing to save. */
 const MIN_BYTES = 65;
@@ -22,10 +22,6 @@ const kept: Record<DType, Map<number, IntArray[]>> = { int8: new Map(), int16: n
 const weights = new WeakSet<Int8Array>();
 let keptBytes = 0;
 
-function dtypeKey(data: IntArray): DType {
-  return data instanceof Int8Array ? "int8" : data instanceof Int16Array ? "int16" : "int32";
-}
-
 /**
  * Keeps a dead value's array for reuse, if it is one worth keeping and safe to reuse. The caller
  * guarantees that nothing reads or writes `data` any more.
@@ -36,7 +32,7 @@ export function recycle(data: IntArray): void {
   const buffer = data.buffer;
   if (data.byteOffset !== 0 || buffer.byteLength !== bytes || !(buffer instanceof ArrayBuffer)) return;
   if (data instanceof Int8Array && weights.has(data)) return;
-  const byLength = kept[dtypeKey(data)];
+  const byLength = kept[dtypeOf(data)];
   const list = byLength.get(data.length);
   if (list === undefined) byLength.set(data.length, [data]);
   else list.push(data);
