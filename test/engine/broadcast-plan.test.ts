@@ -2,7 +2,7 @@
 // broadcasting defines, including after the kept plans are cleared and for shapes kept before.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { broadcastIndex, broadcastPlan, broadcastShapes } from "../../src/engine/broadcast.ts";
+import { broadcastIndex, broadcastPlan, broadcastPlanOnce, broadcastShapes, NODE_PLAN_MAX_ROWS } from "../../src/engine/broadcast.ts";
 import { numElements, stridesOf } from "../../src/engine/tensor.ts";
 import { prng, type Prng } from "../golden/nonlinear/prng.ts";
 
@@ -52,4 +52,18 @@ test("broadcast plans, computed and kept, read the elements broadcasting defines
 test("a rank-0 batch grid's index table is the single index 0", () => {
   assert.deepEqual(Array.from(broadcastIndex([], [])), [0]);
   assert.deepEqual(Array.from(broadcastIndex([1, 3], [2, 3])), [0, 1, 2, 0, 1, 2]);
+});
+
+test("a prepared node keeps its broadcast plan only up to NODE_PLAN_MAX_ROWS rows: what a cached program holds does not grow with the shapes", () => {
+  // [rows,1] + [1,3]: one output row per row of a.
+  const small = broadcastPlanOnce([NODE_PLAN_MAX_ROWS, 1], [1, 3], [NODE_PLAN_MAX_ROWS, 3]);
+  const first = small();
+  assert.equal(first.rows, NODE_PLAN_MAX_ROWS);
+  assert.equal(small(), first, "kept");
+  const rows = 4096; // above both this bound and broadcastPlan's own
+  const large = broadcastPlanOnce([rows, 1], [1, 3], [rows, 3]);
+  const a = large();
+  assert.equal(a.rows, rows);
+  assert.notEqual(large(), a, "planned again at every call, never kept");
+  assert.deepEqual(large(), a, "the same plan");
 });
